@@ -1,0 +1,106 @@
+/* config.h - the one configuration of a run, filled from argv by cli.c and
+ * checked once by orch_config_validate(). The engine only ever sees a
+ * const struct orch_config *.
+ *
+ * Strings are malloced and owned by the config (orch_config_cleanup frees
+ * them). Unset optional API values are -1 (integers) or NULL (strings).
+ */
+#ifndef ORCH_CONFIG_H
+#define ORCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct orch_diag;
+
+enum orch_command {
+    ORCH_CMD_NONE = 0,
+    ORCH_CMD_RUN,
+    ORCH_CMD_PLAN,
+    ORCH_CMD_RESUME,
+    ORCH_CMD_STATUS,
+    ORCH_CMD_CANCEL
+};
+
+enum orch_target { ORCH_TARGET_SPECIFIC = 0, ORCH_TARGET_ALL, ORCH_TARGET_GRAY };
+
+/* --firmware PK=FW, repeatable */
+struct orch_fw_map {
+    char *product_key;
+    char *firmware_id;
+};
+
+#define ORCH_MAX_SRC_VERSIONS 10
+#define ORCH_MAX_CHUNK 200
+
+struct orch_config {
+    enum orch_command command;
+    char *inventory_path;       /* positional INVENTORY.csv (NULL for ALL/GRAY) */
+
+    /* What to upgrade */
+    char *firmware_id;          /* --firmware-id */
+    char *product_key;          /* --product-key */
+    struct orch_fw_map *fw_map; /* --firmware PK=FW */
+    size_t n_fw_map;
+    enum orch_target target;    /* --target */
+    char *src_versions[ORCH_MAX_SRC_VERSIONS]; /* --src-version */
+    size_t n_src_versions;
+    char *gray_percent;         /* --gray-percent, as typed ("33.33") */
+
+    /* API options, -1 = not sent */
+    int64_t schedule_time_ms;        /* --schedule-time (epoch ms) */
+    int64_t schedule_finish_time_ms; /* --schedule-finish-time */
+    int retry_interval;              /* --retry-interval: 0,10,30,60,1440 */
+    int retry_count;                 /* --retry-count: 1,2,5 */
+    int timeout_minutes;             /* --timeout-minutes: 1..1440 */
+    int max_per_minute;              /* --max-per-minute: 10..10000 */
+    int overwrite_mode;              /* --overwrite-mode: 1,2 */
+
+    /* Endpoint */
+    char *endpoint;        /* --endpoint, default https://iot.<region>.aliyuncs.com */
+    char *region;          /* --region / ALIBABA_CLOUD_REGION_ID / cn-shanghai */
+    char *iot_instance_id; /* --iot-instance-id */
+    char *ca_bundle;       /* --ca-bundle */
+    bool insecure;         /* --insecure */
+    char *profile;         /* --profile / ALIBABA_CLOUD_PROFILE */
+
+    /* Inventory reading */
+    char delimiter;        /* --delimiter; 0 = detect from the header line */
+    bool skip_invalid;     /* --skip-invalid */
+
+    /* Output */
+    char *report_path;     /* --report, default <inventory>.report.csv */
+    bool yes;              /* --yes */
+    bool progress;         /* progress on a terminal (off: --no-progress) */
+    bool json;             /* --json */
+
+    /* Pacing and retries */
+    double qps;            /* --qps, default 20 */
+    bool force_qps;        /* --force-qps */
+    int max_in_flight;     /* --max-in-flight, default 64 */
+    int max_attempts;      /* --max-attempts, default 6 */
+    int chunk_size;        /* --chunk-size 1..200, default 200 */
+    int signature_version; /* --signature-version 3|2, default 3 */
+    long request_timeout_ms; /* --request-timeout, default 30000 */
+    int fatal_streak;      /* same fatal business code on this many first
+                              chunks of one firmware stops it; default 3 */
+
+    /* Resume */
+    bool resume;           /* --resume */
+    bool force;            /* --force */
+};
+
+/* Sets every default (qps 20, chunk 200, V3, ...). Strings stay NULL. */
+void orch_config_init(struct orch_config *cfg);
+/* Frees owned strings; NULL-safe. */
+void orch_config_cleanup(struct orch_config *cfg);
+/* Checks the whole config once, fills derived defaults (region, endpoint,
+ * report path) and returns 0 or ORCH_ECONFIG with diag naming the option. */
+int orch_config_validate(struct orch_config *cfg, struct orch_diag *diag);
+/* The firmware for a product: --firmware PK=FW, else --firmware-id.
+ * Returns NULL when none applies. */
+const char *orch_config_firmware_for(const struct orch_config *cfg,
+                                     const char *product_key);
+
+#endif

@@ -1,0 +1,86 @@
+/* dispatch.h - send many signed calls on libcurl's multi interface, paced by
+ * the rate limiter, with retries, and report each item's final outcome.
+ *
+ * DESIGN: one thread (the caller's) owns the curl multi handle and every
+ * orch_xfer. Loop: (1) admit new or due-for-retry items while in-flight <
+ * max_in_flight and the rate limiter allows; (2) curl_multi_poll with a
+ * timeout = min(next token, next retry, 1000 ms); (3) curl_multi_perform;
+ * (4) drain curl_multi_info_read: decode, orch_retry_classify, then requeue
+ * (with backoff, new nonce and timestamp) or report the final result via
+ * ops->done. When *interrupt becomes 1, no new item is started and
+ * in-flight ones finish; at 2 they are aborted (reported not_sent/Ambiguous).
+ * A FATAL verdict (credentials rejected) stops admissions and marks every
+ * item not yet finished `not_sent`.
+ */
+#ifndef ORCH_DISPATCH_H
+#define ORCH_DISPATCH_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct orch_config;
+struct orch_credentials;
+struct orch_diag;
+struct orch_params;
+struct orch_response;
+
+enum orch_item_status {
+    ORCH_ITEM_CREATED = 0,
+    ORCH_ITEM_FAILED,
+    ORCH_ITEM_NOT_SENT
+};
+
+const char *orch_item_status_name(enum orch_item_status s); /* "created"... */
+
+struct orch_item_result {
+    enum orch_item_status status;
+    unsigned attempts;                 /* HTTP attempts made */
+    const struct orch_response *resp;  /* last decoded answer, or NULL */
+    const char *error_code;            /* NULL when created */
+    const char *error_message;
+    bool form_fallback;                /* resent with a form body after 414/431 */
+};
+
+struct orch_dispatch_ops {
+    const char *action;   /* e.g. "CreateOTAStaticUpgradeJob" */
+    size_t nitems;
+    /* Fill the action parameters of item i (called on every attempt; the
+     * common parameters and signature are added by request.c). */
+    int (*build)(void *ud, size_t item, struct orch_params *out);
+    /* Optional: items of the same group (firmware) share the fatal-streak
+     * rule: the same final business code on the first cfg->fatal_streak
+     * items of a group stops the rest of that group as not_sent. */
+    uint32_t (*group)(void *ud, size_t item);
+    /* Optional: skip item i (already done in a resumed run). */
+    bool (*skip)(void *ud, size_t item);
+    /* Final result of item i; called exactly once per non-skipped item. */
+    void (*done)(void *ud, size_t item, const struct orch_item_result *res);
+    /* Optional progress tick (about once a second). */
+    void (*progress)(void *ud, size_t finished, size_t total);
+    void *ud;
+};
+
+struct orch_dispatch_stats {
+    uint64_t calls;        /* HTTP requests started */
+    uint64_t retries;
+    uint64_t throttled;    /* throttling answers */
+    uint64_t created, failed, not_sent;
+    uint64_t form_fallbacks;
+    uint64_t first_start_ms, last_end_ms; /* monotonic */
+    bool aborted;          /* FATAL or interrupt */
+    char abort_reason[256];
+};
+
+/* Runs until every item is finished. Returns 0 (even if items failed:
+ * see stats), or ORCH_EINVAL/ORCH_ENOMEM/ORCH_EHTTP for a setup failure
+ * with diag. Borrows everything; not reentrant. */
+int orch_dispatch_run(const struct orch_config *cfg,
+                      const struct orch_credentials *cred,
+                      const struct orch_dispatch_ops *ops,
+                      volatile sig_atomic_t *interrupt,
+                      struct orch_dispatch_stats *stats,
+                      struct orch_diag *diag);
+
+#endif

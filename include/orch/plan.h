@@ -1,0 +1,48 @@
+/* plan.h - split an inventory into chunks of at most chunk_size devices,
+ * never mixing products, in inventory order, numbered deterministically.
+ *
+ * Products are taken in order of first appearance; within a product,
+ * devices keep inventory order. The same inventory and options always give
+ * the same chunks (chunk i has index i).
+ */
+#ifndef ORCH_PLAN_H
+#define ORCH_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct orch_config;
+struct orch_diag;
+struct orch_inventory;
+
+struct orch_chunk {
+    uint32_t index;          /* 0-based, reported 1-based as "chunk" */
+    uint32_t product;        /* index into inv->products */
+    uint32_t count;          /* devices in this chunk (1..chunk_size) */
+    size_t first;            /* index into plan->order of the first device */
+    const char *firmware_id; /* borrowed from the config */
+};
+
+struct orch_plan {
+    const struct orch_inventory *inv; /* borrowed; must outlive the plan */
+    uint32_t *order;         /* device indices grouped by product */
+    struct orch_chunk *chunks;
+    size_t nchunks;
+    size_t *chunks_per_product; /* [inv->nproducts] */
+};
+
+/* Builds the plan. Borrows inv and cfg (firmware ids point into cfg).
+ * Returns 0, ORCH_ENOMEM, or ORCH_ECONFIG when a product has no firmware
+ * (diag names the ProductKey). Not thread-safe. */
+int orch_plan_build(struct orch_plan *plan, const struct orch_inventory *inv,
+                    const struct orch_config *cfg, struct orch_diag *diag);
+void orch_plan_cleanup(struct orch_plan *plan);
+
+/* The j-th device name of chunk c (0 <= j < c->count). */
+const char *orch_plan_device(const struct orch_plan *plan,
+                             const struct orch_chunk *c, uint32_t j);
+/* The ProductKey of chunk c. */
+const char *orch_plan_product(const struct orch_plan *plan,
+                              const struct orch_chunk *c);
+
+#endif

@@ -1,0 +1,39 @@
+/* ratelimit.h - never more than `per_sec` starts in any sliding 1000 ms
+ * window, with an adaptive slow-down after throttling.
+ *
+ * DESIGN: a ring of the last `per_sec` start times. A start is allowed at
+ * `now` when the oldest of them is at least 1000 ms old (a token bucket
+ * with a burst would allow 2x the rate across a window boundary). After a
+ * throttling answer, orch_ratelimit_throttled() lowers the effective rate
+ * (multiplicative decrease) and it climbs back additively while no further
+ * throttling is seen, so a run settles just under the real quota.
+ * Time is an argument: pure, caller-owned, not thread-safe.
+ */
+#ifndef ORCH_RATELIMIT_H
+#define ORCH_RATELIMIT_H
+
+#include <stdint.h>
+
+struct orch_ratelimit {
+    double max_rate;      /* configured calls per second */
+    double rate;          /* current effective rate (<= max_rate) */
+    uint64_t *ring;       /* start times (ms), capacity ceil(max_rate) */
+    unsigned cap, head, count;
+    uint64_t last_throttle_ms;
+    uint64_t last_raise_ms;
+    uint64_t throttles;   /* throttling answers seen */
+};
+
+/* Returns 0 or ORCH_ENOMEM/ORCH_EINVAL (per_sec <= 0). */
+int orch_ratelimit_init(struct orch_ratelimit *rl, double per_sec,
+                        uint64_t now_ms);
+void orch_ratelimit_cleanup(struct orch_ratelimit *rl);
+/* Asks to start one call at now_ms. Returns 0 and records the start, or the
+ * number of ms to wait before asking again (>= 1). */
+uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms);
+/* Reports a throttling answer seen at now_ms. */
+void orch_ratelimit_throttled(struct orch_ratelimit *rl, uint64_t now_ms);
+/* Forgets the recorded starts and restores the full rate. */
+void orch_ratelimit_reset(struct orch_ratelimit *rl);
+
+#endif
