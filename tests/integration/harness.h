@@ -1,0 +1,69 @@
+/* harness.h - end-to-end test fixture: start ota-emulator on a free loopback
+ * port, run the real ota-rollout binary against it, read what both wrote.
+ *
+ * In the spirit of curl's sws and Redis's start_server: the real binaries,
+ * port 0 with the bound port read back, a request log to assert on.
+ * Every function aborts the test (cmocka fail) on a setup failure.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct emu_proc {
+    pid_t pid;
+    int port;
+    char dir[256];        /* scratch directory of this emulator */
+    char log_path[320];   /* its --request-log */
+    char endpoint[64];    /* "http://127.0.0.1:PORT" */
+};
+
+/* The secret every test uses; tests grep outputs for it. */
+#define H_KEY_ID "LTAItestkey01"
+#define H_SECRET "S3cr3t-never-print-me-9f8e7d"
+
+/* A new scratch directory under $TMPDIR (malloced path). */
+char *h_tmpdir(void);
+
+/* Starts ota-emulator with --port 0 --bind 127.0.0.1 --access-key
+ * H_KEY_ID:H_SECRET --request-log <dir>/requests.jsonl and the extra args
+ * (NULL-terminated list, may be NULL). Waits for the port line. */
+void h_emu_start(struct emu_proc *e, const char *const *extra);
+/* SIGTERM, wait. */
+void h_emu_stop(struct emu_proc *e);
+/* GET http://127.0.0.1:PORT<path>, parsed as JSON (new reference). */
+json_t *h_emu_get(const struct emu_proc *e, const char *path);
+
+/* Result of one ota-rollout run. */
+struct h_run {
+    int exit_code;   /* -1 if killed by a signal */
+    char *out;       /* stdout, malloced */
+    char *err;       /* stderr, malloced */
+};
+
+/* Runs ORCH_BIN with argv (NULL-terminated, without argv[0]) and the
+ * environment: credentials (key id, secret) set unless no_creds, plus
+ * `env` entries "NAME=VALUE" (NULL-terminated, may be NULL). stdin is
+ * /dev/null. Waits up to timeout_s seconds, then kills it. */
+void h_run(struct h_run *r, const char *const *argv, const char *const *env,
+           int no_creds, int timeout_s);
+void h_run_free(struct h_run *r);
+
+/* Reads a whole file (malloced, NUL-terminated); NULL if missing. */
+char *h_slurp(const char *path, size_t *len);
+/* Writes an inventory of n devices "dev-%06zu" (header DeviceName) for
+ * ProductKey pk (NULL: no ProductKey column). */
+void h_write_inventory(const char *path, size_t n, const char *pk);
+/* Reads a JSON-lines file into an array (new reference). */
+json_t *h_read_jsonl(const char *path);
+/* Parses a CSV file written by ota-rollout: a JSON array of objects keyed
+ * by the header cells (new reference). */
+json_t *h_read_csv(const char *path);
+/* Asserts that `secret` appears nowhere in the files below dir, nor in the
+ * strings given (NULL-terminated). */
+void h_assert_no_secret(const char *dir, const char *secret,
+                        const char *const *texts);
+
+#endif

@@ -1,0 +1,291 @@
+/* test_e2e_rollout.c - the core rollout end to end: the real ota-rollout
+ * binary against ota-emulator over loopback HTTP (issue 2, "Done means"). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "e2e_util.h"
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define PK "a1BwAGVabcd"
+#define FW "UkOZxXXnVaLfqvvv8YzC000100"
+
+struct ctx {
+    struct emu_proc emu;
+    char *dir;
+    char inv[512];
+    char report[512];
+};
+
+static void ctx_start(struct ctx *c, size_t devices, const char *const *emu)
+{
+    memset(c, 0, sizeof(*c));
+    c->dir = h_tmpdir();
+    snprintf(c->inv, sizeof(c->inv), "%s/fleet.csv", c->dir);
+    snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
+    h_write_inventory(c->inv, devices, PK);
+    h_emu_start(&c->emu, emu);
+}
+
+static void ctx_stop(struct ctx *c)
+{
+    h_emu_stop(&c->emu);
+    free(c->dir);
+}
+
+static json_t *report_rows(const struct ctx *c)
+{
+    return h_read_csv(c->report);
+}
+
+static size_t count_status(json_t *rows, const char *status)
+{
+    size_t i = 0, n = 0;
+    json_t *r = NULL;
+
+    json_array_foreach(rows, i, r) {
+        const char *s = json_string_value(json_object_get(r, "status"));
+
+        if (s && strcmp(s, status) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* 20,000 devices: every device in exactly one job, never more than 20
+ * Create calls in any second, report rows equal to the emulator's jobs. */
+static void rollout_20k_exactly_once_at_quota(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = { "--auto-create", NULL };
+    json_t *log = NULL, *jobs = NULL, *rows = NULL, *stats = NULL;
+
+    (void)state;
+    ctx_start(&c, 20000, emu);
+    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
+                           "--endpoint", c.emu.endpoint, "--yes",
+                           "--report", c.report, NULL };
+    h_run(&r, argv, NULL, 0, 120);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+
+    log = h_read_jsonl(c.emu.log_path);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    rows = report_rows(&c);
+
+    assert_int_equal(json_array_size(jobs), 100);
+    e2e_assert_each_device_once(jobs, 20000);
+    assert_true(e2e_max_per_window(log, "CreateOTAStaticUpgradeJob") <= 20);
+    assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 100);
+    assert_int_equal(json_array_size(rows), 100);
+    assert_int_equal(count_status(rows, "created"), 100);
+    e2e_assert_report_matches_jobs(rows, jobs);
+    assert_int_equal(
+        json_array_size(json_object_get(stats, "double_assigned")), 0);
+    /* The summary on stderr names the counts. */
+    assert_non_null(strstr(r.err, "20000"));
+
+    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){ r.out, r.err, NULL });
+    h_assert_no_secret(c.emu.dir, H_SECRET, NULL);
+    json_decref(log);
+    json_decref(jobs);
+    json_decref(rows);
+    json_decref(stats);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* 5xx answers and throttling (the emulator's quota below the tool's):
+ * every chunk is still created exactly once. */
+static void faults_5xx_and_throttling_still_exactly_once(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = { "--auto-create", "--fail-5xx", "0.15",
+                          "--qps-create", "12", "--seed", "7", NULL };
+    json_t *jobs = NULL, *rows = NULL, *stats = NULL;
+
+    (void)state;
+    ctx_start(&c, 6000, emu);
+    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
+                           "--endpoint", c.emu.endpoint, "--yes",
+                           "--report", c.report, "--max-attempts", "10",
+                           NULL };
+    h_run(&r, argv, NULL, 0, 120);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    rows = report_rows(&c);
+    assert_int_equal(json_array_size(jobs), 30);
+    e2e_assert_each_device_once(jobs, 6000);
+    e2e_assert_report_matches_jobs(rows, jobs);
+    assert_int_equal(count_status(rows, "created"), 30);
+    assert_true(json_integer_value(json_object_get(stats, "throttled")) > 0);
+    json_decref(jobs);
+    json_decref(rows);
+    json_decref(stats);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* The V2 (HMAC-SHA1) path is accepted by the emulator's verifier. */
+static void signature_v2_path(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = { "--auto-create", NULL };
+    json_t *log = NULL, *jobs = NULL;
+    size_t i = 0;
+    json_t *e = NULL;
+
+    (void)state;
+    ctx_start(&c, 450, emu);
+    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
+                           "--endpoint", c.emu.endpoint, "--yes",
+                           "--report", c.report, "--signature-version", "2",
+                           NULL };
+    h_run(&r, argv, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    log = h_read_jsonl(c.emu.log_path);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 3);
+    e2e_assert_each_device_once(jobs, 450);
+    json_array_foreach(log, i, e) {
+        json_t *sv = json_object_get(e, "sigver");
+
+        assert_int_equal(json_integer_value(sv), 2);
+    }
+    json_decref(log);
+    json_decref(jobs);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* A rejected AccessKey stops the run at once: exit 4, the rest not_sent,
+ * and the failed-devices file lists every device for a rerun. */
+static void credentials_rejected_exit_4(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = { "--auto-create", NULL };
+    const char *env[] = { "ALIBABA_CLOUD_ACCESS_KEY_SECRET=wrong-secret",
+                          NULL };
+    json_t *rows = NULL, *failed = NULL;
+    char failed_path[600];
+
+    (void)state;
+    ctx_start(&c, 2000, emu);
+    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
+                           "--endpoint", c.emu.endpoint, "--yes",
+                           "--report", c.report, NULL };
+    h_run(&r, argv, env, 0, 60);
+    assert_int_equal(r.exit_code, 4);
+    rows = report_rows(&c);
+    assert_int_equal(json_array_size(rows), 10);
+    assert_int_equal(count_status(rows, "created"), 0);
+    assert_true(count_status(rows, "not_sent") >= 1);
+    snprintf(failed_path, sizeof(failed_path), "%s.failed.csv", c.report);
+    failed = h_read_csv(failed_path);
+    assert_int_equal(json_array_size(failed), 2000);
+    assert_non_null(strstr(r.err, "SignatureDoesNotMatch"));
+    h_assert_no_secret(c.dir, "wrong-secret",
+                       (const char *[]){ r.out, r.err, NULL });
+    json_decref(rows);
+    json_decref(failed);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* Without a terminal and without --yes, run refuses and sends nothing. */
+static void no_terminal_needs_yes(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    json_t *log = NULL;
+
+    (void)state;
+    ctx_start(&c, 10, NULL);
+    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
+                           "--endpoint", c.emu.endpoint, NULL };
+    h_run(&r, argv, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "--yes"));
+    log = h_read_jsonl(c.emu.log_path);
+    assert_int_equal(json_array_size(log), 0);
+    json_decref(log);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* An invalid row stops the run before any call: exit 3, file:line named. */
+static void invalid_inventory_exit_3(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    FILE *f = NULL;
+    json_t *log = NULL;
+
+    (void)state;
+    ctx_start(&c, 0, NULL);
+    f = fopen(c.inv, "w");
+    fputs("DeviceName,ProductKey\ndev-000001," PK "\nab," PK "\n", f);
+    fclose(f);
+    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
+                           "--endpoint", c.emu.endpoint, "--yes", NULL };
+    h_run(&r, argv, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 3);
+    assert_non_null(strstr(r.err, "fleet.csv:3"));
+    log = h_read_jsonl(c.emu.log_path);
+    assert_int_equal(json_array_size(log), 0);
+    json_decref(log);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* plan needs no credentials and sends nothing. */
+static void plan_is_offline(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    json_t *log = NULL;
+
+    (void)state;
+    ctx_start(&c, 1001, NULL);
+    const char *argv[] = { "plan", c.inv, "--firmware-id", FW,
+                           "--endpoint", c.emu.endpoint, NULL };
+    h_run(&r, argv, NULL, 1, 30);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.out, "1001"));
+    assert_non_null(strstr(r.out, "TargetDeviceName.1=dev-000000"));
+    log = h_read_jsonl(c.emu.log_path);
+    assert_int_equal(json_array_size(log), 0);
+    json_decref(log);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rollout_20k_exactly_once_at_quota),
+        cmocka_unit_test(faults_5xx_and_throttling_still_exactly_once),
+        cmocka_unit_test(signature_v2_path),
+        cmocka_unit_test(credentials_rejected_exit_4),
+        cmocka_unit_test(no_terminal_needs_yes),
+        cmocka_unit_test(invalid_inventory_exit_3),
+        cmocka_unit_test(plan_is_offline),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
