@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite: what README's test command and CI run.
+#   1. install missing Debian packages
+#   2. release-ish build with warnings as errors; unit + end-to-end tests
+#   3. ASan+UBSan build; the same tests
+#   4. bounded libFuzzer runs on the seed corpora (tests/fuzz)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash tests/install-deps.sh
+
+echo "== build (warnings are errors)"
+cmake -S . -B build -DORCH_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+echo "== tests"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== ASan+UBSan build"
+cmake -S . -B build-asan -DORCH_WERROR=ON -DORCH_SANITIZE=ON \
+      -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs"
+echo "== tests under ASan+UBSan"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j"$jobs")
+
+if [ -d tests/fuzz ] && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
+    echo "== fuzzing (bounded)"
+    CC=clang cmake -S . -B build-fuzz -DORCH_FUZZ=ON -DORCH_TESTS=OFF \
+        -DORCH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+    cmake --build build-fuzz -j"$jobs"
+    for f in build-fuzz/fuzz_*; do
+        name=$(basename "$f")
+        work="build-fuzz/corpus-$name"
+        mkdir -p "$work"
+        "$f" -max_total_time="${ORCH_FUZZ_SECONDS:-30}" -timeout=10 \
+            "$work" "tests/fuzz/corpus/${name#fuzz_}" 2>&1 | tail -n 2
+    done
+fi
+echo "== all tests passed"
