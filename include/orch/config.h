@@ -88,7 +88,11 @@ struct orch_config {
 
     /* Resume */
     bool resume;           /* --resume */
-    bool force;            /* --force */
+    bool force;            /* --force: overwrite an existing report */
+
+    /* Added by cli.c (kept at the end so earlier fields do not move) */
+    bool help;             /* -h / --help, or the `help` command */
+    bool version;          /* --version */
 };
 
 /* Sets every default (qps 20, chunk 200, V3, ...). Strings stay NULL. */
@@ -98,6 +102,10 @@ void orch_config_cleanup(struct orch_config *cfg);
 /* Checks the whole config once, fills derived defaults (region, endpoint,
  * report path) and returns 0 or ORCH_ECONFIG with diag naming the option. */
 int orch_config_validate(struct orch_config *cfg, struct orch_diag *diag);
+/* The same with the wall clock injected (tests): schedule times are checked
+ * against now_ms. orch_config_validate() passes orch_wall_ms(). */
+int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
+                            struct orch_diag *diag);
 /* The firmware for a product: --firmware PK=FW, else --firmware-id.
  * Returns NULL when none applies. */
 const char *orch_config_firmware_for(const struct orch_config *cfg,

@@ -1,0 +1,28 @@
+/* run.h - the `run` and `plan` commands: inventory, plan, confirmation,
+ * credentials, dispatch, report and summary, wired together.
+ *
+ * This is an edge of the program: it prints (the plan to stdout for
+ * `plan`, summaries, the prompt and progress to stderr, errors through
+ * msgs.h) and installs the SIGINT handler while calls are in flight.
+ */
+#ifndef ORCH_RUN_H
+#define ORCH_RUN_H
+
+#include <stddef.h>
+
+struct orch_config;
+
+/* Runs cfg->command (ORCH_CMD_RUN or ORCH_CMD_PLAN) with a config that
+ * orch_config_validate() accepted. Returns the process exit code
+ * (exitcode.h): 0 every chunk created (or the plan printed), 1 some chunks
+ * failed or were not sent, 2 usage/configuration (missing credentials, no
+ * --yes without a terminal, report exists without --force), 3 inventory
+ * invalid (nothing sent), 4 aborted (credentials rejected, fatal errors,
+ * Ctrl-C, or the user said no). Not reentrant. */
+int orch_run_main(struct orch_config *cfg);
+
+/* Formats a duration in seconds for people: "0.8 s", "4 min 10 s",
+ * "2 h 05 min". Exposed for unit tests. */
+void orch_run_format_secs(char *out, size_t outsz, double secs);
+
+#endif
