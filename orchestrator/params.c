@@ -211,7 +211,16 @@ void orch_params_sort(struct orch_params *p)
     struct orch_param stackbuf[64];
     struct orch_param *tmp = NULL;
 
+    size_t i = 0;
+
     if (p->n < 2)
+        return;
+    /* Lists are often sorted already (the signers sort what request.c
+     * sorted): one linear check saves the n log n comparisons. */
+    for (i = 1; i < p->n; i++)
+        if (param_cmp(&p->v[i - 1], &p->v[i]) > 0)
+            break;
+    if (i == p->n)
         return;
     if (p->n <= 16) {
         insertion_sort(p->v, p->n);
