@@ -194,6 +194,11 @@ static int check_schedule(const struct orch_config *cfg, int64_t now_ms,
 
     if (start >= 0) {
         format_time(t, start);
+        if (start < now_ms)
+            return orch_diag_set(diag, ORCH_ECONFIG,
+                                 "--schedule-time: %s is in the past (it "
+                                 "must be 5 minutes to 7 days from now)",
+                                 t);
         if (start < now_ms + 5 * MINUTE_MS) {
             format_time(lim, now_ms + 5 * MINUTE_MS);
             return orch_diag_set(diag, ORCH_ECONFIG,

@@ -47,11 +47,25 @@
 
 static volatile sig_atomic_t interrupted;
 
+/* Only counts, and says what happens next with write(2), which is
+ * async-signal-safe (stdio is not). */
 static void on_sigint(int sig)
 {
+    static const char first[] =
+        "\nota-rollout: interrupted: no new calls are started; waiting for "
+        "the calls in flight (Ctrl-C again to abort them)\n";
+    static const char second[] =
+        "\nota-rollout: interrupted again: aborting the calls in flight\n";
+    ssize_t n = 0;
+
     (void)sig;
     if (interrupted < 2)
         interrupted++;
+    if (interrupted == 1)
+        n = write(STDERR_FILENO, first, sizeof(first) - 1);
+    else
+        n = write(STDERR_FILENO, second, sizeof(second) - 1);
+    (void)n;
 }
 
 struct code_count {

@@ -20,6 +20,7 @@
 #define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)
 #define MAX_ARGS 32
+#define UNSET INT64_MIN
 
 static int parse(struct orch_config *cfg, const char *const *args,
                  struct orch_diag *diag)
@@ -251,14 +252,18 @@ static void rejected(void **state)
 static void schedule_windows(void **state)
 {
     static const struct {
-        int64_t start, finish; /* offsets; -1: not set */
+        int64_t start, finish; /* offsets from NOW, or UNSET */
         const char *msg;       /* NULL: accepted */
     } cases[] = {
-        {5 * MIN_MS, -1, NULL},
-        {5 * MIN_MS - 1000, -1, "--schedule-time: 2027-01-15T08:04:59Z is "
+        {5 * MIN_MS, UNSET, NULL},
+        {5 * MIN_MS - 1000, UNSET, "--schedule-time: 2027-01-15T08:04:59Z is "
                                 "less than 5 minutes from now"},
-        {7 * DAY_MS, -1, NULL},
-        {7 * DAY_MS + 1000, -1, "--schedule-time: 2027-01-22T08:00:01Z is "
+        {0, UNSET, "--schedule-time: 2027-01-15T08:00:00Z is less than 5 "
+                   "minutes from now"},
+        {-1000, UNSET, "--schedule-time: 2027-01-15T07:59:59Z is in the "
+                       "past"},
+        {7 * DAY_MS, UNSET, NULL},
+        {7 * DAY_MS + 1000, UNSET, "--schedule-time: 2027-01-22T08:00:01Z is "
                                 "more than 7 days from now"},
         {HOUR_MS, HOUR_MS + HOUR_MS, NULL},
         {HOUR_MS, HOUR_MS + 30 * DAY_MS, NULL},
@@ -268,7 +273,7 @@ static void schedule_windows(void **state)
         {HOUR_MS, HOUR_MS + 30 * DAY_MS + 1000,
          "--schedule-finish-time: 2027-02-14T09:00:01Z is more than 30 days "
          "after --schedule-time"},
-        {-1, 2 * HOUR_MS, "--schedule-finish-time: needs --schedule-time"},
+        {UNSET, 2 * HOUR_MS, "--schedule-finish-time: needs --schedule-time"},
     };
     const char *args[] = {"run", "i.csv", "--firmware-id", "F", NULL};
     struct orch_config cfg;
@@ -279,9 +284,9 @@ static void schedule_windows(void **state)
         int rc = parse(&cfg, args, &d);
 
         assert_int_equal(rc, 0);
-        if (cases[i].start >= 0)
+        if (cases[i].start != UNSET)
             cfg.schedule_time_ms = NOW + cases[i].start;
-        if (cases[i].finish >= 0)
+        if (cases[i].finish != UNSET)
             cfg.schedule_finish_time_ms = NOW + cases[i].finish;
         rc = orch_config_validate_at(&cfg, NOW, &d);
         if (cases[i].msg == NULL && rc != 0)
