@@ -184,11 +184,13 @@ static void print_products(const struct run_ctx *ctx, FILE *fp)
                 fw = ctx->plan.chunks[c].firmware_id;
             }
         }
-        fprintf(fp, "  product %s: %zu devices, %zu chunks, firmware %s\n",
-                inv->products[p], devices,
-                ctx->plan.chunks_per_product ? ctx->plan.chunks_per_product[p]
-                                             : 0,
-                fw ? fw : "(none)");
+        size_t chunks = ctx->plan.chunks_per_product
+                            ? ctx->plan.chunks_per_product[p]
+                            : 0;
+
+        fprintf(fp, "  product %s: %zu device%s, %zu chunk%s, firmware %s\n",
+                inv->products[p], devices, devices == 1 ? "" : "s", chunks,
+                chunks == 1 ? "" : "s", fw ? fw : "(none)");
     }
 }
 
@@ -483,6 +485,10 @@ static void print_final(const struct run_ctx *ctx,
 
     if (st->last_end_ms > st->first_start_ms)
         active = (double)(st->last_end_ms - st->first_start_ms) / 1000.0;
+    /* A run shorter than a second did not sustain more than its calls per
+     * second; dividing by a fraction of a second would claim it did. */
+    if (st->calls > 0 && active < 1.0)
+        active = 1.0;
     orch_run_format_secs(dur, sizeof(dur), secs);
     fprintf(stderr, "\nsummary:\n");
     if (ctx->specific)
