@@ -21,6 +21,7 @@ static const char hex_upper[] = "0123456789ABCDEF";
 static const char hex_lower[] = "0123456789abcdef";
 
 /* 1 for the RFC 3986 unreserved bytes A-Z a-z 0-9 - _ . ~ */
+/* clang-format off */
 static const unsigned char unreserved[256] = {
     ['-'] = 1, ['_'] = 1, ['.'] = 1, ['~'] = 1,
     ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
@@ -36,6 +37,7 @@ static const unsigned char unreserved[256] = {
     ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
     ['y'] = 1, ['z'] = 1,
 };
+/* clang-format on */
 
 int orch_percent_encode(struct orch_buf *out, const char *s, size_t len)
 {
@@ -139,8 +141,8 @@ void orch_base64_encode(char *out, const unsigned char *in, size_t len)
     char *w = out;
 
     for (i = 0; i + 2 < len; i += 3) {
-        unsigned long v = ((unsigned long)in[i] << 16)
-                          | ((unsigned long)in[i + 1] << 8) | in[i + 2];
+        unsigned long v = ((unsigned long)in[i] << 16) |
+                          ((unsigned long)in[i + 1] << 8) | in[i + 2];
 
         *w++ = tbl[(v >> 18) & 63];
         *w++ = tbl[(v >> 12) & 63];
@@ -155,8 +157,8 @@ void orch_base64_encode(char *out, const unsigned char *in, size_t len)
         *w++ = '=';
         *w++ = '=';
     } else if (len - i == 2) {
-        unsigned long v = ((unsigned long)in[i] << 16)
-                          | ((unsigned long)in[i + 1] << 8);
+        unsigned long v =
+            ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8);
 
         *w++ = tbl[(v >> 18) & 63];
         *w++ = tbl[(v >> 12) & 63];
@@ -180,8 +182,7 @@ int orch_sha256_hex(char out[65], const void *data, size_t len)
 
 /* One-shot HMAC with the given digest; mac receives exactly maclen bytes. */
 static int hmac(const EVP_MD *md, unsigned char *mac, unsigned int maclen,
-                const void *key, size_t keylen, const void *msg,
-                size_t msglen)
+                const void *key, size_t keylen, const void *msg, size_t msglen)
 {
     unsigned int n = 0;
     /* HMAC() rejects a NULL key even with length 0 on some builds. */
@@ -193,8 +194,7 @@ static int hmac(const EVP_MD *md, unsigned char *mac, unsigned int maclen,
         key = &empty;
     if (msg == NULL)
         msg = &empty;
-    if (HMAC(md, key, (int)keylen, msg, msglen, mac, &n) == NULL
-        || n != maclen)
+    if (HMAC(md, key, (int)keylen, msg, msglen, mac, &n) == NULL || n != maclen)
         return ORCH_ESIGN;
     return 0;
 }

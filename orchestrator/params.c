@@ -84,8 +84,8 @@ int orch_params_add(struct orch_params *p, const char *name, const char *value)
     return add_n(p, name, strlen(name), value, strlen(value));
 }
 
-int orch_params_addf(struct orch_params *p, const char *name,
-                     const char *fmt, ...)
+int orch_params_addf(struct orch_params *p, const char *name, const char *fmt,
+                     ...)
 {
     struct orch_buf b;
     va_list ap;

@@ -54,8 +54,8 @@ void orch_format_iso8601(char out[21], int64_t epoch_ms)
     time_t t = (time_t)secs;
     struct tm tm;
 
-    if (gmtime_r(&t, &tm) == NULL
-        || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) != 20)
+    if (gmtime_r(&t, &tm) == NULL ||
+        strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) != 20)
         memcpy(out, "1970-01-01T00:00:00Z", 21);
 }
 
@@ -127,8 +127,7 @@ static int add_header(struct orch_request *req, const char *name,
 }
 
 /* A shallow sorted view of src (borrowed strings): free(view->v) only. */
-static int sorted_view(const struct orch_params *src,
-                       struct orch_params *view)
+static int sorted_view(const struct orch_params *src, struct orch_params *view)
 {
     orch_params_init(view);
     if (src == NULL || src->n == 0)
@@ -144,8 +143,8 @@ static int sorted_view(const struct orch_params *src,
 }
 
 static int build_v3(struct orch_request *req,
-                    const struct orch_request_input *in,
-                    const char *authority, const char *date)
+                    const struct orch_request_input *in, const char *authority,
+                    const char *date)
 {
     const struct orch_credentials *cred = in->cred;
     struct orch_header hdr[10];
@@ -172,27 +171,25 @@ static int build_v3(struct orch_request *req,
     }
     if (rc)
         goto out;
-    rc = orch_sha256_hex(payload_hash, orch_buf_str(&req->body),
-                         req->body.len);
+    rc = orch_sha256_hex(payload_hash, orch_buf_str(&req->body), req->body.len);
     if (rc)
         goto out;
 
-    hdr[nh++] = (struct orch_header){ "host", authority };
-    hdr[nh++] = (struct orch_header){ "x-acs-action", in->action };
-    hdr[nh++] = (struct orch_header){ "x-acs-version", ORCH_API_VERSION };
-    hdr[nh++] = (struct orch_header){ "x-acs-date", date };
-    hdr[nh++] = (struct orch_header){ "x-acs-signature-nonce", in->nonce };
-    hdr[nh++] = (struct orch_header){ "x-acs-content-sha256", payload_hash };
+    hdr[nh++] = (struct orch_header){"host", authority};
+    hdr[nh++] = (struct orch_header){"x-acs-action", in->action};
+    hdr[nh++] = (struct orch_header){"x-acs-version", ORCH_API_VERSION};
+    hdr[nh++] = (struct orch_header){"x-acs-date", date};
+    hdr[nh++] = (struct orch_header){"x-acs-signature-nonce", in->nonce};
+    hdr[nh++] = (struct orch_header){"x-acs-content-sha256", payload_hash};
     if (cred->token.s) {
-        hdr[nh++] = (struct orch_header){ "x-acs-security-token",
-                                          cred->token.s };
+        hdr[nh++] = (struct orch_header){"x-acs-security-token", cred->token.s};
         /* The official Node SDK adds this next to the token; it is signed
          * like every x-acs-* header. */
-        hdr[nh++] = (struct orch_header){ "x-acs-accesskey-id",
-                                          cred->access_key_id };
+        hdr[nh++] =
+            (struct orch_header){"x-acs-accesskey-id", cred->access_key_id};
     }
     if (in->form_body)
-        hdr[nh++] = (struct orch_header){ "content-type", FORM_CONTENT_TYPE };
+        hdr[nh++] = (struct orch_header){"content-type", FORM_CONTENT_TYPE};
 
     v3.method = "POST";
     v3.path = "/";
@@ -230,8 +227,8 @@ static void view_add(struct orch_params *view, const char *name,
 }
 
 static int build_v2(struct orch_request *req,
-                    const struct orch_request_input *in,
-                    const char *authority, const char *date)
+                    const struct orch_request_input *in, const char *authority,
+                    const char *date)
 {
     const struct orch_credentials *cred = in->cred;
     size_t nparams = in->params ? in->params->n : 0;
@@ -302,18 +299,18 @@ int orch_request_build(struct orch_request *req,
         orch_buf_reset(&req->headers[i]);
     req->nheaders = 0;
 
-    if (in == NULL || in->endpoint == NULL || in->action == NULL
-        || in->action[0] == '\0' || in->nonce == NULL || in->nonce[0] == '\0'
-        || in->cred == NULL || in->cred->access_key_id == NULL
-        || in->cred->secret.s == NULL
-        || (in->signature_version != 2 && in->signature_version != 3)) {
+    if (in == NULL || in->endpoint == NULL || in->action == NULL ||
+        in->action[0] == '\0' || in->nonce == NULL || in->nonce[0] == '\0' ||
+        in->cred == NULL || in->cred->access_key_id == NULL ||
+        in->cred->secret.s == NULL ||
+        (in->signature_version != 2 && in->signature_version != 3)) {
         rc = ORCH_EINVAL;
         goto out;
     }
     /* Everything below ends up in a header line or a URL. */
-    if (has_ctl(in->action) || has_ctl(in->nonce)
-        || has_ctl(in->cred->access_key_id)
-        || (in->cred->token.s && has_ctl(in->cred->token.s))) {
+    if (has_ctl(in->action) || has_ctl(in->nonce) ||
+        has_ctl(in->cred->access_key_id) ||
+        (in->cred->token.s && has_ctl(in->cred->token.s))) {
         rc = ORCH_EINVAL;
         goto out;
     }

@@ -144,8 +144,8 @@ static int canon_header_make(struct canon_header *c,
     while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
         v++;
     vlen = strlen(v);
-    while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'
-                        || v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+    while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t' ||
+                        v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
         vlen--;
     c->value = v;
     c->vlen = vlen;
@@ -172,9 +172,9 @@ int orch_sign_v3(const struct orch_v3_input *in, const char *key_id,
     orch_buf_init(&creq);
     orch_buf_init(&signed_headers);
     orch_params_init(&sorted);
-    if (in == NULL || in->method == NULL || in->path == NULL
-        || in->hashed_payload == NULL || key_id == NULL || secret == NULL
-        || (in->nheaders > 0 && in->headers == NULL)) {
+    if (in == NULL || in->method == NULL || in->path == NULL ||
+        in->hashed_payload == NULL || key_id == NULL || secret == NULL ||
+        (in->nheaders > 0 && in->headers == NULL)) {
         rc = ORCH_EINVAL;
         goto out;
     }
@@ -248,7 +248,7 @@ int orch_sign_v3(const struct orch_v3_input *in, const char *key_id,
 
     rc = orch_buf_printf(authorization,
                          V3_ALGORITHM " Credential=%s,SignedHeaders=%s,"
-                         "Signature=%s",
+                                      "Signature=%s",
                          key_id, orch_buf_str(&signed_headers), sig);
     if (!rc && canonical_request)
         rc = orch_buf_append(canonical_request, creq.data, creq.len);

@@ -54,9 +54,9 @@ static void test_every_byte_round_trip(void **state)
     orch_buf_init(&dec);
     for (c = 0; c < 256; c++) {
         unsigned char ch = (unsigned char)c;
-        int keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-                   || (c >= '0' && c <= '9') || c == '-' || c == '_'
-                   || c == '.' || c == '~';
+        int keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                   (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+                   c == '~';
         char want[4];
 
         all[c] = ch;
@@ -127,8 +127,7 @@ static void test_decode(void **state)
 static void test_decode_errors(void **state)
 {
     static const char *const bad[] = {
-        "%", "%2", "abc%", "abc%4", "%G1", "%1G", "%zz", "a%%20", "%-1",
-        "% 1",
+        "%", "%2", "abc%", "abc%4", "%G1", "%1G", "%zz", "a%%20", "%-1", "% 1",
     };
     struct orch_buf b;
     size_t i = 0;
@@ -155,12 +154,16 @@ static void test_hex_and_base64(void **state)
         const char *in;
         const char *b64;
     } rfc4648[] = {
-        { "", "" },         { "f", "Zg==" },        { "fo", "Zm8=" },
-        { "foo", "Zm9v" },  { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
-        { "foobar", "Zm9vYmFy" },
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
     };
-    const unsigned char bytes[] = { 0x00, 0x0f, 0xa5, 0xff };
-    const unsigned char hi[] = { 0xfb, 0xff, 0xbf };
+    const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};
+    const unsigned char hi[] = {0xfb, 0xff, 0xbf};
     char out[64];
     size_t i = 0;
 
@@ -193,12 +196,13 @@ static void test_digests(void **state)
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9"
                              "cb410ff61f20015ad");
     /* RFC 2202 test case 2 and RFC 4231 test case 2. */
-    assert_int_equal(orch_hmac_sha1(mac1, "Jefe", 4,
-                                    "what do ya want for nothing?", 28), 0);
+    assert_int_equal(
+        orch_hmac_sha1(mac1, "Jefe", 4, "what do ya want for nothing?", 28), 0);
     orch_hex_encode(hex, mac1, sizeof(mac1));
     assert_string_equal(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-    assert_int_equal(orch_hmac_sha256(mac256, "Jefe", 4,
-                                      "what do ya want for nothing?", 28), 0);
+    assert_int_equal(
+        orch_hmac_sha256(mac256, "Jefe", 4, "what do ya want for nothing?", 28),
+        0);
     orch_hex_encode(hex, mac256, sizeof(mac256));
     assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d27398"
                              "39dec58b964ec3843");

@@ -61,8 +61,8 @@ static void test_many(void **state)
     orch_params_cleanup(&p);
 }
 
-static void assert_order(const struct orch_params *p,
-                         const char *const *names, size_t n)
+static void assert_order(const struct orch_params *p, const char *const *names,
+                         size_t n)
 {
     size_t i = 0;
 
@@ -74,14 +74,28 @@ static void assert_order(const struct orch_params *p,
 static void test_sort_byte_order(void **state)
 {
     static const char *const want[] = {
-        "AccessKeyId", "TargetDeviceName.1", "TargetDeviceName.10",
-        "TargetDeviceName.100", "TargetDeviceName.11", "TargetDeviceName.2",
-        "Timestamp", "Version", "a", "\xc3\xa4",
+        "AccessKeyId",
+        "TargetDeviceName.1",
+        "TargetDeviceName.10",
+        "TargetDeviceName.100",
+        "TargetDeviceName.11",
+        "TargetDeviceName.2",
+        "Timestamp",
+        "Version",
+        "a",
+        "\xc3\xa4",
     };
     static const char *const in[] = {
-        "TargetDeviceName.2", "Version", "\xc3\xa4", "TargetDeviceName.100",
-        "a", "TargetDeviceName.1", "Timestamp", "TargetDeviceName.11",
-        "AccessKeyId", "TargetDeviceName.10",
+        "TargetDeviceName.2",
+        "Version",
+        "\xc3\xa4",
+        "TargetDeviceName.100",
+        "a",
+        "TargetDeviceName.1",
+        "Timestamp",
+        "TargetDeviceName.11",
+        "AccessKeyId",
+        "TargetDeviceName.10",
     };
     struct orch_params p;
     size_t i = 0;
@@ -135,8 +149,8 @@ static int ref_cmp(const void *a, const void *b)
  * stability of the merge is exercised too. */
 static void test_sort_large_matches_reference(void **state)
 {
-    static const size_t sizes[] = { 0, 1, 2, 15, 16, 17, 63, 64, 65, 200,
-                                    201, 1000 };
+    static const size_t sizes[] = {0,  1,  2,  15,  16,  17,
+                                   63, 64, 65, 200, 201, 1000};
     unsigned int seed = 12345;
     size_t s = 0;
 
@@ -155,8 +169,8 @@ static void test_sort_large_matches_reference(void **state)
             seed = seed * 1103515245u + 12345u;
             snprintf(name, sizeof(name), "TargetDeviceName.%zu",
                      (size_t)(seed >> 16) % (n / 2 + 1));
-            assert_int_equal(orch_params_addf(&p, name, "%u",
-                                              (seed >> 8) % 3), 0);
+            assert_int_equal(orch_params_addf(&p, name, "%u", (seed >> 8) % 3),
+                             0);
         }
         ref = malloc((n + 1) * sizeof(*ref));
         order = malloc((n + 1) * sizeof(*order));
@@ -267,8 +281,8 @@ static void test_parse_errors(void **state)
 static void test_round_trip(void **state)
 {
     static const char *const values[] = {
-        "with space", "star*x", "tilde~x", "plus+x", "slash/x", "设备-001",
-        "Gerät", "bang!q'p(x)", "a=b&c", "%41", "",
+        "with space", "star*x",      "tilde~x", "plus+x", "slash/x", "设备-001",
+        "Gerät",      "bang!q'p(x)", "a=b&c",   "%41",    "",
     };
     struct orch_params p;
     struct orch_params q;
@@ -280,8 +294,8 @@ static void test_round_trip(void **state)
     orch_params_init(&q);
     orch_buf_init(&b);
     for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
-        assert_int_equal(orch_params_addf(&p, "TargetDeviceName.1", "%s",
-                                          values[i]), 0);
+        assert_int_equal(
+            orch_params_addf(&p, "TargetDeviceName.1", "%s", values[i]), 0);
     assert_int_equal(orch_params_encode(&p, &b), 0);
     assert_int_equal(orch_params_parse(&q, b.data, b.len), 0);
     assert_int_equal(q.n, p.n);

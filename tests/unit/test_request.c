@@ -26,7 +26,7 @@
 #define NONCE "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"
 /* 2025-01-02T03:04:05Z, plus some milliseconds that must not show. */
 #define NOW_MS (1735787045LL * 1000 + 789)
-#define EMPTY_SHA256                                                       \
+#define EMPTY_SHA256                                                           \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define FORM "application/x-www-form-urlencoded"
 
@@ -36,8 +36,9 @@ static char g_token[] = "CAIS-test-token+/=";
 static char g_key_id[] = "testid";
 
 static const char *const common_params[] = {
-    "AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce",
-    "SignatureVersion", "Timestamp", "Version", "SecurityToken", "Signature",
+    "AccessKeyId",    "Action",           "Format",    "SignatureMethod",
+    "SignatureNonce", "SignatureVersion", "Timestamp", "Version",
+    "SecurityToken",  "Signature",
 };
 
 static int is_common(const char *name)
@@ -56,7 +57,8 @@ static json_t *vector_by_id(const char *id)
     json_t *v = NULL;
     size_t i = 0;
 
-    json_array_foreach(a, i, v) {
+    json_array_foreach(a, i, v)
+    {
         if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0)
             return v;
     }
@@ -64,8 +66,7 @@ static json_t *vector_by_id(const char *id)
     return NULL;
 }
 
-static const char *jpath(json_t *o, const char *a, const char *b,
-                         const char *c)
+static const char *jpath(json_t *o, const char *a, const char *b, const char *c)
 {
     o = json_object_get(o, a);
     if (o && b)
@@ -82,7 +83,8 @@ static void action_params(struct orch_params *p, json_t *vec)
     const char *k = NULL;
     json_t *v = NULL;
 
-    json_object_foreach(json_object_get(vec, "v2_params_signed"), k, v) {
+    json_object_foreach(json_object_get(vec, "v2_params_signed"), k, v)
+    {
         if (!is_common(k))
             assert_int_equal(orch_params_add(p, k, json_string_value(v)), 0);
     }
@@ -140,8 +142,8 @@ static int header_count(const struct orch_request *req, const char *name)
     int count = 0;
 
     for (i = 0; i < req->nheaders; i++)
-        if (strncasecmp(orch_buf_str(&req->headers[i]), name, n) == 0
-            && orch_buf_str(&req->headers[i])[n] == ':')
+        if (strncasecmp(orch_buf_str(&req->headers[i]), name, n) == 0 &&
+            orch_buf_str(&req->headers[i])[n] == ':')
             count++;
     return count;
 }
@@ -152,7 +154,7 @@ static void verify_v3(const struct orch_request *req)
 {
     struct orch_header h[ORCH_REQ_MAX_HEADERS];
     char names[ORCH_REQ_MAX_HEADERS][64];
-    struct orch_v3_input in = { 0 };
+    struct orch_v3_input in = {0};
     struct orch_params q;
     struct orch_buf auth;
     const char *url = orch_buf_str(&req->url);
@@ -170,9 +172,9 @@ static void verify_v3(const struct orch_request *req)
         size_t nl = strcspn(line, ":");
 
         assert_true(nl < 64);
-        if (!(strncmp(line, "host:", 5) == 0
-              || strncmp(line, "content-type:", 13) == 0
-              || strncmp(line, "x-acs-", 6) == 0))
+        if (!(strncmp(line, "host:", 5) == 0 ||
+              strncmp(line, "content-type:", 13) == 0 ||
+              strncmp(line, "x-acs-", 6) == 0))
             continue;
         memcpy(names[n], line, nl);
         names[n][nl] = '\0';
@@ -180,8 +182,8 @@ static void verify_v3(const struct orch_request *req)
         h[n].value = line + nl + 1;
         n++;
     }
-    assert_int_equal(orch_sha256_hex(payload, orch_buf_str(&req->body),
-                                     req->body.len), 0);
+    assert_int_equal(
+        orch_sha256_hex(payload, orch_buf_str(&req->body), req->body.len), 0);
     assert_string_equal(header(req, "x-acs-content-sha256"), payload);
     in.method = "POST";
     in.path = "/";
@@ -189,8 +191,8 @@ static void verify_v3(const struct orch_request *req)
     in.headers = h;
     in.nheaders = n;
     in.hashed_payload = payload;
-    assert_int_equal(orch_sign_v3(&in, g_key_id, g_secret, &auth, NULL,
-                                  NULL), 0);
+    assert_int_equal(orch_sign_v3(&in, g_key_id, g_secret, &auth, NULL, NULL),
+                     0);
     assert_string_equal(header(req, "Authorization"), orch_buf_str(&auth));
     orch_buf_cleanup(&auth);
     orch_params_cleanup(&q);
@@ -226,8 +228,8 @@ static void test_v3_v1_single(void **state)
 
     assert_string_equal(header(&req, "Authorization"),
                         jpath(vec, "v3_query_minimal", "authorization", NULL));
-    assert_string_equal(orch_buf_str(&req.url),
-                        ENDPOINT "/?FirmwareId=UkOZxXXnVaLfqvvv8YzC000100"
+    assert_string_equal(orch_buf_str(&req.url), ENDPOINT
+                        "/?FirmwareId=UkOZxXXnVaLfqvvv8YzC000100"
                         "&ProductKey=a1BwAGVabcd&TargetDeviceName.1=device001"
                         "&TargetSelection=SPECIFIC");
     assert_int_equal(req.body.len, 0);
@@ -260,12 +262,12 @@ static void test_every_vector(void **state)
 
     (void)state;
     assert_true(json_array_size(a) >= 7);
-    json_array_foreach(a, i, vec) {
-        json_t *extra = json_object_get(json_object_get(vec,
-                                        "v3_query_minimal"),
-                                        "extra_signed_headers");
-        int sts = extra != NULL
-                  && json_object_get(extra, "x-acs-security-token") != NULL;
+    json_array_foreach(a, i, vec)
+    {
+        json_t *extra = json_object_get(
+            json_object_get(vec, "v3_query_minimal"), "extra_signed_headers");
+        int sts = extra != NULL &&
+                  json_object_get(extra, "x-acs-security-token") != NULL;
         struct orch_credentials cred;
         struct orch_request_input in;
         struct orch_request req;
@@ -277,22 +279,23 @@ static void test_every_vector(void **state)
         orch_request_init(&req);
         cred_make(&cred, sts);
         if (sts)
-            assert_string_equal(json_string_value(json_object_get(extra,
-                                "x-acs-security-token")), g_token);
+            assert_string_equal(json_string_value(json_object_get(
+                                    extra, "x-acs-security-token")),
+                                g_token);
         action_params(&p, vec);
 
         in = input_make(&p, &cred, 3, false);
         assert_int_equal(orch_request_build(&req, &in), 0);
-        assert_string_equal(header(&req, "Authorization"),
-                            jpath(vec, "v3_query_minimal", "authorization",
-                                  NULL));
+        assert_string_equal(
+            header(&req, "Authorization"),
+            jpath(vec, "v3_query_minimal", "authorization", NULL));
         assert_no_secret(&req);
 
         /* Reuse the same request for V2: it is reset first. */
         in = input_make(&p, &cred, 2, false);
         assert_int_equal(orch_request_build(&req, &in), 0);
-        assert_int_equal(orch_params_parse(&body, req.body.data,
-                                           req.body.len), 0);
+        assert_int_equal(orch_params_parse(&body, req.body.data, req.body.len),
+                         0);
         assert_string_equal(orch_params_get(&body, "Signature"),
                             jpath(vec, "v2", "POST", "signature"));
         assert_no_secret(&req);
@@ -335,8 +338,7 @@ static void test_v2_form_body(void **state)
     assert_null(header(&req, "Authorization"));
     assert_int_equal(orch_params_parse(&body, req.body.data, req.body.len), 0);
     assert_string_equal(orch_params_get(&body, "Format"), "JSON");
-    assert_string_equal(orch_params_get(&body, "SignatureMethod"),
-                        "HMAC-SHA1");
+    assert_string_equal(orch_params_get(&body, "SignatureMethod"), "HMAC-SHA1");
     assert_string_equal(orch_params_get(&body, "SignatureVersion"), "1.0");
     assert_string_equal(orch_params_get(&body, "Timestamp"),
                         "2025-01-02T03:04:05Z");
@@ -354,8 +356,8 @@ static void test_v2_form_body(void **state)
     assert_string_equal(orch_params_get(&body, "SecurityToken"), g_token);
     assert_int_equal(orch_sign_v2(&body, "POST", g_secret, sig, NULL), 0);
     assert_string_equal(sig, orch_params_get(&body, "Signature"));
-    assert_string_equal(sig, jpath(vector_by_id("v5-sts"), "v2", "POST",
-                                   "signature"));
+    assert_string_equal(
+        sig, jpath(vector_by_id("v5-sts"), "v2", "POST", "signature"));
     assert_no_secret(&req);
 
     orch_request_cleanup(&req);
@@ -429,9 +431,9 @@ static void test_v3_form_body(void **state)
     assert_string_equal(header(&req, "x-acs-content-sha256"), hash);
     assert_non_null(strstr(header(&req, "Authorization"),
                            "SignedHeaders=content-type;host;"));
-    assert_string_not_equal(header(&req, "Authorization"),
-                            jpath(vec, "v3_query_minimal", "authorization",
-                                  NULL));
+    assert_string_not_equal(
+        header(&req, "Authorization"),
+        jpath(vec, "v3_query_minimal", "authorization", NULL));
     verify_v3(&req);
     assert_no_secret(&req);
 
@@ -480,9 +482,16 @@ static void test_endpoint_with_port(void **state)
 static void test_bad_input(void **state)
 {
     static const char *const bad_endpoints[] = {
-        "iot.cn-shanghai.aliyuncs.com", "ftp://host", "http://", "https:///",
-        "http://host/path", "http://host?x=1", "http://user@host",
-        "http://ho st", "http://host\r\nX-Evil: 1", "http://:80",
+        "iot.cn-shanghai.aliyuncs.com",
+        "ftp://host",
+        "http://",
+        "https:///",
+        "http://host/path",
+        "http://host?x=1",
+        "http://user@host",
+        "http://ho st",
+        "http://host\r\nX-Evil: 1",
+        "http://:80",
     };
     struct orch_credentials cred;
     struct orch_request_input in;

@@ -25,7 +25,7 @@
 
 #define VECTORS ORCH_FIXTURES "/signature-vectors.json"
 #define RAW ORCH_FIXTURES "/sdk-raw-requests.json"
-#define EMPTY_SHA256                                                       \
+#define EMPTY_SHA256                                                           \
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static json_t *g_vectors;
@@ -34,8 +34,9 @@ static json_t *g_raw;
 /* The V2 common parameters: whatever else a vector signs is an action
  * parameter, which V3 puts in the query or the body. */
 static const char *const common_params[] = {
-    "AccessKeyId", "Action", "Format", "SignatureMethod", "SignatureNonce",
-    "SignatureVersion", "Timestamp", "Version", "SecurityToken", "Signature",
+    "AccessKeyId",    "Action",           "Format",    "SignatureMethod",
+    "SignatureNonce", "SignatureVersion", "Timestamp", "Version",
+    "SecurityToken",  "Signature",
 };
 
 static int is_common(const char *name)
@@ -94,7 +95,8 @@ static void params_from_object(struct orch_params *p, json_t *obj)
     json_t *v = NULL;
 
     assert_true(json_is_object(obj));
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         assert_true(json_is_string(v));
         assert_int_equal(orch_params_add(p, k, json_string_value(v)), 0);
     }
@@ -107,7 +109,8 @@ static void action_params(struct orch_params *p, json_t *vec)
     const char *k = NULL;
     json_t *v = NULL;
 
-    json_object_foreach(jget(vec, "v2_params_signed"), k, v) {
+    json_object_foreach(jget(vec, "v2_params_signed"), k, v)
+    {
         if (!is_common(k))
             assert_int_equal(orch_params_add(p, k, json_string_value(v)), 0);
     }
@@ -120,8 +123,8 @@ static void check_v2(const struct orch_params *p, const char *method,
     struct orch_buf sts;
 
     orch_buf_init(&sts);
-    assert_int_equal(orch_sign_v2(p, method, fixed("accessKeySecret"), sig,
-                                  &sts), 0);
+    assert_int_equal(
+        orch_sign_v2(p, method, fixed("accessKeySecret"), sig, &sts), 0);
     if (want_sts)
         assert_string_equal(orch_buf_str(&sts), want_sts);
     assert_string_equal(sig, want_sig);
@@ -139,8 +142,8 @@ static void check_canonical_query(const struct orch_params *src,
     orch_params_init(&p);
     orch_buf_init(&q);
     for (i = 0; i < src->n; i++)
-        assert_int_equal(orch_params_add(&p, src->v[i].name,
-                                         src->v[i].value), 0);
+        assert_int_equal(orch_params_add(&p, src->v[i].name, src->v[i].value),
+                         0);
     orch_params_sort(&p);
     assert_int_equal(orch_params_encode(&p, &q), 0);
     assert_string_equal(orch_buf_str(&q), want);
@@ -216,11 +219,10 @@ static void test_iot_sdk_v2_vectors(void **state)
         /* The SDK's own query, parsed back, verifies too (what the
          * emulator does with such a request). */
         assert_true(strncmp(target, "/?", 2) == 0);
-        assert_int_equal(orch_params_parse(&wire, target + 2,
-                                           strlen(target + 2)), 0);
+        assert_int_equal(
+            orch_params_parse(&wire, target + 2, strlen(target + 2)), 0);
         assert_string_equal(orch_params_get(&wire, "Signature"), want_sig);
-        check_v2(&wire, "POST", jstr(vec, "iot_sdk_v2/stringToSign"),
-                 want_sig);
+        check_v2(&wire, "POST", jstr(vec, "iot_sdk_v2/stringToSign"), want_sig);
         orch_params_cleanup(&wire);
         orch_params_cleanup(&p);
     }
@@ -234,9 +236,8 @@ struct v3_headers {
     char payload[65];
 };
 
-static void v3_headers_make(struct v3_headers *hs, json_t *vec,
-                            json_t *extra, const char *provider,
-                            const char *body)
+static void v3_headers_make(struct v3_headers *hs, json_t *vec, json_t *extra,
+                            const char *provider, const char *body)
 {
     json_t *params = jget(vec, "v2_params_signed");
     const char *k = NULL;
@@ -244,31 +245,26 @@ static void v3_headers_make(struct v3_headers *hs, json_t *vec,
 
     hs->n = 0;
     assert_int_equal(orch_sha256_hex(hs->payload, body, strlen(body)), 0);
-    hs->h[hs->n++] = (struct orch_header){ "host", fixed("host") };
+    hs->h[hs->n++] = (struct orch_header){"host", fixed("host")};
     hs->h[hs->n++] = (struct orch_header){
-        "x-acs-action", json_string_value(json_object_get(params, "Action"))
-    };
+        "x-acs-action", json_string_value(json_object_get(params, "Action"))};
     hs->h[hs->n++] = (struct orch_header){
-        "x-acs-version",
-        json_string_value(json_object_get(params, "Version"))
-    };
-    hs->h[hs->n++] = (struct orch_header){ "x-acs-date",
-                                           fixed("timestamp") };
-    hs->h[hs->n++] = (struct orch_header){ "x-acs-signature-nonce",
-                                           fixed("signatureNonce") };
-    hs->h[hs->n++] = (struct orch_header){ "x-acs-content-sha256",
-                                           hs->payload };
+        "x-acs-version", json_string_value(json_object_get(params, "Version"))};
+    hs->h[hs->n++] = (struct orch_header){"x-acs-date", fixed("timestamp")};
+    hs->h[hs->n++] =
+        (struct orch_header){"x-acs-signature-nonce", fixed("signatureNonce")};
+    hs->h[hs->n++] = (struct orch_header){"x-acs-content-sha256", hs->payload};
     if (body[0])
         hs->h[hs->n++] = (struct orch_header){
-            "content-type", "application/x-www-form-urlencoded"
-        };
+            "content-type", "application/x-www-form-urlencoded"};
     if (provider)
-        hs->h[hs->n++] = (struct orch_header){ "x-acs-credentials-provider",
-                                               provider };
+        hs->h[hs->n++] =
+            (struct orch_header){"x-acs-credentials-provider", provider};
     if (extra) {
-        json_object_foreach(extra, k, v) {
+        json_object_foreach(extra, k, v)
+        {
             assert_true(hs->n < 16);
-            hs->h[hs->n++] = (struct orch_header){ k, json_string_value(v) };
+            hs->h[hs->n++] = (struct orch_header){k, json_string_value(v)};
         }
     }
 }
@@ -295,7 +291,8 @@ static void v3_sign(struct v3_out *o, const struct orch_params *query,
     orch_buf_init(&o->creq);
     orch_buf_init(&o->sts);
     assert_int_equal(orch_sign_v3(&in, key_id, fixed("accessKeySecret"),
-                                  &o->auth, &o->creq, &o->sts), 0);
+                                  &o->auth, &o->creq, &o->sts),
+                     0);
 }
 
 static void v3_out_cleanup(struct v3_out *o)
@@ -349,7 +346,8 @@ static void test_iot_sdk_v3_query_vectors(void **state)
         const char *target = jstr(sdk, "request_target");
         const char *provider =
             extra && json_object_get(extra, "x-acs-security-token")
-                ? "static_sts" : "static_ak";
+                ? "static_sts"
+                : "static_ak";
         struct orch_params q;
         struct orch_params wire;
         struct orch_buf a;
@@ -379,8 +377,8 @@ static void test_iot_sdk_v3_query_vectors(void **state)
 
         /* The SDK's wire query holds exactly the action parameters. */
         assert_true(strncmp(target, "/?", 2) == 0);
-        assert_int_equal(orch_params_parse(&wire, target + 2,
-                                           strlen(target + 2)), 0);
+        assert_int_equal(
+            orch_params_parse(&wire, target + 2, strlen(target + 2)), 0);
         orch_params_sort(&wire);
         orch_params_sort(&q);
         assert_int_equal(orch_params_encode(&wire, &a), 0);
@@ -425,8 +423,7 @@ static void test_v3_form_body_vectors(void **state)
         assert_string_equal(orch_buf_str(&o.creq),
                             jstr(form, "canonicalRequest"));
         assert_string_equal(orch_buf_str(&o.sts), jstr(form, "stringToSign"));
-        assert_string_equal(orch_buf_str(&o.auth),
-                            jstr(form, "authorization"));
+        assert_string_equal(orch_buf_str(&o.auth), jstr(form, "authorization"));
 
         /* The body carries exactly the action parameters. */
         action_params(&want, vec);
@@ -484,12 +481,12 @@ static void test_documented_v3_example_check(void **state)
     /* Names in mixed case and values with blanks: the signer lower-cases
      * and trims, as the doc requires. */
     struct orch_header h[] = {
-        { "x-acs-version", "2014-05-26" },
-        { "Host", " ecs.cn-shanghai.aliyuncs.com" },
-        { "X-Acs-Action", "RunInstances " },
-        { "x-acs-date", "2023-10-26T10:22:32Z" },
-        { "x-acs-signature-nonce", "3156853299f313e23d1673dc12e1703d" },
-        { "x-acs-content-sha256", EMPTY_SHA256 },
+        {"x-acs-version", "2014-05-26"},
+        {"Host", " ecs.cn-shanghai.aliyuncs.com"},
+        {"X-Acs-Action", "RunInstances "},
+        {"x-acs-date", "2023-10-26T10:22:32Z"},
+        {"x-acs-signature-nonce", "3156853299f313e23d1673dc12e1703d"},
+        {"x-acs-content-sha256", EMPTY_SHA256},
     };
     struct orch_v3_input in = {
         .method = "POST",
@@ -511,11 +508,13 @@ static void test_documented_v3_example_check(void **state)
     orch_buf_init(&creq);
     orch_buf_init(&sts);
     assert_int_equal(orch_params_add(&q, "RegionId", "cn-shanghai"), 0);
-    assert_int_equal(orch_params_add(&q, "ImageId",
-        "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"), 0);
+    assert_int_equal(
+        orch_params_add(&q, "ImageId",
+                        "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd"),
+        0);
     in.query = &q;
-    assert_int_equal(orch_sign_v3(&in, "YourAccessKeyId",
-                                  "YourAccessKeySecret", &auth, &creq, &sts),
+    assert_int_equal(orch_sign_v3(&in, "YourAccessKeyId", "YourAccessKeySecret",
+                                  &auth, &creq, &sts),
                      0);
     assert_string_equal(orch_buf_str(&creq), jstr(doc, "canonicalRequest"));
     assert_int_equal(orch_sha256_hex(hash, creq.data, creq.len), 0);
@@ -567,8 +566,7 @@ static void raw_parse(struct raw_req *r, const char *text)
     sp = strchr(r->target, ' ');
     assert_non_null(sp);
     *sp = '\0';
-    for (line = end + 2; (end = strstr(line, "\r\n")) != NULL;
-         line = end + 2) {
+    for (line = end + 2; (end = strstr(line, "\r\n")) != NULL; line = end + 2) {
         char *colon = NULL;
 
         *end = '\0';
@@ -580,7 +578,7 @@ static void raw_parse(struct raw_req *r, const char *text)
         assert_non_null(colon);
         *colon = '\0';
         assert_true(r->nh < 32);
-        r->h[r->nh++] = (struct orch_header){ line, colon + 1 };
+        r->h[r->nh++] = (struct orch_header){line, colon + 1};
     }
     fail_msg("raw request without a blank line");
 }
@@ -613,7 +611,7 @@ static void verify_raw(const char *text)
     auth = raw_header(&r, "Authorization");
     if (auth) {
         struct orch_header signed_h[32];
-        struct orch_v3_input in = { 0 };
+        struct orch_v3_input in = {0};
         struct orch_buf mine;
         char payload[65];
         size_t i = 0;
@@ -621,9 +619,9 @@ static void verify_raw(const char *text)
 
         orch_buf_init(&mine);
         for (i = 0; i < r.nh; i++) {
-            if (strcasecmp(r.h[i].name, "host") == 0
-                || strcasecmp(r.h[i].name, "content-type") == 0
-                || strncasecmp(r.h[i].name, "x-acs-", 6) == 0)
+            if (strcasecmp(r.h[i].name, "host") == 0 ||
+                strcasecmp(r.h[i].name, "content-type") == 0 ||
+                strncasecmp(r.h[i].name, "x-acs-", 6) == 0)
                 signed_h[n++] = r.h[i];
         }
         assert_int_equal(orch_sha256_hex(payload, r.body, strlen(r.body)), 0);
@@ -634,8 +632,8 @@ static void verify_raw(const char *text)
         in.headers = signed_h;
         in.nheaders = n;
         in.hashed_payload = payload;
-        assert_int_equal(orch_sign_v3(&in, "testid", "testsecret", &mine,
-                                      NULL, NULL), 0);
+        assert_int_equal(
+            orch_sign_v3(&in, "testid", "testsecret", &mine, NULL, NULL), 0);
         assert_string_equal(orch_buf_str(&mine), auth);
         orch_buf_cleanup(&mine);
     } else {
@@ -643,8 +641,7 @@ static void verify_raw(const char *text)
         const char *want = NULL;
 
         if (r.body[0])
-            assert_int_equal(orch_params_parse(&p, r.body, strlen(r.body)),
-                             0);
+            assert_int_equal(orch_params_parse(&p, r.body, strlen(r.body)), 0);
         want = orch_params_get(&p, "Signature");
         assert_non_null(want);
         assert_int_equal(orch_sign_v2(&p, r.method, "testsecret", sig, NULL),
@@ -664,7 +661,8 @@ static void test_raw_sdk_requests_verify(void **state)
 
     (void)state;
     assert_string_equal(fixed("accessKeySecret"), "testsecret");
-    json_object_foreach(g_raw, k, v) {
+    json_object_foreach(g_raw, k, v)
+    {
         verify_raw(jstr(v, "raw_request"));
         checked++;
     }
@@ -673,7 +671,8 @@ static void test_raw_sdk_requests_verify(void **state)
 
         if (raw == NULL)
             continue;
-        json_object_foreach(raw, k, v) {
+        json_object_foreach(raw, k, v)
+        {
             assert_true(json_is_string(v));
             verify_raw(json_string_value(v));
             checked++;
@@ -686,12 +685,16 @@ static void test_raw_sdk_requests_verify(void **state)
 static void test_v3_detects_changes(void **state)
 {
     struct orch_header h[] = {
-        { "host", "iot.cn-shanghai.aliyuncs.com" },
-        { "x-acs-date", "2025-01-02T03:04:05Z" },
+        {"host", "iot.cn-shanghai.aliyuncs.com"},
+        {"x-acs-date", "2025-01-02T03:04:05Z"},
     };
     struct orch_v3_input in = {
-        .method = "POST", .path = "/", .query = NULL,
-        .headers = h, .nheaders = 2, .hashed_payload = EMPTY_SHA256,
+        .method = "POST",
+        .path = "/",
+        .query = NULL,
+        .headers = h,
+        .nheaders = 2,
+        .hashed_payload = EMPTY_SHA256,
     };
     const char *prefix = "ACS3-HMAC-SHA256 Credential=id,"
                          "SignedHeaders=host;x-acs-date,Signature=";
@@ -716,8 +719,7 @@ static void test_v3_detects_changes(void **state)
     assert_int_equal(a.len, strlen(prefix) + 64);
     /* Missing inputs are refused. */
     in.hashed_payload = NULL;
-    assert_int_equal(orch_sign_v3(&in, "id", "s", &b, NULL, NULL),
-                     ORCH_EINVAL);
+    assert_int_equal(orch_sign_v3(&in, "id", "s", &b, NULL, NULL), ORCH_EINVAL);
     orch_buf_cleanup(&a);
     orch_buf_cleanup(&b);
 }
