@@ -721,44 +721,86 @@ out:
     return rc;
 }
 
+/* Decodes the query into `query` and query + form body into out->params,
+ * and fills sigver, action and key_id as sent. Returns 0 (a bad escape sets
+ * the InvalidParameter verdict) or ORCH_ENOMEM. */
+static int parse_request(const struct emu_http_request *req,
+                         struct orch_params *query, struct emu_auth *out)
+{
+    const char *authz = emu_header_get(req, "authorization");
+    const char *s = NULL;
+    size_t i = 0;
+    int rc = 0;
+
+    orch_params_cleanup(&out->params);
+    orch_params_init(&out->params);
+    if (req->query && req->query[0]) {
+        rc = orch_params_parse(query, req->query, strlen(req->query));
+        if (rc == ORCH_EINVAL)
+            return fail(out, 400, "InvalidParameter",
+                        "The query string has a malformed escape.");
+        if (rc)
+            return rc;
+    }
+    for (i = 0; i < query->n; i++) {
+        rc = orch_params_add(&out->params, query->v[i].name,
+                             query->v[i].value);
+        if (rc)
+            return rc;
+    }
+    if (req->body_len > 0 && is_form(req)) {
+        rc = orch_params_parse(&out->params, req->body, req->body_len);
+        if (rc == ORCH_EINVAL)
+            return fail(out, 400, "InvalidParameter",
+                        "The form body has a malformed escape.");
+        if (rc)
+            return rc;
+    }
+    if (authz && strncmp(authz, V3_PREFIX, strlen(V3_PREFIX)) == 0) {
+        out->sigver = 3;
+        s = emu_header_get(req, "x-acs-action");
+        snprintf(out->action, sizeof(out->action), "%s", s ? s : "");
+        if (auth_field(authz + strlen(V3_PREFIX), "Credential", out->key_id,
+                       sizeof(out->key_id))
+            != 0)
+            out->key_id[0] = '\0';
+    } else {
+        out->sigver = 2;
+        s = orch_params_get(&out->params, "Action");
+        snprintf(out->action, sizeof(out->action), "%s", s ? s : "");
+        s = orch_params_get(&out->params, "AccessKeyId");
+        snprintf(out->key_id, sizeof(out->key_id), "%s", s ? s : "");
+    }
+    return 0;
+}
+
+int emu_verify_parse(const struct emu_http_request *req, struct emu_auth *out)
+{
+    struct orch_params query;
+    int rc = 0;
+
+    orch_params_init(&query);
+    rc = parse_request(req, &query, out);
+    orch_params_cleanup(&query);
+    return rc;
+}
+
 int emu_verify_request(struct emu_verifier *v,
                        const struct emu_http_request *req, int64_t now_ms,
                        struct emu_auth *out)
 {
     struct orch_params query;
     const char *authz = emu_header_get(req, "authorization");
-    size_t i = 0;
     int rc = 0;
 
     orch_params_init(&query);
-    orch_params_cleanup(&out->params);
-    orch_params_init(&out->params);
-    if (req->query && req->query[0]) {
-        rc = orch_params_parse(&query, req->query, strlen(req->query));
-        if (rc == ORCH_EINVAL) {
-            rc = fail(out, 400, "InvalidParameter",
-                      "The query string has a malformed escape.");
-            goto out;
-        }
-        if (rc)
-            goto out;
-    }
-    for (i = 0; i < query.n; i++) {
-        rc = orch_params_add(&out->params, query.v[i].name,
-                             query.v[i].value);
-        if (rc)
-            goto out;
-    }
-    if (req->body_len > 0 && is_form(req)) {
-        rc = orch_params_parse(&out->params, req->body, req->body_len);
-        if (rc == ORCH_EINVAL) {
-            rc = fail(out, 400, "InvalidParameter",
-                      "The form body has a malformed escape.");
-            goto out;
-        }
-        if (rc)
-            goto out;
-    }
+    out->sig_ok = false;
+    out->http_status = 0;
+    out->code[0] = '\0';
+    orch_buf_reset(&out->message);
+    rc = parse_request(req, &query, out);
+    if (rc || out->code[0])
+        goto out;
     if (authz && strncmp(authz, V3_PREFIX, strlen(V3_PREFIX)) == 0)
         rc = verify_v3(v, req, authz, &query, now_ms, out);
     else if (authz && authz[0] && !orch_params_get(&out->params, "Signature"))

@@ -96,6 +96,13 @@ int emu_verifier_add_key(struct emu_verifier *v, const char *spec,
 /* Number of registered keys. */
 size_t emu_verifier_key_count(const struct emu_verifier *v);
 
+/* Only the parsing step of emu_verify_request(): decodes the query and a
+ * form body into out->params and fills sigver, action and key_id as sent,
+ * without checking anything (the server logs and counts requests it
+ * answers with a fault before verifying them). A bad %XX escape sets the
+ * InvalidParameter verdict. Returns 0 or ORCH_ENOMEM. */
+int emu_verify_parse(const struct emu_http_request *req, struct emu_auth *out);
+
 /* Parses the query and, for an x-www-form-urlencoded body, the body into
  * out->params, tells the signature version and the action, then verifies
  * (see the list above). now_ms is the emulator's wall clock (epoch ms).

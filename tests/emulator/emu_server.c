@@ -1,0 +1,962 @@
+/* emu_server.c - ota-emulator's libmicrohttpd server: request assembly,
+ * gateway checks, faults, quotas, request log, stats.
+ *
+ * DESIGN: MHD runs with an internal polling thread and one thread per
+ * connection, so per-request latency and slow bodies are plain sleeps and
+ * keep-alive connections cost one idle thread each. A request's state
+ * (struct req) is created in the URI-log callback, which MHD calls first
+ * with the raw request target (MHD's own argument parsing decodes '+' and
+ * escapes its own way; the verifier must see the bytes the client signed),
+ * collects the body across access-handler calls, is processed in the final
+ * call and freed in the completion callback. Shared state: `lock` guards
+ * the counters, the arrival windows and the quota limiters; the world and
+ * the verifier have their own locks. A fault that must drop the
+ * connection returns MHD_NO (with SO_LINGER 0 first for a reset, so the
+ * peer sees RST instead of FIN).
+ */
+#include "emu_server.h"
+
+#include "emu_faults.h"
+#include "emu_log.h"
+#include "emu_verify.h"
+#include "emu_world.h"
+
+#include "orch/buf.h"
+#include "orch/err.h"
+#include "orch/params.h"
+#include "orch/ratelimit.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define DEFAULT_MAX_BODY (1024 * 1024)
+#define MAX_TRACKED_ACTIONS 64
+#define JSON_CT "application/json;charset=utf-8"
+
+/* Arrival times of one action (or class), ascending, trimmed to the last
+ * 1000 ms; `max` is the most ever held at once. */
+struct window {
+    int64_t *t;
+    size_t head, count, cap;
+    size_t max;
+};
+
+struct action_stat {
+    char name[128];
+    uint64_t count;
+    struct window win;
+};
+
+/* One quota: an AccessKey and an action. */
+struct quota {
+    struct quota *next;
+    char key_id[128];
+    char action[128];
+    struct orch_ratelimit rl;
+};
+
+enum cls { CLS_CREATE, CLS_QUERY, CLS_CANCEL, CLS_BATCH, CLS_OTHER, CLS_N };
+static const char *const cls_names[CLS_N] = {"create", "query", "cancel",
+                                             "batch", "other"};
+
+struct emu_server {
+    struct MHD_Daemon *d;
+    struct emu_server_opts o;
+    char *bind;
+    char *cert;
+    char *key;
+    char *host_id;
+    struct emu_log *log;
+    int64_t start_ms;
+    uint16_t port;
+
+    pthread_mutex_t lock; /* everything below */
+    uint64_t seq;
+    uint64_t requests, throttled, auth_failed;
+    uint64_t faults[EMU_FAULT_COUNT_];
+    struct action_stat actions[MAX_TRACKED_ACTIONS];
+    size_t nactions;
+    struct window cls_win[CLS_N];
+    struct quota *quotas;
+};
+
+struct req {
+    struct emu_server *srv;
+    char *target;       /* raw request target, "/?a=b" */
+    struct orch_buf body;
+    bool started;
+    bool too_big;
+    int64_t t;          /* arrival, emulator clock */
+};
+
+static int64_t real_wall_ms(void *ctx)
+{
+    struct timespec ts;
+
+    (void)ctx;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_ms(const struct emu_server *s)
+{
+    return s->o.clock.now_ms(s->o.clock.ctx);
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    while (ms > 0 && nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+void emu_server_opts_init(struct emu_server_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->bind = "127.0.0.1";
+    o->qps_create = 20;
+    o->qps_query = 10;
+    o->qps_cancel = 5;
+    o->qps_batch = 5;
+    o->qps_scale = 1;
+    o->slow_ms = 1000;
+    emu_fault_opts_init(&o->faults);
+}
+
+const char *emu_action_class(const char *action)
+{
+    static const char *const query[] = {
+        "QueryOTAJob",      "ListOTAJobByFirmware", "ListOTATaskByJob",
+        "ListOTAJobByDevice", "QueryOTAFirmware",   "QueryDeviceDetail",
+    };
+    size_t i = 0;
+
+    if (action == NULL)
+        return "other";
+    if (strcmp(action, "CreateOTAStaticUpgradeJob") == 0)
+        return "create";
+    if (strcmp(action, "CancelOTATaskByJob") == 0)
+        return "cancel";
+    if (strcmp(action, "BatchQueryDeviceDetail") == 0)
+        return "batch";
+    for (i = 0; i < sizeof(query) / sizeof(query[0]); i++)
+        if (strcmp(action, query[i]) == 0)
+            return "query";
+    return "other";
+}
+
+static enum cls class_of(const char *action)
+{
+    const char *c = emu_action_class(action);
+    int i = 0;
+
+    for (i = 0; i < CLS_N; i++)
+        if (strcmp(c, cls_names[i]) == 0)
+            return (enum cls)i;
+    return CLS_OTHER;
+}
+
+static double quota_for(const struct emu_server *s, enum cls c)
+{
+    switch (c) {
+    case CLS_CREATE:
+        return s->o.qps_create * s->o.qps_scale;
+    case CLS_QUERY:
+        return s->o.qps_query * s->o.qps_scale;
+    case CLS_CANCEL:
+        return s->o.qps_cancel * s->o.qps_scale;
+    case CLS_BATCH:
+        return s->o.qps_batch * s->o.qps_scale;
+    default:
+        return 0; /* no quota: the world answers InvalidAction.NotFound */
+    }
+}
+
+/* ---- sliding windows ---- */
+
+/* Adds t (kept sorted: arrivals recorded by different threads may be a
+ * millisecond out of order) and drops what is 1000 ms older than the
+ * newest. Updates max. */
+static void window_add(struct window *w, int64_t t)
+{
+    size_t i = 0;
+
+    if (w->count == w->cap) {
+        size_t ncap = w->cap ? w->cap * 2 : 64;
+        int64_t *nt = malloc(ncap * sizeof(*nt));
+
+        if (nt == NULL)
+            return; /* the stats lose one arrival; the server goes on */
+        for (i = 0; i < w->count; i++)
+            nt[i] = w->t[(w->head + i) % w->cap];
+        free(w->t);
+        w->t = nt;
+        w->cap = ncap;
+        w->head = 0;
+    }
+    /* Insert from the back. */
+    i = w->count;
+    while (i > 0 && w->t[(w->head + i - 1) % w->cap] > t) {
+        w->t[(w->head + i) % w->cap] = w->t[(w->head + i - 1) % w->cap];
+        i--;
+    }
+    w->t[(w->head + i) % w->cap] = t;
+    w->count++;
+    {
+        int64_t newest = w->t[(w->head + w->count - 1) % w->cap];
+
+        while (w->count > 0 && w->t[w->head] <= newest - 1000) {
+            w->head = (w->head + 1) % w->cap;
+            w->count--;
+        }
+    }
+    if (w->count > w->max)
+        w->max = w->count;
+}
+
+/* ---- gateway answers ---- */
+
+static void make_request_id(const struct emu_server *s, uint64_t seq,
+                            char out[37])
+{
+    uint64_t x = s->o.faults.seed ^ 0x5EED5EEDULL ^ (seq * 0x9E3779B97F4A7C15ULL);
+    uint64_t a = 0, b = 0;
+
+    /* splitmix64 twice */
+    x += 0x9E3779B97F4A7C15ULL;
+    a = x;
+    a = (a ^ (a >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    a = (a ^ (a >> 27)) * 0x94D049BB133111EBULL;
+    a ^= a >> 31;
+    x += 0x9E3779B97F4A7C15ULL;
+    b = x;
+    b = (b ^ (b >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    b = (b ^ (b >> 27)) * 0x94D049BB133111EBULL;
+    b ^= b >> 31;
+    snprintf(out, 37, "%08X-%04X-4%03X-%04X-%012llX",
+             (unsigned)(a >> 32), (unsigned)((a >> 16) & 0xFFFF),
+             (unsigned)(a & 0xFFF), (unsigned)((b >> 48) & 0x3FFF) | 0x8000,
+             (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
+}
+
+static json_t *gateway_error(const char *request_id, const char *host_id,
+                             const char *code, const char *message)
+{
+    char rec[512];
+
+    snprintf(rec, sizeof(rec),
+             "https://api.aliyun.com/troubleshoot?q=%s&product=Iot"
+             "&requestId=%s",
+             code, request_id);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s}", "RequestId", request_id,
+                     "HostId", host_id, "Code", code, "Message", message,
+                     "Recommend", rec);
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *con, int status,
+                                const char *ctype, const char *data,
+                                size_t len, const char *request_id)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret = MHD_NO;
+
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", ctype);
+    if (request_id)
+        MHD_add_response_header(r, "x-acs-request-id", request_id);
+    ret = MHD_queue_response(con, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *con, int status,
+                                 json_t *body, const char *request_id)
+{
+    char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    enum MHD_Result ret = MHD_NO;
+
+    if (s == NULL)
+        return send_buf(con, 500, "text/plain", "out of memory", 13, NULL);
+    ret = send_buf(con, status, JSON_CT, s, strlen(s), request_id);
+    free(s);
+    return ret;
+}
+
+/* A slow answer: a few bytes at a time, spread over slow_ms. */
+struct trickle {
+    char *data;
+    size_t len;
+    unsigned delay_ms;
+};
+
+#define TRICKLE_CHUNK 8
+
+static ssize_t trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct trickle *t = cls;
+    size_t n = 0;
+
+    if (pos >= t->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    sleep_ms(t->delay_ms);
+    n = t->len - (size_t)pos;
+    if (n > TRICKLE_CHUNK)
+        n = TRICKLE_CHUNK;
+    if (n > max)
+        n = max;
+    memcpy(buf, t->data + pos, n);
+    return (ssize_t)n;
+}
+
+static void trickle_free(void *cls)
+{
+    struct trickle *t = cls;
+
+    free(t->data);
+    free(t);
+}
+
+static enum MHD_Result send_slow(struct emu_server *s,
+                                 struct MHD_Connection *con, int status,
+                                 json_t *body, const char *request_id)
+{
+    struct trickle *t = calloc(1, sizeof(*t));
+    struct MHD_Response *r = NULL;
+    enum MHD_Result ret = MHD_NO;
+    size_t chunks = 0;
+
+    if (t == NULL)
+        return MHD_NO;
+    t->data = json_dumps(body, JSON_COMPACT);
+    if (t->data == NULL) {
+        free(t);
+        return MHD_NO;
+    }
+    t->len = strlen(t->data);
+    chunks = (t->len + TRICKLE_CHUNK - 1) / TRICKLE_CHUNK;
+    t->delay_ms = chunks ? (unsigned)(s->o.slow_ms / chunks) : 0;
+    r = MHD_create_response_from_callback(t->len, TRICKLE_CHUNK,
+                                          trickle_read, t, trickle_free);
+    if (r == NULL) {
+        trickle_free(t);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", JSON_CT);
+    MHD_add_response_header(r, "x-acs-request-id", request_id);
+    ret = MHD_queue_response(con, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void set_rst(struct MHD_Connection *con)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct linger lg = {1, 0};
+
+    if (ci)
+        setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+}
+
+/* ---- request assembly ---- */
+
+struct hdr_vec {
+    struct orch_header *v;
+    size_t n, cap;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, const char *value)
+{
+    struct hdr_vec *h = cls;
+
+    (void)kind;
+    if (h->n == h->cap) {
+        size_t ncap = h->cap ? h->cap * 2 : 16;
+        struct orch_header *nv = realloc(h->v, ncap * sizeof(*nv));
+
+        if (nv == NULL)
+            return MHD_NO;
+        h->v = nv;
+        h->cap = ncap;
+    }
+    h->v[h->n].name = key;
+    h->v[h->n].value = value ? value : "";
+    h->n++;
+    return MHD_YES;
+}
+
+static void *uri_log_cb(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    struct emu_server *s = cls;
+    struct req *r = calloc(1, sizeof(*r));
+
+    (void)con;
+    if (r == NULL)
+        return NULL;
+    r->srv = s;
+    r->target = strdup(uri ? uri : "/");
+    orch_buf_init(&r->body);
+    r->t = now_ms(s);
+    return r;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *con,
+                         void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct req *r = *req_cls;
+
+    (void)cls;
+    (void)con;
+    (void)toe;
+    if (r == NULL)
+        return;
+    free(r->target);
+    orch_buf_cleanup(&r->body);
+    free(r);
+    *req_cls = NULL;
+}
+
+/* ---- stats ---- */
+
+static struct action_stat *action_stat_for(struct emu_server *s,
+                                           const char *action)
+{
+    size_t i = 0;
+    const char *name = action && action[0] ? action : "(none)";
+
+    for (i = 0; i < s->nactions; i++)
+        if (strcmp(s->actions[i].name, name) == 0)
+            return &s->actions[i];
+    /* Random action names must not grow the table without bound. */
+    if (s->nactions == MAX_TRACKED_ACTIONS - 1)
+        name = "(other)";
+    for (i = 0; i < s->nactions; i++)
+        if (strcmp(s->actions[i].name, name) == 0)
+            return &s->actions[i];
+    snprintf(s->actions[s->nactions].name, sizeof(s->actions[0].name), "%s",
+             name);
+    return &s->actions[s->nactions++];
+}
+
+static void record_arrival(struct emu_server *s, const char *action,
+                           int64_t t)
+{
+    struct action_stat *a = NULL;
+
+    pthread_mutex_lock(&s->lock);
+    s->requests++;
+    a = action_stat_for(s, action);
+    a->count++;
+    window_add(&a->win, t);
+    window_add(&s->cls_win[class_of(action)], t);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void count_fault(struct emu_server *s, enum emu_fault_kind k)
+{
+    pthread_mutex_lock(&s->lock);
+    s->faults[k]++;
+    if (k == EMU_FAULT_THROTTLE)
+        s->throttled++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Returns 0 when the call may proceed (and records it), 1 when over
+ * quota, ORCH_ENOMEM. */
+static int quota_take(struct emu_server *s, const char *key_id,
+                      const char *action, int64_t t)
+{
+    double per_sec = quota_for(s, class_of(action));
+    struct quota *q = NULL;
+    int rc = 0;
+
+    if (per_sec <= 0)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    for (q = s->quotas; q; q = q->next)
+        if (strcmp(q->key_id, key_id) == 0 && strcmp(q->action, action) == 0)
+            break;
+    if (q == NULL) {
+        q = calloc(1, sizeof(*q));
+        if (q == NULL || orch_ratelimit_init(&q->rl, per_sec,
+                                             (uint64_t)t) != 0) {
+            free(q);
+            rc = ORCH_ENOMEM;
+            goto out;
+        }
+        snprintf(q->key_id, sizeof(q->key_id), "%s", key_id);
+        snprintf(q->action, sizeof(q->action), "%s", action);
+        q->next = s->quotas;
+        s->quotas = q;
+    }
+    if (orch_ratelimit_take(&q->rl, (uint64_t)t) != 0) {
+        s->throttled++;
+        rc = 1;
+    }
+out:
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+json_t *emu_server_stats(struct emu_server *s)
+{
+    json_t *o = NULL;
+    json_t *by = json_object();
+    json_t *byw = json_object();
+    json_t *f = json_object();
+    json_t *mx = json_object();
+    json_t *world = NULL;
+    const char *k = NULL;
+    json_t *v = NULL;
+    size_t i = 0;
+
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < s->nactions; i++) {
+        json_object_set_new(by, s->actions[i].name,
+                            json_integer((json_int_t)s->actions[i].count));
+        json_object_set_new(byw, s->actions[i].name,
+                            json_integer((json_int_t)s->actions[i].win.max));
+    }
+    for (i = 1; i < EMU_FAULT_COUNT_; i++)
+        json_object_set_new(f, emu_fault_name((enum emu_fault_kind)i),
+                            json_integer((json_int_t)s->faults[i]));
+    for (i = 0; i < CLS_N; i++)
+        json_object_set_new(mx, cls_names[i],
+                            json_integer((json_int_t)s->cls_win[i].max));
+    o = json_pack("{s:I,s:o,s:I,s:I,s:o,s:o,s:o}", "requests",
+                  (json_int_t)s->requests, "by_action", by, "throttled",
+                  (json_int_t)s->throttled, "auth_failed",
+                  (json_int_t)s->auth_failed, "faults", f,
+                  "max_calls_in_any_second", mx,
+                  "max_calls_in_any_second_by_action", byw);
+    pthread_mutex_unlock(&s->lock);
+    if (o == NULL)
+        return NULL;
+    world = emu_world_stats(s->o.world, now_ms(s));
+    json_object_foreach(world, k, v)
+        json_object_set(o, k, v);
+    json_decref(world);
+    return o;
+}
+
+/* ---- the API request ---- */
+
+static const char *host_id_of(const struct emu_server *s,
+                              const struct emu_http_request *hr)
+{
+    const char *h = emu_header_get(hr, "host");
+
+    if (s->host_id)
+        return s->host_id;
+    return h ? h : "iot.cn-shanghai.aliyuncs.com";
+}
+
+static enum MHD_Result handle_api(struct emu_server *s,
+                                  struct MHD_Connection *con,
+                                  struct req *r, const char *method)
+{
+    struct hdr_vec hv = {NULL, 0, 0};
+    struct emu_http_request hr;
+    struct emu_auth auth;
+    struct emu_fault_plan plan;
+    struct emu_call call;
+    struct emu_result res;
+    struct emu_log_entry le;
+    const char *q = strchr(r->target, '?');
+    char request_id[37];
+    json_t *body = NULL;
+    enum MHD_Result ret = MHD_NO;
+    const char *fault = NULL;
+    const char *code = NULL; /* the world's code, else auth.code */
+    int status = 0;
+    uint64_t seq = 0;
+    bool have_res = false;
+
+    memset(&res, 0, sizeof(res));
+    memset(&le, 0, sizeof(le));
+    emu_auth_init(&auth);
+    MHD_get_connection_values(con, MHD_HEADER_KIND, collect_header, &hv);
+    memset(&hr, 0, sizeof(hr));
+    hr.method = method;
+    hr.path = "/";
+    hr.query = q ? q + 1 : NULL;
+    hr.headers = hv.v;
+    hr.nheaders = hv.n;
+    hr.body = r->body.data;
+    hr.body_len = r->body.len;
+
+    pthread_mutex_lock(&s->lock);
+    seq = s->seq++;
+    pthread_mutex_unlock(&s->lock);
+    make_request_id(s, seq, request_id);
+    if (emu_verify_parse(&hr, &auth) != 0)
+        goto out;
+    record_arrival(s, auth.action, r->t);
+
+    emu_faults_plan(&s->o.faults, seq, r->t - s->start_ms, &plan);
+    if (plan.latency_ms)
+        sleep_ms(plan.latency_ms);
+    fault = emu_fault_name(plan.kind);
+    switch (plan.kind) {
+    case EMU_FAULT_THROTTLE:
+        count_fault(s, plan.kind);
+        status = 400;
+        body = gateway_error(request_id, host_id_of(s, &hr),
+                             "Throttling.User",
+                             "Request was denied due to user flow control.");
+        snprintf(auth.code, sizeof(auth.code), "Throttling.User");
+        ret = send_json(con, status, body, request_id);
+        goto log;
+    case EMU_FAULT_5XX:
+        count_fault(s, plan.kind);
+        status = plan.status;
+        body = gateway_error(
+            request_id, host_id_of(s, &hr),
+            status == 500 ? "InternalError" : "ServiceUnavailable",
+            status == 500
+                ? "The request processing has failed due to some unknown "
+                  "error, exception or failure."
+                : "The request has failed due to a temporary failure of "
+                  "the server.");
+        snprintf(auth.code, sizeof(auth.code), "%s",
+                 status == 500 ? "InternalError" : "ServiceUnavailable");
+        ret = send_json(con, status, body, request_id);
+        goto log;
+    case EMU_FAULT_RESET:
+        count_fault(s, plan.kind);
+        set_rst(con);
+        ret = MHD_NO;
+        goto log;
+    case EMU_FAULT_MALFORMED:
+        count_fault(s, plan.kind);
+        status = 200;
+        if (plan.variant == 0) {
+            char trunc[128];
+
+            snprintf(trunc, sizeof(trunc),
+                     "{\"RequestId\":\"%s\",\"Success\":tr", request_id);
+            ret = send_buf(con, 200, JSON_CT, trunc, strlen(trunc),
+                           request_id);
+        } else {
+            static const char html[] =
+                "<html><head><title>502 Bad Gateway</title></head><body>"
+                "<center><h1>502 Bad Gateway</h1></center></body></html>";
+
+            ret = send_buf(con, 200, "text/html", html, sizeof(html) - 1,
+                           request_id);
+        }
+        goto log;
+    default:
+        break;
+    }
+
+    /* Authentication, then the quota, then the world. */
+    if (auth.code[0] == '\0'
+        && emu_verify_request(s->o.verifier, &hr, r->t, &auth) != 0)
+        goto out;
+    if (auth.code[0]) {
+        pthread_mutex_lock(&s->lock);
+        s->auth_failed++;
+        pthread_mutex_unlock(&s->lock);
+        status = auth.http_status;
+        body = gateway_error(request_id, host_id_of(s, &hr), auth.code,
+                             orch_buf_str(&auth.message));
+        ret = send_json(con, status, body, request_id);
+        fault = NULL;
+        goto log;
+    }
+    {
+        int qrc = quota_take(s, auth.key_id, auth.action, r->t);
+
+        if (qrc < 0)
+            goto out;
+        if (qrc == 1) {
+            status = 400;
+            body = gateway_error(
+                request_id, host_id_of(s, &hr), "Throttling.User",
+                "Request was denied due to user flow control.");
+            snprintf(auth.code, sizeof(auth.code), "Throttling.User");
+            ret = send_json(con, status, body, request_id);
+            fault = NULL;
+            goto log;
+        }
+    }
+    memset(&call, 0, sizeof(call));
+    call.action = auth.action;
+    call.params = &auth.params;
+    call.access_key_id = auth.key_id;
+    call.request_id = request_id;
+    call.now_ms = now_ms(s);
+    if (emu_world_call(s->o.world, &call, &res) != 0)
+        goto out;
+    have_res = true;
+    status = res.http_status;
+    code = res.code;
+    if (plan.kind == EMU_FAULT_LOSE) {
+        /* Processed (the job exists), then the answer is lost. */
+        count_fault(s, plan.kind);
+        ret = MHD_NO;
+    } else if (plan.kind == EMU_FAULT_SLOW) {
+        count_fault(s, plan.kind);
+        ret = send_slow(s, con, status, res.body, request_id);
+    } else {
+        fault = NULL;
+        ret = send_json(con, status, res.body, request_id);
+    }
+
+log:
+    le.t = r->t;
+    le.request_id = request_id;
+    le.method = method;
+    le.action = auth.action;
+    le.key_id = auth.key_id;
+    le.sigver = auth.sigver;
+    le.sig_ok = auth.sig_ok;
+    le.params = &auth.params;
+    le.code = code ? code : auth.code;
+    le.http = status;
+    le.job_id = have_res ? res.job_id : "";
+    le.devices = have_res ? res.devices : NULL;
+    le.fault = fault;
+    emu_log_write(s->log, &le);
+out:
+    if (have_res)
+        emu_result_cleanup(&res);
+    json_decref(body);
+    emu_auth_cleanup(&auth);
+    free(hv.v);
+    return ret;
+}
+
+static enum MHD_Result handle_internal(struct emu_server *s,
+                                       struct MHD_Connection *con,
+                                       const char *url)
+{
+    json_t *j = NULL;
+    enum MHD_Result ret = MHD_NO;
+
+    if (strcmp(url, "/__emu/stats") == 0)
+        j = emu_server_stats(s);
+    else if (strcmp(url, "/__emu/jobs") == 0)
+        j = emu_world_dump_jobs(s->o.world, now_ms(s));
+    else
+        return send_buf(con, 404, JSON_CT, "{\"Code\":\"NotFound\"}", 19,
+                        NULL);
+    ret = send_json(con, 200, j, NULL);
+    json_decref(j);
+    return ret;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
+                                 const char *url, const char *method,
+                                 const char *version,
+                                 const char *upload_data,
+                                 size_t *upload_data_size, void **req_cls)
+{
+    struct emu_server *s = cls;
+    struct req *r = *req_cls;
+    size_t max_body = s->o.max_body ? s->o.max_body : DEFAULT_MAX_BODY;
+
+    (void)version;
+    if (r == NULL)
+        return MHD_NO; /* the URI callback ran out of memory */
+    if (!r->started) {
+        const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+                                                     "Content-Length");
+
+        r->started = true;
+        if (cl && strtoull(cl, NULL, 10) > max_body)
+            r->too_big = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!r->too_big && r->body.len + *upload_data_size > max_body)
+            r->too_big = true;
+        if (!r->too_big
+            && orch_buf_append(&r->body, upload_data, *upload_data_size)
+                   != 0)
+            return MHD_NO;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_big) {
+        static const char msg[] =
+            "{\"Code\":\"RequestEntityTooLarge\",\"Message\":\"The request "
+            "body is larger than the emulator accepts.\"}";
+
+        return send_buf(con, 413, JSON_CT, msg, sizeof(msg) - 1, NULL);
+    }
+    if (strncmp(url, "/__emu/", 7) == 0 && strcmp(method, "GET") == 0)
+        return handle_internal(s, con, url);
+    if (strcmp(url, "/") != 0) {
+        static const char msg[] = "{\"Code\":\"InvalidURI\",\"Message\":"
+                                  "\"RPC requests go to /.\"}";
+
+        return send_buf(con, 404, JSON_CT, msg, sizeof(msg) - 1, NULL);
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {
+        static const char msg[] =
+            "{\"Code\":\"UnsupportedHTTPMethod\",\"Message\":"
+            "\"Use GET or POST.\"}";
+
+        return send_buf(con, 405, JSON_CT, msg, sizeof(msg) - 1, NULL);
+    }
+    return handle_api(s, con, r, method);
+}
+
+/* ---- lifecycle ---- */
+
+static void free_server(struct emu_server *s)
+{
+    struct quota *q = NULL;
+    size_t i = 0;
+
+    if (s == NULL)
+        return;
+    while ((q = s->quotas) != NULL) {
+        s->quotas = q->next;
+        orch_ratelimit_cleanup(&q->rl);
+        free(q);
+    }
+    for (i = 0; i < s->nactions; i++)
+        free(s->actions[i].win.t);
+    for (i = 0; i < CLS_N; i++)
+        free(s->cls_win[i].t);
+    emu_log_close(s->log);
+    free(s->bind);
+    free(s->cert);
+    free(s->key);
+    free(s->host_id);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+int emu_server_start(const struct emu_server_opts *o, struct emu_server **out,
+                     struct orch_diag *diag)
+{
+    struct emu_server *s = NULL;
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    struct sockaddr *sa = NULL;
+    unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD
+                   | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    const union MHD_DaemonInfo *di = NULL;
+    bool tls = o->tls_cert_pem && o->tls_key_pem;
+    int rc = 0;
+
+    *out = NULL;
+    if (o->world == NULL || o->verifier == NULL)
+        return orch_diag_set(diag, ORCH_EINVAL, "no world or verifier");
+    if (!(o->qps_scale > 0) || o->qps_create <= 0 || o->qps_query <= 0
+        || o->qps_cancel <= 0 || o->qps_batch <= 0)
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "quotas and --qps-scale must be positive");
+    if ((o->tls_cert_pem != NULL) != (o->tls_key_pem != NULL))
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "--tls-cert and --tls-key go together");
+    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "this libmicrohttpd has no TLS support");
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return ORCH_ENOMEM;
+    pthread_mutex_init(&s->lock, NULL);
+    s->o = *o;
+    if (s->o.clock.now_ms == NULL)
+        s->o.clock.now_ms = real_wall_ms;
+    s->bind = strdup(o->bind ? o->bind : "127.0.0.1");
+    s->cert = tls ? strdup(o->tls_cert_pem) : NULL;
+    s->key = tls ? strdup(o->tls_key_pem) : NULL;
+    s->host_id = o->host_id ? strdup(o->host_id) : NULL;
+    if (s->bind == NULL || (tls && (s->cert == NULL || s->key == NULL))
+        || (o->host_id && s->host_id == NULL)) {
+        rc = ORCH_ENOMEM;
+        goto fail;
+    }
+    s->o.bind = s->bind;
+    s->o.tls_cert_pem = s->cert;
+    s->o.tls_key_pem = s->key;
+    s->o.host_id = s->host_id;
+    s->o.request_log = NULL;
+    if (o->request_log) {
+        rc = emu_log_open(&s->log, o->request_log, diag);
+        if (rc)
+            goto fail;
+    }
+    memset(&sin, 0, sizeof(sin));
+    memset(&sin6, 0, sizeof(sin6));
+    if (inet_pton(AF_INET, s->bind, &sin.sin_addr) == 1) {
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(o->port);
+        sa = (struct sockaddr *)&sin;
+    } else if (inet_pton(AF_INET6, s->bind, &sin6.sin6_addr) == 1) {
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons(o->port);
+        sa = (struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        rc = orch_diag_set(diag, ORCH_EINVAL,
+                           "--bind: \"%s\" is not an IPv4 or IPv6 address",
+                           s->bind);
+        goto fail;
+    }
+    if (tls)
+        flags |= MHD_USE_TLS;
+    s->start_ms = now_ms(s);
+    if (tls)
+        s->d = MHD_start_daemon(
+            flags, o->port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR,
+            sa, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+            MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+            MHD_OPTION_HTTPS_MEM_CERT, s->cert, MHD_OPTION_HTTPS_MEM_KEY,
+            s->key, MHD_OPTION_END);
+    else
+        s->d = MHD_start_daemon(
+            flags, o->port, NULL, NULL, access_cb, s, MHD_OPTION_SOCK_ADDR,
+            sa, MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, s,
+            MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    if (s->d == NULL) {
+        rc = orch_diag_set(diag, ORCH_EIO,
+                           "cannot listen on %s port %u (in use, or a bad "
+                           "TLS certificate/key)",
+                           s->bind, (unsigned)o->port);
+        goto fail;
+    }
+    di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : o->port;
+    *out = s;
+    return 0;
+fail:
+    free_server(s);
+    return rc;
+}
+
+uint16_t emu_server_port(const struct emu_server *s)
+{
+    return s->port;
+}
+
+void emu_server_stop(struct emu_server *s)
+{
+    if (s == NULL)
+        return;
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    free_server(s);
+}

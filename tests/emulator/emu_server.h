@@ -1,0 +1,95 @@
+/* emu_server.h - ota-emulator's HTTP side: libmicrohttpd server, gateway
+ * checks (signature, quota), faults, request log and the stats endpoints.
+ *
+ * Paths: "/" is the API (GET or POST, query and x-www-form-urlencoded
+ * body; bodies over max_body get 413). GET /__emu/stats returns counters
+ * (see emu_server_stats), GET /__emu/jobs returns emu_world_dump_jobs().
+ *
+ * Per API request, in order: arrival time and number recorded; fault plan
+ * drawn; latency slept; a burst throttle, 5xx, reset or malformed fault
+ * answers without processing; the verifier's verdict (gateway error on
+ * failure); the per-AccessKey quota (Throttling.User); emu_world_call();
+ * a lost-response fault closes without answering, a slow one trickles the
+ * answer; one request-log line.
+ *
+ * Quotas are counted per AccessKey and per action over any sliding 1000 ms
+ * (orch_ratelimit), for authenticated calls only: a call with a bad
+ * signature cannot be attributed to an account, and the real gateway
+ * authenticates before it applies flow control. The arrival time is the
+ * time counted. Throttled calls are not counted against the window.
+ *
+ * Threads: MHD runs one thread per connection; the server's own state is
+ * behind one mutex, the world and the verifier lock themselves.
+ */
+#ifndef EMU_SERVER_H
+#define EMU_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "emu_faults.h"
+
+struct orch_diag;
+struct emu_world;
+struct emu_verifier;
+struct emu_server;
+
+/* The emulator's wall clock (epoch ms). Tests replace it. */
+struct emu_clock {
+    int64_t (*now_ms)(void *ctx);
+    void *ctx;
+};
+
+struct emu_server_opts {
+    uint16_t port;              /* 0 = any free port */
+    const char *bind;           /* "127.0.0.1" (default), "::1", ... */
+    const char *tls_cert_pem;   /* PEM contents; both set = HTTPS */
+    const char *tls_key_pem;
+    struct emu_world *world;    /* borrowed, required */
+    struct emu_verifier *verifier; /* borrowed, required */
+    const char *request_log;    /* path, or NULL for none */
+    double qps_create;          /* CreateOTAStaticUpgradeJob (20) */
+    double qps_query;           /* QueryOTAJob, ListOTA*, QueryOTAFirmware,
+                                   QueryDeviceDetail (10, per action) */
+    double qps_cancel;          /* CancelOTATaskByJob (5) */
+    double qps_batch;           /* BatchQueryDeviceDetail (5) */
+    double qps_scale;           /* multiplies all of them (1) */
+    struct emu_fault_opts faults;
+    struct emu_clock clock;     /* now_ms NULL = the real wall clock */
+    size_t max_body;            /* 0 = 1 MiB */
+    unsigned slow_ms;           /* total time a slow answer takes (1000) */
+    const char *host_id;        /* HostId in gateway errors; NULL = the
+                                   request's Host header */
+};
+
+/* Defaults as documented above. */
+void emu_server_opts_init(struct emu_server_opts *o);
+
+/* Starts listening; on return the socket accepts connections. Returns 0
+ * and *out (stop it with emu_server_stop), or ORCH_EINVAL / ORCH_EIO /
+ * ORCH_ENOMEM with diag. Borrows world and verifier, which must outlive
+ * the server; copies everything else. */
+int emu_server_start(const struct emu_server_opts *o, struct emu_server **out,
+                     struct orch_diag *diag);
+/* The bound port. */
+uint16_t emu_server_port(const struct emu_server *s);
+/* Counters as JSON (new reference):
+ * {"requests":N,"by_action":{"QueryOTAJob":N,..},"throttled":N,
+ *  "auth_failed":N,"faults":{"5xx":N,"reset":N,"lose":N,"malformed":N,
+ *  "slow":N,"throttle_burst":N},
+ *  "max_calls_in_any_second":{"create":N,"query":N,"cancel":N,"batch":N,
+ *  "other":N},"max_calls_in_any_second_by_action":{..},
+ *  + every field of emu_world_stats(): "jobs","devices_assigned","tasks",
+ *  "double_assigned"}.
+ * The maxima are over any sliding 1000 ms window of arrival times, every
+ * arriving API request counted (throttled and rejected ones included). */
+json_t *emu_server_stats(struct emu_server *s);
+/* Stops accepting, waits for the connection threads, frees; NULL-safe. */
+void emu_server_stop(struct emu_server *s);
+
+/* The class of an action: "create", "query", "cancel", "batch", "other". */
+const char *emu_action_class(const char *action);
+
+#endif
