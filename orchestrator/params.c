@@ -292,6 +292,14 @@ int orch_params_parse(struct orch_params *p, const char *s, size_t len)
             if (rc)
                 goto out;
         }
+        /* Names and values are C strings: a decoded NUL (%00) cannot be
+         * represented, and truncating silently would let a signer and a
+         * verifier see different values. */
+        if (memchr(orch_buf_str(&name), '\0', name.len) ||
+            memchr(orch_buf_str(&value), '\0', value.len)) {
+            rc = ORCH_EINVAL;
+            goto out;
+        }
         rc = add_n(p, orch_buf_str(&name), name.len, orch_buf_str(&value),
                    value.len);
         if (rc)

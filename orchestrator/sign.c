@@ -108,47 +108,75 @@ out:
     return rc;
 }
 
-/* One header prepared for V3: lower-cased name, trimmed value (borrowed). */
+/* One header prepared for V3: name and trimmed value, both borrowed. The
+ * name is lower-cased when it is written out. */
 struct canon_header {
-    char name[64];
+    const char *name;
+    size_t nlen;
     const char *value;
     size_t vlen;
 };
 
+static unsigned char lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* Byte order of the lower-cased names (ASCII only, whatever the locale). */
 static int canon_header_cmp(const void *a, const void *b)
 {
     const struct canon_header *x = a;
     const struct canon_header *y = b;
+    size_t n = x->nlen < y->nlen ? x->nlen : y->nlen;
+    size_t i = 0;
 
-    return strcmp(x->name, y->name);
+    for (i = 0; i < n; i++) {
+        unsigned char cx = lower((unsigned char)x->name[i]);
+        unsigned char cy = lower((unsigned char)y->name[i]);
+
+        if (cx != cy)
+            return cx < cy ? -1 : 1;
+    }
+    return x->nlen < y->nlen ? -1 : x->nlen > y->nlen;
 }
 
-/* Lower-cases and trims h into c. ORCH_EINVAL for names too long for any
- * real header (the signed set is host, content-type and x-acs-*). */
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Trims h's value into c. ORCH_EINVAL for an empty name. */
 static int canon_header_make(struct canon_header *c,
                              const struct orch_header *h)
 {
     const char *v = h->value ? h->value : "";
-    size_t nlen = strlen(h->name);
     size_t vlen = 0;
-    size_t i = 0;
 
-    if (nlen == 0 || nlen >= sizeof(c->name))
+    if (h->name == NULL || h->name[0] == '\0')
         return ORCH_EINVAL;
-    for (i = 0; i < nlen; i++) {
-        unsigned char ch = (unsigned char)h->name[i];
-
-        c->name[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-    }
-    c->name[nlen] = '\0';
-    while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+    c->name = h->name;
+    c->nlen = strlen(h->name);
+    while (is_blank(*v))
         v++;
     vlen = strlen(v);
-    while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t' ||
-                        v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+    while (vlen > 0 && is_blank(v[vlen - 1]))
         vlen--;
     c->value = v;
     c->vlen = vlen;
+    return 0;
+}
+
+/* Appends the lower-cased name of c to b. */
+static int put_lower_name(struct orch_buf *b, const struct canon_header *c)
+{
+    size_t start = b->len;
+    size_t i = 0;
+    int rc = orch_buf_append(b, c->name, c->nlen);
+
+    if (rc)
+        return rc;
+    for (i = start; i < b->len; i++)
+        b->data[i] = (char)lower((unsigned char)b->data[i]);
     return 0;
 }
 
@@ -211,7 +239,7 @@ int orch_sign_v3(const struct orch_v3_input *in, const char *key_id,
     if (!rc)
         rc = orch_buf_putc(&creq, '\n');
     for (i = 0; !rc && i < in->nheaders; i++) {
-        rc = orch_buf_puts(&creq, hdr[i].name);
+        rc = put_lower_name(&creq, &hdr[i]);
         if (!rc)
             rc = orch_buf_putc(&creq, ':');
         if (!rc)
@@ -221,7 +249,7 @@ int orch_sign_v3(const struct orch_v3_input *in, const char *key_id,
         if (!rc && i > 0)
             rc = orch_buf_putc(&signed_headers, ';');
         if (!rc)
-            rc = orch_buf_puts(&signed_headers, hdr[i].name);
+            rc = put_lower_name(&signed_headers, &hdr[i]);
     }
     if (!rc)
         rc = orch_buf_putc(&creq, '\n');

@@ -263,7 +263,15 @@ static void test_parse(void **state)
 static void test_parse_errors(void **state)
 {
     static const char *const bad[] = {
-        "a=%", "a=%4", "a=%GG", "%zz=1", "a=1&b=%2", "a=1&b=%-1",
+        "a=%",
+        "a=%4",
+        "a=%GG",
+        "%zz=1",
+        "a=1&b=%2",
+        "a=1&b=%-1",
+        /* A NUL cannot live in a C string: no silent truncation. */
+        "a=b%00c",
+        "a%00=1",
     };
     struct orch_params p;
     size_t i = 0;

@@ -717,6 +717,32 @@ static void test_v3_detects_changes(void **state)
     assert_string_equal(orch_buf_str(&a), orch_buf_str(&b));
     assert_true(strncmp(orch_buf_str(&a), prefix, strlen(prefix)) == 0);
     assert_int_equal(a.len, strlen(prefix) + 64);
+    /* A long header name is fine, and its case does not matter. */
+    {
+        static const char longname[] =
+            "X-Acs-This-Header-Name-Is-Much-Longer-Than-Any-Header-The-"
+            "Client-Sends-Itself";
+        struct orch_header h2[] = {
+            {"host", "iot.cn-shanghai.aliyuncs.com"},
+            {longname, "v"},
+        };
+        struct orch_buf c;
+
+        orch_buf_init(&c);
+        in.headers = h2;
+        orch_buf_reset(&b);
+        assert_int_equal(orch_sign_v3(&in, "id", "s", &b, &c, NULL), 0);
+        assert_non_null(strstr(orch_buf_str(&c),
+                               "\nx-acs-this-header-name-is-much-longer-than-"
+                               "any-header-the-client-sends-itself:v\n"));
+        h2[1].name = "x-acs-this-header-name-is-much-longer-than-any-header-"
+                     "the-client-sends-itself";
+        orch_buf_reset(&a);
+        assert_int_equal(orch_sign_v3(&in, "id", "s", &a, NULL, NULL), 0);
+        assert_string_equal(orch_buf_str(&a), orch_buf_str(&b));
+        orch_buf_cleanup(&c);
+        in.headers = h;
+    }
     /* Missing inputs are refused. */
     in.hashed_payload = NULL;
     assert_int_equal(orch_sign_v3(&in, "id", "s", &b, NULL, NULL), ORCH_EINVAL);
