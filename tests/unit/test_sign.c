@@ -554,6 +554,7 @@ static void raw_parse(struct raw_req *r, const char *text)
     r->copy = strdup(text);
     assert_non_null(r->copy);
     r->nh = 0;
+    r->body = "";
     line = r->copy;
     end = strstr(line, "\r\n");
     assert_non_null(end);
