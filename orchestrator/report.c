@@ -127,7 +127,11 @@ static int open_out(struct orch_csv_out *o, const char *path, int flags,
     o->path = strdup(path);
     if (o->path == NULL)
         return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
-    fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    /* Appending reads the last byte back (see orch_csv_out_append). */
+    fd = open(path,
+              flags | ((flags & O_APPEND) ? O_RDWR : O_WRONLY) | O_CREAT |
+                  O_CLOEXEC,
+              0600);
     if (fd < 0)
         goto fail;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
