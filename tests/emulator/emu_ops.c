@@ -734,7 +734,7 @@ static int device_eligible(const struct emu_firmware *fw,
 }
 
 int emu_op_create(struct emu_world *w, const struct emu_call *c,
-                  struct emu_result *r)
+                  struct emu_result *r, struct emu_job **created)
 {
     struct create_req *q = NULL;
     struct create_checked k;
@@ -748,6 +748,7 @@ int emu_op_create(struct emu_world *w, const struct emu_call *c,
     size_t i = 0;
     int rc = 0;
 
+    *created = NULL;
     q = malloc(sizeof(*q));
     if (q == NULL)
         return ORCH_ENOMEM;
@@ -905,27 +906,13 @@ int emu_op_create(struct emu_world *w, const struct emu_call *c,
     snprintf(r->job_id, sizeof(r->job_id), "%s", job->id);
     {
         char utc[32];
-        json_t *data = NULL;
 
         emu_utc(now, utc);
-        data = json_pack("{s:{s:s, s:s}}", "Data", "JobId", job->id,
-                         "UtcCreate", utc);
-        r->devices = json_array();
-        if (data == NULL || r->devices == NULL) {
-            json_decref(data);
-            rc = ORCH_ENOMEM;
-            goto out;
-        }
-        for (i = 0; i < job->ntasks; i++) {
-            if (json_array_append_new(r->devices,
-                                      json_string(job->tasks[i].dev->name))) {
-                json_decref(data);
-                rc = ORCH_ENOMEM;
-                goto out;
-            }
-        }
-        rc = emu_ok(r, c, data);
+        rc = ok_with(r, c, json_pack("{s:{s:s, s:s}}", "Data", "JobId",
+                                     job->id, "UtcCreate", utc));
     }
+    if (rc == 0)
+        *created = job;
     job = NULL;
     goto out;
 nomem:

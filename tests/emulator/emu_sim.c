@@ -38,7 +38,7 @@ void emu_sim_task_init(struct emu_world *w, struct emu_task *t)
 
     /* Deterministic per (seed, device, attempt number): the same seed
      * replays the same outcomes, and a retried device draws anew. */
-    h = emu_mix64(w->opts.seed ^ emu_hash(d->key, strlen(d->key)) ^
+    h = emu_mix64(w->opts.seed ^ d->hash ^
                   emu_mix64(d->attempts));
     u = (double)(h >> 11) * (1.0 / 9007199254740992.0);
     t->will_fail = d->fail || u >= w->opts.success_ratio;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 /* ---------------------------------------------------------------- hashing */
@@ -46,12 +47,15 @@ uint64_t emu_mix64(uint64_t x)
 
 void *emu_map_get(const struct emu_map *m, const char *key)
 {
-    uint64_t h = 0;
+    return emu_map_get_h(m, key, emu_hash(key, strlen(key)));
+}
+
+void *emu_map_get_h(const struct emu_map *m, const char *key, uint64_t h)
+{
     size_t i = 0;
 
     if (m->cap == 0)
         return NULL;
-    h = emu_hash(key, strlen(key));
     for (i = h & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1)) {
         if (m->v[i].hash == h && strcmp(m->v[i].key, key) == 0)
             return m->v[i].val;
@@ -71,42 +75,87 @@ static void map_insert_raw(struct emu_map_ent *v, size_t cap, uint64_t h,
     v[i].val = val;
 }
 
-/* Doubles the table when it is 70% full. */
-static int map_grow(struct emu_map *m)
+/* Big tables (the device map of a benchmark world: 50 MB) come from mmap
+ * with transparent huge pages requested, because a lookup there is one
+ * cache and TLB miss and the huge pages halve its cost. Zeroed either way. */
+#define MAP_MMAP_BYTES ((size_t)4 << 20)
+
+static void *table_alloc(size_t bytes)
 {
-    size_t cap = m->cap ? m->cap * 2 : 64;
-    struct emu_map_ent *v = NULL;
+    void *p = NULL;
+
+    if (bytes < MAP_MMAP_BYTES)
+        return calloc(1, bytes);
+    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint; failure is fine */
+#endif
+    return p;
+}
+
+static void table_free(void *p, size_t bytes)
+{
+    if (p == NULL)
+        return;
+    if (bytes < MAP_MMAP_BYTES)
+        free(p);
+    else
+        munmap(p, bytes);
+}
+
+/* Rehashes into a table of cap slots (a power of two). */
+static int map_rehash(struct emu_map *m, size_t cap)
+{
+    struct emu_map_ent *v = table_alloc(cap * sizeof(*v));
     size_t i = 0;
 
-    if ((m->n + 1) * 10 < m->cap * 7)
-        return 0;
-    v = calloc(cap, sizeof(*v));
     if (v == NULL)
         return ORCH_ENOMEM;
     for (i = 0; i < m->cap; i++) {
         if (m->v[i].key)
             map_insert_raw(v, cap, m->v[i].hash, m->v[i].key, m->v[i].val);
     }
-    free(m->v);
+    table_free(m->v, m->cap * sizeof(*v));
     m->v = v;
     m->cap = cap;
     return 0;
 }
 
-int emu_map_put(struct emu_map *m, const char *key, void *val)
+/* Load factor at most 1/2: linear probing stays short, and a miss (the
+ * auto-create case) ends after a couple of slots. */
+int emu_map_reserve(struct emu_map *m, size_t n)
 {
-    int rc = map_grow(m);
+    size_t cap = m->cap ? m->cap : 64;
+
+    while (cap < 2 * n)
+        cap *= 2;
+    if (cap == m->cap)
+        return 0;
+    return map_rehash(m, cap);
+}
+
+int emu_map_put_h(struct emu_map *m, const char *key, uint64_t h, void *val)
+{
+    int rc = emu_map_reserve(m, m->n + 1);
 
     if (rc)
         return rc;
-    map_insert_raw(m->v, m->cap, emu_hash(key, strlen(key)), key, val);
+    map_insert_raw(m->v, m->cap, h, key, val);
     m->n++;
     return 0;
 }
 
+int emu_map_put(struct emu_map *m, const char *key, void *val)
+{
+    return emu_map_put_h(m, key, emu_hash(key, strlen(key)), val);
+}
+
 static void map_cleanup(struct emu_map *m)
 {
-    free(m->v);
+    table_free(m->v, m->cap * sizeof(*m->v));
     memset(m, 0, sizeof(*m));
 }
 
@@ -198,7 +247,7 @@ struct emu_product *emu_product_find(struct emu_world *w, const char *pk,
 
 static struct emu_device *device_new(struct emu_world *w,
                                      struct emu_product *p, const char *name,
-                                     const char *version)
+                                     const char *version, uint64_t hash)
 {
     size_t pklen = strlen(p->key);
     size_t nlen = strlen(name);
@@ -212,13 +261,15 @@ static struct emu_device *device_new(struct emu_world *w,
     d->key[pklen] = '/';
     memcpy(d->key + pklen + 1, name, nlen + 1);
     d->name = d->key + pklen + 1;
+    /* hash 0: not computed by the caller. */
+    d->hash = hash ? hash : emu_hash(d->key, pklen + 1 + nlen);
     d->prod = p;
     d->version = emu_intern(w, version);
     if (d->version == NULL)
         goto fail;
     if (vec_push((void ***)&p->devs, &p->ndevs, &p->capdevs, d))
         goto fail;
-    if (emu_map_put(&w->devices, d->key, d)) {
+    if (emu_map_put_h(&w->devices, d->key, d->hash, d)) {
         p->ndevs--;
         goto fail;
     }
@@ -233,16 +284,21 @@ struct emu_device *emu_device_find(struct emu_world *w,
                                    int create)
 {
     char key[EMU_MAX_PK + 1 + EMU_MAX_NAME + 1];
+    size_t pklen = strlen(p->key);
+    size_t nlen = strlen(name);
     struct emu_device *d = NULL;
-    int n = 0;
+    uint64_t h = 0;
 
-    n = snprintf(key, sizeof(key), "%s/%s", p->key, name);
-    if (n < 0 || (size_t)n >= sizeof(key))
+    if (pklen > EMU_MAX_PK || nlen > EMU_MAX_NAME)
         return NULL;
-    d = emu_map_get(&w->devices, key);
+    memcpy(key, p->key, pklen);
+    key[pklen] = '/';
+    memcpy(key + pklen + 1, name, nlen + 1);
+    h = emu_hash(key, pklen + 1 + nlen);
+    d = emu_map_get_h(&w->devices, key, h);
     if (d || !create)
         return d;
-    return device_new(w, p, name, "1.0.0");
+    return device_new(w, p, name, "1.0.0", h);
 }
 
 static struct emu_firmware *firmware_new(struct emu_world *w, const char *id)
@@ -515,6 +571,14 @@ struct emu_world *emu_world_new(const struct emu_world_opts *opts)
         }
     }
     w->opts.instance_id = NULL; /* the world's copy is w->instance_id */
+    /* A benchmark world grows to a million devices: size the device map
+     * for that now, so that no Create pays for a rehash of it under the
+     * lock (the pages are only touched as entries arrive). */
+    if (w->opts.auto_create && emu_map_reserve(&w->devices, 1u << 20)) {
+        free(w->instance_id);
+        free(w);
+        return NULL;
+    }
     if (pthread_mutex_init(&w->lock, NULL)) {
         free(w->instance_id);
         free(w);
@@ -610,7 +674,7 @@ static int load_products(struct emu_world *w, json_t *arr, const char *path,
                 return orch_diag_set(diag, ORCH_EINVAL, "%s: product %s: "
                                      "device \"%s\" listed twice", path, pk,
                                      name);
-            d = device_new(w, p, name, ver ? ver : "1.0.0");
+            d = device_new(w, p, name, ver ? ver : "1.0.0", 0);
             if (d == NULL)
                 return ORCH_ENOMEM;
             d->fail = json_is_true(json_object_get(jd, "fail"));
@@ -719,7 +783,7 @@ static const struct {
     const char *action;
     op_fn fn;
 } ops[] = {
-    {"CreateOTAStaticUpgradeJob", emu_op_create},
+    {"CreateOTAStaticUpgradeJob", NULL}, /* emu_op_create */
     {"QueryOTAJob", emu_op_query_job},
     {"ListOTAJobByFirmware", emu_op_list_job_by_firmware},
     {"ListOTATaskByJob", emu_op_list_task_by_job},
@@ -730,9 +794,25 @@ static const struct {
     {"QueryDeviceDetail", emu_op_query_device},
 };
 
+static int job_devices(const struct emu_job *job, struct emu_result *r)
+{
+    size_t i = 0;
+
+    r->devices = json_array();
+    if (r->devices == NULL)
+        return ORCH_ENOMEM;
+    for (i = 0; i < job->ntasks; i++) {
+        if (json_array_append_new(r->devices,
+                                  json_string(job->tasks[i].dev->name)))
+            return ORCH_ENOMEM;
+    }
+    return 0;
+}
+
 int emu_world_call(struct emu_world *w, const struct emu_call *c,
                    struct emu_result *r)
 {
+    struct emu_job *job = NULL;
     char msg[256];
     size_t i = 0;
     int rc = 0;
@@ -749,8 +829,15 @@ int emu_world_call(struct emu_world *w, const struct emu_call *c,
         return gateway_error(r, c, 404, "InvalidAction.NotFound", msg);
     }
     pthread_mutex_lock(&w->lock);
-    rc = ops[i].fn(w, c, r);
+    if (ops[i].fn)
+        rc = ops[i].fn(w, c, r);
+    else
+        rc = emu_op_create(w, c, r, &job);
     pthread_mutex_unlock(&w->lock);
+    /* The device list of a new job is built outside the lock: its tasks
+     * and their devices' names never change. */
+    if (rc == 0 && job)
+        rc = job_devices(job, r);
     if (rc) {
         emu_result_cleanup(r);
         memset(r, 0, sizeof(*r));

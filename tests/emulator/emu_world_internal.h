@@ -88,6 +88,7 @@ struct emu_device {
     struct emu_task *last;   /* newest task of any state (chain head) */
     uint32_t unfinished;     /* tasks QUEUED/NOTIFIED/IN_PROGRESS */
     uint32_t attempts;       /* tasks ever created (varies the draws) */
+    uint64_t hash;           /* emu_hash(key) */
     uint8_t fail;            /* fixture override: every task fails */
     uint8_t in_doubles;      /* already listed in w->doubles */
     char key[];              /* "ProductKey/DeviceName" */
@@ -168,8 +169,13 @@ struct emu_world {
 uint64_t emu_hash(const char *s, size_t len);
 uint64_t emu_mix64(uint64_t x);
 void *emu_map_get(const struct emu_map *m, const char *key);
+/* The same with the key's emu_hash() already computed. */
+void *emu_map_get_h(const struct emu_map *m, const char *key, uint64_t h);
 /* The key must stay valid as long as the entry. 0 or ORCH_ENOMEM. */
 int emu_map_put(struct emu_map *m, const char *key, void *val);
+int emu_map_put_h(struct emu_map *m, const char *key, uint64_t h, void *val);
+/* Makes room for n entries without rehashing. 0 or ORCH_ENOMEM. */
+int emu_map_reserve(struct emu_map *m, size_t n);
 
 /* Interned copy of s (NULL on ENOMEM). */
 const char *emu_intern(struct emu_world *w, const char *s);
@@ -239,8 +245,10 @@ void emu_sim_job_update(struct emu_world *w, struct emu_job *job,
                         int64_t now_ms);
 
 /* ---- emu_ops.c: the operations (lock held) ---- */
+/* On success *job is the new job, so that the caller can list its
+ * devices after unlocking (a job's tasks never change device). */
 int emu_op_create(struct emu_world *w, const struct emu_call *c,
-                  struct emu_result *r);
+                  struct emu_result *r, struct emu_job **job);
 int emu_op_query_job(struct emu_world *w, const struct emu_call *c,
                      struct emu_result *r);
 int emu_op_list_job_by_firmware(struct emu_world *w, const struct emu_call *c,
