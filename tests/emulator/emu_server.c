@@ -851,7 +851,7 @@ int emu_server_start(const struct emu_server_opts *o, struct emu_server **out,
     struct sockaddr_in6 sin6;
     struct sockaddr *sa = NULL;
     unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD
-                   | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+                   | MHD_USE_THREAD_PER_CONNECTION;
     const union MHD_DaemonInfo *di = NULL;
     bool tls = o->tls_cert_pem && o->tls_key_pem;
     int rc = 0;
