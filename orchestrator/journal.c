@@ -225,6 +225,8 @@ static int frame_error(struct orch_diag *diag, const char *name, size_t line,
                          line);
 }
 
+/* When the callback stops the walk, *valid_len covers the records delivered
+ * so far, the stopping one included. */
 int orch_journal_decode(const char *data, size_t len, const char *name,
                         orch_journal_record_fn fn, void *ud,
                         size_t *valid_len, struct orch_diag *diag)
