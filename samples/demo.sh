@@ -27,7 +27,7 @@ echo "ota-emulator listening on 127.0.0.1:$port"
 set +e
 ./build/ota-rollout run samples/fleet.csv \
     --firmware a1BwAGVabcd=UkOZxXXnVaLfqvvv8YzC000100 \
-    --firmware a1Ko2mPq7Rt=Hq3TzW8nRkV2pLx7YdCf000200 \
+    --firmware a1Ko2mPq7Rt=UkOZxXXnVaLfqvvv8YzC000101 \
     --endpoint "http://127.0.0.1:$port" --yes \
     --report "$out/fleet.report.csv"
 rc=$?
