@@ -61,14 +61,14 @@ struct loader {
     struct orch_diag *diag;
     const char *name;
     struct csv_parser parser;
-    int rc;              /* first error; callbacks do nothing once set */
+    int rc; /* first error; callbacks do nothing once set */
 
-    uint32_t line;       /* physical line of the parser's position */
-    bool prev_cr;        /* the last thing seen was a row-ending CR */
-    bool in_row;         /* a field of the current row has been seen */
-    uint32_t row_line;   /* line where the current row started */
-    size_t col;          /* column index of the next field */
-    bool nonempty;       /* the current row has a non-empty cell */
+    uint32_t line;     /* physical line of the parser's position */
+    bool prev_cr;      /* the last thing seen was a row-ending CR */
+    bool in_row;       /* a field of the current row has been seen */
+    uint32_t row_line; /* line where the current row started */
+    size_t col;        /* column index of the next field */
+    bool nonempty;     /* the current row has a non-empty cell */
 
     bool have_header;
     long dn_col, pk_col; /* -1: absent */
@@ -78,8 +78,8 @@ struct loader {
     struct cell dn, pk;
     struct pending pending[PIPELINE]; /* devices not yet checked for dups */
     size_t pend_head, npending;
-    size_t in_set;                    /* devices in the hash set */
-    size_t expect;                    /* estimated device count, or 0 */
+    size_t in_set;         /* devices in the hash set */
+    size_t expect;         /* estimated device count, or 0 */
     uint32_t last_product; /* cache for the product lookup */
     bool have_last_product;
 };
@@ -223,8 +223,7 @@ static void show_value(char *out, size_t outsz, const char *s, size_t len,
 /* ------------------------------------------------------------------ */
 /* Growth helpers                                                       */
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem,
-                size_t min_cap)
+static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t min_cap)
 {
     size_t ncap = *cap ? *cap : min_cap;
     void *np = NULL;
@@ -425,8 +424,7 @@ static void trim(const char **s, size_t *len)
  * is. A quote is never valid in a name, so nothing else is affected. */
 static void unneutralise(const char **s, size_t *len)
 {
-    if (*len >= 2 && (*s)[0] == '\'' &&
-        strchr("=+-@", (*s)[1]) != NULL) {
+    if (*len >= 2 && (*s)[0] == '\'' && strchr("=+-@", (*s)[1]) != NULL) {
         (*s)++;
         (*len)--;
     }
@@ -530,12 +528,11 @@ static int reject(struct loader *L, const char *field, const struct cell *v,
     char why[256];
     int urc = 0;
 
-    show_value(shown, sizeof(shown), v->s, v->len < CELL_KEEP ? v->len : CELL_KEEP,
-               v->len > CELL_KEEP);
+    show_value(shown, sizeof(shown), v->s,
+               v->len < CELL_KEEP ? v->len : CELL_KEEP, v->len > CELL_KEEP);
     if (!L->opts->skip_invalid)
-        return orch_diag_set(L->diag, ORCH_EINVENTORY,
-                             "%s:%u: %s \"%s\": %s", L->name, L->row_line,
-                             field, shown, reason);
+        return orch_diag_set(L->diag, ORCH_EINVENTORY, "%s:%u: %s \"%s\": %s",
+                             L->name, L->row_line, field, shown, reason);
     L->inv->rejected++;
     if (L->opts->on_reject == NULL)
         return 0;
@@ -699,9 +696,8 @@ static int finish_header(struct loader *L)
                              L->header_seen_len ? L->header_seen : "nothing");
     L->inv->has_product_column = L->pk_col >= 0;
     if (dpk && product_key_problem(dpk, strlen(dpk)))
-        return orch_diag_set(L->diag, ORCH_ECONFIG,
-                             "--product-key \"%s\" %s", dpk,
-                             product_key_problem(dpk, strlen(dpk)));
+        return orch_diag_set(L->diag, ORCH_ECONFIG, "--product-key \"%s\" %s",
+                             dpk, product_key_problem(dpk, strlen(dpk)));
     if (L->pk_col < 0 && (dpk == NULL || dpk[0] == '\0'))
         return orch_diag_set(L->diag, ORCH_ECONFIG,
                              "%s: no ProductKey column; pass --product-key PK "
@@ -821,8 +817,8 @@ static int check_start(struct loader *L, const char *s, size_t len,
     const unsigned char *u = (const unsigned char *)s;
 
     *skip = 0;
-    if (len >= 2 && ((u[0] == 0xff && u[1] == 0xfe) ||
-                     (u[0] == 0xfe && u[1] == 0xff)))
+    if (len >= 2 &&
+        ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)))
         return utf16_error(L, 1);
     if (len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)
         *skip = 3;

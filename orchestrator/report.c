@@ -63,8 +63,7 @@ size_t orch_csv_format_cell(char *buf, size_t bufsz, const char *cell)
         if (lead && bufsz)
             buf[0] = '\'';
         if (bufsz > lead)
-            memcpy(buf + lead, cell,
-                   len < bufsz - lead ? len : bufsz - lead);
+            memcpy(buf + lead, cell, len < bufsz - lead ? len : bufsz - lead);
     }
     if (bufsz)
         buf[out < bufsz ? out : bufsz - 1] = '\0';
@@ -94,8 +93,7 @@ static int write_cell(FILE *fp, const char *cell)
     return rc;
 }
 
-int orch_csv_out_row(struct orch_csv_out *o, const char *const *cells,
-                     size_t n)
+int orch_csv_out_row(struct orch_csv_out *o, const char *const *cells, size_t n)
 {
     size_t i = 0;
     int rc = 0;
@@ -134,8 +132,7 @@ static int open_out(struct orch_csv_out *o, const char *path, int flags,
               0600);
     if (fd < 0)
         goto fail;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-        (st.st_mode & 077) != 0)
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) != 0)
         (void)fchmod(fd, 0600);
     o->fp = fdopen(fd, (flags & O_APPEND) ? "a" : "w");
     if (o->fp == NULL)
@@ -192,8 +189,7 @@ int orch_csv_out_append(struct orch_csv_out *o, const char *path,
         /* A crash cut the last row short: end it so the next row starts
          * on its own line. */
         if (fputc('\n', o->fp) == EOF || fflush(o->fp) != 0)
-            rc = orch_diag_set(diag, ORCH_EIO, "%s: %s", path,
-                               strerror(errno));
+            rc = orch_diag_set(diag, ORCH_EIO, "%s: %s", path, strerror(errno));
     }
     if (rc)
         orch_csv_out_close(o);

@@ -161,8 +161,7 @@ int orch_time_parse(const char *s, int64_t *out_ms, struct orch_diag *diag)
     return 0;
 }
 
-int orch_duration_parse(const char *s, int64_t *out_ms,
-                        struct orch_diag *diag)
+int orch_duration_parse(const char *s, int64_t *out_ms, struct orch_diag *diag)
 {
     const char *p = s;
     int64_t total = 0;

@@ -203,7 +203,8 @@ static void test_fields_trimmed(void **state)
     (void)state;
     load_str(&l,
              "DeviceName,ProductKey\n  dev-0001 , pk1 \n\" dev-0002\t\",pk1\n"
-             "\"\xc2\xa0" "dev-0003\",pk1\n",
+             "\"\xc2\xa0"
+             "dev-0003\",pk1\n",
              NULL);
     assert_int_equal(l.rc, 0);
     assert_int_equal(l.inv.n, 3);
@@ -268,9 +269,8 @@ static void test_scientific_notation(void **state)
 static void test_header_aliases(void **state)
 {
     static const char *headers[] = {
-        "DeviceName,ProductKey", "device_name,product_key",
-        "DN,PRODUCTKEY",         " Device Name , Product-Key ",
-        "Device-Name;Product Key"};
+        "DeviceName,ProductKey", "device_name,product_key", "DN,PRODUCTKEY",
+        " Device Name , Product-Key ", "Device-Name;Product Key"};
     char csv[256];
     size_t i = 0;
     struct loaded l;
@@ -287,8 +287,7 @@ static void test_header_aliases(void **state)
         orch_inventory_cleanup(&l.inv);
     }
     /* Columns found by name in any position; others ignored. */
-    load_str(&l, "Site,Notes,ProductKey,DeviceName\nSH,n,pk2,dev-0009\n",
-             NULL);
+    load_str(&l, "Site,Notes,ProductKey,DeviceName\nSH,n,pk2,dev-0009\n", NULL);
     assert_int_equal(l.rc, 0);
     assert_string_equal(name_at(&l, 0), "dev-0009");
     assert_string_equal(product_at(&l, 0), "pk2");
@@ -547,8 +546,8 @@ static void test_name_rule(void **state)
     assert_null(orch_device_name_problem("abcd"));
     assert_null(orch_device_name_problem("a-b_c@d.e:f"));
     assert_null(orch_device_name_problem("12345678901234567890123456789012"));
-    assert_non_null(orch_device_name_problem(
-        "123456789012345678901234567890123"));
+    assert_non_null(
+        orch_device_name_problem("123456789012345678901234567890123"));
     assert_non_null(orch_device_name_problem("abc"));
     assert_non_null(orch_device_name_problem(""));
     assert_non_null(orch_device_name_problem(NULL));
@@ -572,9 +571,8 @@ static void test_failed_csv_round_trip(void **state)
     (void)state;
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(orch_csv_out_open(&out, path,
-                                       "ProductKey,DeviceName,error_code",
-                                       &diag),
+    assert_int_equal(orch_csv_out_open(
+                         &out, path, "ProductKey,DeviceName,error_code", &diag),
                      0);
     assert_int_equal(orch_csv_out_row(&out, row1, 3), 0);
     assert_int_equal(orch_csv_out_row(&out, row2, 3), 0);

@@ -30,9 +30,8 @@ static void make_inventory(struct orch_inventory *inv, size_t n, int pattern)
         off += (size_t)sprintf(csv + off, "dev-%06zu,%s\n", i, pk);
     }
     orch_inventory_init(inv);
-    assert_int_equal(orch_inventory_load_mem(inv, "t.csv", csv, off, &opts,
-                                             &diag),
-                     0);
+    assert_int_equal(
+        orch_inventory_load_mem(inv, "t.csv", csv, off, &opts, &diag), 0);
     free(csv);
 }
 
@@ -46,8 +45,8 @@ static void config_with(struct orch_config *cfg, int chunk, const char *fw)
 
 static void add_fw(struct orch_config *cfg, const char *pk, const char *fw)
 {
-    cfg->fw_map = realloc(cfg->fw_map, (cfg->n_fw_map + 1) *
-                                           sizeof(*cfg->fw_map));
+    cfg->fw_map =
+        realloc(cfg->fw_map, (cfg->n_fw_map + 1) * sizeof(*cfg->fw_map));
     assert_non_null(cfg->fw_map);
     cfg->fw_map[cfg->n_fw_map].product_key = strdup(pk);
     cfg->fw_map[cfg->n_fw_map].firmware_id = strdup(fw);

@@ -180,9 +180,8 @@ static void test_open_failure(void **state)
     struct orch_diag diag;
 
     (void)state;
-    assert_int_equal(orch_csv_out_open(&o, "/nonexistent-dir/r.csv", "h",
-                                       &diag),
-                     ORCH_EIO);
+    assert_int_equal(
+        orch_csv_out_open(&o, "/nonexistent-dir/r.csv", "h", &diag), ORCH_EIO);
     assert_non_null(strstr(diag.msg, "/nonexistent-dir/r.csv"));
     assert_null(o.fp);
 }
@@ -210,13 +209,12 @@ static void test_report_row(void **state)
     row.attempts = 2;
     row.error_code = "iot.ota.FirmwareNotVerified";
     row.error_message = "firmware not verified, \"try\" again";
-    assert_int_equal(orch_csv_out_open(&o, path, ORCH_REPORT_HEADER, &diag),
-                     0);
+    assert_int_equal(orch_csv_out_open(&o, path, ORCH_REPORT_HEADER, &diag), 0);
     assert_int_equal(orch_report_write_row(&o, &row), 0);
     assert_int_equal(orch_csv_out_close(&o), 0);
     text = slurp(path);
-    assert_string_equal(text,
-                        ORCH_REPORT_HEADER "\n"
+    assert_string_equal(text, ORCH_REPORT_HEADER
+                        "\n"
                         "3,a1BwAGVabcd,FW1,200,'-dev-0001,dev-0200,failed,,,"
                         "REQ-1,2,iot.ota.FirmwareNotVerified,"
                         "\"firmware not verified, \"\"try\"\" again\"\n");

@@ -137,9 +137,9 @@ static void test_clocks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso_zones),  cmocka_unit_test(test_fractions),
-        cmocka_unit_test(test_epoch_ms),   cmocka_unit_test(test_rejected),
-        cmocka_unit_test(test_durations),  cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_iso_zones), cmocka_unit_test(test_fractions),
+        cmocka_unit_test(test_epoch_ms),  cmocka_unit_test(test_rejected),
+        cmocka_unit_test(test_durations), cmocka_unit_test(test_clocks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
