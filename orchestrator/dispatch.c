@@ -572,6 +572,34 @@ static void drain_unsent(struct dispatcher *d)
 
 /* --- sending ----------------------------------------------------------- */
 
+/* Gives libcurl the URL in two parts: "scheme://host[:port]" as the URL
+ * and "/path?query" as CURLOPT_REQUEST_TARGET, which it copies into the
+ * request line verbatim. libcurl 7.88 formats a URL's query into the
+ * request line through its own printf, one byte at a time: for a V3
+ * query of 200 device names (~8 KB) that alone cost ~150 us of CPU per
+ * call, more than building and signing the request. */
+static int set_url(struct orch_xfer *x)
+{
+    char *url = x->req.url.data;
+    char *sep = url != NULL ? strstr(url, "://") : NULL;
+    char *path = NULL;
+
+    if (sep == NULL)
+        return -1;
+    path = strchr(sep + 3, '/');
+    if (path == NULL) {
+        curl_easy_setopt(x->easy, CURLOPT_URL, url);
+        curl_easy_setopt(x->easy, CURLOPT_REQUEST_TARGET, NULL);
+        return 0;
+    }
+    /* libcurl copies both strings: cut the buffer for a moment. */
+    *path = '\0';
+    curl_easy_setopt(x->easy, CURLOPT_URL, url);
+    *path = '/';
+    curl_easy_setopt(x->easy, CURLOPT_REQUEST_TARGET, path);
+    return 0;
+}
+
 /* Builds and signs the next attempt of x and adds it to the multi handle.
  * On failure the item is reported failed and x recycled (returns false). */
 static bool start_attempt(struct dispatcher *d, struct orch_xfer *x,
@@ -625,7 +653,11 @@ static bool start_attempt(struct dispatcher *d, struct orch_xfer *x,
     x->prereqs = 0;
     x->resend_blocked = false;
     x->errbuf[0] = '\0';
-    curl_easy_setopt(x->easy, CURLOPT_URL, orch_buf_str(&x->req.url));
+    if (set_url(x) != 0) {
+        finish(d, x, ORCH_ITEM_FAILED, "RequestBuildFailed",
+               "the endpoint URL has no scheme");
+        return false;
+    }
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER,
                      tail != NULL ? &x->hdr[0] : &d->expect_hdr);
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
