@@ -508,7 +508,7 @@ static void print_final(const struct run_ctx *ctx,
         fprintf(stderr, "  error %s: %zu chunk%s\n", ctx->codes[i].code,
                 ctx->codes[i].chunks, ctx->codes[i].chunks == 1 ? "" : "s");
     fprintf(stderr, "  report: %s\n", ctx->cfg->report_path);
-    if (st->failed + st->not_sent > 0)
+    if (ctx->specific && st->failed + st->not_sent > 0)
         fprintf(stderr, "  failed devices: %s.failed.csv (rerun: "
                         "ota-rollout run %s.failed.csv ...)\n",
                 ctx->cfg->report_path, ctx->cfg->report_path);
