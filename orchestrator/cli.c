@@ -94,7 +94,8 @@ static const struct cli_option options[] = {
      "firmware to install (FirmwareId)", "What to upgrade"},
     {"product-key", ARG_STRING, 0, OPT_PRODUCT_KEY, "PK",
      "ProductKey of the devices (optional when the inventory has a "
-     "ProductKey column)", NULL},
+     "ProductKey column)",
+     NULL},
     {"firmware", ARG_STRING, 0, OPT_FIRMWARE, "PK=FW",
      "firmware for one product of a multi-product inventory (repeatable)",
      NULL},
@@ -109,10 +110,10 @@ static const struct cli_option options[] = {
 
     {"schedule-time", ARG_TIME, 0, OPT_SCHEDULE_TIME, "TIME",
      "start the upgrade at TIME, 5 min to 7 days ahead (ISO-8601 with Z or "
-     "an offset, or 13-digit epoch ms)", "Job options (sent with every call)"},
+     "an offset, or 13-digit epoch ms)",
+     "Job options (sent with every call)"},
     {"schedule-finish-time", ARG_TIME, 0, OPT_SCHEDULE_FINISH_TIME, "TIME",
-     "end the upgrade at TIME, 1 hour to 30 days after --schedule-time",
-     NULL},
+     "end the upgrade at TIME, 1 hour to 30 days after --schedule-time", NULL},
     {"retry-interval", ARG_UNUM, 0, OPT_RETRY_INTERVAL, "MIN",
      "device retry interval: 0, 10, 30, 60 or 1440 (needs --retry-count)",
      NULL},
@@ -133,8 +134,7 @@ static const struct cli_option options[] = {
     {"iot-instance-id", ARG_STRING, 0, OPT_IOT_INSTANCE_ID, "ID",
      "IoT instance (Enterprise Edition and new public instances)", NULL},
     {"profile", ARG_STRING, 0, OPT_PROFILE, "NAME",
-     "aliyun CLI profile in ~/.aliyun/config.json (modes AK, StsToken)",
-     NULL},
+     "aliyun CLI profile in ~/.aliyun/config.json (modes AK, StsToken)", NULL},
     {"ca-bundle", ARG_STRING, 0, OPT_CA_BUNDLE, "FILE",
      "CA certificates to verify the endpoint with", NULL},
     {"insecure", ARG_NONE, 0, OPT_INSECURE, NULL,
@@ -144,11 +144,9 @@ static const struct cli_option options[] = {
      "inventory delimiter: , ; tab | (default: detected from the header)",
      "Inventory and report"},
     {"skip-invalid", ARG_NONE, 0, OPT_SKIP_INVALID, NULL,
-     "skip invalid rows into <report>.rejects.csv instead of stopping",
-     NULL},
+     "skip invalid rows into <report>.rejects.csv instead of stopping", NULL},
     {"report", ARG_STRING, 0, OPT_REPORT, "FILE",
-     "report CSV (default <inventory>.report.csv next to the inventory)",
-     NULL},
+     "report CSV (default <inventory>.report.csv next to the inventory)", NULL},
     {"force", ARG_NONE, 0, OPT_FORCE, NULL,
      "overwrite an existing report (it may describe jobs already created)",
      NULL},
@@ -163,7 +161,8 @@ static const struct cli_option options[] = {
 
     {"qps", ARG_DOUBLE, 0, OPT_QPS, "N",
      "calls started per second, at most in any 1 s window (default 20, the "
-     "account quota)", "Pacing and retries"},
+     "account quota)",
+     "Pacing and retries"},
     {"force-qps", ARG_NONE, 0, OPT_FORCE_QPS, NULL,
      "allow --qps above 20 (only if your quota is higher)", NULL},
     {"max-in-flight", ARG_UNUM, 0, OPT_MAX_IN_FLIGHT, "N",
@@ -219,8 +218,8 @@ const char *orch_cli_command_name(int command)
  * secret is refused the same way, so a typo cannot echo the value. */
 static bool looks_secret(const char *name, size_t len)
 {
-    static const char *const words[] = {"secret", "token", "password",
-                                        "passwd", "access-key"};
+    static const char *const words[] = {"secret", "token", "password", "passwd",
+                                        "access-key"};
     char buf[64];
     size_t i = 0;
 
@@ -258,8 +257,7 @@ static int parse_unum(const char *opt, const char *s, int *out,
     for (p = s; *p; p++) {
         if (*p < '0' || *p > '9')
             return orch_diag_set(diag, ORCH_EINVAL,
-                                 "--%s: \"%s\" is not a whole number", opt,
-                                 s);
+                                 "--%s: \"%s\" is not a whole number", opt, s);
     }
     if (p == s)
         return orch_diag_set(diag, ORCH_EINVAL, "--%s: empty value", opt);
@@ -280,10 +278,10 @@ static int parse_double(const char *opt, const char *s, double *out,
 
     errno = 0;
     v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v) ||
-        strchr(s, 'x') || strchr(s, 'X'))
-        return orch_diag_set(diag, ORCH_EINVAL,
-                             "--%s: \"%s\" is not a number", opt, s);
+    if (end == s || *end != '\0' || errno || !isfinite(v) || strchr(s, 'x') ||
+        strchr(s, 'X'))
+        return orch_diag_set(diag, ORCH_EINVAL, "--%s: \"%s\" is not a number",
+                             opt, s);
     *out = v;
     return 0;
 }
@@ -305,8 +303,7 @@ static int parse_duration(const char *opt, const char *s, long *out_ms,
                              d.msg[0] ? d.msg : "not a duration such as 30s");
     }
     if (ms > LONG_MAX)
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: %s is too long", opt,
-                             s);
+        return orch_diag_set(diag, ORCH_EINVAL, "--%s: %s is too long", opt, s);
     *out_ms = (long)ms;
     return 0;
 }
@@ -495,8 +492,7 @@ static int getparameter(struct orch_config *cfg, const struct cli_option *o,
         cfg->version = true;
         return 0;
     case OPT_SECRET:
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: %s", n,
-                             secret_advice);
+        return orch_diag_set(diag, ORCH_EINVAL, "--%s: %s", n, secret_advice);
     }
     return orch_diag_set(diag, ORCH_EINVAL, "--%s: not handled", n);
 }
@@ -557,8 +553,7 @@ static int positional(struct orch_config *cfg, const char *arg, int *npos,
             cfg->help = true;
             return 0;
         }
-        for (i = 1; i < sizeof(command_names) / sizeof(command_names[0]);
-             i++) {
+        for (i = 1; i < sizeof(command_names) / sizeof(command_names[0]); i++) {
             if (strcmp(arg, command_names[i]) == 0) {
                 cfg->command = (enum orch_command)i;
                 return 0;
@@ -607,8 +602,8 @@ static int long_option(struct orch_config *cfg, int argc, char *const *argv,
         return getparameter(cfg, o, NULL, diag);
     if (o->type == ARG_NONE) {
         if (value)
-            return orch_diag_set(diag, ORCH_EINVAL,
-                                 "--%s takes no value", o->lname);
+            return orch_diag_set(diag, ORCH_EINVAL, "--%s takes no value",
+                                 o->lname);
         return getparameter(cfg, o, NULL, diag);
     }
     if (value == NULL) {
@@ -751,8 +746,7 @@ void orch_cli_help(FILE *fp)
                            o->metavar ? o->metavar : "");
         else
             col = snprintf(head, sizeof(head), "  --%s%s%s", o->lname,
-                           o->metavar ? " " : "",
-                           o->metavar ? o->metavar : "");
+                           o->metavar ? " " : "", o->metavar ? o->metavar : "");
         fputs(head, fp);
         if (col > 28) {
             fputc('\n', fp);

@@ -244,8 +244,7 @@ static int check_api_values(const struct orch_config *cfg,
     static const int intervals[] = {0, 10, 30, 60, 1440};
     static const int counts[] = {1, 2, 5};
 
-    if (cfg->retry_interval >= 0 &&
-        !one_of(cfg->retry_interval, intervals, 5))
+    if (cfg->retry_interval >= 0 && !one_of(cfg->retry_interval, intervals, 5))
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--retry-interval: %d is not one of 0, 10, 30, "
                              "60, 1440",
@@ -287,8 +286,8 @@ static int check_target(const struct orch_config *cfg, struct orch_diag *diag)
     int rc = 0;
 
     for (i = 0; i < cfg->n_src_versions; i++) {
-        rc = check_token("--src-version", "version", cfg->src_versions[i],
-                         64, diag);
+        rc = check_token("--src-version", "version", cfg->src_versions[i], 64,
+                         diag);
         if (rc)
             return rc;
         for (j = 0; j < i; j++) {
@@ -353,8 +352,8 @@ static int check_firmware(struct orch_config *cfg, struct orch_diag *diag)
                              "--firmware-id (or --firmware PK=FW per "
                              "product) is required");
     if (cfg->firmware_id) {
-        rc = check_token("--firmware-id", "firmware id", cfg->firmware_id,
-                         128, diag);
+        rc = check_token("--firmware-id", "firmware id", cfg->firmware_id, 128,
+                         diag);
         if (rc)
             return rc;
     }
@@ -365,8 +364,8 @@ static int check_firmware(struct orch_config *cfg, struct orch_diag *diag)
             return rc;
     }
     for (i = 0; i < cfg->n_fw_map; i++) {
-        rc = check_token("--firmware", "ProductKey",
-                         cfg->fw_map[i].product_key, 64, diag);
+        rc = check_token("--firmware", "ProductKey", cfg->fw_map[i].product_key,
+                         64, diag);
         if (rc == 0)
             rc = check_token("--firmware", "firmware id",
                              cfg->fw_map[i].firmware_id, 128, diag);
@@ -466,8 +465,7 @@ static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
     int rc = 0;
 
     if (cfg->region == NULL) {
-        rc = set_string(&cfg->region,
-                        env && *env ? env : "cn-shanghai");
+        rc = set_string(&cfg->region, env && *env ? env : "cn-shanghai");
         if (rc)
             return rc;
     }
@@ -485,8 +483,7 @@ static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
                                      : "");
     }
     if (cfg->endpoint == NULL) {
-        snprintf(url, sizeof(url), "https://iot.%s.aliyuncs.com",
-                 cfg->region);
+        snprintf(url, sizeof(url), "https://iot.%s.aliyuncs.com", cfg->region);
         return set_string(&cfg->endpoint, url);
     }
     if (strncmp(cfg->endpoint, "https://", 8) != 0 &&
@@ -547,8 +544,7 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--resume: not implemented yet");
     if (cfg->json)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--json: not implemented yet");
+        return orch_diag_set(diag, ORCH_ECONFIG, "--json: not implemented yet");
     rc = check_target(cfg, diag);
     if (rc == 0)
         rc = check_firmware(cfg, diag);
@@ -566,8 +562,8 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
     if (rc == 0)
         rc = check_endpoint(cfg, diag);
     if (rc == 0 && cfg->ca_bundle && access(cfg->ca_bundle, R_OK) != 0)
-        rc = orch_diag_set(diag, ORCH_ECONFIG,
-                           "--ca-bundle: cannot read %s", cfg->ca_bundle);
+        rc = orch_diag_set(diag, ORCH_ECONFIG, "--ca-bundle: cannot read %s",
+                           cfg->ca_bundle);
     if (rc == 0 && cfg->report_path && cfg->report_path[0] == '\0')
         rc = orch_diag_set(diag, ORCH_ECONFIG, "--report: empty file name");
     if (rc == 0)

@@ -229,8 +229,8 @@ static int from_profile_json(struct orch_credentials *cred, json_t *root,
                              path);
     if (secret == NULL || *secret == '\0')
         return orch_diag_set(diag, ORCH_ECRED,
-                             "profile %s in %s has no access_key_secret",
-                             name, path);
+                             "profile %s in %s has no access_key_secret", name,
+                             path);
     if (strcmp(mode, "StsToken") == 0 && (token == NULL || *token == '\0'))
         return orch_diag_set(diag, ORCH_ECRED,
                              "profile %s in %s (mode StsToken) has no "
@@ -260,8 +260,8 @@ static int from_profile(struct orch_credentials *cred, const char *profile,
         return ORCH_ENOMEM;
     rc = read_file(path, &text, &len, diag);
     if (rc == ORCH_ENOTFOUND && profile)
-        rc = orch_diag_set(diag, ORCH_ECRED,
-                           "profile %s: %s does not exist", profile, path);
+        rc = orch_diag_set(diag, ORCH_ECRED, "profile %s: %s does not exist",
+                           profile, path);
     if (rc)
         goto out;
     json_get_alloc_funcs(&old_malloc, &old_free);

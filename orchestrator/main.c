@@ -14,8 +14,9 @@
  * anything else would carry signed requests and job data in the clear. */
 static int is_loopback_http(const char *url)
 {
-    static const char *const ok[] = {"http://127.", "http://localhost:",
-                                     "http://localhost/", "http://[::1]"};
+    static const char *const ok[] = {"http://127.",
+                                     "http://localhost:", "http://localhost/",
+                                     "http://[::1]"};
     size_t i = 0;
 
     for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {

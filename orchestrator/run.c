@@ -77,12 +77,12 @@ struct run_ctx {
     const struct orch_config *cfg;
     struct orch_inventory inv;
     struct orch_plan plan;
-    bool specific;            /* inventory and plan in use */
+    bool specific; /* inventory and plan in use */
     size_t nitems;
 
     struct orch_csv_out report, failed, rejects;
     bool report_open, failed_open, rejects_open;
-    int write_err;            /* first failed write, 0 if none */
+    int write_err; /* first failed write, 0 if none */
 
     /* `plan`: the first rejected rows, to show */
     char shown[MAX_SHOWN_REJECTS][160];
@@ -92,9 +92,9 @@ struct run_ctx {
     struct code_count codes[MAX_CODES];
     size_t ncodes;
 
-    bool progress;            /* a progress line on stderr */
+    bool progress; /* a progress line on stderr */
     uint64_t start_ms;
-    size_t progress_len;      /* width of the last progress line */
+    size_t progress_len; /* width of the last progress line */
 };
 
 void orch_run_format_secs(char *out, size_t outsz, double secs)
@@ -184,9 +184,8 @@ static void print_products(const struct run_ctx *ctx, FILE *fp)
                 fw = ctx->plan.chunks[c].firmware_id;
             }
         }
-        size_t chunks = ctx->plan.chunks_per_product
-                            ? ctx->plan.chunks_per_product[p]
-                            : 0;
+        size_t chunks =
+            ctx->plan.chunks_per_product ? ctx->plan.chunks_per_product[p] : 0;
 
         fprintf(fp, "  product %s: %zu device%s, %zu chunk%s, firmware %s\n",
                 inv->products[p], devices, devices == 1 ? "" : "s", chunks,
@@ -239,8 +238,8 @@ static void print_summary(const struct run_ctx *ctx, FILE *fp)
     /* The limiter allows `qps` starts in any one second, so n calls need
      * about n / qps seconds. */
     orch_run_format_secs(dur, sizeof(dur), (double)ctx->nitems / cfg->qps);
-    fprintf(fp, "calls needed: %zu, about %s at %g calls/s\n", ctx->nitems,
-            dur, cfg->qps);
+    fprintf(fp, "calls needed: %zu, about %s at %g calls/s\n", ctx->nitems, dur,
+            cfg->qps);
     fprintf(fp, "endpoint: %s (signature V%d)\n", cfg->endpoint,
             cfg->signature_version);
     fprintf(fp, "report: %s\n", cfg->report_path);
@@ -258,11 +257,12 @@ static int print_first_request(const struct run_ctx *ctx, FILE *fp)
     if (ctx->specific)
         c = &ctx->plan.chunks[0];
     orch_params_init(&p);
-    rc = orch_api_create_params(&p, ctx->cfg, ctx->specific ? &ctx->plan
-                                                             : NULL, c);
+    rc = orch_api_create_params(&p, ctx->cfg, ctx->specific ? &ctx->plan : NULL,
+                                c);
     if (rc == 0) {
-        fprintf(fp, "first request: CreateOTAStaticUpgradeJob (chunk 1 of "
-                    "%zu)\n",
+        fprintf(fp,
+                "first request: CreateOTAStaticUpgradeJob (chunk 1 of "
+                "%zu)\n",
                 ctx->nitems);
         for (i = 0; i < p.n; i++)
             fprintf(fp, "%s=%s\n", p.v[i].name, p.v[i].value);
@@ -301,8 +301,8 @@ static void count_code(struct run_ctx *ctx, const char *code)
         }
     }
     if (ctx->ncodes < MAX_CODES) {
-        snprintf(ctx->codes[ctx->ncodes].code, sizeof(ctx->codes[0].code),
-                 "%s", code);
+        snprintf(ctx->codes[ctx->ncodes].code, sizeof(ctx->codes[0].code), "%s",
+                 code);
         ctx->codes[ctx->ncodes].chunks = 1;
         ctx->ncodes++;
     }
@@ -315,8 +315,7 @@ static void note_write(struct run_ctx *ctx, int rc)
 }
 
 static void write_failed_devices(struct run_ctx *ctx,
-                                 const struct orch_chunk *c,
-                                 const char *code)
+                                 const struct orch_chunk *c, const char *code)
 {
     const char *cells[3];
     uint32_t j = 0;
@@ -329,8 +328,7 @@ static void write_failed_devices(struct run_ctx *ctx,
     }
 }
 
-static void item_done(void *ud, size_t item,
-                      const struct orch_item_result *res)
+static void item_done(void *ud, size_t item, const struct orch_item_result *res)
 {
     struct run_ctx *ctx = ud;
     const struct orch_config *cfg = ctx->cfg;
@@ -423,8 +421,8 @@ static int confirm(const struct run_ctx *ctx)
                     "--yes to create the jobs");
         return ORCH_EXIT_USAGE;
     }
-    fprintf(stderr, "Create %zu upgrade job%s? Proceed? [y/N] ",
-            ctx->nitems, ctx->nitems == 1 ? "" : "s");
+    fprintf(stderr, "Create %zu upgrade job%s? Proceed? [y/N] ", ctx->nitems,
+            ctx->nitems == 1 ? "" : "s");
     fflush(stderr);
     if (fgets(line, sizeof(line), stdin) == NULL ||
         (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 &&
@@ -475,8 +473,7 @@ static int open_rejects(struct run_ctx *ctx)
 }
 
 static void print_final(const struct run_ctx *ctx,
-                        const struct orch_dispatch_stats *st,
-                        uint64_t wall_ms)
+                        const struct orch_dispatch_stats *st, uint64_t wall_ms)
 {
     double secs = (double)wall_ms / 1000.0;
     double active = 0;
@@ -509,8 +506,9 @@ static void print_final(const struct run_ctx *ctx,
                 ctx->codes[i].chunks, ctx->codes[i].chunks == 1 ? "" : "s");
     fprintf(stderr, "  report: %s\n", ctx->cfg->report_path);
     if (ctx->specific && st->failed + st->not_sent > 0)
-        fprintf(stderr, "  failed devices: %s.failed.csv (rerun: "
-                        "ota-rollout run %s.failed.csv ...)\n",
+        fprintf(stderr,
+                "  failed devices: %s.failed.csv (rerun: "
+                "ota-rollout run %s.failed.csv ...)\n",
                 ctx->cfg->report_path, ctx->cfg->report_path);
 }
 
@@ -549,10 +547,9 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     }
     print_final(ctx, &st, orch_mono_ms() - t0);
     if (st.aborted || interrupted) {
-        orch_errorf("run aborted: %s",
-                    st.abort_reason[0] ? st.abort_reason
-                    : interrupted      ? "interrupted"
-                                       : "stopped");
+        orch_errorf("run aborted: %s", st.abort_reason[0] ? st.abort_reason
+                                       : interrupted      ? "interrupted"
+                                                          : "stopped");
         return ORCH_EXIT_ABORTED;
     }
     if (st.failed + st.not_sent > 0)

@@ -38,17 +38,36 @@ static void every_option_parses(void **state)
 {
     struct orch_config cfg;
     struct orch_diag d;
-    const char *args[] = {
-        "run", "fleet.csv",
-        "--firmware-id", "FW1", "--product-key", "PK1",
-        "--firmware", "PKA=FWA", "--firmware=PKB=FW=B",
-        "--target", "gray", "--src-version", "1.0", "--src-version=1.1",
-        "--gray-percent", "33.33",
-        "--schedule-time", "1893456000000",
-        "--schedule-finish-time=1893459600000",
-        "--retry-interval", "60", "--retry-count", "2",
-        "--timeout-minutes", "1440", "--max-per-minute", "0",
-        "--overwrite-mode", "2", NULL};
+    const char *args[] = {"run",
+                          "fleet.csv",
+                          "--firmware-id",
+                          "FW1",
+                          "--product-key",
+                          "PK1",
+                          "--firmware",
+                          "PKA=FWA",
+                          "--firmware=PKB=FW=B",
+                          "--target",
+                          "gray",
+                          "--src-version",
+                          "1.0",
+                          "--src-version=1.1",
+                          "--gray-percent",
+                          "33.33",
+                          "--schedule-time",
+                          "1893456000000",
+                          "--schedule-finish-time=1893459600000",
+                          "--retry-interval",
+                          "60",
+                          "--retry-count",
+                          "2",
+                          "--timeout-minutes",
+                          "1440",
+                          "--max-per-minute",
+                          "0",
+                          "--overwrite-mode",
+                          "2",
+                          NULL};
     int rc = parse(&cfg, args, &d);
 
     assert_int_equal(rc, 0);
@@ -81,17 +100,41 @@ static void every_other_option_parses(void **state)
 {
     struct orch_config cfg;
     struct orch_diag d;
-    const char *args[] = {
-        "--endpoint", "http://127.0.0.1:8080", "--region", "cn-beijing",
-        "--iot-instance-id", "iot-123", "--profile", "prod",
-        "--ca-bundle", "/etc/ssl/ca.pem", "--insecure",
-        "--delimiter", "tab", "--skip-invalid", "--report", "out.csv",
-        "--yes", "--no-progress", "--json", "--qps", "12.5", "--force-qps",
-        "--max-in-flight", "8", "--max-attempts", "3", "--chunk-size", "50",
-        NULL};
-    const char *args2[] = {"plan", "--signature-version", "2",
-                           "--request-timeout", "45", "--resume", "--force",
-                           "--delimiter=;", "--", "-odd-name.csv", NULL};
+    const char *args[] = {"--endpoint",
+                          "http://127.0.0.1:8080",
+                          "--region",
+                          "cn-beijing",
+                          "--iot-instance-id",
+                          "iot-123",
+                          "--profile",
+                          "prod",
+                          "--ca-bundle",
+                          "/etc/ssl/ca.pem",
+                          "--insecure",
+                          "--delimiter",
+                          "tab",
+                          "--skip-invalid",
+                          "--report",
+                          "out.csv",
+                          "--yes",
+                          "--no-progress",
+                          "--json",
+                          "--qps",
+                          "12.5",
+                          "--force-qps",
+                          "--max-in-flight",
+                          "8",
+                          "--max-attempts",
+                          "3",
+                          "--chunk-size",
+                          "50",
+                          NULL};
+    const char *args2[] = {"plan",    "--signature-version",
+                           "2",       "--request-timeout",
+                           "45",      "--resume",
+                           "--force", "--delimiter=;",
+                           "--",      "-odd-name.csv",
+                           NULL};
     int rc = parse(&cfg, args, &d);
 
     assert_int_equal(rc, 0);
@@ -133,8 +176,8 @@ static void defaults_and_last_one_wins(void **state)
 {
     struct orch_config cfg;
     struct orch_diag d;
-    const char *args[] = {"plan", "--firmware-id", "A", "inv.csv",
-                          "--firmware-id", "B", NULL};
+    const char *args[] = {
+        "plan", "--firmware-id", "A", "inv.csv", "--firmware-id", "B", NULL};
     int rc = parse(&cfg, args, &d);
 
     assert_int_equal(rc, 0);
@@ -158,8 +201,10 @@ static void commands_help_version(void **state)
     static const struct {
         const char *arg;
         int command;
-    } cmds[] = {{"run", ORCH_CMD_RUN},       {"plan", ORCH_CMD_PLAN},
-                {"resume", ORCH_CMD_RESUME}, {"status", ORCH_CMD_STATUS},
+    } cmds[] = {{"run", ORCH_CMD_RUN},
+                {"plan", ORCH_CMD_PLAN},
+                {"resume", ORCH_CMD_RESUME},
+                {"status", ORCH_CMD_STATUS},
                 {"cancel", ORCH_CMD_CANCEL}};
     struct orch_config cfg;
     struct orch_diag d;
@@ -231,8 +276,7 @@ static void rejections(void **state)
          "--firmware: \"PKonly\" is not PK=FW"},
         {{"run", "--firmware", "=FW", NULL}, "--firmware: \"=FW\" is not"},
         {{"run", "--firmware", "PK=", NULL}, "--firmware: \"PK=\" is not"},
-        {{"run", "--delimiter", "x", NULL},
-         "--delimiter: \"x\" is not one of"},
+        {{"run", "--delimiter", "x", NULL}, "--delimiter: \"x\" is not one of"},
         {{"run", "--schedule-time", "2030-01-01T00:00:00", NULL},
          "--schedule-time: "},
         {{"run", "--schedule-time", "tomorrow", NULL}, "--schedule-time: "},
@@ -332,23 +376,55 @@ static char *capture(void (*fn)(FILE *))
 
 static void help_lists_everything(void **state)
 {
-    static const char *const names[] = {
-        "--firmware-id", "--product-key", "--firmware PK=FW", "--endpoint",
-        "--region", "--iot-instance-id", "--report", "--yes",
-        "--schedule-time", "--schedule-finish-time", "--retry-interval",
-        "--retry-count", "--timeout-minutes", "--max-per-minute",
-        "--overwrite-mode", "--target ALL|SPECIFIC|GRAY", "--src-version",
-        "--gray-percent", "--qps", "--force-qps", "--max-in-flight",
-        "--max-attempts", "--chunk-size", "--signature-version 3|2",
-        "--delimiter", "--skip-invalid", "--profile", "--ca-bundle",
-        "--insecure", "--request-timeout", "--no-progress", "--resume",
-        "--force", "--json", "-h, --help", "--version",
-        "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALIBABA_CLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_PROFILE",
-        "ALIBABA_CLOUD_REGION_ID", "Exit codes", "  0  every chunk created",
-        "  1  some chunks failed", "  2  usage", "  3  inventory invalid",
-        "  4  run aborted", "ota-rollout run INVENTORY.csv",
-        "ota-rollout plan INVENTORY.csv"};
+    static const char *const names[] = {"--firmware-id",
+                                        "--product-key",
+                                        "--firmware PK=FW",
+                                        "--endpoint",
+                                        "--region",
+                                        "--iot-instance-id",
+                                        "--report",
+                                        "--yes",
+                                        "--schedule-time",
+                                        "--schedule-finish-time",
+                                        "--retry-interval",
+                                        "--retry-count",
+                                        "--timeout-minutes",
+                                        "--max-per-minute",
+                                        "--overwrite-mode",
+                                        "--target ALL|SPECIFIC|GRAY",
+                                        "--src-version",
+                                        "--gray-percent",
+                                        "--qps",
+                                        "--force-qps",
+                                        "--max-in-flight",
+                                        "--max-attempts",
+                                        "--chunk-size",
+                                        "--signature-version 3|2",
+                                        "--delimiter",
+                                        "--skip-invalid",
+                                        "--profile",
+                                        "--ca-bundle",
+                                        "--insecure",
+                                        "--request-timeout",
+                                        "--no-progress",
+                                        "--resume",
+                                        "--force",
+                                        "--json",
+                                        "-h, --help",
+                                        "--version",
+                                        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                                        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                                        "ALIBABA_CLOUD_SECURITY_TOKEN",
+                                        "ALIBABA_CLOUD_PROFILE",
+                                        "ALIBABA_CLOUD_REGION_ID",
+                                        "Exit codes",
+                                        "  0  every chunk created",
+                                        "  1  some chunks failed",
+                                        "  2  usage",
+                                        "  3  inventory invalid",
+                                        "  4  run aborted",
+                                        "ota-rollout run INVENTORY.csv",
+                                        "ota-rollout plan INVENTORY.csv"};
     char *text = capture(orch_cli_help);
     size_t i = 0;
     const char *line = NULL;

@@ -67,24 +67,23 @@ static void accepted(void **state)
          "--retry-count", "1", "--timeout-minutes", "1", "--max-per-minute",
          "0", "--overwrite-mode", "1", NULL},
         {"run", "inv.csv", "--firmware-id", "FW", "--retry-interval", "1440",
-         "--retry-count", "5", "--timeout-minutes", "1440",
-         "--max-per-minute", "1000", "--overwrite-mode", "2", NULL},
-        {"run", "--target", "ALL", "--product-key", "PK", "--firmware-id",
-         "FW", "--src-version", "1.0", "--src-version", "1.1", NULL},
+         "--retry-count", "5", "--timeout-minutes", "1440", "--max-per-minute",
+         "1000", "--overwrite-mode", "2", NULL},
+        {"run", "--target", "ALL", "--product-key", "PK", "--firmware-id", "FW",
+         "--src-version", "1.0", "--src-version", "1.1", NULL},
         {"run", "--target", "GRAY", "--product-key", "PK", "--firmware-id",
          "FW", "--src-version", "1.0", "--gray-percent", "100", NULL},
         {"run", "--target", "GRAY", "--product-key", "PK", "--firmware-id",
          "FW", "--src-version", "1.0", "--gray-percent", "0.001", NULL},
         {"run", "--target", "GRAY", "--product-key", "PK", "--firmware-id",
          "FW", "--src-version", "1.0", "--gray-percent", "33.333", NULL},
-        {"run", "inv.csv", "--firmware-id", "FW", "--qps", "50",
-         "--force-qps", NULL},
+        {"run", "inv.csv", "--firmware-id", "FW", "--qps", "50", "--force-qps",
+         NULL},
         {"run", "inv.csv", "--firmware-id", "FW", "--qps", "0.5",
          "--chunk-size", "1", "--max-in-flight", "1", "--max-attempts", "1",
          "--signature-version", "2", "--request-timeout", "1", NULL},
         {"run", "inv.csv", "--firmware-id", "FW", "--endpoint",
-         "http://127.0.0.1:9999", "--iot-instance-id", "iot-06z00abc",
-         NULL},
+         "http://127.0.0.1:9999", "--iot-instance-id", "iot-06z00abc", NULL},
     };
     struct orch_config cfg;
     struct orch_diag d;
@@ -113,13 +112,11 @@ static void rejected(void **state)
         {{"run", "i.csv", "--firmware-id", "F", "--retry-interval", "15",
           "--retry-count", "1", NULL},
          "--retry-interval: 15 is not one of 0, 10, 30, 60, 1440"},
-        {{"run", "i.csv", "--firmware-id", "F", "--retry-interval", "10",
-          NULL},
+        {{"run", "i.csv", "--firmware-id", "F", "--retry-interval", "10", NULL},
          "--retry-interval: needs --retry-count"},
         {{"run", "i.csv", "--firmware-id", "F", "--retry-count", "2", NULL},
          "--retry-count: needs --retry-interval"},
-        {{"run", "i.csv", "--firmware-id", "F", "--timeout-minutes", "0",
-          NULL},
+        {{"run", "i.csv", "--firmware-id", "F", "--timeout-minutes", "0", NULL},
          "--timeout-minutes: 0 is not between 1 and 1440"},
         {{"run", "i.csv", "--firmware-id", "F", "--timeout-minutes", "1441",
           NULL},
@@ -127,32 +124,30 @@ static void rejected(void **state)
         {{"run", "i.csv", "--firmware-id", "F", "--max-per-minute", "1001",
           NULL},
          "--max-per-minute: 1001 is not between 0 and 1000"},
-        {{"run", "i.csv", "--firmware-id", "F", "--overwrite-mode", "3",
-          NULL},
+        {{"run", "i.csv", "--firmware-id", "F", "--overwrite-mode", "3", NULL},
          "--overwrite-mode: 3 is not one of 1"},
-        {{"run", "i.csv", "--firmware-id", "F", "--overwrite-mode", "0",
-          NULL},
+        {{"run", "i.csv", "--firmware-id", "F", "--overwrite-mode", "0", NULL},
          "--overwrite-mode: 0 is not one of 1"},
-        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id",
-          "F", "--src-version", "1", "--gray-percent", "0", NULL},
+        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id", "F",
+          "--src-version", "1", "--gray-percent", "0", NULL},
          "--gray-percent: 0 is not more than 0"},
-        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id",
-          "F", "--src-version", "1", "--gray-percent", "100.001", NULL},
+        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id", "F",
+          "--src-version", "1", "--gray-percent", "100.001", NULL},
          "--gray-percent: 100.001 is not more than 0 and at most 100"},
-        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id",
-          "F", "--src-version", "1", "--gray-percent", "33.3333", NULL},
+        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id", "F",
+          "--src-version", "1", "--gray-percent", "33.3333", NULL},
          "--gray-percent: 33.3333 has more than 3 decimals"},
-        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id",
-          "F", "--src-version", "1", "--gray-percent", "5.", NULL},
+        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id", "F",
+          "--src-version", "1", "--gray-percent", "5.", NULL},
          "--gray-percent: \"5.\" is not a percentage"},
-        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id",
-          "F", "--src-version", "1", "--gray-percent", "1e1", NULL},
+        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id", "F",
+          "--src-version", "1", "--gray-percent", "1e1", NULL},
          "--gray-percent: \"1e1\" is not a percentage"},
-        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id",
-          "F", "--src-version", "1", NULL},
+        {{"run", "--target", "GRAY", "--product-key", "P", "--firmware-id", "F",
+          "--src-version", "1", NULL},
          "--target GRAY needs --gray-percent"},
-        {{"run", "--target", "ALL", "--product-key", "P", "--firmware-id",
-          "F", "--src-version", "1", "--gray-percent", "5", NULL},
+        {{"run", "--target", "ALL", "--product-key", "P", "--firmware-id", "F",
+          "--src-version", "1", "--gray-percent", "5", NULL},
          "--gray-percent: only with --target GRAY"},
         {{"run", "i.csv", "--firmware-id", "F", "--gray-percent", "5", NULL},
          "--gray-percent: only with --target GRAY"},
@@ -162,40 +157,38 @@ static void rejected(void **state)
         {{"run", "i.csv", "--target", "ALL", "--product-key", "P",
           "--firmware-id", "F", "--src-version", "1", NULL},
          "--target ALL takes no inventory"},
-        {{"run", "--target", "ALL", "--product-key", "P", "--firmware-id",
-          "F", NULL},
+        {{"run", "--target", "ALL", "--product-key", "P", "--firmware-id", "F",
+          NULL},
          "--target ALL needs --src-version"},
-        {{"run", "--target", "GRAY", "--firmware-id", "F", "--src-version",
-          "1", "--gray-percent", "5", NULL},
+        {{"run", "--target", "GRAY", "--firmware-id", "F", "--src-version", "1",
+          "--gray-percent", "5", NULL},
          "--target GRAY needs --product-key"},
-        {{"run", "--target", "ALL", "--product-key", "P", "--firmware-id",
-          "F", "--src-version", "1", "--src-version", "1", NULL},
+        {{"run", "--target", "ALL", "--product-key", "P", "--firmware-id", "F",
+          "--src-version", "1", "--src-version", "1", NULL},
          "--src-version: 1 is given twice"},
-        {{"run", "--target", "ALL", "--product-key", "P", "--firmware-id",
-          "F", "--src-version", "1", "--skip-invalid", NULL},
+        {{"run", "--target", "ALL", "--product-key", "P", "--firmware-id", "F",
+          "--src-version", "1", "--skip-invalid", NULL},
          "--skip-invalid: only with an inventory"},
-        {{"run", "--target", "ALL", "--product-key", "P", "--firmware",
-          "Q=F", "--src-version", "1", NULL},
+        {{"run", "--target", "ALL", "--product-key", "P", "--firmware", "Q=F",
+          "--src-version", "1", NULL},
          "no firmware for product P"},
         {{"run", "i.csv", NULL}, "--firmware-id (or --firmware PK=FW"},
         {{"run", "i.csv", "--firmware", "P=F1", "--firmware", "P=F2", NULL},
          "--firmware: product P is given two firmware ids (F1 and F2)"},
-        {{"run", "i.csv", "--firmware-id", "F", "--product-key", "a b",
-          NULL},
+        {{"run", "i.csv", "--firmware-id", "F", "--product-key", "a b", NULL},
          "--product-key: the ProductKey \"a b\" contains a space"},
         {{"run", "i.csv", "--firmware-id", "F", "--qps", "21", NULL},
          "--qps: 21 is above the account's quota of 20"},
         {{"run", "i.csv", "--firmware-id", "F", "--qps", "0", NULL},
          "--qps: 0 is not more than 0"},
-        {{"run", "i.csv", "--firmware-id", "F", "--qps", "1001",
-          "--force-qps", NULL},
+        {{"run", "i.csv", "--firmware-id", "F", "--qps", "1001", "--force-qps",
+          NULL},
          "--qps: 1001 is not more than 0 and at most 1000"},
         {{"run", "i.csv", "--firmware-id", "F", "--chunk-size", "0", NULL},
          "--chunk-size: 0 is not between 1 and 200"},
         {{"run", "i.csv", "--firmware-id", "F", "--chunk-size", "201", NULL},
          "--chunk-size: 201 is not between 1 and 200"},
-        {{"run", "i.csv", "--firmware-id", "F", "--max-in-flight", "0",
-          NULL},
+        {{"run", "i.csv", "--firmware-id", "F", "--max-in-flight", "0", NULL},
          "--max-in-flight: 0 is not between 1 and 1000"},
         {{"run", "i.csv", "--firmware-id", "F", "--max-attempts", "0", NULL},
          "--max-attempts: 0 is not between 1 and 100"},
@@ -205,11 +198,9 @@ static void rejected(void **state)
         {{"run", "i.csv", "--firmware-id", "F", "--signature-version", "4",
           NULL},
          "--signature-version: 4 is not one of 3"},
-        {{"run", "i.csv", "--firmware-id", "F", "--request-timeout", "0",
-          NULL},
+        {{"run", "i.csv", "--firmware-id", "F", "--request-timeout", "0", NULL},
          "--request-timeout: 0 ms is not between 1 s and 10 min"},
-        {{"run", "i.csv", "--firmware-id", "F", "--endpoint", "ftp://x",
-          NULL},
+        {{"run", "i.csv", "--firmware-id", "F", "--endpoint", "ftp://x", NULL},
          "--endpoint: \"ftp://x\" does not start with https://"},
         {{"run", "i.csv", "--firmware-id", "F", "--endpoint", "https://h/?a",
           NULL},
@@ -240,8 +231,8 @@ static void rejected(void **state)
         if (rc == 0)
             rc = orch_config_validate_at(&cfg, NOW, &d);
         if (rc == 0 || strstr(d.msg, cases[i].msg) == NULL)
-            fail_msg("case %zu: rc %d, diag \"%s\", want \"%s\"", i, rc,
-                     d.msg, cases[i].msg);
+            fail_msg("case %zu: rc %d, diag \"%s\", want \"%s\"", i, rc, d.msg,
+                     cases[i].msg);
         orch_config_cleanup(&cfg);
     }
     (void)state;
@@ -256,15 +247,19 @@ static void schedule_windows(void **state)
         const char *msg;       /* NULL: accepted */
     } cases[] = {
         {5 * MIN_MS, UNSET, NULL},
-        {5 * MIN_MS - 1000, UNSET, "--schedule-time: 2027-01-15T08:04:59Z is "
-                                "less than 5 minutes from now"},
-        {0, UNSET, "--schedule-time: 2027-01-15T08:00:00Z is less than 5 "
-                   "minutes from now"},
-        {-1000, UNSET, "--schedule-time: 2027-01-15T07:59:59Z is in the "
-                       "past"},
+        {5 * MIN_MS - 1000, UNSET,
+         "--schedule-time: 2027-01-15T08:04:59Z is "
+         "less than 5 minutes from now"},
+        {0, UNSET,
+         "--schedule-time: 2027-01-15T08:00:00Z is less than 5 "
+         "minutes from now"},
+        {-1000, UNSET,
+         "--schedule-time: 2027-01-15T07:59:59Z is in the "
+         "past"},
         {7 * DAY_MS, UNSET, NULL},
-        {7 * DAY_MS + 1000, UNSET, "--schedule-time: 2027-01-22T08:00:01Z is "
-                                "more than 7 days from now"},
+        {7 * DAY_MS + 1000, UNSET,
+         "--schedule-time: 2027-01-22T08:00:01Z is "
+         "more than 7 days from now"},
         {HOUR_MS, HOUR_MS + HOUR_MS, NULL},
         {HOUR_MS, HOUR_MS + 30 * DAY_MS, NULL},
         {HOUR_MS, HOUR_MS + HOUR_MS - 1000,
@@ -292,8 +287,8 @@ static void schedule_windows(void **state)
         if (cases[i].msg == NULL && rc != 0)
             fail_msg("case %zu rejected: %s", i, d.msg);
         if (cases[i].msg && (rc == 0 || strstr(d.msg, cases[i].msg) == NULL))
-            fail_msg("case %zu: rc %d, diag \"%s\", want \"%s\"", i, rc,
-                     d.msg, cases[i].msg);
+            fail_msg("case %zu: rc %d, diag \"%s\", want \"%s\"", i, rc, d.msg,
+                     cases[i].msg);
         orch_config_cleanup(&cfg);
     }
     (void)state;
@@ -305,10 +300,12 @@ static void derived_defaults(void **state)
     struct orch_diag d;
     const char *a1[] = {"plan", "dir/Fleet.CSV", "--firmware-id", "F", NULL};
     const char *a2[] = {"plan", "fleet.txt", "--firmware-id", "F", NULL};
-    const char *a3[] = {"plan", "i.csv", "--firmware-id", "F", "--region",
-                        "cn-beijing", "--report", "r.csv", NULL};
-    const char *a4[] = {"run", "--target", "ALL", "--product-key", "PK",
-                        "--firmware", "PK=FWX", "--src-version", "1", NULL};
+    const char *a3[] = {"plan",     "i.csv",    "--firmware-id",
+                        "F",        "--region", "cn-beijing",
+                        "--report", "r.csv",    NULL};
+    const char *a4[] = {"run", "--target",   "ALL",    "--product-key",
+                        "PK",  "--firmware", "PK=FWX", "--src-version",
+                        "1",   NULL};
 
     assert_int_equal(check(&cfg, a1, &d), 0);
     assert_string_equal(cfg.region, "cn-shanghai");
@@ -344,7 +341,7 @@ static void firmware_lookup(void **state)
 {
     struct orch_config cfg;
     struct orch_diag d;
-    const char *a[] = {"plan", "i.csv", "--firmware-id", "DEF", "--firmware",
+    const char *a[] = {"plan",  "i.csv", "--firmware-id", "DEF", "--firmware",
                        "P1=F1", NULL};
 
     assert_int_equal(check(&cfg, a, &d), 0);

@@ -26,8 +26,8 @@ static const char config_json[] =
     "\"LTAIdefault\", \"access_key_secret\": \"" SECRET "\","
     " \"sts_token\": \"ignored-for-AK\", \"region_id\": \"cn-shanghai\"},\n"
     "    {\"name\": \"sts\", \"mode\": \"StsToken\", \"access_key_id\": "
-    "\"STS.abc\", \"access_key_secret\": \"" SECRET "\", \"sts_token\": \""
-    TOKEN "\"},\n"
+    "\"STS.abc\", \"access_key_secret\": \"" SECRET
+    "\", \"sts_token\": \"" TOKEN "\"},\n"
     "    {\"name\": \"nomode\", \"access_key_id\": \"LTAInomode\", "
     "\"access_key_secret\": \"" SECRET "\"},\n"
     "    {\"name\": \"role\", \"mode\": \"RamRoleArn\", \"access_key_id\": "
@@ -296,8 +296,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(profile_current_ak, setup, teardown),
         cmocka_unit_test_setup_teardown(profile_sts_by_env_and_flag, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(unsupported_and_broken_profiles,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(unsupported_and_broken_profiles, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(broken_file, setup, teardown),
         cmocka_unit_test(secret_set_and_wipe),
     };
