@@ -144,15 +144,14 @@ enum frame_check {
 
 struct frame {
     const char *payload;
-    size_t len;         /* from the length field */
-    size_t have;        /* payload bytes actually on the line */
+    size_t len;  /* from the length field */
+    size_t have; /* payload bytes actually on the line */
     uint32_t stored;
     uint32_t computed;
 };
 
 /* Checks the frame of one line (without its '\n'). */
-static enum frame_check frame_parse(const char *line, size_t n,
-                                    struct frame *f)
+static enum frame_check frame_parse(const char *line, size_t n, struct frame *f)
 {
     size_t i = RECORD_MAGIC_LEN;
     size_t digits = 0;
@@ -202,8 +201,8 @@ static int frame_error(struct orch_diag *diag, const char *name, size_t line,
                              "%s:%zu: bad record prefix (expected \"J1 \")",
                              name, line);
     case FRAME_LENGTH:
-        return orch_diag_set(diag, ORCH_EJOURNAL,
-                             "%s:%zu: bad length field", name, line);
+        return orch_diag_set(diag, ORCH_EJOURNAL, "%s:%zu: bad length field",
+                             name, line);
     case FRAME_SIZE:
         return orch_diag_set(diag, ORCH_EJOURNAL,
                              "%s:%zu: bad length: the header says %zu "
@@ -228,8 +227,8 @@ static int frame_error(struct orch_diag *diag, const char *name, size_t line,
 /* When the callback stops the walk, *valid_len covers the records delivered
  * so far, the stopping one included. */
 int orch_journal_decode(const char *data, size_t len, const char *name,
-                        orch_journal_record_fn fn, void *ud,
-                        size_t *valid_len, struct orch_diag *diag)
+                        orch_journal_record_fn fn, void *ud, size_t *valid_len,
+                        struct orch_diag *diag)
 {
     int rc = 0;
     size_t off = 0;
@@ -265,9 +264,8 @@ int orch_journal_decode(const char *data, size_t len, const char *name,
         rec = json_loadb(f.payload, f.len, JSON_REJECT_DUPLICATES, &jerr);
         if (rec == NULL || !json_is_object(rec)) {
             rc = orch_diag_set(diag, ORCH_EJOURNAL,
-                               "%s:%zu: payload is not a JSON object%s%s",
-                               name, line, rec ? "" : ": ",
-                               rec ? "" : jerr.text);
+                               "%s:%zu: payload is not a JSON object%s%s", name,
+                               line, rec ? "" : ": ", rec ? "" : jerr.text);
             goto out;
         }
         off += n + 1;
@@ -378,8 +376,8 @@ static int sync_parent_dir(const char *path, struct orch_diag *diag)
     dir = dirname(copy);
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0 || fsync(dfd) != 0)
-        rc = orch_diag_set(diag, ORCH_EIO, "%s: cannot sync directory: %s",
-                           dir, strerror(errno));
+        rc = orch_diag_set(diag, ORCH_EIO, "%s: cannot sync directory: %s", dir,
+                           strerror(errno));
     if (dfd >= 0)
         close(dfd);
     free(copy);
@@ -401,8 +399,8 @@ int orch_journal_open(struct orch_journal *j, const char *path,
         goto out;
     }
     /* Try to create first, to know whether the directory entry is new. */
-    j->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC,
-                 0600);
+    j->fd =
+        open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (j->fd >= 0)
         created = true;
     else if (errno == EEXIST)
@@ -428,8 +426,8 @@ int orch_journal_open(struct orch_journal *j, const char *path,
         goto out;
     }
     if ((st.st_mode & 07777) != 0600 && fchmod(j->fd, 0600) != 0) {
-        rc = orch_diag_set(diag, ORCH_EIO, "%s: cannot set mode 0600: %s",
-                           path, strerror(errno));
+        rc = orch_diag_set(diag, ORCH_EIO, "%s: cannot set mode 0600: %s", path,
+                           strerror(errno));
         goto out;
     }
     if (valid_len != (size_t)-1 && (uint64_t)st.st_size != valid_len) {
@@ -443,8 +441,8 @@ int orch_journal_open(struct orch_journal *j, const char *path,
         /* Cut the torn tail off, durably, before anything is appended
          * after it. */
         if (ftruncate(j->fd, (off_t)valid_len) != 0 || fsync(j->fd) != 0) {
-            rc = orch_diag_set(diag, ORCH_EIO, "%s: cannot truncate: %s",
-                               path, strerror(errno));
+            rc = orch_diag_set(diag, ORCH_EIO, "%s: cannot truncate: %s", path,
+                               strerror(errno));
             goto out;
         }
     }
@@ -609,8 +607,7 @@ int orch_file_sha256(const char *path, char out[65], struct orch_diag *diag)
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            rc = orch_diag_set(diag, ORCH_EIO, "%s: %s", path,
-                               strerror(errno));
+            rc = orch_diag_set(diag, ORCH_EIO, "%s: %s", path, strerror(errno));
             goto out;
         }
         if (got == 0)

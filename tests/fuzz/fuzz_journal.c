@@ -48,8 +48,7 @@ static void raw_pass(const char *p, size_t size)
     size_t valid2 = 0;
     int rc = 0;
 
-    rc = orch_journal_decode(p, size, "fuzz", on_record, &first, &valid,
-                             &diag);
+    rc = orch_journal_decode(p, size, "fuzz", on_record, &first, &valid, &diag);
     if (rc != 0 && rc != ORCH_EJOURNAL)
         abort();
     if (valid > size || (valid > 0 && p[valid - 1] != '\n'))
@@ -94,8 +93,7 @@ static void framed_pass(const char *p, size_t size)
         img[len++] = '\n';
         off += n + 1;
     }
-    rc = orch_journal_decode(img, len, "fuzz", on_record, &seen, NULL,
-                             &diag);
+    rc = orch_journal_decode(img, len, "fuzz", on_record, &seen, NULL, &diag);
     if (first_bad == 0) {
         if (rc != 0 || seen.records != lines)
             abort();

@@ -109,8 +109,8 @@ static json_t *make_record(size_t i)
                         "recovered", 0);
         break;
     default:
-        rec = json_pack("{s:s, s:I, s:s, s:s}", "t", "done", "c",
-                        (json_int_t)i, "status", "created", "job_id",
+        rec = json_pack("{s:s, s:I, s:s, s:s}", "t", "done", "c", (json_int_t)i,
+                        "status", "created", "job_id",
                         "XUbmsMHmkqv0PiAG****000101");
         break;
     }
@@ -184,18 +184,16 @@ static size_t line_start(const char *data, size_t len, size_t line)
 static size_t frame(char *out, size_t cap, const char *payload)
 {
     int n = snprintf(out, cap, "J1 %zu %08x %s\n", strlen(payload),
-                     (unsigned)orch_crc32c(payload, strlen(payload)),
-                     payload);
+                     (unsigned)orch_crc32c(payload, strlen(payload)), payload);
 
     assert_true(n > 0 && (size_t)n < cap);
     return (size_t)n;
 }
 
-static int decode(const char *data, size_t len, struct seen *s,
-                  size_t *valid, struct orch_diag *d)
+static int decode(const char *data, size_t len, struct seen *s, size_t *valid,
+                  struct orch_diag *d)
 {
-    return orch_journal_decode(data, len, "run.journal", collect, s, valid,
-                               d);
+    return orch_journal_decode(data, len, "run.journal", collect, s, valid, d);
 }
 
 /* ---- CRC-32C ----------------------------------------------------------- */
@@ -373,8 +371,7 @@ static void test_flip_in_middle_record_refused(void **state)
 
             data[off] = (char)(data[off] ^ masks[m]);
             seen_init(&s);
-            assert_int_equal(decode(data, len, &s, &valid, &d),
-                             ORCH_EJOURNAL);
+            assert_int_equal(decode(data, len, &s, &valid, &d), ORCH_EJOURNAL);
             assert_non_null(strstr(d.msg, "run.journal:3: "));
             assert_int_equal(s.n, 2);
             assert_int_equal(valid, from);
@@ -504,8 +501,8 @@ static void test_unknown_types_passed_through(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(s.recs, 1), "via")),
         "ListOTAJobByDevice");
-    assert_true(json_is_true(
-        json_object_get(json_array_get(s.recs, 2), "no_type")));
+    assert_true(
+        json_is_true(json_object_get(json_array_get(s.recs, 2), "no_type")));
     assert_int_equal(s.lines[3], 4);
     seen_cleanup(&s);
 }
@@ -628,8 +625,7 @@ static void test_second_writer_refused(void **state)
     struct orch_diag d = {{0}};
 
     assert_int_equal(orch_journal_open(&a, t->path, (size_t)-1, &d), 0);
-    assert_int_equal(orch_journal_open(&b, t->path, (size_t)-1, &d),
-                     ORCH_EIO);
+    assert_int_equal(orch_journal_open(&b, t->path, (size_t)-1, &d), ORCH_EIO);
     assert_non_null(strstr(d.msg, "in use"));
     assert_int_equal(orch_journal_close(&b), 0); /* harmless after failure */
     assert_int_equal(orch_journal_close(&a), 0);
