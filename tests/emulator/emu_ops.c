@@ -322,6 +322,8 @@ struct create_req {
     const char *src[MAX_SRC];
     const char *tagkey[MAX_TAGS];
     const char *tagval[MAX_TAGS];
+    uint64_t hashes[MAX_TARGETS];
+    char keys[MAX_TARGETS][EMU_KEY_MAX];
     int bad_index;        /* a .N with a gap, a repeat or a bad N */
     const char *bad_name; /* its parameter name */
 };
@@ -803,9 +805,25 @@ int emu_op_create(struct emu_world *w, const struct emu_call *c,
             rc = ORCH_ENOMEM;
             goto out;
         }
+        /* Three passes, each issuing its 200 independent memory accesses
+         * together (hash and prefetch the slots; look up and prefetch
+         * the active tasks; then use them): a world of a million devices
+         * does not fit in cache, and this hides most of the latency. */
         for (i = 0; i < q->nnames; i++) {
-            struct emu_device *d = emu_device_find(w, prod, q->names[i],
-                                                   autoc);
+            q->hashes[i] = emu_device_key(prod, q->names[i], q->keys[i]);
+            emu_map_prefetch(&w->devices, q->hashes[i]);
+        }
+        for (i = 0; i < q->nnames; i++) {
+            struct emu_device *d = NULL;
+            if (q->hashes[i])
+                d = emu_device_find_key(w, prod, q->keys[i], q->names[i],
+                                        q->hashes[i], autoc);
+            devs[i] = d;
+            if (d && d->active)
+                __builtin_prefetch(d->active);
+        }
+        for (i = 0; i < q->nnames; i++) {
+            struct emu_device *d = devs[i];
             if (d == NULL) {
                 rc = autoc ? ORCH_ENOMEM
                            : emu_fail(r, c, "iot.device.NotExistedDevice",

@@ -279,26 +279,50 @@ fail:
     return NULL;
 }
 
-struct emu_device *emu_device_find(struct emu_world *w,
-                                   struct emu_product *p, const char *name,
-                                   int create)
+uint64_t emu_device_key(const struct emu_product *p, const char *name,
+                        char key[EMU_KEY_MAX])
 {
-    char key[EMU_MAX_PK + 1 + EMU_MAX_NAME + 1];
     size_t pklen = strlen(p->key);
     size_t nlen = strlen(name);
-    struct emu_device *d = NULL;
     uint64_t h = 0;
 
     if (pklen > EMU_MAX_PK || nlen > EMU_MAX_NAME)
-        return NULL;
+        return 0;
     memcpy(key, p->key, pklen);
     key[pklen] = '/';
     memcpy(key + pklen + 1, name, nlen + 1);
     h = emu_hash(key, pklen + 1 + nlen);
-    d = emu_map_get_h(&w->devices, key, h);
+    return h ? h : 1; /* 0 means "too long" */
+}
+
+struct emu_device *emu_device_find_key(struct emu_world *w,
+                                       struct emu_product *p,
+                                       const char *key, const char *name,
+                                       uint64_t h, int create)
+{
+    struct emu_device *d = emu_map_get_h(&w->devices, key, h);
+
     if (d || !create)
         return d;
     return device_new(w, p, name, "1.0.0", h);
+}
+
+void emu_map_prefetch(const struct emu_map *m, uint64_t h)
+{
+    if (m->cap)
+        __builtin_prefetch(&m->v[h & (m->cap - 1)]);
+}
+
+struct emu_device *emu_device_find(struct emu_world *w,
+                                   struct emu_product *p, const char *name,
+                                   int create)
+{
+    char key[EMU_KEY_MAX];
+    uint64_t h = emu_device_key(p, name, key);
+
+    if (h == 0)
+        return NULL;
+    return emu_device_find_key(w, p, key, name, h, create);
 }
 
 static struct emu_firmware *firmware_new(struct emu_world *w, const char *id)

@@ -25,6 +25,7 @@
 #define EMU_ID_LEN 26          /* JobId, TaskId, IotId: 26 alphanumerics */
 #define EMU_MAX_NAME 32        /* DeviceName: 4..32 characters */
 #define EMU_MAX_PK 64          /* ProductKey: no documented format; cap it */
+#define EMU_KEY_MAX (EMU_MAX_PK + 1 + EMU_MAX_NAME + 1)
 #define EMU_HOST_ID "iot.cn-shanghai.aliyuncs.com"
 
 enum emu_task_status {
@@ -190,6 +191,17 @@ struct emu_device *emu_device_find(struct emu_world *w,
 struct emu_firmware *emu_firmware_find(struct emu_world *w, const char *id,
                                        int create);
 struct emu_job *emu_job_find(struct emu_world *w, const char *id);
+/* The two halves of emu_device_find, so that Create can hash every name
+ * and prefetch the map slots before it looks any up: the lookups are
+ * independent cache misses in a large table. emu_device_key() writes
+ * "pk/name" into key and returns its hash, or 0 if too long. */
+uint64_t emu_device_key(const struct emu_product *p, const char *name,
+                        char key[EMU_KEY_MAX]);
+struct emu_device *emu_device_find_key(struct emu_world *w,
+                                       struct emu_product *p,
+                                       const char *key, const char *name,
+                                       uint64_t h, int create);
+void emu_map_prefetch(const struct emu_map *m, uint64_t h);
 /* Registers a fully built job (ids, indexes). 0 or ORCH_ENOMEM. */
 int emu_job_register(struct emu_world *w, struct emu_job *job);
 void emu_job_free(struct emu_job *job);
