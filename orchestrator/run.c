@@ -47,25 +47,13 @@
 
 static volatile sig_atomic_t interrupted;
 
-/* Only counts, and says what happens next with write(2), which is
- * async-signal-safe (stdio is not). */
+/* Only counts (STYLE: the handler sets a flag and nothing else); the
+ * progress tick, about once a second, tells the user what happens next. */
 static void on_sigint(int sig)
 {
-    static const char first[] =
-        "\nota-rollout: interrupted: no new calls are started; waiting for "
-        "the calls in flight (Ctrl-C again to abort them)\n";
-    static const char second[] =
-        "\nota-rollout: interrupted again: aborting the calls in flight\n";
-    ssize_t n = 0;
-
     (void)sig;
     if (interrupted < 2)
         interrupted++;
-    if (interrupted == 1)
-        n = write(STDERR_FILENO, first, sizeof(first) - 1);
-    else
-        n = write(STDERR_FILENO, second, sizeof(second) - 1);
-    (void)n;
 }
 
 struct code_count {
@@ -95,6 +83,7 @@ struct run_ctx {
     bool progress; /* a progress line on stderr */
     uint64_t start_ms;
     size_t progress_len; /* width of the last progress line */
+    int interrupts_told; /* interrupts already explained */
 };
 
 void orch_run_format_secs(char *out, size_t outsz, double secs)
@@ -375,8 +364,20 @@ static void progress_tick(void *ud, size_t finished, size_t total)
     double secs = (double)(orch_mono_ms() - ctx->start_ms) / 1000.0;
     double rate = secs > 0 ? (double)finished / secs : 0;
     char eta[32] = "?";
+    int irq = (int)interrupted;
     int n = 0;
 
+    if (irq > ctx->interrupts_told) {
+        if (ctx->progress_len)
+            fputc('\n', stderr);
+        ctx->progress_len = 0;
+        if (irq == 1)
+            orch_notef("interrupted: no new calls are started; waiting for "
+                       "the calls in flight (Ctrl-C again to abort them)");
+        else
+            orch_notef("interrupted again: aborting the calls in flight");
+        ctx->interrupts_told = irq;
+    }
     if (!ctx->progress)
         return;
     if (rate > 0)
