@@ -124,6 +124,72 @@ static void test_quoted_newlines_line_numbers(void **state)
     orch_inventory_cleanup(&l.inv);
 }
 
+static void test_bom_then_semicolon(void **state)
+{
+    struct loaded l;
+
+    (void)state;
+    load_str(&l,
+             "\xef\xbb\xbf"
+             "DeviceName;ProductKey\r\ndev-0001;pk1\r\n",
+             NULL);
+    assert_int_equal(l.rc, 0);
+    assert_int_equal(l.inv.delimiter, ';');
+    assert_string_equal(name_at(&l, 0), "dev-0001");
+    orch_inventory_cleanup(&l.inv);
+}
+
+static void test_cr_only_line_ends(void **state)
+{
+    struct loaded l;
+
+    (void)state;
+    load_str(&l, "DeviceName,ProductKey\rdev-0001,pk1\r\rbad,pk1\r", NULL);
+    assert_int_equal(l.rc, ORCH_EINVENTORY);
+    assert_non_null(strstr(l.diag.msg, "t.csv:4: DeviceName \"bad\""));
+    orch_inventory_cleanup(&l.inv);
+}
+
+/* Rows, CRLFs and quoted line breaks that straddle the 1 MiB read blocks
+ * keep their line numbers. */
+static void test_block_boundaries(void **state)
+{
+    const size_t block = 1u << 20;
+    size_t cut = 0, off = 0, lines = 1;
+    char *csv = malloc(3 * block);
+    struct loaded l;
+
+    (void)state;
+    assert_non_null(csv);
+    for (cut = block - 3; cut <= block + 1; cut++) {
+        off = (size_t)sprintf(csv, "DeviceName,ProductKey,Notes\r\n");
+        lines = 2;
+        /* Filler rows up to just before the cut. */
+        while (off + 40 < cut) {
+            off += (size_t)sprintf(csv + off, "fill-%07zu,pk1,\r\n", lines);
+            lines++;
+        }
+        while (off < cut - 1) /* pad the last filler's note */
+            csv[off++] = ' ';
+        /* A CRLF that ends at the cut, then a quoted multi-line note. */
+        off += (size_t)sprintf(csv + off, "\r\nnote-0001,pk1,\"a\r\nb\nc\"\r\n"
+                                          "bad,pk1,\r\n");
+        load_str(&l, csv, NULL);
+        assert_int_equal(l.rc, ORCH_EINVENTORY);
+        {
+            char want[64];
+            /* blank line from the padding + note spans 3 lines */
+            snprintf(want, sizeof(want), "t.csv:%zu: DeviceName \"bad\"",
+                     lines + 1 + 3);
+            if (strstr(l.diag.msg, want) == NULL)
+                fail_msg("cut %zu: want \"%s\" in \"%s\"", cut, want,
+                         l.diag.msg);
+        }
+        orch_inventory_cleanup(&l.inv);
+    }
+    free(csv);
+}
+
 static void test_semicolon_detected(void **state)
 {
     struct loaded l;
@@ -452,6 +518,16 @@ static int collect(void *ud, uint32_t line, const char *value,
     return r->n == r->fail_at ? ORCH_EIO : 0;
 }
 
+static int stop_now(void *ud, uint32_t line, const char *value,
+                    const char *reason)
+{
+    (void)ud;
+    (void)line;
+    (void)value;
+    (void)reason;
+    return 1;
+}
+
 static void test_skip_invalid(void **state)
 {
     struct orch_inventory_opts o = {0};
@@ -503,6 +579,15 @@ static void test_skip_invalid(void **state)
     load_str(&l, csv, &o);
     assert_int_equal(l.rc, ORCH_EIO);
     assert_non_null(strstr(l.diag.msg, "t.csv:4:"));
+    orch_inventory_cleanup(&l.inv);
+
+    /* A positive "stop" from the callback aborts the load. */
+    memset(&r, 0, sizeof(r));
+    r.fail_at = 1;
+    o.on_reject = stop_now;
+    o.reject_ud = &r;
+    load_str(&l, csv, &o);
+    assert_int_equal(l.rc, ORCH_EABORT);
     orch_inventory_cleanup(&l.inv);
 
     /* Without skip_invalid the first bad row stops the load. */
@@ -615,6 +700,9 @@ int main(void)
         cmocka_unit_test(test_excel_bom_crlf),
         cmocka_unit_test(test_lf_and_crlf_same_result),
         cmocka_unit_test(test_quoted_newlines_line_numbers),
+        cmocka_unit_test(test_bom_then_semicolon),
+        cmocka_unit_test(test_cr_only_line_ends),
+        cmocka_unit_test(test_block_boundaries),
         cmocka_unit_test(test_semicolon_detected),
         cmocka_unit_test(test_tab_detected),
         cmocka_unit_test(test_delimiter_override),
