@@ -140,6 +140,7 @@ struct dispatcher {
     uint64_t next_token_ms; /* when the limiter may allow again */
     uint64_t last_progress_ms;
     struct curl_slist expect_hdr;
+    struct curl_slist no_ctype_hdr; /* "Content-Type:", then expect_hdr */
 };
 
 static uint64_t mono_ms(void)
@@ -643,9 +644,12 @@ static bool start_attempt(struct dispatcher *d, struct orch_xfer *x,
             tail->next = &x->hdr[i];
         tail = &x->hdr[i];
     }
-    /* No "Expect: 100-continue" round trip for large bodies. */
+    /* No "Expect: 100-continue" round trip for large bodies. With an empty
+     * body (V3 query style) libcurl would add an unsigned
+     * "Content-Type: application/x-www-form-urlencoded", which the gateway
+     * rejects (every content-type present must be signed): remove it. */
     if (tail != NULL)
-        tail->next = &d->expect_hdr;
+        tail->next = x->req.body.len == 0 ? &d->no_ctype_hdr : &d->expect_hdr;
     orch_buf_reset(&x->body);
     orch_response_cleanup(&x->resp);
     x->have_resp = false;
@@ -981,6 +985,8 @@ int orch_dispatch_run(const struct orch_config *cfg,
     d.st = stats;
     d.cap = in_flight_cap(cfg);
     d.expect_hdr.data = (char *)"Expect:";
+    d.no_ctype_hdr.data = (char *)"Content-Type:";
+    d.no_ctype_hdr.next = &d.expect_hdr;
     d.last_progress_ms = now;
     d.rng = (uint64_t)wall_ms() * 0x9E3779B97F4A7C15ULL ^ (uintptr_t)&d;
     if (d.rng == 0)
