@@ -45,6 +45,7 @@ void orch_config_init(struct orch_config *cfg)
     cfg->signature_version = 3;
     cfg->request_timeout_ms = 30000;
     cfg->fatal_streak = 3;
+    cfg->query_qps = 10.0;
 }
 
 void orch_config_cleanup(struct orch_config *cfg)
@@ -70,6 +71,7 @@ void orch_config_cleanup(struct orch_config *cfg)
     free(cfg->ca_bundle);
     free(cfg->profile);
     free(cfg->report_path);
+    free(cfg->run_id);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -93,7 +93,17 @@ struct orch_config {
     /* Added by cli.c (kept at the end so earlier fields do not move) */
     bool help;             /* -h / --help, or the `help` command */
     bool version;          /* --version */
+
+    /* Exactly-once (issue 4) */
+    double query_qps;      /* --query-qps: query operations' quota, default 10 */
+    bool no_job_tag;       /* --no-job-tag: do not tag jobs with the run id */
+    char *run_id;          /* set by run.c (new run or from the journal):
+                              jobs get Tag.1.Key=ORCH_JOB_TAG_KEY,
+                              Tag.1.Value=<run_id>.<chunk> */
 };
+
+#define ORCH_JOB_TAG_KEY "ota-rollout"
+
 
 /* Sets every default (qps 20, chunk 200, V3, ...). Strings stay NULL. */
 void orch_config_init(struct orch_config *cfg);

@@ -41,6 +41,11 @@ struct orch_item_result {
     const char *error_code;            /* NULL when created */
     const char *error_message;
     bool form_fallback;                /* resent with a form body after 414/431 */
+    bool recovered;                    /* created: the job was found by
+                                          reconciliation, not by an answer */
+    const char *job_id;                /* created: Data.JobId (or the
+                                          recovered job's id) */
+    const char *utc_create;            /* created: when the job was created */
 };
 
 struct orch_dispatch_ops {
@@ -60,7 +65,46 @@ struct orch_dispatch_ops {
     /* Optional progress tick (about once a second). */
     void (*progress)(void *ud, size_t finished, size_t total);
     void *ud;
+
+    /* ---- exactly-once (issue 4) ---- */
+
+    /* Queries are idempotent: an unknown outcome (AMBIGUOUS) is simply
+     * retried, and no reconciliation is attempted. */
+    bool idempotent;
+    /* Optional journaling hook: attempt `attempt` (1 = the item's first
+     * send) of item i is about to start at wall time wall_ms. Called for
+     * every request an iteration admits, before ops->sync. */
+    void (*before_send)(void *ud, size_t item, unsigned attempt,
+                        int64_t wall_ms);
+    /* Optional: called once per loop iteration after the before_send calls
+     * of the requests it admitted and before any of them starts (group
+     * commit: a request is never on the wire before its record is on
+     * disk). Nonzero stops the run: the admitted requests are not sent
+     * (not_sent, code "JournalFailed") and nothing more is admitted. */
+    int (*sync)(void *ud);
+    /* Optional (resume): true when item i was attempted in an earlier run
+     * and has no recorded outcome; *since_ms is the wall time of its first
+     * attempt. Such an item is reconciled before any send. */
+    bool (*interrupted)(void *ud, size_t item, int64_t *since_ms);
+    /* Optional: a reconciliation step's progress (for the journal and
+     * logs): item i, the query action, its outcome code ("" = success). */
+    void (*reconcile_note)(void *ud, size_t item, const char *action,
+                           const char *code);
 };
+
+/* Reconciliation (non-idempotent ops only): an item whose attempt ended
+ * AMBIGUOUS, or that ops->interrupted() reports, is not resent blindly.
+ * The dispatcher asks the API, at the query operations' own quota
+ * (cfg->query_qps, default 10/s, a separate rate limiter), whether a job
+ * for the item's devices already exists: ListOTAJobByDevice (FirmwareId,
+ * ProductKey and a device taken from the item's built parameters) and,
+ * for each candidate job created at or after the first attempt (less a
+ * clock-skew margin), the job tag (Tag.1.Value in the built parameters)
+ * or, without a tag, ListOTATaskByJob with DeviceNames.N to confirm that
+ * the job holds the item's devices. Found: the item is done() as created
+ * with recovered = true and that JobId. Not found: it is sent again (a new
+ * attempt). Undecidable (the queries keep failing): failed with code
+ * "Ambiguous", never resent. */
 
 struct orch_dispatch_stats {
     uint64_t calls;        /* HTTP requests started */
