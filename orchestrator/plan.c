@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int orch_plan_build(struct orch_plan *plan, const struct orch_inventory *inv,
-                    const struct orch_config *cfg, struct orch_diag *diag)
+/* Builds the plan of the devices i with drop == NULL or drop[i] == 0. */
+static int build(struct orch_plan *plan, const struct orch_inventory *inv,
+                 const struct orch_config *cfg, const uint8_t *drop,
+                 struct orch_diag *diag)
 {
     size_t *next = NULL;
     size_t i = 0, p = 0, c = 0, nchunks = 0;
@@ -55,8 +57,10 @@ int orch_plan_build(struct orch_plan *plan, const struct orch_inventory *inv,
     }
 
     /* Counting sort by product: count, prefix sums, place. */
-    for (i = 0; i < inv->n; i++)
-        next[inv->dev[i].product]++;
+    for (i = 0; i < inv->n; i++) {
+        if (drop == NULL || drop[i] == 0)
+            next[inv->dev[i].product]++;
+    }
     for (p = 0; p < inv->nproducts; p++) {
         size_t count = next[p];
         plan->chunks_per_product[p] = (count + chunk - 1) / chunk;
@@ -70,8 +74,10 @@ int orch_plan_build(struct orch_plan *plan, const struct orch_inventory *inv,
             start += count;
         }
     }
-    for (i = 0; i < inv->n; i++)
-        plan->order[next[inv->dev[i].product]++] = (uint32_t)i;
+    for (i = 0; i < inv->n; i++) {
+        if (drop == NULL || drop[i] == 0)
+            plan->order[next[inv->dev[i].product]++] = (uint32_t)i;
+    }
 
     plan->chunks = calloc(nchunks ? nchunks : 1, sizeof(*plan->chunks));
     if (plan->chunks == NULL) {
@@ -103,6 +109,20 @@ out:
     if (rc)
         orch_plan_cleanup(plan);
     return rc;
+}
+
+int orch_plan_build(struct orch_plan *plan, const struct orch_inventory *inv,
+                    const struct orch_config *cfg, struct orch_diag *diag)
+{
+    return build(plan, inv, cfg, NULL, diag);
+}
+
+int orch_plan_build_filtered(struct orch_plan *plan,
+                             const struct orch_inventory *inv,
+                             const struct orch_config *cfg,
+                             const uint8_t *drop, struct orch_diag *diag)
+{
+    return build(plan, inv, cfg, drop, diag);
 }
 
 void orch_plan_cleanup(struct orch_plan *plan)

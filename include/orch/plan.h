@@ -36,6 +36,15 @@ struct orch_plan {
  * (diag names the ProductKey). Not thread-safe. */
 int orch_plan_build(struct orch_plan *plan, const struct orch_inventory *inv,
                     const struct orch_config *cfg, struct orch_diag *diag);
+/* The same, leaving out every device i with drop[i] != 0 (drop has inv->n
+ * bytes; the pre-flight device check fills it). A product whose devices
+ * are all left out gets no chunk (chunks_per_product 0). Chunk numbers
+ * differ from the unfiltered plan's: a resumed run must apply the same
+ * drop map. */
+int orch_plan_build_filtered(struct orch_plan *plan,
+                             const struct orch_inventory *inv,
+                             const struct orch_config *cfg,
+                             const uint8_t *drop, struct orch_diag *diag);
 void orch_plan_cleanup(struct orch_plan *plan);
 
 /* The j-th device name of chunk c (0 <= j < c->count). */
