@@ -52,6 +52,9 @@ enum opt_id {
     OPT_TIMEOUT_MINUTES,
     OPT_MAX_PER_MINUTE,
     OPT_OVERWRITE_MODE,
+    OPT_SKIP_PREFLIGHT,
+    OPT_CHECK_DEVICES,
+    OPT_PREFLIGHT,
     OPT_ENDPOINT,
     OPT_REGION,
     OPT_IOT_INSTANCE_ID,
@@ -139,6 +142,20 @@ static const struct cli_option options[] = {
      "CA certificates to verify the endpoint with", NULL},
     {"insecure", ARG_NONE, 0, OPT_INSECURE, NULL,
      "do not verify the endpoint's TLS certificate (testing only!)", NULL},
+
+    {"skip-preflight", ARG_NONE, 0, OPT_SKIP_PREFLIGHT, NULL,
+     "run: do not check the firmware before the first call (for accounts "
+     "whose RAM policy denies QueryOTAFirmware)",
+     "Pre-flight checks"},
+    {"check-devices", ARG_NONE, 0, OPT_CHECK_DEVICES, NULL,
+     "also check the devices (BatchQueryDeviceDetail, 100 a call, 5 calls/s):"
+     " leave out those that do not exist or already run the firmware's "
+     "version, listed in <report>.rejects.csv",
+     NULL},
+    {"preflight", ARG_NONE, 0, OPT_PREFLIGHT, NULL,
+     "plan: run the pre-flight checks too (needs credentials) and print "
+     "their result",
+     NULL},
 
     {"delimiter", ARG_STRING, 0, OPT_DELIMITER, "C",
      "inventory delimiter: , ; tab | (default: detected from the header)",
@@ -447,6 +464,15 @@ static int getparameter(struct orch_config *cfg, const struct cli_option *o,
         return set_str(&cfg->ca_bundle, value);
     case OPT_INSECURE:
         cfg->insecure = true;
+        return 0;
+    case OPT_SKIP_PREFLIGHT:
+        cfg->skip_preflight = true;
+        return 0;
+    case OPT_CHECK_DEVICES:
+        cfg->check_devices = true;
+        return 0;
+    case OPT_PREFLIGHT:
+        cfg->preflight = true;
         return 0;
     case OPT_DELIMITER:
         return parse_delimiter(value, &cfg->delimiter, diag);

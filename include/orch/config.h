@@ -65,6 +65,11 @@ struct orch_config {
     bool insecure;         /* --insecure */
     char *profile;         /* --profile / ALIBABA_CLOUD_PROFILE */
 
+    /* Pre-flight (issue 7) */
+    bool skip_preflight;   /* --skip-preflight: run without the checks */
+    bool check_devices;    /* --check-devices: BatchQueryDeviceDetail */
+    bool preflight;        /* plan --preflight: run the checks too */
+
     /* Inventory reading */
     char delimiter;        /* --delimiter; 0 = detect from the header line */
     bool skip_invalid;     /* --skip-invalid */
