@@ -76,6 +76,10 @@ enum opt_id {
     OPT_REQUEST_TIMEOUT,
     OPT_RESUME,
     OPT_FORCE,
+    OPT_WATCH,
+    OPT_INTERVAL,
+    OPT_DEVICES,
+    OPT_IN_PROGRESS,
     OPT_HELP,
     OPT_VERSION,
     OPT_SECRET
@@ -192,6 +196,20 @@ static const struct cli_option options[] = {
      "3: ACS3-HMAC-SHA256 (default); 2: HMAC-SHA1 with a form body", NULL},
     {"request-timeout", ARG_DURATION, 0, OPT_REQUEST_TIMEOUT, "DUR",
      "timeout per request, e.g. 30s (default 30s)", NULL},
+
+    {"watch", ARG_NONE, 0, OPT_WATCH, NULL,
+     "status: refresh until every task is decided, then exit",
+     "Status and cancel"},
+    {"interval", ARG_DURATION, 0, OPT_INTERVAL, "DUR",
+     "status --watch: time between refreshes (default 10s)", NULL},
+    {"devices", ARG_STRING, 0, OPT_DEVICES, "FILE",
+     "status: write one row per device to FILE, and the FAILED devices to "
+     "FILE.failed.csv (an inventory `run` accepts)",
+     NULL},
+    {"in-progress", ARG_NONE, 0, OPT_IN_PROGRESS, NULL,
+     "cancel: cancel IN_PROGRESS tasks too (default: only queued, notified "
+     "and scheduled ones)",
+     NULL},
 
     {"help", ARG_NONE, 'h', OPT_HELP, NULL, "this text", "Other"},
     {"version", ARG_NONE, 0, OPT_VERSION, NULL,
@@ -510,6 +528,18 @@ static int getparameter(struct orch_config *cfg, const struct cli_option *o,
         return 0;
     case OPT_FORCE:
         cfg->force = true;
+        return 0;
+    case OPT_WATCH:
+        cfg->watch = true;
+        return 0;
+    case OPT_INTERVAL:
+        return parse_duration(n, value, &cfg->interval_ms, diag);
+    case OPT_DEVICES:
+        /* Borrowed: argv outlives the config (config.h). */
+        cfg->devices_path = value;
+        return 0;
+    case OPT_IN_PROGRESS:
+        cfg->cancel_in_progress = true;
         return 0;
     case OPT_HELP:
         cfg->help = true;

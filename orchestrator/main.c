@@ -1,10 +1,14 @@
 /* main.c - ota-rollout's entry point: parse, validate, run. */
+#include "orch/cancel.h"
 #include "orch/cli.h"
 #include "orch/config.h"
 #include "orch/err.h"
 #include "orch/exitcode.h"
 #include "orch/msgs.h"
+#include "orch/resume.h"
+#include "orch/query.h"
 #include "orch/run.h"
+#include "orch/status.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -40,6 +44,29 @@ static void warn_transport(const struct orch_config *cfg)
                    cfg->endpoint);
 }
 
+/* `status` and `cancel`: their own checks (query.h), then the command. */
+static int status_or_cancel(struct orch_config *cfg)
+{
+    struct orch_diag diag = {{0}};
+    int code = ORCH_EXIT_OK;
+
+    if (orch_query_config_validate(cfg, &diag) != 0) {
+        orch_errorf("%s", diag.msg);
+        return ORCH_EXIT_USAGE;
+    }
+    warn_transport(cfg);
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        orch_errorf("libcurl could not be initialised");
+        return ORCH_EXIT_USAGE;
+    }
+    if (cfg->command == ORCH_CMD_STATUS)
+        code = orch_status_main(cfg);
+    else
+        code = orch_cancel_main(cfg);
+    curl_global_cleanup();
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     struct orch_config cfg;
@@ -64,6 +91,17 @@ int main(int argc, char **argv)
     }
     if (cfg.command == ORCH_CMD_NONE) {
         orch_errorf("no command given (run or plan); try ota-rollout --help");
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    if (cfg.command == ORCH_CMD_STATUS || cfg.command == ORCH_CMD_CANCEL) {
+        code = status_or_cancel(&cfg);
+        goto out;
+    }
+    /* `resume REPORT`: the run's options come from its journal. */
+    if (cfg.command == ORCH_CMD_RESUME &&
+        orch_resume_prepare_config(&cfg, &diag) != 0) {
+        orch_errorf("%s", diag.msg);
         code = ORCH_EXIT_USAGE;
         goto out;
     }

@@ -105,6 +105,13 @@ struct orch_config {
     char *run_id;          /* set by run.c (new run or from the journal):
                               jobs get Tag.1.Key=ORCH_JOB_TAG_KEY,
                               Tag.1.Value=<run_id>.<chunk> */
+
+    /* status and cancel (issue 6) */
+    bool watch;              /* status --watch */
+    long interval_ms;        /* status --interval, default 10000 (0 = unset) */
+    const char *devices_path; /* status --devices FILE: borrowed from argv
+                                 (not freed by orch_config_cleanup) */
+    bool cancel_in_progress; /* cancel --in-progress */
 };
 
 #define ORCH_JOB_TAG_KEY "ota-rollout"

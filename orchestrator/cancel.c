@@ -1,0 +1,398 @@
+/* cancel.c - the `cancel` command: CancelOTATaskByJob for every job of a
+ * rollout, paced at its quota, journaled so that a rerun resumes.
+ *
+ * DESIGN: read the report (orch_rollout_load), replay
+ * "<report>.cancel.journal" to learn which jobs are already cancelled,
+ * confirm (terminal, else --yes), then one paced batch (orch_query_run at
+ * ORCH_CANCEL_QPS) over the jobs left. Each successful cancel appends a
+ * "cancelled" record and syncs it before the next answer is handled, so a
+ * crash loses at most the record of a call whose effect is idempotent
+ * anyway (cancelling twice is harmless). SIGINT only sets a flag; the
+ * dispatcher stops starting calls.
+ */
+#include "orch/cancel.h"
+
+#include "orch/config.h"
+#include "orch/credentials.h"
+#include "orch/dispatch.h"
+#include "orch/err.h"
+#include "orch/exitcode.h"
+#include "orch/journal.h"
+#include "orch/msgs.h"
+#include "orch/params.h"
+#include "orch/query.h"
+#include "orch/report.h"
+#include "orch/timeparse.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define MAX_CODES 8
+
+int orch_cancel_flags_params(struct orch_params *out, bool in_progress)
+{
+    int rc = orch_params_add(out, "CancelQueuedTask", "true");
+
+    if (rc == 0)
+        rc = orch_params_add(out, "CancelNotifiedTask", "true");
+    if (rc == 0)
+        rc = orch_params_add(out, "CancelScheduledTask", "true");
+    if (rc == 0)
+        rc = orch_params_add(out, "CancelUnconfirmedTask", "true");
+    if (rc == 0 && in_progress)
+        rc = orch_params_add(out, "CancelInProgressTask", "true");
+    return rc;
+}
+
+bool orch_cancel_code_is_done(const char *code)
+{
+    static const char *const done[] = {"iot.ota.JobHasFinished",
+                                       "iot.ota.JobHasCanceled",
+                                       "iot.ota.JobCanceled"};
+    size_t i = 0;
+
+    for (i = 0; code && i < sizeof(done) / sizeof(done[0]); i++) {
+        if (strcmp(code, done[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool orch_cancel_record_covers(const json_t *rec, bool in_progress,
+                               const char **job_id)
+{
+    const char *t = json_string_value(json_object_get(rec, "t"));
+    const char *id = json_string_value(json_object_get(rec, "job_id"));
+    bool ip = json_is_true(json_object_get(rec, "in_progress"));
+
+    if (t == NULL || strcmp(t, "cancelled") != 0 || id == NULL || !id[0])
+        return false;
+    /* A job whose cancel reported it finished needs nothing more. */
+    if (orch_cancel_code_is_done(
+            json_string_value(json_object_get(rec, "code"))))
+        ip = true;
+    if (in_progress && !ip)
+        return false;
+    *job_id = id;
+    return true;
+}
+
+/* ------------------------------------------------------------ command */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (interrupted < 2)
+        interrupted++;
+}
+
+struct code_count {
+    char code[128];
+    size_t n;
+};
+
+struct cancel_ctx {
+    const struct orch_config *cfg;
+    struct orch_rollout r;
+    bool *skip;            /* per job: cancelled by an earlier run */
+    size_t *todo;          /* job indexes to cancel */
+    size_t ntodo;
+    size_t skipped;
+    struct orch_journal j;
+    bool journal_open;
+    int journal_err;
+    size_t cancelled, finished, failed, not_sent;
+    struct code_count codes[MAX_CODES];
+    size_t ncodes;
+    char *journal_path;
+};
+
+static int on_record(void *ud, const json_t *rec, size_t line)
+{
+    struct cancel_ctx *c = ud;
+    const char *id = NULL;
+    size_t i = 0;
+
+    (void)line;
+    if (!orch_cancel_record_covers(rec, c->cfg->cancel_in_progress, &id))
+        return 0;
+    for (i = 0; i < c->r.njobs; i++) {
+        if (!c->skip[i] && strcmp(c->r.jobs[i].job_id, id) == 0) {
+            c->skip[i] = true;
+            c->skipped++;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int open_journal(struct cancel_ctx *c)
+{
+    struct orch_diag diag = {{0}};
+    size_t valid = (size_t)-1;
+    json_t *rec = NULL;
+    int rc = 0;
+
+    rc = orch_journal_read(c->journal_path, on_record, c, &valid, &diag);
+    if (rc == ORCH_ENOTFOUND) {
+        valid = (size_t)-1;
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = orch_journal_open(&c->j, c->journal_path, valid, &diag);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        return rc;
+    }
+    c->journal_open = true;
+    rec = json_pack("{s:s, s:i, s:I, s:s, s:b}", "t", "cancel_run", "v", 1,
+                    "time", (json_int_t)orch_wall_ms(), "report",
+                    c->cfg->inventory_path, "in_progress",
+                    c->cfg->cancel_in_progress);
+    rc = rec ? orch_journal_append(&c->j, rec) : ORCH_ENOMEM;
+    json_decref(rec);
+    if (rc == 0)
+        rc = orch_journal_sync(&c->j);
+    if (rc)
+        orch_errorf("%s: writing the journal failed (%s)", c->journal_path,
+                    orch_strerror(rc));
+    return rc;
+}
+
+static void count_code(struct cancel_ctx *c, const char *code)
+{
+    size_t i = 0;
+
+    for (i = 0; i < c->ncodes; i++) {
+        if (strcmp(c->codes[i].code, code) == 0) {
+            c->codes[i].n++;
+            return;
+        }
+    }
+    if (c->ncodes < MAX_CODES) {
+        snprintf(c->codes[c->ncodes].code, sizeof(c->codes[0].code), "%s",
+                 code);
+        c->codes[c->ncodes].n = 1;
+        c->ncodes++;
+    }
+}
+
+static int build_cancel(void *ud, size_t item, struct orch_params *out)
+{
+    struct cancel_ctx *c = ud;
+    const char *job = c->r.jobs[c->todo[item]].job_id;
+    int rc = orch_query_job_params(out, c->cfg, job);
+
+    if (rc == 0)
+        rc = orch_cancel_flags_params(out, c->cfg->cancel_in_progress);
+    return rc;
+}
+
+static void journal_done(struct cancel_ctx *c, const char *job,
+                         const char *code)
+{
+    json_t *rec = NULL;
+    int rc = 0;
+
+    if (c->journal_err)
+        return;
+    rec = json_pack("{s:s, s:s, s:b, s:I, s:s}", "t", "cancelled", "job_id",
+                    job, "in_progress", c->cfg->cancel_in_progress, "time",
+                    (json_int_t)orch_wall_ms(), "code", code);
+    rc = rec ? orch_journal_append(&c->j, rec) : ORCH_ENOMEM;
+    json_decref(rec);
+    if (rc == 0)
+        rc = orch_journal_sync(&c->j);
+    if (rc) {
+        c->journal_err = rc;
+        /* Without the journal a rerun would cancel again, which is
+         * harmless; keep going but say so at the end. */
+    }
+}
+
+static void cancel_done(void *ud, size_t item,
+                        const struct orch_item_result *res)
+{
+    struct cancel_ctx *c = ud;
+    const char *job = c->r.jobs[c->todo[item]].job_id;
+    const char *code = res->error_code ? res->error_code : "";
+
+    if (res->status == ORCH_ITEM_CREATED) {
+        c->cancelled++;
+        journal_done(c, job, "");
+    } else if (res->status == ORCH_ITEM_FAILED &&
+               orch_cancel_code_is_done(code)) {
+        c->finished++;
+        journal_done(c, job, code);
+    } else if (res->status == ORCH_ITEM_NOT_SENT) {
+        c->not_sent++;
+        count_code(c, code[0] ? code : "not_sent");
+    } else {
+        c->failed++;
+        count_code(c, code[0] ? code : "failed");
+    }
+}
+
+/* Returns 0 to go on, or an exit code. */
+static int confirm(const struct cancel_ctx *c)
+{
+    char line[64];
+
+    if (c->cfg->yes)
+        return ORCH_EXIT_OK;
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+        orch_errorf("not asking for confirmation without a terminal; pass "
+                    "--yes to cancel the jobs");
+        return ORCH_EXIT_USAGE;
+    }
+    fprintf(stderr, "Cancel the %s tasks of %zu job%s? [y/N] ",
+            c->cfg->cancel_in_progress
+                ? "queued, notified, scheduled and IN-PROGRESS"
+                : "queued, notified and scheduled",
+            c->ntodo, c->ntodo == 1 ? "" : "s");
+    fflush(stderr);
+    if (fgets(line, sizeof(line), stdin) == NULL ||
+        (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 &&
+         strcasecmp(line, "yes\n") != 0)) {
+        orch_errorf("not confirmed; nothing cancelled");
+        return ORCH_EXIT_ABORTED;
+    }
+    return ORCH_EXIT_OK;
+}
+
+static void print_final(const struct cancel_ctx *c)
+{
+    size_t i = 0;
+
+    fprintf(stderr, "\ncancel summary:\n");
+    fprintf(stderr, "  jobs in the report: %zu\n", c->r.njobs);
+    fprintf(stderr, "  skipped (cancelled by an earlier run): %zu\n",
+            c->skipped);
+    fprintf(stderr,
+            "  cancelled: %zu, already finished: %zu, failed: %zu, not "
+            "sent: %zu\n",
+            c->cancelled, c->finished, c->failed, c->not_sent);
+    for (i = 0; i < c->ncodes; i++)
+        fprintf(stderr, "  error %s: %zu job%s\n", c->codes[i].code,
+                c->codes[i].n, c->codes[i].n == 1 ? "" : "s");
+    fprintf(stderr, "  journal: %s\n", c->journal_path);
+    if (c->failed + c->not_sent > 0)
+        fprintf(stderr, "  rerun the same command to retry the jobs left\n");
+}
+
+int orch_cancel_main(struct orch_config *cfg)
+{
+    struct cancel_ctx *c = NULL;
+    struct orch_credentials cred;
+    struct orch_diag diag = {{0}};
+    struct orch_query_batch b;
+    struct orch_dispatch_stats st;
+    struct sigaction sa, old_int;
+    int code = ORCH_EXIT_OK;
+    size_t i = 0;
+    int rc = 0;
+
+    memset(&cred, 0, sizeof(cred));
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        orch_errorf("out of memory");
+        return ORCH_EXIT_USAGE;
+    }
+    c->cfg = cfg;
+    signal(SIGPIPE, SIG_IGN);
+    rc = orch_rollout_load(&c->r, cfg->inventory_path, &diag);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    c->journal_path = orch_report_sibling(cfg->inventory_path,
+                                          ".cancel.journal");
+    c->skip = calloc(c->r.njobs + 1, sizeof(*c->skip));
+    c->todo = calloc(c->r.njobs + 1, sizeof(*c->todo));
+    if (c->journal_path == NULL || c->skip == NULL || c->todo == NULL) {
+        orch_errorf("out of memory");
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    if (open_journal(c)) {
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    for (i = 0; i < c->r.njobs; i++) {
+        if (!c->skip[i])
+            c->todo[c->ntodo++] = i;
+    }
+    fprintf(stderr,
+            "report: %s: %zu job%s, %zu already cancelled (journal %s), %zu "
+            "to cancel%s\n",
+            cfg->inventory_path, c->r.njobs, c->r.njobs == 1 ? "" : "s",
+            c->skipped, c->journal_path, c->ntodo,
+            cfg->cancel_in_progress ? " (in-progress tasks too)" : "");
+    if (c->ntodo == 0) {
+        print_final(c);
+        goto out;
+    }
+    rc = orch_credentials_load(&cred, cfg->profile, getenv("HOME"), &diag);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    fprintf(stderr, "credentials: %s, AccessKeyId %s%s\n", cred.source,
+            cred.access_key_id, cred.token.s ? " (STS)" : "");
+    code = confirm(c);
+    if (code)
+        goto out;
+
+    memset(&b, 0, sizeof(b));
+    b.action = "CancelOTATaskByJob";
+    b.qps = cfg->query_qps < ORCH_CANCEL_QPS ? cfg->query_qps
+                                             : ORCH_CANCEL_QPS;
+    b.nitems = c->ntodo;
+    b.build = build_cancel;
+    b.done = cancel_done;
+    b.ud = c;
+    b.label = "jobs cancelled";
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    rc = orch_query_run(cfg, &cred, &b, &interrupted, &st, &diag);
+    sigaction(SIGINT, &old_int, NULL);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    print_final(c);
+    if (c->journal_err)
+        orch_warnf("%s: writing the journal failed (%s); a rerun will "
+                   "cancel some jobs again (harmless)",
+                   c->journal_path, orch_strerror(c->journal_err));
+    if (st.aborted || interrupted) {
+        orch_errorf("cancel aborted: %s",
+                    st.abort_reason[0] ? st.abort_reason : "interrupted");
+        code = ORCH_EXIT_ABORTED;
+    } else if (c->failed + c->not_sent > 0) {
+        code = ORCH_EXIT_PARTIAL;
+    }
+
+out:
+    if (c->journal_open && orch_journal_close(&c->j) && code == ORCH_EXIT_OK)
+        code = ORCH_EXIT_PARTIAL;
+    orch_credentials_cleanup(&cred);
+    orch_rollout_cleanup(&c->r);
+    free(c->skip);
+    free(c->todo);
+    free(c->journal_path);
+    free(c);
+    return code;
+}
