@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# bench/run.sh - the benchmarks of issue 5, against ota-emulator on loopback.
+#
+# usage: bench/run.sh [short|full]     (default short)
+#
+#   short  about a minute: pacing at the x10-scaled quota (200/s, 1,000,000
+#          devices), short adaptation (x10 scaled), engine overhead (V3 and
+#          V2), ingest of 10^4..10^6 rows.
+#   full   adds pacing at the real quota (20/s, 1,000,000 devices, ~250 s)
+#          with latency 100-800 ms and 1-3 s, adaptation at 15/s, ingest of
+#          10^7 rows, and the cost of faults (5% 5xx, 2% lost responses).
+#
+# Builds a Release binary in build-bench/, generates inventories in
+# $BENCH_DATA (default /tmp/ota-bench), measures whole processes with
+# /usr/bin/time -v and the tool's end-of-run summary, reports medians, and
+# writes bench/RESULTS.md (or $BENCH_OUT). Environment knobs:
+#   BENCH_RUNS     repetitions of the short measurements (default 3)
+#   BENCH_QPS      --qps of the engine-overhead runs (default 100000; the
+#                  tool may refuse more than its configured maximum, then
+#                  the script falls back to that maximum and says so)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+MODE=${1:-short}
+case $MODE in short | full) ;; *)
+    echo "usage: bench/run.sh [short|full]" >&2
+    exit 2
+    ;;
+esac
+RUNS=${BENCH_RUNS:-3}
+DATA=${BENCH_DATA:-/tmp/ota-bench}
+OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
+BUILD=${BENCH_BUILD:-$ROOT/build-bench}
+TOOL=$BUILD/ota-rollout
+EMU=$BUILD/ota-emulator
+FLOOR=$BUILD/csvfloor
+mkdir -p "$DATA"
+WORK=$(mktemp -d "$DATA/run-XXXXXX")
+
+# Credentials for the local emulator only (never real ones).
+export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIbench000000000
+export ALIBABA_CLOUD_ACCESS_KEY_SECRET=bench-secret-for-the-emulator-only
+FW=(--firmware a1BwAGVabcd=UkOZxXXnVaLfqvvv8YzC000100
+    --firmware a1Ko2mPq7Rt=UkOZxXXnVaLfqvvv8YzC000101)
+
+# --- tools ----------------------------------------------------------------
+if [ ! -x /usr/bin/time ]; then
+    echo "bench: installing GNU time (/usr/bin/time)" >&2
+    if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+    $SUDO apt-get install -y time >/dev/null
+fi
+
+echo "bench: building Release binaries in $BUILD" >&2
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DORCH_TESTS=OFF \
+    >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target ota-rollout ota-emulator \
+    >/dev/null
+cc -O2 -Wall -Wextra -o "$FLOOR" "$ROOT/bench/csvfloor.c" -lcsv
+
+# --- helpers --------------------------------------------------------------
+EMU_PID=
+PORT=
+emu_start() { # emu_start NAME [emulator options...]
+    local name=$1
+    shift
+    "$EMU" --port 0 --auto-create \
+        --access-key "$ALIBABA_CLOUD_ACCESS_KEY_ID:$ALIBABA_CLOUD_ACCESS_KEY_SECRET" \
+        "$@" >"$WORK/$name.emu.port" 2>"$WORK/$name.emu.err" &
+    EMU_PID=$!
+    local i
+    for i in $(seq 100); do
+        PORT=$(head -n1 "$WORK/$name.emu.port" 2>/dev/null || true)
+        [ -n "$PORT" ] && return 0
+        sleep 0.05
+    done
+    echo "bench: ota-emulator did not start" >&2
+    cat "$WORK/$name.emu.err" >&2
+    exit 1
+}
+emu_stats() { curl -s "http://127.0.0.1:$PORT/__emu/stats"; }
+emu_stop() {
+    kill -TERM "$EMU_PID" 2>/dev/null || true
+    wait "$EMU_PID" 2>/dev/null || true
+    EMU_PID=
+}
+cleanup() {
+    [ -n "$EMU_PID" ] && kill -TERM "$EMU_PID" 2>/dev/null || true
+    [ -n "${POLL_PID:-}" ] && kill "$POLL_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# timed NAME cmd...: runs cmd under /usr/bin/time -v; output in
+# $WORK/NAME.log, the time report in $WORK/NAME.time. Never fails.
+timed() {
+    local name=$1
+    shift
+    local t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.log" 2>&1 ||
+        true
+    t1=$(date +%s%N)
+    # /usr/bin/time rounds wall time to 10 ms: keep our own, to the ms.
+    echo "Precise wall (s): $(((t1 - t0) / 1000000000)).$(printf %03d $(((t1 - t0) / 1000000 % 1000)))" \
+        >>"$WORK/$name.time"
+}
+# tv NAME FIELD: wall (s), user, sys, cpu (user+sys), rss (KB), status
+tv() {
+    awk -v f="$2" -F': ' '
+        /User time/ { u = $2 } /System time/ { s = $2 }
+        /Maximum resident/ { r = $2 } /Exit status/ { x = $2 }
+        /^Precise wall/ { w = $2 + 0 }
+        END {
+            if (f == "wall") print w; else if (f == "user") print u
+            else if (f == "sys") print s; else if (f == "cpu") print u + s
+            else if (f == "rss") print r; else if (f == "status") print x + 0
+        }' "$WORK/$1.time"
+}
+# sm NAME FIELD: a figure of the tool's end-of-run summary.
+sm() {
+    local l=$WORK/$1.log
+    case $2 in
+    calls) sed -n 's/^  calls: \([0-9]*\),.*/\1/p' "$l" ;;
+    retries) sed -n 's/.*retries: \([0-9]*\),.*/\1/p' "$l" ;;
+    throttled) sed -n 's/.*throttled answers: \([0-9]*\),.*/\1/p' "$l" ;;
+    created) sed -n 's/^  chunks: \([0-9]*\) created.*/\1/p' "$l" ;;
+    failed) sed -n 's/.* created, \([0-9]*\) failed.*/\1/p' "$l" ;;
+    chunks) sed -n 's/^chunks: \([0-9]*\).*/\1/p' "$l" ;;
+    rate) sed -n 's/^  wall time: .*, \([0-9.]*\) calls\/s/\1/p' "$l" ;;
+    esac | tail -n1
+}
+# js FILE KEY...: a number from the emulator's stats JSON (python-free).
+js() {
+    local f=$1
+    shift
+    case $* in
+    requests) grep -o '"requests":[0-9]*' "$f" | head -1 | cut -d: -f2 ;;
+    throttled) grep -o '"throttled":[0-9]*' "$f" | head -1 | cut -d: -f2 ;;
+    jobs) grep -o '"jobs":[0-9]*' "$f" | head -1 | cut -d: -f2 ;;
+    devices) grep -o '"devices_assigned":[0-9]*' "$f" | cut -d: -f2 ;;
+    maxcreate) grep -o '"create":[0-9]*' "$f" | head -1 | cut -d: -f2 ;;
+    double) grep -o '"double_assigned":\[[^]]*\]' "$f" |
+        sed 's/.*:\[//; s/\]$//' | awk -F, '{ print ($0 == "" ? 0 : NF) }' ;;
+    lose) grep -o '"lose":[0-9]*' "$f" | cut -d: -f2 ;;
+    fail5xx) grep -o '"5xx":[0-9]*' "$f" | cut -d: -f2 ;;
+    esac
+}
+median() { sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2]
+    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+calc() { awk "BEGIN { printf \"$1\n\", ($2) }"; }
+inv() { # inv ROWS: path of a plain inventory of ROWS rows, made once
+    local f=$DATA/inv-$1.csv
+    [ -s "$f" ] || "$ROOT/samples/gen-inventory.sh" "$1" >"$f"
+    echo "$f"
+}
+# Polls the emulator's stats every 0.5 s into FILE as "t requests
+# throttled jobs" lines, until killed.
+POLL_PID=
+poll_start() {
+    local f=$1
+    : >"$f"
+    (
+        while :; do
+            s=$(curl -s "http://127.0.0.1:$PORT/__emu/stats" || true)
+            r=$(echo "$s" | grep -o '"requests":[0-9]*' | head -1 | cut -d: -f2)
+            t=$(echo "$s" | grep -o '"throttled":[0-9]*' | head -1 | cut -d: -f2)
+            j=$(echo "$s" | grep -o '"jobs":[0-9]*' | head -1 | cut -d: -f2)
+            echo "$(date +%s.%N) ${r:-0} ${t:-0} ${j:-0}" >>"$f"
+            sleep 0.5
+        done
+    ) &
+    POLL_PID=$!
+}
+poll_stop() {
+    kill "$POLL_PID" 2>/dev/null || true
+    wait "$POLL_PID" 2>/dev/null || true
+    POLL_PID=
+}
+# steady FILE: creates per second (jobs) over the second half of the busy
+# period (from the first to the last change of the job count).
+steady() {
+    awk '{ t[NR] = $1; j[NR] = $4 }
+        END {
+            a = 0; b = 0
+            for (i = 2; i <= NR; i++) if (j[i] > j[i - 1]) { if (!a) a = i - 1; b = i }
+            if (!a) { print "n/a"; exit }
+            m = a; while (m < b && t[m] < (t[a] + t[b]) / 2) m++
+            if (t[b] > t[m]) printf "%.2f\n", (j[b] - j[m]) / (t[b] - t[m])
+            else print "n/a"
+        }' "$1"
+}
+
+# --- the report -----------------------------------------------------------
+MD=$WORK/RESULTS.md
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null |
+    grep -c . || true)
+{
+    echo "# Benchmark results ($MODE mode)"
+    echo
+    echo "Written by \`bench/run.sh $MODE\` on $(date -u +%Y-%m-%dT%H:%M:%SZ)."
+    echo "Commit measured: \`$commit\`$([ "$dirty" != 0 ] && echo " plus $dirty uncommitted file(s) in the tree")."
+    echo
+    echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ { print $2 }') GiB memory, $(uname -sr)."
+    echo "Build: \`cmake -DCMAKE_BUILD_TYPE=Release -DORCH_TESTS=OFF\` (build-bench/), $(cc --version | head -1)."
+    echo "Tool and emulator share the same cores; the emulator runs with \`--auto-create\`"
+    echo "and no request log; medians of $RUNS runs where a figure says so."
+    echo
+} >"$MD"
+
+# --- 3. engine overhead ---------------------------------------------------
+engine() {
+    local rows=400000 f qps=${BENCH_QPS:-100000} note=""
+    f=$(inv $rows)
+    emu_start engine-probe --qps-scale 10000
+    timed engine-probe "$TOOL" run "$f" "${FW[@]}" --endpoint \
+        "http://127.0.0.1:$PORT" --yes --no-progress --force \
+        --report "$WORK/engine-probe.csv" --qps "$qps" --force-qps \
+        --max-in-flight 64 --chunk-size 200
+    emu_stop
+    if [ "$(tv engine-probe status)" = 2 ]; then
+        note="the tool refused --qps $qps: \`$(grep -m1 -- '--qps' "$WORK/engine-probe.log" || true)\`; measured at --qps 1000, so calls/s is capped by the tool's own limit"
+        qps=1000
+    fi
+    {
+        echo "## 3. Engine overhead (quota lifted, zero latency)"
+        echo
+        echo "Emulator: \`ota-emulator --auto-create --qps-scale 10000\` (no latency, no log)."
+        echo "Tool: \`ota-rollout run inv-$rows.csv --firmware ... --qps $qps --force-qps --max-in-flight M --signature-version V --yes --no-progress --force\`"
+        echo "($rows devices = 2,001 calls of 200 names). CPU per call = (user+sys of the run − user+sys of \`ota-rollout plan\` on the same file, measured in the same iteration) / calls; \"raw\" includes ingest."
+        [ -n "$note" ] && echo && echo "**Note:** $note."
+        echo
+        echo "| signature | max-in-flight | calls/s (tool summary) | wall s | tool CPU ms/call (net) | raw ms/call | emulator CPU ms/call | peak RSS MB | targets |"
+        echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    } >>"$MD"
+    local v m i
+    for v in 3 2; do
+        for m in 4 64; do
+            : >"$WORK/e.rate" ; : >"$WORK/e.net" ; : >"$WORK/e.raw"
+            : >"$WORK/e.wall" ; : >"$WORK/e.emu" ; : >"$WORK/e.rss"
+            for i in $(seq "$RUNS"); do
+                local n=engine-v$v-m$m-$i
+                timed $n-plan "$TOOL" plan "$f" "${FW[@]}"
+                emu_start $n --qps-scale 10000
+                timed $n "$TOOL" run "$f" "${FW[@]}" --endpoint \
+                    "http://127.0.0.1:$PORT" --yes --no-progress --force \
+                    --report "$WORK/$n.csv" --qps $qps --force-qps \
+                    --max-in-flight $m --signature-version $v
+                local ecpu
+                ecpu=$(awk '{ print ($14 + $15) / 100 }' "/proc/$EMU_PID/stat")
+                emu_stop
+                local calls
+                calls=$(sm $n calls)
+                [ -n "$calls" ] && [ "$calls" -gt 0 ] || continue
+                sm $n rate >>"$WORK/e.rate"
+                tv $n wall >>"$WORK/e.wall"
+                tv $n rss >>"$WORK/e.rss"
+                calc "%.4f" "($(tv $n cpu) - $(tv $n-plan cpu)) * 1000 / $calls" >>"$WORK/e.net"
+                calc "%.4f" "$(tv $n cpu) * 1000 / $calls" >>"$WORK/e.raw"
+                calc "%.4f" "$ecpu * 1000 / $calls" >>"$WORK/e.emu"
+            done
+            echo "| V$v | $m | $(median <"$WORK/e.rate") | $(median <"$WORK/e.wall") | $(median <"$WORK/e.net") | $(median <"$WORK/e.raw") | $(median <"$WORK/e.emu") | $(calc %.0f "$(median <"$WORK/e.rss") / 1024") | ≥ 5,000 calls/s, ≤ 0.1 ms |" >>"$MD"
+        done
+    done
+    echo >>"$MD"
+}
+
+# --- 4. ingest ------------------------------------------------------------
+ingest() {
+    local sizes="10000 100000 1000000"
+    [ "$MODE" = full ] && sizes="$sizes 10000000"
+    local base
+    base=$(inv 100)
+    {
+        echo "## 4. Ingest (\`ota-rollout plan\`)"
+        echo
+        echo "Command: \`ota-rollout plan inv-N.csv --firmware a1BwAGVabcd=... --firmware a1Ko2mPq7Rt=...\`, plain inventories from \`samples/gen-inventory.sh N\`."
+        echo "Floors on the same file in the same iteration: \`wc -l\` and \`bench/csvfloor\` (one bare libcsv pass, 1 MB reads)."
+        echo "Bytes per device beyond names = (peak RSS − peak RSS of a 100-row plan − bytes of the device names) / devices. Medians of $RUNS runs."
+        echo
+        echo "| rows | file MB | plan wall s | MB/s | peak RSS MB | bytes/device beyond names | wc -l s | libcsv s | plan/libcsv | target |"
+        echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    } >>"$MD"
+    local i
+    for i in $(seq "$RUNS"); do timed ingest-base-$i "$TOOL" plan "$base" "${FW[@]}"; done
+    local rss0
+    rss0=$(for i in $(seq "$RUNS"); do tv ingest-base-$i rss; done | median)
+    local n f size names target
+    for n in $sizes; do
+        f=$(inv $n)
+        size=$(stat -c %s "$f")
+        # Plain rows are NAME,PK\n with an 11-byte ProductKey.
+        names=$((size - 22 - n * 13))
+        : >"$WORK/i.w" ; : >"$WORK/i.r" ; : >"$WORK/i.wc" ; : >"$WORK/i.csv"
+        for i in $(seq "$RUNS"); do
+            timed ingest-$n-$i "$TOOL" plan "$f" "${FW[@]}"
+            timed ingest-wc-$n-$i wc -l "$f"
+            timed ingest-csv-$n-$i "$FLOOR" "$f"
+            tv ingest-$n-$i wall >>"$WORK/i.w"
+            tv ingest-$n-$i rss >>"$WORK/i.r"
+            tv ingest-wc-$n-$i wall >>"$WORK/i.wc"
+            tv ingest-csv-$n-$i wall >>"$WORK/i.csv"
+        done
+        local w r wc cs
+        w=$(median <"$WORK/i.w") r=$(median <"$WORK/i.r")
+        wc=$(median <"$WORK/i.wc") cs=$(median <"$WORK/i.csv")
+        case $n in 1000000) target="≤ 0.3 s" ;; 10000000) target="≤ 3 s" ;;
+        *) target="linear" ;; esac
+        echo "| $n | $(calc %.1f "$size / 1e6") | $w | $(calc %.0f "$w > 0 ? $size / 1e6 / $w : 0") | $(calc %.1f "$r / 1024") | $(calc %.1f "(($r - $rss0) * 1024 - $names) / $n") | $wc | $cs | $(calc %.1f "$cs > 0 ? $w / $cs : 0") | $target, ≤ 64 B/device |" >>"$MD"
+    done
+    echo >>"$MD"
+}
+
+# --- 1 and 5. pacing ------------------------------------------------------
+# pacing NAME ROWS QPS "EMULATOR OPTS" "TOOL OPTS" TITLE
+PACE_ROWS=()
+pacing() {
+    local name=$1 rows=$2 qps=$3 eopts=$4 topts=$5 title=$6 f
+    f=$(inv "$rows")
+    # shellcheck disable=SC2086
+    emu_start $name $eopts
+    poll_start "$WORK/$name.poll"
+    # shellcheck disable=SC2086
+    timed $name "$TOOL" run "$f" "${FW[@]}" --endpoint \
+        "http://127.0.0.1:$PORT" --yes --no-progress --force \
+        --report "$WORK/$name.csv" $topts
+    poll_stop
+    emu_stats >"$WORK/$name.stats"
+    emu_stop
+    local chunks calls created ideal wall rate thr jobs dbl maxc
+    chunks=$(sm $name chunks) calls=$(sm $name calls)
+    created=$(sm $name created) rate=$(sm $name rate)
+    wall=$(tv $name wall) thr=$(js "$WORK/$name.stats" throttled)
+    jobs=$(js "$WORK/$name.stats" jobs) dbl=$(js "$WORK/$name.stats" double)
+    maxc=$(js "$WORK/$name.stats" maxcreate)
+    ideal=$(calc %.1f "$chunks / $qps")
+    PACE_ROWS+=("| $title | \`ota-emulator $eopts\` / \`ota-rollout run inv-$rows.csv $topts\` | $chunks | $created | $calls | $rate | $(steady "$WORK/$name.poll") | $thr | $maxc | $wall | $ideal | $(calc %.3f "$wall / $ideal") | $(tv $name cpu) | $jobs | $dbl | $(tv $name status) |")
+    echo "$wall" >"$WORK/$name.wall"
+}
+pacing_table() {
+    {
+        echo "## 1, 2, 5. Pacing, adaptation, faults"
+        echo
+        echo "Whole runs of \`ota-rollout run\` (inventory read, plan, dispatch, report) against \`ota-emulator --auto-create\`."
+        echo "\"calls/s\" is the tool's summary (calls / (last answer − first start)); \"steady/s\" is the emulator's job count per second over the second half of the busy period (stats polled every 0.5 s)."
+        echo "\"ideal s\" = chunks / quota; \"max/s\" is the emulator's max_calls_in_any_second for Create; \"double\" is the emulator's double_assigned list length; exactly once means jobs = chunks and double = 0."
+        echo
+        echo "| run | command (emulator / tool) | chunks | created | calls | calls/s | steady/s | throttled | max/s | wall s | ideal s | wall/ideal | tool CPU s | jobs | double | exit |"
+        echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        local r
+        for r in "${PACE_ROWS[@]}"; do echo "$r"; done
+        echo
+    } >>"$MD"
+}
+
+# --- the runs -------------------------------------------------------------
+echo "bench: engine overhead" >&2
+engine
+echo "bench: ingest" >&2
+ingest
+echo "bench: pacing x10 (200/s, 1,000,000 devices)" >&2
+pacing pace-x10 1000000 200 "--qps-scale 10 --latency-ms 10-80" \
+    "--qps 200 --force-qps" "1. pacing x10, latency 10-80 ms (target ≥ 198/s, 0 throttled, wall ≤ 1.02 × ideal + start-up)"
+echo "bench: adaptation x10 (quota 150/s, tool 200/s)" >&2
+pacing adapt-x10 200000 150 "--qps-create 15 --qps-scale 10 --latency-ms 10-80" \
+    "--qps 200 --force-qps" "2. adaptation x10: quota 150/s, tool 200/s (target steady within 5% of 150, throttled < 2%)"
+if [ "$MODE" = full ]; then
+    echo "bench: pacing 20/s, latency 100-800 ms (~250 s)" >&2
+    pacing pace-20 1000000 20 "--latency-ms 100-800" "" \
+        "1. pacing 20/s, latency 100-800 ms (target ≥ 19.8/s, 0 throttled, wall ≤ 255 s + start-up)"
+    echo "bench: pacing 20/s, latency 1-3 s (~250 s)" >&2
+    pacing pace-20-slow 1000000 20 "--latency-ms 1000-3000" "" \
+        "1. pacing 20/s, latency 1-3 s (same targets)"
+    echo "bench: adaptation (quota 15/s, tool 20/s)" >&2
+    pacing adapt-15 200000 15 "--qps-create 15 --latency-ms 100-800" "" \
+        "2. adaptation: quota 15/s, tool 20/s (target steady within 5% of 15, throttled < 2%)"
+    echo "bench: faults (5% 5xx, 2% lost responses, ~250 s)" >&2
+    pacing faults-20 1000000 20 \
+        "--latency-ms 100-800 --fail-5xx 0.05 --lose-response 0.02 --seed 7" "" \
+        "5. faults: 5% 5xx + 2% lost (target wall ≤ 1.10 × clean run, jobs = chunks, double = 0)"
+fi
+pacing_table
+if [ "$MODE" = full ] && [ -s "$WORK/pace-20.wall" ]; then
+    echo "Faults cost: wall(faults) / wall(clean) = $(calc %.3f "$(cat "$WORK/faults-20.wall") / $(cat "$WORK/pace-20.wall")") (target ≤ 1.10)." >>"$MD"
+    echo >>"$MD"
+fi
+echo "Raw logs of this run: \`$WORK\`." >>"$MD"
+
+cp "$MD" "$OUT"
+echo "bench: wrote $OUT" >&2
+cat "$OUT"
