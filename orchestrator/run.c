@@ -13,6 +13,22 @@
  * The SIGINT handler only counts (1: stop starting calls, 2: abort the
  * in-flight ones); the dispatcher polls the counter.
  * Everything the dispatcher calls back runs on this thread.
+ *
+ * JOURNAL (issue 4): <report>.journal records the run (resume.h, journal.h).
+ * Order of durability: the run record is synced before any output file
+ * is opened; intents/attempts are synced by the dispatcher's sync hook
+ * before the calls leave (group commit); done records are buffered and
+ * their report rows are written only after the journal sync that carries
+ * them (flush_pending: from the sync hook, the progress tick, every
+ * PENDING_MAX results, and the end), so the report never shows a row the
+ * journal could lose. At the end the report and failed-devices file are
+ * rewritten whole, ordered by chunk, from the journal's done records plus
+ * this run's (temp file + fsync + rename: a crash mid-rewrite loses
+ * nothing), then the end record is written.
+ * Test-only hook: OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS=N kills the process
+ * (SIGKILL, as kill -9 would) right after the journal sync that took it to
+ * N or more records appended by this process, before the report rows of
+ * that batch are written. The crash tests use it; it has no other use.
  */
 #include "orch/run.h"
 
@@ -27,9 +43,14 @@
 #include "orch/params.h"
 #include "orch/plan.h"
 #include "orch/report.h"
+#include "orch/resume.h"
+#include "orch/journal.h"
+#include "orch/codec.h"
 #include "orch/timeparse.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <time.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -44,6 +65,9 @@
 #define REJECTS_HEADER "line,value,reason"
 #define MAX_SHOWN_REJECTS 10
 #define MAX_CODES 8
+/* Results buffered before a journal sync is forced from done(). */
+#define PENDING_MAX 256
+#define ABORT_ENV "OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS"
 
 static volatile sig_atomic_t interrupted;
 
@@ -84,6 +108,22 @@ struct run_ctx {
     uint64_t start_ms;
     size_t progress_len; /* width of the last progress line */
     int interrupts_told; /* interrupts already explained */
+
+    /* journal and resume */
+    char *journal_path;
+    struct orch_journal journal;
+    bool journal_open;
+    int journal_err;         /* first journal failure, 0 if none */
+    struct orch_resume rs;   /* the earlier run's journal, replayed */
+    bool resuming;
+    char inv_sha[65];
+    char *inv_abs;           /* absolute inventory path (NULL: ALL/GRAY) */
+    json_t **rows;           /* [nitems] final done records (owned) */
+    unsigned *attempts;      /* [nitems] attempts over the whole run */
+    size_t *pending;         /* [nitems] results whose rows wait for a sync */
+    size_t npending;
+    size_t to_send, to_reconcile, already_done;
+    uint64_t abort_after;    /* test hook (see the top comment), 0 = off */
 };
 
 void orch_run_format_secs(char *out, size_t outsz, double secs)
@@ -187,6 +227,8 @@ static void print_summary(const struct run_ctx *ctx, FILE *fp)
     const struct orch_config *cfg = ctx->cfg;
     char dur[32];
     size_t i = 0;
+    size_t calls =
+        ctx->resuming ? ctx->to_send + ctx->to_reconcile : ctx->nitems;
 
     if (ctx->specific) {
         const struct orch_inventory *inv = &ctx->inv;
@@ -226,8 +268,8 @@ static void print_summary(const struct run_ctx *ctx, FILE *fp)
     }
     /* The limiter allows `qps` starts in any one second, so n calls need
      * about n / qps seconds. */
-    orch_run_format_secs(dur, sizeof(dur), (double)ctx->nitems / cfg->qps);
-    fprintf(fp, "calls needed: %zu, about %s at %g calls/s\n", ctx->nitems, dur,
+    orch_run_format_secs(dur, sizeof(dur), (double)calls / cfg->qps);
+    fprintf(fp, "calls needed: %zu, about %s at %g calls/s\n", calls, dur,
             cfg->qps);
     fprintf(fp, "endpoint: %s (signature V%d)\n", cfg->endpoint,
             cfg->signature_version);
@@ -303,7 +345,7 @@ static void note_write(struct run_ctx *ctx, int rc)
         ctx->write_err = rc;
 }
 
-static void write_failed_devices(struct run_ctx *ctx,
+static void write_failed_devices(struct run_ctx *ctx, struct orch_csv_out *o,
                                  const struct orch_chunk *c, const char *code)
 {
     const char *cells[3];
@@ -313,23 +355,48 @@ static void write_failed_devices(struct run_ctx *ctx,
     cells[2] = code;
     for (j = 0; j < c->count; j++) {
         cells[1] = orch_plan_device(&ctx->plan, c, j);
-        note_write(ctx, orch_csv_out_row(&ctx->failed, cells, 3));
+        note_write(ctx, orch_csv_out_row(o, cells, 3));
     }
 }
 
-static void item_done(void *ud, size_t item, const struct orch_item_result *res)
+static const char *jstr(const json_t *o, const char *key)
 {
-    struct run_ctx *ctx = ud;
+    return json_string_value(json_object_get(o, key));
+}
+
+/* The error code a failed / not_sent row shows (never empty). */
+static const char *row_code(const json_t *done)
+{
+    const char *code = jstr(done, "code");
+
+    if (code == NULL || *code == '\0')
+        code = jstr(done, "status");
+    return code ? code : "unknown";
+}
+
+static bool row_created(const json_t *done)
+{
+    const char *s = jstr(done, "status");
+
+    return s && strcmp(s, "created") == 0;
+}
+
+/* Writes chunk `item`'s report row (from its done record) to `report` and,
+ * when it did not create a job, its devices to `failed`. */
+static void write_result(struct run_ctx *ctx, size_t item,
+                         struct orch_csv_out *report,
+                         struct orch_csv_out *failed)
+{
     const struct orch_config *cfg = ctx->cfg;
-    const struct orch_response *r = res->resp;
+    const json_t *d = ctx->rows[item];
     const struct orch_chunk *c = NULL;
     struct orch_report_row row;
-    const char *code = res->error_code;
+    json_t *att = json_object_get(d, "attempts");
 
     memset(&row, 0, sizeof(row));
     row.chunk = (unsigned)item + 1;
-    row.status = orch_item_status_name(res->status);
-    row.attempts = res->attempts;
+    row.status = jstr(d, "status");
+    row.attempts = json_is_integer(att) ? (unsigned)json_integer_value(att) : 0;
     if (ctx->specific) {
         c = &ctx->plan.chunks[item];
         row.product_key = orch_plan_product(&ctx->plan, c);
@@ -341,21 +408,165 @@ static void item_done(void *ud, size_t item, const struct orch_item_result *res)
         row.product_key = cfg->product_key;
         row.firmware_id = cfg->firmware_id;
     }
-    if (r) {
-        row.job_id = r->job_id;
-        row.utc_create = r->utc_create;
-        row.request_id = r->request_id;
+    row.job_id = jstr(d, "job_id");
+    row.utc_create = jstr(d, "utc_create");
+    row.request_id = jstr(d, "request_id");
+    if (!row_created(d)) {
+        row.error_code = row_code(d);
+        row.error_message = jstr(d, "message");
+    } else if (json_is_true(json_object_get(d, "recovered"))) {
+        row.error_message = "recovered: the answer was lost; the job was "
+                            "found by its tag/devices";
     }
+    note_write(ctx, orch_report_write_row(report, &row));
+    if (!row_created(d) && c != NULL && failed != NULL)
+        write_failed_devices(ctx, failed, c, row.error_code);
+}
+
+/* --- journal ------------------------------------------------------------ */
+
+static void journal_add(struct run_ctx *ctx, json_t *rec)
+{
+    int rc = rec ? 0 : ORCH_ENOMEM;
+
+    if (rc == 0 && ctx->journal_open)
+        rc = orch_journal_append(&ctx->journal, rec);
+    if (rc && ctx->journal_err == 0)
+        ctx->journal_err = rc;
+    json_decref(rec);
+}
+
+/* Syncs the journal, then writes the report rows its records cover.
+ * Returns the sync result. */
+static int flush_pending(struct run_ctx *ctx)
+{
+    int rc = 0;
+    size_t i = 0;
+
+    if (!ctx->journal_open)
+        return ORCH_EIO;
+    rc = orch_journal_sync(&ctx->journal);
+    if (rc && ctx->journal_err == 0)
+        ctx->journal_err = rc;
+    if (rc)
+        return rc;
+    if (ctx->abort_after && ctx->journal.records >= ctx->abort_after)
+        raise(SIGKILL);
+    for (i = 0; i < ctx->npending; i++) {
+        if (ctx->report_open)
+            write_result(ctx, ctx->pending[i], &ctx->report,
+                         ctx->failed_open ? &ctx->failed : NULL);
+    }
+    ctx->npending = 0;
+    return 0;
+}
+
+/* --- dispatcher callbacks ---------------------------------------------- */
+
+static bool skip_item(void *ud, size_t item)
+{
+    struct run_ctx *ctx = ud;
+    int64_t since = 0;
+
+    return ctx->resuming &&
+           orch_resume_action(&ctx->rs, item, &since) == ORCH_RESUME_SKIP;
+}
+
+static bool interrupted_item(void *ud, size_t item, int64_t *since_ms)
+{
+    struct run_ctx *ctx = ud;
+
+    return ctx->resuming && orch_resume_action(&ctx->rs, item, since_ms) ==
+                                ORCH_RESUME_RECONCILE;
+}
+
+static void before_send(void *ud, size_t item, unsigned attempt,
+                        int64_t wall_ms)
+{
+    struct run_ctx *ctx = ud;
+
+    ctx->attempts[item]++;
+    journal_add(ctx, json_pack("{s:s, s:I, s:i, s:I}", "t",
+                               attempt <= 1 ? "intent" : "attempt", "c",
+                               (json_int_t)item, "n",
+                               (int)ctx->attempts[item], "time",
+                               (json_int_t)wall_ms));
+}
+
+static int sync_hook(void *ud)
+{
+    return flush_pending(ud);
+}
+
+static void reconcile_note(void *ud, size_t item, const char *action,
+                           const char *code)
+{
+    struct run_ctx *ctx = ud;
+
+    journal_add(ctx, json_pack("{s:s, s:I, s:s, s:s, s:I}", "t", "reconcile",
+                               "c", (json_int_t)item, "action",
+                               action ? action : "", "code", code ? code : "",
+                               "time", (json_int_t)orch_wall_ms()));
+}
+
+static json_t *done_record(const struct run_ctx *ctx, size_t item,
+                           const struct orch_item_result *res)
+{
+    const struct orch_response *r = res->resp;
+    const char *job = res->job_id;
+    const char *utc = res->utc_create;
+    unsigned attempts = ctx->attempts[item];
+    json_t *rec = NULL;
+
+    if ((job == NULL || *job == '\0') && r)
+        job = r->job_id;
+    if ((utc == NULL || *utc == '\0') && r)
+        utc = r->utc_create;
+    if (res->status != ORCH_ITEM_CREATED)
+        job = utc = NULL; /* a job id on a failure would be misleading */
+    if (res->attempts > attempts)
+        attempts = res->attempts;
+    rec = json_pack("{s:s, s:I, s:s, s:i, s:b}", "t", "done", "c",
+                    (json_int_t)item, "status",
+                    orch_item_status_name(res->status), "attempts",
+                    (int)attempts, "recovered", res->recovered ? 1 : 0);
+    if (rec == NULL)
+        return NULL;
+    if (job && *job)
+        json_object_set_new(rec, "job_id", json_string(job));
+    if (utc && *utc)
+        json_object_set_new(rec, "utc_create", json_string(utc));
+    if (r && r->request_id[0])
+        json_object_set_new(rec, "request_id", json_string(r->request_id));
     if (res->status != ORCH_ITEM_CREATED) {
-        if (code == NULL || *code == '\0')
-            code = row.status;
-        row.error_code = code;
-        row.error_message = res->error_message;
-        count_code(ctx, code);
+        if (res->error_code && *res->error_code)
+            json_object_set_new(rec, "code", json_string(res->error_code));
+        if (res->error_message && *res->error_message)
+            json_object_set_new(rec, "message",
+                                json_string(res->error_message));
     }
-    note_write(ctx, orch_report_write_row(&ctx->report, &row));
-    if (res->status != ORCH_ITEM_CREATED && c != NULL)
-        write_failed_devices(ctx, c, code);
+    json_object_set_new(rec, "time", json_integer(orch_wall_ms()));
+    return rec;
+}
+
+static void item_done(void *ud, size_t item, const struct orch_item_result *res)
+{
+    struct run_ctx *ctx = ud;
+    json_t *rec = done_record(ctx, item, res);
+
+    if (rec == NULL) {
+        if (ctx->journal_err == 0)
+            ctx->journal_err = ORCH_ENOMEM;
+        return;
+    }
+    if (res->status != ORCH_ITEM_CREATED)
+        count_code(ctx, row_code(rec));
+    json_decref(ctx->rows[item]);
+    ctx->rows[item] = json_incref(rec);
+    journal_add(ctx, rec);
+    ctx->pending[ctx->npending++] = item;
+    if (ctx->npending >= PENDING_MAX)
+        flush_pending(ctx);
 }
 
 static void progress_tick(void *ud, size_t finished, size_t total)
@@ -366,6 +577,11 @@ static void progress_tick(void *ud, size_t finished, size_t total)
     char eta[32] = "?";
     int irq = (int)interrupted;
     int n = 0;
+
+    /* Results that finished since the last sync reach the journal, then
+     * the report, at least once a second even when no call is started. */
+    if (ctx->npending > 0)
+        flush_pending(ctx);
 
     if (irq > ctx->interrupts_told) {
         if (ctx->progress_len)
@@ -433,29 +649,6 @@ static int confirm(const struct run_ctx *ctx)
     }
     return ORCH_EXIT_OK;
 }
-
-static int open_outputs(struct run_ctx *ctx)
-{
-    const char *report = ctx->cfg->report_path;
-    struct orch_diag diag = {{0}};
-    char *failed = orch_report_sibling(report, ".failed.csv");
-    int rc = 0;
-
-    if (failed == NULL)
-        return ORCH_ENOMEM;
-    rc = orch_csv_out_open(&ctx->report, report, ORCH_REPORT_HEADER, &diag);
-    if (rc == 0) {
-        ctx->report_open = true;
-        rc = orch_csv_out_open(&ctx->failed, failed, FAILED_HEADER, &diag);
-    }
-    if (rc == 0)
-        ctx->failed_open = true;
-    else
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
-    free(failed);
-    return rc;
-}
-
 static int open_rejects(struct run_ctx *ctx)
 {
     struct orch_diag diag = {{0}};
@@ -513,6 +706,389 @@ static void print_final(const struct run_ctx *ctx,
                 ctx->cfg->report_path, ctx->cfg->report_path);
 }
 
+/* --- files -------------------------------------------------------------- */
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0;
+}
+
+/* --force over an earlier run: its report, journal and failed/rejects
+ * files are kept as "<name>.<UTC timestamp>", never deleted. */
+static int keep_old_files(struct run_ctx *ctx, bool with_rejects)
+{
+    const char *report = ctx->cfg->report_path;
+    static const char *const suffixes[] = {"", ".journal", ".failed.csv",
+                                           ".rejects.csv"};
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    size_t i = 0;
+    int rc = 0;
+
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]) && rc == 0; i++) {
+        char *from = NULL, *to = NULL;
+
+        if (i == 3 && !with_rejects)
+            break;
+        from = i == 0 ? strdup(report) : orch_report_sibling(report, suffixes[i]);
+        to = from ? malloc(strlen(from) + strlen(stamp) + 16) : NULL;
+        if (to == NULL) {
+            rc = ORCH_ENOMEM;
+        } else if (file_exists(from)) {
+            unsigned k = 1;
+
+            /* Two --force runs in one second must not overwrite the first
+             * one's kept files. */
+            sprintf(to, "%s.%s", from, stamp);
+            while (file_exists(to) && k < 1000)
+                sprintf(to, "%s.%s-%u", from, stamp, k++);
+            if (rename(from, to) != 0) {
+                orch_errorf("cannot rename %s to %s: %s", from, to,
+                            strerror(errno));
+                rc = ORCH_EIO;
+            } else {
+                orch_notef("--force: kept the earlier run's %s as %s", from,
+                           to);
+            }
+        }
+        free(from);
+        free(to);
+    }
+    return rc;
+}
+
+/* Writes path's new content to "<path>.tmp", fsyncs and renames it over
+ * path: a crash leaves either the old file or the new one. */
+static int finish_tmp(const char *tmp, const char *path)
+{
+    int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+    int rc = 0;
+
+    if (fd < 0 || fsync(fd) != 0)
+        rc = ORCH_EIO;
+    if (fd >= 0)
+        close(fd);
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = ORCH_EIO;
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+/* Rewrites the report and the failed-devices file whole, from every chunk
+ * that has a result (earlier runs' and this one's), in chunk order. */
+static int rewrite_outputs(struct run_ctx *ctx)
+{
+    const char *report = ctx->cfg->report_path;
+    struct orch_diag diag = {{0}};
+    struct orch_csv_out r, f;
+    char *failed = orch_report_sibling(report, ".failed.csv");
+    char *rtmp = orch_report_sibling(report, ".tmp");
+    char *ftmp = failed ? orch_report_sibling(failed, ".tmp") : NULL;
+    bool r_open = false, f_open = false;
+    int before = ctx->write_err;
+    size_t i = 0;
+    int rc = 0;
+
+    memset(&r, 0, sizeof(r));
+    memset(&f, 0, sizeof(f));
+    if (failed == NULL || rtmp == NULL || ftmp == NULL) {
+        rc = ORCH_ENOMEM;
+        goto out;
+    }
+    rc = orch_csv_out_open(&r, rtmp, ORCH_REPORT_HEADER, &diag);
+    r_open = rc == 0;
+    if (rc == 0)
+        rc = orch_csv_out_open(&f, ftmp, FAILED_HEADER, &diag);
+    f_open = r_open && rc == 0;
+    if (rc)
+        goto out;
+    ctx->write_err = 0;
+    for (i = 0; i < ctx->nitems; i++) {
+        if (ctx->rows[i])
+            write_result(ctx, i, &r, &f);
+    }
+    rc = ctx->write_err;
+    ctx->write_err = before;
+    r_open = f_open = false;
+    if (orch_csv_out_close(&r) != 0 && rc == 0)
+        rc = ORCH_EIO;
+    if (orch_csv_out_close(&f) != 0 && rc == 0)
+        rc = ORCH_EIO;
+    /* The failed file first: a crash between the renames leaves a report
+     * that still matches the journal, which is rewritten on resume. */
+    if (rc == 0)
+        rc = finish_tmp(ftmp, failed);
+    if (rc == 0)
+        rc = finish_tmp(rtmp, report);
+out:
+    if (r_open)
+        orch_csv_out_close(&r);
+    if (f_open)
+        orch_csv_out_close(&f);
+    if (rc) {
+        if (rtmp)
+            unlink(rtmp);
+        if (ftmp)
+            unlink(ftmp);
+        orch_errorf("rewriting %s failed: %s", report,
+                    diag.msg[0] ? diag.msg : orch_strerror(rc));
+    }
+    free(ftmp);
+    free(rtmp);
+    free(failed);
+    return rc;
+}
+
+/* Opens the live report and failed files: a new run truncates them; a
+ * resumed one first rewrites them from the journal, then appends. */
+static int open_outputs(struct run_ctx *ctx)
+{
+    const char *report = ctx->cfg->report_path;
+    struct orch_diag diag = {{0}};
+    char *failed = orch_report_sibling(report, ".failed.csv");
+    int rc = 0;
+
+    if (failed == NULL)
+        return ORCH_ENOMEM;
+    if (ctx->resuming) {
+        rc = rewrite_outputs(ctx);
+        if (rc == 0)
+            rc = orch_csv_out_append(&ctx->report, report, ORCH_REPORT_HEADER,
+                                     &diag);
+        if (rc == 0) {
+            ctx->report_open = true;
+            rc = orch_csv_out_append(&ctx->failed, failed, FAILED_HEADER,
+                                     &diag);
+        }
+    } else {
+        rc = orch_csv_out_open(&ctx->report, report, ORCH_REPORT_HEADER,
+                               &diag);
+        if (rc == 0) {
+            ctx->report_open = true;
+            rc = orch_csv_out_open(&ctx->failed, failed, FAILED_HEADER, &diag);
+        }
+    }
+    if (rc == 0)
+        ctx->failed_open = true;
+    else if (diag.msg[0])
+        orch_errorf("%s", diag.msg);
+    free(failed);
+    return rc;
+}
+
+/* --- journal: reading the earlier run, opening this one --------------- */
+
+/* Reads the journal next to the report and decides: a new run, a resume,
+ * or a refusal. Returns 0 to go on, or an exit code. */
+static int read_journal(struct run_ctx *ctx)
+{
+    const struct orch_config *cfg = ctx->cfg;
+    struct orch_diag diag = {{0}};
+    int rc = 0;
+
+    rc = orch_resume_load(&ctx->rs, ctx->journal_path, &diag);
+    if (rc == ORCH_ENOTFOUND || (rc == 0 && ctx->rs.run == NULL)) {
+        if (cfg->resume)
+            orch_notef("no journal %s (the run never got as far as its "
+                       "first call): starting the run afresh",
+                       ctx->journal_path);
+        if (!file_exists(ctx->journal_path))
+            ctx->rs.valid_len = (size_t)-1;
+        return check_report_free(cfg);
+    }
+    if (rc) {
+        if (cfg->force && !cfg->resume) {
+            orch_warnf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+            orch_resume_cleanup(&ctx->rs);
+            return keep_old_files(ctx, true) ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
+        }
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_errorf("the journal %s cannot be trusted to resume from; "
+                    "check the jobs in the console, then start anew with "
+                    "`run --force` (the old files are kept)",
+                    ctx->journal_path);
+        return ORCH_EXIT_USAGE;
+    }
+    if (cfg->resume) {
+        ctx->resuming = true;
+        return ORCH_EXIT_OK;
+    }
+    if (!cfg->force) {
+        if (ctx->rs.ended && orch_resume_all_final(&ctx->rs))
+            orch_errorf("%s: this report's run already finished; running "
+                        "it again would create a second job for every "
+                        "device. Pass --force to start a new rollout anyway "
+                        "(the old files are kept), or --report another "
+                        "file",
+                        ctx->journal_path);
+        else
+            orch_errorf("%s: an earlier run with this report did not "
+                        "finish; continue it with --resume (or "
+                        "`ota-rollout resume %s`), or pass --force to start "
+                        "anew (the old files are kept)",
+                        ctx->journal_path, cfg->report_path);
+        return ORCH_EXIT_USAGE;
+    }
+    orch_resume_cleanup(&ctx->rs);
+    return keep_old_files(ctx, true) ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
+}
+
+/* The run's identity against the journal's (resume only). Returns 0 to go
+ * on, or an exit code. */
+static int check_identity(struct run_ctx *ctx)
+{
+    json_t *shape = orch_resume_shape(ctx->cfg);
+    char what[1024];
+    size_t diffs = 0;
+
+    if (shape == NULL) {
+        orch_errorf("out of memory");
+        return ORCH_EXIT_USAGE;
+    }
+    diffs = orch_resume_compare(ctx->rs.run, ctx->inv_abs ? ctx->inv_sha : NULL,
+                                shape, ctx->nitems, what, sizeof(what));
+    json_decref(shape);
+    if (diffs == 0)
+        return ORCH_EXIT_OK;
+    if (!ctx->cfg->force) {
+        orch_errorf("resume refused: the run in %s was started differently: "
+                    "%s. Chunk numbers would no longer name the same "
+                    "devices. Undo the change, or pass --force to start a "
+                    "new run (the old files are kept)",
+                    ctx->journal_path, what);
+        return ORCH_EXIT_USAGE;
+    }
+    orch_warnf("--force: %s; not resuming: starting a new run. Devices the "
+               "earlier run put into jobs will get failed tasks (already in "
+               "an upgrade job)",
+               what);
+    orch_resume_cleanup(&ctx->rs);
+    ctx->rs.valid_len = (size_t)-1;
+    ctx->resuming = false;
+    return keep_old_files(ctx, false) ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
+}
+
+/* Per-chunk plan of a resumed run: copies the earlier results and counts
+ * what is left. */
+static void plan_resume(struct run_ctx *ctx)
+{
+    int64_t since = 0;
+    size_t i = 0;
+
+    for (i = 0; i < ctx->nitems; i++) {
+        enum orch_resume_action a = ORCH_RESUME_SEND;
+
+        if (ctx->resuming) {
+            a = orch_resume_action(&ctx->rs, i, &since);
+            ctx->attempts[i] = ctx->rs.chunks[i].attempts;
+            if (a == ORCH_RESUME_SKIP)
+                ctx->rows[i] = json_incref(ctx->rs.chunks[i].done);
+        }
+        if (a == ORCH_RESUME_SKIP)
+            ctx->already_done++;
+        else if (a == ORCH_RESUME_RECONCILE)
+            ctx->to_reconcile++;
+        else
+            ctx->to_send++;
+    }
+}
+
+static int open_journal(struct run_ctx *ctx)
+{
+    struct orch_config *cfg = (struct orch_config *)ctx->cfg;
+    struct orch_diag diag = {{0}};
+    json_t *rec = NULL;
+    int rc = 0;
+
+    rc = orch_journal_open(&ctx->journal, ctx->journal_path,
+                           ctx->rs.valid_len, &diag);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        return rc;
+    }
+    ctx->journal_open = true;
+    if (ctx->resuming) {
+        rec = json_pack("{s:s, s:I, s:I}", "t", "resume", "time",
+                        (json_int_t)orch_wall_ms(), "pid", (json_int_t)getpid());
+    } else {
+        rec = orch_resume_run_record(cfg, ctx->inv_abs,
+                                     ctx->inv_abs ? ctx->inv_sha : NULL,
+                                     ctx->nitems, orch_wall_ms());
+    }
+    journal_add(ctx, rec);
+    rc = ctx->journal_err ? ctx->journal_err : flush_pending(ctx);
+    if (rc)
+        orch_errorf("%s: cannot write the journal: %s", ctx->journal_path,
+                    orch_strerror(rc));
+    return rc;
+}
+
+/* The run id: kept from the journal on resume (reconciliation finds this
+ * run's jobs by their tag), else new and random. */
+static int set_run_id(struct run_ctx *ctx)
+{
+    struct orch_config *cfg = (struct orch_config *)ctx->cfg;
+    const char *old = jstr(ctx->rs.run, "run_id");
+    char nonce[33];
+
+    free(cfg->run_id);
+    cfg->run_id = NULL;
+    if (ctx->resuming && old) {
+        cfg->run_id = strdup(old);
+    } else {
+        if (orch_random_nonce(nonce) != 0)
+            return ORCH_ESIGN;
+        nonce[12] = '\0';
+        cfg->run_id = strdup(nonce);
+    }
+    return cfg->run_id ? 0 : ORCH_ENOMEM;
+}
+
+/* Inventory identity: absolute path (for `resume REPORT` from anywhere)
+ * and SHA-256 of its bytes. */
+static int hash_inventory(struct run_ctx *ctx)
+{
+    struct orch_diag diag = {{0}};
+    int rc = 0;
+
+    if (!ctx->specific)
+        return 0;
+    ctx->inv_abs = realpath(ctx->cfg->inventory_path, NULL);
+    if (ctx->inv_abs == NULL)
+        ctx->inv_abs = strdup(ctx->cfg->inventory_path);
+    if (ctx->inv_abs == NULL)
+        return ORCH_ENOMEM;
+    rc = orch_file_sha256(ctx->cfg->inventory_path, ctx->inv_sha, &diag);
+    if (rc)
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+    return rc;
+}
+
+/* Whole-run counts over every chunk's result (earlier runs' too). */
+static void whole_run_counts(const struct run_ctx *ctx, size_t *created,
+                             size_t *failed, size_t *other)
+{
+    size_t i = 0;
+
+    *created = *failed = *other = 0;
+    for (i = 0; i < ctx->nitems; i++) {
+        const char *s = ctx->rows[i] ? jstr(ctx->rows[i], "status") : NULL;
+
+        if (s && strcmp(s, "created") == 0)
+            (*created)++;
+        else if (s && strcmp(s, "failed") == 0)
+            (*failed)++;
+        else
+            (*other)++;
+    }
+}
+
 static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
 {
     struct orch_dispatch_ops ops;
@@ -528,9 +1104,15 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     ops.nitems = ctx->nitems;
     ops.build = build_item;
     ops.group = group_item;
+    ops.skip = skip_item;
     ops.done = item_done;
     ops.progress = progress_tick;
     ops.ud = ctx;
+    ops.idempotent = false;
+    ops.before_send = before_send;
+    ops.sync = sync_hook;
+    ops.interrupted = interrupted_item;
+    ops.reconcile_note = reconcile_note;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_sigint;
@@ -542,19 +1124,23 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     sigaction(SIGINT, &old_int, NULL);
     if (ctx->progress && ctx->progress_len)
         fputc('\n', stderr);
+    flush_pending(ctx);
     if (rc) {
         orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
         return ORCH_EXIT_USAGE;
     }
     print_final(ctx, &st, orch_mono_ms() - t0);
+    if (ctx->journal_err)
+        orch_errorf("writing the journal %s failed (%s): calls were stopped; "
+                    "check the jobs before resuming",
+                    ctx->journal_path, orch_strerror(ctx->journal_err));
     if (st.aborted || interrupted) {
-        orch_errorf("run aborted: %s", st.abort_reason[0] ? st.abort_reason
-                                       : interrupted      ? "interrupted"
-                                                          : "stopped");
+        orch_errorf("run aborted: %s%s", st.abort_reason[0] ? st.abort_reason
+                                         : interrupted      ? "interrupted"
+                                                            : "stopped",
+                    ctx->specific ? "; continue it later with --resume" : "");
         return ORCH_EXIT_ABORTED;
     }
-    if (st.failed + st.not_sent > 0)
-        return ORCH_EXIT_PARTIAL;
     return ORCH_EXIT_OK;
 }
 
@@ -577,12 +1163,87 @@ static int close_outputs(struct run_ctx *ctx)
     return rc;
 }
 
+/* End of a run that opened its journal: final report, end record. */
+static int finish_run(struct run_ctx *ctx, int code)
+{
+    size_t created = 0, failed = 0, other = 0;
+
+    flush_pending(ctx);
+    if (ctx->report_open)
+        note_write(ctx, orch_csv_out_close(&ctx->report));
+    if (ctx->failed_open)
+        note_write(ctx, orch_csv_out_close(&ctx->failed));
+    ctx->report_open = ctx->failed_open = false;
+    if (rewrite_outputs(ctx))
+        note_write(ctx, ORCH_EIO);
+    whole_run_counts(ctx, &created, &failed, &other);
+    if (ctx->resuming)
+        fprintf(stderr,
+                "  whole run: %zu created, %zu failed, %zu not sent (of "
+                "%zu chunks)\n",
+                created, failed, other, ctx->nitems);
+    if (code == ORCH_EXIT_OK && (failed > 0 || other > 0))
+        code = ORCH_EXIT_PARTIAL;
+    if (ctx->journal_err == 0)
+        journal_add(ctx, json_pack("{s:s, s:I, s:i}", "t", "end", "time",
+                                   (json_int_t)orch_wall_ms(), "exit", code));
+    if (ctx->journal_err == 0 && orch_journal_sync(&ctx->journal) != 0)
+        ctx->journal_err = ORCH_EIO;
+    if (ctx->journal_err && code == ORCH_EXIT_OK)
+        code = ORCH_EXIT_PARTIAL;
+    return code;
+}
+
+static int alloc_tables(struct run_ctx *ctx)
+{
+    size_t n = ctx->nitems ? ctx->nitems : 1;
+
+    ctx->rows = calloc(n, sizeof(*ctx->rows));
+    ctx->attempts = calloc(n, sizeof(*ctx->attempts));
+    ctx->pending = calloc(n, sizeof(*ctx->pending));
+    return ctx->rows && ctx->attempts && ctx->pending ? 0 : ORCH_ENOMEM;
+}
+
+static void free_ctx(struct run_ctx *ctx)
+{
+    size_t i = 0;
+
+    if (ctx->rows) {
+        for (i = 0; i < ctx->nitems; i++)
+            json_decref(ctx->rows[i]);
+    }
+    free(ctx->rows);
+    free(ctx->attempts);
+    free(ctx->pending);
+    if (ctx->journal_open)
+        orch_journal_close(&ctx->journal);
+    orch_resume_cleanup(&ctx->rs);
+    free(ctx->journal_path);
+    free(ctx->inv_abs);
+    if (ctx->specific)
+        orch_plan_cleanup(&ctx->plan);
+    orch_inventory_cleanup(&ctx->inv);
+    free(ctx);
+}
+
+static void print_resume_state(const struct run_ctx *ctx)
+{
+    if (!ctx->resuming)
+        return;
+    fprintf(stderr,
+            "resuming run %s: %zu of %zu chunks already done, %zu "
+            "interrupted (asked about before any resend), %zu to send\n",
+            ctx->cfg->run_id ? ctx->cfg->run_id : "?", ctx->already_done,
+            ctx->nitems, ctx->to_reconcile, ctx->to_send);
+}
+
 int orch_run_main(struct orch_config *cfg)
 {
     struct run_ctx *ctx = NULL;
     struct orch_credentials cred;
     struct orch_diag diag = {{0}};
     bool is_run = cfg->command == ORCH_CMD_RUN;
+    const char *abort_env = getenv(ABORT_ENV);
     int code = ORCH_EXIT_OK;
     int rc = 0;
 
@@ -595,13 +1256,26 @@ int orch_run_main(struct orch_config *cfg)
     ctx->cfg = cfg;
     ctx->specific = cfg->target == ORCH_TARGET_SPECIFIC;
     ctx->progress = cfg->progress && isatty(STDERR_FILENO);
+    ctx->rs.valid_len = (size_t)-1;
+    if (abort_env && *abort_env)
+        ctx->abort_after = strtoull(abort_env, NULL, 10);
     orch_inventory_init(&ctx->inv);
     signal(SIGPIPE, SIG_IGN);
 
     if (is_run) {
-        code = check_report_free(cfg);
+        ctx->journal_path = orch_resume_journal_path(cfg->report_path);
+        if (ctx->journal_path == NULL) {
+            orch_errorf("out of memory");
+            code = ORCH_EXIT_USAGE;
+            goto out;
+        }
+        code = read_journal(ctx);
         if (code)
             goto out;
+        if (hash_inventory(ctx)) {
+            code = ORCH_EXIT_USAGE;
+            goto out;
+        }
         if (ctx->specific && cfg->skip_invalid && open_rejects(ctx)) {
             code = ORCH_EXIT_USAGE;
             goto out;
@@ -631,37 +1305,56 @@ int orch_run_main(struct orch_config *cfg)
         goto out;
     }
 
+    if (ctx->resuming) {
+        code = check_identity(ctx);
+        if (code)
+            goto out;
+    }
+    if (alloc_tables(ctx) || set_run_id(ctx)) {
+        orch_errorf("out of memory");
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    plan_resume(ctx);
     print_summary(ctx, stderr);
+    print_resume_state(ctx);
     if (ctx->nitems == 0) {
         orch_errorf("%s: no valid devices to upgrade; nothing sent",
                     cfg->inventory_path);
         code = ORCH_EXIT_INVENTORY;
         goto out;
     }
-    rc = orch_credentials_load(&cred, cfg->profile, getenv("HOME"), &diag);
-    if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+    if (ctx->to_send + ctx->to_reconcile > 0) {
+        rc = orch_credentials_load(&cred, cfg->profile, getenv("HOME"), &diag);
+        if (rc) {
+            orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+            code = ORCH_EXIT_USAGE;
+            goto out;
+        }
+        fprintf(stderr, "credentials: %s, AccessKeyId %s%s\n", cred.source,
+                cred.access_key_id, cred.token.s ? " (STS)" : "");
+        code = confirm(ctx);
+        if (code)
+            goto out;
+    }
+    if (open_journal(ctx)) {
         code = ORCH_EXIT_USAGE;
         goto out;
     }
-    fprintf(stderr, "credentials: %s, AccessKeyId %s%s\n", cred.source,
-            cred.access_key_id, cred.token.s ? " (STS)" : "");
-    code = confirm(ctx);
-    if (code)
-        goto out;
     if (open_outputs(ctx)) {
         code = ORCH_EXIT_USAGE;
-        goto out;
+    } else if (ctx->to_send + ctx->to_reconcile > 0) {
+        code = dispatch(ctx, &cred);
+    } else {
+        orch_notef("every chunk of this run already has its result; "
+                   "nothing to send");
     }
-    code = dispatch(ctx, &cred);
+    code = finish_run(ctx, code);
 
 out:
     if (close_outputs(ctx) && code == ORCH_EXIT_OK)
         code = ORCH_EXIT_PARTIAL;
     orch_credentials_cleanup(&cred);
-    if (ctx->specific)
-        orch_plan_cleanup(&ctx->plan);
-    orch_inventory_cleanup(&ctx->inv);
-    free(ctx);
+    free_ctx(ctx);
     return code;
 }
