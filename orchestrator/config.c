@@ -542,9 +542,10 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
     if (cfg->command != ORCH_CMD_RUN && cfg->command != ORCH_CMD_PLAN)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "no command given (run or plan)");
-    if (cfg->resume)
+    if (cfg->resume && cfg->command != ORCH_CMD_RUN)
         return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--resume: not implemented yet");
+                             "--resume: only with run (or use `ota-rollout "
+                             "resume REPORT`)");
     if (cfg->json)
         return orch_diag_set(diag, ORCH_ECONFIG, "--json: not implemented yet");
     rc = check_target(cfg, diag);
