@@ -1,4 +1,5 @@
-/* api.c - CreateOTAStaticUpgradeJob parameters and response decoding.
+/* api.c - CreateOTAStaticUpgradeJob and reconciliation query parameters,
+ * and response decoding.
  *
  * Pure functions. The decoder must survive anything a gateway, a proxy or
  * a broken connection can produce (HTML pages, truncated JSON, NUL bytes,
@@ -15,6 +16,7 @@
 #include "orch/err.h"
 #include "orch/params.h"
 #include "orch/plan.h"
+#include "orch/timeparse.h"
 
 /* How much of a non-JSON body the message quotes. */
 #define SNIPPET_MAX 200
@@ -102,11 +104,187 @@ int orch_api_create_params(struct orch_params *out,
     }
     if (rc == 0)
         rc = add_options(out, cfg);
+    /* The tag comes before the device names so the long list stays last
+     * (the order on the wire is the signer's canonical order anyway). */
+    if (rc == 0 && !cfg->no_job_tag && cfg->run_id != NULL) {
+        rc = orch_params_add(out, "Tag.1.Key", ORCH_JOB_TAG_KEY);
+        if (rc == 0)
+            rc = orch_params_addf(out, "Tag.1.Value", "%s.%" PRIu32,
+                                  cfg->run_id,
+                                  chunk != NULL ? chunk->index + 1 : 1);
+    }
     for (uint32_t j = 0; rc == 0 && chunk != NULL && j < chunk->count; j++) {
         snprintf(name, sizeof(name), "TargetDeviceName.%" PRIu32, j + 1);
         rc = orch_params_add(out, name, orch_plan_device(plan, chunk, j));
     }
     return rc;
+}
+
+/* --- reconciliation queries ---------------------------------------------- */
+
+int orch_api_list_jobs_by_device_params(struct orch_params *out,
+                                        const char *iot_instance_id,
+                                        const char *firmware_id,
+                                        const char *product_key,
+                                        const char *device_name,
+                                        unsigned page_size, unsigned page)
+{
+    int rc = 0;
+
+    rc = add_str_if(out, "IotInstanceId", iot_instance_id);
+    if (rc == 0)
+        rc = add_str_if(out, "FirmwareId", firmware_id);
+    if (rc == 0)
+        rc = add_str_if(out, "ProductKey", product_key);
+    if (rc == 0)
+        rc = add_str_if(out, "DeviceName", device_name);
+    if (rc == 0)
+        rc = orch_params_addf(out, "PageSize", "%u", page_size);
+    if (rc == 0)
+        rc = orch_params_addf(out, "CurrentPage", "%u", page);
+    return rc;
+}
+
+int orch_api_list_tasks_by_job_params(struct orch_params *out,
+                                      const char *iot_instance_id,
+                                      const char *job_id,
+                                      const char *const *device_names,
+                                      size_t n)
+{
+    int rc = 0;
+    char name[32];
+
+    if (n > 50)
+        return ORCH_EINVAL;
+    rc = add_str_if(out, "IotInstanceId", iot_instance_id);
+    if (rc == 0)
+        rc = add_str_if(out, "JobId", job_id);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        snprintf(name, sizeof(name), "DeviceNames.%zu", i + 1);
+        rc = orch_params_add(out, name, device_names[i]);
+    }
+    return rc;
+}
+
+/* Data.<listname> of an answer: an array, or a lone object the gateway
+ * left unwrapped (XML-to-JSON conversions do that with one element). */
+static json_t *data_list(const struct orch_response *r, const char *listname)
+{
+    json_t *data = NULL;
+
+    if (r == NULL || r->root == NULL)
+        return NULL;
+    data = json_object_get(r->root, "Data");
+    if (!json_is_object(data))
+        return NULL;
+    return json_object_get(data, listname);
+}
+
+static size_t list_count(json_t *list)
+{
+    if (json_is_array(list))
+        return json_array_size(list);
+    return json_is_object(list) ? 1 : 0;
+}
+
+static json_t *list_at(json_t *list, size_t i)
+{
+    json_t *e = NULL;
+
+    if (json_is_array(list))
+        e = json_array_get(list, i);
+    else if (i == 0)
+        e = list;
+    return json_is_object(e) ? e : NULL;
+}
+
+static const char *str_field(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+size_t orch_api_job_count(const struct orch_response *r)
+{
+    return list_count(data_list(r, "SimpleOTAJobInfo"));
+}
+
+size_t orch_api_task_count(const struct orch_response *r)
+{
+    return list_count(data_list(r, "SimpleOTATaskInfo"));
+}
+
+int orch_api_job_at(const struct orch_response *r, size_t i,
+                    struct orch_job_info *out)
+{
+    json_t *e = list_at(data_list(r, "SimpleOTAJobInfo"), i);
+    json_t *utc = NULL;
+    json_t *tags = NULL;
+    struct orch_diag diag;
+    int64_t ms = -1;
+
+    memset(out, 0, sizeof(*out));
+    out->utc_create_ms = -1;
+    if (e == NULL)
+        return ORCH_EINVAL;
+    out->job_id = str_field(e, "JobId");
+    out->job_status = str_field(e, "JobStatus");
+    out->utc_create = str_field(e, "UtcCreate");
+    utc = json_object_get(e, "UtcCreate");
+    /* ISO-8601 ("2025-01-02T03:04:05.000Z") as documented; an epoch-ms
+     * number is accepted too, as some IoT answers carry GmtCreate so. */
+    if (json_is_integer(utc))
+        out->utc_create_ms = (int64_t)json_integer_value(utc);
+    else if (out->utc_create[0] != '\0' &&
+             orch_time_parse(out->utc_create, &ms, &diag) == 0)
+        out->utc_create_ms = ms;
+    tags = json_object_get(e, "Tags");
+    if (json_is_object(tags))
+        tags = json_object_get(tags, "OtaTagDTO");
+    out->tags = (json_is_array(tags) || json_is_object(tags)) ? tags : NULL;
+    return 0;
+}
+
+int orch_api_task_at(const struct orch_response *r, size_t i,
+                     struct orch_task_info *out)
+{
+    json_t *e = list_at(data_list(r, "SimpleOTATaskInfo"), i);
+
+    memset(out, 0, sizeof(*out));
+    if (e == NULL)
+        return ORCH_EINVAL;
+    out->task_id = str_field(e, "TaskId");
+    out->device_name = str_field(e, "DeviceName");
+    out->job_id = str_field(e, "JobId");
+    out->task_status = str_field(e, "TaskStatus");
+    return 0;
+}
+
+const char *orch_api_job_tag(const struct orch_job_info *job, const char *key)
+{
+    json_t *tags = (json_t *)job->tags;
+    size_t n = list_count(tags);
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = list_at(tags, i);
+        json_t *v = json_object_get(t, "Value");
+
+        if (t != NULL && strcmp(str_field(t, "Key"), key) == 0 &&
+            json_is_string(v))
+            return json_string_value(v);
+    }
+    return NULL;
+}
+
+unsigned orch_api_page_count(const struct orch_response *r)
+{
+    json_t *v = r != NULL && r->root != NULL
+                    ? json_object_get(r->root, "PageCount")
+                    : NULL;
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+    return n > 0 && n < 1000000 ? (unsigned)n : 0;
 }
 
 void orch_response_init(struct orch_response *r)

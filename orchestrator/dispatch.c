@@ -1,25 +1,48 @@
 /* dispatch.c - many signed calls on one libcurl multi handle, paced by the
- * rate limiter, retried when safe, each item's final outcome reported once.
+ * rate limiter, retried when safe, unknown outcomes reconciled, each
+ * item's final outcome reported once.
  *
  * DESIGN
  * Threads: everything runs on the caller's thread. It owns the multi
- * handle, every struct orch_xfer and the retry heap; the only shared
+ * handle, every struct orch_xfer and both retry heaps; the only shared
  * state is *interrupt, which a signal handler may raise.
  *
  * State of an item: unstarted (at or after `cursor`), in flight (its xfer
- * is in the multi handle), waiting for a retry (its xfer is in the retry
- * heap, keyed by due time), or finished (ops->done called). An xfer is
- * bound to one item from its first attempt to its final result, then goes
- * back to a free list with its easy handle and buffers, so the steady
- * state allocates nothing per call but the parameters and the request
- * that request.c builds.
+ * is in the multi handle), waiting for a resend (its xfer is in the
+ * `sends` heap, keyed by due time), reconciling (its xfer is in the
+ * `queries` heap or in flight with a query), or finished (ops->done
+ * called). An xfer is bound to one item from its first request to its
+ * final result, then goes back to a free list with its easy handle and
+ * buffers, so the steady state allocates nothing per call but the
+ * parameters and the request that request.c builds.
  *
- * Loop: (1) admit: a due retry first, else the next unstarted item, while
- * in-flight < cap and orch_ratelimit_take() allows; (2) curl_multi_poll
- * with timeout = min(next token, next due retry, next progress tick);
- * (3) curl_multi_perform; (4) drain curl_multi_info_read: decode,
- * orch_retry_classify, then requeue (new nonce and timestamp on the next
- * attempt) or report.
+ * Loop: (1) admit: due reconciliation queries under the query limiter;
+ * then a due resend first, else the next unstarted item, under the action's
+ * limiter, while in-flight < cap. Each admitted send is built, signed and
+ * announced through ops->before_send, and the whole batch is committed by
+ * ONE ops->sync before any of it is handed to libcurl (group commit: a
+ * request is never on the wire before its journal record is on disk, and
+ * at thousands of calls per second the journal fsyncs once per iteration,
+ * not once per call); (2) curl_multi_poll with timeout = min(next token,
+ * next due request, next progress tick); (3) curl_multi_perform;
+ * (4) drain curl_multi_info_read: decode, orch_retry_classify, then
+ * requeue (new nonce and timestamp on the next attempt), reconcile, or
+ * report.
+ *
+ * Reconciliation (see dispatch.h): an AMBIGUOUS send of a non-idempotent
+ * action, or an item ops->interrupted() reports, is never resent blindly.
+ * Its Create parameters (kept in `cparams`) give FirmwareId, ProductKey,
+ * the devices and the job tag. ListOTAJobByDevice for a probe device
+ * (first, middle, last: a device already on the destination version gets
+ * no task, so one device can show nothing) lists the jobs; those created
+ * at or after the first attempt, less SINCE_MARGIN_MS of clock skew, are
+ * candidates. With a tag, the candidate carrying it is ours. Without one,
+ * ListOTATaskByJob with up to 50 of the item's devices must find at least
+ * one task, all of them the item's. Found: created, recovered. Not found:
+ * a new attempt. Queries that keep failing (RECONCILE_MAX_FAILS in a row)
+ * or a query refused for good: failed "Ambiguous", never resent. The
+ * queries have their own limiter at cfg->query_qps and never take the
+ * action's tokens.
  *
  * In-flight cap: pacing is the rate limiter's job; the cap only bounds
  * connections. Holding the quota needs qps x latency calls in flight (20/s
@@ -28,16 +51,17 @@
  * the rate is not a quota but "unlimited" (a benchmark), where latency
  * grows with concurrency; then cfg->max_in_flight alone is the cap.
  *
- * Pacing margin: the limiter runs at qps x 1000 / (1000 + PACE_MARGIN_MS)
+ * Pacing margin: the limiters run at qps x 1000 / (1000 + PACE_MARGIN_MS)
  * (20/s: 20 starts per 1005 ms), so a few ms of jitter between our start
  * and the server's arrival time cannot put 21 arrivals in its second.
  *
- * Ending: a FATAL verdict or *interrupt == 1 stops admissions: unstarted
- * and waiting items are reported not_sent (their earlier attempts, if
- * any, were refused unprocessed: only RETRY and RESEND_FORM requeue) and
- * in-flight ones finish. *interrupt >= 2 also removes the in-flight
- * transfers: one whose request had gone out is reported failed with code
- * Ambiguous, the others not_sent.
+ * Ending: a FATAL verdict, a failed ops->sync or *interrupt == 1 stops
+ * admissions: unstarted items and waiting resends are reported not_sent
+ * (their earlier attempts, if any, were refused unprocessed or reconciled
+ * as not created), items still reconciling failed/Ambiguous, and in-flight
+ * ones finish. *interrupt >= 2 also removes the in-flight transfers: one
+ * whose request had gone out (or that was reconciling) is reported failed
+ * with code Ambiguous, the others not_sent.
  */
 #include "orch/dispatch.h"
 
@@ -70,25 +94,60 @@
 #define PROGRESS_EVERY_MS 1000
 #define POLL_MAX_MS 1000
 #define BODY_MAX (16u * 1024 * 1024)
+#define DEFAULT_QUERY_QPS 10.0
+
+/* Reconciliation */
+#define SINCE_MARGIN_MS (5 * 60 * 1000) /* clock skew between us and API */
+#define RECONCILE_MAX_FAILS 8  /* query failures in a row: undecidable */
+#define RECONCILE_PROBES 3     /* devices asked: first, middle, last */
+#define RECONCILE_MAX_PAGES 5  /* ListOTAJobByDevice pages per device */
+#define JOBS_PAGE_SIZE 100     /* ListOTAJobByDevice's maximum */
+#define TASKS_MAX_NAMES 50     /* ListOTATaskByJob's DeviceNames.N limit */
+#define ACTION_JOBS_BY_DEVICE "ListOTAJobByDevice"
+#define ACTION_TASKS_BY_JOB "ListOTATaskByJob"
+#define DEVICE_PARAM "TargetDeviceName."
+#define NOT_EXISTED_DEVICE "iot.device.NotExistedDevice"
 
 struct dispatcher;
+
+enum rc_step {
+    RC_JOBS = 0, /* next: ListOTAJobByDevice (probe, page) */
+    RC_TASKS     /* next: ListOTATaskByJob (candidate job_id) */
+};
+
+/* Reconciliation state of one item. */
+struct reconcile {
+    enum rc_step step;
+    unsigned probe;    /* index into the probe devices */
+    unsigned page;     /* ListOTAJobByDevice page, from 1 */
+    unsigned fails;    /* query failures in a row */
+    json_t *jobs;      /* the last job list (a reference), for candidates */
+    size_t cand;       /* next candidate index in `jobs` */
+    char job_id[128];  /* candidate being confirmed, or the adopted job */
+    char utc_create[64];
+    char why[640];     /* what made the outcome unknown (for messages) */
+};
 
 /* Per-item request state (curl's per_transfer). */
 struct orch_xfer {
     struct dispatcher *d;
     CURL *easy;
     size_t item;
-    unsigned attempts;
+    unsigned attempts;  /* sends of the action in this run */
     bool form_body;     /* the next attempts use a form body */
     bool form_fallback; /* a 414/431 made us switch */
     bool in_flight;
+    bool query;          /* the request (in flight or next) is a query */
     uint64_t due_ms;     /* retry heap key */
-    size_t heap_idx;     /* position in the retry heap */
+    size_t heap_idx;     /* position in its heap */
     uint64_t hint_ms;    /* server retry-after hint of the last answer */
     unsigned prereqs;    /* times libcurl was about to send this attempt */
     bool resend_blocked; /* we stopped libcurl's own silent resend */
     uint64_t start_ms;
-    struct orch_params params;
+    int64_t since_ms;    /* wall time of the item's first attempt; 0 unset */
+    struct orch_params params;  /* of the request in flight / being built */
+    struct orch_params cparams; /* the action's, while reconciling */
+    struct reconcile rc;
     struct orch_request req;
     struct orch_response resp;
     bool have_resp;
@@ -108,6 +167,12 @@ struct group_state {
     char code[128];
 };
 
+/* A min-heap of xfers on due_ms; its array has room for every xfer. */
+struct xheap {
+    struct orch_xfer **v;
+    size_t len;
+};
+
 struct dispatcher {
     const struct orch_config *cfg;
     const struct orch_credentials *cred;
@@ -116,17 +181,22 @@ struct dispatcher {
     struct orch_dispatch_stats *st;
 
     CURLM *multi;
-    struct orch_ratelimit rl;
+    struct orch_ratelimit rl;  /* the action's quota */
+    struct orch_ratelimit qrl; /* the reconciliation queries' quota */
     size_t cap; /* in-flight cap */
     size_t in_flight;
     size_t cursor;   /* next unstarted item */
     size_t finished; /* done() calls + skipped items */
+    uint64_t backoff_base_ms;
+    unsigned max_attempts;
 
     struct orch_xfer **xfers; /* every xfer allocated (for cleanup) */
     size_t nxfers;
     struct orch_xfer *free_list;
-    struct orch_xfer **heap; /* retry min-heap, capacity nxfers */
-    size_t heap_len;
+    struct xheap sends;   /* resends waiting for their due time */
+    struct xheap queries; /* reconciliation queries waiting */
+    struct orch_xfer **batch; /* sends admitted this iteration, capacity cap */
+    size_t nbatch;
 
     struct group_state *groups;
     size_t ngroups, groups_cap;
@@ -137,7 +207,8 @@ struct dispatcher {
     char stop_message[256];
     bool aborted_in_flight;
     uint64_t rng;
-    uint64_t next_token_ms; /* when the limiter may allow again */
+    uint64_t next_token_ms;  /* when the action's limiter may allow again */
+    uint64_t next_qtoken_ms; /* when the query limiter may allow again */
     uint64_t last_progress_ms;
     struct curl_slist expect_hdr;
     struct curl_slist no_ctype_hdr; /* "Content-Type:", then expect_hdr */
@@ -182,61 +253,65 @@ const char *orch_item_status_name(enum orch_item_status s)
     }
 }
 
-/* --- retry heap (min-heap on due_ms, index kept in the xfer) ----------- */
+/* --- retry heaps (min-heap on due_ms, index kept in the xfer) ---------- */
 
 static bool heap_less(const struct orch_xfer *a, const struct orch_xfer *b)
 {
     return a->due_ms < b->due_ms;
 }
 
-static void heap_swap(struct dispatcher *d, size_t i, size_t j)
+static void heap_swap(struct xheap *h, size_t i, size_t j)
 {
-    struct orch_xfer *t = d->heap[i];
+    struct orch_xfer *t = h->v[i];
 
-    d->heap[i] = d->heap[j];
-    d->heap[j] = t;
-    d->heap[i]->heap_idx = i;
-    d->heap[j]->heap_idx = j;
+    h->v[i] = h->v[j];
+    h->v[j] = t;
+    h->v[i]->heap_idx = i;
+    h->v[j]->heap_idx = j;
 }
 
 /* Never allocates: the heap array has room for every xfer. */
-static void heap_push(struct dispatcher *d, struct orch_xfer *x)
+static void heap_push(struct xheap *h, struct orch_xfer *x)
 {
-    size_t i = d->heap_len++;
+    size_t i = h->len++;
 
-    d->heap[i] = x;
+    h->v[i] = x;
     x->heap_idx = i;
-    while (i > 0 && heap_less(d->heap[i], d->heap[(i - 1) / 2])) {
-        heap_swap(d, i, (i - 1) / 2);
+    while (i > 0 && heap_less(h->v[i], h->v[(i - 1) / 2])) {
+        heap_swap(h, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
 }
 
-static struct orch_xfer *heap_pop(struct dispatcher *d)
+static struct orch_xfer *heap_pop(struct xheap *h)
 {
-    struct orch_xfer *top = d->heap[0];
+    struct orch_xfer *top = h->v[0];
     size_t i = 0;
 
-    d->heap_len--;
-    if (d->heap_len > 0) {
-        d->heap[0] = d->heap[d->heap_len];
-        d->heap[0]->heap_idx = 0;
+    h->len--;
+    if (h->len > 0) {
+        h->v[0] = h->v[h->len];
+        h->v[0]->heap_idx = 0;
         for (;;) {
             size_t l = 2 * i + 1, r = l + 1, m = i;
 
-            if (l < d->heap_len && heap_less(d->heap[l], d->heap[m]))
+            if (l < h->len && heap_less(h->v[l], h->v[m]))
                 m = l;
-            if (r < d->heap_len && heap_less(d->heap[r], d->heap[m]))
+            if (r < h->len && heap_less(h->v[r], h->v[m]))
                 m = r;
             if (m == i)
                 break;
-            heap_swap(d, i, m);
+            heap_swap(h, i, m);
             i = m;
         }
     }
     return top;
 }
 
+static bool heap_due(const struct xheap *h, uint64_t now)
+{
+    return h->len > 0 && h->v[0]->due_ms <= now;
+}
 /* --- curl callbacks ---------------------------------------------------- */
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -325,10 +400,14 @@ static int xfer_new(struct dispatcher *d, struct orch_xfer **out)
     if (xs == NULL)
         return ORCH_ENOMEM;
     d->xfers = xs;
-    heap = realloc(d->heap, (d->nxfers + 1) * sizeof(*heap));
+    heap = realloc(d->sends.v, (d->nxfers + 1) * sizeof(*heap));
     if (heap == NULL)
         return ORCH_ENOMEM;
-    d->heap = heap;
+    d->sends.v = heap;
+    heap = realloc(d->queries.v, (d->nxfers + 1) * sizeof(*heap));
+    if (heap == NULL)
+        return ORCH_ENOMEM;
+    d->queries.v = heap;
     x = calloc(1, sizeof(*x));
     if (x == NULL)
         return ORCH_ENOMEM;
@@ -339,6 +418,7 @@ static int xfer_new(struct dispatcher *d, struct orch_xfer **out)
     }
     x->d = d;
     orch_params_init(&x->params);
+    orch_params_init(&x->cparams);
     orch_request_init(&x->req);
     orch_response_init(&x->resp);
     orch_buf_init(&x->body);
@@ -381,6 +461,8 @@ static void xfer_free(struct orch_xfer *x)
         return;
     curl_easy_cleanup(x->easy);
     orch_params_cleanup(&x->params);
+    orch_params_cleanup(&x->cparams);
+    json_decref(x->rc.jobs);
     orch_request_cleanup(&x->req);
     orch_response_cleanup(&x->resp);
     orch_buf_cleanup(&x->body);
@@ -403,6 +485,8 @@ static int xfer_get(struct dispatcher *d, size_t item, struct orch_xfer **out)
     x->attempts = 0;
     x->form_body = false;
     x->form_fallback = false;
+    x->query = false;
+    x->since_ms = 0;
     x->have_resp = false;
     x->next_free = NULL;
     *out = x;
@@ -411,6 +495,9 @@ static int xfer_get(struct dispatcher *d, size_t item, struct orch_xfer **out)
 
 static void xfer_put(struct dispatcher *d, struct orch_xfer *x)
 {
+    /* The reconciliation's JSON is the only thing not reused as is. */
+    json_decref(x->rc.jobs);
+    x->rc.jobs = NULL;
     x->next_free = d->free_list;
     d->free_list = x;
 }
@@ -427,23 +514,23 @@ static void progress(struct dispatcher *d, uint64_t now, bool force)
     d->ops->progress(d->ops->ud, d->finished, d->ops->nitems);
 }
 
-static void report(struct dispatcher *d, size_t item, unsigned attempts,
-                   enum orch_item_status status,
-                   const struct orch_response *resp, const char *code,
-                   const char *message, bool form_fallback)
+/* Counts and delivers one final result (res->status etc. filled). */
+static void deliver(struct dispatcher *d, size_t item,
+                    struct orch_item_result *res)
 {
-    struct orch_item_result res;
-
-    memset(&res, 0, sizeof(res));
-    res.status = status;
-    res.attempts = attempts;
-    res.resp = resp;
-    res.error_code = status == ORCH_ITEM_CREATED ? NULL : code;
-    res.error_message = status == ORCH_ITEM_CREATED ? NULL : message;
-    res.form_fallback = form_fallback;
-    switch (status) {
+    if (res->status == ORCH_ITEM_CREATED) {
+        res->error_code = NULL;
+        res->error_message = NULL;
+    } else {
+        res->job_id = NULL;
+        res->utc_create = NULL;
+        res->recovered = false;
+    }
+    switch (res->status) {
     case ORCH_ITEM_CREATED:
         d->st->created++;
+        if (res->recovered)
+            d->st->recovered++;
         break;
     case ORCH_ITEM_FAILED:
         d->st->failed++;
@@ -454,17 +541,85 @@ static void report(struct dispatcher *d, size_t item, unsigned attempts,
         break;
     }
     d->finished++;
-    d->ops->done(d->ops->ud, item, &res);
+    d->ops->done(d->ops->ud, item, res);
 }
 
-/* Reports the xfer's item and recycles the xfer. */
+/* A result for an item that has no xfer (never started). */
+static void report(struct dispatcher *d, size_t item, unsigned attempts,
+                   enum orch_item_status status, const char *code,
+                   const char *message)
+{
+    struct orch_item_result res;
+
+    memset(&res, 0, sizeof(res));
+    res.status = status;
+    res.attempts = attempts;
+    res.error_code = code;
+    res.error_message = message;
+    deliver(d, item, &res);
+}
+
+/* Reports the xfer's item and recycles the xfer. A created result takes
+ * its JobId and UtcCreate from the answer. */
 static void finish(struct dispatcher *d, struct orch_xfer *x,
                    enum orch_item_status status, const char *code,
                    const char *message)
 {
-    report(d, x->item, x->attempts, status, x->have_resp ? &x->resp : NULL,
-           code, message, x->form_fallback);
+    struct orch_item_result res;
+
+    memset(&res, 0, sizeof(res));
+    res.status = status;
+    res.attempts = x->attempts;
+    res.resp = x->have_resp ? &x->resp : NULL;
+    res.error_code = code;
+    res.error_message = message;
+    res.form_fallback = x->form_fallback;
+    if (x->have_resp) {
+        res.job_id = x->resp.job_id;
+        res.utc_create = x->resp.utc_create;
+    }
+    deliver(d, x->item, &res);
     xfer_put(d, x);
+}
+
+/* Reports the item created by the job reconciliation found (rc.job_id).
+ * The last query's answer stands in as res->resp, with the job's id and
+ * creation time in its job_id/utc_create fields and no request id (the
+ * Create's is unknown), so a reader of resp alone sees the right job. */
+static void finish_recovered(struct dispatcher *d, struct orch_xfer *x)
+{
+    struct orch_item_result res;
+
+    memset(&res, 0, sizeof(res));
+    res.status = ORCH_ITEM_CREATED;
+    res.attempts = x->attempts;
+    res.form_fallback = x->form_fallback;
+    res.recovered = true;
+    res.job_id = x->rc.job_id;
+    res.utc_create = x->rc.utc_create;
+    if (x->have_resp) {
+        snprintf(x->resp.job_id, sizeof(x->resp.job_id), "%s", x->rc.job_id);
+        snprintf(x->resp.utc_create, sizeof(x->resp.utc_create), "%s",
+                 x->rc.utc_create);
+        x->resp.request_id[0] = '\0';
+        res.resp = &x->resp;
+    }
+    deliver(d, x->item, &res);
+    xfer_put(d, x);
+}
+
+/* The reconciliation could not decide: failed, Ambiguous, never resent. */
+static void finish_ambiguous(struct dispatcher *d, struct orch_xfer *x,
+                             const char *why)
+{
+    char msg[1024];
+
+    snprintf(msg, sizeof(msg),
+             "outcome unknown (%.400s); a job may have been created and "
+             "reconciliation could not tell: %.400s; check before resending",
+             x->rc.why[0] ? x->rc.why : "interrupted run", why);
+    x->query = false;
+    finish(d, x, ORCH_ITEM_FAILED, "Ambiguous", msg);
 }
 
 static struct group_state *group_of(struct dispatcher *d, size_t item)
@@ -534,7 +689,7 @@ static void report_group_stopped(struct dispatcher *d, size_t item,
     snprintf(msg, sizeof(msg),
              "not sent: the first %d chunks of this firmware failed with %s",
              d->cfg->fatal_streak, gs->code);
-    report(d, item, attempts, ORCH_ITEM_NOT_SENT, NULL, gs->code, msg, false);
+    report(d, item, attempts, ORCH_ITEM_NOT_SENT, gs->code, msg);
 }
 
 /* Stops admissions; `code` and `message` are copied. */
@@ -551,13 +706,35 @@ static void stop(struct dispatcher *d, const char *code, const char *message)
              d->stop_message);
 }
 
-/* After stop(): every unstarted and waiting item is not_sent. */
+/* True when an earlier run sent item i and recorded no outcome (and the
+ * action is one that needs reconciling). */
+static bool was_interrupted(struct dispatcher *d, size_t item,
+                            int64_t *since_ms)
+{
+    int64_t since = 0;
+
+    if (d->ops->idempotent || d->ops->interrupted == NULL)
+        return false;
+    if (!d->ops->interrupted(d->ops->ud, item, &since))
+        return false;
+    if (since_ms != NULL)
+        *since_ms = since;
+    return true;
+}
+
+/* After stop(): every unstarted item and waiting resend is not_sent; an
+ * item still reconciling is Ambiguous (it was sent, its fate unknown). */
 static void drain_unsent(struct dispatcher *d)
 {
-    while (d->heap_len > 0) {
-        struct orch_xfer *x = heap_pop(d);
+    while (d->sends.len > 0) {
+        struct orch_xfer *x = heap_pop(&d->sends);
 
         finish(d, x, ORCH_ITEM_NOT_SENT, d->stop_code, d->stop_message);
+    }
+    while (d->queries.len > 0) {
+        struct orch_xfer *x = heap_pop(&d->queries);
+
+        finish_ambiguous(d, x, d->stop_message);
     }
     for (; d->cursor < d->ops->nitems; d->cursor++) {
         size_t i = d->cursor;
@@ -566,11 +743,21 @@ static void drain_unsent(struct dispatcher *d)
             d->finished++;
             continue;
         }
-        report(d, i, 0, ORCH_ITEM_NOT_SENT, NULL, d->stop_code, d->stop_message,
-               false);
+        if (was_interrupted(d, i, NULL)) {
+            char msg[sizeof(d->stop_message) + 160];
+
+            /* Sent by an earlier run with no recorded outcome. */
+            snprintf(msg, sizeof(msg),
+                     "outcome unknown (interrupted run) and not reconciled "
+                     "(%s); a job may have been created: check before "
+                     "resending",
+                     d->stop_message);
+            report(d, i, 0, ORCH_ITEM_FAILED, "Ambiguous", msg);
+            continue;
+        }
+        report(d, i, 0, ORCH_ITEM_NOT_SENT, d->stop_code, d->stop_message);
     }
 }
-
 /* --- sending ----------------------------------------------------------- */
 
 /* Gives libcurl the URL in two parts: "scheme://host[:port]" as the URL
@@ -601,27 +788,22 @@ static int set_url(struct orch_xfer *x)
     return 0;
 }
 
-/* Builds and signs the next attempt of x and adds it to the multi handle.
- * On failure the item is reported failed and x recycled (returns false). */
-static bool start_attempt(struct dispatcher *d, struct orch_xfer *x,
-                          uint64_t now)
+/* Signs x->params as `action` and sets the easy handle up for it; the
+ * request is not yet handed to libcurl. Returns 0, or an ORCH_E* code
+ * with *what saying which step failed. */
+static int prepare_request(struct dispatcher *d, struct orch_xfer *x,
+                           const char *action, const char **what)
 {
     struct orch_request_input in;
     char nonce[33];
     struct curl_slist *tail = NULL;
     int rc = 0;
-    CURLMcode mrc = CURLM_OK;
 
-    x->attempts++;
-    orch_params_cleanup(&x->params);
-    orch_params_init(&x->params);
-    rc = d->ops->build(d->ops->ud, x->item, &x->params);
-    if (rc == 0)
-        rc = orch_random_nonce(nonce);
+    rc = orch_random_nonce(nonce);
     if (rc == 0) {
         memset(&in, 0, sizeof(in));
         in.endpoint = d->cfg->endpoint;
-        in.action = d->ops->action;
+        in.action = action;
         in.params = &x->params;
         in.cred = d->cred;
         in.signature_version = d->cfg->signature_version;
@@ -631,9 +813,8 @@ static bool start_attempt(struct dispatcher *d, struct orch_xfer *x,
         rc = orch_request_build(&x->req, &in);
     }
     if (rc) {
-        x->attempts--;
-        finish(d, x, ORCH_ITEM_FAILED, "RequestBuildFailed", orch_strerror(rc));
-        return false;
+        *what = orch_strerror(rc);
+        return rc;
     }
 
     /* The header list points into req.headers: nothing to free later. */
@@ -658,45 +839,498 @@ static bool start_attempt(struct dispatcher *d, struct orch_xfer *x,
     x->resend_blocked = false;
     x->errbuf[0] = '\0';
     if (set_url(x) != 0) {
-        finish(d, x, ORCH_ITEM_FAILED, "RequestBuildFailed",
-               "the endpoint URL has no scheme");
-        return false;
+        *what = "the endpoint URL has no scheme";
+        return ORCH_EINVAL;
     }
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER,
                      tail != NULL ? &x->hdr[0] : &d->expect_hdr);
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
                      (curl_off_t)x->req.body.len);
     curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, orch_buf_str(&x->req.body));
-    mrc = curl_multi_add_handle(d->multi, x->easy);
+    return 0;
+}
+
+/* Hands a prepared request to libcurl. Returns false (with *what) if the
+ * multi handle refused it. */
+static bool launch(struct dispatcher *d, struct orch_xfer *x, uint64_t now,
+                   const char **what)
+{
+    CURLMcode mrc = curl_multi_add_handle(d->multi, x->easy);
+
     if (mrc != CURLM_OK) {
-        finish(d, x, ORCH_ITEM_FAILED, "RequestBuildFailed",
-               curl_multi_strerror(mrc));
+        *what = curl_multi_strerror(mrc);
         return false;
     }
     x->in_flight = true;
     x->start_ms = now;
     d->in_flight++;
-    d->st->calls++;
-    if (x->attempts > 1)
-        d->st->retries++;
+    if (x->query) {
+        d->st->queries++;
+    } else {
+        d->st->calls++;
+        if (x->attempts > 1)
+            d->st->retries++;
+    }
     if (d->st->first_start_ms == 0)
         d->st->first_start_ms = now;
     return true;
 }
 
-/* Admits due retries and new items while the cap and the limiter allow. */
+/* Builds and signs the next attempt of x's item and announces it through
+ * ops->before_send; commit_batch() sends it after ops->sync. On failure
+ * the item is reported failed and x recycled (returns false). */
+static bool prepare_send(struct dispatcher *d, struct orch_xfer *x)
+{
+    const char *what = NULL;
+    int64_t now_wall = wall_ms();
+    int rc = 0;
+
+    x->attempts++;
+    x->query = false;
+    orch_params_cleanup(&x->params);
+    orch_params_init(&x->params);
+    rc = d->ops->build(d->ops->ud, x->item, &x->params);
+    if (rc)
+        what = orch_strerror(rc);
+    else
+        rc = prepare_request(d, x, d->ops->action, &what);
+    if (rc) {
+        x->attempts--;
+        finish(d, x, ORCH_ITEM_FAILED, "RequestBuildFailed", what);
+        return false;
+    }
+    if (x->since_ms == 0)
+        x->since_ms = now_wall;
+    if (d->ops->before_send != NULL)
+        d->ops->before_send(d->ops->ud, x->item, x->attempts, now_wall);
+    return true;
+}
+
+/* Group commit: one ops->sync for every send admitted this iteration,
+ * then they go to libcurl. A failed sync sends none of them and stops. */
+static void commit_batch(struct dispatcher *d, uint64_t now)
+{
+    static const char journal_msg[] =
+        "not sent: the journal could not be written, so the run stopped "
+        "before sending anything it could not record";
+    size_t n = d->nbatch;
+
+    d->nbatch = 0;
+    if (n == 0)
+        return;
+    if (d->ops->sync != NULL && d->ops->sync(d->ops->ud) != 0) {
+        stop(d, "JournalFailed", journal_msg);
+        for (size_t i = 0; i < n; i++) {
+            struct orch_xfer *x = d->batch[i];
+
+            x->attempts--; /* announced, never sent */
+            finish(d, x, ORCH_ITEM_NOT_SENT, "JournalFailed", journal_msg);
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct orch_xfer *x = d->batch[i];
+        const char *what = NULL;
+
+        if (!launch(d, x, now, &what))
+            finish(d, x, ORCH_ITEM_FAILED, "RequestBuildFailed", what);
+    }
+}
+
+/* --- reconciliation -------------------------------------------------- */
+
+static size_t device_count(const struct orch_params *p)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < p->n; i++)
+        if (strncmp(p->v[i].name, DEVICE_PARAM, sizeof(DEVICE_PARAM) - 1) ==
+            0)
+            n++;
+    return n;
+}
+
+/* Device k (0-based) of the action's parameters, or NULL. */
+static const char *device_at(const struct orch_params *p, size_t k)
+{
+    char name[48];
+
+    snprintf(name, sizeof(name), DEVICE_PARAM "%zu", k + 1);
+    return orch_params_get(p, name);
+}
+
+/* The index of probe device j (first, middle, last; duplicates of an
+ * earlier probe skipped) among n devices; false when there is none. */
+static bool probe_index(size_t n, unsigned j, size_t *out)
+{
+    size_t idx[RECONCILE_PROBES];
+    size_t m = 0;
+
+    if (n == 0)
+        return false;
+    idx[m++] = 0;
+    if (n / 2 != 0)
+        idx[m++] = n / 2;
+    if (n - 1 != n / 2 && n - 1 != 0)
+        idx[m++] = n - 1;
+    if (j >= m)
+        return false;
+    *out = idx[j];
+    return true;
+}
+
+/* Up to TASKS_MAX_NAMES of the item's devices, spread evenly over the
+ * chunk (a run of devices already up to date gets no tasks). */
+static size_t task_sample(const struct orch_params *cp,
+                          const char *names[TASKS_MAX_NAMES])
+{
+    size_t n = device_count(cp);
+    size_t k = n < TASKS_MAX_NAMES ? n : TASKS_MAX_NAMES;
+    size_t got = 0;
+
+    for (size_t i = 0; i < k; i++) {
+        const char *dev = device_at(cp, n <= TASKS_MAX_NAMES ? i : i * n / k);
+
+        if (dev != NULL)
+            names[got++] = dev;
+    }
+    return got;
+}
+
+/* The job tag the action's parameters carry, or NULL. */
+static const char *job_tag(const struct orch_params *cp)
+{
+    const char *key = orch_params_get(cp, "Tag.1.Key");
+
+    if (key == NULL || strcmp(key, ORCH_JOB_TAG_KEY) != 0)
+        return NULL;
+    return orch_params_get(cp, "Tag.1.Value");
+}
+
+static void note(struct dispatcher *d, struct orch_xfer *x,
+                 const char *action, const char *code)
+{
+    if (d->ops->reconcile_note != NULL)
+        d->ops->reconcile_note(d->ops->ud, x->item, action, code);
+}
+
+/* Puts x in the query heap, due after `delay`; when stopping, the item
+ * is Ambiguous instead. */
+static void queue_query(struct dispatcher *d, struct orch_xfer *x,
+                        uint64_t now, uint64_t delay)
+{
+    if (d->stopping) {
+        finish_ambiguous(d, x, d->stop_message);
+        return;
+    }
+    x->query = true;
+    x->due_ms = now + delay;
+    heap_push(&d->queries, x);
+}
+
+/* Enters reconciliation (see DESIGN). `why` says what made the outcome
+ * unknown. */
+static void reconcile_begin(struct dispatcher *d, struct orch_xfer *x,
+                            uint64_t now, const char *why)
+{
+    struct orch_params tmp;
+    int rc = 0;
+
+    d->st->reconciled++;
+    snprintf(x->rc.why, sizeof(x->rc.why), "%.500s", why);
+    if (x->attempts > 0) {
+        /* The last attempt's parameters: no rebuild, no allocation. */
+        tmp = x->cparams;
+        x->cparams = x->params;
+        x->params = tmp;
+    } else {
+        orch_params_cleanup(&x->cparams);
+        orch_params_init(&x->cparams);
+        rc = d->ops->build(d->ops->ud, x->item, &x->cparams);
+    }
+    json_decref(x->rc.jobs);
+    x->rc.jobs = NULL;
+    x->rc.step = RC_JOBS;
+    x->rc.probe = 0;
+    x->rc.page = 1;
+    x->rc.fails = 0;
+    x->rc.cand = 0;
+    x->rc.job_id[0] = '\0';
+    x->rc.utc_create[0] = '\0';
+    if (rc) {
+        finish_ambiguous(d, x, "its parameters could not be built");
+        return;
+    }
+    if (device_count(&x->cparams) == 0) {
+        finish_ambiguous(d, x, "the call names no devices to look up");
+        return;
+    }
+    queue_query(d, x, now, 0);
+}
+
+/* Builds and starts the query the reconciliation state asks for. */
+static void start_query(struct dispatcher *d, struct orch_xfer *x,
+                        uint64_t now)
+{
+    const struct orch_params *cp = &x->cparams;
+    const char *iot = orch_params_get(cp, "IotInstanceId");
+    const char *action = NULL;
+    const char *what = NULL;
+    int rc = 0;
+
+    orch_params_cleanup(&x->params);
+    orch_params_init(&x->params);
+    /* Queries are short: always query-string style. */
+    x->form_body = false;
+    if (x->rc.step == RC_JOBS) {
+        size_t idx = 0;
+
+        action = ACTION_JOBS_BY_DEVICE;
+        if (!probe_index(device_count(cp), x->rc.probe, &idx))
+            rc = ORCH_EINVAL;
+        else
+            rc = orch_api_list_jobs_by_device_params(
+                &x->params, iot, orch_params_get(cp, "FirmwareId"),
+                orch_params_get(cp, "ProductKey"), device_at(cp, idx),
+                JOBS_PAGE_SIZE, x->rc.page);
+    } else {
+        const char *names[TASKS_MAX_NAMES];
+        size_t n = task_sample(cp, names);
+
+        action = ACTION_TASKS_BY_JOB;
+        rc = orch_api_list_tasks_by_job_params(&x->params, iot, x->rc.job_id,
+                                               names, n);
+    }
+    if (rc)
+        what = orch_strerror(rc);
+    else
+        rc = prepare_request(d, x, action, &what);
+    if (rc == 0 && launch(d, x, now, &what))
+        return;
+    finish_ambiguous(d, x, what != NULL ? what : "a query failed to start");
+}
+
+static bool candidate_time_ok(const struct orch_xfer *x,
+                              const struct orch_job_info *j)
+{
+    /* A job whose creation time we cannot read is not excluded: the tag
+     * or the task check still has to match. */
+    return j->utc_create_ms < 0 || x->since_ms <= 0 ||
+           j->utc_create_ms >= x->since_ms - SINCE_MARGIN_MS;
+}
+
+static void adopt(struct orch_xfer *x, const struct orch_job_info *j)
+{
+    snprintf(x->rc.job_id, sizeof(x->rc.job_id), "%s", j->job_id);
+    snprintf(x->rc.utc_create, sizeof(x->rc.utc_create), "%s", j->utc_create);
+}
+
+/* Nothing found for this item: send it again, a new attempt. */
+static void not_found(struct dispatcher *d, struct orch_xfer *x,
+                      uint64_t now)
+{
+    char msg[sizeof(x->rc.why) + 200];
+
+    x->query = false;
+    if (d->stopping) {
+        snprintf(msg, sizeof(msg),
+                 "no job was found for these devices after an unknown "
+                 "outcome (%.300s); not resent: %.255s",
+                 x->rc.why, d->stop_message);
+        finish(d, x, ORCH_ITEM_NOT_SENT, d->stop_code, msg);
+        return;
+    }
+    if (x->attempts >= d->max_attempts) {
+        snprintf(msg, sizeof(msg),
+                 "outcome unknown (%s); reconciliation found no job for "
+                 "these devices but the attempts are used up; check before "
+                 "resending",
+                 x->rc.why);
+        finish(d, x, ORCH_ITEM_FAILED, "Ambiguous", msg);
+        return;
+    }
+    x->due_ms = now;
+    heap_push(&d->sends, x);
+}
+
+/* The current probe device (or page) showed nothing of ours: the next
+ * page, else the next probe device, else not found. */
+static void next_page_or_probe(struct dispatcher *d, struct orch_xfer *x,
+                               uint64_t now, unsigned pages)
+{
+    size_t idx = 0;
+
+    x->rc.step = RC_JOBS;
+    if (x->rc.page < pages && x->rc.page < RECONCILE_MAX_PAGES) {
+        x->rc.page++;
+        queue_query(d, x, now, 0);
+        return;
+    }
+    x->rc.page = 1;
+    x->rc.probe++;
+    if (probe_index(device_count(&x->cparams), x->rc.probe, &idx)) {
+        queue_query(d, x, now, 0);
+        return;
+    }
+    not_found(d, x, now);
+}
+
+/* Looks for the next untagged candidate in the kept job list from
+ * rc.cand on; asks ListOTATaskByJob about it, or moves on. */
+static void next_candidate(struct dispatcher *d, struct orch_xfer *x,
+                           uint64_t now)
+{
+    struct orch_response list;
+    struct orch_job_info j;
+    size_t n = 0;
+    unsigned pages = 0;
+
+    orch_response_init(&list);
+    list.root = x->rc.jobs; /* borrowed: not cleaned up here */
+    n = orch_api_job_count(&list);
+    pages = orch_api_page_count(&list);
+    for (; x->rc.cand < n; x->rc.cand++) {
+        if (orch_api_job_at(&list, x->rc.cand, &j) != 0 ||
+            j.job_id[0] == '\0' || !candidate_time_ok(x, &j))
+            continue;
+        adopt(x, &j);
+        x->rc.cand++;
+        x->rc.step = RC_TASKS;
+        queue_query(d, x, now, 0);
+        return;
+    }
+    next_page_or_probe(d, x, now, pages);
+}
+
+/* A ListOTAJobByDevice answer. */
+static void on_jobs(struct dispatcher *d, struct orch_xfer *x, uint64_t now)
+{
+    const char *tag = job_tag(&x->cparams);
+    struct orch_job_info j;
+    size_t n = orch_api_job_count(&x->resp);
+
+    json_decref(x->rc.jobs);
+    x->rc.jobs = json_incref(x->resp.root);
+    x->rc.cand = 0;
+    if (tag == NULL) {
+        next_candidate(d, x, now);
+        return;
+    }
+    /* Tagged: the job carrying our tag is ours, whatever else holds the
+     * device. */
+    for (size_t i = 0; i < n; i++) {
+        const char *v = NULL;
+
+        if (orch_api_job_at(&x->resp, i, &j) != 0 || !candidate_time_ok(x, &j))
+            continue;
+        v = orch_api_job_tag(&j, ORCH_JOB_TAG_KEY);
+        if (v != NULL && strcmp(v, tag) == 0 && j.job_id[0] != '\0') {
+            adopt(x, &j);
+            finish_recovered(d, x);
+            return;
+        }
+    }
+    next_page_or_probe(d, x, now, orch_api_page_count(&x->resp));
+}
+
+/* A ListOTATaskByJob answer for candidate rc.job_id: ours when it holds
+ * at least one of the devices asked about and nothing else. */
+static void on_tasks(struct dispatcher *d, struct orch_xfer *x, uint64_t now)
+{
+    const char *names[TASKS_MAX_NAMES];
+    size_t nnames = task_sample(&x->cparams, names);
+    size_t n = orch_api_task_count(&x->resp);
+    size_t found = 0;
+    bool foreign = false;
+
+    for (size_t i = 0; i < n; i++) {
+        struct orch_task_info t;
+        bool ours = false;
+
+        if (orch_api_task_at(&x->resp, i, &t) != 0) {
+            foreign = true;
+            continue;
+        }
+        if (t.job_id[0] != '\0' && strcmp(t.job_id, x->rc.job_id) != 0)
+            foreign = true;
+        for (size_t k = 0; k < nnames && !ours; k++)
+            ours = strcmp(t.device_name, names[k]) == 0;
+        if (ours)
+            found++;
+        else
+            foreign = true;
+    }
+    if (found > 0 && !foreign) {
+        finish_recovered(d, x);
+        return;
+    }
+    x->rc.job_id[0] = '\0';
+    x->rc.utc_create[0] = '\0';
+    next_candidate(d, x, now);
+}
+/* --- admission ---------------------------------------------------------- */
+
+/* Starts due reconciliation queries while the cap and the query limiter
+ * allow. They never take the action's tokens. */
+static void admit_queries(struct dispatcher *d, uint64_t now)
+{
+    while (!d->stopping && d->in_flight + d->nbatch < d->cap &&
+           heap_due(&d->queries, now)) {
+        uint64_t wait = orch_ratelimit_take(&d->qrl, now);
+
+        if (wait > 0) {
+            d->next_qtoken_ms = now + wait;
+            break;
+        }
+        start_query(d, heap_pop(&d->queries), now);
+    }
+}
+
+/* Takes an unstarted item that an earlier run left without an outcome
+ * into reconciliation. Returns false when it must wait (no room). */
+static bool admit_interrupted(struct dispatcher *d, size_t item,
+                              int64_t since, uint64_t now)
+{
+    struct orch_xfer *x = NULL;
+
+    /* Reconciling items hold an xfer each: bound them by the cap too. */
+    if (d->in_flight + d->nbatch + d->queries.len >= d->cap)
+        return false;
+    if (xfer_get(d, item, &x) != 0) {
+        if (d->in_flight > 0)
+            return false;
+        d->cursor++;
+        report(d, item, 0, ORCH_ITEM_FAILED, "Ambiguous",
+               "outcome of an earlier run unknown and out of memory to "
+               "reconcile it; check before resending");
+        return true;
+    }
+    d->cursor++;
+    x->since_ms = since;
+    reconcile_begin(d, x, now,
+                    "sent by an earlier run that ended before its answer "
+                    "was recorded");
+    return true;
+}
+
+/* Admits due queries, then due resends and new items while the cap and
+ * the limiters allow, and commits the admitted sends with one sync. */
 static void admit(struct dispatcher *d, uint64_t now)
 {
     d->next_token_ms = 0;
-    while (!d->stopping && d->in_flight < d->cap) {
+    d->next_qtoken_ms = 0;
+    d->nbatch = 0;
+    admit_queries(d, now);
+    while (!d->stopping && d->in_flight + d->nbatch < d->cap) {
         struct orch_xfer *x = NULL;
-        bool retry = d->heap_len > 0 && d->heap[0]->due_ms <= now;
+        bool retry = heap_due(&d->sends, now);
         const struct group_state *gs = NULL;
         uint64_t wait = 0;
         size_t item = 0;
+        int64_t since = 0;
 
         if (retry) {
-            item = d->heap[0]->item;
+            item = d->sends.v[0]->item;
         } else {
             if (d->cursor >= d->ops->nitems)
                 break;
@@ -706,11 +1340,16 @@ static void admit(struct dispatcher *d, uint64_t now)
                 d->finished++;
                 continue;
             }
+            if (was_interrupted(d, item, &since)) {
+                if (!admit_interrupted(d, item, since, now))
+                    break;
+                continue;
+            }
         }
         gs = group_stopped(d, item);
         if (gs != NULL) {
             if (retry) {
-                x = heap_pop(d);
+                x = heap_pop(&d->sends);
                 report_group_stopped(d, item, x->attempts, gs);
                 xfer_put(d, x);
             } else {
@@ -725,38 +1364,43 @@ static void admit(struct dispatcher *d, uint64_t now)
             break;
         }
         if (retry) {
-            x = heap_pop(d);
+            x = heap_pop(&d->sends);
         } else {
             if (xfer_get(d, item, &x) != 0) {
                 /* Out of memory for a new xfer: try again next round,
                  * once in-flight transfers have freed some. */
-                if (d->in_flight > 0)
+                if (d->in_flight + d->nbatch > 0)
                     break;
                 d->cursor++;
-                report(d, item, 0, ORCH_ITEM_NOT_SENT, NULL, "OutOfMemory",
-                       "out of memory", false);
+                report(d, item, 0, ORCH_ITEM_NOT_SENT, "OutOfMemory",
+                       "out of memory");
                 continue;
             }
             d->cursor++;
         }
-        (void)start_attempt(d, x, now);
+        if (prepare_send(d, x))
+            d->batch[d->nbatch++] = x;
     }
+    commit_batch(d, now);
+    /* Items that entered reconciliation just now need not wait a turn. */
+    admit_queries(d, now);
 }
 
-/* Puts x back in the retry heap, due after backoff or the server's hint. */
+/* Puts x back in the resend heap, due after backoff or the server's
+ * hint. */
 static void requeue(struct dispatcher *d, struct orch_xfer *x, uint64_t now,
                     bool immediate)
 {
     uint64_t delay = 0;
 
     if (!immediate) {
-        delay = orch_retry_backoff_ms(x->attempts, BACKOFF_BASE_MS,
+        delay = orch_retry_backoff_ms(x->attempts, d->backoff_base_ms,
                                       BACKOFF_CAP_MS, next_rand(d));
         if (x->hint_ms > delay)
             delay = x->hint_ms > HINT_CAP_MS ? HINT_CAP_MS : x->hint_ms;
     }
     x->due_ms = now + delay;
-    heap_push(d, x);
+    heap_push(&d->sends, x);
 }
 
 static void describe_transport(char *out, size_t cap, const struct orch_xfer *x,
@@ -766,16 +1410,20 @@ static void describe_transport(char *out, size_t cap, const struct orch_xfer *x,
              x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
 }
 
-/* Handles one finished transfer. */
-static void complete(struct dispatcher *d, struct orch_xfer *x, CURLcode res,
-                     uint64_t now)
+/* --- completion ---------------------------------------------------------- */
+
+/* Decodes a finished transfer and classifies it; *code and msg describe
+ * a failure. Counts throttling answers and slows the limiter that paced
+ * the request. */
+static enum orch_verdict read_outcome(struct dispatcher *d,
+                                      struct orch_xfer *x, CURLcode res,
+                                      uint64_t now, const char **code,
+                                      char *msg, size_t msg_cap)
 {
     struct orch_outcome o;
     enum orch_verdict v;
     long status = 0;
     curl_off_t req_size = 0;
-    char msg[640];
-    const char *code = NULL;
 
     curl_multi_remove_handle(d->multi, x->easy);
     x->in_flight = false;
@@ -799,20 +1447,98 @@ static void complete(struct dispatcher *d, struct orch_xfer *x, CURLcode res,
     v = orch_retry_classify(&o);
     if (x->have_resp && orch_retry_is_throttle(&x->resp)) {
         d->st->throttled++;
-        orch_ratelimit_throttled(&d->rl, now);
+        orch_ratelimit_throttled(x->query ? &d->qrl : &d->rl, now);
     }
     if (x->have_resp) {
-        code = x->resp.code;
-        snprintf(msg, sizeof(msg), "%s", x->resp.message);
+        *code = x->resp.code;
+        snprintf(msg, msg_cap, "%s", x->resp.message);
     } else {
-        code = "NetworkError";
+        *code = "NetworkError";
         if (x->resend_blocked)
-            snprintf(msg, sizeof(msg),
+            snprintf(msg, msg_cap,
                      "connection closed after the request "
                      "was sent, before any answer");
         else
-            describe_transport(msg, sizeof(msg), x, res);
+            describe_transport(msg, msg_cap, x, res);
     }
+    return v;
+}
+
+/* Handles a finished reconciliation query. */
+static void complete_query(struct dispatcher *d, struct orch_xfer *x,
+                           CURLcode res, uint64_t now)
+{
+    const char *action = x->rc.step == RC_JOBS ? ACTION_JOBS_BY_DEVICE
+                                               : ACTION_TASKS_BY_JOB;
+    const char *code = NULL;
+    char msg[512];
+    char why[700];
+    enum orch_verdict v = read_outcome(d, x, res, now, &code, msg,
+                                       sizeof(msg));
+    uint64_t delay = 0;
+
+    note(d, x, action, v == ORCH_VERDICT_CREATED ? "" : code);
+    snprintf(why, sizeof(why), "%s: %.127s: %.511s", action, code, msg);
+    switch (v) {
+    case ORCH_VERDICT_CREATED: /* i.e. the query succeeded */
+        x->rc.fails = 0;
+        if (x->rc.step == RC_JOBS)
+            on_jobs(d, x, now);
+        else
+            on_tasks(d, x, now);
+        return;
+    case ORCH_VERDICT_FATAL:
+        stop(d, code, why);
+        finish_ambiguous(d, x, why);
+        return;
+    case ORCH_VERDICT_FAILED:
+        if (x->rc.step == RC_JOBS && strcmp(code, NOT_EXISTED_DEVICE) == 0) {
+            /* No such device: it holds no job. */
+            json_decref(x->rc.jobs);
+            x->rc.jobs = NULL;
+            next_page_or_probe(d, x, now, 0);
+            return;
+        }
+        /* Refused for good: asking again gives the same answer. */
+        finish_ambiguous(d, x, why);
+        return;
+    case ORCH_VERDICT_RETRY:
+    case ORCH_VERDICT_AMBIGUOUS: /* a query is safe to repeat */
+    case ORCH_VERDICT_RESEND_FORM:
+    default:
+        if (++x->rc.fails >= RECONCILE_MAX_FAILS) {
+            char kept[sizeof(why) + 64];
+
+            snprintf(kept, sizeof(kept), "%u queries in a row failed, last %s",
+                     x->rc.fails, why);
+            finish_ambiguous(d, x, kept);
+            return;
+        }
+        delay = orch_retry_backoff_ms(x->rc.fails, d->backoff_base_ms,
+                                      BACKOFF_CAP_MS, next_rand(d));
+        if (x->hint_ms > delay)
+            delay = x->hint_ms > HINT_CAP_MS ? HINT_CAP_MS : x->hint_ms;
+        queue_query(d, x, now, delay);
+        return;
+    }
+}
+
+/* Handles one finished transfer. */
+static void complete(struct dispatcher *d, struct orch_xfer *x, CURLcode res,
+                     uint64_t now)
+{
+    enum orch_verdict v;
+    char msg[640];
+    const char *code = NULL;
+
+    if (x->query) {
+        complete_query(d, x, res, now);
+        return;
+    }
+    v = read_outcome(d, x, res, now, &code, msg, sizeof(msg));
+    /* A query action's unknown outcome is harmless: ask again. */
+    if (v == ORCH_VERDICT_AMBIGUOUS && d->ops->idempotent)
+        v = ORCH_VERDICT_RETRY;
 
     switch (v) {
     case ORCH_VERDICT_CREATED:
@@ -838,23 +1564,23 @@ static void complete(struct dispatcher *d, struct orch_xfer *x, CURLcode res,
             finish(d, x, ORCH_ITEM_NOT_SENT, d->stop_code, d->stop_message);
             return;
         }
-        if (x->attempts <
-            (unsigned)(d->cfg->max_attempts > 0 ? d->cfg->max_attempts : 1)) {
+        if (x->attempts < d->max_attempts) {
             requeue(d, x, now, false);
             return;
         }
         break;
     case ORCH_VERDICT_AMBIGUOUS: {
-        /* Issue 4 reconciles here (ListOTAJobByDevice etc.) before any
-         * resend; until then the chunk is failed, never resent. */
         char amb[sizeof(msg) + 160];
 
-        snprintf(
-            amb, sizeof(amb),
-            "outcome unknown (%.127s%s%.511s); a job may have been created: "
-            "check before resending",
-            x->have_resp ? code : "", x->have_resp ? ": " : "", msg);
-        finish(d, x, ORCH_ITEM_FAILED, "Ambiguous", amb);
+        snprintf(amb, sizeof(amb), "%.127s%s%.511s", x->have_resp ? code : "",
+                 x->have_resp ? ": " : "", msg);
+        if (!d->stopping) {
+            /* Ask the API before any resend. */
+            reconcile_begin(d, x, now, amb);
+            return;
+        }
+        snprintf(x->rc.why, sizeof(x->rc.why), "%.500s", amb);
+        finish_ambiguous(d, x, d->stop_message);
         return;
     }
     case ORCH_VERDICT_FATAL: {
@@ -888,7 +1614,9 @@ static void abort_in_flight(struct dispatcher *d)
         curl_multi_remove_handle(d->multi, x->easy);
         x->in_flight = false;
         d->in_flight--;
-        if (req_size > 0)
+        if (x->query)
+            finish_ambiguous(d, x, "aborted by a second interrupt");
+        else if (req_size > 0)
             finish(d, x, ORCH_ITEM_FAILED, "Ambiguous",
                    "aborted by a second interrupt after the request was "
                    "sent; a job may have been created: check before "
@@ -914,23 +1642,31 @@ static void drain_messages(struct dispatcher *d, uint64_t now)
     }
 }
 
+static uint64_t min_wait(uint64_t t, uint64_t at, uint64_t now)
+{
+    if (at <= now)
+        return 0;
+    return at - now < t ? at - now : t;
+}
+
 static int poll_timeout(const struct dispatcher *d, uint64_t now)
 {
     uint64_t t = POLL_MAX_MS;
 
-    if (d->next_token_ms > now && d->in_flight < d->cap &&
-        d->next_token_ms - now < t)
-        t = d->next_token_ms - now;
-    if (d->heap_len > 0) {
-        uint64_t due = d->heap[0]->due_ms;
-
-        t = due <= now ? 0 : (due - now < t ? due - now : t);
+    /* With the cap reached only a completion can let anything start, and
+     * a completion wakes the poll by itself. */
+    if (d->in_flight < d->cap) {
+        if (d->next_token_ms > now)
+            t = min_wait(t, d->next_token_ms, now);
+        else if (d->sends.len > 0)
+            t = min_wait(t, d->sends.v[0]->due_ms, now);
+        if (d->next_qtoken_ms > now)
+            t = min_wait(t, d->next_qtoken_ms, now);
+        else if (d->queries.len > 0)
+            t = min_wait(t, d->queries.v[0]->due_ms, now);
     }
-    if (d->ops->progress != NULL) {
-        uint64_t tick = d->last_progress_ms + PROGRESS_EVERY_MS;
-
-        t = tick <= now ? 0 : (tick - now < t ? tick - now : t);
-    }
+    if (d->ops->progress != NULL)
+        t = min_wait(t, d->last_progress_ms + PROGRESS_EVERY_MS, now);
     return (int)t;
 }
 
@@ -952,11 +1688,14 @@ static void dispatcher_cleanup(struct dispatcher *d)
         xfer_free(d->xfers[i]);
     }
     free(d->xfers);
-    free(d->heap);
+    free(d->sends.v);
+    free(d->queries.v);
+    free(d->batch);
     free(d->groups);
     if (d->multi != NULL)
         curl_multi_cleanup(d->multi);
     orch_ratelimit_cleanup(&d->rl);
+    orch_ratelimit_cleanup(&d->qrl);
 }
 
 int orch_dispatch_run(const struct orch_config *cfg,
@@ -969,6 +1708,7 @@ int orch_dispatch_run(const struct orch_config *cfg,
     int rc = 0;
     uint64_t now = mono_ms();
     bool curl_inited = false;
+    double qqps = 0;
 
     memset(&d, 0, sizeof(d));
     memset(stats, 0, sizeof(*stats));
@@ -978,12 +1718,17 @@ int orch_dispatch_run(const struct orch_config *cfg,
                              "dispatch: missing endpoint, action or callback");
     if (!(cfg->qps > 0))
         return orch_diag_set(diag, ORCH_EINVAL, "dispatch: --qps must be > 0");
+    qqps = cfg->query_qps > 0 ? cfg->query_qps : DEFAULT_QUERY_QPS;
     d.cfg = cfg;
     d.cred = cred;
     d.ops = ops;
     d.interrupt = interrupt;
     d.st = stats;
     d.cap = in_flight_cap(cfg);
+    d.backoff_base_ms = cfg->backoff_base_ms > 0
+                            ? (uint64_t)cfg->backoff_base_ms
+                            : BACKOFF_BASE_MS;
+    d.max_attempts = cfg->max_attempts > 0 ? (unsigned)cfg->max_attempts : 1;
     d.expect_hdr.data = (char *)"Expect:";
     d.no_ctype_hdr.data = (char *)"Content-Type:";
     d.no_ctype_hdr.next = &d.expect_hdr;
@@ -995,10 +1740,21 @@ int orch_dispatch_run(const struct orch_config *cfg,
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return orch_diag_set(diag, ORCH_EHTTP, "curl_global_init failed");
     curl_inited = true;
+    d.batch = calloc(d.cap, sizeof(*d.batch));
+    if (d.batch == NULL) {
+        rc = orch_diag_set(diag, ORCH_ENOMEM, "dispatch: out of memory");
+        goto out;
+    }
     rc = orch_ratelimit_init(
         &d.rl, cfg->qps * 1000.0 / (1000.0 + PACE_MARGIN_MS), now);
     if (rc) {
         orch_diag_set(diag, rc, "dispatch: bad rate %g", cfg->qps);
+        goto out;
+    }
+    rc = orch_ratelimit_init(&d.qrl, qqps * 1000.0 / (1000.0 + PACE_MARGIN_MS),
+                             now);
+    if (rc) {
+        orch_diag_set(diag, rc, "dispatch: bad query rate %g", qqps);
         goto out;
     }
     d.multi = curl_multi_init();
@@ -1024,10 +1780,11 @@ int orch_dispatch_run(const struct orch_config *cfg,
             d.aborted_in_flight = true;
             abort_in_flight(&d);
         }
+        if (!d.stopping)
+            admit(&d, now);
+        /* Also after admit: a failed sync stops the run there. */
         if (d.stopping)
             drain_unsent(&d);
-        else
-            admit(&d, now);
         if (d.finished >= ops->nitems)
             break;
         curl_multi_poll(d.multi, NULL, 0, poll_timeout(&d, now), NULL);

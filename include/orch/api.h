@@ -23,7 +23,10 @@ struct orch_chunk;
 /* CreateOTAStaticUpgradeJob for one chunk (TargetSelection=SPECIFIC,
  * TargetDeviceName.1..N) or, with chunk == NULL, the single ALL/GRAY call
  * (SrcVersion.N, GrayPercent). Every optional API value the config holds
- * is added. Returns 0 or ORCH_ENOMEM. */
+ * is added. Unless cfg->no_job_tag or cfg->run_id is NULL, the job is
+ * tagged Tag.1.Key=ORCH_JOB_TAG_KEY, Tag.1.Value=<run_id>.<chunk index+1>
+ * (".1" for the single call), which reconciliation looks for. Returns 0
+ * or ORCH_ENOMEM. */
 int orch_api_create_params(struct orch_params *out,
                            const struct orch_config *cfg,
                            const struct orch_plan *plan,
@@ -45,6 +48,62 @@ struct orch_response {
 
 void orch_response_init(struct orch_response *r);
 void orch_response_cleanup(struct orch_response *r);
+/* ---- reconciliation queries (issue 4) ----
+ *
+ * Builders: the action parameters of one query (request.c adds the common
+ * ones). iot_instance_id may be NULL. Return 0 or ORCH_ENOMEM. */
+
+/* ListOTAJobByDevice: FirmwareId, ProductKey, DeviceName, PageSize (max
+ * 100), CurrentPage (from 1). */
+int orch_api_list_jobs_by_device_params(struct orch_params *out,
+                                        const char *iot_instance_id,
+                                        const char *firmware_id,
+                                        const char *product_key,
+                                        const char *device_name,
+                                        unsigned page_size, unsigned page);
+/* ListOTATaskByJob: JobId and DeviceNames.1..n (n <= 50; with device
+ * names the API ignores paging). Returns ORCH_EINVAL when n > 50. */
+int orch_api_list_tasks_by_job_params(struct orch_params *out,
+                                      const char *iot_instance_id,
+                                      const char *job_id,
+                                      const char *const *device_names,
+                                      size_t n);
+
+/* One entry of Data.SimpleOTAJobInfo[]. Strings are borrowed from the
+ * response's JSON (valid until orch_response_cleanup) and are "" when the
+ * field is missing. */
+struct orch_job_info {
+    const char *job_id;
+    const char *job_status;
+    const char *utc_create;
+    int64_t utc_create_ms; /* -1 when missing or unparsable */
+    const json_t *tags;    /* Tags.OtaTagDTO[] (borrowed), or NULL */
+};
+
+/* One entry of Data.SimpleOTATaskInfo[] (borrowed strings, "" if absent). */
+struct orch_task_info {
+    const char *task_id;
+    const char *device_name;
+    const char *job_id;
+    const char *task_status;
+};
+
+/* Number of entries in Data.SimpleOTAJobInfo / Data.SimpleOTATaskInfo of
+ * a decoded successful answer (0 if absent; a lone object counts as 1). */
+size_t orch_api_job_count(const struct orch_response *r);
+size_t orch_api_task_count(const struct orch_response *r);
+/* Fills *out with entry i (i < count). Returns 0 or ORCH_EINVAL (out of
+ * range or not an object). */
+int orch_api_job_at(const struct orch_response *r, size_t i,
+                    struct orch_job_info *out);
+int orch_api_task_at(const struct orch_response *r, size_t i,
+                     struct orch_task_info *out);
+/* The Value of the job's tag called key, or NULL. */
+const char *orch_api_job_tag(const struct orch_job_info *job,
+                             const char *key);
+/* PageCount of a paged answer, or 0 when absent. */
+unsigned orch_api_page_count(const struct orch_response *r);
+
 /* Decodes one HTTP answer. Never fails on bad input: a body that is not JSON
  * sets code "BadResponse" with the status and the first bytes (printable,
  * at most 200) in message. Returns 0 or ORCH_ENOMEM. */

@@ -106,6 +106,10 @@ struct orch_config {
                               jobs get Tag.1.Key=ORCH_JOB_TAG_KEY,
                               Tag.1.Value=<run_id>.<chunk> */
 
+    /* Tests only: base of the retry backoff in ms; 0 = the default (200).
+     * Kept at the end so earlier fields do not move. */
+    int backoff_base_ms;
+
     /* status and cancel (issue 6) */
     bool watch;              /* status --watch */
     long interval_ms;        /* status --interval, default 10000 (0 = unset) */
@@ -114,7 +118,9 @@ struct orch_config {
     bool cancel_in_progress; /* cancel --in-progress */
 };
 
-#define ORCH_JOB_TAG_KEY "ota-rollout"
+/* A tag key may hold only letters, digits and '.' (1-30 characters,
+ * alibaba-api.md f): "ota-rollout" would be refused with InvalidParameter. */
+#define ORCH_JOB_TAG_KEY "ota.rollout"
 
 
 /* Sets every default (qps 20, chunk 200, V3, ...). Strings stay NULL. */

@@ -115,6 +115,12 @@ struct orch_dispatch_stats {
     uint64_t first_start_ms, last_end_ms; /* monotonic */
     bool aborted;          /* FATAL or interrupt */
     char abort_reason[256];
+    /* Exactly-once (added at the end so earlier fields do not move) */
+    uint64_t queries;      /* reconciliation requests started (not in
+                              `calls`, which counts the action's calls) */
+    uint64_t reconciled;   /* reconciliations begun (an item may need more
+                              than one if a resend is ambiguous again) */
+    uint64_t recovered;    /* items created by a job found by one */
 };
 
 /* Runs until every item is finished. Returns 0 (even if items failed:
