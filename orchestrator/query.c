@@ -440,9 +440,9 @@ int orch_query_config_validate(struct orch_config *cfg,
     if (status && cfg->interval_ms && !cfg->watch)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--interval: only with --watch");
-    if (cfg->interval_ms == 0)
+    if (status && cfg->interval_ms == 0)
         cfg->interval_ms = 10000;
-    if (cfg->interval_ms < 1000 || cfg->interval_ms > 86400000L)
+    if (status && (cfg->interval_ms < 1000 || cfg->interval_ms > 86400000L))
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--interval: %ld ms is not between 1 s and 1 "
                              "day",
