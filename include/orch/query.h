@@ -110,7 +110,11 @@ int orch_query_config_validate(struct orch_config *cfg,
  * With `label` and a terminal, a progress line "LABEL n/N" is drawn on
  * stderr. Returns 0 (stats says how many failed, and whether the batch
  * was aborted: credentials rejected or interrupted), or the dispatcher's
- * setup error with diag. Borrows everything. */
+ * setup error with diag. Borrows everything. A batch starts at least
+ * 1.05 s after the previous batch of the same action (in this process)
+ * ended, so that back-to-back batches never share a quota second;
+ * `action` must therefore live as long as the process (a literal). Not
+ * reentrant. */
 struct orch_query_batch {
     const char *action;
     double qps;

@@ -1,0 +1,388 @@
+/* test_e2e_status_cancel.c - `status` and `cancel` end to end against
+ * ota-emulator (issue 6, "status counts equal to the emulator's own",
+ * "cancel leaves no queued task behind"). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "e2e_util.h"
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PK "a1BwAGVabcd"
+#define FW "UkOZxXXnVaLfqvvv8YzC000100"
+#define NDEV 1000
+
+static const char *const states[] = {"QUEUED",    "NOTIFIED", "IN_PROGRESS",
+                                     "SUCCEEDED", "FAILED",   "CANCELED"};
+
+struct ctx {
+    struct emu_proc emu;
+    char *dir;
+    char inv[512];
+    char report[512];
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts the emulator and runs a rollout of NDEV devices (5 jobs). */
+static void ctx_rollout(struct ctx *c, const char *const *emu)
+{
+    struct h_run r;
+
+    memset(c, 0, sizeof(*c));
+    c->dir = h_tmpdir();
+    snprintf(c->inv, sizeof(c->inv), "%s/fleet.csv", c->dir);
+    snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
+    h_write_inventory(c->inv, NDEV, PK);
+    h_emu_start(&c->emu, emu);
+    const char *argv[] = {"run",        c->inv,           "--firmware-id",
+                          FW,           "--endpoint",     c->emu.endpoint,
+                          "--yes",      "--report",       c->report,
+                          NULL};
+    h_run(&r, argv, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    h_run_free(&r);
+}
+
+static void ctx_stop(struct ctx *c)
+{
+    h_emu_stop(&c->emu);
+    free(c->dir);
+}
+
+static json_int_t emu_tasks(json_t *stats, const char *state)
+{
+    return json_integer_value(
+        json_object_get(json_object_get(stats, "tasks"), state));
+}
+
+static size_t count_occurrences(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    const char *p = hay;
+
+    while ((p = strstr(p, needle)) != NULL) {
+        n++;
+        p += strlen(needle);
+    }
+    return n;
+}
+
+/* --watch refreshes until every task is decided; then status (text and
+ * JSON) equals the emulator's own counts, and --devices holds one row per
+ * device and exactly the FAILED devices in its failed file. */
+static void status_watch_json_devices_match_emulator(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create", "--sim-speed", "2",
+                         "--success-ratio", "0.8", NULL};
+    char devices[600], failed[640];
+    json_t *doc = NULL, *stats = NULL, *jobs = NULL, *log = NULL;
+    json_t *rows = NULL, *frows = NULL, *row = NULL, *job = NULL;
+    json_t *seen = json_object();
+    json_int_t failed_n = 0, reasons_n = 0;
+    size_t i = 0;
+    double t0 = 0;
+
+    (void)state;
+    ctx_rollout(&c, emu);
+    snprintf(devices, sizeof(devices), "%s/devices.csv", c.dir);
+    snprintf(failed, sizeof(failed), "%s.failed.csv", devices);
+
+    /* Tasks take up to 4 s (8 steps of 0.5 s): the watch must refresh. */
+    t0 = now_s();
+    const char *watch[] = {"status",   c.report,   "--endpoint",
+                           c.emu.endpoint, "--watch", "--interval",
+                           "1s",       NULL};
+    h_run(&r, watch, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("status --watch: exit %d: %s", r.exit_code, r.err);
+    assert_true(count_occurrences(r.out, "rollout: ") >= 2);
+    assert_non_null(strstr(r.out, "still pending"));
+    assert_non_null(strstr(r.out, "every task is decided"));
+    assert_true(now_s() - t0 < 30);
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    assert_int_equal(emu_tasks(stats, "QUEUED") + emu_tasks(stats, "NOTIFIED") +
+                         emu_tasks(stats, "IN_PROGRESS"),
+                     0);
+    h_run_free(&r);
+    /* The quota check below is per process: let a second pass so that
+     * the watch's last queries and the next process's do not share a
+     * window (the API would throttle, and the tool would retry). */
+    {
+        struct timespec gap = {1, 100 * 1000000L};
+
+        nanosleep(&gap, NULL);
+    }
+
+    const char *js[] = {"status",  c.report,  "--endpoint", c.emu.endpoint,
+                        "--json",  "--devices", devices,     NULL};
+    h_run(&r, js, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("status --json: exit %d: %s", r.exit_code, r.err);
+    doc = json_loads(r.out, 0, NULL);
+    assert_non_null(doc); /* stdout is one JSON document and nothing else */
+    json_decref(stats);
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+        json_int_t mine = json_integer_value(
+            json_object_get(json_object_get(doc, "tasks"), states[i]));
+
+        if (mine != emu_tasks(stats, states[i]))
+            fail_msg("%s: status %lld, emulator %lld", states[i],
+                     (long long)mine, (long long)emu_tasks(stats, states[i]));
+    }
+    failed_n = emu_tasks(stats, "FAILED");
+    assert_true(failed_n > 100 && failed_n < 300); /* success ratio 0.8 */
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "tasks"), "total")),
+                     NDEV);
+    assert_true(json_is_true(json_object_get(doc, "decided")));
+    assert_int_equal(json_integer_value(json_object_get(doc, "devices")),
+                     NDEV);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "jobs"), "total")),
+                     5);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "jobs"), "COMPLETED")),
+                     5);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "jobs"), "query_failed")),
+                     0);
+    assert_int_equal(json_array_size(json_object_get(doc, "products")), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(doc, "products"),
+                                           0),
+                            "product_key")),
+                        PK);
+    json_array_foreach(json_object_get(doc, "reasons"), i, row)
+        reasons_n += json_integer_value(json_object_get(row, "count"));
+    assert_int_equal(reasons_n, failed_n);
+    assert_int_equal(json_array_size(json_object_get(doc, "job_list")), 5);
+
+    /* The devices file: one row per device, states as the emulator has
+     * them; the failed file: exactly the FAILED devices. */
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    rows = h_read_csv(devices);
+    frows = h_read_csv(failed);
+    assert_non_null(rows);
+    assert_non_null(frows);
+    assert_int_equal(json_array_size(rows), NDEV);
+    assert_int_equal(json_array_size(frows), (size_t)failed_n);
+    json_array_foreach(jobs, i, job) {
+        const char *dev = NULL;
+        json_t *st = NULL;
+
+        json_object_foreach(json_object_get(job, "Tasks"), dev, st)
+            json_object_set(seen, dev, st);
+    }
+    json_array_foreach(rows, i, row) {
+        const char *dev = json_string_value(json_object_get(row,
+                                                            "DeviceName"));
+        json_t *want = json_object_get(seen, dev);
+
+        assert_non_null(want);
+        assert_string_equal(json_string_value(json_object_get(row, "status")),
+                            json_string_value(want));
+        assert_string_equal(
+            json_string_value(json_object_get(row, "ProductKey")), PK);
+        assert_true(json_string_length(json_object_get(row, "TaskId")) > 0);
+    }
+    json_array_foreach(frows, i, row) {
+        const char *dev = json_string_value(json_object_get(row,
+                                                            "DeviceName"));
+
+        assert_string_equal(json_string_value(json_object_get(seen, dev)),
+                            "FAILED");
+        assert_true(json_string_length(json_object_get(row, "error_code")) >
+                    0);
+    }
+
+    /* Queries stay within the query quota. */
+    log = h_read_jsonl(c.emu.log_path);
+    assert_true(e2e_max_per_window(log, "ListOTATaskByJob") <= 10);
+    assert_true(e2e_max_per_window(log, "QueryOTAJob") <= 10);
+    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+
+    json_decref(seen);
+    json_decref(doc);
+    json_decref(stats);
+    json_decref(jobs);
+    json_decref(rows);
+    json_decref(frows);
+    json_decref(log);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* Tasks that stay QUEUED (sim speed 0): cancel needs --yes without a
+ * terminal, leaves no QUEUED task, and a rerun skips every job. */
+static void cancel_queued_then_rerun_skips(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create", "--sim-speed", "0", NULL};
+    json_t *stats = NULL, *log = NULL;
+
+    (void)state;
+    ctx_rollout(&c, emu);
+    const char *noyes[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
+                           NULL};
+    h_run(&r, noyes, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 2);
+    h_run_free(&r);
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    assert_int_equal(emu_tasks(stats, "QUEUED"), NDEV);
+    json_decref(stats);
+
+    const char *yes[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
+                         "--yes", NULL};
+    h_run(&r, yes, NULL, 0, 30);
+    if (r.exit_code != 0)
+        fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "cancelled: 5"));
+    h_run_free(&r);
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    assert_int_equal(emu_tasks(stats, "QUEUED"), 0);
+    assert_int_equal(emu_tasks(stats, "CANCELED"), NDEV);
+    json_decref(stats);
+
+    h_run(&r, yes, NULL, 0, 30);
+    if (r.exit_code != 0)
+        fail_msg("cancel rerun: exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "skipped (cancelled by an earlier run): 5"));
+    h_run_free(&r);
+    log = h_read_jsonl(c.emu.log_path);
+    assert_int_equal(e2e_count(log, "CancelOTATaskByJob", 0), 5);
+    assert_true(e2e_max_per_window(log, "CancelOTATaskByJob") <= 5);
+
+    /* status agrees: everything CANCELED, jobs CANCELED. */
+    const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint,
+                        "--json", NULL};
+    h_run(&r, st, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 0);
+    {
+        json_t *doc = json_loads(r.out, 0, NULL);
+
+        assert_non_null(doc);
+        assert_int_equal(json_integer_value(json_object_get(
+                             json_object_get(doc, "tasks"), "CANCELED")),
+                         NDEV);
+        assert_int_equal(json_integer_value(json_object_get(
+                             json_object_get(doc, "jobs"), "CANCELED")),
+                         5);
+        json_decref(doc);
+    }
+    json_decref(log);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* Without --in-progress, IN_PROGRESS tasks are left alone; a rerun with
+ * --in-progress is not skipped by the journal and cancels them. */
+static void cancel_leaves_in_progress_alone(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    /* Steps of 4 s: a task is QUEUED for 4-12 s, NOTIFIED for 4 s, then
+     * IN_PROGRESS for 16 s. At about 10 s all three states exist. */
+    const char *emu[] = {"--auto-create", "--sim-speed", "0.25", NULL};
+    json_t *before = NULL, *after = NULL;
+    double t0 = 0;
+    struct timespec ts = {0, 100 * 1000000L};
+
+    (void)state;
+    t0 = now_s();
+    ctx_rollout(&c, emu);
+    while (now_s() - t0 < 9.5)
+        nanosleep(&ts, NULL);
+    before = h_emu_get(&c.emu, "/__emu/stats");
+    assert_true(emu_tasks(before, "IN_PROGRESS") > 0);
+    assert_true(emu_tasks(before, "QUEUED") + emu_tasks(before, "NOTIFIED") >
+                0);
+    const char *yes[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
+                         "--yes", NULL};
+    h_run(&r, yes, NULL, 0, 30);
+    if (r.exit_code != 0)
+        fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
+    h_run_free(&r);
+    after = h_emu_get(&c.emu, "/__emu/stats");
+    assert_int_equal(emu_tasks(after, "QUEUED"), 0);
+    assert_int_equal(emu_tasks(after, "NOTIFIED"), 0);
+    assert_true(emu_tasks(after, "IN_PROGRESS") >=
+                emu_tasks(before, "IN_PROGRESS"));
+    assert_int_equal(emu_tasks(after, "IN_PROGRESS") +
+                         emu_tasks(after, "CANCELED"),
+                     NDEV);
+    json_decref(after);
+
+    const char *all[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
+                         "--yes", "--in-progress", NULL};
+    h_run(&r, all, NULL, 0, 30);
+    if (r.exit_code != 0)
+        fail_msg("cancel --in-progress: exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "cancelled: 5"));
+    h_run_free(&r);
+    after = h_emu_get(&c.emu, "/__emu/stats");
+    assert_int_equal(emu_tasks(after, "CANCELED"), NDEV);
+    json_decref(before);
+    json_decref(after);
+    ctx_stop(&c);
+}
+
+/* A job the API does not know: status says so and exits 1. */
+static void status_unknown_job_exit_1(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create", "--sim-speed", "0", NULL};
+    FILE *fp = NULL;
+
+    (void)state;
+    ctx_rollout(&c, emu);
+    fp = fopen(c.report, "a");
+    assert_non_null(fp);
+    fprintf(fp, "6,%s,%s,1,x,x,created,NoSuchJob0000000000000000,,,1,,\n",
+            PK, FW);
+    fclose(fp);
+    const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint,
+                        NULL};
+    h_run(&r, st, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 1);
+    assert_non_null(strstr(r.out, "could not be queried: 1"));
+    assert_non_null(strstr(r.out, "NoSuchJob"));
+    assert_non_null(strstr(r.out, "QUEUED"));
+    h_run_free(&r);
+
+    const char *usage[] = {"status", "--endpoint", c.emu.endpoint, NULL};
+    h_run(&r, usage, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 2);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(status_watch_json_devices_match_emulator),
+        cmocka_unit_test(cancel_queued_then_rerun_skips),
+        cmocka_unit_test(cancel_leaves_in_progress_alone),
+        cmocka_unit_test(status_unknown_job_exit_1),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
