@@ -175,7 +175,7 @@ static const struct cli_option options[] = {
      "do not ask for confirmation (needed without a terminal)", NULL},
     {"no-progress", ARG_NONE, 0, OPT_NO_PROGRESS, NULL,
      "no progress line on the terminal", NULL},
-    {"json", ARG_NONE, 0, OPT_JSON, NULL, "JSON output (not implemented yet)",
+    {"json", ARG_NONE, 0, OPT_JSON, NULL, "status: one JSON document on stdout (run: not yet)",
      NULL},
     {"resume", ARG_NONE, 0, OPT_RESUME, NULL,
      "continue an interrupted run (not implemented yet)", NULL},
@@ -616,7 +616,8 @@ static int positional(struct orch_config *cfg, const char *arg, int *npos,
             }
         }
         return orch_diag_set(diag, ORCH_EINVAL,
-                             "unknown command \"%s\" (expected run or plan; "
+                             "unknown command \"%s\" (expected run, plan, status "
+                             "or cancel; "
                              "try --help)",
                              arg);
     }
@@ -771,6 +772,10 @@ void orch_cli_help(FILE *fp)
           "FW\n"
           "                  --src-version VER [--gray-percent PCT] "
           "[options]\n"
+          "  ota-rollout status REPORT.csv [--watch [--interval DUR]] "
+          "[--json]\n"
+          "                     [--devices FILE] [options]\n"
+          "  ota-rollout cancel REPORT.csv [--in-progress] [--yes]\n"
           "\n"
           "Creates CreateOTAStaticUpgradeJob batches of up to 200 devices on "
           "Alibaba\n"
@@ -785,7 +790,14 @@ void orch_cli_help(FILE *fp)
           "the first\n"
           "          request's parameters; sends nothing, needs no "
           "credentials\n"
-          "  resume, status, cancel   reserved (not implemented yet)\n",
+          "  status  task counts, failure reasons and job states of every "
+          "job of a\n"
+          "          REPORT.csv (--watch, --devices FILE, --json)\n"
+          "  cancel  cancel the queued, notified and scheduled tasks of "
+          "every job of a\n"
+          "          REPORT.csv (--in-progress: running ones too); "
+          "journaled, rerunnable\n"
+          "  resume  reserved (not implemented yet)\n",
           fp);
     for (i = 0; i < N_OPTIONS; i++) {
         const struct cli_option *o = &options[i];
