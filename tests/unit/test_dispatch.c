@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <microhttpd.h>
@@ -32,7 +33,10 @@ enum script {
     SCRIPT_HANG_UP,   /* item 3: connection closed without an answer */
     SCRIPT_STREAK,    /* even items: iot.ota.FirmwareNotVerified */
     SCRIPT_INTERNAL,  /* item 0: 500 InternalError */
-    SCRIPT_GARBAGE    /* item 0: HTTP 200 with a truncated body */
+    SCRIPT_GARBAGE,   /* item 0: HTTP 200 with a truncated body */
+    SCRIPT_LOSE,      /* item 0, first Create: job made, answer lost */
+    SCRIPT_500_ONCE,  /* item 0, first Create: 500, nothing made */
+    SCRIPT_QUERY_503  /* item 0, first Create: 500; every query: 503 */
 };
 
 struct server {
@@ -44,6 +48,22 @@ struct server {
     unsigned in_query[MAX_ITEMS]; /* ... with parameters in the query */
     unsigned total;
     unsigned bad_signature_headers; /* V3 requests lacking Authorization */
+    /* Jobs the server holds, one per item at most. */
+    bool job[MAX_ITEMS];
+    char job_tag[MAX_ITEMS][64];
+    int64_t job_ms[MAX_ITEMS];
+    bool skip_first_device; /* ListOTAJobByDevice: first device has none */
+    /* Reconciliation queries */
+    unsigned job_queries, task_queries;
+    unsigned queries_of[MAX_ITEMS];
+    unsigned seq;                        /* arrivals, all kinds */
+    unsigned first_query_seq[MAX_ITEMS]; /* 0 = none */
+    unsigned first_create_seq[MAX_ITEMS];
+    /* Journal order: attempts announced by before_send and committed by
+     * sync (written by the dispatcher's thread under `lock`). */
+    unsigned announced[MAX_ITEMS];
+    unsigned synced[MAX_ITEMS];
+    unsigned unsynced_arrivals; /* Creates that arrived before their sync */
 };
 
 struct result {
@@ -54,7 +74,10 @@ struct result {
     char code[128];
     char message[512];
     char job_id[128];
+    char utc_create[64];
+    char resp_job_id[128];
     bool form_fallback;
+    bool recovered;
 };
 
 struct fixture {
@@ -68,6 +91,14 @@ struct fixture {
     unsigned ndone;
     unsigned progress_calls;
     struct orch_dispatch_stats st;
+    /* exactly-once knobs and records */
+    bool idempotent;
+    bool tag;             /* Create carries Tag.1.* */
+    unsigned ndev;        /* devices per item (default 1) */
+    uint64_t interrupted; /* bit i: item i left by an earlier run */
+    int64_t since_ms;     /* its first attempt's wall time */
+    int sync_fails;       /* sync() returns nonzero */
+    unsigned syncs, before_sends, notes, note_failures;
 };
 
 /* --- the scripted server ------------------------------------------------ */
@@ -99,6 +130,126 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
     return ret;
 }
 
+static void iso_utc(int64_t ms, char out[32])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+
+    char tmp[96];
+
+    gmtime_r(&secs, &tm);
+    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    snprintf(out, 32, "%.31s", tmp);
+}
+
+static int64_t now_wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void make_job(struct server *s, int item, const char *tag)
+{
+    pthread_mutex_lock(&s->lock);
+    s->job[item] = true;
+    s->job_ms[item] = now_wall_ms();
+    snprintf(s->job_tag[item], sizeof(s->job_tag[item]), "%s", tag);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Appends one SimpleOTAJobInfo to buf. */
+static void job_entry(struct orch_buf *b, bool comma, const char *id,
+                      int64_t ms, const char *tag)
+{
+    char utc[32];
+    char e[512];
+
+    iso_utc(ms, utc);
+    snprintf(e, sizeof(e),
+             "%s{\"JobId\":\"%s\",\"JobStatus\":\"IN_PROGRESS\","
+             "\"UtcCreate\":\"%s\",\"Tags\":{\"OtaTagDTO\":["
+             "{\"Key\":\"" ORCH_JOB_TAG_KEY "\",\"Value\":\"%s\"}]}}",
+             comma ? "," : "", id, utc, tag);
+    orch_buf_append(b, e, strlen(e));
+}
+
+/* ListOTAJobByDevice and ListOTATaskByJob, as the API answers them. Every
+ * device holds two decoys: a job from 2020 and a recent job of another
+ * run (whose tasks are not the item's). */
+static enum MHD_Result query(struct server *s, struct MHD_Connection *conn,
+                             const char *action)
+{
+    bool jobs = strcmp(action, "ListOTAJobByDevice") == 0;
+    const char *dev = MHD_lookup_connection_value(
+        conn, MHD_GET_ARGUMENT_KIND, jobs ? "DeviceName" : "DeviceNames.1");
+    const char *job_id = MHD_lookup_connection_value(
+        conn, MHD_GET_ARGUMENT_KIND, "JobId");
+    int item = item_of(dev);
+    struct orch_buf b;
+    char own[32];
+    char tag[64];
+    bool has = false;
+    int64_t ms = 0;
+    enum MHD_Result ret;
+
+    pthread_mutex_lock(&s->lock);
+    s->seq++;
+    if (jobs)
+        s->job_queries++;
+    else
+        s->task_queries++;
+    if (item >= 0) {
+        s->queries_of[item]++;
+        if (s->first_query_seq[item] == 0)
+            s->first_query_seq[item] = s->seq;
+        has = s->job[item];
+        ms = s->job_ms[item];
+        snprintf(tag, sizeof(tag), "%s", s->job_tag[item]);
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (item < 0)
+        return reply(conn, 400, "{\"Code\":\"MissingDevice\"}");
+    if (s->script == SCRIPT_QUERY_503)
+        return reply(conn, 503,
+                     "{\"RequestId\":\"q\",\"Code\":\"ServiceUnavailable\","
+                     "\"Message\":\"try later\"}");
+    snprintf(own, sizeof(own), "job-%d", item);
+    orch_buf_init(&b);
+    if (jobs) {
+        /* A first device already on the version has no task. */
+        if (s->skip_first_device && strchr(dev + 4, '-') == NULL)
+            has = false;
+        orch_buf_puts(&b, "{\"RequestId\":\"q\",\"Success\":true,"
+                                "\"PageCount\":1,\"Data\":"
+                                "{\"SimpleOTAJobInfo\":[");
+        job_entry(&b, false, "job-old", 1577836800000LL, "run0.9");
+        job_entry(&b, true, "job-other", now_wall_ms(), "other.1");
+        if (has)
+            job_entry(&b, true, own, ms, tag);
+        orch_buf_puts(&b, "]}}");
+    } else {
+        orch_buf_puts(&b, "{\"RequestId\":\"q\",\"Success\":true,"
+                                "\"Data\":{\"SimpleOTATaskInfo\":[");
+        if (has && job_id != NULL && strcmp(job_id, own) == 0) {
+            char e[256];
+
+            snprintf(e, sizeof(e),
+                     "{\"TaskId\":\"t-%d\",\"DeviceName\":\"%s\","
+                     "\"JobId\":\"%s\",\"TaskStatus\":\"QUEUED\"}",
+                     item, dev, own);
+            orch_buf_puts(&b, e);
+        }
+        orch_buf_puts(&b, "]}}");
+    }
+    ret = reply(conn, 200, orch_buf_str(&b));
+    orch_buf_cleanup(&b);
+    return ret;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
                                const char *url, const char *method,
                                const char *version, const char *upload,
@@ -107,11 +258,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
     struct server *s = cls;
     struct req_ctx *rc = *con_cls;
     const char *dev = NULL;
+    const char *action = NULL;
+    const char *tag = NULL;
     struct orch_params form;
     int item = -1;
     unsigned hit = 0;
-    bool query = false;
+    bool query_style = false;
     char ok[256];
+    char tagbuf[64];
 
     (void)url;
     (void)method;
@@ -129,28 +283,57 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
         *upload_size = 0;
         return MHD_YES;
     }
+    action = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                         "x-acs-action");
+    if (action != NULL && strncmp(action, "List", 4) == 0)
+        return query(s, conn, action);
     orch_params_init(&form);
     dev = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
                                       "TargetDeviceName.1");
-    query = dev != NULL;
+    tag = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                      "Tag.1.Value");
+    query_style = dev != NULL;
     if (dev == NULL && rc->body.len > 0 &&
-        orch_params_parse(&form, rc->body.data, rc->body.len) == 0)
+        orch_params_parse(&form, rc->body.data, rc->body.len) == 0) {
         dev = orch_params_get(&form, "TargetDeviceName.1");
+        tag = orch_params_get(&form, "Tag.1.Value");
+    }
     item = item_of(dev);
 
     pthread_mutex_lock(&s->lock);
     s->total++;
+    s->seq++;
     if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization") ==
         NULL)
         s->bad_signature_headers++;
     if (item >= 0) {
         hit = ++s->hits[item];
-        s->in_query[item] += query;
+        s->in_query[item] += query_style;
+        if (s->first_create_seq[item] == 0)
+            s->first_create_seq[item] = s->seq;
+        if (s->synced[item] < hit)
+            s->unsynced_arrivals++;
     }
     pthread_mutex_unlock(&s->lock);
-    orch_params_cleanup(&form);
-    if (item < 0)
+    if (item < 0) {
+        orch_params_cleanup(&form);
         return reply(conn, 400, "{\"Code\":\"MissingDevice\"}");
+    }
+
+    /* Refusals that happen before anything is made. */
+    if ((s->script == SCRIPT_500_ONCE || s->script == SCRIPT_QUERY_503) &&
+        item == 0 && hit == 1) {
+        orch_params_cleanup(&form);
+        return reply(conn, 500,
+                     "{\"RequestId\":\"x\",\"Code\":\"InternalError\","
+                     "\"Message\":\"internal\"}");
+    }
+    snprintf(tagbuf, sizeof(tagbuf), "%s", tag != NULL ? tag : "");
+    orch_params_cleanup(&form);
+    if (s->script == SCRIPT_LOSE && item == 0 && hit == 1) {
+        make_job(s, item, tagbuf);
+        return MHD_NO; /* made, then the answer is lost */
+    }
 
     snprintf(ok, sizeof(ok),
              "{\"RequestId\":\"RQ-%d-%u\",\"Success\":true,\"Data\":"
@@ -185,7 +368,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
                          "\"The device does not exist.\"}");
         break;
     case SCRIPT_414:
-        if (query)
+        if (query_style)
             return reply(conn, 414, "<html>URI Too Long</html>");
         break;
     case SCRIPT_HANG_UP:
@@ -213,6 +396,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
     default:
         break;
     }
+    make_job(s, item, tagbuf); /* processed: the job exists from here on */
     return reply(conn, 200, ok);
 }
 
@@ -262,19 +446,81 @@ static void server_stop(struct server *s)
 
 static int build(void *ud, size_t item, struct orch_params *out)
 {
+    struct fixture *f = ud;
     char dev[32];
+    char name[32];
     int rc = 0;
+    unsigned ndev = f->ndev > 0 ? f->ndev : 1;
 
-    (void)ud;
     snprintf(dev, sizeof(dev), "dev-%04zu", item);
     rc = orch_params_add(out, "FirmwareId", "fw-1");
     if (rc == 0)
         rc = orch_params_add(out, "ProductKey", "pk-1");
     if (rc == 0)
         rc = orch_params_add(out, "TargetSelection", "SPECIFIC");
+    if (rc == 0 && f->tag) {
+        rc = orch_params_add(out, "Tag.1.Key", ORCH_JOB_TAG_KEY);
+        if (rc == 0)
+            rc = orch_params_addf(out, "Tag.1.Value", "run1.%zu", item + 1);
+    }
     if (rc == 0)
         rc = orch_params_add(out, "TargetDeviceName.1", dev);
+    for (unsigned k = 2; rc == 0 && k <= ndev; k++) {
+        snprintf(name, sizeof(name), "TargetDeviceName.%u", k);
+        rc = orch_params_addf(out, name, "dev-%04zu-%u", item, k);
+    }
     return rc;
+}
+
+static void before_send(void *ud, size_t item, unsigned attempt,
+                        int64_t wall)
+{
+    struct fixture *f = ud;
+
+    assert_true(wall > 0);
+    pthread_mutex_lock(&f->srv.lock);
+    f->before_sends++;
+    /* Attempts are announced in order, one at a time. */
+    assert_int_equal(attempt, f->srv.announced[item] + 1);
+    f->srv.announced[item] = attempt;
+    pthread_mutex_unlock(&f->srv.lock);
+}
+
+static int sync_journal(void *ud)
+{
+    struct fixture *f = ud;
+
+    f->syncs++;
+    if (f->sync_fails)
+        return -1;
+    pthread_mutex_lock(&f->srv.lock);
+    for (size_t i = 0; i < MAX_ITEMS; i++)
+        f->srv.synced[i] = f->srv.announced[i];
+    pthread_mutex_unlock(&f->srv.lock);
+    return 0;
+}
+
+static bool interrupted(void *ud, size_t item, int64_t *since_ms)
+{
+    struct fixture *f = ud;
+
+    if (item >= 64 || !(f->interrupted & (1ULL << item)))
+        return false;
+    *since_ms = f->since_ms;
+    return true;
+}
+
+static void reconcile_note(void *ud, size_t item, const char *action,
+                           const char *code)
+{
+    struct fixture *f = ud;
+
+    (void)item;
+    assert_true(strcmp(action, "ListOTAJobByDevice") == 0 ||
+                strcmp(action, "ListOTATaskByJob") == 0);
+    f->notes++;
+    if (code[0] != '\0')
+        f->note_failures++;
 }
 
 static uint32_t group_by_parity(void *ud, size_t item)
@@ -297,10 +543,20 @@ static void done(void *ud, size_t item, const struct orch_item_result *res)
              res->error_code != NULL ? res->error_code : "");
     snprintf(r->message, sizeof(r->message), "%s",
              res->error_message != NULL ? res->error_message : "");
+    r->recovered = res->recovered;
     if (res->status == ORCH_ITEM_CREATED) {
         assert_null(res->error_code);
         assert_non_null(res->resp);
-        snprintf(r->job_id, sizeof(r->job_id), "%s", res->resp->job_id);
+        assert_non_null(res->job_id);
+        assert_non_null(res->utc_create);
+        snprintf(r->job_id, sizeof(r->job_id), "%s", res->job_id);
+        snprintf(r->utc_create, sizeof(r->utc_create), "%s",
+                 res->utc_create);
+        snprintf(r->resp_job_id, sizeof(r->resp_job_id), "%s",
+                 res->resp->job_id);
+    } else {
+        assert_null(res->job_id);
+        assert_false(res->recovered);
     }
     f->ndone++;
     if (f->interrupt_after > 0 && f->ndone == (unsigned)f->interrupt_after)
@@ -336,6 +592,8 @@ static struct fixture *fixture_new(enum script script, size_t nitems)
     f->cfg.request_timeout_ms = 10000;
     f->cfg.signature_version = 3;
     f->cfg.fatal_streak = 3;
+    f->cfg.query_qps = 1000;
+    f->cfg.backoff_base_ms = 2; /* retries without real waiting */
     /* credentials.c is another module: fill the struct by hand. */
     f->cred.access_key_id = strdup("LTAI-test-key");
     f->cred.secret.s = strdup("test-secret-never-printed");
@@ -366,6 +624,11 @@ static int run(struct fixture *f, bool groups)
     ops.group = groups ? group_by_parity : NULL;
     ops.done = done;
     ops.progress = progress;
+    ops.before_send = before_send;
+    ops.sync = sync_journal;
+    ops.interrupted = interrupted;
+    ops.reconcile_note = reconcile_note;
+    ops.idempotent = f->idempotent;
     ops.ud = f;
     rc = orch_dispatch_run(&f->cfg, &f->cred, &ops, &f->interrupt, &f->st,
                            &diag);
@@ -373,6 +636,11 @@ static int run(struct fixture *f, bool groups)
     for (size_t i = 0; i < f->nitems; i++)
         assert_int_equal(f->res[i].calls, 1);
     assert_int_equal(f->st.created + f->st.failed + f->st.not_sent, f->nitems);
+    /* No Create ever reached the server before its attempt was synced. */
+    assert_int_equal(f->srv.unsynced_arrivals, 0);
+    /* Every Create attempt the server saw was announced first. */
+    for (size_t i = 0; i < f->nitems; i++)
+        assert_true(f->srv.hits[i] <= f->srv.announced[i]);
     return rc;
 }
 
@@ -503,7 +771,11 @@ static void test_414_resends_as_form(void **state)
     fixture_free(f);
 }
 
-static void test_hang_up_is_ambiguous_not_resent(void **state)
+/* Item 3's connection always closes without an answer (nothing made):
+ * each time reconciliation finds no job, so it is resent, until the
+ * attempts run out: failed Ambiguous. libcurl's own silent resend on a
+ * reused connection never adds a request: hits == attempts. */
+static void test_hang_up_is_reconciled_then_resent(void **state)
 {
     struct fixture *f = fixture_new(SCRIPT_HANG_UP, 6);
 
@@ -512,40 +784,269 @@ static void test_hang_up_is_ambiguous_not_resent(void **state)
      * connection, where libcurl would silently resend a request that got
      * no answer (its stale-connection retry) unless we stop it. */
     f->cfg.max_in_flight = 1;
+    f->cfg.max_attempts = 3;
     assert_int_equal(run(f, false), 0);
     assert_int_equal(f->res[3].status, ORCH_ITEM_FAILED);
     assert_string_equal(f->res[3].code, "Ambiguous");
-    assert_int_equal(f->res[3].attempts, 1);
-    assert_int_equal(f->srv.hits[3], 1);
+    assert_int_equal(f->res[3].attempts, 3);
+    assert_int_equal(f->srv.hits[3], 3);
+    assert_int_equal(f->st.reconciled, 3);
+    assert_non_null(strstr(f->res[3].message, "no job"));
     for (size_t i = 0; i < f->nitems; i++)
         if (i != 3)
             assert_int_equal(f->res[i].status, ORCH_ITEM_CREATED);
     fixture_free(f);
 }
 
-static void test_internal_error_is_ambiguous(void **state)
+static void test_internal_error_is_reconciled(void **state)
 {
     struct fixture *f = fixture_new(SCRIPT_INTERNAL, 2);
 
     (void)state;
+    f->cfg.max_attempts = 2;
     assert_int_equal(run(f, false), 0);
     assert_int_equal(f->res[0].status, ORCH_ITEM_FAILED);
     assert_string_equal(f->res[0].code, "Ambiguous");
     assert_non_null(strstr(f->res[0].message, "InternalError"));
-    assert_int_equal(f->srv.hits[0], 1);
+    assert_int_equal(f->srv.hits[0], 2);
+    assert_int_equal(f->st.reconciled, 2);
+    assert_int_equal(f->st.recovered, 0);
     fixture_free(f);
 }
 
-static void test_garbled_200_is_ambiguous(void **state)
+static void test_garbled_200_is_reconciled(void **state)
 {
     struct fixture *f = fixture_new(SCRIPT_GARBAGE, 2);
 
     (void)state;
+    f->cfg.max_attempts = 1;
     assert_int_equal(run(f, false), 0);
     assert_int_equal(f->res[0].status, ORCH_ITEM_FAILED);
     assert_string_equal(f->res[0].code, "Ambiguous");
     assert_int_equal(f->srv.hits[0], 1);
+    assert_int_equal(f->st.reconciled, 1);
+    assert_true(f->srv.queries_of[0] >= 1);
     assert_int_equal(f->res[1].status, ORCH_ITEM_CREATED);
+    fixture_free(f);
+}
+
+/* The answer to item 0's Create is lost after the job was made; its tag
+ * finds it: created, recovered, one Create only. */
+static void test_lost_answer_found_by_tag(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_LOSE, 3);
+
+    (void)state;
+    f->tag = true;
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_true(f->res[0].recovered);
+    assert_string_equal(f->res[0].job_id, "job-0");
+    assert_string_equal(f->res[0].resp_job_id, "job-0");
+    assert_true(f->res[0].utc_create[0] != '\0');
+    assert_int_equal(f->res[0].attempts, 1);
+    assert_int_equal(f->srv.hits[0], 1);
+    /* The tag decides: no task check. */
+    assert_int_equal(f->srv.task_queries, 0);
+    assert_int_equal(f->srv.job_queries, 1);
+    assert_int_equal(f->st.reconciled, 1);
+    assert_int_equal(f->st.recovered, 1);
+    assert_int_equal(f->st.queries, 1);
+    assert_int_equal(f->notes, 1);
+    assert_int_equal(f->note_failures, 0);
+    for (size_t i = 1; i < f->nitems; i++) {
+        assert_int_equal(f->res[i].status, ORCH_ITEM_CREATED);
+        assert_false(f->res[i].recovered);
+        assert_string_equal(f->res[i].utc_create,
+                            "2025-01-02T03:04:05.000Z");
+    }
+    fixture_free(f);
+}
+
+/* Without a tag: the recent foreign job is checked and refused by
+ * ListOTATaskByJob, the 2020 one never asked about, ours confirmed. */
+static void test_lost_answer_confirmed_by_tasks(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_LOSE, 2);
+
+    (void)state;
+    f->ndev = 120; /* the task check asks about 50 spread devices */
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_true(f->res[0].recovered);
+    assert_string_equal(f->res[0].job_id, "job-0");
+    assert_int_equal(f->srv.hits[0], 1);
+    assert_int_equal(f->srv.job_queries, 1);
+    assert_int_equal(f->srv.task_queries, 2); /* job-other, then job-0 */
+    assert_int_equal(f->st.recovered, 1);
+    assert_int_equal(f->res[1].status, ORCH_ITEM_CREATED);
+    fixture_free(f);
+}
+
+/* The first device is already up to date (no task, no job): the middle
+ * device shows the job. */
+static void test_reconcile_tries_the_next_device(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_LOSE, 1);
+
+    (void)state;
+    f->tag = true;
+    f->ndev = 5;
+    f->srv.skip_first_device = true;
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_true(f->res[0].recovered);
+    assert_int_equal(f->srv.hits[0], 1);
+    assert_int_equal(f->srv.job_queries, 2);
+    fixture_free(f);
+}
+
+/* A 500 before anything was made: no job found, resent once, created
+ * from the answer. */
+static void test_no_job_found_is_resent_once(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_500_ONCE, 2);
+
+    (void)state;
+    f->tag = true;
+    f->ndev = 3;
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_false(f->res[0].recovered);
+    assert_string_equal(f->res[0].job_id, "job-0");
+    assert_int_equal(f->res[0].attempts, 2);
+    assert_int_equal(f->srv.hits[0], 2);
+    /* All three probe devices asked before the resend. */
+    assert_int_equal(f->srv.job_queries, 3);
+    assert_true(f->srv.first_query_seq[0] < f->srv.seq);
+    assert_int_equal(f->st.reconciled, 1);
+    assert_int_equal(f->st.recovered, 0);
+    assert_int_equal(f->st.retries, 1);
+    fixture_free(f);
+}
+
+/* The query API keeps failing: undecidable, failed Ambiguous, the Create
+ * is never sent again. */
+static void test_query_failures_end_ambiguous(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_QUERY_503, 2);
+
+    (void)state;
+    f->tag = true;
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_FAILED);
+    assert_string_equal(f->res[0].code, "Ambiguous");
+    assert_non_null(strstr(f->res[0].message, "ServiceUnavailable"));
+    assert_int_equal(f->srv.hits[0], 1);
+    assert_true(f->srv.job_queries >= 3);
+    assert_int_equal(f->notes, f->srv.job_queries);
+    assert_int_equal(f->note_failures, f->notes);
+    assert_int_equal(f->res[1].status, ORCH_ITEM_CREATED);
+    fixture_free(f);
+}
+
+/* Items an earlier run left without an outcome are reconciled before any
+ * Create: item 0's job exists (adopted, never sent), item 1's does not
+ * (sent once, after its query). */
+static void test_interrupted_items_reconciled_first(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_OK, 3);
+
+    (void)state;
+    f->tag = true;
+    f->interrupted = 0x3;
+    f->since_ms = now_wall_ms() - 60000;
+    f->srv.job[0] = true;
+    f->srv.job_ms[0] = f->since_ms + 10;
+    snprintf(f->srv.job_tag[0], sizeof(f->srv.job_tag[0]), "run1.1");
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_true(f->res[0].recovered);
+    assert_int_equal(f->res[0].attempts, 0);
+    assert_int_equal(f->srv.hits[0], 0);
+    assert_int_equal(f->res[1].status, ORCH_ITEM_CREATED);
+    assert_false(f->res[1].recovered);
+    assert_int_equal(f->srv.hits[1], 1);
+    assert_true(f->srv.first_query_seq[1] > 0);
+    assert_true(f->srv.first_query_seq[1] < f->srv.first_create_seq[1]);
+    assert_int_equal(f->srv.queries_of[2], 0);
+    assert_int_equal(f->srv.hits[2], 1);
+    assert_int_equal(f->st.reconciled, 2);
+    assert_int_equal(f->st.recovered, 1);
+    fixture_free(f);
+}
+
+/* A job made long before the interrupted attempt is not ours even with
+ * our tag value (a clock far off is not a 5-minute skew). */
+static void test_interrupted_ignores_older_jobs(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_OK, 1);
+
+    (void)state;
+    f->tag = true;
+    f->interrupted = 0x1;
+    f->since_ms = now_wall_ms();
+    f->srv.job[0] = true;
+    f->srv.job_ms[0] = f->since_ms - 3600 * 1000;
+    snprintf(f->srv.job_tag[0], sizeof(f->srv.job_tag[0]), "run1.1");
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_false(f->res[0].recovered);
+    assert_int_equal(f->srv.hits[0], 1);
+    fixture_free(f);
+}
+
+/* Group commit: at a high rate many Creates start per iteration, and
+ * there is one sync per iteration, not per request (run() checks that no
+ * Create arrived before its sync). */
+static void test_sync_once_per_batch(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_OK, 60);
+
+    (void)state;
+    f->cfg.max_in_flight = 32;
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->st.created, 60);
+    assert_int_equal(f->before_sends, 60);
+    assert_true(f->syncs >= 2);
+    assert_true(f->syncs < 60);
+    fixture_free(f);
+}
+
+/* A failed sync: nothing goes out, every item not_sent JournalFailed. */
+static void test_sync_failure_sends_nothing(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_OK, 10);
+
+    (void)state;
+    f->sync_fails = 1;
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->srv.total, 0);
+    assert_int_equal(f->st.calls, 0);
+    assert_int_equal(f->st.not_sent, 10);
+    assert_true(f->st.aborted);
+    assert_int_equal(f->syncs, 1);
+    for (size_t i = 0; i < f->nitems; i++) {
+        assert_int_equal(f->res[i].status, ORCH_ITEM_NOT_SENT);
+        assert_string_equal(f->res[i].code, "JournalFailed");
+        assert_int_equal(f->res[i].attempts, 0);
+    }
+    fixture_free(f);
+}
+
+/* A query action: a 500 is simply asked again, no reconciliation. */
+static void test_idempotent_retries_500(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_500_ONCE, 2);
+
+    (void)state;
+    f->idempotent = true;
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_int_equal(f->res[0].attempts, 2);
+    assert_int_equal(f->srv.hits[0], 2);
+    assert_int_equal(f->st.reconciled, 0);
+    assert_int_equal(f->srv.job_queries + f->srv.task_queries, 0);
     fixture_free(f);
 }
 
@@ -683,9 +1184,19 @@ int main(void)
         cmocka_unit_test(test_bad_key_stops_the_run),
         cmocka_unit_test(test_business_error_not_retried),
         cmocka_unit_test(test_414_resends_as_form),
-        cmocka_unit_test(test_hang_up_is_ambiguous_not_resent),
-        cmocka_unit_test(test_internal_error_is_ambiguous),
-        cmocka_unit_test(test_garbled_200_is_ambiguous),
+        cmocka_unit_test(test_hang_up_is_reconciled_then_resent),
+        cmocka_unit_test(test_internal_error_is_reconciled),
+        cmocka_unit_test(test_garbled_200_is_reconciled),
+        cmocka_unit_test(test_lost_answer_found_by_tag),
+        cmocka_unit_test(test_lost_answer_confirmed_by_tasks),
+        cmocka_unit_test(test_reconcile_tries_the_next_device),
+        cmocka_unit_test(test_no_job_found_is_resent_once),
+        cmocka_unit_test(test_query_failures_end_ambiguous),
+        cmocka_unit_test(test_interrupted_items_reconciled_first),
+        cmocka_unit_test(test_interrupted_ignores_older_jobs),
+        cmocka_unit_test(test_sync_once_per_batch),
+        cmocka_unit_test(test_sync_failure_sends_nothing),
+        cmocka_unit_test(test_idempotent_retries_500),
         cmocka_unit_test(test_fatal_streak_stops_group),
         cmocka_unit_test(test_fatal_streak_needs_the_first_items),
         cmocka_unit_test(test_interrupt_before_start),
