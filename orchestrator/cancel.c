@@ -100,8 +100,8 @@ struct code_count {
 struct cancel_ctx {
     const struct orch_config *cfg;
     struct orch_rollout r;
-    bool *skip;            /* per job: cancelled by an earlier run */
-    size_t *todo;          /* job indexes to cancel */
+    bool *skip;   /* per job: cancelled by an earlier run */
+    size_t *todo; /* job indexes to cancel */
     size_t ntodo;
     size_t skipped;
     struct orch_journal j;
@@ -312,8 +312,8 @@ int orch_cancel_main(struct orch_config *cfg)
         code = ORCH_EXIT_USAGE;
         goto out;
     }
-    c->journal_path = orch_report_sibling(cfg->inventory_path,
-                                          ".cancel.journal");
+    c->journal_path =
+        orch_report_sibling(cfg->inventory_path, ".cancel.journal");
     c->skip = calloc(c->r.njobs + 1, sizeof(*c->skip));
     c->todo = calloc(c->r.njobs + 1, sizeof(*c->todo));
     if (c->journal_path == NULL || c->skip == NULL || c->todo == NULL) {
@@ -353,8 +353,7 @@ int orch_cancel_main(struct orch_config *cfg)
 
     memset(&b, 0, sizeof(b));
     b.action = "CancelOTATaskByJob";
-    b.qps = cfg->query_qps < ORCH_CANCEL_QPS ? cfg->query_qps
-                                             : ORCH_CANCEL_QPS;
+    b.qps = cfg->query_qps < ORCH_CANCEL_QPS ? cfg->query_qps : ORCH_CANCEL_QPS;
     b.nitems = c->ntodo;
     b.build = build_cancel;
     b.done = cancel_done;

@@ -79,9 +79,12 @@ enum col {
 };
 
 static const char *const col_names[NCOLS] = {
-    [COL_CHUNK] = "chunk",          [COL_PRODUCT] = "product_key",
-    [COL_FIRMWARE] = "firmware_id", [COL_COUNT] = "device_count",
-    [COL_STATUS] = "status",        [COL_JOB] = "job_id",
+    [COL_CHUNK] = "chunk",
+    [COL_PRODUCT] = "product_key",
+    [COL_FIRMWARE] = "firmware_id",
+    [COL_COUNT] = "device_count",
+    [COL_STATUS] = "status",
+    [COL_JOB] = "job_id",
     [COL_WAVE] = "wave",
 };
 
@@ -90,11 +93,11 @@ struct reader {
     const char *name;
     struct orch_diag *diag;
     int rc;
-    size_t line;          /* record number, 1 = header */
-    size_t field;         /* index of the next field in the record */
-    int col_at[NCOLS];    /* field index of each column, -1 absent */
-    char *cell[NCOLS];    /* this record's cells (malloced) */
-    size_t cap;           /* jobs allocated */
+    size_t line;       /* record number, 1 = header */
+    size_t field;      /* index of the next field in the record */
+    int col_at[NCOLS]; /* field index of each column, -1 absent */
+    char *cell[NCOLS]; /* this record's cells (malloced) */
+    size_t cap;        /* jobs allocated */
 };
 
 /* The report writer puts "'" before a cell a spreadsheet would take as a
@@ -216,8 +219,8 @@ static int keep_row(struct reader *rd)
     if (r->has_wave)
         j->wave = dup_or_empty(rd->cell[COL_WAVE]);
     r->njobs++;
-    if (j->job_id == NULL || j->product_key == NULL ||
-        j->firmware_id == NULL || (r->has_wave && j->wave == NULL))
+    if (j->job_id == NULL || j->product_key == NULL || j->firmware_id == NULL ||
+        (r->has_wave && j->wave == NULL))
         return ORCH_ENOMEM;
     return 0;
 }
@@ -265,13 +268,12 @@ int orch_rollout_parse(struct orch_rollout *r, const char *data, size_t len,
         return ORCH_ENOMEM;
     if (csv_init(&p, CSV_APPEND_NULL) != 0)
         return ORCH_ENOMEM;
-    if (csv_parse(&p, data, len, on_field, on_row, &rd) != len &&
-        rd.rc == 0)
-        rd.rc = orch_diag_set(diag, ORCH_ECSV, "%s:%zu: %s", name,
-                              rd.line + 1, csv_strerror(csv_error(&p)));
+    if (csv_parse(&p, data, len, on_field, on_row, &rd) != len && rd.rc == 0)
+        rd.rc = orch_diag_set(diag, ORCH_ECSV, "%s:%zu: %s", name, rd.line + 1,
+                              csv_strerror(csv_error(&p)));
     if (rd.rc == 0 && csv_fini(&p, on_field, on_row, &rd) != 0 && rd.rc == 0)
-        rd.rc = orch_diag_set(diag, ORCH_ECSV, "%s:%zu: %s", name,
-                              rd.line + 1, csv_strerror(csv_error(&p)));
+        rd.rc = orch_diag_set(diag, ORCH_ECSV, "%s:%zu: %s", name, rd.line + 1,
+                              csv_strerror(csv_error(&p)));
     csv_free(&p);
     for (c = 0; c < NCOLS; c++)
         free(rd.cell[c]);
@@ -293,8 +295,7 @@ int orch_rollout_load(struct orch_rollout *r, const char *path,
     memset(r, 0, sizeof(*r));
     fp = fopen(path, "rb");
     if (fp == NULL)
-        return orch_diag_set(diag,
-                             errno == ENOENT ? ORCH_ENOTFOUND : ORCH_EIO,
+        return orch_diag_set(diag, errno == ENOENT ? ORCH_ENOTFOUND : ORCH_EIO,
                              "%s: %s", path, strerror(errno));
     for (;;) {
         size_t n = 0;
@@ -414,8 +415,7 @@ static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
     return 0;
 }
 
-int orch_query_config_validate(struct orch_config *cfg,
-                               struct orch_diag *diag)
+int orch_query_config_validate(struct orch_config *cfg, struct orch_diag *diag)
 {
     bool status = cfg->command == ORCH_CMD_STATUS;
     const char *cmd = status ? "status" : "cancel";
@@ -428,10 +428,9 @@ int orch_query_config_validate(struct orch_config *cfg,
                              "%s: no REPORT.csv given (the report `run` "
                              "wrote)",
                              cmd);
-    if (!status && (cfg->watch || cfg->devices_path || cfg->interval_ms ||
-                    cfg->json))
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "%s: only with status",
+    if (!status &&
+        (cfg->watch || cfg->devices_path || cfg->interval_ms || cfg->json))
+        return orch_diag_set(diag, ORCH_ECONFIG, "%s: only with status",
                              cfg->watch          ? "--watch"
                              : cfg->devices_path ? "--devices"
                              : cfg->json         ? "--json"

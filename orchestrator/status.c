@@ -137,7 +137,8 @@ int orch_status_add_page(struct orch_status_agg *agg,
         job->pages = (unsigned)((job->total + ORCH_STATUS_PAGE_SIZE - 1) /
                                 ORCH_STATUS_PAGE_SIZE);
     }
-    json_array_foreach(list, i, t) {
+    json_array_foreach(list, i, t)
+    {
         struct orch_task_view v;
         const char *pk = str_field(t, "ProductKey");
 
@@ -186,8 +187,7 @@ const char *orch_status_derive_job(const struct orch_rollout_job *job)
     return "COMPLETED";
 }
 
-int orch_status_set_job_status(struct orch_rollout_job *job,
-                               const json_t *root)
+int orch_status_set_job_status(struct orch_rollout_job *job, const json_t *root)
 {
     const json_t *data = json_object_get(root, "Data");
     const char *st = json_string_value(json_object_get(data, "JobStatus"));
@@ -201,10 +201,8 @@ int orch_status_set_job_status(struct orch_rollout_job *job,
 /* ------------------------------------------------------------- summary */
 
 static const char *const job_state_names[ORCH_JOB_NSTATES] = {
-    [ORCH_JOB_PLANNED] = "PLANNED",
-    [ORCH_JOB_IN_PROGRESS] = "IN_PROGRESS",
-    [ORCH_JOB_COMPLETED] = "COMPLETED",
-    [ORCH_JOB_CANCELED] = "CANCELED",
+    [ORCH_JOB_PLANNED] = "PLANNED",     [ORCH_JOB_IN_PROGRESS] = "IN_PROGRESS",
+    [ORCH_JOB_COMPLETED] = "COMPLETED", [ORCH_JOB_CANCELED] = "CANCELED",
     [ORCH_JOB_UNKNOWN] = "UNKNOWN",
 };
 
@@ -313,8 +311,7 @@ int orch_status_summarize(const struct orch_rollout *r,
             s->reasons[i] = &agg->reasons[i];
         s->nreasons = agg->n;
         if (s->nreasons > 1)
-            qsort(s->reasons, s->nreasons, sizeof(*s->reasons),
-                  by_count_desc);
+            qsort(s->reasons, s->nreasons, sizeof(*s->reasons), by_count_desc);
     }
     s->decided = s->pending == 0 && s->jobs_failed == 0;
     if (rc)
@@ -348,33 +345,30 @@ static void print_group(FILE *fp, const struct orch_status_group *g)
         if (orch_task_state_pending(st))
             pending += g->counts[st];
     }
-    fprintf(fp,
-            "  %-24s %zu job%s, %" PRIu64 " tasks: %" PRIu64
-            " succeeded, %" PRIu64 " failed, %" PRIu64 " canceled, %" PRIu64
-            " pending\n",
-            g->key[0] ? g->key : "(none)", g->jobs, g->jobs == 1 ? "" : "s",
-            g->tasks, g->counts[ORCH_TASK_SUCCEEDED],
-            g->counts[ORCH_TASK_FAILED], g->counts[ORCH_TASK_CANCELED],
-            pending);
+    fprintf(
+        fp,
+        "  %-24s %zu job%s, %" PRIu64 " tasks: %" PRIu64 " succeeded, %" PRIu64
+        " failed, %" PRIu64 " canceled, %" PRIu64 " pending\n",
+        g->key[0] ? g->key : "(none)", g->jobs, g->jobs == 1 ? "" : "s",
+        g->tasks, g->counts[ORCH_TASK_SUCCEEDED], g->counts[ORCH_TASK_FAILED],
+        g->counts[ORCH_TASK_CANCELED], pending);
 }
 
 void orch_status_print(FILE *fp, const struct orch_rollout *r,
-                       const struct orch_status_summary *s,
-                       size_t max_reasons)
+                       const struct orch_status_summary *s, size_t max_reasons)
 {
     size_t i = 0, shown = 0;
     int st = 0;
 
     fprintf(fp, "rollout: %s\n", r->path);
     fprintf(fp, "jobs: %zu (", s->jobs);
-    fprintf(fp, "planned %zu, running %zu, done %zu: completed %zu, "
-                "canceled %zu",
-            s->job_states[ORCH_JOB_PLANNED],
-            s->job_states[ORCH_JOB_IN_PROGRESS],
-            s->job_states[ORCH_JOB_COMPLETED] +
-                s->job_states[ORCH_JOB_CANCELED],
-            s->job_states[ORCH_JOB_COMPLETED],
-            s->job_states[ORCH_JOB_CANCELED]);
+    fprintf(
+        fp,
+        "planned %zu, running %zu, done %zu: completed %zu, "
+        "canceled %zu",
+        s->job_states[ORCH_JOB_PLANNED], s->job_states[ORCH_JOB_IN_PROGRESS],
+        s->job_states[ORCH_JOB_COMPLETED] + s->job_states[ORCH_JOB_CANCELED],
+        s->job_states[ORCH_JOB_COMPLETED], s->job_states[ORCH_JOB_CANCELED]);
     if (s->job_states[ORCH_JOB_UNKNOWN])
         fprintf(fp, "; unknown %zu", s->job_states[ORCH_JOB_UNKNOWN]);
     fprintf(fp, ")\n");
@@ -384,8 +378,9 @@ void orch_status_print(FILE *fp, const struct orch_rollout *r,
         /* The six states always; CONFIRM and OTHER when they occur. */
         if (st >= ORCH_TASK_CONFIRM && s->counts[st] == 0)
             continue;
-        fprintf(fp, "  %-12s %10" PRIu64 "  %5.1f%%\n", orch_task_state_name(st),
-                s->counts[st], pct(s->counts[st], s->tasks));
+        fprintf(fp, "  %-12s %10" PRIu64 "  %5.1f%%\n",
+                orch_task_state_name(st), s->counts[st],
+                pct(s->counts[st], s->tasks));
     }
     fprintf(fp, "per product:\n");
     for (i = 0; i < s->nproducts; i++)
@@ -408,8 +403,7 @@ void orch_status_print(FILE *fp, const struct orch_rollout *r,
         fprintf(fp, "jobs that could not be queried: %zu\n", s->jobs_failed);
         for (i = 0; i < r->njobs && shown < 10; i++) {
             if (r->jobs[i].query_failed) {
-                fprintf(fp, "  %s: %s\n", r->jobs[i].job_id,
-                        r->jobs[i].error);
+                fprintf(fp, "  %s: %s\n", r->jobs[i].job_id, r->jobs[i].error);
                 shown++;
             }
         }
@@ -476,9 +470,9 @@ static json_t *job_list_json(const struct orch_rollout *r)
                       "product_key", j->product_key, "firmware_id",
                       j->firmware_id, "devices", (json_int_t)j->device_count,
                       "status",
-                      j->query_failed      ? "UNKNOWN"
-                      : j->job_status[0]   ? j->job_status
-                                           : "UNKNOWN",
+                      j->query_failed    ? "UNKNOWN"
+                      : j->job_status[0] ? j->job_status
+                                         : "UNKNOWN",
                       "tasks", counts_json(j->counts, total));
         if (o && j->wave)
             bad |= json_object_set_new(o, "wave", json_string(j->wave));
@@ -642,8 +636,8 @@ int orch_status_devices_commit(struct orch_status_devices *d,
     if (rc) {
         unlink(d->tmp);
         unlink(d->failed_tmp);
-        return orch_diag_set(diag, ORCH_EIO, "writing %s failed: %s",
-                             d->path, strerror(errno));
+        return orch_diag_set(diag, ORCH_EIO, "writing %s failed: %s", d->path,
+                             strerror(errno));
     }
     return 0;
 }
@@ -692,7 +686,7 @@ struct status_ctx {
     bool devices;
     struct page_item *items;
     size_t nitems;
-    bool fatal;            /* credentials rejected */
+    bool fatal; /* credentials rejected */
     char fatal_reason[256];
     bool capped_warned;
 };
@@ -724,8 +718,7 @@ static int build_page(void *ud, size_t item, struct orch_params *out)
     return rc;
 }
 
-static void page_done(void *ud, size_t item,
-                      const struct orch_item_result *res)
+static void page_done(void *ud, size_t item, const struct orch_item_result *res)
 {
     struct status_ctx *c = ud;
     struct orch_rollout_job *j = &c->r.jobs[c->items[item].job];
@@ -753,8 +746,7 @@ static int build_job(void *ud, size_t item, struct orch_params *out)
                                  c->r.jobs[c->items[item].job].job_id);
 }
 
-static void job_done(void *ud, size_t item,
-                     const struct orch_item_result *res)
+static void job_done(void *ud, size_t item, const struct orch_item_result *res)
 {
     struct status_ctx *c = ud;
     struct orch_rollout_job *j = &c->r.jobs[c->items[item].job];
@@ -863,8 +855,8 @@ static int refresh(struct status_ctx *c)
                 return ORCH_EXIT_USAGE;
         }
     }
-    code = run_batch(c, "ListOTATaskByJob", build_page, page_done,
-                     "more tasks");
+    code =
+        run_batch(c, "ListOTATaskByJob", build_page, page_done, "more tasks");
     if (code)
         return code;
 

@@ -48,33 +48,33 @@ bool orch_task_state_pending(int s);
 
 /* One job of the rollout, with what the queries found out. */
 struct orch_rollout_job {
-    unsigned chunk;          /* report's chunk number (0 if absent) */
-    char *job_id;            /* malloced */
-    char *product_key;       /* malloced, "" if absent */
-    char *firmware_id;       /* malloced, "" if absent */
-    char *wave;              /* malloced; NULL when the report has no wave
-                                column */
-    unsigned device_count;   /* devices the report says the job holds */
+    unsigned chunk;        /* report's chunk number (0 if absent) */
+    char *job_id;          /* malloced */
+    char *product_key;     /* malloced, "" if absent */
+    char *firmware_id;     /* malloced, "" if absent */
+    char *wave;            /* malloced; NULL when the report has no wave
+                              column */
+    unsigned device_count; /* devices the report says the job holds */
 
     /* Filled by `status` (zeroed by orch_rollout_reset_counts). */
     uint64_t counts[ORCH_TASK_NSTATES];
-    uint64_t total;          /* Total as the API reported it */
-    uint64_t listed;         /* tasks actually listed */
-    unsigned pages;          /* pages of PageSize needed for total */
-    bool query_failed;       /* some query of this job failed */
-    char error[160];         /* "CODE: message" of the failed query */
-    char job_status[24];     /* PLANNED/IN_PROGRESS/COMPLETED/CANCELED, or
-                                "" when unknown */
+    uint64_t total;      /* Total as the API reported it */
+    uint64_t listed;     /* tasks actually listed */
+    unsigned pages;      /* pages of PageSize needed for total */
+    bool query_failed;   /* some query of this job failed */
+    char error[160];     /* "CODE: message" of the failed query */
+    char job_status[24]; /* PLANNED/IN_PROGRESS/COMPLETED/CANCELED, or
+                            "" when unknown */
 };
 
 struct orch_rollout {
-    char *path;                   /* the report, malloced */
+    char *path; /* the report, malloced */
     struct orch_rollout_job *jobs;
     size_t njobs;
-    size_t rows;                  /* data rows read */
-    size_t not_created;           /* rows whose status is not "created" */
-    size_t duplicates;            /* repeated job_ids (kept once) */
-    bool has_wave;                /* the report has a `wave` column */
+    size_t rows;        /* data rows read */
+    size_t not_created; /* rows whose status is not "created" */
+    size_t duplicates;  /* repeated job_ids (kept once) */
+    bool has_wave;      /* the report has a `wave` column */
 };
 
 /* Reads the report at path (libcsv; header by name: job_id and status are
@@ -98,8 +98,7 @@ void orch_rollout_reset_counts(struct orch_rollout *r);
  * that belong to the other command refused, the region and endpoint
  * defaults filled as for `run`, the query quota and --interval in range.
  * Returns 0 or ORCH_ECONFIG with diag naming the option. */
-int orch_query_config_validate(struct orch_config *cfg,
-                               struct orch_diag *diag);
+int orch_query_config_validate(struct orch_config *cfg, struct orch_diag *diag);
 
 /* A paced, retried batch of one query action: nitems calls of `action`
  * at most `qps` per second (the action's own quota), each retried like
@@ -122,7 +121,7 @@ struct orch_query_batch {
     int (*build)(void *ud, size_t item, struct orch_params *out);
     void (*done)(void *ud, size_t item, const struct orch_item_result *res);
     void *ud;
-    const char *label;     /* NULL: no progress line */
+    const char *label; /* NULL: no progress line */
 };
 
 int orch_query_run(const struct orch_config *cfg,

@@ -32,13 +32,13 @@ struct orch_diag;
 #define ORCH_STATUS_PAGE_SIZE 100
 /* CurrentPage x PageSize must not exceed 100,000 (alibaba-api.md e). */
 #define ORCH_STATUS_MAX_PAGES 1000
-#define ORCH_STATUS_DEVICES_HEADER \
+#define ORCH_STATUS_DEVICES_HEADER                                             \
     "ProductKey,DeviceName,JobId,TaskId,status,progress,reason"
 #define ORCH_STATUS_FAILED_HEADER "ProductKey,DeviceName,error_code"
 
 /* A failure reason (TaskDesc of FAILED tasks) and how often it occurs. */
 struct orch_status_reason {
-    char *text;      /* malloced; "(none)" for an empty TaskDesc */
+    char *text; /* malloced; "(none)" for an empty TaskDesc */
     uint64_t count;
 };
 
@@ -59,15 +59,14 @@ struct orch_task_view {
     const char *device_name;
     const char *job_id;
     const char *task_id;
-    const char *status;      /* as the API spelled it */
+    const char *status; /* as the API spelled it */
     enum orch_task_state state;
-    long long progress;      /* -1 if absent */
-    const char *reason;      /* TaskDesc, "" if absent */
+    long long progress; /* -1 if absent */
+    const char *reason; /* TaskDesc, "" if absent */
 };
 
 /* Called for each task of a page; nonzero stops and is returned. */
-typedef int (*orch_status_task_fn)(void *ud,
-                                   const struct orch_rollout_job *job,
+typedef int (*orch_status_task_fn)(void *ud, const struct orch_rollout_job *job,
                                    const struct orch_task_view *t);
 
 /* Folds one successful ListOTATaskByJob answer (root: the parsed body)
@@ -103,26 +102,26 @@ const char *orch_job_state_name(int s);
 
 /* Task counts of a product or a wave. */
 struct orch_status_group {
-    const char *key;     /* borrowed from the rollout */
+    const char *key; /* borrowed from the rollout */
     size_t jobs;
-    uint64_t devices;    /* device_count of the report */
+    uint64_t devices; /* device_count of the report */
     uint64_t counts[ORCH_TASK_NSTATES];
     uint64_t tasks;
 };
 
 struct orch_status_summary {
     size_t jobs;
-    size_t jobs_failed;           /* could not be (fully) queried */
+    size_t jobs_failed; /* could not be (fully) queried */
     size_t job_states[ORCH_JOB_NSTATES];
-    uint64_t devices;             /* sum of the report's device_count */
+    uint64_t devices; /* sum of the report's device_count */
     uint64_t counts[ORCH_TASK_NSTATES];
     uint64_t tasks;
-    uint64_t pending;             /* QUEUED+NOTIFIED+IN_PROGRESS+CONFIRM */
-    bool decided;                 /* no task pending and every job queried */
+    uint64_t pending; /* QUEUED+NOTIFIED+IN_PROGRESS+CONFIRM */
+    bool decided;     /* no task pending and every job queried */
     struct orch_status_group *products; /* malloced, in report order */
     size_t nproducts;
-    struct orch_status_group *waves;    /* malloced; NULL without a wave
-                                           column */
+    struct orch_status_group *waves; /* malloced; NULL without a wave
+                                        column */
     size_t nwaves;
     const struct orch_status_reason **reasons; /* malloced, by count desc */
     size_t nreasons;
@@ -138,8 +137,7 @@ void orch_status_summary_cleanup(struct orch_status_summary *s);
 
 /* The text screen (max_reasons: how many reasons to list). */
 void orch_status_print(FILE *fp, const struct orch_rollout *r,
-                       const struct orch_status_summary *s,
-                       size_t max_reasons);
+                       const struct orch_status_summary *s, size_t max_reasons);
 /* The --json document (new reference, NULL on ENOMEM): report, decided,
  * jobs {total, PLANNED.., UNKNOWN, query_failed}, tasks {total, QUEUED..},
  * devices, products[], waves[] (with a wave column), reasons[],
@@ -154,10 +152,10 @@ json_t *orch_status_json(const struct orch_rollout *r,
  * and renamed by commit, so a refresh never leaves half a file. */
 struct orch_status_devices {
     struct orch_csv_out all, failed;
-    char *path, *failed_path;      /* final names, malloced */
-    char *tmp, *failed_tmp;        /* malloced */
+    char *path, *failed_path; /* final names, malloced */
+    char *tmp, *failed_tmp;   /* malloced */
     bool open;
-    int err;                       /* first write error */
+    int err; /* first write error */
 };
 
 int orch_status_devices_open(struct orch_status_devices *d, const char *path,

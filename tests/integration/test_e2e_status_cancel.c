@@ -47,10 +47,9 @@ static void ctx_rollout(struct ctx *c, const char *const *emu)
     snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
     h_write_inventory(c->inv, NDEV, PK);
     h_emu_start(&c->emu, emu);
-    const char *argv[] = {"run",        c->inv,           "--firmware-id",
-                          FW,           "--endpoint",     c->emu.endpoint,
-                          "--yes",      "--report",       c->report,
-                          NULL};
+    const char *argv[] = {
+        "run",           c->inv,  "--firmware-id", FW,        "--endpoint",
+        c->emu.endpoint, "--yes", "--report",      c->report, NULL};
     h_run(&r, argv, NULL, 0, 60);
     if (r.exit_code != 0)
         fail_msg("run: exit %d: %s", r.exit_code, r.err);
@@ -88,8 +87,8 @@ static void status_watch_json_devices_match_emulator(void **state)
 {
     struct ctx c;
     struct h_run r;
-    const char *emu[] = {"--auto-create", "--sim-speed", "2",
-                         "--success-ratio", "0.8", NULL};
+    const char *emu[] = {"--auto-create",   "--sim-speed", "2",
+                         "--success-ratio", "0.8",         NULL};
     char devices[600], failed[640];
     json_t *doc = NULL, *stats = NULL, *jobs = NULL, *log = NULL;
     json_t *rows = NULL, *frows = NULL, *row = NULL, *job = NULL;
@@ -105,9 +104,9 @@ static void status_watch_json_devices_match_emulator(void **state)
 
     /* Tasks take up to 4 s (8 steps of 0.5 s): the watch must refresh. */
     t0 = now_s();
-    const char *watch[] = {"status",   c.report,   "--endpoint",
+    const char *watch[] = {"status",       c.report,  "--endpoint",
                            c.emu.endpoint, "--watch", "--interval",
-                           "1s",       NULL};
+                           "1s",           NULL};
     h_run(&r, watch, NULL, 0, 60);
     if (r.exit_code != 0)
         fail_msg("status --watch: exit %d: %s", r.exit_code, r.err);
@@ -129,8 +128,8 @@ static void status_watch_json_devices_match_emulator(void **state)
         nanosleep(&gap, NULL);
     }
 
-    const char *js[] = {"status",  c.report,  "--endpoint", c.emu.endpoint,
-                        "--json",  "--devices", devices,     NULL};
+    const char *js[] = {"status", c.report,    "--endpoint", c.emu.endpoint,
+                        "--json", "--devices", devices,      NULL};
     h_run(&r, js, NULL, 0, 60);
     if (r.exit_code != 0)
         fail_msg("status --json: exit %d: %s", r.exit_code, r.err);
@@ -152,8 +151,7 @@ static void status_watch_json_devices_match_emulator(void **state)
                          json_object_get(doc, "tasks"), "total")),
                      NDEV);
     assert_true(json_is_true(json_object_get(doc, "decided")));
-    assert_int_equal(json_integer_value(json_object_get(doc, "devices")),
-                     NDEV);
+    assert_int_equal(json_integer_value(json_object_get(doc, "devices")), NDEV);
     assert_int_equal(json_integer_value(json_object_get(
                          json_object_get(doc, "jobs"), "total")),
                      5);
@@ -165,12 +163,11 @@ static void status_watch_json_devices_match_emulator(void **state)
                      0);
     assert_int_equal(json_array_size(json_object_get(doc, "products")), 1);
     assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(json_object_get(doc, "products"),
-                                           0),
+                            json_array_get(json_object_get(doc, "products"), 0),
                             "product_key")),
                         PK);
-    json_array_foreach(json_object_get(doc, "reasons"), i, row)
-        reasons_n += json_integer_value(json_object_get(row, "count"));
+    json_array_foreach(json_object_get(doc, "reasons"), i, row) reasons_n +=
+        json_integer_value(json_object_get(row, "count"));
     assert_int_equal(reasons_n, failed_n);
     assert_int_equal(json_array_size(json_object_get(doc, "job_list")), 5);
 
@@ -183,16 +180,17 @@ static void status_watch_json_devices_match_emulator(void **state)
     assert_non_null(frows);
     assert_int_equal(json_array_size(rows), NDEV);
     assert_int_equal(json_array_size(frows), (size_t)failed_n);
-    json_array_foreach(jobs, i, job) {
+    json_array_foreach(jobs, i, job)
+    {
         const char *dev = NULL;
         json_t *st = NULL;
 
         json_object_foreach(json_object_get(job, "Tasks"), dev, st)
             json_object_set(seen, dev, st);
     }
-    json_array_foreach(rows, i, row) {
-        const char *dev = json_string_value(json_object_get(row,
-                                                            "DeviceName"));
+    json_array_foreach(rows, i, row)
+    {
+        const char *dev = json_string_value(json_object_get(row, "DeviceName"));
         json_t *want = json_object_get(seen, dev);
 
         assert_non_null(want);
@@ -202,14 +200,13 @@ static void status_watch_json_devices_match_emulator(void **state)
             json_string_value(json_object_get(row, "ProductKey")), PK);
         assert_true(json_string_length(json_object_get(row, "TaskId")) > 0);
     }
-    json_array_foreach(frows, i, row) {
-        const char *dev = json_string_value(json_object_get(row,
-                                                            "DeviceName"));
+    json_array_foreach(frows, i, row)
+    {
+        const char *dev = json_string_value(json_object_get(row, "DeviceName"));
 
         assert_string_equal(json_string_value(json_object_get(seen, dev)),
                             "FAILED");
-        assert_true(json_string_length(json_object_get(row, "error_code")) >
-                    0);
+        assert_true(json_string_length(json_object_get(row, "error_code")) > 0);
     }
 
     /* Queries stay within the query quota. */
@@ -249,8 +246,8 @@ static void cancel_queued_then_rerun_skips(void **state)
     assert_int_equal(emu_tasks(stats, "QUEUED"), NDEV);
     json_decref(stats);
 
-    const char *yes[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
-                         "--yes", NULL};
+    const char *yes[] = {"cancel",       c.report, "--endpoint",
+                         c.emu.endpoint, "--yes",  NULL};
     h_run(&r, yes, NULL, 0, 30);
     if (r.exit_code != 0)
         fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
@@ -271,8 +268,8 @@ static void cancel_queued_then_rerun_skips(void **state)
     assert_true(e2e_max_per_window(log, "CancelOTATaskByJob") <= 5);
 
     /* status agrees: everything CANCELED, jobs CANCELED. */
-    const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint,
-                        "--json", NULL};
+    const char *st[] = {"status",       c.report, "--endpoint",
+                        c.emu.endpoint, "--json", NULL};
     h_run(&r, st, NULL, 0, 30);
     assert_int_equal(r.exit_code, 0);
     {
@@ -314,8 +311,8 @@ static void cancel_leaves_in_progress_alone(void **state)
     assert_true(emu_tasks(before, "IN_PROGRESS") > 0);
     assert_true(emu_tasks(before, "QUEUED") + emu_tasks(before, "NOTIFIED") >
                 0);
-    const char *yes[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
-                         "--yes", NULL};
+    const char *yes[] = {"cancel",       c.report, "--endpoint",
+                         c.emu.endpoint, "--yes",  NULL};
     h_run(&r, yes, NULL, 0, 30);
     if (r.exit_code != 0)
         fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
@@ -325,13 +322,13 @@ static void cancel_leaves_in_progress_alone(void **state)
     assert_int_equal(emu_tasks(after, "NOTIFIED"), 0);
     assert_true(emu_tasks(after, "IN_PROGRESS") >=
                 emu_tasks(before, "IN_PROGRESS"));
-    assert_int_equal(emu_tasks(after, "IN_PROGRESS") +
-                         emu_tasks(after, "CANCELED"),
-                     NDEV);
+    assert_int_equal(
+        emu_tasks(after, "IN_PROGRESS") + emu_tasks(after, "CANCELED"), NDEV);
     json_decref(after);
 
-    const char *all[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
-                         "--yes", "--in-progress", NULL};
+    const char *all[] = {
+        "cancel", c.report,        "--endpoint", c.emu.endpoint,
+        "--yes",  "--in-progress", NULL};
     h_run(&r, all, NULL, 0, 30);
     if (r.exit_code != 0)
         fail_msg("cancel --in-progress: exit %d: %s", r.exit_code, r.err);
@@ -356,11 +353,10 @@ static void status_unknown_job_exit_1(void **state)
     ctx_rollout(&c, emu);
     fp = fopen(c.report, "a");
     assert_non_null(fp);
-    fprintf(fp, "6,%s,%s,1,x,x,created,NoSuchJob0000000000000000,,,1,,\n",
-            PK, FW);
+    fprintf(fp, "6,%s,%s,1,x,x,created,NoSuchJob0000000000000000,,,1,,\n", PK,
+            FW);
     fclose(fp);
-    const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint,
-                        NULL};
+    const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint, NULL};
     h_run(&r, st, NULL, 0, 30);
     assert_int_equal(r.exit_code, 1);
     assert_non_null(strstr(r.out, "could not be queried: 1"));

@@ -70,9 +70,9 @@ static void journal_records_cover(void **state)
                               "job_id", "J1", "in_progress", 0, "code", "");
     json_t *full = json_pack("{s:s, s:s, s:b}", "t", "cancelled", "job_id",
                              "J2", "in_progress", 1);
-    json_t *done = json_pack("{s:s, s:s, s:b, s:s}", "t", "cancelled",
-                             "job_id", "J3", "in_progress", 0, "code",
-                             "iot.ota.JobHasFinished");
+    json_t *done =
+        json_pack("{s:s, s:s, s:b, s:s}", "t", "cancelled", "job_id", "J3",
+                  "in_progress", 0, "code", "iot.ota.JobHasFinished");
     json_t *run = json_pack("{s:s, s:s}", "t", "cancel_run", "job_id", "J4");
     json_t *noid = json_pack("{s:s}", "t", "cancelled");
     const char *id = NULL;

@@ -16,17 +16,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HEADER                                                             \
-    "chunk,product_key,firmware_id,device_count,first_device,last_device," \
+#define HEADER                                                                 \
+    "chunk,product_key,firmware_id,device_count,first_device,last_device,"     \
     "status,job_id,utc_create,request_id,attempts,error_code,error_message\n"
 
 static const char report_csv[] =
-    HEADER
-    "1,pkA,fw1,3,d1,d3,created,JOB1,2025-01-01T00:00:00Z,r1,1,,\n"
-    "2,pkA,fw1,2,d4,d5,failed,,,r2,6,iot.x.Bad,\"oops, bad\"\n"
-    "3,pkB,fw2,2,e1,e2,created,JOB2,2025-01-01T00:00:00Z,r3,1,,\n"
-    "4,pkB,fw2,2,e1,e2,created,JOB2,2025-01-01T00:00:00Z,r3,1,,\n"
-    "5,pkB,fw2,1,e3,e3,not_sent,,,,0,Interrupted,x\n";
+    HEADER "1,pkA,fw1,3,d1,d3,created,JOB1,2025-01-01T00:00:00Z,r1,1,,\n"
+           "2,pkA,fw1,2,d4,d5,failed,,,r2,6,iot.x.Bad,\"oops, bad\"\n"
+           "3,pkB,fw2,2,e1,e2,created,JOB2,2025-01-01T00:00:00Z,r3,1,,\n"
+           "4,pkB,fw2,2,e1,e2,created,JOB2,2025-01-01T00:00:00Z,r3,1,,\n"
+           "5,pkB,fw2,1,e3,e3,not_sent,,,,0,Interrupted,x\n";
 
 static void load(struct orch_rollout *r, const char *csv)
 {
@@ -89,18 +88,16 @@ static void report_rejects_other_files(void **state)
     static const char badnum[] = "chunk,status,job_id\nx,created,J\n";
 
     (void)state;
-    assert_int_equal(orch_rollout_parse(&r, inv, strlen(inv), "inv.csv",
-                                        &diag),
+    assert_int_equal(orch_rollout_parse(&r, inv, strlen(inv), "inv.csv", &diag),
                      ORCH_ECSV);
     assert_non_null(strstr(diag.msg, "inv.csv:1"));
     orch_rollout_cleanup(&r);
-    assert_int_equal(orch_rollout_parse(&r, badnum, strlen(badnum), "b.csv",
-                                        &diag),
-                     ORCH_ECSV);
+    assert_int_equal(
+        orch_rollout_parse(&r, badnum, strlen(badnum), "b.csv", &diag),
+        ORCH_ECSV);
     assert_non_null(strstr(diag.msg, "b.csv:2"));
     orch_rollout_cleanup(&r);
-    assert_int_equal(orch_rollout_parse(&r, "", 0, "e.csv", &diag),
-                     ORCH_ECSV);
+    assert_int_equal(orch_rollout_parse(&r, "", 0, "e.csv", &diag), ORCH_ECSV);
     orch_rollout_cleanup(&r);
     assert_int_equal(orch_rollout_load(&r, "/nonexistent/x.csv", &diag),
                      ORCH_ENOTFOUND);
@@ -140,14 +137,13 @@ static json_t *page(long total, const char *const *states,
         json_array_append_new(
             list, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "TaskId", tid,
                             "DeviceName", dev, "ProductKey", "pkA",
-                            "TaskStatus", states[i], "Progress",
-                            (int)(i * 10), "TaskDesc",
-                            descs ? descs[i] : ""));
+                            "TaskStatus", states[i], "Progress", (int)(i * 10),
+                            "TaskDesc", descs ? descs[i] : ""));
     }
     return json_pack("{s:b, s:I, s:I, s:I, s:{s:o}}", "Success", 1, "Total",
                      (json_int_t)total, "PageSize", (json_int_t)100,
-                     "CurrentPage", (json_int_t)1, "Data",
-                     "SimpleOTATaskInfo", list);
+                     "CurrentPage", (json_int_t)1, "Data", "SimpleOTATaskInfo",
+                     list);
 }
 
 struct seen {
@@ -170,10 +166,10 @@ static int see_task(void *ud, const struct orch_rollout_job *job,
 
 static void add_page_counts_and_reasons(void **state)
 {
-    const char *const st[] = {"SUCCEEDED", "FAILED", "FAILED", "QUEUED",
+    const char *const st[] = {"SUCCEEDED",   "FAILED", "FAILED", "QUEUED",
                               "IN_PROGRESS", "FAILED", "WEIRD"};
-    const char *const ds[] = {"", "timeout", "version not conform",
-                              "", "", "timeout", ""};
+    const char *const ds[] = {
+        "", "timeout", "version not conform", "", "", "timeout", ""};
     struct orch_rollout r;
     struct orch_status_agg agg;
     struct seen seen;
@@ -183,8 +179,7 @@ static void add_page_counts_and_reasons(void **state)
     memset(&seen, 0, sizeof(seen));
     load(&r, report_csv);
     orch_status_agg_init(&agg);
-    assert_int_equal(orch_status_add_page(&agg, &r.jobs[0], p, see_task,
-                                          &seen),
+    assert_int_equal(orch_status_add_page(&agg, &r.jobs[0], p, see_task, &seen),
                      0);
     assert_int_equal(r.jobs[0].total, 250);
     assert_int_equal(r.jobs[0].pages, 3);
@@ -226,8 +221,8 @@ static void add_page_rejects_answer_without_list(void **state)
                      ORCH_EDECODE);
     assert_int_equal(r.jobs[0].listed, 0);
     /* The SDK's nested shape is understood too. */
-    assert_int_equal(
-        orch_status_add_page(&agg, &r.jobs[1], nested, NULL, NULL), 0);
+    assert_int_equal(orch_status_add_page(&agg, &r.jobs[1], nested, NULL, NULL),
+                     0);
     assert_int_equal(r.jobs[1].counts[ORCH_TASK_SUCCEEDED], 1);
     assert_int_equal(r.jobs[1].pages, 1);
     json_decref(bad);
@@ -273,8 +268,7 @@ static void job_status_from_query(void **state)
 }
 
 /* Two jobs of two products in two waves, one job not queried. */
-static void fill_three_jobs(struct orch_rollout *r,
-                            struct orch_status_agg *agg)
+static void fill_three_jobs(struct orch_rollout *r, struct orch_status_agg *agg)
 {
     static const char csv[] = "wave,product_key,device_count,status,job_id\n"
                               "1,pkA,3,created,J1\n"
@@ -289,14 +283,11 @@ static void fill_three_jobs(struct orch_rollout *r,
 
     load(r, csv);
     orch_status_agg_init(agg);
-    assert_int_equal(orch_status_add_page(agg, &r->jobs[0], p1, NULL, NULL),
-                     0);
-    assert_int_equal(orch_status_add_page(agg, &r->jobs[1], p2, NULL, NULL),
-                     0);
+    assert_int_equal(orch_status_add_page(agg, &r->jobs[0], p1, NULL, NULL), 0);
+    assert_int_equal(orch_status_add_page(agg, &r->jobs[1], p2, NULL, NULL), 0);
     snprintf(r->jobs[0].job_status, sizeof(r->jobs[0].job_status), "%s",
              orch_status_derive_job(&r->jobs[0]));
-    snprintf(r->jobs[1].job_status, sizeof(r->jobs[1].job_status),
-             "CANCELED");
+    snprintf(r->jobs[1].job_status, sizeof(r->jobs[1].job_status), "CANCELED");
     r->jobs[2].query_failed = true;
     snprintf(r->jobs[2].error, sizeof(r->jobs[2].error),
              "iot.ota.InvalidJobId: no such job");
@@ -392,15 +383,14 @@ static void json_document(void **state)
     assert_int_equal(json_array_size(json_object_get(doc, "reasons")), 2);
     jl = json_object_get(doc, "job_list");
     assert_int_equal(json_array_size(jl), 3);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(jl, 2), "status")),
-                        "UNKNOWN");
-    assert_non_null(strstr(json_string_value(json_object_get(
-                               json_array_get(jl, 2), "error")),
-                           "InvalidJobId"));
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(jl, 1), "wave")),
-                        "2");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(jl, 2), "status")),
+        "UNKNOWN");
+    assert_non_null(strstr(
+        json_string_value(json_object_get(json_array_get(jl, 2), "error")),
+        "InvalidJobId"));
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(jl, 1), "wave")), "2");
     json_decref(doc);
     orch_status_summary_cleanup(&s);
     orch_status_agg_cleanup(&agg);
@@ -476,9 +466,9 @@ static void devices_files(void **state)
     load(&r, report_csv);
     orch_status_agg_init(&agg);
     assert_int_equal(orch_status_devices_open(&d, path, &diag), 0);
-    assert_int_equal(orch_status_add_page(&agg, &r.jobs[0], p,
-                                          orch_status_devices_row, &d),
-                     0);
+    assert_int_equal(
+        orch_status_add_page(&agg, &r.jobs[0], p, orch_status_devices_row, &d),
+        0);
     /* Nothing in place before the commit. */
     assert_int_not_equal(stat(path, &sb), 0);
     assert_int_equal(stat(tmp, &sb), 0);
@@ -489,14 +479,15 @@ static void devices_files(void **state)
     fl = slurp(failed);
     assert_non_null(all);
     assert_non_null(fl);
-    assert_string_equal(all,
-                        ORCH_STATUS_DEVICES_HEADER "\n"
+    assert_string_equal(all, ORCH_STATUS_DEVICES_HEADER
+                        "\n"
                         "pkA,dev-000,JOB1,T000,SUCCEEDED,0,\n"
                         "pkA,dev-001,JOB1,T001,FAILED,10,\"'=cmd, evil\"\n"
                         "pkA,dev-002,JOB1,T002,FAILED,20,\n");
-    assert_string_equal(fl, ORCH_STATUS_FAILED_HEADER "\n"
-                            "pkA,dev-001,\"'=cmd, evil\"\n"
-                            "pkA,dev-002,FAILED\n");
+    assert_string_equal(fl, ORCH_STATUS_FAILED_HEADER
+                        "\n"
+                        "pkA,dev-001,\"'=cmd, evil\"\n"
+                        "pkA,dev-002,FAILED\n");
     free(all);
     free(fl);
 
@@ -505,8 +496,7 @@ static void devices_files(void **state)
     orch_status_devices_cleanup(&d);
     assert_int_not_equal(stat(tmp, &sb), 0);
     assert_int_equal(stat(path, &sb), 0);
-    assert_int_equal(orch_status_devices_open(&d, "/nonexistent/d.csv",
-                                              &diag),
+    assert_int_equal(orch_status_devices_open(&d, "/nonexistent/d.csv", &diag),
                      ORCH_EIO);
     orch_status_devices_cleanup(&d);
 
