@@ -197,6 +197,7 @@ struct dispatcher {
     struct xheap queries; /* reconciliation queries waiting */
     struct orch_xfer **batch; /* sends admitted this iteration, capacity cap */
     size_t nbatch;
+    size_t ntaken; /* the action's tokens taken this iteration */
 
     struct group_state *groups;
     size_t ngroups, groups_cap;
@@ -906,6 +907,30 @@ static bool prepare_send(struct dispatcher *d, struct orch_xfer *x)
     return true;
 }
 
+/* The limiter recorded the batch's k starts at the admission time, but
+ * they start only after the requests were built and ops->sync returned
+ * (an fsync: milliseconds, sometimes tens). Requests of a later batch
+ * whose sync was quick would then reach the server less than a window
+ * after these: 21 in one second. So the k most recent starts are moved to
+ * the real launch time `t`. This relies on the ring documented in
+ * ratelimit.h (the last starts, newest just before `head`); every entry
+ * moved belongs to this batch and t is later than all of them, so the
+ * ring stays in order. (ratelimit.h could offer this as
+ * orch_ratelimit_retime(); it is not this module's file.) */
+static void retime_starts(struct orch_ratelimit *rl, size_t k, uint64_t t)
+{
+    if (rl->cap == 0)
+        return;
+    if (k > rl->count)
+        k = rl->count;
+    for (size_t i = 1; i <= k; i++) {
+        uint64_t *slot = &rl->ring[(rl->head + rl->cap - i) % rl->cap];
+
+        if (*slot < t)
+            *slot = t;
+    }
+}
+
 /* Group commit: one ops->sync for every send admitted this iteration,
  * then they go to libcurl. A failed sync sends none of them and stops. */
 static void commit_batch(struct dispatcher *d, uint64_t now)
@@ -928,6 +953,8 @@ static void commit_batch(struct dispatcher *d, uint64_t now)
         }
         return;
     }
+    now = mono_ms();
+    retime_starts(&d->rl, d->ntaken, now);
     for (size_t i = 0; i < n; i++) {
         struct orch_xfer *x = d->batch[i];
         const char *what = NULL;
@@ -1320,6 +1347,7 @@ static void admit(struct dispatcher *d, uint64_t now)
     d->next_token_ms = 0;
     d->next_qtoken_ms = 0;
     d->nbatch = 0;
+    d->ntaken = 0;
     admit_queries(d, now);
     while (!d->stopping && d->in_flight + d->nbatch < d->cap) {
         struct orch_xfer *x = NULL;
@@ -1363,6 +1391,7 @@ static void admit(struct dispatcher *d, uint64_t now)
             d->next_token_ms = now + wait;
             break;
         }
+        d->ntaken++;
         if (retry) {
             x = heap_pop(&d->sends);
         } else {
