@@ -624,7 +624,7 @@ static void dev_done(void *ud, size_t item, const struct orch_item_result *res)
         if ((code == NULL || *code == '\0') && res->resp)
             code = res->resp->code;
         snprintf(ctx->st->first_error, sizeof(ctx->st->first_error),
-                 "%s: %.200s",
+                 "%.100s: %.140s",
                  code && *code ? code : orch_item_status_name(res->status),
                  msg ? msg : "");
     }
