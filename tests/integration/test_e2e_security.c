@@ -1,0 +1,298 @@
+/* test_e2e_security.c - TLS peer verification on by default, --ca-bundle,
+ * --insecure only with a loud warning; secrets (AccessKeySecret, STS token,
+ * the aliyun profile's secret) in no output, report, journal or emulator
+ * log; output files 0600. The real binaries over loopback HTTPS. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "e2e_util.h"
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define PK "a1BwAGVabcd"
+#define FW "UkOZxXXnVaLfqvvv8YzC000100"
+#define STS_KEY_ID "STS.testkey02"
+#define STS_SECRET "StsS3cret-never-print-4b3c2a"
+#define STS_TOKEN "CAIS-token-never-print-7e6d5c4b3a"
+#define PROFILE_SECRET "Pr0file-secret-never-print-1a2b"
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A throwaway self-signed certificate for 127.0.0.1 (as in
+ * test_emu_server.c), written as PEM files. */
+static void make_cert(const char *cert_path, const char *key_path)
+{
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *nm = NULL;
+    X509V3_CTX ctx;
+    X509_EXTENSION *ext = NULL;
+    FILE *f = NULL;
+
+    assert_non_null(pk);
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pk);
+    nm = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+                               (const unsigned char *)"127.0.0.1", -1, -1, 0);
+    X509_set_issuer_name(x, nm);
+    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
+                              "IP:127.0.0.1");
+    assert_non_null(ext);
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
+                              "critical,CA:TRUE");
+    X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+    f = fopen(cert_path, "w");
+    assert_non_null(f);
+    PEM_write_X509(f, x);
+    fclose(f);
+    f = fopen(key_path, "w");
+    assert_non_null(f);
+    PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(pk);
+}
+
+static void assert_mode_0600(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        fail_msg("%s: missing", path);
+    if ((st.st_mode & 0777) != 0600)
+        fail_msg("%s: mode %o, not 0600", path, st.st_mode & 0777);
+}
+
+static size_t collect(char *p, size_t sz, size_t n, void *ud)
+{
+    FILE *f = ud;
+
+    return fwrite(p, sz, n, f);
+}
+
+/* The emulator's job count over HTTPS (h_emu_get speaks plain HTTP),
+ * verifying the server with its own certificate. */
+static size_t emu_jobs(const struct emu_proc *e, const char *cert)
+{
+    CURL *h = curl_easy_init();
+    char url[128];
+    char *body = NULL;
+    size_t len = 0, n = 0;
+    FILE *f = open_memstream(&body, &len);
+    json_t *jobs = NULL;
+
+    assert_non_null(h);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/__emu/jobs", e->port);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CAINFO, cert);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    fclose(f);
+    jobs = json_loadb(body, len, 0, NULL);
+    assert_true(json_is_array(jobs));
+    n = json_array_size(jobs);
+    json_decref(jobs);
+    free(body);
+    curl_easy_cleanup(h);
+    return n;
+}
+
+/* Without --ca-bundle the self-signed server is refused (nothing created);
+ * with it, or with --insecure (and its warning), the run succeeds. */
+static void tls_verification_ca_bundle_insecure(void **state)
+{
+    struct emu_proc emu;
+    struct h_run r;
+    char *dir = h_tmpdir();
+    char cert[512], key[512], inv[512], rep1[512], rep2[512], rep3[512];
+    char endpoint[64];
+
+    (void)state;
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    snprintf(inv, sizeof(inv), "%s/fleet.csv", dir);
+    snprintf(rep1, sizeof(rep1), "%s/r1.csv", dir);
+    snprintf(rep2, sizeof(rep2), "%s/r2.csv", dir);
+    snprintf(rep3, sizeof(rep3), "%s/r3.csv", dir);
+    make_cert(cert, key);
+    h_write_inventory(inv, 400, PK);
+    const char *extra[] = {"--auto-create", "--tls-cert", cert, "--tls-key",
+                           key, NULL};
+    h_emu_start(&emu, extra);
+    snprintf(endpoint, sizeof(endpoint), "https://127.0.0.1:%d", emu.port);
+
+    /* Default: peer verification on; the certificate is not trusted. */
+    const char *a1[] = {"run", inv, "--firmware-id", FW, "--endpoint",
+                        endpoint, "--yes", "--report", rep1, NULL};
+    h_run(&r, a1, NULL, 0, 60);
+    assert_int_equal(r.exit_code, 4);
+    assert_non_null(strcasestr(r.err, "certificate"));
+    assert_int_equal(emu_jobs(&emu, cert), 0);
+    h_run_free(&r);
+
+    /* --ca-bundle with the server's certificate: verified, created. */
+    const char *a2[] = {"run", inv, "--firmware-id", FW, "--endpoint",
+                        endpoint, "--yes", "--report", rep2, "--ca-bundle",
+                        cert, NULL};
+    h_run(&r, a2, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    assert_null(strstr(r.err, "insecure"));
+    assert_int_equal(emu_jobs(&emu, cert), 2);
+    h_run_free(&r);
+
+    /* --insecure: works, and says so loudly. */
+    const char *a3[] = {"run", inv, "--firmware-id", FW, "--endpoint",
+                        endpoint, "--yes", "--report", rep3, "--insecure",
+                        "--force", NULL};
+    h_run(&r, a3, NULL, 0, 60);
+    assert_non_null(strstr(r.err, "warning: --insecure"));
+    assert_non_null(strstr(r.err, "NOT verified"));
+    assert_int_not_equal(r.exit_code, 2);
+    h_run_free(&r);
+
+    h_assert_no_secret(dir, H_SECRET, NULL);
+    h_assert_no_secret(emu.dir, H_SECRET, NULL);
+    h_emu_stop(&emu);
+    free(dir);
+}
+
+/* STS credentials from the environment and an AK from an aliyun CLI
+ * profile: neither secret nor the token appears in any output, report,
+ * journal, failed file or the emulator's log; the files are 0600; the
+ * profile's secret is copied nowhere outside its own config file. */
+static void secrets_never_written_files_0600(void **state)
+{
+    struct emu_proc emu;
+    struct h_run r;
+    char *dir = h_tmpdir();
+    char inv[512], rep[512], path[700], home[600], cfgdir[700], cfgfile[800];
+    char akopt[160];
+    char env_id[80], env_secret[80], env_token[80];
+    char *profile_json = NULL;
+
+    (void)state;
+    snprintf(akopt, sizeof(akopt), "%s:%s:%s", STS_KEY_ID, STS_SECRET,
+             STS_TOKEN);
+    const char *extra[] = {"--auto-create", "--access-key", akopt,
+                           "--access-key", "LTAIprofile01:" PROFILE_SECRET,
+                           NULL};
+    h_emu_start(&emu, extra);
+    snprintf(inv, sizeof(inv), "%s/fleet.csv", dir);
+    snprintf(rep, sizeof(rep), "%s/fleet.report.csv", dir);
+    h_write_inventory(inv, 500, PK);
+    /* An invalid row so that the rejects file exists too. */
+    {
+        FILE *f = fopen(inv, "a");
+
+        fputs("x,bad pk!\n", f);
+        fclose(f);
+    }
+
+    /* STS from the environment; verbose nothing to hide behind. */
+    snprintf(env_id, sizeof(env_id), "ALIBABA_CLOUD_ACCESS_KEY_ID=%s",
+             STS_KEY_ID);
+    snprintf(env_secret, sizeof(env_secret),
+             "ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s", STS_SECRET);
+    snprintf(env_token, sizeof(env_token), "ALIBABA_CLOUD_SECURITY_TOKEN=%s",
+             STS_TOKEN);
+    const char *env[] = {env_id, env_secret, env_token, NULL};
+    const char *a1[] = {"run", inv, "--firmware-id", FW, "--endpoint",
+                        emu.endpoint, "--yes", "--report", rep,
+                        "--skip-invalid", "--chunk-size", "100", NULL};
+    h_run(&r, a1, env, 1, 60);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    h_assert_no_secret(dir, STS_SECRET, (const char *[]){r.out, r.err, NULL});
+    h_assert_no_secret(dir, STS_TOKEN, (const char *[]){r.out, r.err, NULL});
+    h_assert_no_secret(emu.dir, STS_SECRET, NULL);
+    h_assert_no_secret(emu.dir, STS_TOKEN, NULL);
+    assert_mode_0600(rep);
+    snprintf(path, sizeof(path), "%s.journal", rep);
+    assert_mode_0600(path);
+    snprintf(path, sizeof(path), "%s.failed.csv", rep);
+    assert_mode_0600(path);
+    snprintf(path, sizeof(path), "%s.rejects.csv", rep);
+    assert_mode_0600(path);
+    h_run_free(&r);
+
+    /* An aliyun CLI profile in a scratch HOME: the tool reads it, but its
+     * secret is copied into no file the run writes (the profile lives
+     * outside `dir`, which h_assert_no_secret scans), no output, no log.
+     * h_run sets HOME to its own scratch dir, so the profile is given
+     * through HOME in env (applied after). */
+    snprintf(home, sizeof(home), "%s-home", dir);
+    snprintf(cfgdir, sizeof(cfgdir), "%s/.aliyun", home);
+    snprintf(cfgfile, sizeof(cfgfile), "%s/config.json", cfgdir);
+    assert_int_equal(mkdir(home, 0700), 0);
+    assert_int_equal(mkdir(cfgdir, 0700), 0);
+    profile_json = NULL;
+    assert_true(asprintf(&profile_json,
+                         "{\"current\":\"p1\",\"profiles\":[{\"name\":\"p1\","
+                         "\"mode\":\"AK\",\"access_key_id\":"
+                         "\"LTAIprofile01\",\"access_key_secret\":\"%s\","
+                         "\"region_id\":\"cn-shanghai\"}]}",
+                         PROFILE_SECRET) > 0);
+    write_file(cfgfile, profile_json);
+    free(profile_json);
+    {
+        char env_home[700];
+        char rep2[600];
+
+        snprintf(env_home, sizeof(env_home), "HOME=%s", home);
+        snprintf(rep2, sizeof(rep2), "%s/profile.report.csv", dir);
+        const char *env2[] = {env_home, NULL};
+        const char *a2[] = {"run", inv, "--firmware-id", FW, "--endpoint",
+                            emu.endpoint, "--yes", "--report", rep2,
+                            "--skip-invalid", NULL};
+        h_run(&r, a2, env2, 1, 60);
+        if (r.exit_code != 0)
+            fail_msg("exit %d: %s", r.exit_code, r.err);
+        assert_non_null(strstr(r.err, "profile"));
+        h_assert_no_secret(dir, PROFILE_SECRET,
+                           (const char *[]){r.out, r.err, NULL});
+        h_assert_no_secret(emu.dir, PROFILE_SECRET, NULL);
+        h_run_free(&r);
+    }
+    h_emu_stop(&emu);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tls_verification_ca_bundle_insecure),
+        cmocka_unit_test(secrets_never_written_files_0600),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
