@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -199,6 +200,12 @@ int main(int argc, char **argv)
     int have_clock = 0;
     int64_t offset = 0;
 
+    /* No fastbins: every request frees ~400 small blocks (parameters,
+     * JSON) and then mallocs a large one (the 8 KB request target), and
+     * glibc consolidates all the fastbins on each such large malloc: 12%
+     * of the emulator's CPU under a quota-lifted benchmark (perf, see
+     * bench/RESULTS.md). The per-thread tcache still serves small blocks. */
+    mallopt(M_MXFAST, 0);
     memset(&diag, 0, sizeof(diag));
     memset(&wo, 0, sizeof(wo));
     emu_server_opts_init(&so);
