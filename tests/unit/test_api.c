@@ -187,6 +187,213 @@ static void test_all_and_gray_params(void **state)
     orch_config_cleanup(&cfg);
 }
 
+/* Jobs are tagged with the run id and the 1-based chunk number, unless
+ * --no-job-tag or no run id; the key is one the API accepts. */
+static void test_job_tag(void **state)
+{
+    static const char csv[] = "DeviceName\ndev-0001\ndev-0002\ndev-0003\n";
+    struct orch_config cfg;
+    struct orch_inventory inv;
+    struct orch_inventory_opts opts;
+    struct orch_plan plan;
+    struct orch_params p;
+    struct orch_diag diag;
+    const char *key = ORCH_JOB_TAG_KEY;
+
+    (void)state;
+    /* alibaba-api.md f: 1-30 letters, digits and '.'. */
+    assert_true(strlen(key) >= 1 && strlen(key) <= 30);
+    assert_int_equal(strspn(key, "abcdefghijklmnopqrstuvwxyz"
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789."),
+                     strlen(key));
+    orch_config_init(&cfg);
+    cfg.firmware_id = strdup("fw-1");
+    cfg.product_key = strdup("pkA");
+    cfg.chunk_size = 2;
+    orch_inventory_init(&inv);
+    memset(&opts, 0, sizeof(opts));
+    opts.default_product_key = "pkA";
+    memset(&plan, 0, sizeof(plan));
+    assert_int_equal(orch_inventory_load_mem(&inv, "t.csv", csv,
+                                             sizeof(csv) - 1, &opts, &diag),
+                     0);
+    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
+    assert_int_equal(plan.nchunks, 2);
+
+    /* No run id: no tag. */
+    orch_params_init(&p);
+    assert_int_equal(orch_api_create_params(&p, &cfg, &plan, &plan.chunks[1]),
+                     0);
+    assert_null(get(&p, "Tag.1.Key"));
+    assert_null(get(&p, "Tag.1.Value"));
+    orch_params_cleanup(&p);
+
+    cfg.run_id = strdup("r20260101T000000Z.ab12");
+    orch_params_init(&p);
+    assert_int_equal(orch_api_create_params(&p, &cfg, &plan, &plan.chunks[1]),
+                     0);
+    assert_string_equal(get(&p, "Tag.1.Key"), ORCH_JOB_TAG_KEY);
+    assert_string_equal(get(&p, "Tag.1.Value"), "r20260101T000000Z.ab12.2");
+    assert_null(get(&p, "Tag.2.Key"));
+    assert_string_equal(get(&p, "TargetDeviceName.1"), "dev-0003");
+    orch_params_cleanup(&p);
+
+    /* The single ALL call is "chunk" 1. */
+    cfg.target = ORCH_TARGET_ALL;
+    cfg.src_versions[0] = strdup("1.0.0");
+    cfg.n_src_versions = 1;
+    orch_params_init(&p);
+    assert_int_equal(orch_api_create_params(&p, &cfg, NULL, NULL), 0);
+    assert_string_equal(get(&p, "Tag.1.Value"), "r20260101T000000Z.ab12.1");
+    orch_params_cleanup(&p);
+
+    cfg.no_job_tag = true;
+    orch_params_init(&p);
+    assert_int_equal(orch_api_create_params(&p, &cfg, NULL, NULL), 0);
+    assert_null(get(&p, "Tag.1.Key"));
+    orch_params_cleanup(&p);
+
+    orch_plan_cleanup(&plan);
+    orch_inventory_cleanup(&inv);
+    orch_config_cleanup(&cfg);
+}
+
+static void test_query_params(void **state)
+{
+    struct orch_params p;
+    const char *names[51];
+    char buf[51][16];
+
+    (void)state;
+    orch_params_init(&p);
+    assert_int_equal(orch_api_list_jobs_by_device_params(
+                         &p, NULL, "fw-1", "pkA", "user@site", 100, 2),
+                     0);
+    assert_int_equal(p.n, 5);
+    assert_string_equal(get(&p, "FirmwareId"), "fw-1");
+    assert_string_equal(get(&p, "ProductKey"), "pkA");
+    assert_string_equal(get(&p, "DeviceName"), "user@site");
+    assert_string_equal(get(&p, "PageSize"), "100");
+    assert_string_equal(get(&p, "CurrentPage"), "2");
+    assert_null(get(&p, "IotInstanceId"));
+    orch_params_cleanup(&p);
+
+    for (int i = 0; i < 51; i++) {
+        snprintf(buf[i], sizeof(buf[i]), "d-%02d", i);
+        names[i] = buf[i];
+    }
+    orch_params_init(&p);
+    assert_int_equal(
+        orch_api_list_tasks_by_job_params(&p, "iot-1", "JOB1", names, 50), 0);
+    assert_string_equal(get(&p, "IotInstanceId"), "iot-1");
+    assert_string_equal(get(&p, "JobId"), "JOB1");
+    assert_string_equal(get(&p, "DeviceNames.1"), "d-00");
+    assert_string_equal(get(&p, "DeviceNames.50"), "d-49");
+    assert_null(get(&p, "DeviceNames.51"));
+    assert_null(get(&p, "PageSize")); /* ignored with names */
+    orch_params_cleanup(&p);
+    orch_params_init(&p);
+    assert_int_equal(
+        orch_api_list_tasks_by_job_params(&p, NULL, "JOB1", names, 51),
+        ORCH_EINVAL);
+    orch_params_cleanup(&p);
+}
+
+/* Data.SimpleOTAJobInfo[] as ListOTAJobByDevice answers (the emulator's
+ * shape): tags, ISO times, a missing field, a numeric time. */
+static void test_decode_job_list(void **state)
+{
+    struct orch_response r;
+    struct orch_job_info j;
+
+    (void)state;
+    orch_response_init(&r);
+    assert_int_equal(
+        decode(&r, 200,
+               "{\"RequestId\":\"Q\",\"Success\":true,\"CurrentPage\":1,"
+               "\"PageSize\":100,\"PageCount\":3,\"Total\":201,\"Data\":{"
+               "\"SimpleOTAJobInfo\":["
+               "{\"JobId\":\"J1\",\"JobStatus\":\"IN_PROGRESS\","
+               "\"UtcCreate\":\"2025-01-02T03:04:05.678Z\","
+               "\"Tags\":{\"OtaTagDTO\":[{\"Key\":\"other\",\"Value\":\"x\"},"
+               "{\"Key\":\"" ORCH_JOB_TAG_KEY "\",\"Value\":\"run.7\"}]}},"
+               "{\"JobId\":\"J2\",\"UtcCreate\":1735787045678},"
+               "{\"JobId\":\"J3\",\"UtcCreate\":\"yesterday\","
+               "\"Tags\":{\"OtaTagDTO\":[]}},"
+               "7]}}"),
+        0);
+    assert_true(r.success);
+    assert_int_equal(orch_api_page_count(&r), 3);
+    assert_int_equal(orch_api_job_count(&r), 4);
+    assert_int_equal(orch_api_job_at(&r, 0, &j), 0);
+    assert_string_equal(j.job_id, "J1");
+    assert_string_equal(j.job_status, "IN_PROGRESS");
+    assert_string_equal(j.utc_create, "2025-01-02T03:04:05.678Z");
+    assert_true(j.utc_create_ms == 1735787045678LL);
+    assert_string_equal(orch_api_job_tag(&j, ORCH_JOB_TAG_KEY), "run.7");
+    assert_string_equal(orch_api_job_tag(&j, "other"), "x");
+    assert_null(orch_api_job_tag(&j, "none"));
+    assert_int_equal(orch_api_job_at(&r, 1, &j), 0);
+    assert_string_equal(j.job_status, "");
+    assert_true(j.utc_create_ms == 1735787045678LL);
+    assert_null(j.tags);
+    assert_null(orch_api_job_tag(&j, ORCH_JOB_TAG_KEY));
+    assert_int_equal(orch_api_job_at(&r, 2, &j), 0);
+    assert_true(j.utc_create_ms == -1);
+    assert_null(orch_api_job_tag(&j, ORCH_JOB_TAG_KEY));
+    assert_int_equal(orch_api_job_at(&r, 3, &j), ORCH_EINVAL); /* not {} */
+    assert_int_equal(orch_api_job_at(&r, 4, &j), ORCH_EINVAL);
+    assert_int_equal(orch_api_task_count(&r), 0);
+
+    /* A lone object instead of a list, and a lone tag object. */
+    assert_int_equal(
+        decode(&r, 200,
+               "{\"Success\":true,\"Data\":{\"SimpleOTAJobInfo\":"
+               "{\"JobId\":\"J9\",\"Tags\":{\"OtaTagDTO\":{\"Key\":\""
+               ORCH_JOB_TAG_KEY "\",\"Value\":\"v\"}}}}}"),
+        0);
+    assert_int_equal(orch_api_job_count(&r), 1);
+    assert_int_equal(orch_api_job_at(&r, 0, &j), 0);
+    assert_string_equal(j.job_id, "J9");
+    assert_string_equal(orch_api_job_tag(&j, ORCH_JOB_TAG_KEY), "v");
+    assert_int_equal(orch_api_page_count(&r), 0);
+
+    /* Errors and odd bodies have no entries. */
+    assert_int_equal(decode(&r, 503, "<html>busy</html>"), 0);
+    assert_int_equal(orch_api_job_count(&r), 0);
+    assert_int_equal(orch_api_job_at(&r, 0, &j), ORCH_EINVAL);
+    assert_int_equal(decode(&r, 200, "{\"Success\":true,\"Data\":[1]}"), 0);
+    assert_int_equal(orch_api_job_count(&r), 0);
+    orch_response_cleanup(&r);
+}
+
+static void test_decode_task_list(void **state)
+{
+    struct orch_response r;
+    struct orch_task_info t;
+
+    (void)state;
+    orch_response_init(&r);
+    assert_int_equal(
+        decode(&r, 200,
+               "{\"RequestId\":\"Q\",\"Success\":true,\"Data\":{"
+               "\"SimpleOTATaskInfo\":[{\"TaskId\":\"T1\",\"DeviceName\":"
+               "\"dev-1\",\"JobId\":\"J1\",\"TaskStatus\":\"QUEUED\","
+               "\"Progress\":0},{\"DeviceName\":\"dev-2\"}]}}"),
+        0);
+    assert_int_equal(orch_api_task_count(&r), 2);
+    assert_int_equal(orch_api_task_at(&r, 0, &t), 0);
+    assert_string_equal(t.task_id, "T1");
+    assert_string_equal(t.device_name, "dev-1");
+    assert_string_equal(t.job_id, "J1");
+    assert_string_equal(t.task_status, "QUEUED");
+    assert_int_equal(orch_api_task_at(&r, 1, &t), 0);
+    assert_string_equal(t.job_id, "");
+    assert_int_equal(orch_api_task_at(&r, 2, &t), ORCH_EINVAL);
+    assert_int_equal(orch_api_job_count(&r), 0);
+    orch_response_cleanup(&r);
+}
+
 /* --- decoding ------------------------------------------------------------ */
 
 static void test_decode_success(void **state)
@@ -443,6 +650,10 @@ int main(void)
         cmocka_unit_test(test_specific_chunk_params),
         cmocka_unit_test(test_full_chunk_numbering),
         cmocka_unit_test(test_all_and_gray_params),
+        cmocka_unit_test(test_job_tag),
+        cmocka_unit_test(test_query_params),
+        cmocka_unit_test(test_decode_job_list),
+        cmocka_unit_test(test_decode_task_list),
         cmocka_unit_test(test_decode_success),
         cmocka_unit_test(test_decode_business_error),
         cmocka_unit_test(test_decode_gateway_errors),
