@@ -341,6 +341,51 @@ static void cancel_leaves_in_progress_alone(void **state)
     ctx_stop(&c);
 }
 
+/* 5xx answers and resets on the queries: status and cancel retry them
+ * (idempotent queries) and still get every count and every job. */
+static void status_and_cancel_retry_faults(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {
+        "--auto-create", "--sim-speed", "0",      "--fail-5xx", "0.3",
+        "--reset",       "0.1",         "--seed", "11",         NULL};
+    json_t *doc = NULL, *stats = NULL;
+
+    (void)state;
+    ctx_rollout(&c, emu);
+    const char *st[] = {"status",       c.report, "--endpoint",
+                        c.emu.endpoint, "--json", "--max-attempts",
+                        "12",           NULL};
+    h_run(&r, st, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("status: exit %d: %s", r.exit_code, r.err);
+    doc = json_loads(r.out, 0, NULL);
+    assert_non_null(doc);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "tasks"), "QUEUED")),
+                     NDEV);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "jobs"), "query_failed")),
+                     0);
+    json_decref(doc);
+    h_run_free(&r);
+
+    const char *cancel[] = {"cancel",       c.report, "--endpoint",
+                            c.emu.endpoint, "--yes",  "--max-attempts",
+                            "12",           NULL};
+    h_run(&r, cancel, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
+    h_run_free(&r);
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    assert_int_equal(emu_tasks(stats, "CANCELED"), NDEV);
+    assert_true(json_integer_value(json_object_get(
+                    json_object_get(stats, "faults"), "5xx")) > 0);
+    json_decref(stats);
+    ctx_stop(&c);
+}
+
 /* A job the API does not know: status says so and exits 1. */
 static void status_unknown_job_exit_1(void **state)
 {
@@ -378,6 +423,7 @@ int main(void)
         cmocka_unit_test(cancel_queued_then_rerun_skips),
         cmocka_unit_test(cancel_leaves_in_progress_alone),
         cmocka_unit_test(status_unknown_job_exit_1),
+        cmocka_unit_test(status_and_cancel_retry_faults),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
