@@ -179,7 +179,8 @@ static const struct cli_option options[] = {
      "status: one JSON document on stdout (run: not yet)",
      NULL},
     {"resume", ARG_NONE, 0, OPT_RESUME, NULL,
-     "continue an interrupted run (not implemented yet)", NULL},
+     "run: continue the interrupted run of this report (its journal)",
+     NULL},
 
     {"qps", ARG_DOUBLE, 0, OPT_QPS, "N",
      "calls started per second, at most in any 1 s window (default 20, the "
@@ -798,7 +799,10 @@ void orch_cli_help(FILE *fp)
           "every job of a\n"
           "          REPORT.csv (--in-progress: running ones too); "
           "journaled, rerunnable\n"
-          "  resume  reserved (not implemented yet)\n",
+          "  resume  continue the interrupted run of REPORT.csv from its "
+          "journal\n"
+          "          (same as run ... --resume; options given override "
+          "the journal's)\n",
           fp);
     for (i = 0; i < N_OPTIONS; i++) {
         const struct cli_option *o = &options[i];
