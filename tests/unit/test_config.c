@@ -214,8 +214,8 @@ static void rejected(void **state)
         {{"run", "i.csv", "--firmware-id", "F", "--ca-bundle",
           "/nonexistent/ca.pem", NULL},
          "--ca-bundle: cannot read /nonexistent/ca.pem"},
-        {{"run", "i.csv", "--firmware-id", "F", "--resume", NULL},
-         "--resume: not implemented yet"},
+        {{"plan", "i.csv", "--firmware-id", "F", "--resume", NULL},
+         "--resume: only with run (or use `ota-rollout resume REPORT`)"},
         {{"run", "i.csv", "--firmware-id", "F", "--json", NULL},
          "--json: not implemented yet"},
         {{"i.csv", NULL}, "unknown command"}, /* parse error, see below */
