@@ -14,15 +14,31 @@
  *     ceil(max_rate) starts, and never more than max_rate for an integer
  *     max_rate (the quota case).
  *
- * Adaptation (AIMD): a throttling answer multiplies the rate by
- * DECREASE_FACTOR, at most once per HOLD_MS (the answers that arrive just
- * after a decrease are for calls started at the old rate and say nothing
- * new), never below max_rate * FLOOR_FRACTION. Each full second without a
- * throttling answer adds max_rate * RAISE_FRACTION, up to max_rate. The
- * gentle constants (-5%, then +0.5% of max_rate a second) make the rate
- * saw-tooth between ~0.95 and ~1.01 of a lower real quota: in simulation
- * (20/s believed, 15/s real) ~14.5/s achieved with ~1% throttled calls;
- * a harsher decrease loses more rate than it saves in throttled calls.
+ * Even spacing (a client's option, rl->even_spacing; a server counting
+ * arrivals, like ota-emulator, wants the window alone): on top of the
+ * window, starts are spaced 1000/r ms apart
+ * (when that is at least 1 ms). A window alone lets all n starts go at
+ * once; the server counts at *arrival*, and when the first burst's
+ * requests arrive spread out (new connections) while the next second's
+ * arrive together (reused connections), 21 arrivals can fall into one of
+ * the server's seconds although no 1000 ms window held 21 starts. Spaced
+ * starts leave a whole gap (50 ms at 20/s) of room for arrival jitter.
+ * A caller that comes back less than half a gap late keeps its schedule,
+ * so poll wake-up jitter does not cost rate.
+ *
+ * Adaptation: a throttling answer means the real quota (shared with every
+ * other client of the account) is below our rate. The rate drops by
+ * DECREASE_FACTOR (3%); when the server accepted far fewer calls in the
+ * last second than the rate (starts in the last 1000 ms minus throttling
+ * answers in it, below OVERLOAD_FRACTION of the rate) it drops at once to
+ * 97% of that count. One second's count is only good to +-1 call, so it
+ * is not used for the small cuts of a probe just above the quota. At most
+ * one cut per HOLD_MS (the answers that arrive just after a
+ * decrease are for calls started at the old rate), never below
+ * max_rate * FLOOR_FRACTION. Each full second without a throttling answer
+ * adds max_rate * RAISE_FRACTION, up to max_rate. So the rate lands just
+ * under a lower real quota in one step and probes upward slowly: a
+ * throttled answer every ~10 s at most.
  *
  * Pure: time is an argument; caller-owned; not thread-safe.
  */
@@ -34,9 +50,13 @@
 
 #include "orch/err.h"
 
-#define DECREASE_FACTOR 0.95
+#define DECREASE_FACTOR 0.97
+/* Below this share of the rate, the accepted count is a real measure of a
+ * lower quota, not the +-1 noise of one second's sample. */
+#define OVERLOAD_FRACTION 0.9
+#define ACCEPTED_FRACTION 0.97
 #define FLOOR_FRACTION 0.05
-#define RAISE_FRACTION 0.005
+#define RAISE_FRACTION 0.0025
 #define HOLD_MS 1000
 #define RAISE_PERIOD_MS 1000
 /* A ring beyond this many slots is a configuration mistake, not a quota. */
@@ -52,8 +72,13 @@ int orch_ratelimit_init(struct orch_ratelimit *rl, double per_sec,
         return ORCH_EINVAL;
     capd = ceil(per_sec);
     rl->ring = calloc((size_t)capd, sizeof(*rl->ring));
-    if (rl->ring == NULL)
+    rl->thr_ring = calloc((size_t)capd, sizeof(*rl->thr_ring));
+    if (rl->ring == NULL || rl->thr_ring == NULL) {
+        free(rl->ring);
+        free(rl->thr_ring);
+        rl->ring = rl->thr_ring = NULL;
         return ORCH_ENOMEM;
+    }
     rl->cap = (unsigned)capd;
     rl->max_rate = per_sec;
     rl->rate = per_sec;
@@ -66,6 +91,7 @@ void orch_ratelimit_cleanup(struct orch_ratelimit *rl)
     if (rl == NULL)
         return;
     free(rl->ring);
+    free(rl->thr_ring);
     memset(rl, 0, sizeof(*rl));
 }
 
@@ -106,19 +132,35 @@ static void window_for(const struct orch_ratelimit *rl, unsigned *n,
         *window_ms = 1000;
 }
 
+/* The even-spacing gap at the current rate, 0 when off or below 1 ms. */
+static double gap_ms(const struct orch_ratelimit *rl)
+{
+    double gap = 1000.0 / rl->rate;
+
+    return rl->even_spacing && gap >= 1.0 ? gap : 0.0;
+}
+
 uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms)
 {
     unsigned n = 0;
     uint64_t window_ms = 0;
     uint64_t nth = 0;
+    double gap = 0, now = (double)now_ms, base = 0;
 
     raise_rate(rl, now_ms);
     window_for(rl, &n, &window_ms);
+    gap = gap_ms(rl);
+    if (gap > 0 && rl->count > 0 && now < rl->next_ms)
+        return (uint64_t)ceil(rl->next_ms - now);
     if (rl->count >= n) {
         nth = rl->ring[(rl->head + rl->cap - n) % rl->cap];
         if (now_ms < nth + window_ms)
             return nth + window_ms - now_ms;
     }
+    /* Keep the schedule when at most half a gap late, else restart it. */
+    base = (rl->count > 0 && rl->next_ms >= now - gap / 2) ? rl->next_ms
+                                                           : now;
+    rl->next_ms = base + gap;
     rl->ring[rl->head] = now_ms;
     rl->head = (rl->head + 1) % rl->cap;
     if (rl->count < rl->cap)
@@ -126,17 +168,47 @@ uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms)
     return 0;
 }
 
+/* Entries of a ring (newest just before head) in (now_ms - 1000, now_ms]. */
+static unsigned in_last_second(const uint64_t *ring, unsigned cap,
+                               unsigned head, unsigned count, uint64_t now_ms)
+{
+    unsigned k = 0;
+
+    while (k < count) {
+        uint64_t t = ring[(head + cap - 1 - k) % cap];
+
+        if (t + 1000 <= now_ms)
+            break;
+        k++;
+    }
+    return k;
+}
+
 void orch_ratelimit_throttled(struct orch_ratelimit *rl, uint64_t now_ms)
 {
     double floor_rate = rl->max_rate * FLOOR_FRACTION;
+    double accepted = 0, cut = 0;
 
     rl->throttles++;
+    rl->thr_ring[rl->thr_head] = now_ms;
+    rl->thr_head = (rl->thr_head + 1) % rl->cap;
+    if (rl->thr_count < rl->cap)
+        rl->thr_count++;
     /* Any throttling answer restarts the quiet period recovery waits for. */
     rl->last_raise_ms = now_ms;
     if (rl->throttles > 1 && now_ms < rl->last_throttle_ms + HOLD_MS)
         return;
     rl->last_throttle_ms = now_ms;
-    rl->rate *= DECREASE_FACTOR;
+    accepted =
+        (double)in_last_second(rl->ring, rl->cap, rl->head, rl->count,
+                               now_ms) -
+        (double)in_last_second(rl->thr_ring, rl->cap, rl->thr_head,
+                               rl->thr_count, now_ms);
+    cut = rl->rate * DECREASE_FACTOR;
+    if (accepted < rl->rate * OVERLOAD_FRACTION &&
+        accepted * ACCEPTED_FRACTION < cut)
+        cut = accepted * ACCEPTED_FRACTION;
+    rl->rate = cut;
     if (rl->rate < floor_rate)
         rl->rate = floor_rate;
 }
@@ -147,4 +219,7 @@ void orch_ratelimit_reset(struct orch_ratelimit *rl)
     rl->count = 0;
     rl->rate = rl->max_rate;
     rl->last_throttle_ms = 0;
+    rl->next_ms = 0;
+    rl->thr_head = 0;
+    rl->thr_count = 0;
 }

@@ -3,15 +3,20 @@
  *
  * DESIGN: a ring of the last `per_sec` start times. A start is allowed at
  * `now` when the oldest of them is at least 1000 ms old (a token bucket
- * with a burst would allow 2x the rate across a window boundary). After a
- * throttling answer, orch_ratelimit_throttled() lowers the effective rate
- * (multiplicative decrease) and it climbs back additively while no further
- * throttling is seen, so a run settles just under the real quota.
+ * with a burst would allow 2x the rate across a window boundary). With
+ * even_spacing, starts are also spaced 1000/rate ms apart, so that arrival
+ * jitter cannot put more than `per_sec` arrivals into one of the server's
+ * seconds. After
+ * a throttling answer, orch_ratelimit_throttled() lowers the effective rate
+ * to just under what the server accepted and it climbs back slowly while
+ * no further throttling is seen, so a run settles just under the real
+ * quota.
  * Time is an argument: pure, caller-owned, not thread-safe.
  */
 #ifndef ORCH_RATELIMIT_H
 #define ORCH_RATELIMIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct orch_ratelimit {
@@ -22,6 +27,12 @@ struct orch_ratelimit {
     uint64_t last_throttle_ms;
     uint64_t last_raise_ms;
     uint64_t throttles;   /* throttling answers seen */
+    bool even_spacing;    /* also space starts 1000/rate ms apart (a client
+                             pacing its calls sets this after init; a
+                             server counting arrivals leaves it false) */
+    double next_ms;       /* earliest next start (even spacing) */
+    uint64_t *thr_ring;   /* times of the last throttling answers */
+    unsigned thr_head, thr_count;
 };
 
 /* Returns 0 or ORCH_ENOMEM/ORCH_EINVAL (per_sec <= 0). */
