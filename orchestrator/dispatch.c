@@ -198,6 +198,7 @@ struct dispatcher {
     struct orch_xfer **batch; /* sends admitted this iteration, capacity cap */
     size_t nbatch;
     size_t ntaken; /* the action's tokens taken this iteration */
+    size_t unsent_starts; /* of them, launched but maybe not yet written */
 
     struct group_state *groups;
     size_t ngroups, groups_cap;
@@ -955,6 +956,7 @@ static void commit_batch(struct dispatcher *d, uint64_t now)
     }
     now = mono_ms();
     retime_starts(&d->rl, d->ntaken, now);
+    d->unsent_starts = d->ntaken;
     for (size_t i = 0; i < n; i++) {
         struct orch_xfer *x = d->batch[i];
         const char *what = NULL;
@@ -1819,6 +1821,13 @@ int orch_dispatch_run(const struct orch_config *cfg,
         curl_multi_poll(d.multi, NULL, 0, poll_timeout(&d, now), NULL);
         curl_multi_perform(d.multi, &running);
         now = mono_ms();
+        /* The batch's requests were written during this perform (a burst
+         * of 20 takes milliseconds, more on new connections): the later
+         * time is the safer record of when they reached the server. */
+        if (d.unsent_starts > 0) {
+            retime_starts(&d.rl, d.unsent_starts, now);
+            d.unsent_starts = 0;
+        }
         drain_messages(&d, now);
         progress(&d, now, false);
     }
