@@ -37,19 +37,6 @@ static int add_str_if(struct orch_params *out, const char *name, const char *v)
     return orch_params_add(out, name, v);
 }
 
-static const char *target_name(enum orch_target t)
-{
-    switch (t) {
-    case ORCH_TARGET_ALL:
-        return "ALL";
-    case ORCH_TARGET_GRAY:
-        return "GRAY";
-    case ORCH_TARGET_SPECIFIC:
-    default:
-        return "SPECIFIC";
-    }
-}
-
 /* The optional API values every call of the run carries. */
 static int add_options(struct orch_params *out, const struct orch_config *cfg)
 {
@@ -94,7 +81,7 @@ int orch_api_create_params(struct orch_params *out,
             rc = add_str_if(out, "ProductKey", cfg->product_key);
         if (rc == 0)
             rc = orch_params_add(out, "TargetSelection",
-                                 target_name(cfg->target));
+                                 orch_target_name(cfg->target));
         for (size_t i = 0; rc == 0 && i < cfg->n_src_versions; i++) {
             snprintf(name, sizeof(name), "SrcVersion.%zu", i + 1);
             rc = orch_params_add(out, name, cfg->src_versions[i]);

@@ -69,6 +69,7 @@ enum opt_id {
     OPT_JSON,
     OPT_QPS,
     OPT_FORCE_QPS,
+    OPT_QUERY_QPS,
     OPT_MAX_IN_FLIGHT,
     OPT_MAX_ATTEMPTS,
     OPT_CHUNK_SIZE,
@@ -187,7 +188,11 @@ static const struct cli_option options[] = {
      "account quota)",
      "Pacing and retries"},
     {"force-qps", ARG_NONE, 0, OPT_FORCE_QPS, NULL,
-     "allow --qps above 20 (only if your quota is higher)", NULL},
+     "allow --qps above 20 and --query-qps above 10 (only if your quota is "
+     "higher)", NULL},
+    {"query-qps", ARG_DOUBLE, 0, OPT_QUERY_QPS, "N",
+     "query calls (reconciliation, status, pre-flight) per second, per "
+     "action (default 10, the query operations' quota)", NULL},
     {"max-in-flight", ARG_UNUM, 0, OPT_MAX_IN_FLIGHT, "N",
      "requests in flight at once (default 64)", NULL},
     {"max-attempts", ARG_UNUM, 0, OPT_MAX_ATTEMPTS, "N",
@@ -515,6 +520,8 @@ static int getparameter(struct orch_config *cfg, const struct cli_option *o,
     case OPT_FORCE_QPS:
         cfg->force_qps = true;
         return 0;
+    case OPT_QUERY_QPS:
+        return parse_double(n, value, &cfg->query_qps, diag);
     case OPT_MAX_IN_FLIGHT:
         return parse_unum(n, value, &cfg->max_in_flight, diag);
     case OPT_MAX_ATTEMPTS:

@@ -87,7 +87,7 @@ const char *orch_config_firmware_for(const struct orch_config *cfg,
     return cfg->firmware_id;
 }
 
-static const char *target_name(enum orch_target t)
+const char *orch_target_name(enum orch_target t)
 {
     switch (t) {
     case ORCH_TARGET_ALL:
@@ -283,7 +283,7 @@ static int check_api_values(const struct orch_config *cfg,
 
 static int check_target(const struct orch_config *cfg, struct orch_diag *diag)
 {
-    const char *t = target_name(cfg->target);
+    const char *t = orch_target_name(cfg->target);
     size_t i = 0, j = 0;
     int rc = 0;
 
@@ -409,10 +409,25 @@ static int check_firmware(struct orch_config *cfg, struct orch_diag *diag)
 
 static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
 {
-    if (!(cfg->qps > 0.0) || cfg->qps > 1000.0)
+    /* Far above any real quota: --force-qps with a lifted emulator quota is
+     * how the engine's own overhead is benchmarked. */
+    if (!(cfg->qps > 0.0) || cfg->qps > 1000000.0)
         return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--qps: %g is not more than 0 and at most 1000",
+                             "--qps: %g is not more than 0 and at most "
+                             "1000000",
                              cfg->qps);
+    if (!(cfg->query_qps > 0.0) || cfg->query_qps > 1000.0)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--query-qps: %g is not more than 0 and at "
+                             "most 1000",
+                             cfg->query_qps);
+    if (cfg->query_qps > 10.0 && !cfg->force_qps)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--query-qps: %g is above the query "
+                             "operations' quota of 10 calls per second; "
+                             "pass --force-qps if your quota really is "
+                             "higher",
+                             cfg->query_qps);
     if (cfg->qps > 20.0 && !cfg->force_qps)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--qps: %g is above the account's quota of 20 "
@@ -459,7 +474,8 @@ static int set_string(char **dst, const char *src)
     return 0;
 }
 
-static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
+int orch_config_check_endpoint(struct orch_config *cfg,
+                                struct orch_diag *diag)
 {
     const char *env = getenv("ALIBABA_CLOUD_REGION_ID");
     const char *p = NULL;
@@ -563,7 +579,7 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
     if (rc == 0)
         rc = check_pacing(cfg, diag);
     if (rc == 0)
-        rc = check_endpoint(cfg, diag);
+        rc = orch_config_check_endpoint(cfg, diag);
     if (rc == 0 && cfg->ca_bundle && access(cfg->ca_bundle, R_OK) != 0)
         rc = orch_diag_set(diag, ORCH_ECONFIG, "--ca-bundle: cannot read %s",
                            cfg->ca_bundle);

@@ -361,60 +361,6 @@ void orch_rollout_reset_counts(struct orch_rollout *r)
 
 /* ------------------------------------------------------ configuration */
 
-static int set_string(char **dst, const char *src)
-{
-    char *copy = strdup(src);
-
-    if (copy == NULL)
-        return ORCH_ENOMEM;
-    free(*dst);
-    *dst = copy;
-    return 0;
-}
-
-/* Region and endpoint defaults, the same rules as `run` (config.c). */
-static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
-{
-    const char *env = getenv("ALIBABA_CLOUD_REGION_ID");
-    const char *p = NULL;
-    char url[256];
-    int rc = 0;
-
-    if (cfg->region == NULL) {
-        rc = set_string(&cfg->region, env && *env ? env : "cn-shanghai");
-        if (rc)
-            return rc;
-    }
-    for (p = cfg->region; *p; p++) {
-        if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
-            *p != '-')
-            return orch_diag_set(diag, ORCH_ECONFIG,
-                                 "--region: \"%s\" is not a region id such "
-                                 "as cn-shanghai",
-                                 cfg->region);
-    }
-    if (cfg->region[0] == '\0')
-        return orch_diag_set(diag, ORCH_ECONFIG, "--region: empty");
-    if (cfg->endpoint == NULL) {
-        snprintf(url, sizeof(url), "https://iot.%s.aliyuncs.com", cfg->region);
-        return set_string(&cfg->endpoint, url);
-    }
-    if (strncmp(cfg->endpoint, "https://", 8) != 0 &&
-        strncmp(cfg->endpoint, "http://", 7) != 0)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--endpoint: \"%s\" does not start with "
-                             "https:// (or http://)",
-                             cfg->endpoint);
-    for (p = cfg->endpoint; *p; p++) {
-        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#')
-            return orch_diag_set(diag, ORCH_ECONFIG,
-                                 "--endpoint: \"%s\" has a space, '?' or "
-                                 "'#'; give just scheme://host[:port]",
-                                 cfg->endpoint);
-    }
-    return 0;
-}
-
 int orch_query_config_validate(struct orch_config *cfg, struct orch_diag *diag)
 {
     bool status = cfg->command == ORCH_CMD_STATUS;
@@ -477,7 +423,7 @@ int orch_query_config_validate(struct orch_config *cfg, struct orch_diag *diag)
                              "--request-timeout: %ld ms is not between 1 s "
                              "and 10 min",
                              cfg->request_timeout_ms);
-    rc = check_endpoint(cfg, diag);
+    rc = orch_config_check_endpoint(cfg, diag);
     if (rc == 0 && cfg->ca_bundle && access(cfg->ca_bundle, R_OK) != 0)
         rc = orch_diag_set(diag, ORCH_ECONFIG, "--ca-bundle: cannot read %s",
                            cfg->ca_bundle);

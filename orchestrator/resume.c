@@ -238,12 +238,6 @@ static json_t *int_or_null(int64_t v)
     return v >= 0 ? json_integer(v) : json_null();
 }
 
-static const char *target_name(enum orch_target t)
-{
-    return t == ORCH_TARGET_ALL ? "ALL" : t == ORCH_TARGET_GRAY ? "GRAY"
-                                                                : "SPECIFIC";
-}
-
 /* json_object_set_new on a NULL value fails; count it as ENOMEM. */
 static int put(json_t *o, const char *key, json_t *v)
 {
@@ -268,7 +262,7 @@ json_t *orch_resume_shape(const struct orch_config *cfg)
                    json_string(cfg->fw_map[i].firmware_id));
     for (i = 0; i < cfg->n_src_versions; i++)
         bad |= json_array_append_new(src, json_string(cfg->src_versions[i]));
-    bad |= put(o, "target", json_string(target_name(cfg->target)));
+    bad |= put(o, "target", json_string(orch_target_name(cfg->target)));
     bad |= put(o, "chunk-size", json_integer(cfg->chunk_size));
     bad |= put(o, "product-key", str_or_null(cfg->product_key));
     bad |= put(o, "firmware-id", str_or_null(cfg->firmware_id));
