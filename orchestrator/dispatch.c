@@ -52,8 +52,12 @@
  * grows with concurrency; then cfg->max_in_flight alone is the cap.
  *
  * Pacing margin: the limiters run at qps x 1000 / (1000 + PACE_MARGIN_MS)
- * (20/s: 20 starts per 1005 ms), so a few ms of jitter between our start
- * and the server's arrival time cannot put 21 arrivals in its second.
+ * (20/s: 20 starts per 1005 ms), with even spacing (one start per ~50 ms
+ * at 20/s), so jitter between our start and the server's arrival time
+ * cannot put 21 arrivals in its second. The starts a batch recorded are
+ * moved to when its requests really went out (after ops->sync and after
+ * the perform that wrote them): a slow fsync must not let the next
+ * batch follow too closely.
  *
  * Ending: a FATAL verdict, a failed ops->sync or *interrupt == 1 stops
  * admissions: unstarted items and waiting resends are reported not_sent
@@ -1788,6 +1792,13 @@ int orch_dispatch_run(const struct orch_config *cfg,
         orch_diag_set(diag, rc, "dispatch: bad query rate %g", qqps);
         goto out;
     }
+    /* Client side: spread the starts over the second (ratelimit.h), so
+     * arrival jitter at the server cannot bunch a window's worth into one
+     * of its seconds. Only for the action that must not be throttled
+     * (a refused Create costs a retry at the quota): idempotent queries
+     * (status, cancel) keep their bursts, where latency matters more. */
+    d.rl.even_spacing = !ops->idempotent;
+    d.qrl.even_spacing = true;
     d.multi = curl_multi_init();
     if (d.multi == NULL) {
         rc = orch_diag_set(diag, ORCH_EHTTP, "curl_multi_init failed");
