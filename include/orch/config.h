@@ -106,8 +106,8 @@ struct orch_config {
                               jobs get Tag.1.Key=ORCH_JOB_TAG_KEY,
                               Tag.1.Value=<run_id>.<chunk> */
 
-    /* Tests only: base of the retry backoff in ms; 0 = the default (200).
-     * Kept at the end so earlier fields do not move. */
+    /* Tests only: base of the retry backoff in ms; 0 = the default (200,
+     * dispatch.c), so orch_config_init() need not set it. */
     int backoff_base_ms;
 
     /* status and cancel (issue 6) */
