@@ -67,6 +67,7 @@ enum opt_id {
     OPT_YES,
     OPT_NO_PROGRESS,
     OPT_JSON,
+    OPT_LOG_FORMAT,
     OPT_QPS,
     OPT_FORCE_QPS,
     OPT_QUERY_QPS,
@@ -177,7 +178,12 @@ static const struct cli_option options[] = {
     {"no-progress", ARG_NONE, 0, OPT_NO_PROGRESS, NULL,
      "no progress line on the terminal", NULL},
     {"json", ARG_NONE, 0, OPT_JSON, NULL,
-     "status: one JSON document on stdout (run: not yet)",
+     "run, plan, status: one JSON document on stdout with the summary "
+     "(nothing else there); messages stay on stderr",
+     NULL},
+    {"log-format", ARG_STRING, 0, OPT_LOG_FORMAT, "text|json",
+     "json: one JSON object per event and message on stderr (chunk sent, "
+     "answered, retried, created, failed, reconciled), no progress line",
      NULL},
     {"resume", ARG_NONE, 0, OPT_RESUME, NULL,
      "run: continue the interrupted run of this report (its journal)",
@@ -514,6 +520,16 @@ static int getparameter(struct orch_config *cfg, const struct cli_option *o,
         return 0;
     case OPT_JSON:
         cfg->json = true;
+        return 0;
+    case OPT_LOG_FORMAT:
+        if (strcmp(value, "text") == 0)
+            cfg->log_format = ORCH_LOG_FORMAT_TEXT;
+        else if (strcmp(value, "json") == 0)
+            cfg->log_format = ORCH_LOG_FORMAT_JSON;
+        else
+            return orch_diag_set(diag, ORCH_EINVAL,
+                                 "--log-format: \"%s\" is not text or json",
+                                 value);
         return 0;
     case OPT_QPS:
         return parse_double(n, value, &cfg->qps, diag);

@@ -562,8 +562,6 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--resume: only with run (or use `ota-rollout "
                              "resume REPORT`)");
-    if (cfg->json)
-        return orch_diag_set(diag, ORCH_ECONFIG, "--json: not implemented yet");
     rc = check_target(cfg, diag);
     if (rc == 0)
         rc = check_firmware(cfg, diag);

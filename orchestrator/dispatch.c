@@ -1571,6 +1571,11 @@ static void complete(struct dispatcher *d, struct orch_xfer *x, CURLcode res,
         return;
     }
     v = read_outcome(d, x, res, now, &code, msg, sizeof(msg));
+    if (d->ops->answered != NULL)
+        d->ops->answered(d->ops->ud, x->item, x->attempts,
+                         x->have_resp ? &x->resp : NULL,
+                         v == ORCH_VERDICT_CREATED ? "" : code,
+                         now >= x->start_ms ? now - x->start_ms : 0);
     /* A query action's unknown outcome is harmless: ask again. */
     if (v == ORCH_VERDICT_AMBIGUOUS && d->ops->idempotent)
         v = ORCH_VERDICT_RETRY;

@@ -1,11 +1,30 @@
-/* msgs.c - "ota-rollout: " prefixed messages on stderr (curl's tool_msgs). */
+/* msgs.c - "ota-rollout: " prefixed messages on stderr (curl's tool_msgs).
+ *
+ * Colours (red errors, yellow warnings, cyan notes) only on a terminal and
+ * never with NO_COLOR or TERM=dumb; with --log-format json every message
+ * is a JSON line instead, so that stderr holds nothing else.
+ */
 #include "orch/msgs.h"
+
+#include "orch/jsonout.h"
+#include "orch/timeparse.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define COLOR_RED "\033[1;31m"
+#define COLOR_YELLOW "\033[1;33m"
+#define COLOR_CYAN "\033[1;36m"
+#define COLOR_RESET "\033[0m"
 
 /* NULL means stderr: stderr is not a constant expression in C. */
 static FILE *msgs_stream;
+static bool msgs_json;
+static int msgs_color = -1; /* -1: decide on the first message */
+static char last_error[2048];
 
 FILE *orch_msgs_set_stream(FILE *fp)
 {
@@ -15,19 +34,73 @@ FILE *orch_msgs_set_stream(FILE *fp)
     return old;
 }
 
+void orch_msgs_set_json(bool on)
+{
+    msgs_json = on;
+}
+
+bool orch_msgs_json(void)
+{
+    return msgs_json;
+}
+
+void orch_msgs_set_color(bool on)
+{
+    msgs_color = on ? 1 : 0;
+}
+
+bool orch_msgs_color_wanted(bool is_tty, const char *no_color,
+                            const char *term)
+{
+    if (!is_tty)
+        return false;
+    if (no_color != NULL && no_color[0] != '\0')
+        return false;
+    return term == NULL || strcmp(term, "dumb") != 0;
+}
+
+const char *orch_msgs_last_error(void)
+{
+    return last_error;
+}
+
+static bool use_color(FILE *fp)
+{
+    if (msgs_color < 0)
+        msgs_color = orch_msgs_color_wanted(isatty(fileno(fp)) == 1,
+                                            getenv("NO_COLOR"),
+                                            getenv("TERM"))
+                         ? 1
+                         : 0;
+    return msgs_color == 1;
+}
+
 /* Writes one whole line so that concurrent writers (a pipe shared with the
  * emulator in tests) do not interleave within it. */
-static void voutf(const char *kind, const char *fmt, va_list ap)
+static void voutf(const char *level, const char *kind, const char *color,
+                  const char *fmt, va_list ap)
 {
     FILE *fp = msgs_stream ? msgs_stream : stderr;
-    char line[2048];
-    int n = 0;
+    char text[2048];
+    json_t *ev = NULL;
 
-    n = snprintf(line, sizeof(line), "%s: %s", ORCH_PROGNAME, kind);
-    if (n < 0)
+    vsnprintf(text, sizeof(text), fmt, ap);
+    if (strcmp(level, "error") == 0)
+        snprintf(last_error, sizeof(last_error), "%s", text);
+    if (msgs_json) {
+        ev = orch_event_new("message", orch_wall_ms());
+        if (ev) {
+            json_object_set_new(ev, "level", json_string(level));
+            json_object_set_new(ev, "message", json_string(text));
+        }
+        orch_event_emit(fp, ev);
         return;
-    vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    fprintf(fp, "%s\n", line);
+    }
+    if (use_color(fp))
+        fprintf(fp, "%s: %s%s%s%s\n", ORCH_PROGNAME, color, kind, text,
+                COLOR_RESET);
+    else
+        fprintf(fp, "%s: %s%s\n", ORCH_PROGNAME, kind, text);
     fflush(fp);
 }
 
@@ -36,7 +109,7 @@ void orch_errorf(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    voutf("", fmt, ap);
+    voutf("error", "", COLOR_RED, fmt, ap);
     va_end(ap);
 }
 
@@ -45,7 +118,7 @@ void orch_warnf(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    voutf("warning: ", fmt, ap);
+    voutf("warning", "warning: ", COLOR_YELLOW, fmt, ap);
     va_end(ap);
 }
 
@@ -54,6 +127,6 @@ void orch_notef(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    voutf("note: ", fmt, ap);
+    voutf("note", "note: ", COLOR_CYAN, fmt, ap);
     va_end(ap);
 }

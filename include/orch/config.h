@@ -116,7 +116,15 @@ struct orch_config {
     const char *devices_path; /* status --devices FILE: borrowed from argv
                                  (not freed by orch_config_cleanup) */
     bool cancel_in_progress; /* cancel --in-progress */
+
+    /* Output for machines (issue 7) */
+    int log_format;          /* --log-format: ORCH_LOG_FORMAT_TEXT (default)
+                                or ORCH_LOG_FORMAT_JSON (one JSON object
+                                per event and message on stderr) */
 };
+
+#define ORCH_LOG_FORMAT_TEXT 0
+#define ORCH_LOG_FORMAT_JSON 1
 
 /* A tag key may hold only letters, digits and '.' (1-30 characters,
  * alibaba-api.md f): "ota-rollout" would be refused with InvalidParameter. */

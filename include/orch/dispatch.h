@@ -90,6 +90,18 @@ struct orch_dispatch_ops {
      * logs): item i, the query action, its outcome code ("" = success). */
     void (*reconcile_note)(void *ud, size_t item, const char *action,
                            const char *code);
+
+    /* ---- output for machines (issue 7) ---- */
+
+    /* Optional: attempt `attempt` of item i got its answer (or its
+     * transport error) after ms milliseconds: resp is the decoded answer
+     * (NULL when nothing was answered), code its error code ("" on
+     * success; "NetworkError" without an answer). Called for the action's
+     * calls only (not the reconciliation queries), before the verdict is
+     * acted on. For logs: must not call back into the dispatcher. */
+    void (*answered)(void *ud, size_t item, unsigned attempt,
+                     const struct orch_response *resp, const char *code,
+                     uint64_t ms);
 };
 
 /* Reconciliation (non-idempotent ops only): an item whose attempt ended

@@ -8,6 +8,7 @@
 #ifndef ORCH_MSGS_H
 #define ORCH_MSGS_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define ORCH_PROGNAME "ota-rollout"
@@ -22,5 +23,24 @@ void orch_notef(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Redirects the messages (tests); NULL restores stderr. Returns the
  * previous stream (NULL meaning stderr). */
 FILE *orch_msgs_set_stream(FILE *fp);
+
+/* ---- output for machines and terminals (issue 7) ---- */
+
+/* --log-format json: each message becomes one JSON line
+ * {"time":..,"ts":..,"event":"message","level":"error|warning|note",
+ * "message":MSG} (jsonout.h's event shape). */
+void orch_msgs_set_json(bool on);
+bool orch_msgs_json(void);
+/* Colours: the kind ("warning: ", "note: ") and errors are coloured only
+ * when orch_msgs_color_wanted() says so for the message stream. Called by
+ * main (or run) once; off by default. */
+void orch_msgs_set_color(bool on);
+/* The colour rule, pure: a terminal, NO_COLOR unset or empty
+ * (https://no-color.org), and TERM not "dumb". */
+bool orch_msgs_color_wanted(bool is_tty, const char *no_color,
+                            const char *term);
+/* The text of the last orch_errorf() message (without prefix), "" if none:
+ * the exit reason of --json. */
+const char *orch_msgs_last_error(void);
 
 #endif

@@ -220,8 +220,8 @@ static void rejected(void **state)
          "--ca-bundle: cannot read /nonexistent/ca.pem"},
         {{"plan", "i.csv", "--firmware-id", "F", "--resume", NULL},
          "--resume: only with run (or use `ota-rollout resume REPORT`)"},
-        {{"run", "i.csv", "--firmware-id", "F", "--json", NULL},
-         "--json: not implemented yet"},
+        {{"run", "i.csv", "--firmware-id", "F", "--log-format", "xml", NULL},
+         "--log-format: \"xml\" is not text or json"},
         {{"i.csv", NULL}, "unknown command"}, /* parse error, see below */
         {{"--firmware-id", "F", NULL}, "no command given"},
     };

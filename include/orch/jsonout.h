@@ -1,0 +1,121 @@
+/* jsonout.h - output for machines: the summary document of `run --json`
+ * and `plan --json`, and the one-line events of `--log-format json`.
+ *
+ * The document and the events are built by pure functions (unit tests
+ * check every field); orch_jsonout_print and orch_event_emit are the only
+ * ones that write. Nothing here ever holds a secret: the fields are counts,
+ * file names, chunk numbers, API codes and request ids, and the first
+ * request's action parameters (request.c adds the AccessKeyId, signature
+ * and token later, and they are never passed here).
+ *
+ * Document layout (schema 1; keys are stable, new ones may be added):
+ *   {"schema":1, "command":"run"|"plan", "run_id":S|null, "resumed":B,
+ *    "exit":{"code":N, "name":"ok|partial|usage|inventory|aborted",
+ *            "reason":S},
+ *    "counts":{"devices","duplicates","rejected","dropped_missing",
+ *              "dropped_up_to_date","unchecked","chunks","created",
+ *              "failed","not_sent","already_done","calls","retries",
+ *              "throttled","form_fallbacks","queries","reconciled",
+ *              "recovered"},
+ *    "errors":{CODE: chunks, ...},
+ *    "preflight":{"firmware":"passed|failed|aborted|skipped|not_run",
+ *                 "checks":[{"product_key","firmware_id","verdict",
+ *                            "status","dest_version","code","message"}],
+ *                 "calls":N,
+ *                 "devices":null|{"checked","missing","up_to_date",
+ *                                 "unchecked","calls","first_error"}},
+ *    "timings":{"wall_s":X, "calls_per_s":X},
+ *    "files":{"report","failed","rejects","journal"} (null: not written),
+ *    "plan":null|{...}   (`plan` only: see orch_jsonout_set_plan)}
+ */
+#ifndef ORCH_JSONOUT_H
+#define ORCH_JSONOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+struct orch_device_check_stats;
+struct orch_params;
+struct orch_preflight_result;
+
+#define ORCH_JSONOUT_SCHEMA 1
+
+/* What the firmware pre-flight came to. */
+enum orch_pf_state {
+    ORCH_PF_NOT_RUN = 0, /* not reached (or `plan` without --preflight) */
+    ORCH_PF_PASSED,
+    ORCH_PF_FAILED,
+    ORCH_PF_ABORTED,
+    ORCH_PF_SKIPPED      /* --skip-preflight */
+};
+
+struct orch_code_count_view {
+    const char *code;
+    size_t chunks;
+};
+
+/* Everything the summary document says; run.c fills it. Strings are
+ * borrowed; NULL file names mean "not written". */
+struct orch_run_summary {
+    const char *command;  /* "run" or "plan" */
+    const char *run_id;   /* NULL: none */
+    bool resumed;
+    int exit_code;
+    const char *exit_reason; /* NULL: derived from the exit code */
+
+    size_t devices, duplicates, rejected;
+    size_t dropped_missing, dropped_up_to_date, unchecked;
+    size_t chunks;
+    size_t created, failed, not_sent, already_done;
+    uint64_t calls, retries, throttled, form_fallbacks;
+    uint64_t queries, reconciled, recovered;
+
+    const struct orch_code_count_view *codes;
+    size_t ncodes;
+
+    enum orch_pf_state pf_state;
+    const struct orch_preflight_result *pf;        /* may be NULL */
+    const struct orch_device_check_stats *devcheck; /* NULL: not run */
+
+    double wall_s, calls_per_s;
+
+    const char *report, *failed_file, *rejects, *journal;
+};
+
+/* "ok", "partial", "usage", "inventory", "aborted" (exitcode.h), or
+ * "unknown". */
+const char *orch_exit_name(int code);
+
+/* The summary document (new reference), or NULL on ENOMEM. */
+json_t *orch_jsonout_summary(const struct orch_run_summary *s);
+
+/* Adds the "plan" object of `plan --json` to doc: endpoint, signature
+ * version, chunk size, calls needed and their time at qps, the products
+ * (array of {"product_key","devices","chunks","firmware_id"}: pass it,
+ * stolen), the device check's cost (calls, seconds; calls 0 = not asked)
+ * and the first request as {"action", "chunk", "parameters":{NAME:VALUE}}
+ * (first may be NULL: no chunk). Returns 0 or ORCH_ENOMEM. */
+int orch_jsonout_set_plan(json_t *doc, const char *endpoint,
+                          int signature_version, int chunk_size,
+                          size_t calls, double qps, json_t *products,
+                          size_t dev_calls, double dev_secs,
+                          const char *action, const struct orch_params *first);
+
+/* Writes doc to fp as one indented document and a newline, and flushes.
+ * 0 or ORCH_EIO. */
+int orch_jsonout_print(FILE *fp, const json_t *doc);
+
+/* ---- --log-format json ------------------------------------------------ */
+
+/* A new event {"time":"<UTC ISO-8601 with ms>","ts":wall_ms,"event":name}
+ * (new reference, NULL on ENOMEM). */
+json_t *orch_event_new(const char *name, int64_t wall_ms);
+/* Writes ev as one compact line (one write, then a flush) and releases
+ * it. NULL-safe (does nothing). */
+void orch_event_emit(FILE *fp, json_t *ev);
+
+#endif
