@@ -194,6 +194,7 @@ enum orch_resume_action orch_resume_action(const struct orch_resume *rs,
 {
     const struct orch_resume_chunk *ch = NULL;
     const char *status = NULL;
+    const char *code = NULL;
 
     if (i >= rs->nchunks)
         return ORCH_RESUME_SEND;
@@ -204,6 +205,13 @@ enum orch_resume_action orch_resume_action(const struct orch_resume *rs,
     if (ch->state == ORCH_CHUNK_STARTED)
         return ORCH_RESUME_RECONCILE;
     status = json_string_value(json_object_get(ch->done, "status"));
+    code = json_string_value(json_object_get(ch->done, "code"));
+    /* A failure whose outcome was never decided (reconciliation could not
+     * tell, or was cut short by Ctrl-C or a fatal error) is asked about
+     * again: never resent blindly, never given up for good. */
+    if (status && strcmp(status, "failed") == 0 && code &&
+        strcmp(code, "Ambiguous") == 0 && ch->first_ms >= 0)
+        return ORCH_RESUME_RECONCILE;
     if (status && (strcmp(status, "created") == 0 ||
                    strcmp(status, "failed") == 0))
         return ORCH_RESUME_SKIP;

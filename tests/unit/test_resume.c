@@ -69,10 +69,11 @@ static void replay_states_and_actions(void **state)
 
     (void)state;
     base_config(&cfg);
-    run = run_json(&cfg, 6);
+    run = run_json(&cfg, 7);
     add(&im, run);
     /* 0 created, 1 failed, 2 started (no done), 3 never started,
-     * 4 not_sent after an intent, 5 not_sent never tried */
+     * 4 not_sent after an intent, 5 not_sent never tried, 6 failed
+     * Ambiguous (undecided) */
     add(&im, "{\"t\":\"intent\",\"c\":0,\"n\":1,\"time\":2000}");
     add(&im, "{\"t\":\"done\",\"c\":0,\"status\":\"created\",\"job_id\":\"J0\"}");
     add(&im, "{\"t\":\"intent\",\"c\":1,\"n\":1,\"time\":2001}");
@@ -85,13 +86,16 @@ static void replay_states_and_actions(void **state)
     add(&im, "{\"t\":\"done\",\"c\":4,\"status\":\"not_sent\",\"code\":"
              "\"Ambiguous\"}");
     add(&im, "{\"t\":\"done\",\"c\":5,\"status\":\"not_sent\"}");
+    add(&im, "{\"t\":\"intent\",\"c\":6,\"n\":1,\"time\":4500}");
+    add(&im, "{\"t\":\"done\",\"c\":6,\"status\":\"failed\",\"code\":"
+             "\"Ambiguous\"}");
     add(&im, "{\"t\":\"end\",\"time\":5000,\"exit\":4}");
     add(&im, "{\"t\":\"future-type\",\"x\":1}");
 
     orch_resume_init(&rs);
     assert_int_equal(orch_resume_load_mem(&rs, im.buf, im.len, "j", &diag), 0);
     assert_non_null(rs.run);
-    assert_int_equal(rs.nchunks, 6);
+    assert_int_equal(rs.nchunks, 7);
     assert_true(rs.ended);
     assert_int_equal(rs.valid_len, im.len);
     assert_int_equal(rs.chunks[1].attempts, 2);
@@ -104,6 +108,8 @@ static void replay_states_and_actions(void **state)
     assert_int_equal(orch_resume_action(&rs, 4, &since), ORCH_RESUME_RECONCILE);
     assert_int_equal(since, 4000);
     assert_int_equal(orch_resume_action(&rs, 5, &since), ORCH_RESUME_SEND);
+    assert_int_equal(orch_resume_action(&rs, 6, &since), ORCH_RESUME_RECONCILE);
+    assert_int_equal(since, 4500);
     assert_false(orch_resume_all_final(&rs));
     orch_resume_cleanup(&rs);
 
