@@ -664,7 +664,7 @@ static enum MHD_Result handle_api(struct emu_server *s,
 
     /* Authentication, then the quota, then the world. */
     if (auth.code[0] == '\0'
-        && emu_verify_request(s->o.verifier, &hr, r->t, &auth) != 0)
+        && emu_verify_parsed(s->o.verifier, &hr, r->t, &auth) != 0)
         goto out;
     if (auth.code[0]) {
         pthread_mutex_lock(&s->lock);
@@ -699,6 +699,7 @@ static enum MHD_Result handle_api(struct emu_server *s,
     call.access_key_id = auth.key_id;
     call.request_id = request_id;
     call.now_ms = now_ms(s);
+    call.skip_devices = s->log == NULL; /* the list is for the log only */
     if (emu_world_call(s->o.world, &call, &res) != 0)
         goto out;
     have_res = true;

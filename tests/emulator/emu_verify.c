@@ -61,11 +61,21 @@ void emu_auth_init(struct emu_auth *a)
     orch_buf_init(&a->message);
 }
 
+/* Frees the parameters (their array and the arena; see emu_verify.h). */
+static void auth_params_free(struct emu_auth *a)
+{
+    free(a->params.v);
+    free(a->arena);
+    orch_params_init(&a->params);
+    a->arena = NULL;
+    a->nquery = 0;
+}
+
 void emu_auth_cleanup(struct emu_auth *a)
 {
     if (a == NULL)
         return;
-    orch_params_cleanup(&a->params);
+    auth_params_free(a);
     orch_buf_cleanup(&a->message);
 }
 
@@ -721,41 +731,135 @@ out:
     return rc;
 }
 
-/* Decodes the query into `query` and query + form body into out->params,
- * and fills sigver, action and key_id as sent. Returns 0 (a bad escape sets
- * the InvalidParameter verdict) or ORCH_ENOMEM. */
+/* ---- parsing ---- */
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes the form-encoded s[0..len) into w ('+' is a space) and
+ * NUL-terminates it. Returns the decoded length, or -1 for a bad %XX
+ * escape or a decoded NUL (names and values are C strings: truncating
+ * silently would let signer and verifier see different values), the
+ * rules of orch_params_parse(). */
+static long decode_into(char *w, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    char *start = w;
+    size_t i = 0;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = p[i];
+
+        if (c == '%') {
+            int hi = i + 2 < len ? hexval(p[i + 1]) : -1;
+            int lo = hi >= 0 ? hexval(p[i + 2]) : -1;
+
+            if (lo < 0 || (hi | lo) == 0)
+                return -1;
+            *w++ = (char)((hi << 4) | lo);
+            i += 2;
+        } else {
+            *w++ = c == '+' ? ' ' : (char)c;
+        }
+    }
+    *w = '\0';
+    return (long)(w - start);
+}
+
+/* How many parameters s[0..len) may hold: one per '&'-separated part. */
+static size_t count_parts(const char *s, size_t len)
+{
+    const char *end = s + len;
+    size_t n = 0;
+
+    if (len == 0)
+        return 0;
+    for (n = 1; (s = memchr(s, '&', (size_t)(end - s))) != NULL; s++)
+        n++;
+    return n;
+}
+
+/* Appends the parameters of the form-encoded s[0..len) to a->params,
+ * decoding into a->arena at *used. Empty parts ("a=1&&b=2") carry none; a
+ * part without '=' has the empty value. Returns 0 or ORCH_EINVAL (bad
+ * escape; a->params then holds the parameters before it). */
+static int parse_part(struct emu_auth *a, const char *s, size_t len,
+                      size_t *used)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        const char *seg = s + i;
+        const char *amp = memchr(seg, '&', len - i);
+        size_t seglen = amp ? (size_t)(amp - seg) : len - i;
+        const char *eq = memchr(seg, '=', seglen);
+        size_t nlen = eq ? (size_t)(eq - seg) : seglen;
+        char *name = a->arena + *used;
+        char *value = NULL;
+        long n = 0;
+
+        i += seglen + 1;
+        if (seglen == 0)
+            continue;
+        n = decode_into(name, seg, nlen);
+        if (n < 0)
+            return ORCH_EINVAL;
+        value = name + n + 1;
+        n = eq ? decode_into(value, eq + 1, seglen - nlen - 1) : 0;
+        if (n < 0)
+            return ORCH_EINVAL;
+        if (!eq)
+            value[0] = '\0';
+        *used = (size_t)(value + n + 1 - a->arena);
+        a->params.v[a->params.n].name = name;
+        a->params.v[a->params.n].value = value;
+        a->params.n++;
+    }
+    return 0;
+}
+
+/* Decodes the query and a form body into out->params (query first; see
+ * nquery) with one arena for every name and value, and fills sigver,
+ * action and key_id as sent. Returns 0 (a bad escape sets the
+ * InvalidParameter verdict) or ORCH_ENOMEM. */
 static int parse_request(const struct emu_http_request *req,
-                         struct orch_params *query, struct emu_auth *out)
+                         struct emu_auth *out)
 {
     const char *authz = emu_header_get(req, "authorization");
+    size_t qlen = req->query ? strlen(req->query) : 0;
+    size_t blen = req->body_len > 0 && is_form(req) ? req->body_len : 0;
+    size_t nparts = count_parts(req->query, qlen)
+                  + count_parts(req->body, blen);
+    size_t used = 0;
     const char *s = NULL;
-    size_t i = 0;
     int rc = 0;
 
-    orch_params_cleanup(&out->params);
-    orch_params_init(&out->params);
-    if (req->query && req->query[0]) {
-        rc = orch_params_parse(query, req->query, strlen(req->query));
-        if (rc == ORCH_EINVAL)
-            return fail(out, 400, "InvalidParameter",
-                        "The query string has a malformed escape.");
-        if (rc)
-            return rc;
+    auth_params_free(out);
+    /* A part of L bytes decodes to at most L + 2 (two NULs, no '='). */
+    out->arena = malloc(qlen + blen + 2 * nparts + 1);
+    out->params.v = malloc((nparts ? nparts : 1) * sizeof(*out->params.v));
+    if (out->arena == NULL || out->params.v == NULL) {
+        auth_params_free(out);
+        return ORCH_ENOMEM;
     }
-    for (i = 0; i < query->n; i++) {
-        rc = orch_params_add(&out->params, query->v[i].name,
-                             query->v[i].value);
-        if (rc)
-            return rc;
-    }
-    if (req->body_len > 0 && is_form(req)) {
-        rc = orch_params_parse(&out->params, req->body, req->body_len);
-        if (rc == ORCH_EINVAL)
-            return fail(out, 400, "InvalidParameter",
-                        "The form body has a malformed escape.");
-        if (rc)
-            return rc;
-    }
+    out->params.cap = nparts;
+    rc = parse_part(out, req->query, qlen, &used);
+    if (rc)
+        return fail(out, 400, "InvalidParameter",
+                    "The query string has a malformed escape.");
+    out->nquery = out->params.n;
+    rc = parse_part(out, req->body, blen, &used);
+    if (rc)
+        return fail(out, 400, "InvalidParameter",
+                    "The form body has a malformed escape.");
     if (authz && strncmp(authz, V3_PREFIX, strlen(V3_PREFIX)) == 0) {
         out->sigver = 3;
         s = emu_header_get(req, "x-acs-action");
@@ -776,38 +880,37 @@ static int parse_request(const struct emu_http_request *req,
 
 int emu_verify_parse(const struct emu_http_request *req, struct emu_auth *out)
 {
-    struct orch_params query;
-    int rc = 0;
+    out->sig_ok = false;
+    out->http_status = 0;
+    out->code[0] = '\0';
+    orch_buf_reset(&out->message);
+    return parse_request(req, out);
+}
 
-    orch_params_init(&query);
-    rc = parse_request(req, &query, out);
-    orch_params_cleanup(&query);
-    return rc;
+int emu_verify_parsed(struct emu_verifier *v,
+                      const struct emu_http_request *req, int64_t now_ms,
+                      struct emu_auth *out)
+{
+    const char *authz = emu_header_get(req, "authorization");
+    /* V3 signs the query only: a view of its first nquery parameters. */
+    struct orch_params query = {out->params.v, out->nquery, out->nquery};
+
+    if (out->code[0])
+        return 0;
+    if (authz && strncmp(authz, V3_PREFIX, strlen(V3_PREFIX)) == 0)
+        return verify_v3(v, req, authz, &query, now_ms, out);
+    if (authz && authz[0] && !orch_params_get(&out->params, "Signature"))
+        return fail_incomplete(out, "Unsupported Authorization algorithm.");
+    return verify_v2(v, req, now_ms, out);
 }
 
 int emu_verify_request(struct emu_verifier *v,
                        const struct emu_http_request *req, int64_t now_ms,
                        struct emu_auth *out)
 {
-    struct orch_params query;
-    const char *authz = emu_header_get(req, "authorization");
-    int rc = 0;
+    int rc = emu_verify_parse(req, out);
 
-    orch_params_init(&query);
-    out->sig_ok = false;
-    out->http_status = 0;
-    out->code[0] = '\0';
-    orch_buf_reset(&out->message);
-    rc = parse_request(req, &query, out);
-    if (rc || out->code[0])
-        goto out;
-    if (authz && strncmp(authz, V3_PREFIX, strlen(V3_PREFIX)) == 0)
-        rc = verify_v3(v, req, authz, &query, now_ms, out);
-    else if (authz && authz[0] && !orch_params_get(&out->params, "Signature"))
-        rc = fail_incomplete(out, "Unsupported Authorization algorithm.");
-    else
-        rc = verify_v2(v, req, now_ms, out);
-out:
-    orch_params_cleanup(&query);
-    return rc;
+    if (rc)
+        return rc;
+    return emu_verify_parsed(v, req, now_ms, out);
 }

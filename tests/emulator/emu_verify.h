@@ -74,7 +74,12 @@ struct emu_auth {
     char key_id[128];           /* as sent (may be unknown) */
     char action[128];           /* Action / x-acs-action, "" if absent */
     struct orch_params params;  /* every decoded parameter: query, then form
-                                   body; Signature included */
+                                   body; Signature included. READ-ONLY: the
+                                   names and values live in `arena`, not
+                                   in blocks of their own, so never
+                                   orch_params_add/remove/cleanup it */
+    size_t nquery;              /* params.v[0..nquery) came from the query */
+    char *arena;                /* every decoded name and value, one block */
     int http_status;            /* 0 when accepted, else 400/404 */
     char code[64];              /* "" when accepted, else the error Code */
     struct orch_buf message;    /* the error Message ("" when accepted) */
@@ -111,6 +116,15 @@ int emu_verify_parse(const struct emu_http_request *req, struct emu_auth *out);
 int emu_verify_request(struct emu_verifier *v,
                        const struct emu_http_request *req, int64_t now_ms,
                        struct emu_auth *out);
+/* The verification step alone, on `out` as emu_verify_parse() left it for
+ * the same req (the server parses once, decides on faults, then verifies:
+ * a 200-device request has 200+ parameters and parsing them twice was a
+ * tenth of the emulator's CPU). Same verdicts and returns as
+ * emu_verify_request(). Calling it on an `out` that emu_verify_parse()
+ * rejected (code set) returns 0 and keeps that verdict. */
+int emu_verify_parsed(struct emu_verifier *v,
+                      const struct emu_http_request *req, int64_t now_ms,
+                      struct emu_auth *out);
 
 /* Header lookup, case-insensitive: the first value or NULL. */
 const char *emu_header_get(const struct emu_http_request *req,

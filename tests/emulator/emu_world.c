@@ -860,7 +860,7 @@ int emu_world_call(struct emu_world *w, const struct emu_call *c,
     pthread_mutex_unlock(&w->lock);
     /* The device list of a new job is built outside the lock: its tasks
      * and their devices' names never change. */
-    if (rc == 0 && job)
+    if (rc == 0 && job && !c->skip_devices)
         rc = job_devices(job, r);
     if (rc) {
         emu_result_cleanup(r);

@@ -39,6 +39,9 @@ struct emu_call {
     const char *access_key_id;
     const char *request_id;            /* to echo as RequestId */
     int64_t now_ms;                    /* emulator wall clock */
+    bool skip_devices;                 /* Create: leave r->devices NULL
+                                          (200 JSON strings nobody reads
+                                          when there is no request log) */
 };
 
 struct emu_result {
@@ -49,7 +52,8 @@ struct emu_result {
     char code[128];    /* "" on success, else the error Code (for the log) */
     char job_id[64];   /* Create: the new JobId, else "" */
     json_t *devices;   /* Create: array of the device names put in the job
-                          (owned by the caller; NULL for other actions) */
+                          (owned by the caller; NULL for other actions and
+                          with skip_devices) */
 };
 
 /* Returns a new world or NULL (ENOMEM). Free with emu_world_free(). */
