@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -91,6 +92,9 @@ void h_emu_start(struct emu_proc *e, const char *const *extra)
         char errpath[400];
         int efd = -1;
 
+        /* A failing test longjmps past h_emu_stop(): the emulator must not
+         * outlive the test process. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         snprintf(errpath, sizeof(errpath), "%s/emulator.stderr", e->dir);
         efd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(pfd[1], 1);
@@ -190,6 +194,7 @@ void h_run(struct h_run *r, const char *const *argv, const char *const *env,
         int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(in, 0);
         dup2(o, 1);
         dup2(e, 2);
