@@ -15,6 +15,7 @@
 #include "orch/err.h"
 #include "orch/exitcode.h"
 #include "orch/timeparse.h"
+#include "orch/waves.h"
 
 #include <csv.h>
 #include <curl/curl.h>
@@ -82,6 +83,14 @@ enum opt_id {
     OPT_INTERVAL,
     OPT_DEVICES,
     OPT_IN_PROGRESS,
+    OPT_WAVES,
+    OPT_SUCCESS_THRESHOLD,
+    OPT_FAILURE_THRESHOLD,
+    OPT_MIN_DECIDED,
+    OPT_WAVE_TIMEOUT,
+    OPT_WAVE_INTERVAL,
+    OPT_POLL_INTERVAL,
+    OPT_WAIT,
     OPT_HELP,
     OPT_VERSION,
     OPT_SECRET
@@ -222,6 +231,39 @@ static const struct cli_option options[] = {
     {"in-progress", ARG_NONE, 0, OPT_IN_PROGRESS, NULL,
      "cancel: cancel IN_PROGRESS tasks too (default: only queued, notified "
      "and scheduled ones)",
+     NULL},
+
+    {"waves", ARG_STRING, 0, OPT_WAVES, "SPEC",
+     "run in waves of cumulative size, e.g. 1%,10%,100% or 200,5000,all "
+     "(rounded up to whole chunks; wave 1 is the canary); each wave "
+     "starts once the one before passed its health gate",
+     "Waves and gates (run)"},
+    {"success-threshold", ARG_STRING, 0, OPT_SUCCESS_THRESHOLD, "P",
+     "share of a wave's tasks SUCCEEDED that lets the next wave start, "
+     "e.g. 95% or 0.95 (default 100%)",
+     NULL},
+    {"failure-threshold", ARG_STRING, 0, OPT_FAILURE_THRESHOLD, "P",
+     "share FAILED among a wave's ended tasks that aborts the rollout "
+     "(default: none; a wave that can no longer reach the success "
+     "threshold aborts it too)",
+     NULL},
+    {"min-decided", ARG_UNUM, 0, OPT_MIN_DECIDED, "N",
+     "ended tasks needed before --failure-threshold applies (default 10)",
+     NULL},
+    {"wave-timeout", ARG_DURATION, 0, OPT_WAVE_TIMEOUT, "DUR",
+     "no decision after DUR (90s, 15m, 2h, 1d; default 1h): pause, exit 6; "
+     "continue with --resume",
+     NULL},
+    {"wave-interval", ARG_DURATION, 0, OPT_WAVE_INTERVAL, "DUR",
+     "scheduled waves: create every wave now, each scheduled DUR after the "
+     "one before (wave 1 at --schedule-time, or now); no gates; waves "
+     "beyond the API's 7-day horizon are created later by --resume",
+     NULL},
+    {"poll-interval", ARG_DURATION, 0, OPT_POLL_INTERVAL, "DUR",
+     "time between two looks at a wave's tasks (default 10s)", NULL},
+    {"wait", ARG_NONE, 0, OPT_WAIT, NULL,
+     "watch the tasks until every one has ended (with --waves: the last "
+     "wave's gate too); exit 1 if some FAILED",
      NULL},
 
     {"help", ARG_NONE, 'h', OPT_HELP, NULL, "this text", "Other"},
@@ -566,6 +608,25 @@ static int getparameter(struct orch_config *cfg, const struct cli_option *o,
     case OPT_IN_PROGRESS:
         cfg->cancel_in_progress = true;
         return 0;
+    case OPT_WAVES:
+        return set_str(&cfg->waves, value);
+    case OPT_SUCCESS_THRESHOLD:
+        return orch_share_parse("--success-threshold", value,
+                                &cfg->success_threshold, diag);
+    case OPT_FAILURE_THRESHOLD:
+        return orch_share_parse("--failure-threshold", value,
+                                &cfg->failure_threshold, diag);
+    case OPT_MIN_DECIDED:
+        return parse_unum(n, value, &cfg->min_decided, diag);
+    case OPT_WAVE_TIMEOUT:
+        return parse_duration(n, value, &cfg->wave_timeout_ms, diag);
+    case OPT_WAVE_INTERVAL:
+        return parse_duration(n, value, &cfg->wave_interval_ms, diag);
+    case OPT_POLL_INTERVAL:
+        return parse_duration(n, value, &cfg->poll_interval_ms, diag);
+    case OPT_WAIT:
+        cfg->wait = true;
+        return 0;
     case OPT_HELP:
         cfg->help = true;
         return 0;
@@ -874,9 +935,16 @@ void orch_cli_help(FILE *fp)
             "  %d  inventory invalid (nothing sent)\n"
             "  %d  run aborted (credentials rejected, repeated identical "
             "fatal errors,\n"
-            "     or interrupted)\n",
+            "     or interrupted)\n"
+            "  %d  rollout aborted by a wave's health gate (its tasks that "
+            "had not\n"
+            "     started were cancelled; later waves not created)\n"
+            "  %d  paused: a wave's gate timed out, or later scheduled "
+            "waves wait for\n"
+            "     the 7-day horizon; continue with --resume\n",
             ORCH_EXIT_OK, ORCH_EXIT_PARTIAL, ORCH_EXIT_USAGE,
-            ORCH_EXIT_INVENTORY, ORCH_EXIT_ABORTED);
+            ORCH_EXIT_INVENTORY, ORCH_EXIT_ABORTED, ORCH_EXIT_GATE,
+            ORCH_EXIT_PAUSED);
 }
 
 void orch_cli_version(FILE *fp)

@@ -12,6 +12,7 @@
 
 #include "orch/err.h"
 #include "orch/timeparse.h"
+#include "orch/waves.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -46,6 +47,10 @@ void orch_config_init(struct orch_config *cfg)
     cfg->request_timeout_ms = 30000;
     cfg->fatal_streak = 3;
     cfg->query_qps = 10.0;
+    cfg->success_threshold = 1.0;
+    cfg->min_decided = 10;
+    cfg->wave_timeout_ms = 3600L * 1000;
+    cfg->poll_interval_ms = 10000;
 }
 
 void orch_config_cleanup(struct orch_config *cfg)
@@ -72,6 +77,7 @@ void orch_config_cleanup(struct orch_config *cfg)
     free(cfg->profile);
     free(cfg->report_path);
     free(cfg->run_id);
+    free(cfg->waves);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -236,6 +242,81 @@ static int check_schedule(const struct orch_config *cfg, int64_t now_ms,
                                  "--schedule-finish-time: %s is more than 30 "
                                  "days after --schedule-time",
                                  t);
+    }
+    return 0;
+}
+
+/* --waves and the gate options (waves.h). Scheduled waves (--wave-interval)
+ * are created up front, so gates (which watch tasks that have started)
+ * do not apply to them; --schedule-time with waves needs an interval. */
+static int check_waves(const struct orch_config *cfg, struct orch_diag *diag)
+{
+    struct orch_config def;
+    struct orch_wave_spec spec;
+    bool gate_opts = false;
+    int rc = 0;
+
+    orch_config_init(&def);
+    gate_opts = cfg->success_threshold != def.success_threshold ||
+                cfg->failure_threshold != def.failure_threshold ||
+                cfg->min_decided != def.min_decided ||
+                cfg->wave_timeout_ms != def.wave_timeout_ms;
+    if (cfg->waves == NULL) {
+        if (cfg->wave_interval_ms > 0)
+            return orch_diag_set(diag, ORCH_ECONFIG,
+                                 "--wave-interval: only with --waves");
+        if (gate_opts)
+            return orch_diag_set(diag, ORCH_ECONFIG,
+                                 "--success-threshold, --failure-threshold, "
+                                 "--min-decided and --wave-timeout: only "
+                                 "with --waves");
+        return 0;
+    }
+    if (cfg->target != ORCH_TARGET_SPECIFIC)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--waves: only with an inventory (--target "
+                             "SPECIFIC); for %s use --gray-percent",
+                             orch_target_name(cfg->target));
+    rc = orch_waves_parse(cfg->waves, &spec, diag);
+    if (rc)
+        return rc;
+    if (cfg->failure_threshold < 0 || cfg->failure_threshold > 1 ||
+        !(cfg->success_threshold > 0) || cfg->success_threshold > 1)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--success-threshold / --failure-threshold: "
+                             "not a share more than 0%% and at most 100%%");
+    if (cfg->min_decided < 1)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--min-decided: %d is less than 1",
+                             cfg->min_decided);
+    if (cfg->wave_timeout_ms < 1000)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--wave-timeout: less than 1 s");
+    if (cfg->schedule_time_ms >= 0 && cfg->wave_interval_ms <= 0)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--schedule-time with --waves needs "
+                             "--wave-interval (scheduled waves are all "
+                             "created up front, each that much after the "
+                             "one before)");
+    if (cfg->wave_interval_ms > 0) {
+        if (cfg->wave_interval_ms < 10 * MINUTE_MS)
+            return orch_diag_set(diag, ORCH_ECONFIG,
+                                 "--wave-interval: less than 10 minutes "
+                                 "(a scheduled job must start at least 5 "
+                                 "minutes after it is created)");
+        if (gate_opts)
+            return orch_diag_set(diag, ORCH_ECONFIG,
+                                 "--wave-interval: scheduled waves are "
+                                 "created up front, without health gates; "
+                                 "drop --success-threshold, "
+                                 "--failure-threshold, --min-decided and "
+                                 "--wave-timeout, or drop --wave-interval "
+                                 "for gated waves");
+        if (cfg->wait)
+            return orch_diag_set(diag, ORCH_ECONFIG,
+                                 "--wait: not with --wave-interval (the "
+                                 "last wave may start days later; use "
+                                 "`ota-rollout status REPORT --watch`)");
     }
     return 0;
 }
@@ -569,8 +650,18 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
         rc = check_gray_percent(cfg->gray_percent, diag);
     if (rc == 0)
         rc = check_api_values(cfg, diag);
-    if (rc == 0)
+    /* A resumed waved run checks each wave's ScheduleTime when it creates
+     * the wave (the first one may long have passed). */
+    if (rc == 0 && !(cfg->resume && cfg->waves))
         rc = check_schedule(cfg, now_ms, diag);
+    if (rc == 0)
+        rc = check_waves(cfg, diag);
+    if (rc == 0 && (cfg->poll_interval_ms < 1000 ||
+                    cfg->poll_interval_ms > 3600L * 1000))
+        rc = orch_diag_set(diag, ORCH_ECONFIG,
+                           "--poll-interval: not between 1 s and 1 h");
+    if (rc == 0 && cfg->wait && cfg->command != ORCH_CMD_RUN)
+        rc = orch_diag_set(diag, ORCH_ECONFIG, "--wait: only with run");
     if (rc == 0 && cfg->iot_instance_id)
         rc = check_token("--iot-instance-id", "instance id",
                          cfg->iot_instance_id, 128, diag);

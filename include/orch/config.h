@@ -117,6 +117,16 @@ struct orch_config {
                                  (not freed by orch_config_cleanup) */
     bool cancel_in_progress; /* cancel --in-progress */
 
+    /* Waves and gates (issue 6, waves.h) */
+    char *waves;               /* --waves SPEC as typed, NULL: no waves */
+    double success_threshold;  /* --success-threshold, default 1 (100%) */
+    double failure_threshold;  /* --failure-threshold, 0 = none */
+    int min_decided;           /* --min-decided, default 10 */
+    long wave_timeout_ms;      /* --wave-timeout, default 1 h */
+    long wave_interval_ms;     /* --wave-interval, 0 = none (gated waves) */
+    long poll_interval_ms;     /* --poll-interval, default 10 s */
+    bool wait;                 /* --wait: watch the tasks to their end */
+
     /* Output for machines (issue 7) */
     int log_format;          /* --log-format: ORCH_LOG_FORMAT_TEXT (default)
                                 or ORCH_LOG_FORMAT_JSON (one JSON object
