@@ -40,6 +40,7 @@ void orch_resume_cleanup(struct orch_resume *rs)
         json_decref(rs->chunks[i].done);
     free(rs->chunks);
     json_decref(rs->run);
+    json_decref(rs->last_wave);
     memset(rs, 0, sizeof(*rs));
 }
 
@@ -98,6 +99,29 @@ static int feed_run(struct orch_resume *rs, const json_t *rec,
     return 0;
 }
 
+/* A wave record: remembered as the last one; a passed (or overridden)
+ * gate sets its bit. */
+static int feed_wave(struct orch_resume *rs, const json_t *rec,
+                     const char *name, size_t line, struct orch_diag *diag)
+{
+    json_t *k = json_object_get(rec, "wave");
+    const char *ev = json_string_value(json_object_get(rec, "event"));
+    const char *dec = json_string_value(json_object_get(rec, "decision"));
+    json_int_t wave = json_is_integer(k) ? json_integer_value(k) : 0;
+
+    if (wave < 1 || wave > 64 || ev == NULL)
+        return orch_diag_set(diag, ORCH_EJOURNAL,
+                             "%s:%zu: wave record without a wave number "
+                             "(1..64) or event",
+                             name, line);
+    if ((strcmp(ev, "gate") == 0 && dec && strcmp(dec, "pass") == 0) ||
+        strcmp(ev, "override") == 0)
+        rs->waves_passed |= UINT64_C(1) << (wave - 1);
+    json_decref(rs->last_wave);
+    rs->last_wave = json_incref((json_t *)rec);
+    return 0;
+}
+
 int orch_resume_feed(struct orch_resume *rs, const json_t *rec,
                      const char *name, size_t line, struct orch_diag *diag)
 {
@@ -142,6 +166,10 @@ int orch_resume_feed(struct orch_resume *rs, const json_t *rec,
         json_decref(ch->done);
         ch->done = json_incref((json_t *)rec);
         ch->state = ORCH_CHUNK_DONE;
+    } else if (strcmp(t, "wave") == 0) {
+        rc = feed_wave(rs, rec, name, line, diag);
+        if (rc)
+            return rc;
     } else if (strcmp(t, "resume") == 0) {
         rs->ended = false;
     } else if (strcmp(t, "end") == 0) {
@@ -290,6 +318,12 @@ json_t *orch_resume_shape(const struct orch_config *cfg)
     bad |= put(o, "max-per-minute", int_or_null(cfg->max_per_minute));
     bad |= put(o, "overwrite-mode", int_or_null(cfg->overwrite_mode));
     bad |= put(o, "iot-instance-id", str_or_null(cfg->iot_instance_id));
+    /* Only when set, so that journals written before waves existed still
+     * compare equal for runs without them. */
+    if (cfg->waves)
+        bad |= put(o, "waves", json_string(cfg->waves));
+    if (cfg->wave_interval_ms > 0)
+        bad |= put(o, "wave-interval", json_integer(cfg->wave_interval_ms));
     if (bad)
         goto fail;
     return o;
@@ -323,6 +357,12 @@ static json_t *run_options(const struct orch_config *cfg)
     bad |= put(o, "no-job-tag", json_boolean(cfg->no_job_tag));
     bad |= put(o, "ca-bundle", str_or_null(cfg->ca_bundle));
     bad |= put(o, "profile", str_or_null(cfg->profile));
+    bad |= put(o, "success-threshold", json_real(cfg->success_threshold));
+    bad |= put(o, "failure-threshold", json_real(cfg->failure_threshold));
+    bad |= put(o, "min-decided", json_integer(cfg->min_decided));
+    bad |= put(o, "wave-timeout", json_integer(cfg->wave_timeout_ms));
+    bad |= put(o, "poll-interval", json_integer(cfg->poll_interval_ms));
+    bad |= put(o, "wait", json_boolean(cfg->wait));
     if (bad) {
         json_decref(o);
         return NULL;
@@ -507,6 +547,8 @@ static int config_from_json(struct orch_config *c, const json_t *run)
         rc = take_str(&c->ca_bundle, json_object_get(o, "ca-bundle"));
     if (rc == 0)
         rc = take_str(&c->profile, json_object_get(o, "profile"));
+    if (rc == 0)
+        rc = take_str(&c->waves, json_object_get(s, "waves"));
     if (rc)
         return rc;
     if (t)
@@ -536,6 +578,19 @@ static int config_from_json(struct orch_config *c, const json_t *run)
             (long)json_integer_value(json_object_get(o, "request-timeout"));
     take_int(&c->fatal_streak, json_object_get(o, "fatal-streak"));
     take_bool(&c->no_job_tag, json_object_get(o, "no-job-tag"));
+    take_real(&c->success_threshold, json_object_get(o, "success-threshold"));
+    take_real(&c->failure_threshold, json_object_get(o, "failure-threshold"));
+    take_int(&c->min_decided, json_object_get(o, "min-decided"));
+    take_bool(&c->wait, json_object_get(o, "wait"));
+    if (json_is_integer(json_object_get(s, "wave-interval")))
+        c->wave_interval_ms =
+            (long)json_integer_value(json_object_get(s, "wave-interval"));
+    if (json_is_integer(json_object_get(o, "wave-timeout")))
+        c->wave_timeout_ms =
+            (long)json_integer_value(json_object_get(o, "wave-timeout"));
+    if (json_is_integer(json_object_get(o, "poll-interval")))
+        c->poll_interval_ms =
+            (long)json_integer_value(json_object_get(o, "poll-interval"));
     if (json_is_object(fw) && json_object_size(fw) > 0) {
         c->fw_map = calloc(json_object_size(fw), sizeof(*c->fw_map));
         if (c->fw_map == NULL)
@@ -588,6 +643,7 @@ static void overlay(struct orch_config *c, struct orch_config *cmd)
     steal(&c->iot_instance_id, &cmd->iot_instance_id);
     steal(&c->ca_bundle, &cmd->ca_bundle);
     steal(&c->profile, &cmd->profile);
+    steal(&c->waves, &cmd->waves);
     if (cmd->n_fw_map > 0) {
         for (i = 0; i < c->n_fw_map; i++) {
             free(c->fw_map[i].product_key);
@@ -631,6 +687,13 @@ static void overlay(struct orch_config *c, struct orch_config *cmd)
     OVER(fatal_streak);
     OVER(query_qps);
     OVER(no_job_tag);
+    OVER(success_threshold);
+    OVER(failure_threshold);
+    OVER(min_decided);
+    OVER(wave_timeout_ms);
+    OVER(wave_interval_ms);
+    OVER(poll_interval_ms);
+    OVER(wait);
 #undef OVER
     /* Switches about this invocation only. */
     c->yes = cmd->yes;
@@ -708,4 +771,55 @@ int orch_resume_prepare_config(struct orch_config *cfg, struct orch_diag *diag)
     orch_resume_cleanup(&rs);
     free(path);
     return rc;
+}
+
+/* ---- --check-devices: the drop map in the run record ------------------ */
+
+json_t *orch_resume_dropped_json(const uint8_t *drop, size_t n)
+{
+    json_t *a = json_array();
+    size_t i = 0;
+
+    if (a == NULL)
+        return NULL;
+    for (i = 0; drop != NULL && i < n; i++) {
+        if (drop[i] && json_array_append_new(a, json_integer((json_int_t)i))) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+int orch_resume_drop_map(const json_t *run, uint8_t *drop, size_t n,
+                         bool *has, struct orch_diag *diag)
+{
+    const json_t *a = json_object_get(run, "dropped");
+    const json_t *v = NULL;
+    size_t k = 0;
+
+    *has = false;
+    if (n > 0)
+        memset(drop, 0, n);
+    if (a == NULL || json_is_null(a))
+        return 0;
+    if (!json_is_array(a))
+        return orch_diag_set(diag, ORCH_EJOURNAL,
+                             "the run record's \"dropped\" is not a list");
+    json_array_foreach(a, k, v) {
+        json_int_t i = json_is_integer(v) ? json_integer_value(v) : -1;
+
+        if (i < 0 || (uint64_t)i >= n) {
+            if (n > 0)
+                memset(drop, 0, n);
+            return orch_diag_set(diag, ORCH_EJOURNAL,
+                                 "the run record's \"dropped\" entry %zu is "
+                                 "not a device of this inventory (%zu "
+                                 "devices)",
+                                 k, n);
+        }
+        drop[i] = 1;
+    }
+    *has = true;
+    return 0;
 }

@@ -41,6 +41,8 @@
 #include "orch/inventory.h"
 #include "orch/msgs.h"
 #include "orch/params.h"
+#include "orch/jsonout.h"
+#include "orch/preflight.h"
 #include "orch/plan.h"
 #include "orch/report.h"
 #include "orch/resume.h"
@@ -124,6 +126,25 @@ struct run_ctx {
     size_t npending;
     size_t to_send, to_reconcile, already_done;
     uint64_t abort_after;    /* test hook (see the top comment), 0 = off */
+
+    /* pre-flight (issue 7) */
+    struct orch_preflight_result pf;
+    enum orch_pf_state pf_state;
+    struct orch_device_check_stats devst;
+    bool devcheck_ran;       /* this process ran the device check */
+    bool drop_from_journal;  /* the resumed run's drop map */
+    uint8_t *drop;           /* [inv.n] devices left out, NULL: none */
+    char dshown[MAX_SHOWN_REJECTS][160]; /* plan: the first left out */
+    size_t ndshown;
+
+    /* output for machines (issue 7) */
+    bool json_log;           /* --log-format json */
+    FILE *hout;              /* human summaries: stderr, or /dev/null
+                                with --log-format json */
+    struct orch_dispatch_stats dst; /* this process's Create calls */
+    double calls_per_s;
+    uint64_t t0_ms;          /* command start (monotonic) */
+    bool outputs_written, rejects_written;
 };
 
 void orch_run_format_secs(char *out, size_t outsz, double secs)
@@ -168,6 +189,24 @@ static int on_reject(void *ud, uint32_t line, const char *value,
                  "line %" PRIu32 ": \"%.60s\": %s", line, value ? value : "",
                  reason ? reason : "");
         ctx->nshown++;
+    }
+    return 0;
+}
+
+/* A device the pre-flight device check left out: a row of the rejects
+ * file (run), or one of the first few shown (plan --preflight). */
+static int on_drop(void *ud, uint32_t line, const char *value,
+                   const char *reason)
+{
+    struct run_ctx *ctx = ud;
+
+    if (ctx->rejects_open)
+        return on_reject(ud, line, value, reason);
+    if (ctx->ndshown < MAX_SHOWN_REJECTS) {
+        snprintf(ctx->dshown[ctx->ndshown], sizeof(ctx->dshown[0]),
+                 "line %" PRIu32 ": \"%.60s\": %s", line, value ? value : "",
+                 reason ? reason : "");
+        ctx->ndshown++;
     }
     return 0;
 }
@@ -271,6 +310,16 @@ static void print_summary(const struct run_ctx *ctx, FILE *fp)
     orch_run_format_secs(dur, sizeof(dur), (double)calls / cfg->qps);
     fprintf(fp, "calls needed: %zu, about %s at %g calls/s\n", calls, dur,
             cfg->qps);
+    if (ctx->specific && cfg->check_devices && !ctx->resuming &&
+        !ctx->devcheck_ran) {
+        size_t dcalls = 0;
+        double dsecs = 0;
+
+        orch_preflight_device_cost(&ctx->plan, &dcalls, &dsecs);
+        orch_run_format_secs(dur, sizeof(dur), dsecs);
+        fprintf(fp, "device check: %zu calls, about %s at %g calls/s\n",
+                dcalls, dur, ORCH_PREFLIGHT_DEV_QPS);
+    }
     fprintf(fp, "endpoint: %s (signature V%d)\n", cfg->endpoint,
             cfg->signature_version);
     fprintf(fp, "report: %s\n", cfg->report_path);
@@ -480,10 +529,58 @@ static bool interrupted_item(void *ud, size_t item, int64_t *since_ms)
                                 ORCH_RESUME_RECONCILE;
 }
 
+/* --log-format json: a new event about chunk `item` (NULL when off). */
+static json_t *chunk_event(const struct run_ctx *ctx, const char *name,
+                           size_t item)
+{
+    json_t *ev = NULL;
+
+    if (!ctx->json_log)
+        return NULL;
+    ev = orch_event_new(name, orch_wall_ms());
+    if (ev)
+        json_object_set_new(ev, "chunk", json_integer((json_int_t)item + 1));
+    return ev;
+}
+
+static void ev_str(json_t *ev, const char *key, const char *v)
+{
+    if (ev && v && *v)
+        json_object_set_new(ev, key, json_string(v));
+}
+
+static void ev_int(json_t *ev, const char *key, json_int_t v)
+{
+    if (ev)
+        json_object_set_new(ev, key, json_integer(v));
+}
+
+static void answered(void *ud, size_t item, unsigned attempt,
+                     const struct orch_response *resp, const char *code,
+                     uint64_t ms)
+{
+    struct run_ctx *ctx = ud;
+    json_t *ev = chunk_event(ctx, "answered", item);
+
+    ev_int(ev, "attempt", (json_int_t)attempt);
+    if (ev)
+        json_object_set_new(ev, "http_status",
+                            resp ? json_integer(resp->http_status)
+                                 : json_null());
+    ev_str(ev, "code", code);
+    ev_str(ev, "request_id", resp ? resp->request_id : NULL);
+    ev_int(ev, "ms", (json_int_t)ms);
+    orch_event_emit(stderr, ev);
+}
+
 static void before_send(void *ud, size_t item, unsigned attempt,
                         int64_t wall_ms)
 {
     struct run_ctx *ctx = ud;
+    json_t *ev = chunk_event(ctx, attempt <= 1 ? "sent" : "retried", item);
+
+    ev_int(ev, "attempt", (json_int_t)attempt);
+    orch_event_emit(stderr, ev);
 
     ctx->attempts[item]++;
     journal_add(ctx, json_pack("{s:s, s:I, s:i, s:I}", "t",
@@ -502,7 +599,11 @@ static void reconcile_note(void *ud, size_t item, const char *action,
                            const char *code)
 {
     struct run_ctx *ctx = ud;
+    json_t *ev = chunk_event(ctx, "reconciled", item);
 
+    ev_str(ev, "action", action);
+    ev_str(ev, "code", code);
+    orch_event_emit(stderr, ev);
     journal_add(ctx, json_pack("{s:s, s:I, s:s, s:s, s:I}", "t", "reconcile",
                                "c", (json_int_t)item, "action",
                                action ? action : "", "code", code ? code : "",
@@ -561,6 +662,20 @@ static void item_done(void *ud, size_t item, const struct orch_item_result *res)
     }
     if (res->status != ORCH_ITEM_CREATED)
         count_code(ctx, row_code(rec));
+    if (ctx->json_log) {
+        json_t *ev = chunk_event(ctx, orch_item_status_name(res->status),
+                                 item);
+
+        ev_int(ev, "attempts", json_integer_value(
+                                   json_object_get(rec, "attempts")));
+        ev_str(ev, "job_id", jstr(rec, "job_id"));
+        ev_str(ev, "request_id", jstr(rec, "request_id"));
+        ev_str(ev, "code", jstr(rec, "code"));
+        ev_str(ev, "message", jstr(rec, "message"));
+        if (ev && res->recovered)
+            json_object_set_new(ev, "recovered", json_true());
+        orch_event_emit(stderr, ev);
+    }
     json_decref(ctx->rows[item]);
     ctx->rows[item] = json_incref(rec);
     journal_add(ctx, rec);
@@ -659,20 +774,17 @@ static int open_rejects(struct run_ctx *ctx)
         return ORCH_ENOMEM;
     rc = orch_csv_out_open(&ctx->rejects, path, REJECTS_HEADER, &diag);
     if (rc == 0)
-        ctx->rejects_open = true;
+        ctx->rejects_open = ctx->rejects_written = true;
     else
         orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
     free(path);
     return rc;
 }
 
-static void print_final(const struct run_ctx *ctx,
-                        const struct orch_dispatch_stats *st, uint64_t wall_ms)
+/* Calls per second while calls were made. */
+static double calls_rate(const struct orch_dispatch_stats *st)
 {
-    double secs = (double)wall_ms / 1000.0;
     double active = 0;
-    char dur[32];
-    size_t i = 0;
 
     if (st->last_end_ms > st->first_start_ms)
         active = (double)(st->last_end_ms - st->first_start_ms) / 1000.0;
@@ -680,27 +792,43 @@ static void print_final(const struct run_ctx *ctx,
      * second; dividing by a fraction of a second would claim it did. */
     if (st->calls > 0 && active < 1.0)
         active = 1.0;
+    return active > 0 ? (double)st->calls / active : 0.0;
+}
+
+static void print_final(const struct run_ctx *ctx,
+                        const struct orch_dispatch_stats *st, uint64_t wall_ms)
+{
+    FILE *fp = ctx->hout;
+    double secs = (double)wall_ms / 1000.0;
+    char dur[32];
+    size_t i = 0;
+
     orch_run_format_secs(dur, sizeof(dur), secs);
-    fprintf(stderr, "\nsummary:\n");
+    fprintf(fp, "\nsummary:\n");
     if (ctx->specific)
-        fprintf(stderr, "  devices: %zu\n", ctx->inv.n);
-    fprintf(stderr,
+        fprintf(fp, "  devices: %zu\n", ctx->inv.n);
+    if (ctx->devcheck_ran || ctx->drop_from_journal)
+        fprintf(fp,
+                "  left out by the device check: %zu missing, %zu already "
+                "upgraded (in %s.rejects.csv)\n",
+                ctx->devst.missing, ctx->devst.up_to_date,
+                ctx->cfg->report_path);
+    fprintf(fp,
             "  chunks: %" PRIu64 " created, %" PRIu64 " failed, %" PRIu64
             " not sent (of %zu)\n",
             st->created, st->failed, st->not_sent, ctx->nitems);
-    fprintf(stderr,
+    fprintf(fp,
             "  calls: %" PRIu64 ", retries: %" PRIu64
             ", throttled answers: %" PRIu64 ", form-body fallbacks: %" PRIu64
             "\n",
             st->calls, st->retries, st->throttled, st->form_fallbacks);
-    fprintf(stderr, "  wall time: %s, %.2f calls/s\n", dur,
-            active > 0 ? (double)st->calls / active : 0.0);
+    fprintf(fp, "  wall time: %s, %.2f calls/s\n", dur, calls_rate(st));
     for (i = 0; i < ctx->ncodes; i++)
-        fprintf(stderr, "  error %s: %zu chunk%s\n", ctx->codes[i].code,
+        fprintf(fp, "  error %s: %zu chunk%s\n", ctx->codes[i].code,
                 ctx->codes[i].chunks, ctx->codes[i].chunks == 1 ? "" : "s");
-    fprintf(stderr, "  report: %s\n", ctx->cfg->report_path);
+    fprintf(fp, "  report: %s\n", ctx->cfg->report_path);
     if (ctx->specific && st->failed + st->not_sent > 0)
-        fprintf(stderr,
+        fprintf(fp,
                 "  failed devices: %s.failed.csv (rerun: "
                 "ota-rollout run %s.failed.csv ...)\n",
                 ctx->cfg->report_path, ctx->cfg->report_path);
@@ -875,7 +1003,7 @@ static int open_outputs(struct run_ctx *ctx)
         }
     }
     if (rc == 0)
-        ctx->failed_open = true;
+        ctx->failed_open = ctx->outputs_written = true;
     else if (diag.msg[0])
         orch_errorf("%s", diag.msg);
     free(failed);
@@ -1020,6 +1148,22 @@ static int open_journal(struct run_ctx *ctx)
         rec = orch_resume_run_record(cfg, ctx->inv_abs,
                                      ctx->inv_abs ? ctx->inv_sha : NULL,
                                      ctx->nitems, orch_wall_ms());
+        /* --check-devices renumbered the chunks: a resume must rebuild
+         * the same plan from this map, without asking again. */
+        if (rec && ctx->devcheck_ran &&
+            (json_object_set_new(
+                 rec, "dropped",
+                 orch_resume_dropped_json(ctx->drop, ctx->inv.n)) ||
+             json_object_set_new(
+                 rec, "devcheck",
+                 json_pack("{s:I, s:I, s:I, s:I}", "checked",
+                           (json_int_t)ctx->devst.checked, "missing",
+                           (json_int_t)ctx->devst.missing, "up_to_date",
+                           (json_int_t)ctx->devst.up_to_date, "unchecked",
+                           (json_int_t)ctx->devst.unchecked)))) {
+            json_decref(rec);
+            rec = NULL;
+        }
     }
     journal_add(ctx, rec);
     rc = ctx->journal_err ? ctx->journal_err : flush_pending(ctx);
@@ -1113,6 +1257,7 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     ops.sync = sync_hook;
     ops.interrupted = interrupted_item;
     ops.reconcile_note = reconcile_note;
+    ops.answered = answered;
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_sigint;
@@ -1122,6 +1267,8 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     ctx->start_ms = t0;
     rc = orch_dispatch_run(ctx->cfg, cred, &ops, &interrupted, &st, &diag);
     sigaction(SIGINT, &old_int, NULL);
+    ctx->dst = st;
+    ctx->calls_per_s = calls_rate(&st);
     if (ctx->progress && ctx->progress_len)
         fputc('\n', stderr);
     flush_pending(ctx);
@@ -1178,7 +1325,7 @@ static int finish_run(struct run_ctx *ctx, int code)
         note_write(ctx, ORCH_EIO);
     whole_run_counts(ctx, &created, &failed, &other);
     if (ctx->resuming)
-        fprintf(stderr,
+        fprintf(ctx->hout,
                 "  whole run: %zu created, %zu failed, %zu not sent (of "
                 "%zu chunks)\n",
                 created, failed, other, ctx->nitems);
@@ -1220,6 +1367,10 @@ static void free_ctx(struct run_ctx *ctx)
     orch_resume_cleanup(&ctx->rs);
     free(ctx->journal_path);
     free(ctx->inv_abs);
+    orch_preflight_result_cleanup(&ctx->pf);
+    free(ctx->drop);
+    if (ctx->hout && ctx->hout != stderr)
+        fclose(ctx->hout);
     if (ctx->specific)
         orch_plan_cleanup(&ctx->plan);
     orch_inventory_cleanup(&ctx->inv);
@@ -1230,11 +1381,482 @@ static void print_resume_state(const struct run_ctx *ctx)
 {
     if (!ctx->resuming)
         return;
-    fprintf(stderr,
+    fprintf(ctx->hout,
             "resuming run %s: %zu of %zu chunks already done, %zu "
             "interrupted (asked about before any resend), %zu to send\n",
             ctx->cfg->run_id ? ctx->cfg->run_id : "?", ctx->already_done,
             ctx->nitems, ctx->to_reconcile, ctx->to_send);
+}
+
+/* --- pre-flight (issue 7) ---------------------------------------------- */
+
+static int load_credentials(struct run_ctx *ctx, struct orch_credentials *cred)
+{
+    struct orch_diag diag = {{0}};
+    int rc = orch_credentials_load(cred, ctx->cfg->profile, getenv("HOME"),
+                                   &diag);
+
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        return ORCH_EXIT_USAGE;
+    }
+    fprintf(ctx->hout, "credentials: %s, AccessKeyId %s%s\n", cred->source,
+            cred->access_key_id, cred->token.s ? " (STS)" : "");
+    return ORCH_EXIT_OK;
+}
+
+/* The firmware check (unless --skip-preflight). Returns 0 to go on, or an
+ * exit code: 2 when a firmware is refused, 4 when the check was aborted
+ * (credentials rejected, query denied). */
+static int preflight_firmware(struct run_ctx *ctx,
+                              const struct orch_credentials *cred)
+{
+    struct orch_diag diag = {{0}};
+    size_t i = 0;
+    int rc = 0;
+
+    if (ctx->cfg->skip_preflight) {
+        ctx->pf_state = ORCH_PF_SKIPPED;
+        orch_warnf("pre-flight skipped (--skip-preflight): the firmware was "
+                   "not checked; a missing, unverified or wrong firmware "
+                   "fails every chunk");
+        return ORCH_EXIT_OK;
+    }
+    rc = orch_preflight_run(ctx->cfg, cred, ctx->specific ? &ctx->plan : NULL,
+                            &ctx->pf, &diag);
+    if (rc == 0) {
+        ctx->pf_state = ORCH_PF_PASSED;
+        fprintf(ctx->hout, "pre-flight: %zu firmware check%s passed\n",
+                ctx->pf.nchecks, ctx->pf.nchecks == 1 ? "" : "s");
+        return ORCH_EXIT_OK;
+    }
+    /* Each failed pair, then the verdict (the first one is in it). */
+    if (ctx->pf.failed > 1) {
+        for (i = 0; i < ctx->pf.nchecks; i++) {
+            if (ctx->pf.checks[i].verdict != ORCH_FW_OK &&
+                ctx->pf.checks[i].message[0])
+                orch_errorf("pre-flight: %s", ctx->pf.checks[i].message);
+        }
+    }
+    orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+    if (rc == ORCH_EABORT) {
+        ctx->pf_state = ORCH_PF_ABORTED;
+        return ORCH_EXIT_ABORTED;
+    }
+    ctx->pf_state = rc == ORCH_EAPI ? ORCH_PF_FAILED : ORCH_PF_NOT_RUN;
+    return ORCH_EXIT_USAGE;
+}
+
+static void devcheck_progress(void *ud, size_t finished, size_t total)
+{
+    struct run_ctx *ctx = ud;
+    int n = 0;
+
+    if (!ctx->progress)
+        return;
+    n = fprintf(stderr, "\rdevice check: %zu/%zu calls", finished, total);
+    if (n > 0)
+        ctx->progress_len = (size_t)n;
+    fflush(stderr);
+}
+
+/* (Re)allocates the per-chunk tables for ctx->nitems and counts what is
+ * left to do. */
+static int reset_tables(struct run_ctx *ctx, size_t old_nitems)
+{
+    size_t i = 0;
+
+    if (ctx->rows) {
+        for (i = 0; i < old_nitems; i++)
+            json_decref(ctx->rows[i]);
+    }
+    free(ctx->rows);
+    free(ctx->attempts);
+    free(ctx->pending);
+    ctx->rows = NULL;
+    ctx->attempts = NULL;
+    ctx->pending = NULL;
+    ctx->npending = 0;
+    ctx->to_send = ctx->to_reconcile = ctx->already_done = 0;
+    if (alloc_tables(ctx))
+        return ORCH_ENOMEM;
+    plan_resume(ctx);
+    return 0;
+}
+
+/* Rebuilds the plan without the devices of ctx->drop (NULL: all of them)
+ * and, when the tables exist, the tables. Returns 0 or an exit code. */
+static int rebuild_plan(struct run_ctx *ctx)
+{
+    struct orch_diag diag = {{0}};
+    size_t old = ctx->nitems;
+    int rc = 0;
+
+    orch_plan_cleanup(&ctx->plan);
+    if (ctx->drop)
+        rc = orch_plan_build_filtered(&ctx->plan, &ctx->inv, ctx->cfg,
+                                      ctx->drop, &diag);
+    else
+        rc = orch_plan_build(&ctx->plan, &ctx->inv, ctx->cfg, &diag);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        return ORCH_EXIT_USAGE;
+    }
+    ctx->nitems = ctx->plan.nchunks;
+    if (ctx->rows && reset_tables(ctx, old)) {
+        orch_errorf("out of memory");
+        return ORCH_EXIT_USAGE;
+    }
+    return ORCH_EXIT_OK;
+}
+
+static void print_dropped(const struct run_ctx *ctx, FILE *fp)
+{
+    size_t i = 0;
+
+    fprintf(fp,
+            "devices left out: missing %zu, already on the firmware's "
+            "version %zu, unchecked (kept) %zu\n",
+            ctx->devst.missing, ctx->devst.up_to_date, ctx->devst.unchecked);
+    for (i = 0; i < ctx->ndshown; i++)
+        fprintf(fp, "  %s\n", ctx->dshown[i]);
+    if (ctx->rejects_open && ctx->devst.missing + ctx->devst.up_to_date > 0)
+        fprintf(fp, "  (written to %s)\n", ctx->rejects.path);
+    fprintf(fp, "chunks after the device check: %zu\n", ctx->nitems);
+}
+
+/* --check-devices (SPECIFIC, new runs only): BatchQueryDeviceDetail, the
+ * devices left out into the rejects file, the plan rebuilt without them.
+ * Returns 0 or an exit code. */
+static int preflight_devices(struct run_ctx *ctx,
+                             const struct orch_credentials *cred)
+{
+    struct orch_device_check_opts opts;
+    struct orch_diag diag = {{0}};
+    struct sigaction sa, old_int;
+    int rc = 0;
+
+    if (ctx->cfg->command == ORCH_CMD_RUN && !ctx->rejects_open &&
+        open_rejects(ctx))
+        return ORCH_EXIT_USAGE;
+    free(ctx->drop);
+    ctx->drop = calloc(ctx->inv.n ? ctx->inv.n : 1, 1);
+    if (ctx->drop == NULL) {
+        orch_errorf("out of memory");
+        return ORCH_EXIT_USAGE;
+    }
+    memset(&opts, 0, sizeof(opts));
+    opts.on_drop = on_drop;
+    opts.ud = ctx;
+    opts.progress = devcheck_progress;
+    opts.interrupt = &interrupted;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    rc = orch_preflight_devices(ctx->cfg, cred, &ctx->plan, &ctx->pf, &opts,
+                                ctx->drop, &ctx->devst, &diag);
+    sigaction(SIGINT, &old_int, NULL);
+    if (ctx->progress && ctx->progress_len) {
+        fputc('\n', stderr);
+        ctx->progress_len = 0;
+    }
+    ctx->devcheck_ran = rc == 0;
+    if (rc) {
+        orch_errorf("%s; nothing sent",
+                    diag.msg[0] ? diag.msg : orch_strerror(rc));
+        return rc == ORCH_EABORT ? ORCH_EXIT_ABORTED : ORCH_EXIT_USAGE;
+    }
+    if (ctx->devst.unchecked > 0)
+        orch_warnf("device check: %zu device%s could not be checked (%s); "
+                   "they stay in the plan",
+                   ctx->devst.unchecked, ctx->devst.unchecked == 1 ? "" : "s",
+                   ctx->devst.first_error[0] ? ctx->devst.first_error
+                                             : "no answer");
+    rc = rebuild_plan(ctx);
+    if (rc == ORCH_EXIT_OK)
+        print_dropped(ctx, ctx->hout);
+    return rc;
+}
+
+/* Nothing left after the device check. */
+static int nothing_left(const struct run_ctx *ctx)
+{
+    if (ctx->devst.missing == 0 && ctx->devst.unchecked == 0) {
+        orch_notef("every device already runs the firmware's version; "
+                   "nothing to send");
+        return ORCH_EXIT_OK;
+    }
+    orch_errorf("no device left to upgrade after the device check (%zu "
+                "missing, %zu already upgraded); nothing sent",
+                ctx->devst.missing, ctx->devst.up_to_date);
+    return ORCH_EXIT_INVENTORY;
+}
+
+/* Resume: the drop map the run's device check made, from its run record
+ * (never asked again: devices upgrade meanwhile, and a new answer would
+ * renumber the chunks). Returns 0 or an exit code. */
+static int resume_drops(struct run_ctx *ctx)
+{
+    const json_t *dc = json_object_get(ctx->rs.run, "devcheck");
+    const char *sha = jstr(ctx->rs.run, "inventory_sha256");
+    struct orch_diag diag = {{0}};
+    bool has = false;
+    int rc = 0;
+
+    /* Another inventory: check_identity refuses (or --force starts anew),
+     * and the old indices would mean other devices. */
+    if (!ctx->specific || sha == NULL || strcmp(sha, ctx->inv_sha) != 0)
+        return ORCH_EXIT_OK;
+    ctx->drop = calloc(ctx->inv.n ? ctx->inv.n : 1, 1);
+    if (ctx->drop == NULL) {
+        orch_errorf("out of memory");
+        return ORCH_EXIT_USAGE;
+    }
+    rc = orch_resume_drop_map(ctx->rs.run, ctx->drop, ctx->inv.n, &has,
+                              &diag);
+    if (rc) {
+        orch_errorf("%s: %s; check the jobs in the console, then start anew "
+                    "with `run --force` (the old files are kept)",
+                    ctx->journal_path, diag.msg);
+        return ORCH_EXIT_USAGE;
+    }
+    if (!has) {
+        free(ctx->drop);
+        ctx->drop = NULL;
+        if (ctx->cfg->check_devices)
+            orch_notef("--check-devices: the run being resumed did not check "
+                       "its devices; not checking them now (its chunks must "
+                       "stay the same)");
+        return ORCH_EXIT_OK;
+    }
+    ctx->drop_from_journal = true;
+    ctx->devst.missing = (size_t)json_integer_value(json_object_get(dc, "missing"));
+    ctx->devst.up_to_date =
+        (size_t)json_integer_value(json_object_get(dc, "up_to_date"));
+    ctx->devst.unchecked =
+        (size_t)json_integer_value(json_object_get(dc, "unchecked"));
+    ctx->devst.checked =
+        (size_t)json_integer_value(json_object_get(dc, "checked"));
+    fprintf(ctx->hout,
+            "device check (from the journal, not asked again): %zu missing "
+            "and %zu already upgraded devices stay left out\n",
+            ctx->devst.missing, ctx->devst.up_to_date);
+    return rebuild_plan(ctx);
+}
+
+/* --- output for machines (issue 7) ------------------------------------- */
+
+static json_t *products_json(const struct run_ctx *ctx)
+{
+    const struct orch_inventory *inv = &ctx->inv;
+    json_t *arr = json_array();
+    size_t p = 0, c = 0;
+
+    for (p = 0; arr && ctx->specific && p < inv->nproducts; p++) {
+        size_t devices = 0, chunks = 0;
+        const char *fw = orch_config_firmware_for(ctx->cfg, inv->products[p]);
+
+        for (c = 0; c < ctx->plan.nchunks; c++) {
+            if (ctx->plan.chunks[c].product == p) {
+                devices += ctx->plan.chunks[c].count;
+                chunks++;
+            }
+        }
+        if (json_array_append_new(
+                arr, json_pack("{s:s, s:I, s:I, s:s?}", "product_key",
+                               inv->products[p], "devices",
+                               (json_int_t)devices, "chunks",
+                               (json_int_t)chunks, "firmware_id", fw))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static void exit_reason(const struct run_ctx *ctx, int code, bool is_run,
+                        size_t failed, size_t not_sent, char *out,
+                        size_t outsz)
+{
+    const char *last = orch_msgs_last_error();
+
+    if (code == ORCH_EXIT_OK)
+        snprintf(out, outsz, "%s",
+                 !is_run                      ? "plan printed"
+                 : ctx->nitems == 0           ? "nothing to send"
+                                              : "every chunk created");
+    else if (code == ORCH_EXIT_PARTIAL && (failed || not_sent))
+        snprintf(out, outsz, "%zu chunk%s failed, %zu not sent", failed,
+                 failed == 1 ? "" : "s", not_sent);
+    else
+        snprintf(out, outsz, "%s", last);
+}
+
+/* `--json`: the summary document on stdout; `--log-format json`: the same
+ * as a "summary" event on stderr. */
+static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
+                         const struct orch_params *first)
+{
+    const struct orch_config *cfg = ctx->cfg;
+    struct orch_run_summary s;
+    struct orch_code_count_view views[MAX_CODES];
+    char reason[2048];
+    char *failed = NULL, *rejects = NULL;
+    size_t created = 0, nfailed = 0, other = 0, i = 0;
+    json_t *doc = NULL;
+
+    if (!cfg->json && !ctx->json_log)
+        return;
+    memset(&s, 0, sizeof(s));
+    if (is_run && ctx->rows) {
+        whole_run_counts(ctx, &created, &nfailed, &other);
+    } else if (is_run) {
+        other = ctx->nitems;
+    }
+    for (i = 0; i < ctx->ncodes; i++) {
+        views[i].code = ctx->codes[i].code;
+        views[i].chunks = ctx->codes[i].chunks;
+    }
+    exit_reason(ctx, code, is_run, nfailed, other, reason, sizeof(reason));
+    s.command = is_run ? "run" : "plan";
+    s.run_id = is_run ? cfg->run_id : NULL;
+    s.resumed = ctx->resuming;
+    s.exit_code = code;
+    s.exit_reason = reason;
+    if (ctx->specific) {
+        s.devices = ctx->inv.n;
+        s.duplicates = ctx->inv.duplicates;
+        s.rejected = ctx->inv.rejected;
+    }
+    s.dropped_missing = ctx->devst.missing;
+    s.dropped_up_to_date = ctx->devst.up_to_date;
+    s.unchecked = ctx->devst.unchecked;
+    s.chunks = ctx->nitems;
+    s.created = created;
+    s.failed = nfailed;
+    s.not_sent = other;
+    s.already_done = ctx->already_done;
+    s.calls = ctx->dst.calls;
+    s.retries = ctx->dst.retries;
+    s.throttled = ctx->dst.throttled;
+    s.form_fallbacks = ctx->dst.form_fallbacks;
+    s.queries = ctx->dst.queries;
+    s.reconciled = ctx->dst.reconciled;
+    s.recovered = ctx->dst.recovered;
+    s.codes = views;
+    s.ncodes = ctx->ncodes;
+    s.pf_state = ctx->pf_state;
+    s.pf = &ctx->pf;
+    s.devcheck = ctx->devcheck_ran || ctx->drop_from_journal ? &ctx->devst
+                                                             : NULL;
+    s.wall_s = (double)(orch_mono_ms() - ctx->t0_ms) / 1000.0;
+    s.calls_per_s = ctx->calls_per_s;
+    if (ctx->outputs_written) {
+        failed = orch_report_sibling(cfg->report_path, ".failed.csv");
+        s.report = cfg->report_path;
+        s.failed_file = failed;
+    }
+    if (ctx->rejects_written) {
+        rejects = orch_report_sibling(cfg->report_path, ".rejects.csv");
+        s.rejects = rejects;
+    }
+    if (ctx->journal_open)
+        s.journal = ctx->journal_path;
+    doc = orch_jsonout_summary(&s);
+    if (doc && !is_run) {
+        size_t dcalls = 0;
+        double dsecs = 0;
+
+        if (ctx->specific && cfg->check_devices && !ctx->devcheck_ran)
+            orch_preflight_device_cost(&ctx->plan, &dcalls, &dsecs);
+        if (orch_jsonout_set_plan(doc, cfg->endpoint, cfg->signature_version,
+                                  cfg->chunk_size, ctx->nitems, cfg->qps,
+                                  products_json(ctx), dcalls, dsecs,
+                                  "CreateOTAStaticUpgradeJob", first)) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
+    if (doc == NULL) {
+        orch_errorf("out of memory");
+    } else {
+        if (cfg->json && orch_jsonout_print(stdout, doc) != 0)
+            orch_errorf("writing the JSON summary failed");
+        if (ctx->json_log) {
+            json_t *ev = orch_event_new("summary", orch_wall_ms());
+
+            if (ev)
+                json_object_set(ev, "summary", doc);
+            orch_event_emit(stderr, ev);
+        }
+    }
+    json_decref(doc);
+    free(failed);
+    free(rejects);
+}
+
+/* The pre-flight result under the plan (plan --preflight). */
+static void print_preflight(const struct run_ctx *ctx, FILE *fp)
+{
+    size_t i = 0;
+
+    if (ctx->pf_state == ORCH_PF_NOT_RUN && ctx->pf.nchecks == 0)
+        return;
+    fprintf(fp, "pre-flight: %s\n",
+            ctx->pf_state == ORCH_PF_PASSED    ? "passed"
+            : ctx->pf_state == ORCH_PF_FAILED  ? "FAILED"
+            : ctx->pf_state == ORCH_PF_ABORTED ? "aborted"
+            : ctx->pf_state == ORCH_PF_SKIPPED ? "skipped"
+                                               : "not run");
+    for (i = 0; i < ctx->pf.nchecks; i++) {
+        const struct orch_fw_check *c = &ctx->pf.checks[i];
+
+        if (c->verdict == ORCH_FW_OK)
+            fprintf(fp, "  firmware %s for product %s: ok (version %s)\n",
+                    c->firmware_id, c->product_key,
+                    c->dest_version[0] ? c->dest_version : "?");
+        else
+            fprintf(fp, "  firmware %s for product %s: %s: %s\n",
+                    c->firmware_id, c->product_key,
+                    orch_fw_verdict_name(c->verdict), c->message);
+    }
+}
+
+/* `plan`: offline, or with --preflight the checks too. Returns the exit
+ * code; *first gets the first request's parameters (for --json). */
+static int plan_command(struct run_ctx *ctx, struct orch_credentials *cred,
+                        struct orch_params *first, bool *have_first)
+{
+    const struct orch_config *cfg = ctx->cfg;
+    FILE *fp = cfg->json ? ctx->hout : stdout;
+    int code = ORCH_EXIT_OK;
+
+    if (cfg->preflight) {
+        code = load_credentials(ctx, cred);
+        if (code == ORCH_EXIT_OK && !cfg->skip_preflight)
+            code = preflight_firmware(ctx, cred);
+        if (code == ORCH_EXIT_OK && ctx->specific && cfg->check_devices)
+            code = preflight_devices(ctx, cred);
+    }
+    print_summary(ctx, fp);
+    print_preflight(ctx, fp);
+    if (ctx->devcheck_ran)
+        print_dropped(ctx, fp);
+    if (!cfg->json) {
+        if (print_first_request(ctx, fp)) {
+            orch_errorf("out of memory");
+            code = ORCH_EXIT_USAGE;
+        }
+    } else if (!ctx->specific || ctx->plan.nchunks > 0) {
+        if (orch_api_create_params(first, cfg,
+                                   ctx->specific ? &ctx->plan : NULL,
+                                   ctx->specific ? &ctx->plan.chunks[0]
+                                                 : NULL) == 0)
+            *have_first = true;
+    }
+    return code;
 }
 
 int orch_run_main(struct orch_config *cfg)
@@ -1242,6 +1864,8 @@ int orch_run_main(struct orch_config *cfg)
     struct run_ctx *ctx = NULL;
     struct orch_credentials cred;
     struct orch_diag diag = {{0}};
+    struct orch_params first;
+    bool have_first = false;
     bool is_run = cfg->command == ORCH_CMD_RUN;
     const char *abort_env = getenv(ABORT_ENV);
     int code = ORCH_EXIT_OK;
@@ -1255,7 +1879,18 @@ int orch_run_main(struct orch_config *cfg)
     }
     ctx->cfg = cfg;
     ctx->specific = cfg->target == ORCH_TARGET_SPECIFIC;
-    ctx->progress = cfg->progress && isatty(STDERR_FILENO);
+    ctx->t0_ms = orch_mono_ms();
+    orch_params_init(&first);
+    orch_preflight_result_init(&ctx->pf);
+    /* --log-format json: stderr carries JSON lines only (messages too);
+     * the human summaries go nowhere. */
+    ctx->json_log = cfg->log_format == ORCH_LOG_FORMAT_JSON;
+    orch_msgs_set_json(ctx->json_log);
+    ctx->hout = ctx->json_log ? fopen("/dev/null", "w") : stderr;
+    if (ctx->hout == NULL)
+        ctx->hout = stderr;
+    ctx->progress =
+        cfg->progress && !ctx->json_log && isatty(STDERR_FILENO);
     ctx->rs.valid_len = (size_t)-1;
     if (abort_env && *abort_env)
         ctx->abort_after = strtoull(abort_env, NULL, 10);
@@ -1297,18 +1932,26 @@ int orch_run_main(struct orch_config *cfg)
     }
 
     if (!is_run) {
-        print_summary(ctx, stdout);
-        if (print_first_request(ctx, stdout)) {
-            orch_errorf("out of memory");
-            code = ORCH_EXIT_USAGE;
-        }
+        code = plan_command(ctx, &cred, &first, &have_first);
         goto out;
     }
 
     if (ctx->resuming) {
-        code = check_identity(ctx);
+        code = resume_drops(ctx);
+        if (code == ORCH_EXIT_OK)
+            code = check_identity(ctx);
         if (code)
             goto out;
+        /* --force over a changed run: a new plan, checked anew. */
+        if (!ctx->resuming && ctx->drop) {
+            free(ctx->drop);
+            ctx->drop = NULL;
+            ctx->drop_from_journal = false;
+            memset(&ctx->devst, 0, sizeof(ctx->devst));
+            code = rebuild_plan(ctx);
+            if (code)
+                goto out;
+        }
     }
     if (alloc_tables(ctx) || set_run_id(ctx)) {
         orch_errorf("out of memory");
@@ -1316,7 +1959,7 @@ int orch_run_main(struct orch_config *cfg)
         goto out;
     }
     plan_resume(ctx);
-    print_summary(ctx, stderr);
+    print_summary(ctx, ctx->hout);
     print_resume_state(ctx);
     if (ctx->nitems == 0) {
         orch_errorf("%s: no valid devices to upgrade; nothing sent",
@@ -1325,17 +1968,22 @@ int orch_run_main(struct orch_config *cfg)
         goto out;
     }
     if (ctx->to_send + ctx->to_reconcile > 0) {
-        rc = orch_credentials_load(&cred, cfg->profile, getenv("HOME"), &diag);
-        if (rc) {
-            orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
-            code = ORCH_EXIT_USAGE;
-            goto out;
-        }
-        fprintf(stderr, "credentials: %s, AccessKeyId %s%s\n", cred.source,
-                cred.access_key_id, cred.token.s ? " (STS)" : "");
-        code = confirm(ctx);
+        /* Pre-flight: the firmware every time (cheap), the devices only
+         * for a new run (a resume keeps the journal's drop map). */
+        code = load_credentials(ctx, &cred);
+        if (code == ORCH_EXIT_OK)
+            code = preflight_firmware(ctx, &cred);
+        if (code == ORCH_EXIT_OK)
+            code = confirm(ctx);
+        if (code == ORCH_EXIT_OK && ctx->specific && cfg->check_devices &&
+            !ctx->resuming)
+            code = preflight_devices(ctx, &cred);
         if (code)
             goto out;
+        if (ctx->nitems == 0) {
+            code = nothing_left(ctx);
+            goto out;
+        }
     }
     if (open_journal(ctx)) {
         code = ORCH_EXIT_USAGE;
@@ -1354,7 +2002,10 @@ int orch_run_main(struct orch_config *cfg)
 out:
     if (close_outputs(ctx) && code == ORCH_EXIT_OK)
         code = ORCH_EXIT_PARTIAL;
+    emit_summary(ctx, code, is_run, have_first ? &first : NULL);
+    orch_params_cleanup(&first);
     orch_credentials_cleanup(&cred);
     free_ctx(ctx);
+    orch_msgs_set_json(false);
     return code;
 }

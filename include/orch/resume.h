@@ -60,6 +60,15 @@ struct orch_resume {
     bool ended;       /* an end record follows the last run/resume record */
     size_t records;   /* valid records replayed */
     size_t valid_len; /* intact prefix of the file (torn tail excluded) */
+
+    /* Waves (issue 6): "wave" records,
+     *   {"t":"wave","wave":K,"event":"start|gate|paused|aborted|deferred|
+     *    override","time":MS,...}  (K 1-based; gate: "decision":
+     *    "pass|fail|timeout" and the counts; deferred: "creatable":MS)
+     * waves_passed has bit K-1 set once wave K's gate passed (or was
+     * overridden by `--resume --force` after an abort). */
+    json_t *last_wave;     /* the last wave record (owned), or NULL */
+    uint64_t waves_passed;
 };
 
 void orch_resume_init(struct orch_resume *rs);
@@ -120,6 +129,23 @@ int orch_resume_config_from_run(struct orch_config *cfg, const json_t *run,
  * no journal, no run record) / ORCH_EJOURNAL / ORCH_ENOMEM with diag. */
 int orch_resume_prepare_config(struct orch_config *cfg,
                                struct orch_diag *diag);
+
+/* ---- --check-devices (issue 7) ----
+ * The device check leaves devices out of the plan, which renumbers the
+ * chunks; a resumed run must rebuild the same plan without asking the API
+ * again (devices upgrade meanwhile: a second check would leave out more).
+ * The run record carries the drop map as "dropped": the ascending
+ * inventory indices of the devices left out (present, maybe empty, only
+ * when the check ran). */
+
+/* The "dropped" array of drop[0..n) (new reference; NULL on ENOMEM). */
+json_t *orch_resume_dropped_json(const uint8_t *drop, size_t n);
+/* Reads the run record's "dropped" into drop[0..n) (zeroed first). *has
+ * tells whether the record has one (false: the check did not run; drop
+ * stays zero). 0, or ORCH_EJOURNAL (an entry that is not an index below
+ * n) with diag. */
+int orch_resume_drop_map(const json_t *run, uint8_t *drop, size_t n,
+                         bool *has, struct orch_diag *diag);
 
 /* "<report>.journal" (malloced; caller frees). */
 char *orch_resume_journal_path(const char *report_path);
