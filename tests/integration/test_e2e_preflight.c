@@ -3,7 +3,10 @@
  * firmware, firmware of another product, missing firmware, devices missing
  * or already upgraded. The functions are called in process (the real
  * dispatcher, signer and HTTP stack); the binary tests at the end check
- * `run` and `plan --preflight` once run.c calls the pre-flight. */
+ * `run`, `plan --preflight`, `run --check-devices` (rejects file, summary
+ * counts, --json) and a resume after --check-devices (the same chunks,
+ * no second device check). Binary tests use disjoint devices: the
+ * emulator fails a task whose device already has a job. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -384,9 +387,7 @@ static void devices_missing_and_already_upgraded(void **state)
     orch_config_cleanup(&cfg);
 }
 
-/* --- through the binary --------------------------------------------------
- * These need run.c to call the pre-flight (see preflight.h). Until it does,
- * no QueryOTAFirmware reaches the emulator and the test is skipped. */
+/* --- through the binary -------------------------------------------------- */
 
 static size_t count_action(const char *action)
 {
@@ -412,12 +413,9 @@ static void binary_run_refuses_unverified_firmware(void **state)
                           "--firmware", PKB "=" FW_OK_B, "--endpoint",
                           emu.endpoint, "--yes", "--report", report, NULL};
     h_run(&r, argv, NULL, 0, 60);
-    if (count_action("QueryOTAFirmware") == q0) {
-        h_run_free(&r);
-        skip(); /* run.c does not call the pre-flight yet */
-    }
-    assert_int_not_equal(r.exit_code, 0);
-    assert_int_not_equal(r.exit_code, 1);
+    assert_true(count_action("QueryOTAFirmware") > q0);
+    /* 2: the firmware is refused (man page, EXIT STATUS). */
+    assert_int_equal(r.exit_code, 2);
     assert_int_equal(count_action("CreateOTAStaticUpgradeJob"), c0);
     assert_non_null(strstr(r.err, FW_UNVERIFIED));
     assert_non_null(strstr(r.err, "CreateOTAVerifyJob"));
@@ -439,14 +437,264 @@ static void binary_plan_preflight_reports_missing(void **state)
                           "--firmware", PKB "=" FW_OK_B, "--endpoint",
                           emu.endpoint, "--preflight", NULL};
     h_run(&r, argv, NULL, 0, 60);
-    if (count_action("QueryOTAFirmware") == q0) {
-        h_run_free(&r);
-        skip(); /* plan --preflight is not wired yet */
-    }
+    assert_true(count_action("QueryOTAFirmware") > q0);
     assert_int_not_equal(r.exit_code, 0);
     /* The result may be printed with the plan (stdout) or as an error. */
     assert_true(strstr(r.err, FW_MISSING " does not exist") ||
                 strstr(r.out, FW_MISSING " does not exist"));
+    h_run_free(&r);
+}
+
+/* Writes "ProductKey,DeviceName" rows: PKA pf-<a0..a1>, then the extra
+ * names of PKA, then PKB pb-<b0..b1>, then the extra names of PKB. */
+static void write_subset(const char *path, int a0, int a1,
+                         const char *const *extra_a, int b0, int b1,
+                         const char *const *extra_b)
+{
+    FILE *fp = fopen(path, "w");
+    int i = 0;
+
+    assert_non_null(fp);
+    fprintf(fp, "ProductKey,DeviceName\n");
+    for (i = a0; i <= a1; i++)
+        fprintf(fp, PKA ",pf-%04d\n", i);
+    for (i = 0; extra_a && extra_a[i]; i++)
+        fprintf(fp, PKA ",%s\n", extra_a[i]);
+    for (i = b0; i <= b1; i++)
+        fprintf(fp, PKB ",pb-%04d\n", i);
+    for (i = 0; extra_b && extra_b[i]; i++)
+        fprintf(fp, PKB ",%s\n", extra_b[i]);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static json_t *csv_find(json_t *rows, const char *key, const char *value)
+{
+    size_t i = 0;
+    json_t *r = NULL;
+
+    json_array_foreach(rows, i, r) {
+        const char *v = json_string_value(json_object_get(r, key));
+
+        if (v && strcmp(v, value) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* Is device dev in any job of the emulator's dump? */
+static int in_some_job(json_t *jobs, const char *dev)
+{
+    size_t i = 0;
+    json_t *job = NULL;
+
+    json_array_foreach(jobs, i, job) {
+        if (json_object_get(json_object_get(job, "Tasks"), dev))
+            return 1;
+    }
+    return 0;
+}
+
+static json_int_t jint(json_t *doc, const char *obj, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(doc, obj), key);
+
+    if (!json_is_integer(v))
+        fail_msg("JSON %s.%s is not an integer", obj, key);
+    return json_integer_value(v);
+}
+
+/* run --check-devices: the missing and already-upgraded devices go to the
+ * rejects file with their reason, no job holds them, and both summaries
+ * (stderr, --json) count them. */
+static void binary_run_check_devices_drops_into_rejects(void **state)
+{
+    static const char *const xa[] = {"pf-9001", NULL};
+    static const char *const xb[] = {"pb-9001", NULL};
+    struct h_run r;
+    char inv[512], report[512], rejects[600];
+    json_t *doc = NULL, *rej = NULL, *rows = NULL, *jobs = NULL, *row = NULL;
+    json_error_t jerr;
+    size_t i = 0, devices = 0;
+    size_t b0 = count_action("BatchQueryDeviceDetail");
+
+    (void)state;
+    snprintf(inv, sizeof(inv), "%s/bin-devcheck.csv", scratch);
+    snprintf(report, sizeof(report), "%s/bin-devcheck.report.csv", scratch);
+    snprintf(rejects, sizeof(rejects), "%s/bin-devcheck.report.csv.rejects.csv",
+             scratch);
+    /* A: pf-0001..0120 (pf-0005 on 2.0.0) + pf-9001; B: pb-0001..0005
+     * (pb-0003 on 2.0.0) + pb-9001. */
+    write_subset(inv, 1, 120, xa, 1, 5, xb);
+    const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_OK_A,
+                          "--firmware", PKB "=" FW_OK_B, "--endpoint",
+                          emu.endpoint, "--yes", "--report", report,
+                          "--chunk-size", "50", "--check-devices", "--json",
+                          NULL};
+    h_run(&r, argv, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    /* The cost before asking: A 121 devices -> 2 calls, B 6 -> 1. */
+    assert_non_null(strstr(r.err, "device check: 3 calls"));
+    assert_non_null(strstr(r.err, "devices left out: missing 2, already on "
+                                  "the firmware's version 2"));
+    assert_int_equal(count_action("BatchQueryDeviceDetail") - b0, 3);
+
+    rej = h_read_csv(rejects);
+    assert_int_equal(json_array_size(rej), 4);
+    row = csv_find(rej, "value", "pf-0005");
+    assert_non_null(row);
+    assert_string_equal(json_string_value(json_object_get(row, "reason")),
+                        "already on version 2.0.0");
+    assert_string_equal(json_string_value(json_object_get(row, "line")), "6");
+    row = csv_find(rej, "value", "pf-9001");
+    assert_non_null(row);
+    assert_string_equal(json_string_value(json_object_get(row, "reason")),
+                        "device does not exist");
+    assert_non_null(csv_find(rej, "value", "pb-0003"));
+    assert_non_null(csv_find(rej, "value", "pb-9001"));
+
+    /* Kept: A 119 -> 50+50+19, B 4 -> 1 chunk. */
+    rows = h_read_csv(report);
+    assert_int_equal(json_array_size(rows), 4);
+    json_array_foreach(rows, i, row)
+        devices += (size_t)atoi(json_string_value(
+            json_object_get(row, "device_count")));
+    assert_int_equal(devices, 123);
+    jobs = h_emu_get(&emu, "/__emu/jobs");
+    assert_false(in_some_job(jobs, "pf-0005"));
+    assert_false(in_some_job(jobs, "pb-0003"));
+    assert_true(in_some_job(jobs, "pf-0004"));
+    assert_true(in_some_job(jobs, "pb-0005"));
+
+    doc = json_loads(r.out, 0, &jerr);
+    if (doc == NULL)
+        fail_msg("stdout is not one JSON document: %s", jerr.text);
+    assert_int_equal(jint(doc, "counts", "devices"), 127);
+    assert_int_equal(jint(doc, "counts", "dropped_missing"), 2);
+    assert_int_equal(jint(doc, "counts", "dropped_up_to_date"), 2);
+    assert_int_equal(jint(doc, "counts", "unchecked"), 0);
+    assert_int_equal(jint(doc, "counts", "chunks"), 4);
+    assert_int_equal(jint(doc, "counts", "created"), 4);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(doc, "preflight"), "firmware")),
+                        "passed");
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_object_get(json_object_get(doc, "preflight"), "devices"),
+            "calls")),
+        3);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(doc, "files"), "rejects")),
+                        rejects);
+    h_assert_no_secret(scratch, H_SECRET,
+                       (const char *[]){r.out, r.err, NULL});
+    json_decref(doc);
+    json_decref(jobs);
+    json_decref(rows);
+    json_decref(rej);
+    h_run_free(&r);
+}
+
+/* A run with --check-devices killed after its first journal batch, then
+ * resumed: the resume asks the firmware again but not the devices, and
+ * the chunks are those of the filtered plan (the journal's drop map):
+ * each kept device in exactly one job, none of the left-out ones. */
+static void binary_resume_after_check_devices_same_chunks(void **state)
+{
+    static const char *const xa[] = {"pf-9002", NULL};
+    struct orch_config cfg;
+    struct orch_inventory inv;
+    struct orch_plan plan;
+    static const struct orch_inventory_opts iopts;
+    struct orch_diag diag = {{0}};
+    struct h_run r;
+    char path[512], report[512];
+    json_t *rows = NULL, *jobs = NULL, *doc = NULL;
+    uint8_t *drop = NULL;
+    size_t i = 0, b0 = 0, q0 = 0;
+    const char *env[] = {"OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS=3", NULL};
+
+    (void)state;
+    snprintf(path, sizeof(path), "%s/bin-resume.csv", scratch);
+    snprintf(report, sizeof(report), "%s/bin-resume.report.csv", scratch);
+    /* A: pf-0121..0250 (pf-0150 on 2.0.0) + pf-9002; B: pb-0006..0010. */
+    write_subset(path, 121, 250, xa, 6, 10, NULL);
+    const char *argv[] = {"run", path, "--firmware", PKA "=" FW_OK_A,
+                          "--firmware", PKB "=" FW_OK_B, "--endpoint",
+                          emu.endpoint, "--yes", "--report", report,
+                          "--chunk-size", "20", "--check-devices",
+                          "--max-in-flight", "1", "--qps", "5", NULL};
+    h_run(&r, argv, env, 0, 60);
+    assert_int_equal(r.exit_code, -1); /* killed by the test hook */
+    h_run_free(&r);
+
+    b0 = count_action("BatchQueryDeviceDetail");
+    q0 = count_action("QueryOTAFirmware");
+    const char *again[] = {"run", path, "--firmware", PKA "=" FW_OK_A,
+                           "--firmware", PKB "=" FW_OK_B, "--endpoint",
+                           emu.endpoint, "--yes", "--report", report,
+                           "--chunk-size", "20", "--check-devices",
+                           "--resume", "--json", NULL};
+    h_run(&r, again, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    assert_int_equal(count_action("BatchQueryDeviceDetail"), b0);
+    assert_true(count_action("QueryOTAFirmware") > q0);
+    doc = json_loads(r.out, 0, NULL);
+    assert_non_null(doc);
+    assert_true(json_is_true(json_object_get(doc, "resumed")));
+    assert_int_equal(jint(doc, "counts", "dropped_missing"), 1);
+    assert_int_equal(jint(doc, "counts", "dropped_up_to_date"), 1);
+
+    /* The expected plan: the same inventory without pf-0150 and pf-9002. */
+    cfg_make(&cfg);
+    cfg.chunk_size = 20;
+    add_fw(&cfg, PKA, FW_OK_A);
+    add_fw(&cfg, PKB, FW_OK_B);
+    orch_inventory_init(&inv);
+    assert_int_equal(orch_inventory_load(&inv, path, &iopts, &diag), 0);
+    drop = calloc(inv.n, 1);
+    assert_non_null(drop);
+    for (i = 0; i < inv.n; i++) {
+        const char *dn = inv.names + inv.dev[i].name_off;
+
+        drop[i] = strcmp(dn, "pf-0150") == 0 || strcmp(dn, "pf-9002") == 0;
+    }
+    assert_int_equal(orch_plan_build_filtered(&plan, &inv, &cfg, drop, &diag),
+                     0);
+    assert_int_equal(plan.nchunks, 8); /* A 129 -> 7, B 5 -> 1 */
+
+    rows = h_read_csv(report);
+    assert_int_equal(json_array_size(rows), plan.nchunks);
+    for (i = 0; i < plan.nchunks; i++) {
+        const struct orch_chunk *c = &plan.chunks[i];
+        json_t *row = json_array_get(rows, i);
+        char num[32];
+
+        snprintf(num, sizeof(num), "%zu", i + 1);
+        assert_string_equal(json_string_value(json_object_get(row, "chunk")),
+                            num);
+        assert_string_equal(json_string_value(json_object_get(row, "status")),
+                            "created");
+        assert_string_equal(
+            json_string_value(json_object_get(row, "first_device")),
+            orch_plan_device(&plan, c, 0));
+        assert_string_equal(
+            json_string_value(json_object_get(row, "last_device")),
+            orch_plan_device(&plan, c, c->count - 1));
+    }
+    jobs = h_emu_get(&emu, "/__emu/jobs");
+    assert_false(in_some_job(jobs, "pf-0150"));
+    assert_true(in_some_job(jobs, "pf-0151"));
+    assert_true(in_some_job(jobs, "pb-0010"));
+
+    json_decref(jobs);
+    json_decref(rows);
+    json_decref(doc);
+    free(drop);
+    orch_plan_cleanup(&plan);
+    orch_inventory_cleanup(&inv);
+    orch_config_cleanup(&cfg);
     h_run_free(&r);
 }
 
@@ -462,6 +710,8 @@ int main(void)
         cmocka_unit_test(devices_missing_and_already_upgraded),
         cmocka_unit_test(binary_run_refuses_unverified_firmware),
         cmocka_unit_test(binary_plan_preflight_reports_missing),
+        cmocka_unit_test(binary_run_check_devices_drops_into_rejects),
+        cmocka_unit_test(binary_resume_after_check_devices_same_chunks),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
