@@ -117,6 +117,9 @@ static int feed_wave(struct orch_resume *rs, const json_t *rec,
     if ((strcmp(ev, "gate") == 0 && dec && strcmp(dec, "pass") == 0) ||
         strcmp(ev, "override") == 0)
         rs->waves_passed |= UINT64_C(1) << (wave - 1);
+    if (rs->wave_base_ms == 0 &&
+        json_is_integer(json_object_get(rec, "base")))
+        rs->wave_base_ms = json_integer_value(json_object_get(rec, "base"));
     json_decref(rs->last_wave);
     rs->last_wave = json_incref((json_t *)rec);
     return 0;

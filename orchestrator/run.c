@@ -49,6 +49,8 @@
 #include "orch/journal.h"
 #include "orch/codec.h"
 #include "orch/timeparse.h"
+#include "orch/waverun.h"
+#include "orch/waves.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -145,6 +147,16 @@ struct run_ctx {
     double calls_per_s;
     uint64_t t0_ms;          /* command start (monotonic) */
     bool outputs_written, rejects_written;
+
+    /* waves (issue 6, waverun.h) */
+    bool waved;                /* --waves */
+    struct orch_wave_plan wp;
+    bool in_wave;              /* dispatching one wave: chunks outside
+                                  [wave_lo, wave_hi) are skipped */
+    size_t wave_lo, wave_hi;
+    struct orch_config wave_cfg; /* shallow copy of *cfg with the wave's
+                                    schedule (never cleaned up) */
+    const struct orch_credentials *wave_cred;
 };
 
 void orch_run_format_secs(char *out, size_t outsz, double secs)
@@ -356,10 +368,11 @@ static int print_first_request(const struct run_ctx *ctx, FILE *fp)
 static int build_item(void *ud, size_t item, struct orch_params *out)
 {
     struct run_ctx *ctx = ud;
+    const struct orch_config *cfg = ctx->in_wave ? &ctx->wave_cfg : ctx->cfg;
 
     if (!ctx->specific)
-        return orch_api_create_params(out, ctx->cfg, NULL, NULL);
-    return orch_api_create_params(out, ctx->cfg, &ctx->plan,
+        return orch_api_create_params(out, cfg, NULL, NULL);
+    return orch_api_create_params(out, cfg, &ctx->plan,
                                   &ctx->plan.chunks[item]);
 }
 
@@ -517,6 +530,8 @@ static bool skip_item(void *ud, size_t item)
     struct run_ctx *ctx = ud;
     int64_t since = 0;
 
+    if (ctx->in_wave && (item < ctx->wave_lo || item >= ctx->wave_hi))
+        return true;
     return ctx->resuming &&
            orch_resume_action(&ctx->rs, item, &since) == ORCH_RESUME_SKIP;
 }
@@ -1291,6 +1306,130 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     return ORCH_EXIT_OK;
 }
 
+/* --- waves (issue 6) ----------------------------------------------------- */
+
+/* Splits the (final) plan into waves; 0 or an exit code. */
+static int setup_waves(struct run_ctx *ctx)
+{
+    const struct orch_config *cfg = ctx->cfg;
+    struct orch_wave_spec spec;
+    struct orch_diag diag = {{0}};
+    int64_t base = 0;
+    int rc = 0;
+
+    if (cfg->waves == NULL || !ctx->specific)
+        return ORCH_EXIT_OK;
+    rc = orch_waves_parse(cfg->waves, &spec, &diag);
+    if (rc == 0)
+        rc = orch_waves_split(&spec, ctx->plan.chunks, ctx->plan.nchunks,
+                              &ctx->wp, &diag);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        return ORCH_EXIT_USAGE;
+    }
+    /* The schedule as it will be (the runner recomputes it from the
+     * journal's base when it creates the waves). */
+    base = ctx->rs.wave_base_ms > 0 ? ctx->rs.wave_base_ms : orch_wall_ms();
+    if (cfg->wave_interval_ms > 0)
+        orch_waves_schedule(&ctx->wp, cfg->schedule_time_ms,
+                            cfg->schedule_finish_time_ms,
+                            cfg->wave_interval_ms, base);
+    ctx->waved = true;
+    return ORCH_EXIT_OK;
+}
+
+static int wave_create(void *ud, size_t first, size_t end, int64_t schedule_ms,
+                       int64_t finish_ms)
+{
+    struct run_ctx *ctx = ud;
+    int code = 0;
+
+    ctx->wave_cfg = *ctx->cfg;
+    ctx->wave_cfg.schedule_time_ms = schedule_ms;
+    ctx->wave_cfg.schedule_finish_time_ms = finish_ms;
+    ctx->wave_lo = first;
+    ctx->wave_hi = end;
+    ctx->in_wave = true;
+    code = dispatch(ctx, ctx->wave_cred);
+    ctx->in_wave = false;
+    return code;
+}
+
+static size_t wave_unfinished(void *ud, size_t first, size_t end)
+{
+    struct run_ctx *ctx = ud;
+    size_t i = 0, n = 0;
+
+    for (i = first; i < end && i < ctx->nitems; i++) {
+        const char *st = ctx->rows[i] ? jstr(ctx->rows[i], "status") : NULL;
+
+        if (st == NULL || strcmp(st, "not_sent") == 0)
+            n++;
+    }
+    return n;
+}
+
+static const char *wave_job_id(void *ud, size_t chunk)
+{
+    struct run_ctx *ctx = ud;
+
+    if (chunk >= ctx->nitems || ctx->rows[chunk] == NULL ||
+        !row_created(ctx->rows[chunk]))
+        return NULL;
+    return jstr(ctx->rows[chunk], "job_id");
+}
+
+static uint32_t wave_devices(void *ud, size_t chunk)
+{
+    struct run_ctx *ctx = ud;
+
+    return ctx->specific && chunk < ctx->plan.nchunks
+               ? ctx->plan.chunks[chunk].count
+               : 0;
+}
+
+static int wave_journal(void *ud, json_t *rec)
+{
+    struct run_ctx *ctx = ud;
+
+    journal_add(ctx, rec);
+    if (ctx->journal_err)
+        return ctx->journal_err;
+    return flush_pending(ctx);
+}
+
+/* --waves and/or --wait: the waves file, then the runner. */
+static int run_waves(struct run_ctx *ctx, const struct orch_credentials *cred)
+{
+    struct orch_waverun_host h;
+    struct orch_diag diag = {{0}};
+    int code = ORCH_EXIT_OK;
+
+    if (ctx->waved &&
+        orch_waves_write_map(ctx->cfg->report_path, &ctx->wp, &diag) != 0)
+        orch_warnf("%s (status will not show per-wave counts)",
+                   diag.msg[0] ? diag.msg : "cannot write the waves file");
+    memset(&h, 0, sizeof(h));
+    h.cfg = ctx->cfg;
+    h.cred = cred;
+    h.plan = ctx->waved ? &ctx->wp : NULL;
+    h.nitems = ctx->nitems;
+    h.rs = ctx->resuming ? &ctx->rs : NULL;
+    h.out = ctx->hout;
+    h.ud = ctx;
+    h.create = wave_create;
+    h.unfinished = wave_unfinished;
+    h.job_id = wave_job_id;
+    h.devices = wave_devices;
+    h.journal = wave_journal;
+    ctx->wave_cred = cred;
+    if (!ctx->waved && ctx->to_send + ctx->to_reconcile > 0)
+        code = dispatch(ctx, cred);
+    if (code == ORCH_EXIT_OK)
+        code = orch_waverun(&h);
+    return code;
+}
+
 static int close_outputs(struct run_ctx *ctx)
 {
     int rc = 0;
@@ -1932,7 +2071,11 @@ int orch_run_main(struct orch_config *cfg)
     }
 
     if (!is_run) {
-        code = plan_command(ctx, &cred, &first, &have_first);
+        code = setup_waves(ctx);
+        if (code == ORCH_EXIT_OK)
+            code = plan_command(ctx, &cred, &first, &have_first);
+        if (code == ORCH_EXIT_OK && ctx->waved)
+            orch_waverun_print_plan(stdout, cfg, &ctx->wp);
         goto out;
     }
 
@@ -1959,7 +2102,12 @@ int orch_run_main(struct orch_config *cfg)
         goto out;
     }
     plan_resume(ctx);
+    code = setup_waves(ctx);
+    if (code)
+        goto out;
     print_summary(ctx, ctx->hout);
+    if (ctx->waved)
+        orch_waverun_print_plan(ctx->hout, cfg, &ctx->wp);
     print_resume_state(ctx);
     if (ctx->nitems == 0) {
         orch_errorf("%s: no valid devices to upgrade; nothing sent",
@@ -1985,12 +2133,26 @@ int orch_run_main(struct orch_config *cfg)
             goto out;
         }
     }
+    /* Watching needs credentials even when nothing is left to create (a
+     * paused wave); the device check may have changed the plan. */
+    if ((ctx->waved || cfg->wait) && cred.access_key_id == NULL) {
+        code = load_credentials(ctx, &cred);
+        if (code == ORCH_EXIT_OK && ctx->resuming)
+            code = confirm(ctx);
+        if (code)
+            goto out;
+    }
+    code = setup_waves(ctx);
+    if (code)
+        goto out;
     if (open_journal(ctx)) {
         code = ORCH_EXIT_USAGE;
         goto out;
     }
     if (open_outputs(ctx)) {
         code = ORCH_EXIT_USAGE;
+    } else if (ctx->waved || cfg->wait) {
+        code = run_waves(ctx, &cred);
     } else if (ctx->to_send + ctx->to_reconcile > 0) {
         code = dispatch(ctx, &cred);
     } else {

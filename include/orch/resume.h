@@ -69,6 +69,8 @@ struct orch_resume {
      * overridden by `--resume --force` after an abort). */
     json_t *last_wave;     /* the last wave record (owned), or NULL */
     uint64_t waves_passed;
+    int64_t wave_base_ms;  /* "base" of the first wave record that has one
+                              (the time scheduled waves count from), 0 */
 };
 
 void orch_resume_init(struct orch_resume *rs);
