@@ -16,6 +16,7 @@
 #include "orch/err.h"
 #include "orch/params.h"
 #include "orch/timeparse.h"
+#include "orch/waves.h"
 
 #include <csv.h>
 #include <ctype.h>
@@ -284,6 +285,34 @@ int orch_rollout_parse(struct orch_rollout *r, const char *data, size_t len,
     return rd.rc;
 }
 
+/* A waved run writes each chunk's wave to "<report>.waves.csv" (the
+ * report's header is fixed): the jobs get their wave from there. */
+static int waves_from_file(struct orch_rollout *r, const char *path,
+                           struct orch_diag *diag)
+{
+    unsigned *map = NULL;
+    size_t n = 0, i = 0;
+    char num[16];
+    int rc = orch_waves_read_map(path, &map, &n, diag);
+
+    if (rc || map == NULL)
+        return rc;
+    for (i = 0; i < r->njobs && rc == 0; i++) {
+        struct orch_rollout_job *j = &r->jobs[i];
+
+        if (j->chunk == 0 || j->chunk > n || map[j->chunk - 1] == 0)
+            snprintf(num, sizeof(num), "?");
+        else
+            snprintf(num, sizeof(num), "%u", map[j->chunk - 1]);
+        j->wave = strdup(num);
+        if (j->wave == NULL)
+            rc = orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
+    }
+    r->has_wave = true;
+    free(map);
+    return rc;
+}
+
 int orch_rollout_load(struct orch_rollout *r, const char *path,
                       struct orch_diag *diag)
 {
@@ -320,6 +349,8 @@ int orch_rollout_load(struct orch_rollout *r, const char *path,
         goto out;
     }
     rc = orch_rollout_parse(r, data ? data : "", len, path, diag);
+    if (rc == 0 && !r->has_wave)
+        rc = waves_from_file(r, path, diag);
 out:
     free(data);
     fclose(fp);
