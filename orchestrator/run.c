@@ -1529,6 +1529,17 @@ static void print_resume_state(const struct run_ctx *ctx)
 
 /* --- pre-flight (issue 7) ---------------------------------------------- */
 
+/* A confirmation that cannot be asked is refused before any call (the
+ * pre-flight included): a usage error needs no network. */
+static int confirm_possible(const struct run_ctx *ctx)
+{
+    if (ctx->cfg->yes || (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)))
+        return ORCH_EXIT_OK;
+    orch_errorf("not asking for confirmation without a terminal; pass "
+                "--yes to create the jobs");
+    return ORCH_EXIT_USAGE;
+}
+
 static int load_credentials(struct run_ctx *ctx, struct orch_credentials *cred)
 {
     struct orch_diag diag = {{0}};
@@ -2118,7 +2129,9 @@ int orch_run_main(struct orch_config *cfg)
     if (ctx->to_send + ctx->to_reconcile > 0) {
         /* Pre-flight: the firmware every time (cheap), the devices only
          * for a new run (a resume keeps the journal's drop map). */
-        code = load_credentials(ctx, &cred);
+        code = confirm_possible(ctx);
+        if (code == ORCH_EXIT_OK)
+            code = load_credentials(ctx, &cred);
         if (code == ORCH_EXIT_OK)
             code = preflight_firmware(ctx, &cred);
         if (code == ORCH_EXIT_OK)
