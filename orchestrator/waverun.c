@@ -33,8 +33,6 @@
 #include <string.h>
 #include <time.h>
 
-#define CLOCK_ENV "OTA_ROLLOUT_TEST_CLOCK_OFFSET_MS"
-
 static volatile sig_atomic_t interrupted;
 
 static void on_sigint(int sig)
@@ -42,14 +40,6 @@ static void on_sigint(int sig)
     (void)sig;
     if (interrupted < 2)
         interrupted++;
-}
-
-static int64_t wall_now(void)
-{
-    const char *env = getenv(CLOCK_ENV);
-    int64_t off = env && *env ? strtoll(env, NULL, 10) : 0;
-
-    return orch_wall_ms() + off;
 }
 
 void orch_waverun_format_time(char *out, size_t outsz, int64_t ms)
@@ -417,7 +407,7 @@ static int run_scheduled(const struct orch_waverun_host *h)
 {
     const struct orch_config *cfg = h->cfg;
     struct orch_wave_plan *p = h->plan;
-    int64_t now = wall_now();
+    int64_t now = orch_wall_ms();
     int64_t base = h->rs && h->rs->wave_base_ms > 0 ? h->rs->wave_base_ms
                                                     : orch_wall_ms();
     char when[128], at[128];

@@ -19,10 +19,6 @@
  * again (its timeout restarts); after a gate abort, --resume refuses
  * unless --force, which overrides the failed gate (journaled) and goes on
  * with the next wave.
- *
- * Test-only hook: OTA_ROLLOUT_TEST_CLOCK_OFFSET_MS=N adds N ms to the wall
- * clock used for the scheduled waves' horizon (the e2e tests pair it with
- * ota-emulator --clock-offset). It has no other use.
  */
 #ifndef ORCH_WAVERUN_H
 #define ORCH_WAVERUN_H

@@ -1,0 +1,377 @@
+/* test_e2e_waves.c - waves and gates end to end against ota-emulator
+ * (issue 6): a canary that passes and a rollout that completes; a canary
+ * whose failures trip the gate (nothing beyond it created, its tasks that
+ * had not started cancelled, exit 5); a pause on wave timeout (exit 6)
+ * then a resume that completes; scheduled waves with the right
+ * ScheduleTime, and the 7-day horizon (exit 6, journaled; a resume
+ * before the wave is creatable creates nothing). Creating the deferred
+ * wave later is unit-tested (test_waves: orch_waves_when): the emulator
+ * checks request timestamps against its own clock, so it cannot be moved
+ * days ahead under a running tool. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define PK "a1BwAGVabcd"
+#define FW "UkOZxXXnVaLfqvvv8YzC000100"
+#define NDEV 1000 /* 5 chunks of 200 */
+#define HOUR_MS ((int64_t)3600 * 1000)
+#define DAY_MS (24 * HOUR_MS)
+
+struct ctx {
+    struct emu_proc emu;
+    char *dir;
+    char inv[512];
+    char report[512];
+};
+
+static void ctx_start(struct ctx *c, const char *const *emu)
+{
+    memset(c, 0, sizeof(*c));
+    c->dir = h_tmpdir();
+    snprintf(c->inv, sizeof(c->inv), "%s/fleet.csv", c->dir);
+    snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
+    h_write_inventory(c->inv, NDEV, PK);
+    h_emu_start(&c->emu, emu);
+}
+
+static void ctx_stop(struct ctx *c)
+{
+    h_emu_stop(&c->emu);
+    free(c->dir);
+}
+
+/* Runs `run INVENTORY` with the common options and `extra`. */
+static void run_waves(struct ctx *c, struct h_run *r, const char *const *extra,
+                      const char *const *env)
+{
+    const char *argv[40] = {"run",         c->inv,          "--firmware-id",
+                            FW,            "--endpoint",    c->emu.endpoint,
+                            "--yes",       "--report",      c->report,
+                            "--poll-interval", "1s"};
+    size_t n = 11, i = 0;
+
+    for (i = 0; extra && extra[i] && n < 39; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    h_run(r, argv, env, 0, 120);
+}
+
+static json_t *journal_records(const struct ctx *c, const char *event)
+{
+    char path[600];
+    char *data = NULL, *p = NULL, *line = NULL;
+    json_t *out = json_array();
+
+    snprintf(path, sizeof(path), "%s.journal", c->report);
+    data = h_slurp(path, NULL);
+    assert_non_null(data);
+    for (line = strtok_r(data, "\n", &p); line; line = strtok_r(NULL, "\n", &p)) {
+        const char *brace = strchr(line, '{');
+        json_t *rec = brace ? json_loads(brace, 0, NULL) : NULL;
+        const char *t = json_string_value(json_object_get(rec, "t"));
+        const char *ev = json_string_value(json_object_get(rec, "event"));
+
+        if (t && strcmp(t, "wave") == 0 && ev && strcmp(ev, event) == 0)
+            json_array_append(out, rec);
+        json_decref(rec);
+    }
+    free(data);
+    return out;
+}
+
+/* The report's chunk number of each job id. */
+static long chunk_of_job(json_t *rows, const char *job)
+{
+    size_t i = 0;
+    json_t *r = NULL;
+
+    json_array_foreach(rows, i, r) {
+        const char *id = json_string_value(json_object_get(r, "job_id"));
+
+        if (id && strcmp(id, job) == 0)
+            return strtol(json_string_value(json_object_get(r, "chunk")),
+                          NULL, 10);
+    }
+    return -1;
+}
+
+static void canary_passes_and_rollout_completes(void **state)
+{
+    struct ctx c;
+    struct h_run r, s;
+    const char *emu[] = {"--auto-create", "--sim-speed", "20", NULL};
+    const char *extra[] = {"--waves", "20%,60%,all", "--success-threshold",
+                           "95%", "--wait", NULL};
+    char waves[600];
+    json_t *jobs = NULL, *gates = NULL, *g = NULL;
+    size_t i = 0;
+
+    (void)state;
+    ctx_start(&c, emu);
+    run_waves(&c, &r, extra, NULL);
+    if (r.exit_code != 0)
+        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "wave 1 (canary): chunks 1-1, 200 devices"));
+    assert_non_null(strstr(r.err, "wave 3: chunks 4-5"));
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 5);
+    /* Three gates, each passed, in order. */
+    gates = journal_records(&c, "gate");
+    assert_int_equal(json_array_size(gates), 3);
+    json_array_foreach(gates, i, g) {
+        assert_string_equal(
+            json_string_value(json_object_get(g, "decision")), "pass");
+        assert_int_equal(json_integer_value(json_object_get(g, "wave")),
+                         (json_int_t)i + 1);
+    }
+    /* status shows the waves from <report>.waves.csv. */
+    snprintf(waves, sizeof(waves), "%s.waves.csv", c.report);
+    assert_int_equal(access(waves, R_OK), 0);
+    const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint,
+                        NULL};
+    h_run(&s, st, NULL, 0, 60);
+    assert_int_equal(s.exit_code, 0);
+    assert_non_null(strstr(s.out, "per wave:"));
+    assert_non_null(strstr(s.out, "1 job, 200 tasks: 200 succeeded"));
+    assert_non_null(strstr(s.out, "2 jobs, 400 tasks: 400 succeeded"));
+    h_run_free(&s);
+    json_decref(gates);
+    json_decref(jobs);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+static void canary_failures_trip_the_gate(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create",   "--sim-speed", "4",
+                         "--success-ratio", "0.3",         NULL};
+    const char *extra[] = {"--waves",        "200,all",
+                           "--failure-threshold", "20%",
+                           "--min-decided",  "20",
+                           NULL};
+    json_t *jobs = NULL, *log = NULL, *e = NULL, *aborted = NULL;
+    size_t i = 0, cancels = 0;
+
+    (void)state;
+    ctx_start(&c, emu);
+    run_waves(&c, &r, extra, NULL);
+    if (r.exit_code != 5)
+        fail_msg("run: exit %d (want 5): %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "health gate failed"));
+    assert_non_null(strstr(r.err, "later waves were not created"));
+    /* Nothing beyond the canary was created. */
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 1);
+    /* The canary's job got a cancel for what had not started. */
+    log = h_read_jsonl(c.emu.log_path);
+    json_array_foreach(log, i, e) {
+        const char *a = json_string_value(json_object_get(e, "action"));
+
+        if (a && strcmp(a, "CancelOTATaskByJob") == 0)
+            cancels++;
+    }
+    assert_int_equal(cancels, 1);
+    json_decref(jobs);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    {
+        json_t *tasks = json_object_get(json_array_get(jobs, 0), "Tasks");
+        const char *k = NULL;
+        json_t *v = NULL;
+
+        json_object_foreach(tasks, k, v) {
+            assert_string_not_equal(json_string_value(v), "QUEUED");
+            assert_string_not_equal(json_string_value(v), "NOTIFIED");
+        }
+    }
+    aborted = journal_records(&c, "aborted");
+    assert_int_equal(json_array_size(aborted), 1);
+    /* A plain resume refuses: the gate failed. */
+    h_run_free(&r);
+    const char *res[] = {"resume", c.report, "--yes", NULL};
+    h_run(&r, res, NULL, 0, 60);
+    assert_int_equal(r.exit_code, 5);
+    assert_non_null(strstr(r.err, "--force"));
+    json_decref(jobs);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 1);
+    json_decref(aborted);
+    json_decref(log);
+    json_decref(jobs);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+static void pause_on_timeout_then_resume_completes(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    /* Tasks end 6-8 steps of 1 s after creation: a 2 s timeout pauses. */
+    const char *emu[] = {"--auto-create", "--sim-speed", "1", NULL};
+    const char *extra[] = {"--waves", "200,all", "--wave-timeout", "2s", NULL};
+    json_t *jobs = NULL, *paused = NULL;
+
+    (void)state;
+    ctx_start(&c, emu);
+    run_waves(&c, &r, extra, NULL);
+    if (r.exit_code != 6)
+        fail_msg("run: exit %d (want 6): %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "paused"));
+    assert_non_null(strstr(r.err, "ota-rollout resume"));
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 1);
+    paused = journal_records(&c, "paused");
+    assert_int_equal(json_array_size(paused), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(paused, 0), "reason")),
+                        "timeout");
+    h_run_free(&r);
+
+    /* Without --yes and without a terminal, resume does not go on. */
+    const char *ask[] = {"resume", c.report, NULL};
+    h_run(&r, ask, NULL, 0, 60);
+    assert_int_equal(r.exit_code, 2);
+    h_run_free(&r);
+
+    const char *res[] = {"resume", c.report, "--yes", "--wave-timeout", "60s",
+                         NULL};
+    h_run(&r, res, NULL, 0, 120);
+    if (r.exit_code != 0)
+        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "gate passed"));
+    json_decref(jobs);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 5);
+    json_decref(paused);
+    json_decref(jobs);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* Chunk -> wave for "200,400,all" over 5 chunks: 1 | 2 | 3 4 5. */
+static int wave_of_chunk(long chunk)
+{
+    return chunk == 1 ? 0 : chunk == 2 ? 1 : 2;
+}
+
+static void check_schedules(struct ctx *c, int64_t t0, int64_t interval,
+                            size_t want_jobs)
+{
+    json_t *jobs = h_emu_get(&c->emu, "/__emu/jobs");
+    json_t *rows = h_read_csv(c->report);
+    json_t *j = NULL;
+    size_t i = 0;
+
+    assert_int_equal(json_array_size(jobs), want_jobs);
+    json_array_foreach(jobs, i, j) {
+        const char *id = json_string_value(json_object_get(j, "JobId"));
+        long chunk = chunk_of_job(rows, id);
+        json_int_t st = json_integer_value(json_object_get(j, "ScheduleTime"));
+
+        assert_true(chunk >= 1);
+        assert_int_equal(st, t0 + wave_of_chunk(chunk) * interval);
+    }
+    json_decref(rows);
+    json_decref(jobs);
+}
+
+static void scheduled_waves_carry_schedule_times(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create", NULL};
+    int64_t t0 = (wall_ms() / 1000 + 3600) * 1000;
+    char t0s[32];
+
+    (void)state;
+    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
+    const char *extra[] = {"--waves",         "200,400,all", "--schedule-time",
+                           t0s,               "--wave-interval", "1h", NULL};
+    ctx_start(&c, emu);
+    run_waves(&c, &r, extra, NULL);
+    if (r.exit_code != 0)
+        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    /* Shown in UTC and local time. */
+    assert_non_null(strstr(r.err, " UTC ("));
+    assert_non_null(strstr(r.err, "local)"));
+    check_schedules(&c, t0, HOUR_MS, 5);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create", NULL};
+    int64_t t0 = (wall_ms() / 1000 + 3600) * 1000;
+    char t0s[32];
+    json_t *paused = NULL;
+
+    (void)state;
+    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
+    const char *extra[] = {"--waves",         "200,400,all", "--schedule-time",
+                           t0s,               "--wave-interval", "4d", NULL};
+    ctx_start(&c, emu);
+    run_waves(&c, &r, extra, NULL);
+    if (r.exit_code != 6)
+        fail_msg("run: exit %d (want 6): %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "7 days"));
+    assert_non_null(strstr(r.err, "wave 3: chunks 3-5"));
+    /* Waves 1 and 2 (chunks 1 and 2) only. */
+    check_schedules(&c, t0, 4 * DAY_MS, 2);
+    paused = journal_records(&c, "paused");
+    assert_int_equal(json_array_size(paused), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(paused, 0), "reason")),
+                        "horizon");
+    assert_int_equal(
+        json_integer_value(
+            json_object_get(json_array_get(paused, 0), "creatable")),
+        t0 + 8 * DAY_MS - 7 * DAY_MS + 10 * 60 * 1000);
+    h_run_free(&r);
+
+    /* Too early: resume refuses again, creating nothing. */
+    const char *res[] = {"resume", c.report, "--yes", NULL};
+    h_run(&r, res, NULL, 0, 60);
+    assert_int_equal(r.exit_code, 6);
+    h_run_free(&r);
+    check_schedules(&c, t0, 4 * DAY_MS, 2);
+
+    json_decref(paused);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(canary_passes_and_rollout_completes),
+        cmocka_unit_test(canary_failures_trip_the_gate),
+        cmocka_unit_test(pause_on_timeout_then_resume_completes),
+        cmocka_unit_test(scheduled_waves_carry_schedule_times),
+        cmocka_unit_test(scheduled_wave_beyond_horizon_waits_for_resume),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
