@@ -868,7 +868,7 @@ int emu_op_create(struct emu_world *w, const struct emu_call *c,
         rc = ORCH_ENOMEM;
         goto out;
     }
-    job->tasks = calloc(ndevs ? ndevs : 1, sizeof(*job->tasks));
+    job->tasks = emu_slab_alloc(w, (ndevs ? ndevs : 1) * sizeof(*job->tasks));
     job->src_versions = calloc(q->nsrc ? q->nsrc : 1, sizeof(char *));
     job->tags = calloc(k.ntags ? k.ntags : 1, sizeof(*job->tags));
     if (job->tasks == NULL || job->src_versions == NULL || job->tags == NULL)

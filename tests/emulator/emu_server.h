@@ -18,8 +18,12 @@
  * authenticates before it applies flow control. The arrival time is the
  * time counted. Throttled calls are not counted against the window.
  *
- * Threads: MHD runs one thread per connection; the server's own state is
- * behind one mutex, the world and the verifier lock themselves.
+ * Threads: when a request may sleep (added latency, slow bodies), MHD
+ * runs one thread per connection, so a sleeping request delays nobody
+ * else; otherwise a small pool of event-loop threads (epoll) serves every
+ * connection, which saves a context switch or two per request (see
+ * emu_server_threads). The server's own state is behind one mutex, the
+ * world and the verifier lock themselves.
  */
 #ifndef EMU_SERVER_H
 #define EMU_SERVER_H
@@ -62,6 +66,7 @@ struct emu_server_opts {
     unsigned slow_ms;           /* total time a slow answer takes (1000) */
     const char *host_id;        /* HostId in gateway errors; NULL = the
                                    request's Host header */
+    unsigned threads;           /* 0 = auto (see emu_server_threads) */
 };
 
 /* Defaults as documented above. */
@@ -73,6 +78,12 @@ void emu_server_opts_init(struct emu_server_opts *o);
  * the server; copies everything else. */
 int emu_server_start(const struct emu_server_opts *o, struct emu_server **out,
                      struct orch_diag *diag);
+/* The threading the options ask for: 0 = one thread per connection
+ * (any latency or slow-body fault configured: those sleep in the
+ * connection's thread), else the size of the event-loop pool: o->threads
+ * if set, otherwise the number of online CPUs (at least 1, at most 8).
+ * o->threads with sleeping faults is refused by emu_server_start. */
+unsigned emu_server_threads(const struct emu_server_opts *o);
 /* The bound port. */
 uint16_t emu_server_port(const struct emu_server *s);
 /* Counters as JSON (new reference):
