@@ -97,8 +97,11 @@ static unsigned draw_latency(const struct emu_fault_opts *o, double u,
         return (unsigned)v;
     }
     case EMU_LAT_MIX: {
+        /* The table is self-contained: 0 ms at percentile 0, whatever
+         * --latency-ms said (its minimum used to be the starting point,
+         * so "--latency-ms 300 --latency-dist mix:100=10" drew 10..300). */
         double pct = u * 100.0;
-        double p0 = 0, m0 = lo;
+        double p0 = 0, m0 = 0;
 
         for (i = 0; i < o->nmix; i++) {
             if (pct <= o->mix_pct[i]) {
@@ -136,9 +139,8 @@ void emu_faults_plan(const struct emu_fault_opts *o, uint64_t seq,
     variant_u = unit(&x);
 
     memset(out, 0, sizeof(*out));
-    out->latency_ms = (o->lat_max_ms > 0 || o->nmix > 0)
-                          ? draw_latency(o, lat_u, lat_u2)
-                          : 0;
+    if (o->dist == EMU_LAT_MIX ? o->nmix > 0 : o->lat_max_ms > 0)
+        out->latency_ms = draw_latency(o, lat_u, lat_u2);
     if (in_burst(o, since_start_ms)) {
         out->kind = EMU_FAULT_THROTTLE;
         return;
@@ -198,12 +200,15 @@ int emu_faults_parse_dist(struct emu_fault_opts *o, const char *s,
 {
     const char *p = NULL;
 
+    /* The last --latency-dist wins, mix table included. */
     if (strcmp(s, "uniform") == 0) {
         o->dist = EMU_LAT_UNIFORM;
+        o->nmix = 0;
         return 0;
     }
     if (strcmp(s, "lognormal") == 0) {
         o->dist = EMU_LAT_LOGNORMAL;
+        o->nmix = 0;
         return 0;
     }
     if (strncmp(s, "mix:", 4) != 0)
@@ -239,6 +244,25 @@ bad:
                          "mix:P=MS,... with ascending percentiles, got "
                          "\"%s\"",
                          s);
+}
+
+int emu_faults_check(const struct emu_fault_opts *o, struct orch_diag *diag)
+{
+    if (o->dist == EMU_LAT_MIX && o->lat_max_ms > 0)
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "--latency-dist mix:... gives its own "
+                             "milliseconds; it does not combine with "
+                             "--latency-ms");
+    if (o->dist == EMU_LAT_LOGNORMAL && o->lat_max_ms == 0)
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "--latency-dist lognormal needs --latency-ms "
+                             "MIN-MAX (its median is sqrt(MIN*MAX), MAX "
+                             "about its 99th percentile)");
+    if (o->p_5xx + o->p_reset + o->p_lose + o->p_malformed + o->p_slow
+        > 1.0 + 1e-9)
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "fault probabilities add up to more than 1");
+    return 0;
 }
 
 int emu_faults_parse_burst(struct emu_fault_opts *o, const char *s,

@@ -76,7 +76,10 @@ const char *emu_fault_name(enum emu_fault_kind k);
 int emu_faults_parse_latency(struct emu_fault_opts *o, const char *s,
                              struct orch_diag *diag);
 /* "uniform", "lognormal" or "mix:P=MS,P=MS,..." (e.g.
- * "mix:50=5,90=20,99=200,100=1000": half the requests take <= 5 ms ...). */
+ * "mix:50=5,90=20,99=200,100=1000": half the requests take <= 5 ms ...).
+ * uniform and lognormal shape the --latency-ms MIN-MAX range; a mix is a
+ * whole distribution of its own (piecewise linear from 0 ms at percentile
+ * 0), used without --latency-ms. The last one given wins. */
 int emu_faults_parse_dist(struct emu_fault_opts *o, const char *s,
                           struct orch_diag *diag);
 /* "START_MS:DUR_MS" (since the server started), repeatable; or
@@ -85,5 +88,10 @@ int emu_faults_parse_burst(struct emu_fault_opts *o, const char *s,
                            struct orch_diag *diag);
 /* A probability "0".."1" into *p. */
 int emu_faults_parse_prob(double *p, const char *s, struct orch_diag *diag);
+/* The checks across options, once they are all parsed (in any order):
+ * a mix table does not combine with a MIN-MAX range, lognormal needs one,
+ * the fault probabilities add up to at most 1. Returns 0 or ORCH_EINVAL
+ * with diag. */
+int emu_faults_check(const struct emu_fault_opts *o, struct orch_diag *diag);
 
 #endif

@@ -112,9 +112,11 @@ static const char usage[] =
     "  --clock-offset MS     real time plus MS (may be negative)\n"
     "Faults (seeded: same seed and request order, same faults):\n"
     "  --seed N              fault and simulation seed (default 1)\n"
-    "  --latency-ms MIN-MAX  added latency per request\n"
-    "  --latency-dist D      uniform | lognormal | mix:P=MS,... (e.g.\n"
-    "                        mix:50=5,90=20,99=200,100=1000)\n"
+    "  --latency-ms MIN-MAX  added latency per request (uniform)\n"
+    "  --latency-dist D      uniform | lognormal (shape MIN-MAX) |\n"
+    "                        mix:P=MS,... alone (e.g.\n"
+    "                        mix:50=5,90=20,99=200,100=1000: half the\n"
+    "                        requests wait <= 5 ms, 90% <= 20 ms, ...)\n"
     "  --fail-5xx P          500 InternalError / 503 ServiceUnavailable,\n"
     "                        before processing\n"
     "  --reset P             connection reset before processing\n"
@@ -366,10 +368,8 @@ int main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (so.faults.p_5xx + so.faults.p_reset + so.faults.p_lose
-            + so.faults.p_malformed + so.faults.p_slow
-        > 1.0 + 1e-9) {
-        fprintf(stderr, PROG ": fault probabilities add up to more than 1\n");
+    if (emu_faults_check(&so.faults, &diag) != 0) {
+        fprintf(stderr, PROG ": %s\n", diag.msg);
         rc = 2;
         goto out;
     }

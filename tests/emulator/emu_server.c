@@ -900,6 +900,9 @@ int emu_server_start(const struct emu_server_opts *o, struct emu_server **out,
         || o->qps_cancel <= 0 || o->qps_batch <= 0)
         return orch_diag_set(diag, ORCH_EINVAL,
                              "quotas and --qps-scale must be positive");
+    rc = emu_faults_check(&o->faults, diag);
+    if (rc)
+        return rc;
     if (o->threads > 0 && faults_sleep(o))
         return orch_diag_set(diag, ORCH_EINVAL,
                              "a thread pool cannot serve latency or slow-body "

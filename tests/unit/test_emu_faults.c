@@ -145,6 +145,67 @@ static void latency_distributions(void **state)
     free(v);
 }
 
+/* A mix table is a whole distribution: --latency-ms given as well (in
+ * either order) must not bend it (its MIN used to be the mix's 0th
+ * percentile, so "300" + "mix:100=10" drew 10..300 ms). The last
+ * --latency-dist wins, and the combinations that cannot mean anything
+ * are refused by emu_faults_check. */
+static void latency_dist_and_range(void **state)
+{
+    struct emu_fault_opts o;
+    struct emu_fault_plan p;
+    struct orch_diag d;
+    unsigned mx = 0;
+    uint64_t i = 0;
+
+    (void)state;
+    emu_fault_opts_init(&o);
+    assert_int_equal(emu_faults_parse_latency(&o, "300", &d), 0);
+    assert_int_equal(emu_faults_parse_dist(&o, "mix:50=5,100=10", &d), 0);
+    for (i = 0; i < N; i++) {
+        emu_faults_plan(&o, i, 0, &p);
+        if (p.latency_ms > mx)
+            mx = p.latency_ms;
+    }
+    assert_in_range(mx, 9, 10);
+    assert_int_equal(emu_faults_check(&o, &d), ORCH_EINVAL);
+    assert_non_null(strstr(d.msg, "--latency-ms"));
+
+    /* A mix alone adds latency: 99% of the requests wait 40 ms. */
+    emu_fault_opts_init(&o);
+    assert_int_equal(emu_faults_parse_dist(&o, "mix:1=40,100=40", &d), 0);
+    assert_int_equal(emu_faults_check(&o, &d), 0);
+    mx = 0; /* now: how many waited 40 ms */
+    for (i = 0; i < 1000; i++) {
+        emu_faults_plan(&o, i, 0, &p);
+        assert_in_range(p.latency_ms, 0, 40);
+        mx += p.latency_ms == 40;
+    }
+    assert_in_range(mx, 970, 1000);
+
+    /* The last --latency-dist wins: uniform after a mix is uniform. */
+    assert_int_equal(emu_faults_parse_dist(&o, "uniform", &d), 0);
+    assert_int_equal(emu_faults_parse_latency(&o, "20-30", &d), 0);
+    assert_int_equal(emu_faults_check(&o, &d), 0);
+    for (i = 0; i < 1000; i++) {
+        emu_faults_plan(&o, i, 0, &p);
+        assert_in_range(p.latency_ms, 20, 30);
+    }
+
+    /* lognormal without a range would silently add nothing. */
+    emu_fault_opts_init(&o);
+    assert_int_equal(emu_faults_parse_dist(&o, "lognormal", &d), 0);
+    assert_int_equal(emu_faults_check(&o, &d), ORCH_EINVAL);
+    assert_non_null(strstr(d.msg, "lognormal"));
+    assert_int_equal(emu_faults_parse_latency(&o, "4-400", &d), 0);
+    assert_int_equal(emu_faults_check(&o, &d), 0);
+
+    /* Probabilities over 1 in all. */
+    o.p_5xx = 0.6;
+    o.p_lose = 0.5;
+    assert_int_equal(emu_faults_check(&o, &d), ORCH_EINVAL);
+}
+
 static void throttle_bursts(void **state)
 {
     struct emu_fault_opts o;
@@ -231,6 +292,7 @@ int main(void)
         cmocka_unit_test(same_seed_same_plan),
         cmocka_unit_test(rates_match_probabilities),
         cmocka_unit_test(latency_distributions),
+        cmocka_unit_test(latency_dist_and_range),
         cmocka_unit_test(throttle_bursts),
         cmocka_unit_test(parsers_reject_garbage),
     };
