@@ -93,13 +93,13 @@ void orch_waverun_print_plan(FILE *fp, const struct orch_config *cfg,
     }
     if (cfg->wave_interval_ms <= 0) {
         fprintf(fp,
-                "gate: next wave at %g%% SUCCEEDED; abort at %s; pause "
+                "gate: next wave at %g%% SUCCEEDED; abort %s; pause "
                 "after %ld s without a decision%s\n",
                 cfg->success_threshold * 100.0,
-                cfg->failure_threshold > 0 ? "the failure threshold"
-                                           : "no failure threshold "
-                                             "(only when success is out "
-                                             "of reach)",
+                cfg->failure_threshold > 0
+                    ? "at the failure threshold or when success is out "
+                      "of reach"
+                    : "when success is out of reach",
                 cfg->wave_timeout_ms / 1000,
                 cfg->wait ? "; the last wave's gate is watched too" : "");
         if (cfg->failure_threshold > 0)
