@@ -171,20 +171,12 @@ static enum cls class_of(const char *action)
     return CLS_OTHER;
 }
 
-static double quota_for(const struct emu_server *s, const char *action)
+static double quota_for(const struct emu_server *s, enum cls c)
 {
-    switch (class_of(action)) {
+    switch (c) {
     case CLS_CREATE:
         return s->o.qps_create * s->o.qps_scale;
     case CLS_QUERY:
-        /* The documented quotas (alibaba-api.md, e): 10/s for most query
-         * operations, 20/s for QueryOTAFirmware and 50/s for
-         * QueryDeviceDetail. --qps-query sets the 10; the two others keep
-         * their ratio to it. */
-        if (strcmp(action, "QueryOTAFirmware") == 0)
-            return 2 * s->o.qps_query * s->o.qps_scale;
-        if (strcmp(action, "QueryDeviceDetail") == 0)
-            return 5 * s->o.qps_query * s->o.qps_scale;
         return s->o.qps_query * s->o.qps_scale;
     case CLS_CANCEL:
         return s->o.qps_cancel * s->o.qps_scale;
@@ -504,7 +496,7 @@ static void count_fault(struct emu_server *s, enum emu_fault_kind k)
 static int quota_take(struct emu_server *s, const char *key_id,
                       const char *action, int64_t t)
 {
-    double per_sec = quota_for(s, action);
+    double per_sec = quota_for(s, class_of(action));
     struct quota *q = NULL;
     int rc = 0;
 

@@ -55,9 +55,8 @@ struct emu_server_opts {
     struct emu_verifier *verifier; /* borrowed, required */
     const char *request_log;    /* path, or NULL for none */
     double qps_create;          /* CreateOTAStaticUpgradeJob (20) */
-    double qps_query;           /* QueryOTAJob, ListOTA* (10, per action);
-                                   QueryOTAFirmware gets twice this (20),
-                                   QueryDeviceDetail five times (50) */
+    double qps_query;           /* QueryOTAJob, ListOTA*, QueryOTAFirmware,
+                                   QueryDeviceDetail (10, per action) */
     double qps_cancel;          /* CancelOTATaskByJob (5) */
     double qps_batch;           /* BatchQueryDeviceDetail (5) */
     double qps_scale;           /* multiplies all of them (1) */

@@ -392,46 +392,6 @@ static void throttled_at_21st_create_in_a_second(void **state)
     json_decref(st);
 }
 
-/* Each query action has its own quota, as documented: 10/s for most,
- * 20/s for QueryOTAFirmware, 50/s for QueryDeviceDetail. */
-static void query_quotas_per_action(void **state)
-{
-    static const struct {
-        const char *action;
-        const char *k;
-        unsigned quota;
-    } q[] = {
-        {"ListOTAJobByFirmware", "FirmwareId", 10},
-        {"QueryOTAFirmware", "FirmwareId", 20},
-        {"QueryDeviceDetail", "IotId", 50},
-    };
-    struct fixture *f = *state;
-    struct resp r;
-    size_t a = 0;
-    unsigned i = 0;
-
-    start(f, NULL, NULL, NULL);
-    atomic_store(&f->clock, T0);
-    for (a = 0; a < sizeof(q) / sizeof(q[0]); a++) {
-        unsigned throttled = 0;
-
-        for (i = 0; i < q[a].quota + 3; i++) {
-            const char *kv[] = {q[a].k, "nosuch", "PageSize", "10",
-                                "CurrentPage", "1", NULL};
-            json_t *j = NULL;
-
-            api(f, q[a].action, kv, &r);
-            j = body_json(&r);
-            throttled += strcmp(code_of(j), "Throttling.User") == 0;
-            if (i < q[a].quota)
-                assert_int_equal(throttled, 0);
-            json_decref(j);
-            free(r.body);
-        }
-        assert_int_equal(throttled, 3);
-    }
-}
-
 static void lost_response_creates_the_job(void **state)
 {
     struct fixture *f = *state;
@@ -843,8 +803,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(stats_and_jobs_endpoints, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(throttled_at_21st_create_in_a_second,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(query_quotas_per_action,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(lost_response_creates_the_job, setup,
                                         teardown),
