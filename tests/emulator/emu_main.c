@@ -31,7 +31,7 @@ enum {
     OPT_CLOCK_OFFSET, OPT_SEED, OPT_LATENCY_MS, OPT_LATENCY_DIST,
     OPT_FAIL_5XX, OPT_RESET, OPT_LOSE, OPT_MALFORMED, OPT_SLOW,
     OPT_SLOW_MS, OPT_THROTTLE_BURST, OPT_SIM_SPEED, OPT_SUCCESS_RATIO,
-    OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_THREADS, OPT_HELP, OPT_VERSION
+    OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -64,7 +64,6 @@ static const struct option options[] = {
     {"success-ratio", required_argument, NULL, OPT_SUCCESS_RATIO},
     {"instance-id", required_argument, NULL, OPT_INSTANCE_ID},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
-    {"threads", required_argument, NULL, OPT_THREADS},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -83,9 +82,6 @@ static const char usage[] =
     "  --tls-key FILE        PEM private key\n"
     "  --max-body BYTES      larger bodies get 413 (default 1048576)\n"
     "  --request-log FILE    append one JSON line per API request\n"
-    "  --threads N           event-loop threads (default: one per CPU, or\n"
-    "                        one thread per connection when latency or\n"
-    "                        slow-body faults are on; N refuses those)\n"
     "World:\n"
     "  --fixture FILE        products, devices and firmware (JSON)\n"
     "  --auto-create         any product, device and verified firmware "
@@ -335,10 +331,6 @@ int main(int argc, char **argv)
             break;
         case OPT_INSTANCE_ID:
             wo.instance_id = optarg;
-            break;
-        case OPT_THREADS:
-            bad = num(name, optarg, 1, 256, &d);
-            so.threads = (unsigned)d;
             break;
         case OPT_MAX_BODY:
             bad = num(name, optarg, 1, 1e9, &d);

@@ -322,8 +322,8 @@ struct create_req {
     const char *src[MAX_SRC];
     const char *tagkey[MAX_TAGS];
     const char *tagval[MAX_TAGS];
-    uint64_t hashes[MAX_TARGETS];
-    char keys[MAX_TARGETS][EMU_KEY_MAX];
+    uint64_t hashes[MAX_TARGETS]; /* of keys, from create_check_params */
+    char keys[MAX_TARGETS][EMU_KEY_MAX]; /* "ProductKey/DeviceName" */
     int bad_index;        /* a .N with a gap, a repeat or a bad N */
     const char *bad_name; /* its parameter name */
 };
@@ -440,6 +440,26 @@ static int seen_before(const char **set, size_t cap, const char *s)
     return 0;
 }
 
+/* The duplicate check of the device names, on their device keys (one
+ * product, so equal keys are equal names) with the hashes the device map
+ * needs anyway: set holds indices + 1 into q's names, cap a power of two
+ * above MAX_TARGETS. Returns 1 when name i repeats an earlier one. */
+static int name_seen_before(uint16_t *set, size_t cap,
+                            const struct create_req *q, size_t i)
+{
+    size_t k = q->hashes[i] & (cap - 1);
+
+    while (set[k]) {
+        size_t j = set[k] - 1u;
+
+        if (q->hashes[j] == q->hashes[i] && strcmp(q->keys[j], q->keys[i]) == 0)
+            return 1;
+        k = (k + 1) & (cap - 1);
+    }
+    set[k] = (uint16_t)(i + 1);
+    return 0;
+}
+
 /* GrayPercent: up to 3 decimals, 0 < p <= 100, in thousandths. */
 static int parse_gray(const char *s, int64_t *milli)
 {
@@ -519,6 +539,7 @@ static int create_check_params(struct emu_world *w, const struct emu_call *c,
     const int64_t hour = 60 * 60 * 1000LL;
     const int64_t day = 24 * hour;
     const char *seen[512];
+    uint16_t seen_idx[512];
     size_t i = 0;
 
 #define FAIL(code, ...)                                                    \
@@ -663,13 +684,16 @@ static int create_check_params(struct emu_world *w, const struct emu_call *c,
             FAIL(C_INVALID, "TargetDeviceName is not allowed when "
                             "TargetSelection is %s.", q->selection);
     }
-    memset(seen, 0, sizeof(seen));
+    memset(seen_idx, 0, sizeof(seen_idx));
     for (i = 0; i < q->nnames; i++) {
         if (!emu_valid_device_name(q->names[i]))
             FAIL("iot.device.InvalidFormattedDeviceNameInNameArray",
                  "TargetDeviceName.%zu %.40s is not a valid device name.",
                  i + 1, q->names[i]);
-        if (seen_before(seen, 512, q->names[i]))
+        /* Both lengths were checked: the key fits, the hash is not 0. */
+        q->hashes[i] = emu_device_key_pk(q->product_key, q->names[i],
+                                         q->keys[i]);
+        if (name_seen_before(seen_idx, 512, q, i))
             FAIL("iot.device.InvalidFormattedDeviceNameInNameArray",
                  "TargetDeviceName.%zu %.40s is a duplicate.", i + 1,
                  q->names[i]);
@@ -809,10 +833,8 @@ int emu_op_create(struct emu_world *w, const struct emu_call *c,
          * together (hash and prefetch the slots; look up and prefetch
          * the active tasks; then use them): a world of a million devices
          * does not fit in cache, and this hides most of the latency. */
-        for (i = 0; i < q->nnames; i++) {
-            q->hashes[i] = emu_device_key(prod, q->names[i], q->keys[i]);
+        for (i = 0; i < q->nnames; i++) /* keys: create_check_params */
             emu_map_prefetch(&w->devices, q->hashes[i]);
-        }
         for (i = 0; i < q->nnames; i++) {
             struct emu_device *d = NULL;
             if (q->hashes[i])

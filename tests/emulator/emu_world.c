@@ -353,13 +353,19 @@ fail:
 uint64_t emu_device_key(const struct emu_product *p, const char *name,
                         char key[EMU_KEY_MAX])
 {
-    size_t pklen = strlen(p->key);
+    return emu_device_key_pk(p->key, name, key);
+}
+
+uint64_t emu_device_key_pk(const char *pk, const char *name,
+                           char key[EMU_KEY_MAX])
+{
+    size_t pklen = strlen(pk);
     size_t nlen = strlen(name);
     uint64_t h = 0;
 
     if (pklen > EMU_MAX_PK || nlen > EMU_MAX_NAME)
         return 0;
-    memcpy(key, p->key, pklen);
+    memcpy(key, pk, pklen);
     key[pklen] = '/';
     memcpy(key + pklen + 1, name, nlen + 1);
     h = emu_hash(key, pklen + 1 + nlen);

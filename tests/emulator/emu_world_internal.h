@@ -218,6 +218,10 @@ struct emu_job *emu_job_find(struct emu_world *w, const char *id);
  * "pk/name" into key and returns its hash, or 0 if too long. */
 uint64_t emu_device_key(const struct emu_product *p, const char *name,
                         char key[EMU_KEY_MAX]);
+/* The same from the ProductKey string (Create computes every key once,
+ * in its duplicate check, before it looks the product up). */
+uint64_t emu_device_key_pk(const char *pk, const char *name,
+                           char key[EMU_KEY_MAX]);
 struct emu_device *emu_device_find_key(struct emu_world *w,
                                        struct emu_product *p,
                                        const char *key, const char *name,
