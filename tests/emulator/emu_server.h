@@ -18,11 +18,11 @@
  * authenticates before it applies flow control. The arrival time is the
  * time counted. Throttled calls are not counted against the window.
  *
- * Threads: when a request may sleep (added latency, slow bodies), MHD
- * runs one thread per connection, so a sleeping request delays nobody
- * else; otherwise a small pool of event-loop threads (epoll) serves every
- * connection, which saves a context switch or two per request (see
- * emu_server_threads). The server's own state is behind one mutex, the
+ * Threads: when a request may sleep (added latency, slow bodies) or a
+ * request log is kept, MHD runs one thread per connection, so a sleeping
+ * request delays nobody else; otherwise a small pool of event-loop
+ * threads (epoll) serves every connection, which saves a context switch
+ * or two per request (see emu_server_threads). The server's own state is behind one mutex, the
  * world and the verifier lock themselves.
  */
 #ifndef EMU_SERVER_H
@@ -81,8 +81,10 @@ int emu_server_start(const struct emu_server_opts *o, struct emu_server **out,
 /* The threading the options ask for: 0 = one thread per connection
  * (any latency or slow-body fault configured: those sleep in the
  * connection's thread), else the size of the event-loop pool: o->threads
- * if set, otherwise the number of online CPUs (at least 1, at most 8).
- * o->threads with sleeping faults is refused by emu_server_start. */
+ * if set; otherwise 0 with a request log (tests check arrival times, which
+ * an event loop stamps late when it is busy), else the number of online
+ * CPUs (at least 1, at most 8). o->threads with sleeping faults is
+ * refused by emu_server_start. */
 unsigned emu_server_threads(const struct emu_server_opts *o);
 /* The bound port. */
 uint16_t emu_server_port(const struct emu_server *s);

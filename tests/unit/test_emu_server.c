@@ -45,6 +45,7 @@ struct fixture {
     char base[128];
     unsigned nonce;
     char *ca_pem; /* TLS only */
+    bool no_log;  /* start without a request log (event-loop threads) */
 };
 
 static int64_t test_clock(void *ctx)
@@ -81,7 +82,7 @@ static void start(struct fixture *f, const struct emu_fault_opts *faults,
     emu_server_opts_init(&so);
     so.world = f->world;
     so.verifier = f->verifier;
-    so.request_log = f->log_path;
+    so.request_log = f->no_log ? NULL : f->log_path;
     so.clock.now_ms = test_clock;
     so.clock.ctx = f;
     so.slow_ms = 200;
@@ -389,6 +390,55 @@ static void throttled_at_21st_create_in_a_second(void **state)
                          json_object_get(st, "max_calls_in_any_second"),
                          "query")),
                      11);
+    json_decref(st);
+}
+
+/* Which threading: a thread per connection when a request may sleep
+ * (latency, slow bodies) or a request log is kept (tests: no arrival may
+ * wait behind another request's processing), else event-loop threads; an
+ * explicit count with sleeping faults is refused. */
+static void threading_follows_the_options(void **state)
+{
+    struct fixture *f = *state;
+    struct emu_server_opts o;
+    struct emu_server *srv = NULL;
+    struct orch_diag d;
+    struct resp r;
+    json_t *st = NULL;
+    unsigned i = 0;
+
+    emu_server_opts_init(&o);
+    assert_true(emu_server_threads(&o) >= 1);
+    o.request_log = "x.log";
+    assert_int_equal(emu_server_threads(&o), 0);
+    o.threads = 3;
+    assert_int_equal(emu_server_threads(&o), 3);
+    o.faults.lat_max_ms = 10;
+    assert_int_equal(emu_server_threads(&o), 0);
+    o.world = (struct emu_world *)1; /* refused before either is used */
+    o.verifier = (struct emu_verifier *)1;
+    assert_int_equal(emu_server_start(&o, &srv, &d), ORCH_EINVAL);
+    assert_null(srv);
+    o.faults.lat_max_ms = 0;
+    o.threads = 0;
+    o.request_log = NULL;
+    o.faults.p_slow = 0.5;
+    assert_int_equal(emu_server_threads(&o), 0);
+
+    /* The event-loop server answers like the other one. */
+    f->no_log = true;
+    start(f, NULL, NULL, NULL);
+    for (i = 0; i < 30; i++) {
+        atomic_store(&f->clock, T0 + i * 10); /* 30 calls in 300 ms */
+        create(f, i, &r);
+        assert_int_equal(r.rc, CURLE_OK);
+        assert_int_equal(r.status, i < 20 ? 200 : 400);
+        free(r.body);
+    }
+    st = get_json(f, "/__emu/stats");
+    assert_int_equal(json_integer_value(json_object_get(st, "jobs")), 20);
+    assert_int_equal(json_integer_value(json_object_get(st, "throttled")),
+                     10);
     json_decref(st);
 }
 
@@ -803,6 +853,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(stats_and_jobs_endpoints, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(throttled_at_21st_create_in_a_second,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(threading_follows_the_options,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(lost_response_creates_the_job, setup,
                                         teardown),
