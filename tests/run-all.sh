@@ -14,17 +14,33 @@ bash tests/install-deps.sh
 echo "== build (warnings are errors)"
 cmake -S . -B build -DORCH_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
+passed=0
+failed=0
+# Runs ctest in build dir $1 and adds its totals to passed/failed.
+run_ctest() {
+    local log rc=0
+    log=$(mktemp)
+    (cd "$1" && shift && "$@" ctest --output-on-failure -j"$jobs") 2>&1 \
+        | tee "$log" || rc=1
+    local total fail
+    total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -n 1)
+    fail=$(sed -n 's/.*, \([0-9]*\) tests failed out of.*/\1/p' "$log" | tail -n 1)
+    rm -f "$log"
+    passed=$((passed + ${total:-0} - ${fail:-0}))
+    failed=$((failed + ${fail:-0}))
+    return $rc
+}
+
 echo "== tests"
-(cd build && ctest --output-on-failure -j"$jobs")
+run_ctest build env
 
 echo "== ASan+UBSan build"
 cmake -S . -B build-asan -DORCH_WERROR=ON -DORCH_SANITIZE=ON \
       -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== tests under ASan+UBSan"
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j"$jobs")
+run_ctest build-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 if [ -d tests/fuzz ] && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
     echo "== fuzzing (bounded)"
@@ -39,4 +55,5 @@ if [ -d tests/fuzz ] && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
             "$work" "tests/fuzz/corpus/${name#fuzz_}" 2>&1 | tail -n 2
     done
 fi
-echo "== all tests passed"
+echo "== all tests passed (plain and ASan+UBSan builds; fuzzers found nothing)"
+echo "ctest: $passed passed, $failed failed"
