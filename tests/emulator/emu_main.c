@@ -31,7 +31,7 @@ enum {
     OPT_CLOCK_OFFSET, OPT_SEED, OPT_LATENCY_MS, OPT_LATENCY_DIST,
     OPT_FAIL_5XX, OPT_RESET, OPT_LOSE, OPT_MALFORMED, OPT_SLOW,
     OPT_SLOW_MS, OPT_THROTTLE_BURST, OPT_SIM_SPEED, OPT_SUCCESS_RATIO,
-    OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_HELP, OPT_VERSION
+    OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_MAX_URI, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -64,6 +64,7 @@ static const struct option options[] = {
     {"success-ratio", required_argument, NULL, OPT_SUCCESS_RATIO},
     {"instance-id", required_argument, NULL, OPT_INSTANCE_ID},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"max-uri", required_argument, NULL, OPT_MAX_URI},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -81,6 +82,8 @@ static const char usage[] =
     "  --tls-cert FILE       PEM certificate: serve HTTPS (with --tls-key)\n"
     "  --tls-key FILE        PEM private key\n"
     "  --max-body BYTES      larger bodies get 413 (default 1048576)\n"
+    "  --max-uri BYTES       longer request targets get 414, as a proxy\n"
+    "                        might answer (default: no limit)\n"
     "  --request-log FILE    append one JSON line per API request\n"
     "World:\n"
     "  --fixture FILE        products, devices and firmware (JSON)\n"
@@ -335,6 +338,10 @@ int main(int argc, char **argv)
         case OPT_MAX_BODY:
             bad = num(name, optarg, 1, 1e9, &d);
             so.max_body = (size_t)d;
+            break;
+        case OPT_MAX_URI:
+            bad = num(name, optarg, 16, 1e9, &d);
+            so.max_uri = (size_t)d;
             break;
         case OPT_HELP:
         case 'h':

@@ -30,9 +30,9 @@
 #include "orch/buf.h"
 #include "orch/err.h"
 #include "orch/params.h"
-#include "orch/ratelimit.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -62,12 +62,20 @@ struct action_stat {
     struct window win;
 };
 
-/* One quota: an AccessKey and an action. */
+/* One quota: an AccessKey and an action. At most `n` accepted arrivals
+ * in any `span_ms` (n = 20, span 1000 ms for 20/s; a fractional rate r is
+ * ceil(r) per ceil(1000 ceil(r) / r) ms, as orch_ratelimit counts it).
+ * The accepted arrival times are kept sorted in t[lo, hi): requests are
+ * decided in the order their threads get there, which is not quite the
+ * order they arrived in. */
 struct quota {
     struct quota *next;
     char key_id[128];
     char action[128];
-    struct orch_ratelimit rl;
+    unsigned n;
+    int64_t span_ms;
+    int64_t *t;
+    size_t lo, hi, cap;
 };
 
 enum cls { CLS_CREATE, CLS_QUERY, CLS_CANCEL, CLS_BATCH, CLS_OTHER, CLS_N };
@@ -87,7 +95,7 @@ struct emu_server {
 
     pthread_mutex_t lock; /* everything below */
     uint64_t seq;
-    uint64_t requests, throttled, auth_failed;
+    uint64_t requests, throttled, auth_failed, uri_too_long;
     uint64_t faults[EMU_FAULT_COUNT_];
     struct action_stat actions[MAX_TRACKED_ACTIONS];
     size_t nactions;
@@ -234,6 +242,14 @@ static void window_add(struct window *w, int64_t t)
 }
 
 /* ---- gateway answers ---- */
+
+/* Waits the request's planned latency, once. */
+static void answer_delay(struct emu_fault_plan *plan)
+{
+    if (plan->latency_ms)
+        sleep_ms(plan->latency_ms);
+    plan->latency_ms = 0;
+}
 
 static void make_request_id(const struct emu_server *s, uint64_t seq,
                             char out[37])
@@ -495,6 +511,97 @@ static void count_fault(struct emu_server *s, enum emu_fault_kind k)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Accepted arrivals older than this before the newest are forgotten: a
+ * request is decided at most this late after it arrived (it is decided
+ * before its latency is added; a slow upload or a busy thread delays it
+ * by milliseconds). */
+#define QUOTA_KEEP_MS 10000
+
+static void quota_params(struct quota *q, double per_sec)
+{
+    double nd = ceil(per_sec - 1e-9);
+
+    if (nd < 1)
+        nd = 1;
+    q->n = (unsigned)nd;
+    q->span_ms = (int64_t)ceil(1000.0 * nd / per_sec - 1e-6);
+    if (q->span_ms < 1000)
+        q->span_ms = 1000;
+}
+
+/* First index in [q->lo, q->hi) whose time is >= t. */
+static size_t quota_lower(const struct quota *q, int64_t t)
+{
+    size_t a = q->lo, b = q->hi;
+
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+
+        if (q->t[m] < t)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a;
+}
+
+/* Whether one more arrival at t0 keeps every span_ms window at or below n
+ * accepted arrivals, whatever order arrivals were decided in. A window
+ * holding t0 can be moved right to start at its first element (an
+ * accepted arrival <= t0, or t0 itself) without losing any: so only those
+ * starts need counting. */
+static bool quota_fits(const struct quota *q, int64_t t0)
+{
+    size_t first = quota_lower(q, t0 - q->span_ms + 1);
+    size_t end = quota_lower(q, t0 + q->span_ms);
+    size_t at = quota_lower(q, t0);
+    size_t i = 0, j = first, most = 0;
+
+    if (end - first < q->n)
+        return true; /* the common case: fewer in 2 spans than 1 allows */
+    for (i = first; i < at; i++) {
+        while (j < end && q->t[j] < q->t[i] + q->span_ms)
+            j++;
+        if (j - i > most)
+            most = j - i;
+    }
+    if (end - at > most) /* the window starting at t0 */
+        most = end - at;
+    return most + 1 <= q->n;
+}
+
+/* Records an accepted arrival (sorted insert from the back) and forgets
+ * those QUOTA_KEEP_MS older than the newest. Returns 0 or ORCH_ENOMEM. */
+static int quota_add(struct quota *q, int64_t t0)
+{
+    size_t i = 0;
+
+    if (q->lo > 0 && q->hi == q->cap) {
+        memmove(q->t, q->t + q->lo, (q->hi - q->lo) * sizeof(*q->t));
+        q->hi -= q->lo;
+        q->lo = 0;
+    }
+    if (q->hi == q->cap) {
+        size_t ncap = q->cap ? q->cap * 2 : 64;
+        int64_t *nt = realloc(q->t, ncap * sizeof(*nt));
+
+        if (nt == NULL)
+            return ORCH_ENOMEM;
+        q->t = nt;
+        q->cap = ncap;
+    }
+    i = q->hi;
+    while (i > q->lo && q->t[i - 1] > t0) {
+        q->t[i] = q->t[i - 1];
+        i--;
+    }
+    q->t[i] = t0;
+    q->hi++;
+    while (q->lo < q->hi && q->t[q->lo] < q->t[q->hi - 1] - QUOTA_KEEP_MS)
+        q->lo++;
+    return 0;
+}
+
 /* Returns 0 when the call may proceed (and records it), 1 when over
  * quota, ORCH_ENOMEM. */
 static int quota_take(struct emu_server *s, const char *key_id,
@@ -512,20 +619,21 @@ static int quota_take(struct emu_server *s, const char *key_id,
             break;
     if (q == NULL) {
         q = calloc(1, sizeof(*q));
-        if (q == NULL || orch_ratelimit_init(&q->rl, per_sec,
-                                             (uint64_t)t) != 0) {
-            free(q);
+        if (q == NULL) {
             rc = ORCH_ENOMEM;
             goto out;
         }
+        quota_params(q, per_sec);
         snprintf(q->key_id, sizeof(q->key_id), "%s", key_id);
         snprintf(q->action, sizeof(q->action), "%s", action);
         q->next = s->quotas;
         s->quotas = q;
     }
-    if (orch_ratelimit_take(&q->rl, (uint64_t)t) != 0) {
+    if (!quota_fits(q, t)) {
         s->throttled++;
         rc = 1;
+    } else {
+        rc = quota_add(q, t);
     }
 out:
     pthread_mutex_unlock(&s->lock);
@@ -557,10 +665,11 @@ json_t *emu_server_stats(struct emu_server *s)
     for (i = 0; i < CLS_N; i++)
         json_object_set_new(mx, cls_names[i],
                             json_integer((json_int_t)s->cls_win[i].max));
-    o = json_pack("{s:I,s:o,s:I,s:I,s:o,s:o,s:o}", "requests",
+    o = json_pack("{s:I,s:o,s:I,s:I,s:I,s:o,s:o,s:o}", "requests",
                   (json_int_t)s->requests, "by_action", by, "throttled",
                   (json_int_t)s->throttled, "auth_failed",
-                  (json_int_t)s->auth_failed, "faults", f,
+                  (json_int_t)s->auth_failed, "uri_too_long",
+                  (json_int_t)s->uri_too_long, "faults", f,
                   "max_calls_in_any_second", mx,
                   "max_calls_in_any_second_by_action", byw);
     pthread_mutex_unlock(&s->lock);
@@ -628,9 +737,15 @@ static enum MHD_Result handle_api(struct emu_server *s,
     record_arrival(s, auth.action, r->t);
 
     emu_faults_plan(&s->o.faults, seq, r->t - s->start_ms, &plan);
-    if (plan.latency_ms)
-        sleep_ms(plan.latency_ms);
     fault = emu_fault_name(plan.kind);
+    /* A fault that answers before processing waits its latency here; any
+     * other request is authenticated and counted against its quota at
+     * arrival, as a gateway does, and waits before it is answered. (Taken
+     * after the wait, quota decisions came in the order the random
+     * latencies ended, not the order of arrival.) */
+    if (plan.kind != EMU_FAULT_NONE && plan.kind != EMU_FAULT_LOSE &&
+        plan.kind != EMU_FAULT_SLOW)
+        answer_delay(&plan);
     switch (plan.kind) {
     case EMU_FAULT_THROTTLE:
         count_fault(s, plan.kind);
@@ -692,6 +807,7 @@ static enum MHD_Result handle_api(struct emu_server *s,
         pthread_mutex_lock(&s->lock);
         s->auth_failed++;
         pthread_mutex_unlock(&s->lock);
+        answer_delay(&plan);
         status = auth.http_status;
         body = gateway_error(request_id, host_id_of(s, &hr), auth.code,
                              orch_buf_str(&auth.message));
@@ -704,6 +820,7 @@ static enum MHD_Result handle_api(struct emu_server *s,
 
         if (qrc < 0)
             goto out;
+        answer_delay(&plan);
         if (qrc == 1) {
             status = 400;
             body = gateway_error(
@@ -821,6 +938,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
 
         return send_buf(con, 413, JSON_CT, msg, sizeof(msg) - 1, NULL);
     }
+    if (s->o.max_uri && strlen(r->target) > s->o.max_uri) {
+        static const char msg[] =
+            "<html><head><title>414 Request-URI Too Large</title></head>"
+            "<body>414 Request-URI Too Large</body></html>";
+
+        pthread_mutex_lock(&s->lock);
+        s->uri_too_long++;
+        pthread_mutex_unlock(&s->lock);
+        return send_buf(con, 414, "text/html", msg, sizeof(msg) - 1, NULL);
+    }
     if (strncmp(url, "/__emu/", 7) == 0 && strcmp(method, "GET") == 0)
         return handle_internal(s, con, url);
     if (strcmp(url, "/") != 0) {
@@ -850,7 +977,7 @@ static void free_server(struct emu_server *s)
         return;
     while ((q = s->quotas) != NULL) {
         s->quotas = q->next;
-        orch_ratelimit_cleanup(&q->rl);
+        free(q->t);
         free(q);
     }
     for (i = 0; i < s->nactions; i++)

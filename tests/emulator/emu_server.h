@@ -63,6 +63,9 @@ struct emu_server_opts {
     struct emu_fault_opts faults;
     struct emu_clock clock;     /* now_ms NULL = the real wall clock */
     size_t max_body;            /* 0 = 1 MiB */
+    size_t max_uri;             /* 0 = no limit; a longer request target
+                                   gets 414 before processing, as a proxy
+                                   in front of the gateway might answer */
     unsigned slow_ms;           /* total time a slow answer takes (1000) */
     const char *host_id;        /* HostId in gateway errors; NULL = the
                                    request's Host header */

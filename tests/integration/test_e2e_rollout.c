@@ -171,6 +171,40 @@ static void signature_v2_path(void **state)
     ctx_stop(&c);
 }
 
+/* A proxy that refuses long request targets (414): each chunk is resent
+ * once with its parameters in a form body, created exactly once, and the
+ * summary says so. 200 names make a ~6.5 KB query; the limit is 4 KB. */
+static void uri_too_long_resent_as_form_body(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = { "--auto-create", "--max-uri", "4096", NULL };
+    json_t *jobs = NULL, *rows = NULL, *stats = NULL;
+
+    (void)state;
+    ctx_start(&c, 1000, emu);
+    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
+                           "--endpoint", c.emu.endpoint, "--yes",
+                           "--report", c.report, NULL };
+    h_run(&r, argv, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    rows = report_rows(&c);
+    assert_int_equal(json_array_size(jobs), 5);
+    e2e_assert_each_device_once(jobs, 1000);
+    e2e_assert_report_matches_jobs(rows, jobs);
+    assert_int_equal(
+        json_integer_value(json_object_get(stats, "uri_too_long")), 5);
+    assert_non_null(strstr(r.err, "form-body fallbacks: 5"));
+    json_decref(jobs);
+    json_decref(rows);
+    json_decref(stats);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
 /* A rejected AccessKey stops the run at once: exit 4, the rest not_sent,
  * and the failed-devices file lists every device for a rerun. */
 static void credentials_rejected_exit_4(void **state)
@@ -284,6 +318,7 @@ int main(void)
         cmocka_unit_test(rollout_20k_exactly_once_at_quota),
         cmocka_unit_test(faults_5xx_and_throttling_still_exactly_once),
         cmocka_unit_test(signature_v2_path),
+        cmocka_unit_test(uri_too_long_resent_as_form_body),
         cmocka_unit_test(credentials_rejected_exit_4),
         cmocka_unit_test(no_terminal_needs_yes),
         cmocka_unit_test(invalid_inventory_exit_3),
