@@ -393,6 +393,49 @@ static void throttled_at_21st_create_in_a_second(void **state)
     json_decref(st);
 }
 
+/* The quota counts arrival times, not the order requests are decided in
+ * (threads, and formerly the latency sleep, reorder them): an arrival
+ * stamped before the ones already accepted is judged by the windows that
+ * hold it. */
+static void quota_counts_arrivals_in_any_order(void **state)
+{
+    struct fixture *f = *state;
+    struct resp r;
+    unsigned i = 0;
+    static const struct {
+        int64_t at;
+        long status;
+    } late[] = {
+        {500, 200},  /* nothing else within a second of it */
+        {1999, 400}, /* [1999, 2999) would hold 21 */
+        {1000, 200}, /* [1000, 2000) holds 500 and 1000 */
+        {1980, 400}, /* [1980, 2980) would hold 21 */
+        {990, 200},  /* windows holding it: 500, 990, 1000 at most */
+    };
+
+    start(f, NULL, NULL, NULL);
+    for (i = 0; i < 20; i++) {
+        atomic_store(&f->clock, T0 + 2000 + i);
+        create(f, i, &r);
+        assert_int_equal(r.status, 200);
+        free(r.body);
+    }
+    for (i = 0; i < sizeof(late) / sizeof(late[0]); i++) {
+        atomic_store(&f->clock, T0 + late[i].at);
+        create(f, 100 + i, &r);
+        assert_int_equal(r.status, late[i].status);
+        free(r.body);
+    }
+    /* A second after the first of the 20, one slot is free again. */
+    atomic_store(&f->clock, T0 + 3000);
+    create(f, 200, &r);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    create(f, 201, &r);
+    assert_int_equal(r.status, 400);
+    free(r.body);
+}
+
 /* Which threading: a thread per connection when a request may sleep
  * (latency, slow bodies) or a request log is kept (tests: no arrival may
  * wait behind another request's processing), else event-loop threads; an
@@ -853,6 +896,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(stats_and_jobs_endpoints, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(throttled_at_21st_create_in_a_second,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(quota_counts_arrivals_in_any_order,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(threading_follows_the_options,
                                         setup, teardown),
