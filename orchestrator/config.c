@@ -488,6 +488,7 @@ static int check_firmware(struct orch_config *cfg, struct orch_diag *diag)
     return 0;
 }
 
+/* The run's own pacing: the Create rate and chunking. */
 static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
 {
     /* Far above any real quota: --force-qps with a lifted emulator quota is
@@ -497,6 +498,28 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
                              "--qps: %g is not more than 0 and at most "
                              "1000000",
                              cfg->qps);
+    if (cfg->qps > 20.0 && !cfg->force_qps)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--qps: %g is above the account's quota of 20 "
+                             "calls per second; pass --force-qps if your "
+                             "quota really is higher",
+                             cfg->qps);
+    if (cfg->chunk_size < 1 || cfg->chunk_size > ORCH_MAX_CHUNK)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--chunk-size: %d is not between 1 and %d",
+                             cfg->chunk_size, ORCH_MAX_CHUNK);
+    if (cfg->fatal_streak < 1)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "fatal streak %d is less than 1",
+                             cfg->fatal_streak);
+    return 0;
+}
+
+/* What every command that calls the API shares: query pacing, attempts,
+ * in-flight cap, signature version, timeout. */
+static int check_transport(const struct orch_config *cfg,
+                           struct orch_diag *diag)
+{
     if (!(cfg->query_qps > 0.0) || cfg->query_qps > 1000.0)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--query-qps: %g is not more than 0 and at "
@@ -509,12 +532,6 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
                              "pass --force-qps if your quota really is "
                              "higher",
                              cfg->query_qps);
-    if (cfg->qps > 20.0 && !cfg->force_qps)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--qps: %g is above the account's quota of 20 "
-                             "calls per second; pass --force-qps if your "
-                             "quota really is higher",
-                             cfg->qps);
     if (cfg->max_in_flight < 1 || cfg->max_in_flight > 1000)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--max-in-flight: %d is not between 1 and 1000",
@@ -523,10 +540,6 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--max-attempts: %d is not between 1 and 100",
                              cfg->max_attempts);
-    if (cfg->chunk_size < 1 || cfg->chunk_size > ORCH_MAX_CHUNK)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--chunk-size: %d is not between 1 and %d",
-                             cfg->chunk_size, ORCH_MAX_CHUNK);
     if (cfg->signature_version != 2 && cfg->signature_version != 3)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--signature-version: %d is not one of 3 "
@@ -537,10 +550,6 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
                              "--request-timeout: %ld ms is not between 1 s "
                              "and 10 min",
                              cfg->request_timeout_ms);
-    if (cfg->fatal_streak < 1)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "fatal streak %d is less than 1",
-                             cfg->fatal_streak);
     return 0;
 }
 
@@ -555,8 +564,7 @@ static int set_string(char **dst, const char *src)
     return 0;
 }
 
-int orch_config_check_endpoint(struct orch_config *cfg,
-                                struct orch_diag *diag)
+static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
 {
     const char *env = getenv("ALIBABA_CLOUD_REGION_ID");
     const char *p = NULL;
@@ -668,16 +676,25 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
     if (rc == 0)
         rc = check_pacing(cfg, diag);
     if (rc == 0)
-        rc = orch_config_check_endpoint(cfg, diag);
-    if (rc == 0 && cfg->ca_bundle && access(cfg->ca_bundle, R_OK) != 0)
-        rc = orch_diag_set(diag, ORCH_ECONFIG, "--ca-bundle: cannot read %s",
-                           cfg->ca_bundle);
+        rc = orch_config_check_api(cfg, diag);
     if (rc == 0 && cfg->report_path && cfg->report_path[0] == '\0')
         rc = orch_diag_set(diag, ORCH_ECONFIG, "--report: empty file name");
     if (rc == 0)
         rc = default_report(cfg);
     if (rc == ORCH_ENOMEM)
         orch_diag_set(diag, rc, "out of memory");
+    return rc;
+}
+
+int orch_config_check_api(struct orch_config *cfg, struct orch_diag *diag)
+{
+    int rc = check_transport(cfg, diag);
+
+    if (rc == 0)
+        rc = check_endpoint(cfg, diag);
+    if (rc == 0 && cfg->ca_bundle && access(cfg->ca_bundle, R_OK) != 0)
+        rc = orch_diag_set(diag, ORCH_ECONFIG, "--ca-bundle: cannot read %s",
+                           cfg->ca_bundle);
     return rc;
 }
 

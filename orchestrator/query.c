@@ -432,32 +432,7 @@ int orch_query_config_validate(struct orch_config *cfg, struct orch_diag *diag)
                              "--resume: not for %s (%s is resumable by "
                              "itself)",
                              cmd, cmd);
-    if (!(cfg->query_qps > 0.0) || cfg->query_qps > 1000.0)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--query-qps: %g is not more than 0 and at most "
-                             "1000",
-                             cfg->query_qps);
-    if (cfg->max_attempts < 1 || cfg->max_attempts > 100)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--max-attempts: %d is not between 1 and 100",
-                             cfg->max_attempts);
-    if (cfg->max_in_flight < 1 || cfg->max_in_flight > 1000)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--max-in-flight: %d is not between 1 and 1000",
-                             cfg->max_in_flight);
-    if (cfg->signature_version != 2 && cfg->signature_version != 3)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--signature-version: %d is not one of 3, 2",
-                             cfg->signature_version);
-    if (cfg->request_timeout_ms < 1000 || cfg->request_timeout_ms > 600000)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--request-timeout: %ld ms is not between 1 s "
-                             "and 10 min",
-                             cfg->request_timeout_ms);
-    rc = orch_config_check_endpoint(cfg, diag);
-    if (rc == 0 && cfg->ca_bundle && access(cfg->ca_bundle, R_OK) != 0)
-        rc = orch_diag_set(diag, ORCH_ECONFIG, "--ca-bundle: cannot read %s",
-                           cfg->ca_bundle);
+    rc = orch_config_check_api(cfg, diag);
     if (rc == ORCH_ENOMEM)
         orch_diag_set(diag, rc, "out of memory");
     return rc;

@@ -154,12 +154,13 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
                             struct orch_diag *diag);
 /* "SPECIFIC", "ALL" or "GRAY": the API's TargetSelection value. */
 const char *orch_target_name(enum orch_target t);
-/* Region default (ALIBABA_CLOUD_REGION_ID, else cn-shanghai) and endpoint
- * default (https://iot.<region>.aliyuncs.com), and their checks: the part
- * of validation every command that talks to the API shares. 0 or
- * ORCH_ECONFIG / ORCH_ENOMEM. */
-int orch_config_check_endpoint(struct orch_config *cfg,
-                               struct orch_diag *diag);
+/* The checks every command that calls the API shares (run and plan do
+ * them in orch_config_validate; status and cancel call this): query pacing,
+ * attempts, in-flight cap, signature version, timeout, the region default
+ * (ALIBABA_CLOUD_REGION_ID, else cn-shanghai) and endpoint default
+ * (https://iot.<region>.aliyuncs.com), a readable --ca-bundle. 0 or
+ * ORCH_ECONFIG (diag names the option) / ORCH_ENOMEM. */
+int orch_config_check_api(struct orch_config *cfg, struct orch_diag *diag);
 /* The firmware for a product: --firmware PK=FW, else --firmware-id.
  * Returns NULL when none applies. */
 const char *orch_config_firmware_for(const struct orch_config *cfg,
