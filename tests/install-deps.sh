@@ -5,9 +5,12 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config curl ca-certificates
       libcurl4-openssl-dev libssl-dev libcsv-dev libjansson-dev
-      libmicrohttpd-dev libcmocka-dev clang libclang-rt-14-dev valgrind)
+      libmicrohttpd-dev libcmocka-dev clang libclang-rt-14-dev valgrind
+      faketime)
 # valgrind: test_e2e_exactly_once runs one resumed rollout under
 # --leak-check=full (issue 4: "valgrind finds no leaks in an end-to-end run").
+# faketime: test_e2e_waves_deferred runs `resume` days ahead (libfaketime)
+# to create a scheduled wave that was beyond the API's 7-day horizon.
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -5,9 +5,9 @@
  * then a resume that completes; scheduled waves with the right
  * ScheduleTime, and the 7-day horizon (exit 6, journaled; a resume
  * before the wave is creatable creates nothing). Creating the deferred
- * wave later is unit-tested (test_waves: orch_waves_when): the emulator
- * checks request timestamps against its own clock, so it cannot be moved
- * days ahead under a running tool. */
+ * wave days later, by a resume under libfaketime against an emulator
+ * whose clock agrees, is test_e2e_waves_deferred.c; the decision itself
+ * is unit-tested (test_waves: orch_waves_when). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,0 +1,332 @@
+/* test_e2e_waves_deferred.c - a scheduled wave beyond the API's 7-day
+ * horizon is created later by `ota-rollout resume REPORT`, end to end
+ * (issue 6: "beyond it, the tool explains that the later waves must be
+ * created later by --resume, and the journal remembers when").
+ *
+ * DESIGN: time travel, no code hooks. The real ota-rollout binary runs
+ * under libfaketime (Debian's faketime package, preloaded through the
+ * environment exactly as the `faketime` wrapper does), which shifts its
+ * wall clock by a fixed offset. FAKETIME_DONT_FAKE_MONOTONIC=1 keeps
+ * CLOCK_MONOTONIC real, so the offset moves exactly one thing, the wall
+ * clock the tool signs requests with and compares with the journal's
+ * "creatable" time; its rate limiter, timeouts and elapsed times run on
+ * the untouched monotonic clock. The MT variant of the library is the one
+ * for threaded programs (the dispatcher runs in a thread).
+ *
+ * The emulator checks every request's signature timestamp against its own
+ * clock (15 minutes of skew) and ScheduleTime against a 7-day horizon, so
+ * its clock must agree with the tool's. Its clock is its start-up wall
+ * time plus CLOCK_MONOTONIC's progress (emu_main.c), so it cannot be
+ * moved under a running emulator (faking the monotonic clock of a
+ * threaded libmicrohttpd server mid-run would be a test of libfaketime,
+ * not of ours). Jobs live in the emulator process, so each moment of the
+ * test has its own emulator, started with --clock-offset equal to the
+ * tool's offset:
+ *   A (real time): `run` creates waves 1 and 2 and stops at the horizon
+ *                  (exit 6, journal: paused, reason horizon, creatable);
+ *   B (+1 day):    a resume 70 minutes before "creatable" sends only the
+ *                  firmware pre-flight, creates nothing, exits 6 again;
+ *   C (+2 days):   a resume after "creatable" creates wave 3 (and only
+ *                  it) with ScheduleTime = start + 2 x interval, exit 0.
+ * The rollout as a whole is then A's jobs plus C's: every device in
+ * exactly one job, the report complete and naming exactly those jobs.
+ *
+ * Under the ASan build the preloaded library comes before libasan in the
+ * link order, which ASan refuses by default: verify_asan_link_order=0 is
+ * added to ASAN_OPTIONS (the check only guards against missed
+ * interceptors; libfaketime intercepts only time functions). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "e2e_util.h"
+#include "harness.h"
+
+#include <glob.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define PK "a1BwAGVabcd"
+#define FW "UkOZxXXnVaLfqvvv8YzC000100"
+#define NDEV 1000 /* 5 chunks of 200; waves "200,400,all": 1 | 2 | 3 4 5 */
+#define MIN_MS ((int64_t)60 * 1000)
+#define HOUR_MS (60 * MIN_MS)
+#define DAY_MS (24 * HOUR_MS)
+
+static int64_t wall_ms(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* The installed libfaketimeMT.so.1 (Debian: /usr/lib/<triplet>/faketime),
+ * or a test failure that says what to install. Malloced. */
+static char *faketime_lib(void)
+{
+    static const char *const pats[] = {
+        "/usr/lib/*/faketime/libfaketimeMT.so.1",
+        "/usr/lib/faketime/libfaketimeMT.so.1",
+        "/usr/local/lib/faketime/libfaketimeMT.so.1"};
+    char *found = NULL;
+    size_t i = 0;
+
+    for (i = 0; found == NULL && i < sizeof(pats) / sizeof(pats[0]); i++) {
+        glob_t g;
+
+        memset(&g, 0, sizeof(g));
+        if (glob(pats[i], 0, NULL, &g) == 0 && g.gl_pathc > 0)
+            found = strdup(g.gl_pathv[0]);
+        globfree(&g);
+    }
+    if (found == NULL)
+        fail_msg("libfaketime not found: install Debian's faketime package "
+                 "(tests/install-deps.sh does)");
+    return found;
+}
+
+/* The environment entries that run the tool `offset_ms` ahead. */
+struct fake_env {
+    char preload[512];
+    char faketime[64];
+    char asan[1024];
+    const char *v[5];
+};
+
+static void fake_env_init(struct fake_env *f, const char *lib,
+                          int64_t offset_ms)
+{
+    const char *asan = getenv("ASAN_OPTIONS");
+
+    snprintf(f->preload, sizeof(f->preload), "LD_PRELOAD=%s", lib);
+    /* "+N" is an offset in seconds from the real time, which keeps
+     * running. */
+    snprintf(f->faketime, sizeof(f->faketime), "FAKETIME=+%" PRId64,
+             offset_ms / 1000);
+    snprintf(f->asan, sizeof(f->asan), "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
+             asan ? asan : "", asan && *asan ? ":" : "");
+    f->v[0] = f->preload;
+    f->v[1] = f->faketime;
+    f->v[2] = "FAKETIME_DONT_FAKE_MONOTONIC=1";
+    f->v[3] = f->asan;
+    f->v[4] = NULL;
+}
+
+/* Job ids derive from the seed: each emulator has its own, so that the
+ * ids of A's and C's jobs cannot collide in the report. */
+static void start_emu(struct emu_proc *e, int64_t offset_ms, const char *seed)
+{
+    char off[32];
+
+    snprintf(off, sizeof(off), "%" PRId64, offset_ms);
+    const char *args[] = {"--auto-create", "--clock-offset", off, "--seed",
+                          seed, NULL};
+    h_emu_start(e, args);
+}
+
+/* The report's row of job `id`, or NULL. */
+static json_t *row_of_job(json_t *rows, const char *id)
+{
+    size_t i = 0;
+    json_t *r = NULL;
+
+    json_array_foreach(rows, i, r) {
+        const char *j = json_string_value(json_object_get(r, "job_id"));
+
+        if (j && strcmp(j, id) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* Chunk -> wave for "200,400,all" over 5 chunks: 1 | 2 | 3 4 5. */
+static int64_t wave_of_chunk(long chunk)
+{
+    return chunk == 1 ? 0 : chunk == 2 ? 1 : 2;
+}
+
+/* Every job of `jobs` is the report row of a chunk in [lo, hi] and is
+ * scheduled at t0 + (its wave - 1) x interval. Returns the number of
+ * jobs. */
+static size_t check_jobs(json_t *jobs, json_t *rows, long lo, long hi,
+                         int64_t t0, int64_t interval)
+{
+    size_t i = 0;
+    json_t *j = NULL;
+
+    json_array_foreach(jobs, i, j) {
+        const char *id = json_string_value(json_object_get(j, "JobId"));
+        json_t *row = row_of_job(rows, id);
+        long chunk = 0;
+
+        if (row == NULL)
+            fail_msg("job %s is not in the report", id);
+        chunk = strtol(json_string_value(json_object_get(row, "chunk")), NULL,
+                       10);
+        if (chunk < lo || chunk > hi)
+            fail_msg("job %s is chunk %ld, not in %ld-%ld", id, chunk, lo, hi);
+        assert_int_equal(
+            json_integer_value(json_object_get(j, "ScheduleTime")),
+            t0 + wave_of_chunk(chunk) * interval);
+    }
+    return json_array_size(jobs);
+}
+
+/* The journal's wave records with this event (each line is framed: the
+ * record starts at its first brace). */
+static json_t *wave_records(const char *report, const char *event)
+{
+    char path[600];
+    char *data = NULL, *p = NULL, *line = NULL;
+    json_t *out = json_array();
+
+    snprintf(path, sizeof(path), "%s.journal", report);
+    data = h_slurp(path, NULL);
+    assert_non_null(data);
+    for (line = strtok_r(data, "\n", &p); line;
+         line = strtok_r(NULL, "\n", &p)) {
+        const char *brace = strchr(line, '{');
+        json_t *rec = brace ? json_loads(brace, 0, NULL) : NULL;
+        const char *t = json_string_value(json_object_get(rec, "t"));
+        const char *ev = json_string_value(json_object_get(rec, "event"));
+
+        if (t && strcmp(t, "wave") == 0 && ev && strcmp(ev, event) == 0)
+            json_array_append(out, rec);
+        json_decref(rec);
+    }
+    free(data);
+    return out;
+}
+
+static void deferred_wave_created_by_a_later_resume(void **state)
+{
+    struct emu_proc a, b, c;
+    struct h_run r;
+    struct fake_env early, late;
+    char *dir = h_tmpdir();
+    char *lib = faketime_lib();
+    char inv[512], report[512], t0s[32];
+    /* Start in an hour; waves 4 days apart: wave 3 starts at t0 + 8 d, so
+     * it can be created from t0 + 8 d - 7 d + 10 min (the tool keeps 10
+     * minutes of margin below the horizon). */
+    int64_t t0 = (wall_ms() / 1000 + 3600) * 1000;
+    int64_t interval = 4 * DAY_MS;
+    int64_t creatable = t0 + 2 * interval - 7 * DAY_MS + 10 * MIN_MS;
+    int64_t early_ms = 0;
+    json_t *paused = NULL, *jobs_a = NULL, *jobs_c = NULL, *all = NULL;
+    json_t *rows = NULL, *log = NULL, *row = NULL;
+    size_t i = 0;
+
+    (void)state;
+    snprintf(inv, sizeof(inv), "%s/fleet.csv", dir);
+    snprintf(report, sizeof(report), "%s/fleet.report.csv", dir);
+    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
+    h_write_inventory(inv, NDEV, PK);
+
+    /* A, real time: waves 1 and 2 are created, wave 3 waits. */
+    start_emu(&a, 0, "1");
+    const char *run[] = {"run",       inv,          "--firmware-id",
+                         FW,          "--endpoint", a.endpoint,
+                         "--yes",     "--report",   report,
+                         "--waves",   "200,400,all", "--schedule-time",
+                         t0s,         "--wave-interval", "4d",
+                         NULL};
+    h_run(&r, run, NULL, 0, 60);
+    if (r.exit_code != 6)
+        fail_msg("run: exit %d (want 6): %s", r.exit_code, r.err);
+    h_run_free(&r);
+    paused = wave_records(report, "paused");
+    assert_int_equal(json_array_size(paused), 1);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(paused, 0), "creatable")),
+                     creatable);
+    jobs_a = h_emu_get(&a, "/__emu/jobs");
+    rows = h_read_csv(report);
+    assert_int_equal(check_jobs(jobs_a, rows, 1, 2, t0, interval), 2);
+    json_decref(rows);
+
+    /* B, one day later: still 70 minutes before "creatable". The resume
+     * checks the firmware (its pre-flight), then stops as before. */
+    early_ms = creatable - 70 * MIN_MS - wall_ms();
+    fake_env_init(&early, lib, early_ms);
+    start_emu(&b, early_ms, "2");
+    const char *res_b[] = {"resume", report, "--yes", "--endpoint", b.endpoint,
+                           NULL};
+    h_run(&r, res_b, early.v, 0, 60);
+    if (r.exit_code != 6)
+        fail_msg("too-early resume: exit %d (want 6): %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "7 days"));
+    h_run_free(&r);
+    log = h_read_jsonl(b.log_path);
+    assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 0);
+    assert_true(e2e_count(log, "QueryOTAFirmware", 1) >= 1);
+    json_decref(log);
+    json_decref(paused);
+    paused = wave_records(report, "paused");
+    assert_int_equal(json_array_size(paused), 2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(paused, 1), "creatable")),
+                     creatable);
+
+    /* C, two days later: past "creatable". */
+    fake_env_init(&late, lib, 2 * DAY_MS);
+    start_emu(&c, 2 * DAY_MS, "3");
+    const char *res_c[] = {"resume", report, "--yes", "--endpoint", c.endpoint,
+                           NULL};
+    h_run(&r, res_c, late.v, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("resume after the horizon: exit %d: %s", r.exit_code, r.err);
+    h_assert_no_secret(dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    h_run_free(&r);
+
+    /* Wave 3 only, with its ScheduleTime; waves 1 and 2 not again. */
+    rows = h_read_csv(report);
+    jobs_c = h_emu_get(&c, "/__emu/jobs");
+    assert_int_equal(check_jobs(jobs_c, rows, 3, 5, t0, interval), 3);
+    log = h_read_jsonl(c.log_path);
+    assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 3);
+    json_decref(log);
+    json_decref(jobs_a);
+    jobs_a = h_emu_get(&a, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs_a), 2);
+    log = h_read_jsonl(b.log_path);
+    assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 0);
+    json_decref(log);
+
+    /* The rollout as a whole: A's jobs and C's, each device once, and a
+     * complete report naming exactly those jobs. */
+    all = json_array();
+    json_array_extend(all, jobs_a);
+    json_array_extend(all, jobs_c);
+    e2e_assert_each_device_once(all, NDEV);
+    e2e_assert_report_matches_jobs(rows, all);
+    assert_int_equal(json_array_size(rows), 5);
+    json_array_foreach(rows, i, row)
+        assert_string_equal(json_string_value(json_object_get(row, "status")),
+                            "created");
+
+    json_decref(all);
+    json_decref(jobs_a);
+    json_decref(jobs_c);
+    json_decref(rows);
+    json_decref(paused);
+    h_emu_stop(&c);
+    h_emu_stop(&b);
+    h_emu_stop(&a);
+    free(lib);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(deferred_wave_created_by_a_later_resume),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
