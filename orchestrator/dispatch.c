@@ -51,10 +51,16 @@
  * the rate is not a quota but "unlimited" (a benchmark), where latency
  * grows with concurrency; then cfg->max_in_flight alone is the cap.
  *
- * Pacing margin: the limiters run at qps x 1000 / (1000 + PACE_MARGIN_MS)
- * (20/s: 20 starts per 1005 ms), with even spacing (one start per ~50 ms
- * at 20/s), so jitter between our start and the server's arrival time
- * cannot put 21 arrivals in its second. The starts a batch recorded are
+ * Pacing margin: evenly spaced starts run at qps x 1000 / (1000 +
+ * PACE_MARGIN_MS) (20/s: 20 starts per 1005 ms, one per 50.25 ms), so
+ * jitter between our start and the server's arrival time cannot put 21
+ * arrivals in its second. The window check itself runs at qps x 1000 /
+ * (1000 + WINDOW_MARGIN_MS) on the recorded (moved, see below) starts: it
+ * binds only when a start was late, and with the whole 5 ms in it as well
+ * every late record pushed the next window's start later (the chain of
+ * windows drifted: 198.4/s instead of 199 at --qps 200; 198.8 now). A
+ * limiter without even spacing (idempotent queries, which keep bursts)
+ * has the whole margin in its window. The starts a batch recorded are
  * moved to when its requests really went out (after ops->sync and after
  * the perform that wrote them): a slow fsync must not let the next
  * batch follow too closely.
@@ -93,6 +99,7 @@
 #define BACKOFF_CAP_MS 20000
 #define HINT_CAP_MS 60000
 #define PACE_MARGIN_MS 5
+#define WINDOW_MARGIN_MS 1
 #define LATENCY_BUDGET_MS 4000
 #define AUTO_CAP_MAX 4096
 #define PROGRESS_EVERY_MS 1000
@@ -879,6 +886,8 @@ static bool launch(struct dispatcher *d, struct orch_xfer *x, uint64_t now,
     }
     if (d->st->first_start_ms == 0)
         d->st->first_start_ms = now;
+    if (!x->query)
+        d->st->last_start_ms = now;
     return true;
 }
 
@@ -1786,13 +1795,16 @@ int orch_dispatch_run(const struct orch_config *cfg,
         goto out;
     }
     rc = orch_ratelimit_init(
-        &d.rl, cfg->qps * 1000.0 / (1000.0 + PACE_MARGIN_MS), now);
+        &d.rl,
+        cfg->qps * 1000.0 /
+            (1000.0 + (ops->idempotent ? PACE_MARGIN_MS : WINDOW_MARGIN_MS)),
+        now);
     if (rc) {
         orch_diag_set(diag, rc, "dispatch: bad rate %g", cfg->qps);
         goto out;
     }
-    rc = orch_ratelimit_init(&d.qrl, qqps * 1000.0 / (1000.0 + PACE_MARGIN_MS),
-                             now);
+    rc = orch_ratelimit_init(
+        &d.qrl, qqps * 1000.0 / (1000.0 + WINDOW_MARGIN_MS), now);
     if (rc) {
         orch_diag_set(diag, rc, "dispatch: bad query rate %g", qqps);
         goto out;
@@ -1804,6 +1816,9 @@ int orch_dispatch_run(const struct orch_config *cfg,
      * (status, cancel) keep their bursts, where latency matters more. */
     d.rl.even_spacing = !ops->idempotent;
     d.qrl.even_spacing = true;
+    if (d.rl.even_spacing)
+        d.rl.spacing_slack_ms = PACE_MARGIN_MS - WINDOW_MARGIN_MS;
+    d.qrl.spacing_slack_ms = PACE_MARGIN_MS - WINDOW_MARGIN_MS;
     d.multi = curl_multi_init();
     if (d.multi == NULL) {
         rc = orch_diag_set(diag, ORCH_EHTTP, "curl_multi_init failed");

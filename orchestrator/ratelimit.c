@@ -24,7 +24,10 @@
  * the server's seconds although no 1000 ms window held 21 starts. Spaced
  * starts leave a whole gap (50 ms at 20/s) of room for arrival jitter.
  * A caller that comes back less than half a gap late keeps its schedule,
- * so poll wake-up jitter does not cost rate.
+ * so poll wake-up jitter does not cost rate. rl->spacing_slack_ms spreads
+ * a window's n starts over W + slack ms: the room for jitter is then in
+ * the spacing, and the window (on the recorded starts) may be the quota
+ * itself, binding only when a start came late.
  *
  * Adaptation: a throttling answer means the real quota (shared with every
  * other client of the account) is below our rate. The rate drops by
@@ -132,10 +135,16 @@ static void window_for(const struct orch_ratelimit *rl, unsigned *n,
         *window_ms = 1000;
 }
 
-/* The even-spacing gap at the current rate, 0 when off or below 1 ms. */
+/* The even-spacing gap at the current rate, 0 when off or below 1 ms:
+ * n starts per W ms (window_for), plus the slack spread over them. */
 static double gap_ms(const struct orch_ratelimit *rl)
 {
-    double gap = 1000.0 / rl->rate;
+    unsigned n = 0;
+    uint64_t window_ms = 0;
+    double gap = 0;
+
+    window_for(rl, &n, &window_ms);
+    gap = (1000.0 * n / rl->rate + rl->spacing_slack_ms) / n;
 
     return rl->even_spacing && gap >= 1.0 ? gap : 0.0;
 }

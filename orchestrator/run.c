@@ -796,15 +796,23 @@ static int open_rejects(struct run_ctx *ctx)
     return rc;
 }
 
-/* Calls per second while calls were made. */
+/* Calls started per second while calls were made: n starts span n - 1
+ * intervals, so (calls - 1) / (last start - first start). That is exactly
+ * the pacing rate of evenly spaced starts whatever the run's length (calls
+ * / (last answer - first start) overstates short paced runs, whose span
+ * holds one latency instead of one interval, and the former clamp of the
+ * span to 1 s capped a fast sub-second run at its call count). A single
+ * call, or calls started within one ms, has no measurable rate beyond its
+ * count per second of activity (at least 1 s). */
 static double calls_rate(const struct orch_dispatch_stats *st)
 {
     double active = 0;
 
+    if (st->calls >= 2 && st->last_start_ms > st->first_start_ms)
+        return (double)(st->calls - 1) * 1000.0 /
+               (double)(st->last_start_ms - st->first_start_ms);
     if (st->last_end_ms > st->first_start_ms)
         active = (double)(st->last_end_ms - st->first_start_ms) / 1000.0;
-    /* A run shorter than a second did not sustain more than its calls per
-     * second; dividing by a fraction of a second would claim it did. */
     if (st->calls > 0 && active < 1.0)
         active = 1.0;
     return active > 0 ? (double)st->calls / active : 0.0;

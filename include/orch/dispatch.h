@@ -133,6 +133,9 @@ struct orch_dispatch_stats {
     uint64_t reconciled;   /* reconciliations begun (an item may need more
                               than one if a resend is ambiguous again) */
     uint64_t recovered;    /* items created by a job found by one */
+    uint64_t last_start_ms; /* monotonic start of the last call (added at
+                               the end; calls/s = (calls - 1) / (last -
+                               first start)) */
 };
 
 /* Runs until every item is finished. Returns 0 (even if items failed:

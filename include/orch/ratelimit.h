@@ -33,6 +33,11 @@ struct orch_ratelimit {
     double next_ms;       /* earliest next start (even spacing) */
     uint64_t *thr_ring;   /* times of the last throttling answers */
     unsigned thr_head, thr_count;
+    double spacing_slack_ms; /* even spacing: a window's n starts are
+                                spread over W + this (set after init):
+                                room for arrival jitter that the window
+                                check, on the recorded starts, need not
+                                also take out of every window */
 };
 
 /* Returns 0 or ORCH_ENOMEM/ORCH_EINVAL (per_sec <= 0). */

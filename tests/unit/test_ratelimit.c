@@ -129,6 +129,38 @@ static void test_wait_is_exact(void **state)
     orch_ratelimit_cleanup(&rl);
 }
 
+/* spacing_slack_ms spreads a window's starts over W + slack: 20/s with
+ * 5 ms is one start per 50.25 ms, 20 per 1005 ms, without drift. */
+static void test_spacing_slack(void **state)
+{
+    struct orch_ratelimit rl;
+    uint64_t starts[201];
+    uint64_t t = 0, w = 0;
+    size_t n = 0;
+
+    (void)state;
+    assert_int_equal(orch_ratelimit_init(&rl, 20, 0), 0);
+    rl.even_spacing = true;
+    rl.spacing_slack_ms = 5;
+    assert_int_equal(orch_ratelimit_take(&rl, 0), 0);
+    assert_int_equal(orch_ratelimit_take(&rl, 50), 1);
+    assert_int_equal(orch_ratelimit_take(&rl, 51), 0);
+    assert_int_equal(orch_ratelimit_take(&rl, 100), 1);
+    assert_int_equal(orch_ratelimit_take(&rl, 101), 0);
+    orch_ratelimit_reset(&rl);
+    /* A caller that comes back exactly when told. */
+    while (n < 201) {
+        w = orch_ratelimit_take(&rl, t);
+        if (w == 0)
+            starts[n++] = t;
+        else
+            t += w;
+    }
+    assert_true(starts[200] >= 10050 && starts[200] <= 10051);
+    assert_true(max_in_window(starts, n, 1005) <= 20);
+    orch_ratelimit_cleanup(&rl);
+}
+
 static void test_non_integer_rates(void **state)
 {
     struct orch_ratelimit rl;
@@ -368,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_never_more_than_n_in_any_window),
         cmocka_unit_test(test_irregular_caller),
         cmocka_unit_test(test_wait_is_exact),
+        cmocka_unit_test(test_spacing_slack),
         cmocka_unit_test(test_non_integer_rates),
         cmocka_unit_test(test_adaptive_decrease_and_recovery),
         cmocka_unit_test(test_overload_cut_to_accepted),
