@@ -18,6 +18,7 @@
 #include "orch/err.h"
 #include "orch/exitcode.h"
 #include "orch/journal.h"
+#include "orch/jsonout.h"
 #include "orch/msgs.h"
 #include "orch/params.h"
 #include "orch/query.h"
@@ -81,6 +82,58 @@ bool orch_cancel_record_covers(const json_t *rec, bool in_progress,
     return true;
 }
 
+json_t *orch_cancel_json_doc(const char *report, bool in_progress,
+                             const struct orch_cancel_counts *n,
+                             const struct orch_code_count_view *codes,
+                             size_t ncodes, const char *journal, int code,
+                             const char *reason)
+{
+    json_t *doc = orch_jsonout_doc("cancel", code, reason);
+    json_t *counts = json_null();
+    json_t *errors = json_object();
+    size_t i = 0;
+    int bad = doc == NULL || errors == NULL;
+
+    if (!bad && n != NULL)
+        counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs",
+                           (json_int_t)n->jobs, "skipped",
+                           (json_int_t)n->skipped, "cancelled",
+                           (json_int_t)n->cancelled, "already_finished",
+                           (json_int_t)n->finished, "failed",
+                           (json_int_t)n->failed, "not_sent",
+                           (json_int_t)n->not_sent);
+    for (i = 0; !bad && codes && i < ncodes; i++)
+        bad |= json_object_set_new(errors, codes[i].code,
+                                   json_integer((json_int_t)codes[i].chunks));
+    bad |= counts == NULL;
+    if (!bad)
+        bad |= json_object_set_new(doc, "report",
+                                   report ? json_string(report) : json_null());
+    if (!bad)
+        bad |= json_object_set_new(doc, "in_progress",
+                                   json_boolean(in_progress));
+    if (!bad) {
+        bad |= json_object_set_new(doc, "counts", counts);
+        counts = NULL;
+    }
+    if (!bad) {
+        bad |= json_object_set_new(doc, "errors", errors);
+        errors = NULL;
+    }
+    if (!bad)
+        bad |= json_object_set_new(
+            doc, "files",
+            json_pack("{s:o}", "journal",
+                      journal ? json_string(journal) : json_null()));
+    json_decref(counts);
+    json_decref(errors);
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
 /* ------------------------------------------------------------ command */
 
 static volatile sig_atomic_t interrupted;
@@ -111,6 +164,8 @@ struct cancel_ctx {
     struct code_count codes[MAX_CODES];
     size_t ncodes;
     char *journal_path;
+    bool counting; /* the report was read: the counts mean something */
+    FILE *hout;    /* human lines: stderr, or /dev/null for JSON logs */
 };
 
 static int on_record(void *ud, const json_t *rec, size_t line)
@@ -270,20 +325,93 @@ static void print_final(const struct cancel_ctx *c)
 {
     size_t i = 0;
 
-    fprintf(stderr, "\ncancel summary:\n");
-    fprintf(stderr, "  jobs in the report: %zu\n", c->r.njobs);
-    fprintf(stderr, "  skipped (cancelled by an earlier run): %zu\n",
+    fprintf(c->hout, "\ncancel summary:\n");
+    fprintf(c->hout, "  jobs in the report: %zu\n", c->r.njobs);
+    fprintf(c->hout, "  skipped (cancelled by an earlier run): %zu\n",
             c->skipped);
-    fprintf(stderr,
+    fprintf(c->hout,
             "  cancelled: %zu, already finished: %zu, failed: %zu, not "
             "sent: %zu\n",
             c->cancelled, c->finished, c->failed, c->not_sent);
     for (i = 0; i < c->ncodes; i++)
-        fprintf(stderr, "  error %s: %zu job%s\n", c->codes[i].code,
+        fprintf(c->hout, "  error %s: %zu job%s\n", c->codes[i].code,
                 c->codes[i].n, c->codes[i].n == 1 ? "" : "s");
-    fprintf(stderr, "  journal: %s\n", c->journal_path);
+    fprintf(c->hout, "  journal: %s\n", c->journal_path);
     if (c->failed + c->not_sent > 0)
-        fprintf(stderr, "  rerun the same command to retry the jobs left\n");
+        fprintf(c->hout, "  rerun the same command to retry the jobs left\n");
+    fflush(c->hout);
+}
+
+/* --json: the one document on stdout; --log-format json: the same as a
+ * "summary" event on stderr. c may be NULL (an error before the command
+ * could start). Returns code, or ORCH_EXIT_USAGE when the document could
+ * not be written. */
+static int emit_doc(const struct orch_config *cfg,
+                    const struct cancel_ctx *c, int code, const char *reason)
+{
+    struct orch_code_count_view views[MAX_CODES];
+    struct orch_cancel_counts n;
+    json_t *doc = NULL;
+    size_t i = 0;
+
+    if (!cfg->json && !orch_msgs_json())
+        return code;
+    memset(&n, 0, sizeof(n));
+    if (c) {
+        n.jobs = c->r.njobs;
+        n.skipped = c->skipped;
+        n.cancelled = c->cancelled;
+        n.finished = c->finished;
+        n.failed = c->failed;
+        n.not_sent = c->not_sent;
+        for (i = 0; i < c->ncodes; i++) {
+            views[i].code = c->codes[i].code;
+            views[i].chunks = c->codes[i].n;
+        }
+    }
+    doc = orch_cancel_json_doc(
+        cfg->inventory_path, cfg->cancel_in_progress,
+        c && c->counting ? &n : NULL, views, c ? c->ncodes : 0,
+        c && c->journal_open ? c->journal_path : NULL, code, reason);
+    if (doc == NULL)
+        doc = orch_jsonout_doc("cancel", code, reason);
+    if (cfg->json && (doc == NULL || orch_jsonout_print(stdout, doc))) {
+        orch_errorf("writing the JSON document failed");
+        if (code == ORCH_EXIT_OK)
+            code = ORCH_EXIT_USAGE;
+    }
+    if (doc && orch_msgs_json()) {
+        json_t *ev = orch_event_new("summary", orch_wall_ms());
+
+        if (ev)
+            json_object_set(ev, "summary", doc);
+        orch_event_emit(stderr, ev);
+    }
+    json_decref(doc);
+    return code;
+}
+
+int orch_cancel_emit_error(const struct orch_config *cfg, int code)
+{
+    return emit_doc(cfg, NULL, code, orch_msgs_last_error());
+}
+
+/* The exit reason of the document. */
+static const char *exit_reason(const struct cancel_ctx *c, int code,
+                               char *buf, size_t bufsz)
+{
+    if (code == ORCH_EXIT_OK) {
+        snprintf(buf, bufsz, "%s",
+                 c->ntodo == 0 ? "every job was already cancelled"
+                               : "every job cancelled or finished");
+        return buf;
+    }
+    if (code == ORCH_EXIT_PARTIAL && c->failed + c->not_sent > 0) {
+        snprintf(buf, bufsz, "%zu job%s failed, %zu not sent", c->failed,
+                 c->failed == 1 ? "" : "s", c->not_sent);
+        return buf;
+    }
+    return orch_msgs_last_error();
 }
 
 int orch_cancel_main(struct orch_config *cfg)
@@ -294,6 +422,7 @@ int orch_cancel_main(struct orch_config *cfg)
     struct orch_query_batch b;
     struct orch_dispatch_stats st;
     struct sigaction sa, old_int;
+    char reason[128];
     int code = ORCH_EXIT_OK;
     size_t i = 0;
     int rc = 0;
@@ -302,9 +431,13 @@ int orch_cancel_main(struct orch_config *cfg)
     c = calloc(1, sizeof(*c));
     if (c == NULL) {
         orch_errorf("out of memory");
-        return ORCH_EXIT_USAGE;
+        return emit_doc(cfg, NULL, ORCH_EXIT_USAGE, "out of memory");
     }
     c->cfg = cfg;
+    /* --log-format json: stderr carries JSON lines only. */
+    c->hout = orch_msgs_json() ? fopen("/dev/null", "w") : NULL;
+    if (c->hout == NULL)
+        c->hout = stderr;
     signal(SIGPIPE, SIG_IGN);
     rc = orch_rollout_load(&c->r, cfg->inventory_path, &diag);
     if (rc) {
@@ -312,6 +445,7 @@ int orch_cancel_main(struct orch_config *cfg)
         code = ORCH_EXIT_USAGE;
         goto out;
     }
+    c->counting = true;
     c->journal_path =
         orch_report_sibling(cfg->inventory_path, ".cancel.journal");
     c->skip = calloc(c->r.njobs + 1, sizeof(*c->skip));
@@ -329,7 +463,7 @@ int orch_cancel_main(struct orch_config *cfg)
         if (!c->skip[i])
             c->todo[c->ntodo++] = i;
     }
-    fprintf(stderr,
+    fprintf(c->hout,
             "report: %s: %zu job%s, %zu already cancelled (journal %s), %zu "
             "to cancel%s\n",
             cfg->inventory_path, c->r.njobs, c->r.njobs == 1 ? "" : "s",
@@ -345,7 +479,7 @@ int orch_cancel_main(struct orch_config *cfg)
         code = ORCH_EXIT_USAGE;
         goto out;
     }
-    fprintf(stderr, "credentials: %s, AccessKeyId %s%s\n", cred.source,
+    fprintf(c->hout, "credentials: %s, AccessKeyId %s%s\n", cred.source,
             cred.access_key_id, cred.token.s ? " (STS)" : "");
     code = confirm(c);
     if (code)
@@ -385,8 +519,14 @@ int orch_cancel_main(struct orch_config *cfg)
     }
 
 out:
-    if (c->journal_open && orch_journal_close(&c->j) && code == ORCH_EXIT_OK)
+    if (c->journal_open && orch_journal_close(&c->j) && code == ORCH_EXIT_OK) {
+        orch_errorf("%s: closing the journal failed", c->journal_path);
         code = ORCH_EXIT_PARTIAL;
+    }
+    code = emit_doc(cfg, c, code, exit_reason(c, code, reason,
+                                              sizeof(reason)));
+    if (c->hout != stderr)
+        fclose(c->hout);
     orch_credentials_cleanup(&cred);
     orch_rollout_cleanup(&c->r);
     free(c->skip);

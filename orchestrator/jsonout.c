@@ -24,6 +24,10 @@ const char *orch_exit_name(int code)
         return "inventory";
     case ORCH_EXIT_ABORTED:
         return "aborted";
+    case ORCH_EXIT_GATE:
+        return "gate";
+    case ORCH_EXIT_PAUSED:
+        return "paused";
     default:
         return "unknown";
     }
@@ -42,6 +46,10 @@ static const char *default_reason(int code)
         return "inventory invalid; nothing sent";
     case ORCH_EXIT_ABORTED:
         return "aborted";
+    case ORCH_EXIT_GATE:
+        return "a wave's health gate aborted the rollout";
+    case ORCH_EXIT_PAUSED:
+        return "paused; continue with resume";
     default:
         return "unknown";
     }
@@ -194,7 +202,14 @@ static json_t *preflight_json(const struct orch_run_summary *s)
     return o;
 }
 
-json_t *orch_jsonout_summary(const struct orch_run_summary *s)
+json_t *orch_jsonout_exit(int code, const char *reason)
+{
+    return json_pack("{s:i, s:s, s:s}", "code", code, "name",
+                     orch_exit_name(code), "reason",
+                     reason && *reason ? reason : default_reason(code));
+}
+
+json_t *orch_jsonout_doc(const char *command, int code, const char *reason)
 {
     json_t *doc = json_object();
     int bad = 0;
@@ -202,15 +217,24 @@ json_t *orch_jsonout_summary(const struct orch_run_summary *s)
     if (doc == NULL)
         return NULL;
     bad |= put(doc, "schema", json_integer(ORCH_JSONOUT_SCHEMA));
-    bad |= put(doc, "command", str_or_null(s->command));
+    bad |= put(doc, "command", str_or_null(command));
+    bad |= put(doc, "exit", orch_jsonout_exit(code, reason));
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+json_t *orch_jsonout_summary(const struct orch_run_summary *s)
+{
+    json_t *doc = orch_jsonout_doc(s->command, s->exit_code, s->exit_reason);
+    int bad = 0;
+
+    if (doc == NULL)
+        return NULL;
     bad |= put(doc, "run_id", str_or_null(s->run_id));
     bad |= put(doc, "resumed", json_boolean(s->resumed));
-    bad |= put(doc, "exit",
-               json_pack("{s:i, s:s, s:s}", "code", s->exit_code, "name",
-                         orch_exit_name(s->exit_code), "reason",
-                         s->exit_reason && *s->exit_reason
-                             ? s->exit_reason
-                             : default_reason(s->exit_code)));
     bad |= put(doc, "counts", counts_json(s));
     bad |= put(doc, "errors", errors_json(s));
     bad |= put(doc, "preflight", preflight_json(s));

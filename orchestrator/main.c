@@ -4,6 +4,7 @@
 #include "orch/config.h"
 #include "orch/err.h"
 #include "orch/exitcode.h"
+#include "orch/jsonout.h"
 #include "orch/msgs.h"
 #include "orch/resume.h"
 #include "orch/query.h"
@@ -44,20 +45,42 @@ static void warn_transport(const struct orch_config *cfg)
                    cfg->endpoint);
 }
 
+/* An error before `status` or `cancel` could start: with --json (or
+ * --log-format json) its document still comes, with the exit code and the
+ * message as its reason. */
+static int status_or_cancel_failed(const struct orch_config *cfg, int code)
+{
+    if (cfg->command == ORCH_CMD_STATUS)
+        return orch_status_emit_error(cfg, code);
+    return orch_cancel_emit_error(cfg, code);
+}
+
 /* `status` and `cancel`: their own checks (query.h), then the command. */
 static int status_or_cancel(struct orch_config *cfg)
 {
     struct orch_diag diag = {{0}};
+    bool cancel_json = cfg->command == ORCH_CMD_CANCEL && cfg->json;
     int code = ORCH_EXIT_OK;
+    int rc = 0;
 
-    if (orch_query_config_validate(cfg, &diag) != 0) {
+    /* query.c's checks predate `cancel --json` and refuse --json for
+     * anything but status: hide it from them. */
+    if (cancel_json)
+        cfg->json = false;
+    rc = orch_query_config_validate(cfg, &diag);
+    if (cancel_json)
+        cfg->json = true;
+    if (rc != 0) {
         orch_errorf("%s", diag.msg);
-        return ORCH_EXIT_USAGE;
+        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE);
     }
+    /* JSON lines on stderr leave no room for a progress line. */
+    if (orch_msgs_json())
+        cfg->progress = false;
     warn_transport(cfg);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         orch_errorf("libcurl could not be initialised");
-        return ORCH_EXIT_USAGE;
+        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE);
     }
     if (cfg->command == ORCH_CMD_STATUS)
         code = orch_status_main(cfg);
@@ -65,6 +88,22 @@ static int status_or_cancel(struct orch_config *cfg)
         code = orch_cancel_main(cfg);
     curl_global_cleanup();
     return code;
+}
+
+/* An error before `run` or `plan` could start: with --json, the document
+ * still comes (schema, command and exit only). */
+static void run_failed(const struct orch_config *cfg, int code)
+{
+    json_t *doc = NULL;
+
+    if (!cfg->json)
+        return;
+    /* `resume` is a run (its document says "resumed"). */
+    doc = orch_jsonout_doc(cfg->command == ORCH_CMD_PLAN ? "plan" : "run",
+                           code, orch_msgs_last_error());
+    if (doc == NULL || orch_jsonout_print(stdout, doc) != 0)
+        orch_errorf("writing the JSON document failed");
+    json_decref(doc);
 }
 
 int main(int argc, char **argv)
@@ -89,6 +128,9 @@ int main(int argc, char **argv)
         orch_cli_version(stdout);
         goto out;
     }
+    /* --log-format json turns every message into a JSON line, for every
+     * command; this is the one place that says so. */
+    orch_msgs_set_json(cfg.log_format == ORCH_LOG_FORMAT_JSON);
     if (cfg.command == ORCH_CMD_NONE) {
         orch_errorf("no command given (run or plan); try ota-rollout --help");
         code = ORCH_EXIT_USAGE;
@@ -103,6 +145,7 @@ int main(int argc, char **argv)
         orch_resume_prepare_config(&cfg, &diag) != 0) {
         orch_errorf("%s", diag.msg);
         code = ORCH_EXIT_USAGE;
+        run_failed(&cfg, code);
         goto out;
     }
     if (cfg.command != ORCH_CMD_RUN && cfg.command != ORCH_CMD_PLAN) {
@@ -115,12 +158,14 @@ int main(int argc, char **argv)
     if (rc) {
         orch_errorf("%s", diag.msg);
         code = ORCH_EXIT_USAGE;
+        run_failed(&cfg, code);
         goto out;
     }
     warn_transport(&cfg);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         orch_errorf("libcurl could not be initialised");
         code = ORCH_EXIT_USAGE;
+        run_failed(&cfg, code);
         goto out;
     }
     code = orch_run_main(&cfg);

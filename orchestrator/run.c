@@ -2040,10 +2040,10 @@ int orch_run_main(struct orch_config *cfg)
     ctx->t0_ms = orch_mono_ms();
     orch_params_init(&first);
     orch_preflight_result_init(&ctx->pf);
-    /* --log-format json: stderr carries JSON lines only (messages too);
-     * the human summaries go nowhere. */
+    /* --log-format json: stderr carries JSON lines only (the messages:
+     * main.c sets orch_msgs_set_json for every command); the human
+     * summaries go nowhere. */
     ctx->json_log = cfg->log_format == ORCH_LOG_FORMAT_JSON;
-    orch_msgs_set_json(ctx->json_log);
     ctx->hout = ctx->json_log ? fopen("/dev/null", "w") : stderr;
     if (ctx->hout == NULL)
         ctx->hout = stderr;
@@ -2189,6 +2189,5 @@ out:
     orch_params_cleanup(&first);
     orch_credentials_cleanup(&cred);
     free_ctx(ctx);
-    orch_msgs_set_json(false);
     return code;
 }

@@ -20,6 +20,7 @@
 #include "orch/dispatch.h"
 #include "orch/err.h"
 #include "orch/exitcode.h"
+#include "orch/jsonout.h"
 #include "orch/msgs.h"
 #include "orch/params.h"
 #include "orch/timeparse.h"
@@ -537,6 +538,44 @@ json_t *orch_status_json(const struct orch_rollout *r,
     return doc;
 }
 
+json_t *orch_status_json_doc(const struct orch_rollout *r,
+                             const struct orch_status_summary *s,
+                             const char *report, int code, const char *reason)
+{
+    static const char *const counted[] = {"devices",  "jobs",    "tasks",
+                                          "products", "reasons", "job_list"};
+    json_t *doc = NULL;
+    json_t *base = orch_jsonout_doc("status", code, reason);
+    size_t i = 0;
+    int bad = base == NULL;
+
+    if (!bad && r != NULL && s != NULL) {
+        doc = orch_status_json(r, s);
+        bad = doc == NULL || json_object_update(doc, base);
+    } else if (!bad) {
+        /* No complete count: the same keys, null, so that a script reads
+         * one shape whatever happened. */
+        doc = json_object();
+        bad = doc == NULL;
+        if (!bad)
+            bad |= json_object_set_new(doc, "report",
+                                       report ? json_string(report)
+                                              : json_null());
+        if (!bad)
+            bad |= json_object_set_new(doc, "decided", json_false());
+        for (i = 0; !bad && i < sizeof(counted) / sizeof(counted[0]); i++)
+            bad |= json_object_set_new(doc, counted[i], json_null());
+        if (!bad)
+            bad |= json_object_update(doc, base);
+    }
+    json_decref(base);
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
 /* ------------------------------------------------------ devices files */
 
 static char *with_suffix(const char *path, const char *suffix)
@@ -689,6 +728,7 @@ struct status_ctx {
     bool fatal; /* credentials rejected */
     char fatal_reason[256];
     bool capped_warned;
+    bool counted; /* the last refresh completed: the counts are whole */
 };
 
 static void job_failed(struct orch_rollout_job *j,
@@ -821,6 +861,7 @@ static int refresh(struct status_ctx *c)
     unsigned p = 0;
     int code = 0;
 
+    c->counted = false;
     orch_rollout_reset_counts(&c->r);
     orch_status_agg_cleanup(&c->agg);
     orch_status_agg_init(&c->agg);
@@ -889,36 +930,70 @@ static void nap(long ms)
     }
 }
 
-static int show(struct status_ctx *c, bool final, bool clear)
+/* The text screen (--json: nothing, the document comes at the end). */
+static int show(struct status_ctx *c, bool clear)
 {
     struct orch_status_summary s;
-    json_t *doc = NULL;
-    int rc = orch_status_summarize(&c->r, &c->agg, &s);
+    int rc = 0;
 
+    if (c->cfg->json)
+        return 0;
+    rc = orch_status_summarize(&c->r, &c->agg, &s);
     if (rc) {
         orch_errorf("out of memory");
         return rc;
     }
-    if (c->cfg->json) {
-        if (final) {
-            doc = orch_status_json(&c->r, &s);
-            if (doc == NULL ||
-                json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS)) {
-                orch_errorf("out of memory");
-                rc = ORCH_ENOMEM;
-            } else {
-                fputc('\n', stdout);
-            }
-            json_decref(doc);
-        }
-    } else {
-        if (clear)
-            fputs("\033[H\033[2J", stdout);
-        orch_status_print(stdout, &c->r, &s, 10);
-    }
+    if (clear)
+        fputs("\033[H\033[2J", stdout);
+    orch_status_print(stdout, &c->r, &s, 10);
     fflush(stdout);
     orch_status_summary_cleanup(&s);
     return rc;
+}
+
+/* --json: the one document on stdout, whatever the exit code (counts
+ * null unless the last refresh completed); --log-format json: the same as
+ * a "summary" event on stderr. c may be NULL (no memory for it). Returns
+ * code, or ORCH_EXIT_USAGE when the document could not be written. */
+static int emit_doc(const struct orch_config *cfg, struct status_ctx *c,
+                    int code, const char *reason)
+{
+    struct orch_status_summary s;
+    bool have = false;
+    json_t *doc = NULL;
+
+    if (!cfg->json && !orch_msgs_json())
+        return code;
+    memset(&s, 0, sizeof(s));
+    if (c && c->counted)
+        have = orch_status_summarize(&c->r, &c->agg, &s) == 0;
+    doc = orch_status_json_doc(have ? &c->r : NULL, have ? &s : NULL,
+                               cfg->inventory_path, code, reason);
+    if (have)
+        orch_status_summary_cleanup(&s);
+    if (doc == NULL) {
+        /* Still one document: the shared part needs almost no memory. */
+        doc = orch_jsonout_doc("status", code, reason);
+    }
+    if (cfg->json && (doc == NULL || orch_jsonout_print(stdout, doc))) {
+        orch_errorf("writing the JSON document failed");
+        if (code == ORCH_EXIT_OK)
+            code = ORCH_EXIT_USAGE;
+    }
+    if (doc && orch_msgs_json()) {
+        json_t *ev = orch_event_new("summary", orch_wall_ms());
+
+        if (ev)
+            json_object_set(ev, "summary", doc);
+        orch_event_emit(stderr, ev);
+    }
+    json_decref(doc);
+    return code;
+}
+
+int orch_status_emit_error(const struct orch_config *cfg, int code)
+{
+    return emit_doc(cfg, NULL, code, orch_msgs_last_error());
 }
 
 static bool all_decided(const struct status_ctx *c)
@@ -948,6 +1023,25 @@ static bool any_failed(const struct status_ctx *c)
     return false;
 }
 
+/* The exit reason of the document: what the messages said, or the
+ * count of jobs that could not be queried. */
+static const char *exit_reason(const struct status_ctx *c, int code,
+                               char *buf, size_t bufsz)
+{
+    size_t i = 0, n = 0;
+
+    if (code == ORCH_EXIT_OK)
+        return "every job queried";
+    for (i = 0; i < c->r.njobs; i++)
+        n += c->r.jobs[i].query_failed ? 1 : 0;
+    if (code == ORCH_EXIT_PARTIAL && n > 0) {
+        snprintf(buf, bufsz, "%zu job%s could not be queried", n,
+                 n == 1 ? "" : "s");
+        return buf;
+    }
+    return orch_msgs_last_error();
+}
+
 int orch_status_main(struct orch_config *cfg)
 {
     struct status_ctx *c = NULL;
@@ -956,6 +1050,7 @@ int orch_status_main(struct orch_config *cfg)
     struct sigaction sa, old_int;
     bool tty_out = isatty(STDOUT_FILENO);
     bool sig_set = false;
+    char reason[128];
     int code = ORCH_EXIT_OK;
     int rc = 0;
 
@@ -963,7 +1058,7 @@ int orch_status_main(struct orch_config *cfg)
     c = calloc(1, sizeof(*c));
     if (c == NULL) {
         orch_errorf("out of memory");
-        return ORCH_EXIT_USAGE;
+        return emit_doc(cfg, NULL, ORCH_EXIT_USAGE, "out of memory");
     }
     c->cfg = cfg;
     c->cred = &cred;
@@ -1008,6 +1103,7 @@ int orch_status_main(struct orch_config *cfg)
         code = refresh(c);
         if (code)
             break;
+        c->counted = true;
         if (c->devices) {
             rc = orch_status_devices_commit(&c->dev, &diag);
             orch_status_devices_cleanup(&c->dev);
@@ -1019,7 +1115,7 @@ int orch_status_main(struct orch_config *cfg)
             }
         }
         decided = all_decided(c);
-        if (show(c, !cfg->watch || decided, cfg->watch && tty_out)) {
+        if (show(c, cfg->watch && tty_out)) {
             code = ORCH_EXIT_USAGE;
             break;
         }
@@ -1046,6 +1142,8 @@ int orch_status_main(struct orch_config *cfg)
                    cfg->devices_path, cfg->devices_path);
 
 out:
+    code = emit_doc(cfg, c, code, exit_reason(c, code, reason,
+                                              sizeof(reason)));
     if (sig_set)
         sigaction(SIGINT, &old_int, NULL);
     orch_status_devices_cleanup(&c->dev);

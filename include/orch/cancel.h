@@ -15,6 +15,7 @@
  * Exit codes: 0 every job cancelled (or already finished), 1 some failed,
  * 2 usage (no terminal without --yes, unreadable report or journal),
  * 4 aborted (credentials rejected, interrupted, or the user said no).
+ * `--json`: one document on stdout (orch_cancel_json_doc), also on errors.
  */
 #ifndef ORCH_CANCEL_H
 #define ORCH_CANCEL_H
@@ -24,6 +25,7 @@
 
 #include <jansson.h>
 
+struct orch_code_count_view;
 struct orch_config;
 struct orch_params;
 
@@ -43,8 +45,40 @@ bool orch_cancel_code_is_done(const char *code);
 bool orch_cancel_record_covers(const json_t *rec, bool in_progress,
                                const char **job_id);
 
+/* What one `cancel` did, in jobs. */
+struct orch_cancel_counts {
+    size_t jobs;      /* created jobs in the report */
+    size_t skipped;   /* cancelled by an earlier run (the journal) */
+    size_t cancelled; /* cancelled by this run */
+    size_t finished;  /* nothing left to cancel (the API said finished) */
+    size_t failed;    /* the API refused, or retries ran out */
+    size_t not_sent;  /* not sent (aborted or interrupted first) */
+};
+
+/* The `cancel --json` document (new reference, NULL on ENOMEM; pure):
+ *   {"schema":1, "command":"cancel", "exit":{code, name, reason}
+ *    (jsonout.h's orch_jsonout_doc), "report":S, "in_progress":B,
+ *    "counts":{"jobs","skipped","cancelled","already_finished","failed",
+ *              "not_sent"} | null (n NULL: an error before any count),
+ *    "errors":{CODE: jobs, ...}, "files":{"journal":S|null}}
+ * codes (ncodes entries, may be NULL) count jobs per error code. */
+json_t *orch_cancel_json_doc(const char *report, bool in_progress,
+                             const struct orch_cancel_counts *n,
+                             const struct orch_code_count_view *codes,
+                             size_t ncodes, const char *journal, int code,
+                             const char *reason);
+
 /* Runs `cancel` with a config orch_query_config_validate() accepted.
- * Returns the exit code (see above). Prints. Not reentrant. */
+ * Returns the exit code (see above). Prints; with --json exactly one
+ * document on stdout whatever the exit code; with --log-format json the
+ * same document as a "summary" event, and no other line, on stderr.
+ * Not reentrant. */
 int orch_cancel_main(struct orch_config *cfg);
+
+/* For an error found before orch_cancel_main could run (main.c): the
+ * document with null counts, exit code `code` and the last error message
+ * as its reason. Returns code (ORCH_EXIT_USAGE if the document could not
+ * be written). */
+int orch_cancel_emit_error(const struct orch_config *cfg, int code);
 
 #endif

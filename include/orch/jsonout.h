@@ -10,8 +10,8 @@
  *
  * Document layout (schema 1; keys are stable, new ones may be added):
  *   {"schema":1, "command":"run"|"plan", "run_id":S|null, "resumed":B,
- *    "exit":{"code":N, "name":"ok|partial|usage|inventory|aborted",
- *            "reason":S},
+ *    "exit":{"code":N, "name":"ok|partial|usage|inventory|aborted|gate|
+ *            paused", "reason":S},
  *    "counts":{"devices","duplicates","rejected","dropped_missing",
  *              "dropped_up_to_date","unchecked","chunks","created",
  *              "failed","not_sent","already_done","calls","retries",
@@ -86,9 +86,21 @@ struct orch_run_summary {
     const char *report, *failed_file, *rejects, *journal;
 };
 
-/* "ok", "partial", "usage", "inventory", "aborted" (exitcode.h), or
- * "unknown". */
+/* "ok", "partial", "usage", "inventory", "aborted", "gate", "paused"
+ * (exitcode.h), or "unknown". */
 const char *orch_exit_name(int code);
+
+/* The "exit" object every --json document carries (run, plan, status,
+ * cancel): {"code":N, "name":orch_exit_name(N), "reason":S}, S being
+ * reason, or a default text for the code when reason is NULL or "".
+ * New reference, NULL on ENOMEM. */
+json_t *orch_jsonout_exit(int code, const char *reason);
+
+/* The part every --json document shares:
+ * {"schema":ORCH_JSONOUT_SCHEMA, "command":command, "exit":{...}}. Each
+ * command adds its own keys; on an error found before a command could
+ * start, this is the whole document. New reference, NULL on ENOMEM. */
+json_t *orch_jsonout_doc(const char *command, int code, const char *reason);
 
 /* The summary document (new reference), or NULL on ENOMEM. */
 json_t *orch_jsonout_summary(const struct orch_run_summary *s);

@@ -8,7 +8,8 @@
  * (struct orch_status_agg) by pure functions; a summary groups them per
  * product and, when the report has a `wave` column, per wave.
  *
- * Output: text on stdout (or one JSON document with --json), the
+ * Output: text on stdout (or one JSON document with --json, also on
+ * errors: orch_status_json_doc), the
  * per-device CSV with --devices. Exit codes: 0 every query succeeded
  * (whatever the tasks' states), 1 some job could not be queried, 2 usage,
  * 4 aborted (credentials rejected, or interrupted).
@@ -146,6 +147,17 @@ void orch_status_print(FILE *fp, const struct orch_rollout *r,
 json_t *orch_status_json(const struct orch_rollout *r,
                          const struct orch_status_summary *s);
 
+/* The whole `status --json` document: orch_status_json(r, s) plus the
+ * keys every --json document has (jsonout.h's orch_jsonout_doc: schema,
+ * "command":"status", "exit":{code, name, reason}). With r or s NULL (no
+ * complete count: an error before or during the queries) the counted
+ * keys (devices, jobs, tasks, products, reasons, job_list) are null,
+ * "report" is report and "decided" false. New reference, NULL on ENOMEM.
+ * Pure. */
+json_t *orch_status_json_doc(const struct orch_rollout *r,
+                             const struct orch_status_summary *s,
+                             const char *report, int code, const char *reason);
+
 /* The --devices output: FILE (ORCH_STATUS_DEVICES_HEADER) and
  * FILE.failed.csv (ORCH_STATUS_FAILED_HEADER, the FAILED devices, with
  * TaskDesc as error_code). Written to FILE.tmp and FILE.failed.csv.tmp
@@ -170,7 +182,15 @@ int orch_status_devices_commit(struct orch_status_devices *d,
 void orch_status_devices_cleanup(struct orch_status_devices *d);
 
 /* Runs `status` with a config orch_query_config_validate() accepted.
- * Returns the exit code (see above). Prints. Not reentrant. */
+ * Returns the exit code (see above). Prints; with --json exactly one
+ * document on stdout whatever the exit code, and with --log-format json
+ * the same document as a "summary" event on stderr. Not reentrant. */
 int orch_status_main(struct orch_config *cfg);
+
+/* For an error found before orch_status_main could run (main.c): the
+ * document of --json (and the --log-format json summary event) with null
+ * counts, exit code `code` and the last error message as its reason.
+ * Returns code (ORCH_EXIT_USAGE if the document could not be written). */
+int orch_status_emit_error(const struct orch_config *cfg, int code);
 
 #endif

@@ -416,6 +416,240 @@ static void status_unknown_job_exit_1(void **state)
     ctx_stop(&c);
 }
 
+/* stdout must be exactly one JSON document (and its newline); returns it
+ * (new reference). */
+static json_t *one_document(const char *out)
+{
+    json_error_t err;
+    json_t *doc = json_loads(out, 0, &err);
+
+    if (doc == NULL || !json_is_object(doc))
+        fail_msg("stdout is not one JSON document: %s: %.200s", err.text,
+                 out);
+    return doc;
+}
+
+/* The document's "exit": code and name as given, a non-empty reason
+ * (containing `part` when not NULL); schema 1 and the command. */
+static void assert_exit(json_t *doc, const char *command, int code,
+                        const char *name, const char *part)
+{
+    json_t *ex = json_object_get(doc, "exit");
+    const char *reason = json_string_value(json_object_get(ex, "reason"));
+
+    assert_int_equal(json_integer_value(json_object_get(doc, "schema")), 1);
+    assert_string_equal(json_string_value(json_object_get(doc, "command")),
+                        command);
+    assert_int_equal(json_integer_value(json_object_get(ex, "code")), code);
+    assert_string_equal(json_string_value(json_object_get(ex, "name")), name);
+    assert_non_null(reason);
+    assert_true(reason[0] != '\0');
+    if (part && strstr(reason, part) == NULL)
+        fail_msg("exit reason \"%s\" does not say \"%s\"", reason, part);
+}
+
+/* Every line of err is one JSON object with "event" and "time"; returns
+ * the "summary" event's summary (new reference; fails if there is not
+ * exactly one). */
+static json_t *json_lines_summary(const char *err)
+{
+    char *copy = strdup(err);
+    char *p = NULL, *line = NULL;
+    json_t *summary = NULL;
+    size_t n = 0;
+
+    assert_non_null(copy);
+    for (line = strtok_r(copy, "\n", &p); line; line = strtok_r(NULL, "\n", &p)) {
+        json_t *ev = json_loads(line, 0, NULL);
+        const char *name = json_string_value(json_object_get(ev, "event"));
+
+        if (ev == NULL || name == NULL ||
+            !json_is_string(json_object_get(ev, "time")))
+            fail_msg("stderr line is not a JSON event: %.200s", line);
+        if (strcmp(name, "summary") == 0) {
+            n++;
+            json_decref(summary);
+            summary = json_incref(json_object_get(ev, "summary"));
+        }
+        json_decref(ev);
+    }
+    free(copy);
+    if (n != 1)
+        fail_msg("%zu summary events on stderr: %.300s", n, err);
+    return summary;
+}
+
+/* status and cancel --json: exactly one document whatever happens, with
+ * the exit code and reason (an unknown report, an unreachable endpoint, a
+ * success); cancel's counts; --log-format json leaves only JSON lines on
+ * stderr for both commands, the document among them as a summary event. */
+static void status_and_cancel_json_documents(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create", "--sim-speed", "0", NULL};
+    char missing[600];
+    json_t *doc = NULL, *n = NULL, *stats = NULL;
+    const char *journal = NULL;
+
+    (void)state;
+    ctx_rollout(&c, emu);
+    snprintf(missing, sizeof(missing), "%s/no-such.report.csv", c.dir);
+
+    /* An unknown report: usage, counts null. */
+    const char *unk[] = {"status", missing, "--endpoint", c.emu.endpoint,
+                         "--json", NULL};
+    h_run(&r, unk, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 2);
+    doc = one_document(r.out);
+    assert_exit(doc, "status", 2, "usage", "no-such.report.csv");
+    assert_string_equal(json_string_value(json_object_get(doc, "report")),
+                        missing);
+    assert_true(json_is_false(json_object_get(doc, "decided")));
+    assert_true(json_is_null(json_object_get(doc, "tasks")));
+    assert_true(json_is_null(json_object_get(doc, "job_list")));
+    json_decref(doc);
+    h_run_free(&r);
+
+    /* A usage error main.c finds (before status starts): still one. */
+    const char *bad[] = {"status", c.report, "--endpoint", c.emu.endpoint,
+                         "--json", "--interval", "5s", NULL};
+    h_run(&r, bad, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 2);
+    doc = one_document(r.out);
+    assert_exit(doc, "status", 2, "usage", "--interval");
+    json_decref(doc);
+    h_run_free(&r);
+
+    /* An unreachable endpoint (nothing listens on port 1): every job
+     * fails its query; exit 1 and the jobs counted as query_failed. */
+    const char *down[] = {"status", c.report, "--endpoint",
+                          "http://127.0.0.1:1", "--json", "--max-attempts",
+                          "1", NULL};
+    h_run(&r, down, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 1);
+    doc = one_document(r.out);
+    assert_exit(doc, "status", 1, "partial", "5 jobs could not be queried");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "jobs"), "query_failed")),
+                     5);
+    json_decref(doc);
+    h_run_free(&r);
+
+    /* Success: the counts and exit 0. */
+    const char *ok[] = {"status", c.report, "--endpoint", c.emu.endpoint,
+                        "--json", NULL};
+    h_run(&r, ok, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 0);
+    doc = one_document(r.out);
+    assert_exit(doc, "status", 0, "ok", NULL);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "tasks"), "QUEUED")),
+                     NDEV);
+    json_decref(doc);
+    h_run_free(&r);
+
+    /* --log-format json: JSON lines only on stderr, the screen on stdout,
+     * and the summary event carries the same document. */
+    const char *jl[] = {"status",       c.report,       "--endpoint",
+                        c.emu.endpoint, "--log-format", "json",
+                        NULL};
+    h_run(&r, jl, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "QUEUED"));
+    doc = json_lines_summary(r.err);
+    assert_exit(doc, "status", 0, "ok", NULL);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "jobs"), "total")),
+                     5);
+    json_decref(doc);
+    h_run_free(&r);
+    /* ... and an error message is a JSON line too. */
+    const char *jlbad[] = {"status", missing, "--log-format", "json", NULL};
+    h_run(&r, jlbad, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "\"level\":\"error\""));
+    doc = json_lines_summary(r.err);
+    assert_exit(doc, "status", 2, "usage", "no-such.report.csv");
+    json_decref(doc);
+    h_run_free(&r);
+
+    /* cancel --json (and --log-format json): the counts. */
+    const char *cj[] = {"cancel", c.report,       "--endpoint", c.emu.endpoint,
+                        "--yes",  "--json",       "--log-format", "json",
+                        NULL};
+    h_run(&r, cj, NULL, 0, 30);
+    if (r.exit_code != 0)
+        fail_msg("cancel --json: exit %d: %s", r.exit_code, r.err);
+    doc = one_document(r.out);
+    assert_exit(doc, "cancel", 0, "ok", NULL);
+    assert_string_equal(json_string_value(json_object_get(doc, "report")),
+                        c.report);
+    assert_true(json_is_false(json_object_get(doc, "in_progress")));
+    n = json_object_get(doc, "counts");
+    assert_int_equal(json_integer_value(json_object_get(n, "jobs")), 5);
+    assert_int_equal(json_integer_value(json_object_get(n, "cancelled")), 5);
+    assert_int_equal(json_integer_value(json_object_get(n, "skipped")), 0);
+    assert_int_equal(json_integer_value(json_object_get(n, "failed")), 0);
+    assert_int_equal(json_integer_value(json_object_get(n, "not_sent")), 0);
+    assert_int_equal(
+        json_integer_value(json_object_get(n, "already_finished")), 0);
+    assert_int_equal(json_object_size(json_object_get(doc, "errors")), 0);
+    journal = json_string_value(
+        json_object_get(json_object_get(doc, "files"), "journal"));
+    assert_non_null(journal);
+    assert_non_null(strstr(journal, ".cancel.journal"));
+    json_decref(doc);
+    doc = json_lines_summary(r.err); /* no human line on stderr */
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "counts"), "cancelled")),
+                     5);
+    json_decref(doc);
+    h_run_free(&r);
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    assert_int_equal(emu_tasks(stats, "CANCELED"), NDEV);
+    json_decref(stats);
+
+    /* A rerun skips every job; a failing one says how many failed. */
+    const char *cj2[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
+                         "--yes",  "--json", NULL};
+    h_run(&r, cj2, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 0);
+    doc = one_document(r.out);
+    assert_exit(doc, "cancel", 0, "ok", "already cancelled");
+    n = json_object_get(doc, "counts");
+    assert_int_equal(json_integer_value(json_object_get(n, "skipped")), 5);
+    assert_int_equal(json_integer_value(json_object_get(n, "cancelled")), 0);
+    json_decref(doc);
+    h_run_free(&r);
+    const char *cjin[] = {"cancel", c.report, "--endpoint",
+                          "http://127.0.0.1:1", "--yes", "--json",
+                          "--in-progress", "--max-attempts", "1", NULL};
+    h_run(&r, cjin, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 1);
+    doc = one_document(r.out);
+    assert_exit(doc, "cancel", 1, "partial", "5 jobs failed");
+    assert_true(json_is_true(json_object_get(doc, "in_progress")));
+    n = json_object_get(doc, "counts");
+    assert_int_equal(json_integer_value(json_object_get(n, "failed")), 5);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "errors"), "NetworkError")),
+                     5);
+    json_decref(doc);
+    h_run_free(&r);
+    /* An unknown report: counts null. */
+    const char *cunk[] = {"cancel", missing, "--yes", "--json", NULL};
+    h_run(&r, cunk, NULL, 0, 30);
+    assert_int_equal(r.exit_code, 2);
+    doc = one_document(r.out);
+    assert_exit(doc, "cancel", 2, "usage", "no-such.report.csv");
+    assert_true(json_is_null(json_object_get(doc, "counts")));
+    json_decref(doc);
+    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +658,7 @@ int main(void)
         cmocka_unit_test(cancel_leaves_in_progress_alone),
         cmocka_unit_test(status_unknown_job_exit_1),
         cmocka_unit_test(status_and_cancel_retry_faults),
+        cmocka_unit_test(status_and_cancel_json_documents),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
