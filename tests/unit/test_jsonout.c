@@ -1,11 +1,14 @@
 /* test_jsonout.c - the pure parts of the output for machines: the summary
- * document, the plan object, the event shape, exit names, the colour rule
+ * document, the exit object and base document every --json document
+ * shares (and cancel's, built on it), the plan object, the event shape,
+ * exit names, the colour rule
  * and the --check-devices drop map of the run record. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "orch/cancel.h"
 #include "orch/err.h"
 #include "orch/jsonout.h"
 #include "orch/msgs.h"
@@ -34,7 +37,92 @@ static void exit_names(void **state)
     assert_string_equal(orch_exit_name(2), "usage");
     assert_string_equal(orch_exit_name(3), "inventory");
     assert_string_equal(orch_exit_name(4), "aborted");
+    assert_string_equal(orch_exit_name(5), "gate");
+    assert_string_equal(orch_exit_name(6), "paused");
     assert_string_equal(orch_exit_name(77), "unknown");
+}
+
+/* The exit object and the base document every --json document shares. */
+static void exit_object_and_base_document(void **state)
+{
+    json_t *ex = NULL, *doc = NULL;
+
+    (void)state;
+    ex = orch_jsonout_exit(1, "3 jobs failed");
+    assert_non_null(ex);
+    assert_int_equal(json_object_size(ex), 3);
+    assert_int_equal(json_integer_value(at(ex, NULL, "code")), 1);
+    assert_string_equal(json_string_value(at(ex, NULL, "name")), "partial");
+    assert_string_equal(json_string_value(at(ex, NULL, "reason")),
+                        "3 jobs failed");
+    json_decref(ex);
+    /* No reason (NULL or ""): the code's default text. */
+    ex = orch_jsonout_exit(6, "");
+    assert_string_equal(json_string_value(at(ex, NULL, "name")), "paused");
+    assert_non_null(
+        strstr(json_string_value(at(ex, NULL, "reason")), "resume"));
+    json_decref(ex);
+    ex = orch_jsonout_exit(5, NULL);
+    assert_string_equal(json_string_value(at(ex, NULL, "name")), "gate");
+    assert_non_null(strstr(json_string_value(at(ex, NULL, "reason")), "gate"));
+    json_decref(ex);
+
+    doc = orch_jsonout_doc("status", 2, "no such report");
+    assert_non_null(doc);
+    assert_int_equal(json_object_size(doc), 3);
+    assert_int_equal(json_integer_value(at(doc, NULL, "schema")),
+                     ORCH_JSONOUT_SCHEMA);
+    assert_string_equal(json_string_value(at(doc, NULL, "command")),
+                        "status");
+    assert_int_equal(json_integer_value(at(doc, "exit", "code")), 2);
+    assert_string_equal(json_string_value(at(doc, "exit", "name")), "usage");
+    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+                        "no such report");
+    json_decref(doc);
+}
+
+/* cancel's document (cancel.h) is built on the same base: every field. */
+static void cancel_document(void **state)
+{
+    struct orch_cancel_counts n = {5, 1, 2, 1, 1, 0};
+    struct orch_code_count_view codes[] = {{"iot.ota.X", 1}};
+    json_t *doc = NULL;
+
+    (void)state;
+    doc = orch_cancel_json_doc("r.csv", true, &n, codes, 1,
+                               "r.csv.cancel.journal", 1,
+                               "1 job failed, 0 not sent");
+    assert_non_null(doc);
+    assert_int_equal(json_integer_value(at(doc, NULL, "schema")), 1);
+    assert_string_equal(json_string_value(at(doc, NULL, "command")), "cancel");
+    assert_int_equal(json_integer_value(at(doc, "exit", "code")), 1);
+    assert_string_equal(json_string_value(at(doc, "exit", "name")), "partial");
+    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+                        "1 job failed, 0 not sent");
+    assert_string_equal(json_string_value(at(doc, NULL, "report")), "r.csv");
+    assert_true(json_is_true(at(doc, NULL, "in_progress")));
+    assert_int_equal(json_integer_value(at(doc, "counts", "jobs")), 5);
+    assert_int_equal(json_integer_value(at(doc, "counts", "skipped")), 1);
+    assert_int_equal(json_integer_value(at(doc, "counts", "cancelled")), 2);
+    assert_int_equal(
+        json_integer_value(at(doc, "counts", "already_finished")), 1);
+    assert_int_equal(json_integer_value(at(doc, "counts", "failed")), 1);
+    assert_int_equal(json_integer_value(at(doc, "counts", "not_sent")), 0);
+    assert_int_equal(json_integer_value(at(doc, "errors", "iot.ota.X")), 1);
+    assert_string_equal(json_string_value(at(doc, "files", "journal")),
+                        "r.csv.cancel.journal");
+    json_decref(doc);
+
+    /* Before any count: counts and journal null, errors empty. */
+    doc = orch_cancel_json_doc(NULL, false, NULL, NULL, 0, NULL, 2, "");
+    assert_non_null(doc);
+    assert_true(json_is_null(at(doc, NULL, "counts")));
+    assert_true(json_is_null(at(doc, NULL, "report")));
+    assert_true(json_is_null(at(doc, "files", "journal")));
+    assert_int_equal(json_object_size(at(doc, NULL, "errors")), 0);
+    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+                        "usage or configuration error");
+    json_decref(doc);
 }
 
 static void summary_every_field(void **state)
@@ -354,6 +442,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exit_names),
+        cmocka_unit_test(exit_object_and_base_document),
+        cmocka_unit_test(cancel_document),
         cmocka_unit_test(summary_every_field),
         cmocka_unit_test(plan_object),
         cmocka_unit_test(event_shape),

@@ -1,6 +1,7 @@
 /* test_status.c - the rollout report reader and the status aggregation:
  * canned ListOTATaskByJob / QueryOTAJob answers folded into counts,
- * reasons, job states, groups, the JSON document and the devices files. */
+ * reasons, job states, groups, the JSON document (with its exit part,
+ * and its null form before a complete count) and the devices files. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -397,6 +398,66 @@ static void json_document(void **state)
     orch_rollout_cleanup(&r);
 }
 
+/* The whole --json document: the counts plus schema, command and exit;
+ * without a complete count the same keys, null. */
+static void json_document_with_exit(void **state)
+{
+    static const char *const counted[] = {"devices",  "jobs",    "tasks",
+                                          "products", "reasons", "job_list"};
+    struct orch_rollout r;
+    struct orch_status_agg agg;
+    struct orch_status_summary s;
+    json_t *doc = NULL, *ex = NULL;
+    size_t i = 0;
+
+    (void)state;
+    fill_three_jobs(&r, &agg);
+    assert_int_equal(orch_status_summarize(&r, &agg, &s), 0);
+    doc = orch_status_json_doc(&r, &s, "ignored.csv", 1,
+                               "1 job could not be queried");
+    assert_non_null(doc);
+    assert_int_equal(json_integer_value(json_object_get(doc, "schema")), 1);
+    assert_string_equal(json_string_value(json_object_get(doc, "command")),
+                        "status");
+    ex = json_object_get(doc, "exit");
+    assert_int_equal(json_integer_value(json_object_get(ex, "code")), 1);
+    assert_string_equal(json_string_value(json_object_get(ex, "name")),
+                        "partial");
+    assert_string_equal(json_string_value(json_object_get(ex, "reason")),
+                        "1 job could not be queried");
+    /* The counts are orch_status_json's, report included. */
+    assert_string_equal(json_string_value(json_object_get(doc, "report")),
+                        "rep.csv");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(doc, "tasks"), "FAILED")),
+                     3);
+    assert_int_equal(json_array_size(json_object_get(doc, "waves")), 2);
+    json_decref(doc);
+    orch_status_summary_cleanup(&s);
+
+    doc = orch_status_json_doc(NULL, NULL, "gone.csv", 4, "status "
+                                                          "interrupted");
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "report")),
+                        "gone.csv");
+    assert_true(json_is_false(json_object_get(doc, "decided")));
+    for (i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
+        json_t *v = json_object_get(doc, counted[i]);
+
+        if (v == NULL || !json_is_null(v))
+            fail_msg("%s is not null", counted[i]);
+    }
+    ex = json_object_get(doc, "exit");
+    assert_int_equal(json_integer_value(json_object_get(ex, "code")), 4);
+    assert_string_equal(json_string_value(json_object_get(ex, "name")),
+                        "aborted");
+    assert_string_equal(json_string_value(json_object_get(ex, "reason")),
+                        "status interrupted");
+    json_decref(doc);
+    orch_status_agg_cleanup(&agg);
+    orch_rollout_cleanup(&r);
+}
+
 static void text_screen(void **state)
 {
     struct orch_rollout r;
@@ -521,6 +582,7 @@ int main(void)
         cmocka_unit_test(job_status_from_query),
         cmocka_unit_test(summary_groups_and_reasons),
         cmocka_unit_test(json_document),
+        cmocka_unit_test(json_document_with_exit),
         cmocka_unit_test(text_screen),
         cmocka_unit_test(devices_files),
     };
