@@ -154,9 +154,11 @@ static int build_v3(struct orch_request *req,
     char payload_hash[65];
     size_t nh = 0;
     size_t i = 0;
+    size_t qoff = 0;
     int rc = 0;
 
     orch_buf_init(&auth);
+    memset(&v3, 0, sizeof(v3));
     rc = sorted_view(in->params, &view);
     if (rc)
         goto out;
@@ -166,6 +168,7 @@ static int build_v3(struct orch_request *req,
             rc = orch_buf_putc(&req->url, '/');
     } else {
         rc = orch_buf_puts(&req->url, view.n ? "/?" : "/");
+        qoff = req->url.len;
         if (!rc)
             rc = orch_params_encode(&view, &req->url);
     }
@@ -194,6 +197,11 @@ static int build_v3(struct orch_request *req,
     v3.method = "POST";
     v3.path = "/";
     v3.query = in->form_body ? NULL : &view;
+    /* The URL's query is the canonical query: sorted, encoded once. */
+    if (!in->form_body) {
+        v3.canonical_query = orch_buf_str(&req->url) + qoff;
+        v3.canonical_query_len = req->url.len - qoff;
+    }
     v3.headers = hdr;
     v3.nheaders = nh;
     v3.hashed_payload = payload_hash;

@@ -222,9 +222,11 @@ int orch_sign_v3(const struct orch_v3_input *in, const char *key_id,
      * matter for distinct keys. */
     qsort(hdr, in->nheaders, sizeof(*hdr), canon_header_cmp);
 
-    rc = sorted_view(in->query, NULL, &sorted);
-    if (rc)
-        goto out;
+    if (in->canonical_query == NULL) {
+        rc = sorted_view(in->query, NULL, &sorted);
+        if (rc)
+            goto out;
+    }
 
     /* METHOD \n URI \n QUERY \n HEADERS \n SIGNEDHEADERS \n PAYLOADHASH */
     rc = orch_buf_puts(&creq, in->method);
@@ -234,7 +236,10 @@ int orch_sign_v3(const struct orch_v3_input *in, const char *key_id,
         rc = orch_buf_puts(&creq, in->path);
     if (!rc)
         rc = orch_buf_putc(&creq, '\n');
-    if (!rc)
+    if (!rc && in->canonical_query != NULL)
+        rc = orch_buf_append(&creq, in->canonical_query,
+                             in->canonical_query_len);
+    else if (!rc)
         rc = orch_params_encode(&sorted, &creq);
     if (!rc)
         rc = orch_buf_putc(&creq, '\n');

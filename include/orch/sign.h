@@ -42,6 +42,13 @@ struct orch_v3_input {
                                          content-type (any order) */
     size_t nheaders;
     const char *hashed_payload;       /* hex SHA-256 of the body */
+    /* Optional (added at the end; zero it): the query's canonical form,
+     * sorted and encoded as orch_params_encode writes it, e.g. the query
+     * of the URL being signed. When not NULL it is used as is, and `query`
+     * is not sorted and encoded a second time: the caller vouches that
+     * they agree. */
+    const char *canonical_query;
+    size_t canonical_query_len;
 };
 
 /* V3: builds the canonical request, StringToSign =
