@@ -187,7 +187,8 @@ static const struct cli_option options[] = {
     {"no-progress", ARG_NONE, 0, OPT_NO_PROGRESS, NULL,
      "no progress line on the terminal", NULL},
     {"json", ARG_NONE, 0, OPT_JSON, NULL,
-     "run, plan, status: one JSON document on stdout with the summary "
+     "run, plan, status, cancel: one JSON document on stdout with the "
+     "summary "
      "(nothing else there); messages stay on stderr",
      NULL},
     {"log-format", ARG_STRING, 0, OPT_LOG_FORMAT, "text|json",

@@ -59,17 +59,10 @@ static int status_or_cancel_failed(const struct orch_config *cfg, int code)
 static int status_or_cancel(struct orch_config *cfg)
 {
     struct orch_diag diag = {{0}};
-    bool cancel_json = cfg->command == ORCH_CMD_CANCEL && cfg->json;
     int code = ORCH_EXIT_OK;
     int rc = 0;
 
-    /* query.c's checks predate `cancel --json` and refuse --json for
-     * anything but status: hide it from them. */
-    if (cancel_json)
-        cfg->json = false;
     rc = orch_query_config_validate(cfg, &diag);
-    if (cancel_json)
-        cfg->json = true;
     if (rc != 0) {
         orch_errorf("%s", diag.msg);
         return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE);

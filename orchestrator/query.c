@@ -405,12 +405,10 @@ int orch_query_config_validate(struct orch_config *cfg, struct orch_diag *diag)
                              "%s: no REPORT.csv given (the report `run` "
                              "wrote)",
                              cmd);
-    if (!status &&
-        (cfg->watch || cfg->devices_path || cfg->interval_ms || cfg->json))
+    if (!status && (cfg->watch || cfg->devices_path || cfg->interval_ms))
         return orch_diag_set(diag, ORCH_ECONFIG, "%s: only with status",
                              cfg->watch          ? "--watch"
                              : cfg->devices_path ? "--devices"
-                             : cfg->json         ? "--json"
                                                  : "--interval");
     if (status && cfg->cancel_in_progress)
         return orch_diag_set(diag, ORCH_ECONFIG,

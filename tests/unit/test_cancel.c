@@ -132,10 +132,14 @@ static void config_checks(void **state)
     assert_non_null(strstr(diag.msg, "--watch"));
     cfg.watch = false;
     cfg.interval_ms = 0;
+    /* cancel --json prints its own document. */
     cfg.json = true;
-    assert_int_equal(orch_query_config_validate(&cfg, &diag), ORCH_ECONFIG);
-    assert_non_null(strstr(diag.msg, "--json"));
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), 0);
     cfg.json = false;
+    cfg.devices_path = "d.csv";
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), ORCH_ECONFIG);
+    assert_non_null(strstr(diag.msg, "--devices"));
+    cfg.devices_path = NULL;
     cfg.cancel_in_progress = true;
     assert_int_equal(orch_query_config_validate(&cfg, &diag), 0);
 
