@@ -180,7 +180,8 @@ static const struct cli_option options[] = {
     {"report", ARG_STRING, 0, OPT_REPORT, "FILE",
      "report CSV (default <inventory>.report.csv next to the inventory)", NULL},
     {"force", ARG_NONE, 0, OPT_FORCE, NULL,
-     "overwrite an existing report (it may describe jobs already created)",
+     "start anew over an existing report: its files are kept as "
+     "<name>.<UTC time>",
      NULL},
     {"yes", ARG_NONE, 0, OPT_YES, NULL,
      "do not ask for confirmation (needed without a terminal)", NULL},

@@ -741,21 +741,6 @@ static void progress_tick(void *ud, size_t finished, size_t total)
 
 /* --- run steps ---------------------------------------------------------- */
 
-/* An existing report may be the only record of jobs already created, so it
- * is not overwritten without --force. */
-static int check_report_free(const struct orch_config *cfg)
-{
-    struct stat st;
-
-    if (cfg->force || stat(cfg->report_path, &st) != 0)
-        return ORCH_EXIT_OK;
-    orch_errorf("report %s already exists (a previous run's record of the "
-                "jobs it created?); pass --force to overwrite it or "
-                "--report to write another file",
-                cfg->report_path);
-    return ORCH_EXIT_USAGE;
-}
-
 /* Returns 0 to go on, or an exit code. */
 static int confirm(const struct run_ctx *ctx)
 {
@@ -866,12 +851,14 @@ static bool file_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* --force over an earlier run: its report, journal and failed/rejects
- * files are kept as "<name>.<UTC timestamp>", never deleted. */
+/* --force over an earlier run: its report, journal, failed, waves and
+ * rejects files are kept as "<name>.<UTC timestamp>", never deleted
+ * (rejects only when with_rejects: this run may have opened its own). */
 static int keep_old_files(struct run_ctx *ctx, bool with_rejects)
 {
     const char *report = ctx->cfg->report_path;
     static const char *const suffixes[] = {"", ".journal", ".failed.csv",
+                                           ORCH_WAVES_FILE_SUFFIX,
                                            ".rejects.csv"};
     char stamp[32];
     time_t now = time(NULL);
@@ -884,7 +871,7 @@ static int keep_old_files(struct run_ctx *ctx, bool with_rejects)
     for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]) && rc == 0; i++) {
         char *from = NULL, *to = NULL;
 
-        if (i == 3 && !with_rejects)
+        if (i == 4 && !with_rejects)
             break;
         from = i == 0 ? strdup(report) : orch_report_sibling(report, suffixes[i]);
         to = from ? malloc(strlen(from) + strlen(stamp) + 16) : NULL;
@@ -1035,6 +1022,27 @@ static int open_outputs(struct run_ctx *ctx)
 
 /* --- journal: reading the earlier run, opening this one --------------- */
 
+/* An existing report may be the only record of jobs already created, so it
+ * is never overwritten: without --force the run is refused; with --force
+ * the old files are kept under a new name, as over a journal (a report
+ * without its journal, e.g. from a tool that kept none, is no less
+ * precious). Returns 0 to go on, or an exit code. */
+static int check_report_free(struct run_ctx *ctx)
+{
+    const struct orch_config *cfg = ctx->cfg;
+
+    if (!file_exists(cfg->report_path))
+        return ORCH_EXIT_OK;
+    if (cfg->force)
+        return keep_old_files(ctx, true) ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
+    orch_errorf("report %s already exists (a previous run's record of the "
+                "jobs it created?); pass --force to start anew (the old "
+                "files are kept under a new name) or --report to write "
+                "another file",
+                cfg->report_path);
+    return ORCH_EXIT_USAGE;
+}
+
 /* Reads the journal next to the report and decides: a new run, a resume,
  * or a refusal. Returns 0 to go on, or an exit code. */
 static int read_journal(struct run_ctx *ctx)
@@ -1051,7 +1059,7 @@ static int read_journal(struct run_ctx *ctx)
                        ctx->journal_path);
         if (!file_exists(ctx->journal_path))
             ctx->rs.valid_len = (size_t)-1;
-        return check_report_free(cfg);
+        return check_report_free(ctx);
     }
     if (rc) {
         if (cfg->force && !cfg->resume) {

@@ -322,6 +322,72 @@ static int run_tool(struct h_run *r, const char *const *argv)
     return r->exit_code;
 }
 
+/* The file kept as "<path>.<UTC timestamp>" (the only one), malloced;
+ * fails the test when there is none. */
+static char *kept_copy(const char *path)
+{
+    char cmd[1400];
+    char line[1024];
+    FILE *p = NULL;
+    size_t n = 0;
+    char *found = NULL;
+
+    snprintf(cmd, sizeof(cmd), "ls -d %s.20*Z 2>/dev/null", path);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    while (fgets(line, sizeof(line), p)) {
+        line[strcspn(line, "\n")] = '\0';
+        free(found);
+        found = h_slurp(line, NULL);
+        n++;
+    }
+    pclose(p);
+    if (n != 1)
+        fail_msg("%zu kept copies of %s, expected 1", n, path);
+    return found;
+}
+
+/* A report whose journal is gone (deleted, or written by a tool that kept
+ * none) is never overwritten either: a plain run refuses and says that
+ * --force keeps the old files; --force starts anew and keeps the report
+ * and failed files under "<name>.<UTC timestamp>", byte for byte. */
+static void report_without_journal_is_kept(struct ctx *c)
+{
+    struct h_run r;
+    char *old_report = h_slurp(c->report, NULL);
+    char *old_failed = h_slurp(c->failed, NULL);
+    char *kept = NULL;
+    const char *plain[] = {"run", c->inv, "--firmware-id", FW, "--endpoint",
+                           c->emu.endpoint, "--yes", "--report", c->report,
+                           NULL};
+    const char *force[] = {"run", c->inv, "--firmware-id", FW, "--endpoint",
+                           c->emu.endpoint, "--yes", "--report", c->report,
+                           "--force", NULL};
+
+    assert_non_null(old_report);
+    assert_non_null(old_failed);
+    assert_int_equal(unlink(c->journal), 0);
+    assert_int_equal(run_tool(&r, plain), 2);
+    assert_non_null(strstr(r.err, "already exists"));
+    assert_non_null(strstr(r.err, "--force"));
+    assert_non_null(strstr(r.err, "kept under a new name"));
+    h_run_free(&r);
+
+    /* The devices are already in jobs: this run's tasks fail, which is
+     * what --force accepts; the point is the old report survives. */
+    assert_true(run_tool(&r, force) != 2);
+    assert_non_null(strstr(r.err, "kept the earlier run's"));
+    h_run_free(&r);
+    kept = kept_copy(c->report);
+    assert_string_equal(kept, old_report);
+    free(kept);
+    kept = kept_copy(c->failed);
+    assert_string_equal(kept, old_failed);
+    free(kept);
+    free(old_report);
+    free(old_failed);
+}
+
 /* Resume refusals: changed inventory, changed --chunk-size; --force
  * starts anew keeping the old files; --resume without a journal starts
  * afresh; a plain run over an unfinished or a finished journal refuses. */
@@ -428,6 +494,7 @@ static void resume_refusals(void **state)
     assert_non_null(strstr(r.err, "starting the run afresh"));
     h_run_free(&r);
     assert_complete(&c, 300, 2);
+    report_without_journal_is_kept(&c);
     ctx_stop(&c);
 }
 
@@ -500,5 +567,8 @@ int main(void)
     };
 
     signal(SIGPIPE, SIG_IGN);
+    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
+    if (getenv("E2E_FILTER"))
+        cmocka_set_test_filter(getenv("E2E_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
