@@ -208,8 +208,10 @@ static const struct cli_option options[] = {
      "allow --qps above 20 and --query-qps above 10 (only if your quota is "
      "higher)", NULL},
     {"query-qps", ARG_DOUBLE, 0, OPT_QUERY_QPS, "N",
-     "query calls (reconciliation, status, pre-flight) per second, per "
-     "action (default 10, the query operations' quota)", NULL},
+     "queries per second, per action (default 10, their quota): "
+     "reconciliation of unknown outcomes, status, wave gates, cancel (at "
+     "most 5); not the pre-flight (QueryOTAFirmware 20/s, "
+     "BatchQueryDeviceDetail 5/s, their own quotas)", NULL},
     {"max-in-flight", ARG_UNUM, 0, OPT_MAX_IN_FLIGHT, "N",
      "requests in flight at once (default 64)", NULL},
     {"max-attempts", ARG_UNUM, 0, OPT_MAX_ATTEMPTS, "N",

@@ -27,7 +27,8 @@
 enum {
     OPT_PORT = 256, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_FIXTURE,
     OPT_AUTO_CREATE, OPT_ACCESS_KEY, OPT_REQUEST_LOG, OPT_QPS_CREATE,
-    OPT_QPS_QUERY, OPT_QPS_CANCEL, OPT_QPS_BATCH, OPT_QPS_SCALE, OPT_CLOCK,
+    OPT_QPS_QUERY, OPT_QPS_FIRMWARE, OPT_QPS_DEVICE_DETAIL, OPT_QPS_CANCEL,
+    OPT_QPS_BATCH, OPT_QPS_SCALE, OPT_CLOCK,
     OPT_CLOCK_OFFSET, OPT_SEED, OPT_LATENCY_MS, OPT_LATENCY_DIST,
     OPT_FAIL_5XX, OPT_RESET, OPT_LOSE, OPT_MALFORMED, OPT_SLOW,
     OPT_SLOW_MS, OPT_THROTTLE_BURST, OPT_SIM_SPEED, OPT_SUCCESS_RATIO,
@@ -45,6 +46,8 @@ static const struct option options[] = {
     {"request-log", required_argument, NULL, OPT_REQUEST_LOG},
     {"qps-create", required_argument, NULL, OPT_QPS_CREATE},
     {"qps-query", required_argument, NULL, OPT_QPS_QUERY},
+    {"qps-firmware", required_argument, NULL, OPT_QPS_FIRMWARE},
+    {"qps-device-detail", required_argument, NULL, OPT_QPS_DEVICE_DETAIL},
     {"qps-cancel", required_argument, NULL, OPT_QPS_CANCEL},
     {"qps-batch", required_argument, NULL, OPT_QPS_BATCH},
     {"qps-scale", required_argument, NULL, OPT_QPS_SCALE},
@@ -98,9 +101,14 @@ static const char usage[] =
     "with\n"
     "                        a token, requests must carry it\n"
     "                        (SecurityToken / x-acs-security-token)\n"
-    "Quotas (per AccessKey, any sliding second):\n"
+    "Quotas (per AccessKey and per action, any sliding second; the\n"
+    "documented ones by default):\n"
     "  --qps-create N        CreateOTAStaticUpgradeJob (default 20)\n"
-    "  --qps-query N         each query action (default 10)\n"
+    "  --qps-query N         QueryOTAJob, ListOTAJobByFirmware,\n"
+    "                        ListOTATaskByJob, ListOTAJobByDevice, each\n"
+    "                        (default 10)\n"
+    "  --qps-firmware N      QueryOTAFirmware (default 20)\n"
+    "  --qps-device-detail N QueryDeviceDetail (default 50)\n"
     "  --qps-cancel N        CancelOTATaskByJob (default 5)\n"
     "  --qps-batch N         BatchQueryDeviceDetail (default 5)\n"
     "  --qps-scale F         multiplies every quota (default 1)\n"
@@ -257,6 +265,12 @@ int main(int argc, char **argv)
             break;
         case OPT_QPS_QUERY:
             bad = num(name, optarg, 0.001, 1e6, &so.qps_query);
+            break;
+        case OPT_QPS_FIRMWARE:
+            bad = num(name, optarg, 0.001, 1e6, &so.qps_firmware);
+            break;
+        case OPT_QPS_DEVICE_DETAIL:
+            bad = num(name, optarg, 0.001, 1e6, &so.qps_device_detail);
             break;
         case OPT_QPS_CANCEL:
             bad = num(name, optarg, 0.001, 1e6, &so.qps_cancel);

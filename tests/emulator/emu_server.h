@@ -13,7 +13,10 @@
  * answer; one request-log line.
  *
  * Quotas are counted per AccessKey and per action over any sliding 1000 ms
- * (orch_ratelimit), for authenticated calls only: a call with a bad
+ * (orch_ratelimit), at the rates alibaba-api.md (e) documents by default:
+ * Create 20/s, QueryOTAFirmware 20/s, QueryDeviceDetail 50/s,
+ * BatchQueryDeviceDetail 5/s, CancelOTATaskByJob 5/s, every other query
+ * action 10/s (see emu_action_quota), for authenticated calls only: a call with a bad
  * signature cannot be attributed to an account, and the real gateway
  * authenticates before it applies flow control. The arrival time is the
  * time counted. Throttled calls are not counted against the window.
@@ -55,8 +58,11 @@ struct emu_server_opts {
     struct emu_verifier *verifier; /* borrowed, required */
     const char *request_log;    /* path, or NULL for none */
     double qps_create;          /* CreateOTAStaticUpgradeJob (20) */
-    double qps_query;           /* QueryOTAJob, ListOTA*, QueryOTAFirmware,
-                                   QueryDeviceDetail (10, per action) */
+    double qps_query;           /* QueryOTAJob, ListOTAJobByFirmware,
+                                   ListOTATaskByJob, ListOTAJobByDevice
+                                   (10, each action its own) */
+    double qps_firmware;        /* QueryOTAFirmware (20) */
+    double qps_device_detail;   /* QueryDeviceDetail (50) */
     double qps_cancel;          /* CancelOTATaskByJob (5) */
     double qps_batch;           /* BatchQueryDeviceDetail (5) */
     double qps_scale;           /* multiplies all of them (1) */
@@ -107,5 +113,9 @@ void emu_server_stop(struct emu_server *s);
 
 /* The class of an action: "create", "query", "cancel", "batch", "other". */
 const char *emu_action_class(const char *action);
+/* The quota of `action` per AccessKey, calls per second, --qps-scale
+ * applied; 0 for an action the emulator does not know (no quota: the
+ * world answers InvalidAction.NotFound). */
+double emu_action_quota(const struct emu_server_opts *o, const char *action);
 
 #endif

@@ -531,6 +531,7 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     json_error_t jerr;
     size_t i = 0, devices = 0;
     size_t b0 = count_accepted("BatchQueryDeviceDetail");
+    size_t all0 = count_action("BatchQueryDeviceDetail");
 
     (void)state;
     snprintf(inv, sizeof(inv), "%s/bin-devcheck.csv", scratch);
@@ -593,11 +594,13 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(doc, "preflight"), "firmware")),
                         "passed");
+    /* Calls made, a throttled retry included (the previous test's quota
+     * second may still be open): as many as the emulator saw. */
     assert_int_equal(
         json_integer_value(json_object_get(
             json_object_get(json_object_get(doc, "preflight"), "devices"),
             "calls")),
-        3);
+        count_action("BatchQueryDeviceDetail") - all0);
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(doc, "files"), "rejects")),
                         rejects);

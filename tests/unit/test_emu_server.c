@@ -393,6 +393,86 @@ static void throttled_at_21st_create_in_a_second(void **state)
     json_decref(st);
 }
 
+/* Each action has its own quota per AccessKey, as alibaba-api.md (e)
+ * documents: QueryOTAFirmware 20/s, QueryDeviceDetail 50/s,
+ * BatchQueryDeviceDetail 5/s, CancelOTATaskByJob 5/s, the other queries
+ * 10/s each. The call after the quota in the same second is throttled,
+ * and only that one action's. */
+static void quotas_per_action_as_documented(void **state)
+{
+    static const struct {
+        const char *action;
+        const char *kv[7];
+        unsigned quota;
+    } q[] = {
+        {"CancelOTATaskByJob", {"JobId", "nosuch", "CancelQueuedTask",
+                                "true", NULL}, 5},
+        {"QueryOTAFirmware", {"FirmwareId", "nosuch", NULL}, 20},
+        {"BatchQueryDeviceDetail", {"ProductKey", "a1BwAGVabcd",
+                                    "DeviceName.1", "d1", NULL}, 5},
+        {"QueryDeviceDetail", {"IotId", "nosuch", NULL}, 50},
+        {"ListOTAJobByFirmware", {"FirmwareId", "nosuch", "PageSize", "10",
+                                  "CurrentPage", "1", NULL}, 10},
+        {"QueryOTAJob", {"JobId", "nosuch", NULL}, 10},
+        {"ListOTATaskByJob", {"JobId", "nosuch", NULL}, 10},
+        {"ListOTAJobByDevice", {"FirmwareId", "nosuch", "ProductKey",
+                                "a1BwAGVabcd", "DeviceName", "d1", NULL},
+         10},
+    };
+    struct fixture *f = *state;
+    struct emu_server_opts o;
+    struct resp r;
+    json_t *st = NULL;
+    size_t a = 0;
+    unsigned i = 0, total = 0;
+
+    start(f, NULL, NULL, NULL);
+    for (a = 0; a < sizeof(q) / sizeof(q[0]); a++) {
+        unsigned throttled = 0;
+
+        /* quota + 2 calls within 100 ms: the first `quota` pass. */
+        for (i = 0; i < q[a].quota + 2; i++) {
+            json_t *j = NULL;
+            bool thr = false;
+
+            atomic_store(&f->clock, T0 + 2000 * (int64_t)a + i);
+            api(f, q[a].action, q[a].kv, &r);
+            assert_int_equal(r.rc, CURLE_OK);
+            j = body_json(&r);
+            thr = strcmp(code_of(j), "Throttling.User") == 0;
+            if (thr != (i >= q[a].quota))
+                fail_msg("%s call %u: %s (status %ld)", q[a].action, i + 1,
+                         thr ? "throttled" : "not throttled", r.status);
+            throttled += thr;
+            json_decref(j);
+            free(r.body);
+        }
+        assert_int_equal(throttled, 2);
+        total += 2;
+    }
+    st = get_json(f, "/__emu/stats");
+    assert_int_equal(json_integer_value(json_object_get(st, "throttled")),
+                     total);
+    json_decref(st);
+
+    /* The options set them; --qps-scale multiplies every one. */
+    emu_server_opts_init(&o);
+    assert_true(emu_action_quota(&o, "QueryOTAFirmware") == 20);
+    assert_true(emu_action_quota(&o, "QueryDeviceDetail") == 50);
+    assert_true(emu_action_quota(&o, "CancelOTATaskByJob") == 5);
+    assert_true(emu_action_quota(&o, "BatchQueryDeviceDetail") == 5);
+    assert_true(emu_action_quota(&o, "ListOTATaskByJob") == 10);
+    assert_true(emu_action_quota(&o, "CreateOTAStaticUpgradeJob") == 20);
+    assert_true(emu_action_quota(&o, "NoSuchAction") == 0);
+    o.qps_scale = 2;
+    o.qps_firmware = 7;
+    o.qps_device_detail = 3;
+    assert_true(emu_action_quota(&o, "QueryOTAFirmware") == 14);
+    assert_true(emu_action_quota(&o, "QueryDeviceDetail") == 6);
+    assert_true(emu_action_quota(&o, "QueryOTAJob") == 20);
+    assert_true(emu_action_quota(&o, "CancelOTATaskByJob") == 10);
+}
+
 /* The quota counts arrival times, not the order requests are decided in
  * (threads, and formerly the latency sleep, reorder them): an arrival
  * stamped before the ones already accepted is judged by the windows that
@@ -896,6 +976,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(stats_and_jobs_endpoints, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(throttled_at_21st_create_in_a_second,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(quotas_per_action_as_documented,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(quota_counts_arrivals_in_any_order,
                                         setup, teardown),
