@@ -463,10 +463,13 @@ size_t orch_resume_compare(const json_t *run, const char *inventory_sha256,
             diffs++;
         }
     }
+    /* A key only the journal has: an option the shape names only when it
+     * is set (--waves, --wave-interval) is not set now. */
     json_object_foreach((json_t *)old_shape, key, v) {
         if (json_object_get(shape, key) == NULL) {
             value_text(a, sizeof(a), v);
-            snprintf(line, sizeof(line), "--%s was %s, now unknown", key, a);
+            snprintf(line, sizeof(line), "--%s was %s, now (not set)", key,
+                     a);
             say(what, whatsz, line);
             diffs++;
         }

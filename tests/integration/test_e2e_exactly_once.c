@@ -388,9 +388,60 @@ static void report_without_journal_is_kept(struct ctx *c)
     free(old_failed);
 }
 
-/* Resume refusals: changed inventory, changed --chunk-size; --force
- * starts anew keeping the old files; --resume without a journal starts
- * afresh; a plain run over an unfinished or a finished journal refuses. */
+/* A resume with another --waves spec (or none) is refused like another
+ * --chunk-size: the waves decide which chunks go when, and the journal's
+ * wave records number the old waves. Nothing is sent by a refusal. */
+static void waves_change_refused(void)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create", NULL};
+    char env[] = "OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS=2";
+    json_t *log = NULL;
+    size_t calls = 0;
+    off_t journal = 0;
+    pid_t pid = 0;
+
+    ctx_start(&c, 2000, emu);
+    const char *base[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                          c.emu.endpoint, "--yes", "--report", c.report,
+                          "--chunk-size", "100", "--waves", "10%,all",
+                          NULL};
+    const char *other[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                           c.emu.endpoint, "--yes", "--report", c.report,
+                           "--chunk-size", "100", "--waves", "50%,all",
+                           "--resume", NULL};
+    const char *none[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                          c.emu.endpoint, "--yes", "--report", c.report,
+                          "--chunk-size", "100", "--resume", NULL};
+
+    pid = spawn_tool(base, env, c.dir);
+    assert_int_equal(wait_or_kill(pid, -1, 60000), -1);
+    journal = file_size(c.journal);
+    assert_true(journal > 0);
+    log = h_read_jsonl(c.emu.log_path);
+    calls = json_array_size(log);
+    json_decref(log);
+
+    assert_int_equal(run_tool(&r, other), 2);
+    assert_non_null(strstr(r.err, "resume refused"));
+    assert_non_null(strstr(r.err, "--waves was \"10%,all\", now \"50%,all\""));
+    h_run_free(&r);
+    assert_int_equal(run_tool(&r, none), 2);
+    assert_non_null(strstr(r.err, "--waves was \"10%,all\", now (not set)"));
+    h_run_free(&r);
+    /* Refusals send nothing and leave the journal as it was. */
+    log = h_read_jsonl(c.emu.log_path);
+    assert_int_equal(json_array_size(log), calls);
+    json_decref(log);
+    assert_int_equal(file_size(c.journal), journal);
+    ctx_stop(&c);
+}
+
+/* Resume refusals: changed inventory, changed --chunk-size, changed
+ * --waves; --force starts anew keeping the old files (with or without a
+ * journal); --resume without a journal starts afresh; a plain run over an
+ * unfinished or a finished journal refuses. */
 static void resume_refusals(void **state)
 {
     struct ctx c;
@@ -496,6 +547,8 @@ static void resume_refusals(void **state)
     assert_complete(&c, 300, 2);
     report_without_journal_is_kept(&c);
     ctx_stop(&c);
+
+    waves_change_refused();
 }
 
 /* Built with ASan the binary cannot run under valgrind. */
