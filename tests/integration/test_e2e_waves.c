@@ -13,13 +13,19 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "e2e_util.h"
 #include "harness.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PK "a1BwAGVabcd"
@@ -208,6 +214,49 @@ static void canary_failures_trip_the_gate(void **state)
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 1);
     json_decref(aborted);
+
+    /* resume --force overrides the failed gate (journaled) and goes on:
+     * wave 2 (chunks 2-5, the last one, not watched) is created. */
+    h_run_free(&r);
+    const char *force[] = {"resume", c.report, "--yes", "--force", NULL};
+    h_run(&r, force, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("resume --force: exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "overriding wave 1's failed health gate"));
+    assert_non_null(strstr(r.err, "wave 2/2: creating chunks 2-5"));
+    json_decref(jobs);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 5);
+    e2e_assert_each_device_once(jobs, NDEV);
+    {
+        json_t *over = journal_records(&c, "override");
+        json_t *starts = journal_records(&c, "start");
+        json_t *st2 = json_array_get(starts, 1);
+
+        assert_int_equal(json_array_size(over), 1);
+        assert_int_equal(
+            json_integer_value(json_object_get(json_array_get(over, 0),
+                                               "wave")),
+            1);
+        /* Wave 1's start, then wave 2's, after the override. */
+        assert_int_equal(json_array_size(starts), 2);
+        assert_int_equal(json_integer_value(json_object_get(st2, "wave")), 2);
+        assert_true(json_integer_value(json_object_get(st2, "time")) >=
+                    json_integer_value(json_object_get(
+                        json_array_get(over, 0), "time")));
+        json_decref(starts);
+        json_decref(over);
+    }
+    /* The override is remembered: a later resume has nothing to do and
+     * neither refuses nor creates anything again. */
+    h_run_free(&r);
+    h_run(&r, res, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("resume after the override: exit %d: %s", r.exit_code,
+                 r.err);
+    json_decref(jobs);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 5);
     json_decref(log);
     json_decref(jobs);
     h_run_free(&r);
