@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,57 @@ static void assert_mode_0600(const char *path)
         fail_msg("%s: mode %o, not 0600", path, st.st_mode & 0777);
 }
 
+/* Every Create whose answer the emulator lost after making the job (its
+ * log: "fault":"lose" with a JobId) is in the report as that job's chunk:
+ * created, with the emulator's JobId and the note that it was recovered
+ * by reconciliation. Returns how many there were. */
+static size_t assert_lost_answers_recovered(const struct ctx *c)
+{
+    json_t *log = h_read_jsonl(c->emu.log_path);
+    json_t *rows = h_read_csv(c->report);
+    json_t *e = NULL, *row = NULL;
+    size_t i = 0, j = 0, lost = 0;
+
+    assert_non_null(log);
+    assert_non_null(rows);
+    json_array_foreach(log, i, e) {
+        const char *fault = json_string_value(json_object_get(e, "fault"));
+        const char *action = json_string_value(json_object_get(e, "action"));
+        const char *job = json_string_value(json_object_get(e, "job_id"));
+        bool found = false;
+
+        if (fault == NULL || strcmp(fault, "lose") != 0 || action == NULL ||
+            strcmp(action, "CreateOTAStaticUpgradeJob") != 0)
+            continue;
+        if (job == NULL || *job == '\0')
+            fail_msg("a lost Create answer made no job: %s",
+                     json_string_value(json_object_get(e, "code")));
+        lost++;
+        json_array_foreach(rows, j, row) {
+            const char *id = json_string_value(json_object_get(row, "job_id"));
+            const char *st = json_string_value(json_object_get(row, "status"));
+            const char *msg =
+                json_string_value(json_object_get(row, "error_message"));
+
+            if (id == NULL || strcmp(id, job) != 0)
+                continue;
+            found = true;
+            assert_string_equal(st, "created");
+            if (msg == NULL || strncmp(msg, "recovered", 9) != 0)
+                fail_msg("chunk %s (job %s, answer lost): no recovered note "
+                         "(error_message \"%s\")",
+                         json_string_value(json_object_get(row, "chunk")), job,
+                         msg ? msg : "");
+        }
+        if (!found)
+            fail_msg("job %s, whose answer was lost, is in no report row",
+                     job);
+    }
+    json_decref(log);
+    json_decref(rows);
+    return lost;
+}
+
 /* 20,000 devices under 5% 5xx, 2% resets, 2% lost responses (the job IS
  * created, the answer never comes), a latency spread and throttling
  * bursts. To stay well under a minute, the tool runs at --qps 100
@@ -159,6 +211,7 @@ static void faults_20k_every_device_once(void **state)
     assert_true(json_integer_value(json_object_get(faults, "reset")) > 0);
     assert_true(json_integer_value(json_object_get(faults, "lose")) > 0);
     assert_complete(&c, 20000, 100);
+    assert_true(assert_lost_answers_recovered(&c) > 0);
     assert_mode_0600(c.report);
     assert_mode_0600(c.journal);
     assert_mode_0600(c.failed);
