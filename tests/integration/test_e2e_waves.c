@@ -309,6 +309,78 @@ static void pause_on_timeout_then_resume_completes(void **state)
     ctx_stop(&c);
 }
 
+/* `run --wait` without --waves watches the whole rollout until every task
+ * has ended: exit 0 when all SUCCEEDED, 1 when some FAILED (or were
+ * CANCELED). */
+static void wait_without_waves(const char *ratio, int want_exit)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create",   "--sim-speed", "20",
+                         "--success-ratio", ratio,         NULL};
+    const char *extra[] = {"--wait", NULL};
+    json_t *jobs = NULL, *j = NULL, *log = NULL;
+    size_t i = 0, ok = 0, failed = 0;
+
+    ctx_start(&c, emu);
+    run_waves(&c, &r, extra, NULL);
+    if (r.exit_code != want_exit)
+        fail_msg("run --wait: exit %d (want %d): %s", r.exit_code, want_exit,
+                 r.err);
+    assert_non_null(strstr(r.err, "tasks: watching 5 jobs (1000 devices)"));
+    assert_non_null(strstr(r.err, "every task has ended"));
+    /* It watched (ListOTATaskByJob) and did not stop before the end: every
+     * task of every job is final in the emulator. */
+    log = h_read_jsonl(c.emu.log_path);
+    assert_true(e2e_count(log, "ListOTATaskByJob", 1) >= 5);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 5);
+    json_array_foreach(jobs, i, j) {
+        const char *k = NULL;
+        json_t *v = NULL;
+
+        json_object_foreach(json_object_get(j, "Tasks"), k, v) {
+            const char *st = json_string_value(v);
+
+            if (strcmp(st, "SUCCEEDED") == 0)
+                ok++;
+            else if (strcmp(st, "FAILED") == 0)
+                failed++;
+            else
+                fail_msg("task %s is %s after run --wait", k, st);
+        }
+    }
+    assert_int_equal(ok + failed, NDEV);
+    if (want_exit == 0) {
+        assert_int_equal(failed, 0);
+        assert_non_null(strstr(r.err, "1000 of 1000 SUCCEEDED, 0 FAILED"));
+    } else {
+        char line[96];
+
+        assert_true(failed > 0);
+        /* The last count printed is the emulator's. */
+        snprintf(line, sizeof(line), "%zu of 1000 SUCCEEDED, %zu FAILED", ok,
+                 failed);
+        assert_non_null(strstr(r.err, line));
+    }
+    json_decref(jobs);
+    json_decref(log);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+static void wait_all_succeeded_exits_0(void **state)
+{
+    (void)state;
+    wait_without_waves("1", 0);
+}
+
+static void wait_some_failed_exits_1(void **state)
+{
+    (void)state;
+    wait_without_waves("0.5", 1);
+}
+
 static int64_t wall_ms(void)
 {
     struct timeval tv;
@@ -418,6 +490,8 @@ int main(void)
         cmocka_unit_test(canary_passes_and_rollout_completes),
         cmocka_unit_test(canary_failures_trip_the_gate),
         cmocka_unit_test(pause_on_timeout_then_resume_completes),
+        cmocka_unit_test(wait_all_succeeded_exits_0),
+        cmocka_unit_test(wait_some_failed_exits_1),
         cmocka_unit_test(scheduled_waves_carry_schedule_times),
         cmocka_unit_test(scheduled_wave_beyond_horizon_waits_for_resume),
     };
