@@ -300,6 +300,225 @@ static void uri_too_long_resent_as_form_body(void **state)
     ctx_stop(&c);
 }
 
+/* --target ALL / GRAY fixture: product A has 12 devices on 1.0.0, 10 on
+ * 1.1.0, 5 on 0.9.0 and 3 already on 2.0.0; product B has 15 on 1.0.0 and
+ * 4 on 0.9.0. Each has a verified firmware to 2.0.0. */
+#define PK_A "a1TgtAll001"
+#define PK_B "a1TgtGray01"
+#define FW_A "FwTargetAll0000000000001"
+#define FW_B "FwTargetGray000000000001"
+
+static void write_target_fixture(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    int i = 0;
+
+    assert_non_null(f);
+    fputs("{\"products\":[{\"product_key\":\"" PK_A "\",\"devices\":[",
+          f);
+    for (i = 0; i < 30; i++)
+        fprintf(f, "%s{\"name\":\"all-%04d\",\"version\":\"%s\"}",
+                i ? "," : "", i,
+                i < 12 ? "1.0.0" : i < 22 ? "1.1.0" : i < 27 ? "0.9.0"
+                                                        : "2.0.0");
+    fputs("]},{\"product_key\":\"" PK_B "\",\"devices\":[", f);
+    for (i = 0; i < 19; i++)
+        fprintf(f, "%s{\"name\":\"gray-%04d\",\"version\":\"%s\"}",
+                i ? "," : "", i, i % 4 == 3 ? "0.9.0" : "1.0.0");
+    fputs("]}],\"firmware\":["
+          "{\"id\":\"" FW_A "\",\"product_key\":\"" PK_A "\","
+          "\"dest_version\":\"2.0.0\",\"status\":1,\"name\":\"fw-a\"},"
+          "{\"id\":\"" FW_B "\",\"product_key\":\"" PK_B "\","
+          "\"dest_version\":\"2.0.0\",\"status\":1,\"name\":\"fw-b\"}"
+          "]}\n",
+          f);
+    fclose(f);
+}
+
+/* The one Create of the request log (fails unless there is exactly one). */
+static json_t *only_create(json_t *log)
+{
+    size_t i = 0;
+    json_t *e = NULL, *found = NULL;
+
+    json_array_foreach(log, i, e) {
+        const char *a = json_string_value(json_object_get(e, "action"));
+
+        if (a && strcmp(a, "CreateOTAStaticUpgradeJob") == 0) {
+            assert_null(found);
+            found = e;
+        }
+    }
+    assert_non_null(found);
+    return found;
+}
+
+static int has_device(json_t *devices, const char *name)
+{
+    size_t i = 0;
+    json_t *d = NULL;
+
+    json_array_foreach(devices, i, d) {
+        const char *s = json_string_value(d);
+
+        /* The dump may name devices "PK/dev" or "dev". */
+        if (s && (strcmp(s, name) == 0 ||
+                  (strchr(s, '/') && strcmp(strchr(s, '/') + 1, name) == 0)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Runs one --target call against the fixture; returns the emulator's one
+ * job (new reference) after checking the call, the report row and the
+ * job's product and firmware. */
+static json_t *run_target(struct ctx *c, const char *const *extra,
+                          const char *pk, const char *fw, const char *sel)
+{
+    struct h_run r;
+    const char *argv[40] = { "run", "--endpoint", c->emu.endpoint, "--yes",
+                             "--report", c->report, "--product-key", pk,
+                             "--firmware-id", fw };
+    size_t n = 10, i = 0;
+    json_t *log = NULL, *jobs = NULL, *rows = NULL, *call = NULL, *job = NULL;
+    json_t *params = NULL, *row = NULL;
+    const char *job_id = NULL;
+
+    for (i = 0; extra[i] && n < 39; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    h_run(&r, argv, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    log = h_read_jsonl(c->emu.log_path);
+    jobs = h_emu_get(&c->emu, "/__emu/jobs");
+    rows = h_read_csv(c->report);
+
+    /* One call, whole-product selection, no device names. */
+    assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 1);
+    call = only_create(log);
+    params = json_object_get(call, "params");
+    assert_string_equal(
+        json_string_value(json_object_get(params, "TargetSelection")), sel);
+    assert_string_equal(
+        json_string_value(json_object_get(params, "ProductKey")), pk);
+    assert_string_equal(
+        json_string_value(json_object_get(params, "FirmwareId")), fw);
+    assert_null(json_object_get(params, "TargetDeviceName.1"));
+    assert_string_equal(json_string_value(json_object_get(call, "code")), "");
+
+    /* One job, and the report's one row names it. */
+    assert_int_equal(json_array_size(jobs), 1);
+    job = json_array_get(jobs, 0);
+    job_id = json_string_value(json_object_get(job, "JobId"));
+    assert_string_equal(json_string_value(json_object_get(job, "ProductKey")),
+                        pk);
+    assert_string_equal(json_string_value(json_object_get(job, "FirmwareId")),
+                        fw);
+    assert_int_equal(json_array_size(rows), 1);
+    row = json_array_get(rows, 0);
+    assert_string_equal(json_string_value(json_object_get(row, "chunk")), "1");
+    assert_string_equal(json_string_value(json_object_get(row, "status")),
+                        "created");
+    assert_string_equal(
+        json_string_value(json_object_get(row, "product_key")), pk);
+    assert_string_equal(
+        json_string_value(json_object_get(row, "firmware_id")), fw);
+    assert_string_equal(json_string_value(json_object_get(row, "job_id")),
+                        job_id);
+    assert_string_equal(json_string_value(json_object_get(row, "job_id")),
+                        json_string_value(json_object_get(call, "job_id")));
+    assert_string_equal(
+        json_string_value(json_object_get(row, "error_code")), "");
+    json_incref(job);
+    json_decref(log);
+    json_decref(jobs);
+    json_decref(rows);
+    h_run_free(&r);
+    return job;
+}
+
+/* --target ALL: one call with both source versions; the job holds exactly
+ * the product's devices on those versions (not those on 0.9.0, nor those
+ * already on 2.0.0). */
+static void target_all_one_call(void **state)
+{
+    struct ctx c;
+    char fixture[600];
+    const char *emu[] = { "--fixture", fixture, NULL };
+    const char *extra[] = { "--target", "ALL", "--src-version", "1.0.0",
+                            "--src-version", "1.1.0", NULL };
+    json_t *job = NULL, *devs = NULL, *log = NULL, *params = NULL;
+    char name[32];
+    int i = 0;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.dir = h_tmpdir();
+    snprintf(fixture, sizeof(fixture), "%s/world.json", c.dir);
+    snprintf(c.report, sizeof(c.report), "%s/all.report.csv", c.dir);
+    write_target_fixture(fixture);
+    h_emu_start(&c.emu, emu);
+    job = run_target(&c, extra, PK_A, FW_A, "ALL");
+    devs = json_object_get(job, "Devices");
+    assert_int_equal(json_array_size(devs), 22);
+    for (i = 0; i < 30; i++) {
+        snprintf(name, sizeof(name), "all-%04d", i);
+        assert_int_equal(has_device(devs, name), i < 22);
+    }
+    log = h_read_jsonl(c.emu.log_path);
+    params = json_object_get(only_create(log), "params");
+    assert_string_equal(
+        json_string_value(json_object_get(params, "SrcVersion.1")), "1.0.0");
+    assert_string_equal(
+        json_string_value(json_object_get(params, "SrcVersion.2")), "1.1.0");
+    assert_null(json_object_get(params, "GrayPercent"));
+    json_decref(log);
+    json_decref(job);
+    ctx_stop(&c);
+}
+
+/* --target GRAY --gray-percent 33.3 of the 15 devices on 1.0.0: 4.995
+ * rounds down to 4 devices, all on 1.0.0 (none on 0.9.0). */
+static void target_gray_rounds_down(void **state)
+{
+    struct ctx c;
+    char fixture[600];
+    const char *emu[] = { "--fixture", fixture, NULL };
+    const char *extra[] = { "--target", "GRAY", "--gray-percent", "33.3",
+                            "--src-version", "1.0.0", NULL };
+    json_t *job = NULL, *devs = NULL, *d = NULL, *log = NULL, *params = NULL;
+    size_t i = 0;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.dir = h_tmpdir();
+    snprintf(fixture, sizeof(fixture), "%s/world.json", c.dir);
+    snprintf(c.report, sizeof(c.report), "%s/gray.report.csv", c.dir);
+    write_target_fixture(fixture);
+    h_emu_start(&c.emu, emu);
+    job = run_target(&c, extra, PK_B, FW_B, "GRAY");
+    devs = json_object_get(job, "Devices");
+    assert_int_equal(json_array_size(devs), 4);
+    json_array_foreach(devs, i, d) {
+        const char *s = json_string_value(d);
+        const char *name = strchr(s, '/') ? strchr(s, '/') + 1 : s;
+        int k = -1;
+
+        assert_int_equal(sscanf(name, "gray-%d", &k), 1);
+        assert_true(k >= 0 && k < 19 && k % 4 != 3); /* on 1.0.0 */
+    }
+    log = h_read_jsonl(c.emu.log_path);
+    params = json_object_get(only_create(log), "params");
+    assert_string_equal(
+        json_string_value(json_object_get(params, "GrayPercent")), "33.3");
+    assert_string_equal(
+        json_string_value(json_object_get(params, "SrcVersion.1")), "1.0.0");
+    json_decref(log);
+    json_decref(job);
+    ctx_stop(&c);
+}
+
 /* A rejected AccessKey stops the run at once: exit 4, the rest not_sent,
  * and the failed-devices file lists every device for a rerun. */
 static void credentials_rejected_exit_4(void **state)
@@ -414,6 +633,8 @@ int main(void)
         cmocka_unit_test(faults_5xx_and_throttling_still_exactly_once),
         cmocka_unit_test(signature_v2_path),
         cmocka_unit_test(uri_too_long_resent_as_form_body),
+        cmocka_unit_test(target_all_one_call),
+        cmocka_unit_test(target_gray_rounds_down),
         cmocka_unit_test(credentials_rejected_exit_4),
         cmocka_unit_test(no_terminal_needs_yes),
         cmocka_unit_test(invalid_inventory_exit_3),
