@@ -36,7 +36,10 @@ enum script {
     SCRIPT_GARBAGE,   /* item 0: HTTP 200 with a truncated body */
     SCRIPT_LOSE,      /* item 0, first Create: job made, answer lost */
     SCRIPT_500_ONCE,  /* item 0, first Create: 500, nothing made */
-    SCRIPT_QUERY_503  /* item 0, first Create: 500; every query: 503 */
+    SCRIPT_QUERY_503, /* item 0, first Create: 500; every query: 503 */
+    SCRIPT_HOLD       /* every Create: job made, answer held until the
+                         server stops; the hold_at-th arrival raises
+                         *hold_irq to 2 (a second Ctrl-C) */
 };
 
 struct server {
@@ -64,6 +67,10 @@ struct server {
     unsigned announced[MAX_ITEMS];
     unsigned synced[MAX_ITEMS];
     unsigned unsynced_arrivals; /* Creates that arrived before their sync */
+    /* SCRIPT_HOLD */
+    unsigned hold_at;
+    volatile sig_atomic_t *hold_irq;
+    volatile bool release;
 };
 
 struct result {
@@ -330,6 +337,24 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
     }
     snprintf(tagbuf, sizeof(tagbuf), "%s", tag != NULL ? tag : "");
     orch_params_cleanup(&form);
+    if (s->script == SCRIPT_HOLD) {
+        unsigned arrived = 0;
+
+        /* Processed at once (as the real API may), answered never: the
+         * client must give up on it by itself. */
+        make_job(s, item, tagbuf);
+        pthread_mutex_lock(&s->lock);
+        arrived = s->total;
+        pthread_mutex_unlock(&s->lock);
+        if (arrived == s->hold_at && s->hold_irq != NULL)
+            *s->hold_irq = 2;
+        for (int waited = 0; !s->release && waited < 10000; waited += 2) {
+            struct timespec ts = {0, 2000000L};
+
+            nanosleep(&ts, NULL);
+        }
+        return MHD_NO;
+    }
     if (s->script == SCRIPT_LOSE && item == 0 && hit == 1) {
         make_job(s, item, tagbuf);
         return MHD_NO; /* made, then the answer is lost */
@@ -437,6 +462,7 @@ static int server_start(struct server *s, enum script script)
 
 static void server_stop(struct server *s)
 {
+    s->release = true; /* held requests end (MHD joins their threads) */
     if (s->mhd != NULL)
         MHD_stop_daemon(s->mhd);
     pthread_mutex_destroy(&s->lock);
@@ -1126,6 +1152,53 @@ static void test_interrupt_lets_in_flight_finish(void **state)
     fixture_free(f);
 }
 
+/* A second interrupt aborts the calls in flight without waiting for their
+ * answers: a call the server had received (its job may exist) is failed /
+ * Ambiguous, never not_sent (which a resume or a rerun could resend
+ * blindly) and never reconciled now; calls never started are not_sent /
+ * Interrupted. Here the server holds every answer and raises the second
+ * interrupt when the 4th call (the in-flight cap) has arrived. */
+static void test_second_interrupt_aborts_in_flight(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_HOLD, 10);
+    struct timespec t0, t1;
+    double secs = 0;
+
+    (void)state;
+    f->cfg.max_in_flight = 4;
+    f->srv.hold_at = 4;
+    f->srv.hold_irq = &f->interrupt;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(run(f, false), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs = (double)(t1.tv_sec - t0.tv_sec) +
+           (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(f->st.aborted);
+    assert_int_equal(f->srv.total, 4);
+    assert_int_equal(f->st.calls, 4);
+    assert_int_equal(f->st.created, 0);
+    assert_int_equal(f->st.failed, 4);
+    assert_int_equal(f->st.not_sent, 6);
+    for (size_t i = 0; i < f->nitems; i++) {
+        if (f->srv.hits[i] > 0) {
+            assert_int_equal(f->res[i].status, ORCH_ITEM_FAILED);
+            assert_string_equal(f->res[i].code, "Ambiguous");
+            assert_non_null(strstr(f->res[i].message, "second interrupt"));
+            assert_int_equal(f->res[i].attempts, 1);
+        } else {
+            assert_int_equal(f->res[i].status, ORCH_ITEM_NOT_SENT);
+            assert_string_equal(f->res[i].code, "Interrupted");
+        }
+    }
+    /* Aborted, not timed out and reconciled: no query, and well before
+     * the 10 s request timeout (the loop sees the flag within its 1 s
+     * poll). */
+    assert_int_equal(f->srv.job_queries + f->srv.task_queries, 0);
+    assert_int_equal(f->st.queries, 0);
+    assert_true(secs < 5.0);
+    fixture_free(f);
+}
+
 static void test_connection_refused_is_retried_then_fails(void **state)
 {
     struct fixture *f = fixture_new(SCRIPT_OK, 1);
@@ -1201,6 +1274,7 @@ int main(void)
         cmocka_unit_test(test_fatal_streak_needs_the_first_items),
         cmocka_unit_test(test_interrupt_before_start),
         cmocka_unit_test(test_interrupt_lets_in_flight_finish),
+        cmocka_unit_test(test_second_interrupt_aborts_in_flight),
         cmocka_unit_test(test_connection_refused_is_retried_then_fails),
         cmocka_unit_test(test_bad_setup),
     };
