@@ -160,6 +160,76 @@ void emu_faults_plan(const struct emu_fault_opts *o, uint64_t seq,
     }
 }
 
+int emu_faults_in_scope(const struct emu_fault_opts *o, const char *action)
+{
+    unsigned i = 0;
+
+    if (o->nactions == 0)
+        return 1;
+    for (i = 0; action && i < o->nactions; i++)
+        if (strcmp(o->actions[i], action) == 0)
+            return 1;
+    return 0;
+}
+
+void emu_faults_plan_action(const struct emu_fault_opts *o, uint64_t seq,
+                            int64_t since_start_ms, const char *action,
+                            int query, struct emu_fault_plan *out)
+{
+    if (emu_faults_in_scope(o, action))
+        emu_faults_plan(o, seq, since_start_ms, out);
+    else
+        memset(out, 0, sizeof(*out));
+    if (query && o->p_fail_query > 0) {
+        /* A draw of its own, so --fail-queries shifts no other fault. */
+        uint64_t x = (o->seed ^ 0xFA11ED0ULL) * 0x9E3779B97F4A7C15ULL
+                   ^ (seq + 1);
+
+        splitmix64(&x);
+        if (unit(&x) < o->p_fail_query) {
+            out->kind = EMU_FAULT_5XX;
+            out->status = 503;
+            out->variant = 0;
+        }
+    }
+}
+
+int emu_faults_parse_actions(struct emu_fault_opts *o, const char *s,
+                             struct orch_diag *diag)
+{
+    struct emu_fault_opts tmp;
+    const char *p = s;
+
+    memset(&tmp, 0, sizeof(tmp));
+    if (strcmp(s, "") == 0 || strcmp(s, "all") == 0) {
+        o->nactions = 0;
+        return 0;
+    }
+    while (*p) {
+        size_t n = 0;
+
+        while ((p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= 'a' && p[n] <= 'z'))
+            n++;
+        if (n == 0 || n >= EMU_FAULTS_ACTION_LEN
+            || tmp.nactions >= EMU_FAULTS_MAX_ACTIONS
+            || (p[n] != ',' && p[n] != '\0'))
+            return orch_diag_set(diag, ORCH_EINVAL,
+                                 "--fault-actions: expected action names "
+                                 "separated by commas (at most %d), or "
+                                 "\"all\", got \"%s\"",
+                                 EMU_FAULTS_MAX_ACTIONS, s);
+        memcpy(tmp.actions[tmp.nactions], p, n);
+        tmp.actions[tmp.nactions][n] = '\0';
+        tmp.nactions++;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    memcpy(o->actions, tmp.actions, sizeof(o->actions));
+    o->nactions = tmp.nactions;
+    return 0;
+}
+
 static int parse_uint(const char *s, char **end, unsigned long *out)
 {
     errno = 0;

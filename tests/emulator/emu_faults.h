@@ -3,9 +3,19 @@
  * bursts.
  *
  * Replayable: the plan of request number `seq` is a pure function of the
- * options (seed included), seq and the time since the server started, so a
- * failing test run with the same seed and the same request order replays.
- * Pure and thread-safe (options are read-only once parsed).
+ * options (seed included), seq, the action and the time since the server
+ * started, so a failing test run with the same seed and the same request
+ * order replays. Pure and thread-safe; the options are the caller's to
+ * guard (the server changes them at run time under its lock, see
+ * emu_server_set_faults).
+ *
+ * Scope: --fault-actions limits every fault above (latency and throttling
+ * bursts included) to the actions listed; --fail-queries P answers each
+ * query action (QueryOTAJob, ListOTA*, QueryOTAFirmware,
+ * QueryDeviceDetail, BatchQueryDeviceDetail) 503 ServiceUnavailable with
+ * probability P, before processing, whatever the scope says: with both,
+ * a Create's answer can be lost while the queries that would reconcile
+ * it fail.
  */
 #ifndef EMU_FAULTS_H
 #define EMU_FAULTS_H
@@ -35,6 +45,8 @@ enum emu_latency_dist {
 
 #define EMU_FAULTS_MAX_MIX 16
 #define EMU_FAULTS_MAX_BURSTS 16
+#define EMU_FAULTS_MAX_ACTIONS 16
+#define EMU_FAULTS_ACTION_LEN 64
 
 struct emu_fault_opts {
     uint64_t seed;
@@ -50,6 +62,12 @@ struct emu_fault_opts {
     double p_burst_slot;                /* random bursts: each slot of */
     unsigned burst_slot_ms;             /* burst_slot_ms is one with this
                                            probability (0 = none) */
+    double p_fail_query;                /* --fail-queries: 503 to a query
+                                           action, outside the scope */
+    unsigned nactions;                  /* --fault-actions: the scope of
+                                           the faults above; 0 = every
+                                           action */
+    char actions[EMU_FAULTS_MAX_ACTIONS][EMU_FAULTS_ACTION_LEN];
 };
 
 struct emu_fault_plan {
@@ -63,9 +81,19 @@ struct emu_fault_plan {
 void emu_fault_opts_init(struct emu_fault_opts *o);
 
 /* The plan for request `seq` arriving `since_start_ms` after the server
- * started. */
+ * started, every action alike (the scope and --fail-queries ignored). */
 void emu_faults_plan(const struct emu_fault_opts *o, uint64_t seq,
                      int64_t since_start_ms, struct emu_fault_plan *out);
+/* The plan for request `seq` of `action` (NULL: none given): the plan
+ * above if the action is in the scope, else no fault and no latency; then,
+ * for a query action (`query`), --fail-queries' own draw turns it into a
+ * 503 (keeping the latency). */
+void emu_faults_plan_action(const struct emu_fault_opts *o, uint64_t seq,
+                            int64_t since_start_ms, const char *action,
+                            int query, struct emu_fault_plan *out);
+/* Whether `action` is in the scope of the faults (always, with no
+ * --fault-actions). */
+int emu_faults_in_scope(const struct emu_fault_opts *o, const char *action);
 
 /* Name for logs and stats: "5xx", "reset", "lose", "malformed", "slow",
  * "throttle_burst"; NULL for EMU_FAULT_NONE. */
@@ -86,6 +114,12 @@ int emu_faults_parse_dist(struct emu_fault_opts *o, const char *s,
  * "random:P:SLOT_MS" (each SLOT_MS slot is a burst with probability P). */
 int emu_faults_parse_burst(struct emu_fault_opts *o, const char *s,
                            struct orch_diag *diag);
+/* "A,B,..." action names: the scope (replaces any earlier one); "" or
+ * "all": every action. Names are letters only, at most
+ * EMU_FAULTS_MAX_ACTIONS; whether they are actions the emulator knows is
+ * the caller's check. */
+int emu_faults_parse_actions(struct emu_fault_opts *o, const char *s,
+                             struct orch_diag *diag);
 /* A probability "0".."1" into *p. */
 int emu_faults_parse_prob(double *p, const char *s, struct orch_diag *diag);
 /* The checks across options, once they are all parsed (in any order):

@@ -32,7 +32,8 @@ enum {
     OPT_CLOCK_OFFSET, OPT_SEED, OPT_LATENCY_MS, OPT_LATENCY_DIST,
     OPT_FAIL_5XX, OPT_RESET, OPT_LOSE, OPT_MALFORMED, OPT_SLOW,
     OPT_SLOW_MS, OPT_THROTTLE_BURST, OPT_SIM_SPEED, OPT_SUCCESS_RATIO,
-    OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_MAX_URI, OPT_HELP, OPT_VERSION
+    OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_MAX_URI, OPT_FAULT_ACTIONS,
+    OPT_FAIL_QUERIES, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -63,6 +64,8 @@ static const struct option options[] = {
     {"slow-body", required_argument, NULL, OPT_SLOW},
     {"slow-body-ms", required_argument, NULL, OPT_SLOW_MS},
     {"throttle-burst", required_argument, NULL, OPT_THROTTLE_BURST},
+    {"fault-actions", required_argument, NULL, OPT_FAULT_ACTIONS},
+    {"fail-queries", required_argument, NULL, OPT_FAIL_QUERIES},
     {"sim-speed", required_argument, NULL, OPT_SIM_SPEED},
     {"success-ratio", required_argument, NULL, OPT_SUCCESS_RATIO},
     {"instance-id", required_argument, NULL, OPT_INSTANCE_ID},
@@ -136,7 +139,23 @@ static const char usage[] =
     "  --throttle-burst S    START_MS:DUR_MS after start (repeatable), or\n"
     "                        random:P:SLOT_MS; every call gets\n"
     "                        Throttling.User during a burst\n"
-    "Stats: GET /__emu/stats, GET /__emu/jobs.\n";
+    "  --fault-actions LIST  the faults above (latency and bursts too) hit\n"
+    "                        only these actions, comma-separated (default:\n"
+    "                        all), e.g. CreateOTAStaticUpgradeJob\n"
+    "  --fail-queries P      503 ServiceUnavailable, before processing, to\n"
+    "                        each query action (QueryOTAJob, ListOTA*,\n"
+    "                        QueryOTAFirmware, QueryDeviceDetail,\n"
+    "                        BatchQueryDeviceDetail) with probability P,\n"
+    "                        whatever --fault-actions says\n"
+    "Internal endpoints:\n"
+    "  GET /__emu/stats      counts: requests, throttled, jobs, devices,\n"
+    "                        most calls in any second, double assignments\n"
+    "  GET /__emu/jobs       every job and its tasks\n"
+    "  GET /__emu/faults     the fault settings\n"
+    "  POST /__emu/faults    change them while running: a form of\n"
+    "                        fail-5xx, reset, lose-response, malformed,\n"
+    "                        fail-queries, fault-actions (e.g.\n"
+    "                        'fail-queries=0&lose-response=0')\n";
 
 struct clock_state {
     int64_t base_ms;   /* the clock's value at mono_start */
@@ -336,6 +355,19 @@ int main(int argc, char **argv)
             }
             break;
         }
+        case OPT_FAIL_QUERIES:
+            if (emu_faults_parse_prob(&so.faults.p_fail_query, optarg,
+                                      &diag) != 0) {
+                fprintf(stderr, PROG ": --%s: %s\n", name, diag.msg);
+                bad = 1;
+            }
+            break;
+        case OPT_FAULT_ACTIONS:
+            if (emu_faults_parse_actions(&so.faults, optarg, &diag) != 0) {
+                fprintf(stderr, PROG ": %s\n", diag.msg);
+                bad = 1;
+            }
+            break;
         case OPT_SLOW_MS:
             bad = num(name, optarg, 0, 600000, &d);
             so.slow_ms = (unsigned)d;
@@ -381,7 +413,7 @@ int main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (emu_faults_check(&so.faults, &diag) != 0) {
+    if (emu_server_check_faults(&so.faults, &diag) != 0) {
         fprintf(stderr, PROG ": %s\n", diag.msg);
         rc = 2;
         goto out;

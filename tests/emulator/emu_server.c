@@ -494,17 +494,22 @@ static struct action_stat *action_stat_for(struct emu_server *s,
     return &s->actions[s->nactions++];
 }
 
+/* Counts the arrival and draws the request's fault plan, under the lock
+ * that guards the fault options (POST /__emu/faults changes them). */
 static void record_arrival(struct emu_server *s, const char *action,
-                           int64_t t)
+                           int64_t t, uint64_t seq, struct emu_fault_plan *plan)
 {
     struct action_stat *a = NULL;
+    enum cls c = class_of(action);
 
     pthread_mutex_lock(&s->lock);
     s->requests++;
     a = action_stat_for(s, action);
     a->count++;
     window_add(&a->win, t);
-    window_add(&s->cls_win[class_of(action)], t);
+    window_add(&s->cls_win[c], t);
+    emu_faults_plan_action(&s->o.faults, seq, t - s->start_ms, action,
+                           c == CLS_QUERY || c == CLS_BATCH, plan);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -740,9 +745,7 @@ static enum MHD_Result handle_api(struct emu_server *s,
     make_request_id(s, seq, request_id);
     if (emu_verify_parse(&hr, &auth) != 0)
         goto out;
-    record_arrival(s, auth.action, r->t);
-
-    emu_faults_plan(&s->o.faults, seq, r->t - s->start_ms, &plan);
+    record_arrival(s, auth.action, r->t, seq, &plan);
     fault = emu_fault_name(plan.kind);
     /* A fault that answers before processing waits its latency here; any
      * other request is authenticated and counted against its quota at
@@ -886,6 +889,178 @@ out:
     return ret;
 }
 
+/* ---- fault settings at run time ---- */
+
+int emu_server_check_faults(const struct emu_fault_opts *f,
+                            struct orch_diag *diag)
+{
+    unsigned i = 0;
+
+    for (i = 0; i < f->nactions; i++)
+        if (strcmp(emu_action_class(f->actions[i]), "other") == 0)
+            return orch_diag_set(diag, ORCH_EINVAL,
+                                 "--fault-actions: \"%s\" is not an action "
+                                 "the emulator answers",
+                                 f->actions[i]);
+    return emu_faults_check(f, diag);
+}
+
+static json_t *faults_json(const struct emu_fault_opts *f)
+{
+    json_t *acts = json_array();
+    unsigned i = 0;
+
+    for (i = 0; i < f->nactions; i++)
+        json_array_append_new(acts, json_string(f->actions[i]));
+    return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:o}", "seed",
+                     (json_int_t)f->seed, "fail-5xx", f->p_5xx, "reset",
+                     f->p_reset, "lose-response", f->p_lose, "malformed",
+                     f->p_malformed, "slow-body", f->p_slow, "fail-queries",
+                     f->p_fail_query, "fault-actions", acts);
+}
+
+json_t *emu_server_faults(struct emu_server *s)
+{
+    json_t *j = NULL;
+
+    pthread_mutex_lock(&s->lock);
+    j = faults_json(&s->o.faults);
+    pthread_mutex_unlock(&s->lock);
+    return j;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Decodes [p, p+n) of a form ('+' is a space, %XX a byte) into out. */
+static void form_decode(const char *p, size_t n, char *out, size_t cap)
+{
+    size_t i = 0, o = 0;
+
+    for (i = 0; i < n && o + 1 < cap; i++) {
+        if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0
+            && hexval(p[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = p[i] == '+' ? ' ' : p[i];
+        }
+    }
+    out[o] = '\0';
+}
+
+/* Applies one "name=value" pair of POST /__emu/faults to f. */
+static int set_fault_field(struct emu_fault_opts *f, const char *name,
+                           const char *value, struct orch_diag *diag)
+{
+    double *p = NULL;
+
+    if (strcmp(name, "fault-actions") == 0)
+        return emu_faults_parse_actions(f, value, diag);
+    p = strcmp(name, "fail-5xx") == 0        ? &f->p_5xx
+      : strcmp(name, "reset") == 0           ? &f->p_reset
+      : strcmp(name, "lose-response") == 0   ? &f->p_lose
+      : strcmp(name, "malformed") == 0       ? &f->p_malformed
+      : strcmp(name, "fail-queries") == 0    ? &f->p_fail_query
+                                             : NULL;
+    if (p == NULL)
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "\"%s\" cannot be set at run time (fail-5xx, "
+                             "reset, lose-response, malformed, fail-queries, "
+                             "fault-actions can)",
+                             name);
+    if (emu_faults_parse_prob(p, value, diag) != 0) {
+        char why[sizeof(diag->msg)];
+
+        snprintf(why, sizeof(why), "%s", diag->msg);
+        return orch_diag_set(diag, ORCH_EINVAL, "%s: %s", name, why);
+    }
+    return 0;
+}
+
+int emu_server_set_faults(struct emu_server *s, const char *form,
+                          struct orch_diag *diag)
+{
+    struct emu_fault_opts f;
+    const char *p = form ? form : "";
+    int rc = 0;
+
+    pthread_mutex_lock(&s->lock);
+    f = s->o.faults;
+    pthread_mutex_unlock(&s->lock);
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        char name[64], value[1024];
+
+        if (len > 0) {
+            if (eq == NULL)
+                return orch_diag_set(diag, ORCH_EINVAL,
+                                     "expected name=value pairs");
+            form_decode(p, (size_t)(eq - p), name, sizeof(name));
+            form_decode(eq + 1, len - (size_t)(eq - p) - 1, value,
+                        sizeof(value));
+            rc = set_fault_field(&f, name, value, diag);
+            if (rc)
+                return rc;
+        }
+        p += len;
+        if (*p == '&')
+            p++;
+    }
+    rc = emu_server_check_faults(&f, diag);
+    if (rc)
+        return rc;
+    /* Only the fields a form can set: a request drawing its plan at the
+     * same time sees either the old settings or the new ones. */
+    pthread_mutex_lock(&s->lock);
+    s->o.faults.p_5xx = f.p_5xx;
+    s->o.faults.p_reset = f.p_reset;
+    s->o.faults.p_lose = f.p_lose;
+    s->o.faults.p_malformed = f.p_malformed;
+    s->o.faults.p_fail_query = f.p_fail_query;
+    memcpy(s->o.faults.actions, f.actions, sizeof(f.actions));
+    s->o.faults.nactions = f.nactions;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+/* POST /__emu/faults: the form in the query and/or the body. */
+static enum MHD_Result handle_set_faults(struct emu_server *s,
+                                         struct MHD_Connection *con,
+                                         struct req *r)
+{
+    const char *q = strchr(r->target, '?');
+    struct orch_diag d;
+    json_t *j = NULL;
+    enum MHD_Result ret = MHD_NO;
+    int rc = 0;
+
+    memset(&d, 0, sizeof(d));
+    if (q)
+        rc = emu_server_set_faults(s, q + 1, &d);
+    if (rc == 0 && r->body.len > 0)
+        rc = emu_server_set_faults(s, orch_buf_str(&r->body), &d);
+    if (rc) {
+        j = json_pack("{s:s,s:s}", "Code", "InvalidFaults", "Message", d.msg);
+        ret = send_json(con, 400, j, NULL);
+    } else {
+        j = emu_server_faults(s);
+        ret = send_json(con, 200, j, NULL);
+    }
+    json_decref(j);
+    return ret;
+}
+
 static enum MHD_Result handle_internal(struct emu_server *s,
                                        struct MHD_Connection *con,
                                        const char *url)
@@ -897,6 +1072,8 @@ static enum MHD_Result handle_internal(struct emu_server *s,
         j = emu_server_stats(s);
     else if (strcmp(url, "/__emu/jobs") == 0)
         j = emu_world_dump_jobs(s->o.world, now_ms(s));
+    else if (strcmp(url, "/__emu/faults") == 0)
+        j = emu_server_faults(s);
     else
         return send_buf(con, 404, JSON_CT, "{\"Code\":\"NotFound\"}", 19,
                         NULL);
@@ -956,6 +1133,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
     }
     if (strncmp(url, "/__emu/", 7) == 0 && strcmp(method, "GET") == 0)
         return handle_internal(s, con, url);
+    if (strcmp(url, "/__emu/faults") == 0 && strcmp(method, "POST") == 0)
+        return handle_set_faults(s, con, r);
     if (strcmp(url, "/") != 0) {
         static const char msg[] = "{\"Code\":\"InvalidURI\",\"Message\":"
                                   "\"RPC requests go to /.\"}";
@@ -1044,7 +1223,7 @@ int emu_server_start(const struct emu_server_opts *o, struct emu_server **out,
         || o->qps_cancel <= 0 || o->qps_batch <= 0)
         return orch_diag_set(diag, ORCH_EINVAL,
                              "quotas and --qps-scale must be positive");
-    rc = emu_faults_check(&o->faults, diag);
+    rc = emu_server_check_faults(&o->faults, diag);
     if (rc)
         return rc;
     if (o->threads > 0 && faults_sleep(o))

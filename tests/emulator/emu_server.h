@@ -3,7 +3,9 @@
  *
  * Paths: "/" is the API (GET or POST, query and x-www-form-urlencoded
  * body; bodies over max_body get 413). GET /__emu/stats returns counters
- * (see emu_server_stats), GET /__emu/jobs returns emu_world_dump_jobs().
+ * (see emu_server_stats), GET /__emu/jobs returns emu_world_dump_jobs(),
+ * GET /__emu/faults the fault settings and POST /__emu/faults changes them
+ * (emu_server_faults, emu_server_set_faults).
  *
  * Per API request, in order: arrival time and number recorded; fault plan
  * drawn; latency slept; a burst throttle, 5xx, reset or malformed fault
@@ -110,6 +112,27 @@ uint16_t emu_server_port(const struct emu_server *s);
 json_t *emu_server_stats(struct emu_server *s);
 /* Stops accepting, waits for the connection threads, frees; NULL-safe. */
 void emu_server_stop(struct emu_server *s);
+
+/* The fault settings as JSON (new reference): {"seed":N,"fail-5xx":P,
+ * "reset":P,"lose-response":P,"malformed":P,"slow-body":P,
+ * "fail-queries":P,"fault-actions":["CreateOTAStaticUpgradeJob",..]}
+ * (an empty list: every action). GET /__emu/faults answers it. */
+json_t *emu_server_faults(struct emu_server *s);
+/* Changes fault settings while the server runs (POST /__emu/faults, its
+ * form in the query or an x-www-form-urlencoded body): "name=value" pairs
+ * joined by '&', names as the options: fail-5xx, reset, lose-response,
+ * malformed, fail-queries (probabilities), fault-actions (a list, "" or
+ * "all" for every action). Fields not named keep their value; latency,
+ * slow bodies, bursts and the seed cannot change (they decide the
+ * threading, or the replay). All or nothing: returns 0, or ORCH_EINVAL
+ * with diag and nothing changed. Requests arriving afterwards use the new
+ * settings. Thread-safe. */
+int emu_server_set_faults(struct emu_server *s, const char *form,
+                          struct orch_diag *diag);
+/* emu_faults_check, plus: every --fault-actions name is an action the
+ * emulator answers. Returns 0 or ORCH_EINVAL with diag. */
+int emu_server_check_faults(const struct emu_fault_opts *f,
+                            struct orch_diag *diag);
 
 /* The class of an action: "create", "query", "cancel", "batch", "other". */
 const char *emu_action_class(const char *action);

@@ -9,6 +9,7 @@
 #include "e2e_util.h"
 #include "harness.h"
 
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -604,6 +605,99 @@ static void resume_refusals(void **state)
     waves_change_refused();
 }
 
+/* POSTs `form` to the emulator's /__emu/faults (fault settings changed
+ * while it runs); asserts 200. */
+static void emu_set_faults(const struct emu_proc *e, const char *form)
+{
+    CURL *h = curl_easy_init();
+    char url[128];
+    long status = 0;
+    FILE *sink = fopen("/dev/null", "w");
+
+    assert_non_null(h);
+    assert_non_null(sink);
+    snprintf(url, sizeof(url), "%s/__emu/faults", e->endpoint);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+    assert_int_equal(curl_easy_perform(h), CURLE_OK);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    assert_int_equal(status, 200);
+    curl_easy_cleanup(h);
+    fclose(sink);
+}
+
+/* Issue 4's undecidable case end to end: every Create's answer is lost
+ * (the jobs ARE made) and the queries that would find them fail, so each
+ * chunk ends failed/Ambiguous with its devices in <report>.failed.csv and
+ * is never resent; then, the queries working again, --resume asks again,
+ * adopts each job (created, recovered) and creates nothing twice. */
+static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create",
+                         "--fault-actions", "CreateOTAStaticUpgradeJob",
+                         "--lose-response", "1",
+                         "--fail-queries", "1",
+                         "--seed", "11",
+                         NULL};
+    json_t *rows = NULL, *failed = NULL, *jobs = NULL, *log = NULL;
+    json_t *row = NULL;
+    size_t i = 0, creates = 0;
+
+    (void)state;
+    ctx_start(&c, 300, emu);
+    /* --skip-preflight: QueryOTAFirmware is a query, and it fails too. */
+    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                          c.emu.endpoint, "--yes", "--report", c.report,
+                          "--skip-preflight", NULL};
+    h_run(&r, argv, NULL, 0, 120);
+    if (r.exit_code != 1)
+        fail_msg("exit %d (expected 1): %s", r.exit_code, r.err);
+    h_run_free(&r);
+    rows = h_read_csv(c.report);
+    assert_int_equal(json_array_size(rows), 2);
+    json_array_foreach(rows, i, row) {
+        assert_string_equal(json_string_value(json_object_get(row, "status")),
+                            "failed");
+        assert_string_equal(
+            json_string_value(json_object_get(row, "error_code")),
+            "Ambiguous");
+    }
+    failed = h_read_csv(c.failed);
+    assert_int_equal(json_array_size(failed), 300);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 2); /* made, answers lost */
+    log = h_read_jsonl(c.emu.log_path);
+    creates = e2e_count(log, "CreateOTAStaticUpgradeJob", 0);
+    assert_int_equal(creates, 2); /* never resent */
+    /* Reconciliation asked, and every query failed. */
+    assert_true(e2e_count(log, "ListOTAJobByDevice", 0) > 0);
+    assert_int_equal(e2e_count(log, "ListOTAJobByDevice", 1), 0);
+    json_decref(log);
+    json_decref(jobs);
+    json_decref(failed);
+    json_decref(rows);
+
+    emu_set_faults(&c.emu, "fail-queries=0&lose-response=0");
+    const char *again[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                           c.emu.endpoint, "--yes", "--report", c.report,
+                           "--resume", NULL};
+    h_run(&r, again, NULL, 0, 120);
+    if (r.exit_code != 0)
+        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    assert_complete(&c, 300, 2);
+    assert_int_equal(assert_lost_answers_recovered(&c), 2);
+    log = h_read_jsonl(c.emu.log_path);
+    assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 2);
+    json_decref(log);
+    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
 /* Built with ASan the binary cannot run under valgrind. */
 #if defined(__SANITIZE_ADDRESS__)
 #define ORCH_ASAN 1
@@ -670,6 +764,7 @@ int main(void)
         cmocka_unit_test(faults_20k_every_device_once),
         cmocka_unit_test(kill9_at_random_points_then_resume),
         cmocka_unit_test(valgrind_resume_no_leaks),
+        cmocka_unit_test(ambiguous_chunks_kept_then_adopted_on_resume),
     };
 
     signal(SIGPIPE, SIG_IGN);

@@ -247,6 +247,80 @@ static void throttle_bursts(void **state)
     assert_null(emu_fault_name(EMU_FAULT_NONE));
 }
 
+/* --fault-actions: the faults (latency and bursts included) hit only the
+ * actions listed; --fail-queries: a 503 to query actions, whatever the
+ * scope, at its own rate, without moving the other faults' draws. */
+static void scope_and_failing_queries(void **state)
+{
+    struct emu_fault_opts o;
+    struct orch_diag d;
+    struct emu_fault_plan p, q;
+    unsigned failed = 0;
+    uint64_t i = 0;
+
+    (void)state;
+    emu_fault_opts_init(&o);
+    o.seed = 7;
+    o.p_lose = 1;
+    o.lat_min_ms = 5;
+    o.lat_max_ms = 9;
+    o.nbursts = 1;
+    o.burst_start_ms[0] = 1000;
+    o.burst_dur_ms[0] = 1000;
+    assert_int_equal(emu_faults_parse_actions(
+                         &o, "CreateOTAStaticUpgradeJob,QueryOTAJob", &d),
+                     0);
+    assert_int_equal(o.nactions, 2);
+    assert_true(emu_faults_in_scope(&o, "CreateOTAStaticUpgradeJob"));
+    assert_true(emu_faults_in_scope(&o, "QueryOTAJob"));
+    assert_false(emu_faults_in_scope(&o, "ListOTATaskByJob"));
+    assert_false(emu_faults_in_scope(&o, NULL));
+    for (i = 0; i < 100; i++) {
+        emu_faults_plan_action(&o, i, 0, "CreateOTAStaticUpgradeJob", 0, &p);
+        assert_int_equal(p.kind, EMU_FAULT_LOSE);
+        assert_true(p.latency_ms >= 5 && p.latency_ms <= 9);
+        emu_faults_plan_action(&o, i, 1500, "ListOTATaskByJob", 1, &p);
+        assert_int_equal(p.kind, EMU_FAULT_NONE); /* no burst either */
+        assert_int_equal(p.latency_ms, 0);
+        emu_faults_plan_action(&o, i, 1500, "QueryOTAJob", 1, &p);
+        assert_int_equal(p.kind, EMU_FAULT_THROTTLE);
+    }
+    /* Every query fails; Create keeps its own fault. */
+    o.p_fail_query = 1;
+    for (i = 0; i < 100; i++) {
+        emu_faults_plan_action(&o, i, 0, "ListOTATaskByJob", 1, &p);
+        assert_int_equal(p.kind, EMU_FAULT_5XX);
+        assert_int_equal(p.status, 503);
+        emu_faults_plan_action(&o, i, 0, "CreateOTAStaticUpgradeJob", 0, &p);
+        assert_int_equal(p.kind, EMU_FAULT_LOSE);
+    }
+    /* At a rate, seeded; the in-scope plan underneath is unchanged. */
+    o.p_fail_query = 0.25;
+    assert_int_equal(emu_faults_parse_actions(&o, "all", &d), 0);
+    assert_int_equal(o.nactions, 0);
+    o.p_lose = 0.5;
+    for (i = 0; i < N; i++) {
+        emu_faults_plan_action(&o, i, 0, "QueryOTAJob", 1, &p);
+        emu_faults_plan_action(&o, i, 0, "QueryOTAJob", 1, &q);
+        assert_memory_equal(&p, &q, sizeof(p));
+        if (p.kind == EMU_FAULT_5XX)
+            failed++;
+        emu_faults_plan_action(&o, i, 0, "QueryOTAJob", 0, &p);
+        emu_faults_plan(&o, i, 0, &q);
+        assert_memory_equal(&p, &q, sizeof(p));
+    }
+    assert_true(fabs((double)failed / N - 0.25) < 0.02);
+    /* Garbage. */
+    assert_int_equal(emu_faults_parse_actions(&o, "Query OTAJob", &d),
+                     ORCH_EINVAL);
+    assert_int_equal(emu_faults_parse_actions(&o, "A,,B", &d), ORCH_EINVAL);
+    assert_int_equal(emu_faults_parse_actions(&o, ",", &d), ORCH_EINVAL);
+    assert_int_equal(
+        emu_faults_parse_actions(&o, "A,B,C,D,E,F,G,H,I,J,K,L,M,N,O,P,Q", &d),
+        ORCH_EINVAL);
+    assert_int_equal(o.nactions, 0); /* a refused list changes nothing */
+}
+
 static void parsers_reject_garbage(void **state)
 {
     struct emu_fault_opts o;
@@ -294,6 +368,7 @@ int main(void)
         cmocka_unit_test(latency_distributions),
         cmocka_unit_test(latency_dist_and_range),
         cmocka_unit_test(throttle_bursts),
+        cmocka_unit_test(scope_and_failing_queries),
         cmocka_unit_test(parsers_reject_garbage),
     };
 

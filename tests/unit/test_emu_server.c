@@ -596,6 +596,139 @@ static void lost_response_creates_the_job(void **state)
     json_decref(log);
 }
 
+/* POSTs a form to /__emu/faults; returns the HTTP status, *out the
+ * answer (NULL: not wanted). */
+static long post_faults(struct fixture *f, const char *query,
+                        const char *form, json_t **out)
+{
+    char url[512];
+    struct resp r;
+    long status = 0;
+
+    snprintf(url, sizeof(url), "%s__emu/faults%s%s", f->base,
+             query ? "?" : "", query ? query : "");
+    http(f, url, form ? form : "", form ? strlen(form) : 0, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    status = r.status;
+    if (out)
+        *out = body_json(&r);
+    free(r.body);
+    return status;
+}
+
+/* The status of a QueryOTAJob call and its Code. */
+static long query_job(struct fixture *f, char code[64])
+{
+    const char *kv[] = {"JobId", "nosuchjob", NULL};
+    struct resp r;
+    json_t *j = NULL;
+    long st = 0;
+
+    api(f, "QueryOTAJob", kv, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    j = body_json(&r);
+    snprintf(code, 64, "%s", code_of(j));
+    st = r.status;
+    json_decref(j);
+    free(r.body);
+    return st;
+}
+
+/* --fault-actions scopes the faults, --fail-queries fails the query
+ * actions, and POST /__emu/faults switches both while the server runs:
+ * a Create's answer is lost while the queries that would find its job
+ * fail, then the queries work again and find it. */
+static void faults_scoped_and_switched_at_run_time(void **state)
+{
+    struct fixture *f = *state;
+    struct emu_fault_opts fo;
+    struct orch_diag d;
+    json_t *j = NULL, *jobs = NULL, *st = NULL;
+    struct resp r;
+    char code[64];
+    const char *cancel[] = {"JobId", "nosuch", "CancelQueuedTask", "true",
+                            NULL};
+
+    emu_fault_opts_init(&fo);
+    fo.p_lose = 1;
+    fo.p_fail_query = 1;
+    assert_int_equal(
+        emu_faults_parse_actions(&fo, "CreateOTAStaticUpgradeJob", &d), 0);
+    start(f, &fo, NULL, NULL);
+    create(f, 1, &r);
+    assert_int_equal(r.rc, CURLE_GOT_NOTHING); /* lost, job made */
+    free(r.body);
+    assert_int_equal(query_job(f, code), 503);
+    assert_string_equal(code, "ServiceUnavailable");
+    /* Not a query, not in the scope: answered by the world. */
+    api(f, "CancelOTATaskByJob", cancel, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    j = body_json(&r);
+    assert_string_not_equal(code_of(j), "ServiceUnavailable");
+    json_decref(j);
+    free(r.body);
+    j = get_json(f, "/__emu/faults");
+    assert_true(json_real_value(json_object_get(j, "fail-queries")) == 1.0);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(j, "fault-actions"), 0)),
+                        "CreateOTAStaticUpgradeJob");
+    json_decref(j);
+
+    /* Switched off: a form in the body. */
+    assert_int_equal(post_faults(f, NULL, "fail-queries=0&lose-response=0",
+                                 &j),
+                     200);
+    assert_true(json_real_value(json_object_get(j, "fail-queries")) == 0.0);
+    assert_true(json_real_value(json_object_get(j, "lose-response")) == 0.0);
+    json_decref(j);
+    create(f, 2, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    assert_int_not_equal(query_job(f, code), 503);
+    jobs = get_json(f, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 2);
+    json_decref(jobs);
+
+    /* Refused, all or nothing: a setting that cannot change at run time,
+     * an unknown action, a bad probability, a sum over 1. */
+    assert_int_equal(post_faults(f, "fail-5xx=1&slow-body=1", NULL, &j), 400);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "Message")),
+                           "slow-body"));
+    json_decref(j);
+    assert_int_equal(post_faults(f, NULL, "fault-actions=NoSuchAction",
+                                 NULL),
+                     400);
+    assert_int_equal(post_faults(f, NULL, "fail-5xx=2", NULL), 400);
+    assert_int_equal(post_faults(f, NULL, "fail-5xx=0.7&reset=0.7", NULL),
+                     400);
+    assert_int_equal(post_faults(f, NULL, "fail-5xx", NULL), 400);
+    j = get_json(f, "/__emu/faults");
+    assert_true(json_real_value(json_object_get(j, "fail-5xx")) == 0.0);
+    assert_true(json_real_value(json_object_get(j, "reset")) == 0.0);
+    json_decref(j);
+
+    /* The scope moved to the queries (form in the query string, escaped). */
+    assert_int_equal(post_faults(f, "fault-actions=QueryOTAJob%2CListOTATask"
+                                    "ByJob&fail-5xx=1",
+                                 NULL, &j),
+                     200);
+    assert_int_equal(json_array_size(json_object_get(j, "fault-actions")), 2);
+    json_decref(j);
+    create(f, 3, &r);
+    assert_int_equal(r.status, 200);
+    free(r.body);
+    assert_true(query_job(f, code) >= 500);
+    st = get_json(f, "/__emu/stats");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(st, "faults"), "5xx")),
+                     2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(st, "faults"), "lose")),
+                     1);
+    json_decref(st);
+}
+
 static void fault_5xx_reset_malformed_create_nothing(void **state)
 {
     struct fixture *f = *state;
@@ -985,6 +1118,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(lost_response_creates_the_job, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            faults_scoped_and_switched_at_run_time, setup, teardown),
         cmocka_unit_test_setup_teardown(
             fault_5xx_reset_malformed_create_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(slow_body_still_complete, setup,
