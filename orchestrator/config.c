@@ -248,7 +248,8 @@ static int check_schedule(const struct orch_config *cfg, int64_t now_ms,
 
 /* --waves and the gate options (waves.h). Scheduled waves (--wave-interval)
  * are created up front, so gates (which watch tasks that have started)
- * do not apply to them; --schedule-time with waves needs an interval. */
+ * do not apply to them; --schedule-time without an interval is wave 1's
+ * ScheduleTime (gated waves). */
 static int check_waves(const struct orch_config *cfg, struct orch_diag *diag)
 {
     struct orch_config def;
@@ -292,12 +293,8 @@ static int check_waves(const struct orch_config *cfg, struct orch_diag *diag)
     if (cfg->wave_timeout_ms < 1000)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--wave-timeout: less than 1 s");
-    if (cfg->schedule_time_ms >= 0 && cfg->wave_interval_ms <= 0)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--schedule-time with --waves needs "
-                             "--wave-interval (scheduled waves are all "
-                             "created up front, each that much after the "
-                             "one before)");
+    /* --schedule-time without --wave-interval schedules wave 1 of gated
+     * waves (waverun.h); its gate's timeout counts from then. */
     if (cfg->wave_interval_ms > 0) {
         if (cfg->wave_interval_ms < 10 * MINUTE_MS)
             return orch_diag_set(diag, ORCH_ECONFIG,

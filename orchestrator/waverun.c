@@ -74,33 +74,43 @@ void orch_waverun_print_plan(FILE *fp, const struct orch_config *cfg,
                 plan->merged == 1 ? "was" : "were");
     for (k = 0; k < plan->n; k++) {
         const struct orch_wave *w = &plan->w[k];
+        int64_t sched = w->schedule_ms, fin = w->finish_ms;
 
+        /* Gated waves: the plan's schedule is set when the waves run;
+         * only wave 1 has one (--schedule-time). */
+        if (cfg->wave_interval_ms <= 0) {
+            sched = k == 0 ? cfg->schedule_time_ms : -1;
+            fin = k == 0 ? cfg->schedule_finish_time_ms : -1;
+        }
         fprintf(fp, "  wave %zu%s: chunks %zu-%zu, %" PRIu64
                     " devices (%" PRIu64 " in all so far)",
                 k + 1, k == 0 ? " (canary)" : "", w->first + 1, w->end,
                 w->devices, w->cumulative);
-        if (w->schedule_ms >= 0) {
-            orch_waverun_format_time(when, sizeof(when), w->schedule_ms);
+        if (sched >= 0) {
+            orch_waverun_format_time(when, sizeof(when), sched);
             fprintf(fp, ", starts %s", when);
         } else if (cfg->wave_interval_ms > 0) {
             fprintf(fp, ", starts when created");
         }
         fputc('\n', fp);
-        if (w->finish_ms >= 0) {
-            orch_waverun_format_time(when, sizeof(when), w->finish_ms);
+        if (fin >= 0) {
+            orch_waverun_format_time(when, sizeof(when), fin);
             fprintf(fp, "      finishes by %s\n", when);
         }
     }
     if (cfg->wave_interval_ms <= 0) {
         fprintf(fp,
                 "gate: next wave at %g%% SUCCEEDED; abort %s; pause "
-                "after %ld s without a decision%s\n",
+                "after %ld s without a decision%s%s\n",
                 cfg->success_threshold * 100.0,
                 cfg->failure_threshold > 0
                     ? "at the failure threshold or when success is out "
                       "of reach"
                     : "when success is out of reach",
                 cfg->wave_timeout_ms / 1000,
+                cfg->schedule_time_ms >= 0
+                    ? " (wave 1's counted from its ScheduleTime)"
+                    : "",
                 cfg->wait ? "; the last wave's gate is watched too" : "");
         if (cfg->failure_threshold > 0)
             fprintf(fp, "  failure threshold: %g%% FAILED of at least %d "
@@ -132,15 +142,21 @@ static int record(const struct orch_waverun_host *h, size_t k,
 
 /* ---- watching ----------------------------------------------------------- */
 
-static void nap(long ms)
+/* Sleeps ms (on the monotonic clock, so that a nap of hours until a
+ * ScheduleTime does not drift), waking every 100 ms to look at the flag. */
+static void nap(int64_t ms)
 {
-    while (ms > 0 && !interrupted) {
+    uint64_t end = orch_mono_ms() + (uint64_t)(ms > 0 ? ms : 0);
+
+    while (!interrupted) {
+        uint64_t now = orch_mono_ms();
         struct timespec ts = {0, 100 * 1000000L};
 
-        if (ms < 100)
-            ts.tv_nsec = ms * 1000000L;
+        if (now >= end)
+            break;
+        if (end - now < 100)
+            ts.tv_nsec = (long)(end - now) * 1000000L;
         nanosleep(&ts, NULL);
-        ms -= 100;
     }
 }
 
@@ -169,17 +185,23 @@ static int created_jobs(const struct orch_waverun_host *h, size_t first,
 }
 
 /* Watches the jobs of chunks [first, end) until the gate (NULL: every task
- * ended) decides. Returns 0 with *d and *c set, or an exit code. */
+ * ended) decides. schedule_ms is the wave's ScheduleTime (-1: none): the
+ * watch sleeps until then (nothing can happen to tasks that have not
+ * started, and hours of polls would only spend the query quota) and the
+ * gate's timeout counts from it (orch_gate_elapsed). Returns 0 with *d
+ * and *c set, or an exit code. */
 static int watch(const struct orch_waverun_host *h, const char *label,
-                 size_t first, size_t end, const struct orch_gate *gate,
-                 enum orch_gate_decision *d, struct orch_gate_counts *c,
-                 char *why, size_t whysz)
+                 size_t first, size_t end, int64_t schedule_ms,
+                 const struct orch_gate *gate, enum orch_gate_decision *d,
+                 struct orch_gate_counts *c, char *why, size_t whysz)
 {
     const struct orch_config *cfg = h->cfg;
     const char **ids = NULL;
     size_t n = 0, failed_jobs = 0;
     uint64_t expected = 0, t0 = orch_mono_ms();
+    int64_t wall0 = orch_wall_ms();
     struct orch_diag diag = {{0}};
+    char when[128];
     int code = 0;
     int rc = 0;
 
@@ -188,11 +210,24 @@ static int watch(const struct orch_waverun_host *h, const char *label,
         orch_errorf("out of memory");
         return ORCH_EXIT_USAGE;
     }
+    if (schedule_ms > wall0) {
+        orch_waverun_format_time(when, sizeof(when), schedule_ms);
+        fprintf(h->out, "%s: its tasks start at %s; watching (and "
+                        "--wave-timeout) from then\n",
+                label, when);
+        fflush(h->out);
+        nap(schedule_ms - wall0);
+        if (interrupted) {
+            free(ids);
+            return ORCH_EXIT_ABORTED;
+        }
+    }
     fprintf(h->out, "%s: watching %zu job%s (%" PRIu64 " devices), every "
                     "%ld s\n",
             label, n, n == 1 ? "" : "s", expected, cfg->poll_interval_ms / 1000);
     for (;;) {
-        int64_t elapsed = (int64_t)(orch_mono_ms() - t0);
+        int64_t elapsed = orch_gate_elapsed(
+            (int64_t)(orch_mono_ms() - t0), wall0, schedule_ms);
 
         rc = orch_waves_poll(cfg, h->cred, ids, n, c, &failed_jobs,
                              &interrupted, &diag);
@@ -226,7 +261,7 @@ static int watch(const struct orch_waverun_host *h, const char *label,
                      total > ended ? total - ended : 0);
         }
         fprintf(h->out, "%s: %s (%" PRId64 " s)\n", label, why,
-                elapsed / 1000);
+                elapsed > 0 ? elapsed / 1000 : 0);
         fflush(h->out);
         if (*d != ORCH_GATE_WAIT)
             break;
@@ -310,7 +345,7 @@ static void say_paused(const struct orch_waverun_host *h, const char *what)
 static int run_gated(const struct orch_waverun_host *h)
 {
     const struct orch_config *cfg = h->cfg;
-    const struct orch_wave_plan *p = h->plan;
+    struct orch_wave_plan *p = h->plan;
     struct orch_gate gate;
     uint64_t passed = h->rs ? h->rs->waves_passed : 0;
     const json_t *last = h->rs ? h->rs->last_wave : NULL;
@@ -323,6 +358,10 @@ static int run_gated(const struct orch_waverun_host *h)
     gate.failure = cfg->failure_threshold;
     gate.min_decided = (uint64_t)cfg->min_decided;
     gate.timeout_ms = cfg->wave_timeout_ms;
+    /* --schedule-time (and --schedule-finish-time) apply to wave 1; the
+     * later waves start when they are created, after their gates. */
+    orch_waves_schedule(p, cfg->schedule_time_ms, cfg->schedule_finish_time_ms,
+                        0, 0);
     if (ev && strcmp(ev, "aborted") == 0) {
         json_int_t w = json_integer_value(json_object_get(last, "wave"));
 
@@ -349,19 +388,40 @@ static int run_gated(const struct orch_waverun_host *h)
         bool last_wave = k + 1 == p->n;
         enum orch_gate_decision d = ORCH_GATE_WAIT;
         struct orch_gate_counts c;
-        char label[64];
+        int64_t sched = w->schedule_ms, fin = w->finish_ms;
+        char label[64], when[128];
 
         if (passed & (UINT64_C(1) << k))
             continue;
         snprintf(label, sizeof(label), "wave %zu/%zu", k + 1, p->n);
         if (h->unfinished(h->ud, w->first, w->end) > 0) {
+            /* A resume may come after wave 1's ScheduleTime (the config
+             * check is skipped for a resumed waved run). */
+            if (orch_waves_when(w, orch_wall_ms(), NULL) ==
+                ORCH_WAVE_OVERDUE) {
+                orch_waverun_format_time(when, sizeof(when), sched);
+                orch_warnf("wave %zu was to start at %s, less than 5 minutes "
+                           "from now or past: the rest of its jobs are "
+                           "created to start now, without ScheduleTime (or "
+                           "ScheduleFinishTime)",
+                           k + 1, when);
+                sched = fin = -1;
+            }
             fprintf(h->out, "\n%s%s: creating chunks %zu-%zu (%" PRIu64
-                            " devices)\n",
+                            " devices)",
                     label, k == 0 ? " (canary)" : "", w->first + 1, w->end,
                     w->devices);
-            if (record(h, k, "start", NULL))
+            if (sched >= 0) {
+                orch_waverun_format_time(when, sizeof(when), sched);
+                fprintf(h->out, ", scheduled for %s", when);
+            }
+            fputc('\n', h->out);
+            if (record(h, k, "start",
+                       sched >= 0 ? json_pack("{s:I}", "schedule",
+                                              (json_int_t)sched)
+                                  : NULL))
                 return ORCH_EXIT_ABORTED;
-            code = h->create(h->ud, w->first, w->end, -1, -1);
+            code = h->create(h->ud, w->first, w->end, sched, fin);
             if (code)
                 return code;
         }
@@ -375,8 +435,8 @@ static int run_gated(const struct orch_waverun_host *h)
         memset(&c, 0, sizeof(c));
         why[0] = '\0';
         interrupted = 0;
-        code = watch(h, label, w->first, w->end, &gate, &d, &c, why,
-                     sizeof(why));
+        code = watch(h, label, w->first, w->end, w->schedule_ms, &gate, &d,
+                     &c, why, sizeof(why));
         if (code) {
             record(h, k, "paused",
                    json_pack("{s:s}", "reason", "interrupted"));
@@ -482,7 +542,9 @@ static int run_wait(const struct orch_waverun_host *h)
 
     memset(&c, 0, sizeof(c));
     interrupted = 0;
-    code = watch(h, "tasks", 0, h->nitems, NULL, &d, &c, why, sizeof(why));
+    /* Jobs scheduled with --schedule-time: nothing to see before then. */
+    code = watch(h, "tasks", 0, h->nitems, h->cfg->schedule_time_ms, NULL, &d,
+                 &c, why, sizeof(why));
     if (code) {
         orch_errorf("stopped watching; the jobs go on (`ota-rollout status "
                     "%s --watch`)",

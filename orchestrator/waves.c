@@ -315,12 +315,15 @@ void orch_waves_schedule(struct orch_wave_plan *plan, int64_t first_ms,
     for (k = 0; k < plan->n; k++) {
         struct orch_wave *w = &plan->w[k];
 
+        /* Without an interval (gated waves) only wave 1 is scheduled: a
+         * later wave is created when the gate before it passes, and starts
+         * then. */
         if (k == 0)
             w->schedule_ms = first_ms;
         else if (interval_ms > 0)
             w->schedule_ms = base + (int64_t)k * interval_ms;
         else
-            w->schedule_ms = first_ms;
+            w->schedule_ms = -1;
         w->finish_ms = -1;
         if (finish_ms >= 0 && w->schedule_ms >= 0 && first_ms >= 0)
             w->finish_ms = finish_ms + (w->schedule_ms - first_ms);
@@ -362,6 +365,16 @@ const char *orch_gate_decision_name(enum orch_gate_decision d)
     default:
         return "wait";
     }
+}
+
+int64_t orch_gate_elapsed(int64_t watched_ms, int64_t wall_at_start_ms,
+                          int64_t schedule_ms)
+{
+    int64_t before = 0;
+
+    if (schedule_ms >= 0 && schedule_ms > wall_at_start_ms)
+        before = schedule_ms - wall_at_start_ms;
+    return watched_ms - before;
 }
 
 static double pct(uint64_t n, uint64_t of)

@@ -11,6 +11,10 @@
  * gets CancelOTATaskByJob (queued, notified, scheduled, unconfirmed
  * tasks), exit ORCH_EXIT_GATE; timeout -> journaled pause, exit
  * ORCH_EXIT_PAUSED. The last wave's gate is watched only with --wait.
+ * --schedule-time (and --schedule-finish-time) apply to wave 1 only: its
+ * jobs carry that ScheduleTime, its watch sleeps until then and its
+ * --wave-timeout counts from then (orch_gate_elapsed); later waves start
+ * when they are created, after their gates.
  * Scheduled waves (--wave-interval): every wave is created now with its
  * ScheduleTime, no gates; a wave beyond the 7-day horizon is journaled as
  * deferred (with the time it becomes creatable) and the run exits

@@ -94,7 +94,9 @@ size_t orch_waves_of_chunk(const struct orch_wave_plan *plan, size_t chunk);
  * first_ms (-1: immediate, no ScheduleTime), wave k at
  * base_ms + (k-1) * interval_ms where base_ms is first_ms, or start_ms
  * when wave 1 is immediate; the finish (finish_ms, -1: none) shifts with
- * each wave by the same amount as its start. Pure. */
+ * each wave by the same amount as its start. interval_ms <= 0 (gated
+ * waves, each created when the gate before it passes): wave 1 at first_ms
+ * with finish_ms, every later wave immediate (-1, -1). Pure. */
 void orch_waves_schedule(struct orch_wave_plan *plan, int64_t first_ms,
                          int64_t finish_ms, int64_t interval_ms,
                          int64_t start_ms);
@@ -139,6 +141,18 @@ enum orch_gate_decision {
 };
 
 const char *orch_gate_decision_name(enum orch_gate_decision d);
+
+/* The gate's clock, for orch_gate_decide's elapsed_ms: --wave-timeout
+ * counts from when the wave's tasks can start, not from when its jobs
+ * were created (a canary scheduled for 03:00 must not time out at 01:00).
+ * watched_ms: how long the watch has run (monotonic); wall_at_start_ms:
+ * the wall clock when it started; schedule_ms: the wave's ScheduleTime
+ * (-1: none). Returns watched_ms minus the part of the watch spent before
+ * the ScheduleTime: negative before it (the gate cannot time out then),
+ * watched_ms without a ScheduleTime or with one already past when the
+ * watch started (a resumed watch restarts its timeout). Pure. */
+int64_t orch_gate_elapsed(int64_t watched_ms, int64_t wall_at_start_ms,
+                          int64_t schedule_ms);
 
 /* The gate's decision for counts after elapsed_ms of watching:
  *   FAIL when the failure gate applies (at least min(min_decided, total)

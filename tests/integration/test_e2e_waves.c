@@ -2,9 +2,14 @@
  * (issue 6): a canary that passes and a rollout that completes; a canary
  * whose failures trip the gate (nothing beyond it created, its tasks that
  * had not started cancelled, exit 5); a pause on wave timeout (exit 6)
- * then a resume that completes; scheduled waves with the right
- * ScheduleTime, and the 7-day horizon (exit 6, journaled; a resume
- * before the wave is creatable creates nothing). Creating the deferred
+ * then a resume that completes; resume --force after a gate abort (the
+ * override journaled, the next wave created); run --wait without waves
+ * (exit 0 when every task SUCCEEDED, 1 when some FAILED); scheduled waves
+ * with the right ScheduleTime, and the 7-day horizon (exit 6, journaled;
+ * a resume before the wave is creatable creates nothing); a gated canary
+ * at --schedule-time (its jobs carry it, its wave timeout does not run
+ * before it; stopped by SIGINT, exit 4, paused), and run --wait at
+ * --schedule-time (no polls before it). Creating the deferred
  * wave days later, by a resume under libfaketime against an emulator
  * whose clock agrees, is test_e2e_waves_deferred.c; the decision itself
  * is unit-tested (test_waves: orch_waves_when). */
@@ -484,6 +489,209 @@ static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
     ctx_stop(&c);
 }
 
+/* Starts ORCH_BIN argv in the background (credentials set, stdin
+ * /dev/null, stdout and stderr to files in dir, no controlling terminal).
+ * The parent's h_run cannot send SIGINT mid-run, hence this. */
+static pid_t spawn_tool(const char *dir, const char *const *argv)
+{
+    char outp[600], errp[600];
+    const char *args[48];
+    size_t n = 0, i = 0;
+    pid_t pid = 0;
+
+    snprintf(outp, sizeof(outp), "%s/tool.out", dir);
+    snprintf(errp, sizeof(errp), "%s/tool.err", dir);
+    args[n++] = ORCH_BIN;
+    for (i = 0; argv[i] && n < 47; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        setsid();
+        setenv("HOME", dir, 1);
+        unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
+        unsetenv("ALIBABA_CLOUD_PROFILE");
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", H_KEY_ID, 1);
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", H_SECRET, 1);
+        execv(ORCH_BIN, (char *const *)args);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits (up to timeout_s) until the file contains needle, or the process
+ * exits; returns the file's text (malloced; "" if missing). */
+static char *await_text(const char *path, const char *needle, pid_t pid,
+                        int timeout_s)
+{
+    time_t deadline = time(NULL) + timeout_s;
+    char *text = NULL;
+
+    for (;;) {
+        free(text);
+        text = h_slurp(path, NULL);
+        if (text && strstr(text, needle))
+            break;
+        if (waitpid(pid, NULL, WNOHANG) != 0 || time(NULL) > deadline)
+            break;
+        usleep(50 * 1000);
+    }
+    return text ? text : strdup("");
+}
+
+/* Runs the tool in the background until it says it waits for the start,
+ * lets it wait 4 s more (twice a 2 s --wave-timeout: it must not have
+ * ended), stops it with SIGINT and returns its stderr (malloced) and exit
+ * status. */
+static char *interrupt_while_waiting(const struct ctx *c,
+                                     const char *const *args, int *exit_code)
+{
+    char errp[600];
+    char *err = NULL;
+    pid_t pid = 0;
+    int st = 0;
+
+    snprintf(errp, sizeof(errp), "%s/tool.err", c->dir);
+    pid = spawn_tool(c->dir, args);
+    err = await_text(errp, "its tasks start at", pid, 60);
+    if (strstr(err, "its tasks start at") == NULL)
+        fail_msg("the watch did not wait for the start: %s", err);
+    free(err);
+    sleep(4);
+    assert_int_equal(waitpid(pid, &st, WNOHANG), 0);
+    kill(pid, SIGINT);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    *exit_code = WEXITSTATUS(st);
+    err = h_slurp(errp, NULL);
+    assert_non_null(err);
+    return err;
+}
+
+/* --schedule-time with gated waves (no --wave-interval) schedules the
+ * canary: its jobs carry that ScheduleTime, and its --wave-timeout counts
+ * from then, so a 2 s timeout does not fire in the minutes before the
+ * start. The emulator keeps the jobs PLANNED until the ScheduleTime, so
+ * the gate passing is not waited for here (the arithmetic is unit-tested:
+ * test_waves gate_timeout_counts_from_schedule): the run is stopped with
+ * SIGINT, exit 4, wave 1 created and the pause journaled. */
+static void gated_canary_at_schedule_time(void **state)
+{
+    struct ctx c;
+    const char *emu[] = {"--auto-create", NULL};
+    int64_t t0 = (wall_ms() / 1000 + 6 * 60) * 1000;
+    char t0s[32];
+    const char *args[] = {"run",           NULL, "--firmware-id",   FW,
+                          "--endpoint",    NULL, "--yes",           "--report",
+                          NULL,            "--poll-interval", "1s", "--waves",
+                          "200,all",       "--wave-timeout",  "2s",
+                          "--schedule-time", t0s, NULL};
+    json_t *jobs = NULL, *starts = NULL, *paused = NULL, *gates = NULL;
+    json_t *log = NULL;
+    char *err = NULL;
+    int code = 0;
+
+    (void)state;
+    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
+    ctx_start(&c, emu);
+    args[1] = c.inv;
+    args[5] = c.emu.endpoint;
+    args[8] = c.report;
+    err = interrupt_while_waiting(&c, args, &code);
+    if (code != 4)
+        fail_msg("exit %d (want 4): %s", code, err);
+    assert_null(strstr(err, "not decided within"));
+    assert_non_null(strstr(err, "watching was interrupted"));
+    /* The plan summary and the creation line show the start. */
+    assert_non_null(strstr(err, "wave 1 (canary): chunks 1-1, 200 devices "
+                                "(200 in all so far), starts "));
+    assert_non_null(strstr(err, "wave 1/2 (canary): creating chunks 1-1 (200 "
+                                "devices), scheduled for "));
+    /* Wave 1 only, with the ScheduleTime. */
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 1);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(jobs, 0), "ScheduleTime")),
+                     t0);
+    /* No polling before the start (nothing can change until then). */
+    log = h_read_jsonl(c.emu.log_path);
+    assert_int_equal(e2e_count(log, "ListOTATaskByJob", 0), 0);
+    /* Journal: wave 1 started with its schedule, paused (interrupted), no
+     * gate decision. */
+    starts = journal_records(&c, "start");
+    assert_int_equal(json_array_size(starts), 1);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(starts, 0), "schedule")),
+                     t0);
+    paused = journal_records(&c, "paused");
+    assert_int_equal(json_array_size(paused), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(paused, 0), "reason")),
+                        "interrupted");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(paused, 0), "wave")),
+                     1);
+    gates = journal_records(&c, "gate");
+    assert_int_equal(json_array_size(gates), 0);
+    json_decref(gates);
+    json_decref(paused);
+    json_decref(starts);
+    json_decref(log);
+    json_decref(jobs);
+    free(err);
+    ctx_stop(&c);
+}
+
+/* run --wait (no waves) with --schedule-time: every job carries it and
+ * the watch starts then, not with hours of polls before. */
+static void wait_from_schedule_time(void **state)
+{
+    struct ctx c;
+    const char *emu[] = {"--auto-create", NULL};
+    int64_t t0 = (wall_ms() / 1000 + 6 * 60) * 1000;
+    char t0s[32];
+    const char *args[] = {"run",           NULL, "--firmware-id",   FW,
+                          "--endpoint",    NULL, "--yes",           "--report",
+                          NULL,            "--poll-interval", "1s", "--wait",
+                          "--schedule-time", t0s, NULL};
+    json_t *jobs = NULL, *j = NULL, *log = NULL;
+    char *err = NULL;
+    size_t i = 0;
+    int code = 0;
+
+    (void)state;
+    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
+    ctx_start(&c, emu);
+    args[1] = c.inv;
+    args[5] = c.emu.endpoint;
+    args[8] = c.report;
+    err = interrupt_while_waiting(&c, args, &code);
+    if (code != 4)
+        fail_msg("exit %d (want 4): %s", code, err);
+    assert_non_null(strstr(err, "stopped watching; the jobs go on"));
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 5);
+    json_array_foreach(jobs, i, j) {
+        assert_int_equal(
+            json_integer_value(json_object_get(j, "ScheduleTime")), t0);
+    }
+    log = h_read_jsonl(c.emu.log_path);
+    assert_int_equal(e2e_count(log, "ListOTATaskByJob", 0), 0);
+    json_decref(log);
+    json_decref(jobs);
+    free(err);
+    ctx_stop(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +701,8 @@ int main(void)
         cmocka_unit_test(wait_all_succeeded_exits_0),
         cmocka_unit_test(wait_some_failed_exits_1),
         cmocka_unit_test(scheduled_waves_carry_schedule_times),
+        cmocka_unit_test(gated_canary_at_schedule_time),
+        cmocka_unit_test(wait_from_schedule_time),
         cmocka_unit_test(scheduled_wave_beyond_horizon_waits_for_resume),
     };
 

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "orch/cli.h"
+#include "orch/config.h"
 #include "orch/err.h"
 #include "orch/plan.h"
 #include "orch/waves.h"
@@ -278,6 +280,123 @@ static void schedule_and_horizon(void **state)
     free(c);
 }
 
+/* Gated waves (no --wave-interval): --schedule-time is wave 1's start and
+ * --schedule-finish-time its finish; later waves start when created. */
+static void schedule_gated_first_wave_only(void **state)
+{
+    struct orch_chunk *c = chunks_of(30, 200, 200);
+    struct orch_wave_plan p;
+    int64_t now = 1800000000000LL;
+    int64_t t0 = now + 3 * HOUR_MS;
+
+    (void)state;
+    split("10%,50%,all", c, 30, &p);
+    orch_waves_schedule(&p, t0, t0 + 2 * HOUR_MS, 0, now);
+    assert_int_equal(p.w[0].schedule_ms, t0);
+    assert_int_equal(p.w[0].finish_ms, t0 + 2 * HOUR_MS);
+    assert_int_equal(p.w[1].schedule_ms, -1);
+    assert_int_equal(p.w[1].finish_ms, -1);
+    assert_int_equal(p.w[2].schedule_ms, -1);
+    assert_int_equal(p.w[2].finish_ms, -1);
+    assert_int_equal(orch_waves_when(&p.w[0], now, NULL), ORCH_WAVE_NOW);
+    assert_int_equal(orch_waves_when(&p.w[1], now, NULL), ORCH_WAVE_NOW);
+    /* A resume after the start creates the rest of wave 1 at once. */
+    assert_int_equal(orch_waves_when(&p.w[0], t0 - MIN_MS, NULL),
+                     ORCH_WAVE_OVERDUE);
+    /* Without --schedule-time every gated wave is immediate. */
+    orch_waves_schedule(&p, -1, -1, 0, now);
+    assert_int_equal(p.w[0].schedule_ms, -1);
+    assert_int_equal(p.w[1].schedule_ms, -1);
+    assert_int_equal(p.w[2].finish_ms, -1);
+    free(c);
+}
+
+/* --wave-timeout counts from the wave's ScheduleTime, not from creation. */
+static void gate_timeout_counts_from_schedule(void **state)
+{
+    struct orch_gate g = {1.0, 0, 10, 2000};
+    struct orch_gate_counts c;
+    int64_t wall0 = 1800000000000LL;
+    int64_t sched = wall0 + 6 * MIN_MS;
+    int64_t e = 0;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.expected = 200;
+    c.tasks = 200;
+    c.pending = 200;
+    /* Watched 2 s, 1 h, 5:59 before a start 6 minutes away: negative
+     * (before the start), never a timeout. */
+    e = orch_gate_elapsed(2000, wall0, sched);
+    assert_int_equal(e, 2000 - 6 * MIN_MS);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    e = orch_gate_elapsed(6 * MIN_MS - 1000, wall0, sched);
+    assert_int_equal(e, -1000);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    /* From the start on it is the time since the start. */
+    assert_int_equal(orch_gate_elapsed(6 * MIN_MS, wall0, sched), 0);
+    e = orch_gate_elapsed(6 * MIN_MS + 1999, wall0, sched);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    e = orch_gate_elapsed(6 * MIN_MS + 2000, wall0, sched);
+    assert_int_equal(e, 2000);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_TIMEOUT);
+    /* The canary at 03:00 watched from 01:00 (2 h before) with a 1 h
+     * timeout: no timeout at 02:00 nor 03:59, one at 04:00. */
+    g.timeout_ms = HOUR_MS;
+    sched = wall0 + 2 * HOUR_MS;
+    e = orch_gate_elapsed(HOUR_MS, wall0, sched);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    e = orch_gate_elapsed(3 * HOUR_MS - 1000, wall0, sched);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    e = orch_gate_elapsed(3 * HOUR_MS, wall0, sched);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_TIMEOUT);
+    /* No ScheduleTime, or one already past when the watch started (a
+     * resumed watch): the timeout counts from the start of the watch. */
+    assert_int_equal(orch_gate_elapsed(1234, wall0, -1), 1234);
+    assert_int_equal(orch_gate_elapsed(1234, wall0, wall0 - HOUR_MS), 1234);
+    assert_int_equal(orch_gate_elapsed(1234, wall0, wall0), 1234);
+}
+
+/* --schedule-time with gated waves is accepted (wave 1's start); with
+ * --wave-interval it stays the scheduled waves' base. */
+static void config_schedule_time_with_gated_waves(void **state)
+{
+    static const char *const gated[] = {
+        "ota-rollout", "run", "inv.csv", "--firmware-id", "FW",
+        "--waves", "200,all", "--wave-timeout", "2s",
+        "--schedule-time", "2027-01-15T08:06:00Z", NULL};
+    static const char *const interval[] = {
+        "ota-rollout", "run", "inv.csv", "--firmware-id", "FW",
+        "--waves", "200,all", "--wave-interval", "1h",
+        "--schedule-time", "2027-01-15T08:06:00Z", NULL};
+    const int64_t now = 1800000000000LL; /* 2027-01-15T08:00:00Z */
+    struct orch_config cfg;
+    struct orch_diag d;
+    char *argv[12];
+    size_t i = 0;
+
+    (void)state;
+    for (i = 0; i < 12; i++)
+        argv[i] = (char *)gated[i];
+    orch_config_init(&cfg);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(orch_cli_parse(&cfg, 11, argv, &d), 0);
+    if (orch_config_validate_at(&cfg, now, &d) != 0)
+        fail_msg("refused: %s", d.msg);
+    assert_int_equal(cfg.schedule_time_ms, now + 6 * MIN_MS);
+    assert_int_equal(cfg.wave_interval_ms, 0);
+    orch_config_cleanup(&cfg);
+
+    for (i = 0; i < 12; i++)
+        argv[i] = (char *)interval[i];
+    orch_config_init(&cfg);
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(orch_cli_parse(&cfg, 11, argv, &d), 0);
+    if (orch_config_validate_at(&cfg, now, &d) != 0)
+        fail_msg("refused: %s", d.msg);
+    orch_config_cleanup(&cfg);
+}
+
 static enum orch_gate_decision decide(const struct orch_gate *g,
                                       uint64_t expected, uint64_t ok,
                                       uint64_t failed, uint64_t canceled,
@@ -407,6 +526,9 @@ int main(void)
         cmocka_unit_test(split_rounds_up_to_whole_chunks),
         cmocka_unit_test(split_merges_waves_that_round_together),
         cmocka_unit_test(schedule_and_horizon),
+        cmocka_unit_test(schedule_gated_first_wave_only),
+        cmocka_unit_test(gate_timeout_counts_from_schedule),
+        cmocka_unit_test(config_schedule_time_with_gated_waves),
         cmocka_unit_test(gate_decisions),
         cmocka_unit_test(waves_file_roundtrip),
     };
