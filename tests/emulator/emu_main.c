@@ -155,7 +155,10 @@ static const char usage[] =
     "  POST /__emu/faults    change them while running: a form of\n"
     "                        fail-5xx, reset, lose-response, malformed,\n"
     "                        fail-queries, fault-actions (e.g.\n"
-    "                        'fail-queries=0&lose-response=0')\n";
+    "                        'fail-queries=0&lose-response=0')\n"
+    "Other:\n"
+    "  -h, --help            print this help and exit\n"
+    "  --version             print the version and exit\n";
 
 struct clock_state {
     int64_t base_ms;   /* the clock's value at mono_start */
