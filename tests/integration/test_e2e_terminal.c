@@ -1,0 +1,348 @@
+/* test_e2e_terminal.c - what `run` does on a terminal (issue 2): without
+ * --yes it shows the plan summary and asks (no: nothing sent, exit 4; yes:
+ * the run goes on); while it runs, a progress line (chunks done of total,
+ * rate, ETA) on stderr, unless --no-progress; never one without a
+ * terminal. The tool's stdin and stderr are a pseudo-terminal, its stdout
+ * a file, so the test also sees that the prompt and the progress line go
+ * to stderr only. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "e2e_util.h"
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PK "a1BwAGVabcd"
+#define FW "UkOZxXXnVaLfqvvv8YzC000100"
+#define PROMPT "[y/N] "
+
+struct ctx {
+    struct emu_proc emu;
+    char *dir;
+    char inv[512];
+    char report[512];
+    char out_path[600]; /* the tool's stdout */
+};
+
+static void ctx_start(struct ctx *c, size_t devices)
+{
+    const char *emu[] = {"--auto-create", NULL};
+
+    memset(c, 0, sizeof(*c));
+    c->dir = h_tmpdir();
+    snprintf(c->inv, sizeof(c->inv), "%s/fleet.csv", c->dir);
+    snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
+    snprintf(c->out_path, sizeof(c->out_path), "%s/stdout.txt", c->dir);
+    h_write_inventory(c->inv, devices, PK);
+    h_emu_start(&c->emu, emu);
+}
+
+static void ctx_stop(struct ctx *c)
+{
+    h_emu_stop(&c->emu);
+    free(c->dir);
+}
+
+struct pty_run {
+    int exit_code; /* -1: killed */
+    char *tty;     /* all the terminal showed (the tool's stderr + echo) */
+    size_t len;
+    char *out;     /* its stdout */
+};
+
+static void pty_run_free(struct pty_run *r)
+{
+    free(r->tty);
+    free(r->out);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Runs ota-rollout with argv (without argv[0]) with stdin and stderr on a
+ * new pseudo-terminal and stdout to c->out_path. When the terminal shows
+ * the confirmation prompt, types `answer` (NULL: never expected). Reads
+ * until the tool exits (at most 60 s). */
+static void pty_run(const struct ctx *c, const char *const *argv,
+                    const char *answer, struct pty_run *r)
+{
+    const char *args[64];
+    struct winsize ws = {.ws_row = 24, .ws_col = 100};
+    size_t n = 0, cap = 65536;
+    int master = -1, slave = -1, st = 0;
+    int answered = 0;
+    double t0 = now_s();
+    pid_t pid = 0;
+
+    memset(r, 0, sizeof(*r));
+    args[n++] = ORCH_BIN;
+    for (size_t i = 0; argv[i] && n < 62; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    assert_int_equal(openpty(&master, &slave, NULL, NULL, &ws), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int out = open(c->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        close(master);
+        setsid();
+        dup2(slave, 0);
+        dup2(out, 1);
+        dup2(slave, 2);
+        close(slave);
+        close(out);
+        setenv("HOME", c->dir, 1);
+        setenv("TERM", "xterm", 1);
+        unsetenv("NO_COLOR");
+        unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
+        unsetenv("ALIBABA_CLOUD_PROFILE");
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", H_KEY_ID, 1);
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", H_SECRET, 1);
+        execv(ORCH_BIN, (char *const *)args);
+        _exit(127);
+    }
+    close(slave);
+    r->tty = malloc(cap);
+    assert_non_null(r->tty);
+    for (;;) {
+        struct pollfd p = {.fd = master, .events = POLLIN};
+        ssize_t got = 0;
+
+        if (now_s() - t0 > 60) {
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if (r->len + 4096 > cap) {
+            cap *= 2;
+            r->tty = realloc(r->tty, cap);
+            assert_non_null(r->tty);
+        }
+        got = read(master, r->tty + r->len, cap - r->len - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break; /* EIO: the tool closed its end (it exited) */
+        r->len += (size_t)got;
+        r->tty[r->len] = '\0';
+        if (answer && !answered && strstr(r->tty, PROMPT)) {
+            assert_int_equal(write(master, answer, strlen(answer)),
+                             (ssize_t)strlen(answer));
+            answered = 1;
+        }
+    }
+    r->tty[r->len] = '\0';
+    close(master);
+    waitpid(pid, &st, 0);
+    r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r->out = h_slurp(c->out_path, NULL);
+    assert_non_null(r->out);
+    print_message("exit %d; terminal:\n%s\n", r->exit_code, r->tty);
+}
+
+static size_t creates(const struct ctx *c)
+{
+    json_t *log = h_read_jsonl(c->emu.log_path);
+    size_t n = e2e_count(log, "CreateOTAStaticUpgradeJob", 0);
+
+    json_decref(log);
+    return n;
+}
+
+/* The plan summary is on the terminal before the question. */
+static void assert_asked_after_summary(const struct pty_run *r,
+                                       const char *question)
+{
+    const char *q = strstr(r->tty, question);
+    const char *sum = strstr(r->tty, "calls needed: 3");
+
+    assert_non_null(q);
+    assert_non_null(strstr(r->tty, "devices: 500"));
+    assert_non_null(strstr(r->tty, "chunks: 3 (up to 200 devices each)"));
+    assert_non_null(sum);
+    assert_true(sum < q);
+    /* The prompt is not on stdout. */
+    assert_null(strstr(r->out, PROMPT));
+}
+
+/* Answering "n": no Create is sent, no report is written, exit 4. */
+static void prompt_answered_no_sends_nothing(void **state)
+{
+    struct ctx c;
+    struct pty_run r;
+    struct stat st;
+
+    (void)state;
+    ctx_start(&c, 500);
+    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                          c.emu.endpoint, "--report", c.report, NULL};
+    pty_run(&c, argv, "n\n", &r);
+    assert_int_equal(r.exit_code, 4);
+    assert_asked_after_summary(&r, "Create 3 upgrade jobs? Proceed? " PROMPT);
+    assert_non_null(strstr(r.tty, "not confirmed; nothing sent"));
+    assert_int_equal(creates(&c), 0);
+    assert_int_not_equal(stat(c.report, &st), 0);
+    pty_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* Answering "y": the run goes on and creates every chunk. */
+static void prompt_answered_yes_runs(void **state)
+{
+    struct ctx c;
+    struct pty_run r;
+    json_t *rows = NULL, *jobs = NULL;
+
+    (void)state;
+    ctx_start(&c, 500);
+    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                          c.emu.endpoint, "--report", c.report, NULL};
+    pty_run(&c, argv, "y\n", &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.tty);
+    assert_asked_after_summary(&r, "Create 3 upgrade jobs? Proceed? " PROMPT);
+    assert_int_equal(creates(&c), 3);
+    rows = h_read_csv(c.report);
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(rows), 3);
+    e2e_assert_each_device_once(jobs, 500);
+    e2e_assert_report_matches_jobs(rows, jobs);
+    json_decref(rows);
+    json_decref(jobs);
+    pty_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* The last progress line the terminal showed: "chunks D/T, R/s, ETA E".
+ * Returns how many there were. */
+static size_t progress_lines(const char *text, unsigned long *done,
+                             unsigned long *total, double *rate)
+{
+    const char *p = text;
+    size_t n = 0;
+
+    while ((p = strstr(p, "\rchunks ")) != NULL) {
+        if (sscanf(p, "\rchunks %lu/%lu, %lf/s, ETA ", done, total, rate) ==
+            3)
+            n++;
+        p++;
+    }
+    return n;
+}
+
+/* 50 chunks at 20 calls/s take about 2.5 s: the progress line (drawn
+ * about once a second) shows on the terminal, on stderr, never on
+ * stdout. */
+static void progress_line_on_terminal(void **state)
+{
+    struct ctx c;
+    struct pty_run r;
+    unsigned long done = 0, total = 0;
+    double rate = 0;
+    size_t lines = 0;
+
+    (void)state;
+    ctx_start(&c, 10000);
+    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                          c.emu.endpoint, "--report", c.report, "--yes",
+                          NULL};
+    pty_run(&c, argv, NULL, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.tty);
+    lines = progress_lines(r.tty, &done, &total, &rate);
+    assert_true(lines >= 1);
+    assert_int_equal(total, 50);
+    assert_true(done <= 50);
+    /* Chunks finished per second: about the 20 calls/s pace. */
+    assert_true(rate > 0 && rate <= 40);
+    assert_non_null(strstr(r.tty, "ETA "));
+    assert_null(strstr(r.out, "chunks "));
+    assert_non_null(strstr(r.tty, "summary:"));
+    pty_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* --no-progress: the same run on a terminal draws no progress line. */
+static void no_progress_flag_on_terminal(void **state)
+{
+    struct ctx c;
+    struct pty_run r;
+    unsigned long done = 0, total = 0;
+    double rate = 0;
+
+    (void)state;
+    ctx_start(&c, 10000);
+    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                          c.emu.endpoint, "--report", c.report, "--yes",
+                          "--no-progress", NULL};
+    pty_run(&c, argv, NULL, &r);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.tty);
+    assert_int_equal(progress_lines(r.tty, &done, &total, &rate), 0);
+    assert_null(strstr(r.tty, "\rchunks "));
+    assert_null(strstr(r.tty, "ETA "));
+    assert_non_null(strstr(r.tty, "summary:"));
+    assert_int_equal(creates(&c), 50);
+    pty_run_free(&r);
+    ctx_stop(&c);
+}
+
+/* Without a terminal (stderr a pipe), no progress line either. */
+static void no_progress_without_terminal(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+
+    (void)state;
+    ctx_start(&c, 10000);
+    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                          c.emu.endpoint, "--report", c.report, "--yes",
+                          NULL};
+    h_run(&r, argv, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("exit %d: %s", r.exit_code, r.err);
+    assert_null(strstr(r.err, "\rchunks "));
+    assert_null(strstr(r.err, "ETA "));
+    assert_non_null(strstr(r.err, "summary:"));
+    assert_int_equal(creates(&c), 50);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(prompt_answered_no_sends_nothing),
+        cmocka_unit_test(prompt_answered_yes_runs),
+        cmocka_unit_test(progress_line_on_terminal),
+        cmocka_unit_test(no_progress_flag_on_terminal),
+        cmocka_unit_test(no_progress_without_terminal),
+    };
+
+    signal(SIGPIPE, SIG_IGN);
+    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
+    if (getenv("E2E_FILTER"))
+        cmocka_set_test_filter(getenv("E2E_FILTER"));
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
