@@ -37,9 +37,11 @@ enum script {
     SCRIPT_LOSE,      /* item 0, first Create: job made, answer lost */
     SCRIPT_500_ONCE,  /* item 0, first Create: 500, nothing made */
     SCRIPT_QUERY_503, /* item 0, first Create: 500; every query: 503 */
-    SCRIPT_HOLD       /* every Create: job made, answer held until the
+    SCRIPT_HOLD,      /* every Create: job made, answer held until the
                          server stops; the hold_at-th arrival raises
                          *hold_irq to 2 (a second Ctrl-C) */
+    SCRIPT_THROTTLE_HINT /* item 1: one Throttling.User with
+                            x-ratelimit-user-api TimeLeft:300, then OK */
 };
 
 struct server {
@@ -48,6 +50,7 @@ struct server {
     pthread_mutex_t lock;
     enum script script;
     unsigned hits[MAX_ITEMS];     /* requests per item */
+    int64_t arrival_ms[MAX_ITEMS][4]; /* monotonic, of the first 4 hits */
     unsigned in_query[MAX_ITEMS]; /* ... with parameters in the query */
     unsigned total;
     unsigned bad_signature_headers; /* V3 requests lacking Authorization */
@@ -135,6 +138,30 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
     ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+/* reply() with one more header. */
+static enum MHD_Result reply_with(struct MHD_Connection *conn,
+                                  unsigned status, const char *body,
+                                  const char *hname, const char *hvalue)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    MHD_add_response_header(r, hname, hvalue);
+    ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void iso_utc(int64_t ms, char out[32])
@@ -315,6 +342,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
         s->bad_signature_headers++;
     if (item >= 0) {
         hit = ++s->hits[item];
+        if (hit <= 4)
+            s->arrival_ms[item][hit - 1] = mono_ms();
         s->in_query[item] += query_style;
         if (s->first_create_seq[item] == 0)
             s->first_create_seq[item] = s->seq;
@@ -379,6 +408,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
                          "{\"RequestId\":\"x\",\"Code\":\"Throttling.User\","
                          "\"Message\":\"Request was denied due to user flow "
                          "control.\"}");
+        break;
+    case SCRIPT_THROTTLE_HINT:
+        if (item == 1 && hit == 1)
+            return reply_with(conn, 400,
+                              "{\"RequestId\":\"x\",\"Code\":"
+                              "\"Throttling.User\",\"Message\":\"Request "
+                              "was denied due to user flow control.\"}",
+                              "x-ratelimit-user-api",
+                              "Limit:20,Remain:0,TimeLeft:300,Reset:0");
         break;
     case SCRIPT_BAD_KEY:
         return reply(conn, 404,
@@ -739,6 +777,30 @@ static void test_throttling_is_retried_and_counted(void **state)
     assert_int_equal(f->st.throttled, 1);
     assert_int_equal(f->st.retries, 1);
     assert_int_equal(f->srv.hits[1], 2);
+    fixture_free(f);
+}
+
+/* A throttled answer's retry-after hint (x-ratelimit-user-api
+ * TimeLeft:300, in ms) holds the retry back at least that long, although
+ * the backoff alone (2 ms base here) would resend at once; the other items
+ * are not held. Arrival times are the server's. */
+static void test_throttle_hint_delays_the_retry(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_THROTTLE_HINT, 4);
+    int64_t waited = 0;
+
+    (void)state;
+    assert_int_equal(run(f, false), 0);
+    for (size_t i = 0; i < f->nitems; i++)
+        assert_int_equal(f->res[i].status, ORCH_ITEM_CREATED);
+    assert_int_equal(f->srv.hits[1], 2);
+    assert_int_equal(f->st.throttled, 1);
+    waited = f->srv.arrival_ms[1][1] - f->srv.arrival_ms[1][0];
+    if (waited < 299) /* 1 ms: the two clocks' rounding */
+        fail_msg("retry %lld ms after the throttled call, hint 300 ms",
+                 (long long)waited);
+    assert_true(waited < 5000);
+    assert_true(f->srv.arrival_ms[2][0] - f->srv.arrival_ms[1][0] < 299);
     fixture_free(f);
 }
 
@@ -1254,6 +1316,7 @@ int main(void)
         cmocka_unit_test(test_503_is_retried),
         cmocka_unit_test(test_503_until_attempts_run_out),
         cmocka_unit_test(test_throttling_is_retried_and_counted),
+        cmocka_unit_test(test_throttle_hint_delays_the_retry),
         cmocka_unit_test(test_bad_key_stops_the_run),
         cmocka_unit_test(test_business_error_not_retried),
         cmocka_unit_test(test_414_resends_as_form),
