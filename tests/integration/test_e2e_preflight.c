@@ -439,6 +439,41 @@ static void binary_run_refuses_unverified_firmware(void **state)
     h_run_free(&r);
 }
 
+/* --skip-preflight: no QueryOTAFirmware, and a warning on stderr that the
+ * firmware was not checked (here it is unverified: the Creates go out and
+ * the cloud refuses them, which the check would have prevented). */
+static void binary_skip_preflight_warns(void **state)
+{
+    struct h_run r;
+    char inv[512], report[512];
+    size_t q0 = count_action("QueryOTAFirmware");
+    size_t c0 = count_action("CreateOTAStaticUpgradeJob");
+    size_t a0 = count_accepted("CreateOTAStaticUpgradeJob");
+
+    (void)state;
+    snprintf(inv, sizeof(inv), "%s/bin-skip.csv", scratch);
+    snprintf(report, sizeof(report), "%s/bin-skip.report.csv", scratch);
+    write_inventory(inv);
+    /* Neither firmware can make a job: the later tests' devices stay
+     * free. */
+    const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_UNVERIFIED,
+                          "--firmware", PKB "=" FW_MISSING, "--endpoint",
+                          emu.endpoint, "--yes", "--report", report,
+                          "--skip-preflight", NULL};
+    h_run(&r, argv, NULL, 0, 60);
+    assert_non_null(strstr(r.err, "ota-rollout: warning: pre-flight skipped "
+                                  "(--skip-preflight)"));
+    assert_non_null(strstr(r.err, "not checked"));
+    assert_int_equal(count_action("QueryOTAFirmware"), q0);
+    assert_true(count_action("CreateOTAStaticUpgradeJob") > c0);
+    assert_int_equal(count_accepted("CreateOTAStaticUpgradeJob"), a0);
+    assert_int_not_equal(r.exit_code, 0);
+    assert_int_not_equal(r.exit_code, 2); /* not refused by a check */
+    h_assert_no_secret(scratch, H_SECRET,
+                       (const char *[]){r.out, r.err, NULL});
+    h_run_free(&r);
+}
+
 static void binary_plan_preflight_reports_missing(void **state)
 {
     struct h_run r;
@@ -727,6 +762,7 @@ int main(void)
         cmocka_unit_test(plan_pairs_and_distinct_queries),
         cmocka_unit_test(devices_missing_and_already_upgraded),
         cmocka_unit_test(binary_run_refuses_unverified_firmware),
+        cmocka_unit_test(binary_skip_preflight_warns),
         cmocka_unit_test(binary_plan_preflight_reports_missing),
         cmocka_unit_test(binary_run_check_devices_drops_into_rejects),
         cmocka_unit_test(binary_resume_after_check_devices_same_chunks),
