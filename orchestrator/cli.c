@@ -173,7 +173,8 @@ static const struct cli_option options[] = {
      NULL},
 
     {"delimiter", ARG_STRING, 0, OPT_DELIMITER, "C",
-     "inventory delimiter: , ; tab | (default: detected from the header)",
+     "inventory delimiter: , ; tab | : (default: detected from the header: "
+     ", ; or tab)",
      "Inventory and report"},
     {"skip-invalid", ARG_NONE, 0, OPT_SKIP_INVALID, NULL,
      "skip invalid rows into <report>.rejects.csv instead of stopping", NULL},
@@ -267,7 +268,8 @@ static const struct cli_option options[] = {
      "time between two looks at a wave's tasks (default 10s)", NULL},
     {"wait", ARG_NONE, 0, OPT_WAIT, NULL,
      "watch the tasks until every one has ended (with --waves: the last "
-     "wave's gate too); exit 1 if some FAILED",
+     "wave's gate too); without --waves, exit 1 if some FAILED or were "
+     "CANCELED",
      NULL},
 
     {"help", ARG_NONE, 'h', OPT_HELP, NULL, "this text", "Other"},
@@ -706,9 +708,8 @@ static int positional(struct orch_config *cfg, const char *arg, int *npos,
             }
         }
         return orch_diag_set(diag, ORCH_EINVAL,
-                             "unknown command \"%s\" (expected run, plan, status "
-                             "or cancel; "
-                             "try --help)",
+                             "unknown command \"%s\" (expected run, plan, "
+                             "resume, status or cancel; try --help)",
                              arg);
     }
     if (*npos == 1 && cfg->inventory_path == NULL && !cfg->help) {
@@ -866,6 +867,7 @@ void orch_cli_help(FILE *fp)
           "[--json]\n"
           "                     [--devices FILE] [options]\n"
           "  ota-rollout cancel REPORT.csv [--in-progress] [--yes]\n"
+          "  ota-rollout resume REPORT.csv [--yes] [options]\n"
           "\n"
           "Creates CreateOTAStaticUpgradeJob batches of up to 200 devices on "
           "Alibaba\n"
@@ -934,12 +936,15 @@ void orch_cli_help(FILE *fp)
     fprintf(fp,
             "  %d  every chunk created\n"
             "  %d  some chunks failed or were not sent (the report says "
-            "which)\n"
-            "  %d  usage or configuration error\n"
+            "which); --wait\n"
+            "     without --waves: some tasks FAILED or were CANCELED\n"
+            "  %d  usage or configuration error, or a firmware refused by "
+            "the pre-flight\n"
+            "     (nothing sent)\n"
             "  %d  inventory invalid (nothing sent)\n"
             "  %d  run aborted (credentials rejected, repeated identical "
             "fatal errors,\n"
-            "     or interrupted)\n"
+            "     \"no\" at the confirmation, or interrupted)\n"
             "  %d  rollout aborted by a wave's health gate (its tasks that "
             "had not\n"
             "     started were cancelled; later waves not created)\n"

@@ -643,7 +643,8 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
 
     if (cfg->command != ORCH_CMD_RUN && cfg->command != ORCH_CMD_PLAN)
         return orch_diag_set(diag, ORCH_ECONFIG,
-                             "no command given (run or plan)");
+                             "no command given (expected run, plan, resume, "
+                             "status or cancel)");
     if (cfg->resume && cfg->command != ORCH_CMD_RUN)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--resume: only with run (or use `ota-rollout "

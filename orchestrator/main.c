@@ -125,7 +125,8 @@ int main(int argc, char **argv)
      * command; this is the one place that says so. */
     orch_msgs_set_json(cfg.log_format == ORCH_LOG_FORMAT_JSON);
     if (cfg.command == ORCH_CMD_NONE) {
-        orch_errorf("no command given (run or plan); try ota-rollout --help");
+        orch_errorf("no command given (expected run, plan, resume, status "
+                    "or cancel); try ota-rollout --help");
         code = ORCH_EXIT_USAGE;
         goto out;
     }

@@ -38,6 +38,71 @@ for o in $(grep -oE -- '--[a-z0-9][a-z0-9-]+' "$scratch/emu-help.txt" | sort -u)
 done
 ok "every --help option is in the man pages"
 
+# 1b. The docs say what the binary does (from the build and the sources).
+man1="$src/orchestrator/man/ota-rollout.1"
+readme="$src/README.md"
+#   Every command of --help's list has a usage line and is named by the
+#   errors for a missing or an unknown command.
+cmds=$(sed -n '/^Commands:/,/^$/p' "$scratch/help.txt" |
+       grep -oE '^  [a-z]+ ' | tr -d ' ')
+[ -n "$cmds" ] || fail "no Commands: list in --help"
+"$build/ota-rollout" >/dev/null 2>"$scratch/nocmd.err" && fail "no command: exit 0"
+"$build/ota-rollout" frob >/dev/null 2>"$scratch/badcmd.err" && fail "frob: exit 0"
+for c in $cmds; do
+    grep -q "^  ota-rollout $c " "$scratch/help.txt" ||
+        fail "--help has no usage line for $c"
+    grep -qw "$c" "$scratch/nocmd.err" || fail "no-command error does not name $c"
+    grep -qw "$c" "$scratch/badcmd.err" || fail "unknown-command error does not name $c"
+done
+#   Exit statuses: a refused pre-flight is 2, "no" at the question is 4,
+#   --wait's 1 counts FAILED and CANCELED tasks.
+exits=$(sed -n '/^Exit codes:/,$p' "$scratch/help.txt")
+echo "$exits" | tr '\n' ' ' | grep -qE ' 2  [^0-9]*pre-flight' ||
+    fail "--help: exit 2 does not mention the pre-flight"
+echo "$exits" | tr '\n' ' ' | grep -qE ' 4  [^0-9]*"no"' ||
+    fail "--help: exit 4 does not mention answering no"
+grep -qE '^\| 2 \|.*pre-flight' "$readme" || fail "README: exit 2 and the pre-flight"
+grep -qE '^\| 4 \|.*"no"' "$readme" || fail "README: exit 4 and answering no"
+for f in "$scratch/help.txt" "$man1" "$readme"; do
+    grep -A3 -e '--wait' -e '\\-\\-wait' "$f" | tr -s '\n ' '  ' |
+        grep -q 'FAILED or were CANCELED' ||
+        fail "$(basename "$f"): --wait's exit 1 without CANCELED"
+done
+#   The error prefix README shows is the real one ("ota-rollout: ...").
+grep -q '^ota-rollout: \(error\|fatal\): ' "$readme" &&
+    fail "README shows an error prefix the tool does not print"
+grep -q '^ota-rollout: unknown command' "$scratch/badcmd.err" ||
+    fail "error prefix changed: $(cat "$scratch/badcmd.err")"
+#   --json exit names: every list in the man page has all of them.
+for n in ok partial usage inventory aborted gate paused; do
+    grep -qw "\"$n\"" "$src/orchestrator/jsonout.c" || fail "jsonout.c: no exit name $n"
+done
+grep '^(ok, partial' "$man1" | grep -v 'aborted, gate, paused)' >&2 &&
+    fail "ota-rollout.1: an exit.name list lacks gate or paused"
+#   FILES: every file a run writes; the formula rule as report.c has it.
+for f in .report.csv .failed.csv .rejects.csv .waves.csv .journal .cancel.journal; do
+    sed -n '/^\.SH FILES/,/^\.SH ENVIRONMENT/p' "$man1" | grep -qF "$f" ||
+        fail "ota-rollout.1 FILES lacks $f"
+done
+grep -q '"=+-@' "$src/orchestrator/report.c" || fail "report.c formula set changed"
+grep -q 'starting with = + \\- @' "$man1" || fail "ota-rollout.1: formula rule lacks ="
+#   --delimiter: what it accepts is what --help and the man page say.
+for d in ',' ';' tab '|' ':' '!'; do
+    "$build/ota-rollout" plan "$scratch/none.csv" --firmware-id F \
+        --product-key a1BwAGVabcd --delimiter "$d" >/dev/null 2>"$scratch/d.err" || true
+    if [ "$d" = '!' ]; then
+        grep -qF -- '--delimiter:' "$scratch/d.err" || fail "--delimiter '!' accepted"
+    else
+        grep -qF -- '--delimiter:' "$scratch/d.err" &&
+            fail "--delimiter '$d' refused: $(cat "$scratch/d.err")"
+    fi
+done
+grep -A1 -- '--delimiter C' "$scratch/help.txt" | tr '\n' ' ' |
+    grep -qF ', ; tab | :' || fail "--help: --delimiter does not list , ; tab | :"
+grep -A1 -F '\-\-delimiter " C"' "$man1" | grep -qF ', ; tab | or :' ||
+    fail "ota-rollout.1: --delimiter does not list , ; tab | or :"
+ok "help, man page and README agree with the binary"
+
 # 2. The package.
 command -v cpack >/dev/null || fail "cpack not found"
 command -v dpkg-deb >/dev/null || fail "dpkg-deb not found"
