@@ -1,9 +1,66 @@
 # bash completion for ota-rollout and ota-emulator        -*- shell-script -*-
-# Options are read from `--help` so that the list never goes stale.
+# Options, and which of them take a value, are read from `--help` so that
+# the lists never go stale.
 
 _ota_rollout_opts()
 {
     "$1" --help 2>/dev/null | grep -oE -- '--[a-z0-9][a-z0-9-]+' | sort -u
+}
+
+# The metavar of option $2 in `$1 --help` ("N", "FILE", "text|json"), or
+# nothing for a flag. --help writes an option that takes a value as
+# "--name METAVAR" (one space), and pads a flag to its description with
+# two or more.
+_ota_rollout_metavar()
+{
+    "$1" --help 2>/dev/null |
+        sed -nE 's/^  (-[a-zA-Z], )?(--[a-z0-9][a-z0-9-]*) ([^ ]+).*/\2 \3/p' |
+        while read -r opt meta; do
+            if [[ $opt == "$2" ]]; then
+                printf '%s\n' "$meta"
+                break
+            fi
+        done
+}
+
+# Completes the value of option $2 (prev) of program $1 into COMPREPLY;
+# returns 1 if $2 takes no value.
+_ota_rollout_value()
+{
+    local meta
+    meta=$(_ota_rollout_metavar "$1" "$2")
+    [[ -n $meta ]] || return 1
+    COMPREPLY=()
+    case $2 in
+        --delimiter)
+            COMPREPLY=($(compgen -W ', ; tab | :' -- "$cur"))
+            return 0 ;;
+        --retry-interval)
+            COMPREPLY=($(compgen -W '0 10 30 60 1440' -- "$cur"))
+            return 0 ;;
+        --retry-count)
+            COMPREPLY=($(compgen -W '1 2 5' -- "$cur"))
+            return 0 ;;
+        --profile)
+            local names
+            names=$(grep -oE '"name"[[:space:]]*:[[:space:]]*"[^"]+"' \
+                ~/.aliyun/config.json 2>/dev/null |
+                sed 's/.*"\([^"]*\)"$/\1/')
+            COMPREPLY=($(compgen -W "$names" -- "$cur"))
+            return 0 ;;
+    esac
+    case $meta in
+        FILE)
+            COMPREPLY=($(compgen -f -- "$cur")) ;;
+        *'|'*)
+            # A choice: "text|json", "ALL|SPECIFIC|GRAY", "1|2".
+            COMPREPLY=($(compgen -W "${meta//|/ }" -- "$cur")) ;;
+        *)
+            # A number, a duration, an id, a spec: nothing to offer, and
+            # certainly not file names.
+            ;;
+    esac
+    return 0
 }
 
 _ota_rollout()
@@ -15,42 +72,9 @@ _ota_rollout()
         cword=$COMP_CWORD
     }
 
-    case $prev in
-        --report|--ca-bundle|--devices)
-            COMPREPLY=($(compgen -f -- "$cur"))
-            return ;;
-        --target)
-            COMPREPLY=($(compgen -W 'SPECIFIC ALL GRAY' -- "$cur"))
-            return ;;
-        --signature-version)
-            COMPREPLY=($(compgen -W '3 2' -- "$cur"))
-            return ;;
-        --overwrite-mode)
-            COMPREPLY=($(compgen -W '1 2' -- "$cur"))
-            return ;;
-        --retry-interval)
-            COMPREPLY=($(compgen -W '0 10 30 60 1440' -- "$cur"))
-            return ;;
-        --retry-count)
-            COMPREPLY=($(compgen -W '1 2 5' -- "$cur"))
-            return ;;
-        --delimiter)
-            COMPREPLY=($(compgen -W ', ; tab |' -- "$cur"))
-            return ;;
-        --profile)
-            local names
-            names=$(grep -oE '"name"[[:space:]]*:[[:space:]]*"[^"]+"' \
-                ~/.aliyun/config.json 2>/dev/null | sed 's/.*"\([^"]*\)"$/\1/')
-            COMPREPLY=($(compgen -W "$names" -- "$cur"))
-            return ;;
-        --firmware-id|--product-key|--firmware|--src-version|--gray-percent|\
-        --schedule-time|--schedule-finish-time|--timeout-minutes|\
-        --max-per-minute|--endpoint|--region|--iot-instance-id|--qps|\
-        --max-in-flight|--max-attempts|--chunk-size|--request-timeout|\
-        --interval|--query-qps)
-            return ;;
-    esac
-
+    if [[ $prev == -* ]] && _ota_rollout_value "${COMP_WORDS[0]}" "$prev"; then
+        return
+    fi
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$(_ota_rollout_opts "${COMP_WORDS[0]}")" \
             -- "$cur"))
@@ -67,9 +91,18 @@ _ota_rollout()
             -- "$cur"))
         return
     fi
-    # Inventories and reports are CSV files.
-    COMPREPLY=($(compgen -f -X '!*.@(csv|CSV|tsv|TSV|txt)' -- "$cur"))
-    COMPREPLY+=($(compgen -d -- "$cur"))
+    # Inventories and reports are CSV files (a case, not compgen -X: its
+    # @(...) pattern needs extglob, which only bash-completion turns on).
+    local f
+    COMPREPLY=()
+    while IFS= read -r f; do
+        case $f in
+            *.csv|*.CSV|*.tsv|*.TSV|*.txt|*.TXT) COMPREPLY+=("$f") ;;
+        esac
+    done < <(compgen -f -- "$cur")
+    while IFS= read -r f; do
+        [[ -n $f ]] && COMPREPLY+=("$f/")
+    done < <(compgen -d -- "$cur")
 }
 complete -F _ota_rollout ota-rollout
 
@@ -78,11 +111,10 @@ _ota_emulator()
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD-1]}
 
-    case $prev in
-        --fixture|--tls-cert|--tls-key|--request-log)
-            COMPREPLY=($(compgen -f -- "$cur"))
-            return ;;
-    esac
+    COMPREPLY=()
+    if [[ $prev == -* ]] && _ota_rollout_value "${COMP_WORDS[0]}" "$prev"; then
+        return
+    fi
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$(_ota_rollout_opts "${COMP_WORDS[0]}")" \
             -- "$cur"))

@@ -3,13 +3,15 @@
 # cpack, extract it into a scratch root (dpkg-deb -x: nothing is installed
 # on this machine), run ota-rollout --version and `plan` on a sample from
 # the installed location, check the man pages, the completion and the
-# package's dependencies; and that every long option of --help is
-# documented in the man page.
+# package's dependencies; that every long option of --help is documented
+# in the man page, that --help, the man page and README agree with the
+# binary on the points checked in 1b, and that the completion completes
+# option values as --help shows them (1c).
 #   usage: test_install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 
-build=${1:?build dir}
-src=${2:?source dir}
+build=$(cd "${1:?build dir}" && pwd)
+src=$(cd "${2:?source dir}" && pwd)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/ota-install.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 fail() { echo "test_install: FAIL: $*" >&2; exit 1; }
@@ -102,6 +104,56 @@ grep -A1 -- '--delimiter C' "$scratch/help.txt" | tr '\n' ' ' |
 grep -A1 -F '\-\-delimiter " C"' "$man1" | grep -qF ', ; tab | or :' ||
     fail "ota-rollout.1: --delimiter does not list , ; tab | or :"
 ok "help, man page and README agree with the binary"
+
+# 1c. Completion (the source tree's): an option that takes a value (a
+#     metavar in --help) completes to file names only if the metavar is
+#     FILE, to its words if it is a choice (text|json), else to nothing.
+comp="$scratch/comp"
+mkdir -p "$comp"
+touch "$comp/fleet.csv" "$comp/notes.txt"
+complete_line() { # program word... current: the candidates for current
+    (cd "$comp" && bash -c '
+        source "$1"; shift
+        COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        case ${1##*/} in
+            ota-emulator) _ota_emulator ;;
+            *) _ota_rollout ;;
+        esac
+        [ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}"' _ \
+        "$src/orchestrator/completion/ota-rollout.bash" "$@" | sort | tr '\n' ' ')
+}
+for prog in ota-rollout ota-emulator; do
+    "$build/$prog" --help |
+        sed -nE 's/^  (-[a-zA-Z], )?(--[a-z0-9][a-z0-9-]*) ([^ ]+).*/\2 \3/p' \
+        >"$scratch/valued.txt"
+    [ -s "$scratch/valued.txt" ] || fail "$prog --help: no option with a value"
+    while read -r opt meta; do
+        got=$(complete_line "$build/$prog" run "$opt" "")
+        case $meta in
+            FILE) echo "$got" | grep -q 'fleet.csv' ||
+                      fail "$prog $opt $meta: no file names ($got)" ;;
+            *'|'*) [ "$got" = "$(echo "${meta//|/ }" | tr ' ' '\n' | sort | tr '\n' ' ')" ] ||
+                      fail "$prog $opt $meta: completes to '$got'" ;;
+            *) case $got in
+                   *fleet.csv*|*notes.txt*)
+                       fail "$prog $opt $meta: completes to file names" ;;
+               esac ;;
+        esac
+    done <"$scratch/valued.txt"
+done
+[ "$(complete_line "$build/ota-rollout" run --log-format "")" = "json text " ] ||
+    fail "--log-format does not complete to text json"
+[ -z "$(complete_line "$build/ota-rollout" run fleet.csv --waves "")" ] ||
+    fail "--waves completes to something"
+complete_line "$build/ota-rollout" run --yes "" | grep -q 'fleet.csv' ||
+    fail "a flag (--yes) is taken for an option with a value"
+complete_line "$build/ota-rollout" run --wa | grep -q -- '--wave-timeout' ||
+    fail "option names do not complete"
+complete_line "$build/ota-rollout" run "" | grep -q 'notes.txt' ||
+    fail "inventories (.csv, .txt) do not complete"
+complete_line "$build/ota-rollout" run "" | grep -q 'fleet.csv' ||
+    fail "inventories (.csv) do not complete"
+ok "completion: values, files and option names"
 
 # 2. The package.
 command -v cpack >/dev/null || fail "cpack not found"
