@@ -17,6 +17,9 @@
 #   BENCH_RUNS     repetitions of the short measurements (default 3)
 #   BENCH_QPS      --qps of the engine-overhead runs (default 100000, with
 #                  --force-qps; the tool accepts up to 10^6)
+#   BENCH_ONLY     space-separated figures to run (engine ingest pace-x10
+#                  adapt-x10 pace-20 pace-20-slow adapt-15 faults-20);
+#                  default: all of the mode's
 # Exactly once is checked from the emulator's /__emu/stats and /__emu/jobs
 # against the report by bench/exactly_once.py (python3).
 set -euo pipefail
@@ -326,7 +329,7 @@ ingest() {
 # quota, throttled < 2% of calls, every chunk created) or faults (wall <=
 # 1.10 x the clean pace-20 run). Every run: exactly once (exactly_once.py).
 PACE_ROWS=()
-pacing() {
+pacing_run() {
     local name=$1 rows=$2 quota=$3 latmax=$4 kind=$5 eopts=$6 topts=$7
     local title=$8 f
     f=$(inv "$rows")
@@ -396,10 +399,19 @@ pacing_table() {
 }
 
 # --- the runs -------------------------------------------------------------
-echo "bench: engine overhead" >&2
-engine
-echo "bench: ingest" >&2
-ingest
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
+[ -n "${BENCH_ONLY:-}" ] &&
+    echo "Only these figures were run: \`BENCH_ONLY=\"$BENCH_ONLY\"\`." >>"$MD" &&
+    echo >>"$MD"
+if want engine; then
+    echo "bench: engine overhead" >&2
+    engine
+fi
+if want ingest; then
+    echo "bench: ingest" >&2
+    ingest
+fi
+pacing() { want "$1" && pacing_run "$@" || true; }
 echo "bench: pacing x10 (200/s, 1,000,000 devices)" >&2
 pacing pace-x10 1000000 200 0.08 pace "--qps-scale 10 --latency-ms 10-80" \
     "--qps 200 --force-qps" "1. pacing x10, latency 10-80 ms (target ≥ 198/s, 0 throttled, wall ≤ allowed)"
@@ -421,7 +433,7 @@ if [ "$MODE" = full ]; then
         "--latency-ms 100-800 --fail-5xx 0.05 --lose-response 0.02 --seed 7" "" \
         "5. faults: 5% 5xx + 2% lost (target wall ≤ 1.10 × the clean 20/s run, exactly once)"
 fi
-pacing_table
+[ ${#PACE_ROWS[@]} -gt 0 ] && pacing_table
 if [ "$MODE" = full ] && [ -s "$WORK/pace-20.wall" ]; then
     echo "Faults cost: wall(faults) / wall(clean) = $(calc %.3f "$(cat "$WORK/faults-20.wall") / $(cat "$WORK/pace-20.wall")") (target ≤ 1.10)." >>"$MD"
     echo >>"$MD"

@@ -10,24 +10,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Names and values are copied into arena blocks, a chain of them, each
+ * at least ARENA_BLOCK bytes: a 200-device request has 200+ parameters,
+ * and one malloc and one free for each was a visible share of a call's
+ * CPU (bench/RESULTS.md). Removed parameters keep their bytes until
+ * cleanup. */
+#define ARENA_BLOCK 16384
+
+struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+};
+
 void orch_params_init(struct orch_params *p)
 {
     p->v = NULL;
     p->n = 0;
     p->cap = 0;
+    p->arena = NULL;
 }
 
 void orch_params_cleanup(struct orch_params *p)
 {
-    size_t i = 0;
+    struct arena_block *b = NULL;
 
     if (p == NULL)
         return;
-    /* A parameter's value lives in its name's block (see add_n). */
-    for (i = 0; i < p->n; i++)
-        free(p->v[i].name);
+    while ((b = p->arena) != NULL) {
+        p->arena = b->next;
+        free(b);
+    }
     free(p->v);
     orch_params_init(p);
+}
+
+/* Returns `len` bytes from p's arena, or NULL. */
+static char *arena_alloc(struct orch_params *p, size_t len)
+{
+    struct arena_block *b = p->arena;
+    size_t cap = ARENA_BLOCK;
+
+    if (b == NULL || b->cap - b->used < len) {
+        if (len > cap)
+            cap = len;
+        b = malloc(sizeof(*b) + cap);
+        if (b == NULL)
+            return NULL;
+        b->next = p->arena;
+        b->used = 0;
+        b->cap = cap;
+        p->arena = b;
+    }
+    b->used += len;
+    return b->data + b->used - len;
 }
 
 /* Makes room for one more entry. */
@@ -48,11 +84,8 @@ static int grow(struct orch_params *p)
     return 0;
 }
 
-/* Appends name[0..nlen) = value[0..vlen), copying both into ONE block:
- * the name, its NUL, the value, its NUL. A 200-device request has 200+
- * parameters, and the emulator parses each request twice: one malloc and
- * one free per parameter instead of two halved the allocator's share of
- * both profiles (bench/RESULTS.md). Only `name` is ever freed. */
+/* Appends name[0..nlen) = value[0..vlen), copied into the arena: the
+ * name, its NUL, the value, its NUL. */
 static int add_n(struct orch_params *p, const char *name, size_t nlen,
                  const char *value, size_t vlen)
 {
@@ -64,7 +97,7 @@ static int add_n(struct orch_params *p, const char *name, size_t nlen,
         return rc;
     if (nlen > ((size_t)-1) / 2 - 2 || vlen > ((size_t)-1) / 2 - 2)
         return ORCH_ENOMEM;
-    n = malloc(nlen + vlen + 2);
+    n = arena_alloc(p, nlen + vlen + 2);
     if (n == NULL)
         return ORCH_ENOMEM;
     memcpy(n, name, nlen);
@@ -127,10 +160,8 @@ size_t orch_params_remove(struct orch_params *p, const char *name)
     size_t w = 0;
 
     for (i = 0; i < p->n; i++) {
-        if (strcmp(p->v[i].name, name) == 0) {
-            free(p->v[i].name); /* and the value, in the same block */
-            continue;
-        }
+        if (strcmp(p->v[i].name, name) == 0)
+            continue; /* its bytes stay in the arena until cleanup */
         p->v[w++] = p->v[i];
     }
     i = p->n - w;

@@ -13,18 +13,20 @@
 struct orch_buf;
 
 struct orch_param {
-    char *name;  /* malloced, NUL-terminated */
-    char *value; /* malloced, NUL-terminated (may contain any UTF-8) */
+    char *name;  /* owned by the list (its arena), NUL-terminated */
+    char *value; /* owned by the list, NUL-terminated (any UTF-8) */
 };
 
 struct orch_params {
     struct orch_param *v;
     size_t n;
     size_t cap;
+    void *arena; /* blocks holding the names and values (added at the end;
+                    a list built by hand leaves it NULL) */
 };
 
 void orch_params_init(struct orch_params *p);
-/* Frees every name and value; NULL-safe. */
+/* Frees every name and value (the arena) and the array; NULL-safe. */
 void orch_params_cleanup(struct orch_params *p);
 /* Appends a copy of name/value. Returns 0 or ORCH_ENOMEM. */
 int orch_params_add(struct orch_params *p, const char *name, const char *value);

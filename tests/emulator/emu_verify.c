@@ -893,7 +893,8 @@ int emu_verify_parsed(struct emu_verifier *v,
 {
     const char *authz = emu_header_get(req, "authorization");
     /* V3 signs the query only: a view of its first nquery parameters. */
-    struct orch_params query = {out->params.v, out->nquery, out->nquery};
+    struct orch_params query = {out->params.v, out->nquery, out->nquery,
+                                NULL};
 
     if (out->code[0])
         return 0;

@@ -46,6 +46,7 @@ static void test_add_get_remove(void **state)
 static void test_many(void **state)
 {
     struct orch_params p;
+    char *big = NULL;
     char name[32];
     int i = 0;
 
@@ -58,6 +59,23 @@ static void test_many(void **state)
     assert_int_equal(p.n, 1000);
     assert_string_equal(orch_params_get(&p, "TargetDeviceName.777"),
                         "dev-0777");
+    /* A value larger than an arena block, then more small ones: every
+     * earlier name and value stays where it was. */
+    big = malloc(40001);
+    assert_non_null(big);
+    memset(big, 'x', 40000);
+    big[40000] = '\0';
+    assert_int_equal(orch_params_add(&p, "Big", big), 0);
+    assert_int_equal(orch_params_add(&p, "After", "1"), 0);
+    assert_string_equal(orch_params_get(&p, "Big"), big);
+    assert_string_equal(orch_params_get(&p, "After"), "1");
+    for (i = 1; i <= 1000; i++) {
+        char want[16];
+
+        snprintf(want, sizeof(want), "dev-%04d", i);
+        assert_string_equal(p.v[i - 1].value, want);
+    }
+    free(big);
     orch_params_cleanup(&p);
 }
 
