@@ -93,8 +93,10 @@ static int feed_run(struct orch_resume *rs, const json_t *rec,
         rs->nchunks = 0;
         return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
     }
-    for (i = 0; i < rs->nchunks; i++)
+    for (i = 0; i < rs->nchunks; i++) {
         rs->chunks[i].first_ms = -1;
+        rs->chunks[i].last_ms = -1;
+    }
     rs->run = json_incref((json_t *)rec);
     return 0;
 }
@@ -149,10 +151,14 @@ int orch_resume_feed(struct orch_resume *rs, const json_t *rec,
         if (rc)
             return rc;
         ch = &rs->chunks[c];
-        if (ch->first_ms < 0) {
+        {
             json_t *tm = json_object_get(rec, "time");
+            int64_t when = json_is_integer(tm) ? json_integer_value(tm) : 0;
 
-            ch->first_ms = json_is_integer(tm) ? json_integer_value(tm) : 0;
+            if (ch->first_ms < 0)
+                ch->first_ms = when;
+            if (when > ch->last_ms)
+                ch->last_ms = when;
         }
         ch->attempts++;
         if (ch->state == ORCH_CHUNK_NEW)
@@ -249,6 +255,19 @@ enum orch_resume_action orch_resume_action(const struct orch_resume *rs,
     /* not_sent: an intent on disk means the call may have gone out (an
      * aborted in-flight call is reported not_sent), so ask first. */
     return ch->first_ms >= 0 ? ORCH_RESUME_RECONCILE : ORCH_RESUME_SEND;
+}
+
+int64_t orch_resume_last_unsettled_ms(const struct orch_resume *rs)
+{
+    int64_t since = 0, last = -1;
+    size_t i = 0;
+
+    for (i = 0; i < rs->nchunks; i++) {
+        if (orch_resume_action(rs, i, &since) == ORCH_RESUME_RECONCILE &&
+            rs->chunks[i].last_ms > last)
+            last = rs->chunks[i].last_ms;
+    }
+    return last;
 }
 
 bool orch_resume_all_final(const struct orch_resume *rs)

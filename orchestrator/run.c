@@ -1264,6 +1264,34 @@ static void whole_run_counts(const struct run_ctx *ctx, size_t *created,
     }
 }
 
+/* A resumed run must not look up a chunk whose last call the server may
+ * still be processing: a lookup that finds nothing would resend it, and a
+ * job created a moment later would hold its devices twice. The earlier
+ * run sent its last call at `last`; the server is done with it once a
+ * request timeout has passed. Waits for the rest of that time (a Ctrl-C
+ * ends the wait and the run). Returns false when interrupted. */
+static bool settle_earlier_calls(const struct run_ctx *ctx)
+{
+    int64_t last = ctx->resuming ? orch_resume_last_unsettled_ms(&ctx->rs)
+                                 : -1;
+    int64_t until = last + ctx->cfg->request_timeout_ms;
+    int64_t now = orch_wall_ms();
+
+    if (last < 0 || until <= now)
+        return true;
+    orch_notef("waiting %.1f s for the calls the earlier run had in flight "
+               "to settle before looking them up (--request-timeout)",
+               (double)(until - now) / 1000.0);
+    while (now < until && !interrupted) {
+        int64_t step = until - now < 200 ? until - now : 200;
+        struct timespec ts = { 0, (long)step * 1000000L };
+
+        nanosleep(&ts, NULL);
+        now = orch_wall_ms();
+    }
+    return !interrupted;
+}
+
 static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
 {
     struct orch_dispatch_ops ops;
@@ -1296,6 +1324,8 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     interrupted = 0;
     sigaction(SIGINT, &sa, &old_int);
     ctx->start_ms = t0;
+    if (!settle_earlier_calls(ctx))
+        interrupted = 1; /* the dispatcher then starts nothing */
     rc = orch_dispatch_run(ctx->cfg, cred, &ops, &interrupted, &st, &diag);
     sigaction(SIGINT, &old_int, NULL);
     ctx->dst = st;

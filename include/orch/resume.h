@@ -49,6 +49,7 @@ enum orch_resume_action {
 struct orch_resume_chunk {
     enum orch_chunk_state state;
     int64_t first_ms; /* wall time of the first intent/attempt, -1: none */
+    int64_t last_ms;  /* wall time of the last intent/attempt, -1: none */
     unsigned attempts; /* intent + attempt records seen */
     json_t *done;     /* the last done record (owned reference), or NULL */
 };
@@ -94,6 +95,11 @@ int orch_resume_load(struct orch_resume *rs, const char *path,
  * attempt's wall time for RECONCILE. */
 enum orch_resume_action orch_resume_action(const struct orch_resume *rs,
                                            size_t i, int64_t *since_ms);
+/* The wall time of the latest send (intent or attempt record) among the
+ * chunks a resume must reconcile, or -1 when there is none. A call sent
+ * then may still be processed by the server: its lookup must wait until
+ * the server is done with it (see run.c). */
+int64_t orch_resume_last_unsettled_ms(const struct orch_resume *rs);
 /* True when every chunk is DONE as created or failed. */
 bool orch_resume_all_final(const struct orch_resume *rs);
 

@@ -322,7 +322,10 @@ static void kill9_at_random_points_then_resume(void **state)
                           c.emu.endpoint, "--yes", "--report", c.report,
                           "--chunk-size", "50", "--qps", "50",
                           "--force-qps", "--max-in-flight", "8",
-                          "--max-attempts", "20", "--resume", NULL};
+                          "--max-attempts", "20", "--resume",
+                          /* a resume waits a request timeout for the
+                           * killed run's calls to settle: keep it short */
+                          "--request-timeout", "2s", NULL};
 
     for (i = 0; i < 30 && !finished; i++) {
         long at = -1;
@@ -652,7 +655,8 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
     /* --skip-preflight: QueryOTAFirmware is a query, and it fails too. */
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--yes", "--report", c.report,
-                          "--skip-preflight", NULL};
+                          "--skip-preflight", "--request-timeout", "2s",
+                          NULL};
     h_run(&r, argv, NULL, 0, 120);
     if (r.exit_code != 1)
         fail_msg("exit %d (expected 1): %s", r.exit_code, r.err);
@@ -684,7 +688,7 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
     emu_set_faults(&c.emu, "fail-queries=0&lose-response=0");
     const char *again[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                            c.emu.endpoint, "--yes", "--report", c.report,
-                           "--resume", NULL};
+                           "--resume", "--request-timeout", "2s", NULL};
     h_run(&r, again, NULL, 0, 120);
     if (r.exit_code != 0)
         fail_msg("resume: exit %d: %s", r.exit_code, r.err);

@@ -270,10 +270,12 @@ static void ctrl_c_finishes_in_flight_then_resume(void **state)
     ctx_start(&c, 10000, emu);
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--yes", "--report", c.report,
-                          NULL};
+                          "--request-timeout", "2s", NULL};
+    /* A resume waits a request timeout for the calls of the interrupted
+     * run to settle before it looks them up: 2 s keeps the test short. */
     const char *resume[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                             c.emu.endpoint, "--yes", "--report", c.report,
-                            "--resume", NULL};
+                            "--resume", "--request-timeout", "2s", NULL};
 
     pid = spawn_tool(&c, argv);
     wait_for_intents(&c, pid, 8);
@@ -336,12 +338,17 @@ static void second_ctrl_c_aborts_then_resume_reconciles(void **state)
 
     (void)state;
     ctx_start(&c, 4000, emu);
+    /* The aborted calls are still being processed by the emulator (its
+     * latency) when the resume starts right away: the resume must wait a
+     * request timeout after the last send before looking them up, or it
+     * would find nothing, resend, and a job made a moment later would hold
+     * the same devices. 5 s: well above the emulator's latency. */
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--yes", "--report", c.report,
-                          NULL};
+                          "--request-timeout", "5s", NULL};
     const char *resume[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                             c.emu.endpoint, "--yes", "--report", c.report,
-                            "--resume", NULL};
+                            "--resume", "--request-timeout", "5s", NULL};
 
     pid = spawn_tool(&c, argv);
     wait_for_intents(&c, pid, 5);
@@ -370,23 +377,20 @@ static void second_ctrl_c_aborts_then_resume_reconciles(void **state)
     json_decref(rows);
     free(out);
 
-    /* The emulator answers (into closed connections) only after its
-     * latency; by then it has created the aborted calls' jobs, which the
-     * report does not know. */
-    sleep_ms(1500);
-    jobs = h_emu_get(&c.emu, "/__emu/jobs");
-    assert_true(json_array_size(jobs) > created);
-
+    /* Resume at once: the emulator is still working on the aborted calls
+     * (it creates their jobs after its latency). */
     h_run(&r, resume, NULL, 0, 120);
     if (r.exit_code != 0)
         fail_msg("resume: exit %d: %s", r.exit_code, r.err);
     assert_non_null(strstr(r.err, "resuming run"));
+    assert_non_null(strstr(r.err, "to settle"));
     h_run_free(&r);
     assert_complete(&c, 4000, 20);
 
-    /* Each job made before the resume is still the one its chunk reports;
-     * those the interrupted run never heard of were adopted, with the
-     * recovered note. */
+    /* Every job is its chunk's: those the interrupted run never heard of
+     * were adopted, with the recovered note, none made twice. */
+    jobs = h_emu_get(&c.emu, "/__emu/jobs");
+    assert_true(json_array_size(jobs) > created);
     rows = h_read_csv(c.report);
     json_array_foreach(jobs, i, job) {
         const char *id = str(job, "JobId");
@@ -402,9 +406,10 @@ static void second_ctrl_c_aborts_then_resume_reconciles(void **state)
                 adopted++;
         }
         if (!found)
-            fail_msg("job %s made before the resume is in no report row", id);
+            fail_msg("job %s is in no report row", id);
     }
-    assert_int_equal(adopted, json_array_size(jobs) - created);
+    assert_true(adopted >= 1);
+    assert_true(adopted <= ambiguous);
     after = h_emu_get(&c.emu, "/__emu/jobs");
     print_message("resume adopted %zu jobs; %zu jobs in all\n", adopted,
                   json_array_size(after));

@@ -676,7 +676,8 @@ static void binary_resume_after_check_devices_same_chunks(void **state)
                           "--firmware", PKB "=" FW_OK_B, "--endpoint",
                           emu.endpoint, "--yes", "--report", report,
                           "--chunk-size", "20", "--check-devices",
-                          "--max-in-flight", "1", "--qps", "5", NULL};
+                          "--max-in-flight", "1", "--qps", "5",
+                          "--request-timeout", "2s", NULL};
     h_run(&r, argv, env, 0, 60);
     assert_int_equal(r.exit_code, -1); /* killed by the test hook */
     h_run_free(&r);
@@ -687,7 +688,8 @@ static void binary_resume_after_check_devices_same_chunks(void **state)
                            "--firmware", PKB "=" FW_OK_B, "--endpoint",
                            emu.endpoint, "--yes", "--report", report,
                            "--chunk-size", "20", "--check-devices",
-                           "--resume", "--json", NULL};
+                           "--resume", "--json", "--request-timeout", "2s",
+                           NULL};
     h_run(&r, again, NULL, 0, 60);
     if (r.exit_code != 0)
         fail_msg("resume: exit %d: %s", r.exit_code, r.err);

@@ -110,6 +110,10 @@ static void replay_states_and_actions(void **state)
     assert_int_equal(orch_resume_action(&rs, 5, &since), ORCH_RESUME_SEND);
     assert_int_equal(orch_resume_action(&rs, 6, &since), ORCH_RESUME_RECONCILE);
     assert_int_equal(since, 4500);
+    /* The latest send among the chunks to reconcile (2: 3100, 4: 4000,
+     * 6: 4500): their lookups wait for the server to be done with it. */
+    assert_int_equal(rs.chunks[2].last_ms, 3100);
+    assert_int_equal(orch_resume_last_unsettled_ms(&rs), 4500);
     assert_false(orch_resume_all_final(&rs));
     orch_resume_cleanup(&rs);
 
