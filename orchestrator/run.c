@@ -2031,7 +2031,8 @@ static int plan_command(struct run_ctx *ctx, struct orch_credentials *cred,
 
     if (cfg->preflight) {
         code = load_credentials(ctx, cred);
-        if (code == ORCH_EXIT_OK && !cfg->skip_preflight)
+        /* With --skip-preflight this only warns that it skipped. */
+        if (code == ORCH_EXIT_OK)
             code = preflight_firmware(ctx, cred);
         if (code == ORCH_EXIT_OK && ctx->specific && cfg->check_devices)
             code = preflight_devices(ctx, cred);

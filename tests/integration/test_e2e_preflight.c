@@ -472,6 +472,18 @@ static void binary_skip_preflight_warns(void **state)
     h_assert_no_secret(scratch, H_SECRET,
                        (const char *[]){r.out, r.err, NULL});
     h_run_free(&r);
+
+    /* plan --preflight --skip-preflight: the same warning, no query. */
+    const char *plan[] = {"plan", inv, "--firmware", PKA "=" FW_UNVERIFIED,
+                          "--firmware", PKB "=" FW_MISSING, "--endpoint",
+                          emu.endpoint, "--preflight", "--skip-preflight",
+                          NULL};
+    h_run(&r, plan, NULL, 0, 60);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.err, "ota-rollout: warning: pre-flight skipped "
+                                  "(--skip-preflight)"));
+    assert_int_equal(count_action("QueryOTAFirmware"), q0);
+    h_run_free(&r);
 }
 
 static void binary_plan_preflight_reports_missing(void **state)
