@@ -1854,7 +1854,12 @@ int orch_dispatch_run(const struct orch_config *cfg,
             drain_unsent(&d);
         if (d.finished >= ops->nitems)
             break;
-        curl_multi_poll(d.multi, NULL, 0, poll_timeout(&d, now), NULL);
+        /* The timeout from the time now, not from the iteration's start:
+         * admit's builds and the journal's fsync took some of it, and a
+         * wake-up that late makes the next start late (and the limiter
+         * then either catches up inside the window's margin or loses
+         * rate). */
+        curl_multi_poll(d.multi, NULL, 0, poll_timeout(&d, mono_ms()), NULL);
         curl_multi_perform(d.multi, &running);
         now = mono_ms();
         /* The batch's requests were written during this perform (a burst
