@@ -208,7 +208,7 @@ dirty=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null |
     echo "Commit measured: \`$commit\`$([ "$dirty" != 0 ] && echo " plus $dirty uncommitted file(s) in the tree")."
     echo
     echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/^Mem:/ { print $2 }') GiB memory, $(uname -sr)."
-    echo "Build: \`cmake -DCMAKE_BUILD_TYPE=Release -DORCH_TESTS=OFF\` (build-bench/), $(cc --version | head -1)."
+    echo "Build: \`cmake -DCMAKE_BUILD_TYPE=Release -DORCH_TESTS=OFF\` ($(basename "$BUILD")/), $(cc --version | head -1)."
     echo "Tool and emulator share the same cores; the emulator runs with \`--auto-create\`"
     echo "and no request log; medians of $RUNS runs where a figure says so."
     echo
