@@ -357,6 +357,7 @@ static int emit_doc(const struct orch_config *cfg,
     if (!cfg->json && !orch_msgs_json())
         return code;
     memset(&n, 0, sizeof(n));
+    memset(views, 0, sizeof(views));
     if (c) {
         n.jobs = c->r.njobs;
         n.skipped = c->skipped;
