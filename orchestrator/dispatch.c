@@ -926,30 +926,12 @@ static bool prepare_send(struct dispatcher *d, struct orch_xfer *x)
     return true;
 }
 
-/* The limiter recorded the batch's k starts at the admission time, but
- * they start only after the requests were built and ops->sync returned
- * (an fsync: milliseconds, sometimes tens). Requests of a later batch
- * whose sync was quick would then reach the server less than a window
- * after these: 21 in one second. So the k most recent starts are moved to
- * the real launch time `t`. This relies on the ring documented in
- * ratelimit.h (the last starts, newest just before `head`); every entry
- * moved belongs to this batch and t is later than all of them, so the
- * ring stays in order. (ratelimit.h could offer this as
- * orch_ratelimit_retime(); it is not this module's file.) */
-static void retime_starts(struct orch_ratelimit *rl, size_t k, uint64_t t)
-{
-    if (rl->cap == 0)
-        return;
-    if (k > rl->count)
-        k = rl->count;
-    for (size_t i = 1; i <= k; i++) {
-        uint64_t *slot = &rl->ring[(rl->head + rl->cap - i) % rl->cap];
-
-        if (*slot < t)
-            *slot = t;
-    }
-}
-
+/* The limiter recorded the batch's starts at the admission time, but they
+ * start only after the requests were built and ops->sync returned (an
+ * fsync: milliseconds, sometimes tens). Requests of a later batch whose
+ * sync was quick would then reach the server less than a window after
+ * these: 21 in one second. So commit_batch() moves the batch's starts to
+ * the real launch time with orch_ratelimit_retime(). */
 /* Group commit: one ops->sync for every send admitted this iteration,
  * then they go to libcurl. A failed sync sends none of them and stops. */
 static void commit_batch(struct dispatcher *d, uint64_t now)
@@ -973,7 +955,7 @@ static void commit_batch(struct dispatcher *d, uint64_t now)
         return;
     }
     now = mono_ms();
-    retime_starts(&d->rl, d->ntaken, now);
+    orch_ratelimit_retime(&d->rl, d->ntaken, now);
     d->unsent_starts = d->ntaken;
     for (size_t i = 0; i < n; i++) {
         struct orch_xfer *x = d->batch[i];
@@ -1866,7 +1848,7 @@ int orch_dispatch_run(const struct orch_config *cfg,
          * of 20 takes milliseconds, more on new connections): the later
          * time is the safer record of when they reached the server. */
         if (d.unsent_starts > 0) {
-            retime_starts(&d.rl, d.unsent_starts, now);
+            orch_ratelimit_retime(&d.rl, d.unsent_starts, now);
             d.unsent_starts = 0;
         }
         drain_messages(&d, now);

@@ -222,6 +222,20 @@ void orch_ratelimit_throttled(struct orch_ratelimit *rl, uint64_t now_ms)
         rl->rate = floor_rate;
 }
 
+void orch_ratelimit_retime(struct orch_ratelimit *rl, size_t k, uint64_t t)
+{
+    if (rl->cap == 0)
+        return;
+    if (k > rl->count)
+        k = rl->count;
+    for (size_t i = 1; i <= k; i++) {
+        uint64_t *slot = &rl->ring[(rl->head + rl->cap - i) % rl->cap];
+
+        if (*slot < t)
+            *slot = t;
+    }
+}
+
 void orch_ratelimit_reset(struct orch_ratelimit *rl)
 {
     rl->head = 0;

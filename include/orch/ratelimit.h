@@ -17,6 +17,7 @@
 #define ORCH_RATELIMIT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct orch_ratelimit {
@@ -49,6 +50,11 @@ void orch_ratelimit_cleanup(struct orch_ratelimit *rl);
 uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms);
 /* Reports a throttling answer seen at now_ms. */
 void orch_ratelimit_throttled(struct orch_ratelimit *rl, uint64_t now_ms);
+/* Moves the k most recent recorded starts that are earlier than t to t
+ * (a caller that took its tokens before work that delayed the real starts,
+ * e.g. a journal fsync). The ring stays ordered since t is later than
+ * each moved start. k is capped at the number recorded. */
+void orch_ratelimit_retime(struct orch_ratelimit *rl, size_t k, uint64_t t);
 /* Forgets the recorded starts and restores the full rate. */
 void orch_ratelimit_reset(struct orch_ratelimit *rl);
 

@@ -374,6 +374,29 @@ static void test_converges_under_hidden_quota(void **state)
                  throttled, started);
 }
 
+/* Starts taken early and moved to their real launch time hold the window
+ * from that time on. */
+static void test_retime(void **state)
+{
+    struct orch_ratelimit rl;
+
+    (void)state;
+    assert_int_equal(orch_ratelimit_init(&rl, 3, 0), 0);
+    assert_int_equal(orch_ratelimit_take(&rl, 0), 0);
+    assert_int_equal(orch_ratelimit_take(&rl, 10), 0);
+    assert_int_equal(orch_ratelimit_take(&rl, 10), 0);
+    /* The last two really started at 50; the first one stays at 0. */
+    orch_ratelimit_retime(&rl, 2, 50);
+    assert_int_equal(orch_ratelimit_take(&rl, 1000), 0);
+    assert_int_equal(orch_ratelimit_take(&rl, 1049), 1);
+    assert_int_equal(orch_ratelimit_take(&rl, 1050), 0);
+    /* k beyond what is recorded is capped; later starts never move back. */
+    orch_ratelimit_retime(&rl, 99, 20);
+    assert_int_equal(orch_ratelimit_take(&rl, 1051), 0); /* 50 left */
+    assert_int_equal(orch_ratelimit_take(&rl, 1052), 948); /* 1000 kept */
+    orch_ratelimit_cleanup(&rl);
+}
+
 static void test_reset(void **state)
 {
     struct orch_ratelimit rl;
@@ -406,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_overload_cut_to_accepted),
         cmocka_unit_test(test_decrease_floor),
         cmocka_unit_test(test_converges_under_hidden_quota),
+        cmocka_unit_test(test_retime),
         cmocka_unit_test(test_reset),
     };
 
