@@ -23,8 +23,10 @@
  * arrive together (reused connections), 21 arrivals can fall into one of
  * the server's seconds although no 1000 ms window held 21 starts. Spaced
  * starts leave a whole gap (50 ms at 20/s) of room for arrival jitter.
- * A caller that comes back less than half a gap late keeps its schedule,
- * so poll wake-up jitter does not cost rate. rl->spacing_slack_ms spreads
+ * A caller that comes back less than half a gap late (or rl->catchup_ms,
+ * when that is more) keeps its schedule, so poll wake-up jitter does not
+ * cost rate; a later one restarts the schedule from now. Catching up
+ * never breaks the window: it is checked first, on the recorded starts. rl->spacing_slack_ms spreads
  * a window's n starts over W + slack ms: the room for jitter is then in
  * the spacing, and the window (on the recorded starts) may be the quota
  * itself, binding only when a start came late.
@@ -149,6 +151,12 @@ static double gap_ms(const struct orch_ratelimit *rl)
     return rl->even_spacing && gap >= 1.0 ? gap : 0.0;
 }
 
+/* How late a start may be and still keep the schedule. */
+static double catchup_for(const struct orch_ratelimit *rl, double gap)
+{
+    return rl->catchup_ms > gap / 2 ? rl->catchup_ms : gap / 2;
+}
+
 uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms)
 {
     unsigned n = 0;
@@ -166,9 +174,10 @@ uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms)
         if (now_ms < nth + window_ms)
             return nth + window_ms - now_ms;
     }
-    /* Keep the schedule when at most half a gap late, else restart it. */
-    base = (rl->count > 0 && rl->next_ms >= now - gap / 2) ? rl->next_ms
-                                                           : now;
+    /* Keep the schedule when at most catchup_for() late, else restart. */
+    base = (rl->count > 0 && rl->next_ms >= now - catchup_for(rl, gap))
+               ? rl->next_ms
+               : now;
     rl->next_ms = base + gap;
     rl->ring[rl->head] = now_ms;
     rl->head = (rl->head + 1) % rl->cap;

@@ -39,6 +39,11 @@ struct orch_ratelimit {
                                 room for arrival jitter that the window
                                 check, on the recorded starts, need not
                                 also take out of every window */
+    double catchup_ms;       /* even spacing: a start at most this late
+                                (or half a gap, if that is more) keeps
+                                the schedule, so the next one may follow
+                                closer; a later one restarts it (set
+                                after init; 0 = half a gap) */
 };
 
 /* Returns 0 or ORCH_ENOMEM/ORCH_EINVAL (per_sec <= 0). */

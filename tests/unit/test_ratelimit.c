@@ -161,6 +161,61 @@ static void test_spacing_slack(void **state)
     orch_ratelimit_cleanup(&rl);
 }
 
+/* A caller that is 4 ms late every 5th time at 200/s (gap 5 ms): with
+ * the default (half a gap, 2.5 ms) each late start restarts the schedule
+ * and its lateness is lost; with catchup_ms = 10 the schedule holds and
+ * the next start follows closer. The window holds either way. */
+static size_t late_caller(double catchup_ms, uint64_t *starts, size_t max,
+                          uint64_t until)
+{
+    struct orch_ratelimit rl;
+    uint64_t t = 0, w = 0;
+    size_t n = 0, asks = 0;
+
+    assert_int_equal(orch_ratelimit_init(&rl, 200, 0), 0);
+    rl.even_spacing = true;
+    rl.catchup_ms = catchup_ms;
+    while (n < max && t < until) {
+        w = orch_ratelimit_take(&rl, t);
+        if (w == 0)
+            starts[n++] = t;
+        else
+            t += w + (++asks % 5 == 0 ? 4 : 0);
+    }
+    orch_ratelimit_cleanup(&rl);
+    return n;
+}
+
+static void test_catchup(void **state)
+{
+    static uint64_t starts[4000];
+    size_t kept = 0, restarted = 0;
+
+    (void)state;
+    restarted = late_caller(0, starts, 4000, 10000);
+    assert_true(max_in_window(starts, restarted, 1000) <= 200);
+    kept = late_caller(10, starts, 4000, 10000);
+    assert_true(max_in_window(starts, kept, 1000) <= 200);
+    /* 10 s at 200/s: the kept schedule loses at most a start or two. */
+    assert_true(kept >= 1998);
+    assert_true(restarted < kept - 100);
+    /* Later than catchup_ms: the schedule restarts from now. */
+    {
+        struct orch_ratelimit rl;
+
+        assert_int_equal(orch_ratelimit_init(&rl, 200, 0), 0);
+        rl.even_spacing = true;
+        rl.catchup_ms = 10;
+        assert_int_equal(orch_ratelimit_take(&rl, 0), 0);  /* next: 5 */
+        assert_int_equal(orch_ratelimit_take(&rl, 14), 0); /* 9 late: kept */
+        assert_int_equal(orch_ratelimit_take(&rl, 14), 0); /* next was 10 */
+        assert_int_equal(orch_ratelimit_take(&rl, 14), 1); /* next: 15 */
+        assert_int_equal(orch_ratelimit_take(&rl, 40), 0); /* 25 late */
+        assert_int_equal(orch_ratelimit_take(&rl, 40), 5); /* restarted */
+        orch_ratelimit_cleanup(&rl);
+    }
+}
+
 static void test_non_integer_rates(void **state)
 {
     struct orch_ratelimit rl;
@@ -424,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_irregular_caller),
         cmocka_unit_test(test_wait_is_exact),
         cmocka_unit_test(test_spacing_slack),
+        cmocka_unit_test(test_catchup),
         cmocka_unit_test(test_non_integer_rates),
         cmocka_unit_test(test_adaptive_decrease_and_recovery),
         cmocka_unit_test(test_overload_cut_to_accepted),
