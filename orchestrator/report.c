@@ -108,7 +108,7 @@ int orch_csv_out_row(struct orch_csv_out *o, const char *const *cells, size_t n)
     }
     if (rc == 0 && fputc('\n', o->fp) == EOF)
         rc = ORCH_EIO;
-    if (rc == 0 && fflush(o->fp) != 0)
+    if (rc == 0 && !o->buffered && fflush(o->fp) != 0)
         rc = ORCH_EIO;
     return rc;
 }

@@ -41,7 +41,9 @@ struct orch_report_row {
 /* An open CSV output file. */
 struct orch_csv_out {
     FILE *fp;
-    char *path; /* malloced */
+    char *path;    /* malloced */
+    bool buffered; /* rows are not flushed one by one (a file written
+                      whole, then closed and checked); set after open */
 };
 
 /* Creates (truncates) path with mode 0600 and writes `header` (a line
@@ -52,7 +54,9 @@ int orch_csv_out_open(struct orch_csv_out *o, const char *path,
 int orch_csv_out_append(struct orch_csv_out *o, const char *path,
                         const char *header, struct orch_diag *diag);
 /* Writes one record of n cells (NULL cells are empty), neutralising
- * formula-like cells, then a CRLF-free "\n", and flushes. 0 or ORCH_EIO. */
+ * formula-like cells, then a CRLF-free "\n", and flushes unless
+ * o->buffered (a live report is readable row by row while a run goes
+ * on). 0 or ORCH_EIO (a buffered write error may surface only at close). */
 int orch_csv_out_row(struct orch_csv_out *o, const char *const *cells,
                      size_t n);
 /* Closes; returns ORCH_EIO if the final flush/close failed. NULL-safe. */

@@ -122,6 +122,30 @@ static void test_open_mode_and_rows(void **state)
     free(path);
 }
 
+/* A buffered output keeps rows until close (a file written whole). */
+static void test_buffered_rows(void **state)
+{
+    char *path = tmp_path();
+    struct orch_csv_out o;
+    struct orch_diag diag;
+    const char *cells[] = {"x", "y"};
+    char *text = NULL;
+
+    (void)state;
+    assert_int_equal(orch_csv_out_open(&o, path, "h1,h2", &diag), 0);
+    o.buffered = true;
+    assert_int_equal(orch_csv_out_row(&o, cells, 2), 0);
+    text = slurp(path);
+    assert_string_equal(text, "h1,h2\n");
+    free(text);
+    assert_int_equal(orch_csv_out_close(&o), 0);
+    text = slurp(path);
+    assert_string_equal(text, "h1,h2\nx,y\n");
+    free(text);
+    unlink(path);
+    free(path);
+}
+
 static void test_existing_file_tightened(void **state)
 {
     char *path = tmp_path();
@@ -243,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_cell_neutralised),
         cmocka_unit_test(test_cell_small_buffer),
         cmocka_unit_test(test_open_mode_and_rows),
+        cmocka_unit_test(test_buffered_rows),
         cmocka_unit_test(test_existing_file_tightened),
         cmocka_unit_test(test_append),
         cmocka_unit_test(test_open_failure),
