@@ -23,6 +23,7 @@
 #include "orch/params.h"
 #include "orch/query.h"
 #include "orch/report.h"
+#include "orch/tally.h"
 #include "orch/timeparse.h"
 
 #include <signal.h>
@@ -32,7 +33,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define MAX_CODES 8
 
 int orch_cancel_flags_params(struct orch_params *out, bool in_progress)
 {
@@ -84,8 +84,8 @@ bool orch_cancel_record_covers(const json_t *rec, bool in_progress,
 
 json_t *orch_cancel_json_doc(const char *report, bool in_progress,
                              const struct orch_cancel_counts *n,
-                             const struct orch_code_count_view *codes,
-                             size_t ncodes, const char *journal, int code,
+                             const struct orch_tally *codes,
+                             const char *journal, int code,
                              const char *reason)
 {
     json_t *doc = orch_jsonout_doc("cancel", code, reason);
@@ -102,9 +102,9 @@ json_t *orch_cancel_json_doc(const char *report, bool in_progress,
                            (json_int_t)n->finished, "failed",
                            (json_int_t)n->failed, "not_sent",
                            (json_int_t)n->not_sent);
-    for (i = 0; !bad && codes && i < ncodes; i++)
-        bad |= json_object_set_new(errors, codes[i].code,
-                                   json_integer((json_int_t)codes[i].chunks));
+    for (i = 0; !bad && codes && i < codes->count; i++)
+        bad |= json_object_set_new(errors, codes->e[i].code,
+                                   json_integer((json_int_t)codes->e[i].n));
     bad |= counts == NULL;
     if (!bad)
         bad |= json_object_set_new(doc, "report",
@@ -145,11 +145,6 @@ static void on_sigint(int sig)
         interrupted++;
 }
 
-struct code_count {
-    char code[128];
-    size_t n;
-};
-
 struct cancel_ctx {
     const struct orch_config *cfg;
     struct orch_rollout r;
@@ -161,8 +156,7 @@ struct cancel_ctx {
     bool journal_open;
     int journal_err;
     size_t cancelled, finished, failed, not_sent;
-    struct code_count codes[MAX_CODES];
-    size_t ncodes;
+    struct orch_tally codes;
     char *journal_path;
     bool counting; /* the report was read: the counts mean something */
     FILE *hout;    /* human lines: stderr, or /dev/null for JSON logs */
@@ -220,24 +214,6 @@ static int open_journal(struct cancel_ctx *c)
     return rc;
 }
 
-static void count_code(struct cancel_ctx *c, const char *code)
-{
-    size_t i = 0;
-
-    for (i = 0; i < c->ncodes; i++) {
-        if (strcmp(c->codes[i].code, code) == 0) {
-            c->codes[i].n++;
-            return;
-        }
-    }
-    if (c->ncodes < MAX_CODES) {
-        snprintf(c->codes[c->ncodes].code, sizeof(c->codes[0].code), "%s",
-                 code);
-        c->codes[c->ncodes].n = 1;
-        c->ncodes++;
-    }
-}
-
 static int build_cancel(void *ud, size_t item, struct orch_params *out)
 {
     struct cancel_ctx *c = ud;
@@ -287,10 +263,10 @@ static void cancel_done(void *ud, size_t item,
         journal_done(c, job, code);
     } else if (res->status == ORCH_ITEM_NOT_SENT) {
         c->not_sent++;
-        count_code(c, code[0] ? code : "not_sent");
+        orch_tally_add(&c->codes, code[0] ? code : "not_sent");
     } else {
         c->failed++;
-        count_code(c, code[0] ? code : "failed");
+        orch_tally_add(&c->codes, code[0] ? code : "failed");
     }
 }
 
@@ -333,9 +309,9 @@ static void print_final(const struct cancel_ctx *c)
             "  cancelled: %zu, already finished: %zu, failed: %zu, not "
             "sent: %zu\n",
             c->cancelled, c->finished, c->failed, c->not_sent);
-    for (i = 0; i < c->ncodes; i++)
-        fprintf(c->hout, "  error %s: %zu job%s\n", c->codes[i].code,
-                c->codes[i].n, c->codes[i].n == 1 ? "" : "s");
+    for (i = 0; i < c->codes.count; i++)
+        fprintf(c->hout, "  error %s: %zu job%s\n", c->codes.e[i].code,
+                c->codes.e[i].n, c->codes.e[i].n == 1 ? "" : "s");
     fprintf(c->hout, "  journal: %s\n", c->journal_path);
     if (c->failed + c->not_sent > 0)
         fprintf(c->hout, "  rerun the same command to retry the jobs left\n");
@@ -349,15 +325,12 @@ static void print_final(const struct cancel_ctx *c)
 static int emit_doc(const struct orch_config *cfg,
                     const struct cancel_ctx *c, int code, const char *reason)
 {
-    struct orch_code_count_view views[MAX_CODES];
     struct orch_cancel_counts n;
     json_t *doc = NULL;
-    size_t i = 0;
 
     if (!cfg->json && !orch_msgs_json())
         return code;
     memset(&n, 0, sizeof(n));
-    memset(views, 0, sizeof(views));
     if (c) {
         n.jobs = c->r.njobs;
         n.skipped = c->skipped;
@@ -365,14 +338,10 @@ static int emit_doc(const struct orch_config *cfg,
         n.finished = c->finished;
         n.failed = c->failed;
         n.not_sent = c->not_sent;
-        for (i = 0; i < c->ncodes; i++) {
-            views[i].code = c->codes[i].code;
-            views[i].chunks = c->codes[i].n;
-        }
     }
     doc = orch_cancel_json_doc(
         cfg->inventory_path, cfg->cancel_in_progress,
-        c && c->counting ? &n : NULL, views, c ? c->ncodes : 0,
+        c && c->counting ? &n : NULL, c ? &c->codes : NULL,
         c && c->journal_open ? c->journal_path : NULL, code, reason);
     if (doc == NULL)
         doc = orch_jsonout_doc("cancel", code, reason);

@@ -6,6 +6,7 @@
 #include "orch/exitcode.h"
 #include "orch/params.h"
 #include "orch/preflight.h"
+#include "orch/tally.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +131,8 @@ static json_t *errors_json(const struct orch_run_summary *s)
 
     if (o == NULL)
         return NULL;
-    for (i = 0; i < s->ncodes; i++)
-        bad |= put(o, s->codes[i].code, num(s->codes[i].chunks));
+    for (i = 0; s->codes != NULL && i < s->codes->count; i++)
+        bad |= put(o, s->codes->e[i].code, num(s->codes->e[i].n));
     if (bad) {
         json_decref(o);
         return NULL;

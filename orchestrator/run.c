@@ -46,6 +46,7 @@
 #include "orch/plan.h"
 #include "orch/report.h"
 #include "orch/resume.h"
+#include "orch/tally.h"
 #include "orch/journal.h"
 #include "orch/codec.h"
 #include "orch/timeparse.h"
@@ -68,7 +69,6 @@
 #define FAILED_HEADER "ProductKey,DeviceName,error_code"
 #define REJECTS_HEADER "line,value,reason"
 #define MAX_SHOWN_REJECTS 10
-#define MAX_CODES 8
 /* Results buffered before a journal sync is forced from done(). */
 #define PENDING_MAX 256
 #define ABORT_ENV "OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS"
@@ -83,11 +83,6 @@ static void on_sigint(int sig)
     if (interrupted < 2)
         interrupted++;
 }
-
-struct code_count {
-    char code[128];
-    size_t chunks;
-};
 
 struct run_ctx {
     const struct orch_config *cfg;
@@ -105,8 +100,7 @@ struct run_ctx {
     size_t nshown;
 
     /* final error codes of failed / not_sent chunks */
-    struct code_count codes[MAX_CODES];
-    size_t ncodes;
+    struct orch_tally codes;
 
     bool progress; /* a progress line on stderr */
     uint64_t start_ms;
@@ -381,24 +375,6 @@ static uint32_t group_item(void *ud, size_t item)
     struct run_ctx *ctx = ud;
 
     return ctx->specific ? ctx->plan.chunks[item].product : 0;
-}
-
-static void count_code(struct run_ctx *ctx, const char *code)
-{
-    size_t i = 0;
-
-    for (i = 0; i < ctx->ncodes; i++) {
-        if (strcmp(ctx->codes[i].code, code) == 0) {
-            ctx->codes[i].chunks++;
-            return;
-        }
-    }
-    if (ctx->ncodes < MAX_CODES) {
-        snprintf(ctx->codes[ctx->ncodes].code, sizeof(ctx->codes[0].code), "%s",
-                 code);
-        ctx->codes[ctx->ncodes].chunks = 1;
-        ctx->ncodes++;
-    }
 }
 
 static void note_write(struct run_ctx *ctx, int rc)
@@ -676,7 +652,7 @@ static void item_done(void *ud, size_t item, const struct orch_item_result *res)
         return;
     }
     if (res->status != ORCH_ITEM_CREATED)
-        count_code(ctx, row_code(rec));
+        orch_tally_add(&ctx->codes, row_code(rec));
     if (ctx->json_log) {
         json_t *ev = chunk_event(ctx, orch_item_status_name(res->status),
                                  item);
@@ -831,9 +807,9 @@ static void print_final(const struct run_ctx *ctx,
             "\n",
             st->calls, st->retries, st->throttled, st->form_fallbacks);
     fprintf(fp, "  wall time: %s, %.2f calls/s\n", dur, calls_rate(st));
-    for (i = 0; i < ctx->ncodes; i++)
-        fprintf(fp, "  error %s: %zu chunk%s\n", ctx->codes[i].code,
-                ctx->codes[i].chunks, ctx->codes[i].chunks == 1 ? "" : "s");
+    for (i = 0; i < ctx->codes.count; i++)
+        fprintf(fp, "  error %s: %zu chunk%s\n", ctx->codes.e[i].code,
+                ctx->codes.e[i].n, ctx->codes.e[i].n == 1 ? "" : "s");
     fprintf(fp, "  report: %s\n", ctx->cfg->report_path);
     if (ctx->specific && st->failed + st->not_sent > 0)
         fprintf(fp,
@@ -1900,10 +1876,9 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
 {
     const struct orch_config *cfg = ctx->cfg;
     struct orch_run_summary s;
-    struct orch_code_count_view views[MAX_CODES];
     char reason[2048];
     char *failed = NULL, *rejects = NULL;
-    size_t created = 0, nfailed = 0, other = 0, i = 0;
+    size_t created = 0, nfailed = 0, other = 0;
     json_t *doc = NULL;
 
     if (!cfg->json && !ctx->json_log)
@@ -1913,10 +1888,6 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
         whole_run_counts(ctx, &created, &nfailed, &other);
     } else if (is_run) {
         other = ctx->nitems;
-    }
-    for (i = 0; i < ctx->ncodes; i++) {
-        views[i].code = ctx->codes[i].code;
-        views[i].chunks = ctx->codes[i].chunks;
     }
     exit_reason(ctx, code, is_run, nfailed, other, reason, sizeof(reason));
     s.command = is_run ? "run" : "plan";
@@ -1944,8 +1915,7 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
     s.queries = ctx->dst.queries;
     s.reconciled = ctx->dst.reconciled;
     s.recovered = ctx->dst.recovered;
-    s.codes = views;
-    s.ncodes = ctx->ncodes;
+    s.codes = &ctx->codes;
     s.pf_state = ctx->pf_state;
     s.pf = &ctx->pf;
     s.devcheck = ctx->devcheck_ran || ctx->drop_from_journal ? &ctx->devst

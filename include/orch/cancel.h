@@ -25,9 +25,9 @@
 
 #include <jansson.h>
 
-struct orch_code_count_view;
 struct orch_config;
 struct orch_params;
+struct orch_tally;
 
 /* The quota of CancelOTATaskByJob (alibaba-api.md e). */
 #define ORCH_CANCEL_QPS 5.0
@@ -61,11 +61,11 @@ struct orch_cancel_counts {
  *    "counts":{"jobs","skipped","cancelled","already_finished","failed",
  *              "not_sent"} | null (n NULL: an error before any count),
  *    "errors":{CODE: jobs, ...}, "files":{"journal":S|null}}
- * codes (ncodes entries, may be NULL) count jobs per error code. */
+ * codes (may be NULL) counts jobs per error code. */
 json_t *orch_cancel_json_doc(const char *report, bool in_progress,
                              const struct orch_cancel_counts *n,
-                             const struct orch_code_count_view *codes,
-                             size_t ncodes, const char *journal, int code,
+                             const struct orch_tally *codes,
+                             const char *journal, int code,
                              const char *reason);
 
 /* Runs `cancel` with a config orch_query_config_validate() accepted.

@@ -41,6 +41,7 @@
 struct orch_device_check_stats;
 struct orch_params;
 struct orch_preflight_result;
+struct orch_tally;
 
 #define ORCH_JSONOUT_SCHEMA 1
 
@@ -51,11 +52,6 @@ enum orch_pf_state {
     ORCH_PF_FAILED,
     ORCH_PF_ABORTED,
     ORCH_PF_SKIPPED      /* --skip-preflight */
-};
-
-struct orch_code_count_view {
-    const char *code;
-    size_t chunks;
 };
 
 /* Everything the summary document says; run.c fills it. Strings are
@@ -74,8 +70,7 @@ struct orch_run_summary {
     uint64_t calls, retries, throttled, form_fallbacks;
     uint64_t queries, reconciled, recovered;
 
-    const struct orch_code_count_view *codes;
-    size_t ncodes;
+    const struct orch_tally *codes; /* NULL: none */
 
     enum orch_pf_state pf_state;
     const struct orch_preflight_result *pf;        /* may be NULL */

@@ -15,6 +15,7 @@
 #include "orch/params.h"
 #include "orch/preflight.h"
 #include "orch/resume.h"
+#include "orch/tally.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -85,11 +86,13 @@ static void exit_object_and_base_document(void **state)
 static void cancel_document(void **state)
 {
     struct orch_cancel_counts n = {5, 1, 2, 1, 1, 0};
-    struct orch_code_count_view codes[] = {{"iot.ota.X", 1}};
+    struct orch_tally codes;
     json_t *doc = NULL;
 
     (void)state;
-    doc = orch_cancel_json_doc("r.csv", true, &n, codes, 1,
+    memset(&codes, 0, sizeof(codes));
+    orch_tally_add(&codes, "iot.ota.X");
+    doc = orch_cancel_json_doc("r.csv", true, &n, &codes,
                                "r.csv.cancel.journal", 1,
                                "1 job failed, 0 not sent");
     assert_non_null(doc);
@@ -114,7 +117,7 @@ static void cancel_document(void **state)
     json_decref(doc);
 
     /* Before any count: counts and journal null, errors empty. */
-    doc = orch_cancel_json_doc(NULL, false, NULL, NULL, 0, NULL, 2, "");
+    doc = orch_cancel_json_doc(NULL, false, NULL, NULL, NULL, 2, "");
     assert_non_null(doc);
     assert_true(json_is_null(at(doc, NULL, "counts")));
     assert_true(json_is_null(at(doc, NULL, "report")));
@@ -130,7 +133,7 @@ static void summary_every_field(void **state)
     struct orch_preflight_result pf;
     struct orch_fw_check chk[2];
     struct orch_device_check_stats dev;
-    struct orch_code_count_view codes[] = {{"iot.ota.X", 2}, {"Ambiguous", 1}};
+    struct orch_tally codes;
     struct orch_run_summary s;
     json_t *doc = NULL, *c = NULL;
 
@@ -182,8 +185,11 @@ static void summary_every_field(void **state)
     s.queries = 15;
     s.reconciled = 16;
     s.recovered = 17;
-    s.codes = codes;
-    s.ncodes = 2;
+    memset(&codes, 0, sizeof(codes));
+    orch_tally_add(&codes, "iot.ota.X");
+    orch_tally_add(&codes, "Ambiguous");
+    orch_tally_add(&codes, "iot.ota.X");
+    s.codes = &codes;
     s.pf_state = ORCH_PF_FAILED;
     s.pf = &pf;
     s.devcheck = &dev;
