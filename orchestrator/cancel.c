@@ -345,17 +345,12 @@ static int emit_doc(const struct orch_config *cfg,
         c && c->journal_open ? c->journal_path : NULL, code, reason);
     if (doc == NULL)
         doc = orch_jsonout_doc("cancel", code, reason);
-    if (cfg->json && (doc == NULL || orch_jsonout_print(stdout, doc))) {
+    if (orch_jsonout_deliver(doc, cfg->json ? stdout : NULL,
+                             orch_msgs_json() ? stderr : NULL,
+                             orch_wall_ms()) != 0) {
         orch_errorf("writing the JSON document failed");
         if (code == ORCH_EXIT_OK)
             code = ORCH_EXIT_USAGE;
-    }
-    if (doc && orch_msgs_json()) {
-        json_t *ev = orch_event_new("summary", orch_wall_ms());
-
-        if (ev)
-            json_object_set(ev, "summary", doc);
-        orch_event_emit(stderr, ev);
     }
     json_decref(doc);
     return code;

@@ -312,6 +312,26 @@ int orch_jsonout_print(FILE *fp, const json_t *doc)
     return 0;
 }
 
+int orch_jsonout_deliver(const json_t *doc, FILE *doc_fp, FILE *event_fp,
+                         int64_t wall_ms)
+{
+    int rc = 0;
+
+    if (doc_fp != NULL)
+        rc = doc != NULL ? orch_jsonout_print(doc_fp, doc) : ORCH_EIO;
+    if (doc != NULL && event_fp != NULL) {
+        json_t *ev = orch_event_new("summary", wall_ms);
+
+        /* json_object_set takes its own reference: doc stays borrowed. */
+        if (ev != NULL && json_object_set(ev, "summary", (json_t *)doc) != 0) {
+            json_decref(ev);
+            ev = NULL;
+        }
+        orch_event_emit(event_fp, ev);
+    }
+    return rc;
+}
+
 json_t *orch_event_new(const char *name, int64_t wall_ms)
 {
     time_t secs = (time_t)(wall_ms / 1000);

@@ -2,8 +2,8 @@
  * and `plan --json`, and the one-line events of `--log-format json`.
  *
  * The document and the events are built by pure functions (unit tests
- * check every field); orch_jsonout_print and orch_event_emit are the only
- * ones that write. Nothing here ever holds a secret: the fields are counts,
+ * check every field); orch_jsonout_print, orch_jsonout_deliver and
+ * orch_event_emit are the only ones that write. Nothing here ever holds a secret: the fields are counts,
  * file names, chunk numbers, API codes and request ids, and the first
  * request's action parameters (request.c adds the AccessKeyId, signature
  * and token later, and they are never passed here).
@@ -115,6 +115,15 @@ int orch_jsonout_set_plan(json_t *doc, const char *endpoint,
 /* Writes doc to fp as one indented document and a newline, and flushes.
  * 0 or ORCH_EIO. */
 int orch_jsonout_print(FILE *fp, const json_t *doc);
+
+/* Delivers a command's final document (run, plan, status, cancel): to
+ * doc_fp as orch_jsonout_print does (NULL: --json is off), and to
+ * event_fp as a "summary" event {"event":"summary","summary":doc} stamped
+ * wall_ms (NULL: --log-format json is off; best effort, as every event).
+ * Borrows doc; a NULL doc (out of memory) writes nothing. Returns 0, or
+ * ORCH_EIO when doc_fp was given and the document is not on it. */
+int orch_jsonout_deliver(const json_t *doc, FILE *doc_fp, FILE *event_fp,
+                         int64_t wall_ms);
 
 /* ---- --log-format json ------------------------------------------------ */
 

@@ -409,6 +409,44 @@ static void messages_plain_and_json(void **state)
     free(buf);
 }
 
+/* The final document: on the --json stream, as a "summary" event on the
+ * log stream, either or both; a stream that fails is an error. */
+static void deliver_document(void **state)
+{
+    json_t *doc = json_pack("{s:s}", "command", "cancel");
+    char *out = NULL, *log = NULL;
+    size_t outn = 0, logn = 0;
+    FILE *ofp = open_memstream(&out, &outn);
+    FILE *lfp = open_memstream(&log, &logn);
+    FILE *full = fopen("/dev/full", "w");
+
+    (void)state;
+    assert_non_null(doc);
+    assert_non_null(ofp);
+    assert_non_null(lfp);
+    assert_int_equal(orch_jsonout_deliver(doc, ofp, lfp, 1000), 0);
+    fclose(ofp);
+    fclose(lfp);
+    assert_non_null(strstr(out, "\"command\": \"cancel\""));
+    assert_non_null(strstr(log, "\"event\":\"summary\""));
+    assert_non_null(strstr(log, "\"summary\":{\"command\":\"cancel\"}"));
+    assert_int_equal(doc->refcount, 1); /* borrowed */
+    /* Neither stream: nothing to do. */
+    assert_int_equal(orch_jsonout_deliver(doc, NULL, NULL, 1000), 0);
+    /* No document (out of memory) is an error only where one was due. */
+    assert_int_equal(orch_jsonout_deliver(NULL, NULL, stderr, 1000), 0);
+    assert_int_equal(orch_jsonout_deliver(NULL, stdout, NULL, 1000),
+                     ORCH_EIO);
+    if (full != NULL) {
+        assert_int_equal(orch_jsonout_deliver(doc, full, NULL, 1000),
+                         ORCH_EIO);
+        fclose(full);
+    }
+    free(out);
+    free(log);
+    json_decref(doc);
+}
+
 static void drop_map_round_trip(void **state)
 {
     uint8_t drop[6] = {0, 1, 0, 0, 1, 1};
@@ -456,6 +494,7 @@ int main(void)
         cmocka_unit_test(event_emit_one_line),
         cmocka_unit_test(color_rule),
         cmocka_unit_test(messages_plain_and_json),
+        cmocka_unit_test(deliver_document),
         cmocka_unit_test(drop_map_round_trip),
     };
 
