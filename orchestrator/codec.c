@@ -70,8 +70,7 @@ int orch_percent_encode(struct orch_buf *out, const char *s, size_t len)
     return 0;
 }
 
-/* Value of a hex digit, or -1. */
-static int hexval(unsigned char c)
+int orch_hex_digit(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -100,8 +99,8 @@ int orch_percent_decode(struct orch_buf *out, const char *s, size_t len,
         unsigned char c = p[i];
 
         if (c == '%') {
-            int hi = i + 2 < len ? hexval(p[i + 1]) : -1;
-            int lo = hi >= 0 ? hexval(p[i + 2]) : -1;
+            int hi = i + 2 < len ? orch_hex_digit(p[i + 1]) : -1;
+            int lo = hi >= 0 ? orch_hex_digit(p[i + 2]) : -1;
 
             if (lo < 0) {
                 /* Leave out unchanged on error. */

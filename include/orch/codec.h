@@ -19,6 +19,8 @@ int orch_percent_encode(struct orch_buf *out, const char *s, size_t len);
 int orch_percent_decode(struct orch_buf *out, const char *s, size_t len,
                         int plus_is_space);
 
+/* Value (0-15) of the hex digit c, either case, or -1. */
+int orch_hex_digit(unsigned char c);
 /* Writes 2*len lower-case hex digits and a NUL to out. */
 void orch_hex_encode(char *out, const unsigned char *in, size_t len);
 /* Standard Base64 with '=' padding; out must hold 4*((len+2)/3)+1 bytes. */

@@ -28,6 +28,7 @@
 #include "emu_world.h"
 
 #include "orch/buf.h"
+#include "orch/codec.h"
 #include "orch/err.h"
 #include "orch/params.h"
 
@@ -929,26 +930,18 @@ json_t *emu_server_faults(struct emu_server *s)
     return j;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Decodes [p, p+n) of a form ('+' is a space, %XX a byte) into out. */
 static void form_decode(const char *p, size_t n, char *out, size_t cap)
 {
     size_t i = 0, o = 0;
 
     for (i = 0; i < n && o + 1 < cap; i++) {
-        if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0
-            && hexval(p[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+        const unsigned char *u = (const unsigned char *)p + i;
+        int hi = *u == '%' && i + 2 < n ? orch_hex_digit(u[1]) : -1;
+        int lo = hi >= 0 ? orch_hex_digit(u[2]) : -1;
+
+        if (lo >= 0) {
+            out[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
             out[o++] = p[i] == '+' ? ' ' : p[i];

@@ -733,17 +733,6 @@ out:
 
 /* ---- parsing ---- */
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes the form-encoded s[0..len) into w ('+' is a space) and
  * NUL-terminates it. Returns the decoded length, or -1 for a bad %XX
  * escape or a decoded NUL (names and values are C strings: truncating
@@ -759,8 +748,8 @@ static long decode_into(char *w, const char *s, size_t len)
         unsigned char c = p[i];
 
         if (c == '%') {
-            int hi = i + 2 < len ? hexval(p[i + 1]) : -1;
-            int lo = hi >= 0 ? hexval(p[i + 2]) : -1;
+            int hi = i + 2 < len ? orch_hex_digit(p[i + 1]) : -1;
+            int lo = hi >= 0 ? orch_hex_digit(p[i + 2]) : -1;
 
             if (lo < 0 || (hi | lo) == 0)
                 return -1;

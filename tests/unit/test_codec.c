@@ -168,6 +168,13 @@ static void test_hex_and_base64(void **state)
     size_t i = 0;
 
     (void)state;
+    assert_int_equal(orch_hex_digit('0'), 0);
+    assert_int_equal(orch_hex_digit('9'), 9);
+    assert_int_equal(orch_hex_digit('a'), 10);
+    assert_int_equal(orch_hex_digit('F'), 15);
+    assert_int_equal(orch_hex_digit('g'), -1);
+    assert_int_equal(orch_hex_digit('/'), -1);
+    assert_int_equal(orch_hex_digit(0xC3), -1);
     orch_hex_encode(out, bytes, sizeof(bytes));
     assert_string_equal(out, "000fa5ff");
     orch_hex_encode(out, bytes, 0);
