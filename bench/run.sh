@@ -448,6 +448,12 @@ if [ "$MODE" = full ] && [ -s "$WORK/pace-20.wall" ]; then
 fi
 echo "Raw logs of this run: \`$WORK\`." >>"$MD"
 
+# The engineers' notes (analysis, before/after) below the marker line of
+# the previous file are kept: a rerun replaces the figures, not the notes.
+MARK='<!-- notes below: kept by bench/run.sh when it rewrites the figures -->'
+if [ -f "$OUT" ] && grep -qxF "$MARK" "$OUT"; then
+    { echo; awk -v m="$MARK" 'f || $0 == m { f = 1; print }' "$OUT"; } >>"$MD"
+fi
 cp "$MD" "$OUT"
 echo "bench: wrote $OUT" >&2
 cat "$OUT"
