@@ -9,6 +9,11 @@
  *   handler, orch_dispatch_run() whose done() callback writes one report
  *   row per chunk (and the devices of failed / not_sent chunks to
  *   <report>.failed.csv) -> final summary and exit code.
+ * The files are runfiles.h's, each chunk's result is an outcome.h done
+ * record, and what is told about the plan and the run is summary.h's:
+ * this file fills their inputs from its state (struct run_ctx, private to
+ * it), decides when they run, and prints their errors (it is the command's
+ * edge).
  * ALL/GRAY targets have no inventory: one item, built with chunk == NULL.
  * The SIGINT handler only counts (1: stop starting calls, 2: abort the
  * in-flight ones); the dispatcher polls the counter.
@@ -40,12 +45,14 @@
 #include "orch/exitcode.h"
 #include "orch/inventory.h"
 #include "orch/msgs.h"
+#include "orch/outcome.h"
 #include "orch/params.h"
 #include "orch/jsonout.h"
 #include "orch/preflight.h"
 #include "orch/plan.h"
-#include "orch/report.h"
 #include "orch/resume.h"
+#include "orch/runfiles.h"
+#include "orch/summary.h"
 #include "orch/tally.h"
 #include "orch/journal.h"
 #include "orch/codec.h"
@@ -53,22 +60,15 @@
 #include "orch/waverun.h"
 #include "orch/waves.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <time.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#define FAILED_HEADER "ProductKey,DeviceName,error_code"
-#define REJECTS_HEADER "line,value,reason"
-#define MAX_SHOWN_REJECTS 10
 /* Results buffered before a journal sync is forced from done(). */
 #define PENDING_MAX 256
 #define ABORT_ENV "OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS"
@@ -91,13 +91,10 @@ struct run_ctx {
     bool specific; /* inventory and plan in use */
     size_t nitems;
 
-    struct orch_csv_out report, failed, rejects;
-    bool report_open, failed_open, rejects_open;
-    int write_err; /* first failed write, 0 if none */
+    struct orch_runfiles files; /* report, failed devices, rejects */
 
     /* `plan`: the first rejected rows, to show */
-    char shown[MAX_SHOWN_REJECTS][160];
-    size_t nshown;
+    struct orch_summary_rows shown;
 
     /* final error codes of failed / not_sent chunks */
     struct orch_tally codes;
@@ -120,7 +117,7 @@ struct run_ctx {
     unsigned *attempts;      /* [nitems] attempts over the whole run */
     size_t *pending;         /* [nitems] results whose rows wait for a sync */
     size_t npending;
-    size_t to_send, to_reconcile, already_done;
+    struct orch_summary_todo todo; /* what is left of the run's chunks */
     uint64_t abort_after;    /* test hook (see the top comment), 0 = off */
 
     /* pre-flight (issue 7) */
@@ -130,8 +127,7 @@ struct run_ctx {
     bool devcheck_ran;       /* this process ran the device check */
     bool drop_from_journal;  /* the resumed run's drop map */
     uint8_t *drop;           /* [inv.n] devices left out, NULL: none */
-    char dshown[MAX_SHOWN_REJECTS][160]; /* plan: the first left out */
-    size_t ndshown;
+    struct orch_summary_rows dshown; /* plan: the first left out */
 
     /* output for machines (issue 7) */
     bool json_log;           /* --log-format json */
@@ -140,7 +136,6 @@ struct run_ctx {
     struct orch_dispatch_stats dst; /* this process's Create calls */
     double calls_per_s;
     uint64_t t0_ms;          /* command start (monotonic) */
-    bool outputs_written, rejects_written;
 
     /* waves (issue 6, waverun.h) */
     bool waved;                /* --waves */
@@ -153,49 +148,19 @@ struct run_ctx {
     const struct orch_credentials *wave_cred;
 };
 
-void orch_run_format_secs(char *out, size_t outsz, double secs)
-{
-    unsigned long s = 0;
-
-    if (secs < 0)
-        secs = 0;
-    if (secs < 60) {
-        snprintf(out, outsz, "%.1f s", secs);
-        return;
-    }
-    s = (unsigned long)(secs + 0.5);
-    if (s < 3600)
-        snprintf(out, outsz, "%lu min %02lu s", s / 60, s % 60);
-    else
-        snprintf(out, outsz, "%lu h %02lu min", s / 3600, (s % 3600) / 60);
-}
-
 /* --- inventory rejects ------------------------------------------------- */
 
+/* A rejected inventory row: a row of the rejects file (--skip-invalid),
+ * or one of the first few shown (plan). */
 static int on_reject(void *ud, uint32_t line, const char *value,
                      const char *reason)
 {
     struct run_ctx *ctx = ud;
-    char num[16];
-    const char *cells[3];
-    int rc = 0;
 
-    if (ctx->rejects_open) {
-        snprintf(num, sizeof(num), "%" PRIu32, line);
-        cells[0] = num;
-        cells[1] = value;
-        cells[2] = reason;
-        rc = orch_csv_out_row(&ctx->rejects, cells, 3);
-        if (rc && ctx->write_err == 0)
-            ctx->write_err = rc;
-        return rc ? 1 : 0;
-    }
-    if (ctx->nshown < MAX_SHOWN_REJECTS) {
-        snprintf(ctx->shown[ctx->nshown], sizeof(ctx->shown[0]),
-                 "line %" PRIu32 ": \"%.60s\": %s", line, value ? value : "",
-                 reason ? reason : "");
-        ctx->nshown++;
-    }
+    if (ctx->files.rejects_open)
+        return orch_runfiles_reject(&ctx->files, line, value, reason) ? 1
+                                                                      : 0;
+    orch_summary_rows_add(&ctx->shown, line, value, reason);
     return 0;
 }
 
@@ -206,14 +171,9 @@ static int on_drop(void *ud, uint32_t line, const char *value,
 {
     struct run_ctx *ctx = ud;
 
-    if (ctx->rejects_open)
+    if (ctx->files.rejects_open)
         return on_reject(ud, line, value, reason);
-    if (ctx->ndshown < MAX_SHOWN_REJECTS) {
-        snprintf(ctx->dshown[ctx->ndshown], sizeof(ctx->dshown[0]),
-                 "line %" PRIu32 ": \"%.60s\": %s", line, value ? value : "",
-                 reason ? reason : "");
-        ctx->ndshown++;
-    }
+    orch_summary_rows_add(&ctx->dshown, line, value, reason);
     return 0;
 }
 
@@ -231,7 +191,7 @@ static int load_inventory(struct run_ctx *ctx)
     opts.on_reject = on_reject;
     opts.reject_ud = ctx;
     rc = orch_inventory_load(&ctx->inv, cfg->inventory_path, &opts, &diag);
-    if (rc == 0 && ctx->write_err)
+    if (rc == 0 && ctx->files.write_err)
         rc = ORCH_EIO;
     if (rc == 0)
         return ORCH_EXIT_OK;
@@ -243,92 +203,43 @@ static int load_inventory(struct run_ctx *ctx)
 
 /* --- summaries ---------------------------------------------------------- */
 
-static void print_products(const struct run_ctx *ctx, FILE *fp)
+/* The rejects file when this run writes one, else NULL. */
+static const char *rejects_path(const struct run_ctx *ctx)
 {
-    const struct orch_inventory *inv = &ctx->inv;
-    size_t p = 0, c = 0;
+    return ctx->files.rejects_open ? ctx->files.rejects.path : NULL;
+}
 
-    for (p = 0; p < inv->nproducts; p++) {
-        size_t devices = 0;
-        const char *fw = NULL;
+/* The device check's counts when there are some to tell (this process
+ * ran it, or the resumed run's journal has them), else NULL. */
+static const struct orch_device_check_stats *
+devcheck_stats(const struct run_ctx *ctx)
+{
+    return ctx->devcheck_ran || ctx->drop_from_journal ? &ctx->devst : NULL;
+}
 
-        for (c = 0; c < ctx->plan.nchunks; c++) {
-            if (ctx->plan.chunks[c].product == p) {
-                devices += ctx->plan.chunks[c].count;
-                fw = ctx->plan.chunks[c].firmware_id;
-            }
-        }
-        size_t chunks =
-            ctx->plan.chunks_per_product ? ctx->plan.chunks_per_product[p] : 0;
+static void plan_facts(const struct run_ctx *ctx, struct orch_summary_plan *sp)
+{
+    const struct orch_config *cfg = ctx->cfg;
 
-        fprintf(fp, "  product %s: %zu device%s, %zu chunk%s, firmware %s\n",
-                inv->products[p], devices, devices == 1 ? "" : "s", chunks,
-                chunks == 1 ? "" : "s", fw ? fw : "(none)");
-    }
+    memset(sp, 0, sizeof(*sp));
+    sp->cfg = cfg;
+    sp->inv = ctx->specific ? &ctx->inv : NULL;
+    sp->plan = ctx->specific ? &ctx->plan : NULL;
+    sp->nitems = ctx->nitems;
+    sp->calls = ctx->resuming ? ctx->todo.to_send + ctx->todo.to_reconcile
+                              : ctx->nitems;
+    sp->rejected = &ctx->shown;
+    sp->rejects_path = rejects_path(ctx);
+    sp->device_cost = ctx->specific && cfg->check_devices &&
+                      !ctx->resuming && !ctx->devcheck_ran;
 }
 
 static void print_summary(const struct run_ctx *ctx, FILE *fp)
 {
-    const struct orch_config *cfg = ctx->cfg;
-    char dur[32];
-    size_t i = 0;
-    size_t calls =
-        ctx->resuming ? ctx->to_send + ctx->to_reconcile : ctx->nitems;
+    struct orch_summary_plan sp;
 
-    if (ctx->specific) {
-        const struct orch_inventory *inv = &ctx->inv;
-        char d[8];
-
-        if (inv->delimiter == '\t')
-            snprintf(d, sizeof(d), "tab");
-        else
-            snprintf(d, sizeof(d), "'%c'", inv->delimiter);
-        fprintf(fp, "inventory: %s (%zu rows, delimiter %s)\n",
-                cfg->inventory_path, inv->rows, d);
-        fprintf(fp, "devices: %zu\n", inv->n);
-        fprintf(fp, "duplicates dropped: %zu\n", inv->duplicates);
-        fprintf(fp, "rows rejected: %zu\n", inv->rejected);
-        for (i = 0; i < ctx->nshown; i++)
-            fprintf(fp, "  %s\n", ctx->shown[i]);
-        if (ctx->rejects_open && inv->rejected > 0)
-            fprintf(fp, "  (written to %s)\n", ctx->rejects.path);
-        if (inv->rejected > ctx->nshown && ctx->nshown > 0 &&
-            !ctx->rejects_open)
-            fprintf(fp, "  ... (run writes them all to %s.rejects.csv)\n",
-                    cfg->report_path);
-        fprintf(fp, "products: %zu\n", inv->nproducts);
-        print_products(ctx, fp);
-        fprintf(fp, "chunks: %zu (up to %d devices each)\n", ctx->plan.nchunks,
-                cfg->chunk_size);
-    } else {
-        fprintf(fp, "target: %s, product %s, firmware %s\n",
-                cfg->target == ORCH_TARGET_GRAY ? "GRAY" : "ALL",
-                cfg->product_key, cfg->firmware_id);
-        fprintf(fp, "src versions:");
-        for (i = 0; i < cfg->n_src_versions; i++)
-            fprintf(fp, " %s", cfg->src_versions[i]);
-        fputc('\n', fp);
-        if (cfg->gray_percent)
-            fprintf(fp, "gray percent: %s\n", cfg->gray_percent);
-    }
-    /* The limiter allows `qps` starts in any one second, so n calls need
-     * about n / qps seconds. */
-    orch_run_format_secs(dur, sizeof(dur), (double)calls / cfg->qps);
-    fprintf(fp, "calls needed: %zu, about %s at %g calls/s\n", calls, dur,
-            cfg->qps);
-    if (ctx->specific && cfg->check_devices && !ctx->resuming &&
-        !ctx->devcheck_ran) {
-        size_t dcalls = 0;
-        double dsecs = 0;
-
-        orch_preflight_device_cost(&ctx->plan, &dcalls, &dsecs);
-        orch_run_format_secs(dur, sizeof(dur), dsecs);
-        fprintf(fp, "device check: %zu calls, about %s at %g calls/s\n",
-                dcalls, dur, ORCH_PREFLIGHT_DEV_QPS);
-    }
-    fprintf(fp, "endpoint: %s (signature V%d)\n", cfg->endpoint,
-            cfg->signature_version);
-    fprintf(fp, "report: %s\n", cfg->report_path);
+    plan_facts(ctx, &sp);
+    orch_summary_print_plan(fp, &sp);
 }
 
 static int print_first_request(const struct run_ctx *ctx, FILE *fp)
@@ -377,90 +288,6 @@ static uint32_t group_item(void *ud, size_t item)
     return ctx->specific ? ctx->plan.chunks[item].product : 0;
 }
 
-static void note_write(struct run_ctx *ctx, int rc)
-{
-    if (rc && ctx->write_err == 0)
-        ctx->write_err = rc;
-}
-
-static void write_failed_devices(struct run_ctx *ctx, struct orch_csv_out *o,
-                                 const struct orch_chunk *c, const char *code)
-{
-    const char *cells[3];
-    uint32_t j = 0;
-
-    cells[0] = orch_plan_product(&ctx->plan, c);
-    cells[2] = code;
-    for (j = 0; j < c->count; j++) {
-        cells[1] = orch_plan_device(&ctx->plan, c, j);
-        note_write(ctx, orch_csv_out_row(o, cells, 3));
-    }
-}
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-/* The error code a failed / not_sent row shows (never empty). */
-static const char *row_code(const json_t *done)
-{
-    const char *code = jstr(done, "code");
-
-    if (code == NULL || *code == '\0')
-        code = jstr(done, "status");
-    return code ? code : "unknown";
-}
-
-static bool row_created(const json_t *done)
-{
-    const char *s = jstr(done, "status");
-
-    return s && strcmp(s, "created") == 0;
-}
-
-/* Writes chunk `item`'s report row (from its done record) to `report` and,
- * when it did not create a job, its devices to `failed`. */
-static void write_result(struct run_ctx *ctx, size_t item,
-                         struct orch_csv_out *report,
-                         struct orch_csv_out *failed)
-{
-    const struct orch_config *cfg = ctx->cfg;
-    const json_t *d = ctx->rows[item];
-    const struct orch_chunk *c = NULL;
-    struct orch_report_row row;
-    json_t *att = json_object_get(d, "attempts");
-
-    memset(&row, 0, sizeof(row));
-    row.chunk = (unsigned)item + 1;
-    row.status = jstr(d, "status");
-    row.attempts = json_is_integer(att) ? (unsigned)json_integer_value(att) : 0;
-    if (ctx->specific) {
-        c = &ctx->plan.chunks[item];
-        row.product_key = orch_plan_product(&ctx->plan, c);
-        row.firmware_id = c->firmware_id;
-        row.device_count = c->count;
-        row.first_device = orch_plan_device(&ctx->plan, c, 0);
-        row.last_device = orch_plan_device(&ctx->plan, c, c->count - 1);
-    } else {
-        row.product_key = cfg->product_key;
-        row.firmware_id = cfg->firmware_id;
-    }
-    row.job_id = jstr(d, "job_id");
-    row.utc_create = jstr(d, "utc_create");
-    row.request_id = jstr(d, "request_id");
-    if (!row_created(d)) {
-        row.error_code = row_code(d);
-        row.error_message = jstr(d, "message");
-    } else if (json_is_true(json_object_get(d, "recovered"))) {
-        row.error_message = "recovered: the answer was lost; the job was "
-                            "found by its tag/devices";
-    }
-    note_write(ctx, orch_report_write_row(report, &row));
-    if (!row_created(d) && c != NULL && failed != NULL)
-        write_failed_devices(ctx, failed, c, row.error_code);
-}
-
 /* --- journal ------------------------------------------------------------ */
 
 static void journal_add(struct run_ctx *ctx, json_t *rec)
@@ -490,11 +317,9 @@ static int flush_pending(struct run_ctx *ctx)
         return rc;
     if (ctx->abort_after && ctx->journal.records >= ctx->abort_after)
         raise(SIGKILL);
-    for (i = 0; i < ctx->npending; i++) {
-        if (ctx->report_open)
-            write_result(ctx, ctx->pending[i], &ctx->report,
-                         ctx->failed_open ? &ctx->failed : NULL);
-    }
+    for (i = 0; i < ctx->npending; i++)
+        orch_runfiles_write(&ctx->files, ctx->pending[i],
+                            ctx->rows[ctx->pending[i]]);
     ctx->npending = 0;
     return 0;
 }
@@ -601,50 +426,11 @@ static void reconcile_note(void *ud, size_t item, const char *action,
                                "time", (json_int_t)orch_wall_ms()));
 }
 
-static json_t *done_record(const struct run_ctx *ctx, size_t item,
-                           const struct orch_item_result *res)
-{
-    const struct orch_response *r = res->resp;
-    const char *job = res->job_id;
-    const char *utc = res->utc_create;
-    unsigned attempts = ctx->attempts[item];
-    json_t *rec = NULL;
-
-    if ((job == NULL || *job == '\0') && r)
-        job = r->job_id;
-    if ((utc == NULL || *utc == '\0') && r)
-        utc = r->utc_create;
-    if (res->status != ORCH_ITEM_CREATED)
-        job = utc = NULL; /* a job id on a failure would be misleading */
-    if (res->attempts > attempts)
-        attempts = res->attempts;
-    rec = json_pack("{s:s, s:I, s:s, s:i, s:b}", "t", "done", "c",
-                    (json_int_t)item, "status",
-                    orch_item_status_name(res->status), "attempts",
-                    (int)attempts, "recovered", res->recovered ? 1 : 0);
-    if (rec == NULL)
-        return NULL;
-    if (job && *job)
-        json_object_set_new(rec, "job_id", json_string(job));
-    if (utc && *utc)
-        json_object_set_new(rec, "utc_create", json_string(utc));
-    if (r && r->request_id[0])
-        json_object_set_new(rec, "request_id", json_string(r->request_id));
-    if (res->status != ORCH_ITEM_CREATED) {
-        if (res->error_code && *res->error_code)
-            json_object_set_new(rec, "code", json_string(res->error_code));
-        if (res->error_message && *res->error_message)
-            json_object_set_new(rec, "message",
-                                json_string(res->error_message));
-    }
-    json_object_set_new(rec, "time", json_integer(orch_wall_ms()));
-    return rec;
-}
-
 static void item_done(void *ud, size_t item, const struct orch_item_result *res)
 {
     struct run_ctx *ctx = ud;
-    json_t *rec = done_record(ctx, item, res);
+    json_t *rec = orch_outcome_record(item, res, ctx->attempts[item],
+                                      orch_wall_ms());
 
     if (rec == NULL) {
         if (ctx->journal_err == 0)
@@ -652,17 +438,17 @@ static void item_done(void *ud, size_t item, const struct orch_item_result *res)
         return;
     }
     if (res->status != ORCH_ITEM_CREATED)
-        orch_tally_add(&ctx->codes, row_code(rec));
+        orch_tally_add(&ctx->codes, orch_outcome_code(rec));
     if (ctx->json_log) {
         json_t *ev = chunk_event(ctx, orch_item_status_name(res->status),
                                  item);
 
         ev_int(ev, "attempts", json_integer_value(
                                    json_object_get(rec, "attempts")));
-        ev_str(ev, "job_id", jstr(rec, "job_id"));
-        ev_str(ev, "request_id", jstr(rec, "request_id"));
-        ev_str(ev, "code", jstr(rec, "code"));
-        ev_str(ev, "message", jstr(rec, "message"));
+        ev_str(ev, "job_id", orch_outcome_str(rec, "job_id"));
+        ev_str(ev, "request_id", orch_outcome_str(rec, "request_id"));
+        ev_str(ev, "code", orch_outcome_str(rec, "code"));
+        ev_str(ev, "message", orch_outcome_str(rec, "message"));
         if (ev && res->recovered)
             json_object_set_new(ev, "recovered", json_true());
         orch_event_emit(stderr, ev);
@@ -703,8 +489,8 @@ static void progress_tick(void *ud, size_t finished, size_t total)
     if (!ctx->progress)
         return;
     if (rate > 0)
-        orch_run_format_secs(eta, sizeof(eta),
-                             (double)(total - finished) / rate);
+        orch_summary_format_secs(eta, sizeof(eta),
+                                 (double)(total - finished) / rate);
     n = fprintf(stderr, "\rchunks %zu/%zu, %.1f/s, ETA %s", finished, total,
                 rate, eta);
     /* Blank out the rest of a longer previous line. */
@@ -740,225 +526,64 @@ static int confirm(const struct run_ctx *ctx)
     }
     return ORCH_EXIT_OK;
 }
+
 static int open_rejects(struct run_ctx *ctx)
 {
     struct orch_diag diag = {{0}};
-    char *path = orch_report_sibling(ctx->cfg->report_path, ".rejects.csv");
-    int rc = 0;
+    int rc = orch_runfiles_open_rejects(&ctx->files, &diag);
 
-    if (path == NULL)
-        return ORCH_ENOMEM;
-    rc = orch_csv_out_open(&ctx->rejects, path, REJECTS_HEADER, &diag);
-    if (rc == 0)
-        ctx->rejects_open = ctx->rejects_written = true;
-    else
+    if (rc)
         orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
-    free(path);
     return rc;
-}
-
-/* Calls started per second while calls were made: n starts span n - 1
- * intervals, so (calls - 1) / (last start - first start). That is exactly
- * the pacing rate of evenly spaced starts whatever the run's length (calls
- * / (last answer - first start) overstates short paced runs, whose span
- * holds one latency instead of one interval, and the former clamp of the
- * span to 1 s capped a fast sub-second run at its call count). A single
- * call, or calls started within one ms, has no measurable rate beyond its
- * count per second of activity (at least 1 s). */
-static double calls_rate(const struct orch_dispatch_stats *st)
-{
-    double active = 0;
-
-    if (st->calls >= 2 && st->last_start_ms > st->first_start_ms)
-        return (double)(st->calls - 1) * 1000.0 /
-               (double)(st->last_start_ms - st->first_start_ms);
-    if (st->last_end_ms > st->first_start_ms)
-        active = (double)(st->last_end_ms - st->first_start_ms) / 1000.0;
-    if (st->calls > 0 && active < 1.0)
-        active = 1.0;
-    return active > 0 ? (double)st->calls / active : 0.0;
 }
 
 static void print_final(const struct run_ctx *ctx,
                         const struct orch_dispatch_stats *st, uint64_t wall_ms)
 {
-    FILE *fp = ctx->hout;
-    double secs = (double)wall_ms / 1000.0;
-    char dur[32];
-    size_t i = 0;
+    struct orch_summary_final sf;
 
-    orch_run_format_secs(dur, sizeof(dur), secs);
-    fprintf(fp, "\nsummary:\n");
-    if (ctx->specific)
-        fprintf(fp, "  devices: %zu\n", ctx->inv.n);
-    if (ctx->devcheck_ran || ctx->drop_from_journal)
-        fprintf(fp,
-                "  left out by the device check: %zu missing, %zu already "
-                "upgraded (in %s.rejects.csv)\n",
-                ctx->devst.missing, ctx->devst.up_to_date,
-                ctx->cfg->report_path);
-    fprintf(fp,
-            "  chunks: %" PRIu64 " created, %" PRIu64 " failed, %" PRIu64
-            " not sent (of %zu)\n",
-            st->created, st->failed, st->not_sent, ctx->nitems);
-    fprintf(fp,
-            "  calls: %" PRIu64 ", retries: %" PRIu64
-            ", throttled answers: %" PRIu64 ", form-body fallbacks: %" PRIu64
-            "\n",
-            st->calls, st->retries, st->throttled, st->form_fallbacks);
-    fprintf(fp, "  wall time: %s, %.2f calls/s\n", dur, calls_rate(st));
-    for (i = 0; i < ctx->codes.count; i++)
-        fprintf(fp, "  error %s: %zu chunk%s\n", ctx->codes.e[i].code,
-                ctx->codes.e[i].n, ctx->codes.e[i].n == 1 ? "" : "s");
-    fprintf(fp, "  report: %s\n", ctx->cfg->report_path);
-    if (ctx->specific && st->failed + st->not_sent > 0)
-        fprintf(fp,
-                "  failed devices: %s.failed.csv (rerun: "
-                "ota-rollout run %s.failed.csv ...)\n",
-                ctx->cfg->report_path, ctx->cfg->report_path);
+    memset(&sf, 0, sizeof(sf));
+    sf.st = st;
+    sf.wall_ms = wall_ms;
+    sf.nitems = ctx->nitems;
+    sf.inv = ctx->specific ? &ctx->inv : NULL;
+    sf.devcheck = devcheck_stats(ctx);
+    sf.codes = &ctx->codes;
+    sf.report_path = ctx->cfg->report_path;
+    orch_summary_print_final(ctx->hout, &sf);
 }
 
 /* --- files -------------------------------------------------------------- */
 
-static bool file_exists(const char *path)
+static void tell_kept(void *ud, const char *from, const char *to, int errnum)
 {
-    struct stat st;
-
-    return stat(path, &st) == 0;
+    (void)ud;
+    if (errnum)
+        orch_errorf("cannot rename %s to %s: %s", from, to, strerror(errnum));
+    else
+        orch_notef("--force: kept the earlier run's %s as %s", from, to);
 }
 
 /* --force over an earlier run: its report, journal, failed, waves and
  * rejects files are kept as "<name>.<UTC timestamp>", never deleted
  * (rejects only when with_rejects: this run may have opened its own). */
-static int keep_old_files(struct run_ctx *ctx, bool with_rejects)
+static int keep_old_files(const struct run_ctx *ctx, bool with_rejects)
 {
-    const char *report = ctx->cfg->report_path;
-    static const char *const suffixes[] = {"", ".journal", ".failed.csv",
-                                           ORCH_WAVES_FILE_SUFFIX,
-                                           ".rejects.csv"};
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    size_t i = 0;
-    int rc = 0;
-
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]) && rc == 0; i++) {
-        char *from = NULL, *to = NULL;
-
-        if (i == 4 && !with_rejects)
-            break;
-        from = i == 0 ? strdup(report) : orch_report_sibling(report, suffixes[i]);
-        to = from ? malloc(strlen(from) + strlen(stamp) + 16) : NULL;
-        if (to == NULL) {
-            rc = ORCH_ENOMEM;
-        } else if (file_exists(from)) {
-            unsigned k = 1;
-
-            /* Two --force runs in one second must not overwrite the first
-             * one's kept files. */
-            sprintf(to, "%s.%s", from, stamp);
-            while (file_exists(to) && k < 1000)
-                sprintf(to, "%s.%s-%u", from, stamp, k++);
-            if (rename(from, to) != 0) {
-                orch_errorf("cannot rename %s to %s: %s", from, to,
-                            strerror(errno));
-                rc = ORCH_EIO;
-            } else {
-                orch_notef("--force: kept the earlier run's %s as %s", from,
-                           to);
-            }
-        }
-        free(from);
-        free(to);
-    }
-    return rc;
-}
-
-/* Writes path's new content to "<path>.tmp", fsyncs and renames it over
- * path: a crash leaves either the old file or the new one. */
-static int finish_tmp(const char *tmp, const char *path)
-{
-    int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-    int rc = 0;
-
-    if (fd < 0 || fsync(fd) != 0)
-        rc = ORCH_EIO;
-    if (fd >= 0)
-        close(fd);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = ORCH_EIO;
-    if (rc)
-        unlink(tmp);
-    return rc;
+    return orch_runfiles_keep_old(ctx->cfg->report_path, with_rejects,
+                                  time(NULL), tell_kept, NULL);
 }
 
 /* Rewrites the report and the failed-devices file whole, from every chunk
  * that has a result (earlier runs' and this one's), in chunk order. */
 static int rewrite_outputs(struct run_ctx *ctx)
 {
-    const char *report = ctx->cfg->report_path;
     struct orch_diag diag = {{0}};
-    struct orch_csv_out r, f;
-    char *failed = orch_report_sibling(report, ".failed.csv");
-    char *rtmp = orch_report_sibling(report, ".tmp");
-    char *ftmp = failed ? orch_report_sibling(failed, ".tmp") : NULL;
-    bool r_open = false, f_open = false;
-    int before = ctx->write_err;
-    size_t i = 0;
-    int rc = 0;
+    int rc = orch_runfiles_rewrite(&ctx->files, ctx->rows, ctx->nitems,
+                                   &diag);
 
-    memset(&r, 0, sizeof(r));
-    memset(&f, 0, sizeof(f));
-    if (failed == NULL || rtmp == NULL || ftmp == NULL) {
-        rc = ORCH_ENOMEM;
-        goto out;
-    }
-    rc = orch_csv_out_open(&r, rtmp, ORCH_REPORT_HEADER, &diag);
-    r_open = rc == 0;
-    if (rc == 0)
-        rc = orch_csv_out_open(&f, ftmp, FAILED_HEADER, &diag);
-    f_open = r_open && rc == 0;
     if (rc)
-        goto out;
-    /* Written whole, then closed and checked: no flush per row (a 10^6-row
-     * run wrote 5,001 single-row write()s here). */
-    r.buffered = f.buffered = true;
-    ctx->write_err = 0;
-    for (i = 0; i < ctx->nitems; i++) {
-        if (ctx->rows[i])
-            write_result(ctx, i, &r, &f);
-    }
-    rc = ctx->write_err;
-    ctx->write_err = before;
-    r_open = f_open = false;
-    if (orch_csv_out_close(&r) != 0 && rc == 0)
-        rc = ORCH_EIO;
-    if (orch_csv_out_close(&f) != 0 && rc == 0)
-        rc = ORCH_EIO;
-    /* The failed file first: a crash between the renames leaves a report
-     * that still matches the journal, which is rewritten on resume. */
-    if (rc == 0)
-        rc = finish_tmp(ftmp, failed);
-    if (rc == 0)
-        rc = finish_tmp(rtmp, report);
-out:
-    if (r_open)
-        orch_csv_out_close(&r);
-    if (f_open)
-        orch_csv_out_close(&f);
-    if (rc) {
-        if (rtmp)
-            unlink(rtmp);
-        if (ftmp)
-            unlink(ftmp);
-        orch_errorf("rewriting %s failed: %s", report,
+        orch_errorf("rewriting %s failed: %s", ctx->cfg->report_path,
                     diag.msg[0] ? diag.msg : orch_strerror(rc));
-    }
-    free(ftmp);
-    free(rtmp);
-    free(failed);
     return rc;
 }
 
@@ -966,36 +591,16 @@ out:
  * resumed one first rewrites them from the journal, then appends. */
 static int open_outputs(struct run_ctx *ctx)
 {
-    const char *report = ctx->cfg->report_path;
     struct orch_diag diag = {{0}};
-    char *failed = orch_report_sibling(report, ".failed.csv");
     int rc = 0;
 
-    if (failed == NULL)
-        return ORCH_ENOMEM;
-    if (ctx->resuming) {
+    if (ctx->resuming)
         rc = rewrite_outputs(ctx);
-        if (rc == 0)
-            rc = orch_csv_out_append(&ctx->report, report, ORCH_REPORT_HEADER,
-                                     &diag);
-        if (rc == 0) {
-            ctx->report_open = true;
-            rc = orch_csv_out_append(&ctx->failed, failed, FAILED_HEADER,
-                                     &diag);
-        }
-    } else {
-        rc = orch_csv_out_open(&ctx->report, report, ORCH_REPORT_HEADER,
-                               &diag);
-        if (rc == 0) {
-            ctx->report_open = true;
-            rc = orch_csv_out_open(&ctx->failed, failed, FAILED_HEADER, &diag);
-        }
-    }
-    if (rc == 0)
-        ctx->failed_open = ctx->outputs_written = true;
-    else if (diag.msg[0])
+    if (rc)
+        return rc;
+    rc = orch_runfiles_open(&ctx->files, ctx->resuming, &diag);
+    if (rc && diag.msg[0])
         orch_errorf("%s", diag.msg);
-    free(failed);
     return rc;
 }
 
@@ -1010,7 +615,7 @@ static int check_report_free(struct run_ctx *ctx)
 {
     const struct orch_config *cfg = ctx->cfg;
 
-    if (!file_exists(cfg->report_path))
+    if (!orch_runfiles_exists(cfg->report_path))
         return ORCH_EXIT_OK;
     if (cfg->force)
         return keep_old_files(ctx, true) ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
@@ -1036,7 +641,7 @@ static int read_journal(struct run_ctx *ctx)
             orch_notef("no journal %s (the run never got as far as its "
                        "first call): starting the run afresh",
                        ctx->journal_path);
-        if (!file_exists(ctx->journal_path))
+        if (!orch_runfiles_exists(ctx->journal_path))
             ctx->rs.valid_len = (size_t)-1;
         return check_report_free(ctx);
     }
@@ -1129,11 +734,11 @@ static void plan_resume(struct run_ctx *ctx)
                 ctx->rows[i] = json_incref(ctx->rs.chunks[i].done);
         }
         if (a == ORCH_RESUME_SKIP)
-            ctx->already_done++;
+            ctx->todo.already_done++;
         else if (a == ORCH_RESUME_RECONCILE)
-            ctx->to_reconcile++;
+            ctx->todo.to_reconcile++;
         else
-            ctx->to_send++;
+            ctx->todo.to_send++;
     }
 }
 
@@ -1188,7 +793,8 @@ static int open_journal(struct run_ctx *ctx)
 static int set_run_id(struct run_ctx *ctx)
 {
     struct orch_config *cfg = (struct orch_config *)ctx->cfg;
-    const char *old = jstr(ctx->rs.run, "run_id");
+    const char *old = json_string_value(json_object_get(ctx->rs.run,
+                                                        "run_id"));
     char nonce[33];
 
     free(cfg->run_id);
@@ -1222,25 +828,6 @@ static int hash_inventory(struct run_ctx *ctx)
     if (rc)
         orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
     return rc;
-}
-
-/* Whole-run counts over every chunk's result (earlier runs' too). */
-static void whole_run_counts(const struct run_ctx *ctx, size_t *created,
-                             size_t *failed, size_t *other)
-{
-    size_t i = 0;
-
-    *created = *failed = *other = 0;
-    for (i = 0; i < ctx->nitems; i++) {
-        const char *s = ctx->rows[i] ? jstr(ctx->rows[i], "status") : NULL;
-
-        if (s && strcmp(s, "created") == 0)
-            (*created)++;
-        else if (s && strcmp(s, "failed") == 0)
-            (*failed)++;
-        else
-            (*other)++;
-    }
 }
 
 /* A resumed run must not look up a chunk whose last call the server may
@@ -1308,7 +895,7 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     rc = orch_dispatch_run(ctx->cfg, cred, &ops, &interrupted, &st, &diag);
     sigaction(SIGINT, &old_int, NULL);
     ctx->dst = st;
-    ctx->calls_per_s = calls_rate(&st);
+    ctx->calls_per_s = orch_summary_calls_rate(&st);
     if (ctx->progress && ctx->progress_len)
         fputc('\n', stderr);
     flush_pending(ctx);
@@ -1386,7 +973,8 @@ static size_t wave_unfinished(void *ud, size_t first, size_t end)
     size_t i = 0, n = 0;
 
     for (i = first; i < end && i < ctx->nitems; i++) {
-        const char *st = ctx->rows[i] ? jstr(ctx->rows[i], "status") : NULL;
+        const char *st =
+            ctx->rows[i] ? orch_outcome_str(ctx->rows[i], "status") : NULL;
 
         if (st == NULL || strcmp(st, "not_sent") == 0)
             n++;
@@ -1398,10 +986,9 @@ static const char *wave_job_id(void *ud, size_t chunk)
 {
     struct run_ctx *ctx = ud;
 
-    if (chunk >= ctx->nitems || ctx->rows[chunk] == NULL ||
-        !row_created(ctx->rows[chunk]))
+    if (chunk >= ctx->nitems)
         return NULL;
-    return jstr(ctx->rows[chunk], "job_id");
+    return orch_outcome_job_id(ctx->rows[chunk]);
 }
 
 static uint32_t wave_devices(void *ud, size_t chunk)
@@ -1448,7 +1035,7 @@ static int run_waves(struct run_ctx *ctx, const struct orch_credentials *cred)
     h.devices = wave_devices;
     h.journal = wave_journal;
     ctx->wave_cred = cred;
-    if (!ctx->waved && ctx->to_send + ctx->to_reconcile > 0)
+    if (!ctx->waved && ctx->todo.to_send + ctx->todo.to_reconcile > 0)
         code = dispatch(ctx, cred);
     if (code == ORCH_EXIT_OK)
         code = orch_waverun(&h);
@@ -1457,16 +1044,8 @@ static int run_waves(struct run_ctx *ctx, const struct orch_credentials *cred)
 
 static int close_outputs(struct run_ctx *ctx)
 {
-    int rc = 0;
+    int rc = orch_runfiles_close(&ctx->files);
 
-    if (ctx->report_open)
-        note_write(ctx, orch_csv_out_close(&ctx->report));
-    if (ctx->failed_open)
-        note_write(ctx, orch_csv_out_close(&ctx->failed));
-    if (ctx->rejects_open)
-        note_write(ctx, orch_csv_out_close(&ctx->rejects));
-    ctx->report_open = ctx->failed_open = ctx->rejects_open = false;
-    rc = ctx->write_err;
     if (rc)
         orch_errorf("writing the report files failed (%s): the report may "
                     "be incomplete",
@@ -1477,23 +1056,16 @@ static int close_outputs(struct run_ctx *ctx)
 /* End of a run that opened its journal: final report, end record. */
 static int finish_run(struct run_ctx *ctx, int code)
 {
-    size_t created = 0, failed = 0, other = 0;
+    struct orch_outcome_counts n;
 
     flush_pending(ctx);
-    if (ctx->report_open)
-        note_write(ctx, orch_csv_out_close(&ctx->report));
-    if (ctx->failed_open)
-        note_write(ctx, orch_csv_out_close(&ctx->failed));
-    ctx->report_open = ctx->failed_open = false;
+    orch_runfiles_close_results(&ctx->files);
     if (rewrite_outputs(ctx))
-        note_write(ctx, ORCH_EIO);
-    whole_run_counts(ctx, &created, &failed, &other);
+        orch_runfiles_note(&ctx->files, ORCH_EIO);
+    orch_outcome_count(ctx->rows, ctx->nitems, &n);
     if (ctx->resuming)
-        fprintf(ctx->hout,
-                "  whole run: %zu created, %zu failed, %zu not sent (of "
-                "%zu chunks)\n",
-                created, failed, other, ctx->nitems);
-    if (code == ORCH_EXIT_OK && (failed > 0 || other > 0))
+        orch_summary_print_whole(ctx->hout, &n, ctx->nitems);
+    if (code == ORCH_EXIT_OK && (n.failed > 0 || n.other > 0))
         code = ORCH_EXIT_PARTIAL;
     if (ctx->journal_err == 0)
         journal_add(ctx, json_pack("{s:s, s:I, s:i}", "t", "end", "time",
@@ -1543,13 +1115,9 @@ static void free_ctx(struct run_ctx *ctx)
 
 static void print_resume_state(const struct run_ctx *ctx)
 {
-    if (!ctx->resuming)
-        return;
-    fprintf(ctx->hout,
-            "resuming run %s: %zu of %zu chunks already done, %zu "
-            "interrupted (asked about before any resend), %zu to send\n",
-            ctx->cfg->run_id ? ctx->cfg->run_id : "?", ctx->already_done,
-            ctx->nitems, ctx->to_reconcile, ctx->to_send);
+    if (ctx->resuming)
+        orch_summary_print_resume(ctx->hout, ctx->cfg->run_id, ctx->nitems,
+                                  &ctx->todo);
 }
 
 /* --- pre-flight (issue 7) ---------------------------------------------- */
@@ -1652,7 +1220,7 @@ static int reset_tables(struct run_ctx *ctx, size_t old_nitems)
     ctx->attempts = NULL;
     ctx->pending = NULL;
     ctx->npending = 0;
-    ctx->to_send = ctx->to_reconcile = ctx->already_done = 0;
+    memset(&ctx->todo, 0, sizeof(ctx->todo));
     if (alloc_tables(ctx))
         return ORCH_ENOMEM;
     plan_resume(ctx);
@@ -1687,17 +1255,8 @@ static int rebuild_plan(struct run_ctx *ctx)
 
 static void print_dropped(const struct run_ctx *ctx, FILE *fp)
 {
-    size_t i = 0;
-
-    fprintf(fp,
-            "devices left out: missing %zu, already on the firmware's "
-            "version %zu, unchecked (kept) %zu\n",
-            ctx->devst.missing, ctx->devst.up_to_date, ctx->devst.unchecked);
-    for (i = 0; i < ctx->ndshown; i++)
-        fprintf(fp, "  %s\n", ctx->dshown[i]);
-    if (ctx->rejects_open && ctx->devst.missing + ctx->devst.up_to_date > 0)
-        fprintf(fp, "  (written to %s)\n", ctx->rejects.path);
-    fprintf(fp, "chunks after the device check: %zu\n", ctx->nitems);
+    orch_summary_print_dropped(fp, &ctx->devst, &ctx->dshown,
+                               rejects_path(ctx), ctx->nitems);
 }
 
 /* --check-devices (SPECIFIC, new runs only): BatchQueryDeviceDetail, the
@@ -1711,7 +1270,7 @@ static int preflight_devices(struct run_ctx *ctx,
     struct sigaction sa, old_int;
     int rc = 0;
 
-    if (ctx->cfg->command == ORCH_CMD_RUN && !ctx->rejects_open &&
+    if (ctx->cfg->command == ORCH_CMD_RUN && !ctx->files.rejects_open &&
         open_rejects(ctx))
         return ORCH_EXIT_USAGE;
     free(ctx->drop);
@@ -1775,7 +1334,8 @@ static int nothing_left(const struct run_ctx *ctx)
 static int resume_drops(struct run_ctx *ctx)
 {
     const json_t *dc = json_object_get(ctx->rs.run, "devcheck");
-    const char *sha = jstr(ctx->rs.run, "inventory_sha256");
+    const char *sha = json_string_value(json_object_get(ctx->rs.run,
+                                                        "inventory_sha256"));
     struct orch_diag diag = {{0}};
     bool has = false;
     int rc = 0;
@@ -1823,50 +1383,64 @@ static int resume_drops(struct run_ctx *ctx)
 
 /* --- output for machines (issue 7) ------------------------------------- */
 
-static json_t *products_json(const struct run_ctx *ctx)
+/* The summary document's facts, from the run's state. *failed and
+ * *rejects get the file names it borrows (malloced, NULL when those files
+ * were not written; the caller frees them). */
+static void summary_facts(const struct run_ctx *ctx, int code, bool is_run,
+                          struct orch_run_summary *s, char **failed,
+                          char **rejects)
 {
-    const struct orch_inventory *inv = &ctx->inv;
-    json_t *arr = json_array();
-    size_t p = 0, c = 0;
+    const struct orch_config *cfg = ctx->cfg;
+    struct orch_outcome_counts n;
 
-    for (p = 0; arr && ctx->specific && p < inv->nproducts; p++) {
-        size_t devices = 0, chunks = 0;
-        const char *fw = orch_config_firmware_for(ctx->cfg, inv->products[p]);
-
-        for (c = 0; c < ctx->plan.nchunks; c++) {
-            if (ctx->plan.chunks[c].product == p) {
-                devices += ctx->plan.chunks[c].count;
-                chunks++;
-            }
-        }
-        if (json_array_append_new(
-                arr, json_pack("{s:s, s:I, s:I, s:s?}", "product_key",
-                               inv->products[p], "devices",
-                               (json_int_t)devices, "chunks",
-                               (json_int_t)chunks, "firmware_id", fw))) {
-            json_decref(arr);
-            return NULL;
-        }
+    memset(s, 0, sizeof(*s));
+    memset(&n, 0, sizeof(n));
+    if (is_run && ctx->rows)
+        orch_outcome_count(ctx->rows, ctx->nitems, &n);
+    else if (is_run)
+        n.other = ctx->nitems;
+    s->command = is_run ? "run" : "plan";
+    s->run_id = is_run ? cfg->run_id : NULL;
+    s->resumed = ctx->resuming;
+    s->exit_code = code;
+    if (ctx->specific) {
+        s->devices = ctx->inv.n;
+        s->duplicates = ctx->inv.duplicates;
+        s->rejected = ctx->inv.rejected;
     }
-    return arr;
-}
-
-static void exit_reason(const struct run_ctx *ctx, int code, bool is_run,
-                        size_t failed, size_t not_sent, char *out,
-                        size_t outsz)
-{
-    const char *last = orch_msgs_last_error();
-
-    if (code == ORCH_EXIT_OK)
-        snprintf(out, outsz, "%s",
-                 !is_run                      ? "plan printed"
-                 : ctx->nitems == 0           ? "nothing to send"
-                                              : "every chunk created");
-    else if (code == ORCH_EXIT_PARTIAL && (failed || not_sent))
-        snprintf(out, outsz, "%zu chunk%s failed, %zu not sent", failed,
-                 failed == 1 ? "" : "s", not_sent);
-    else
-        snprintf(out, outsz, "%s", last);
+    s->dropped_missing = ctx->devst.missing;
+    s->dropped_up_to_date = ctx->devst.up_to_date;
+    s->unchecked = ctx->devst.unchecked;
+    s->chunks = ctx->nitems;
+    s->created = n.created;
+    s->failed = n.failed;
+    s->not_sent = n.other;
+    s->already_done = ctx->todo.already_done;
+    s->calls = ctx->dst.calls;
+    s->retries = ctx->dst.retries;
+    s->throttled = ctx->dst.throttled;
+    s->form_fallbacks = ctx->dst.form_fallbacks;
+    s->queries = ctx->dst.queries;
+    s->reconciled = ctx->dst.reconciled;
+    s->recovered = ctx->dst.recovered;
+    s->codes = &ctx->codes;
+    s->pf_state = ctx->pf_state;
+    s->pf = &ctx->pf;
+    s->devcheck = devcheck_stats(ctx);
+    s->wall_s = (double)(orch_mono_ms() - ctx->t0_ms) / 1000.0;
+    s->calls_per_s = ctx->calls_per_s;
+    *failed = *rejects = NULL;
+    if (ctx->files.outputs_written) {
+        *failed = orch_report_sibling(cfg->report_path, ".failed.csv");
+        s->report = cfg->report_path;
+        s->failed_file = *failed;
+    }
+    if (ctx->files.rejects_written) {
+        *rejects = orch_report_sibling(cfg->report_path, ".rejects.csv");
+        s->rejects = *rejects;
+    }
+    if (ctx->journal_open)
+        s->journal = ctx->journal_path;
 }
 
 /* `--json`: the summary document on stdout; `--log-format json`: the same
@@ -1876,78 +1450,16 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
 {
     const struct orch_config *cfg = ctx->cfg;
     struct orch_run_summary s;
-    char reason[2048];
+    struct orch_summary_plan sp;
     char *failed = NULL, *rejects = NULL;
-    size_t created = 0, nfailed = 0, other = 0;
     json_t *doc = NULL;
 
     if (!cfg->json && !ctx->json_log)
         return;
-    memset(&s, 0, sizeof(s));
-    if (is_run && ctx->rows) {
-        whole_run_counts(ctx, &created, &nfailed, &other);
-    } else if (is_run) {
-        other = ctx->nitems;
-    }
-    exit_reason(ctx, code, is_run, nfailed, other, reason, sizeof(reason));
-    s.command = is_run ? "run" : "plan";
-    s.run_id = is_run ? cfg->run_id : NULL;
-    s.resumed = ctx->resuming;
-    s.exit_code = code;
-    s.exit_reason = reason;
-    if (ctx->specific) {
-        s.devices = ctx->inv.n;
-        s.duplicates = ctx->inv.duplicates;
-        s.rejected = ctx->inv.rejected;
-    }
-    s.dropped_missing = ctx->devst.missing;
-    s.dropped_up_to_date = ctx->devst.up_to_date;
-    s.unchecked = ctx->devst.unchecked;
-    s.chunks = ctx->nitems;
-    s.created = created;
-    s.failed = nfailed;
-    s.not_sent = other;
-    s.already_done = ctx->already_done;
-    s.calls = ctx->dst.calls;
-    s.retries = ctx->dst.retries;
-    s.throttled = ctx->dst.throttled;
-    s.form_fallbacks = ctx->dst.form_fallbacks;
-    s.queries = ctx->dst.queries;
-    s.reconciled = ctx->dst.reconciled;
-    s.recovered = ctx->dst.recovered;
-    s.codes = &ctx->codes;
-    s.pf_state = ctx->pf_state;
-    s.pf = &ctx->pf;
-    s.devcheck = ctx->devcheck_ran || ctx->drop_from_journal ? &ctx->devst
-                                                             : NULL;
-    s.wall_s = (double)(orch_mono_ms() - ctx->t0_ms) / 1000.0;
-    s.calls_per_s = ctx->calls_per_s;
-    if (ctx->outputs_written) {
-        failed = orch_report_sibling(cfg->report_path, ".failed.csv");
-        s.report = cfg->report_path;
-        s.failed_file = failed;
-    }
-    if (ctx->rejects_written) {
-        rejects = orch_report_sibling(cfg->report_path, ".rejects.csv");
-        s.rejects = rejects;
-    }
-    if (ctx->journal_open)
-        s.journal = ctx->journal_path;
-    doc = orch_jsonout_summary(&s);
-    if (doc && !is_run) {
-        size_t dcalls = 0;
-        double dsecs = 0;
-
-        if (ctx->specific && cfg->check_devices && !ctx->devcheck_ran)
-            orch_preflight_device_cost(&ctx->plan, &dcalls, &dsecs);
-        if (orch_jsonout_set_plan(doc, cfg->endpoint, cfg->signature_version,
-                                  cfg->chunk_size, ctx->nitems, cfg->qps,
-                                  products_json(ctx), dcalls, dsecs,
-                                  "CreateOTAStaticUpgradeJob", first)) {
-            json_decref(doc);
-            doc = NULL;
-        }
-    }
+    summary_facts(ctx, code, is_run, &s, &failed, &rejects);
+    plan_facts(ctx, &sp);
+    doc = orch_summary_doc(&s, is_run ? NULL : &sp, first,
+                           orch_msgs_last_error());
     if (doc == NULL) {
         orch_errorf("out of memory");
     } else {
@@ -1964,33 +1476,6 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
     json_decref(doc);
     free(failed);
     free(rejects);
-}
-
-/* The pre-flight result under the plan (plan --preflight). */
-static void print_preflight(const struct run_ctx *ctx, FILE *fp)
-{
-    size_t i = 0;
-
-    if (ctx->pf_state == ORCH_PF_NOT_RUN && ctx->pf.nchecks == 0)
-        return;
-    fprintf(fp, "pre-flight: %s\n",
-            ctx->pf_state == ORCH_PF_PASSED    ? "passed"
-            : ctx->pf_state == ORCH_PF_FAILED  ? "FAILED"
-            : ctx->pf_state == ORCH_PF_ABORTED ? "aborted"
-            : ctx->pf_state == ORCH_PF_SKIPPED ? "skipped"
-                                               : "not run");
-    for (i = 0; i < ctx->pf.nchecks; i++) {
-        const struct orch_fw_check *c = &ctx->pf.checks[i];
-
-        if (c->verdict == ORCH_FW_OK)
-            fprintf(fp, "  firmware %s for product %s: ok (version %s)\n",
-                    c->firmware_id, c->product_key,
-                    c->dest_version[0] ? c->dest_version : "?");
-        else
-            fprintf(fp, "  firmware %s for product %s: %s: %s\n",
-                    c->firmware_id, c->product_key,
-                    orch_fw_verdict_name(c->verdict), c->message);
-    }
 }
 
 /* `plan`: offline, or with --preflight the checks too. Returns the exit
@@ -2011,7 +1496,7 @@ static int plan_command(struct run_ctx *ctx, struct orch_credentials *cred,
             code = preflight_devices(ctx, cred);
     }
     print_summary(ctx, fp);
-    print_preflight(ctx, fp);
+    orch_summary_print_preflight(fp, ctx->pf_state, &ctx->pf);
     if (ctx->devcheck_ran)
         print_dropped(ctx, fp);
     if (!cfg->json) {
@@ -2049,6 +1534,9 @@ int orch_run_main(struct orch_config *cfg)
     }
     ctx->cfg = cfg;
     ctx->specific = cfg->target == ORCH_TARGET_SPECIFIC;
+    orch_runfiles_init(&ctx->files, cfg->report_path,
+                       ctx->specific ? &ctx->plan : NULL, cfg->product_key,
+                       cfg->firmware_id);
     ctx->t0_ms = orch_mono_ms();
     orch_params_init(&first);
     orch_preflight_result_init(&ctx->pf);
@@ -2146,7 +1634,7 @@ int orch_run_main(struct orch_config *cfg)
         code = ORCH_EXIT_INVENTORY;
         goto out;
     }
-    if (ctx->to_send + ctx->to_reconcile > 0) {
+    if (ctx->todo.to_send + ctx->todo.to_reconcile > 0) {
         /* Pre-flight: the firmware every time (cheap), the devices only
          * for a new run (a resume keeps the journal's drop map). */
         code = confirm_possible(ctx);
@@ -2186,7 +1674,7 @@ int orch_run_main(struct orch_config *cfg)
         code = ORCH_EXIT_USAGE;
     } else if (ctx->waved || cfg->wait) {
         code = run_waves(ctx, &cred);
-    } else if (ctx->to_send + ctx->to_reconcile > 0) {
+    } else if (ctx->todo.to_send + ctx->todo.to_reconcile > 0) {
         code = dispatch(ctx, &cred);
     } else {
         orch_notef("every chunk of this run already has its result; "

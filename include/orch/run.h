@@ -8,8 +8,6 @@
 #ifndef ORCH_RUN_H
 #define ORCH_RUN_H
 
-#include <stddef.h>
-
 struct orch_config;
 
 /* Runs cfg->command (ORCH_CMD_RUN or ORCH_CMD_PLAN) with a config that
@@ -20,9 +18,5 @@ struct orch_config;
  * invalid (nothing sent), 4 aborted (credentials rejected, fatal errors,
  * Ctrl-C, or the user said no). Not reentrant. */
 int orch_run_main(struct orch_config *cfg);
-
-/* Formats a duration in seconds for people: "0.8 s", "4 min 10 s",
- * "2 h 05 min". Exposed for unit tests. */
-void orch_run_format_secs(char *out, size_t outsz, double secs);
 
 #endif
