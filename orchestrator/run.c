@@ -21,19 +21,16 @@
  *
  * JOURNAL (issue 4): <report>.journal records the run (resume.h, journal.h).
  * Order of durability: the run record is synced before any output file
- * is opened; intents/attempts are synced by the dispatcher's sync hook
- * before the calls leave (group commit); done records are buffered and
- * their report rows are written only after the journal sync that carries
- * them (flush_pending: from the sync hook, the progress tick, every
- * PENDING_MAX results, and the end), so the report never shows a row the
- * journal could lose. At the end the report and failed-devices file are
- * rewritten whole, ordered by chunk, from the journal's done records plus
- * this run's (temp file + fsync + rename: a crash mid-rewrite loses
- * nothing), then the end record is written.
- * Test-only hook: OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS=N kills the process
- * (SIGKILL, as kill -9 would) right after the journal sync that took it to
- * N or more records appended by this process, before the report rows of
- * that batch are written. The crash tests use it; it has no other use.
+ * is opened; then runlog.h keeps each chunk's result and holds its report
+ * row back until the journal sync that carries it (from the dispatcher's
+ * sync hook, the progress tick, and the end), so the report never shows a
+ * row the journal could lose. At the end the report and failed-devices
+ * file are rewritten whole, ordered by chunk, from the journal's done
+ * records plus this run's (runfiles.h: temp file + fsync + rename, a
+ * crash mid-rewrite loses nothing), then the end record is written.
+ * Test-only hook: OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS=N is runlog.h's
+ * abort_after (SIGKILL right after the sync that took this process to N
+ * records). The crash tests use it; it has no other use.
  */
 #include "orch/run.h"
 
@@ -52,6 +49,7 @@
 #include "orch/plan.h"
 #include "orch/resume.h"
 #include "orch/runfiles.h"
+#include "orch/runlog.h"
 #include "orch/summary.h"
 #include "orch/tally.h"
 #include "orch/journal.h"
@@ -69,8 +67,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-/* Results buffered before a journal sync is forced from done(). */
-#define PENDING_MAX 256
 #define ABORT_ENV "OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS"
 
 static volatile sig_atomic_t interrupted;
@@ -106,19 +102,12 @@ struct run_ctx {
 
     /* journal and resume */
     char *journal_path;
-    struct orch_journal journal;
-    bool journal_open;
-    int journal_err;         /* first journal failure, 0 if none */
+    struct orch_runlog log;  /* each chunk's result, the journal */
     struct orch_resume rs;   /* the earlier run's journal, replayed */
     bool resuming;
     char inv_sha[65];
     char *inv_abs;           /* absolute inventory path (NULL: ALL/GRAY) */
-    json_t **rows;           /* [nitems] final done records (owned) */
-    unsigned *attempts;      /* [nitems] attempts over the whole run */
-    size_t *pending;         /* [nitems] results whose rows wait for a sync */
-    size_t npending;
     struct orch_summary_todo todo; /* what is left of the run's chunks */
-    uint64_t abort_after;    /* test hook (see the top comment), 0 = off */
 
     /* pre-flight (issue 7) */
     struct orch_preflight_result pf;
@@ -288,42 +277,6 @@ static uint32_t group_item(void *ud, size_t item)
     return ctx->specific ? ctx->plan.chunks[item].product : 0;
 }
 
-/* --- journal ------------------------------------------------------------ */
-
-static void journal_add(struct run_ctx *ctx, json_t *rec)
-{
-    int rc = rec ? 0 : ORCH_ENOMEM;
-
-    if (rc == 0 && ctx->journal_open)
-        rc = orch_journal_append(&ctx->journal, rec);
-    if (rc && ctx->journal_err == 0)
-        ctx->journal_err = rc;
-    json_decref(rec);
-}
-
-/* Syncs the journal, then writes the report rows its records cover.
- * Returns the sync result. */
-static int flush_pending(struct run_ctx *ctx)
-{
-    int rc = 0;
-    size_t i = 0;
-
-    if (!ctx->journal_open)
-        return ORCH_EIO;
-    rc = orch_journal_sync(&ctx->journal);
-    if (rc && ctx->journal_err == 0)
-        ctx->journal_err = rc;
-    if (rc)
-        return rc;
-    if (ctx->abort_after && ctx->journal.records >= ctx->abort_after)
-        raise(SIGKILL);
-    for (i = 0; i < ctx->npending; i++)
-        orch_runfiles_write(&ctx->files, ctx->pending[i],
-                            ctx->rows[ctx->pending[i]]);
-    ctx->npending = 0;
-    return 0;
-}
-
 /* --- dispatcher callbacks ---------------------------------------------- */
 
 static bool skip_item(void *ud, size_t item)
@@ -398,17 +351,14 @@ static void before_send(void *ud, size_t item, unsigned attempt,
     ev_int(ev, "attempt", (json_int_t)attempt);
     orch_event_emit(stderr, ev);
 
-    ctx->attempts[item]++;
-    journal_add(ctx, json_pack("{s:s, s:I, s:i, s:I}", "t",
-                               attempt <= 1 ? "intent" : "attempt", "c",
-                               (json_int_t)item, "n",
-                               (int)ctx->attempts[item], "time",
-                               (json_int_t)wall_ms));
+    orch_runlog_sent(&ctx->log, item, attempt, wall_ms);
 }
 
 static int sync_hook(void *ud)
 {
-    return flush_pending(ud);
+    struct run_ctx *ctx = ud;
+
+    return orch_runlog_sync(&ctx->log);
 }
 
 static void reconcile_note(void *ud, size_t item, const char *action,
@@ -420,21 +370,17 @@ static void reconcile_note(void *ud, size_t item, const char *action,
     ev_str(ev, "action", action);
     ev_str(ev, "code", code);
     orch_event_emit(stderr, ev);
-    journal_add(ctx, json_pack("{s:s, s:I, s:s, s:s, s:I}", "t", "reconcile",
-                               "c", (json_int_t)item, "action",
-                               action ? action : "", "code", code ? code : "",
-                               "time", (json_int_t)orch_wall_ms()));
+    orch_runlog_reconciled(&ctx->log, item, action, code, orch_wall_ms());
 }
 
 static void item_done(void *ud, size_t item, const struct orch_item_result *res)
 {
     struct run_ctx *ctx = ud;
-    json_t *rec = orch_outcome_record(item, res, ctx->attempts[item],
+    json_t *rec = orch_outcome_record(item, res, ctx->log.attempts[item],
                                       orch_wall_ms());
 
     if (rec == NULL) {
-        if (ctx->journal_err == 0)
-            ctx->journal_err = ORCH_ENOMEM;
+        orch_runlog_add(&ctx->log, NULL); /* kept as its ENOMEM failure */
         return;
     }
     if (res->status != ORCH_ITEM_CREATED)
@@ -453,12 +399,7 @@ static void item_done(void *ud, size_t item, const struct orch_item_result *res)
             json_object_set_new(ev, "recovered", json_true());
         orch_event_emit(stderr, ev);
     }
-    json_decref(ctx->rows[item]);
-    ctx->rows[item] = json_incref(rec);
-    journal_add(ctx, rec);
-    ctx->pending[ctx->npending++] = item;
-    if (ctx->npending >= PENDING_MAX)
-        flush_pending(ctx);
+    orch_runlog_done(&ctx->log, item, rec);
 }
 
 static void progress_tick(void *ud, size_t finished, size_t total)
@@ -472,8 +413,8 @@ static void progress_tick(void *ud, size_t finished, size_t total)
 
     /* Results that finished since the last sync reach the journal, then
      * the report, at least once a second even when no call is started. */
-    if (ctx->npending > 0)
-        flush_pending(ctx);
+    if (ctx->log.npending > 0)
+        orch_runlog_sync(&ctx->log);
 
     if (irq > ctx->interrupts_told) {
         if (ctx->progress_len)
@@ -578,7 +519,7 @@ static int keep_old_files(const struct run_ctx *ctx, bool with_rejects)
 static int rewrite_outputs(struct run_ctx *ctx)
 {
     struct orch_diag diag = {{0}};
-    int rc = orch_runfiles_rewrite(&ctx->files, ctx->rows, ctx->nitems,
+    int rc = orch_runfiles_rewrite(&ctx->files, ctx->log.rows, ctx->nitems,
                                    &diag);
 
     if (rc)
@@ -729,9 +670,9 @@ static void plan_resume(struct run_ctx *ctx)
 
         if (ctx->resuming) {
             a = orch_resume_action(&ctx->rs, i, &since);
-            ctx->attempts[i] = ctx->rs.chunks[i].attempts;
+            ctx->log.attempts[i] = ctx->rs.chunks[i].attempts;
             if (a == ORCH_RESUME_SKIP)
-                ctx->rows[i] = json_incref(ctx->rs.chunks[i].done);
+                ctx->log.rows[i] = json_incref(ctx->rs.chunks[i].done);
         }
         if (a == ORCH_RESUME_SKIP)
             ctx->todo.already_done++;
@@ -749,13 +690,12 @@ static int open_journal(struct run_ctx *ctx)
     json_t *rec = NULL;
     int rc = 0;
 
-    rc = orch_journal_open(&ctx->journal, ctx->journal_path,
-                           ctx->rs.valid_len, &diag);
+    rc = orch_runlog_open(&ctx->log, ctx->journal_path, ctx->rs.valid_len,
+                          &diag);
     if (rc) {
         orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
         return rc;
     }
-    ctx->journal_open = true;
     if (ctx->resuming) {
         rec = json_pack("{s:s, s:I, s:I}", "t", "resume", "time",
                         (json_int_t)orch_wall_ms(), "pid", (json_int_t)getpid());
@@ -780,8 +720,8 @@ static int open_journal(struct run_ctx *ctx)
             rec = NULL;
         }
     }
-    journal_add(ctx, rec);
-    rc = ctx->journal_err ? ctx->journal_err : flush_pending(ctx);
+    orch_runlog_add(&ctx->log, rec);
+    rc = ctx->log.err ? ctx->log.err : orch_runlog_sync(&ctx->log);
     if (rc)
         orch_errorf("%s: cannot write the journal: %s", ctx->journal_path,
                     orch_strerror(rc));
@@ -898,16 +838,16 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     ctx->calls_per_s = orch_summary_calls_rate(&st);
     if (ctx->progress && ctx->progress_len)
         fputc('\n', stderr);
-    flush_pending(ctx);
+    orch_runlog_sync(&ctx->log);
     if (rc) {
         orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
         return ORCH_EXIT_USAGE;
     }
     print_final(ctx, &st, orch_mono_ms() - t0);
-    if (ctx->journal_err)
+    if (ctx->log.err)
         orch_errorf("writing the journal %s failed (%s): calls were stopped; "
                     "check the jobs before resuming",
-                    ctx->journal_path, orch_strerror(ctx->journal_err));
+                    ctx->journal_path, orch_strerror(ctx->log.err));
     if (st.aborted || interrupted) {
         orch_errorf("run aborted: %s%s", st.abort_reason[0] ? st.abort_reason
                                          : interrupted      ? "interrupted"
@@ -973,8 +913,9 @@ static size_t wave_unfinished(void *ud, size_t first, size_t end)
     size_t i = 0, n = 0;
 
     for (i = first; i < end && i < ctx->nitems; i++) {
-        const char *st =
-            ctx->rows[i] ? orch_outcome_str(ctx->rows[i], "status") : NULL;
+        const char *st = ctx->log.rows[i]
+                             ? orch_outcome_str(ctx->log.rows[i], "status")
+                             : NULL;
 
         if (st == NULL || strcmp(st, "not_sent") == 0)
             n++;
@@ -988,7 +929,7 @@ static const char *wave_job_id(void *ud, size_t chunk)
 
     if (chunk >= ctx->nitems)
         return NULL;
-    return orch_outcome_job_id(ctx->rows[chunk]);
+    return orch_outcome_job_id(ctx->log.rows[chunk]);
 }
 
 static uint32_t wave_devices(void *ud, size_t chunk)
@@ -1004,10 +945,10 @@ static int wave_journal(void *ud, json_t *rec)
 {
     struct run_ctx *ctx = ud;
 
-    journal_add(ctx, rec);
-    if (ctx->journal_err)
-        return ctx->journal_err;
-    return flush_pending(ctx);
+    orch_runlog_add(&ctx->log, rec);
+    if (ctx->log.err)
+        return ctx->log.err;
+    return orch_runlog_sync(&ctx->log);
 }
 
 /* --waves and/or --wait: the waves file, then the runner. */
@@ -1058,48 +999,24 @@ static int finish_run(struct run_ctx *ctx, int code)
 {
     struct orch_outcome_counts n;
 
-    flush_pending(ctx);
+    orch_runlog_sync(&ctx->log);
     orch_runfiles_close_results(&ctx->files);
     if (rewrite_outputs(ctx))
         orch_runfiles_note(&ctx->files, ORCH_EIO);
-    orch_outcome_count(ctx->rows, ctx->nitems, &n);
+    orch_outcome_count(ctx->log.rows, ctx->nitems, &n);
     if (ctx->resuming)
         orch_summary_print_whole(ctx->hout, &n, ctx->nitems);
     if (code == ORCH_EXIT_OK && (n.failed > 0 || n.other > 0))
         code = ORCH_EXIT_PARTIAL;
-    if (ctx->journal_err == 0)
-        journal_add(ctx, json_pack("{s:s, s:I, s:i}", "t", "end", "time",
-                                   (json_int_t)orch_wall_ms(), "exit", code));
-    if (ctx->journal_err == 0 && orch_journal_sync(&ctx->journal) != 0)
-        ctx->journal_err = ORCH_EIO;
-    if (ctx->journal_err && code == ORCH_EXIT_OK)
+    if (orch_runlog_end(&ctx->log, code, orch_wall_ms()) &&
+        code == ORCH_EXIT_OK)
         code = ORCH_EXIT_PARTIAL;
     return code;
 }
 
-static int alloc_tables(struct run_ctx *ctx)
-{
-    size_t n = ctx->nitems ? ctx->nitems : 1;
-
-    ctx->rows = calloc(n, sizeof(*ctx->rows));
-    ctx->attempts = calloc(n, sizeof(*ctx->attempts));
-    ctx->pending = calloc(n, sizeof(*ctx->pending));
-    return ctx->rows && ctx->attempts && ctx->pending ? 0 : ORCH_ENOMEM;
-}
-
 static void free_ctx(struct run_ctx *ctx)
 {
-    size_t i = 0;
-
-    if (ctx->rows) {
-        for (i = 0; i < ctx->nitems; i++)
-            json_decref(ctx->rows[i]);
-    }
-    free(ctx->rows);
-    free(ctx->attempts);
-    free(ctx->pending);
-    if (ctx->journal_open)
-        orch_journal_close(&ctx->journal);
+    orch_runlog_cleanup(&ctx->log);
     orch_resume_cleanup(&ctx->rs);
     free(ctx->journal_path);
     free(ctx->inv_abs);
@@ -1205,23 +1122,10 @@ static void devcheck_progress(void *ud, size_t finished, size_t total)
 
 /* (Re)allocates the per-chunk tables for ctx->nitems and counts what is
  * left to do. */
-static int reset_tables(struct run_ctx *ctx, size_t old_nitems)
+static int reset_tables(struct run_ctx *ctx)
 {
-    size_t i = 0;
-
-    if (ctx->rows) {
-        for (i = 0; i < old_nitems; i++)
-            json_decref(ctx->rows[i]);
-    }
-    free(ctx->rows);
-    free(ctx->attempts);
-    free(ctx->pending);
-    ctx->rows = NULL;
-    ctx->attempts = NULL;
-    ctx->pending = NULL;
-    ctx->npending = 0;
     memset(&ctx->todo, 0, sizeof(ctx->todo));
-    if (alloc_tables(ctx))
+    if (orch_runlog_alloc(&ctx->log, ctx->nitems))
         return ORCH_ENOMEM;
     plan_resume(ctx);
     return 0;
@@ -1232,7 +1136,6 @@ static int reset_tables(struct run_ctx *ctx, size_t old_nitems)
 static int rebuild_plan(struct run_ctx *ctx)
 {
     struct orch_diag diag = {{0}};
-    size_t old = ctx->nitems;
     int rc = 0;
 
     orch_plan_cleanup(&ctx->plan);
@@ -1246,7 +1149,7 @@ static int rebuild_plan(struct run_ctx *ctx)
         return ORCH_EXIT_USAGE;
     }
     ctx->nitems = ctx->plan.nchunks;
-    if (ctx->rows && reset_tables(ctx, old)) {
+    if (ctx->log.rows && reset_tables(ctx)) {
         orch_errorf("out of memory");
         return ORCH_EXIT_USAGE;
     }
@@ -1395,8 +1298,8 @@ static void summary_facts(const struct run_ctx *ctx, int code, bool is_run,
 
     memset(s, 0, sizeof(*s));
     memset(&n, 0, sizeof(n));
-    if (is_run && ctx->rows)
-        orch_outcome_count(ctx->rows, ctx->nitems, &n);
+    if (is_run && ctx->log.rows)
+        orch_outcome_count(ctx->log.rows, ctx->nitems, &n);
     else if (is_run)
         n.other = ctx->nitems;
     s->command = is_run ? "run" : "plan";
@@ -1439,7 +1342,7 @@ static void summary_facts(const struct run_ctx *ctx, int code, bool is_run,
         *rejects = orch_report_sibling(cfg->report_path, ".rejects.csv");
         s->rejects = *rejects;
     }
-    if (ctx->journal_open)
+    if (ctx->log.open)
         s->journal = ctx->journal_path;
 }
 
@@ -1537,6 +1440,9 @@ int orch_run_main(struct orch_config *cfg)
     orch_runfiles_init(&ctx->files, cfg->report_path,
                        ctx->specific ? &ctx->plan : NULL, cfg->product_key,
                        cfg->firmware_id);
+    orch_runlog_init(&ctx->log, &ctx->files,
+                     abort_env && *abort_env ? strtoull(abort_env, NULL, 10)
+                                             : 0);
     ctx->t0_ms = orch_mono_ms();
     orch_params_init(&first);
     orch_preflight_result_init(&ctx->pf);
@@ -1550,8 +1456,6 @@ int orch_run_main(struct orch_config *cfg)
     ctx->progress =
         cfg->progress && !ctx->json_log && isatty(STDERR_FILENO);
     ctx->rs.valid_len = (size_t)-1;
-    if (abort_env && *abort_env)
-        ctx->abort_after = strtoull(abort_env, NULL, 10);
     orch_inventory_init(&ctx->inv);
     signal(SIGPIPE, SIG_IGN);
 
@@ -1615,7 +1519,7 @@ int orch_run_main(struct orch_config *cfg)
                 goto out;
         }
     }
-    if (alloc_tables(ctx) || set_run_id(ctx)) {
+    if (orch_runlog_alloc(&ctx->log, ctx->nitems) || set_run_id(ctx)) {
         orch_errorf("out of memory");
         code = ORCH_EXIT_USAGE;
         goto out;
