@@ -1363,19 +1363,12 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
     plan_facts(ctx, &sp);
     doc = orch_summary_doc(&s, is_run ? NULL : &sp, first,
                            orch_msgs_last_error());
-    if (doc == NULL) {
+    if (doc == NULL)
         orch_errorf("out of memory");
-    } else {
-        if (cfg->json && orch_jsonout_print(stdout, doc) != 0)
-            orch_errorf("writing the JSON summary failed");
-        if (ctx->json_log) {
-            json_t *ev = orch_event_new("summary", orch_wall_ms());
-
-            if (ev)
-                json_object_set(ev, "summary", doc);
-            orch_event_emit(stderr, ev);
-        }
-    }
+    else if (orch_jsonout_deliver(doc, cfg->json ? stdout : NULL,
+                                  ctx->json_log ? stderr : NULL,
+                                  orch_wall_ms()) != 0)
+        orch_errorf("writing the JSON summary failed");
     json_decref(doc);
     free(failed);
     free(rejects);
