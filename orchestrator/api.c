@@ -130,6 +130,17 @@ int orch_api_create_params(struct orch_params *out,
 
 /* --- reconciliation queries ---------------------------------------------- */
 
+/* PageSize and CurrentPage of a paged list. */
+static int add_page(struct orch_params *out, unsigned page_size,
+                    unsigned page)
+{
+    int rc = orch_params_addf(out, "PageSize", "%u", page_size);
+
+    if (rc == 0)
+        rc = orch_params_addf(out, "CurrentPage", "%u", page);
+    return rc;
+}
+
 int orch_api_list_jobs_by_device_params(struct orch_params *out,
                                         const char *iot_instance_id,
                                         const char *firmware_id,
@@ -147,9 +158,22 @@ int orch_api_list_jobs_by_device_params(struct orch_params *out,
     if (rc == 0)
         rc = add_str_if(out, "DeviceName", device_name);
     if (rc == 0)
-        rc = orch_params_addf(out, "PageSize", "%u", page_size);
+        rc = add_page(out, page_size, page);
+    return rc;
+}
+
+int orch_api_list_jobs_by_firmware_params(struct orch_params *out,
+                                          const char *iot_instance_id,
+                                          const char *firmware_id,
+                                          unsigned page_size, unsigned page)
+{
+    int rc = 0;
+
+    rc = add_str_if(out, "IotInstanceId", iot_instance_id);
     if (rc == 0)
-        rc = orch_params_addf(out, "CurrentPage", "%u", page);
+        rc = add_str_if(out, "FirmwareId", firmware_id);
+    if (rc == 0)
+        rc = add_page(out, page_size, page);
     return rc;
 }
 

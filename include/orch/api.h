@@ -61,6 +61,13 @@ int orch_api_list_jobs_by_device_params(struct orch_params *out,
                                         const char *product_key,
                                         const char *device_name,
                                         unsigned page_size, unsigned page);
+/* ListOTAJobByFirmware: FirmwareId, PageSize (max 200), CurrentPage (from
+ * 1). Every job of the firmware, whatever its target: how a whole-product
+ * call (--target ALL/GRAY), which names no device, is looked up. */
+int orch_api_list_jobs_by_firmware_params(struct orch_params *out,
+                                          const char *iot_instance_id,
+                                          const char *firmware_id,
+                                          unsigned page_size, unsigned page);
 /* ListOTATaskByJob: JobId and DeviceNames.1..n (n <= 50; with device
  * names the API ignores paging). Returns ORCH_EINVAL when n > 50. */
 int orch_api_list_tasks_by_job_params(struct orch_params *out,

@@ -278,6 +278,27 @@ static void test_query_params(void **state)
     assert_null(get(&p, "IotInstanceId"));
     orch_params_cleanup(&p);
 
+    /* A whole-product call is looked up among the firmware's jobs. */
+    orch_params_init(&p);
+    assert_int_equal(orch_api_list_jobs_by_firmware_params(&p, "iot-1",
+                                                           "fw-1", 200, 3),
+                     0);
+    assert_int_equal(p.n, 4);
+    assert_string_equal(get(&p, "IotInstanceId"), "iot-1");
+    assert_string_equal(get(&p, "FirmwareId"), "fw-1");
+    assert_string_equal(get(&p, "PageSize"), "200");
+    assert_string_equal(get(&p, "CurrentPage"), "3");
+    assert_null(get(&p, "ProductKey"));
+    assert_null(get(&p, "DeviceName"));
+    orch_params_cleanup(&p);
+    orch_params_init(&p);
+    assert_int_equal(
+        orch_api_list_jobs_by_firmware_params(&p, NULL, "fw-2", 200, 1), 0);
+    assert_int_equal(p.n, 3);
+    assert_null(get(&p, "IotInstanceId"));
+    assert_string_equal(get(&p, "CurrentPage"), "1");
+    orch_params_cleanup(&p);
+
     for (int i = 0; i < 51; i++) {
         snprintf(buf[i], sizeof(buf[i]), "d-%02d", i);
         names[i] = buf[i];

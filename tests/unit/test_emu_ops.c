@@ -748,6 +748,58 @@ static void test_list_job_by_firmware(void **state)
                      5);
 }
 
+/* Entry i of an OtaTagDTO array is key=value. */
+static void assert_tag_at(json_t *tags, size_t i, const char *key,
+                          const char *value)
+{
+    assert_string_equal(str_at(json_array_get(tags, i), "Key"), key);
+    assert_string_equal(str_at(json_array_get(tags, i), "Value"), value);
+}
+
+/* ListOTAJobByFirmware gives each job its own tags, as QueryOTAJob does:
+ * the tool finds a whole-product job (which names no devices) by them. */
+static void test_list_job_by_firmware_tags(void **state)
+{
+    struct fx *f = *state;
+    char all[64];
+    char plain[64];
+    json_t *list = NULL;
+    json_t *tags = NULL;
+    json_t *job = NULL;
+    size_t i = 0;
+
+    add(f, "FirmwareId", FW, "ProductKey", PK, "TargetSelection", "ALL",
+        "SrcVersion.1", "1.0.0", "Tag.1.Key", "ota.rollout", "Tag.1.Value",
+        "r7Kq2.1", "Tag.2.Key", "team", "Tag.2.Value", "fleet ops", NULL);
+    expect_ok(f, CREATE);
+    snprintf(all, sizeof(all), "%s", f->r.job_id);
+    base_specific(f);
+    expect_ok(f, CREATE);
+    snprintf(plain, sizeof(plain), "%s", f->r.job_id);
+    add(f, "FirmwareId", FW, "PageSize", "200", "CurrentPage", "1", NULL);
+    expect_ok(f, "ListOTAJobByFirmware");
+    list = json_object_get(json_object_get(f->r.body, "Data"),
+                           "SimpleOTAJobInfo");
+    assert_int_equal(json_array_size(list), 2);
+    json_array_foreach(list, i, job) {
+        const char *id = str_at(job, "JobId");
+
+        tags = json_object_get(json_object_get(job, "Tags"), "OtaTagDTO");
+        assert_true(json_is_array(tags));
+        assert_non_null(str_at(job, "UtcCreate"));
+        if (strcmp(id, all) == 0) {
+            assert_string_equal(str_at(job, "TargetSelection"), "ALL");
+            assert_int_equal(json_array_size(tags), 2);
+            assert_tag_at(tags, 0, "ota.rollout", "r7Kq2.1");
+            assert_tag_at(tags, 1, "team", "fleet ops");
+        } else {
+            assert_string_equal(id, plain);
+            assert_string_equal(str_at(job, "TargetSelection"), "SPECIFIC");
+            assert_int_equal(json_array_size(tags), 0);
+        }
+    }
+}
+
 static void test_list_task_by_job(void **state)
 {
     struct fx *f = *state;
@@ -1096,6 +1148,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_query_job, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_job_by_firmware, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_list_job_by_firmware_tags,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_task_by_job, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_list_job_by_device, setup,
