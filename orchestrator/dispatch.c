@@ -38,11 +38,16 @@
  * at or after the first attempt, less SINCE_MARGIN_MS of clock skew, are
  * candidates. With a tag, the candidate carrying it is ours. Without one,
  * ListOTATaskByJob with up to 50 of the item's devices must find at least
- * one task, all of them the item's. Found: created, recovered. Not found:
- * a new attempt. Queries that keep failing (RECONCILE_MAX_FAILS in a row)
- * or a query refused for good: failed "Ambiguous", never resent. The
- * queries have their own limiter at cfg->query_qps and never take the
- * action's tokens.
+ * one task, all of them the item's. A whole-product call (--target
+ * ALL/GRAY) names no devices: ListOTAJobByFirmware, page by page (at most
+ * FIRMWARE_MAX_PAGES), lists the firmware's jobs, and the candidate
+ * carrying the tag is ours; untagged, it cannot be told from any other
+ * job of the firmware and is Ambiguous at once. Found: created, recovered.
+ * Not found (for a whole-product call: on every page of the list): a new
+ * attempt. Queries that keep failing (RECONCILE_MAX_FAILS in a row), a
+ * query refused for good, or a firmware list longer than the pages asked:
+ * failed "Ambiguous", never resent. The queries have their own limiter at
+ * cfg->query_qps and never take the action's tokens.
  *
  * In-flight cap: pacing is the rate limiter's job; the cap only bounds
  * connections. Holding the quota needs qps x latency calls in flight (20/s
@@ -127,7 +132,15 @@
 #define RECONCILE_MAX_PAGES 5  /* ListOTAJobByDevice pages per device */
 #define JOBS_PAGE_SIZE 100     /* ListOTAJobByDevice's maximum */
 #define TASKS_MAX_NAMES 50     /* ListOTATaskByJob's DeviceNames.N limit */
+#define FIRMWARE_PAGE_SIZE 200 /* ListOTAJobByFirmware's maximum */
+/* ListOTAJobByFirmware pages asked for one whole-product call: 10,000 jobs.
+ * Far more than RECONCILE_MAX_PAGES, because the list holds every job of
+ * the firmware, not one device's: a chunked rollout of 10^6 devices leaves
+ * 5,000 of them. There is one such call per run, and 50 pages take 5 s at
+ * the query quota. */
+#define FIRMWARE_MAX_PAGES 50
 #define ACTION_JOBS_BY_DEVICE "ListOTAJobByDevice"
+#define ACTION_JOBS_BY_FIRMWARE "ListOTAJobByFirmware"
 #define ACTION_TASKS_BY_JOB "ListOTATaskByJob"
 #define DEVICE_PARAM "TargetDeviceName."
 #define NOT_EXISTED_DEVICE "iot.device.NotExistedDevice"
@@ -136,14 +149,16 @@ struct dispatcher;
 
 enum rc_step {
     RC_JOBS = 0, /* next: ListOTAJobByDevice (probe, page) */
-    RC_TASKS     /* next: ListOTATaskByJob (candidate job_id) */
+    RC_TASKS,    /* next: ListOTATaskByJob (candidate job_id) */
+    RC_FIRMWARE  /* next: ListOTAJobByFirmware (page), for a call that
+                    names no devices */
 };
 
 /* Reconciliation state of one item. */
 struct reconcile {
     enum rc_step step;
     unsigned probe;    /* index into the probe devices */
-    unsigned page;     /* ListOTAJobByDevice page, from 1 */
+    unsigned page;     /* ListOTAJobBy* page, from 1 */
     unsigned fails;    /* query failures in a row */
     json_t *jobs;      /* the last job list (a reference), for candidates */
     size_t cand;       /* next candidate index in `jobs` */
@@ -1044,6 +1059,20 @@ static const char *job_tag(const struct orch_params *cp)
     return orch_params_get(cp, "Tag.1.Value");
 }
 
+/* The query action a reconciliation step asks. */
+static const char *step_action(enum rc_step step)
+{
+    switch (step) {
+    case RC_TASKS:
+        return ACTION_TASKS_BY_JOB;
+    case RC_FIRMWARE:
+        return ACTION_JOBS_BY_FIRMWARE;
+    case RC_JOBS:
+    default:
+        return ACTION_JOBS_BY_DEVICE;
+    }
+}
+
 static void note(struct dispatcher *d, struct orch_xfer *x,
                  const char *action, const char *code)
 {
@@ -1099,8 +1128,15 @@ static void reconcile_begin(struct dispatcher *d, struct orch_xfer *x,
         return;
     }
     if (device_count(&x->cparams) == 0) {
-        finish_ambiguous(d, x, "the call names no devices to look up");
-        return;
+        /* A whole-product call (--target ALL/GRAY): only its tag can tell
+         * its job from the firmware's other jobs. */
+        if (job_tag(&x->cparams) == NULL) {
+            finish_ambiguous(d, x,
+                             "the call names no devices to look up and "
+                             "carries no job tag to recognise its job by");
+            return;
+        }
+        x->rc.step = RC_FIRMWARE;
     }
     queue_query(d, x, now, 0);
 }
@@ -1119,10 +1155,10 @@ static void start_query(struct dispatcher *d, struct orch_xfer *x,
     orch_params_init(&x->params);
     /* Queries are short: always query-string style. */
     x->form_body = false;
+    action = step_action(x->rc.step);
     if (x->rc.step == RC_JOBS) {
         size_t idx = 0;
 
-        action = ACTION_JOBS_BY_DEVICE;
         if (!probe_index(device_count(cp), x->rc.probe, &idx))
             rc = ORCH_EINVAL;
         else
@@ -1130,11 +1166,14 @@ static void start_query(struct dispatcher *d, struct orch_xfer *x,
                 &x->params, iot, orch_params_get(cp, "FirmwareId"),
                 orch_params_get(cp, "ProductKey"), device_at(cp, idx),
                 JOBS_PAGE_SIZE, x->rc.page);
+    } else if (x->rc.step == RC_FIRMWARE) {
+        rc = orch_api_list_jobs_by_firmware_params(
+            &x->params, iot, orch_params_get(cp, "FirmwareId"),
+            FIRMWARE_PAGE_SIZE, x->rc.page);
     } else {
         const char *names[TASKS_MAX_NAMES];
         size_t n = task_sample(cp, names);
 
-        action = ACTION_TASKS_BY_JOB;
         rc = orch_api_list_tasks_by_job_params(&x->params, iot, x->rc.job_id,
                                                names, n);
     }
@@ -1167,22 +1206,23 @@ static void not_found(struct dispatcher *d, struct orch_xfer *x,
                       uint64_t now)
 {
     char msg[sizeof(x->rc.why) + 200];
+    const char *whose = x->rc.step == RC_FIRMWARE ? "with this call's tag"
+                                                  : "for these devices";
 
     x->query = false;
     if (d->stopping) {
         snprintf(msg, sizeof(msg),
-                 "no job was found for these devices after an unknown "
-                 "outcome (%.300s); not resent: %.255s",
-                 x->rc.why, d->stop_message);
+                 "no job was found %s after an unknown outcome (%.300s); "
+                 "not resent: %.255s",
+                 whose, x->rc.why, d->stop_message);
         finish(d, x, ORCH_ITEM_NOT_SENT, d->stop_code, msg);
         return;
     }
     if (x->attempts >= d->max_attempts) {
         snprintf(msg, sizeof(msg),
-                 "outcome unknown (%s); reconciliation found no job for "
-                 "these devices but the attempts are used up; check before "
-                 "resending",
-                 x->rc.why);
+                 "outcome unknown (%s); reconciliation found no job %s but "
+                 "the attempts are used up; check before resending",
+                 x->rc.why, whose);
         finish(d, x, ORCH_ITEM_FAILED, "Ambiguous", msg);
         return;
     }
@@ -1239,12 +1279,31 @@ static void next_candidate(struct dispatcher *d, struct orch_xfer *x,
     next_page_or_probe(d, x, now, pages);
 }
 
+/* Adopts the job of the last answer's list that carries our tag value
+ * and was created at or after the first attempt; false if none does. */
+static bool adopt_tagged(struct orch_xfer *x, const char *tag)
+{
+    struct orch_job_info j;
+    size_t n = orch_api_job_count(&x->resp);
+
+    for (size_t i = 0; i < n; i++) {
+        const char *v = NULL;
+
+        if (orch_api_job_at(&x->resp, i, &j) != 0 || !candidate_time_ok(x, &j))
+            continue;
+        v = orch_api_job_tag(&j, ORCH_JOB_TAG_KEY);
+        if (v != NULL && strcmp(v, tag) == 0 && j.job_id[0] != '\0') {
+            adopt(x, &j);
+            return true;
+        }
+    }
+    return false;
+}
+
 /* A ListOTAJobByDevice answer. */
 static void on_jobs(struct dispatcher *d, struct orch_xfer *x, uint64_t now)
 {
     const char *tag = job_tag(&x->cparams);
-    struct orch_job_info j;
-    size_t n = orch_api_job_count(&x->resp);
 
     json_decref(x->rc.jobs);
     x->rc.jobs = json_incref(x->resp.root);
@@ -1255,19 +1314,48 @@ static void on_jobs(struct dispatcher *d, struct orch_xfer *x, uint64_t now)
     }
     /* Tagged: the job carrying our tag is ours, whatever else holds the
      * device. */
-    for (size_t i = 0; i < n; i++) {
-        const char *v = NULL;
-
-        if (orch_api_job_at(&x->resp, i, &j) != 0 || !candidate_time_ok(x, &j))
-            continue;
-        v = orch_api_job_tag(&j, ORCH_JOB_TAG_KEY);
-        if (v != NULL && strcmp(v, tag) == 0 && j.job_id[0] != '\0') {
-            adopt(x, &j);
-            finish_recovered(d, x);
-            return;
-        }
+    if (adopt_tagged(x, tag)) {
+        finish_recovered(d, x);
+        return;
     }
     next_page_or_probe(d, x, now, orch_api_page_count(&x->resp));
+}
+
+/* A ListOTAJobByFirmware answer, for a call that names no devices (it
+ * always carries a tag: see reconcile_begin). Ours: found. Every page
+ * seen without it: not found. More pages than FIRMWARE_MAX_PAGES: the
+ * rest could hold it, so undecidable, never "not found". */
+static void on_firmware_jobs(struct dispatcher *d, struct orch_xfer *x,
+                             uint64_t now)
+{
+    const char *tag = job_tag(&x->cparams);
+    unsigned pages = orch_api_page_count(&x->resp);
+    bool more = false;
+    char why[256];
+
+    if (tag != NULL && adopt_tagged(x, tag)) {
+        finish_recovered(d, x);
+        return;
+    }
+    /* Without a PageCount, a full page may have a next one. */
+    more = pages > 0 ? x->rc.page < pages
+                     : orch_api_job_count(&x->resp) >= FIRMWARE_PAGE_SIZE;
+    if (!more) {
+        not_found(d, x, now);
+        return;
+    }
+    if (x->rc.page >= FIRMWARE_MAX_PAGES) {
+        snprintf(why, sizeof(why),
+                 "the firmware's job list has more than %u pages; none of "
+                 "the first %u holds a job tagged %.100s, the rest were not "
+                 "searched",
+                 (unsigned)FIRMWARE_MAX_PAGES, (unsigned)FIRMWARE_MAX_PAGES,
+                 tag != NULL ? tag : "");
+        finish_ambiguous(d, x, why);
+        return;
+    }
+    x->rc.page++;
+    queue_query(d, x, now, 0);
 }
 
 /* A ListOTATaskByJob answer for candidate rc.job_id: ours when it holds
@@ -1507,8 +1595,7 @@ static enum orch_verdict read_outcome(struct dispatcher *d,
 static void complete_query(struct dispatcher *d, struct orch_xfer *x,
                            CURLcode res, uint64_t now)
 {
-    const char *action = x->rc.step == RC_JOBS ? ACTION_JOBS_BY_DEVICE
-                                               : ACTION_TASKS_BY_JOB;
+    const char *action = step_action(x->rc.step);
     const char *code = NULL;
     char msg[512];
     char why[700];
@@ -1523,6 +1610,8 @@ static void complete_query(struct dispatcher *d, struct orch_xfer *x,
         x->rc.fails = 0;
         if (x->rc.step == RC_JOBS)
             on_jobs(d, x, now);
+        else if (x->rc.step == RC_FIRMWARE)
+            on_firmware_jobs(d, x, now);
         else
             on_tasks(d, x, now);
         return;

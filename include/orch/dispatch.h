@@ -113,10 +113,16 @@ struct orch_dispatch_ops {
  * for each candidate job created at or after the first attempt (less a
  * clock-skew margin), the job tag (Tag.1.Value in the built parameters)
  * or, without a tag, ListOTATaskByJob with DeviceNames.N to confirm that
- * the job holds the item's devices. Found: the item is done() as created
- * with recovered = true and that JobId. Not found: it is sent again (a new
- * attempt). Undecidable (the queries keep failing): failed with code
- * "Ambiguous", never resent. */
+ * the job holds the item's devices. An item whose parameters name no
+ * devices (a whole-product call, TargetSelection ALL or GRAY) is looked
+ * up by its tag alone: ListOTAJobByFirmware (FirmwareId), page by page,
+ * for a job created at or after the first attempt (less the margin) that
+ * carries the tag; without a tag it is Ambiguous at once. Found: the item
+ * is done() as created with recovered = true and that JobId. Not found
+ * (every page asked): it is sent again (a new attempt). Undecidable (the
+ * queries keep failing, or the firmware's job list is longer than the
+ * pages the dispatcher asks for): failed with code "Ambiguous", never
+ * resent. ops->reconcile_note names the query action of each step. */
 
 struct orch_dispatch_stats {
     uint64_t calls;        /* HTTP requests started */

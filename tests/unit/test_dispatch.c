@@ -59,6 +59,11 @@ struct server {
     char job_tag[MAX_ITEMS][64];
     int64_t job_ms[MAX_ITEMS];
     bool skip_first_device; /* ListOTAJobByDevice: first device has none */
+    /* ListOTAJobByFirmware (whole-product calls): jobs of other runs
+     * listed before the items' jobs, and the queries that came */
+    unsigned fw_decoys;
+    unsigned fw_queries;
+    unsigned first_fw_query_seq, last_fw_query_seq; /* 0 = none */
     /* Reconciliation queries */
     unsigned job_queries, task_queries;
     unsigned queries_of[MAX_ITEMS];
@@ -105,6 +110,8 @@ struct fixture {
     bool idempotent;
     bool tag;             /* Create carries Tag.1.* */
     unsigned ndev;        /* devices per item (default 1) */
+    bool whole;           /* Create names no devices (TargetSelection
+                             ALL): the server knows the item by its tag */
     uint64_t interrupted; /* bit i: item i left by an earlier run */
     int64_t since_ms;     /* its first attempt's wall time */
     int sync_fails;       /* sync() returns nonzero */
@@ -125,6 +132,19 @@ static int item_of(const char *dev)
         n >= MAX_ITEMS)
         return -1;
     return n;
+}
+
+/* The item of a Create that names no devices: its tag "run1.<item+1>",
+ * item 0 when untagged. */
+static int item_of_tag(const char *tag)
+{
+    int n = 0;
+
+    if (tag == NULL)
+        return 0;
+    if (sscanf(tag, "run1.%d", &n) != 1 || n < 1 || n > MAX_ITEMS)
+        return -1;
+    return n - 1;
 }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status,
@@ -284,6 +304,85 @@ static enum MHD_Result query(struct server *s, struct MHD_Connection *conn,
     return ret;
 }
 
+/* A query parameter as an unsigned number (0 when absent or bad). */
+static unsigned arg_num(struct MHD_Connection *conn, const char *name)
+{
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+    unsigned n = 0;
+
+    return v != NULL && sscanf(v, "%u", &n) == 1 ? n : 0;
+}
+
+/* ListOTAJobByFirmware, oldest first, in pages of PageSize: fw_decoys
+ * jobs of other runs from 2020, a recent job of another run, then the
+ * items' jobs. */
+static enum MHD_Result firmware_jobs(struct server *s,
+                                     struct MHD_Connection *conn)
+{
+    unsigned size = arg_num(conn, "PageSize");
+    unsigned page = arg_num(conn, "CurrentPage");
+    int own[MAX_ITEMS];
+    int64_t own_ms[MAX_ITEMS];
+    char own_tag[MAX_ITEMS][64];
+    size_t nown = 0, total = 0, decoys = 0;
+    struct orch_buf b;
+    char head[160];
+    enum MHD_Result ret;
+
+    pthread_mutex_lock(&s->lock);
+    s->seq++;
+    s->fw_queries++;
+    if (s->first_fw_query_seq == 0)
+        s->first_fw_query_seq = s->seq;
+    s->last_fw_query_seq = s->seq;
+    decoys = s->fw_decoys;
+    for (int i = 0; i < MAX_ITEMS; i++) {
+        if (!s->job[i])
+            continue;
+        own[nown] = i;
+        own_ms[nown] = s->job_ms[i];
+        snprintf(own_tag[nown], sizeof(own_tag[nown]), "%s", s->job_tag[i]);
+        nown++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (s->script == SCRIPT_QUERY_503)
+        return reply(conn, 503,
+                     "{\"RequestId\":\"q\",\"Code\":\"ServiceUnavailable\","
+                     "\"Message\":\"try later\"}");
+    if (size == 0 || size > 200 || page == 0)
+        return reply(conn, 400, "{\"Code\":\"InvalidPageParams\"}");
+    total = decoys + 1 + nown;
+    orch_buf_init(&b);
+    snprintf(head, sizeof(head),
+             "{\"RequestId\":\"q\",\"Success\":true,\"PageCount\":%zu,"
+             "\"Data\":{\"SimpleOTAJobInfo\":[",
+             (total + size - 1) / size);
+    orch_buf_puts(&b, head);
+    for (size_t i = (size_t)(page - 1) * size;
+         i < total && i < (size_t)page * size; i++) {
+        bool comma = i > (size_t)(page - 1) * size;
+        char id[48], tag[64];
+
+        if (i < decoys) {
+            snprintf(id, sizeof(id), "job-old-%zu", i);
+            snprintf(tag, sizeof(tag), "run0.%zu", i + 1);
+            job_entry(&b, comma, id, 1577836800000LL, tag);
+        } else if (i == decoys) {
+            job_entry(&b, comma, "job-other", now_wall_ms(), "other.1");
+        } else {
+            size_t k = i - decoys - 1;
+
+            snprintf(id, sizeof(id), "job-%d", own[k]);
+            job_entry(&b, comma, id, own_ms[k], own_tag[k]);
+        }
+    }
+    orch_buf_puts(&b, "]}}");
+    ret = reply(conn, 200, orch_buf_str(&b));
+    orch_buf_cleanup(&b);
+    return ret;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
                                const char *url, const char *method,
                                const char *version, const char *upload,
@@ -298,6 +397,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
     int item = -1;
     unsigned hit = 0;
     bool query_style = false;
+    bool whole = false;
     char ok[256];
     char tagbuf[64];
 
@@ -319,6 +419,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
     }
     action = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                          "x-acs-action");
+    if (action != NULL && strcmp(action, "ListOTAJobByFirmware") == 0)
+        return firmware_jobs(s, conn);
     if (action != NULL && strncmp(action, "List", 4) == 0)
         return query(s, conn, action);
     orch_params_init(&form);
@@ -332,7 +434,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
         dev = orch_params_get(&form, "TargetDeviceName.1");
         tag = orch_params_get(&form, "Tag.1.Value");
     }
-    item = item_of(dev);
+    /* A whole-product Create (no devices; always query style here). */
+    whole = dev == NULL &&
+            MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+                                        "SrcVersion.1") != NULL;
+    item = whole ? item_of_tag(tag) : item_of(dev);
 
     pthread_mutex_lock(&s->lock);
     s->total++;
@@ -521,12 +627,17 @@ static int build(void *ud, size_t item, struct orch_params *out)
     if (rc == 0)
         rc = orch_params_add(out, "ProductKey", "pk-1");
     if (rc == 0)
-        rc = orch_params_add(out, "TargetSelection", "SPECIFIC");
+        rc = orch_params_add(out, "TargetSelection",
+                             f->whole ? "ALL" : "SPECIFIC");
+    if (rc == 0 && f->whole)
+        rc = orch_params_add(out, "SrcVersion.1", "1.0.0");
     if (rc == 0 && f->tag) {
         rc = orch_params_add(out, "Tag.1.Key", ORCH_JOB_TAG_KEY);
         if (rc == 0)
             rc = orch_params_addf(out, "Tag.1.Value", "run1.%zu", item + 1);
     }
+    if (rc == 0 && f->whole)
+        return rc; /* the whole product: no device names */
     if (rc == 0)
         rc = orch_params_add(out, "TargetDeviceName.1", dev);
     for (unsigned k = 2; rc == 0 && k <= ndev; k++) {
@@ -580,8 +691,11 @@ static void reconcile_note(void *ud, size_t item, const char *action,
     struct fixture *f = ud;
 
     (void)item;
-    assert_true(strcmp(action, "ListOTAJobByDevice") == 0 ||
-                strcmp(action, "ListOTATaskByJob") == 0);
+    if (f->whole)
+        assert_string_equal(action, "ListOTAJobByFirmware");
+    else
+        assert_true(strcmp(action, "ListOTAJobByDevice") == 0 ||
+                    strcmp(action, "ListOTATaskByJob") == 0);
     f->notes++;
     if (code[0] != '\0')
         f->note_failures++;
@@ -1084,6 +1198,161 @@ static void test_interrupted_ignores_older_jobs(void **state)
     fixture_free(f);
 }
 
+/* --- whole-product calls (TargetSelection ALL/GRAY: no device names) --- */
+
+/* A fixture whose items are whole-product calls, tagged when `tag`. */
+static struct fixture *whole_fixture(enum script script, size_t nitems,
+                                     bool tag)
+{
+    struct fixture *f = fixture_new(script, nitems);
+
+    f->whole = true;
+    f->tag = tag;
+    return f;
+}
+
+/* Item 0 ended failed, Ambiguous, for a reason its message names, and its
+ * Create went out once: never resent. */
+static void assert_ambiguous_once(const struct fixture *f, const char *why)
+{
+    assert_int_equal(f->res[0].status, ORCH_ITEM_FAILED);
+    assert_string_equal(f->res[0].code, "Ambiguous");
+    if (strstr(f->res[0].message, why) == NULL)
+        fail_msg("\"%s\" not in the message: %s", why, f->res[0].message);
+    assert_int_equal(f->srv.hits[0], 1);
+}
+
+/* The lost answer of a whole-product Create: the firmware's job list is
+ * paged through until the job with our tag turns up (page 3 of 3): created,
+ * recovered, one Create, no device queries. */
+static void test_whole_lost_answer_found_by_firmware_list(void **state)
+{
+    struct fixture *f = whole_fixture(SCRIPT_LOSE, 1, true);
+
+    (void)state;
+    f->srv.fw_decoys = 450; /* 452 jobs: ours is on page 3 */
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_true(f->res[0].recovered);
+    assert_string_equal(f->res[0].job_id, "job-0");
+    assert_string_equal(f->res[0].resp_job_id, "job-0");
+    assert_true(f->res[0].utc_create[0] != '\0');
+    assert_int_equal(f->res[0].attempts, 1);
+    assert_int_equal(f->srv.hits[0], 1);
+    assert_int_equal(f->srv.fw_queries, 3);
+    assert_int_equal(f->srv.job_queries + f->srv.task_queries, 0);
+    assert_int_equal(f->st.reconciled, 1);
+    assert_int_equal(f->st.recovered, 1);
+    assert_int_equal(f->st.queries, 3);
+    assert_int_equal(f->notes, 3);
+    assert_int_equal(f->note_failures, 0);
+    fixture_free(f);
+}
+
+/* A 500 before anything was made: every page of the firmware's jobs shows
+ * none with our tag (another run's recent job is not ours), so the call
+ * is sent again, once, after the last page. */
+static void test_whole_no_job_found_is_resent_once(void **state)
+{
+    struct fixture *f = whole_fixture(SCRIPT_500_ONCE, 1, true);
+
+    (void)state;
+    f->srv.fw_decoys = 250; /* two pages */
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_false(f->res[0].recovered);
+    assert_string_equal(f->res[0].job_id, "job-0");
+    assert_int_equal(f->res[0].attempts, 2);
+    assert_int_equal(f->srv.hits[0], 2);
+    assert_int_equal(f->srv.fw_queries, 2);
+    /* Both pages were asked between the two Creates. */
+    assert_true(f->srv.first_create_seq[0] < f->srv.first_fw_query_seq);
+    assert_int_equal(f->srv.last_fw_query_seq + 1, f->srv.seq);
+    assert_int_equal(f->st.reconciled, 1);
+    assert_int_equal(f->st.recovered, 0);
+    fixture_free(f);
+}
+
+/* Without a tag nothing tells the call's job from the firmware's others:
+ * Ambiguous at once, no query, never resent, and the message says why. */
+static void test_whole_without_tag_is_ambiguous(void **state)
+{
+    struct fixture *f = whole_fixture(SCRIPT_LOSE, 1, false);
+
+    (void)state;
+    assert_int_equal(run(f, false), 0);
+    assert_ambiguous_once(f, "names no devices");
+    assert_non_null(strstr(f->res[0].message, "no job tag"));
+    assert_int_equal(f->st.queries, 0);
+    assert_int_equal(f->srv.fw_queries, 0);
+    assert_int_equal(f->st.reconciled, 1);
+    fixture_free(f);
+}
+
+/* A job list longer than the pages the dispatcher asks for (51 pages of
+ * 200): the unread pages could hold the job, so undecidable, never "not
+ * found" and never resent. */
+static void test_whole_long_job_list_is_ambiguous(void **state)
+{
+    struct fixture *f = whole_fixture(SCRIPT_500_ONCE, 1, true);
+
+    (void)state;
+    f->srv.fw_decoys = 10050;
+    assert_int_equal(run(f, false), 0);
+    assert_ambiguous_once(f, "not searched");
+    assert_int_equal(f->srv.fw_queries, 50);
+    fixture_free(f);
+}
+
+/* The firmware list keeps failing: RECONCILE_MAX_FAILS (8) queries, then
+ * failed Ambiguous; the Create is never sent again. */
+static void test_whole_query_failures_end_ambiguous(void **state)
+{
+    struct fixture *f = whole_fixture(SCRIPT_QUERY_503, 1, true);
+
+    (void)state;
+    assert_int_equal(run(f, false), 0);
+    assert_ambiguous_once(f, "ListOTAJobByFirmware");
+    assert_non_null(strstr(f->res[0].message, "ServiceUnavailable"));
+    assert_int_equal(f->srv.fw_queries, 8);
+    assert_int_equal(f->notes, 8);
+    assert_int_equal(f->note_failures, 8);
+    fixture_free(f);
+}
+
+/* Whole-product items an earlier run left without an outcome: item 0's
+ * tagged job was made after its first attempt (adopted, never sent);
+ * item 1's tag is on a job an hour older than its first attempt (not
+ * ours: sent once, after its query). */
+static void test_whole_interrupted_items(void **state)
+{
+    struct fixture *f = whole_fixture(SCRIPT_OK, 2, true);
+
+    (void)state;
+    f->interrupted = 0x3;
+    f->since_ms = now_wall_ms() - 60000;
+    f->srv.job[0] = true;
+    f->srv.job_ms[0] = f->since_ms + 10;
+    snprintf(f->srv.job_tag[0], sizeof(f->srv.job_tag[0]), "run1.1");
+    f->srv.job[1] = true;
+    f->srv.job_ms[1] = f->since_ms - 3600 * 1000;
+    snprintf(f->srv.job_tag[1], sizeof(f->srv.job_tag[1]), "run1.2");
+    assert_int_equal(run(f, false), 0);
+    assert_int_equal(f->res[0].status, ORCH_ITEM_CREATED);
+    assert_true(f->res[0].recovered);
+    assert_string_equal(f->res[0].job_id, "job-0");
+    assert_int_equal(f->res[0].attempts, 0);
+    assert_int_equal(f->srv.hits[0], 0);
+    assert_int_equal(f->res[1].status, ORCH_ITEM_CREATED);
+    assert_false(f->res[1].recovered);
+    assert_int_equal(f->srv.hits[1], 1);
+    assert_true(f->srv.first_fw_query_seq > 0);
+    assert_true(f->srv.first_fw_query_seq < f->srv.first_create_seq[1]);
+    assert_int_equal(f->st.reconciled, 2);
+    assert_int_equal(f->st.recovered, 1);
+    fixture_free(f);
+}
+
 /* Group commit: at a high rate many Creates start per iteration, and
  * there is one sync per iteration, not per request (run() checks that no
  * Create arrived before its sync). */
@@ -1330,6 +1599,12 @@ int main(void)
         cmocka_unit_test(test_query_failures_end_ambiguous),
         cmocka_unit_test(test_interrupted_items_reconciled_first),
         cmocka_unit_test(test_interrupted_ignores_older_jobs),
+        cmocka_unit_test(test_whole_lost_answer_found_by_firmware_list),
+        cmocka_unit_test(test_whole_no_job_found_is_resent_once),
+        cmocka_unit_test(test_whole_without_tag_is_ambiguous),
+        cmocka_unit_test(test_whole_long_job_list_is_ambiguous),
+        cmocka_unit_test(test_whole_query_failures_end_ambiguous),
+        cmocka_unit_test(test_whole_interrupted_items),
         cmocka_unit_test(test_sync_once_per_batch),
         cmocka_unit_test(test_sync_failure_sends_nothing),
         cmocka_unit_test(test_idempotent_retries_500),
