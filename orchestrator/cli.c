@@ -53,6 +53,7 @@ enum opt_id {
     OPT_TIMEOUT_MINUTES,
     OPT_MAX_PER_MINUTE,
     OPT_OVERWRITE_MODE,
+    OPT_NO_JOB_TAG,
     OPT_SKIP_PREFLIGHT,
     OPT_CHECK_DEVICES,
     OPT_PREFLIGHT,
@@ -143,6 +144,11 @@ static const struct cli_option options[] = {
      "firmware pushes per minute, 0..1000", NULL},
     {"overwrite-mode", ARG_UNUM, 0, OPT_OVERWRITE_MODE, "1|2",
      "1: keep a device's earlier pending job; 2: overwrite it", NULL},
+    {"no-job-tag", ARG_NONE, 0, OPT_NO_JOB_TAG, NULL,
+     "do not tag each job ota.rollout=<run id>.<chunk>; an unknown outcome "
+     "is then confirmed by the devices' tasks only, and an ALL/GRAY one "
+     "ends Ambiguous",
+     NULL},
 
     {"endpoint", ARG_STRING, 0, OPT_ENDPOINT, "URL",
      "API endpoint (default https://iot.<region>.aliyuncs.com)",
@@ -531,6 +537,9 @@ static int getparameter(struct orch_config *cfg, const struct cli_option *o,
         return parse_unum(n, value, &cfg->max_per_minute, diag);
     case OPT_OVERWRITE_MODE:
         return parse_unum(n, value, &cfg->overwrite_mode, diag);
+    case OPT_NO_JOB_TAG:
+        cfg->no_job_tag = true;
+        return 0;
     case OPT_ENDPOINT:
         return set_str(&cfg->endpoint, value);
     case OPT_REGION:

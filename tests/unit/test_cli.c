@@ -128,6 +128,7 @@ static void every_other_option_parses(void **state)
                           "3",
                           "--chunk-size",
                           "50",
+                          "--no-job-tag",
                           NULL};
     const char *args2[] = {"plan",    "--signature-version",
                            "2",       "--request-timeout",
@@ -156,6 +157,7 @@ static void every_other_option_parses(void **state)
     assert_int_equal(cfg.max_in_flight, 8);
     assert_int_equal(cfg.max_attempts, 3);
     assert_int_equal(cfg.chunk_size, 50);
+    assert_true(cfg.no_job_tag);
     orch_config_cleanup(&cfg);
 
     rc = parse(&cfg, args2, &d);
