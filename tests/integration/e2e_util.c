@@ -1,4 +1,5 @@
-/* e2e_util.c - request-log and job-dump assertions for end-to-end tests. */
+/* e2e_util.c - the fleet fixture, counts and rollout assertions of the
+ * end-to-end tests. */
 #include "e2e_util.h"
 
 #include <stdarg.h>
@@ -9,6 +10,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+void e2e_fleet_init(struct e2e_fleet *f, size_t devices, const char *pk)
+{
+    memset(f, 0, sizeof(*f));
+    f->dir = h_tmpdir();
+    snprintf(f->inv, sizeof(f->inv), "%s/fleet.csv", f->dir);
+    snprintf(f->report, sizeof(f->report), "%s/fleet.report.csv", f->dir);
+    snprintf(f->journal, sizeof(f->journal), "%s.journal", f->report);
+    snprintf(f->failed, sizeof(f->failed), "%s.failed.csv", f->report);
+    snprintf(f->output, sizeof(f->output), "%s/tool-output.txt", f->dir);
+    h_write_inventory(f->inv, devices, pk);
+}
+
+void e2e_fleet_start(struct e2e_fleet *f, size_t devices, const char *pk,
+                     const char *const *emu)
+{
+    e2e_fleet_init(f, devices, pk);
+    h_emu_start(&f->emu, emu);
+}
+
+void e2e_fleet_stop(struct e2e_fleet *f)
+{
+    h_emu_stop(&f->emu);
+    free(f->dir);
+    f->dir = NULL;
+}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -51,13 +79,136 @@ size_t e2e_count(json_t *log, const char *action, int only_ok)
         const char *a = json_string_value(json_object_get(e, "action"));
         const char *code = json_string_value(json_object_get(e, "code"));
 
-        if (a == NULL || strcmp(a, action) != 0)
+        if (action && (a == NULL || strcmp(a, action) != 0))
             continue;
         if (only_ok && code && code[0])
             continue;
         n++;
     }
     return n;
+}
+
+size_t e2e_log_count(const struct emu_proc *e, const char *action, int only_ok)
+{
+    json_t *log = h_read_jsonl(e->log_path);
+    size_t n = e2e_count(log, action, only_ok);
+
+    json_decref(log);
+    return n;
+}
+
+size_t e2e_job_count(const struct emu_proc *e)
+{
+    json_t *jobs = h_emu_get(e, "/__emu/jobs");
+    size_t n = json_array_size(jobs);
+
+    json_decref(jobs);
+    return n;
+}
+
+size_t e2e_count_where(json_t *arr, const char *key, const char *value)
+{
+    size_t i = 0, n = 0;
+    json_t *o = NULL;
+
+    json_array_foreach(arr, i, o) {
+        const char *s = json_string_value(json_object_get(o, key));
+
+        if (s && strcmp(s, value) == 0)
+            n++;
+    }
+    return n;
+}
+
+json_t *e2e_find_where(json_t *arr, const char *key, const char *value)
+{
+    size_t i = 0;
+    json_t *o = NULL;
+
+    json_array_foreach(arr, i, o) {
+        const char *s = json_string_value(json_object_get(o, key));
+
+        if (s && strcmp(s, value) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+size_t e2e_count_substr(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    const char *p = hay;
+
+    while (p && (p = strstr(p, needle)) != NULL) {
+        n++;
+        p += strlen(needle);
+    }
+    return n;
+}
+
+json_t *e2e_wave_records(const char *report, const char *event)
+{
+    char path[600];
+    char *data = NULL, *p = NULL, *line = NULL;
+    json_t *out = json_array();
+
+    snprintf(path, sizeof(path), "%s.journal", report);
+    data = h_slurp(path, NULL);
+    assert_non_null(data);
+    for (line = strtok_r(data, "\n", &p); line;
+         line = strtok_r(NULL, "\n", &p)) {
+        const char *brace = strchr(line, '{');
+        json_t *rec = brace ? json_loads(brace, 0, NULL) : NULL;
+        const char *t = json_string_value(json_object_get(rec, "t"));
+        const char *ev = json_string_value(json_object_get(rec, "event"));
+
+        if (t && strcmp(t, "wave") == 0 && ev && strcmp(ev, event) == 0)
+            json_array_append(out, rec);
+        json_decref(rec);
+    }
+    free(data);
+    return out;
+}
+
+json_t *e2e_jget(json_t *doc, const char *obj, const char *key)
+{
+    json_t *o = obj ? json_object_get(doc, obj) : doc;
+    json_t *v = json_object_get(o, key);
+
+    if (v == NULL)
+        fail_msg("JSON field %s.%s missing", obj ? obj : "", key);
+    return v;
+}
+
+json_int_t e2e_jint(json_t *doc, const char *obj, const char *key)
+{
+    json_t *v = e2e_jget(doc, obj, key);
+
+    if (!json_is_integer(v))
+        fail_msg("JSON field %s.%s is not an integer", obj ? obj : "", key);
+    return json_integer_value(v);
+}
+
+const char *e2e_jstr(json_t *doc, const char *obj, const char *key)
+{
+    json_t *v = e2e_jget(doc, obj, key);
+
+    if (!json_is_string(v))
+        fail_msg("JSON field %s.%s is not a string", obj ? obj : "", key);
+    return json_string_value(v);
+}
+
+json_t *e2e_parse_document(const char *out)
+{
+    json_error_t err;
+    json_t *doc = json_loads(out, 0, &err);
+
+    if (doc == NULL)
+        fail_msg("stdout is not one JSON document: %s (line %d): %.200s",
+                 err.text, err.line, out);
+    if (!json_is_object(doc))
+        fail_msg("stdout is a JSON document but not an object: %.200s", out);
+    return doc;
 }
 
 void e2e_assert_each_device_once(json_t *jobs, size_t n)
@@ -120,4 +271,73 @@ void e2e_assert_report_matches_jobs(json_t *report, json_t *jobs)
             fail_msg("report job %s is not an emulator job", id ? id : "?");
     }
     assert_int_equal(created, json_array_size(jobs));
+}
+
+void e2e_assert_complete(const struct e2e_fleet *f, size_t devices,
+                         size_t chunks)
+{
+    json_t *jobs = h_emu_get(&f->emu, "/__emu/jobs");
+    json_t *stats = h_emu_get(&f->emu, "/__emu/stats");
+    json_t *rows = h_read_csv(f->report);
+    json_t *failed = h_read_csv(f->failed);
+    json_t *job = NULL, *st = NULL;
+    const char *dev = NULL;
+    size_t i = 0;
+
+    assert_int_equal(json_array_size(jobs), chunks);
+    e2e_assert_each_device_once(jobs, devices);
+    assert_int_equal(json_array_size(rows), chunks);
+    assert_int_equal(e2e_count_where(rows, "status", "created"), chunks);
+    e2e_assert_report_matches_jobs(rows, jobs);
+    assert_int_equal(json_array_size(failed), 0);
+    assert_int_equal(json_array_size(json_object_get(stats, "double_assigned")),
+                     0);
+    json_array_foreach(jobs, i, job) {
+        json_object_foreach(json_object_get(job, "Tasks"), dev, st) {
+            const char *s = json_string_value(st);
+
+            if (s && strcmp(s, "FAILED") == 0)
+                fail_msg("job %s: task of %s FAILED",
+                         json_string_value(json_object_get(job, "JobId")),
+                         dev);
+        }
+    }
+    json_decref(jobs);
+    json_decref(stats);
+    json_decref(rows);
+    json_decref(failed);
+}
+
+void e2e_assert_mode_0600(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        fail_msg("%s: missing", path);
+    if ((st.st_mode & 0777) != 0600)
+        fail_msg("%s: mode %o, not 0600", path, st.st_mode & 0777);
+}
+
+size_t e2e_assert_schedules(json_t *jobs, json_t *rows, long lo, long hi,
+                            const struct e2e_schedule *s)
+{
+    size_t i = 0;
+    json_t *j = NULL;
+
+    json_array_foreach(jobs, i, j) {
+        const char *id = json_string_value(json_object_get(j, "JobId"));
+        json_t *row = id ? e2e_find_where(rows, "job_id", id) : NULL;
+        long chunk = 0;
+
+        if (row == NULL)
+            fail_msg("job %s is not in the report", id ? id : "?");
+        chunk = strtol(json_string_value(json_object_get(row, "chunk")), NULL,
+                       10);
+        if (chunk < lo || chunk > hi)
+            fail_msg("job %s is chunk %ld, not in %ld-%ld", id, chunk, lo, hi);
+        assert_int_equal(
+            json_integer_value(json_object_get(j, "ScheduleTime")),
+            s->t0 + s->wave_of(chunk) * s->interval);
+    }
+    return json_array_size(jobs);
 }

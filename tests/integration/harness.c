@@ -143,24 +143,47 @@ static size_t collect(char *p, size_t sz, size_t n, void *ud)
     return fwrite(p, sz, n, f);
 }
 
-json_t *h_emu_get(const struct emu_proc *e, const char *path)
+char *h_http(const char *url, const char *form, const char *ca, long *status,
+             size_t *len)
 {
     CURL *c = curl_easy_init();
-    char url[256];
     char *data = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&data, &len);
-    json_t *j = NULL;
-    json_error_t jerr;
+    size_t n = 0;
+    FILE *mem = open_memstream(&data, &n);
+    CURLcode rc = CURLE_OK;
 
-    snprintf(url, sizeof(url), "%s%s", e->endpoint, path);
+    assert_non_null(c);
+    assert_non_null(mem);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, mem);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    if (form)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
+    if (ca)
+        curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+    rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        fail_msg("%s: %s", url, curl_easy_strerror(rc));
+    if (status)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup(c);
-    fclose(mem);
+    fclose(mem); /* data is NUL-terminated from here on */
+    if (len)
+        *len = n;
+    return data;
+}
+
+json_t *h_emu_get(const struct emu_proc *e, const char *path)
+{
+    char url[256];
+    char *data = NULL;
+    size_t len = 0;
+    json_t *j = NULL;
+    json_error_t jerr;
+
+    snprintf(url, sizeof(url), "%s%s", e->endpoint, path);
+    data = h_http(url, NULL, NULL, NULL, &len);
     j = json_loadb(data, len, 0, &jerr);
     if (j == NULL)
         fail_msg("emulator %s: not JSON: %.200s", path, data);
@@ -168,64 +191,97 @@ json_t *h_emu_get(const struct emu_proc *e, const char *path)
     return j;
 }
 
-void h_run(struct h_run *r, const char *const *argv, const char *const *env,
-           int no_creds, int timeout_s)
+long h_emu_send(const struct emu_proc *e, const char *path, const char *form)
 {
-    char *dir = h_tmpdir();
-    char outp[512], errp[512];
+    char url[256];
+    long status = 0;
+
+    snprintf(url, sizeof(url), "%s%s", e->endpoint, path);
+    free(h_http(url, form, NULL, &status, NULL));
+    return status;
+}
+
+_Noreturn void h_exec_tool(const char *const *argv, const char *const *env,
+                           int no_creds, const char *home)
+{
     const char *args[128];
     size_t n = 0;
-    pid_t pid = 0;
-    int st = 0;
-    time_t deadline = time(NULL) + timeout_s;
 
-    memset(r, 0, sizeof(*r));
-    snprintf(outp, sizeof(outp), "%s/stdout", dir);
-    snprintf(errp, sizeof(errp), "%s/stderr", dir);
     args[n++] = ORCH_BIN;
     for (size_t i = 0; argv[i] && n < 126; i++)
         args[n++] = argv[i];
     args[n] = NULL;
+    unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
+    unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
+    unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
+    unsetenv("ALIBABA_CLOUD_PROFILE");
+    setenv("HOME", home, 1); /* no stray ~/.aliyun/config.json */
+    if (!no_creds) {
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", H_KEY_ID, 1);
+        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", H_SECRET, 1);
+    }
+    for (size_t i = 0; env && env[i]; i++)
+        putenv((char *)env[i]);
+    execv(ORCH_BIN, (char *const *)args);
+    _exit(127);
+}
 
-    pid = fork();
+pid_t h_spawn(const char *const *argv, const char *const *env, int no_creds,
+              const char *home, const char *out, const char *err)
+{
+    pid_t pid = fork();
+
     assert_true(pid >= 0);
     if (pid == 0) {
         int in = open("/dev/null", O_RDONLY);
-        int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int o = open(out, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        int e = err ? open(err, O_WRONLY | O_CREAT | O_APPEND, 0600) : o;
 
+        /* A failing test longjmps past h_wait(): the tool must not
+         * outlive the test process. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(in, 0);
         dup2(o, 1);
         dup2(e, 2);
         setsid(); /* no controlling terminal: the tool must not prompt */
-        unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
-        unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
-        unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
-        unsetenv("ALIBABA_CLOUD_PROFILE");
-        setenv("HOME", dir, 1); /* no stray ~/.aliyun/config.json */
-        if (!no_creds) {
-            setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", H_KEY_ID, 1);
-            setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", H_SECRET, 1);
-        }
-        for (size_t i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
-        execv(ORCH_BIN, (char *const *)args);
-        _exit(127);
+        h_exec_tool(argv, env, no_creds, home);
     }
-    for (;;) {
-        pid_t w = waitpid(pid, &st, WNOHANG);
+    return pid;
+}
 
-        if (w == pid)
+int h_wait(pid_t pid, long kill_ms, long limit_ms)
+{
+    double t0 = h_now_s();
+    int st = 0;
+
+    for (;;) {
+        long waited = 0;
+
+        if (waitpid(pid, &st, WNOHANG) == pid)
             break;
-        if (time(NULL) > deadline) {
+        waited = (long)((h_now_s() - t0) * 1000.0);
+        if ((kill_ms >= 0 && waited >= kill_ms) || waited >= limit_ms) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             break;
         }
-        usleep(10000);
+        h_sleep_ms(5);
     }
-    r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void h_run(struct h_run *r, const char *const *argv, const char *const *env,
+           int no_creds, int timeout_s)
+{
+    char *dir = h_tmpdir();
+    char outp[512], errp[512];
+    pid_t pid = 0;
+
+    memset(r, 0, sizeof(*r));
+    snprintf(outp, sizeof(outp), "%s/stdout", dir);
+    snprintf(errp, sizeof(errp), "%s/stderr", dir);
+    pid = h_spawn(argv, env, no_creds, dir, outp, errp);
+    r->exit_code = h_wait(pid, -1, (long)timeout_s * 1000);
     r->out = h_slurp(outp, NULL);
     r->err = h_slurp(errp, NULL);
     if (r->out == NULL)
@@ -403,4 +459,28 @@ void h_assert_no_secret(const char *dir, const char *secret,
         if (strstr(texts[i], secret))
             fail_msg("secret found in output: %.300s", texts[i]);
     }
+}
+
+double h_now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int64_t h_wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void h_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0)
+        ;
 }

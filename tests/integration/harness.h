@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct emu_proc {
@@ -33,8 +34,22 @@ char *h_tmpdir(void);
 void h_emu_start(struct emu_proc *e, const char *const *extra);
 /* SIGTERM, wait. */
 void h_emu_stop(struct emu_proc *e);
-/* GET http://127.0.0.1:PORT<path>, parsed as JSON (new reference). */
+/* GET http://127.0.0.1:PORT<path>, parsed as JSON (new reference). Fails
+ * the test if the request fails or the answer is not JSON. */
 json_t *h_emu_get(const struct emu_proc *e, const char *path);
+/* GET http://127.0.0.1:PORT<path>, or a POST of the urlencoded `form` when
+ * form is not NULL; drops the body. Returns the HTTP status; fails the test
+ * if the request cannot be made. */
+long h_emu_send(const struct emu_proc *e, const char *path, const char *form);
+
+/* Fetches `url` with libcurl (30 s timeout): a GET, or a POST of the
+ * urlencoded `form` when form is not NULL; an https server is verified
+ * against the CA file `ca` when ca is not NULL. Returns the body (malloced,
+ * NUL-terminated, the caller frees it); *status gets the HTTP status and
+ * *len the body's length when not NULL. Fails the test if the transfer
+ * fails; an HTTP error status is not a failure. */
+char *h_http(const char *url, const char *form, const char *ca, long *status,
+             size_t *len);
 
 /* Result of one ota-rollout run. */
 struct h_run {
@@ -44,12 +59,41 @@ struct h_run {
 };
 
 /* Runs ORCH_BIN with argv (NULL-terminated, without argv[0]) and the
- * environment: credentials (key id, secret) set unless no_creds, plus
- * `env` entries "NAME=VALUE" (NULL-terminated, may be NULL). stdin is
- * /dev/null. Waits up to timeout_s seconds, then kills it. */
+ * environment: none of the caller's ALIBABA_CLOUD_* credentials, profile
+ * or token; the test credentials (key id, secret) set unless no_creds,
+ * plus `env` entries "NAME=VALUE" (NULL-terminated, may be NULL, applied
+ * last); HOME a fresh scratch directory. stdin is /dev/null, no
+ * controlling terminal. Waits up to timeout_s seconds, then kills it. */
 void h_run(struct h_run *r, const char *const *argv, const char *const *env,
            int no_creds, int timeout_s);
 void h_run_free(struct h_run *r);
+
+/* Starts ORCH_BIN with argv in the background, in the environment h_run
+ * gives it but with HOME=home: stdin /dev/null, a new session (no
+ * controlling terminal), killed if the test process dies. Its stdout is
+ * appended to the file `out` and its stderr to `err` (created 0600 when
+ * missing); err NULL: stderr goes to the same file as stdout. Returns its
+ * pid, to be reaped with h_wait(). */
+pid_t h_spawn(const char *const *argv, const char *const *env, int no_creds,
+              const char *home, const char *out, const char *err);
+/* Waits for the child pid, sending it SIGKILL once kill_ms milliseconds
+ * have passed (kill_ms < 0: never) or, at the latest, after limit_ms.
+ * Returns its exit code, or -1 when it died of a signal (killed here or
+ * not). */
+int h_wait(pid_t pid, long kill_ms, long limit_ms);
+/* For a forked child that has set up its own stdio (a pseudo-terminal,
+ * say): execs ORCH_BIN with argv (NULL-terminated, without argv[0]) in the
+ * environment h_spawn describes. Never returns (exit 127 if exec fails). */
+_Noreturn void h_exec_tool(const char *const *argv, const char *const *env,
+                           int no_creds, const char *home);
+
+/* Seconds on the monotonic clock (for measuring how long something took). */
+double h_now_s(void);
+/* Milliseconds since the epoch on the wall clock (the clock ScheduleTime
+ * and the journal's times are on). */
+int64_t h_wall_ms(void);
+/* Sleeps ms milliseconds, the whole time even if a signal interrupts. */
+void h_sleep_ms(long ms);
 
 /* Reads a whole file (malloced, NUL-terminated); NULL if missing. */
 char *h_slurp(const char *path, size_t *len);

@@ -8,13 +8,11 @@
 
 #include "harness.h"
 
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAN_PAGE ORCH_FIXTURES "/../../orchestrator/man/ota-emulator.1"
@@ -86,6 +84,24 @@ static void long_options(const char *text, int man, char *out, size_t cap)
     }
 }
 
+/* Fails unless every option of the set `opts` (from long_options(), found
+ * in `where`) is in the set `other` (found in `other_where`). */
+static void assert_options_in(const char *opts, const char *where,
+                              const char *other, const char *other_where)
+{
+    const char *p = NULL;
+
+    for (p = opts + 1; *p; p = strchr(p, '\n') + 1) {
+        char key[70];
+        size_t n = (size_t)(strchr(p, '\n') - p);
+
+        snprintf(key, sizeof(key), "\n%.*s\n", (int)n, p);
+        if (strstr(other, key) == NULL)
+            fail_msg("--%.*s is in %s, not in %s", (int)n, p, where,
+                     other_where);
+    }
+}
+
 /* --help names --help and --version, and documents the same long options
  * as the man page (which says it keeps every one of them). */
 static void help_lists_every_option(void **state)
@@ -93,7 +109,6 @@ static void help_lists_every_option(void **state)
     char cmd[600];
     char help_opts[8192], man_opts[8192];
     char *help = NULL, *man = NULL, *ver = NULL;
-    const char *p = NULL;
     int st = 0;
 
     (void)state;
@@ -117,52 +132,18 @@ static void help_lists_every_option(void **state)
     long_options(help, 0, help_opts, sizeof(help_opts));
     long_options(man, 1, man_opts, sizeof(man_opts));
     /* Every option of --help in the man page, and back. */
-    for (p = help_opts + 1; *p; p = strchr(p, '\n') + 1) {
-        char key[70];
-        size_t n = (size_t)(strchr(p, '\n') - p);
-
-        snprintf(key, sizeof(key), "\n%.*s\n", (int)n, p);
-        if (strstr(man_opts, key) == NULL)
-            fail_msg("--%.*s is in --help, not in the man page", (int)n, p);
-    }
-    for (p = man_opts + 1; *p; p = strchr(p, '\n') + 1) {
-        char key[70];
-        size_t n = (size_t)(strchr(p, '\n') - p);
-
-        snprintf(key, sizeof(key), "\n%.*s\n", (int)n, p);
-        if (strstr(help_opts, key) == NULL)
-            fail_msg("--%.*s is in the man page, not in --help", (int)n, p);
-    }
+    assert_options_in(help_opts, "--help", man_opts, "the man page");
+    assert_options_in(man_opts, "the man page", help_opts, "--help");
     free(help);
     free(ver);
     free(man);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) != 0)
-        ;
 }
 
 /* An unsigned API call: counted as a request (and an authentication
  * failure). */
 static void unsigned_call(const struct emu_proc *e)
 {
-    CURL *h = curl_easy_init();
-    char url[160];
-    FILE *sink = fopen("/dev/null", "w");
-
-    assert_non_null(h);
-    assert_non_null(sink);
-    snprintf(url, sizeof(url), "%s/?Action=QueryOTAJob&JobId=x", e->endpoint);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-    assert_int_equal(curl_easy_perform(h), CURLE_OK);
-    curl_easy_cleanup(h);
-    fclose(sink);
+    h_emu_send(e, "/?Action=QueryOTAJob&JobId=x", NULL);
 }
 
 /* SIGUSR1: the stats document on stderr, the same counts as GET
@@ -193,7 +174,7 @@ static void sigusr1_dumps_stats(void **state)
         }
         free(err);
         if (doc == NULL)
-            sleep_ms(20);
+            h_sleep_ms(20);
     }
     if (doc == NULL)
         fail_msg("no stats on stderr after SIGUSR1 (see %s)", errpath);

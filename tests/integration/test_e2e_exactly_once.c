@@ -9,8 +9,6 @@
 #include "e2e_util.h"
 #include "harness.h"
 
-#include <curl/curl.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,117 +16,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PK "a1BwAGVabcd"
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
 
-struct ctx {
-    struct emu_proc emu;
-    char *dir;
-    char inv[512];
-    char report[512];
-    char journal[600];
-    char failed[600];
-};
-
-static void ctx_start(struct ctx *c, size_t devices, const char *const *emu)
-{
-    memset(c, 0, sizeof(*c));
-    c->dir = h_tmpdir();
-    snprintf(c->inv, sizeof(c->inv), "%s/fleet.csv", c->dir);
-    snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
-    snprintf(c->journal, sizeof(c->journal), "%s.journal", c->report);
-    snprintf(c->failed, sizeof(c->failed), "%s.failed.csv", c->report);
-    h_write_inventory(c->inv, devices, PK);
-    h_emu_start(&c->emu, emu);
-}
-
-static void ctx_stop(struct ctx *c)
-{
-    h_emu_stop(&c->emu);
-    free(c->dir);
-}
-
-static size_t count_status(json_t *rows, const char *status)
-{
-    size_t i = 0, n = 0;
-    json_t *r = NULL;
-
-    json_array_foreach(rows, i, r) {
-        const char *s = json_string_value(json_object_get(r, "status"));
-
-        if (s && strcmp(s, status) == 0)
-            n++;
-    }
-    return n;
-}
-
-/* No task anywhere FAILED (the emulator fails a task whose device already
- * has a job: a second job for a device would show up here), and the
- * emulator saw no device assigned twice. */
-static void assert_no_double_assignment(const struct emu_proc *e)
-{
-    json_t *jobs = h_emu_get(e, "/__emu/jobs");
-    json_t *stats = h_emu_get(e, "/__emu/stats");
-    json_t *job = NULL, *st = NULL;
-    const char *dev = NULL;
-    size_t i = 0;
-
-    assert_int_equal(json_array_size(json_object_get(stats, "double_assigned")),
-                     0);
-    json_array_foreach(jobs, i, job) {
-        json_object_foreach(json_object_get(job, "Tasks"), dev, st) {
-            const char *s = json_string_value(st);
-
-            if (s && strcmp(s, "FAILED") == 0)
-                fail_msg("job %s: task of %s FAILED",
-                         json_string_value(json_object_get(job, "JobId")),
-                         dev);
-        }
-    }
-    json_decref(jobs);
-    json_decref(stats);
-}
-
-/* The whole exactly-once property: every device in one job, report rows
- * = chunks, all created with the emulator's JobIds, failed file empty. */
-static void assert_complete(const struct ctx *c, size_t devices, size_t chunks)
-{
-    json_t *jobs = h_emu_get(&c->emu, "/__emu/jobs");
-    json_t *rows = h_read_csv(c->report);
-    json_t *failed = h_read_csv(c->failed);
-
-    assert_non_null(rows);
-    assert_int_equal(json_array_size(jobs), chunks);
-    e2e_assert_each_device_once(jobs, devices);
-    assert_int_equal(json_array_size(rows), chunks);
-    assert_int_equal(count_status(rows, "created"), chunks);
-    e2e_assert_report_matches_jobs(rows, jobs);
-    assert_non_null(failed);
-    assert_int_equal(json_array_size(failed), 0);
-    assert_no_double_assignment(&c->emu);
-    json_decref(jobs);
-    json_decref(rows);
-    json_decref(failed);
-}
-
-static void assert_mode_0600(const char *path)
-{
-    struct stat st;
-
-    if (stat(path, &st) != 0)
-        fail_msg("%s: missing", path);
-    if ((st.st_mode & 0777) != 0600)
-        fail_msg("%s: mode %o, not 0600", path, st.st_mode & 0777);
-}
-
 /* Every Create whose answer the emulator lost after making the job (its
  * log: "fault":"lose" with a JobId) is in the report as that job's chunk:
  * created, with the emulator's JobId and the note that it was recovered
  * by reconciliation. Returns how many there were. */
-static size_t assert_lost_answers_recovered(const struct ctx *c)
+static size_t assert_lost_answers_recovered(const struct e2e_fleet *c)
 {
     json_t *log = h_read_jsonl(c->emu.log_path);
     json_t *rows = h_read_csv(c->report);
@@ -175,6 +72,14 @@ static size_t assert_lost_answers_recovered(const struct ctx *c)
     return lost;
 }
 
+/* The report, the journal and the failed-devices file are 0600. */
+static void assert_files_0600(const struct e2e_fleet *c)
+{
+    e2e_assert_mode_0600(c->report);
+    e2e_assert_mode_0600(c->journal);
+    e2e_assert_mode_0600(c->failed);
+}
+
 /* 20,000 devices under 5% 5xx, 2% resets, 2% lost responses (the job IS
  * created, the answer never comes), a latency spread and throttling
  * bursts. To stay well under a minute, the tool runs at --qps 100
@@ -183,7 +88,7 @@ static size_t assert_lost_answers_recovered(const struct ctx *c)
  * emulator's jobs) does not depend on the pace. */
 static void faults_20k_every_device_once(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create",
                          "--fail-5xx", "0.05",
@@ -197,7 +102,7 @@ static void faults_20k_every_device_once(void **state)
     json_t *stats = NULL, *faults = NULL;
 
     (void)state;
-    ctx_start(&c, 20000, emu);
+    e2e_fleet_start(&c, 20000, PK, emu);
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--yes", "--report", c.report,
                           "--qps", "100", "--force-qps", "--max-attempts",
@@ -211,85 +116,24 @@ static void faults_20k_every_device_once(void **state)
     assert_true(json_integer_value(json_object_get(faults, "5xx")) > 0);
     assert_true(json_integer_value(json_object_get(faults, "reset")) > 0);
     assert_true(json_integer_value(json_object_get(faults, "lose")) > 0);
-    assert_complete(&c, 20000, 100);
+    e2e_assert_complete(&c, 20000, 100);
     assert_true(assert_lost_answers_recovered(&c) > 0);
-    assert_mode_0600(c.report);
-    assert_mode_0600(c.journal);
-    assert_mode_0600(c.failed);
+    assert_files_0600(&c);
     h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
     json_decref(stats);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
-/* Starts ota-rollout (argv without argv[0]) with the test credentials and
- * extra env ("NAME=VALUE" or NULL); returns its pid. */
-static pid_t spawn_tool(const char *const *argv, const char *env,
-                        const char *dir)
+/* Starts ota-rollout (argv without argv[0]) in the background with the
+ * test credentials and the extra env entry ("NAME=VALUE" or NULL), its
+ * output appended to c->output; returns its pid. */
+static pid_t spawn_tool(const struct e2e_fleet *c, const char *const *argv,
+                        const char *env)
 {
-    const char *args[64];
-    size_t n = 0;
-    pid_t pid = 0;
+    const char *envv[] = {env, NULL};
 
-    args[n++] = ORCH_BIN;
-    for (size_t i = 0; argv[i] && n < 62; i++)
-        args[n++] = argv[i];
-    args[n] = NULL;
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        char path[600];
-        int in = open("/dev/null", O_RDONLY);
-        int out = -1;
-
-        snprintf(path, sizeof(path), "%s/tool-output.txt", dir);
-        out = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(out, 2);
-        setsid();
-        setenv("HOME", dir, 1);
-        unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
-        unsetenv("ALIBABA_CLOUD_PROFILE");
-        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", H_KEY_ID, 1);
-        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", H_SECRET, 1);
-        if (env)
-            putenv((char *)env);
-        execv(ORCH_BIN, (char *const *)args);
-        _exit(127);
-    }
-    return pid;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
-/* Waits up to limit_ms; kills with SIGKILL at kill_ms (<0: never).
- * Returns the exit code, or -1 when killed. */
-static int wait_or_kill(pid_t pid, long kill_ms, long limit_ms)
-{
-    long waited = 0;
-    int st = 0;
-
-    for (;;) {
-        pid_t w = waitpid(pid, &st, WNOHANG);
-
-        if (w == pid)
-            break;
-        if ((kill_ms >= 0 && waited >= kill_ms) || waited >= limit_ms) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            break;
-        }
-        sleep_ms(5);
-        waited += 5;
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return h_spawn(argv, envv, 0, c->dir, c->output, NULL);
 }
 
 static off_t file_size(const char *path)
@@ -308,7 +152,7 @@ static off_t file_size(const char *path)
  * 50 calls/s (a whole run takes about 4 s, so the kills spread over it). */
 static void kill9_at_random_points_then_resume(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     const char *emu[] = {"--auto-create", "--qps-scale", "20",
                          "--latency-ms", "20-150", "--seed", "5", NULL};
     unsigned seed = 20240611u;
@@ -317,7 +161,7 @@ static void kill9_at_random_points_then_resume(void **state)
     char env[64];
 
     (void)state;
-    ctx_start(&c, 10000, emu);
+    e2e_fleet_start(&c, 10000, PK, emu);
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--yes", "--report", c.report,
                           "--chunk-size", "50", "--qps", "50",
@@ -342,41 +186,50 @@ static void kill9_at_random_points_then_resume(void **state)
         } else {
             at = 30 + (long)(rand_r(&seed) % 400);
         }
-        pid = spawn_tool(argv, e, c.dir);
-        code = wait_or_kill(pid, at, 60000);
+        pid = spawn_tool(&c, argv, e);
+        code = h_wait(pid, at, 60000);
         if (code == -1) {
             kills++;
             (void)before;
         } else {
             /* The run got to its end before the kill. */
             if (code != 0) {
-                char *out = NULL;
-                char p[600];
+                char *out = h_slurp(c.output, NULL);
 
-                snprintf(p, sizeof(p), "%s/tool-output.txt", c.dir);
-                out = h_slurp(p, NULL);
                 fail_msg("resume %d exit %d: %s", i, code, out ? out : "");
             }
             finished = 1;
         }
     }
     if (!finished) {
-        pid_t pid = spawn_tool(argv, NULL, c.dir);
+        pid_t pid = spawn_tool(&c, argv, NULL);
 
-        code = wait_or_kill(pid, -1, 120000);
+        code = h_wait(pid, -1, 120000);
         assert_int_equal(code, 0);
     }
     print_message("kill -9 landed %d times before the run finished\n", kills);
     assert_true(kills >= 20);
-    assert_complete(&c, 10000, 200);
-    ctx_stop(&c);
+    e2e_assert_complete(&c, 10000, 200);
+    e2e_fleet_stop(&c);
 }
 
+/* Runs the tool (argv without argv[0]); prints and returns its exit code
+ * (its output in r, for the caller to free). */
 static int run_tool(struct h_run *r, const char *const *argv)
 {
     h_run(r, argv, NULL, 0, 60);
     print_message("exit %d\n%s", r->exit_code, r->err);
     return r->exit_code;
+}
+
+/* run_tool(), asserting that it exits `code` and its stderr says `says`. */
+static void expect_run(const char *const *argv, int code, const char *says)
+{
+    struct h_run r;
+
+    assert_int_equal(run_tool(&r, argv), code);
+    assert_non_null(strstr(r.err, says));
+    h_run_free(&r);
 }
 
 /* The file kept as "<path>.<UTC timestamp>" (the only one), malloced;
@@ -408,7 +261,7 @@ static char *kept_copy(const char *path)
  * none) is never overwritten either: a plain run refuses and says that
  * --force keeps the old files; --force starts anew and keeps the report
  * and failed files under "<name>.<UTC timestamp>", byte for byte. */
-static void report_without_journal_is_kept(struct ctx *c)
+static void report_without_journal_is_kept(struct e2e_fleet *c)
 {
     struct h_run r;
     char *old_report = h_slurp(c->report, NULL);
@@ -450,16 +303,15 @@ static void report_without_journal_is_kept(struct ctx *c)
  * wave records number the old waves. Nothing is sent by a refusal. */
 static void waves_change_refused(void)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create", NULL};
     char env[] = "OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS=2";
-    json_t *log = NULL;
     size_t calls = 0;
     off_t journal = 0;
     pid_t pid = 0;
 
-    ctx_start(&c, 2000, emu);
+    e2e_fleet_start(&c, 2000, PK, emu);
     const char *base[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--yes", "--report", c.report,
                           "--chunk-size", "100", "--waves", "10%,all",
@@ -472,27 +324,21 @@ static void waves_change_refused(void)
                           c.emu.endpoint, "--yes", "--report", c.report,
                           "--chunk-size", "100", "--resume", NULL};
 
-    pid = spawn_tool(base, env, c.dir);
-    assert_int_equal(wait_or_kill(pid, -1, 60000), -1);
+    pid = spawn_tool(&c, base, env);
+    assert_int_equal(h_wait(pid, -1, 60000), -1);
     journal = file_size(c.journal);
     assert_true(journal > 0);
-    log = h_read_jsonl(c.emu.log_path);
-    calls = json_array_size(log);
-    json_decref(log);
+    calls = e2e_log_count(&c.emu, NULL, 0);
 
     assert_int_equal(run_tool(&r, other), 2);
     assert_non_null(strstr(r.err, "resume refused"));
     assert_non_null(strstr(r.err, "--waves was \"10%,all\", now \"50%,all\""));
     h_run_free(&r);
-    assert_int_equal(run_tool(&r, none), 2);
-    assert_non_null(strstr(r.err, "--waves was \"10%,all\", now (not set)"));
-    h_run_free(&r);
+    expect_run(none, 2, "--waves was \"10%,all\", now (not set)");
     /* Refusals send nothing and leave the journal as it was. */
-    log = h_read_jsonl(c.emu.log_path);
-    assert_int_equal(json_array_size(log), calls);
-    json_decref(log);
+    assert_int_equal(e2e_log_count(&c.emu, NULL, 0), calls);
     assert_int_equal(file_size(c.journal), journal);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* Resume refusals: changed inventory, changed --chunk-size, changed
@@ -501,7 +347,7 @@ static void waves_change_refused(void)
  * unfinished or a finished journal refuses. */
 static void resume_refusals(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create", NULL};
     char env[] = "OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS=4";
@@ -512,7 +358,7 @@ static void resume_refusals(void **state)
     pid_t pid = 0;
 
     (void)state;
-    ctx_start(&c, 2000, emu);
+    e2e_fleet_start(&c, 2000, PK, emu);
     const char *base[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--yes", "--report", c.report,
                           "--chunk-size", "100", NULL};
@@ -530,50 +376,36 @@ static void resume_refusals(void **state)
     const char *by_report[] = {"resume", c.report, "--yes", NULL};
 
     /* An unfinished run: killed after its 4th journal record. */
-    pid = spawn_tool(base, env, c.dir);
-    assert_int_equal(wait_or_kill(pid, -1, 60000), -1);
+    pid = spawn_tool(&c, base, env);
+    assert_int_equal(h_wait(pid, -1, 60000), -1);
     assert_true(file_size(c.journal) > 0);
 
     /* A plain run over it refuses and points to --resume. */
-    assert_int_equal(run_tool(&r, base), 2);
-    assert_non_null(strstr(r.err, "--resume"));
-    h_run_free(&r);
+    expect_run(base, 2, "--resume");
 
     /* Changed inventory: refused, naming the change. */
     saved = h_slurp(c.inv, &saved_len);
     fp = fopen(c.inv, "a");
     fputs("dev-999999," PK "\n", fp);
     fclose(fp);
-    assert_int_equal(run_tool(&r, resume), 2);
-    assert_non_null(strstr(r.err, "inventory's content changed"));
-    h_run_free(&r);
+    expect_run(resume, 2, "inventory's content changed");
     fp = fopen(c.inv, "w");
     fwrite(saved, 1, saved_len, fp);
     fclose(fp);
     free(saved);
 
     /* Changed --chunk-size: refused, naming it. */
-    assert_int_equal(run_tool(&r, resume50), 2);
-    assert_non_null(strstr(r.err, "--chunk-size was 100, now 50"));
-    h_run_free(&r);
+    expect_run(resume50, 2, "--chunk-size was 100, now 50");
 
     /* `resume REPORT` continues with the journal's options. */
-    assert_int_equal(run_tool(&r, by_report), 0);
-    assert_non_null(strstr(r.err, "resuming run"));
-    h_run_free(&r);
-    assert_complete(&c, 2000, 20);
-    assert_mode_0600(c.report);
-    assert_mode_0600(c.journal);
-    assert_mode_0600(c.failed);
+    expect_run(by_report, 0, "resuming run");
+    e2e_assert_complete(&c, 2000, 20);
+    assert_files_0600(&c);
 
     /* Finished: a plain run refuses (it would duplicate every job)... */
-    assert_int_equal(run_tool(&r, base), 2);
-    assert_non_null(strstr(r.err, "already finished"));
-    h_run_free(&r);
+    expect_run(base, 2, "already finished");
     /* ...and a resume has nothing to send. */
-    assert_int_equal(run_tool(&r, resume), 0);
-    assert_non_null(strstr(r.err, "nothing to send"));
-    h_run_free(&r);
+    expect_run(resume, 0, "nothing to send");
     rows = h_read_csv(c.report);
     assert_int_equal(json_array_size(rows), 20);
     json_decref(rows);
@@ -591,44 +423,19 @@ static void resume_refusals(void **state)
                  "ls %s.journal.* %s.20* >/dev/null 2>&1", c.report, c.report);
         assert_int_equal(system(cmd), 0);
     }
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 
     /* --resume where no journal exists: starts afresh and says so. */
-    ctx_start(&c, 300, emu);
+    e2e_fleet_start(&c, 300, PK, emu);
     const char *fresh[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                            c.emu.endpoint, "--yes", "--report", c.report,
                            "--resume", NULL};
-    assert_int_equal(run_tool(&r, fresh), 0);
-    assert_non_null(strstr(r.err, "starting the run afresh"));
-    h_run_free(&r);
-    assert_complete(&c, 300, 2);
+    expect_run(fresh, 0, "starting the run afresh");
+    e2e_assert_complete(&c, 300, 2);
     report_without_journal_is_kept(&c);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 
     waves_change_refused();
-}
-
-/* POSTs `form` to the emulator's /__emu/faults (fault settings changed
- * while it runs); asserts 200. */
-static void emu_set_faults(const struct emu_proc *e, const char *form)
-{
-    CURL *h = curl_easy_init();
-    char url[128];
-    long status = 0;
-    FILE *sink = fopen("/dev/null", "w");
-
-    assert_non_null(h);
-    assert_non_null(sink);
-    snprintf(url, sizeof(url), "%s/__emu/faults", e->endpoint);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
-    assert_int_equal(curl_easy_perform(h), CURLE_OK);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    assert_int_equal(status, 200);
-    curl_easy_cleanup(h);
-    fclose(sink);
 }
 
 /* Issue 4's undecidable case end to end: every Create's answer is lost
@@ -638,7 +445,7 @@ static void emu_set_faults(const struct emu_proc *e, const char *form)
  * adopts each job (created, recovered) and creates nothing twice. */
 static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create",
                          "--fault-actions", "CreateOTAStaticUpgradeJob",
@@ -651,7 +458,7 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
     size_t i = 0, creates = 0;
 
     (void)state;
-    ctx_start(&c, 300, emu);
+    e2e_fleet_start(&c, 300, PK, emu);
     /* --skip-preflight: QueryOTAFirmware is a query, and it fails too. */
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--yes", "--report", c.report,
@@ -685,21 +492,24 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
     json_decref(failed);
     json_decref(rows);
 
-    emu_set_faults(&c.emu, "fail-queries=0&lose-response=0");
+    /* Fault settings changed while the emulator runs. */
+    assert_int_equal(h_emu_send(&c.emu, "/__emu/faults",
+                                "fail-queries=0&lose-response=0"),
+                     200);
     const char *again[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                            c.emu.endpoint, "--yes", "--report", c.report,
                            "--resume", "--request-timeout", "2s", NULL};
     h_run(&r, again, NULL, 0, 120);
     if (r.exit_code != 0)
         fail_msg("resume: exit %d: %s", r.exit_code, r.err);
-    assert_complete(&c, 300, 2);
+    e2e_assert_complete(&c, 300, 2);
     assert_int_equal(assert_lost_answers_recovered(&c), 2);
     log = h_read_jsonl(c.emu.log_path);
     assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 2);
     json_decref(log);
     h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* Built with ASan the binary cannot run under valgrind. */
@@ -717,7 +527,7 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
  * report rewrite). Skipped without valgrind or in a sanitizer build. */
 static void valgrind_resume_no_leaks(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     const char *emu[] = {"--auto-create", "--lose-response", "0.2",
                          "--seed", "9", NULL};
     char env[] = "OTA_ROLLOUT_TEST_ABORT_AFTER_RECORDS=8";
@@ -735,12 +545,12 @@ static void valgrind_resume_no_leaks(void **state)
                       "installs it)\n");
         skip();
     }
-    ctx_start(&c, 1000, emu);
+    e2e_fleet_start(&c, 1000, PK, emu);
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--yes", "--report", c.report,
                           "--chunk-size", "50", NULL};
-    pid = spawn_tool(argv, env, c.dir);
-    assert_int_equal(wait_or_kill(pid, -1, 60000), -1);
+    pid = spawn_tool(&c, argv, env);
+    assert_int_equal(h_wait(pid, -1, 60000), -1);
     snprintf(log, sizeof(log), "%s/valgrind.txt", c.dir);
     snprintf(cmd, sizeof(cmd),
              "cd %s && HOME=%s ALIBABA_CLOUD_ACCESS_KEY_ID=%s "
@@ -757,8 +567,8 @@ static void valgrind_resume_no_leaks(void **state)
         fail_msg("valgrind run: status %d\n%s", rc, out ? out : "");
     assert_non_null(strstr(out, "ERROR SUMMARY: 0 errors"));
     free(out);
-    assert_complete(&c, 1000, 20);
-    ctx_stop(&c);
+    e2e_assert_complete(&c, 1000, 20);
+    e2e_fleet_stop(&c);
 }
 
 int main(void)

@@ -395,22 +395,14 @@ static void devices_missing_and_already_upgraded(void **state)
 /* Requests of `action` so far, every answer counted. */
 static size_t count_action(const char *action)
 {
-    json_t *log = h_read_jsonl(emu.log_path);
-    size_t n = e2e_count(log, action, 0);
-
-    json_decref(log);
-    return n;
+    return e2e_log_count(&emu, action, 0);
 }
 
 /* Accepted calls of `action` so far: a throttled retry is not a call of
  * the plan (the tests share one emulator and its quota seconds). */
 static size_t count_accepted(const char *action)
 {
-    json_t *log = h_read_jsonl(emu.log_path);
-    size_t n = e2e_count(log, action, 1);
-
-    json_decref(log);
-    return n;
+    return e2e_log_count(&emu, action, 1);
 }
 
 static void binary_run_refuses_unverified_firmware(void **state)
@@ -529,20 +521,6 @@ static void write_subset(const char *path, int a0, int a1,
     assert_int_equal(fclose(fp), 0);
 }
 
-static json_t *csv_find(json_t *rows, const char *key, const char *value)
-{
-    size_t i = 0;
-    json_t *r = NULL;
-
-    json_array_foreach(rows, i, r) {
-        const char *v = json_string_value(json_object_get(r, key));
-
-        if (v && strcmp(v, value) == 0)
-            return r;
-    }
-    return NULL;
-}
-
 /* Is device dev in any job of the emulator's dump? */
 static int in_some_job(json_t *jobs, const char *dev)
 {
@@ -556,15 +534,6 @@ static int in_some_job(json_t *jobs, const char *dev)
     return 0;
 }
 
-static json_int_t jint(json_t *doc, const char *obj, const char *key)
-{
-    json_t *v = json_object_get(json_object_get(doc, obj), key);
-
-    if (!json_is_integer(v))
-        fail_msg("JSON %s.%s is not an integer", obj, key);
-    return json_integer_value(v);
-}
-
 /* run --check-devices: the missing and already-upgraded devices go to the
  * rejects file with their reason, no job holds them, and both summaries
  * (stderr, --json) count them. */
@@ -575,7 +544,6 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     struct h_run r;
     char inv[512], report[512], rejects[600];
     json_t *doc = NULL, *rej = NULL, *rows = NULL, *jobs = NULL, *row = NULL;
-    json_error_t jerr;
     size_t i = 0, devices = 0;
     size_t b0 = count_accepted("BatchQueryDeviceDetail");
     size_t all0 = count_action("BatchQueryDeviceDetail");
@@ -604,17 +572,17 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
 
     rej = h_read_csv(rejects);
     assert_int_equal(json_array_size(rej), 4);
-    row = csv_find(rej, "value", "pf-0005");
+    row = e2e_find_where(rej, "value", "pf-0005");
     assert_non_null(row);
     assert_string_equal(json_string_value(json_object_get(row, "reason")),
                         "already on version 2.0.0");
     assert_string_equal(json_string_value(json_object_get(row, "line")), "6");
-    row = csv_find(rej, "value", "pf-9001");
+    row = e2e_find_where(rej, "value", "pf-9001");
     assert_non_null(row);
     assert_string_equal(json_string_value(json_object_get(row, "reason")),
                         "device does not exist");
-    assert_non_null(csv_find(rej, "value", "pb-0003"));
-    assert_non_null(csv_find(rej, "value", "pb-9001"));
+    assert_non_null(e2e_find_where(rej, "value", "pb-0003"));
+    assert_non_null(e2e_find_where(rej, "value", "pb-9001"));
 
     /* Kept: A 119 -> 50+50+19, B 4 -> 1 chunk. */
     rows = h_read_csv(report);
@@ -629,15 +597,13 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     assert_true(in_some_job(jobs, "pf-0004"));
     assert_true(in_some_job(jobs, "pb-0005"));
 
-    doc = json_loads(r.out, 0, &jerr);
-    if (doc == NULL)
-        fail_msg("stdout is not one JSON document: %s", jerr.text);
-    assert_int_equal(jint(doc, "counts", "devices"), 127);
-    assert_int_equal(jint(doc, "counts", "dropped_missing"), 2);
-    assert_int_equal(jint(doc, "counts", "dropped_up_to_date"), 2);
-    assert_int_equal(jint(doc, "counts", "unchecked"), 0);
-    assert_int_equal(jint(doc, "counts", "chunks"), 4);
-    assert_int_equal(jint(doc, "counts", "created"), 4);
+    doc = e2e_parse_document(r.out);
+    assert_int_equal(e2e_jint(doc, "counts", "devices"), 127);
+    assert_int_equal(e2e_jint(doc, "counts", "dropped_missing"), 2);
+    assert_int_equal(e2e_jint(doc, "counts", "dropped_up_to_date"), 2);
+    assert_int_equal(e2e_jint(doc, "counts", "unchecked"), 0);
+    assert_int_equal(e2e_jint(doc, "counts", "chunks"), 4);
+    assert_int_equal(e2e_jint(doc, "counts", "created"), 4);
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(doc, "preflight"), "firmware")),
                         "passed");
@@ -707,11 +673,10 @@ static void binary_resume_after_check_devices_same_chunks(void **state)
         fail_msg("resume: exit %d: %s", r.exit_code, r.err);
     assert_int_equal(count_accepted("BatchQueryDeviceDetail"), b0);
     assert_true(count_action("QueryOTAFirmware") > q0);
-    doc = json_loads(r.out, 0, NULL);
-    assert_non_null(doc);
+    doc = e2e_parse_document(r.out);
     assert_true(json_is_true(json_object_get(doc, "resumed")));
-    assert_int_equal(jint(doc, "counts", "dropped_missing"), 1);
-    assert_int_equal(jint(doc, "counts", "dropped_up_to_date"), 1);
+    assert_int_equal(e2e_jint(doc, "counts", "dropped_missing"), 1);
+    assert_int_equal(e2e_jint(doc, "counts", "dropped_up_to_date"), 1);
 
     /* The expected plan: the same inventory without pf-0150 and pf-9002. */
     cfg_make(&cfg);

@@ -11,61 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #define PK "a1BwAGVabcd"
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
-
-struct ctx {
-    struct emu_proc emu;
-    char *dir;
-    char inv[512];
-    char report[512];
-};
-
-static void ctx_start(struct ctx *c, size_t devices, const char *const *emu)
-{
-    memset(c, 0, sizeof(*c));
-    c->dir = h_tmpdir();
-    snprintf(c->inv, sizeof(c->inv), "%s/fleet.csv", c->dir);
-    snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
-    h_write_inventory(c->inv, devices, PK);
-    h_emu_start(&c->emu, emu);
-}
-
-static void ctx_stop(struct ctx *c)
-{
-    h_emu_stop(&c->emu);
-    free(c->dir);
-}
-
-static json_t *report_rows(const struct ctx *c)
-{
-    return h_read_csv(c->report);
-}
-
-static size_t count_status(json_t *rows, const char *status)
-{
-    size_t i = 0, n = 0;
-    json_t *r = NULL;
-
-    json_array_foreach(rows, i, r) {
-        const char *s = json_string_value(json_object_get(r, "status"));
-
-        if (s && strcmp(s, status) == 0)
-            n++;
-    }
-    return n;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The line of `text` that starts with `prefix` (after spaces), or fail. */
 static const char *summary_line(const char *text, const char *prefix)
@@ -154,34 +102,34 @@ static void assert_summary_matches_emulator(const char *err, json_t *log,
  * Create calls in any second, report rows equal to the emulator's jobs. */
 static void rollout_20k_exactly_once_at_quota(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = { "--auto-create", NULL };
     json_t *log = NULL, *jobs = NULL, *rows = NULL, *stats = NULL;
     double t0 = 0, elapsed = 0;
 
     (void)state;
-    ctx_start(&c, 20000, emu);
+    e2e_fleet_start(&c, 20000, PK, emu);
     const char *argv[] = { "run", c.inv, "--firmware-id", FW,
                            "--endpoint", c.emu.endpoint, "--yes",
                            "--report", c.report, NULL };
-    t0 = now_s();
+    t0 = h_now_s();
     h_run(&r, argv, NULL, 0, 120);
-    elapsed = now_s() - t0;
+    elapsed = h_now_s() - t0;
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
 
     log = h_read_jsonl(c.emu.log_path);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     stats = h_emu_get(&c.emu, "/__emu/stats");
-    rows = report_rows(&c);
+    rows = h_read_csv(c.report);
 
     assert_int_equal(json_array_size(jobs), 100);
     e2e_assert_each_device_once(jobs, 20000);
     assert_true(e2e_max_per_window(log, "CreateOTAStaticUpgradeJob") <= 20);
     assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 100);
     assert_int_equal(json_array_size(rows), 100);
-    assert_int_equal(count_status(rows, "created"), 100);
+    assert_int_equal(e2e_count_where(rows, "status", "created"), 100);
     e2e_assert_report_matches_jobs(rows, jobs);
     assert_int_equal(
         json_array_size(json_object_get(stats, "double_assigned")), 0);
@@ -195,21 +143,21 @@ static void rollout_20k_exactly_once_at_quota(void **state)
     json_decref(rows);
     json_decref(stats);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* 5xx answers and throttling (the emulator's quota below the tool's):
  * every chunk is still created exactly once. */
 static void faults_5xx_and_throttling_still_exactly_once(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = { "--auto-create", "--fail-5xx", "0.15",
                           "--qps-create", "12", "--seed", "7", NULL };
     json_t *jobs = NULL, *rows = NULL, *stats = NULL;
 
     (void)state;
-    ctx_start(&c, 6000, emu);
+    e2e_fleet_start(&c, 6000, PK, emu);
     const char *argv[] = { "run", c.inv, "--firmware-id", FW,
                            "--endpoint", c.emu.endpoint, "--yes",
                            "--report", c.report, "--max-attempts", "10",
@@ -219,23 +167,23 @@ static void faults_5xx_and_throttling_still_exactly_once(void **state)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     stats = h_emu_get(&c.emu, "/__emu/stats");
-    rows = report_rows(&c);
+    rows = h_read_csv(c.report);
     assert_int_equal(json_array_size(jobs), 30);
     e2e_assert_each_device_once(jobs, 6000);
     e2e_assert_report_matches_jobs(rows, jobs);
-    assert_int_equal(count_status(rows, "created"), 30);
+    assert_int_equal(e2e_count_where(rows, "status", "created"), 30);
     assert_true(json_integer_value(json_object_get(stats, "throttled")) > 0);
     json_decref(jobs);
     json_decref(rows);
     json_decref(stats);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* The V2 (HMAC-SHA1) path is accepted by the emulator's verifier. */
 static void signature_v2_path(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = { "--auto-create", NULL };
     json_t *log = NULL, *jobs = NULL;
@@ -243,7 +191,7 @@ static void signature_v2_path(void **state)
     json_t *e = NULL;
 
     (void)state;
-    ctx_start(&c, 450, emu);
+    e2e_fleet_start(&c, 450, PK, emu);
     const char *argv[] = { "run", c.inv, "--firmware-id", FW,
                            "--endpoint", c.emu.endpoint, "--yes",
                            "--report", c.report, "--signature-version", "2",
@@ -263,7 +211,7 @@ static void signature_v2_path(void **state)
     json_decref(log);
     json_decref(jobs);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* A proxy that refuses long request targets (414): each chunk is resent
@@ -271,13 +219,13 @@ static void signature_v2_path(void **state)
  * summary says so. 200 names make a ~6.5 KB query; the limit is 4 KB. */
 static void uri_too_long_resent_as_form_body(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = { "--auto-create", "--max-uri", "4096", NULL };
     json_t *jobs = NULL, *rows = NULL, *stats = NULL;
 
     (void)state;
-    ctx_start(&c, 1000, emu);
+    e2e_fleet_start(&c, 1000, PK, emu);
     const char *argv[] = { "run", c.inv, "--firmware-id", FW,
                            "--endpoint", c.emu.endpoint, "--yes",
                            "--report", c.report, NULL };
@@ -286,7 +234,7 @@ static void uri_too_long_resent_as_form_body(void **state)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     stats = h_emu_get(&c.emu, "/__emu/stats");
-    rows = report_rows(&c);
+    rows = h_read_csv(c.report);
     assert_int_equal(json_array_size(jobs), 5);
     e2e_assert_each_device_once(jobs, 1000);
     e2e_assert_report_matches_jobs(rows, jobs);
@@ -297,7 +245,7 @@ static void uri_too_long_resent_as_form_body(void **state)
     json_decref(rows);
     json_decref(stats);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* --target ALL / GRAY fixture: product A has 12 devices on 1.0.0, 10 on
@@ -333,6 +281,21 @@ static void write_target_fixture(const char *path)
           "]}\n",
           f);
     fclose(f);
+}
+
+/* A scratch directory with the fixture and the report `report` in it, and
+ * an emulator serving that world (the inventory stays empty: --target
+ * names no device). */
+static void target_start(struct e2e_fleet *c, const char *report)
+{
+    char fixture[600];
+    const char *emu[] = { "--fixture", fixture, NULL };
+
+    e2e_fleet_init(c, 0, NULL);
+    snprintf(fixture, sizeof(fixture), "%s/world.json", c->dir);
+    snprintf(c->report, sizeof(c->report), "%s/%s", c->dir, report);
+    write_target_fixture(fixture);
+    h_emu_start(&c->emu, emu);
 }
 
 /* The one Create of the request log (fails unless there is exactly one). */
@@ -372,7 +335,7 @@ static int has_device(json_t *devices, const char *name)
 /* Runs one --target call against the fixture; returns the emulator's one
  * job (new reference) after checking the call, the report row and the
  * job's product and firmware. */
-static json_t *run_target(struct ctx *c, const char *const *extra,
+static json_t *run_target(struct e2e_fleet *c, const char *const *extra,
                           const char *pk, const char *fw, const char *sel)
 {
     struct h_run r;
@@ -443,9 +406,7 @@ static json_t *run_target(struct ctx *c, const char *const *extra,
  * already on 2.0.0). */
 static void target_all_one_call(void **state)
 {
-    struct ctx c;
-    char fixture[600];
-    const char *emu[] = { "--fixture", fixture, NULL };
+    struct e2e_fleet c;
     const char *extra[] = { "--target", "ALL", "--src-version", "1.0.0",
                             "--src-version", "1.1.0", NULL };
     json_t *job = NULL, *devs = NULL, *log = NULL, *params = NULL;
@@ -453,12 +414,7 @@ static void target_all_one_call(void **state)
     int i = 0;
 
     (void)state;
-    memset(&c, 0, sizeof(c));
-    c.dir = h_tmpdir();
-    snprintf(fixture, sizeof(fixture), "%s/world.json", c.dir);
-    snprintf(c.report, sizeof(c.report), "%s/all.report.csv", c.dir);
-    write_target_fixture(fixture);
-    h_emu_start(&c.emu, emu);
+    target_start(&c, "all.report.csv");
     job = run_target(&c, extra, PK_A, FW_A, "ALL");
     devs = json_object_get(job, "Devices");
     assert_int_equal(json_array_size(devs), 22);
@@ -475,28 +431,21 @@ static void target_all_one_call(void **state)
     assert_null(json_object_get(params, "GrayPercent"));
     json_decref(log);
     json_decref(job);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* --target GRAY --gray-percent 33.3 of the 15 devices on 1.0.0: 4.995
  * rounds down to 4 devices, all on 1.0.0 (none on 0.9.0). */
 static void target_gray_rounds_down(void **state)
 {
-    struct ctx c;
-    char fixture[600];
-    const char *emu[] = { "--fixture", fixture, NULL };
+    struct e2e_fleet c;
     const char *extra[] = { "--target", "GRAY", "--gray-percent", "33.3",
                             "--src-version", "1.0.0", NULL };
     json_t *job = NULL, *devs = NULL, *d = NULL, *log = NULL, *params = NULL;
     size_t i = 0;
 
     (void)state;
-    memset(&c, 0, sizeof(c));
-    c.dir = h_tmpdir();
-    snprintf(fixture, sizeof(fixture), "%s/world.json", c.dir);
-    snprintf(c.report, sizeof(c.report), "%s/gray.report.csv", c.dir);
-    write_target_fixture(fixture);
-    h_emu_start(&c.emu, emu);
+    target_start(&c, "gray.report.csv");
     job = run_target(&c, extra, PK_B, FW_B, "GRAY");
     devs = json_object_get(job, "Devices");
     assert_int_equal(json_array_size(devs), 4);
@@ -516,14 +465,14 @@ static void target_gray_rounds_down(void **state)
         json_string_value(json_object_get(params, "SrcVersion.1")), "1.0.0");
     json_decref(log);
     json_decref(job);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* A rejected AccessKey stops the run at once: exit 4, the rest not_sent,
  * and the failed-devices file lists every device for a rerun. */
 static void credentials_rejected_exit_4(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = { "--auto-create", NULL };
     const char *env[] = { "ALIBABA_CLOUD_ACCESS_KEY_SECRET=wrong-secret",
@@ -532,7 +481,7 @@ static void credentials_rejected_exit_4(void **state)
     char failed_path[600];
 
     (void)state;
-    ctx_start(&c, 2000, emu);
+    e2e_fleet_start(&c, 2000, PK, emu);
     /* --skip-preflight: the dispatcher's own handling of rejected
      * credentials (the pre-flight would stop before any Create; see
      * test_e2e_json.c). */
@@ -541,10 +490,10 @@ static void credentials_rejected_exit_4(void **state)
                            "--report", c.report, "--skip-preflight", NULL };
     h_run(&r, argv, env, 0, 60);
     assert_int_equal(r.exit_code, 4);
-    rows = report_rows(&c);
+    rows = h_read_csv(c.report);
     assert_int_equal(json_array_size(rows), 10);
-    assert_int_equal(count_status(rows, "created"), 0);
-    assert_true(count_status(rows, "not_sent") >= 1);
+    assert_int_equal(e2e_count_where(rows, "status", "created"), 0);
+    assert_true(e2e_count_where(rows, "status", "not_sent") >= 1);
     snprintf(failed_path, sizeof(failed_path), "%s.failed.csv", c.report);
     failed = h_read_csv(failed_path);
     assert_int_equal(json_array_size(failed), 2000);
@@ -554,40 +503,36 @@ static void credentials_rejected_exit_4(void **state)
     json_decref(rows);
     json_decref(failed);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* Without a terminal and without --yes, run refuses and sends nothing. */
 static void no_terminal_needs_yes(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
-    json_t *log = NULL;
 
     (void)state;
-    ctx_start(&c, 10, NULL);
+    e2e_fleet_start(&c, 10, PK, NULL);
     const char *argv[] = { "run", c.inv, "--firmware-id", FW,
                            "--endpoint", c.emu.endpoint, NULL };
     h_run(&r, argv, NULL, 0, 30);
     assert_int_equal(r.exit_code, 2);
     assert_non_null(strstr(r.err, "--yes"));
-    log = h_read_jsonl(c.emu.log_path);
-    assert_int_equal(json_array_size(log), 0);
-    json_decref(log);
+    assert_int_equal(e2e_log_count(&c.emu, NULL, 0), 0); /* nothing sent */
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* An invalid row stops the run before any call: exit 3, file:line named. */
 static void invalid_inventory_exit_3(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     FILE *f = NULL;
-    json_t *log = NULL;
 
     (void)state;
-    ctx_start(&c, 0, NULL);
+    e2e_fleet_start(&c, 0, PK, NULL);
     f = fopen(c.inv, "w");
     fputs("DeviceName,ProductKey\ndev-000001," PK "\nab," PK "\n", f);
     fclose(f);
@@ -596,22 +541,19 @@ static void invalid_inventory_exit_3(void **state)
     h_run(&r, argv, NULL, 0, 30);
     assert_int_equal(r.exit_code, 3);
     assert_non_null(strstr(r.err, "fleet.csv:3"));
-    log = h_read_jsonl(c.emu.log_path);
-    assert_int_equal(json_array_size(log), 0);
-    json_decref(log);
+    assert_int_equal(e2e_log_count(&c.emu, NULL, 0), 0); /* nothing sent */
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* plan needs no credentials and sends nothing. */
 static void plan_is_offline(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
-    json_t *log = NULL;
 
     (void)state;
-    ctx_start(&c, 1001, NULL);
+    e2e_fleet_start(&c, 1001, PK, NULL);
     const char *argv[] = { "plan", c.inv, "--firmware-id", FW,
                            "--endpoint", c.emu.endpoint, NULL };
     h_run(&r, argv, NULL, 1, 30);
@@ -619,11 +561,9 @@ static void plan_is_offline(void **state)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     assert_non_null(strstr(r.out, "1001"));
     assert_non_null(strstr(r.out, "TargetDeviceName.1=dev-000000"));
-    log = h_read_jsonl(c.emu.log_path);
-    assert_int_equal(json_array_size(log), 0);
-    json_decref(log);
+    assert_int_equal(e2e_log_count(&c.emu, NULL, 0), 0); /* nothing sent */
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 int main(void)

@@ -10,7 +10,6 @@
 #include "e2e_util.h"
 #include "harness.h"
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -81,48 +80,22 @@ static void make_cert(const char *cert_path, const char *key_path)
     EVP_PKEY_free(pk);
 }
 
-static void assert_mode_0600(const char *path)
-{
-    struct stat st;
-
-    if (stat(path, &st) != 0)
-        fail_msg("%s: missing", path);
-    if ((st.st_mode & 0777) != 0600)
-        fail_msg("%s: mode %o, not 0600", path, st.st_mode & 0777);
-}
-
-static size_t collect(char *p, size_t sz, size_t n, void *ud)
-{
-    FILE *f = ud;
-
-    return fwrite(p, sz, n, f);
-}
-
 /* The emulator's job count over HTTPS (h_emu_get speaks plain HTTP),
  * verifying the server with its own certificate. */
 static size_t emu_jobs(const struct emu_proc *e, const char *cert)
 {
-    CURL *h = curl_easy_init();
     char url[128];
     char *body = NULL;
     size_t len = 0, n = 0;
-    FILE *f = open_memstream(&body, &len);
     json_t *jobs = NULL;
 
-    assert_non_null(h);
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/__emu/jobs", e->port);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CAINFO, cert);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
-    assert_int_equal(curl_easy_perform(h), CURLE_OK);
-    fclose(f);
+    body = h_http(url, NULL, cert, NULL, &len);
     jobs = json_loadb(body, len, 0, NULL);
     assert_true(json_is_array(jobs));
     n = json_array_size(jobs);
     json_decref(jobs);
     free(body);
-    curl_easy_cleanup(h);
     return n;
 }
 
@@ -130,48 +103,46 @@ static size_t emu_jobs(const struct emu_proc *e, const char *cert)
  * with it, or with --insecure (and its warning), the run succeeds. */
 static void tls_verification_ca_bundle_insecure(void **state)
 {
-    struct emu_proc emu;
+    struct e2e_fleet f;
     struct h_run r;
-    char *dir = h_tmpdir();
-    char cert[512], key[512], inv[512], rep1[512], rep2[512], rep3[512];
+    char cert[600], key[600], rep1[600], rep2[600], rep3[600];
     char endpoint[64];
 
     (void)state;
-    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
-    snprintf(key, sizeof(key), "%s/key.pem", dir);
-    snprintf(inv, sizeof(inv), "%s/fleet.csv", dir);
-    snprintf(rep1, sizeof(rep1), "%s/r1.csv", dir);
-    snprintf(rep2, sizeof(rep2), "%s/r2.csv", dir);
-    snprintf(rep3, sizeof(rep3), "%s/r3.csv", dir);
+    e2e_fleet_init(&f, 400, PK);
+    snprintf(cert, sizeof(cert), "%s/cert.pem", f.dir);
+    snprintf(key, sizeof(key), "%s/key.pem", f.dir);
+    snprintf(rep1, sizeof(rep1), "%s/r1.csv", f.dir);
+    snprintf(rep2, sizeof(rep2), "%s/r2.csv", f.dir);
+    snprintf(rep3, sizeof(rep3), "%s/r3.csv", f.dir);
     make_cert(cert, key);
-    h_write_inventory(inv, 400, PK);
     const char *extra[] = {"--auto-create", "--tls-cert", cert, "--tls-key",
                            key, NULL};
-    h_emu_start(&emu, extra);
-    snprintf(endpoint, sizeof(endpoint), "https://127.0.0.1:%d", emu.port);
+    h_emu_start(&f.emu, extra);
+    snprintf(endpoint, sizeof(endpoint), "https://127.0.0.1:%d", f.emu.port);
 
     /* Default: peer verification on; the certificate is not trusted. */
-    const char *a1[] = {"run", inv, "--firmware-id", FW, "--endpoint",
+    const char *a1[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
                         endpoint, "--yes", "--report", rep1, NULL};
     h_run(&r, a1, NULL, 0, 60);
     assert_int_equal(r.exit_code, 4);
     assert_non_null(strcasestr(r.err, "certificate"));
-    assert_int_equal(emu_jobs(&emu, cert), 0);
+    assert_int_equal(emu_jobs(&f.emu, cert), 0);
     h_run_free(&r);
 
     /* --ca-bundle with the server's certificate: verified, created. */
-    const char *a2[] = {"run", inv, "--firmware-id", FW, "--endpoint",
+    const char *a2[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
                         endpoint, "--yes", "--report", rep2, "--ca-bundle",
                         cert, NULL};
     h_run(&r, a2, NULL, 0, 60);
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
     assert_null(strstr(r.err, "insecure"));
-    assert_int_equal(emu_jobs(&emu, cert), 2);
+    assert_int_equal(emu_jobs(&f.emu, cert), 2);
     h_run_free(&r);
 
     /* --insecure: works, and says so loudly. */
-    const char *a3[] = {"run", inv, "--firmware-id", FW, "--endpoint",
+    const char *a3[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
                         endpoint, "--yes", "--report", rep3, "--insecure",
                         "--force", NULL};
     h_run(&r, a3, NULL, 0, 60);
@@ -180,10 +151,9 @@ static void tls_verification_ca_bundle_insecure(void **state)
     assert_int_not_equal(r.exit_code, 2);
     h_run_free(&r);
 
-    h_assert_no_secret(dir, H_SECRET, NULL);
-    h_assert_no_secret(emu.dir, H_SECRET, NULL);
-    h_emu_stop(&emu);
-    free(dir);
+    h_assert_no_secret(f.dir, H_SECRET, NULL);
+    h_assert_no_secret(f.emu.dir, H_SECRET, NULL);
+    e2e_fleet_stop(&f);
 }
 
 /* STS credentials from the environment and an AK from an aliyun CLI
@@ -192,10 +162,9 @@ static void tls_verification_ca_bundle_insecure(void **state)
  * profile's secret is copied nowhere outside its own config file. */
 static void secrets_never_written_files_0600(void **state)
 {
-    struct emu_proc emu;
+    struct e2e_fleet f;
     struct h_run r;
-    char *dir = h_tmpdir();
-    char inv[512], rep[512], path[700], home[600], cfgdir[700], cfgfile[800];
+    char path[700], home[600], cfgdir[700], cfgfile[800];
     char akopt[160];
     char env_id[80], env_secret[80], env_token[80];
     char *profile_json = NULL;
@@ -206,16 +175,13 @@ static void secrets_never_written_files_0600(void **state)
     const char *extra[] = {"--auto-create", "--access-key", akopt,
                            "--access-key", "LTAIprofile01:" PROFILE_SECRET,
                            NULL};
-    h_emu_start(&emu, extra);
-    snprintf(inv, sizeof(inv), "%s/fleet.csv", dir);
-    snprintf(rep, sizeof(rep), "%s/fleet.report.csv", dir);
-    h_write_inventory(inv, 500, PK);
+    e2e_fleet_start(&f, 500, PK, extra);
     /* An invalid row so that the rejects file exists too. */
     {
-        FILE *f = fopen(inv, "a");
+        FILE *fp = fopen(f.inv, "a");
 
-        fputs("x,bad pk!\n", f);
-        fclose(f);
+        fputs("x,bad pk!\n", fp);
+        fclose(fp);
     }
 
     /* STS from the environment; verbose nothing to hide behind. */
@@ -226,23 +192,22 @@ static void secrets_never_written_files_0600(void **state)
     snprintf(env_token, sizeof(env_token), "ALIBABA_CLOUD_SECURITY_TOKEN=%s",
              STS_TOKEN);
     const char *env[] = {env_id, env_secret, env_token, NULL};
-    const char *a1[] = {"run", inv, "--firmware-id", FW, "--endpoint",
-                        emu.endpoint, "--yes", "--report", rep,
+    const char *a1[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
+                        f.emu.endpoint, "--yes", "--report", f.report,
                         "--skip-invalid", "--chunk-size", "100", NULL};
     h_run(&r, a1, env, 1, 60);
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
-    h_assert_no_secret(dir, STS_SECRET, (const char *[]){r.out, r.err, NULL});
-    h_assert_no_secret(dir, STS_TOKEN, (const char *[]){r.out, r.err, NULL});
-    h_assert_no_secret(emu.dir, STS_SECRET, NULL);
-    h_assert_no_secret(emu.dir, STS_TOKEN, NULL);
-    assert_mode_0600(rep);
-    snprintf(path, sizeof(path), "%s.journal", rep);
-    assert_mode_0600(path);
-    snprintf(path, sizeof(path), "%s.failed.csv", rep);
-    assert_mode_0600(path);
-    snprintf(path, sizeof(path), "%s.rejects.csv", rep);
-    assert_mode_0600(path);
+    h_assert_no_secret(f.dir, STS_SECRET,
+                       (const char *[]){r.out, r.err, NULL});
+    h_assert_no_secret(f.dir, STS_TOKEN, (const char *[]){r.out, r.err, NULL});
+    h_assert_no_secret(f.emu.dir, STS_SECRET, NULL);
+    h_assert_no_secret(f.emu.dir, STS_TOKEN, NULL);
+    e2e_assert_mode_0600(f.report);
+    e2e_assert_mode_0600(f.journal);
+    e2e_assert_mode_0600(f.failed);
+    snprintf(path, sizeof(path), "%s.rejects.csv", f.report);
+    e2e_assert_mode_0600(path);
     h_run_free(&r);
 
     /* An aliyun CLI profile in a scratch HOME: the tool reads it, but its
@@ -250,7 +215,7 @@ static void secrets_never_written_files_0600(void **state)
      * outside `dir`, which h_assert_no_secret scans), no output, no log.
      * h_run sets HOME to its own scratch dir, so the profile is given
      * through HOME in env (applied after). */
-    snprintf(home, sizeof(home), "%s-home", dir);
+    snprintf(home, sizeof(home), "%s-home", f.dir);
     snprintf(cfgdir, sizeof(cfgdir), "%s/.aliyun", home);
     snprintf(cfgfile, sizeof(cfgfile), "%s/config.json", cfgdir);
     assert_int_equal(mkdir(home, 0700), 0);
@@ -269,22 +234,21 @@ static void secrets_never_written_files_0600(void **state)
         char rep2[600];
 
         snprintf(env_home, sizeof(env_home), "HOME=%s", home);
-        snprintf(rep2, sizeof(rep2), "%s/profile.report.csv", dir);
+        snprintf(rep2, sizeof(rep2), "%s/profile.report.csv", f.dir);
         const char *env2[] = {env_home, NULL};
-        const char *a2[] = {"run", inv, "--firmware-id", FW, "--endpoint",
-                            emu.endpoint, "--yes", "--report", rep2,
+        const char *a2[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
+                            f.emu.endpoint, "--yes", "--report", rep2,
                             "--skip-invalid", NULL};
         h_run(&r, a2, env2, 1, 60);
         if (r.exit_code != 0)
             fail_msg("exit %d: %s", r.exit_code, r.err);
         assert_non_null(strstr(r.err, "profile"));
-        h_assert_no_secret(dir, PROFILE_SECRET,
+        h_assert_no_secret(f.dir, PROFILE_SECRET,
                            (const char *[]){r.out, r.err, NULL});
-        h_assert_no_secret(emu.dir, PROFILE_SECRET, NULL);
+        h_assert_no_secret(f.emu.dir, PROFILE_SECRET, NULL);
         h_run_free(&r);
     }
-    h_emu_stop(&emu);
-    free(dir);
+    e2e_fleet_stop(&f);
 }
 
 int main(void)

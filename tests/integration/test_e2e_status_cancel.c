@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PK "a1BwAGVabcd"
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
@@ -21,32 +20,12 @@
 static const char *const states[] = {"QUEUED",    "NOTIFIED", "IN_PROGRESS",
                                      "SUCCEEDED", "FAILED",   "CANCELED"};
 
-struct ctx {
-    struct emu_proc emu;
-    char *dir;
-    char inv[512];
-    char report[512];
-};
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Starts the emulator and runs a rollout of NDEV devices (5 jobs). */
-static void ctx_rollout(struct ctx *c, const char *const *emu)
+static void ctx_rollout(struct e2e_fleet *c, const char *const *emu)
 {
     struct h_run r;
 
-    memset(c, 0, sizeof(*c));
-    c->dir = h_tmpdir();
-    snprintf(c->inv, sizeof(c->inv), "%s/fleet.csv", c->dir);
-    snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
-    h_write_inventory(c->inv, NDEV, PK);
-    h_emu_start(&c->emu, emu);
+    e2e_fleet_start(c, NDEV, PK, emu);
     const char *argv[] = {
         "run",           c->inv,  "--firmware-id", FW,        "--endpoint",
         c->emu.endpoint, "--yes", "--report",      c->report, NULL};
@@ -56,28 +35,10 @@ static void ctx_rollout(struct ctx *c, const char *const *emu)
     h_run_free(&r);
 }
 
-static void ctx_stop(struct ctx *c)
-{
-    h_emu_stop(&c->emu);
-    free(c->dir);
-}
-
 static json_int_t emu_tasks(json_t *stats, const char *state)
 {
     return json_integer_value(
         json_object_get(json_object_get(stats, "tasks"), state));
-}
-
-static size_t count_occurrences(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    const char *p = hay;
-
-    while ((p = strstr(p, needle)) != NULL) {
-        n++;
-        p += strlen(needle);
-    }
-    return n;
 }
 
 /* --watch refreshes until every task is decided; then status (text and
@@ -85,7 +46,7 @@ static size_t count_occurrences(const char *hay, const char *needle)
  * device and exactly the FAILED devices in its failed file. */
 static void status_watch_json_devices_match_emulator(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create",   "--sim-speed", "2",
                          "--success-ratio", "0.8",         NULL};
@@ -103,17 +64,17 @@ static void status_watch_json_devices_match_emulator(void **state)
     snprintf(failed, sizeof(failed), "%s.failed.csv", devices);
 
     /* Tasks take up to 4 s (8 steps of 0.5 s): the watch must refresh. */
-    t0 = now_s();
+    t0 = h_now_s();
     const char *watch[] = {"status",       c.report,  "--endpoint",
                            c.emu.endpoint, "--watch", "--interval",
                            "1s",           NULL};
     h_run(&r, watch, NULL, 0, 60);
     if (r.exit_code != 0)
         fail_msg("status --watch: exit %d: %s", r.exit_code, r.err);
-    assert_true(count_occurrences(r.out, "rollout: ") >= 2);
+    assert_true(e2e_count_substr(r.out, "rollout: ") >= 2);
     assert_non_null(strstr(r.out, "still pending"));
     assert_non_null(strstr(r.out, "every task is decided"));
-    assert_true(now_s() - t0 < 30);
+    assert_true(h_now_s() - t0 < 30);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     assert_int_equal(emu_tasks(stats, "QUEUED") + emu_tasks(stats, "NOTIFIED") +
                          emu_tasks(stats, "IN_PROGRESS"),
@@ -122,19 +83,14 @@ static void status_watch_json_devices_match_emulator(void **state)
     /* The quota check below is per process: let a second pass so that
      * the watch's last queries and the next process's do not share a
      * window (the API would throttle, and the tool would retry). */
-    {
-        struct timespec gap = {1, 100 * 1000000L};
-
-        nanosleep(&gap, NULL);
-    }
+    h_sleep_ms(1100);
 
     const char *js[] = {"status", c.report,    "--endpoint", c.emu.endpoint,
                         "--json", "--devices", devices,      NULL};
     h_run(&r, js, NULL, 0, 60);
     if (r.exit_code != 0)
         fail_msg("status --json: exit %d: %s", r.exit_code, r.err);
-    doc = json_loads(r.out, 0, NULL);
-    assert_non_null(doc); /* stdout is one JSON document and nothing else */
+    doc = e2e_parse_document(r.out); /* one JSON document, nothing else */
     json_decref(stats);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
@@ -147,20 +103,12 @@ static void status_watch_json_devices_match_emulator(void **state)
     }
     failed_n = emu_tasks(stats, "FAILED");
     assert_true(failed_n > 100 && failed_n < 300); /* success ratio 0.8 */
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "tasks"), "total")),
-                     NDEV);
+    assert_int_equal(e2e_jint(doc, "tasks", "total"), NDEV);
     assert_true(json_is_true(json_object_get(doc, "decided")));
     assert_int_equal(json_integer_value(json_object_get(doc, "devices")), NDEV);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "total")),
-                     5);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "COMPLETED")),
-                     5);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "query_failed")),
-                     0);
+    assert_int_equal(e2e_jint(doc, "jobs", "total"), 5);
+    assert_int_equal(e2e_jint(doc, "jobs", "COMPLETED"), 5);
+    assert_int_equal(e2e_jint(doc, "jobs", "query_failed"), 0);
     assert_int_equal(json_array_size(json_object_get(doc, "products")), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(doc, "products"), 0),
@@ -223,14 +171,14 @@ static void status_watch_json_devices_match_emulator(void **state)
     json_decref(frows);
     json_decref(log);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* Tasks that stay QUEUED (sim speed 0): cancel needs --yes without a
  * terminal, leaves no QUEUED task, and a rerun skips every job. */
 static void cancel_queued_then_rerun_skips(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create", "--sim-speed", "0", NULL};
     json_t *stats = NULL, *log = NULL;
@@ -273,40 +221,33 @@ static void cancel_queued_then_rerun_skips(void **state)
     h_run(&r, st, NULL, 0, 30);
     assert_int_equal(r.exit_code, 0);
     {
-        json_t *doc = json_loads(r.out, 0, NULL);
-
-        assert_non_null(doc);
-        assert_int_equal(json_integer_value(json_object_get(
-                             json_object_get(doc, "tasks"), "CANCELED")),
-                         NDEV);
-        assert_int_equal(json_integer_value(json_object_get(
-                             json_object_get(doc, "jobs"), "CANCELED")),
-                         5);
+        json_t *doc = e2e_parse_document(r.out);
+        assert_int_equal(e2e_jint(doc, "tasks", "CANCELED"), NDEV);
+        assert_int_equal(e2e_jint(doc, "jobs", "CANCELED"), 5);
         json_decref(doc);
     }
     json_decref(log);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* Without --in-progress, IN_PROGRESS tasks are left alone; a rerun with
  * --in-progress is not skipped by the journal and cancels them. */
 static void cancel_leaves_in_progress_alone(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     /* Steps of 4 s: a task is QUEUED for 4-12 s, NOTIFIED for 4 s, then
      * IN_PROGRESS for 16 s. At about 10 s all three states exist. */
     const char *emu[] = {"--auto-create", "--sim-speed", "0.25", NULL};
     json_t *before = NULL, *after = NULL;
     double t0 = 0;
-    struct timespec ts = {0, 100 * 1000000L};
 
     (void)state;
-    t0 = now_s();
+    t0 = h_now_s();
     ctx_rollout(&c, emu);
-    while (now_s() - t0 < 9.5)
-        nanosleep(&ts, NULL);
+    while (h_now_s() - t0 < 9.5)
+        h_sleep_ms(100);
     before = h_emu_get(&c.emu, "/__emu/stats");
     assert_true(emu_tasks(before, "IN_PROGRESS") > 0);
     assert_true(emu_tasks(before, "QUEUED") + emu_tasks(before, "NOTIFIED") >
@@ -338,14 +279,14 @@ static void cancel_leaves_in_progress_alone(void **state)
     assert_int_equal(emu_tasks(after, "CANCELED"), NDEV);
     json_decref(before);
     json_decref(after);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* 5xx answers and resets on the queries: status and cancel retry them
  * (idempotent queries) and still get every count and every job. */
 static void status_and_cancel_retry_faults(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {
         "--auto-create", "--sim-speed", "0",      "--fail-5xx", "0.3",
@@ -360,14 +301,9 @@ static void status_and_cancel_retry_faults(void **state)
     h_run(&r, st, NULL, 0, 60);
     if (r.exit_code != 0)
         fail_msg("status: exit %d: %s", r.exit_code, r.err);
-    doc = json_loads(r.out, 0, NULL);
-    assert_non_null(doc);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "tasks"), "QUEUED")),
-                     NDEV);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "query_failed")),
-                     0);
+    doc = e2e_parse_document(r.out);
+    assert_int_equal(e2e_jint(doc, "tasks", "QUEUED"), NDEV);
+    assert_int_equal(e2e_jint(doc, "jobs", "query_failed"), 0);
     json_decref(doc);
     h_run_free(&r);
 
@@ -380,16 +316,15 @@ static void status_and_cancel_retry_faults(void **state)
     h_run_free(&r);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     assert_int_equal(emu_tasks(stats, "CANCELED"), NDEV);
-    assert_true(json_integer_value(json_object_get(
-                    json_object_get(stats, "faults"), "5xx")) > 0);
+    assert_true(e2e_jint(stats, "faults", "5xx") > 0);
     json_decref(stats);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* A job the API does not know: status says so and exits 1. */
 static void status_unknown_job_exit_1(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create", "--sim-speed", "0", NULL};
     FILE *fp = NULL;
@@ -413,20 +348,7 @@ static void status_unknown_job_exit_1(void **state)
     h_run(&r, usage, NULL, 0, 30);
     assert_int_equal(r.exit_code, 2);
     h_run_free(&r);
-    ctx_stop(&c);
-}
-
-/* stdout must be exactly one JSON document (and its newline); returns it
- * (new reference). */
-static json_t *one_document(const char *out)
-{
-    json_error_t err;
-    json_t *doc = json_loads(out, 0, &err);
-
-    if (doc == NULL || !json_is_object(doc))
-        fail_msg("stdout is not one JSON document: %s: %.200s", err.text,
-                 out);
-    return doc;
+    e2e_fleet_stop(&c);
 }
 
 /* The document's "exit": code and name as given, a non-empty reason
@@ -485,7 +407,7 @@ static json_t *json_lines_summary(const char *err)
  * stderr for both commands, the document among them as a summary event. */
 static void status_and_cancel_json_documents(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create", "--sim-speed", "0", NULL};
     char missing[600];
@@ -501,7 +423,7 @@ static void status_and_cancel_json_documents(void **state)
                          "--json", NULL};
     h_run(&r, unk, NULL, 0, 30);
     assert_int_equal(r.exit_code, 2);
-    doc = one_document(r.out);
+    doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 2, "usage", "no-such.report.csv");
     assert_string_equal(json_string_value(json_object_get(doc, "report")),
                         missing);
@@ -516,7 +438,7 @@ static void status_and_cancel_json_documents(void **state)
                          "--json", "--interval", "5s", NULL};
     h_run(&r, bad, NULL, 0, 30);
     assert_int_equal(r.exit_code, 2);
-    doc = one_document(r.out);
+    doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 2, "usage", "--interval");
     json_decref(doc);
     h_run_free(&r);
@@ -528,11 +450,9 @@ static void status_and_cancel_json_documents(void **state)
                           "1", NULL};
     h_run(&r, down, NULL, 0, 30);
     assert_int_equal(r.exit_code, 1);
-    doc = one_document(r.out);
+    doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 1, "partial", "5 jobs could not be queried");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "query_failed")),
-                     5);
+    assert_int_equal(e2e_jint(doc, "jobs", "query_failed"), 5);
     json_decref(doc);
     h_run_free(&r);
 
@@ -541,11 +461,9 @@ static void status_and_cancel_json_documents(void **state)
                         "--json", NULL};
     h_run(&r, ok, NULL, 0, 30);
     assert_int_equal(r.exit_code, 0);
-    doc = one_document(r.out);
+    doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 0, "ok", NULL);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "tasks"), "QUEUED")),
-                     NDEV);
+    assert_int_equal(e2e_jint(doc, "tasks", "QUEUED"), NDEV);
     json_decref(doc);
     h_run_free(&r);
 
@@ -559,9 +477,7 @@ static void status_and_cancel_json_documents(void **state)
     assert_non_null(strstr(r.out, "QUEUED"));
     doc = json_lines_summary(r.err);
     assert_exit(doc, "status", 0, "ok", NULL);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "total")),
-                     5);
+    assert_int_equal(e2e_jint(doc, "jobs", "total"), 5);
     json_decref(doc);
     h_run_free(&r);
     /* ... and an error message is a JSON line too. */
@@ -581,7 +497,7 @@ static void status_and_cancel_json_documents(void **state)
     h_run(&r, cj, NULL, 0, 30);
     if (r.exit_code != 0)
         fail_msg("cancel --json: exit %d: %s", r.exit_code, r.err);
-    doc = one_document(r.out);
+    doc = e2e_parse_document(r.out);
     assert_exit(doc, "cancel", 0, "ok", NULL);
     assert_string_equal(json_string_value(json_object_get(doc, "report")),
                         c.report);
@@ -601,9 +517,7 @@ static void status_and_cancel_json_documents(void **state)
     assert_non_null(strstr(journal, ".cancel.journal"));
     json_decref(doc);
     doc = json_lines_summary(r.err); /* no human line on stderr */
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "counts"), "cancelled")),
-                     5);
+    assert_int_equal(e2e_jint(doc, "counts", "cancelled"), 5);
     json_decref(doc);
     h_run_free(&r);
     stats = h_emu_get(&c.emu, "/__emu/stats");
@@ -615,7 +529,7 @@ static void status_and_cancel_json_documents(void **state)
                          "--yes",  "--json", NULL};
     h_run(&r, cj2, NULL, 0, 30);
     assert_int_equal(r.exit_code, 0);
-    doc = one_document(r.out);
+    doc = e2e_parse_document(r.out);
     assert_exit(doc, "cancel", 0, "ok", "already cancelled");
     n = json_object_get(doc, "counts");
     assert_int_equal(json_integer_value(json_object_get(n, "skipped")), 5);
@@ -627,27 +541,25 @@ static void status_and_cancel_json_documents(void **state)
                           "--in-progress", "--max-attempts", "1", NULL};
     h_run(&r, cjin, NULL, 0, 30);
     assert_int_equal(r.exit_code, 1);
-    doc = one_document(r.out);
+    doc = e2e_parse_document(r.out);
     assert_exit(doc, "cancel", 1, "partial", "5 jobs failed");
     assert_true(json_is_true(json_object_get(doc, "in_progress")));
     n = json_object_get(doc, "counts");
     assert_int_equal(json_integer_value(json_object_get(n, "failed")), 5);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "errors"), "NetworkError")),
-                     5);
+    assert_int_equal(e2e_jint(doc, "errors", "NetworkError"), 5);
     json_decref(doc);
     h_run_free(&r);
     /* An unknown report: counts null. */
     const char *cunk[] = {"cancel", missing, "--yes", "--json", NULL};
     h_run(&r, cunk, NULL, 0, 30);
     assert_int_equal(r.exit_code, 2);
-    doc = one_document(r.out);
+    doc = e2e_parse_document(r.out);
     assert_exit(doc, "cancel", 2, "usage", "no-such.report.csv");
     assert_true(json_is_null(json_object_get(doc, "counts")));
     json_decref(doc);
     h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 int main(void)

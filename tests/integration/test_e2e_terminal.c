@@ -30,32 +30,7 @@
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
 #define PROMPT "[y/N] "
 
-struct ctx {
-    struct emu_proc emu;
-    char *dir;
-    char inv[512];
-    char report[512];
-    char out_path[600]; /* the tool's stdout */
-};
-
-static void ctx_start(struct ctx *c, size_t devices)
-{
-    const char *emu[] = {"--auto-create", NULL};
-
-    memset(c, 0, sizeof(*c));
-    c->dir = h_tmpdir();
-    snprintf(c->inv, sizeof(c->inv), "%s/fleet.csv", c->dir);
-    snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
-    snprintf(c->out_path, sizeof(c->out_path), "%s/stdout.txt", c->dir);
-    h_write_inventory(c->inv, devices, PK);
-    h_emu_start(&c->emu, emu);
-}
-
-static void ctx_stop(struct ctx *c)
-{
-    h_emu_stop(&c->emu);
-    free(c->dir);
-}
+static const char *const auto_create[] = {"--auto-create", NULL};
 
 struct pty_run {
     int exit_code; /* -1: killed */
@@ -70,39 +45,26 @@ static void pty_run_free(struct pty_run *r)
     free(r->out);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Runs ota-rollout with argv (without argv[0]) with stdin and stderr on a
- * new pseudo-terminal and stdout to c->out_path. When the terminal shows
+ * new pseudo-terminal and stdout to c->output. When the terminal shows
  * the confirmation prompt, types `answer` (NULL: never expected). Reads
  * until the tool exits (at most 60 s). */
-static void pty_run(const struct ctx *c, const char *const *argv,
+static void pty_run(const struct e2e_fleet *c, const char *const *argv,
                     const char *answer, struct pty_run *r)
 {
-    const char *args[64];
     struct winsize ws = {.ws_row = 24, .ws_col = 100};
-    size_t n = 0, cap = 65536;
+    size_t cap = 65536;
     int master = -1, slave = -1, st = 0;
     int answered = 0;
-    double t0 = now_s();
+    double t0 = h_now_s();
     pid_t pid = 0;
 
     memset(r, 0, sizeof(*r));
-    args[n++] = ORCH_BIN;
-    for (size_t i = 0; argv[i] && n < 62; i++)
-        args[n++] = argv[i];
-    args[n] = NULL;
     assert_int_equal(openpty(&master, &slave, NULL, NULL, &ws), 0);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int out = open(c->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int out = open(c->output, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
         close(master);
         setsid();
@@ -111,15 +73,9 @@ static void pty_run(const struct ctx *c, const char *const *argv,
         dup2(slave, 2);
         close(slave);
         close(out);
-        setenv("HOME", c->dir, 1);
         setenv("TERM", "xterm", 1);
         unsetenv("NO_COLOR");
-        unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
-        unsetenv("ALIBABA_CLOUD_PROFILE");
-        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", H_KEY_ID, 1);
-        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", H_SECRET, 1);
-        execv(ORCH_BIN, (char *const *)args);
-        _exit(127);
+        h_exec_tool(argv, NULL, 0, c->dir);
     }
     close(slave);
     r->tty = malloc(cap);
@@ -128,7 +84,7 @@ static void pty_run(const struct ctx *c, const char *const *argv,
         struct pollfd p = {.fd = master, .events = POLLIN};
         ssize_t got = 0;
 
-        if (now_s() - t0 > 60) {
+        if (h_now_s() - t0 > 60) {
             kill(pid, SIGKILL);
             break;
         }
@@ -156,18 +112,14 @@ static void pty_run(const struct ctx *c, const char *const *argv,
     close(master);
     waitpid(pid, &st, 0);
     r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    r->out = h_slurp(c->out_path, NULL);
+    r->out = h_slurp(c->output, NULL);
     assert_non_null(r->out);
     print_message("exit %d; terminal:\n%s\n", r->exit_code, r->tty);
 }
 
-static size_t creates(const struct ctx *c)
+static size_t creates(const struct e2e_fleet *c)
 {
-    json_t *log = h_read_jsonl(c->emu.log_path);
-    size_t n = e2e_count(log, "CreateOTAStaticUpgradeJob", 0);
-
-    json_decref(log);
-    return n;
+    return e2e_log_count(&c->emu, "CreateOTAStaticUpgradeJob", 0);
 }
 
 /* The plan summary is on the terminal before the question. */
@@ -189,12 +141,12 @@ static void assert_asked_after_summary(const struct pty_run *r,
 /* Answering "n": no Create is sent, no report is written, exit 4. */
 static void prompt_answered_no_sends_nothing(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct pty_run r;
     struct stat st;
 
     (void)state;
-    ctx_start(&c, 500);
+    e2e_fleet_start(&c, 500, PK, auto_create);
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--report", c.report, NULL};
     pty_run(&c, argv, "n\n", &r);
@@ -204,18 +156,18 @@ static void prompt_answered_no_sends_nothing(void **state)
     assert_int_equal(creates(&c), 0);
     assert_int_not_equal(stat(c.report, &st), 0);
     pty_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* Answering "y": the run goes on and creates every chunk. */
 static void prompt_answered_yes_runs(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct pty_run r;
     json_t *rows = NULL, *jobs = NULL;
 
     (void)state;
-    ctx_start(&c, 500);
+    e2e_fleet_start(&c, 500, PK, auto_create);
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--report", c.report, NULL};
     pty_run(&c, argv, "y\n", &r);
@@ -231,7 +183,7 @@ static void prompt_answered_yes_runs(void **state)
     json_decref(rows);
     json_decref(jobs);
     pty_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* The last progress line the terminal showed: "chunks D/T, R/s, ETA E".
@@ -256,14 +208,14 @@ static size_t progress_lines(const char *text, unsigned long *done,
  * stdout. */
 static void progress_line_on_terminal(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct pty_run r;
     unsigned long done = 0, total = 0;
     double rate = 0;
     size_t lines = 0;
 
     (void)state;
-    ctx_start(&c, 10000);
+    e2e_fleet_start(&c, 10000, PK, auto_create);
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--report", c.report, "--yes",
                           NULL};
@@ -280,19 +232,31 @@ static void progress_line_on_terminal(void **state)
     assert_null(strstr(r.out, "chunks "));
     assert_non_null(strstr(r.tty, "summary:"));
     pty_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
+}
+
+/* What stderr showed (the terminal, or a pipe) of a run of 50 chunks that
+ * drew no progress line: no "\rchunks " line, no ETA, the summary; and
+ * all 50 Creates were sent. */
+static void assert_no_progress_line(const struct e2e_fleet *c,
+                                    const char *text)
+{
+    assert_null(strstr(text, "\rchunks "));
+    assert_null(strstr(text, "ETA "));
+    assert_non_null(strstr(text, "summary:"));
+    assert_int_equal(creates(c), 50);
 }
 
 /* --no-progress: the same run on a terminal draws no progress line. */
 static void no_progress_flag_on_terminal(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct pty_run r;
     unsigned long done = 0, total = 0;
     double rate = 0;
 
     (void)state;
-    ctx_start(&c, 10000);
+    e2e_fleet_start(&c, 10000, PK, auto_create);
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--report", c.report, "--yes",
                           "--no-progress", NULL};
@@ -300,34 +264,28 @@ static void no_progress_flag_on_terminal(void **state)
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.tty);
     assert_int_equal(progress_lines(r.tty, &done, &total, &rate), 0);
-    assert_null(strstr(r.tty, "\rchunks "));
-    assert_null(strstr(r.tty, "ETA "));
-    assert_non_null(strstr(r.tty, "summary:"));
-    assert_int_equal(creates(&c), 50);
+    assert_no_progress_line(&c, r.tty);
     pty_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* Without a terminal (stderr a pipe), no progress line either. */
 static void no_progress_without_terminal(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
 
     (void)state;
-    ctx_start(&c, 10000);
+    e2e_fleet_start(&c, 10000, PK, auto_create);
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--report", c.report, "--yes",
                           NULL};
     h_run(&r, argv, NULL, 0, 60);
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.err);
-    assert_null(strstr(r.err, "\rchunks "));
-    assert_null(strstr(r.err, "ETA "));
-    assert_non_null(strstr(r.err, "summary:"));
-    assert_int_equal(creates(&c), 50);
+    assert_no_progress_line(&c, r.err);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 int main(void)

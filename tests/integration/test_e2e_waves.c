@@ -21,14 +21,11 @@
 #include "e2e_util.h"
 #include "harness.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,106 +36,65 @@
 #define HOUR_MS ((int64_t)3600 * 1000)
 #define DAY_MS (24 * HOUR_MS)
 
-struct ctx {
-    struct emu_proc emu;
-    char *dir;
-    char inv[512];
-    char report[512];
-};
-
-static void ctx_start(struct ctx *c, const char *const *emu)
+/* Fails unless the run r (of `what`) exited want_exit, showing its
+ * stderr. */
+static void expect_exit(const struct h_run *r, const char *what,
+                        int want_exit)
 {
-    memset(c, 0, sizeof(*c));
-    c->dir = h_tmpdir();
-    snprintf(c->inv, sizeof(c->inv), "%s/fleet.csv", c->dir);
-    snprintf(c->report, sizeof(c->report), "%s/fleet.report.csv", c->dir);
-    h_write_inventory(c->inv, NDEV, PK);
-    h_emu_start(&c->emu, emu);
+    if (r->exit_code != want_exit)
+        fail_msg("%s: exit %d (want %d): %s", what, r->exit_code, want_exit,
+                 r->err);
 }
 
-static void ctx_stop(struct ctx *c)
+/* The argv (without argv[0]) of `run INVENTORY` with the common options
+ * and `extra` (NULL-terminated, may be NULL), in argv[40]. */
+static void waves_argv(const struct e2e_fleet *c, const char *const *extra,
+                       const char **argv)
 {
-    h_emu_stop(&c->emu);
-    free(c->dir);
-}
-
-/* Runs `run INVENTORY` with the common options and `extra`. */
-static void run_waves(struct ctx *c, struct h_run *r, const char *const *extra,
-                      const char *const *env)
-{
-    const char *argv[40] = {"run",         c->inv,          "--firmware-id",
+    const char *common[] = {"run",         c->inv,          "--firmware-id",
                             FW,            "--endpoint",    c->emu.endpoint,
                             "--yes",       "--report",      c->report,
                             "--poll-interval", "1s"};
-    size_t n = 11, i = 0;
+    size_t n = 0, i = 0;
 
+    for (n = 0; n < sizeof(common) / sizeof(common[0]); n++)
+        argv[n] = common[n];
     for (i = 0; extra && extra[i] && n < 39; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    h_run(r, argv, env, 0, 120);
 }
 
-static json_t *journal_records(const struct ctx *c, const char *event)
+/* Runs `run INVENTORY` with the common options and `extra`; fails unless
+ * it exits want_exit. */
+static void run_waves(struct e2e_fleet *c, struct h_run *r,
+                      const char *const *extra, int want_exit)
 {
-    char path[600];
-    char *data = NULL, *p = NULL, *line = NULL;
-    json_t *out = json_array();
+    const char *argv[40];
 
-    snprintf(path, sizeof(path), "%s.journal", c->report);
-    data = h_slurp(path, NULL);
-    assert_non_null(data);
-    for (line = strtok_r(data, "\n", &p); line; line = strtok_r(NULL, "\n", &p)) {
-        const char *brace = strchr(line, '{');
-        json_t *rec = brace ? json_loads(brace, 0, NULL) : NULL;
-        const char *t = json_string_value(json_object_get(rec, "t"));
-        const char *ev = json_string_value(json_object_get(rec, "event"));
-
-        if (t && strcmp(t, "wave") == 0 && ev && strcmp(ev, event) == 0)
-            json_array_append(out, rec);
-        json_decref(rec);
-    }
-    free(data);
-    return out;
-}
-
-/* The report's chunk number of each job id. */
-static long chunk_of_job(json_t *rows, const char *job)
-{
-    size_t i = 0;
-    json_t *r = NULL;
-
-    json_array_foreach(rows, i, r) {
-        const char *id = json_string_value(json_object_get(r, "job_id"));
-
-        if (id && strcmp(id, job) == 0)
-            return strtol(json_string_value(json_object_get(r, "chunk")),
-                          NULL, 10);
-    }
-    return -1;
+    waves_argv(c, extra, argv);
+    h_run(r, argv, NULL, 0, 120);
+    expect_exit(r, "run", want_exit);
 }
 
 static void canary_passes_and_rollout_completes(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r, s;
     const char *emu[] = {"--auto-create", "--sim-speed", "20", NULL};
     const char *extra[] = {"--waves", "20%,60%,all", "--success-threshold",
                            "95%", "--wait", NULL};
     char waves[600];
-    json_t *jobs = NULL, *gates = NULL, *g = NULL;
+    json_t *gates = NULL, *g = NULL;
     size_t i = 0;
 
     (void)state;
-    ctx_start(&c, emu);
-    run_waves(&c, &r, extra, NULL);
-    if (r.exit_code != 0)
-        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    e2e_fleet_start(&c, NDEV, PK, emu);
+    run_waves(&c, &r, extra, 0);
     assert_non_null(strstr(r.err, "wave 1 (canary): chunks 1-1, 200 devices"));
     assert_non_null(strstr(r.err, "wave 3: chunks 4-5"));
-    jobs = h_emu_get(&c.emu, "/__emu/jobs");
-    assert_int_equal(json_array_size(jobs), 5);
+    assert_int_equal(e2e_job_count(&c.emu), 5);
     /* Three gates, each passed, in order. */
-    gates = journal_records(&c, "gate");
+    gates = e2e_wave_records(c.report, "gate");
     assert_int_equal(json_array_size(gates), 3);
     json_array_foreach(gates, i, g) {
         assert_string_equal(
@@ -158,14 +114,13 @@ static void canary_passes_and_rollout_completes(void **state)
     assert_non_null(strstr(s.out, "2 jobs, 400 tasks: 400 succeeded"));
     h_run_free(&s);
     json_decref(gates);
-    json_decref(jobs);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 static void canary_failures_trip_the_gate(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create",   "--sim-speed", "4",
                          "--success-ratio", "0.3",         NULL};
@@ -173,29 +128,17 @@ static void canary_failures_trip_the_gate(void **state)
                            "--failure-threshold", "20%",
                            "--min-decided",  "20",
                            NULL};
-    json_t *jobs = NULL, *log = NULL, *e = NULL, *aborted = NULL;
-    size_t i = 0, cancels = 0;
+    json_t *jobs = NULL, *aborted = NULL;
 
     (void)state;
-    ctx_start(&c, emu);
-    run_waves(&c, &r, extra, NULL);
-    if (r.exit_code != 5)
-        fail_msg("run: exit %d (want 5): %s", r.exit_code, r.err);
+    e2e_fleet_start(&c, NDEV, PK, emu);
+    run_waves(&c, &r, extra, 5);
     assert_non_null(strstr(r.err, "health gate failed"));
     assert_non_null(strstr(r.err, "later waves were not created"));
     /* Nothing beyond the canary was created. */
-    jobs = h_emu_get(&c.emu, "/__emu/jobs");
-    assert_int_equal(json_array_size(jobs), 1);
+    assert_int_equal(e2e_job_count(&c.emu), 1);
     /* The canary's job got a cancel for what had not started. */
-    log = h_read_jsonl(c.emu.log_path);
-    json_array_foreach(log, i, e) {
-        const char *a = json_string_value(json_object_get(e, "action"));
-
-        if (a && strcmp(a, "CancelOTATaskByJob") == 0)
-            cancels++;
-    }
-    assert_int_equal(cancels, 1);
-    json_decref(jobs);
+    assert_int_equal(e2e_log_count(&c.emu, "CancelOTATaskByJob", 0), 1);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     {
         json_t *tasks = json_object_get(json_array_get(jobs, 0), "Tasks");
@@ -207,35 +150,33 @@ static void canary_failures_trip_the_gate(void **state)
             assert_string_not_equal(json_string_value(v), "NOTIFIED");
         }
     }
-    aborted = journal_records(&c, "aborted");
+    json_decref(jobs);
+    aborted = e2e_wave_records(c.report, "aborted");
     assert_int_equal(json_array_size(aborted), 1);
+    json_decref(aborted);
     /* A plain resume refuses: the gate failed. */
     h_run_free(&r);
     const char *res[] = {"resume", c.report, "--yes", NULL};
     h_run(&r, res, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 5);
+    expect_exit(&r, "resume", 5);
     assert_non_null(strstr(r.err, "--force"));
-    json_decref(jobs);
-    jobs = h_emu_get(&c.emu, "/__emu/jobs");
-    assert_int_equal(json_array_size(jobs), 1);
-    json_decref(aborted);
+    assert_int_equal(e2e_job_count(&c.emu), 1);
 
     /* resume --force overrides the failed gate (journaled) and goes on:
      * wave 2 (chunks 2-5, the last one, not watched) is created. */
     h_run_free(&r);
     const char *force[] = {"resume", c.report, "--yes", "--force", NULL};
     h_run(&r, force, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("resume --force: exit %d: %s", r.exit_code, r.err);
+    expect_exit(&r, "resume --force", 0);
     assert_non_null(strstr(r.err, "overriding wave 1's failed health gate"));
     assert_non_null(strstr(r.err, "wave 2/2: creating chunks 2-5"));
-    json_decref(jobs);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 5);
     e2e_assert_each_device_once(jobs, NDEV);
+    json_decref(jobs);
     {
-        json_t *over = journal_records(&c, "override");
-        json_t *starts = journal_records(&c, "start");
+        json_t *over = e2e_wave_records(c.report, "override");
+        json_t *starts = e2e_wave_records(c.report, "start");
         json_t *st2 = json_array_get(starts, 1);
 
         assert_int_equal(json_array_size(over), 1);
@@ -256,37 +197,28 @@ static void canary_failures_trip_the_gate(void **state)
      * neither refuses nor creates anything again. */
     h_run_free(&r);
     h_run(&r, res, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("resume after the override: exit %d: %s", r.exit_code,
-                 r.err);
-    json_decref(jobs);
-    jobs = h_emu_get(&c.emu, "/__emu/jobs");
-    assert_int_equal(json_array_size(jobs), 5);
-    json_decref(log);
-    json_decref(jobs);
+    expect_exit(&r, "resume after the override", 0);
+    assert_int_equal(e2e_job_count(&c.emu), 5);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 static void pause_on_timeout_then_resume_completes(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     /* Tasks end 6-8 steps of 1 s after creation: a 2 s timeout pauses. */
     const char *emu[] = {"--auto-create", "--sim-speed", "1", NULL};
     const char *extra[] = {"--waves", "200,all", "--wave-timeout", "2s", NULL};
-    json_t *jobs = NULL, *paused = NULL;
+    json_t *paused = NULL;
 
     (void)state;
-    ctx_start(&c, emu);
-    run_waves(&c, &r, extra, NULL);
-    if (r.exit_code != 6)
-        fail_msg("run: exit %d (want 6): %s", r.exit_code, r.err);
+    e2e_fleet_start(&c, NDEV, PK, emu);
+    run_waves(&c, &r, extra, 6);
     assert_non_null(strstr(r.err, "paused"));
     assert_non_null(strstr(r.err, "ota-rollout resume"));
-    jobs = h_emu_get(&c.emu, "/__emu/jobs");
-    assert_int_equal(json_array_size(jobs), 1);
-    paused = journal_records(&c, "paused");
+    assert_int_equal(e2e_job_count(&c.emu), 1);
+    paused = e2e_wave_records(c.report, "paused");
     assert_int_equal(json_array_size(paused), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(paused, 0), "reason")),
@@ -302,16 +234,12 @@ static void pause_on_timeout_then_resume_completes(void **state)
     const char *res[] = {"resume", c.report, "--yes", "--wave-timeout", "60s",
                          NULL};
     h_run(&r, res, NULL, 0, 120);
-    if (r.exit_code != 0)
-        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    expect_exit(&r, "resume", 0);
     assert_non_null(strstr(r.err, "gate passed"));
-    json_decref(jobs);
-    jobs = h_emu_get(&c.emu, "/__emu/jobs");
-    assert_int_equal(json_array_size(jobs), 5);
+    assert_int_equal(e2e_job_count(&c.emu), 5);
     json_decref(paused);
-    json_decref(jobs);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* `run --wait` without --waves watches the whole rollout until every task
@@ -319,25 +247,21 @@ static void pause_on_timeout_then_resume_completes(void **state)
  * CANCELED). */
 static void wait_without_waves(const char *ratio, int want_exit)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create",   "--sim-speed", "20",
                          "--success-ratio", ratio,         NULL};
     const char *extra[] = {"--wait", NULL};
-    json_t *jobs = NULL, *j = NULL, *log = NULL;
+    json_t *jobs = NULL, *j = NULL;
     size_t i = 0, ok = 0, failed = 0;
 
-    ctx_start(&c, emu);
-    run_waves(&c, &r, extra, NULL);
-    if (r.exit_code != want_exit)
-        fail_msg("run --wait: exit %d (want %d): %s", r.exit_code, want_exit,
-                 r.err);
+    e2e_fleet_start(&c, NDEV, PK, emu);
+    run_waves(&c, &r, extra, want_exit);
     assert_non_null(strstr(r.err, "tasks: watching 5 jobs (1000 devices)"));
     assert_non_null(strstr(r.err, "every task has ended"));
     /* It watched (ListOTATaskByJob) and did not stop before the end: every
      * task of every job is final in the emulator. */
-    log = h_read_jsonl(c.emu.log_path);
-    assert_true(e2e_count(log, "ListOTATaskByJob", 1) >= 5);
+    assert_true(e2e_log_count(&c.emu, "ListOTATaskByJob", 1) >= 5);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 5);
     json_array_foreach(jobs, i, j) {
@@ -369,9 +293,8 @@ static void wait_without_waves(const char *ratio, int want_exit)
         assert_non_null(strstr(r.err, line));
     }
     json_decref(jobs);
-    json_decref(log);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 static void wait_all_succeeded_exits_0(void **state)
@@ -386,71 +309,55 @@ static void wait_some_failed_exits_1(void **state)
     wait_without_waves("0.5", 1);
 }
 
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 /* Chunk -> wave for "200,400,all" over 5 chunks: 1 | 2 | 3 4 5. */
 static int wave_of_chunk(long chunk)
 {
     return chunk == 1 ? 0 : chunk == 2 ? 1 : 2;
 }
 
-static void check_schedules(struct ctx *c, int64_t t0, int64_t interval,
+/* The emulator holds want_jobs jobs, each the job of a report row and
+ * scheduled at t0 + its wave's index x interval. */
+static void check_schedules(struct e2e_fleet *c, int64_t t0, int64_t interval,
                             size_t want_jobs)
 {
+    const struct e2e_schedule s = {t0, interval, wave_of_chunk};
     json_t *jobs = h_emu_get(&c->emu, "/__emu/jobs");
     json_t *rows = h_read_csv(c->report);
-    json_t *j = NULL;
-    size_t i = 0;
 
-    assert_int_equal(json_array_size(jobs), want_jobs);
-    json_array_foreach(jobs, i, j) {
-        const char *id = json_string_value(json_object_get(j, "JobId"));
-        long chunk = chunk_of_job(rows, id);
-        json_int_t st = json_integer_value(json_object_get(j, "ScheduleTime"));
-
-        assert_true(chunk >= 1);
-        assert_int_equal(st, t0 + wave_of_chunk(chunk) * interval);
-    }
+    assert_int_equal(e2e_assert_schedules(jobs, rows, 1, NDEV / 200, &s),
+                     want_jobs);
     json_decref(rows);
     json_decref(jobs);
 }
 
 static void scheduled_waves_carry_schedule_times(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (wall_ms() / 1000 + 3600) * 1000;
+    int64_t t0 = (h_wall_ms() / 1000 + 3600) * 1000;
     char t0s[32];
 
     (void)state;
     snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
     const char *extra[] = {"--waves",         "200,400,all", "--schedule-time",
                            t0s,               "--wave-interval", "1h", NULL};
-    ctx_start(&c, emu);
-    run_waves(&c, &r, extra, NULL);
-    if (r.exit_code != 0)
-        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    e2e_fleet_start(&c, NDEV, PK, emu);
+    run_waves(&c, &r, extra, 0);
     /* Shown in UTC and local time. */
     assert_non_null(strstr(r.err, " UTC ("));
     assert_non_null(strstr(r.err, "local)"));
     check_schedules(&c, t0, HOUR_MS, 5);
     h_run_free(&r);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     struct h_run r;
     const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (wall_ms() / 1000 + 3600) * 1000;
+    int64_t t0 = (h_wall_ms() / 1000 + 3600) * 1000;
     char t0s[32];
     json_t *paused = NULL;
 
@@ -458,15 +365,13 @@ static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
     snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
     const char *extra[] = {"--waves",         "200,400,all", "--schedule-time",
                            t0s,               "--wave-interval", "4d", NULL};
-    ctx_start(&c, emu);
-    run_waves(&c, &r, extra, NULL);
-    if (r.exit_code != 6)
-        fail_msg("run: exit %d (want 6): %s", r.exit_code, r.err);
+    e2e_fleet_start(&c, NDEV, PK, emu);
+    run_waves(&c, &r, extra, 6);
     assert_non_null(strstr(r.err, "7 days"));
     assert_non_null(strstr(r.err, "wave 3: chunks 3-5"));
     /* Waves 1 and 2 (chunks 1 and 2) only. */
     check_schedules(&c, t0, 4 * DAY_MS, 2);
-    paused = journal_records(&c, "paused");
+    paused = e2e_wave_records(c.report, "paused");
     assert_int_equal(json_array_size(paused), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(paused, 0), "reason")),
@@ -486,46 +391,7 @@ static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
 
     json_decref(paused);
     h_run_free(&r);
-    ctx_stop(&c);
-}
-
-/* Starts ORCH_BIN argv in the background (credentials set, stdin
- * /dev/null, stdout and stderr to files in dir, no controlling terminal).
- * The parent's h_run cannot send SIGINT mid-run, hence this. */
-static pid_t spawn_tool(const char *dir, const char *const *argv)
-{
-    char outp[600], errp[600];
-    const char *args[48];
-    size_t n = 0, i = 0;
-    pid_t pid = 0;
-
-    snprintf(outp, sizeof(outp), "%s/tool.out", dir);
-    snprintf(errp, sizeof(errp), "%s/tool.err", dir);
-    args[n++] = ORCH_BIN;
-    for (i = 0; argv[i] && n < 47; i++)
-        args[n++] = argv[i];
-    args[n] = NULL;
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        setsid();
-        setenv("HOME", dir, 1);
-        unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
-        unsetenv("ALIBABA_CLOUD_PROFILE");
-        setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", H_KEY_ID, 1);
-        setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", H_SECRET, 1);
-        execv(ORCH_BIN, (char *const *)args);
-        _exit(127);
-    }
-    return pid;
+    e2e_fleet_stop(&c);
 }
 
 /* Waits (up to timeout_s) until the file contains needle, or the process
@@ -548,20 +414,24 @@ static char *await_text(const char *path, const char *needle, pid_t pid,
     return text ? text : strdup("");
 }
 
-/* Runs the tool in the background until it says it waits for the start,
- * lets it wait 4 s more (twice a 2 s --wave-timeout: it must not have
- * ended), stops it with SIGINT and returns its stderr (malloced) and exit
- * status. */
-static char *interrupt_while_waiting(const struct ctx *c,
-                                     const char *const *args, int *exit_code)
+/* Runs `run INVENTORY` with the common options and `extra` in the
+ * background (h_run cannot send SIGINT mid-run, hence this) until it says
+ * it waits for the start, lets it wait 4 s more (twice a 2 s
+ * --wave-timeout: it must not have ended), stops it with SIGINT and
+ * returns its stderr (malloced) and exit status. */
+static char *interrupt_while_waiting(const struct e2e_fleet *c,
+                                     const char *const *extra, int *exit_code)
 {
-    char errp[600];
+    const char *argv[40];
+    char outp[600], errp[600];
     char *err = NULL;
     pid_t pid = 0;
     int st = 0;
 
+    snprintf(outp, sizeof(outp), "%s/tool.out", c->dir);
     snprintf(errp, sizeof(errp), "%s/tool.err", c->dir);
-    pid = spawn_tool(c->dir, args);
+    waves_argv(c, extra, argv);
+    pid = h_spawn(argv, NULL, 0, c->dir, outp, errp);
     err = await_text(errp, "its tasks start at", pid, 60);
     if (strstr(err, "its tasks start at") == NULL)
         fail_msg("the watch did not wait for the start: %s", err);
@@ -586,27 +456,20 @@ static char *interrupt_while_waiting(const struct ctx *c,
  * SIGINT, exit 4, wave 1 created and the pause journaled. */
 static void gated_canary_at_schedule_time(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (wall_ms() / 1000 + 6 * 60) * 1000;
+    int64_t t0 = (h_wall_ms() / 1000 + 6 * 60) * 1000;
     char t0s[32];
-    const char *args[] = {"run",           NULL, "--firmware-id",   FW,
-                          "--endpoint",    NULL, "--yes",           "--report",
-                          NULL,            "--poll-interval", "1s", "--waves",
-                          "200,all",       "--wave-timeout",  "2s",
-                          "--schedule-time", t0s, NULL};
+    const char *extra[] = {"--waves",         "200,all", "--wave-timeout",
+                           "2s",              "--schedule-time", t0s, NULL};
     json_t *jobs = NULL, *starts = NULL, *paused = NULL, *gates = NULL;
-    json_t *log = NULL;
     char *err = NULL;
     int code = 0;
 
     (void)state;
     snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    ctx_start(&c, emu);
-    args[1] = c.inv;
-    args[5] = c.emu.endpoint;
-    args[8] = c.report;
-    err = interrupt_while_waiting(&c, args, &code);
+    e2e_fleet_start(&c, NDEV, PK, emu);
+    err = interrupt_while_waiting(&c, extra, &code);
     if (code != 4)
         fail_msg("exit %d (want 4): %s", code, err);
     assert_null(strstr(err, "not decided within"));
@@ -623,16 +486,15 @@ static void gated_canary_at_schedule_time(void **state)
                          json_array_get(jobs, 0), "ScheduleTime")),
                      t0);
     /* No polling before the start (nothing can change until then). */
-    log = h_read_jsonl(c.emu.log_path);
-    assert_int_equal(e2e_count(log, "ListOTATaskByJob", 0), 0);
+    assert_int_equal(e2e_log_count(&c.emu, "ListOTATaskByJob", 0), 0);
     /* Journal: wave 1 started with its schedule, paused (interrupted), no
      * gate decision. */
-    starts = journal_records(&c, "start");
+    starts = e2e_wave_records(c.report, "start");
     assert_int_equal(json_array_size(starts), 1);
     assert_int_equal(json_integer_value(json_object_get(
                          json_array_get(starts, 0), "schedule")),
                      t0);
-    paused = journal_records(&c, "paused");
+    paused = e2e_wave_records(c.report, "paused");
     assert_int_equal(json_array_size(paused), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(paused, 0), "reason")),
@@ -640,41 +502,34 @@ static void gated_canary_at_schedule_time(void **state)
     assert_int_equal(json_integer_value(json_object_get(
                          json_array_get(paused, 0), "wave")),
                      1);
-    gates = journal_records(&c, "gate");
+    gates = e2e_wave_records(c.report, "gate");
     assert_int_equal(json_array_size(gates), 0);
     json_decref(gates);
     json_decref(paused);
     json_decref(starts);
-    json_decref(log);
     json_decref(jobs);
     free(err);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 /* run --wait (no waves) with --schedule-time: every job carries it and
  * the watch starts then, not with hours of polls before. */
 static void wait_from_schedule_time(void **state)
 {
-    struct ctx c;
+    struct e2e_fleet c;
     const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (wall_ms() / 1000 + 6 * 60) * 1000;
+    int64_t t0 = (h_wall_ms() / 1000 + 6 * 60) * 1000;
     char t0s[32];
-    const char *args[] = {"run",           NULL, "--firmware-id",   FW,
-                          "--endpoint",    NULL, "--yes",           "--report",
-                          NULL,            "--poll-interval", "1s", "--wait",
-                          "--schedule-time", t0s, NULL};
-    json_t *jobs = NULL, *j = NULL, *log = NULL;
+    const char *extra[] = {"--wait", "--schedule-time", t0s, NULL};
+    json_t *jobs = NULL, *j = NULL;
     char *err = NULL;
     size_t i = 0;
     int code = 0;
 
     (void)state;
     snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    ctx_start(&c, emu);
-    args[1] = c.inv;
-    args[5] = c.emu.endpoint;
-    args[8] = c.report;
-    err = interrupt_while_waiting(&c, args, &code);
+    e2e_fleet_start(&c, NDEV, PK, emu);
+    err = interrupt_while_waiting(&c, extra, &code);
     if (code != 4)
         fail_msg("exit %d (want 4): %s", code, err);
     assert_non_null(strstr(err, "stopped watching; the jobs go on"));
@@ -684,12 +539,10 @@ static void wait_from_schedule_time(void **state)
         assert_int_equal(
             json_integer_value(json_object_get(j, "ScheduleTime")), t0);
     }
-    log = h_read_jsonl(c.emu.log_path);
-    assert_int_equal(e2e_count(log, "ListOTATaskByJob", 0), 0);
-    json_decref(log);
+    assert_int_equal(e2e_log_count(&c.emu, "ListOTATaskByJob", 0), 0);
     json_decref(jobs);
     free(err);
-    ctx_stop(&c);
+    e2e_fleet_stop(&c);
 }
 
 int main(void)

@@ -48,7 +48,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #define PK "a1BwAGVabcd"
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
@@ -56,14 +55,6 @@
 #define MIN_MS ((int64_t)60 * 1000)
 #define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)
-
-static int64_t wall_ms(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 /* The installed libfaketimeMT.so.1 (Debian: /usr/lib/<triplet>/faketime),
  * or a test failure that says what to install. Malloced. */
@@ -129,110 +120,42 @@ static void start_emu(struct emu_proc *e, int64_t offset_ms, const char *seed)
     h_emu_start(e, args);
 }
 
-/* The report's row of job `id`, or NULL. */
-static json_t *row_of_job(json_t *rows, const char *id)
-{
-    size_t i = 0;
-    json_t *r = NULL;
-
-    json_array_foreach(rows, i, r) {
-        const char *j = json_string_value(json_object_get(r, "job_id"));
-
-        if (j && strcmp(j, id) == 0)
-            return r;
-    }
-    return NULL;
-}
-
 /* Chunk -> wave for "200,400,all" over 5 chunks: 1 | 2 | 3 4 5. */
-static int64_t wave_of_chunk(long chunk)
+static int wave_of_chunk(long chunk)
 {
     return chunk == 1 ? 0 : chunk == 2 ? 1 : 2;
 }
 
-/* Every job of `jobs` is the report row of a chunk in [lo, hi] and is
- * scheduled at t0 + (its wave - 1) x interval. Returns the number of
- * jobs. */
-static size_t check_jobs(json_t *jobs, json_t *rows, long lo, long hi,
-                         int64_t t0, int64_t interval)
-{
-    size_t i = 0;
-    json_t *j = NULL;
-
-    json_array_foreach(jobs, i, j) {
-        const char *id = json_string_value(json_object_get(j, "JobId"));
-        json_t *row = row_of_job(rows, id);
-        long chunk = 0;
-
-        if (row == NULL)
-            fail_msg("job %s is not in the report", id);
-        chunk = strtol(json_string_value(json_object_get(row, "chunk")), NULL,
-                       10);
-        if (chunk < lo || chunk > hi)
-            fail_msg("job %s is chunk %ld, not in %ld-%ld", id, chunk, lo, hi);
-        assert_int_equal(
-            json_integer_value(json_object_get(j, "ScheduleTime")),
-            t0 + wave_of_chunk(chunk) * interval);
-    }
-    return json_array_size(jobs);
-}
-
-/* The journal's wave records with this event (each line is framed: the
- * record starts at its first brace). */
-static json_t *wave_records(const char *report, const char *event)
-{
-    char path[600];
-    char *data = NULL, *p = NULL, *line = NULL;
-    json_t *out = json_array();
-
-    snprintf(path, sizeof(path), "%s.journal", report);
-    data = h_slurp(path, NULL);
-    assert_non_null(data);
-    for (line = strtok_r(data, "\n", &p); line;
-         line = strtok_r(NULL, "\n", &p)) {
-        const char *brace = strchr(line, '{');
-        json_t *rec = brace ? json_loads(brace, 0, NULL) : NULL;
-        const char *t = json_string_value(json_object_get(rec, "t"));
-        const char *ev = json_string_value(json_object_get(rec, "event"));
-
-        if (t && strcmp(t, "wave") == 0 && ev && strcmp(ev, event) == 0)
-            json_array_append(out, rec);
-        json_decref(rec);
-    }
-    free(data);
-    return out;
-}
-
 static void deferred_wave_created_by_a_later_resume(void **state)
 {
+    struct e2e_fleet f;
     struct emu_proc a, b, c;
     struct h_run r;
     struct fake_env early, late;
-    char *dir = h_tmpdir();
     char *lib = faketime_lib();
-    char inv[512], report[512], t0s[32];
+    char t0s[32];
     /* Start in an hour; waves 4 days apart: wave 3 starts at t0 + 8 d, so
      * it can be created from t0 + 8 d - 7 d + 10 min (the tool keeps 10
      * minutes of margin below the horizon). */
-    int64_t t0 = (wall_ms() / 1000 + 3600) * 1000;
+    int64_t t0 = (h_wall_ms() / 1000 + 3600) * 1000;
     int64_t interval = 4 * DAY_MS;
     int64_t creatable = t0 + 2 * interval - 7 * DAY_MS + 10 * MIN_MS;
     int64_t early_ms = 0;
+    const struct e2e_schedule sched = {t0, interval, wave_of_chunk};
     json_t *paused = NULL, *jobs_a = NULL, *jobs_c = NULL, *all = NULL;
-    json_t *rows = NULL, *log = NULL, *row = NULL;
+    json_t *rows = NULL, *row = NULL;
     size_t i = 0;
 
     (void)state;
-    snprintf(inv, sizeof(inv), "%s/fleet.csv", dir);
-    snprintf(report, sizeof(report), "%s/fleet.report.csv", dir);
+    /* The fleet's own emulator is not started: each moment has its own. */
+    e2e_fleet_init(&f, NDEV, PK);
     snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    h_write_inventory(inv, NDEV, PK);
 
     /* A, real time: waves 1 and 2 are created, wave 3 waits. */
     start_emu(&a, 0, "1");
-    const char *run[] = {"run",       inv,          "--firmware-id",
+    const char *run[] = {"run",       f.inv,        "--firmware-id",
                          FW,          "--endpoint", a.endpoint,
-                         "--yes",     "--report",   report,
+                         "--yes",     "--report",   f.report,
                          "--waves",   "200,400,all", "--schedule-time",
                          t0s,         "--wave-interval", "4d",
                          NULL};
@@ -240,34 +163,32 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     if (r.exit_code != 6)
         fail_msg("run: exit %d (want 6): %s", r.exit_code, r.err);
     h_run_free(&r);
-    paused = wave_records(report, "paused");
+    paused = e2e_wave_records(f.report, "paused");
     assert_int_equal(json_array_size(paused), 1);
     assert_int_equal(json_integer_value(json_object_get(
                          json_array_get(paused, 0), "creatable")),
                      creatable);
     jobs_a = h_emu_get(&a, "/__emu/jobs");
-    rows = h_read_csv(report);
-    assert_int_equal(check_jobs(jobs_a, rows, 1, 2, t0, interval), 2);
+    rows = h_read_csv(f.report);
+    assert_int_equal(e2e_assert_schedules(jobs_a, rows, 1, 2, &sched), 2);
     json_decref(rows);
 
     /* B, one day later: still 70 minutes before "creatable". The resume
      * checks the firmware (its pre-flight), then stops as before. */
-    early_ms = creatable - 70 * MIN_MS - wall_ms();
+    early_ms = creatable - 70 * MIN_MS - h_wall_ms();
     fake_env_init(&early, lib, early_ms);
     start_emu(&b, early_ms, "2");
-    const char *res_b[] = {"resume", report, "--yes", "--endpoint", b.endpoint,
-                           NULL};
+    const char *res_b[] = {"resume",     f.report,   "--yes",
+                           "--endpoint", b.endpoint, NULL};
     h_run(&r, res_b, early.v, 0, 60);
     if (r.exit_code != 6)
         fail_msg("too-early resume: exit %d (want 6): %s", r.exit_code, r.err);
     assert_non_null(strstr(r.err, "7 days"));
     h_run_free(&r);
-    log = h_read_jsonl(b.log_path);
-    assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 0);
-    assert_true(e2e_count(log, "QueryOTAFirmware", 1) >= 1);
-    json_decref(log);
+    assert_int_equal(e2e_log_count(&b, "CreateOTAStaticUpgradeJob", 0), 0);
+    assert_true(e2e_log_count(&b, "QueryOTAFirmware", 1) >= 1);
     json_decref(paused);
-    paused = wave_records(report, "paused");
+    paused = e2e_wave_records(f.report, "paused");
     assert_int_equal(json_array_size(paused), 2);
     assert_int_equal(json_integer_value(json_object_get(
                          json_array_get(paused, 1), "creatable")),
@@ -276,27 +197,23 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     /* C, two days later: past "creatable". */
     fake_env_init(&late, lib, 2 * DAY_MS);
     start_emu(&c, 2 * DAY_MS, "3");
-    const char *res_c[] = {"resume", report, "--yes", "--endpoint", c.endpoint,
-                           NULL};
+    const char *res_c[] = {"resume",     f.report,   "--yes",
+                           "--endpoint", c.endpoint, NULL};
     h_run(&r, res_c, late.v, 0, 60);
     if (r.exit_code != 0)
         fail_msg("resume after the horizon: exit %d: %s", r.exit_code, r.err);
-    h_assert_no_secret(dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    h_assert_no_secret(f.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
     h_run_free(&r);
 
     /* Wave 3 only, with its ScheduleTime; waves 1 and 2 not again. */
-    rows = h_read_csv(report);
+    rows = h_read_csv(f.report);
     jobs_c = h_emu_get(&c, "/__emu/jobs");
-    assert_int_equal(check_jobs(jobs_c, rows, 3, 5, t0, interval), 3);
-    log = h_read_jsonl(c.log_path);
-    assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 3);
-    json_decref(log);
+    assert_int_equal(e2e_assert_schedules(jobs_c, rows, 3, 5, &sched), 3);
+    assert_int_equal(e2e_log_count(&c, "CreateOTAStaticUpgradeJob", 0), 3);
     json_decref(jobs_a);
     jobs_a = h_emu_get(&a, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs_a), 2);
-    log = h_read_jsonl(b.log_path);
-    assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 0);
-    json_decref(log);
+    assert_int_equal(e2e_log_count(&b, "CreateOTAStaticUpgradeJob", 0), 0);
 
     /* The rollout as a whole: A's jobs and C's, each device once, and a
      * complete report naming exactly those jobs. */
@@ -319,7 +236,7 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     h_emu_stop(&b);
     h_emu_stop(&a);
     free(lib);
-    free(dir);
+    e2e_fleet_stop(&f);
 }
 
 int main(void)
