@@ -277,6 +277,56 @@ static void gray_lost_answer_adopted(void **state)
     lost_answer_adopted(gray_args, 3); /* 50% of the 6 on 1.0.0 */
 }
 
+/* --no-job-tag: the Create carries no tag, so a lost answer of the one
+ * ALL call cannot be recognised among the firmware's jobs: the chunk ends
+ * failed/Ambiguous (exit 1), never resent, nothing looked up. */
+static void untagged_lost_answer_ambiguous(void **state)
+{
+    struct ctx c;
+    struct h_run r;
+    const char *emu[] = {"--fault-actions", CREATE, "--lose-response", "1",
+                         NULL};
+    const char *more[] = {"--no-job-tag", NULL};
+    json_t *log = NULL, *rows = NULL, *params = NULL;
+    char *job = NULL;
+    size_t i = 0;
+    json_t *e = NULL;
+
+    (void)state;
+    ctx_start(&c, emu);
+    run_target(&c, &r, c.report, all_args, more, NULL);
+    assert_int_equal(r.exit_code, 1);
+    job = assert_jobs(&c, 1); /* the lost answer did make the job */
+    log = h_read_jsonl(c.emu.log_path);
+    assert_int_equal(e2e_count(log, CREATE, 0), 1);
+    assert_int_equal(e2e_count(log, BY_FIRMWARE, 0), 0);
+    json_array_foreach(log, i, e) {
+        const char *a = json_string_value(json_object_get(e, "action"));
+
+        if (a != NULL && strcmp(a, CREATE) == 0)
+            params = json_object_get(e, "params");
+    }
+    assert_non_null(params);
+    assert_non_null(json_object_get(params, "FirmwareId"));
+    assert_null(json_object_get(params, "Tag.1.Key"));
+    rows = h_read_csv(c.report);
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(rows, 0), "status")),
+                        "failed");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(rows, 0), "error_code")),
+                        "Ambiguous");
+    assert_non_null(strstr(json_string_value(json_object_get(
+                               json_array_get(rows, 0), "error_message")),
+                           "no job tag"));
+    json_decref(rows);
+    json_decref(log);
+    free(job);
+    h_run_free(&r);
+    ctx_stop(&c);
+}
+
 /* POSTs `form` to the emulator's /__emu/faults. Returns 0 on HTTP 200.
  * No cmocka call: the watcher thread uses it too. */
 static int post_faults(const struct emu_proc *e, const char *form)
@@ -457,6 +507,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(all_lost_answer_adopted),
         cmocka_unit_test(gray_lost_answer_adopted),
+        cmocka_unit_test(untagged_lost_answer_ambiguous),
         cmocka_unit_test(lost_answer_not_confused_with_another_runs_job),
         cmocka_unit_test(all_reset_before_processing_resent),
         cmocka_unit_test(all_killed_before_send_resumed),
