@@ -31,23 +31,22 @@
  *
  * Reconciliation (see dispatch.h): an AMBIGUOUS send of a non-idempotent
  * action, or an item ops->interrupted() reports, is never resent blindly.
- * Its Create parameters (kept in `cparams`) give FirmwareId, ProductKey,
- * the devices and the job tag. ListOTAJobByDevice for a probe device
- * (first, middle, last: a device already on the destination version gets
- * no task, so one device can show nothing) lists the jobs; those created
- * at or after the first attempt, less SINCE_MARGIN_MS of clock skew, are
- * candidates. With a tag, the candidate carrying it is ours. Without one,
- * ListOTATaskByJob with up to 50 of the item's devices must find at least
- * one task, all of them the item's. A whole-product call (--target
- * ALL/GRAY) names no devices: ListOTAJobByFirmware, page by page (at most
- * FIRMWARE_MAX_PAGES), lists the firmware's jobs, and the candidate
- * carrying the tag is ours; untagged, it cannot be told from any other
- * job of the firmware and is Ambiguous at once. Found: created, recovered.
- * Not found (for a whole-product call: on every page of the list): a new
- * attempt. Queries that keep failing (RECONCILE_MAX_FAILS in a row), a
- * query refused for good, or a firmware list longer than the pages asked:
- * failed "Ambiguous", never resent. The queries have their own limiter at
- * cfg->query_qps and never take the action's tokens.
+ * reconcile.c owns the decisions (reconcile.h: which query to ask next,
+ * ListOTAJobByDevice per probe device and page, ListOTATaskByJob per
+ * untagged candidate, ListOTAJobByFirmware per page for a whole-product
+ * call, and what each answer or failure means), as pure functions over
+ * the xfer's `rc` state and the item's Create parameters, kept in
+ * `cparams` (the last attempt's, swapped in without a rebuild). This file
+ * owns the I/O around them: reconcile_begin() enters an item, start_query()
+ * builds, signs and launches the query the state names under the query
+ * limiter (cfg->query_qps; the queries never take the action's tokens),
+ * complete_query() notes each step through ops->reconcile_note, stops the
+ * run on a FATAL answer and hands the answer to reconcile.c, and
+ * reconcile_act() carries out the verdict: the next query (queued in the
+ * `queries` heap, after a backoff when the same one is asked again),
+ * created and recovered (found), a new attempt through the `sends` heap
+ * (not found; not_sent when stopping, failed Ambiguous when the attempts
+ * are used up), or failed "Ambiguous", never resent (undecidable).
  *
  * In-flight cap: pacing is the rate limiter's job; the cap only bounds
  * connections. Holding the quota needs qps x latency calls in flight (20/s
@@ -96,6 +95,7 @@
 #include "orch/err.h"
 #include "orch/params.h"
 #include "orch/ratelimit.h"
+#include "orch/reconcile.h"
 #include "orch/request.h"
 #include "orch/retry.h"
 
@@ -125,47 +125,7 @@
 #define BODY_MAX (16u * 1024 * 1024)
 #define DEFAULT_QUERY_QPS 10.0
 
-/* Reconciliation */
-#define SINCE_MARGIN_MS (5 * 60 * 1000) /* clock skew between us and API */
-#define RECONCILE_MAX_FAILS 8  /* query failures in a row: undecidable */
-#define RECONCILE_PROBES 3     /* devices asked: first, middle, last */
-#define RECONCILE_MAX_PAGES 5  /* ListOTAJobByDevice pages per device */
-#define JOBS_PAGE_SIZE 100     /* ListOTAJobByDevice's maximum */
-#define TASKS_MAX_NAMES 50     /* ListOTATaskByJob's DeviceNames.N limit */
-#define FIRMWARE_PAGE_SIZE 200 /* ListOTAJobByFirmware's maximum */
-/* ListOTAJobByFirmware pages asked for one whole-product call: 10,000 jobs.
- * Far more than RECONCILE_MAX_PAGES, because the list holds every job of
- * the firmware, not one device's: a chunked rollout of 10^6 devices leaves
- * 5,000 of them. There is one such call per run, and 50 pages take 5 s at
- * the query quota. */
-#define FIRMWARE_MAX_PAGES 50
-#define ACTION_JOBS_BY_DEVICE "ListOTAJobByDevice"
-#define ACTION_JOBS_BY_FIRMWARE "ListOTAJobByFirmware"
-#define ACTION_TASKS_BY_JOB "ListOTATaskByJob"
-#define DEVICE_PARAM "TargetDeviceName."
-#define NOT_EXISTED_DEVICE "iot.device.NotExistedDevice"
-
 struct dispatcher;
-
-enum rc_step {
-    RC_JOBS = 0, /* next: ListOTAJobByDevice (probe, page) */
-    RC_TASKS,    /* next: ListOTATaskByJob (candidate job_id) */
-    RC_FIRMWARE  /* next: ListOTAJobByFirmware (page), for a call that
-                    names no devices */
-};
-
-/* Reconciliation state of one item. */
-struct reconcile {
-    enum rc_step step;
-    unsigned probe;    /* index into the probe devices */
-    unsigned page;     /* ListOTAJobBy* page, from 1 */
-    unsigned fails;    /* query failures in a row */
-    json_t *jobs;      /* the last job list (a reference), for candidates */
-    size_t cand;       /* next candidate index in `jobs` */
-    char job_id[128];  /* candidate being confirmed, or the adopted job */
-    char utc_create[64];
-    char why[640];     /* what made the outcome unknown (for messages) */
-};
 
 /* Per-item request state (curl's per_transfer). */
 struct orch_xfer {
@@ -186,7 +146,8 @@ struct orch_xfer {
     int64_t since_ms;    /* wall time of the item's first attempt; 0 unset */
     struct orch_params params;  /* of the request in flight / being built */
     struct orch_params cparams; /* the action's, while reconciling */
-    struct reconcile rc;
+    struct orch_reconcile rc;   /* what to ask next (reconcile.h) */
+    char why[640];       /* what made the outcome unknown (for messages) */
     struct orch_request req;
     struct orch_response resp;
     bool have_resp;
@@ -460,6 +421,7 @@ static int xfer_new(struct dispatcher *d, struct orch_xfer **out)
     x->d = d;
     orch_params_init(&x->params);
     orch_params_init(&x->cparams);
+    orch_reconcile_init(&x->rc);
     orch_request_init(&x->req);
     orch_response_init(&x->resp);
     orch_buf_init(&x->body);
@@ -503,7 +465,7 @@ static void xfer_free(struct orch_xfer *x)
     curl_easy_cleanup(x->easy);
     orch_params_cleanup(&x->params);
     orch_params_cleanup(&x->cparams);
-    json_decref(x->rc.jobs);
+    orch_reconcile_cleanup(&x->rc);
     orch_request_cleanup(&x->req);
     orch_response_cleanup(&x->resp);
     orch_buf_cleanup(&x->body);
@@ -537,8 +499,7 @@ static int xfer_get(struct dispatcher *d, size_t item, struct orch_xfer **out)
 static void xfer_put(struct dispatcher *d, struct orch_xfer *x)
 {
     /* The reconciliation's JSON is the only thing not reused as is. */
-    json_decref(x->rc.jobs);
-    x->rc.jobs = NULL;
+    orch_reconcile_cleanup(&x->rc);
     x->next_free = d->free_list;
     d->free_list = x;
 }
@@ -658,7 +619,7 @@ static void finish_ambiguous(struct dispatcher *d, struct orch_xfer *x,
     snprintf(msg, sizeof(msg),
              "outcome unknown (%.400s); a job may have been created and "
              "reconciliation could not tell: %.400s; check before resending",
-             x->rc.why[0] ? x->rc.why : "interrupted run", why);
+             x->why[0] ? x->why : "interrupted run", why);
     x->query = false;
     finish(d, x, ORCH_ITEM_FAILED, "Ambiguous", msg);
 }
@@ -991,87 +952,8 @@ static void commit_batch(struct dispatcher *d, uint64_t now)
 
 /* --- reconciliation -------------------------------------------------- */
 
-static size_t device_count(const struct orch_params *p)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < p->n; i++)
-        if (strncmp(p->v[i].name, DEVICE_PARAM, sizeof(DEVICE_PARAM) - 1) ==
-            0)
-            n++;
-    return n;
-}
-
-/* Device k (0-based) of the action's parameters, or NULL. */
-static const char *device_at(const struct orch_params *p, size_t k)
-{
-    char name[48];
-
-    snprintf(name, sizeof(name), DEVICE_PARAM "%zu", k + 1);
-    return orch_params_get(p, name);
-}
-
-/* The index of probe device j (first, middle, last; duplicates of an
- * earlier probe skipped) among n devices; false when there is none. */
-static bool probe_index(size_t n, unsigned j, size_t *out)
-{
-    size_t idx[RECONCILE_PROBES];
-    size_t m = 0;
-
-    if (n == 0)
-        return false;
-    idx[m++] = 0;
-    if (n / 2 != 0)
-        idx[m++] = n / 2;
-    if (n - 1 != n / 2 && n - 1 != 0)
-        idx[m++] = n - 1;
-    if (j >= m)
-        return false;
-    *out = idx[j];
-    return true;
-}
-
-/* Up to TASKS_MAX_NAMES of the item's devices, spread evenly over the
- * chunk (a run of devices already up to date gets no tasks). */
-static size_t task_sample(const struct orch_params *cp,
-                          const char *names[TASKS_MAX_NAMES])
-{
-    size_t n = device_count(cp);
-    size_t k = n < TASKS_MAX_NAMES ? n : TASKS_MAX_NAMES;
-    size_t got = 0;
-
-    for (size_t i = 0; i < k; i++) {
-        const char *dev = device_at(cp, n <= TASKS_MAX_NAMES ? i : i * n / k);
-
-        if (dev != NULL)
-            names[got++] = dev;
-    }
-    return got;
-}
-
-/* The job tag the action's parameters carry, or NULL. */
-static const char *job_tag(const struct orch_params *cp)
-{
-    const char *key = orch_params_get(cp, "Tag.1.Key");
-
-    if (key == NULL || strcmp(key, ORCH_JOB_TAG_KEY) != 0)
-        return NULL;
-    return orch_params_get(cp, "Tag.1.Value");
-}
-
-/* The query action a reconciliation step asks. */
-static const char *step_action(enum rc_step step)
-{
-    switch (step) {
-    case RC_TASKS:
-        return ACTION_TASKS_BY_JOB;
-    case RC_FIRMWARE:
-        return ACTION_JOBS_BY_FIRMWARE;
-    case RC_JOBS:
-    default:
-        return ACTION_JOBS_BY_DEVICE;
-    }
-}
+/* reconcile.c decides what to ask and what an answer means; here is the
+ * I/O around it: the query heap and limiter, sending, finishing. */
 
 static void note(struct dispatcher *d, struct orch_xfer *x,
                  const char *action, const char *code)
@@ -1094,16 +976,80 @@ static void queue_query(struct dispatcher *d, struct orch_xfer *x,
     heap_push(&d->queries, x);
 }
 
+/* Nothing found for this item: send it again, a new attempt. */
+static void not_found(struct dispatcher *d, struct orch_xfer *x,
+                      uint64_t now)
+{
+    char msg[sizeof(x->why) + 200];
+    const char *whose = x->rc.step == ORCH_RECONCILE_JOBS_BY_FIRMWARE
+                            ? "with this call's tag"
+                            : "for these devices";
+
+    x->query = false;
+    if (d->stopping) {
+        snprintf(msg, sizeof(msg),
+                 "no job was found %s after an unknown outcome (%.300s); "
+                 "not resent: %.255s",
+                 whose, x->why, d->stop_message);
+        finish(d, x, ORCH_ITEM_NOT_SENT, d->stop_code, msg);
+        return;
+    }
+    if (x->attempts >= d->max_attempts) {
+        snprintf(msg, sizeof(msg),
+                 "outcome unknown (%s); reconciliation found no job %s but "
+                 "the attempts are used up; check before resending",
+                 x->why, whose);
+        finish(d, x, ORCH_ITEM_FAILED, "Ambiguous", msg);
+        return;
+    }
+    x->due_ms = now;
+    heap_push(&d->sends, x);
+}
+
+/* Acts on a reconciliation verdict for x; detail is an UNDECIDABLE
+ * verdict's reason. */
+static void reconcile_act(struct dispatcher *d, struct orch_xfer *x,
+                          enum orch_reconcile_verdict v, uint64_t now,
+                          const char *detail)
+{
+    uint64_t delay = 0;
+
+    switch (v) {
+    case ORCH_RECONCILE_ASK:
+        queue_query(d, x, now, 0);
+        return;
+    case ORCH_RECONCILE_ASK_AGAIN:
+        delay = orch_retry_backoff_ms(x->rc.fails, d->backoff_base_ms,
+                                      BACKOFF_CAP_MS, next_rand(d));
+        if (x->hint_ms > delay)
+            delay = x->hint_ms > HINT_CAP_MS ? HINT_CAP_MS : x->hint_ms;
+        queue_query(d, x, now, delay);
+        return;
+    case ORCH_RECONCILE_FOUND:
+        finish_recovered(d, x);
+        return;
+    case ORCH_RECONCILE_NOT_FOUND:
+        not_found(d, x, now);
+        return;
+    case ORCH_RECONCILE_UNDECIDABLE:
+    default:
+        finish_ambiguous(d, x, detail);
+        return;
+    }
+}
+
 /* Enters reconciliation (see DESIGN). `why` says what made the outcome
  * unknown. */
 static void reconcile_begin(struct dispatcher *d, struct orch_xfer *x,
                             uint64_t now, const char *why)
 {
     struct orch_params tmp;
+    char detail[256] = "";
+    enum orch_reconcile_verdict v;
     int rc = 0;
 
     d->st->reconciled++;
-    snprintf(x->rc.why, sizeof(x->rc.why), "%.500s", why);
+    snprintf(x->why, sizeof(x->why), "%.500s", why);
     if (x->attempts > 0) {
         /* The last attempt's parameters: no rebuild, no allocation. */
         tmp = x->cparams;
@@ -1114,40 +1060,21 @@ static void reconcile_begin(struct dispatcher *d, struct orch_xfer *x,
         orch_params_init(&x->cparams);
         rc = d->ops->build(d->ops->ud, x->item, &x->cparams);
     }
-    json_decref(x->rc.jobs);
-    x->rc.jobs = NULL;
-    x->rc.step = RC_JOBS;
-    x->rc.probe = 0;
-    x->rc.page = 1;
-    x->rc.fails = 0;
-    x->rc.cand = 0;
-    x->rc.job_id[0] = '\0';
-    x->rc.utc_create[0] = '\0';
     if (rc) {
+        orch_reconcile_cleanup(&x->rc);
         finish_ambiguous(d, x, "its parameters could not be built");
         return;
     }
-    if (device_count(&x->cparams) == 0) {
-        /* A whole-product call (--target ALL/GRAY): only its tag can tell
-         * its job from the firmware's other jobs. */
-        if (job_tag(&x->cparams) == NULL) {
-            finish_ambiguous(d, x,
-                             "the call names no devices to look up and "
-                             "carries no job tag to recognise its job by");
-            return;
-        }
-        x->rc.step = RC_FIRMWARE;
-    }
-    queue_query(d, x, now, 0);
+    v = orch_reconcile_begin(&x->rc, &x->cparams, x->since_ms, detail,
+                             sizeof(detail));
+    reconcile_act(d, x, v, now, detail);
 }
 
-/* Builds and starts the query the reconciliation state asks for. */
+/* Builds and starts the query the reconciliation state names. */
 static void start_query(struct dispatcher *d, struct orch_xfer *x,
                         uint64_t now)
 {
-    const struct orch_params *cp = &x->cparams;
-    const char *iot = orch_params_get(cp, "IotInstanceId");
-    const char *action = NULL;
+    const char *action = orch_reconcile_action(&x->rc);
     const char *what = NULL;
     int rc = 0;
 
@@ -1155,28 +1082,7 @@ static void start_query(struct dispatcher *d, struct orch_xfer *x,
     orch_params_init(&x->params);
     /* Queries are short: always query-string style. */
     x->form_body = false;
-    action = step_action(x->rc.step);
-    if (x->rc.step == RC_JOBS) {
-        size_t idx = 0;
-
-        if (!probe_index(device_count(cp), x->rc.probe, &idx))
-            rc = ORCH_EINVAL;
-        else
-            rc = orch_api_list_jobs_by_device_params(
-                &x->params, iot, orch_params_get(cp, "FirmwareId"),
-                orch_params_get(cp, "ProductKey"), device_at(cp, idx),
-                JOBS_PAGE_SIZE, x->rc.page);
-    } else if (x->rc.step == RC_FIRMWARE) {
-        rc = orch_api_list_jobs_by_firmware_params(
-            &x->params, iot, orch_params_get(cp, "FirmwareId"),
-            FIRMWARE_PAGE_SIZE, x->rc.page);
-    } else {
-        const char *names[TASKS_MAX_NAMES];
-        size_t n = task_sample(cp, names);
-
-        rc = orch_api_list_tasks_by_job_params(&x->params, iot, x->rc.job_id,
-                                               names, n);
-    }
+    rc = orch_reconcile_query(&x->rc, &x->cparams, &x->params);
     if (rc)
         what = orch_strerror(rc);
     else
@@ -1186,213 +1092,6 @@ static void start_query(struct dispatcher *d, struct orch_xfer *x,
     finish_ambiguous(d, x, what != NULL ? what : "a query failed to start");
 }
 
-static bool candidate_time_ok(const struct orch_xfer *x,
-                              const struct orch_job_info *j)
-{
-    /* A job whose creation time we cannot read is not excluded: the tag
-     * or the task check still has to match. */
-    return j->utc_create_ms < 0 || x->since_ms <= 0 ||
-           j->utc_create_ms >= x->since_ms - SINCE_MARGIN_MS;
-}
-
-static void adopt(struct orch_xfer *x, const struct orch_job_info *j)
-{
-    snprintf(x->rc.job_id, sizeof(x->rc.job_id), "%s", j->job_id);
-    snprintf(x->rc.utc_create, sizeof(x->rc.utc_create), "%s", j->utc_create);
-}
-
-/* Nothing found for this item: send it again, a new attempt. */
-static void not_found(struct dispatcher *d, struct orch_xfer *x,
-                      uint64_t now)
-{
-    char msg[sizeof(x->rc.why) + 200];
-    const char *whose = x->rc.step == RC_FIRMWARE ? "with this call's tag"
-                                                  : "for these devices";
-
-    x->query = false;
-    if (d->stopping) {
-        snprintf(msg, sizeof(msg),
-                 "no job was found %s after an unknown outcome (%.300s); "
-                 "not resent: %.255s",
-                 whose, x->rc.why, d->stop_message);
-        finish(d, x, ORCH_ITEM_NOT_SENT, d->stop_code, msg);
-        return;
-    }
-    if (x->attempts >= d->max_attempts) {
-        snprintf(msg, sizeof(msg),
-                 "outcome unknown (%s); reconciliation found no job %s but "
-                 "the attempts are used up; check before resending",
-                 x->rc.why, whose);
-        finish(d, x, ORCH_ITEM_FAILED, "Ambiguous", msg);
-        return;
-    }
-    x->due_ms = now;
-    heap_push(&d->sends, x);
-}
-
-/* The current probe device (or page) showed nothing of ours: the next
- * page, else the next probe device, else not found. */
-static void next_page_or_probe(struct dispatcher *d, struct orch_xfer *x,
-                               uint64_t now, unsigned pages)
-{
-    size_t idx = 0;
-
-    x->rc.step = RC_JOBS;
-    if (x->rc.page < pages && x->rc.page < RECONCILE_MAX_PAGES) {
-        x->rc.page++;
-        queue_query(d, x, now, 0);
-        return;
-    }
-    x->rc.page = 1;
-    x->rc.probe++;
-    if (probe_index(device_count(&x->cparams), x->rc.probe, &idx)) {
-        queue_query(d, x, now, 0);
-        return;
-    }
-    not_found(d, x, now);
-}
-
-/* Looks for the next untagged candidate in the kept job list from
- * rc.cand on; asks ListOTATaskByJob about it, or moves on. */
-static void next_candidate(struct dispatcher *d, struct orch_xfer *x,
-                           uint64_t now)
-{
-    struct orch_response list;
-    struct orch_job_info j;
-    size_t n = 0;
-    unsigned pages = 0;
-
-    orch_response_init(&list);
-    list.root = x->rc.jobs; /* borrowed: not cleaned up here */
-    n = orch_api_job_count(&list);
-    pages = orch_api_page_count(&list);
-    for (; x->rc.cand < n; x->rc.cand++) {
-        if (orch_api_job_at(&list, x->rc.cand, &j) != 0 ||
-            j.job_id[0] == '\0' || !candidate_time_ok(x, &j))
-            continue;
-        adopt(x, &j);
-        x->rc.cand++;
-        x->rc.step = RC_TASKS;
-        queue_query(d, x, now, 0);
-        return;
-    }
-    next_page_or_probe(d, x, now, pages);
-}
-
-/* Adopts the job of the last answer's list that carries our tag value
- * and was created at or after the first attempt; false if none does. */
-static bool adopt_tagged(struct orch_xfer *x, const char *tag)
-{
-    struct orch_job_info j;
-    size_t n = orch_api_job_count(&x->resp);
-
-    for (size_t i = 0; i < n; i++) {
-        const char *v = NULL;
-
-        if (orch_api_job_at(&x->resp, i, &j) != 0 || !candidate_time_ok(x, &j))
-            continue;
-        v = orch_api_job_tag(&j, ORCH_JOB_TAG_KEY);
-        if (v != NULL && strcmp(v, tag) == 0 && j.job_id[0] != '\0') {
-            adopt(x, &j);
-            return true;
-        }
-    }
-    return false;
-}
-
-/* A ListOTAJobByDevice answer. */
-static void on_jobs(struct dispatcher *d, struct orch_xfer *x, uint64_t now)
-{
-    const char *tag = job_tag(&x->cparams);
-
-    json_decref(x->rc.jobs);
-    x->rc.jobs = json_incref(x->resp.root);
-    x->rc.cand = 0;
-    if (tag == NULL) {
-        next_candidate(d, x, now);
-        return;
-    }
-    /* Tagged: the job carrying our tag is ours, whatever else holds the
-     * device. */
-    if (adopt_tagged(x, tag)) {
-        finish_recovered(d, x);
-        return;
-    }
-    next_page_or_probe(d, x, now, orch_api_page_count(&x->resp));
-}
-
-/* A ListOTAJobByFirmware answer, for a call that names no devices (it
- * always carries a tag: see reconcile_begin). Ours: found. Every page
- * seen without it: not found. More pages than FIRMWARE_MAX_PAGES: the
- * rest could hold it, so undecidable, never "not found". */
-static void on_firmware_jobs(struct dispatcher *d, struct orch_xfer *x,
-                             uint64_t now)
-{
-    const char *tag = job_tag(&x->cparams);
-    unsigned pages = orch_api_page_count(&x->resp);
-    bool more = false;
-    char why[256];
-
-    if (tag != NULL && adopt_tagged(x, tag)) {
-        finish_recovered(d, x);
-        return;
-    }
-    /* Without a PageCount, a full page may have a next one. */
-    more = pages > 0 ? x->rc.page < pages
-                     : orch_api_job_count(&x->resp) >= FIRMWARE_PAGE_SIZE;
-    if (!more) {
-        not_found(d, x, now);
-        return;
-    }
-    if (x->rc.page >= FIRMWARE_MAX_PAGES) {
-        snprintf(why, sizeof(why),
-                 "the firmware's job list has more than %u pages; none of "
-                 "the first %u holds a job tagged %.100s, the rest were not "
-                 "searched",
-                 (unsigned)FIRMWARE_MAX_PAGES, (unsigned)FIRMWARE_MAX_PAGES,
-                 tag != NULL ? tag : "");
-        finish_ambiguous(d, x, why);
-        return;
-    }
-    x->rc.page++;
-    queue_query(d, x, now, 0);
-}
-
-/* A ListOTATaskByJob answer for candidate rc.job_id: ours when it holds
- * at least one of the devices asked about and nothing else. */
-static void on_tasks(struct dispatcher *d, struct orch_xfer *x, uint64_t now)
-{
-    const char *names[TASKS_MAX_NAMES];
-    size_t nnames = task_sample(&x->cparams, names);
-    size_t n = orch_api_task_count(&x->resp);
-    size_t found = 0;
-    bool foreign = false;
-
-    for (size_t i = 0; i < n; i++) {
-        struct orch_task_info t;
-        bool ours = false;
-
-        if (orch_api_task_at(&x->resp, i, &t) != 0) {
-            foreign = true;
-            continue;
-        }
-        if (t.job_id[0] != '\0' && strcmp(t.job_id, x->rc.job_id) != 0)
-            foreign = true;
-        for (size_t k = 0; k < nnames && !ours; k++)
-            ours = strcmp(t.device_name, names[k]) == 0;
-        if (ours)
-            found++;
-        else
-            foreign = true;
-    }
-    if (found > 0 && !foreign) {
-        finish_recovered(d, x);
-        return;
-    }
-    x->rc.job_id[0] = '\0';
-    x->rc.utc_create[0] = '\0';
-    next_candidate(d, x, now);
-}
 /* --- admission ---------------------------------------------------------- */
 
 /* Starts due reconciliation queries while the cap and the query limiter
@@ -1595,60 +1294,27 @@ static enum orch_verdict read_outcome(struct dispatcher *d,
 static void complete_query(struct dispatcher *d, struct orch_xfer *x,
                            CURLcode res, uint64_t now)
 {
-    const char *action = step_action(x->rc.step);
+    const char *action = orch_reconcile_action(&x->rc);
     const char *code = NULL;
     char msg[512];
     char why[700];
+    char detail[800] = "";
     enum orch_verdict v = read_outcome(d, x, res, now, &code, msg,
                                        sizeof(msg));
-    uint64_t delay = 0;
+    enum orch_reconcile_verdict rv;
 
     note(d, x, action, v == ORCH_VERDICT_CREATED ? "" : code);
     snprintf(why, sizeof(why), "%s: %.127s: %.511s", action, code, msg);
-    switch (v) {
-    case ORCH_VERDICT_CREATED: /* i.e. the query succeeded */
-        x->rc.fails = 0;
-        if (x->rc.step == RC_JOBS)
-            on_jobs(d, x, now);
-        else if (x->rc.step == RC_FIRMWARE)
-            on_firmware_jobs(d, x, now);
-        else
-            on_tasks(d, x, now);
-        return;
-    case ORCH_VERDICT_FATAL:
-        stop(d, code, why);
-        finish_ambiguous(d, x, why);
-        return;
-    case ORCH_VERDICT_FAILED:
-        if (x->rc.step == RC_JOBS && strcmp(code, NOT_EXISTED_DEVICE) == 0) {
-            /* No such device: it holds no job. */
-            json_decref(x->rc.jobs);
-            x->rc.jobs = NULL;
-            next_page_or_probe(d, x, now, 0);
-            return;
-        }
-        /* Refused for good: asking again gives the same answer. */
-        finish_ambiguous(d, x, why);
-        return;
-    case ORCH_VERDICT_RETRY:
-    case ORCH_VERDICT_AMBIGUOUS: /* a query is safe to repeat */
-    case ORCH_VERDICT_RESEND_FORM:
-    default:
-        if (++x->rc.fails >= RECONCILE_MAX_FAILS) {
-            char kept[sizeof(why) + 64];
-
-            snprintf(kept, sizeof(kept), "%u queries in a row failed, last %s",
-                     x->rc.fails, why);
-            finish_ambiguous(d, x, kept);
-            return;
-        }
-        delay = orch_retry_backoff_ms(x->rc.fails, d->backoff_base_ms,
-                                      BACKOFF_CAP_MS, next_rand(d));
-        if (x->hint_ms > delay)
-            delay = x->hint_ms > HINT_CAP_MS ? HINT_CAP_MS : x->hint_ms;
-        queue_query(d, x, now, delay);
-        return;
+    if (v == ORCH_VERDICT_CREATED) { /* i.e. the query succeeded */
+        rv = orch_reconcile_answer(&x->rc, &x->cparams, &x->resp, detail,
+                                   sizeof(detail));
+    } else {
+        if (v == ORCH_VERDICT_FATAL)
+            stop(d, code, why);
+        rv = orch_reconcile_failed(&x->rc, &x->cparams, v, code, why, detail,
+                                   sizeof(detail));
     }
+    reconcile_act(d, x, rv, now, detail);
 }
 
 /* Handles one finished transfer. */
@@ -1712,7 +1378,7 @@ static void complete(struct dispatcher *d, struct orch_xfer *x, CURLcode res,
             reconcile_begin(d, x, now, amb);
             return;
         }
-        snprintf(x->rc.why, sizeof(x->rc.why), "%.500s", amb);
+        snprintf(x->why, sizeof(x->why), "%.500s", amb);
         finish_ambiguous(d, x, d->stop_message);
         return;
     }

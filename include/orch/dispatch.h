@@ -122,7 +122,9 @@ struct orch_dispatch_ops {
  * (every page asked): it is sent again (a new attempt). Undecidable (the
  * queries keep failing, or the firmware's job list is longer than the
  * pages the dispatcher asks for): failed with code "Ambiguous", never
- * resent. ops->reconcile_note names the query action of each step. */
+ * resent. ops->reconcile_note names the query action of each step.
+ * reconcile.h states these decisions in full (probe devices, page limits,
+ * the candidate time window, the failure counter). */
 
 struct orch_dispatch_stats {
     uint64_t calls;        /* HTTP requests started */
