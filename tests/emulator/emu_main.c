@@ -156,6 +156,9 @@ static const char usage[] =
     "                        fail-5xx, reset, lose-response, malformed,\n"
     "                        fail-queries, fault-actions (e.g.\n"
     "                        'fail-queries=0&lose-response=0')\n"
+    "  GET /__emu/clock      the emulator's clock (now_ms, advanced_ms)\n"
+    "  POST /__emu/clock     advance=MS: move the clock forward (tests of\n"
+    "                        scheduled jobs)\n"
     "Other:\n"
     "  -h, --help            print this help and exit\n"
     "  --version             print the version and exit\n";

@@ -33,10 +33,12 @@
 #include "orch/params.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +95,7 @@ struct emu_server {
     struct emu_log *log;
     int64_t start_ms;
     uint16_t port;
+    _Atomic int64_t advanced_ms; /* POST /__emu/clock: added to the clock */
 
     pthread_mutex_t lock; /* everything below */
     uint64_t seq;
@@ -124,7 +127,7 @@ static int64_t real_wall_ms(void *ctx)
 
 static int64_t now_ms(const struct emu_server *s)
 {
-    return s->o.clock.now_ms(s->o.clock.ctx);
+    return s->o.clock.now_ms(s->o.clock.ctx) + atomic_load(&s->advanced_ms);
 }
 
 static void sleep_ms(unsigned ms)
@@ -1027,6 +1030,60 @@ int emu_server_set_faults(struct emu_server *s, const char *form,
     return 0;
 }
 
+/* {"now_ms": the emulator's clock, "advanced_ms": the jumps so far}. */
+static json_t *clock_json(const struct emu_server *s)
+{
+    return json_pack("{s:I, s:I}", "now_ms", (json_int_t)now_ms(s),
+                     "advanced_ms",
+                     (json_int_t)atomic_load(&s->advanced_ms));
+}
+
+int emu_server_advance_clock(struct emu_server *s, const char *form,
+                             struct orch_diag *diag)
+{
+    const char *v = form != NULL ? strstr(form, "advance=") : NULL;
+    char *end = NULL;
+    long long ms = 0;
+
+    if (v == NULL || (v != form && v[-1] != '&'))
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "expected advance=MS (milliseconds, > 0)");
+    errno = 0;
+    ms = strtoll(v + 8, &end, 10);
+    if (errno || end == v + 8 || (*end != '\0' && *end != '&') || ms <= 0 ||
+        ms > 366LL * 24 * 3600 * 1000)
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "advance must be 1 ms to 366 days (the clock "
+                             "never goes back: quotas count in order)");
+    atomic_fetch_add(&s->advanced_ms, (int64_t)ms);
+    return 0;
+}
+
+/* POST /__emu/clock: advance=MS in the query or the body. */
+static enum MHD_Result handle_advance_clock(struct emu_server *s,
+                                            struct MHD_Connection *con,
+                                            struct req *r)
+{
+    const char *q = strchr(r->target, '?');
+    struct orch_diag d;
+    json_t *j = NULL;
+    enum MHD_Result ret = MHD_NO;
+    int rc = 0;
+
+    memset(&d, 0, sizeof(d));
+    rc = emu_server_advance_clock(
+        s, q != NULL ? q + 1 : orch_buf_str(&r->body), &d);
+    if (rc) {
+        j = json_pack("{s:s,s:s}", "Code", "InvalidClock", "Message", d.msg);
+        ret = send_json(con, 400, j, NULL);
+    } else {
+        j = clock_json(s);
+        ret = send_json(con, 200, j, NULL);
+    }
+    json_decref(j);
+    return ret;
+}
+
 /* POST /__emu/faults: the form in the query and/or the body. */
 static enum MHD_Result handle_set_faults(struct emu_server *s,
                                          struct MHD_Connection *con,
@@ -1067,6 +1124,8 @@ static enum MHD_Result handle_internal(struct emu_server *s,
         j = emu_world_dump_jobs(s->o.world, now_ms(s));
     else if (strcmp(url, "/__emu/faults") == 0)
         j = emu_server_faults(s);
+    else if (strcmp(url, "/__emu/clock") == 0)
+        j = clock_json(s);
     else
         return send_buf(con, 404, JSON_CT, "{\"Code\":\"NotFound\"}", 19,
                         NULL);
@@ -1128,6 +1187,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
         return handle_internal(s, con, url);
     if (strcmp(url, "/__emu/faults") == 0 && strcmp(method, "POST") == 0)
         return handle_set_faults(s, con, r);
+    if (strcmp(url, "/__emu/clock") == 0 && strcmp(method, "POST") == 0)
+        return handle_advance_clock(s, con, r);
     if (strcmp(url, "/") != 0) {
         static const char msg[] = "{\"Code\":\"InvalidURI\",\"Message\":"
                                   "\"RPC requests go to /.\"}";

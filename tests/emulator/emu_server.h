@@ -5,7 +5,9 @@
  * body; bodies over max_body get 413). GET /__emu/stats returns counters
  * (see emu_server_stats), GET /__emu/jobs returns emu_world_dump_jobs(),
  * GET /__emu/faults the fault settings and POST /__emu/faults changes them
- * (emu_server_faults, emu_server_set_faults).
+ * (emu_server_faults, emu_server_set_faults). GET /__emu/clock returns
+ * {"now_ms", "advanced_ms"}; POST /__emu/clock?advance=MS moves the clock
+ * forward (emu_server_advance_clock).
  *
  * Per API request, in order: arrival time and number recorded; fault plan
  * drawn; latency slept; a burst throttle, 5xx, reset or malformed fault
@@ -129,6 +131,13 @@ json_t *emu_server_faults(struct emu_server *s);
  * settings. Thread-safe. */
 int emu_server_set_faults(struct emu_server *s, const char *form,
                           struct orch_diag *diag);
+/* Moves the emulator's clock forward by the form's advance=MS (1 ms to
+ * 366 days; a form as POST /__emu/clock takes it): jobs scheduled before
+ * the new time start, tasks progress by the time skipped. Never backward:
+ * the quota windows count arrivals in time order. Returns 0, or
+ * ORCH_EINVAL with diag and the clock unchanged. Thread-safe. */
+int emu_server_advance_clock(struct emu_server *s, const char *form,
+                             struct orch_diag *diag);
 /* emu_faults_check, plus: every --fault-actions name is an action the
  * emulator answers. Returns 0 or ORCH_EINVAL with diag. */
 int emu_server_check_faults(const struct emu_fault_opts *f,

@@ -596,16 +596,16 @@ static void lost_response_creates_the_job(void **state)
     json_decref(log);
 }
 
-/* POSTs a form to /__emu/faults; returns the HTTP status, *out the
+/* POSTs a form to /__emu/<what>; returns the HTTP status, *out the
  * answer (NULL: not wanted). */
-static long post_faults(struct fixture *f, const char *query,
-                        const char *form, json_t **out)
+static long post_emu(struct fixture *f, const char *what, const char *query,
+                     const char *form, json_t **out)
 {
     char url[512];
     struct resp r;
     long status = 0;
 
-    snprintf(url, sizeof(url), "%s__emu/faults%s%s", f->base,
+    snprintf(url, sizeof(url), "%s__emu/%s%s%s", f->base, what,
              query ? "?" : "", query ? query : "");
     http(f, url, form ? form : "", form ? strlen(form) : 0, &r);
     assert_int_equal(r.rc, CURLE_OK);
@@ -614,6 +614,39 @@ static long post_faults(struct fixture *f, const char *query,
         *out = body_json(&r);
     free(r.body);
     return status;
+}
+
+/* POST /__emu/clock moves the clock forward only; GET shows it. */
+static void clock_advances(void **state)
+{
+    struct fixture *f = *state;
+    json_t *j = NULL;
+
+    start(f, NULL, NULL, NULL);
+    j = get_json(f, "/__emu/clock");
+    assert_int_equal(json_integer_value(json_object_get(j, "now_ms")), T0);
+    json_decref(j);
+    assert_int_equal(post_emu(f, "clock", "advance=60000", NULL, &j), 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "now_ms")),
+                     T0 + 60000);
+    json_decref(j);
+    assert_int_equal(post_emu(f, "clock", NULL, "advance=1000", &j), 200);
+    json_decref(j);
+    j = get_json(f, "/__emu/clock");
+    assert_int_equal(json_integer_value(json_object_get(j, "now_ms")),
+                     T0 + 61000);
+    assert_int_equal(json_integer_value(json_object_get(j, "advanced_ms")),
+                     61000);
+    json_decref(j);
+    /* Never back, nothing malformed: 400 and the clock unchanged. */
+    assert_int_equal(post_emu(f, "clock", "advance=-5", NULL, NULL), 400);
+    assert_int_equal(post_emu(f, "clock", "advance=5x", NULL, NULL), 400);
+    assert_int_equal(post_emu(f, "clock", "xadvance=5", NULL, NULL), 400);
+    assert_int_equal(post_emu(f, "clock", NULL, "", NULL), 400);
+    j = get_json(f, "/__emu/clock");
+    assert_int_equal(json_integer_value(json_object_get(j, "now_ms")),
+                     T0 + 61000);
+    json_decref(j);
 }
 
 /* The status of a QueryOTAJob call and its Code. */
@@ -675,7 +708,7 @@ static void faults_scoped_and_switched_at_run_time(void **state)
     json_decref(j);
 
     /* Switched off: a form in the body. */
-    assert_int_equal(post_faults(f, NULL, "fail-queries=0&lose-response=0",
+    assert_int_equal(post_emu(f, "faults", NULL, "fail-queries=0&lose-response=0",
                                  &j),
                      200);
     assert_true(json_real_value(json_object_get(j, "fail-queries")) == 0.0);
@@ -692,24 +725,24 @@ static void faults_scoped_and_switched_at_run_time(void **state)
 
     /* Refused, all or nothing: a setting that cannot change at run time,
      * an unknown action, a bad probability, a sum over 1. */
-    assert_int_equal(post_faults(f, "fail-5xx=1&slow-body=1", NULL, &j), 400);
+    assert_int_equal(post_emu(f, "faults", "fail-5xx=1&slow-body=1", NULL, &j), 400);
     assert_non_null(strstr(json_string_value(json_object_get(j, "Message")),
                            "slow-body"));
     json_decref(j);
-    assert_int_equal(post_faults(f, NULL, "fault-actions=NoSuchAction",
+    assert_int_equal(post_emu(f, "faults", NULL, "fault-actions=NoSuchAction",
                                  NULL),
                      400);
-    assert_int_equal(post_faults(f, NULL, "fail-5xx=2", NULL), 400);
-    assert_int_equal(post_faults(f, NULL, "fail-5xx=0.7&reset=0.7", NULL),
+    assert_int_equal(post_emu(f, "faults", NULL, "fail-5xx=2", NULL), 400);
+    assert_int_equal(post_emu(f, "faults", NULL, "fail-5xx=0.7&reset=0.7", NULL),
                      400);
-    assert_int_equal(post_faults(f, NULL, "fail-5xx", NULL), 400);
+    assert_int_equal(post_emu(f, "faults", NULL, "fail-5xx", NULL), 400);
     j = get_json(f, "/__emu/faults");
     assert_true(json_real_value(json_object_get(j, "fail-5xx")) == 0.0);
     assert_true(json_real_value(json_object_get(j, "reset")) == 0.0);
     json_decref(j);
 
     /* The scope moved to the queries (form in the query string, escaped). */
-    assert_int_equal(post_faults(f, "fault-actions=QueryOTAJob%2CListOTATask"
+    assert_int_equal(post_emu(f, "faults", "fault-actions=QueryOTAJob%2CListOTATask"
                                     "ByJob&fail-5xx=1",
                                  NULL, &j),
                      200);
@@ -1132,6 +1165,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sdk_raw_requests_over_http, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(bad_options_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(clock_advances, setup, teardown),
     };
     int rc = 0;
 
