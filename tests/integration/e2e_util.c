@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,4 +341,29 @@ size_t e2e_assert_schedules(json_t *jobs, json_t *rows, long lo, long hi,
             s->t0 + s->wave_of(chunk) * s->interval);
     }
     return json_array_size(jobs);
+}
+
+/* The installed libfaketimeMT.so.1 (Debian: /usr/lib/<triplet>/faketime),
+ * or a test failure that says what to install. Malloced. */
+char *e2e_faketime_lib(void)
+{
+    static const char *const pats[] = {
+        "/usr/lib/*/faketime/libfaketimeMT.so.1",
+        "/usr/lib/faketime/libfaketimeMT.so.1",
+        "/usr/local/lib/faketime/libfaketimeMT.so.1"};
+    char *found = NULL;
+    size_t i = 0;
+
+    for (i = 0; found == NULL && i < sizeof(pats) / sizeof(pats[0]); i++) {
+        glob_t g;
+
+        memset(&g, 0, sizeof(g));
+        if (glob(pats[i], 0, NULL, &g) == 0 && g.gl_pathc > 0)
+            found = strdup(g.gl_pathv[0]);
+        globfree(&g);
+    }
+    if (found == NULL)
+        fail_msg("libfaketime not found: install Debian's faketime package "
+                 "(tests/install-deps.sh does)");
+    return found;
 }

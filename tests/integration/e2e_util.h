@@ -108,4 +108,9 @@ struct e2e_schedule {
 size_t e2e_assert_schedules(json_t *jobs, json_t *rows, long lo, long hi,
                             const struct e2e_schedule *s);
 
+/* The path of Debian's libfaketimeMT.so.1 (the faketime package; the MT
+ * variant is the one for threaded programs), malloced; fails the test,
+ * saying what to install, when it is missing. */
+char *e2e_faketime_lib(void);
+
 #endif

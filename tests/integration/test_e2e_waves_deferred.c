@@ -43,7 +43,6 @@
 #include "e2e_util.h"
 #include "harness.h"
 
-#include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,31 +54,6 @@
 #define MIN_MS ((int64_t)60 * 1000)
 #define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)
-
-/* The installed libfaketimeMT.so.1 (Debian: /usr/lib/<triplet>/faketime),
- * or a test failure that says what to install. Malloced. */
-static char *faketime_lib(void)
-{
-    static const char *const pats[] = {
-        "/usr/lib/*/faketime/libfaketimeMT.so.1",
-        "/usr/lib/faketime/libfaketimeMT.so.1",
-        "/usr/local/lib/faketime/libfaketimeMT.so.1"};
-    char *found = NULL;
-    size_t i = 0;
-
-    for (i = 0; found == NULL && i < sizeof(pats) / sizeof(pats[0]); i++) {
-        glob_t g;
-
-        memset(&g, 0, sizeof(g));
-        if (glob(pats[i], 0, NULL, &g) == 0 && g.gl_pathc > 0)
-            found = strdup(g.gl_pathv[0]);
-        globfree(&g);
-    }
-    if (found == NULL)
-        fail_msg("libfaketime not found: install Debian's faketime package "
-                 "(tests/install-deps.sh does)");
-    return found;
-}
 
 /* The environment entries that run the tool `offset_ms` ahead. */
 struct fake_env {
@@ -132,7 +106,7 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     struct emu_proc a, b, c;
     struct h_run r;
     struct fake_env early, late;
-    char *lib = faketime_lib();
+    char *lib = e2e_faketime_lib();
     char t0s[32];
     /* Start in an hour; waves 4 days apart: wave 3 starts at t0 + 8 d, so
      * it can be created from t0 + 8 d - 7 d + 10 min (the tool keeps 10
