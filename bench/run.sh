@@ -15,6 +15,8 @@
 # /usr/bin/time -v and the tool's end-of-run summary, reports medians, and
 # writes bench/RESULTS.md (or $BENCH_OUT). Environment knobs:
 #   BENCH_RUNS     repetitions of the short measurements (default 3)
+#   BENCH_LONG_RUNS repetitions of each ~250 s pacing run (default 1: a
+#                  full run with 3 takes about 50 minutes)
 #   BENCH_QPS      --qps of the engine-overhead runs (default 100000, with
 #                  --force-qps; the tool accepts up to 10^6)
 #   BENCH_ONLY     space-separated figures to run (engine ingest pace-x10
@@ -32,6 +34,7 @@ case $MODE in short | full) ;; *)
     ;;
 esac
 RUNS=${BENCH_RUNS:-3}
+LONG_RUNS=${BENCH_LONG_RUNS:-1}
 DATA=${BENCH_DATA:-/tmp/ota-bench}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 BUILD=${BENCH_BUILD:-$ROOT/build-bench}
@@ -337,7 +340,10 @@ ingest() {
 # quota, throttled < 2% of calls, every chunk created) or faults (wall <=
 # 1.10 x the clean pace-20 run). Every run: exactly once (exactly_once.py).
 PACE_ROWS=()
-pacing_run() {
+# pacing_once NAME ...: one run; leaves its table row (with @RUNS@ where
+# the calls/s of every repetition go), its calls/s and its wall time in
+# $WORK/NAME.row, .rate and .wall.
+pacing_once() {
     local name=$1 rows=$2 quota=$3 latmax=$4 kind=$5 eopts=$6 topts=$7
     local title=$8 f
     f=$(inv "$rows")
@@ -374,8 +380,25 @@ pacing_run() {
     faults) ok=$(verdict "$wall <= 1.10 * $(cat "$WORK/pace-20.wall" 2>/dev/null || echo 0)") ;;
     esac
     case $once in *" ok") ;; *) ok="MISS (exactly once)" ;; esac
-    PACE_ROWS+=("| $title | \`ota-emulator $eopts\` / \`ota-rollout run inv-$rows.csv $topts\` | $chunks | $created | $calls | $rate | $steady | $thr | $(js "$WORK/$name.stats" maxcreate) | $wall | $ideal | $allowed | $(calc %.3f "$wall / $ideal") | $(tv $name cpu) | ${once% ok} | $(tv $name status) | $ok |")
+    echo "| $title | \`ota-emulator $eopts\` / \`ota-rollout run inv-$rows.csv $topts\` | $chunks | $created | $calls | $rate | @RUNS@ | $steady | $thr | $(js "$WORK/$name.stats" maxcreate) | $wall | $ideal | $allowed | $(calc %.3f "$wall / $ideal") | $(tv $name cpu) | ${once% ok} | $(tv $name status) | $ok |" >"$WORK/$name.row"
+    echo "${rate:-0}" >"$WORK/$name.rate"
     echo "$wall" >"$WORK/$name.wall"
+}
+# pacing_run NAME REPS ...(as pacing_once): REPS runs; the table shows the
+# median run (by calls/s; its verdict is the row's) and every run's
+# calls/s; $WORK/NAME.wall is the median run's wall time.
+pacing_run() {
+    local name=$1 reps=$2 i med runs=""
+    shift 2
+    for i in $(seq "$reps"); do
+        pacing_once "$name-$i" "$@"
+        runs="$runs${runs:+, }$(cat "$WORK/$name-$i.rate")"
+    done
+    med=$(for i in $(seq "$reps"); do
+        echo "$(cat "$WORK/$name-$i.rate") $i"
+    done | sort -g | awk '{ v[NR] = $2 } END { print v[int((NR + 1) / 2)] }')
+    PACE_ROWS+=("$(sed "s|@RUNS@|$runs|" "$WORK/$name-$med.row")")
+    cp "$WORK/$name-$med.wall" "$WORK/$name.wall"
 }
 # startup FILE: median wall of `ota-rollout plan FILE` (3 runs, cached).
 startup() {
@@ -393,13 +416,13 @@ pacing_table() {
     {
         echo "## 1, 2, 5. Pacing, adaptation, faults"
         echo
-        echo "Whole runs of \`ota-rollout run\` (inventory read, plan, pre-flight, dispatch, journal, report) against \`ota-emulator --auto-create\` (no request log)."
+        echo "Whole runs of \`ota-rollout run\` (inventory read, plan, pre-flight, dispatch, journal, report) against \`ota-emulator --auto-create\` (no request log). Each row is the median of its runs by calls/s (the runs' calls/s are listed; the verdict is the median run's): $RUNS runs of the short ones, $LONG_RUNS of each 250-s run (\`BENCH_LONG_RUNS\`)."
         echo "\"calls/s\" is the tool's summary, (calls − 1) / (last start − first start); \"steady/s\" is the emulator's job count per second over the second half of the busy period (its stats polled every 0.5 s)."
         echo "\"ideal s\" = chunks / quota; \"allowed s\" = 1.02 × ideal + start-up (median wall of \`ota-rollout plan\` on the same inventory) + the last call's maximum latency. \"max/s\" is the emulator's max_calls_in_any_second for Create (arrivals, throttled ones included)."
         echo "\"exactly once\" is \`bench/exactly_once.py\` over /__emu/stats, /__emu/jobs and the report: jobs = report rows, the report's JobIds = the emulator's, no device in two jobs (double_assigned and a recount), every inventory device in one job."
         echo
-        echo "| run | command (emulator / tool) | chunks | created | calls | calls/s | steady/s | throttled | max/s | wall s | ideal s | allowed s | wall/ideal | tool CPU s | exactly once | exit | result |"
-        echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        echo "| run | command (emulator / tool) | chunks | created | calls | calls/s | calls/s of each run | steady/s | throttled | max/s | wall s | ideal s | allowed s | wall/ideal | tool CPU s | exactly once | exit | result |"
+        echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
         local r
         for r in "${PACE_ROWS[@]}"; do echo "$r"; done
         echo
@@ -419,25 +442,26 @@ if want ingest; then
     echo "bench: ingest" >&2
     ingest
 fi
+# pacing NAME REPS ...: pacing_run when the figure is wanted.
 pacing() { want "$1" && pacing_run "$@" || true; }
 echo "bench: pacing x10 (200/s, 1,000,000 devices)" >&2
-pacing pace-x10 1000000 200 0.08 pace "--qps-scale 10 --latency-ms 10-80" \
+pacing pace-x10 "$RUNS" 1000000 200 0.08 pace "--qps-scale 10 --latency-ms 10-80" \
     "--qps 200 --force-qps" "1. pacing x10, latency 10-80 ms (target ≥ 198/s, 0 throttled, wall ≤ allowed)"
 echo "bench: adaptation x10 (quota 150/s, tool 200/s)" >&2
-pacing adapt-x10 200000 150 0.08 adapt "--qps-create 15 --qps-scale 10 --latency-ms 10-80" \
+pacing adapt-x10 "$RUNS" 200000 150 0.08 adapt "--qps-create 15 --qps-scale 10 --latency-ms 10-80" \
     "--qps 200 --force-qps" "2. adaptation x10: quota 150/s, tool 200/s (target steady within 5% of 150, throttled < 2%)"
 if [ "$MODE" = full ]; then
     echo "bench: pacing 20/s, latency 100-800 ms (~250 s)" >&2
-    pacing pace-20 1000000 20 0.8 pace "--latency-ms 100-800" "" \
+    pacing pace-20 "$LONG_RUNS" 1000000 20 0.8 pace "--latency-ms 100-800" "" \
         "1. pacing 20/s, latency 100-800 ms (target ≥ 19.8/s, 0 throttled, wall ≤ allowed)"
     echo "bench: pacing 20/s, latency 1-3 s (~250 s)" >&2
-    pacing pace-20-slow 1000000 20 3 pace "--latency-ms 1000-3000" "" \
+    pacing pace-20-slow "$LONG_RUNS" 1000000 20 3 pace "--latency-ms 1000-3000" "" \
         "1. pacing 20/s, latency 1-3 s (same targets)"
     echo "bench: adaptation (quota 15/s, tool 20/s)" >&2
-    pacing adapt-15 200000 15 0.8 adapt "--qps-create 15 --latency-ms 100-800" "" \
+    pacing adapt-15 "$RUNS" 200000 15 0.8 adapt "--qps-create 15 --latency-ms 100-800" "" \
         "2. adaptation: quota 15/s, tool 20/s (target steady within 5% of 15, throttled < 2%)"
     echo "bench: faults (5% 5xx, 2% lost responses, ~250 s)" >&2
-    pacing faults-20 1000000 20 0.8 faults \
+    pacing faults-20 "$LONG_RUNS" 1000000 20 0.8 faults \
         "--latency-ms 100-800 --fail-5xx 0.05 --lose-response 0.02 --seed 7" "" \
         "5. faults: 5% 5xx + 2% lost (target wall ≤ 1.10 × the clean 20/s run, exactly once)"
 fi
