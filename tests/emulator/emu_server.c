@@ -953,10 +953,48 @@ static void form_decode(const char *p, size_t n, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* Applies one "name=value" pair of POST /__emu/faults to f. */
-static int set_fault_field(struct emu_fault_opts *f, const char *name,
-                           const char *value, struct orch_diag *diag)
+/* Calls pair(ctx, name, value, diag) for each decoded "name=value" pair
+ * of an x-www-form-urlencoded form (NULL: none), stopping at the first
+ * nonzero return. 0, that return, or ORCH_EINVAL for a pair without '='. */
+static int for_each_form_pair(const char *form,
+                              int (*pair)(void *ctx, const char *name,
+                                          const char *value,
+                                          struct orch_diag *diag),
+                              void *ctx, struct orch_diag *diag)
 {
+    const char *p = form ? form : "";
+    int rc = 0;
+
+    while (*p) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        const char *eq = memchr(p, '=', len);
+        char name[64], value[1024];
+
+        if (len > 0) {
+            if (eq == NULL)
+                return orch_diag_set(diag, ORCH_EINVAL,
+                                     "expected name=value pairs");
+            form_decode(p, (size_t)(eq - p), name, sizeof(name));
+            form_decode(eq + 1, len - (size_t)(eq - p) - 1, value,
+                        sizeof(value));
+            rc = pair(ctx, name, value, diag);
+            if (rc)
+                return rc;
+        }
+        p += len;
+        if (*p == '&')
+            p++;
+    }
+    return 0;
+}
+
+/* Applies one "name=value" pair of POST /__emu/faults to the
+ * struct emu_fault_opts ctx. */
+static int set_fault_field(void *ctx, const char *name, const char *value,
+                           struct orch_diag *diag)
+{
+    struct emu_fault_opts *f = ctx;
     double *p = NULL;
 
     if (strcmp(name, "fault-actions") == 0)
@@ -986,34 +1024,14 @@ int emu_server_set_faults(struct emu_server *s, const char *form,
                           struct orch_diag *diag)
 {
     struct emu_fault_opts f;
-    const char *p = form ? form : "";
     int rc = 0;
 
     pthread_mutex_lock(&s->lock);
     f = s->o.faults;
     pthread_mutex_unlock(&s->lock);
-    while (*p) {
-        const char *amp = strchr(p, '&');
-        size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        const char *eq = memchr(p, '=', len);
-        char name[64], value[1024];
-
-        if (len > 0) {
-            if (eq == NULL)
-                return orch_diag_set(diag, ORCH_EINVAL,
-                                     "expected name=value pairs");
-            form_decode(p, (size_t)(eq - p), name, sizeof(name));
-            form_decode(eq + 1, len - (size_t)(eq - p) - 1, value,
-                        sizeof(value));
-            rc = set_fault_field(&f, name, value, diag);
-            if (rc)
-                return rc;
-        }
-        p += len;
-        if (*p == '&')
-            p++;
-    }
-    rc = emu_server_check_faults(&f, diag);
+    rc = for_each_form_pair(form, set_fault_field, &f, diag);
+    if (rc == 0)
+        rc = emu_server_check_faults(&f, diag);
     if (rc)
         return rc;
     /* Only the fields a form can set: a request drawing its plan at the
@@ -1031,32 +1049,61 @@ int emu_server_set_faults(struct emu_server *s, const char *form,
 }
 
 /* {"now_ms": the emulator's clock, "advanced_ms": the jumps so far}. */
-static json_t *clock_json(const struct emu_server *s)
+static json_t *clock_json(struct emu_server *s)
 {
     return json_pack("{s:I, s:I}", "now_ms", (json_int_t)now_ms(s),
                      "advanced_ms",
                      (json_int_t)atomic_load(&s->advanced_ms));
 }
 
-int emu_server_advance_clock(struct emu_server *s, const char *form,
-                             struct orch_diag *diag)
+/* The "advance=MS" pair of POST /__emu/clock into the long long ctx. */
+static int clock_field(void *ctx, const char *name, const char *value,
+                       struct orch_diag *diag)
 {
-    const char *v = form != NULL ? strstr(form, "advance=") : NULL;
+    long long *ms = ctx;
     char *end = NULL;
-    long long ms = 0;
 
-    if (v == NULL || (v != form && v[-1] != '&'))
+    if (strcmp(name, "advance") != 0)
         return orch_diag_set(diag, ORCH_EINVAL,
                              "expected advance=MS (milliseconds, > 0)");
     errno = 0;
-    ms = strtoll(v + 8, &end, 10);
-    if (errno || end == v + 8 || (*end != '\0' && *end != '&') || ms <= 0 ||
-        ms > 366LL * 24 * 3600 * 1000)
+    *ms = strtoll(value, &end, 10);
+    if (errno || end == value || *end != '\0' || *ms <= 0 ||
+        *ms > 366LL * 24 * 3600 * 1000)
         return orch_diag_set(diag, ORCH_EINVAL,
                              "advance must be 1 ms to 366 days (the clock "
                              "never goes back: quotas count in order)");
-    atomic_fetch_add(&s->advanced_ms, (int64_t)ms);
     return 0;
+}
+
+int emu_server_advance_clock(struct emu_server *s, const char *form,
+                             struct orch_diag *diag)
+{
+    long long ms = 0;
+    int rc = for_each_form_pair(form, clock_field, &ms, diag);
+
+    if (rc == 0 && ms == 0)
+        rc = orch_diag_set(diag, ORCH_EINVAL,
+                           "expected advance=MS (milliseconds, > 0)");
+    if (rc == 0)
+        atomic_fetch_add(&s->advanced_ms, (int64_t)ms);
+    return rc;
+}
+
+/* The answer to a POST /__emu/ form: HTTP 400 {"Code": code, "Message"}
+ * when rc says it was refused, else 200 with what show(s) returns. */
+static enum MHD_Result answer_form(struct emu_server *s,
+                                   struct MHD_Connection *con, int rc,
+                                   const char *code,
+                                   const struct orch_diag *d,
+                                   json_t *(*show)(struct emu_server *))
+{
+    json_t *j = rc ? json_pack("{s:s,s:s}", "Code", code, "Message", d->msg)
+                   : show(s);
+    enum MHD_Result ret = send_json(con, rc ? 400 : 200, j, NULL);
+
+    json_decref(j);
+    return ret;
 }
 
 /* POST /__emu/clock: advance=MS in the query or the body. */
@@ -1066,22 +1113,13 @@ static enum MHD_Result handle_advance_clock(struct emu_server *s,
 {
     const char *q = strchr(r->target, '?');
     struct orch_diag d;
-    json_t *j = NULL;
-    enum MHD_Result ret = MHD_NO;
-    int rc = 0;
 
     memset(&d, 0, sizeof(d));
-    rc = emu_server_advance_clock(
-        s, q != NULL ? q + 1 : orch_buf_str(&r->body), &d);
-    if (rc) {
-        j = json_pack("{s:s,s:s}", "Code", "InvalidClock", "Message", d.msg);
-        ret = send_json(con, 400, j, NULL);
-    } else {
-        j = clock_json(s);
-        ret = send_json(con, 200, j, NULL);
-    }
-    json_decref(j);
-    return ret;
+    return answer_form(
+        s, con,
+        emu_server_advance_clock(
+            s, q != NULL ? q + 1 : orch_buf_str(&r->body), &d),
+        "InvalidClock", &d, clock_json);
 }
 
 /* POST /__emu/faults: the form in the query and/or the body. */
@@ -1091,8 +1129,6 @@ static enum MHD_Result handle_set_faults(struct emu_server *s,
 {
     const char *q = strchr(r->target, '?');
     struct orch_diag d;
-    json_t *j = NULL;
-    enum MHD_Result ret = MHD_NO;
     int rc = 0;
 
     memset(&d, 0, sizeof(d));
@@ -1100,15 +1136,7 @@ static enum MHD_Result handle_set_faults(struct emu_server *s,
         rc = emu_server_set_faults(s, q + 1, &d);
     if (rc == 0 && r->body.len > 0)
         rc = emu_server_set_faults(s, orch_buf_str(&r->body), &d);
-    if (rc) {
-        j = json_pack("{s:s,s:s}", "Code", "InvalidFaults", "Message", d.msg);
-        ret = send_json(con, 400, j, NULL);
-    } else {
-        j = emu_server_faults(s);
-        ret = send_json(con, 200, j, NULL);
-    }
-    json_decref(j);
-    return ret;
+    return answer_form(s, con, rc, "InvalidFaults", &d, emu_server_faults);
 }
 
 static enum MHD_Result handle_internal(struct emu_server *s,
