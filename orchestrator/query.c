@@ -569,3 +569,17 @@ int orch_query_job_params(struct orch_params *out,
         rc = orch_params_add(out, "IotInstanceId", cfg->iot_instance_id);
     return rc;
 }
+
+int orch_query_task_page_params(struct orch_params *out,
+                                const struct orch_config *cfg,
+                                const char *job_id, unsigned page_size,
+                                unsigned page)
+{
+    int rc = orch_query_job_params(out, cfg, job_id);
+
+    if (rc == 0)
+        rc = orch_params_addf(out, "PageSize", "%u", page_size);
+    if (rc == 0)
+        rc = orch_params_addf(out, "CurrentPage", "%u", page);
+    return rc;
+}

@@ -465,13 +465,9 @@ static int build_page(void *ud, size_t item, struct orch_params *out)
 {
     struct poll_ctx *p = ud;
     const struct poll_item *it = &p->items[item];
-    int rc = orch_query_job_params(out, p->cfg, p->jobs[it->job].job_id);
 
-    if (rc == 0)
-        rc = orch_params_addf(out, "PageSize", "%d", ORCH_STATUS_PAGE_SIZE);
-    if (rc == 0)
-        rc = orch_params_addf(out, "CurrentPage", "%u", it->page);
-    return rc;
+    return orch_query_task_page_params(out, p->cfg, p->jobs[it->job].job_id,
+                                       ORCH_STATUS_PAGE_SIZE, it->page);
 }
 
 static void page_done(void *ud, size_t item, const struct orch_item_result *res)

@@ -134,5 +134,12 @@ int orch_query_run(const struct orch_config *cfg,
  * configured, IotInstanceId. 0 or ORCH_ENOMEM. */
 int orch_query_job_params(struct orch_params *out,
                           const struct orch_config *cfg, const char *job_id);
+/* orch_query_job_params() plus PageSize and CurrentPage: page `page` (from
+ * 1) of a job's tasks, page_size a page (ListOTATaskByJob). 0 or
+ * ORCH_ENOMEM. */
+int orch_query_task_page_params(struct orch_params *out,
+                                const struct orch_config *cfg,
+                                const char *job_id, unsigned page_size,
+                                unsigned page);
 
 #endif

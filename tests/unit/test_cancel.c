@@ -51,6 +51,17 @@ static void flags_with_in_progress_and_job(void **state)
     assert_int_equal(orch_query_job_params(&p, &cfg, "JOB2"), 0);
     assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
     orch_params_cleanup(&p);
+
+    /* A page of a job's tasks (status and the wave gates). */
+    orch_params_init(&p);
+    assert_int_equal(orch_query_task_page_params(&p, &cfg, "JOB3", 100, 7),
+                     0);
+    assert_string_equal(orch_params_get(&p, "JobId"), "JOB3");
+    assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
+    assert_string_equal(orch_params_get(&p, "PageSize"), "100");
+    assert_string_equal(orch_params_get(&p, "CurrentPage"), "7");
+    assert_int_equal(p.n, 4);
+    orch_params_cleanup(&p);
     orch_config_cleanup(&cfg);
 }
 
