@@ -343,6 +343,23 @@ size_t e2e_assert_schedules(json_t *jobs, json_t *rows, long lo, long hi,
     return json_array_size(jobs);
 }
 
+void e2e_fake_env_init(struct e2e_fake_env *f, const char *lib,
+                       const char *spec, int fake_monotonic)
+{
+    const char *asan = getenv("ASAN_OPTIONS");
+
+    snprintf(f->preload, sizeof(f->preload), "LD_PRELOAD=%s", lib);
+    snprintf(f->faketime, sizeof(f->faketime), "FAKETIME=%s", spec);
+    snprintf(f->asan, sizeof(f->asan),
+             "ASAN_OPTIONS=%s%sverify_asan_link_order=0", asan ? asan : "",
+             asan && *asan ? ":" : "");
+    f->v[0] = f->preload;
+    f->v[1] = f->faketime;
+    f->v[2] = f->asan;
+    f->v[3] = fake_monotonic ? NULL : "FAKETIME_DONT_FAKE_MONOTONIC=1";
+    f->v[4] = NULL;
+}
+
 /* The installed libfaketimeMT.so.1 (Debian: /usr/lib/<triplet>/faketime),
  * or a test failure that says what to install. Malloced. */
 char *e2e_faketime_lib(void)

@@ -113,4 +113,18 @@ size_t e2e_assert_schedules(json_t *jobs, json_t *rows, long lo, long hi,
  * saying what to install, when it is missing. */
 char *e2e_faketime_lib(void);
 
+/* The environment entries ("NAME=VALUE", NULL-terminated in v) that run a
+ * tool under the libfaketime at `lib` with the FAKETIME spec `spec` (e.g.
+ * "+3600": an hour ahead; "+0 x20": 20 times the speed). With
+ * fake_monotonic false, CLOCK_MONOTONIC stays real. ASAN_OPTIONS gets
+ * verify_asan_link_order=0: the preloaded library comes before libasan. */
+struct e2e_fake_env {
+    char preload[512];
+    char faketime[64];
+    char asan[1024];
+    const char *v[5];
+};
+void e2e_fake_env_init(struct e2e_fake_env *f, const char *lib,
+                       const char *spec, int fake_monotonic);
+
 #endif

@@ -55,31 +55,16 @@
 #define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)
 
-/* The environment entries that run the tool `offset_ms` ahead. */
-struct fake_env {
-    char preload[512];
-    char faketime[64];
-    char asan[1024];
-    const char *v[5];
-};
-
-static void fake_env_init(struct fake_env *f, const char *lib,
+/* The environment entries that run the tool `offset_ms` ahead ("+N" is
+ * an offset in seconds from the real time, which keeps running; the
+ * monotonic clock stays real). */
+static void fake_env_init(struct e2e_fake_env *f, const char *lib,
                           int64_t offset_ms)
 {
-    const char *asan = getenv("ASAN_OPTIONS");
+    char spec[32];
 
-    snprintf(f->preload, sizeof(f->preload), "LD_PRELOAD=%s", lib);
-    /* "+N" is an offset in seconds from the real time, which keeps
-     * running. */
-    snprintf(f->faketime, sizeof(f->faketime), "FAKETIME=+%" PRId64,
-             offset_ms / 1000);
-    snprintf(f->asan, sizeof(f->asan), "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
-             asan ? asan : "", asan && *asan ? ":" : "");
-    f->v[0] = f->preload;
-    f->v[1] = f->faketime;
-    f->v[2] = "FAKETIME_DONT_FAKE_MONOTONIC=1";
-    f->v[3] = f->asan;
-    f->v[4] = NULL;
+    snprintf(spec, sizeof(spec), "+%" PRId64, offset_ms / 1000);
+    e2e_fake_env_init(f, lib, spec, 0);
 }
 
 /* Job ids derive from the seed: each emulator has its own, so that the
@@ -105,7 +90,7 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     struct e2e_fleet f;
     struct emu_proc a, b, c;
     struct h_run r;
-    struct fake_env early, late;
+    struct e2e_fake_env early, late;
     char *lib = e2e_faketime_lib();
     char t0s[32];
     /* Start in an hour; waves 4 days apart: wave 3 starts at t0 + 8 d, so

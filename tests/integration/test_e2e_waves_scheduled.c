@@ -18,8 +18,7 @@
  * raised so that 20x speed leaves a loaded CI machine room.
  *
  * Under the ASan build the preloaded library comes before libasan:
- * verify_asan_link_order=0 is added to ASAN_OPTIONS (as in
- * test_e2e_waves_deferred.c). */
+ * e2e_fake_env_init() adds verify_asan_link_order=0 to ASAN_OPTIONS. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -43,8 +42,8 @@ static void scheduled_canary_gate_passes_after_its_start(void **state)
 {
     struct e2e_fleet f;
     char *lib = e2e_faketime_lib();
-    char preload[600], asan[1024], t0s[32];
-    const char *asan_env = getenv("ASAN_OPTIONS");
+    struct e2e_fake_env fast;
+    char t0s[32];
     /* Wave 1 starts 6 minutes from now (the API's minimum is 5). */
     int64_t t0 = (h_wall_ms() / 1000 + 6 * 60) * 1000;
     const char *emu[] = {"--auto-create", "--sim-speed", "20", NULL};
@@ -57,10 +56,7 @@ static void scheduled_canary_gate_passes_after_its_start(void **state)
     (void)state;
     e2e_fleet_start(&f, NDEV, PK, emu);
     snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lib);
-    snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s%sverify_asan_link_order=0",
-             asan_env ? asan_env : "", asan_env && *asan_env ? ":" : "");
-    const char *env[] = {preload, "FAKETIME=+0 x20", asan, NULL};
+    e2e_fake_env_init(&fast, lib, "+0 x20", 1);
     const char *run[] = {"run",           f.inv,        "--firmware-id",
                          FW,              "--endpoint", f.emu.endpoint,
                          "--yes",         "--report",   f.report,
@@ -69,7 +65,7 @@ static void scheduled_canary_gate_passes_after_its_start(void **state)
                          NULL};
 
     t_start = h_now_s();
-    pid = h_spawn(run, env, 0, f.dir, f.output, NULL); /* 2>&1 */
+    pid = h_spawn(run, fast.v, 0, f.dir, f.output, NULL); /* 2>&1 */
     /* The canary's job, created scheduled: then the emulator's time
      * jumps past its start. */
     while (e2e_job_count(&f.emu) == 0) {
