@@ -1,15 +1,15 @@
 /* main.c - ota-rollout's entry point: parse, validate, run. */
-#include "orch/cancel.h"
-#include "orch/cli.h"
-#include "orch/config.h"
-#include "orch/err.h"
-#include "orch/exitcode.h"
-#include "orch/jsonout.h"
-#include "orch/msgs.h"
-#include "orch/resume.h"
-#include "orch/query.h"
-#include "orch/run.h"
-#include "orch/status.h"
+#include "orch/commands/cancel.h"
+#include "orch/cli/cli.h"
+#include "orch/model/config.h"
+#include "orch/base/err.h"
+#include "orch/base/exitcode.h"
+#include "orch/base/jsonout.h"
+#include "orch/base/msgs.h"
+#include "orch/rollout/resume.h"
+#include "orch/engine/query.h"
+#include "orch/commands/run.h"
+#include "orch/commands/status.h"
 
 #include <curl/curl.h>
 #include <stdio.h>

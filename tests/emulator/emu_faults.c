@@ -7,7 +7,7 @@
  */
 #include "emu_faults.h"
 
-#include "orch/err.h"
+#include "orch/base/err.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,8 +1,8 @@
 /* emu_log.c - ota-emulator's JSON-lines request log. */
 #include "emu_log.h"
 
-#include "orch/err.h"
-#include "orch/params.h"
+#include "orch/base/err.h"
+#include "orch/cloud/params.h"
 
 #include <errno.h>
 #include <pthread.h>

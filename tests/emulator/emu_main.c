@@ -9,8 +9,8 @@
 #include "emu_verify.h"
 #include "emu_world.h"
 
-#include "orch/err.h"
-#include "orch/timeparse.h"
+#include "orch/base/err.h"
+#include "orch/base/timeparse.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -50,8 +50,8 @@
  */
 #include "emu_world_internal.h"
 
-#include "orch/err.h"
-#include "orch/params.h"
+#include "orch/base/err.h"
+#include "orch/cloud/params.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -27,10 +27,10 @@
 #include "emu_verify.h"
 #include "emu_world.h"
 
-#include "orch/buf.h"
-#include "orch/codec.h"
-#include "orch/err.h"
-#include "orch/params.h"
+#include "orch/base/buf.h"
+#include "orch/base/codec.h"
+#include "orch/base/err.h"
+#include "orch/cloud/params.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -12,8 +12,8 @@
  */
 #include "emu_verify.h"
 
-#include "orch/codec.h"
-#include "orch/err.h"
+#include "orch/base/codec.h"
+#include "orch/base/err.h"
 
 #include <openssl/crypto.h>
 

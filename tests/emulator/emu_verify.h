@@ -44,9 +44,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orch/buf.h"
-#include "orch/params.h"
-#include "orch/sign.h"
+#include "orch/base/buf.h"
+#include "orch/cloud/params.h"
+#include "orch/cloud/sign.h"
 
 struct orch_diag;
 struct emu_verifier;

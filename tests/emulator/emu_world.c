@@ -12,7 +12,7 @@
  */
 #include "emu_world_internal.h"
 
-#include "orch/err.h"
+#include "orch/base/err.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orch/err.h"
-#include "orch/inventory.h"
+#include "orch/base/err.h"
+#include "orch/model/inventory.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

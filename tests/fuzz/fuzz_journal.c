@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orch/err.h"
-#include "orch/journal.h"
+#include "orch/base/err.h"
+#include "orch/engine/journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orch/api.h"
-#include "orch/err.h"
+#include "orch/cloud/api.h"
+#include "orch/base/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

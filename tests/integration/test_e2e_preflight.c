@@ -15,12 +15,12 @@
 #include "e2e_util.h"
 #include "harness.h"
 
-#include "orch/config.h"
-#include "orch/credentials.h"
-#include "orch/err.h"
-#include "orch/inventory.h"
-#include "orch/plan.h"
-#include "orch/preflight.h"
+#include "orch/model/config.h"
+#include "orch/cloud/credentials.h"
+#include "orch/base/err.h"
+#include "orch/model/inventory.h"
+#include "orch/model/plan.h"
+#include "orch/rollout/preflight.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -77,7 +77,7 @@ grep -q '^ota-rollout: unknown command' "$scratch/badcmd.err" ||
     fail "error prefix changed: $(cat "$scratch/badcmd.err")"
 #   --json exit names: every list in the man page has all of them.
 for n in ok partial usage inventory aborted gate paused; do
-    grep -qw "\"$n\"" "$src/orchestrator/jsonout.c" || fail "jsonout.c: no exit name $n"
+    grep -qw "\"$n\"" "$src/orchestrator/base/jsonout.c" || fail "jsonout.c: no exit name $n"
 done
 grep '^(ok, partial' "$man1" | grep -v 'aborted, gate, paused)' >&2 &&
     fail "ota-rollout.1: an exit.name list lacks gate or paused"
@@ -86,7 +86,7 @@ for f in .report.csv .failed.csv .rejects.csv .waves.csv .journal .cancel.journa
     sed -n '/^\.SH FILES/,/^\.SH ENVIRONMENT/p' "$man1" | grep -qF "$f" ||
         fail "ota-rollout.1 FILES lacks $f"
 done
-grep -q '"=+-@' "$src/orchestrator/report.c" || fail "report.c formula set changed"
+grep -q '"=+-@' "$src/orchestrator/rollout/report.c" || fail "report.c formula set changed"
 grep -q 'starting with = + \\- @' "$man1" || fail "ota-rollout.1: formula rule lacks ="
 #   --delimiter: what it accepts is what --help and the man page say.
 for d in ',' ';' tab '|' ':' '!'; do

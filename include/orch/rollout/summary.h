@@ -1,0 +1,131 @@
+/* summary.h - what `run` and `plan` tell people and machines about a plan
+ * and a run: the plan summary before any call, the pre-flight's and the
+ * device check's results, the resume state, the final summary after the
+ * calls, and the --json summary document.
+ *
+ * The human summaries are written to the FILE the caller gives (stderr,
+ * stdout for `plan`, /dev/null with --log-format json, a memory stream in
+ * tests) and nothing else: no messages, no exit codes. Every input is
+ * borrowed and read only; the caller fills the small structs below from
+ * its own state just before the call. Not thread-safe.
+ */
+#ifndef ORCH_SUMMARY_H
+#define ORCH_SUMMARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "orch/base/jsonout.h" /* enum orch_pf_state, struct orch_run_summary */
+
+struct orch_config;
+struct orch_device_check_stats;
+struct orch_dispatch_stats;
+struct orch_inventory;
+struct orch_outcome_counts;
+struct orch_params;
+struct orch_plan;
+struct orch_preflight_result;
+struct orch_tally;
+
+#define ORCH_SUMMARY_SHOWN 10 /* rows a summary lists before "..." */
+
+/* The first ORCH_SUMMARY_SHOWN rows of a kind (inventory rows rejected,
+ * devices left out), to list in a summary. Fixed size: zero it and add. */
+struct orch_summary_rows {
+    char line[ORCH_SUMMARY_SHOWN][160];
+    size_t n;
+};
+
+/* Keeps `line L: "VALUE": REASON` (VALUE cut to 60 bytes, the whole line
+ * to 159) while fewer than ORCH_SUMMARY_SHOWN are kept; NULL value or
+ * reason read as "". */
+void orch_summary_rows_add(struct orch_summary_rows *r, uint32_t line,
+                           const char *value, const char *reason);
+
+/* Formats a duration in seconds for people: "0.8 s", "4 min 10 s",
+ * "2 h 05 min" (negative: 0). */
+void orch_summary_format_secs(char *out, size_t outsz, double secs);
+
+/* Create calls started per second while calls were made: n starts span
+ * n - 1 intervals, so (calls - 1) / (last start - first start); a single
+ * call, or calls started within one ms, count per second of activity (at
+ * least 1 s). 0 without calls. */
+double orch_summary_calls_rate(const struct orch_dispatch_stats *st);
+
+/* What the plan summary shows (human, and the "plan" object of
+ * `plan --json`). */
+struct orch_summary_plan {
+    const struct orch_config *cfg;
+    const struct orch_inventory *inv; /* NULL: ALL/GRAY target */
+    const struct orch_plan *plan;     /* NULL: ALL/GRAY target */
+    size_t nitems;                    /* chunks (1 for ALL/GRAY) */
+    size_t calls;                     /* Create calls still to make */
+    const struct orch_summary_rows *rejected; /* first rows rejected */
+    const char *rejects_path; /* the rejects file being written, or NULL:
+                                 then "run writes them all to ..." */
+    bool device_cost;         /* tell what --check-devices will cost */
+};
+
+/* The plan summary: inventory (rows, devices, duplicates, rejected rows,
+ * products and their chunks) or the ALL/GRAY target, the calls needed and
+ * how long they take at the configured rate, the endpoint, the report. */
+void orch_summary_print_plan(FILE *fp, const struct orch_summary_plan *sp);
+
+/* The firmware pre-flight's verdict and each pair's result (nothing when
+ * it was not run and checked nothing). */
+void orch_summary_print_preflight(FILE *fp, enum orch_pf_state state,
+                                  const struct orch_preflight_result *pf);
+
+/* The device check's result: counts, the first devices left out, where
+ * all of them went (rejects_path, NULL: nowhere), the chunks left. */
+void orch_summary_print_dropped(FILE *fp,
+                                const struct orch_device_check_stats *st,
+                                const struct orch_summary_rows *shown,
+                                const char *rejects_path, size_t nitems);
+
+/* What a resumed run finds in its journal. */
+struct orch_summary_todo {
+    size_t already_done; /* chunks with a final result: skipped */
+    size_t to_reconcile; /* interrupted: asked about before any resend */
+    size_t to_send;
+};
+
+/* "resuming run ID: ..." (run_id NULL: "?"). */
+void orch_summary_print_resume(FILE *fp, const char *run_id, size_t nitems,
+                               const struct orch_summary_todo *todo);
+
+/* What the final summary shows, after the Create calls. */
+struct orch_summary_final {
+    const struct orch_dispatch_stats *st; /* this process's Create calls */
+    uint64_t wall_ms;                     /* their wall time */
+    size_t nitems;                        /* chunks of the plan */
+    const struct orch_inventory *inv;     /* NULL: ALL/GRAY target */
+    const struct orch_device_check_stats *devcheck; /* NULL: none */
+    const struct orch_tally *codes;       /* error codes of the chunks */
+    const char *report_path;
+};
+
+/* "summary:" and its lines: devices, devices left out, chunks, calls,
+ * wall time and rate, error codes, the report and failed-devices files. */
+void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf);
+
+/* A resumed run's "whole run:" line (every run's results). */
+void orch_summary_print_whole(FILE *fp, const struct orch_outcome_counts *c,
+                              size_t nitems);
+
+/* The --json summary document (jsonout.h) of s, whose exit_reason is
+ * ignored: the reason is derived from the exit code and counts ("every
+ * chunk created", "N chunks failed, M not sent", ...) or, for the other
+ * codes, last_error (the last error message printed). sp: `plan` (adds
+ * the "plan" object with the first request's parameters `first`, may be
+ * NULL), NULL: `run`. Returns a new reference, or NULL on ENOMEM. */
+json_t *orch_summary_doc(const struct orch_run_summary *s,
+                         const struct orch_summary_plan *sp,
+                         const struct orch_params *first,
+                         const char *last_error);
+
+#endif

@@ -1,0 +1,108 @@
+/* buf.c - growable NUL-terminated byte buffer. */
+#include "orch/base/buf.h"
+
+#include "orch/base/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void orch_buf_init(struct orch_buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void orch_buf_cleanup(struct orch_buf *b)
+{
+    if (b == NULL)
+        return;
+    free(b->data);
+    orch_buf_init(b);
+}
+
+void orch_buf_reset(struct orch_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+int orch_buf_reserve(struct orch_buf *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    size_t cap = b->cap ? b->cap : 64;
+    char *p = NULL;
+
+    if (need <= b->cap)
+        return 0;
+    while (cap < need)
+        cap *= 2;
+    p = realloc(b->data, cap);
+    if (p == NULL)
+        return ORCH_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int orch_buf_append(struct orch_buf *b, const void *p, size_t n)
+{
+    int rc = orch_buf_reserve(b, n);
+
+    if (rc)
+        return rc;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int orch_buf_puts(struct orch_buf *b, const char *s)
+{
+    return orch_buf_append(b, s, strlen(s));
+}
+
+int orch_buf_putc(struct orch_buf *b, char c)
+{
+    return orch_buf_append(b, &c, 1);
+}
+
+int orch_buf_printf(struct orch_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n = 0;
+    int rc = 0;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return ORCH_EINVAL;
+    rc = orch_buf_reserve(b, (size_t)n);
+    if (rc)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+const char *orch_buf_str(const struct orch_buf *b)
+{
+    return b->data ? b->data : "";
+}
+
+char *orch_buf_detach(struct orch_buf *b)
+{
+    char *s = b->data;
+
+    if (s == NULL)
+        s = calloc(1, 1);
+    orch_buf_init(b);
+    return s;
+}

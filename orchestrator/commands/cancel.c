@@ -1,0 +1,502 @@
+/* cancel.c - the `cancel` command: CancelOTATaskByJob for every job of a
+ * rollout, paced at its quota, journaled so that a rerun resumes.
+ *
+ * DESIGN: read the report (orch_rollout_load), replay
+ * "<report>.cancel.journal" to learn which jobs are already cancelled,
+ * confirm (terminal, else --yes), then one paced batch (orch_query_run at
+ * ORCH_CANCEL_QPS) over the jobs left. Each successful cancel appends a
+ * "cancelled" record and syncs it before the next answer is handled, so a
+ * crash loses at most the record of a call whose effect is idempotent
+ * anyway (cancelling twice is harmless). SIGINT only sets a flag; the
+ * dispatcher stops starting calls.
+ */
+#include "orch/commands/cancel.h"
+
+#include "orch/model/config.h"
+#include "orch/cloud/credentials.h"
+#include "orch/engine/dispatch.h"
+#include "orch/base/err.h"
+#include "orch/base/exitcode.h"
+#include "orch/engine/journal.h"
+#include "orch/base/jsonout.h"
+#include "orch/base/msgs.h"
+#include "orch/cloud/params.h"
+#include "orch/engine/query.h"
+#include "orch/rollout/report.h"
+#include "orch/base/tally.h"
+#include "orch/base/timeparse.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+
+int orch_cancel_flags_params(struct orch_params *out, bool in_progress)
+{
+    int rc = orch_params_add(out, "CancelQueuedTask", "true");
+
+    if (rc == 0)
+        rc = orch_params_add(out, "CancelNotifiedTask", "true");
+    if (rc == 0)
+        rc = orch_params_add(out, "CancelScheduledTask", "true");
+    if (rc == 0)
+        rc = orch_params_add(out, "CancelUnconfirmedTask", "true");
+    if (rc == 0 && in_progress)
+        rc = orch_params_add(out, "CancelInProgressTask", "true");
+    return rc;
+}
+
+bool orch_cancel_code_is_done(const char *code)
+{
+    static const char *const done[] = {"iot.ota.JobHasFinished",
+                                       "iot.ota.JobHasCanceled",
+                                       "iot.ota.JobCanceled"};
+    size_t i = 0;
+
+    for (i = 0; code && i < sizeof(done) / sizeof(done[0]); i++) {
+        if (strcmp(code, done[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool orch_cancel_record_covers(const json_t *rec, bool in_progress,
+                               const char **job_id)
+{
+    const char *t = json_string_value(json_object_get(rec, "t"));
+    const char *id = json_string_value(json_object_get(rec, "job_id"));
+    bool ip = json_is_true(json_object_get(rec, "in_progress"));
+
+    if (t == NULL || strcmp(t, "cancelled") != 0 || id == NULL || !id[0])
+        return false;
+    /* A job whose cancel reported it finished needs nothing more. */
+    if (orch_cancel_code_is_done(
+            json_string_value(json_object_get(rec, "code"))))
+        ip = true;
+    if (in_progress && !ip)
+        return false;
+    *job_id = id;
+    return true;
+}
+
+json_t *orch_cancel_json_doc(const char *report, bool in_progress,
+                             const struct orch_cancel_counts *n,
+                             const struct orch_tally *codes,
+                             const char *journal, int code,
+                             const char *reason)
+{
+    json_t *doc = orch_jsonout_doc("cancel", code, reason);
+    json_t *counts = json_null();
+    json_t *errors = json_object();
+    size_t i = 0;
+    int bad = doc == NULL || errors == NULL;
+
+    if (!bad && n != NULL)
+        counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs",
+                           (json_int_t)n->jobs, "skipped",
+                           (json_int_t)n->skipped, "cancelled",
+                           (json_int_t)n->cancelled, "already_finished",
+                           (json_int_t)n->finished, "failed",
+                           (json_int_t)n->failed, "not_sent",
+                           (json_int_t)n->not_sent);
+    for (i = 0; !bad && codes && i < codes->count; i++)
+        bad |= json_object_set_new(errors, codes->e[i].code,
+                                   json_integer((json_int_t)codes->e[i].n));
+    bad |= counts == NULL;
+    if (!bad)
+        bad |= json_object_set_new(doc, "report",
+                                   report ? json_string(report) : json_null());
+    if (!bad)
+        bad |= json_object_set_new(doc, "in_progress",
+                                   json_boolean(in_progress));
+    if (!bad) {
+        bad |= json_object_set_new(doc, "counts", counts);
+        counts = NULL;
+    }
+    if (!bad) {
+        bad |= json_object_set_new(doc, "errors", errors);
+        errors = NULL;
+    }
+    if (!bad)
+        bad |= json_object_set_new(
+            doc, "files",
+            json_pack("{s:o}", "journal",
+                      journal ? json_string(journal) : json_null()));
+    json_decref(counts);
+    json_decref(errors);
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* ------------------------------------------------------------ command */
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (interrupted < 2)
+        interrupted++;
+}
+
+struct cancel_ctx {
+    const struct orch_config *cfg;
+    struct orch_rollout r;
+    bool *skip;   /* per job: cancelled by an earlier run */
+    size_t *todo; /* job indexes to cancel */
+    size_t ntodo;
+    size_t skipped;
+    struct orch_journal j;
+    bool journal_open;
+    int journal_err;
+    size_t cancelled, finished, failed, not_sent;
+    struct orch_tally codes;
+    char *journal_path;
+    bool counting; /* the report was read: the counts mean something */
+    FILE *hout;    /* human lines: stderr, or /dev/null for JSON logs */
+};
+
+static int on_record(void *ud, const json_t *rec, size_t line)
+{
+    struct cancel_ctx *c = ud;
+    const char *id = NULL;
+    size_t i = 0;
+
+    (void)line;
+    if (!orch_cancel_record_covers(rec, c->cfg->cancel_in_progress, &id))
+        return 0;
+    for (i = 0; i < c->r.njobs; i++) {
+        if (!c->skip[i] && strcmp(c->r.jobs[i].job_id, id) == 0) {
+            c->skip[i] = true;
+            c->skipped++;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int open_journal(struct cancel_ctx *c)
+{
+    struct orch_diag diag = {{0}};
+    size_t valid = (size_t)-1;
+    json_t *rec = NULL;
+    int rc = 0;
+
+    rc = orch_journal_read(c->journal_path, on_record, c, &valid, &diag);
+    if (rc == ORCH_ENOTFOUND) {
+        valid = (size_t)-1;
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = orch_journal_open(&c->j, c->journal_path, valid, &diag);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        return rc;
+    }
+    c->journal_open = true;
+    rec = json_pack("{s:s, s:i, s:I, s:s, s:b}", "t", "cancel_run", "v", 1,
+                    "time", (json_int_t)orch_wall_ms(), "report",
+                    c->cfg->inventory_path, "in_progress",
+                    c->cfg->cancel_in_progress);
+    rc = rec ? orch_journal_append(&c->j, rec) : ORCH_ENOMEM;
+    json_decref(rec);
+    if (rc == 0)
+        rc = orch_journal_sync(&c->j);
+    if (rc)
+        orch_errorf("%s: writing the journal failed (%s)", c->journal_path,
+                    orch_strerror(rc));
+    return rc;
+}
+
+static int build_cancel(void *ud, size_t item, struct orch_params *out)
+{
+    struct cancel_ctx *c = ud;
+    const char *job = c->r.jobs[c->todo[item]].job_id;
+    int rc = orch_query_job_params(out, c->cfg, job);
+
+    if (rc == 0)
+        rc = orch_cancel_flags_params(out, c->cfg->cancel_in_progress);
+    return rc;
+}
+
+static void journal_done(struct cancel_ctx *c, const char *job,
+                         const char *code)
+{
+    json_t *rec = NULL;
+    int rc = 0;
+
+    if (c->journal_err)
+        return;
+    rec = json_pack("{s:s, s:s, s:b, s:I, s:s}", "t", "cancelled", "job_id",
+                    job, "in_progress", c->cfg->cancel_in_progress, "time",
+                    (json_int_t)orch_wall_ms(), "code", code);
+    rc = rec ? orch_journal_append(&c->j, rec) : ORCH_ENOMEM;
+    json_decref(rec);
+    if (rc == 0)
+        rc = orch_journal_sync(&c->j);
+    if (rc) {
+        c->journal_err = rc;
+        /* Without the journal a rerun would cancel again, which is
+         * harmless; keep going but say so at the end. */
+    }
+}
+
+static void cancel_done(void *ud, size_t item,
+                        const struct orch_item_result *res)
+{
+    struct cancel_ctx *c = ud;
+    const char *job = c->r.jobs[c->todo[item]].job_id;
+    const char *code = res->error_code ? res->error_code : "";
+
+    if (res->status == ORCH_ITEM_CREATED) {
+        c->cancelled++;
+        journal_done(c, job, "");
+    } else if (res->status == ORCH_ITEM_FAILED &&
+               orch_cancel_code_is_done(code)) {
+        c->finished++;
+        journal_done(c, job, code);
+    } else if (res->status == ORCH_ITEM_NOT_SENT) {
+        c->not_sent++;
+        orch_tally_add(&c->codes, code[0] ? code : "not_sent");
+    } else {
+        c->failed++;
+        orch_tally_add(&c->codes, code[0] ? code : "failed");
+    }
+}
+
+/* Returns 0 to go on, or an exit code. */
+static int confirm(const struct cancel_ctx *c)
+{
+    char line[64];
+
+    if (c->cfg->yes)
+        return ORCH_EXIT_OK;
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+        orch_errorf("not asking for confirmation without a terminal; pass "
+                    "--yes to cancel the jobs");
+        return ORCH_EXIT_USAGE;
+    }
+    fprintf(stderr, "Cancel the %s tasks of %zu job%s? [y/N] ",
+            c->cfg->cancel_in_progress
+                ? "queued, notified, scheduled and IN-PROGRESS"
+                : "queued, notified and scheduled",
+            c->ntodo, c->ntodo == 1 ? "" : "s");
+    fflush(stderr);
+    if (fgets(line, sizeof(line), stdin) == NULL ||
+        (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 &&
+         strcasecmp(line, "yes\n") != 0)) {
+        orch_errorf("not confirmed; nothing cancelled");
+        return ORCH_EXIT_ABORTED;
+    }
+    return ORCH_EXIT_OK;
+}
+
+static void print_final(const struct cancel_ctx *c)
+{
+    size_t i = 0;
+
+    fprintf(c->hout, "\ncancel summary:\n");
+    fprintf(c->hout, "  jobs in the report: %zu\n", c->r.njobs);
+    fprintf(c->hout, "  skipped (cancelled by an earlier run): %zu\n",
+            c->skipped);
+    fprintf(c->hout,
+            "  cancelled: %zu, already finished: %zu, failed: %zu, not "
+            "sent: %zu\n",
+            c->cancelled, c->finished, c->failed, c->not_sent);
+    for (i = 0; i < c->codes.count; i++)
+        fprintf(c->hout, "  error %s: %zu job%s\n", c->codes.e[i].code,
+                c->codes.e[i].n, c->codes.e[i].n == 1 ? "" : "s");
+    fprintf(c->hout, "  journal: %s\n", c->journal_path);
+    if (c->failed + c->not_sent > 0)
+        fprintf(c->hout, "  rerun the same command to retry the jobs left\n");
+    fflush(c->hout);
+}
+
+/* --json: the one document on stdout; --log-format json: the same as a
+ * "summary" event on stderr. c may be NULL (an error before the command
+ * could start). Returns code, or ORCH_EXIT_USAGE when the document could
+ * not be written. */
+static int emit_doc(const struct orch_config *cfg,
+                    const struct cancel_ctx *c, int code, const char *reason)
+{
+    struct orch_cancel_counts n;
+    json_t *doc = NULL;
+
+    if (!cfg->json && !orch_msgs_json())
+        return code;
+    memset(&n, 0, sizeof(n));
+    if (c) {
+        n.jobs = c->r.njobs;
+        n.skipped = c->skipped;
+        n.cancelled = c->cancelled;
+        n.finished = c->finished;
+        n.failed = c->failed;
+        n.not_sent = c->not_sent;
+    }
+    doc = orch_cancel_json_doc(
+        cfg->inventory_path, cfg->cancel_in_progress,
+        c && c->counting ? &n : NULL, c ? &c->codes : NULL,
+        c && c->journal_open ? c->journal_path : NULL, code, reason);
+    if (doc == NULL)
+        doc = orch_jsonout_doc("cancel", code, reason);
+    if (orch_jsonout_deliver(doc, cfg->json ? stdout : NULL,
+                             orch_msgs_json() ? stderr : NULL,
+                             orch_wall_ms()) != 0) {
+        orch_errorf("writing the JSON document failed");
+        if (code == ORCH_EXIT_OK)
+            code = ORCH_EXIT_USAGE;
+    }
+    json_decref(doc);
+    return code;
+}
+
+int orch_cancel_emit_error(const struct orch_config *cfg, int code)
+{
+    return emit_doc(cfg, NULL, code, orch_msgs_last_error());
+}
+
+/* The exit reason of the document. */
+static const char *exit_reason(const struct cancel_ctx *c, int code,
+                               char *buf, size_t bufsz)
+{
+    if (code == ORCH_EXIT_OK) {
+        snprintf(buf, bufsz, "%s",
+                 c->ntodo == 0 ? "every job was already cancelled"
+                               : "every job cancelled or finished");
+        return buf;
+    }
+    if (code == ORCH_EXIT_PARTIAL && c->failed + c->not_sent > 0) {
+        snprintf(buf, bufsz, "%zu job%s failed, %zu not sent", c->failed,
+                 c->failed == 1 ? "" : "s", c->not_sent);
+        return buf;
+    }
+    return orch_msgs_last_error();
+}
+
+int orch_cancel_main(struct orch_config *cfg)
+{
+    struct cancel_ctx *c = NULL;
+    struct orch_credentials cred;
+    struct orch_diag diag = {{0}};
+    struct orch_query_batch b;
+    struct orch_dispatch_stats st;
+    struct sigaction sa, old_int;
+    char reason[128];
+    int code = ORCH_EXIT_OK;
+    size_t i = 0;
+    int rc = 0;
+
+    memset(&cred, 0, sizeof(cred));
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        orch_errorf("out of memory");
+        return emit_doc(cfg, NULL, ORCH_EXIT_USAGE, "out of memory");
+    }
+    c->cfg = cfg;
+    /* --log-format json: stderr carries JSON lines only. */
+    c->hout = orch_msgs_json() ? fopen("/dev/null", "w") : NULL;
+    if (c->hout == NULL)
+        c->hout = stderr;
+    signal(SIGPIPE, SIG_IGN);
+    rc = orch_rollout_load(&c->r, cfg->inventory_path, &diag);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    c->counting = true;
+    c->journal_path =
+        orch_report_sibling(cfg->inventory_path, ".cancel.journal");
+    c->skip = calloc(c->r.njobs + 1, sizeof(*c->skip));
+    c->todo = calloc(c->r.njobs + 1, sizeof(*c->todo));
+    if (c->journal_path == NULL || c->skip == NULL || c->todo == NULL) {
+        orch_errorf("out of memory");
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    if (open_journal(c)) {
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    for (i = 0; i < c->r.njobs; i++) {
+        if (!c->skip[i])
+            c->todo[c->ntodo++] = i;
+    }
+    fprintf(c->hout,
+            "report: %s: %zu job%s, %zu already cancelled (journal %s), %zu "
+            "to cancel%s\n",
+            cfg->inventory_path, c->r.njobs, c->r.njobs == 1 ? "" : "s",
+            c->skipped, c->journal_path, c->ntodo,
+            cfg->cancel_in_progress ? " (in-progress tasks too)" : "");
+    if (c->ntodo == 0) {
+        print_final(c);
+        goto out;
+    }
+    rc = orch_credentials_load(&cred, cfg->profile, getenv("HOME"), &diag);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    fprintf(c->hout, "credentials: %s, AccessKeyId %s%s\n", cred.source,
+            cred.access_key_id, cred.token.s ? " (STS)" : "");
+    code = confirm(c);
+    if (code)
+        goto out;
+
+    memset(&b, 0, sizeof(b));
+    b.action = "CancelOTATaskByJob";
+    b.qps = cfg->query_qps < ORCH_CANCEL_QPS ? cfg->query_qps : ORCH_CANCEL_QPS;
+    b.nitems = c->ntodo;
+    b.build = build_cancel;
+    b.done = cancel_done;
+    b.ud = c;
+    b.label = "jobs cancelled";
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    rc = orch_query_run(cfg, &cred, &b, &interrupted, &st, &diag);
+    sigaction(SIGINT, &old_int, NULL);
+    if (rc) {
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        code = ORCH_EXIT_USAGE;
+        goto out;
+    }
+    print_final(c);
+    if (c->journal_err)
+        orch_warnf("%s: writing the journal failed (%s); a rerun will "
+                   "cancel some jobs again (harmless)",
+                   c->journal_path, orch_strerror(c->journal_err));
+    if (st.aborted || interrupted) {
+        orch_errorf("cancel aborted: %s",
+                    st.abort_reason[0] ? st.abort_reason : "interrupted");
+        code = ORCH_EXIT_ABORTED;
+    } else if (c->failed + c->not_sent > 0) {
+        code = ORCH_EXIT_PARTIAL;
+    }
+
+out:
+    if (c->journal_open && orch_journal_close(&c->j) && code == ORCH_EXIT_OK) {
+        orch_errorf("%s: closing the journal failed", c->journal_path);
+        code = ORCH_EXIT_PARTIAL;
+    }
+    code = emit_doc(cfg, c, code, exit_reason(c, code, reason,
+                                              sizeof(reason)));
+    if (c->hout != stderr)
+        fclose(c->hout);
+    orch_credentials_cleanup(&cred);
+    orch_rollout_cleanup(&c->r);
+    free(c->skip);
+    free(c->todo);
+    free(c->journal_path);
+    free(c);
+    return code;
+}

@@ -1,0 +1,585 @@
+/* query.c - the rollout's jobs from its report, the status/cancel
+ * configuration check, and paced, retried batches of query calls.
+ *
+ * DESIGN: the report is parsed with libcsv one record at a time; the first
+ * record is the header and fixes which column holds what (by name). Rows
+ * that are not "created" or have no job_id are counted, not kept; a
+ * job_id seen twice (a report appended to by a resumed run) is kept once.
+ * orch_query_run() is orch_dispatch_run() with a copy of the config whose
+ * pace is the query action's quota, and ops.idempotent set: an answer
+ * lost in transit is simply asked again.
+ */
+#include "orch/engine/query.h"
+
+#include "orch/model/config.h"
+#include "orch/engine/dispatch.h"
+#include "orch/base/err.h"
+#include "orch/cloud/params.h"
+#include "orch/base/timeparse.h"
+#include "orch/model/waves.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ states */
+
+static const char *const state_names[ORCH_TASK_NSTATES] = {
+    [ORCH_TASK_QUEUED] = "QUEUED",
+    [ORCH_TASK_NOTIFIED] = "NOTIFIED",
+    [ORCH_TASK_IN_PROGRESS] = "IN_PROGRESS",
+    [ORCH_TASK_SUCCEEDED] = "SUCCEEDED",
+    [ORCH_TASK_FAILED] = "FAILED",
+    [ORCH_TASK_CANCELED] = "CANCELED",
+    [ORCH_TASK_CONFIRM] = "CONFIRM",
+    [ORCH_TASK_OTHER] = "OTHER",
+};
+
+const char *orch_task_state_name(int s)
+{
+    if (s < 0 || s >= ORCH_TASK_NSTATES)
+        return "OTHER";
+    return state_names[s];
+}
+
+enum orch_task_state orch_task_state_parse(const char *s)
+{
+    int i = 0;
+
+    if (s == NULL)
+        return ORCH_TASK_OTHER;
+    for (i = 0; i < ORCH_TASK_OTHER; i++) {
+        if (strcmp(s, state_names[i]) == 0)
+            return (enum orch_task_state)i;
+    }
+    return ORCH_TASK_OTHER;
+}
+
+bool orch_task_state_pending(int s)
+{
+    return s == ORCH_TASK_QUEUED || s == ORCH_TASK_NOTIFIED ||
+           s == ORCH_TASK_IN_PROGRESS || s == ORCH_TASK_CONFIRM;
+}
+
+/* ------------------------------------------------------- report reading */
+
+enum col {
+    COL_CHUNK,
+    COL_PRODUCT,
+    COL_FIRMWARE,
+    COL_COUNT,
+    COL_STATUS,
+    COL_JOB,
+    COL_WAVE,
+    NCOLS
+};
+
+static const char *const col_names[NCOLS] = {
+    [COL_CHUNK] = "chunk",
+    [COL_PRODUCT] = "product_key",
+    [COL_FIRMWARE] = "firmware_id",
+    [COL_COUNT] = "device_count",
+    [COL_STATUS] = "status",
+    [COL_JOB] = "job_id",
+    [COL_WAVE] = "wave",
+};
+
+struct reader {
+    struct orch_rollout *r;
+    const char *name;
+    struct orch_diag *diag;
+    int rc;
+    size_t line;       /* record number, 1 = header */
+    size_t field;      /* index of the next field in the record */
+    int col_at[NCOLS]; /* field index of each column, -1 absent */
+    char *cell[NCOLS]; /* this record's cells (malloced) */
+    size_t cap;        /* jobs allocated */
+};
+
+/* The report writer puts "'" before a cell a spreadsheet would take as a
+ * formula; the value is what follows. */
+static const char *unneutralise(const char *s)
+{
+    if (s[0] == '\'' && s[1] && strchr("=+-@\t\r", s[1]))
+        return s + 1;
+    return s;
+}
+
+static void on_field(void *data, size_t len, void *ud)
+{
+    struct reader *rd = ud;
+    const char *s = data ? data : "";
+    size_t f = rd->field++;
+    int c = 0;
+
+    (void)len;
+    if (rd->rc)
+        return;
+    if (rd->line == 0) {
+        /* The header: a BOM before the first name is not part of it. */
+        if (f == 0 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+            s += 3;
+        for (c = 0; c < NCOLS; c++) {
+            if (strcmp(s, col_names[c]) == 0 && rd->col_at[c] < 0)
+                rd->col_at[c] = (int)f;
+        }
+        return;
+    }
+    for (c = 0; c < NCOLS; c++) {
+        if (rd->col_at[c] == (int)f) {
+            free(rd->cell[c]);
+            rd->cell[c] = strdup(unneutralise(s));
+            if (rd->cell[c] == NULL)
+                rd->rc = ORCH_ENOMEM;
+        }
+    }
+}
+
+static bool is_dup(const struct orch_rollout *r, const char *job_id)
+{
+    size_t i = 0;
+
+    /* Reports hold at most a few thousand jobs; a linear scan per row is
+     * a few million comparisons at worst, well under a second. */
+    for (i = 0; i < r->njobs; i++) {
+        if (strcmp(r->jobs[i].job_id, job_id) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int parse_unsigned(const char *s, unsigned *out)
+{
+    char *end = NULL;
+    unsigned long v = 0;
+
+    if (s == NULL || s[0] == '\0') {
+        *out = 0;
+        return 0;
+    }
+    if (!isdigit((unsigned char)s[0]))
+        return -1;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end != '\0' || v > 0xFFFFFFFFUL)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static int keep_row(struct reader *rd)
+{
+    struct orch_rollout *r = rd->r;
+    struct orch_rollout_job *j = NULL;
+    const char *status = rd->cell[COL_STATUS];
+    const char *job = rd->cell[COL_JOB];
+    unsigned chunk = 0, count = 0;
+
+    r->rows++;
+    if (status == NULL || strcmp(status, "created") != 0 || job == NULL ||
+        job[0] == '\0') {
+        r->not_created++;
+        return 0;
+    }
+    if (parse_unsigned(rd->cell[COL_CHUNK], &chunk) ||
+        parse_unsigned(rd->cell[COL_COUNT], &count))
+        return orch_diag_set(rd->diag, ORCH_ECSV,
+                             "%s:%zu: chunk or device_count is not a whole "
+                             "number",
+                             rd->name, rd->line + 1);
+    if (is_dup(r, job)) {
+        r->duplicates++;
+        return 0;
+    }
+    if (r->njobs == rd->cap) {
+        size_t cap = rd->cap ? rd->cap * 2 : 64;
+        struct orch_rollout_job *grown = realloc(r->jobs, cap * sizeof(*grown));
+
+        if (grown == NULL)
+            return ORCH_ENOMEM;
+        r->jobs = grown;
+        rd->cap = cap;
+    }
+    j = &r->jobs[r->njobs];
+    memset(j, 0, sizeof(*j));
+    j->chunk = chunk;
+    j->device_count = count;
+    j->job_id = strdup(job);
+    j->product_key = dup_or_empty(rd->cell[COL_PRODUCT]);
+    j->firmware_id = dup_or_empty(rd->cell[COL_FIRMWARE]);
+    if (r->has_wave)
+        j->wave = dup_or_empty(rd->cell[COL_WAVE]);
+    r->njobs++;
+    if (j->job_id == NULL || j->product_key == NULL || j->firmware_id == NULL ||
+        (r->has_wave && j->wave == NULL))
+        return ORCH_ENOMEM;
+    return 0;
+}
+
+static void on_row(int ch, void *ud)
+{
+    struct reader *rd = ud;
+    int c = 0;
+
+    (void)ch;
+    if (rd->rc == 0 && rd->line == 0) {
+        if (rd->col_at[COL_JOB] < 0 || rd->col_at[COL_STATUS] < 0)
+            rd->rc = orch_diag_set(rd->diag, ORCH_ECSV,
+                                   "%s:1: not an ota-rollout report (no "
+                                   "\"status\" and \"job_id\" columns)",
+                                   rd->name);
+        rd->r->has_wave = rd->col_at[COL_WAVE] >= 0;
+    } else if (rd->rc == 0 && rd->field > 0) {
+        rd->rc = keep_row(rd);
+    }
+    for (c = 0; c < NCOLS; c++) {
+        free(rd->cell[c]);
+        rd->cell[c] = NULL;
+    }
+    rd->field = 0;
+    rd->line++;
+}
+
+int orch_rollout_parse(struct orch_rollout *r, const char *data, size_t len,
+                       const char *name, struct orch_diag *diag)
+{
+    struct csv_parser p;
+    struct reader rd;
+    int c = 0;
+
+    memset(r, 0, sizeof(*r));
+    memset(&rd, 0, sizeof(rd));
+    rd.r = r;
+    rd.name = name;
+    rd.diag = diag;
+    for (c = 0; c < NCOLS; c++)
+        rd.col_at[c] = -1;
+    r->path = strdup(name);
+    if (r->path == NULL)
+        return ORCH_ENOMEM;
+    if (csv_init(&p, CSV_APPEND_NULL) != 0)
+        return ORCH_ENOMEM;
+    if (csv_parse(&p, data, len, on_field, on_row, &rd) != len && rd.rc == 0)
+        rd.rc = orch_diag_set(diag, ORCH_ECSV, "%s:%zu: %s", name, rd.line + 1,
+                              csv_strerror(csv_error(&p)));
+    if (rd.rc == 0 && csv_fini(&p, on_field, on_row, &rd) != 0 && rd.rc == 0)
+        rd.rc = orch_diag_set(diag, ORCH_ECSV, "%s:%zu: %s", name, rd.line + 1,
+                              csv_strerror(csv_error(&p)));
+    csv_free(&p);
+    for (c = 0; c < NCOLS; c++)
+        free(rd.cell[c]);
+    if (rd.rc == 0 && rd.line == 0)
+        rd.rc = orch_diag_set(diag, ORCH_ECSV, "%s: empty report", name);
+    if (rd.rc == ORCH_ENOMEM)
+        orch_diag_set(diag, rd.rc, "out of memory");
+    return rd.rc;
+}
+
+/* A waved run writes each chunk's wave to "<report>.waves.csv" (the
+ * report's header is fixed): the jobs get their wave from there. */
+static int waves_from_file(struct orch_rollout *r, const char *path,
+                           struct orch_diag *diag)
+{
+    unsigned *map = NULL;
+    size_t n = 0, i = 0;
+    char num[16];
+    int rc = orch_waves_read_map(path, &map, &n, diag);
+
+    if (rc || map == NULL)
+        return rc;
+    for (i = 0; i < r->njobs && rc == 0; i++) {
+        struct orch_rollout_job *j = &r->jobs[i];
+
+        if (j->chunk == 0 || j->chunk > n || map[j->chunk - 1] == 0)
+            snprintf(num, sizeof(num), "?");
+        else
+            snprintf(num, sizeof(num), "%u", map[j->chunk - 1]);
+        j->wave = strdup(num);
+        if (j->wave == NULL)
+            rc = orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
+    }
+    r->has_wave = true;
+    free(map);
+    return rc;
+}
+
+int orch_rollout_load(struct orch_rollout *r, const char *path,
+                      struct orch_diag *diag)
+{
+    FILE *fp = NULL;
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+
+    memset(r, 0, sizeof(*r));
+    fp = fopen(path, "rb");
+    if (fp == NULL)
+        return orch_diag_set(diag, errno == ENOENT ? ORCH_ENOTFOUND : ORCH_EIO,
+                             "%s: %s", path, strerror(errno));
+    for (;;) {
+        size_t n = 0;
+
+        if (len + 65536 > cap) {
+            char *grown = realloc(data, cap ? cap * 2 : 262144);
+
+            if (grown == NULL) {
+                rc = orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
+                goto out;
+            }
+            data = grown;
+            cap = cap ? cap * 2 : 262144;
+        }
+        n = fread(data + len, 1, cap - len, fp);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(fp)) {
+        rc = orch_diag_set(diag, ORCH_EIO, "%s: read error", path);
+        goto out;
+    }
+    rc = orch_rollout_parse(r, data ? data : "", len, path, diag);
+    if (rc == 0 && !r->has_wave)
+        rc = waves_from_file(r, path, diag);
+out:
+    free(data);
+    fclose(fp);
+    return rc;
+}
+
+void orch_rollout_cleanup(struct orch_rollout *r)
+{
+    size_t i = 0;
+
+    if (r == NULL)
+        return;
+    for (i = 0; i < r->njobs; i++) {
+        free(r->jobs[i].job_id);
+        free(r->jobs[i].product_key);
+        free(r->jobs[i].firmware_id);
+        free(r->jobs[i].wave);
+    }
+    free(r->jobs);
+    free(r->path);
+    memset(r, 0, sizeof(*r));
+}
+
+void orch_rollout_reset_counts(struct orch_rollout *r)
+{
+    size_t i = 0;
+
+    for (i = 0; i < r->njobs; i++) {
+        struct orch_rollout_job *j = &r->jobs[i];
+
+        memset(j->counts, 0, sizeof(j->counts));
+        j->total = j->listed = 0;
+        j->pages = 0;
+        j->query_failed = false;
+        j->error[0] = '\0';
+        j->job_status[0] = '\0';
+    }
+}
+
+/* ------------------------------------------------------ configuration */
+
+int orch_query_config_validate(struct orch_config *cfg, struct orch_diag *diag)
+{
+    bool status = cfg->command == ORCH_CMD_STATUS;
+    const char *cmd = status ? "status" : "cancel";
+    int rc = 0;
+
+    if (cfg->command != ORCH_CMD_STATUS && cfg->command != ORCH_CMD_CANCEL)
+        return orch_diag_set(diag, ORCH_ECONFIG, "not status or cancel");
+    if (cfg->inventory_path == NULL)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "%s: no REPORT.csv given (the report `run` "
+                             "wrote)",
+                             cmd);
+    if (!status && (cfg->watch || cfg->devices_path || cfg->interval_ms))
+        return orch_diag_set(diag, ORCH_ECONFIG, "%s: only with status",
+                             cfg->watch          ? "--watch"
+                             : cfg->devices_path ? "--devices"
+                                                 : "--interval");
+    if (status && cfg->cancel_in_progress)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--in-progress: only with cancel");
+    if (status && cfg->interval_ms && !cfg->watch)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--interval: only with --watch");
+    if (status && cfg->interval_ms == 0)
+        cfg->interval_ms = 10000;
+    if (status && (cfg->interval_ms < 1000 || cfg->interval_ms > 86400000L))
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--interval: %ld ms is not between 1 s and 1 "
+                             "day",
+                             cfg->interval_ms);
+    if (cfg->devices_path && cfg->devices_path[0] == '\0')
+        return orch_diag_set(diag, ORCH_ECONFIG, "--devices: empty file name");
+    if (cfg->resume)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--resume: not for %s (%s is resumable by "
+                             "itself)",
+                             cmd, cmd);
+    rc = orch_config_check_api(cfg, diag);
+    if (rc == ORCH_ENOMEM)
+        orch_diag_set(diag, rc, "out of memory");
+    return rc;
+}
+
+/* ------------------------------------------------------- query batches */
+
+struct batch_ctx {
+    const struct orch_query_batch *b;
+    bool progress;
+    size_t progress_len;
+};
+
+static void batch_progress(void *ud, size_t finished, size_t total)
+{
+    struct batch_ctx *bc = ud;
+    int n = 0;
+
+    if (!bc->progress)
+        return;
+    n = fprintf(stderr, "\r%s %zu/%zu", bc->b->label, finished, total);
+    if (n > 0 && (size_t)n < bc->progress_len)
+        fprintf(stderr, "%*s", (int)(bc->progress_len - (size_t)n), "");
+    if (n > 0)
+        bc->progress_len = (size_t)n;
+    fflush(stderr);
+}
+
+static int batch_build(void *ud, size_t item, struct orch_params *out)
+{
+    struct batch_ctx *bc = ud;
+
+    return bc->b->build(bc->b->ud, item, out);
+}
+
+static void batch_done(void *ud, size_t item,
+                       const struct orch_item_result *res)
+{
+    struct batch_ctx *bc = ud;
+
+    bc->b->done(bc->b->ud, item, res);
+}
+
+/* Batches run one after another, each with a fresh rate limiter: a batch
+ * started right after another of the same action could put more than the
+ * quota into one sliding second. So a batch waits until a second (and a
+ * margin) has passed since the previous batch of its action ended. Only
+ * the last few actions are remembered; this is per process, and the
+ * commands are not reentrant anyway. */
+#define PACE_GAP_MS 1050
+#define PACE_SLOTS 4
+
+static struct {
+    const char *action; /* a string literal of the caller */
+    uint64_t end_ms;
+} pace[PACE_SLOTS];
+
+static void wait_for_quota_window(const char *action,
+                                  volatile sig_atomic_t *interrupt)
+{
+    size_t i = 0;
+
+    for (i = 0; i < PACE_SLOTS; i++) {
+        if (pace[i].action && strcmp(pace[i].action, action) == 0)
+            break;
+    }
+    if (i == PACE_SLOTS)
+        return;
+    while (orch_mono_ms() < pace[i].end_ms + PACE_GAP_MS &&
+           !(interrupt && *interrupt)) {
+        struct timespec ts = {0, 20 * 1000000L};
+
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void remember_batch_end(const char *action)
+{
+    size_t i = 0, oldest = 0;
+
+    for (i = 0; i < PACE_SLOTS; i++) {
+        if (pace[i].action == NULL || strcmp(pace[i].action, action) == 0)
+            break;
+        if (pace[i].end_ms < pace[oldest].end_ms)
+            oldest = i;
+    }
+    if (i == PACE_SLOTS)
+        i = oldest;
+    pace[i].action = action;
+    pace[i].end_ms = orch_mono_ms();
+}
+
+int orch_query_run(const struct orch_config *cfg,
+                   const struct orch_credentials *cred,
+                   const struct orch_query_batch *batch,
+                   volatile sig_atomic_t *interrupt,
+                   struct orch_dispatch_stats *stats, struct orch_diag *diag)
+{
+    struct orch_config qcfg;
+    struct orch_dispatch_ops ops;
+    struct batch_ctx bc;
+    int rc = 0;
+
+    memset(stats, 0, sizeof(*stats));
+    if (batch->nitems == 0)
+        return 0;
+    /* A shallow copy: only the pace differs, and nothing here frees it. */
+    qcfg = *cfg;
+    qcfg.qps = batch->qps;
+    qcfg.force_qps = true;
+    memset(&bc, 0, sizeof(bc));
+    bc.b = batch;
+    bc.progress = batch->label && cfg->progress && isatty(STDERR_FILENO);
+    memset(&ops, 0, sizeof(ops));
+    ops.action = batch->action;
+    ops.nitems = batch->nitems;
+    ops.build = batch_build;
+    ops.done = batch_done;
+    ops.progress = batch_progress;
+    ops.ud = &bc;
+    ops.idempotent = true;
+    wait_for_quota_window(batch->action, interrupt);
+    rc = orch_dispatch_run(&qcfg, cred, &ops, interrupt, stats, diag);
+    remember_batch_end(batch->action);
+    if (bc.progress && bc.progress_len)
+        fprintf(stderr, "\r%*s\r", (int)bc.progress_len, "");
+    return rc;
+}
+
+int orch_query_job_params(struct orch_params *out,
+                          const struct orch_config *cfg, const char *job_id)
+{
+    int rc = orch_params_add(out, "JobId", job_id);
+
+    if (rc == 0 && cfg->iot_instance_id)
+        rc = orch_params_add(out, "IotInstanceId", cfg->iot_instance_id);
+    return rc;
+}
+
+int orch_query_task_page_params(struct orch_params *out,
+                                const struct orch_config *cfg,
+                                const char *job_id, unsigned page_size,
+                                unsigned page)
+{
+    int rc = orch_query_job_params(out, cfg, job_id);
+
+    if (rc == 0)
+        rc = orch_params_addf(out, "PageSize", "%u", page_size);
+    if (rc == 0)
+        rc = orch_params_addf(out, "CurrentPage", "%u", page);
+    return rc;
+}

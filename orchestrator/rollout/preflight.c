@@ -1,0 +1,742 @@
+/* preflight.c - the checks before the first Create: firmware of the plan
+ * (QueryOTAFirmware) and, opt-in, the devices (BatchQueryDeviceDetail).
+ *
+ * DESIGN: both checks are a list of idempotent query items handed to
+ * orch_dispatch_run (same signing, pacing, retries and interrupt handling
+ * as the rollout), on a shallow copy of the config whose qps is the
+ * operation's own quota. The dispatcher's done() callback runs on this
+ * thread and hands the decoded answer to the pure judges
+ * (orch_preflight_judge_firmware, orch_preflight_judge_devices), which the
+ * unit tests drive with canned JSON. Nothing here prints; messages are
+ * sentences in the result for the edge (run.c) to show.
+ */
+#include "orch/rollout/preflight.h"
+
+#include "orch/cloud/api.h"
+#include "orch/model/config.h"
+#include "orch/engine/dispatch.h"
+#include "orch/base/err.h"
+#include "orch/model/inventory.h"
+#include "orch/cloud/params.h"
+#include "orch/model/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *orch_fw_verdict_name(enum orch_fw_verdict v)
+{
+    switch (v) {
+    case ORCH_FW_OK:
+        return "ok";
+    case ORCH_FW_MISSING:
+        return "missing";
+    case ORCH_FW_WRONG_PRODUCT:
+        return "wrong_product";
+    case ORCH_FW_UNVERIFIED:
+        return "unverified";
+    case ORCH_FW_VERIFYING:
+        return "verifying";
+    case ORCH_FW_VERIFY_FAILED:
+        return "verify_failed";
+    case ORCH_FW_BAD_STATE:
+        return "bad_state";
+    case ORCH_FW_QUERY_FAILED:
+        return "query_failed";
+    }
+    return "unknown";
+}
+
+void orch_preflight_result_init(struct orch_preflight_result *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void orch_preflight_result_cleanup(struct orch_preflight_result *r)
+{
+    if (r == NULL)
+        return;
+    free(r->checks);
+    memset(r, 0, sizeof(*r));
+}
+
+/* --- firmware judgement ------------------------------------------------- */
+
+static bool has(const char *s, const char *needle)
+{
+    return s && strstr(s, needle) != NULL;
+}
+
+/* The codes alibaba-api.md lists for "no such firmware" (on sibling
+ * operations; QueryOTAFirmware declares none), plus any code of the same
+ * family, since the real service is not consistent about the spelling. */
+static bool code_missing(const char *c)
+{
+    if (c == NULL)
+        return false;
+    if (strcmp(c, "iot.ota.FirmwareNotFound") == 0 ||
+        strcmp(c, "iot.ota.InvalidFirmwareUid") == 0 ||
+        strcmp(c, "iot.ota.NotFirmwareOwner") == 0)
+        return true;
+    return has(c, "Firmware") &&
+           (has(c, "NotFound") || has(c, "NotExist") || has(c, "NotOwner"));
+}
+
+static bool code_denied(const char *c)
+{
+    return has(c, "PermissionDeny") || has(c, "Forbidden") ||
+           has(c, "NoPermission");
+}
+
+static void copy_str(char *dst, size_t dstsz, json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    snprintf(dst, dstsz, "%s", s ? s : "");
+}
+
+/* FirmwareInfo.Status as an int: a JSON integer or a numeric string. */
+static bool get_status(json_t *v, int *out)
+{
+    const char *s = NULL;
+    char *end = NULL;
+    long l = 0;
+
+    if (json_is_integer(v)) {
+        *out = (int)json_integer_value(v);
+        return true;
+    }
+    s = json_string_value(v);
+    if (s == NULL || *s == '\0')
+        return false;
+    l = strtol(s, &end, 10);
+    if (*end != '\0')
+        return false;
+    *out = (int)l;
+    return true;
+}
+
+static void judge_answer(struct orch_fw_check *chk, json_t *root)
+{
+    const char *fw = chk->firmware_id;
+    json_t *info = json_object_get(root, "FirmwareInfo");
+    json_t *progress = NULL;
+    char what[200];
+
+    /* The real API answers FirmwareInfo; accept Data for the generic
+     * IoT shape. */
+    if (!json_is_object(info))
+        info = json_object_get(root, "Data");
+    if (!json_is_object(info)) {
+        chk->verdict = ORCH_FW_QUERY_FAILED;
+        snprintf(chk->code, sizeof(chk->code), "BadResponse");
+        snprintf(chk->message, sizeof(chk->message),
+                 "firmware %s: QueryOTAFirmware answered without "
+                 "FirmwareInfo; check the endpoint, or pass "
+                 "--skip-preflight",
+                 fw);
+        return;
+    }
+    copy_str(chk->fw_product, sizeof(chk->fw_product),
+             json_object_get(info, "ProductKey"));
+    copy_str(chk->dest_version, sizeof(chk->dest_version),
+             json_object_get(info, "DestVersion"));
+    copy_str(chk->fw_name, sizeof(chk->fw_name),
+             json_object_get(info, "FirmwareName"));
+    if (!get_status(json_object_get(info, "Status"), &chk->status))
+        chk->status = -2;
+    if (chk->fw_name[0])
+        snprintf(what, sizeof(what), "firmware %.64s (\"%.40s\", version %.64s)", fw,
+                 chk->fw_name, chk->dest_version[0] ? chk->dest_version : "?");
+    else
+        snprintf(what, sizeof(what), "firmware %.64s (version %.64s)", fw,
+                 chk->dest_version[0] ? chk->dest_version : "?");
+
+    if (chk->fw_product[0] &&
+        strcmp(chk->fw_product, chk->product_key) != 0) {
+        chk->verdict = ORCH_FW_WRONG_PRODUCT;
+        snprintf(chk->message, sizeof(chk->message),
+                 "%.180s belongs to product %.40s, not to product %.40s of "
+                 "the devices it was chosen for: give product %.40s a "
+                 "firmware of its own (--firmware %.40s=FIRMWARE_ID)",
+                 what, chk->fw_product, chk->product_key, chk->product_key,
+                 chk->product_key);
+        return;
+    }
+    switch (chk->status) {
+    case 1:
+    case -1:
+        chk->verdict = ORCH_FW_OK;
+        chk->message[0] = '\0';
+        return;
+    case 0:
+        chk->verdict = ORCH_FW_UNVERIFIED;
+        snprintf(chk->message, sizeof(chk->message),
+                 "%s is not verified (Status 0): verify it on a few devices "
+                 "first (CreateOTAVerifyJob, or \"Verify\" in the IoT "
+                 "console) and run again once it has passed",
+                 what);
+        return;
+    case 2:
+        chk->verdict = ORCH_FW_VERIFYING;
+        progress = json_object_get(info, "VerifyProgress");
+        snprintf(chk->message, sizeof(chk->message),
+                 "%s is being verified (Status 2, %lld%% done): wait until "
+                 "its verification job has finished and passed, then run "
+                 "again",
+                 what,
+                 json_is_integer(progress) ? json_integer_value(progress)
+                                           : 0LL);
+        return;
+    case 3:
+        chk->verdict = ORCH_FW_VERIFY_FAILED;
+        snprintf(chk->message, sizeof(chk->message),
+                 "%s failed its verification (Status 3): look at the "
+                 "verification job's failed devices, then verify it again "
+                 "(CreateOTAVerifyJob) or upload a fixed package",
+                 what);
+        return;
+    default:
+        chk->verdict = ORCH_FW_BAD_STATE;
+        if (chk->status == -2)
+            snprintf(chk->message, sizeof(chk->message),
+                     "%s: QueryOTAFirmware gave no Status; cannot tell "
+                     "whether it is verified (pass --skip-preflight to send "
+                     "anyway)",
+                     what);
+        else
+            snprintf(chk->message, sizeof(chk->message),
+                     "%s is in an unknown state (Status %d); expected 1 "
+                     "(verified) or -1 (no verification needed)",
+                     what, chk->status);
+        return;
+    }
+}
+
+void orch_preflight_judge_firmware(struct orch_fw_check *chk,
+                                   const struct orch_item_result *res)
+{
+    const char *fw = chk->firmware_id;
+    const char *code = NULL;
+    const char *msg = NULL;
+
+    chk->status = -2;
+    chk->fw_product[0] = chk->dest_version[0] = chk->fw_name[0] = '\0';
+    chk->code[0] = chk->message[0] = '\0';
+    if (res && res->status == ORCH_ITEM_CREATED && res->resp &&
+        res->resp->root) {
+        judge_answer(chk, res->resp->root);
+        return;
+    }
+    chk->verdict = ORCH_FW_QUERY_FAILED;
+    if (res) {
+        code = res->error_code;
+        msg = res->error_message;
+        if ((code == NULL || *code == '\0') && res->resp)
+            code = res->resp->code;
+        if ((msg == NULL || *msg == '\0') && res->resp)
+            msg = res->resp->message;
+    }
+    if (code == NULL || *code == '\0')
+        code = res ? orch_item_status_name(res->status) : "not_sent";
+    if (msg == NULL)
+        msg = "";
+    snprintf(chk->code, sizeof(chk->code), "%s", code);
+    if (code_missing(code)) {
+        chk->verdict = ORCH_FW_MISSING;
+        snprintf(chk->message, sizeof(chk->message),
+                 "firmware %s does not exist in this account (%s): check the "
+                 "FirmwareId in the IoT console (OTA > firmware) and "
+                 "--iot-instance-id",
+                 fw, code);
+    } else if (code_denied(code)) {
+        snprintf(chk->message, sizeof(chk->message),
+                 "QueryOTAFirmware for firmware %s was denied (%s): allow "
+                 "iot:QueryOTAFirmware in the RAM policy, or pass "
+                 "--skip-preflight",
+                 fw, code);
+    } else if (has(code, "InstanceIdMisMatch")) {
+        snprintf(chk->message, sizeof(chk->message),
+                 "firmware %s: the IoT instance does not match (%s): check "
+                 "--iot-instance-id",
+                 fw, code);
+    } else {
+        snprintf(chk->message, sizeof(chk->message),
+                 "firmware %s could not be checked (%s%s%.200s): try again, "
+                 "or pass --skip-preflight",
+                 fw, code, *msg ? ": " : "", msg);
+    }
+}
+
+const char *orch_preflight_dest_version(const struct orch_preflight_result *r,
+                                        const char *firmware_id)
+{
+    size_t i = 0;
+
+    if (r == NULL || firmware_id == NULL)
+        return NULL;
+    for (i = 0; i < r->nchecks; i++) {
+        const struct orch_fw_check *c = &r->checks[i];
+
+        if (strcmp(c->firmware_id, firmware_id) == 0 && c->dest_version[0])
+            return c->dest_version;
+    }
+    return NULL;
+}
+
+/* --- firmware check ----------------------------------------------------- */
+
+struct fw_ctx {
+    const struct orch_config *cfg;
+    struct orch_preflight_result *out;
+    const char **fws; /* distinct firmware ids: the dispatch items */
+    size_t nfws;
+};
+
+static int add_instance(struct orch_params *p, const struct orch_config *cfg)
+{
+    if (cfg->iot_instance_id == NULL)
+        return 0;
+    return orch_params_add(p, "IotInstanceId", cfg->iot_instance_id);
+}
+
+static int fw_build(void *ud, size_t item, struct orch_params *p)
+{
+    struct fw_ctx *ctx = ud;
+    int rc = orch_params_add(p, "FirmwareId", ctx->fws[item]);
+
+    if (rc == 0)
+        rc = add_instance(p, ctx->cfg);
+    return rc;
+}
+
+static void fw_done(void *ud, size_t item, const struct orch_item_result *res)
+{
+    struct fw_ctx *ctx = ud;
+    size_t i = 0;
+
+    for (i = 0; i < ctx->out->nchecks; i++) {
+        struct orch_fw_check *c = &ctx->out->checks[i];
+
+        if (strcmp(c->firmware_id, ctx->fws[item]) == 0)
+            orch_preflight_judge_firmware(c, res);
+    }
+}
+
+/* Appends the pair (pk, fw) unless present; and fw to the distinct list. */
+static void add_pair(struct fw_ctx *ctx, const char *pk, const char *fw)
+{
+    struct orch_preflight_result *out = ctx->out;
+    size_t i = 0;
+
+    for (i = 0; i < out->nchecks; i++) {
+        if (strcmp(out->checks[i].product_key, pk) == 0 &&
+            strcmp(out->checks[i].firmware_id, fw) == 0)
+            return;
+    }
+    out->checks[out->nchecks].product_key = pk;
+    out->checks[out->nchecks].firmware_id = fw;
+    out->checks[out->nchecks].verdict = ORCH_FW_QUERY_FAILED;
+    out->checks[out->nchecks].status = -2;
+    snprintf(out->checks[out->nchecks].message,
+             sizeof(out->checks[0].message), "firmware %s: not checked", fw);
+    out->nchecks++;
+    for (i = 0; i < ctx->nfws; i++) {
+        if (strcmp(ctx->fws[i], fw) == 0)
+            return;
+    }
+    ctx->fws[ctx->nfws++] = fw;
+}
+
+/* The (product, firmware) pairs of the plan, in product order. */
+static int collect_pairs(struct fw_ctx *ctx, const struct orch_config *cfg,
+                         const struct orch_plan *plan, struct orch_diag *diag)
+{
+    size_t max = plan ? plan->inv->nproducts : 1;
+    size_t p = 0;
+
+    ctx->out->checks = calloc(max ? max : 1, sizeof(*ctx->out->checks));
+    ctx->fws = calloc(max ? max : 1, sizeof(*ctx->fws));
+    if (ctx->out->checks == NULL || ctx->fws == NULL)
+        return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
+    if (plan == NULL) {
+        if (cfg->product_key == NULL || cfg->firmware_id == NULL)
+            return orch_diag_set(diag, ORCH_EINVAL,
+                                 "pre-flight: --product-key and "
+                                 "--firmware-id are needed");
+        add_pair(ctx, cfg->product_key, cfg->firmware_id);
+        return 0;
+    }
+    for (p = 0; p < plan->inv->nproducts; p++) {
+        const char *pk = plan->inv->products[p];
+        const char *fw = orch_config_firmware_for(cfg, pk);
+
+        if (plan->chunks_per_product && plan->chunks_per_product[p] == 0)
+            continue;
+        if (fw == NULL)
+            return orch_diag_set(diag, ORCH_ECONFIG,
+                                 "pre-flight: no firmware for ProductKey "
+                                 "\"%s\"",
+                                 pk);
+        add_pair(ctx, pk, fw);
+    }
+    return 0;
+}
+
+int orch_preflight_run(const struct orch_config *cfg,
+                       const struct orch_credentials *cred,
+                       const struct orch_plan *plan,
+                       struct orch_preflight_result *out,
+                       struct orch_diag *diag)
+{
+    struct orch_config qcfg;
+    struct orch_dispatch_ops ops;
+    struct orch_dispatch_stats st;
+    struct fw_ctx ctx;
+    volatile sig_atomic_t no_interrupt = 0;
+    const struct orch_fw_check *first = NULL;
+    size_t i = 0;
+    int rc = 0;
+
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&ops, 0, sizeof(ops));
+    memset(&st, 0, sizeof(st));
+    orch_preflight_result_cleanup(out);
+    ctx.cfg = cfg;
+    ctx.out = out;
+    rc = collect_pairs(&ctx, cfg, plan, diag);
+    if (rc)
+        goto out;
+    if (ctx.nfws == 0)
+        goto out;
+
+    /* A shallow copy that only changes the pace: it borrows cfg's strings
+     * and is never cleaned up. */
+    qcfg = *cfg;
+    qcfg.qps = ORCH_PREFLIGHT_FW_QPS;
+    qcfg.fatal_streak = 0;
+    ops.action = "QueryOTAFirmware";
+    ops.nitems = ctx.nfws;
+    ops.build = fw_build;
+    ops.done = fw_done;
+    ops.ud = &ctx;
+    ops.idempotent = true;
+    rc = orch_dispatch_run(&qcfg, cred, &ops, &no_interrupt, &st, diag);
+    if (rc)
+        goto out;
+    out->calls = st.calls;
+
+    for (i = 0; i < out->nchecks; i++) {
+        if (out->checks[i].verdict != ORCH_FW_OK) {
+            out->failed++;
+            if (first == NULL)
+                first = &out->checks[i];
+        }
+    }
+    if (st.aborted) {
+        out->aborted = true;
+        snprintf(out->abort_reason, sizeof(out->abort_reason), "%s",
+                 st.abort_reason[0] ? st.abort_reason : "stopped");
+        if (first && code_denied(first->code))
+            rc = orch_diag_set(diag, ORCH_EABORT, "%s", first->message);
+        else
+            rc = orch_diag_set(diag, ORCH_EABORT,
+                               "pre-flight stopped: %s; nothing sent",
+                               out->abort_reason);
+        goto out;
+    }
+    if (first) {
+        if (out->failed == 1)
+            rc = orch_diag_set(diag, ORCH_EAPI, "%s; nothing sent",
+                               first->message);
+        else
+            rc = orch_diag_set(diag, ORCH_EAPI,
+                               "%zu of %zu firmware checks failed, the first: "
+                               "%s; nothing sent",
+                               out->failed, out->nchecks, first->message);
+    }
+out:
+    free(ctx.fws);
+    return rc;
+}
+
+/* --- devices ------------------------------------------------------------ */
+
+void orch_preflight_device_cost(const struct orch_plan *plan, size_t *calls,
+                                double *secs)
+{
+    size_t p = 0, c = 0, n = 0;
+
+    *calls = 0;
+    *secs = 0;
+    if (plan == NULL || plan->inv == NULL)
+        return;
+    for (p = 0; p < plan->inv->nproducts; p++) {
+        size_t devices = 0;
+
+        for (c = 0; c < plan->nchunks; c++) {
+            if (plan->chunks[c].product == p)
+                devices += plan->chunks[c].count;
+        }
+        n += (devices + ORCH_PREFLIGHT_DEV_BATCH - 1) /
+             ORCH_PREFLIGHT_DEV_BATCH;
+    }
+    *calls = n;
+    *secs = (double)n / ORCH_PREFLIGHT_DEV_QPS;
+}
+
+static json_t *device_list(json_t *root)
+{
+    json_t *data = json_object_get(root, "Data");
+    json_t *list = NULL;
+
+    if (json_is_array(data))
+        return data;
+    list = json_object_get(data, "Data");
+    if (json_is_array(list))
+        return list;
+    /* Some IoT list answers nest one level more (Data.DeviceInfo[]). */
+    list = json_object_get(data, "DeviceInfo");
+    return json_is_array(list) ? list : NULL;
+}
+
+int orch_preflight_judge_devices(const struct orch_inventory *inv,
+                                 const uint32_t *idx, size_t n, json_t *root,
+                                 const char *dest_version,
+                                 const struct orch_device_check_opts *opts,
+                                 uint8_t *drop,
+                                 struct orch_device_check_stats *st)
+{
+    json_t *list = device_list(root);
+    size_t i = 0, k = 0;
+    char reason[128];
+
+    for (i = 0; i < n; i++) {
+        uint32_t d = idx[i];
+        const char *name = orch_inventory_name(inv, d);
+        const char *version = NULL;
+        bool found = false;
+        json_t *e = NULL;
+
+        json_array_foreach(list, k, e) {
+            const char *dn = json_string_value(json_object_get(e,
+                                                               "DeviceName"));
+
+            if (dn && strcmp(dn, name) == 0) {
+                found = true;
+                version = json_string_value(
+                    json_object_get(e, "FirmwareVersion"));
+                break;
+            }
+        }
+        st->checked++;
+        if (!found) {
+            snprintf(reason, sizeof(reason), "device does not exist");
+            st->missing++;
+        } else if (dest_version && version &&
+                   strcmp(version, dest_version) == 0) {
+            snprintf(reason, sizeof(reason), "already on version %.80s",
+                     dest_version);
+            st->up_to_date++;
+        } else {
+            continue;
+        }
+        drop[d] = 1;
+        if (opts && opts->on_drop &&
+            opts->on_drop(opts->ud, inv->dev[d].line, name, reason))
+            return ORCH_EIO;
+    }
+    return 0;
+}
+
+/* One BatchQueryDeviceDetail call: devices plan->order[start, start+n)
+ * of one product. */
+struct dev_batch {
+    size_t start;
+    uint32_t n;
+    uint32_t product;
+    const char *dest; /* DestVersion of the product's firmware, or NULL */
+};
+
+struct dev_ctx {
+    const struct orch_config *cfg;
+    const struct orch_plan *plan;
+    const struct orch_device_check_opts *opts;
+    struct dev_batch *batches;
+    size_t nbatches;
+    uint8_t *drop;
+    struct orch_device_check_stats *st;
+    volatile sig_atomic_t stop; /* our own: on_drop failed, or interrupt */
+    int err;
+};
+
+static int dev_build(void *ud, size_t item, struct orch_params *p)
+{
+    struct dev_ctx *ctx = ud;
+    const struct dev_batch *b = &ctx->batches[item];
+    const struct orch_inventory *inv = ctx->plan->inv;
+    uint32_t j = 0;
+    int rc = 0;
+
+    rc = orch_params_add(p, "ProductKey", inv->products[b->product]);
+    for (j = 0; rc == 0 && j < b->n; j++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "DeviceName.%u", (unsigned)j + 1);
+        rc = orch_params_add(
+            p, name, orch_inventory_name(inv, ctx->plan->order[b->start + j]));
+    }
+    if (rc == 0)
+        rc = add_instance(p, ctx->cfg);
+    return rc;
+}
+
+static void follow_interrupt(struct dev_ctx *ctx)
+{
+    if (ctx->opts && ctx->opts->interrupt && *ctx->opts->interrupt &&
+        ctx->stop < 1)
+        ctx->stop = 1;
+}
+
+static void dev_done(void *ud, size_t item, const struct orch_item_result *res)
+{
+    struct dev_ctx *ctx = ud;
+    const struct dev_batch *b = &ctx->batches[item];
+    int rc = 0;
+
+    follow_interrupt(ctx);
+    if (ctx->err == 0 && res->status == ORCH_ITEM_CREATED && res->resp &&
+        res->resp->root) {
+        rc = orch_preflight_judge_devices(
+            ctx->plan->inv, ctx->plan->order + b->start, b->n,
+            res->resp->root, b->dest, ctx->opts, ctx->drop, ctx->st);
+        if (rc) {
+            ctx->err = rc;
+            ctx->stop = 1;
+        }
+        return;
+    }
+    ctx->st->unchecked += b->n;
+    if (ctx->st->first_error[0] == '\0') {
+        const char *code = res->error_code;
+        const char *msg = res->error_message;
+
+        if ((code == NULL || *code == '\0') && res->resp)
+            code = res->resp->code;
+        snprintf(ctx->st->first_error, sizeof(ctx->st->first_error),
+                 "%.100s: %.140s",
+                 code && *code ? code : orch_item_status_name(res->status),
+                 msg ? msg : "");
+    }
+}
+
+static void dev_progress(void *ud, size_t finished, size_t total)
+{
+    struct dev_ctx *ctx = ud;
+
+    follow_interrupt(ctx);
+    if (ctx->opts && ctx->opts->progress)
+        ctx->opts->progress(ctx->opts->ud, finished, total);
+}
+
+/* Splits each product's run of plan->order into calls of at most 100. */
+static int make_batches(struct dev_ctx *ctx,
+                        const struct orch_preflight_result *fw,
+                        struct orch_diag *diag)
+{
+    const struct orch_plan *plan = ctx->plan;
+    size_t calls = 0, c = 0;
+    double secs = 0;
+
+    orch_preflight_device_cost(plan, &calls, &secs);
+    ctx->batches = calloc(calls ? calls : 1, sizeof(*ctx->batches));
+    if (ctx->batches == NULL)
+        return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
+    c = 0;
+    while (c < plan->nchunks) {
+        uint32_t p = plan->chunks[c].product;
+        size_t start = plan->chunks[c].first;
+        size_t end = start;
+        const char *dest = orch_preflight_dest_version(
+            fw, plan->chunks[c].firmware_id);
+
+        /* A product's chunks are consecutive, as is its run of order. */
+        while (c < plan->nchunks && plan->chunks[c].product == p) {
+            end = plan->chunks[c].first + plan->chunks[c].count;
+            c++;
+        }
+        while (start < end && ctx->nbatches < calls) {
+            struct dev_batch *b = &ctx->batches[ctx->nbatches++];
+            size_t n = end - start;
+
+            if (n > ORCH_PREFLIGHT_DEV_BATCH)
+                n = ORCH_PREFLIGHT_DEV_BATCH;
+            b->start = start;
+            b->n = (uint32_t)n;
+            b->product = p;
+            b->dest = dest;
+            start += n;
+        }
+    }
+    return 0;
+}
+
+int orch_preflight_devices(const struct orch_config *cfg,
+                           const struct orch_credentials *cred,
+                           const struct orch_plan *plan,
+                           const struct orch_preflight_result *fw,
+                           const struct orch_device_check_opts *opts,
+                           uint8_t *drop, struct orch_device_check_stats *st,
+                           struct orch_diag *diag)
+{
+    struct orch_config qcfg;
+    struct orch_dispatch_ops ops;
+    struct orch_dispatch_stats ds;
+    struct dev_ctx ctx;
+    int rc = 0;
+
+    memset(st, 0, sizeof(*st));
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&ops, 0, sizeof(ops));
+    memset(&ds, 0, sizeof(ds));
+    if (plan == NULL || plan->inv == NULL || drop == NULL)
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "device check: needs an inventory plan");
+    ctx.cfg = cfg;
+    ctx.plan = plan;
+    ctx.opts = opts;
+    ctx.drop = drop;
+    ctx.st = st;
+    rc = make_batches(&ctx, fw, diag);
+    if (rc || ctx.nbatches == 0)
+        goto out;
+
+    /* Shallow copy that changes the pace only (borrows cfg's strings). */
+    qcfg = *cfg;
+    qcfg.qps = ORCH_PREFLIGHT_DEV_QPS;
+    qcfg.fatal_streak = 0;
+    ops.action = "BatchQueryDeviceDetail";
+    ops.nitems = ctx.nbatches;
+    ops.build = dev_build;
+    ops.done = dev_done;
+    ops.progress = dev_progress;
+    ops.ud = &ctx;
+    ops.idempotent = true;
+    follow_interrupt(&ctx);
+    rc = orch_dispatch_run(&qcfg, cred, &ops, &ctx.stop, &ds, diag);
+    st->calls = ds.calls;
+    if (rc)
+        goto out;
+    if (ctx.err) {
+        rc = orch_diag_set(diag, ctx.err,
+                           "device check: writing the rejects failed");
+        goto out;
+    }
+    if (ds.aborted || ctx.stop)
+        rc = orch_diag_set(diag, ORCH_EABORT, "device check stopped: %s",
+                           ds.abort_reason[0] ? ds.abort_reason
+                                              : "interrupted");
+out:
+    free(ctx.batches);
+    return rc;
+}

@@ -1,0 +1,352 @@
+/* summary.c - the human summaries and the --json document of `run` and
+ * `plan` (summary.h). */
+#include "orch/rollout/summary.h"
+
+#include "orch/model/config.h"
+#include "orch/engine/dispatch.h"
+#include "orch/base/exitcode.h"
+#include "orch/model/inventory.h"
+#include "orch/rollout/outcome.h"
+#include "orch/model/plan.h"
+#include "orch/rollout/preflight.h"
+#include "orch/base/tally.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+void orch_summary_rows_add(struct orch_summary_rows *r, uint32_t line,
+                           const char *value, const char *reason)
+{
+    if (r->n >= ORCH_SUMMARY_SHOWN)
+        return;
+    snprintf(r->line[r->n], sizeof(r->line[0]),
+             "line %" PRIu32 ": \"%.60s\": %s", line, value ? value : "",
+             reason ? reason : "");
+    r->n++;
+}
+
+void orch_summary_format_secs(char *out, size_t outsz, double secs)
+{
+    unsigned long s = 0;
+
+    if (secs < 0)
+        secs = 0;
+    if (secs < 60) {
+        snprintf(out, outsz, "%.1f s", secs);
+        return;
+    }
+    s = (unsigned long)(secs + 0.5);
+    if (s < 3600)
+        snprintf(out, outsz, "%lu min %02lu s", s / 60, s % 60);
+    else
+        snprintf(out, outsz, "%lu h %02lu min", s / 3600, (s % 3600) / 60);
+}
+
+/* Calls started per second while calls were made: n starts span n - 1
+ * intervals, so (calls - 1) / (last start - first start). That is exactly
+ * the pacing rate of evenly spaced starts whatever the run's length (calls
+ * / (last answer - first start) overstates short paced runs, whose span
+ * holds one latency instead of one interval, and the former clamp of the
+ * span to 1 s capped a fast sub-second run at its call count). A single
+ * call, or calls started within one ms, has no measurable rate beyond its
+ * count per second of activity (at least 1 s). */
+double orch_summary_calls_rate(const struct orch_dispatch_stats *st)
+{
+    double active = 0;
+
+    if (st->calls >= 2 && st->last_start_ms > st->first_start_ms)
+        return (double)(st->calls - 1) * 1000.0 /
+               (double)(st->last_start_ms - st->first_start_ms);
+    if (st->last_end_ms > st->first_start_ms)
+        active = (double)(st->last_end_ms - st->first_start_ms) / 1000.0;
+    if (st->calls > 0 && active < 1.0)
+        active = 1.0;
+    return active > 0 ? (double)st->calls / active : 0.0;
+}
+
+/* --- the plan summary --------------------------------------------------- */
+
+static void print_products(FILE *fp, const struct orch_inventory *inv,
+                           const struct orch_plan *plan)
+{
+    size_t p = 0, c = 0;
+
+    for (p = 0; p < inv->nproducts; p++) {
+        size_t devices = 0;
+        const char *fw = NULL;
+
+        for (c = 0; c < plan->nchunks; c++) {
+            if (plan->chunks[c].product == p) {
+                devices += plan->chunks[c].count;
+                fw = plan->chunks[c].firmware_id;
+            }
+        }
+        size_t chunks =
+            plan->chunks_per_product ? plan->chunks_per_product[p] : 0;
+
+        fprintf(fp, "  product %s: %zu device%s, %zu chunk%s, firmware %s\n",
+                inv->products[p], devices, devices == 1 ? "" : "s", chunks,
+                chunks == 1 ? "" : "s", fw ? fw : "(none)");
+    }
+}
+
+static void print_inventory(FILE *fp, const struct orch_summary_plan *sp)
+{
+    const struct orch_config *cfg = sp->cfg;
+    const struct orch_inventory *inv = sp->inv;
+    const struct orch_summary_rows *shown = sp->rejected;
+    char d[8];
+    size_t i = 0;
+
+    if (inv->delimiter == '\t')
+        snprintf(d, sizeof(d), "tab");
+    else
+        snprintf(d, sizeof(d), "'%c'", inv->delimiter);
+    fprintf(fp, "inventory: %s (%zu rows, delimiter %s)\n",
+            cfg->inventory_path, inv->rows, d);
+    fprintf(fp, "devices: %zu\n", inv->n);
+    fprintf(fp, "duplicates dropped: %zu\n", inv->duplicates);
+    fprintf(fp, "rows rejected: %zu\n", inv->rejected);
+    for (i = 0; i < shown->n; i++)
+        fprintf(fp, "  %s\n", shown->line[i]);
+    if (sp->rejects_path && inv->rejected > 0)
+        fprintf(fp, "  (written to %s)\n", sp->rejects_path);
+    if (inv->rejected > shown->n && shown->n > 0 && !sp->rejects_path)
+        fprintf(fp, "  ... (run writes them all to %s.rejects.csv)\n",
+                cfg->report_path);
+    fprintf(fp, "products: %zu\n", inv->nproducts);
+    print_products(fp, inv, sp->plan);
+    fprintf(fp, "chunks: %zu (up to %d devices each)\n", sp->plan->nchunks,
+            cfg->chunk_size);
+}
+
+static void print_target(FILE *fp, const struct orch_config *cfg)
+{
+    size_t i = 0;
+
+    fprintf(fp, "target: %s, product %s, firmware %s\n",
+            cfg->target == ORCH_TARGET_GRAY ? "GRAY" : "ALL",
+            cfg->product_key, cfg->firmware_id);
+    fprintf(fp, "src versions:");
+    for (i = 0; i < cfg->n_src_versions; i++)
+        fprintf(fp, " %s", cfg->src_versions[i]);
+    fputc('\n', fp);
+    if (cfg->gray_percent)
+        fprintf(fp, "gray percent: %s\n", cfg->gray_percent);
+}
+
+void orch_summary_print_plan(FILE *fp, const struct orch_summary_plan *sp)
+{
+    const struct orch_config *cfg = sp->cfg;
+    char dur[32];
+
+    if (sp->inv)
+        print_inventory(fp, sp);
+    else
+        print_target(fp, cfg);
+    /* The limiter allows `qps` starts in any one second, so n calls need
+     * about n / qps seconds. */
+    orch_summary_format_secs(dur, sizeof(dur), (double)sp->calls / cfg->qps);
+    fprintf(fp, "calls needed: %zu, about %s at %g calls/s\n", sp->calls, dur,
+            cfg->qps);
+    if (sp->device_cost) {
+        size_t dcalls = 0;
+        double dsecs = 0;
+
+        orch_preflight_device_cost(sp->plan, &dcalls, &dsecs);
+        orch_summary_format_secs(dur, sizeof(dur), dsecs);
+        fprintf(fp, "device check: %zu calls, about %s at %g calls/s\n",
+                dcalls, dur, ORCH_PREFLIGHT_DEV_QPS);
+    }
+    fprintf(fp, "endpoint: %s (signature V%d)\n", cfg->endpoint,
+            cfg->signature_version);
+    fprintf(fp, "report: %s\n", cfg->report_path);
+}
+
+/* --- pre-flight, device check, resume ----------------------------------- */
+
+void orch_summary_print_preflight(FILE *fp, enum orch_pf_state state,
+                                  const struct orch_preflight_result *pf)
+{
+    size_t i = 0;
+
+    if (state == ORCH_PF_NOT_RUN && pf->nchecks == 0)
+        return;
+    fprintf(fp, "pre-flight: %s\n",
+            state == ORCH_PF_PASSED    ? "passed"
+            : state == ORCH_PF_FAILED  ? "FAILED"
+            : state == ORCH_PF_ABORTED ? "aborted"
+            : state == ORCH_PF_SKIPPED ? "skipped"
+                                       : "not run");
+    for (i = 0; i < pf->nchecks; i++) {
+        const struct orch_fw_check *c = &pf->checks[i];
+
+        if (c->verdict == ORCH_FW_OK)
+            fprintf(fp, "  firmware %s for product %s: ok (version %s)\n",
+                    c->firmware_id, c->product_key,
+                    c->dest_version[0] ? c->dest_version : "?");
+        else
+            fprintf(fp, "  firmware %s for product %s: %s: %s\n",
+                    c->firmware_id, c->product_key,
+                    orch_fw_verdict_name(c->verdict), c->message);
+    }
+}
+
+void orch_summary_print_dropped(FILE *fp,
+                                const struct orch_device_check_stats *st,
+                                const struct orch_summary_rows *shown,
+                                const char *rejects_path, size_t nitems)
+{
+    size_t i = 0;
+
+    fprintf(fp,
+            "devices left out: missing %zu, already on the firmware's "
+            "version %zu, unchecked (kept) %zu\n",
+            st->missing, st->up_to_date, st->unchecked);
+    for (i = 0; i < shown->n; i++)
+        fprintf(fp, "  %s\n", shown->line[i]);
+    if (rejects_path && st->missing + st->up_to_date > 0)
+        fprintf(fp, "  (written to %s)\n", rejects_path);
+    fprintf(fp, "chunks after the device check: %zu\n", nitems);
+}
+
+void orch_summary_print_resume(FILE *fp, const char *run_id, size_t nitems,
+                               const struct orch_summary_todo *todo)
+{
+    fprintf(fp,
+            "resuming run %s: %zu of %zu chunks already done, %zu "
+            "interrupted (asked about before any resend), %zu to send\n",
+            run_id ? run_id : "?", todo->already_done, nitems,
+            todo->to_reconcile, todo->to_send);
+}
+
+/* --- after the calls ------------------------------------------------------ */
+
+void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf)
+{
+    const struct orch_dispatch_stats *st = sf->st;
+    const struct orch_tally *codes = sf->codes;
+    double secs = (double)sf->wall_ms / 1000.0;
+    char dur[32];
+    size_t i = 0;
+
+    orch_summary_format_secs(dur, sizeof(dur), secs);
+    fprintf(fp, "\nsummary:\n");
+    if (sf->inv)
+        fprintf(fp, "  devices: %zu\n", sf->inv->n);
+    if (sf->devcheck)
+        fprintf(fp,
+                "  left out by the device check: %zu missing, %zu already "
+                "upgraded (in %s.rejects.csv)\n",
+                sf->devcheck->missing, sf->devcheck->up_to_date,
+                sf->report_path);
+    fprintf(fp,
+            "  chunks: %" PRIu64 " created, %" PRIu64 " failed, %" PRIu64
+            " not sent (of %zu)\n",
+            st->created, st->failed, st->not_sent, sf->nitems);
+    fprintf(fp,
+            "  calls: %" PRIu64 ", retries: %" PRIu64
+            ", throttled answers: %" PRIu64 ", form-body fallbacks: %" PRIu64
+            "\n",
+            st->calls, st->retries, st->throttled, st->form_fallbacks);
+    fprintf(fp, "  wall time: %s, %.2f calls/s\n", dur,
+            orch_summary_calls_rate(st));
+    for (i = 0; i < codes->count; i++)
+        fprintf(fp, "  error %s: %zu chunk%s\n", codes->e[i].code,
+                codes->e[i].n, codes->e[i].n == 1 ? "" : "s");
+    fprintf(fp, "  report: %s\n", sf->report_path);
+    if (sf->inv && st->failed + st->not_sent > 0)
+        fprintf(fp,
+                "  failed devices: %s.failed.csv (rerun: "
+                "ota-rollout run %s.failed.csv ...)\n",
+                sf->report_path, sf->report_path);
+}
+
+void orch_summary_print_whole(FILE *fp, const struct orch_outcome_counts *c,
+                              size_t nitems)
+{
+    fprintf(fp,
+            "  whole run: %zu created, %zu failed, %zu not sent (of "
+            "%zu chunks)\n",
+            c->created, c->failed, c->other, nitems);
+}
+
+/* --- output for machines ------------------------------------------------ */
+
+static json_t *products_json(const struct orch_summary_plan *sp)
+{
+    const struct orch_inventory *inv = sp->inv;
+    json_t *arr = json_array();
+    size_t p = 0, c = 0;
+
+    for (p = 0; arr && inv && p < inv->nproducts; p++) {
+        size_t devices = 0, chunks = 0;
+        const char *fw = orch_config_firmware_for(sp->cfg, inv->products[p]);
+
+        for (c = 0; c < sp->plan->nchunks; c++) {
+            if (sp->plan->chunks[c].product == p) {
+                devices += sp->plan->chunks[c].count;
+                chunks++;
+            }
+        }
+        if (json_array_append_new(
+                arr, json_pack("{s:s, s:I, s:I, s:s?}", "product_key",
+                               inv->products[p], "devices",
+                               (json_int_t)devices, "chunks",
+                               (json_int_t)chunks, "firmware_id", fw))) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static void exit_reason(const struct orch_run_summary *s, bool is_run,
+                        const char *last_error, char *out, size_t outsz)
+{
+    if (s->exit_code == ORCH_EXIT_OK)
+        snprintf(out, outsz, "%s",
+                 !is_run            ? "plan printed"
+                 : s->chunks == 0   ? "nothing to send"
+                                    : "every chunk created");
+    else if (s->exit_code == ORCH_EXIT_PARTIAL && (s->failed || s->not_sent))
+        snprintf(out, outsz, "%zu chunk%s failed, %zu not sent", s->failed,
+                 s->failed == 1 ? "" : "s", s->not_sent);
+    else
+        snprintf(out, outsz, "%s", last_error);
+}
+
+/* Adds `plan --json`'s "plan" object to doc. 0 or ORCH_ENOMEM. */
+static int add_plan(json_t *doc, const struct orch_summary_plan *sp,
+                    const struct orch_params *first)
+{
+    const struct orch_config *cfg = sp->cfg;
+    size_t dcalls = 0;
+    double dsecs = 0;
+
+    if (sp->device_cost)
+        orch_preflight_device_cost(sp->plan, &dcalls, &dsecs);
+    return orch_jsonout_set_plan(doc, cfg->endpoint, cfg->signature_version,
+                                 cfg->chunk_size, sp->nitems, cfg->qps,
+                                 products_json(sp), dcalls, dsecs,
+                                 "CreateOTAStaticUpgradeJob", first);
+}
+
+json_t *orch_summary_doc(const struct orch_run_summary *s,
+                         const struct orch_summary_plan *sp,
+                         const struct orch_params *first,
+                         const char *last_error)
+{
+    struct orch_run_summary with_reason = *s;
+    char reason[2048];
+    json_t *doc = NULL;
+
+    exit_reason(s, sp == NULL, last_error, reason, sizeof(reason));
+    with_reason.exit_reason = reason;
+    doc = orch_jsonout_summary(&with_reason);
+    if (doc && sp && add_plan(doc, sp, first)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    return doc;
+}

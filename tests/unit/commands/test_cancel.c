@@ -1,0 +1,176 @@
+/* test_cancel.c - cancel's request parameters, its journal records, and
+ * the status/cancel configuration check. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "orch/commands/cancel.h"
+#include "orch/model/config.h"
+#include "orch/base/err.h"
+#include "orch/cloud/params.h"
+#include "orch/engine/query.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void flags_without_in_progress(void **state)
+{
+    struct orch_params p;
+
+    (void)state;
+    orch_params_init(&p);
+    assert_int_equal(orch_cancel_flags_params(&p, false), 0);
+    assert_string_equal(orch_params_get(&p, "CancelQueuedTask"), "true");
+    assert_string_equal(orch_params_get(&p, "CancelNotifiedTask"), "true");
+    assert_string_equal(orch_params_get(&p, "CancelScheduledTask"), "true");
+    assert_string_equal(orch_params_get(&p, "CancelUnconfirmedTask"), "true");
+    assert_null(orch_params_get(&p, "CancelInProgressTask"));
+    assert_int_equal(p.n, 4);
+    orch_params_cleanup(&p);
+}
+
+static void flags_with_in_progress_and_job(void **state)
+{
+    struct orch_params p;
+    struct orch_config cfg;
+
+    (void)state;
+    orch_config_init(&cfg);
+    orch_params_init(&p);
+    assert_int_equal(orch_query_job_params(&p, &cfg, "JOB1"), 0);
+    assert_int_equal(orch_cancel_flags_params(&p, true), 0);
+    assert_string_equal(orch_params_get(&p, "JobId"), "JOB1");
+    assert_null(orch_params_get(&p, "IotInstanceId"));
+    assert_string_equal(orch_params_get(&p, "CancelInProgressTask"), "true");
+    assert_int_equal(p.n, 6);
+    orch_params_cleanup(&p);
+
+    cfg.iot_instance_id = strdup("iot-06z00");
+    orch_params_init(&p);
+    assert_int_equal(orch_query_job_params(&p, &cfg, "JOB2"), 0);
+    assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
+    orch_params_cleanup(&p);
+
+    /* A page of a job's tasks (status and the wave gates). */
+    orch_params_init(&p);
+    assert_int_equal(orch_query_task_page_params(&p, &cfg, "JOB3", 100, 7),
+                     0);
+    assert_string_equal(orch_params_get(&p, "JobId"), "JOB3");
+    assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
+    assert_string_equal(orch_params_get(&p, "PageSize"), "100");
+    assert_string_equal(orch_params_get(&p, "CurrentPage"), "7");
+    assert_int_equal(p.n, 4);
+    orch_params_cleanup(&p);
+    orch_config_cleanup(&cfg);
+}
+
+static void finished_codes(void **state)
+{
+    (void)state;
+    assert_true(orch_cancel_code_is_done("iot.ota.JobHasFinished"));
+    assert_true(orch_cancel_code_is_done("iot.ota.JobHasCanceled"));
+    assert_false(orch_cancel_code_is_done("iot.ota.InvalidJobId"));
+    assert_false(orch_cancel_code_is_done("Throttling.User"));
+    assert_false(orch_cancel_code_is_done(NULL));
+}
+
+static void journal_records_cover(void **state)
+{
+    json_t *plain = json_pack("{s:s, s:s, s:b, s:s}", "t", "cancelled",
+                              "job_id", "J1", "in_progress", 0, "code", "");
+    json_t *full = json_pack("{s:s, s:s, s:b}", "t", "cancelled", "job_id",
+                             "J2", "in_progress", 1);
+    json_t *done =
+        json_pack("{s:s, s:s, s:b, s:s}", "t", "cancelled", "job_id", "J3",
+                  "in_progress", 0, "code", "iot.ota.JobHasFinished");
+    json_t *run = json_pack("{s:s, s:s}", "t", "cancel_run", "job_id", "J4");
+    json_t *noid = json_pack("{s:s}", "t", "cancelled");
+    const char *id = NULL;
+
+    (void)state;
+    assert_true(orch_cancel_record_covers(plain, false, &id));
+    assert_string_equal(id, "J1");
+    /* Cancelled without --in-progress: a rerun with it goes again. */
+    id = NULL;
+    assert_false(orch_cancel_record_covers(plain, true, &id));
+    assert_null(id);
+    assert_true(orch_cancel_record_covers(full, true, &id));
+    assert_string_equal(id, "J2");
+    assert_true(orch_cancel_record_covers(full, false, &id));
+    /* A finished job needs nothing more, whatever the flags. */
+    assert_true(orch_cancel_record_covers(done, true, &id));
+    assert_string_equal(id, "J3");
+    assert_false(orch_cancel_record_covers(run, false, &id));
+    assert_false(orch_cancel_record_covers(noid, false, &id));
+    json_decref(plain);
+    json_decref(full);
+    json_decref(done);
+    json_decref(run);
+    json_decref(noid);
+}
+
+static void config_checks(void **state)
+{
+    struct orch_config cfg;
+    struct orch_diag diag = {{0}};
+
+    (void)state;
+    orch_config_init(&cfg);
+    cfg.command = ORCH_CMD_STATUS;
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), ORCH_ECONFIG);
+    assert_non_null(strstr(diag.msg, "REPORT.csv"));
+    cfg.inventory_path = strdup("r.csv");
+    cfg.region = strdup("cn-beijing");
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), 0);
+    assert_string_equal(cfg.endpoint, "https://iot.cn-beijing.aliyuncs.com");
+    assert_int_equal(cfg.interval_ms, 10000);
+
+    cfg.cancel_in_progress = true;
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), ORCH_ECONFIG);
+    assert_non_null(strstr(diag.msg, "--in-progress"));
+    cfg.cancel_in_progress = false;
+
+    cfg.interval_ms = 500;
+    cfg.watch = true;
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), ORCH_ECONFIG);
+    assert_non_null(strstr(diag.msg, "--interval"));
+    cfg.interval_ms = 2000;
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), 0);
+
+    cfg.command = ORCH_CMD_CANCEL;
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), ORCH_ECONFIG);
+    assert_non_null(strstr(diag.msg, "--watch"));
+    cfg.watch = false;
+    cfg.interval_ms = 0;
+    /* cancel --json prints its own document. */
+    cfg.json = true;
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), 0);
+    cfg.json = false;
+    cfg.devices_path = "d.csv";
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), ORCH_ECONFIG);
+    assert_non_null(strstr(diag.msg, "--devices"));
+    cfg.devices_path = NULL;
+    cfg.cancel_in_progress = true;
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), 0);
+
+    free(cfg.endpoint);
+    cfg.endpoint = strdup("ftp://x");
+    assert_int_equal(orch_query_config_validate(&cfg, &diag), ORCH_ECONFIG);
+    if (strstr(diag.msg, "--endpoint") == NULL)
+        fail_msg("diag: %s", diag.msg);
+    orch_config_cleanup(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(flags_without_in_progress),
+        cmocka_unit_test(flags_with_in_progress_and_job),
+        cmocka_unit_test(finished_codes),
+        cmocka_unit_test(journal_records_cover),
+        cmocka_unit_test(config_checks),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

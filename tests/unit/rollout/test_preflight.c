@@ -1,0 +1,497 @@
+/* test_preflight.c - the pre-flight decisions with canned answers: every
+ * firmware state, missing / foreign firmware, devices missing or already
+ * upgraded, the cost estimate, and the filtered plan. No network. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "orch/cloud/api.h"
+#include "orch/model/config.h"
+#include "orch/engine/dispatch.h"
+#include "orch/base/err.h"
+#include "orch/model/inventory.h"
+#include "orch/model/plan.h"
+#include "orch/rollout/preflight.h"
+
+#define FW "FwTest00000000000000000001"
+#define PK "a1Prod00001"
+
+/* Judges pair (PK, FW) against an answer: HTTP status and body. */
+static void judge(struct orch_fw_check *chk, enum orch_item_status st,
+                  long http, const char *body, const char *error_code)
+{
+    struct orch_response r;
+    struct orch_item_result res;
+
+    memset(chk, 0, sizeof(*chk));
+    chk->product_key = PK;
+    chk->firmware_id = FW;
+    orch_response_init(&r);
+    assert_int_equal(orch_api_decode(&r, http, body, strlen(body)), 0);
+    memset(&res, 0, sizeof(res));
+    res.status = st;
+    res.attempts = 1;
+    res.resp = &r;
+    res.error_code = error_code ? error_code : (r.success ? NULL : r.code);
+    res.error_message = r.success ? NULL : r.message;
+    orch_preflight_judge_firmware(chk, &res);
+    orch_response_cleanup(&r);
+}
+
+static const char *info_fmt =
+    "{\"RequestId\":\"R1\",\"Success\":true,\"FirmwareInfo\":{"
+    "\"FirmwareId\":\"" FW "\",\"FirmwareName\":\"fw-2\","
+    "\"ProductKey\":\"%s\",\"DestVersion\":\"2.0.0\",\"Status\":%s,"
+    "\"VerifyProgress\":40,\"Type\":0}}";
+
+static void judge_info(struct orch_fw_check *chk, const char *pk,
+                       const char *status)
+{
+    char body[512];
+
+    snprintf(body, sizeof(body), info_fmt, pk, status);
+    judge(chk, ORCH_ITEM_CREATED, 200, body, NULL);
+}
+
+static void fw_verified_and_no_verification_pass(void **state)
+{
+    struct orch_fw_check chk;
+
+    (void)state;
+    judge_info(&chk, PK, "1");
+    assert_int_equal(chk.verdict, ORCH_FW_OK);
+    assert_int_equal(chk.status, 1);
+    assert_string_equal(chk.dest_version, "2.0.0");
+    assert_string_equal(chk.fw_product, PK);
+    assert_string_equal(chk.fw_name, "fw-2");
+    assert_string_equal(chk.message, "");
+
+    judge_info(&chk, PK, "-1");
+    assert_int_equal(chk.verdict, ORCH_FW_OK);
+    assert_int_equal(chk.status, -1);
+    /* A numeric string is taken too. */
+    judge_info(&chk, PK, "\"1\"");
+    assert_int_equal(chk.verdict, ORCH_FW_OK);
+}
+
+static void fw_unverified_says_create_verify_job(void **state)
+{
+    struct orch_fw_check chk;
+
+    (void)state;
+    judge_info(&chk, PK, "0");
+    assert_int_equal(chk.verdict, ORCH_FW_UNVERIFIED);
+    assert_non_null(strstr(chk.message, FW));
+    assert_non_null(strstr(chk.message, "not verified"));
+    assert_non_null(strstr(chk.message, "Status 0"));
+    assert_non_null(strstr(chk.message, "CreateOTAVerifyJob"));
+    assert_string_equal(orch_fw_verdict_name(chk.verdict), "unverified");
+}
+
+static void fw_verifying_says_wait(void **state)
+{
+    struct orch_fw_check chk;
+
+    (void)state;
+    judge_info(&chk, PK, "2");
+    assert_int_equal(chk.verdict, ORCH_FW_VERIFYING);
+    assert_non_null(strstr(chk.message, "being verified"));
+    assert_non_null(strstr(chk.message, "40%"));
+    assert_non_null(strstr(chk.message, "wait"));
+}
+
+static void fw_verification_failed(void **state)
+{
+    struct orch_fw_check chk;
+
+    (void)state;
+    judge_info(&chk, PK, "3");
+    assert_int_equal(chk.verdict, ORCH_FW_VERIFY_FAILED);
+    assert_non_null(strstr(chk.message, "failed its verification"));
+    assert_non_null(strstr(chk.message, "CreateOTAVerifyJob"));
+}
+
+static void fw_unknown_or_absent_status_is_not_ok(void **state)
+{
+    struct orch_fw_check chk;
+    const char *body = "{\"Success\":true,\"FirmwareInfo\":{\"ProductKey\":"
+                       "\"" PK "\",\"DestVersion\":\"2.0.0\"}}";
+
+    (void)state;
+    judge_info(&chk, PK, "7");
+    assert_int_equal(chk.verdict, ORCH_FW_BAD_STATE);
+    assert_non_null(strstr(chk.message, "Status 7"));
+    judge(&chk, ORCH_ITEM_CREATED, 200, body, NULL);
+    assert_int_equal(chk.verdict, ORCH_FW_BAD_STATE);
+    assert_int_equal(chk.status, -2);
+}
+
+static void fw_of_another_product_names_both(void **state)
+{
+    struct orch_fw_check chk;
+
+    (void)state;
+    /* Even a verified firmware is refused for the wrong product. */
+    judge_info(&chk, "a1Other0001", "1");
+    assert_int_equal(chk.verdict, ORCH_FW_WRONG_PRODUCT);
+    assert_non_null(strstr(chk.message, "a1Other0001"));
+    assert_non_null(strstr(chk.message, PK));
+    assert_non_null(strstr(chk.message, FW));
+    assert_string_equal(chk.fw_product, "a1Other0001");
+}
+
+static void fw_missing_from_error_codes(void **state)
+{
+    static const char *const codes[] = {
+        "iot.ota.FirmwareNotFound", "iot.ota.InvalidFirmwareUid",
+        "iot.ota.NotFirmwareOwner", "iot.firmware.NotExistedFirmware"};
+    struct orch_fw_check chk;
+    char body[256];
+    size_t i = 0;
+
+    (void)state;
+    for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        snprintf(body, sizeof(body),
+                 "{\"RequestId\":\"R\",\"Success\":false,\"Code\":\"%s\","
+                 "\"ErrorMessage\":\"Firmware does not exist.\"}",
+                 codes[i]);
+        judge(&chk, ORCH_ITEM_FAILED, 200, body, NULL);
+        assert_int_equal(chk.verdict, ORCH_FW_MISSING);
+        assert_string_equal(chk.code, codes[i]);
+        assert_non_null(strstr(chk.message, "does not exist"));
+        assert_non_null(strstr(chk.message, FW));
+    }
+}
+
+static void fw_denied_suggests_skip_preflight(void **state)
+{
+    struct orch_fw_check chk;
+
+    (void)state;
+    judge(&chk, ORCH_ITEM_FAILED, 200,
+          "{\"Success\":false,\"Code\":\"iot.common.RamActionPermissionDeny\","
+          "\"ErrorMessage\":\"denied\"}",
+          NULL);
+    assert_int_equal(chk.verdict, ORCH_FW_QUERY_FAILED);
+    assert_non_null(strstr(chk.message, "denied"));
+    assert_non_null(strstr(chk.message, "--skip-preflight"));
+}
+
+static void fw_other_failures_are_query_failed(void **state)
+{
+    struct orch_fw_check chk;
+    struct orch_item_result res;
+
+    (void)state;
+    judge(&chk, ORCH_ITEM_FAILED, 503, "<html>busy</html>", NULL);
+    assert_int_equal(chk.verdict, ORCH_FW_QUERY_FAILED);
+    assert_string_equal(chk.code, "BadResponse");
+    assert_non_null(strstr(chk.message, "could not be checked"));
+    /* A success without FirmwareInfo nor Data. */
+    judge(&chk, ORCH_ITEM_CREATED, 200, "{\"Success\":true}", NULL);
+    assert_int_equal(chk.verdict, ORCH_FW_QUERY_FAILED);
+    /* The generic Data shape is accepted. */
+    judge(&chk, ORCH_ITEM_CREATED, 200,
+          "{\"Success\":true,\"Data\":{\"ProductKey\":\"" PK
+          "\",\"Status\":1,\"DestVersion\":\"9\"}}",
+          NULL);
+    assert_int_equal(chk.verdict, ORCH_FW_OK);
+    assert_string_equal(chk.dest_version, "9");
+    /* Nothing answered: not sent, no response. */
+    memset(&res, 0, sizeof(res));
+    res.status = ORCH_ITEM_NOT_SENT;
+    orch_preflight_judge_firmware(&chk, &res);
+    assert_int_equal(chk.verdict, ORCH_FW_QUERY_FAILED);
+    assert_string_equal(chk.code, "not_sent");
+    orch_preflight_judge_firmware(&chk, NULL);
+    assert_int_equal(chk.verdict, ORCH_FW_QUERY_FAILED);
+}
+
+static void dest_version_lookup(void **state)
+{
+    struct orch_fw_check checks[2];
+    struct orch_preflight_result r;
+
+    (void)state;
+    memset(checks, 0, sizeof(checks));
+    checks[0].firmware_id = "FwA";
+    checks[1].firmware_id = "FwB";
+    snprintf(checks[1].dest_version, sizeof(checks[1].dest_version), "3.1");
+    memset(&r, 0, sizeof(r));
+    r.checks = checks;
+    r.nchecks = 2;
+    assert_null(orch_preflight_dest_version(&r, "FwA"));
+    assert_string_equal(orch_preflight_dest_version(&r, "FwB"), "3.1");
+    assert_null(orch_preflight_dest_version(&r, "FwC"));
+    assert_null(orch_preflight_dest_version(NULL, "FwB"));
+}
+
+/* --- devices ------------------------------------------------------------ */
+
+static void load(struct orch_inventory *inv, const char *csv)
+{
+    static const struct orch_inventory_opts opts;
+    struct orch_diag diag;
+
+    orch_inventory_init(inv);
+    assert_int_equal(
+        orch_inventory_load_mem(inv, "t.csv", csv, strlen(csv), &opts, &diag),
+        0);
+}
+
+struct drops {
+    char lines[8][128];
+    size_t n;
+    int fail_at; /* 1-based call that returns nonzero; 0 never */
+};
+
+static int on_drop(void *ud, uint32_t line, const char *value,
+                   const char *reason)
+{
+    struct drops *d = ud;
+
+    if (d->n < 8)
+        snprintf(d->lines[d->n], sizeof(d->lines[0]), "%u|%s|%s",
+                 (unsigned)line, value, reason);
+    d->n++;
+    return d->fail_at && (int)d->n == d->fail_at;
+}
+
+static const char inv_csv[] = "DeviceName,ProductKey\n"
+                              "dev-0001,pkA\n"
+                              "dev-0002,pkA\n"
+                              "dev-gone,pkA\n"
+                              "dev-0004,pkA\n";
+
+static json_t *answer(void)
+{
+    /* dev-gone is omitted (does not exist); dev-0002 is on 2.0.0. */
+    json_t *root = json_loads(
+        "{\"Success\":true,\"Data\":{\"Data\":["
+        "{\"DeviceName\":\"dev-0001\",\"FirmwareVersion\":\"1.0.0\","
+        "\"DeviceSecret\":\"x\"},"
+        "{\"DeviceName\":\"dev-0002\",\"FirmwareVersion\":\"2.0.0\"},"
+        "{\"DeviceName\":\"dev-0004\"}]}}",
+        0, NULL);
+
+    assert_non_null(root);
+    return root;
+}
+
+static void devices_missing_and_up_to_date_are_dropped(void **state)
+{
+    struct orch_inventory inv;
+    struct orch_device_check_opts opts;
+    struct orch_device_check_stats st;
+    struct drops d;
+    uint32_t idx[4] = {0, 1, 2, 3};
+    uint8_t drop[4] = {0};
+    json_t *root = answer();
+
+    (void)state;
+    load(&inv, inv_csv);
+    memset(&opts, 0, sizeof(opts));
+    memset(&st, 0, sizeof(st));
+    memset(&d, 0, sizeof(d));
+    opts.on_drop = on_drop;
+    opts.ud = &d;
+    assert_int_equal(orch_preflight_judge_devices(&inv, idx, 4, root, "2.0.0",
+                                                  &opts, drop, &st),
+                     0);
+    assert_int_equal(drop[0], 0);
+    assert_int_equal(drop[1], 1);
+    assert_int_equal(drop[2], 1);
+    assert_int_equal(drop[3], 0); /* no FirmwareVersion: kept */
+    assert_int_equal(st.checked, 4);
+    assert_int_equal(st.missing, 1);
+    assert_int_equal(st.up_to_date, 1);
+    assert_int_equal(d.n, 2);
+    /* Inventory lines: header is line 1. */
+    assert_string_equal(d.lines[0], "3|dev-0002|already on version 2.0.0");
+    assert_string_equal(d.lines[1], "4|dev-gone|device does not exist");
+    json_decref(root);
+    orch_inventory_cleanup(&inv);
+}
+
+static void devices_without_dest_version_check_existence_only(void **state)
+{
+    struct orch_inventory inv;
+    struct orch_device_check_stats st;
+    uint32_t idx[4] = {0, 1, 2, 3};
+    uint8_t drop[4] = {0};
+    json_t *root = answer();
+
+    (void)state;
+    load(&inv, inv_csv);
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(orch_preflight_judge_devices(&inv, idx, 4, root, NULL,
+                                                  NULL, drop, &st),
+                     0);
+    assert_int_equal(drop[1], 0);
+    assert_int_equal(drop[2], 1);
+    assert_int_equal(st.missing, 1);
+    assert_int_equal(st.up_to_date, 0);
+    json_decref(root);
+    /* An answer without a list: every device is missing. */
+    root = json_loads("{\"Success\":true,\"Data\":{}}", 0, NULL);
+    memset(drop, 0, sizeof(drop));
+    memset(&st, 0, sizeof(st));
+    assert_int_equal(orch_preflight_judge_devices(&inv, idx, 4, root, NULL,
+                                                  NULL, drop, &st),
+                     0);
+    assert_int_equal(st.missing, 4);
+    json_decref(root);
+    orch_inventory_cleanup(&inv);
+}
+
+static void devices_reject_writer_failure_stops(void **state)
+{
+    struct orch_inventory inv;
+    struct orch_device_check_opts opts;
+    struct orch_device_check_stats st;
+    struct drops d;
+    uint32_t idx[4] = {0, 1, 2, 3};
+    uint8_t drop[4] = {0};
+    json_t *root = answer();
+
+    (void)state;
+    load(&inv, inv_csv);
+    memset(&opts, 0, sizeof(opts));
+    memset(&st, 0, sizeof(st));
+    memset(&d, 0, sizeof(d));
+    d.fail_at = 1;
+    opts.on_drop = on_drop;
+    opts.ud = &d;
+    assert_int_equal(orch_preflight_judge_devices(&inv, idx, 4, root, "2.0.0",
+                                                  &opts, drop, &st),
+                     ORCH_EIO);
+    assert_int_equal(d.n, 1);
+    json_decref(root);
+    orch_inventory_cleanup(&inv);
+}
+
+/* n devices of pkA then m of pkB. */
+static void load_two(struct orch_inventory *inv, size_t n, size_t m)
+{
+    char *csv = malloc((n + m) * 32 + 64);
+    size_t off = 0, i = 0;
+
+    assert_non_null(csv);
+    off += (size_t)sprintf(csv + off, "DeviceName,ProductKey\n");
+    for (i = 0; i < n + m; i++)
+        off += (size_t)sprintf(csv + off, "dev-%06zu,%s\n", i,
+                               i < n ? "pkA" : "pkB");
+    load(inv, csv);
+    free(csv);
+}
+
+static void device_cost_per_product(void **state)
+{
+    struct orch_inventory inv;
+    struct orch_config cfg;
+    struct orch_plan plan;
+    struct orch_diag diag;
+    size_t calls = 0;
+    double secs = 0;
+
+    (void)state;
+    load_two(&inv, 250, 50);
+    orch_config_init(&cfg);
+    cfg.firmware_id = strdup("FwAny");
+    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
+    orch_preflight_device_cost(&plan, &calls, &secs);
+    /* pkA: 100+100+50, pkB: 50 -> 4 calls at 5/s. */
+    assert_int_equal(calls, 4);
+    assert_true(secs > 0.79 && secs < 0.81);
+    orch_preflight_device_cost(NULL, &calls, &secs);
+    assert_int_equal(calls, 0);
+    orch_plan_cleanup(&plan);
+    orch_config_cleanup(&cfg);
+    orch_inventory_cleanup(&inv);
+}
+
+static void filtered_plan_leaves_dropped_devices_out(void **state)
+{
+    struct orch_inventory inv;
+    struct orch_config cfg;
+    struct orch_plan plan;
+    struct orch_diag diag;
+    uint8_t *drop = NULL;
+    size_t i = 0, total = 0;
+
+    (void)state;
+    load_two(&inv, 250, 3);
+    orch_config_init(&cfg);
+    cfg.firmware_id = strdup("FwAny");
+    cfg.chunk_size = 100;
+    drop = calloc(inv.n, 1);
+    assert_non_null(drop);
+    for (i = 0; i < 60; i++)
+        drop[i * 2] = 1;             /* 60 of pkA */
+    drop[250] = drop[251] = drop[252] = 1; /* all of pkB */
+    assert_int_equal(orch_plan_build_filtered(&plan, &inv, &cfg, drop, &diag),
+                     0);
+    assert_int_equal(plan.nchunks, 2); /* 190 devices of pkA */
+    assert_int_equal(plan.chunks[0].count, 100);
+    assert_int_equal(plan.chunks[1].count, 90);
+    assert_int_equal(plan.chunks_per_product[1], 0);
+    for (i = 0; i < plan.nchunks; i++) {
+        uint32_t j = 0;
+
+        for (j = 0; j < plan.chunks[i].count; j++) {
+            uint32_t d = plan.order[plan.chunks[i].first + j];
+
+            assert_int_equal(drop[d], 0);
+            total++;
+        }
+    }
+    assert_int_equal(total, 190);
+    /* First kept device is dev-000001, in inventory order. */
+    assert_string_equal(orch_plan_device(&plan, &plan.chunks[0], 0),
+                        "dev-000001");
+    orch_plan_cleanup(&plan);
+    free(drop);
+    orch_config_cleanup(&cfg);
+    orch_inventory_cleanup(&inv);
+}
+
+static void verdict_names(void **state)
+{
+    (void)state;
+    assert_string_equal(orch_fw_verdict_name(ORCH_FW_OK), "ok");
+    assert_string_equal(orch_fw_verdict_name(ORCH_FW_MISSING), "missing");
+    assert_string_equal(orch_fw_verdict_name(ORCH_FW_WRONG_PRODUCT),
+                        "wrong_product");
+    assert_string_equal(orch_fw_verdict_name(ORCH_FW_QUERY_FAILED),
+                        "query_failed");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fw_verified_and_no_verification_pass),
+        cmocka_unit_test(fw_unverified_says_create_verify_job),
+        cmocka_unit_test(fw_verifying_says_wait),
+        cmocka_unit_test(fw_verification_failed),
+        cmocka_unit_test(fw_unknown_or_absent_status_is_not_ok),
+        cmocka_unit_test(fw_of_another_product_names_both),
+        cmocka_unit_test(fw_missing_from_error_codes),
+        cmocka_unit_test(fw_denied_suggests_skip_preflight),
+        cmocka_unit_test(fw_other_failures_are_query_failed),
+        cmocka_unit_test(dest_version_lookup),
+        cmocka_unit_test(devices_missing_and_up_to_date_are_dropped),
+        cmocka_unit_test(devices_without_dest_version_check_existence_only),
+        cmocka_unit_test(devices_reject_writer_failure_stops),
+        cmocka_unit_test(device_cost_per_product),
+        cmocka_unit_test(filtered_plan_leaves_dropped_devices_out),
+        cmocka_unit_test(verdict_names),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,501 @@
+/* test_summary.c - the human summaries of `run` and `plan`, written into
+ * a memory stream, and the --json document's exit reason and plan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "orch/model/config.h"
+#include "orch/engine/dispatch.h"
+#include "orch/base/err.h"
+#include "orch/base/exitcode.h"
+#include "orch/model/inventory.h"
+#include "orch/rollout/outcome.h"
+#include "orch/model/plan.h"
+#include "orch/rollout/preflight.h"
+#include "orch/rollout/summary.h"
+#include "orch/base/tally.h"
+
+/* A memory stream; close_mem() returns its text (free it). */
+struct mem {
+    FILE *fp;
+    char *buf;
+    size_t len;
+};
+
+static FILE *open_mem(struct mem *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->fp = open_memstream(&m->buf, &m->len);
+    assert_non_null(m->fp);
+    return m->fp;
+}
+
+static char *close_mem(struct mem *m)
+{
+    fclose(m->fp);
+    return m->buf;
+}
+
+static void check_text(struct mem *m, const char *want)
+{
+    char *got = close_mem(m);
+
+    assert_string_equal(got, want);
+    free(got);
+}
+
+struct fixture {
+    struct orch_config cfg;
+    struct orch_inventory inv;
+    struct orch_plan plan;
+    struct orch_summary_rows shown;
+};
+
+/* 3 devices of pkA and 2 of pkB (a third row of pkB is invalid and
+ * skipped, one pkA row a duplicate) in chunks of 2. */
+static int setup(void **state)
+{
+    static const char csv[] = "DeviceName,ProductKey\n"
+                              "dev-a1,pkA\ndev-b1,pkB\ndev-a2,pkA\n"
+                              "x,pkB\ndev-a3,pkA\ndev-b2,pkB\ndev-a1,pkA\n";
+    struct orch_inventory_opts opts;
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct orch_diag diag;
+
+    assert_non_null(f);
+    memset(&opts, 0, sizeof(opts));
+    opts.skip_invalid = true;
+    orch_config_init(&f->cfg);
+    f->cfg.chunk_size = 2;
+    f->cfg.qps = 20;
+    f->cfg.signature_version = 3;
+    f->cfg.firmware_id = strdup("FW1");
+    f->cfg.inventory_path = strdup("fleet.csv");
+    f->cfg.report_path = strdup("fleet.csv.report.csv");
+    free(f->cfg.endpoint);
+    f->cfg.endpoint = strdup("http://127.0.0.1:1");
+    orch_inventory_init(&f->inv);
+    assert_int_equal(orch_inventory_load_mem(&f->inv, "t.csv", csv,
+                                             strlen(csv), &opts, &diag),
+                     0);
+    assert_int_equal(orch_plan_build(&f->plan, &f->inv, &f->cfg, &diag), 0);
+    orch_summary_rows_add(&f->shown, 5, "x", "too short");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    orch_plan_cleanup(&f->plan);
+    orch_inventory_cleanup(&f->inv);
+    orch_config_cleanup(&f->cfg);
+    free(f);
+    return 0;
+}
+
+static void plan_facts(struct fixture *f, struct orch_summary_plan *sp)
+{
+    memset(sp, 0, sizeof(*sp));
+    sp->cfg = &f->cfg;
+    sp->inv = &f->inv;
+    sp->plan = &f->plan;
+    sp->nitems = f->plan.nchunks;
+    sp->calls = f->plan.nchunks;
+    sp->rejected = &f->shown;
+}
+
+static void durations(void **state)
+{
+    char out[32];
+
+    (void)state;
+    orch_summary_format_secs(out, sizeof(out), 0.8);
+    assert_string_equal(out, "0.8 s");
+    orch_summary_format_secs(out, sizeof(out), -3);
+    assert_string_equal(out, "0.0 s");
+    orch_summary_format_secs(out, sizeof(out), 250);
+    assert_string_equal(out, "4 min 10 s");
+    orch_summary_format_secs(out, sizeof(out), 7500);
+    assert_string_equal(out, "2 h 05 min");
+}
+
+static void calls_rate(void **state)
+{
+    struct orch_dispatch_stats st;
+
+    (void)state;
+    memset(&st, 0, sizeof(st));
+    assert_true(orch_summary_calls_rate(&st) == 0.0);
+    /* 21 evenly spaced starts over 1 s: 20 intervals. */
+    st.calls = 21;
+    st.first_start_ms = 1000;
+    st.last_start_ms = 2000;
+    st.last_end_ms = 2300;
+    assert_true(orch_summary_calls_rate(&st) == 20.0);
+    /* One call: per second of activity, at least one second. */
+    st.calls = 1;
+    st.last_start_ms = 1000;
+    st.last_end_ms = 1300;
+    assert_true(orch_summary_calls_rate(&st) == 1.0);
+    st.calls = 4;
+    st.last_end_ms = 3000;
+    assert_true(orch_summary_calls_rate(&st) == 2.0);
+}
+
+static void rows_kept_up_to_the_limit(void **state)
+{
+    struct orch_summary_rows r;
+    char big[100];
+    int i = 0;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    memset(big, 'v', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    orch_summary_rows_add(&r, 3, big, "bad");
+    orch_summary_rows_add(&r, 4, NULL, NULL);
+    for (i = 0; i < 20; i++)
+        orch_summary_rows_add(&r, 10 + (uint32_t)i, "v", "r");
+    assert_int_equal(r.n, ORCH_SUMMARY_SHOWN);
+    assert_int_equal(strlen(r.line[0]), strlen("line 3: \"\": bad") + 60);
+    assert_string_equal(r.line[1], "line 4: \"\": ");
+    assert_string_equal(r.line[9], "line 17: \"v\": r");
+}
+
+static void plan_summary_of_an_inventory(void **state)
+{
+    struct fixture *f = *state;
+    struct orch_summary_plan sp;
+    struct mem m;
+
+    plan_facts(f, &sp);
+    orch_summary_print_plan(open_mem(&m), &sp);
+    check_text(&m, "inventory: fleet.csv (7 rows, delimiter ',')\n"
+                   "devices: 5\n"
+                   "duplicates dropped: 1\n"
+                   "rows rejected: 1\n"
+                   "  line 5: \"x\": too short\n"
+                   "products: 2\n"
+                   "  product pkA: 3 devices, 2 chunks, firmware FW1\n"
+                   "  product pkB: 2 devices, 1 chunk, firmware FW1\n"
+                   "chunks: 3 (up to 2 devices each)\n"
+                   "calls needed: 3, about 0.1 s at 20 calls/s\n"
+                   "endpoint: http://127.0.0.1:1 (signature V3)\n"
+                   "report: fleet.csv.report.csv\n");
+}
+
+static void plan_summary_rejects_and_device_cost(void **state)
+{
+    struct fixture *f = *state;
+    struct orch_summary_plan sp;
+    struct mem m;
+    char *got = NULL;
+
+    plan_facts(f, &sp);
+    sp.rejects_path = "fleet.csv.report.csv.rejects.csv";
+    sp.device_cost = true;
+    orch_summary_print_plan(open_mem(&m), &sp);
+    got = close_mem(&m);
+    assert_non_null(strstr(got, "  line 5: \"x\": too short\n"
+                                "  (written to "
+                                "fleet.csv.report.csv.rejects.csv)\n"
+                                "products: 2\n"));
+    /* One call per product (up to 100 devices each) at 5 calls/s. */
+    assert_non_null(strstr(got, "calls needed: 3, about 0.1 s at 20 "
+                                "calls/s\ndevice check: 2 calls, about "
+                                "0.4 s at 5 calls/s\nendpoint: "));
+    free(got);
+
+    /* More rejected than shown, and no rejects file: say where run puts
+     * them all. */
+    f->inv.rejected = 12;
+    sp.rejects_path = NULL;
+    sp.device_cost = false;
+    orch_summary_print_plan(open_mem(&m), &sp);
+    got = close_mem(&m);
+    assert_non_null(strstr(got, "rows rejected: 12\n"
+                                "  line 5: \"x\": too short\n"
+                                "  ... (run writes them all to "
+                                "fleet.csv.report.csv.rejects.csv)\n"));
+    assert_null(strstr(got, "device check"));
+    free(got);
+}
+
+static void plan_summary_of_a_target(void **state)
+{
+    struct fixture *f = *state;
+    struct orch_summary_plan sp;
+    struct mem m;
+
+    f->cfg.target = ORCH_TARGET_GRAY;
+    f->cfg.product_key = strdup("pkG");
+    f->cfg.src_versions[0] = strdup("1.0");
+    f->cfg.src_versions[1] = strdup("1.1");
+    f->cfg.n_src_versions = 2;
+    f->cfg.gray_percent = strdup("33.3");
+    memset(&sp, 0, sizeof(sp));
+    sp.cfg = &f->cfg;
+    sp.nitems = 1;
+    sp.calls = 1;
+    sp.rejected = &f->shown;
+    orch_summary_print_plan(open_mem(&m), &sp);
+    check_text(&m, "target: GRAY, product pkG, firmware FW1\n"
+                   "src versions: 1.0 1.1\n"
+                   "gray percent: 33.3\n"
+                   "calls needed: 1, about 0.1 s at 20 calls/s\n"
+                   "endpoint: http://127.0.0.1:1 (signature V3)\n"
+                   "report: fleet.csv.report.csv\n");
+}
+
+static void preflight_result(void **state)
+{
+    struct orch_preflight_result pf;
+    struct orch_fw_check checks[2];
+    struct mem m;
+
+    (void)state;
+    orch_preflight_result_init(&pf);
+    orch_summary_print_preflight(open_mem(&m), ORCH_PF_NOT_RUN, &pf);
+    check_text(&m, "");
+
+    memset(checks, 0, sizeof(checks));
+    checks[0].product_key = "pkA";
+    checks[0].firmware_id = "FW1";
+    checks[0].verdict = ORCH_FW_OK;
+    snprintf(checks[0].dest_version, sizeof(checks[0].dest_version), "2.0");
+    checks[1].product_key = "pkB";
+    checks[1].firmware_id = "FW2";
+    checks[1].verdict = ORCH_FW_UNVERIFIED;
+    snprintf(checks[1].message, sizeof(checks[1].message), "verify it");
+    pf.checks = checks;
+    pf.nchecks = 2;
+    orch_summary_print_preflight(open_mem(&m), ORCH_PF_FAILED, &pf);
+    check_text(&m, "pre-flight: FAILED\n"
+                   "  firmware FW1 for product pkA: ok (version 2.0)\n"
+                   "  firmware FW2 for product pkB: unverified: verify it\n");
+    pf.nchecks = 0;
+    orch_summary_print_preflight(open_mem(&m), ORCH_PF_SKIPPED, &pf);
+    check_text(&m, "pre-flight: skipped\n");
+}
+
+static void dropped_devices(void **state)
+{
+    struct orch_device_check_stats st;
+    struct orch_summary_rows shown;
+    struct mem m;
+
+    (void)state;
+    memset(&st, 0, sizeof(st));
+    memset(&shown, 0, sizeof(shown));
+    st.missing = 1;
+    st.up_to_date = 2;
+    st.unchecked = 3;
+    orch_summary_rows_add(&shown, 4, "dev-x", "device does not exist");
+    orch_summary_print_dropped(open_mem(&m), &st, &shown, "r.rejects.csv", 7);
+    check_text(&m, "devices left out: missing 1, already on the firmware's "
+                   "version 2, unchecked (kept) 3\n"
+                   "  line 4: \"dev-x\": device does not exist\n"
+                   "  (written to r.rejects.csv)\n"
+                   "chunks after the device check: 7\n");
+    st.missing = st.up_to_date = 0;
+    orch_summary_print_dropped(open_mem(&m), &st, &shown, NULL, 7);
+    check_text(&m, "devices left out: missing 0, already on the firmware's "
+                   "version 0, unchecked (kept) 3\n"
+                   "  line 4: \"dev-x\": device does not exist\n"
+                   "chunks after the device check: 7\n");
+}
+
+static void resume_and_whole_run(void **state)
+{
+    struct orch_summary_todo todo = {4, 1, 2};
+    struct orch_outcome_counts c = {5, 1, 1};
+    struct mem m;
+
+    (void)state;
+    orch_summary_print_resume(open_mem(&m), "abc123", 7, &todo);
+    check_text(&m, "resuming run abc123: 4 of 7 chunks already done, 1 "
+                   "interrupted (asked about before any resend), 2 to "
+                   "send\n");
+    orch_summary_print_resume(open_mem(&m), NULL, 7, &todo);
+    check_text(&m, "resuming run ?: 4 of 7 chunks already done, 1 "
+                   "interrupted (asked about before any resend), 2 to "
+                   "send\n");
+    orch_summary_print_whole(open_mem(&m), &c, 7);
+    check_text(&m, "  whole run: 5 created, 1 failed, 1 not sent (of 7 "
+                   "chunks)\n");
+}
+
+static void final_summary(void **state)
+{
+    struct fixture *f = *state;
+    struct orch_dispatch_stats st;
+    struct orch_device_check_stats dev;
+    struct orch_tally codes;
+    struct orch_summary_final sf;
+    struct mem m;
+
+    memset(&st, 0, sizeof(st));
+    memset(&dev, 0, sizeof(dev));
+    memset(&codes, 0, sizeof(codes));
+    st.calls = 4;
+    st.retries = 1;
+    st.throttled = 1;
+    st.created = 2;
+    st.failed = 1;
+    st.first_start_ms = 0;
+    st.last_start_ms = 1500;
+    dev.missing = 1;
+    dev.up_to_date = 2;
+    orch_tally_add(&codes, "iot.ota.X");
+    memset(&sf, 0, sizeof(sf));
+    sf.st = &st;
+    sf.wall_ms = 2500;
+    sf.nitems = 3;
+    sf.inv = &f->inv;
+    sf.devcheck = &dev;
+    sf.codes = &codes;
+    sf.report_path = "r.csv";
+    orch_summary_print_final(open_mem(&m), &sf);
+    check_text(&m, "\nsummary:\n"
+                   "  devices: 5\n"
+                   "  left out by the device check: 1 missing, 2 already "
+                   "upgraded (in r.csv.rejects.csv)\n"
+                   "  chunks: 2 created, 1 failed, 0 not sent (of 3)\n"
+                   "  calls: 4, retries: 1, throttled answers: 1, form-body "
+                   "fallbacks: 0\n"
+                   "  wall time: 2.5 s, 2.00 calls/s\n"
+                   "  error iot.ota.X: 1 chunk\n"
+                   "  report: r.csv\n"
+                   "  failed devices: r.csv.failed.csv (rerun: ota-rollout "
+                   "run r.csv.failed.csv ...)\n");
+
+    /* ALL/GRAY: no device count, no failed-devices file. */
+    sf.inv = NULL;
+    sf.devcheck = NULL;
+    memset(&codes, 0, sizeof(codes));
+    st.created = 3;
+    st.failed = 0;
+    orch_summary_print_final(open_mem(&m), &sf);
+    check_text(&m, "\nsummary:\n"
+                   "  chunks: 3 created, 0 failed, 0 not sent (of 3)\n"
+                   "  calls: 4, retries: 1, throttled answers: 1, form-body "
+                   "fallbacks: 0\n"
+                   "  wall time: 2.5 s, 2.00 calls/s\n"
+                   "  report: r.csv\n");
+}
+
+static const char *doc_reason(const json_t *doc)
+{
+    return json_string_value(
+        json_object_get(json_object_get(doc, "exit"), "reason"));
+}
+
+static void json_exit_reasons(void **state)
+{
+    struct orch_run_summary s;
+    json_t *doc = NULL;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    s.command = "run";
+    s.exit_code = ORCH_EXIT_OK;
+    s.chunks = 0;
+    s.exit_reason = "ignored";
+    doc = orch_summary_doc(&s, NULL, NULL, "last");
+    assert_non_null(doc);
+    assert_string_equal(doc_reason(doc), "nothing to send");
+    assert_true(json_is_null(json_object_get(doc, "plan")));
+    json_decref(doc);
+
+    s.chunks = 3;
+    doc = orch_summary_doc(&s, NULL, NULL, "last");
+    assert_string_equal(doc_reason(doc), "every chunk created");
+    json_decref(doc);
+
+    s.exit_code = ORCH_EXIT_PARTIAL;
+    s.failed = 1;
+    s.not_sent = 2;
+    doc = orch_summary_doc(&s, NULL, NULL, "last");
+    assert_string_equal(doc_reason(doc), "1 chunk failed, 2 not sent");
+    json_decref(doc);
+
+    s.failed = 2;
+    doc = orch_summary_doc(&s, NULL, NULL, "last");
+    assert_string_equal(doc_reason(doc), "2 chunks failed, 2 not sent");
+    json_decref(doc);
+
+    /* Partial without failed chunks (a report write failed): the error. */
+    s.failed = s.not_sent = 0;
+    doc = orch_summary_doc(&s, NULL, NULL, "writing the report failed");
+    assert_string_equal(doc_reason(doc), "writing the report failed");
+    json_decref(doc);
+
+    s.exit_code = ORCH_EXIT_ABORTED;
+    doc = orch_summary_doc(&s, NULL, NULL, "run aborted: interrupted");
+    assert_string_equal(doc_reason(doc), "run aborted: interrupted");
+    json_decref(doc);
+}
+
+static void json_plan_object(void **state)
+{
+    struct fixture *f = *state;
+    struct orch_run_summary s;
+    struct orch_summary_plan sp;
+    json_t *doc = NULL, *plan = NULL, *products = NULL;
+
+    memset(&s, 0, sizeof(s));
+    s.command = "plan";
+    s.exit_code = ORCH_EXIT_OK;
+    s.chunks = f->plan.nchunks;
+    plan_facts(f, &sp);
+    sp.device_cost = true;
+    doc = orch_summary_doc(&s, &sp, NULL, "");
+    assert_non_null(doc);
+    assert_string_equal(doc_reason(doc), "plan printed");
+    plan = json_object_get(doc, "plan");
+    assert_non_null(plan);
+    products = json_object_get(plan, "products");
+    assert_int_equal(json_array_size(products), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(products, 1),
+                                          "product_key")),
+        "pkB");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(products, 0), "devices")),
+                     3);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(products, 0), "chunks")),
+                     2);
+    json_decref(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(durations),
+        cmocka_unit_test(calls_rate),
+        cmocka_unit_test(rows_kept_up_to_the_limit),
+        cmocka_unit_test_setup_teardown(plan_summary_of_an_inventory, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(plan_summary_rejects_and_device_cost,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(plan_summary_of_a_target, setup,
+                                        teardown),
+        cmocka_unit_test(preflight_result),
+        cmocka_unit_test(dropped_devices),
+        cmocka_unit_test(resume_and_whole_run),
+        cmocka_unit_test_setup_teardown(final_summary, setup, teardown),
+        cmocka_unit_test(json_exit_reasons),
+        cmocka_unit_test_setup_teardown(json_plan_object, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
