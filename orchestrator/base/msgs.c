@@ -7,7 +7,7 @@
 #include "orch/base/msgs.h"
 
 #include "orch/base/jsonout.h"
-#include "orch/base/timeparse.h"
+#include "orch/base/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>

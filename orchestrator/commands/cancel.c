@@ -24,7 +24,7 @@
 #include "orch/engine/query.h"
 #include "orch/rollout/report.h"
 #include "orch/base/tally.h"
-#include "orch/base/timeparse.h"
+#include "orch/base/clock.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -54,7 +54,7 @@
 #include "orch/base/tally.h"
 #include "orch/engine/journal.h"
 #include "orch/base/codec.h"
-#include "orch/base/timeparse.h"
+#include "orch/base/clock.h"
 #include "orch/commands/waverun.h"
 #include "orch/model/waves.h"
 

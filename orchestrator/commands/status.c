@@ -23,7 +23,7 @@
 #include "orch/base/jsonout.h"
 #include "orch/base/msgs.h"
 #include "orch/cloud/params.h"
-#include "orch/base/timeparse.h"
+#include "orch/base/clock.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -24,7 +24,7 @@
 #include "orch/base/exitcode.h"
 #include "orch/base/msgs.h"
 #include "orch/rollout/resume.h"
-#include "orch/base/timeparse.h"
+#include "orch/base/clock.h"
 #include "orch/model/waves.h"
 
 #include <inttypes.h>

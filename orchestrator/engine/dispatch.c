@@ -89,6 +89,7 @@
 
 #include "orch/cloud/api.h"
 #include "orch/base/buf.h"
+#include "orch/base/clock.h"
 #include "orch/base/codec.h"
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
@@ -215,22 +216,6 @@ struct dispatcher {
     struct curl_slist expect_hdr;
     struct curl_slist no_ctype_hdr; /* "Content-Type:", then expect_hdr */
 };
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* xorshift64*: the jitter needs no cryptographic quality. */
 static uint64_t next_rand(struct dispatcher *d)
@@ -810,7 +795,7 @@ static int prepare_request(struct dispatcher *d, struct orch_xfer *x,
         in.cred = d->cred;
         in.signature_version = d->cfg->signature_version;
         in.form_body = x->form_body;
-        in.now_ms = wall_ms();
+        in.now_ms = orch_wall_ms();
         in.nonce = nonce;
         rc = orch_request_build(&x->req, &in);
     }
@@ -886,7 +871,7 @@ static bool launch(struct dispatcher *d, struct orch_xfer *x, uint64_t now,
 static bool prepare_send(struct dispatcher *d, struct orch_xfer *x)
 {
     const char *what = NULL;
-    int64_t now_wall = wall_ms();
+    int64_t now_wall = orch_wall_ms();
     int rc = 0;
 
     x->attempts++;
@@ -938,7 +923,7 @@ static void commit_batch(struct dispatcher *d, uint64_t now)
         }
         return;
     }
-    now = mono_ms();
+    now = orch_mono_ms();
     orch_ratelimit_retime(&d->rl, d->ntaken, now);
     d->unsent_starts = d->ntaken;
     for (size_t i = 0; i < n; i++) {
@@ -1505,7 +1490,7 @@ int orch_dispatch_run(const struct orch_config *cfg,
 {
     struct dispatcher d;
     int rc = 0;
-    uint64_t now = mono_ms();
+    uint64_t now = orch_mono_ms();
     bool curl_inited = false;
     double qqps = 0;
 
@@ -1532,7 +1517,7 @@ int orch_dispatch_run(const struct orch_config *cfg,
     d.no_ctype_hdr.data = (char *)"Content-Type:";
     d.no_ctype_hdr.next = &d.expect_hdr;
     d.last_progress_ms = now;
-    d.rng = (uint64_t)wall_ms() * 0x9E3779B97F4A7C15ULL ^ (uintptr_t)&d;
+    d.rng = (uint64_t)orch_wall_ms() * 0x9E3779B97F4A7C15ULL ^ (uintptr_t)&d;
     if (d.rng == 0)
         d.rng = 1;
 
@@ -1583,7 +1568,7 @@ int orch_dispatch_run(const struct orch_config *cfg,
         int running = 0;
         int irq = interrupt != NULL ? (int)*interrupt : 0;
 
-        now = mono_ms();
+        now = orch_mono_ms();
         if (irq >= 1 && !d.stopping) {
             stop(&d, "Interrupted", "interrupted before this call was sent");
             snprintf(stats->abort_reason, sizeof(stats->abort_reason),
@@ -1605,9 +1590,9 @@ int orch_dispatch_run(const struct orch_config *cfg,
          * wake-up that late makes the next start late (and the limiter
          * then either catches up inside the window's margin or loses
          * rate). */
-        curl_multi_poll(d.multi, NULL, 0, poll_timeout(&d, mono_ms()), NULL);
+        curl_multi_poll(d.multi, NULL, 0, poll_timeout(&d, orch_mono_ms()), NULL);
         curl_multi_perform(d.multi, &running);
-        now = mono_ms();
+        now = orch_mono_ms();
         /* The batch's requests were written during this perform (a burst
          * of 20 takes milliseconds, more on new connections): the later
          * time is the safer record of when they reached the server. */
@@ -1618,7 +1603,7 @@ int orch_dispatch_run(const struct orch_config *cfg,
         drain_messages(&d, now);
         progress(&d, now, false);
     }
-    progress(&d, mono_ms(), true);
+    progress(&d, orch_mono_ms(), true);
 out:
     dispatcher_cleanup(&d);
     if (curl_inited)

@@ -15,7 +15,7 @@
 #include "orch/engine/dispatch.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
-#include "orch/base/timeparse.h"
+#include "orch/base/clock.h"
 #include "orch/model/waves.h"
 
 #include <csv.h>

@@ -11,7 +11,7 @@
 #include "orch/model/config.h"
 
 #include "orch/base/err.h"
-#include "orch/base/timeparse.h"
+#include "orch/base/clock.h"
 #include "orch/model/waves.h"
 
 #include <ctype.h>

@@ -10,6 +10,7 @@
 #include "emu_world.h"
 
 #include "orch/base/err.h"
+#include "orch/base/clock.h"
 #include "orch/base/timeparse.h"
 
 #include <errno.h>

@@ -17,9 +17,5 @@ int orch_time_parse(const char *s, int64_t *out_ms, struct orch_diag *diag);
 /* Returns 0 and *out_ms, or ORCH_ETIME. */
 int orch_duration_parse(const char *s, int64_t *out_ms,
                         struct orch_diag *diag);
-/* Wall clock, epoch ms. */
-int64_t orch_wall_ms(void);
-/* Monotonic clock, ms. */
-uint64_t orch_mono_ms(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "orch/base/err.h"
+#include "orch/base/clock.h"
 #include "orch/base/timeparse.h"
 
 /* 2026-12-01T03:00:00Z */
