@@ -1,0 +1,119 @@
+/* test_e2e_journal_compat.c - a journal written before the layer redesign
+ * (tests/fixtures/journal-v1, see its README.md) resumes: the 3 chunks it
+ * left unsent are created, the 7 it created are not sent again, and the
+ * report ends with one row per chunk. The real binaries over loopback. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "e2e_util.h"
+#include "harness.h"
+#include "orch/base/err.h"
+#include "orch/engine/journal.h"
+
+#define FIXTURE ORCH_FIXTURES "/journal-v1"
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t len = 0;
+    char *data = h_slurp(from, &len);
+    FILE *fp = NULL;
+
+    assert_non_null(data);
+    fp = fopen(to, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+    free(data);
+}
+
+/* Writes the fixture's journal to `to` with the run record's "inventory"
+ * pointing at `inventory`; every other record is copied byte for byte. */
+static void copy_journal(const char *from, const char *to,
+                         const char *inventory)
+{
+    size_t len = 0;
+    char *data = h_slurp(from, &len);
+    char *nl = NULL;
+    const char *payload = NULL;
+    json_t *run = NULL;
+    struct orch_journal j;
+    struct orch_diag diag = {{0}};
+    FILE *fp = NULL;
+
+    assert_non_null(data);
+    nl = strchr(data, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    payload = strchr(data, '{');
+    assert_non_null(payload);
+    run = json_loads(payload, 0, NULL);
+    assert_non_null(run);
+    assert_string_equal(json_string_value(json_object_get(run, "t")), "run");
+    json_object_set_new(run, "inventory", json_string(inventory));
+    assert_int_equal(orch_journal_open(&j, to, (size_t)-1, &diag), 0);
+    assert_int_equal(orch_journal_append(&j, run), 0);
+    assert_int_equal(orch_journal_close(&j), 0);
+    fp = fopen(to, "ab");
+    assert_non_null(fp);
+    fputs(nl + 1, fp);
+    assert_int_equal(fclose(fp), 0);
+    json_decref(run);
+    free(data);
+}
+
+static void old_journal_resumes_after_the_redesign(void **state)
+{
+    struct e2e_fleet f;
+    char inv[600], report[600], journal[700], failed[700];
+    struct h_run r;
+    json_t *rows = NULL, *jobs = NULL;
+
+    const char *emu[] = {"--auto-create", NULL};
+
+    (void)state;
+    e2e_fleet_start(&f, 0, NULL, emu);
+    snprintf(inv, sizeof inv, "%s/inv.csv", f.dir);
+    snprintf(report, sizeof report, "%s/inv.report.csv", f.dir);
+    snprintf(journal, sizeof journal, "%s.journal", report);
+    snprintf(failed, sizeof failed, "%s.failed.csv", report);
+    copy_file(FIXTURE "/inv.csv", inv);
+    copy_file(FIXTURE "/inv.report.csv", report);
+    copy_file(FIXTURE "/inv.report.csv.failed.csv", failed);
+    copy_journal(FIXTURE "/inv.report.csv.journal", journal, inv);
+
+    const char *argv[] = {"resume", report, "--endpoint", f.emu.endpoint,
+                          "--yes", NULL};
+    h_run(&r, argv, NULL, 0, 120);
+    if (r.exit_code != 0)
+        fail_msg("resume exit %d: %s", r.exit_code, r.err);
+    /* Only the three chunks the old run never sent were sent now. */
+    assert_int_equal(e2e_log_count(&f.emu, "CreateOTAStaticUpgradeJob", 1), 3);
+    rows = h_read_csv(report);
+    assert_int_equal(json_array_size(rows), 10);
+    assert_int_equal(e2e_count_where(rows, "status", "created"), 10);
+    /* The seven old rows keep the job ids the old run wrote. */
+    assert_non_null(e2e_find_where(rows, "job_id",
+                                   "hnRJoyZ86uepkGWlftAAAAAAAB"));
+    jobs = h_emu_get(&f.emu, "/__emu/jobs");
+    assert_int_equal(json_array_size(jobs), 3);
+    h_run_free(&r);
+    json_decref(rows);
+    json_decref(jobs);
+    e2e_fleet_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(old_journal_resumes_after_the_redesign),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
