@@ -999,6 +999,12 @@ static void test_auto_create(void **state)
     struct emu_world *keep = f->w;
 
     f->w = world_new(1, NULL);
+    /* Before any Create names it, a new firmware has no product yet
+     * (documented in ota-emulator(1); the pre-flight refuses one
+     * firmware for several products on its own). */
+    add(f, "FirmwareId", "FwAnything01", NULL);
+    expect_ok(f, "QueryOTAFirmware");
+    assert_string_equal(str_at(f->r.body, "FirmwareInfo.ProductKey"), "");
     add(f, "FirmwareId", "FwAnything01", "ProductKey", "a1Any000001",
         "TargetSelection", "SPECIFIC", "TargetDeviceName.1", "new-0001",
         NULL);
