@@ -3,8 +3,10 @@
  *
  * DESIGN: read the report (orch_rollout_load), replay
  * "<report>.cancel.journal" to learn which jobs are already cancelled,
- * confirm (terminal, else --yes), then one paced batch (orch_query_run at
- * ORCH_CANCEL_QPS) over the jobs left. Each successful cancel appends a
+ * confirm (terminal, else --yes), list the tasks of the jobs left
+ * (ListOTATaskByJob pages at the query quota, counted with
+ * orch_status_add_page: the cancel answer carries no count), then one
+ * paced batch (orch_query_run at ORCH_CANCEL_QPS) over the jobs left. Each successful cancel appends a
  * "cancelled" record and syncs it before the next answer is handled, so a
  * crash loses at most the record of a call whose effect is idempotent
  * anyway (cancelling twice is harmless). SIGINT only sets a flag; the
@@ -12,6 +14,9 @@
  */
 #include "orch/commands/cancel.h"
 
+#include "orch/commands/status.h"
+
+#include "orch/cloud/api.h"
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
@@ -26,6 +31,7 @@
 #include "orch/base/tally.h"
 #include "orch/base/clock.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +88,88 @@ bool orch_cancel_record_covers(const json_t *rec, bool in_progress,
     return true;
 }
 
+const char *orch_cancel_outcome_name(enum orch_cancel_outcome o)
+{
+    static const char *const names[] = {"cancelled", "nothing_to_cancel",
+                                        "already_finished", "failed",
+                                        "not_sent"};
+
+    if ((int)o < 0 || o > ORCH_CANCEL_NOT_SENT)
+        return "failed";
+    return names[o];
+}
+
+uint64_t orch_cancel_cancellable(const uint64_t *counts, bool in_progress)
+{
+    return counts[ORCH_TASK_QUEUED] + counts[ORCH_TASK_NOTIFIED] +
+           counts[ORCH_TASK_CONFIRM] +
+           (in_progress ? counts[ORCH_TASK_IN_PROGRESS] : 0);
+}
+
+enum orch_cancel_outcome orch_cancel_classify(int item_status,
+                                              const char *code, bool counted,
+                                              uint64_t cancellable)
+{
+    if (item_status == ORCH_ITEM_CREATED)
+        return counted && cancellable == 0 ? ORCH_CANCEL_NOTHING
+                                           : ORCH_CANCEL_REQUESTED;
+    if (item_status == ORCH_ITEM_FAILED && orch_cancel_code_is_done(code))
+        return ORCH_CANCEL_FINISHED;
+    if (item_status == ORCH_ITEM_NOT_SENT)
+        return ORCH_CANCEL_NOT_SENT;
+    return ORCH_CANCEL_FAILED;
+}
+
+void orch_cancel_describe(char *buf, size_t bufsz,
+                          enum orch_cancel_outcome o, const char *code,
+                          const uint64_t *counts, bool in_progress)
+{
+    uint64_t n = counts ? orch_cancel_cancellable(counts, in_progress) : 0;
+    uint64_t running = counts ? counts[ORCH_TASK_IN_PROGRESS] : 0;
+    uint64_t all = 0;
+    int i = 0;
+
+    for (i = 0; counts && i < ORCH_TASK_NSTATES; i++)
+        all += counts[i];
+    code = code && code[0] ? code : NULL;
+    switch (o) {
+    case ORCH_CANCEL_REQUESTED:
+        if (counts == NULL)
+            snprintf(buf, bufsz, "cancel requested; its tasks could not be "
+                                 "counted");
+        else
+            snprintf(buf, bufsz,
+                     "cancel requested; %" PRIu64 " task%s %s still "
+                     "cancellable",
+                     n, n == 1 ? "" : "s", n == 1 ? "was" : "were");
+        return;
+    case ORCH_CANCEL_NOTHING:
+        if (!in_progress && running > 0)
+            snprintf(buf, bufsz,
+                     "nothing left to cancel (%" PRIu64 " task%s in "
+                     "progress: --in-progress cancels them)",
+                     running, running == 1 ? "" : "s");
+        else
+            snprintf(buf, bufsz,
+                     "nothing left to cancel (all %" PRIu64 " task%s had "
+                     "ended)",
+                     all, all == 1 ? "" : "s");
+        return;
+    case ORCH_CANCEL_FINISHED:
+        snprintf(buf, bufsz, "already finished (%s)",
+                 code ? code : "iot.ota.JobHasFinished");
+        return;
+    case ORCH_CANCEL_NOT_SENT:
+        snprintf(buf, bufsz, "not sent%s%s", code ? ": " : "",
+                 code ? code : "");
+        return;
+    case ORCH_CANCEL_FAILED:
+    default:
+        snprintf(buf, bufsz, "failed: %s", code ? code : "no answer");
+        return;
+    }
+}
+
 json_t *orch_cancel_json_doc(const char *report, bool in_progress,
                              const struct orch_cancel_counts *n,
                              const struct orch_tally *codes,
@@ -95,13 +183,14 @@ json_t *orch_cancel_json_doc(const char *report, bool in_progress,
     int bad = doc == NULL || errors == NULL;
 
     if (!bad && n != NULL)
-        counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "jobs",
-                           (json_int_t)n->jobs, "skipped",
-                           (json_int_t)n->skipped, "cancelled",
-                           (json_int_t)n->cancelled, "already_finished",
-                           (json_int_t)n->finished, "failed",
-                           (json_int_t)n->failed, "not_sent",
-                           (json_int_t)n->not_sent);
+        counts = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "jobs",
+            (json_int_t)n->jobs, "skipped", (json_int_t)n->skipped,
+            "cancelled", (json_int_t)n->cancelled, "nothing_to_cancel",
+            (json_int_t)n->nothing, "already_finished",
+            (json_int_t)n->finished, "failed", (json_int_t)n->failed,
+            "not_sent", (json_int_t)n->not_sent, "tasks_cancellable",
+            (json_int_t)n->tasks, "not_counted", (json_int_t)n->uncounted);
     for (i = 0; !bad && codes && i < codes->count; i++)
         bad |= json_object_set_new(errors, codes->e[i].code,
                                    json_integer((json_int_t)codes->e[i].n));
@@ -155,8 +244,16 @@ struct cancel_ctx {
     struct orch_journal j;
     bool journal_open;
     int journal_err;
-    size_t cancelled, finished, failed, not_sent;
+    size_t cancelled, finished, failed, not_sent, nothing, uncounted;
+    uint64_t tasks; /* still cancellable in the `cancelled` jobs */
     struct orch_tally codes;
+    json_t *results; /* "jobs_cancelled" of --json */
+    /* The task listing before the cancel. */
+    struct orch_status_agg agg;
+    size_t *pitems; /* per listing item: index into todo */
+    unsigned *ppage; /* per listing item: its page (from 1) */
+    size_t npitems, pcap;
+    bool *list_failed; /* per job of the report */
     char *journal_path;
     bool counting; /* the report was read: the counts mean something */
     FILE *hout;    /* human lines: stderr, or /dev/null for JSON logs */
@@ -226,16 +323,19 @@ static int build_cancel(void *ud, size_t item, struct orch_params *out)
 }
 
 static void journal_done(struct cancel_ctx *c, const char *job,
-                         const char *code)
+                         const char *code, enum orch_cancel_outcome o,
+                         json_t *tasks)
 {
     json_t *rec = NULL;
     int rc = 0;
 
     if (c->journal_err)
         return;
-    rec = json_pack("{s:s, s:s, s:b, s:I, s:s}", "t", "cancelled", "job_id",
-                    job, "in_progress", c->cfg->cancel_in_progress, "time",
-                    (json_int_t)orch_wall_ms(), "code", code);
+    rec = json_pack("{s:s, s:s, s:b, s:I, s:s, s:s, s:O}", "t", "cancelled",
+                    "job_id", job, "in_progress", c->cfg->cancel_in_progress,
+                    "time", (json_int_t)orch_wall_ms(), "code", code,
+                    "outcome", orch_cancel_outcome_name(o),
+                    "tasks_cancellable", tasks);
     rc = rec ? orch_journal_append(&c->j, rec) : ORCH_ENOMEM;
     json_decref(rec);
     if (rc == 0)
@@ -247,27 +347,180 @@ static void journal_done(struct cancel_ctx *c, const char *job,
     }
 }
 
+/* Whether job i's tasks were counted: listed, and no page failed. */
+static bool job_counted(const struct cancel_ctx *c, size_t i)
+{
+    return !c->list_failed[i] && c->r.jobs[i].listed > 0;
+}
+
+/* Counts, prints, journals and records the outcome of todo[item]. */
+static void job_outcome(struct cancel_ctx *c, size_t item, int status,
+                        const char *code)
+{
+    size_t i = c->todo[item];
+    const struct orch_rollout_job *j = &c->r.jobs[i];
+    bool counted = job_counted(c, i);
+    bool ip = c->cfg->cancel_in_progress;
+    uint64_t n = counted ? orch_cancel_cancellable(j->counts, ip) : 0;
+    enum orch_cancel_outcome o =
+        orch_cancel_classify(status, code, counted, n);
+    json_t *tasks = counted ? json_integer((json_int_t)n) : json_null();
+    char line[256];
+
+    switch (o) {
+    case ORCH_CANCEL_REQUESTED:
+        c->cancelled++;
+        c->tasks += n;
+        c->uncounted += !counted;
+        break;
+    case ORCH_CANCEL_NOTHING:
+        c->nothing++;
+        break;
+    case ORCH_CANCEL_FINISHED:
+        c->finished++;
+        break;
+    case ORCH_CANCEL_NOT_SENT:
+        c->not_sent++;
+        orch_tally_add(&c->codes, code[0] ? code : "not_sent");
+        break;
+    case ORCH_CANCEL_FAILED:
+    default:
+        c->failed++;
+        orch_tally_add(&c->codes, code[0] ? code : "failed");
+        break;
+    }
+    if (o == ORCH_CANCEL_REQUESTED || o == ORCH_CANCEL_NOTHING ||
+        o == ORCH_CANCEL_FINISHED)
+        journal_done(c, j->job_id, code, o, tasks);
+    orch_cancel_describe(line, sizeof(line), o, code,
+                         counted ? j->counts : NULL, ip);
+    if (o != ORCH_CANCEL_NOT_SENT)
+        fprintf(c->hout, "  job %s: %s\n", j->job_id, line);
+    if (c->results)
+        json_array_append_new(
+            c->results,
+            json_pack("{s:s, s:s, s:O, s:s}", "job_id", j->job_id, "outcome",
+                      orch_cancel_outcome_name(o), "tasks_cancellable",
+                      tasks, "code", code));
+    json_decref(tasks);
+}
+
 static void cancel_done(void *ud, size_t item,
                         const struct orch_item_result *res)
 {
     struct cancel_ctx *c = ud;
-    const char *job = c->r.jobs[c->todo[item]].job_id;
-    const char *code = res->error_code ? res->error_code : "";
 
-    if (res->status == ORCH_ITEM_CREATED) {
-        c->cancelled++;
-        journal_done(c, job, "");
-    } else if (res->status == ORCH_ITEM_FAILED &&
-               orch_cancel_code_is_done(code)) {
-        c->finished++;
-        journal_done(c, job, code);
-    } else if (res->status == ORCH_ITEM_NOT_SENT) {
-        c->not_sent++;
-        orch_tally_add(&c->codes, code[0] ? code : "not_sent");
-    } else {
-        c->failed++;
-        orch_tally_add(&c->codes, code[0] ? code : "failed");
+    job_outcome(c, item, res->status, res->error_code ? res->error_code : "");
+}
+
+/* ------------------------------------------------- the task listing */
+
+static int build_page(void *ud, size_t item, struct orch_params *out)
+{
+    struct cancel_ctx *c = ud;
+    const char *job = c->r.jobs[c->todo[c->pitems[item]]].job_id;
+
+    return orch_query_task_page_params(out, c->cfg, job,
+                                       ORCH_STATUS_PAGE_SIZE, c->ppage[item]);
+}
+
+static void page_done(void *ud, size_t item, const struct orch_item_result *res)
+{
+    struct cancel_ctx *c = ud;
+    size_t i = c->todo[c->pitems[item]];
+
+    if (res->status != ORCH_ITEM_CREATED || res->resp == NULL ||
+        res->resp->root == NULL ||
+        orch_status_add_page(&c->agg, &c->r.jobs[i], res->resp->root, NULL,
+                             NULL) != 0)
+        c->list_failed[i] = true;
+}
+
+/* Room for `more` listing items. 0 or ORCH_ENOMEM. */
+static int grow_items(struct cancel_ctx *c, size_t more)
+{
+    size_t ncap = c->pcap;
+    size_t *pi = NULL;
+    unsigned *pp = NULL;
+
+    if (c->npitems + more <= c->pcap)
+        return 0;
+    while (ncap < c->npitems + more)
+        ncap = ncap ? ncap * 2 : 64;
+    pi = realloc(c->pitems, ncap * sizeof(*pi));
+    if (pi == NULL)
+        return ORCH_ENOMEM;
+    c->pitems = pi;
+    pp = realloc(c->ppage, ncap * sizeof(*pp));
+    if (pp == NULL)
+        return ORCH_ENOMEM;
+    c->ppage = pp;
+    c->pcap = ncap;
+    return 0;
+}
+
+/* Lists the tasks of the jobs to cancel: page 1 of each, then the pages
+ * its Total asks for. A listing that fails only leaves that job
+ * uncounted. Returns 0, or an exit code (setup error, aborted). */
+static int count_tasks(struct cancel_ctx *c, const struct orch_credentials *cred)
+{
+    struct orch_query_batch b;
+    struct orch_dispatch_stats st;
+    struct orch_diag diag = {{0}};
+    size_t k = 0, round = 0;
+    unsigned p = 0;
+    int rc = 0;
+
+    for (round = 0; round < 2; round++) {
+        c->npitems = 0;
+        for (k = 0; k < c->ntodo; k++) {
+            const struct orch_rollout_job *j = &c->r.jobs[c->todo[k]];
+            unsigned pages = j->pages < ORCH_STATUS_MAX_PAGES
+                                 ? j->pages
+                                 : ORCH_STATUS_MAX_PAGES;
+
+            if (round == 0) {
+                if (grow_items(c, 1)) {
+                    orch_errorf("out of memory");
+                    return ORCH_EXIT_USAGE;
+                }
+                c->pitems[c->npitems] = k;
+                c->ppage[c->npitems++] = 1;
+                continue;
+            }
+            if (c->list_failed[c->todo[k]] || pages < 2)
+                continue;
+            if (grow_items(c, pages - 1)) {
+                orch_errorf("out of memory");
+                return ORCH_EXIT_USAGE;
+            }
+            for (p = 2; p <= pages; p++) {
+                c->pitems[c->npitems] = k;
+                c->ppage[c->npitems++] = p;
+            }
+        }
+        if (c->npitems == 0)
+            continue;
+        memset(&b, 0, sizeof(b));
+        b.action = "ListOTATaskByJob";
+        b.qps = c->cfg->query_qps;
+        b.nitems = c->npitems;
+        b.build = build_page;
+        b.done = page_done;
+        b.ud = c;
+        b.label = "jobs' tasks counted";
+        rc = orch_query_run(c->cfg, cred, &b, &interrupted, &st, &diag);
+        if (rc) {
+            orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+            return ORCH_EXIT_USAGE;
+        }
+        if (interrupted || st.aborted) {
+            orch_errorf("cancel aborted: %s; nothing cancelled",
+                        st.abort_reason[0] ? st.abort_reason : "interrupted");
+            return ORCH_EXIT_ABORTED;
+        }
     }
+    return 0;
 }
 
 /* Returns 0 to go on, or an exit code. */
@@ -306,9 +559,18 @@ static void print_final(const struct cancel_ctx *c)
     fprintf(c->hout, "  skipped (cancelled by an earlier run): %zu\n",
             c->skipped);
     fprintf(c->hout,
-            "  cancelled: %zu, already finished: %zu, failed: %zu, not "
-            "sent: %zu\n",
-            c->cancelled, c->finished, c->failed, c->not_sent);
+            "  cancel requested: %zu job%s (%" PRIu64 " task%s still "
+            "cancellable%s)\n",
+            c->cancelled, c->cancelled == 1 ? "" : "s", c->tasks,
+            c->tasks == 1 ? "" : "s",
+            c->uncounted ? ", some jobs not counted" : "");
+    if (c->uncounted)
+        fprintf(c->hout, "    tasks not counted (listing failed): %zu job%s\n",
+                c->uncounted, c->uncounted == 1 ? "" : "s");
+    fprintf(c->hout,
+            "  nothing left to cancel: %zu, already finished: %zu, failed: "
+            "%zu, not sent: %zu\n",
+            c->nothing, c->finished, c->failed, c->not_sent);
     for (i = 0; i < c->codes.count; i++)
         fprintf(c->hout, "  error %s: %zu job%s\n", c->codes.e[i].code,
                 c->codes.e[i].n, c->codes.e[i].n == 1 ? "" : "s");
@@ -338,11 +600,16 @@ static int emit_doc(const struct orch_config *cfg,
         n.finished = c->finished;
         n.failed = c->failed;
         n.not_sent = c->not_sent;
+        n.nothing = c->nothing;
+        n.tasks = c->tasks;
+        n.uncounted = c->uncounted;
     }
     doc = orch_cancel_json_doc(
         cfg->inventory_path, cfg->cancel_in_progress,
         c && c->counting ? &n : NULL, c ? &c->codes : NULL,
         c && c->journal_open ? c->journal_path : NULL, code, reason);
+    if (doc && c && c->counting && c->results)
+        json_object_set(doc, "jobs_cancelled", c->results);
     if (doc == NULL)
         doc = orch_jsonout_doc("cancel", code, reason);
     if (orch_jsonout_deliver(doc, cfg->json ? stdout : NULL,
@@ -368,7 +635,8 @@ static const char *exit_reason(const struct cancel_ctx *c, int code,
     if (code == ORCH_EXIT_OK) {
         snprintf(buf, bufsz, "%s",
                  c->ntodo == 0 ? "every job was already cancelled"
-                               : "every job cancelled or finished");
+                               : "every job cancelled, with nothing left to "
+                                 "cancel, or finished");
         return buf;
     }
     if (code == ORCH_EXIT_PARTIAL && c->failed + c->not_sent > 0) {
@@ -415,7 +683,11 @@ int orch_cancel_main(struct orch_config *cfg)
         orch_report_sibling(cfg->inventory_path, ".cancel.journal");
     c->skip = calloc(c->r.njobs + 1, sizeof(*c->skip));
     c->todo = calloc(c->r.njobs + 1, sizeof(*c->todo));
-    if (c->journal_path == NULL || c->skip == NULL || c->todo == NULL) {
+    c->list_failed = calloc(c->r.njobs + 1, sizeof(*c->list_failed));
+    c->results = json_array();
+    orch_status_agg_init(&c->agg);
+    if (c->journal_path == NULL || c->skip == NULL || c->todo == NULL ||
+        c->list_failed == NULL || c->results == NULL) {
         orch_errorf("out of memory");
         code = ORCH_EXIT_USAGE;
         goto out;
@@ -450,6 +722,18 @@ int orch_cancel_main(struct orch_config *cfg)
     if (code)
         goto out;
 
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    code = count_tasks(c, &cred);
+    if (code) {
+        sigaction(SIGINT, &old_int, NULL);
+        c->not_sent = c->ntodo;
+        print_final(c);
+        goto out;
+    }
     memset(&b, 0, sizeof(b));
     b.action = "CancelOTATaskByJob";
     b.qps = cfg->query_qps < ORCH_CANCEL_QPS ? cfg->query_qps : ORCH_CANCEL_QPS;
@@ -458,11 +742,6 @@ int orch_cancel_main(struct orch_config *cfg)
     b.done = cancel_done;
     b.ud = c;
     b.label = "jobs cancelled";
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
     rc = orch_query_run(cfg, &cred, &b, &interrupted, &st, &diag);
     sigaction(SIGINT, &old_int, NULL);
     if (rc) {
@@ -496,6 +775,11 @@ out:
     orch_rollout_cleanup(&c->r);
     free(c->skip);
     free(c->todo);
+    free(c->list_failed);
+    free(c->pitems);
+    free(c->ppage);
+    orch_status_agg_cleanup(&c->agg);
+    json_decref(c->results);
     free(c->journal_path);
     free(c);
     return code;

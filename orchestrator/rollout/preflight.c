@@ -323,6 +323,33 @@ static void fw_done(void *ud, size_t item, const struct orch_item_result *res)
     }
 }
 
+void orch_preflight_judge_shared(struct orch_fw_check *checks, size_t n)
+{
+    size_t i = 0, j = 0;
+
+    for (i = 0; i < n; i++) {
+        struct orch_fw_check *c = &checks[i];
+
+        if (c->verdict != ORCH_FW_OK || c->fw_product[0])
+            continue;
+        for (j = 0; j < i; j++) {
+            if (strcmp(checks[j].firmware_id, c->firmware_id) == 0 &&
+                strcmp(checks[j].product_key, c->product_key) != 0)
+                break;
+        }
+        if (j == i)
+            continue;
+        c->verdict = ORCH_FW_WRONG_PRODUCT;
+        snprintf(c->message, sizeof(c->message),
+                 "firmware %.64s is given to product %.40s and to product "
+                 "%.40s, but a firmware belongs to one product only: give "
+                 "product %.40s a firmware of its own (--firmware "
+                 "%.40s=FIRMWARE_ID)",
+                 c->firmware_id, checks[j].product_key, c->product_key,
+                 c->product_key, c->product_key);
+    }
+}
+
 /* Appends the pair (pk, fw) unless present; and fw to the distinct list. */
 static void add_pair(struct fw_ctx *ctx, const char *pk, const char *fw)
 {
@@ -425,6 +452,7 @@ int orch_preflight_run(const struct orch_config *cfg,
     if (rc)
         goto out;
     out->calls = st.calls;
+    orch_preflight_judge_shared(out->checks, out->nchecks);
 
     for (i = 0; i < out->nchecks; i++) {
         if (out->checks[i].verdict != ORCH_FW_OK) {

@@ -96,6 +96,8 @@ static const char usage[] =
     "  --fixture FILE        products, devices and firmware (JSON)\n"
     "  --auto-create         any product, device and verified firmware "
     "exists\n"
+    "                        (a new firmware belongs to the product of the\n"
+    "                        first Create naming it)\n"
     "  --instance-id ID      IotInstanceId the instance requires\n"
     "  --sim-speed F         task state steps per second (default 2; 0 =\n"
     "                        tasks stay QUEUED)\n"

@@ -730,6 +730,78 @@ static void binary_resume_after_check_devices_same_chunks(void **state)
     h_run_free(&r);
 }
 
+/* The README's rehearsal, as written (issue 11 item 7): `ota-emulator
+ * --auto-create --access-key LTAIrehearsal:rehearsal-secret`, then the
+ * README's `run samples/fleet.csv ...` line with the emulator's port, the
+ * sample's absolute path and a scratch report: every chunk created, exit
+ * 0. The same fleet with one --firmware-id for its two products fails the
+ * pre-flight (a firmware belongs to one product) before any Create; it
+ * used to pass it, then fail 3 chunks with FirmwareAndProductKeyMismatch. */
+#define README_RUN                                                           \
+    "./build/ota-rollout run samples/fleet.csv --firmware "                  \
+    "a1BwAGVabcd=FW1 --firmware a1Ko2mPq7Rt=FW2 \\\n    --endpoint "         \
+    "http://127.0.0.1:41235 --yes --report /tmp/rehearsal.report.csv\n"
+
+static void readme_rehearsal_creates_every_chunk(void **state)
+{
+    const char *extra[] = {"--auto-create", "--access-key",
+                           "LTAIrehearsal:rehearsal-secret", NULL};
+    const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIrehearsal",
+                         "ALIBABA_CLOUD_ACCESS_KEY_SECRET=rehearsal-secret",
+                         NULL};
+    const char *fleet = ORCH_FIXTURES "/../../samples/fleet.csv";
+    struct emu_proc e;
+    struct h_run r;
+    char report[512], report2[512];
+    char *readme = h_slurp(ORCH_FIXTURES "/../../README.md", NULL);
+    json_t *rows = NULL, *stats = NULL;
+    size_t i = 0;
+
+    (void)state;
+    assert_non_null(readme);
+    assert_non_null(strstr(readme, README_RUN));
+    free(readme);
+    h_emu_start(&e, extra);
+    snprintf(report, sizeof(report), "%s/rehearsal.report.csv", scratch);
+    {
+        const char *argv[] = {"run", fleet, "--firmware", "a1BwAGVabcd=FW1",
+                              "--firmware", "a1Ko2mPq7Rt=FW2", "--endpoint",
+                              e.endpoint, "--yes", "--report", report, NULL};
+        h_run(&r, argv, env, 1, 120);
+    }
+    if (r.exit_code != 0)
+        fail_msg("rehearsal: exit %d: %s", r.exit_code, r.err);
+    assert_non_null(strstr(r.err, "16 created, 0 failed, 0 not sent"));
+    h_run_free(&r);
+    rows = h_read_csv(report);
+    assert_int_equal(json_array_size(rows), 16);
+    for (i = 0; i < json_array_size(rows); i++)
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(rows, i),
+                                              "status")),
+            "created");
+    json_decref(rows);
+
+    /* One firmware for both products: refused before any Create. */
+    snprintf(report2, sizeof(report2), "%s/rehearsal-one-fw.report.csv",
+             scratch);
+    {
+        const char *argv[] = {"run", fleet, "--firmware-id", "FW9",
+                              "--endpoint", e.endpoint, "--yes",
+                              "--report", report2, NULL};
+        h_run(&r, argv, env, 1, 120);
+    }
+    assert_int_equal(r.exit_code, 2);
+    assert_non_null(strstr(r.err, "belongs to one product only"));
+    assert_non_null(strstr(r.err, "--firmware a1Ko2mPq7Rt=FIRMWARE_ID"));
+    assert_null(strstr(r.err, "FirmwareAndProductKeyMismatch"));
+    h_run_free(&r);
+    stats = h_emu_get(&e, "/__emu/stats");
+    assert_int_equal(json_integer_value(json_object_get(stats, "jobs")), 16);
+    json_decref(stats);
+    h_emu_stop(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -745,6 +817,7 @@ int main(void)
         cmocka_unit_test(binary_plan_preflight_reports_missing),
         cmocka_unit_test(binary_run_check_devices_drops_into_rejects),
         cmocka_unit_test(binary_resume_after_check_devices_same_chunks),
+        cmocka_unit_test(readme_rehearsal_creates_every_chunk),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -199,7 +199,9 @@ static void cancel_queued_then_rerun_skips(void **state)
     h_run(&r, yes, NULL, 0, 30);
     if (r.exit_code != 0)
         fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
-    assert_non_null(strstr(r.err, "cancelled: 5"));
+    assert_non_null(
+        strstr(r.err, "cancel requested: 5 jobs (1000 tasks still cancellable)"));
+    assert_non_null(strstr(r.err, "tasks were still cancellable"));
     h_run_free(&r);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     assert_int_equal(emu_tasks(stats, "QUEUED"), 0);
@@ -273,12 +275,83 @@ static void cancel_leaves_in_progress_alone(void **state)
     h_run(&r, all, NULL, 0, 30);
     if (r.exit_code != 0)
         fail_msg("cancel --in-progress: exit %d: %s", r.exit_code, r.err);
-    assert_non_null(strstr(r.err, "cancelled: 5"));
+    assert_non_null(strstr(r.err, "cancel requested: 5 jobs"));
     h_run_free(&r);
     after = h_emu_get(&c.emu, "/__emu/stats");
     assert_int_equal(emu_tasks(after, "CANCELED"), NDEV);
     json_decref(before);
     json_decref(after);
+    e2e_fleet_stop(&c);
+}
+
+/* Issue 11 item 5: jobs whose tasks had all ended before `cancel` ran.
+ * CancelOTATaskByJob answers Success with no count, so the old cancel said
+ * "cancelled: 5" although nothing was cancelled. Now each job says
+ * "nothing left to cancel", the summary and --json count them as such,
+ * the numbers agree, and the exit is 0 (nothing to retry). */
+static void cancel_finished_jobs_says_nothing_left(void **state)
+{
+    struct e2e_fleet c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create", "--sim-speed", "40", NULL};
+    json_t *stats = NULL, *doc = NULL, *list = NULL, *log = NULL;
+    double t0 = 0;
+    size_t i = 0;
+    const char *p = NULL;
+    int lines = 0;
+
+    (void)state;
+    ctx_rollout(&c, emu);
+    t0 = h_now_s();
+    for (;;) {
+        stats = h_emu_get(&c.emu, "/__emu/stats");
+        if (emu_tasks(stats, "SUCCEEDED") == NDEV)
+            break;
+        json_decref(stats);
+        if (h_now_s() - t0 > 30)
+            fail_msg("the tasks did not end");
+        h_sleep_ms(200);
+    }
+    json_decref(stats);
+    const char *yes[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
+                         "--yes",  "--json", NULL};
+    h_run(&r, yes, NULL, 0, 60);
+    if (r.exit_code != 0)
+        fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
+    for (p = r.err; (p = strstr(p, ": nothing left to cancel (all 200 "
+                                    "tasks had ended)")) != NULL;
+         p++)
+        lines++;
+    assert_int_equal(lines, 5);
+    assert_non_null(strstr(r.err, "cancel requested: 0 jobs (0 tasks"));
+    assert_non_null(strstr(r.err, "nothing left to cancel: 5, already "
+                                  "finished: 0, failed: 0, not sent: 0"));
+    doc = e2e_parse_document(r.out);
+    assert_int_equal(e2e_jint(doc, "counts", "cancelled"), 0);
+    assert_int_equal(e2e_jint(doc, "counts", "nothing_to_cancel"), 5);
+    assert_int_equal(e2e_jint(doc, "counts", "tasks_cancellable"), 0);
+    assert_int_equal(e2e_jint(doc, "exit", "code"), 0);
+    list = json_object_get(doc, "jobs_cancelled");
+    assert_int_equal(json_array_size(list), 5);
+    for (i = 0; i < json_array_size(list); i++) {
+        json_t *o = json_array_get(list, i);
+        assert_string_equal(
+            json_string_value(json_object_get(o, "outcome")),
+            "nothing_to_cancel");
+        assert_int_equal(
+            json_integer_value(json_object_get(o, "tasks_cancellable")), 0);
+    }
+    json_decref(doc);
+    h_run_free(&r);
+    /* The listing is paced at the query quota, one page per 200-device
+     * job, and every job still got its cancel call. */
+    log = h_read_jsonl(c.emu.log_path);
+    assert_true(e2e_max_per_window(log, "ListOTATaskByJob") <= 10);
+    assert_int_equal(e2e_count(log, "CancelOTATaskByJob", 0), 5);
+    json_decref(log);
+    stats = h_emu_get(&c.emu, "/__emu/stats");
+    assert_int_equal(emu_tasks(stats, "SUCCEEDED"), NDEV);
+    json_decref(stats);
     e2e_fleet_stop(&c);
 }
 
@@ -568,6 +641,7 @@ int main(void)
         cmocka_unit_test(status_watch_json_devices_match_emulator),
         cmocka_unit_test(cancel_queued_then_rerun_skips),
         cmocka_unit_test(cancel_leaves_in_progress_alone),
+        cmocka_unit_test(cancel_finished_jobs_says_nothing_left),
         cmocka_unit_test(status_unknown_job_exit_1),
         cmocka_unit_test(status_and_cancel_retry_faults),
         cmocka_unit_test(status_and_cancel_json_documents),

@@ -105,6 +105,14 @@ int orch_preflight_run(const struct orch_config *cfg,
 void orch_preflight_judge_firmware(struct orch_fw_check *chk,
                                    const struct orch_item_result *res);
 
+/* After every pair was judged: a firmware belongs to exactly one product
+ * (QueryOTAFirmware answers one ProductKey; a Create for another product is
+ * iot.ota.FirmwareAndProductKeyMismatch), so when one FirmwareId is given
+ * to several products and its answer named no ProductKey, the pairs of
+ * every product but the first (in check order) that still passed become
+ * ORCH_FW_WRONG_PRODUCT with a message naming both products. Pure. */
+void orch_preflight_judge_shared(struct orch_fw_check *checks, size_t n);
+
 /* The DestVersion the firmware check found for firmware_id, or NULL. */
 const char *orch_preflight_dest_version(const struct orch_preflight_result *r,
                                         const char *firmware_id);

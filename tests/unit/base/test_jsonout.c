@@ -85,7 +85,7 @@ static void exit_object_and_base_document(void **state)
 /* cancel's document (cancel.h) is built on the same base: every field. */
 static void cancel_document(void **state)
 {
-    struct orch_cancel_counts n = {5, 1, 2, 1, 1, 0};
+    struct orch_cancel_counts n = {5, 1, 2, 1, 1, 0, 3, 17, 1};
     struct orch_tally codes;
     json_t *doc = NULL;
 
@@ -111,6 +111,11 @@ static void cancel_document(void **state)
         json_integer_value(at(doc, "counts", "already_finished")), 1);
     assert_int_equal(json_integer_value(at(doc, "counts", "failed")), 1);
     assert_int_equal(json_integer_value(at(doc, "counts", "not_sent")), 0);
+    assert_int_equal(
+        json_integer_value(at(doc, "counts", "nothing_to_cancel")), 3);
+    assert_int_equal(
+        json_integer_value(at(doc, "counts", "tasks_cancellable")), 17);
+    assert_int_equal(json_integer_value(at(doc, "counts", "not_counted")), 1);
     assert_int_equal(json_integer_value(at(doc, "errors", "iot.ota.X")), 1);
     assert_string_equal(json_string_value(at(doc, "files", "journal")),
                         "r.csv.cancel.journal");

@@ -10,6 +10,7 @@
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
 #include "orch/engine/query.h"
+#include "orch/engine/dispatch.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,75 @@ static void journal_records_cover(void **state)
     json_decref(noid);
 }
 
+/* Issue 11 item 5: what one job's cancel did, from the cancel's answer
+ * and the task listing before it (the answer has no count). */
+static void outcome_per_job(void **state)
+{
+    uint64_t c[ORCH_TASK_NSTATES];
+    char line[256];
+
+    (void)state;
+    memset(c, 0, sizeof(c));
+    c[ORCH_TASK_QUEUED] = 3;
+    c[ORCH_TASK_NOTIFIED] = 2;
+    c[ORCH_TASK_CONFIRM] = 1;
+    c[ORCH_TASK_IN_PROGRESS] = 4;
+    c[ORCH_TASK_SUCCEEDED] = 190;
+    assert_int_equal(orch_cancel_cancellable(c, false), 6);
+    assert_int_equal(orch_cancel_cancellable(c, true), 10);
+
+    /* Accepted with tasks left: requested, N tasks. */
+    assert_int_equal(orch_cancel_classify(ORCH_ITEM_CREATED, "", true, 6),
+                     ORCH_CANCEL_REQUESTED);
+    orch_cancel_describe(line, sizeof(line), ORCH_CANCEL_REQUESTED, "", c,
+                         false);
+    assert_string_equal(line,
+                        "cancel requested; 6 tasks were still cancellable");
+    /* Accepted, every task ended: nothing left (the old "cancelled"). */
+    assert_int_equal(orch_cancel_classify(ORCH_ITEM_CREATED, "", true, 0),
+                     ORCH_CANCEL_NOTHING);
+    memset(c, 0, sizeof(c));
+    c[ORCH_TASK_SUCCEEDED] = 150;
+    c[ORCH_TASK_FAILED] = 50;
+    orch_cancel_describe(line, sizeof(line), ORCH_CANCEL_NOTHING, "", c,
+                         false);
+    assert_string_equal(line, "nothing left to cancel (all 200 tasks had "
+                              "ended)");
+    /* Only IN_PROGRESS left without --in-progress: say how to cancel. */
+    c[ORCH_TASK_IN_PROGRESS] = 5;
+    assert_int_equal(orch_cancel_cancellable(c, false), 0);
+    orch_cancel_describe(line, sizeof(line), ORCH_CANCEL_NOTHING, "", c,
+                         false);
+    assert_string_equal(line, "nothing left to cancel (5 tasks in progress: "
+                              "--in-progress cancels them)");
+    /* Not counted (listing failed or listed nothing): still a request,
+     * never "nothing left". */
+    assert_int_equal(orch_cancel_classify(ORCH_ITEM_CREATED, "", false, 0),
+                     ORCH_CANCEL_REQUESTED);
+    orch_cancel_describe(line, sizeof(line), ORCH_CANCEL_REQUESTED, "", NULL,
+                         false);
+    assert_string_equal(line,
+                        "cancel requested; its tasks could not be counted");
+    /* JobHasFinished: already finished, not an error. */
+    assert_int_equal(orch_cancel_classify(ORCH_ITEM_FAILED,
+                                          "iot.ota.JobHasFinished", true, 3),
+                     ORCH_CANCEL_FINISHED);
+    orch_cancel_describe(line, sizeof(line), ORCH_CANCEL_FINISHED,
+                         "iot.ota.JobHasFinished", NULL, false);
+    assert_string_equal(line, "already finished (iot.ota.JobHasFinished)");
+    assert_int_equal(orch_cancel_classify(ORCH_ITEM_FAILED,
+                                          "iot.ota.InvalidJobId", true, 3),
+                     ORCH_CANCEL_FAILED);
+    assert_int_equal(orch_cancel_classify(ORCH_ITEM_NOT_SENT, "", true, 3),
+                     ORCH_CANCEL_NOT_SENT);
+    assert_string_equal(orch_cancel_outcome_name(ORCH_CANCEL_NOTHING),
+                        "nothing_to_cancel");
+    assert_string_equal(orch_cancel_outcome_name(ORCH_CANCEL_REQUESTED),
+                        "cancelled");
+    assert_string_equal(orch_cancel_outcome_name(ORCH_CANCEL_FINISHED),
+                        "already_finished");
+}
+
 static void config_checks(void **state)
 {
     struct orch_config cfg;
@@ -170,6 +240,7 @@ int main(void)
         cmocka_unit_test(finished_codes),
         cmocka_unit_test(journal_records_cover),
         cmocka_unit_test(config_checks),
+        cmocka_unit_test(outcome_per_job),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -928,6 +928,13 @@ static void test_cancel(void **state)
     add(f, "JobId", id, NULL);
     expect_ok(f, "QueryOTAJob");
     assert_string_equal(str_at(f->r.body, "Data.JobStatus"), "CANCELED");
+    /* A cancel of a finished job: Success, as the documented API answers
+     * (RequestId and Success only, no count), and nothing changes. */
+    add(f, "JobId", id, "CancelQueuedTask", "true", NULL);
+    expect_ok(f, "CancelOTATaskByJob");
+    assert_null(json_object_get(f->r.body, "Code"));
+    assert_true(json_is_true(json_object_get(f->r.body, "Success")));
+    assert_string_equal(task_status(f, id, "dev-0001", NOW), "CANCELED");
     /* The device is free again. */
     base_specific(f);
     expect_ok(f, CREATE);
@@ -999,6 +1006,12 @@ static void test_auto_create(void **state)
     struct emu_world *keep = f->w;
 
     f->w = world_new(1, NULL);
+    /* Before any Create names it, a new firmware has no product yet
+     * (documented in ota-emulator(1); the pre-flight refuses one
+     * firmware for several products on its own). */
+    add(f, "FirmwareId", "FwAnything01", NULL);
+    expect_ok(f, "QueryOTAFirmware");
+    assert_string_equal(str_at(f->r.body, "FirmwareInfo.ProductKey"), "");
     add(f, "FirmwareId", "FwAnything01", "ProductKey", "a1Any000001",
         "TargetSelection", "SPECIFIC", "TargetDeviceName.1", "new-0001",
         NULL);

@@ -146,6 +146,34 @@ static void fw_of_another_product_names_both(void **state)
     assert_string_equal(chk.fw_product, "a1Other0001");
 }
 
+/* A firmware belongs to one product: the same FirmwareId for two products
+ * fails the second when the answer named no product (issue 11 item 7: the
+ * emulator's auto-created firmware passed, then Creates were refused). */
+static void fw_shared_by_two_products_fails_the_second(void **state)
+{
+    struct orch_fw_check c[4];
+
+    (void)state;
+    judge_info(&c[0], "", "1");
+    judge_info(&c[1], "", "1");
+    c[1].product_key = "a1Prod00002";
+    judge_info(&c[2], "", "1");
+    c[2].product_key = "a1Prod00003";
+    c[2].firmware_id = "FwOther000000000000000002";
+    judge_info(&c[3], PK, "1"); /* named its product: judged already */
+    c[3].firmware_id = "FwNamed000000000000000003";
+    assert_int_equal(c[1].verdict, ORCH_FW_OK);
+    orch_preflight_judge_shared(c, 4);
+    assert_int_equal(c[0].verdict, ORCH_FW_OK);
+    assert_int_equal(c[1].verdict, ORCH_FW_WRONG_PRODUCT);
+    assert_non_null(strstr(c[1].message, "a1Prod00002"));
+    assert_non_null(strstr(c[1].message, PK));
+    assert_non_null(strstr(c[1].message, "one product"));
+    assert_non_null(strstr(c[1].message, "--firmware a1Prod00002="));
+    assert_int_equal(c[2].verdict, ORCH_FW_OK);
+    assert_int_equal(c[3].verdict, ORCH_FW_OK);
+}
+
 static void fw_missing_from_error_codes(void **state)
 {
     static const char *const codes[] = {
@@ -476,6 +504,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fw_verified_and_no_verification_pass),
+        cmocka_unit_test(fw_shared_by_two_products_fails_the_second),
         cmocka_unit_test(fw_unverified_says_create_verify_job),
         cmocka_unit_test(fw_verifying_says_wait),
         cmocka_unit_test(fw_verification_failed),
