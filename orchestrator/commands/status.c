@@ -508,7 +508,14 @@ static void print_plan(FILE *fp, const struct orch_rollout *r,
     size_t i = 0;
     int k = 0;
 
-    fprintf(fp, "devices of the plan: %" PRIu64 "\n", s->plan_devices);
+    if (s->unsent_chunks)
+        fprintf(fp,
+                "devices of the plan: %" PRIu64 " in the report, and those "
+                "of %zu chunk%s not sent yet\n",
+                s->plan_devices, s->unsent_chunks,
+                s->unsent_chunks == 1 ? "" : "s");
+    else
+        fprintf(fp, "devices of the plan: %" PRIu64 "\n", s->plan_devices);
     fprintf(fp, "  %-28s %10" PRIu64 "\n", "in a job, with a task",
             s->with_task);
     for (k = 0; k < ORCH_NO_TASK_NREASONS; k++) {
@@ -535,9 +542,9 @@ static void print_plan(FILE *fp, const struct orch_rollout *r,
     if (s->unsent_chunks)
         fprintf(fp,
                 "chunks not sent yet: %zu (a later wave, or a run that "
-                "stopped; their devices are not in the report: resume the "
-                "run to send them)\n",
-                s->unsent_chunks);
+                "stopped; their devices are not in the report): "
+                "`ota-rollout resume %s` sends them\n",
+                s->unsent_chunks, r->path);
 }
 
 void orch_status_print(FILE *fp, const struct orch_rollout *r,

@@ -802,11 +802,13 @@ static void text_screen_accounts_plan(void **state)
     assert_int_equal(orch_status_summarize(&r, &agg, &s), 0);
     orch_status_print(fp, &r, &s, 10);
     fclose(fp);
-    assert_non_null(strstr(buf, "devices of the plan: 5\n"));
+    assert_non_null(strstr(buf, "devices of the plan: 5 in the report, and "
+                                "those of 2 chunks not sent yet\n"));
     assert_non_null(strstr(buf, "in a job, no task                     2  "
                                 "reason unknown"));
     assert_non_null(strstr(buf, "iot.x.Bad"));
     assert_non_null(strstr(buf, "chunks not sent yet: 2"));
+    assert_non_null(strstr(buf, "`ota-rollout resume rep.csv` sends them"));
     assert_non_null(strstr(buf, "rollout not complete: 2 devices in failed "
                                 "chunks, 2 chunks not sent yet"));
     free(buf);
