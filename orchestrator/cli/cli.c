@@ -943,10 +943,15 @@ void orch_cli_help(FILE *fp)
           "Exit codes:\n",
           fp);
     fprintf(fp,
-            "  %d  every chunk created\n"
+            "  %d  every chunk created; status: the rollout is complete "
+            "(every device\n"
+            "     upgraded or already on the target version)\n"
             "  %d  some chunks failed or were not sent (the report says "
             "which); --wait\n"
-            "     without --waves: some tasks FAILED or were CANCELED\n"
+            "     without --waves: some tasks FAILED or were CANCELED; "
+            "status: the rollout\n"
+            "     is not complete (devices failed, not sent, or tasks not "
+            "SUCCEEDED yet)\n"
             "  %d  usage or configuration error, or a firmware refused by "
             "the pre-flight\n"
             "     (nothing sent)\n"

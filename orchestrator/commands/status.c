@@ -199,6 +199,54 @@ int orch_status_set_job_status(struct orch_rollout_job *job, const json_t *root)
     return 0;
 }
 
+/* ------------------------------------------------------------ no task */
+
+static const char *const no_task_names[ORCH_NO_TASK_NREASONS] = {
+    [ORCH_NO_TASK_UNKNOWN] = "unknown",
+    [ORCH_NO_TASK_ON_VERSION] = "on_version",
+    [ORCH_NO_TASK_NOT_ELIGIBLE] = "not_eligible",
+};
+
+static const char *const no_task_texts[ORCH_NO_TASK_NREASONS] = {
+    [ORCH_NO_TASK_UNKNOWN] = "reason unknown (the firmware could not be "
+                             "queried)",
+    [ORCH_NO_TASK_ON_VERSION] = "already on the target version (a full "
+                                "package skips them)",
+    [ORCH_NO_TASK_NOT_ELIGIBLE] = "refused by the API: a differential "
+                                  "package takes only devices on its source "
+                                  "version (or they are already on the "
+                                  "target)",
+};
+
+const char *orch_no_task_name(int reason)
+{
+    if (reason < 0 || reason >= ORCH_NO_TASK_NREASONS)
+        return "unknown";
+    return no_task_names[reason];
+}
+
+uint64_t orch_status_no_task(const struct orch_rollout_job *j)
+{
+    if (j->query_failed || j->device_count <= j->total)
+        return 0;
+    return j->device_count - j->total;
+}
+
+enum orch_no_task orch_status_firmware_reason(const json_t *root)
+{
+    const json_t *info = json_object_get(root, "FirmwareInfo");
+    long long type = 0;
+
+    if (!json_is_object(info))
+        info = json_object_get(root, "Data");
+    type = int_field(info, "Type");
+    if (type == 0)
+        return ORCH_NO_TASK_ON_VERSION;
+    if (type == 1)
+        return ORCH_NO_TASK_NOT_ELIGIBLE;
+    return ORCH_NO_TASK_UNKNOWN;
+}
+
 /* ------------------------------------------------------------- summary */
 
 static const char *const job_state_names[ORCH_JOB_NSTATES] = {
@@ -272,6 +320,57 @@ static int by_count_desc(const void *a, const void *b)
     return strcmp(x->text, y->text);
 }
 
+/* Job j's devices: with a task, without one (by reason), or unknown (the
+ * job could not be queried). A job without device_count (ALL/GRAY) holds
+ * the devices its tasks name. */
+static void account_job(struct orch_status_summary *s,
+                        const struct orch_rollout_job *j)
+{
+    uint64_t none = orch_status_no_task(j);
+    int why = j->no_task_reason;
+
+    if (j->query_failed) {
+        s->unqueried += j->device_count;
+        return;
+    }
+    if (why < 0 || why >= ORCH_NO_TASK_NREASONS)
+        why = ORCH_NO_TASK_UNKNOWN;
+    s->no_task[why] += none;
+    s->with_task += j->device_count ? j->device_count - none : j->total;
+}
+
+/* The chunks without a job, the plan's total and whether it is done. */
+static void account_rest(struct orch_status_summary *s,
+                         const struct orch_rollout *r)
+{
+    size_t i = 0;
+    int k = 0;
+
+    for (i = 0; i < r->nleft; i++) {
+        const struct orch_rollout_left *l = &r->left[i];
+
+        if (strcmp(l->status, "failed") == 0) {
+            s->failed_chunks += l->chunks;
+            s->failed_devices += l->devices;
+        } else {
+            s->not_sent_chunks += l->chunks;
+            s->not_sent_devices += l->devices;
+        }
+    }
+    s->unsent_chunks = orch_rollout_unsent_chunks(r);
+    s->plan_devices = s->with_task + s->failed_devices + s->not_sent_devices +
+                      s->unqueried;
+    for (k = 0; k < ORCH_NO_TASK_NREASONS; k++)
+        s->plan_devices += s->no_task[k];
+    s->complete =
+        s->plan_devices > 0 && s->jobs_failed == 0 && s->failed_chunks == 0 &&
+        s->not_sent_chunks == 0 && s->unsent_chunks == 0 && s->pending == 0 &&
+        s->counts[ORCH_TASK_FAILED] == 0 && s->counts[ORCH_TASK_CANCELED] == 0 &&
+        s->counts[ORCH_TASK_OTHER] == 0 &&
+        s->no_task[ORCH_NO_TASK_UNKNOWN] == 0 &&
+        s->no_task[ORCH_NO_TASK_NOT_ELIGIBLE] == 0;
+}
+
 int orch_status_summarize(const struct orch_rollout *r,
                           const struct orch_status_agg *agg,
                           struct orch_status_summary *s)
@@ -292,6 +391,7 @@ int orch_status_summarize(const struct orch_rollout *r,
             s->job_states[job_state(j)]++;
         }
         s->devices += j->device_count;
+        account_job(s, j);
         for (st = 0; st < ORCH_TASK_NSTATES; st++) {
             s->counts[st] += j->counts[st];
             s->tasks += j->counts[st];
@@ -315,9 +415,55 @@ int orch_status_summarize(const struct orch_rollout *r,
             qsort(s->reasons, s->nreasons, sizeof(*s->reasons), by_count_desc);
     }
     s->decided = s->pending == 0 && s->jobs_failed == 0;
+    account_rest(s, r);
     if (rc)
         orch_status_summary_cleanup(s);
     return rc;
+}
+
+void orch_status_incomplete(const struct orch_status_summary *s, char *buf,
+                            size_t bufsz)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    if (s->complete)
+        return;
+#define SAY(cond, ...)                                                         \
+    do {                                                                       \
+        if ((cond) && n + 2 < bufsz) {                                         \
+            int w = snprintf(buf + n, bufsz - n, "%s", n ? ", " : "");         \
+            if (w > 0)                                                         \
+                n += (size_t)w;                                                \
+            w = snprintf(buf + n, n < bufsz ? bufsz - n : 0, __VA_ARGS__);     \
+            if (w > 0)                                                         \
+                n += (size_t)w;                                                \
+            if (n >= bufsz)                                                    \
+                n = bufsz - 1;                                                 \
+        }                                                                      \
+    } while (0)
+    SAY(s->plan_devices == 0 && s->unsent_chunks == 0, "no device in the "
+                                                       "report");
+    SAY(s->failed_chunks, "%" PRIu64 " devices in failed chunks",
+        s->failed_devices);
+    SAY(s->not_sent_chunks, "%" PRIu64 " devices in chunks not sent",
+        s->not_sent_devices);
+    SAY(s->unsent_chunks, "%zu chunks not sent yet", s->unsent_chunks);
+    SAY(s->counts[ORCH_TASK_FAILED], "%" PRIu64 " tasks FAILED",
+        s->counts[ORCH_TASK_FAILED]);
+    SAY(s->counts[ORCH_TASK_CANCELED], "%" PRIu64 " tasks CANCELED",
+        s->counts[ORCH_TASK_CANCELED]);
+    SAY(s->counts[ORCH_TASK_OTHER], "%" PRIu64 " tasks in an unknown state",
+        s->counts[ORCH_TASK_OTHER]);
+    SAY(s->pending, "%" PRIu64 " tasks pending", s->pending);
+    SAY(s->no_task[ORCH_NO_TASK_NOT_ELIGIBLE],
+        "%" PRIu64 " devices refused by the API",
+        s->no_task[ORCH_NO_TASK_NOT_ELIGIBLE]);
+    SAY(s->no_task[ORCH_NO_TASK_UNKNOWN],
+        "%" PRIu64 " devices without a task for an unknown reason",
+        s->no_task[ORCH_NO_TASK_UNKNOWN]);
+    SAY(s->jobs_failed, "%zu jobs could not be queried", s->jobs_failed);
+#undef SAY
 }
 
 void orch_status_summary_cleanup(struct orch_status_summary *s)
@@ -353,6 +499,52 @@ static void print_group(FILE *fp, const struct orch_status_group *g)
         g->key[0] ? g->key : "(none)", g->jobs, g->jobs == 1 ? "" : "s",
         g->tasks, g->counts[ORCH_TASK_SUCCEEDED], g->counts[ORCH_TASK_FAILED],
         g->counts[ORCH_TASK_CANCELED], pending);
+}
+
+/* Where every device of the plan is. */
+static void print_plan(FILE *fp, const struct orch_rollout *r,
+                       const struct orch_status_summary *s)
+{
+    size_t i = 0;
+    int k = 0;
+
+    if (s->unsent_chunks)
+        fprintf(fp,
+                "devices of the plan: %" PRIu64 " in the report, and those "
+                "of %zu chunk%s not sent yet\n",
+                s->plan_devices, s->unsent_chunks,
+                s->unsent_chunks == 1 ? "" : "s");
+    else
+        fprintf(fp, "devices of the plan: %" PRIu64 "\n", s->plan_devices);
+    fprintf(fp, "  %-28s %10" PRIu64 "\n", "in a job, with a task",
+            s->with_task);
+    for (k = 0; k < ORCH_NO_TASK_NREASONS; k++) {
+        if (s->no_task[k])
+            fprintf(fp, "  %-28s %10" PRIu64 "  %s\n", "in a job, no task",
+                    s->no_task[k], no_task_texts[k]);
+    }
+    if (s->unqueried)
+        fprintf(fp, "  %-28s %10" PRIu64 "\n", "in jobs not queried",
+                s->unqueried);
+    fprintf(fp, "  %-28s %10" PRIu64 "  (%zu chunk%s)\n", "in failed chunks",
+            s->failed_devices, s->failed_chunks,
+            s->failed_chunks == 1 ? "" : "s");
+    fprintf(fp, "  %-28s %10" PRIu64 "  (%zu chunk%s)\n",
+            "in chunks not sent", s->not_sent_devices, s->not_sent_chunks,
+            s->not_sent_chunks == 1 ? "" : "s");
+    for (i = 0; i < r->nleft; i++)
+        fprintf(fp, "    %-8s %-40s %10" PRIu64 " devices, %zu chunk%s\n",
+                strcmp(r->left[i].status, "failed") == 0 ? "failed"
+                                                          : "not sent",
+                r->left[i].code[0] ? r->left[i].code : "(no code)",
+                r->left[i].devices, r->left[i].chunks,
+                r->left[i].chunks == 1 ? "" : "s");
+    if (s->unsent_chunks)
+        fprintf(fp,
+                "chunks not sent yet: %zu (a later wave, or a run that "
+                "stopped; their devices are not in the report): "
+                "`ota-rollout resume %s` sends them\n",
+                s->unsent_chunks, r->path);
 }
 
 void orch_status_print(FILE *fp, const struct orch_rollout *r,
@@ -409,9 +601,19 @@ void orch_status_print(FILE *fp, const struct orch_rollout *r,
             }
         }
     }
+    print_plan(fp, r, s);
     fprintf(fp, "%s\n",
             s->decided ? "every task is decided"
                        : "still pending: some tasks are not decided yet");
+    if (s->complete) {
+        fprintf(fp, "rollout complete: every device of the plan is "
+                    "upgraded or already on the target version\n");
+    } else {
+        char why[512];
+
+        orch_status_incomplete(s, why, sizeof(why));
+        fprintf(fp, "rollout not complete: %s\n", why);
+    }
 }
 
 static json_t *counts_json(const uint64_t *counts, uint64_t total)
@@ -433,14 +635,30 @@ static json_t *counts_json(const uint64_t *counts, uint64_t total)
     return o;
 }
 
+/* A wave as JSON: its number, null when unknown ("?", "", not a number). */
+static json_t *wave_json(const char *w)
+{
+    char *end = NULL;
+    unsigned long n = 0;
+
+    if (w == NULL || w[0] < '0' || w[0] > '9')
+        return json_null();
+    n = strtoul(w, &end, 10);
+    if (*end != '\0' || n == 0)
+        return json_null();
+    return json_integer((json_int_t)n);
+}
+
 static json_t *groups_json(const struct orch_status_group *g, size_t n,
                            const char *keyname)
 {
     json_t *arr = json_array();
     size_t i = 0;
+    bool waves = strcmp(keyname, "wave") == 0;
 
     for (i = 0; arr && i < n; i++) {
-        json_t *o = json_pack("{s:s, s:I, s:I, s:o*}", keyname, g[i].key,
+        json_t *key = waves ? wave_json(g[i].key) : json_string(g[i].key);
+        json_t *o = json_pack("{s:o*, s:I, s:I, s:o*}", keyname, key,
                               "jobs", (json_int_t)g[i].jobs, "devices",
                               (json_int_t)g[i].devices, "tasks",
                               counts_json(g[i].counts, g[i].tasks));
@@ -476,7 +694,16 @@ static json_t *job_list_json(const struct orch_rollout *r)
                                          : "UNKNOWN",
                       "tasks", counts_json(j->counts, total));
         if (o && j->wave)
-            bad |= json_object_set_new(o, "wave", json_string(j->wave));
+            bad |= json_object_set_new(
+                o, "wave",
+                j->wave_no ? json_integer((json_int_t)j->wave_no)
+                           : json_null());
+        if (o && orch_status_no_task(j))
+            bad |= json_object_set_new(
+                o, "no_task",
+                json_pack("{s:I, s:s}", "devices",
+                          (json_int_t)orch_status_no_task(j), "reason",
+                          orch_no_task_name(j->no_task_reason)));
         if (o && j->query_failed)
             bad |= json_object_set_new(o, "error", json_string(j->error));
         if (o == NULL || bad || json_array_append_new(arr, o)) {
@@ -486,6 +713,48 @@ static json_t *job_list_json(const struct orch_rollout *r)
         }
     }
     return arr;
+}
+
+/* "plan": where every device of the plan is. */
+static json_t *plan_json(const struct orch_rollout *r,
+                         const struct orch_status_summary *s)
+{
+    json_t *codes = json_array();
+    json_t *o = NULL;
+    uint64_t none = 0;
+    size_t i = 0;
+    int k = 0;
+
+    for (k = 0; k < ORCH_NO_TASK_NREASONS; k++)
+        none += s->no_task[k];
+    for (i = 0; codes && i < r->nleft; i++) {
+        const struct orch_rollout_left *l = &r->left[i];
+
+        if (json_array_append_new(
+                codes, json_pack("{s:s, s:s, s:I, s:I}", "status", l->status,
+                                 "code", l->code, "chunks",
+                                 (json_int_t)l->chunks, "devices",
+                                 (json_int_t)l->devices))) {
+            json_decref(codes);
+            return NULL;
+        }
+    }
+    if (codes == NULL)
+        return NULL;
+    o = json_pack(
+        "{s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:I, s:{s:I, s:I}, s:{s:I, s:I}, "
+        "s:I, s:o}",
+        "devices", (json_int_t)s->plan_devices, "with_task",
+        (json_int_t)s->with_task, "no_task", "total", (json_int_t)none,
+        "on_version", (json_int_t)s->no_task[ORCH_NO_TASK_ON_VERSION],
+        "not_eligible", (json_int_t)s->no_task[ORCH_NO_TASK_NOT_ELIGIBLE],
+        "unknown", (json_int_t)s->no_task[ORCH_NO_TASK_UNKNOWN], "unqueried",
+        (json_int_t)s->unqueried, "failed", "chunks",
+        (json_int_t)s->failed_chunks, "devices", (json_int_t)s->failed_devices,
+        "not_sent", "chunks", (json_int_t)s->not_sent_chunks, "devices",
+        (json_int_t)s->not_sent_devices, "unsent_chunks",
+        (json_int_t)s->unsent_chunks, "codes", codes);
+    return o;
 }
 
 json_t *orch_status_json(const struct orch_rollout *r,
@@ -516,9 +785,10 @@ json_t *orch_status_json(const struct orch_rollout *r,
         json_decref(reasons);
         return NULL;
     }
-    doc = json_pack("{s:s, s:b, s:I, s:o, s:o*, s:o*, s:o, s:o*}", "report",
-                    r->path, "decided", s->decided, "devices",
-                    (json_int_t)s->devices, "jobs", jobs, "tasks",
+    doc = json_pack("{s:s, s:b, s:b, s:I, s:o*, s:o, s:o*, s:o*, s:o, s:o*}",
+                    "report", r->path, "decided", s->decided, "complete",
+                    s->complete, "devices", (json_int_t)s->devices, "plan",
+                    plan_json(r, s), "jobs", jobs, "tasks",
                     counts_json(s->counts, s->tasks), "products",
                     groups_json(s->products, s->nproducts, "product_key"),
                     "reasons", reasons, "job_list", job_list_json(r));
@@ -530,6 +800,7 @@ json_t *orch_status_json(const struct orch_rollout *r,
     }
     /* json_pack's "o*" drops a NULL (failed) member silently: check. */
     if (doc && (json_object_get(doc, "tasks") == NULL ||
+                json_object_get(doc, "plan") == NULL ||
                 json_object_get(doc, "products") == NULL ||
                 json_object_get(doc, "job_list") == NULL)) {
         json_decref(doc);
@@ -542,8 +813,9 @@ json_t *orch_status_json_doc(const struct orch_rollout *r,
                              const struct orch_status_summary *s,
                              const char *report, int code, const char *reason)
 {
-    static const char *const counted[] = {"devices",  "jobs",    "tasks",
-                                          "products", "reasons", "job_list"};
+    static const char *const counted[] = {"devices", "plan",     "jobs",
+                                          "tasks",   "products", "reasons",
+                                          "job_list"};
     json_t *doc = NULL;
     json_t *base = orch_jsonout_doc("status", code, reason);
     size_t i = 0;
@@ -563,6 +835,8 @@ json_t *orch_status_json_doc(const struct orch_rollout *r,
                                               : json_null());
         if (!bad)
             bad |= json_object_set_new(doc, "decided", json_false());
+        if (!bad)
+            bad |= json_object_set_new(doc, "complete", json_false());
         for (i = 0; !bad && i < sizeof(counted) / sizeof(counted[0]); i++)
             bad |= json_object_set_new(doc, counted[i], json_null());
         if (!bad)
@@ -796,6 +1070,51 @@ static void job_done(void *ud, size_t item, const struct orch_item_result *res)
         job_failed(j, res, "BadResponse: no Data.JobStatus");
 }
 
+static int build_firmware(void *ud, size_t item, struct orch_params *out)
+{
+    struct status_ctx *c = ud;
+    int rc = orch_params_add(out, "FirmwareId",
+                             c->r.jobs[c->items[item].job].firmware_id);
+
+    if (rc == 0 && c->cfg->iot_instance_id)
+        rc = orch_params_add(out, "IotInstanceId", c->cfg->iot_instance_id);
+    return rc;
+}
+
+/* The firmware's answer tells why each of its jobs lacks tasks. A failed
+ * query leaves the reason unknown (the job itself was queried). */
+static void firmware_done(void *ud, size_t item,
+                          const struct orch_item_result *res)
+{
+    struct status_ctx *c = ud;
+    const char *fw = c->r.jobs[c->items[item].job].firmware_id;
+    enum orch_no_task why = ORCH_NO_TASK_UNKNOWN;
+    size_t i = 0;
+
+    if (res->status == ORCH_ITEM_CREATED && res->resp && res->resp->root)
+        why = orch_status_firmware_reason(res->resp->root);
+    for (i = 0; i < c->r.njobs; i++) {
+        struct orch_rollout_job *j = &c->r.jobs[i];
+
+        if (orch_status_no_task(j) && strcmp(j->firmware_id, fw) == 0)
+            j->no_task_reason = (int)why;
+    }
+}
+
+/* True when an earlier job than `job` has the same firmware and also
+ * lacks tasks (its firmware is queried once). */
+static bool firmware_asked(const struct status_ctx *c, size_t job)
+{
+    size_t i = 0;
+
+    for (i = 0; i < job; i++) {
+        if (orch_status_no_task(&c->r.jobs[i]) &&
+            strcmp(c->r.jobs[i].firmware_id, c->r.jobs[job].firmware_id) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int add_item(struct status_ctx *c, size_t *cap, size_t job,
                     unsigned page)
 {
@@ -910,7 +1229,21 @@ static int refresh(struct status_ctx *c)
         else if (add_item(c, &cap, i, 0))
             return ORCH_EXIT_USAGE;
     }
-    return run_batch(c, "QueryOTAJob", build_job, job_done, "jobs");
+    code = run_batch(c, "QueryOTAJob", build_job, job_done, "jobs");
+    if (code)
+        return code;
+
+    /* Jobs with fewer tasks than devices: one QueryOTAFirmware per
+     * firmware says why (its Type). */
+    c->nitems = 0;
+    for (i = 0; i < c->r.njobs; i++) {
+        if (orch_status_no_task(&c->r.jobs[i]) &&
+            c->r.jobs[i].firmware_id[0] && !firmware_asked(c, i) &&
+            add_item(c, &cap, i, 0))
+            return ORCH_EXIT_USAGE;
+    }
+    return run_batch(c, "QueryOTAFirmware", build_firmware, firmware_done,
+                     "firmware");
 }
 
 /* Sleeps ms, waking every 100 ms to look at the interrupt flag. */
@@ -926,7 +1259,18 @@ static void nap(long ms)
     }
 }
 
-/* The text screen (--json: nothing, the document comes at the end). */
+void orch_status_utc(int64_t ms, char *buf, size_t bufsz)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+
+    if (gmtime_r(&t, &tm) == NULL ||
+        strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, bufsz, "?");
+}
+
+/* The text screen (--json: nothing, the document comes at the end). With
+ * --watch it starts with the time of the refresh, for logs. */
 static int show(struct status_ctx *c, bool clear)
 {
     struct orch_status_summary s;
@@ -941,6 +1285,12 @@ static int show(struct status_ctx *c, bool clear)
     }
     if (clear)
         fputs("\033[H\033[2J", stdout);
+    if (c->cfg->watch) {
+        char when[32];
+
+        orch_status_utc(orch_wall_ms(), when, sizeof(when));
+        fprintf(stdout, "as of %s\n", when);
+    }
     orch_status_print(stdout, &c->r, &s, 10);
     fflush(stdout);
     orch_status_summary_cleanup(&s);
@@ -1014,20 +1364,44 @@ static bool any_failed(const struct status_ctx *c)
     return false;
 }
 
-/* The exit reason of the document: what the messages said, or the
- * count of jobs that could not be queried. */
+/* Whether the last refresh found the rollout complete (status.h). */
+static bool complete(const struct status_ctx *c)
+{
+    struct orch_status_summary s;
+    bool done = false;
+
+    if (!c->counted || orch_status_summarize(&c->r, &c->agg, &s) != 0)
+        return false;
+    done = s.complete;
+    orch_status_summary_cleanup(&s);
+    return done;
+}
+
+/* The exit reason of the document: what the messages said, the count of
+ * jobs that could not be queried, or why the rollout is not complete. */
 static const char *exit_reason(const struct status_ctx *c, int code,
                                char *buf, size_t bufsz)
 {
+    struct orch_status_summary s;
     size_t i = 0, n = 0;
+    int len = 0;
 
     if (code == ORCH_EXIT_OK)
-        return "every job queried";
+        return "rollout complete: every job queried, every device upgraded "
+               "or already on the target version";
     for (i = 0; i < c->r.njobs; i++)
         n += c->r.jobs[i].query_failed ? 1 : 0;
     if (code == ORCH_EXIT_PARTIAL && n > 0) {
         snprintf(buf, bufsz, "%zu job%s could not be queried", n,
                  n == 1 ? "" : "s");
+        return buf;
+    }
+    if (code == ORCH_EXIT_PARTIAL && c->counted &&
+        orch_status_summarize(&c->r, &c->agg, &s) == 0) {
+        len = snprintf(buf, bufsz, "rollout not complete: ");
+        if (len > 0 && (size_t)len < bufsz)
+            orch_status_incomplete(&s, buf + len, bufsz - (size_t)len);
+        orch_status_summary_cleanup(&s);
         return buf;
     }
     return orch_msgs_last_error();
@@ -1041,7 +1415,7 @@ int orch_status_main(struct orch_config *cfg)
     struct sigaction sa, old_int;
     bool tty_out = isatty(STDOUT_FILENO);
     bool sig_set = false;
-    char reason[128];
+    char reason[512];
     int code = ORCH_EXIT_OK;
     int rc = 0;
 
@@ -1125,7 +1499,7 @@ int orch_status_main(struct orch_config *cfg)
             orch_errorf("status aborted: %s", c->fatal_reason);
         else
             orch_errorf("status interrupted");
-    } else if (code == ORCH_EXIT_OK && any_failed(c)) {
+    } else if (code == ORCH_EXIT_OK && (any_failed(c) || !complete(c))) {
         code = ORCH_EXIT_PARTIAL;
     }
     if (code == ORCH_EXIT_OK && cfg->devices_path)

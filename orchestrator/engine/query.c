@@ -5,6 +5,9 @@
  * record is the header and fixes which column holds what (by name). Rows
  * that are not "created" or have no job_id are counted, not kept; a
  * job_id seen twice (a report appended to by a resumed run) is kept once.
+ * Every row is also remembered briefly (chunk, status, code, devices):
+ * after the parse the last row of each chunk decides whether it created
+ * a job, and the others are summed per (status, code) into r->left.
  * orch_query_run() is orch_dispatch_run() with a copy of the config whose
  * pace is the query action's quota, and ops.idempotent set: an answer
  * lost in transit is simply asked again.
@@ -13,6 +16,7 @@
 
 #include "orch/model/config.h"
 #include "orch/engine/dispatch.h"
+#include "orch/engine/journal.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
 #include "orch/base/clock.h"
@@ -76,6 +80,7 @@ enum col {
     COL_STATUS,
     COL_JOB,
     COL_WAVE,
+    COL_CODE,
     NCOLS
 };
 
@@ -87,6 +92,16 @@ static const char *const col_names[NCOLS] = {
     [COL_STATUS] = "status",
     [COL_JOB] = "job_id",
     [COL_WAVE] = "wave",
+    [COL_CODE] = "error_code",
+};
+
+/* One data row as the accounting needs it (see the DESIGN note). */
+struct row_seen {
+    unsigned chunk;
+    unsigned count;
+    bool created;
+    char *status; /* malloced; NULL for a created row */
+    char *code;   /* malloced; NULL for a created row */
 };
 
 struct reader {
@@ -99,6 +114,8 @@ struct reader {
     int col_at[NCOLS]; /* field index of each column, -1 absent */
     char *cell[NCOLS]; /* this record's cells (malloced) */
     size_t cap;        /* jobs allocated */
+    struct row_seen *seen;
+    size_t nseen, seen_cap;
 };
 
 /* The report writer puts "'" before a cell a spreadsheet would take as a
@@ -177,6 +194,33 @@ static char *dup_or_empty(const char *s)
     return strdup(s ? s : "");
 }
 
+/* Remembers the row for the accounting of the chunks without a job. */
+static int see_row(struct reader *rd, unsigned chunk, unsigned count,
+                   bool created)
+{
+    struct row_seen *s = NULL;
+
+    if (rd->nseen == rd->seen_cap) {
+        size_t cap = rd->seen_cap ? rd->seen_cap * 2 : 64;
+        struct row_seen *grown = realloc(rd->seen, cap * sizeof(*grown));
+
+        if (grown == NULL)
+            return ORCH_ENOMEM;
+        rd->seen = grown;
+        rd->seen_cap = cap;
+    }
+    s = &rd->seen[rd->nseen++];
+    memset(s, 0, sizeof(*s));
+    s->chunk = chunk;
+    s->count = count;
+    s->created = created;
+    if (created)
+        return 0;
+    s->status = dup_or_empty(rd->cell[COL_STATUS]);
+    s->code = dup_or_empty(rd->cell[COL_CODE]);
+    return s->status && s->code ? 0 : ORCH_ENOMEM;
+}
+
 static int keep_row(struct reader *rd)
 {
     struct orch_rollout *r = rd->r;
@@ -184,19 +228,24 @@ static int keep_row(struct reader *rd)
     const char *status = rd->cell[COL_STATUS];
     const char *job = rd->cell[COL_JOB];
     unsigned chunk = 0, count = 0;
+    bool created = status && strcmp(status, "created") == 0 && job &&
+                   job[0] != '\0';
+    int rc = 0;
 
     r->rows++;
-    if (status == NULL || strcmp(status, "created") != 0 || job == NULL ||
-        job[0] == '\0') {
-        r->not_created++;
-        return 0;
-    }
     if (parse_unsigned(rd->cell[COL_CHUNK], &chunk) ||
         parse_unsigned(rd->cell[COL_COUNT], &count))
         return orch_diag_set(rd->diag, ORCH_ECSV,
                              "%s:%zu: chunk or device_count is not a whole "
                              "number",
                              rd->name, rd->line + 1);
+    rc = see_row(rd, chunk, count, created);
+    if (rc)
+        return rc;
+    if (!created) {
+        r->not_created++;
+        return 0;
+    }
     if (is_dup(r, job)) {
         r->duplicates++;
         return 0;
@@ -217,8 +266,11 @@ static int keep_row(struct reader *rd)
     j->job_id = strdup(job);
     j->product_key = dup_or_empty(rd->cell[COL_PRODUCT]);
     j->firmware_id = dup_or_empty(rd->cell[COL_FIRMWARE]);
-    if (r->has_wave)
+    if (r->has_wave) {
         j->wave = dup_or_empty(rd->cell[COL_WAVE]);
+        if (j->wave && parse_unsigned(j->wave, &j->wave_no))
+            j->wave_no = 0;
+    }
     r->njobs++;
     if (j->job_id == NULL || j->product_key == NULL || j->firmware_id == NULL ||
         (r->has_wave && j->wave == NULL))
@@ -250,11 +302,96 @@ static void on_row(int ch, void *ud)
     rd->line++;
 }
 
+/* Orders rows by chunk, then by position in the report. */
+static int by_chunk_then_row(const void *a, const void *b)
+{
+    const struct row_seen *const *x = a;
+    const struct row_seen *const *y = b;
+
+    if ((*x)->chunk != (*y)->chunk)
+        return (*x)->chunk < (*y)->chunk ? -1 : 1;
+    return *x < *y ? -1 : *x > *y ? 1 : 0;
+}
+
+static int add_left(struct orch_rollout *r, const struct row_seen *s)
+{
+    struct orch_rollout_left *l = NULL;
+    size_t i = 0;
+
+    for (i = 0; i < r->nleft; i++) {
+        if (strcmp(r->left[i].status, s->status) == 0 &&
+            strcmp(r->left[i].code, s->code) == 0) {
+            l = &r->left[i];
+            break;
+        }
+    }
+    if (l == NULL) {
+        /* (status, code) pairs are few: grow one by one. */
+        struct orch_rollout_left *grown =
+            realloc(r->left, (r->nleft + 1) * sizeof(*grown));
+
+        if (grown == NULL)
+            return ORCH_ENOMEM;
+        r->left = grown;
+        l = &grown[r->nleft];
+        memset(l, 0, sizeof(*l));
+        l->status = strdup(s->status);
+        l->code = strdup(s->code);
+        r->nleft++;
+        if (l->status == NULL || l->code == NULL)
+            return ORCH_ENOMEM;
+    }
+    l->chunks++;
+    l->devices += s->count;
+    return 0;
+}
+
+/* The last row of each numbered chunk (every row when unnumbered) decides;
+ * those that created no job go to r->left. */
+static int account_rows(struct orch_rollout *r, struct row_seen *seen,
+                        size_t n)
+{
+    const struct row_seen **order = NULL;
+    size_t i = 0;
+    int rc = 0;
+
+    if (n == 0)
+        return 0;
+    order = malloc(n * sizeof(*order));
+    if (order == NULL)
+        return ORCH_ENOMEM;
+    for (i = 0; i < n; i++)
+        order[i] = &seen[i];
+    qsort(order, n, sizeof(*order), by_chunk_then_row);
+    for (i = 0; i < n && rc == 0; i++) {
+        const struct row_seen *s = order[i];
+        bool last = s->chunk == 0 || i + 1 == n ||
+                    order[i + 1]->chunk != s->chunk;
+
+        if (!last)
+            continue;
+        if (s->chunk != 0)
+            r->chunk_rows++;
+        if (!s->created)
+            rc = add_left(r, s);
+    }
+    free(order);
+    return rc;
+}
+
+size_t orch_rollout_unsent_chunks(const struct orch_rollout *r)
+{
+    return r->planned_chunks > r->chunk_rows
+               ? r->planned_chunks - r->chunk_rows
+               : 0;
+}
+
 int orch_rollout_parse(struct orch_rollout *r, const char *data, size_t len,
                        const char *name, struct orch_diag *diag)
 {
     struct csv_parser p;
     struct reader rd;
+    size_t i = 0;
     int c = 0;
 
     memset(r, 0, sizeof(*r));
@@ -278,6 +415,13 @@ int orch_rollout_parse(struct orch_rollout *r, const char *data, size_t len,
     csv_free(&p);
     for (c = 0; c < NCOLS; c++)
         free(rd.cell[c]);
+    if (rd.rc == 0)
+        rd.rc = account_rows(r, rd.seen, rd.nseen);
+    for (i = 0; i < rd.nseen; i++) {
+        free(rd.seen[i].status);
+        free(rd.seen[i].code);
+    }
+    free(rd.seen);
     if (rd.rc == 0 && rd.line == 0)
         rd.rc = orch_diag_set(diag, ORCH_ECSV, "%s: empty report", name);
     if (rd.rc == ORCH_ENOMEM)
@@ -300,10 +444,11 @@ static int waves_from_file(struct orch_rollout *r, const char *path,
     for (i = 0; i < r->njobs && rc == 0; i++) {
         struct orch_rollout_job *j = &r->jobs[i];
 
+        j->wave_no = 0;
         if (j->chunk == 0 || j->chunk > n || map[j->chunk - 1] == 0)
             snprintf(num, sizeof(num), "?");
         else
-            snprintf(num, sizeof(num), "%u", map[j->chunk - 1]);
+            snprintf(num, sizeof(num), "%u", j->wave_no = map[j->chunk - 1]);
         j->wave = strdup(num);
         if (j->wave == NULL)
             rc = orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
@@ -311,6 +456,38 @@ static int waves_from_file(struct orch_rollout *r, const char *path,
     r->has_wave = true;
     free(map);
     return rc;
+}
+
+/* The journal's first record is the run record; its nchunks is the size
+ * of the plan. Reading stops there. */
+static int run_record(void *ud, const json_t *rec, size_t line)
+{
+    struct orch_rollout *r = ud;
+    const char *t = json_string_value(json_object_get(rec, "t"));
+    json_t *n = json_object_get(rec, "nchunks");
+
+    (void)line;
+    if (t && strcmp(t, "run") == 0 && json_is_integer(n) &&
+        json_integer_value(n) > 0)
+        r->planned_chunks = (size_t)json_integer_value(n);
+    return 1;
+}
+
+/* "<report>.journal", when it exists and can be read (a journal that
+ * cannot is `resume`'s business: status then only lacks the plan's size). */
+static int plan_size_from_journal(struct orch_rollout *r, const char *path)
+{
+    struct orch_diag ignored = {{0}};
+    size_t valid = 0, n = strlen(path);
+    char *jpath = malloc(n + sizeof(".journal"));
+
+    if (jpath == NULL)
+        return ORCH_ENOMEM;
+    memcpy(jpath, path, n);
+    memcpy(jpath + n, ".journal", sizeof(".journal"));
+    (void)orch_journal_read(jpath, run_record, r, &valid, &ignored);
+    free(jpath);
+    return 0;
 }
 
 int orch_rollout_load(struct orch_rollout *r, const char *path,
@@ -351,6 +528,8 @@ int orch_rollout_load(struct orch_rollout *r, const char *path,
     rc = orch_rollout_parse(r, data ? data : "", len, path, diag);
     if (rc == 0 && !r->has_wave)
         rc = waves_from_file(r, path, diag);
+    if (rc == 0 && plan_size_from_journal(r, path))
+        rc = orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
 out:
     free(data);
     fclose(fp);
@@ -369,6 +548,11 @@ void orch_rollout_cleanup(struct orch_rollout *r)
         free(r->jobs[i].firmware_id);
         free(r->jobs[i].wave);
     }
+    for (i = 0; i < r->nleft; i++) {
+        free(r->left[i].status);
+        free(r->left[i].code);
+    }
+    free(r->left);
     free(r->jobs);
     free(r->path);
     memset(r, 0, sizeof(*r));
@@ -387,6 +571,7 @@ void orch_rollout_reset_counts(struct orch_rollout *r)
         j->query_failed = false;
         j->error[0] = '\0';
         j->job_status[0] = '\0';
+        j->no_task_reason = 0;
     }
 }
 

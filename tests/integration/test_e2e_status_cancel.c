@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PK "a1BwAGVabcd"
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
@@ -39,6 +40,30 @@ static json_int_t emu_tasks(json_t *stats, const char *state)
 {
     return json_integer_value(
         json_object_get(json_object_get(stats, "tasks"), state));
+}
+
+/* Every "as of " in out is followed by a UTC ISO-8601 time
+ * (YYYY-MM-DDTHH:MM:SSZ) within a day of now. */
+static void assert_utc_stamps(const char *out)
+{
+    const char *p = out;
+    size_t n = 0;
+
+    while ((p = strstr(p, "as of ")) != NULL) {
+        struct tm tm;
+        const char *end = NULL;
+        time_t t = 0;
+
+        p += 6;
+        memset(&tm, 0, sizeof(tm));
+        end = strptime(p, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (end == NULL || *end != '\n')
+            fail_msg("not a UTC ISO-8601 time: \"%.30s\"", p);
+        t = timegm(&tm);
+        assert_true(labs((long)(t - time(NULL))) < 86400);
+        n++;
+    }
+    assert_true(n > 0);
 }
 
 /* --watch refreshes until every task is decided; then status (text and
@@ -69,9 +94,15 @@ static void status_watch_json_devices_match_emulator(void **state)
                            c.emu.endpoint, "--watch", "--interval",
                            "1s",           NULL};
     h_run(&r, watch, NULL, 0, 60);
-    if (r.exit_code != 0)
+    /* Some tasks FAILED (success ratio 0.8): decided, not complete. */
+    if (r.exit_code != 1)
         fail_msg("status --watch: exit %d: %s", r.exit_code, r.err);
     assert_true(e2e_count_substr(r.out, "rollout: ") >= 2);
+    /* Each screen carries the UTC time of its refresh (issue 11). */
+    assert_int_equal(e2e_count_substr(r.out, "as of "),
+                     e2e_count_substr(r.out, "rollout: "));
+    assert_utc_stamps(r.out);
+    assert_non_null(strstr(r.out, "rollout not complete: "));
     assert_non_null(strstr(r.out, "still pending"));
     assert_non_null(strstr(r.out, "every task is decided"));
     assert_true(h_now_s() - t0 < 30);
@@ -88,9 +119,12 @@ static void status_watch_json_devices_match_emulator(void **state)
     const char *js[] = {"status", c.report,    "--endpoint", c.emu.endpoint,
                         "--json", "--devices", devices,      NULL};
     h_run(&r, js, NULL, 0, 60);
-    if (r.exit_code != 0)
+    if (r.exit_code != 1)
         fail_msg("status --json: exit %d: %s", r.exit_code, r.err);
     doc = e2e_parse_document(r.out); /* one JSON document, nothing else */
+    assert_true(json_is_false(json_object_get(doc, "complete")));
+    assert_int_equal(e2e_jint(doc, "plan", "devices"), NDEV);
+    assert_int_equal(e2e_jint(doc, "plan", "with_task"), NDEV);
     json_decref(stats);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
@@ -217,11 +251,12 @@ static void cancel_queued_then_rerun_skips(void **state)
     assert_int_equal(e2e_count(log, "CancelOTATaskByJob", 0), 5);
     assert_true(e2e_max_per_window(log, "CancelOTATaskByJob") <= 5);
 
-    /* status agrees: everything CANCELED, jobs CANCELED. */
+    /* status agrees: everything CANCELED, jobs CANCELED; the rollout is
+     * not complete (exit 1). */
     const char *st[] = {"status",       c.report, "--endpoint",
                         c.emu.endpoint, "--json", NULL};
     h_run(&r, st, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 0);
+    assert_int_equal(r.exit_code, 1);
     {
         json_t *doc = e2e_parse_document(r.out);
         assert_int_equal(e2e_jint(doc, "tasks", "CANCELED"), NDEV);
@@ -372,7 +407,8 @@ static void status_and_cancel_retry_faults(void **state)
                         c.emu.endpoint, "--json", "--max-attempts",
                         "12",           NULL};
     h_run(&r, st, NULL, 0, 60);
-    if (r.exit_code != 0)
+    /* Every query answered; the tasks wait (sim-speed 0): exit 1. */
+    if (r.exit_code != 1)
         fail_msg("status: exit %d: %s", r.exit_code, r.err);
     doc = e2e_parse_document(r.out);
     assert_int_equal(e2e_jint(doc, "tasks", "QUEUED"), NDEV);
@@ -529,13 +565,15 @@ static void status_and_cancel_json_documents(void **state)
     json_decref(doc);
     h_run_free(&r);
 
-    /* Success: the counts and exit 0. */
+    /* Every job queried: the counts; the tasks wait (sim-speed 0), so
+     * the rollout is not complete: exit 1, saying why. */
     const char *ok[] = {"status", c.report, "--endpoint", c.emu.endpoint,
                         "--json", NULL};
     h_run(&r, ok, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 0);
+    assert_int_equal(r.exit_code, 1);
     doc = e2e_parse_document(r.out);
-    assert_exit(doc, "status", 0, "ok", NULL);
+    assert_exit(doc, "status", 1, "partial",
+                "rollout not complete: 1000 tasks pending");
     assert_int_equal(e2e_jint(doc, "tasks", "QUEUED"), NDEV);
     json_decref(doc);
     h_run_free(&r);
@@ -546,10 +584,10 @@ static void status_and_cancel_json_documents(void **state)
                         c.emu.endpoint, "--log-format", "json",
                         NULL};
     h_run(&r, jl, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 0);
+    assert_int_equal(r.exit_code, 1);
     assert_non_null(strstr(r.out, "QUEUED"));
     doc = json_lines_summary(r.err);
-    assert_exit(doc, "status", 0, "ok", NULL);
+    assert_exit(doc, "status", 1, "partial", "tasks pending");
     assert_int_equal(e2e_jint(doc, "jobs", "total"), 5);
     json_decref(doc);
     h_run_free(&r);
@@ -635,6 +673,226 @@ static void status_and_cancel_json_documents(void **state)
     e2e_fleet_stop(&c);
 }
 
+/* Sums device_count over the report's rows of `status` (NULL: all). */
+static long report_devices(json_t *rows, const char *status, size_t *chunks)
+{
+    json_t *row = NULL;
+    size_t i = 0;
+    long n = 0;
+
+    *chunks = 0;
+    json_array_foreach(rows, i, row) {
+        const char *st = json_string_value(json_object_get(row, "status"));
+
+        if (status && (st == NULL || strcmp(st, status) != 0))
+            continue;
+        n += atol(json_string_value(json_object_get(row, "device_count")));
+        (*chunks)++;
+    }
+    return n;
+}
+
+/* Issue 11: after a partial run (3 chunks created, 3 failed, 1 not sent)
+ * status accounts for every device of the plan: in a job with a task, in
+ * a job without one (13 devices already on the firmware's version, one
+ * job with no task at all), in failed and not-sent chunks by code; the
+ * counts match the report and the exit status is 1 (not complete). A
+ * chunk with no row yet (the journal knows the plan's size) is counted
+ * as not sent yet. */
+static void status_accounts_every_device_of_a_partial_run(void **state)
+{
+    struct e2e_fleet c;
+    struct h_run r;
+    char fixture[600], *rep = NULL, *cut = NULL;
+    const char *emu[] = {"--fixture", fixture, "--sim-speed", "0", NULL};
+    json_t *doc = NULL, *rows = NULL, *jl = NULL, *codes = NULL;
+    size_t chunks = 0, len = 0;
+    long failed = 0, not_sent = 0;
+    FILE *f = NULL;
+    int i = 0;
+
+    (void)state;
+    e2e_fleet_init(&c, 0, PK);
+    snprintf(fixture, sizeof(fixture), "%s/world.json", c.dir);
+    f = fopen(fixture, "w");
+    assert_non_null(f);
+    /* PA: 30 devices, the first 13 on 2.0.0 already; PB: 40 devices; the
+     * firmware belongs to PA only, so PB's chunks fail. */
+    fputs("{\"products\":[{\"product_key\":\"PA\",\"devices\":[", f);
+    for (i = 0; i < 30; i++)
+        fprintf(f, "%s{\"name\":\"pa-%04d\",\"version\":\"%s\"}", i ? "," : "",
+                i, i < 13 ? "2.0.0" : "1.0.0");
+    fputs("]},{\"product_key\":\"PB\",\"devices\":[", f);
+    for (i = 0; i < 40; i++)
+        fprintf(f, "%s{\"name\":\"pb-%04d\",\"version\":\"1.0.0\"}",
+                i ? "," : "", i);
+    fputs("]}],\"firmware\":[{\"id\":\"FWA\",\"product_key\":\"PA\","
+          "\"dest_version\":\"2.0.0\",\"status\":1,\"name\":\"fw-a\"}]}\n",
+          f);
+    fclose(f);
+    f = fopen(c.inv, "w");
+    assert_non_null(f);
+    fputs("DeviceName,ProductKey\n", f);
+    for (i = 0; i < 30; i++)
+        fprintf(f, "pa-%04d,PA\n", i);
+    for (i = 0; i < 40; i++)
+        fprintf(f, "pb-%04d,PB\n", i);
+    fclose(f);
+    h_emu_start(&c.emu, emu);
+
+    const char *run[] = {"run",          c.inv,       "--firmware-id",
+                         "FWA",          "--endpoint", c.emu.endpoint,
+                         "--yes",        "--report",   c.report,
+                         "--chunk-size", "10",         "--skip-preflight",
+                         NULL};
+    h_run(&r, run, NULL, 0, 60);
+    if (r.exit_code != 1)
+        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    h_run_free(&r);
+    rows = h_read_csv(c.report);
+    assert_int_equal(report_devices(rows, "created", &chunks), 30);
+    assert_int_equal(chunks, 3);
+    failed = report_devices(rows, "failed", &chunks);
+    assert_int_equal(chunks, 3);
+    not_sent = report_devices(rows, "not_sent", &chunks);
+    assert_int_equal(chunks, 1);
+
+    /* Text: every device, and not complete. */
+    const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint,
+                        NULL};
+    h_run(&r, st, NULL, 0, 60);
+    if (r.exit_code != 1)
+        fail_msg("status: exit %d: %s\n%s", r.exit_code, r.err, r.out);
+    assert_non_null(strstr(r.out, "devices of the plan: 70\n"));
+    assert_non_null(strstr(r.out, "in a job, with a task                17"));
+    assert_non_null(strstr(r.out, "in a job, no task                    13  "
+                                  "already on the target version"));
+    assert_non_null(strstr(r.out, "in failed chunks                     30  "
+                                  "(3 chunks)"));
+    assert_non_null(strstr(r.out, "in chunks not sent                   10  "
+                                  "(1 chunk)"));
+    assert_non_null(strstr(r.out, "iot.ota.FirmwareAndProductKeyMismatch"));
+    assert_non_null(strstr(r.out, "rollout not complete: 30 devices in "
+                                  "failed chunks, 10 devices in chunks not "
+                                  "sent"));
+    h_run_free(&r);
+
+    /* JSON: the same counts, equal to the report's. */
+    h_sleep_ms(1100);
+    const char *js[] = {"status", c.report, "--endpoint", c.emu.endpoint,
+                        "--json", NULL};
+    h_run(&r, js, NULL, 0, 60);
+    assert_int_equal(r.exit_code, 1);
+    doc = e2e_parse_document(r.out);
+    assert_exit(doc, "status", 1, "partial", "rollout not complete");
+    assert_true(json_is_false(json_object_get(doc, "complete")));
+    assert_int_equal(e2e_jint(doc, "plan", "devices"), 70);
+    assert_int_equal(e2e_jint(doc, "plan", "with_task"), 17);
+    assert_int_equal(e2e_jint(doc, "tasks", "total"), 17);
+    assert_int_equal(json_integer_value(json_object_get(
+                         e2e_jget(doc, "plan", "no_task"), "on_version")),
+                     13);
+    assert_int_equal(json_integer_value(json_object_get(
+                         e2e_jget(doc, "plan", "failed"), "devices")),
+                     failed);
+    assert_int_equal(json_integer_value(json_object_get(
+                         e2e_jget(doc, "plan", "not_sent"), "devices")),
+                     not_sent);
+    assert_int_equal(e2e_jint(doc, "plan", "unsent_chunks"), 0);
+    codes = e2e_jget(doc, "plan", "codes");
+    assert_int_equal(json_array_size(codes), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(codes, 0), "code")),
+        "iot.ota.FirmwareAndProductKeyMismatch");
+    /* The job of chunk 1 has no task at all: counted, with its reason. */
+    jl = json_object_get(doc, "job_list");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_array_get(jl, 0), "tasks"),
+                         "total")),
+                     0);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_array_get(jl, 0), "no_task"),
+                         "devices")),
+                     10);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_array_get(jl, 0), "no_task"),
+                            "reason")),
+                        "on_version");
+    json_decref(doc);
+    h_run_free(&r);
+
+    /* A report without its last row (the run stopped before writing it):
+     * the journal says the plan has 7 chunks, so 1 is not sent yet. */
+    rep = h_slurp(c.report, &len);
+    assert_non_null(rep);
+    rep[len - 1] = '\0';
+    cut = strrchr(rep, '\n');
+    assert_non_null(cut);
+    f = fopen(c.report, "w");
+    assert_non_null(f);
+    fwrite(rep, 1, (size_t)(cut - rep) + 1, f);
+    fclose(f);
+    free(rep);
+    h_sleep_ms(1100);
+    h_run(&r, js, NULL, 0, 60);
+    assert_int_equal(r.exit_code, 1);
+    doc = e2e_parse_document(r.out);
+    assert_int_equal(e2e_jint(doc, "plan", "unsent_chunks"), 1);
+    assert_int_equal(json_integer_value(json_object_get(
+                         e2e_jget(doc, "plan", "not_sent"), "chunks")),
+                     0);
+    assert_int_equal(e2e_jint(doc, "plan", "devices"), 60);
+    json_decref(doc);
+    h_run_free(&r);
+
+    json_decref(rows);
+    e2e_fleet_stop(&c);
+}
+
+/* Issue 11: a waved run paused after wave 1: status --json gives the
+ * wave as a number, counts the 4 chunks of wave 2 as not sent yet, and
+ * exits 1. */
+static void status_waved_run_paused(void **state)
+{
+    struct e2e_fleet c;
+    struct h_run r;
+    const char *emu[] = {"--auto-create", "--sim-speed", "0", NULL};
+    json_t *doc = NULL, *jl = NULL, *waves = NULL;
+
+    (void)state;
+    e2e_fleet_start(&c, NDEV, PK, emu);
+    const char *run[] = {"run",         c.inv,       "--firmware-id",
+                         FW,            "--endpoint", c.emu.endpoint,
+                         "--yes",       "--report",   c.report,
+                         "--waves",     "200,all",    "--wave-timeout",
+                         "2s",          NULL};
+    h_run(&r, run, NULL, 0, 90);
+    if (r.exit_code != 6)
+        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    h_run_free(&r);
+    h_sleep_ms(1100);
+    const char *js[] = {"status", c.report, "--endpoint", c.emu.endpoint,
+                        "--json", NULL};
+    h_run(&r, js, NULL, 0, 60);
+    assert_int_equal(r.exit_code, 1);
+    doc = e2e_parse_document(r.out);
+    jl = json_object_get(doc, "job_list");
+    assert_int_equal(json_array_size(jl), 1);
+    assert_true(json_is_integer(json_object_get(json_array_get(jl, 0), "wave")));
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(jl, 0), "wave")), 1);
+    waves = json_object_get(doc, "waves");
+    assert_int_equal(json_array_size(waves), 1);
+    assert_true(json_is_integer(json_object_get(json_array_get(waves, 0),
+                                                "wave")));
+    assert_int_equal(e2e_jint(doc, "plan", "unsent_chunks"), 4);
+    assert_int_equal(e2e_jint(doc, "plan", "devices"), 200);
+    assert_exit(doc, "status", 1, "partial", "4 chunks not sent yet");
+    json_decref(doc);
+    h_run_free(&r);
+    e2e_fleet_stop(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +903,8 @@ int main(void)
         cmocka_unit_test(status_unknown_job_exit_1),
         cmocka_unit_test(status_and_cancel_retry_faults),
         cmocka_unit_test(status_and_cancel_json_documents),
+        cmocka_unit_test(status_accounts_every_device_of_a_partial_run),
+        cmocka_unit_test(status_waved_run_paused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

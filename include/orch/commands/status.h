@@ -8,10 +8,24 @@
  * (struct orch_status_agg) by pure functions; a summary groups them per
  * product and, when the report has a `wave` column, per wave.
  *
+ * Every device of the plan is accounted for (orch_status_summarize): in a
+ * job with a task (by task state); in a job with no task for it (the
+ * report's device_count minus the job's Total; why, from the firmware's
+ * QueryOTAFirmware Type: a full package skips only the devices already on
+ * its version, a differential one also refuses those not on its source
+ * version); in a chunk that created no job (the report's failed and
+ * not_sent rows, per error_code); or in a chunk with no row yet (the
+ * journal's plan size minus the report's chunks: a later wave, or a run
+ * that stopped, has not sent it; its devices are not in the report).
+ *
  * Output: text on stdout (or one JSON document with --json, also on
  * errors: orch_status_json_doc), the
- * per-device CSV with --devices. Exit codes: 0 every query succeeded
- * (whatever the tasks' states), 1 some job could not be queried, 2 usage,
+ * per-device CSV with --devices. With --watch each screen starts with
+ * "as of <UTC ISO-8601 time>". Exit codes: 0 the rollout is complete
+ * (every device of the plan in a job whose task SUCCEEDED, or already on
+ * the target version, and every job queried), 1 it is not (devices in
+ * failed / not-sent / unsent chunks, tasks failed, canceled or still
+ * pending, devices refused, or a job could not be queried), 2 usage,
  * 4 aborted (credentials rejected, or interrupted).
  */
 #ifndef ORCH_STATUS_H
@@ -90,6 +104,24 @@ const char *orch_status_derive_job(const struct orch_rollout_job *job);
 int orch_status_set_job_status(struct orch_rollout_job *job,
                                const json_t *root);
 
+/* Why a job holds fewer tasks than devices (its no_task_reason). */
+enum orch_no_task {
+    ORCH_NO_TASK_UNKNOWN = 0,    /* the firmware could not be queried */
+    ORCH_NO_TASK_ON_VERSION,     /* full package: already on its version */
+    ORCH_NO_TASK_NOT_ELIGIBLE,   /* differential package: refused by the
+                                    API (not on its source version) or
+                                    already on its version */
+    ORCH_NO_TASK_NREASONS
+};
+/* "unknown", "on_version", "not_eligible" (the --json keys). */
+const char *orch_no_task_name(int reason);
+/* Devices of job j the API made no task for: the report's device_count
+ * minus the job's Total, 0 when the job could not be queried. Pure. */
+uint64_t orch_status_no_task(const struct orch_rollout_job *j);
+/* The reason from a successful QueryOTAFirmware answer: FirmwareInfo (or
+ * Data) .Type 0 -> ON_VERSION, 1 -> NOT_ELIGIBLE, else UNKNOWN. Pure. */
+enum orch_no_task orch_status_firmware_reason(const json_t *root);
+
 /* Job states of the summary. */
 enum orch_job_state {
     ORCH_JOB_PLANNED = 0,
@@ -126,6 +158,17 @@ struct orch_status_summary {
     size_t nwaves;
     const struct orch_status_reason **reasons; /* malloced, by count desc */
     size_t nreasons;
+
+    /* Every device of the plan (see the top of this file). */
+    uint64_t plan_devices;  /* the sum of the counts below (unsent
+                               chunks' devices are not known) */
+    uint64_t with_task;     /* devices in a job with a task: tasks listed */
+    uint64_t no_task[ORCH_NO_TASK_NREASONS]; /* in a job, no task */
+    uint64_t failed_devices, not_sent_devices; /* in chunks without a job */
+    size_t failed_chunks, not_sent_chunks;
+    uint64_t unqueried;     /* devices of jobs that could not be queried */
+    size_t unsent_chunks;   /* chunks of the plan with no row yet */
+    bool complete;          /* the exit status 0 condition (above) */
 };
 
 /* Sums the rollout's per-job results. The summary borrows r and agg,
@@ -135,15 +178,27 @@ int orch_status_summarize(const struct orch_rollout *r,
                           const struct orch_status_agg *agg,
                           struct orch_status_summary *s);
 void orch_status_summary_cleanup(struct orch_status_summary *s);
+/* Why the rollout is not complete, in one line ("600 devices in failed
+ * chunks, 2 tasks FAILED, ..."), into buf; "" when it is. Pure. */
+void orch_status_incomplete(const struct orch_status_summary *s, char *buf,
+                            size_t bufsz);
+
+/* ms (wall, epoch) as "2025-01-02T03:04:05Z" into buf ("?" if it does
+ * not fit): the time each --watch screen starts with. */
+void orch_status_utc(int64_t ms, char *buf, size_t bufsz);
 
 /* The text screen (max_reasons: how many reasons to list). */
 void orch_status_print(FILE *fp, const struct orch_rollout *r,
                        const struct orch_status_summary *s, size_t max_reasons);
 /* The --json document (new reference, NULL on ENOMEM): report, decided,
- * jobs {total, PLANNED.., UNKNOWN, query_failed}, tasks {total, QUEUED..},
- * devices, products[], waves[] (with a wave column), reasons[],
- * job_list[] {job_id, product_key, firmware_id, wave?, status, tasks{},
- * error?}. */
+ * complete, jobs {total, PLANNED.., UNKNOWN, query_failed}, tasks {total,
+ * QUEUED..}, devices, plan {devices, with_task, no_task {total,
+ * on_version, not_eligible, unknown}, failed {chunks, devices}, not_sent
+ * {chunks, devices}, unsent_chunks, codes[] {status, code, chunks,
+ * devices}}, products[], waves[] (with a wave column; "wave" a number),
+ * reasons[], job_list[] {job_id, product_key, firmware_id, wave? (a
+ * number, null when unknown), status, tasks{}, no_task {devices,
+ * reason}?, error?}. */
 json_t *orch_status_json(const struct orch_rollout *r,
                          const struct orch_status_summary *s);
 

@@ -422,6 +422,8 @@ static void help_lists_everything(void **state)
                                         "Exit codes",
                                         "  0  every chunk created",
                                         "  1  some chunks failed",
+                                        "status: the rollout\n"
+                                        "     is not complete",
                                         "  2  usage",
                                         "  3  inventory invalid",
                                         "  4  run aborted",

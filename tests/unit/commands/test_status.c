@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "orch/base/err.h"
+#include "orch/engine/journal.h"
 #include "orch/engine/query.h"
 #include "orch/commands/status.h"
 
@@ -27,6 +28,11 @@ static const char report_csv[] =
            "3,pkB,fw2,2,e1,e2,created,JOB2,2025-01-01T00:00:00Z,r3,1,,\n"
            "4,pkB,fw2,2,e1,e2,created,JOB2,2025-01-01T00:00:00Z,r3,1,,\n"
            "5,pkB,fw2,1,e3,e3,not_sent,,,,0,Interrupted,x\n";
+
+static json_int_t jint_in(json_t *o, const char *obj, const char *key)
+{
+    return json_integer_value(json_object_get(json_object_get(o, obj), key));
+}
 
 static void load(struct orch_rollout *r, const char *csv)
 {
@@ -390,8 +396,14 @@ static void json_document(void **state)
     assert_non_null(strstr(
         json_string_value(json_object_get(json_array_get(jl, 2), "error")),
         "InvalidJobId"));
-    assert_string_equal(
-        json_string_value(json_object_get(json_array_get(jl, 1), "wave")), "2");
+    /* The wave is a number (issue 11), in job_list and in waves[]. */
+    assert_true(json_is_integer(json_object_get(json_array_get(jl, 1), "wave")));
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(jl, 1), "wave")), 2);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_array_get(json_object_get(doc, "waves"), 1),
+                         "wave")),
+                     2);
     json_decref(doc);
     orch_status_summary_cleanup(&s);
     orch_status_agg_cleanup(&agg);
@@ -402,8 +414,9 @@ static void json_document(void **state)
  * without a complete count the same keys, null. */
 static void json_document_with_exit(void **state)
 {
-    static const char *const counted[] = {"devices",  "jobs",    "tasks",
-                                          "products", "reasons", "job_list"};
+    static const char *const counted[] = {"devices", "plan",     "jobs",
+                                          "tasks",   "products", "reasons",
+                                          "job_list"};
     struct orch_rollout r;
     struct orch_status_agg agg;
     struct orch_status_summary s;
@@ -569,6 +582,251 @@ static void devices_files(void **state)
     orch_rollout_cleanup(&r);
 }
 
+/* Issue 11: the chunks that created no job, per (status, code); the last
+ * row of a chunk decides; the plan's size from the journal. */
+static void report_accounts_chunks_without_job(void **state)
+{
+    static const char resumed[] =
+        HEADER "1,pkA,fw1,3,d1,d3,not_sent,,,,0,Interrupted,x\n"
+               "2,pkA,fw1,2,d4,d5,failed,,,r2,6,Ambiguous,y\n"
+               "3,pkA,fw1,2,d6,d7,not_sent,,,,0,Interrupted,x\n"
+               "1,pkA,fw1,3,d1,d3,created,J1,2025-01-01T00:00:00Z,r1,1,,\n";
+    struct orch_rollout r;
+
+    (void)state;
+    load(&r, report_csv);
+    assert_int_equal(r.nleft, 2);
+    assert_string_equal(r.left[0].status, "failed");
+    assert_string_equal(r.left[0].code, "iot.x.Bad");
+    assert_int_equal(r.left[0].chunks, 1);
+    assert_int_equal(r.left[0].devices, 2);
+    assert_string_equal(r.left[1].status, "not_sent");
+    assert_string_equal(r.left[1].code, "Interrupted");
+    assert_int_equal(r.left[1].devices, 1);
+    assert_int_equal(r.chunk_rows, 5);
+    assert_int_equal(orch_rollout_unsent_chunks(&r), 0); /* no journal */
+    r.planned_chunks = 8;
+    assert_int_equal(orch_rollout_unsent_chunks(&r), 3);
+    orch_rollout_cleanup(&r);
+
+    /* A resumed run appended chunk 1's created row: it is no longer
+     * not_sent; chunk 3 still is. */
+    load(&r, resumed);
+    assert_int_equal(r.njobs, 1);
+    assert_int_equal(r.chunk_rows, 3);
+    assert_int_equal(r.nleft, 2);
+    assert_string_equal(r.left[0].code, "Ambiguous");
+    assert_int_equal(r.left[0].devices, 2);
+    assert_string_equal(r.left[1].code, "Interrupted");
+    assert_int_equal(r.left[1].chunks, 1);
+    assert_int_equal(r.left[1].devices, 2);
+    orch_rollout_cleanup(&r);
+}
+
+/* The journal beside a report gives the plan's size. */
+static void report_plan_size_from_journal(void **state)
+{
+    char dir[] = "/tmp/test_status_j_XXXXXX";
+    char rep[128], jpath[160], line[256];
+    const char *payload = "{\"t\":\"run\",\"v\":1,\"nchunks\":7}";
+    struct orch_rollout r;
+    struct orch_diag diag = {{0}};
+    FILE *fp = NULL;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(rep, sizeof(rep), "%s/r.csv", dir);
+    snprintf(jpath, sizeof(jpath), "%s.journal", rep);
+    fp = fopen(rep, "w");
+    assert_non_null(fp);
+    fputs(report_csv, fp);
+    fclose(fp);
+    assert_int_equal(orch_rollout_load(&r, rep, &diag), 0);
+    assert_int_equal(r.planned_chunks, 0);
+    orch_rollout_cleanup(&r);
+    snprintf(line, sizeof(line), "J1 %zu %08x %s\n", strlen(payload),
+             (unsigned)orch_crc32c(payload, strlen(payload)), payload);
+    fp = fopen(jpath, "w");
+    assert_non_null(fp);
+    fputs(line, fp);
+    fclose(fp);
+    assert_int_equal(orch_rollout_load(&r, rep, &diag), 0);
+    assert_int_equal(r.planned_chunks, 7);
+    assert_int_equal(orch_rollout_unsent_chunks(&r), 2);
+    orch_rollout_cleanup(&r);
+    unlink(jpath);
+    unlink(rep);
+    rmdir(dir);
+}
+
+static void firmware_reason_and_no_task(void **state)
+{
+    json_t *full = json_pack("{s:{s:i}}", "FirmwareInfo", "Type", 0);
+    json_t *diff = json_pack("{s:{s:i}}", "Data", "Type", 1);
+    json_t *none = json_pack("{s:{}}", "FirmwareInfo");
+    struct orch_rollout_job j;
+
+    (void)state;
+    assert_int_equal(orch_status_firmware_reason(full),
+                     ORCH_NO_TASK_ON_VERSION);
+    assert_int_equal(orch_status_firmware_reason(diff),
+                     ORCH_NO_TASK_NOT_ELIGIBLE);
+    assert_int_equal(orch_status_firmware_reason(none), ORCH_NO_TASK_UNKNOWN);
+    assert_string_equal(orch_no_task_name(ORCH_NO_TASK_ON_VERSION),
+                        "on_version");
+    memset(&j, 0, sizeof(j));
+    j.device_count = 200;
+    j.total = 0; /* a job with no task at all */
+    assert_int_equal(orch_status_no_task(&j), 200);
+    j.total = 195;
+    assert_int_equal(orch_status_no_task(&j), 5);
+    j.total = 200;
+    assert_int_equal(orch_status_no_task(&j), 0);
+    j.total = 0;
+    j.query_failed = true; /* unknown, not "no task" */
+    assert_int_equal(orch_status_no_task(&j), 0);
+    json_decref(full);
+    json_decref(diff);
+    json_decref(none);
+}
+
+/* Every device of the plan is accounted for, and "complete" only when
+ * every one is upgraded or already on the version. */
+static void summary_accounts_every_device(void **state)
+{
+    static const char csv[] =
+        HEADER "1,pkA,fw1,3,d1,d3,created,J1,2025-01-01T00:00:00Z,r1,1,,\n"
+               "2,pkA,fw1,4,d4,d7,created,J2,2025-01-01T00:00:00Z,r2,1,,\n"
+               "3,pkA,fw1,2,d8,d9,failed,,,r3,6,iot.x.Bad,oops\n"
+               "4,pkA,fw1,5,e1,e5,not_sent,,,,0,Interrupted,x\n"
+               "5,pkA,fw1,1,e6,e6,not_sent,,,,0,Interrupted,x\n";
+    const char *const ok3[] = {"SUCCEEDED", "SUCCEEDED", "SUCCEEDED"};
+    const char *const ok1[] = {"SUCCEEDED"};
+    json_t *p1 = page(3, ok3, NULL, 3, 0);
+    json_t *p2 = page(1, ok1, NULL, 1, 3);
+    struct orch_rollout r;
+    struct orch_status_agg agg;
+    struct orch_status_summary s;
+    char why[256];
+    json_t *doc = NULL, *plan = NULL;
+
+    (void)state;
+    load(&r, csv);
+    orch_status_agg_init(&agg);
+    assert_int_equal(orch_status_add_page(&agg, &r.jobs[0], p1, NULL, NULL), 0);
+    assert_int_equal(orch_status_add_page(&agg, &r.jobs[1], p2, NULL, NULL), 0);
+    r.jobs[1].no_task_reason = ORCH_NO_TASK_ON_VERSION;
+    assert_int_equal(orch_status_summarize(&r, &agg, &s), 0);
+    assert_int_equal(s.tasks, 4);
+    assert_int_equal(s.with_task, 4);
+    assert_int_equal(s.no_task[ORCH_NO_TASK_ON_VERSION], 3);
+    assert_int_equal(s.failed_chunks, 1);
+    assert_int_equal(s.failed_devices, 2);
+    assert_int_equal(s.not_sent_chunks, 2);
+    assert_int_equal(s.not_sent_devices, 6);
+    assert_int_equal(s.plan_devices, 3 + 4 + 2 + 6);
+    assert_true(s.decided); /* every task is decided ... */
+    assert_false(s.complete); /* ... but the rollout is not complete */
+    orch_status_incomplete(&s, why, sizeof(why));
+    assert_string_equal(why, "2 devices in failed chunks, 6 devices in "
+                             "chunks not sent");
+
+    doc = orch_status_json(&r, &s);
+    plan = json_object_get(doc, "plan");
+    assert_non_null(plan);
+    assert_true(json_is_false(json_object_get(doc, "complete")));
+    assert_int_equal(json_integer_value(json_object_get(plan, "devices")), 15);
+    assert_int_equal(json_integer_value(json_object_get(plan, "with_task")), 4);
+    assert_int_equal(jint_in(plan, "no_task", "on_version"), 3);
+    assert_int_equal(jint_in(plan, "failed", "devices"), 2);
+    assert_int_equal(jint_in(plan, "not_sent", "chunks"), 2);
+    assert_int_equal(json_array_size(json_object_get(plan, "codes")), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(doc, "job_list"), 1),
+                            "no_task"),
+            "reason")),
+        "on_version");
+    json_decref(doc);
+    orch_status_summary_cleanup(&s);
+
+    /* Without the chunks that created no job: complete (the devices
+     * without a task are on the version already). */
+    r.nleft = 0;
+    assert_int_equal(orch_status_summarize(&r, &agg, &s), 0);
+    assert_true(s.complete);
+    orch_status_incomplete(&s, why, sizeof(why));
+    assert_string_equal(why, "");
+    orch_status_summary_cleanup(&s);
+    /* A reason not known, or a refusal, is not complete; nor are unsent
+     * chunks. */
+    r.jobs[1].no_task_reason = ORCH_NO_TASK_NOT_ELIGIBLE;
+    assert_int_equal(orch_status_summarize(&r, &agg, &s), 0);
+    assert_false(s.complete);
+    orch_status_incomplete(&s, why, sizeof(why));
+    assert_string_equal(why, "3 devices refused by the API");
+    orch_status_summary_cleanup(&s);
+    r.jobs[1].no_task_reason = ORCH_NO_TASK_ON_VERSION;
+    r.planned_chunks = 6;
+    assert_int_equal(orch_status_summarize(&r, &agg, &s), 0);
+    assert_false(s.complete);
+    assert_int_equal(s.unsent_chunks, 1);
+    orch_status_summary_cleanup(&s);
+    r.nleft = 2; /* cleanup frees them */
+
+    json_decref(p1);
+    json_decref(p2);
+    orch_status_agg_cleanup(&agg);
+    orch_rollout_cleanup(&r);
+}
+
+static void text_screen_accounts_plan(void **state)
+{
+    static const char csv[] =
+        HEADER "1,pkA,fw1,3,d1,d3,created,J1,2025-01-01T00:00:00Z,r1,1,,\n"
+               "2,pkA,fw1,2,d8,d9,failed,,,r3,6,iot.x.Bad,oops\n";
+    const char *const ok1[] = {"SUCCEEDED"};
+    json_t *p1 = page(1, ok1, NULL, 1, 0);
+    struct orch_rollout r;
+    struct orch_status_agg agg;
+    struct orch_status_summary s;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+
+    (void)state;
+    load(&r, csv);
+    r.planned_chunks = 4;
+    orch_status_agg_init(&agg);
+    assert_int_equal(orch_status_add_page(&agg, &r.jobs[0], p1, NULL, NULL), 0);
+    assert_int_equal(orch_status_summarize(&r, &agg, &s), 0);
+    orch_status_print(fp, &r, &s, 10);
+    fclose(fp);
+    assert_non_null(strstr(buf, "devices of the plan: 5 in the report, and "
+                                "those of 2 chunks not sent yet\n"));
+    assert_non_null(strstr(buf, "in a job, no task                     2  "
+                                "reason unknown"));
+    assert_non_null(strstr(buf, "iot.x.Bad"));
+    assert_non_null(strstr(buf, "chunks not sent yet: 2"));
+    assert_non_null(strstr(buf, "`ota-rollout resume rep.csv` sends them"));
+    assert_non_null(strstr(buf, "rollout not complete: 2 devices in failed "
+                                "chunks, 2 chunks not sent yet"));
+    free(buf);
+    json_decref(p1);
+    orch_status_summary_cleanup(&s);
+    orch_status_agg_cleanup(&agg);
+    orch_rollout_cleanup(&r);
+}
+
+static void utc_stamp(void **state)
+{
+    char buf[32];
+
+    (void)state;
+    orch_status_utc(1735787045000LL, buf, sizeof(buf));
+    assert_string_equal(buf, "2025-01-02T03:04:05Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -585,6 +843,12 @@ int main(void)
         cmocka_unit_test(json_document_with_exit),
         cmocka_unit_test(text_screen),
         cmocka_unit_test(devices_files),
+        cmocka_unit_test(report_accounts_chunks_without_job),
+        cmocka_unit_test(report_plan_size_from_journal),
+        cmocka_unit_test(firmware_reason_and_no_task),
+        cmocka_unit_test(summary_accounts_every_device),
+        cmocka_unit_test(text_screen_accounts_plan),
+        cmocka_unit_test(utc_stamp),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
