@@ -240,8 +240,9 @@ json_t *orch_jsonout_summary(const struct orch_run_summary *s)
     bad |= put(doc, "errors", errors_json(s));
     bad |= put(doc, "preflight", preflight_json(s));
     bad |= put(doc, "timings",
-               json_pack("{s:f, s:f}", "wall_s", s->wall_s, "calls_per_s",
-                         s->calls_per_s));
+               json_pack("{s:f, s:f, s:f, s:f}", "wall_s", s->wall_s,
+                         "calls_per_s", s->calls_per_s, "send_s", s->send_s,
+                         "chunks_per_s", s->chunks_per_s));
     bad |= put(doc, "files",
                json_pack("{s:o, s:o, s:o, s:o}", "report",
                          str_or_null(s->report), "failed",

@@ -193,7 +193,7 @@ static const struct cli_option options[] = {
     {"yes", ARG_NONE, 0, OPT_YES, NULL,
      "do not ask for confirmation (needed without a terminal)", NULL},
     {"no-progress", ARG_NONE, 0, OPT_NO_PROGRESS, NULL,
-     "no progress line on the terminal", NULL},
+     "no progress line (terminal or log)", NULL},
     {"json", ARG_NONE, 0, OPT_JSON, NULL,
      "run, plan, status, cancel: one JSON document on stdout with the "
      "summary "

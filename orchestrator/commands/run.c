@@ -43,6 +43,7 @@
 #include "orch/model/inventory.h"
 #include "orch/base/msgs.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/progress.h"
 #include "orch/cloud/params.h"
 #include "orch/base/jsonout.h"
 #include "orch/rollout/preflight.h"
@@ -98,6 +99,9 @@ struct run_ctx {
     bool progress; /* a progress line on stderr */
     uint64_t start_ms;
     size_t progress_len; /* width of the last progress line */
+    bool progress_plain;  /* no terminal: plain lines, progress.h's pace */
+    struct orch_progress prog;       /* this sending pass */
+    struct orch_progress_pace pace;  /* its last plain line / event */
     int interrupts_told; /* interrupts already explained */
 
     /* journal and resume */
@@ -124,6 +128,7 @@ struct run_ctx {
                                 with --log-format json */
     struct orch_dispatch_stats dst; /* this process's Create calls */
     double calls_per_s;
+    uint64_t send_ms;        /* the last sending pass, start to end */
     uint64_t t0_ms;          /* command start (monotonic) */
 
     /* waves (issue 6, waverun.h) */
@@ -379,6 +384,13 @@ static void item_done(void *ud, size_t item, const struct orch_item_result *res)
     json_t *rec = orch_outcome_record(item, res, ctx->log.attempts[item],
                                       orch_wall_ms());
 
+    ctx->prog.done++;
+    if (res->status == ORCH_ITEM_CREATED)
+        ctx->prog.created++;
+    else if (res->status == ORCH_ITEM_FAILED)
+        ctx->prog.failed++;
+    else
+        ctx->prog.not_sent++;
     if (rec == NULL) {
         orch_runlog_add(&ctx->log, NULL); /* kept as its ENOMEM failure */
         return;
@@ -402,14 +414,77 @@ static void item_done(void *ud, size_t item, const struct orch_item_result *res)
     orch_runlog_done(&ctx->log, item, rec);
 }
 
+/* --log-format json: the progress as an event (progress.h's numbers). */
+static void progress_event(const struct run_ctx *ctx)
+{
+    const struct orch_progress *p = &ctx->prog;
+    double rate = orch_progress_rate(p);
+    json_t *ev = orch_event_new("progress", orch_wall_ms());
+
+    if (ev == NULL)
+        return;
+    json_object_set_new(ev, "done", json_integer((json_int_t)p->done));
+    json_object_set_new(ev, "total", json_integer((json_int_t)p->total));
+    json_object_set_new(ev, "created", json_integer((json_int_t)p->created));
+    json_object_set_new(ev, "failed", json_integer((json_int_t)p->failed));
+    json_object_set_new(ev, "not_sent",
+                        json_integer((json_int_t)p->not_sent));
+    json_object_set_new(ev, "elapsed_s",
+                        json_real((double)p->elapsed_ms / 1000.0));
+    json_object_set_new(ev, "chunks_per_s", json_real(rate));
+    json_object_set_new(ev, "eta_s",
+                        rate > 0 ? json_real((double)(p->total - p->done) /
+                                             rate)
+                                 : json_null());
+    orch_event_emit(stderr, ev);
+}
+
+/* The progress line: redrawn in place on a terminal; without one (or as
+ * --log-format json events) only when progress.h's pace says so, or
+ * `final`. */
+static void draw_progress(struct run_ctx *ctx, bool final)
+{
+    char line[256];
+    int n = 0;
+
+    if (ctx->json_log) {
+        if (ctx->cfg->progress && ctx->prog.total > 0 &&
+            (final || orch_progress_due(&ctx->pace, &ctx->prog)))
+            progress_event(ctx);
+        return;
+    }
+    if (ctx->progress_plain) {
+        if (ctx->prog.total > 0 &&
+            (final || orch_progress_due(&ctx->pace, &ctx->prog))) {
+            orch_progress_format(line, sizeof(line), &ctx->prog);
+            fprintf(stderr, "%s\n", line);
+            fflush(stderr);
+        }
+        return;
+    }
+    if (!ctx->progress)
+        return;
+    orch_progress_format(line, sizeof(line), &ctx->prog);
+    n = fprintf(stderr, "\r%s", line);
+    /* Blank out the rest of a longer previous line. */
+    if (n > 0 && (size_t)n < ctx->progress_len)
+        fprintf(stderr, "%*s", (int)(ctx->progress_len - (size_t)n), "");
+    if (n > 0)
+        ctx->progress_len = (size_t)n;
+    if (final && ctx->progress_len) {
+        fputc('\n', stderr);
+        ctx->progress_len = 0;
+    }
+    fflush(stderr);
+}
+
 static void progress_tick(void *ud, size_t finished, size_t total)
 {
     struct run_ctx *ctx = ud;
-    double secs = (double)(orch_mono_ms() - ctx->start_ms) / 1000.0;
-    double rate = secs > 0 ? (double)finished / secs : 0;
-    char eta[32] = "?";
     int irq = (int)interrupted;
-    int n = 0;
+
+    (void)finished; /* skipped chunks too: ctx->prog counts this pass */
+    (void)total;
 
     /* Results that finished since the last sync reach the journal, then
      * the report, at least once a second even when no call is started. */
@@ -427,19 +502,8 @@ static void progress_tick(void *ud, size_t finished, size_t total)
             orch_notef("interrupted again: aborting the calls in flight");
         ctx->interrupts_told = irq;
     }
-    if (!ctx->progress)
-        return;
-    if (rate > 0)
-        orch_summary_format_secs(eta, sizeof(eta),
-                                 (double)(total - finished) / rate);
-    n = fprintf(stderr, "\rchunks %zu/%zu, %.1f/s, ETA %s", finished, total,
-                rate, eta);
-    /* Blank out the rest of a longer previous line. */
-    if (n > 0 && (size_t)n < ctx->progress_len)
-        fprintf(stderr, "%*s", (int)(ctx->progress_len - (size_t)n), "");
-    if (n > 0)
-        ctx->progress_len = (size_t)n;
-    fflush(stderr);
+    ctx->prog.elapsed_ms = orch_mono_ms() - ctx->start_ms;
+    draw_progress(ctx, false);
 }
 
 /* --- run steps ---------------------------------------------------------- */
@@ -804,7 +868,8 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     struct orch_dispatch_stats st;
     struct orch_diag diag = {{0}};
     struct sigaction sa, old_int;
-    uint64_t t0 = orch_mono_ms();
+    uint64_t t0 = orch_mono_ms(), wall_ms = 0;
+    size_t i = 0;
     int rc = 0;
 
     memset(&ops, 0, sizeof(ops));
@@ -830,20 +895,28 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     interrupted = 0;
     sigaction(SIGINT, &sa, &old_int);
     ctx->start_ms = t0;
+    memset(&ctx->prog, 0, sizeof(ctx->prog));
+    memset(&ctx->pace, 0, sizeof(ctx->pace));
+    for (i = 0; i < ctx->nitems; i++)
+        ctx->prog.total += !skip_item(ctx, i);
     if (!settle_earlier_calls(ctx))
         interrupted = 1; /* the dispatcher then starts nothing */
     rc = orch_dispatch_run(ctx->cfg, cred, &ops, &interrupted, &st, &diag);
     sigaction(SIGINT, &old_int, NULL);
     ctx->dst = st;
     ctx->calls_per_s = orch_summary_calls_rate(&st);
-    if (ctx->progress && ctx->progress_len)
-        fputc('\n', stderr);
+    /* The final progress line and the summary share one span: their
+     * chunks/s are the same figure. */
+    wall_ms = orch_mono_ms() - t0;
+    ctx->prog.elapsed_ms = wall_ms;
+    ctx->send_ms = wall_ms;
+    draw_progress(ctx, true);
     orch_runlog_sync(&ctx->log);
     if (rc) {
         orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
         return ORCH_EXIT_USAGE;
     }
-    print_final(ctx, &st, orch_mono_ms() - t0);
+    print_final(ctx, &st, wall_ms);
     if (ctx->log.err)
         orch_errorf("writing the journal %s failed (%s): calls were stopped; "
                     "check the jobs before resuming",
@@ -1332,6 +1405,12 @@ static void summary_facts(const struct run_ctx *ctx, int code, bool is_run,
     s->devcheck = devcheck_stats(ctx);
     s->wall_s = (double)(orch_mono_ms() - ctx->t0_ms) / 1000.0;
     s->calls_per_s = ctx->calls_per_s;
+    s->send_s = (double)ctx->send_ms / 1000.0;
+    s->chunks_per_s =
+        ctx->send_ms > 0
+            ? (double)(ctx->dst.created + ctx->dst.failed +
+                       ctx->dst.not_sent) * 1000.0 / (double)ctx->send_ms
+            : 0.0;
     *failed = *rejects = NULL;
     if (ctx->files.outputs_written) {
         *failed = orch_report_sibling(cfg->report_path, ".failed.csv");
@@ -1448,6 +1527,8 @@ int orch_run_main(struct orch_config *cfg)
         ctx->hout = stderr;
     ctx->progress =
         cfg->progress && !ctx->json_log && isatty(STDERR_FILENO);
+    ctx->progress_plain =
+        cfg->progress && !ctx->json_log && !isatty(STDERR_FILENO);
     ctx->rs.valid_len = (size_t)-1;
     orch_inventory_init(&ctx->inv);
     signal(SIGPIPE, SIG_IGN);

@@ -23,6 +23,7 @@
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
 #include "orch/base/msgs.h"
+#include "orch/rollout/progress.h"
 #include "orch/rollout/resume.h"
 #include "orch/base/clock.h"
 #include "orch/model/waves.h"
@@ -198,10 +199,11 @@ static int watch(const struct orch_waverun_host *h, const char *label,
     const struct orch_config *cfg = h->cfg;
     const char **ids = NULL;
     size_t n = 0, failed_jobs = 0;
-    uint64_t expected = 0, t0 = orch_mono_ms();
+    uint64_t expected = 0, t0 = orch_mono_ms(), shown_ms = 0;
     int64_t wall0 = orch_wall_ms();
     struct orch_diag diag = {{0}};
-    char when[128];
+    char when[128], shown[512] = "";
+    bool any_shown = false;
     int code = 0;
     int rc = 0;
 
@@ -260,9 +262,18 @@ static int watch(const struct orch_waverun_host *h, const char *label,
                      c->succeeded, total, c->failed, c->canceled,
                      total > ended ? total - ended : 0);
         }
-        fprintf(h->out, "%s: %s (%" PRId64 " s)\n", label, why,
-                elapsed > 0 ? elapsed / 1000 : 0);
-        fflush(h->out);
+        /* Only what changed (and a heartbeat): a log of a long gate is
+         * not the same line at every poll. */
+        if (*d != ORCH_GATE_WAIT ||
+            orch_progress_repeat_due(any_shown ? shown : NULL, why,
+                                     orch_mono_ms() - shown_ms)) {
+            fprintf(h->out, "%s: %s (%" PRId64 " s)\n", label, why,
+                    elapsed > 0 ? elapsed / 1000 : 0);
+            fflush(h->out);
+            snprintf(shown, sizeof(shown), "%s", why);
+            shown_ms = orch_mono_ms();
+            any_shown = true;
+        }
         if (*d != ORCH_GATE_WAIT)
             break;
         nap(cfg->poll_interval_ms);

@@ -42,6 +42,54 @@ void orch_summary_format_secs(char *out, size_t outsz, double secs)
         snprintf(out, outsz, "%lu h %02lu min", s / 3600, (s % 3600) / 60);
 }
 
+void orch_summary_format_span(char *out, size_t outsz, uint64_t ms)
+{
+    if (ms < 60000)
+        snprintf(out, outsz, "%.2f s", (double)ms / 1000.0);
+    else
+        orch_summary_format_secs(out, outsz, (double)ms / 1000.0);
+}
+
+void orch_summary_format_wall(char *out, size_t outsz,
+                              const struct orch_dispatch_stats *st,
+                              uint64_t wall_ms)
+{
+    uint64_t chunks = st->created + st->failed + st->not_sent;
+    double secs = (double)wall_ms / 1000.0;
+    char span[32];
+
+    orch_summary_format_span(span, sizeof(span), wall_ms);
+    snprintf(out, outsz,
+             "wall time: %s; over it %" PRIu64 " chunk%s finished (%.2f "
+             "chunks/s) and %" PRIu64 " call%s %s made (%.2f calls/s)",
+             span, chunks, chunks == 1 ? "" : "s",
+             secs > 0 ? (double)chunks / secs : 0.0, st->calls,
+             st->calls == 1 ? "" : "s", st->calls == 1 ? "was" : "were",
+             secs > 0 ? (double)st->calls / secs : 0.0);
+}
+
+bool orch_summary_format_pace(char *out, size_t outsz,
+                              const struct orch_dispatch_stats *st)
+{
+    double rate = 0, gap_ms = 0;
+
+    if (st->calls < 2 || st->last_start_ms <= st->first_start_ms)
+        return false;
+    rate = orch_summary_calls_rate(st);
+    gap_ms = 1000.0 / rate;
+    if (gap_ms < 1000)
+        snprintf(out, outsz,
+                 "sending pace: %.2f calls/s (calls started %.1f ms apart "
+                 "on average)",
+                 rate, gap_ms);
+    else
+        snprintf(out, outsz,
+                 "sending pace: %.2f calls/s (calls started %.2f s apart on "
+                 "average)",
+                 rate, gap_ms / 1000.0);
+    return true;
+}
+
 /* Calls started per second while calls were made: n starts span n - 1
  * intervals, so (calls - 1) / (last start - first start). That is exactly
  * the pacing rate of evenly spaced starts whatever the run's length (calls
@@ -226,11 +274,9 @@ void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf)
 {
     const struct orch_dispatch_stats *st = sf->st;
     const struct orch_tally *codes = sf->codes;
-    double secs = (double)sf->wall_ms / 1000.0;
-    char dur[32];
+    char rates[256];
     size_t i = 0;
 
-    orch_summary_format_secs(dur, sizeof(dur), secs);
     fprintf(fp, "\nsummary:\n");
     if (sf->inv)
         fprintf(fp, "  devices: %zu\n", sf->inv->n);
@@ -249,8 +295,10 @@ void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf)
             ", throttled answers: %" PRIu64 ", form-body fallbacks: %" PRIu64
             "\n",
             st->calls, st->retries, st->throttled, st->form_fallbacks);
-    fprintf(fp, "  wall time: %s, %.2f calls/s\n", dur,
-            orch_summary_calls_rate(st));
+    orch_summary_format_wall(rates, sizeof(rates), st, sf->wall_ms);
+    fprintf(fp, "  %s\n", rates);
+    if (orch_summary_format_pace(rates, sizeof(rates), st))
+        fprintf(fp, "  %s\n", rates);
     for (i = 0; i < codes->count; i++)
         fprintf(fp, "  error %s: %zu chunk%s\n", codes->e[i].code,
                 codes->e[i].n, codes->e[i].n == 1 ? "" : "s");

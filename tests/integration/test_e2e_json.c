@@ -13,6 +13,7 @@
 #include "e2e_util.h"
 #include "harness.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,17 @@ static void run_json_every_field(void **state)
                 0);
     assert_true(json_number_value(e2e_jget(doc, "timings", "calls_per_s")) <=
                 21);
+    /* The summary's wall time and the chunks finished per second of it. */
+    assert_true(json_number_value(e2e_jget(doc, "timings", "send_s")) > 0);
+    assert_true(json_number_value(e2e_jget(doc, "timings", "send_s")) <=
+                json_number_value(e2e_jget(doc, "timings", "wall_s")));
+    assert_true(fabs(json_number_value(e2e_jget(doc, "timings",
+                                                "chunks_per_s")) *
+                         json_number_value(e2e_jget(doc, "timings",
+                                                    "send_s")) -
+                     (double)(e2e_jint(doc, "counts", "created") +
+                              e2e_jint(doc, "counts", "failed") +
+                              e2e_jint(doc, "counts", "not_sent"))) < 0.01);
 
     assert_string_equal(e2e_jstr(doc, "files", "report"), c.report);
     assert_string_equal(e2e_jstr(doc, "files", "failed"), c.failed);
@@ -209,7 +221,7 @@ static void log_format_json_events(void **state)
     const char *emu[] = {"--auto-create", "--fail-5xx", "0.2", "--seed", "5",
                          NULL};
     json_t *evs = json_array();
-    json_t *log = NULL, *e = NULL, *sum = NULL;
+    json_t *log = NULL, *e = NULL, *sum = NULL, *prog = NULL;
     char *line = NULL, *save = NULL;
     size_t calls = 0, i = 0;
 
@@ -263,7 +275,20 @@ static void log_format_json_events(void **state)
         }
         if (strcmp(name, "summary") == 0)
             sum = json_object_get(e, "summary");
+        if (strcmp(name, "progress") == 0)
+            prog = e;
     }
+    /* A run this short logs one progress event, its final one: the
+     * summary's seconds and chunks per second. */
+    assert_int_equal(e2e_count_where(evs, "event", "progress"), 1);
+    assert_non_null(prog);
+    assert_int_equal(e2e_jint(prog, NULL, "done"), 12);
+    assert_int_equal(e2e_jint(prog, NULL, "total"), 12);
+    assert_int_equal(e2e_jint(prog, NULL, "created"), 12);
+    assert_true(json_number_value(e2e_jget(prog, NULL, "elapsed_s")) ==
+                json_number_value(e2e_jget(sum, "timings", "send_s")));
+    assert_true(json_number_value(e2e_jget(prog, NULL, "chunks_per_s")) ==
+                json_number_value(e2e_jget(sum, "timings", "chunks_per_s")));
     assert_non_null(sum);
     assert_int_equal(e2e_jint(sum, "counts", "created"), 12);
     assert_int_equal(e2e_jint(sum, "counts", "calls"), calls);

@@ -24,7 +24,8 @@
  *                 "calls":N,
  *                 "devices":null|{"checked","missing","up_to_date",
  *                                 "unchecked","calls","first_error"}},
- *    "timings":{"wall_s":X, "calls_per_s":X},
+ *    "timings":{"wall_s":X, "calls_per_s":X, "send_s":X,
+ *               "chunks_per_s":X},
  *    "files":{"report","failed","rejects","journal"} (null: not written),
  *    "plan":null|{...}   (`plan` only: see orch_jsonout_set_plan)}
  */
@@ -76,7 +77,10 @@ struct orch_run_summary {
     const struct orch_preflight_result *pf;        /* may be NULL */
     const struct orch_device_check_stats *devcheck; /* NULL: not run */
 
-    double wall_s, calls_per_s;
+    double wall_s;      /* the whole command */
+    double calls_per_s; /* the sending pace (orch_summary_calls_rate) */
+    double send_s;      /* the summary's wall time: the last sending pass */
+    double chunks_per_s; /* its chunks finished / send_s */
 
     const char *report, *failed_file, *rejects, *journal;
 };

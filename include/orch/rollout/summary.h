@@ -50,6 +50,28 @@ void orch_summary_rows_add(struct orch_summary_rows *r, uint32_t line,
  * "2 h 05 min" (negative: 0). */
 void orch_summary_format_secs(char *out, size_t outsz, double secs);
 
+/* Formats a measured span for rates beside it: "2.55 s" below a minute
+ * (two decimals, so a rate over it can be checked), then as
+ * orch_summary_format_secs. */
+void orch_summary_format_span(char *out, size_t outsz, uint64_t ms);
+
+/* The final summary's wall-time line, whose rates are its counts over
+ * its seconds (the progress line's chunks/s at its end is the same
+ * figure): "wall time: 2.55 s; over it 3 chunks finished (1.18
+ * chunks/s) and 4 calls were made (1.57 calls/s)". Chunks are st's
+ * created + failed + not sent. */
+void orch_summary_format_wall(char *out, size_t outsz,
+                              const struct orch_dispatch_stats *st,
+                              uint64_t wall_ms);
+
+/* The pace calls were started at (orch_summary_calls_rate, the rate
+ * limiter's spacing, not counting the wait for the last answers):
+ * "sending pace: 19.80 calls/s (calls started 50.5 ms apart on
+ * average)". false (out untouched) when it cannot be measured: fewer
+ * than 2 calls, or all started within one ms. */
+bool orch_summary_format_pace(char *out, size_t outsz,
+                              const struct orch_dispatch_stats *st);
+
 /* Create calls started per second while calls were made: n starts span
  * n - 1 intervals, so (calls - 1) / (last start - first start); a single
  * call, or calls started within one ms, count per second of activity (at
@@ -110,7 +132,8 @@ struct orch_summary_final {
 };
 
 /* "summary:" and its lines: devices, devices left out, chunks, calls,
- * wall time and rate, error codes, the report and failed-devices files. */
+ * wall time with the rates over it, the sending pace, error codes, the
+ * report and failed-devices files. */
 void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf);
 
 /* A resumed run's "whole run:" line (every run's results). */

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,7 +372,10 @@ static void final_summary(void **state)
                    "  chunks: 2 created, 1 failed, 0 not sent (of 3)\n"
                    "  calls: 4, retries: 1, throttled answers: 1, form-body "
                    "fallbacks: 0\n"
-                   "  wall time: 2.5 s, 2.00 calls/s\n"
+                   "  wall time: 2.50 s; over it 3 chunks finished (1.20 "
+                   "chunks/s) and 4 calls were made (1.60 calls/s)\n"
+                   "  sending pace: 2.00 calls/s (calls started 500.0 ms "
+                   "apart on average)\n"
                    "  error iot.ota.X: 1 chunk\n"
                    "  report: r.csv\n"
                    "  failed devices: r.csv.failed.csv (rerun: ota-rollout "
@@ -388,8 +392,105 @@ static void final_summary(void **state)
                    "  chunks: 3 created, 0 failed, 0 not sent (of 3)\n"
                    "  calls: 4, retries: 1, throttled answers: 1, form-body "
                    "fallbacks: 0\n"
-                   "  wall time: 2.5 s, 2.00 calls/s\n"
+                   "  wall time: 2.50 s; over it 3 chunks finished (1.20 "
+                   "chunks/s) and 4 calls were made (1.60 calls/s)\n"
+                   "  sending pace: 2.00 calls/s (calls started 500.0 ms "
+                   "apart on average)\n"
                    "  report: r.csv\n");
+}
+
+/* The final summary's line starting with prefix (after its indent). */
+static const char *line_of(const char *text, const char *prefix)
+{
+    const char *p = strstr(text, prefix);
+
+    assert_non_null(p);
+    return p;
+}
+
+/* Every rate of the final summary is what its counts and seconds say
+ * (within the printed rounding), and says what it measures: the issue's
+ * "calls: 3 ... 2.5 s, 19.80 calls/s" (3 calls started 50 ms apart, then
+ * 2.4 s waiting for answers) reads 3 calls over 2.50 s, 1.20 calls/s, and
+ * the pace apart. */
+static void final_rates_agree_with_their_counts(void **state)
+{
+    static const struct {
+        uint64_t calls, chunks, first, last, wall;
+    } cases[] = {
+        {3, 3, 1000, 1101, 2500},   /* the run */
+        {50, 50, 0, 2450, 2710},    /* a paced run */
+        {120, 100, 10, 9000, 30549}, /* retries, an odd span */
+        {1, 1, 5, 5, 900},          /* one call: no pace */
+    };
+    size_t i = 0;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct orch_dispatch_stats st;
+        struct orch_summary_final sf;
+        struct orch_tally codes;
+        struct mem m;
+        unsigned long chunks = 0, calls = 0, sumcalls = 0;
+        double secs = 0, crate = 0, rate = 0, pace = 0, gap = 0;
+        char *text = NULL;
+        const char *pl = NULL;
+
+        memset(&st, 0, sizeof(st));
+        memset(&codes, 0, sizeof(codes));
+        st.calls = cases[i].calls;
+        st.retries = cases[i].calls - cases[i].chunks;
+        st.created = cases[i].chunks;
+        st.first_start_ms = cases[i].first;
+        st.last_start_ms = cases[i].last;
+        st.last_end_ms = cases[i].first + cases[i].wall;
+        memset(&sf, 0, sizeof(sf));
+        sf.st = &st;
+        sf.wall_ms = cases[i].wall;
+        sf.nitems = (size_t)cases[i].chunks;
+        sf.codes = &codes;
+        sf.report_path = "r.csv";
+        orch_summary_print_final(open_mem(&m), &sf);
+        text = close_mem(&m);
+        assert_int_equal(sscanf(line_of(text, "calls: "), "calls: %lu,",
+                                &sumcalls),
+                         1);
+        assert_int_equal(
+            sscanf(line_of(text, "wall time: "),
+                   cases[i].calls == 1
+                       ? "wall time: %lf s; over it %lu chunk finished (%lf "
+                         "chunks/s) and %lu call was made (%lf calls/s)"
+                       : "wall time: %lf s; over it %lu chunks finished (%lf "
+                         "chunks/s) and %lu calls were made (%lf calls/s)",
+                   &secs, &chunks, &crate, &calls, &rate),
+            5);
+        assert_int_equal(calls, sumcalls);
+        assert_int_equal(chunks, cases[i].chunks);
+        assert_true(secs > 0);
+        assert_true(rate >= (double)calls / (secs + 0.005) - 0.005);
+        assert_true(rate <= (double)calls / (secs - 0.005) + 0.005);
+        assert_true(crate >= (double)chunks / (secs + 0.005) - 0.005);
+        assert_true(crate <= (double)chunks / (secs - 0.005) + 0.005);
+        pl = strstr(text, "sending pace: ");
+        if (cases[i].calls < 2) {
+            assert_null(pl);
+        } else {
+            assert_non_null(pl);
+            assert_int_equal(sscanf(pl,
+                                    "sending pace: %lf calls/s (calls "
+                                    "started %lf ms apart on average)",
+                                    &pace, &gap),
+                             2);
+            /* The pace is its gap's inverse, and n starts span n - 1
+             * gaps. */
+            assert_true(pace * gap >= 1000.0 * 0.99 &&
+                        pace * gap <= 1000.0 * 1.01);
+            assert_true(fabs(gap * (double)(calls - 1) -
+                             (double)(cases[i].last - cases[i].first)) <=
+                        0.05 * (double)(calls - 1) + 1);
+        }
+        free(text);
+    }
 }
 
 static const char *doc_reason(const json_t *doc)
@@ -493,6 +594,7 @@ int main(void)
         cmocka_unit_test(dropped_devices),
         cmocka_unit_test(resume_and_whole_run),
         cmocka_unit_test_setup_teardown(final_summary, setup, teardown),
+        cmocka_unit_test(final_rates_agree_with_their_counts),
         cmocka_unit_test(json_exit_reasons),
         cmocka_unit_test_setup_teardown(json_plan_object, setup, teardown),
     };
