@@ -91,6 +91,8 @@ struct run_ctx {
 
     /* `plan`: the first rejected rows, to show */
     struct orch_summary_rows shown;
+    /* without --skip-invalid: the invalid rows, to list */
+    struct orch_inventory_problems problems;
 
     /* final error codes of failed / not_sent chunks */
     struct orch_tally codes;
@@ -166,6 +168,32 @@ static int on_drop(void *ud, uint32_t line, const char *value,
     return 0;
 }
 
+/* Every invalid row (the first ORCH_INVENTORY_PROBLEMS_MAX, then a
+ * count), in the rejects file's words, and the way past them. */
+static void tell_problems(const struct run_ctx *ctx)
+{
+    const struct orch_inventory_problems *ps = &ctx->problems;
+    char *rejects = orch_report_sibling(ctx->cfg->report_path, ".rejects.csv");
+    char line[512];
+    size_t i = 0;
+
+    for (i = 0; i < ps->n; i++) {
+        orch_inventory_problem_format(line, sizeof(line),
+                                      ctx->cfg->inventory_path, &ps->first[i]);
+        orch_errorf("%s", line);
+    }
+    if (ps->total > ps->n)
+        orch_errorf("... and %zu more invalid row%s", ps->total - ps->n,
+                    ps->total - ps->n == 1 ? "" : "s");
+    orch_errorf("%s: %zu invalid row%s; nothing sent",
+                ctx->cfg->inventory_path, ps->total,
+                ps->total == 1 ? "" : "s");
+    orch_notef("--skip-invalid writes them to %s and goes on with the "
+               "other rows",
+               rejects ? rejects : "<report>.rejects.csv");
+    free(rejects);
+}
+
 static int load_inventory(struct run_ctx *ctx)
 {
     const struct orch_config *cfg = ctx->cfg;
@@ -179,12 +207,16 @@ static int load_inventory(struct run_ctx *ctx)
     opts.default_product_key = cfg->product_key;
     opts.on_reject = on_reject;
     opts.reject_ud = ctx;
+    opts.problems = &ctx->problems;
     rc = orch_inventory_load(&ctx->inv, cfg->inventory_path, &opts, &diag);
     if (rc == 0 && ctx->files.write_err)
         rc = ORCH_EIO;
     if (rc == 0)
         return ORCH_EXIT_OK;
-    orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+    if (rc == ORCH_EINVENTORY && ctx->problems.total > 0)
+        tell_problems(ctx);
+    else
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
     if (rc == ORCH_ECSV || rc == ORCH_EINVENTORY)
         return ORCH_EXIT_INVENTORY;
     return ORCH_EXIT_USAGE;
@@ -1374,6 +1406,20 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
     free(rejects);
 }
 
+/* An inventory without a device to upgrade (a header only, or every row
+ * skipped): exit 3, the same for `plan` and `run`. */
+static int no_devices(const struct run_ctx *ctx)
+{
+    if (ctx->inv.rows == 0)
+        orch_errorf("%s: no devices (the inventory has a header and no "
+                    "rows); nothing to do",
+                    ctx->cfg->inventory_path);
+    else
+        orch_errorf("%s: no valid devices to upgrade; nothing sent",
+                    ctx->cfg->inventory_path);
+    return ORCH_EXIT_INVENTORY;
+}
+
 /* `plan`: offline, or with --preflight the checks too. Returns the exit
  * code; *first gets the first request's parameters (for --json). */
 static int plan_command(struct run_ctx *ctx, struct orch_credentials *cred,
@@ -1383,6 +1429,10 @@ static int plan_command(struct run_ctx *ctx, struct orch_credentials *cred,
     FILE *fp = cfg->json ? ctx->hout : stdout;
     int code = ORCH_EXIT_OK;
 
+    if (ctx->specific && ctx->plan.nchunks == 0) {
+        print_summary(ctx, fp);
+        return no_devices(ctx);
+    }
     if (cfg->preflight) {
         code = load_credentials(ctx, cred);
         /* With --skip-preflight this only warns that it skipped. */
@@ -1526,9 +1576,7 @@ int orch_run_main(struct orch_config *cfg)
         orch_waverun_print_plan(ctx->hout, cfg, &ctx->wp);
     print_resume_state(ctx);
     if (ctx->nitems == 0) {
-        orch_errorf("%s: no valid devices to upgrade; nothing sent",
-                    cfg->inventory_path);
-        code = ORCH_EXIT_INVENTORY;
+        code = no_devices(ctx);
         goto out;
     }
     if (ctx->todo.to_send + ctx->todo.to_reconcile > 0) {
