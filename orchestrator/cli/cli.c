@@ -69,6 +69,7 @@ enum opt_id {
     OPT_REPORT,
     OPT_YES,
     OPT_NO_PROGRESS,
+    OPT_VERBOSE,
     OPT_JSON,
     OPT_LOG_FORMAT,
     OPT_QPS,
@@ -195,6 +196,10 @@ static const struct cli_option options[] = {
      "do not ask for confirmation (needed without a terminal)", NULL},
     {"no-progress", ARG_NONE, 0, OPT_NO_PROGRESS, NULL,
      "no progress line on the terminal", NULL},
+    {"verbose", ARG_NONE, 0, OPT_VERBOSE, NULL,
+     "plan: print the first request's whole device list (default: "
+     "TargetDeviceName.1..N with the first and the last)",
+     NULL},
     {"json", ARG_NONE, 0, OPT_JSON, NULL,
      "run, plan, status, cancel: one JSON document on stdout with the "
      "summary "
@@ -575,6 +580,9 @@ static int getparameter(struct orch_config *cfg, const struct cli_option *o,
         return 0;
     case OPT_NO_PROGRESS:
         cfg->progress = false;
+        return 0;
+    case OPT_VERBOSE:
+        cfg->verbose = true;
         return 0;
     case OPT_JSON:
         cfg->json = true;

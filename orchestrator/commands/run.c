@@ -60,6 +60,7 @@
 
 #include <time.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +264,30 @@ static void print_summary(const struct run_ctx *ctx, FILE *fp)
     orch_summary_print_plan(fp, &sp);
 }
 
+/* Prints parameter i of the first request. A run of TargetDeviceName.N
+ * parameters is one line, "TargetDeviceName.1..200 = first .. last",
+ * unless verbose. Returns how many parameters after i it printed too. */
+static size_t print_param(FILE *fp, const struct orch_params *p, size_t i,
+                          bool verbose)
+{
+    static const char dev[] = "TargetDeviceName.";
+    size_t n = 1;
+
+    if (!verbose && strncmp(p->v[i].name, dev, sizeof(dev) - 1) == 0) {
+        while (i + n < p->n &&
+               strncmp(p->v[i + n].name, dev, sizeof(dev) - 1) == 0)
+            n++;
+    }
+    if (n == 1) {
+        fprintf(fp, "%s=%s\n", p->v[i].name, p->v[i].value);
+        return 0;
+    }
+    fprintf(fp, "%s..%s = %s .. %s\n", p->v[i].name,
+            p->v[i + n - 1].name + sizeof(dev) - 1, p->v[i].value,
+            p->v[i + n - 1].value);
+    return n - 1;
+}
+
 static int print_first_request(const struct run_ctx *ctx, FILE *fp)
 {
     const struct orch_chunk *c = NULL;
@@ -283,7 +308,7 @@ static int print_first_request(const struct run_ctx *ctx, FILE *fp)
                 "%zu)\n",
                 ctx->nitems);
         for (i = 0; i < p.n; i++)
-            fprintf(fp, "%s=%s\n", p.v[i].name, p.v[i].value);
+            i += print_param(fp, &p, i, ctx->cfg->verbose);
     }
     orch_params_cleanup(&p);
     return rc;
@@ -476,10 +501,134 @@ static void progress_tick(void *ud, size_t finished, size_t total)
 
 /* --- run steps ---------------------------------------------------------- */
 
+/* "20,000": v with a comma between groups of three digits. */
+static void group_digits(char *out, size_t outsz, size_t v)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof(digits), "%zu", v);
+    size_t o = 0;
+    int i = 0;
+
+    for (i = 0; i < n && o + 2 < outsz; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+/* Appends to buf (NUL-terminated, bufsz bytes) what printf would write. */
+static void append(char *buf, size_t bufsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t bufsz, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (used < bufsz)
+        vsnprintf(buf + used, bufsz - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Appends "a", "a and b", "a, b and c" (the n names), or "N <what>s"
+ * when there are more than three. */
+static void append_names(char *buf, size_t bufsz, const char *const *names,
+                         size_t n, const char *what)
+{
+    size_t i = 0;
+
+    if (n > 3) {
+        append(buf, bufsz, "%zu %ss", n, what);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        append(buf, bufsz, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ",
+               names[i]);
+}
+
+/* Whether chunk i is still to be sent (or looked up) by this run. */
+static bool chunk_to_do(const struct run_ctx *ctx, size_t i)
+{
+    int64_t since = 0;
+
+    return !ctx->resuming ||
+           orch_resume_action(&ctx->rs, i, &since) != ORCH_RESUME_SKIP;
+}
+
+/* The question, naming what will happen: "Create 100 upgrade jobs for
+ * 20,000 devices of a1B... to firmware FW1?" (several products or
+ * firmwares: up to three named, else counted). */
+static void prompt_text(const struct run_ctx *ctx, char *buf, size_t bufsz)
+{
+    const struct orch_config *cfg = ctx->cfg;
+    const char *pks[4] = {NULL}, *fws[4] = {NULL};
+    const char **fw_of = NULL; /* [product]: its firmware, NULL: not sent */
+    size_t jobs = 0, devices = 0, npk = 0, nfw = 0, i = 0, p = 0, k = 0;
+    char num[32];
+
+    buf[0] = '\0';
+    if (!ctx->specific) {
+        append(buf, bufsz, "Create 1 upgrade job (target %s) for the devices "
+               "of %s on version", orch_target_name(cfg->target),
+               cfg->product_key);
+        for (i = 0; i < cfg->n_src_versions; i++)
+            append(buf, bufsz, "%s %s", i ? "," : "", cfg->src_versions[i]);
+        append(buf, bufsz, " to firmware %s?", cfg->firmware_id);
+        return;
+    }
+    fw_of = calloc(ctx->inv.nproducts ? ctx->inv.nproducts : 1,
+                   sizeof(*fw_of));
+    if (fw_of == NULL) {
+        append(buf, bufsz, "Create %zu upgrade jobs?", ctx->nitems);
+        return;
+    }
+    for (p = 0; p < ctx->inv.nproducts; p++) {
+        const char *fw = NULL;
+        bool used = false;
+
+        for (i = 0; i < ctx->nitems; i++) {
+            const struct orch_chunk *c = &ctx->plan.chunks[i];
+
+            if (c->product != p || !chunk_to_do(ctx, i))
+                continue;
+            jobs++;
+            devices += c->count;
+            fw = c->firmware_id;
+            used = true;
+        }
+        if (!used)
+            continue;
+        if (npk < 4)
+            pks[npk] = ctx->inv.products[p];
+        npk++;
+        fw_of[p] = fw;
+        for (k = 0; k < p && !(fw_of[k] && strcmp(fw_of[k], fw) == 0); k++)
+            ;
+        if (k == p) {
+            if (nfw < 4)
+                fws[nfw] = fw;
+            nfw++;
+        }
+    }
+    free(fw_of);
+    group_digits(num, sizeof(num), jobs);
+    append(buf, bufsz, "Create %s%s upgrade job%s", ctx->todo.to_reconcile ?
+           "up to " : "", num, jobs == 1 ? "" : "s");
+    group_digits(num, sizeof(num), devices);
+    append(buf, bufsz, " for %s device%s of ", num, devices == 1 ? "" : "s");
+    append_names(buf, bufsz, pks, npk, "product");
+    append(buf, bufsz, " to %s", nfw > 3 ? "" : nfw > 1 ? "firmwares "
+                                                         : "firmware ");
+    append_names(buf, bufsz, fws, nfw, "firmware");
+    append(buf, bufsz, "?");
+}
+
 /* Returns 0 to go on, or an exit code. */
 static int confirm(const struct run_ctx *ctx)
 {
     char line[64];
+    char question[512];
 
     if (ctx->cfg->yes)
         return ORCH_EXIT_OK;
@@ -488,8 +637,8 @@ static int confirm(const struct run_ctx *ctx)
                     "--yes to create the jobs");
         return ORCH_EXIT_USAGE;
     }
-    fprintf(stderr, "Create %zu upgrade job%s? Proceed? [y/N] ", ctx->nitems,
-            ctx->nitems == 1 ? "" : "s");
+    prompt_text(ctx, question, sizeof(question));
+    fprintf(stderr, "%s [y/N] ", question);
     fflush(stderr);
     if (fgets(line, sizeof(line), stdin) == NULL ||
         (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 &&
