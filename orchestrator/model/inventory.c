@@ -895,8 +895,23 @@ static int feed(struct loader *L, const char *s, size_t len)
     return 0;
 }
 
+/* libcsv's state inside a field (libcsv.c's FIELD_BEGUN; csv.h exposes
+ * the state but not the names). */
+#define LIBCSV_FIELD_BEGUN 2
+
 static int finish(struct loader *L)
 {
+    /* A quote still open at the end swallowed every line after it into
+     * one value: nothing after it can be trusted, so stop there. */
+    if (L->rc == 0 && L->parser.quoted &&
+        L->parser.pstate == LIBCSV_FIELD_BEGUN)
+        return L->rc = orch_diag_set(L->diag, ORCH_ECSV,
+                                     "%s:%u: a quote opened in this row is "
+                                     "never closed; every line after it "
+                                     "would be read as one value (fix the "
+                                     "quoting and export again)",
+                                     L->name, L->in_row ? L->row_line
+                                                        : L->line);
     csv_fini(&L->parser, on_field, on_row, L);
     if (L->rc)
         return L->rc;

@@ -689,6 +689,15 @@ static void test_problem_limit(void **state)
     assert_non_null(strstr(l.diag.msg, "(and 49 more invalid rows)"));
     orch_inventory_cleanup(&l.inv);
 
+    /* A quote left open at the end: ECSV naming its row, not a list. */
+    memset(&ps, 0, sizeof(ps));
+    load_str(&l, "DeviceName,ProductKey\nab,pk1\ndev-0001,pk1\n"
+                 "\"dev-0002,pk1\nxx,pk1\n", &o);
+    assert_int_equal(l.rc, ORCH_ECSV);
+    assert_non_null(strstr(l.diag.msg, "t.csv:4: a quote opened in this row "
+                                       "is never closed"));
+    orch_inventory_cleanup(&l.inv);
+
     /* A NUL (UTF-16 without a BOM) after a bad row: ECSV, at once. */
     memset(&ps, 0, sizeof(ps));
     memcpy(csv, "DeviceName,ProductKey\nab,pk1\nd\0e\0v\0", 36);
