@@ -25,6 +25,7 @@
 #include <math.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -68,6 +69,7 @@ enum opt_id {
     OPT_REPORT,
     OPT_YES,
     OPT_NO_PROGRESS,
+    OPT_VERBOSE,
     OPT_JSON,
     OPT_LOG_FORMAT,
     OPT_QPS,
@@ -194,6 +196,10 @@ static const struct cli_option options[] = {
      "do not ask for confirmation (needed without a terminal)", NULL},
     {"no-progress", ARG_NONE, 0, OPT_NO_PROGRESS, NULL,
      "no progress line (terminal or log)", NULL},
+    {"verbose", ARG_NONE, 0, OPT_VERBOSE, NULL,
+     "plan: print the first request's whole device list (default: "
+     "TargetDeviceName.1..N with the first and the last)",
+     NULL},
     {"json", ARG_NONE, 0, OPT_JSON, NULL,
      "run, plan, status, cancel: one JSON document on stdout with the "
      "summary "
@@ -575,6 +581,9 @@ static int getparameter(struct orch_config *cfg, const struct cli_option *o,
     case OPT_NO_PROGRESS:
         cfg->progress = false;
         return 0;
+    case OPT_VERBOSE:
+        cfg->verbose = true;
+        return 0;
     case OPT_JSON:
         cfg->json = true;
         return 0;
@@ -677,31 +686,105 @@ static const struct cli_option *find_short(char letter)
     return NULL;
 }
 
-/* "did you mean --X?" when the typed name is the prefix of exactly one
- * option; otherwise "". */
+/* Edit distance between a and b (optimal string alignment: insertions,
+ * deletions, substitutions and swaps of two neighbours each cost 1), as
+ * git and curl use to guess a mistyped name. Names longer than
+ * SUGGEST_MAX count as far off. */
+#define SUGGEST_MAX 40
+static size_t edit_distance(const char *a, size_t la, const char *b)
+{
+    size_t d[SUGGEST_MAX + 1][SUGGEST_MAX + 1];
+    size_t lb = strlen(b);
+    size_t i = 0, j = 0;
+
+    if (la > SUGGEST_MAX || lb > SUGGEST_MAX)
+        return SIZE_MAX;
+    for (i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (i = 1; i <= la; i++) {
+        for (j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t v = d[i - 1][j - 1] + cost;
+
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[la][lb];
+}
+
+/* The names among `names` (n of them, NULL entries skipped) closest to
+ * the typed one, written as " did you mean PREFIXa or PREFIXb?" into buf;
+ * "" when none is close. Close: the typed name is the start of exactly
+ * one name, or at most 2 edits away and the edits are at most half its
+ * length (so that "ab" is not taken for "qps"). */
+static const char *suggest_among(const char *const *names, size_t n,
+                                 const char *typed, size_t len,
+                                 const char *prefix, char *buf, size_t bufsz)
+{
+    size_t best = SIZE_MAX, hits = 0, i = 0, o = 0;
+    const char *prefixed = NULL;
+    int w = 0;
+
+    buf[0] = '\0';
+    if (len == 0)
+        return buf;
+    for (i = 0; i < n; i++) {
+        if (names[i] && strncmp(names[i], typed, len) == 0 &&
+            strlen(names[i]) > len)
+            prefixed = prefixed ? "" : names[i];
+    }
+    if (prefixed && prefixed[0]) {
+        snprintf(buf, bufsz, "; did you mean %s%s?", prefix, prefixed);
+        return buf;
+    }
+    for (i = 0; i < n; i++) {
+        size_t d = names[i] ? edit_distance(typed, len, names[i]) : SIZE_MAX;
+
+        if (d < best)
+            best = d;
+    }
+    if (best > 2 || best * 2 > len)
+        return buf;
+    w = snprintf(buf, bufsz, "; did you mean");
+    o = w > 0 ? (size_t)w : 0;
+    for (i = 0; i < n && hits < 3 && o < bufsz; i++) {
+        if (names[i] == NULL || edit_distance(typed, len, names[i]) != best)
+            continue;
+        w = snprintf(buf + o, bufsz - o, "%s %s%s", hits ? " or" : "", prefix,
+                     names[i]);
+        o += w > 0 ? (size_t)w : 0;
+        hits++;
+    }
+    if (o < bufsz)
+        snprintf(buf + o, bufsz - o, "?");
+    return buf;
+}
+
+/* "; did you mean --X?" for a mistyped long option, else "". */
 static const char *suggest(const char *name, size_t len, char *buf,
                            size_t bufsz)
 {
-    const struct cli_option *hit = NULL;
+    const char *names[N_OPTIONS];
     size_t i = 0;
 
-    buf[0] = '\0';
-    for (i = 0; i < N_OPTIONS && len > 0; i++) {
-        if (options[i].type == ARG_SECRET ||
-            strncmp(options[i].lname, name, len) != 0)
-            continue;
-        if (hit)
-            return buf;
-        hit = &options[i];
-    }
-    if (hit)
-        snprintf(buf, bufsz, " (did you mean --%s?)", hit->lname);
-    return buf;
+    for (i = 0; i < N_OPTIONS; i++)
+        names[i] = options[i].type == ARG_SECRET ? NULL : options[i].lname;
+    return suggest_among(names, N_OPTIONS, name, len, "--", buf, bufsz);
 }
 
 static int positional(struct orch_config *cfg, const char *arg, int *npos,
                       struct orch_diag *diag)
 {
+    char hint[128];
     size_t i = 0;
 
     if (*npos == 0) {
@@ -717,9 +800,15 @@ static int positional(struct orch_config *cfg, const char *arg, int *npos,
             }
         }
         return orch_diag_set(diag, ORCH_EINVAL,
-                             "unknown command \"%s\" (expected run, plan, "
+                             "unknown command \"%s\"%s (expected run, plan, "
                              "resume, status or cancel; try --help)",
-                             arg);
+                             arg,
+                             suggest_among(command_names + 1,
+                                           sizeof(command_names) /
+                                                   sizeof(command_names[0]) -
+                                               1,
+                                           arg, strlen(arg), "", hint,
+                                           sizeof(hint)));
     }
     if (*npos == 1 && cfg->inventory_path == NULL && !cfg->help) {
         (*npos)++;
@@ -746,15 +835,15 @@ static int long_option(struct orch_config *cfg, int argc, char *const *argv,
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
     const struct cli_option *o = find_long(arg, len);
     const char *value = eq ? eq + 1 : NULL;
-    char hint[96];
+    char hint[160];
 
     if (o == NULL && looks_secret(arg, len))
         return orch_diag_set(diag, ORCH_EINVAL, "--%.*s: %s", (int)len, arg,
                              secret_advice);
     if (o == NULL)
-        return orch_diag_set(diag, ORCH_EINVAL, "unknown option --%.*s%s",
-                             (int)len, arg,
-                             suggest(arg, len, hint, sizeof(hint)));
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "unknown option --%.*s%s (try --help)", (int)len,
+                             arg, suggest(arg, len, hint, sizeof(hint)));
     if (o->type == ARG_SECRET)
         return getparameter(cfg, o, NULL, diag);
     if (o->type == ARG_NONE) {

@@ -61,6 +61,7 @@
 
 #include <time.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,8 @@ struct run_ctx {
 
     /* `plan`: the first rejected rows, to show */
     struct orch_summary_rows shown;
+    /* without --skip-invalid: the invalid rows, to list */
+    struct orch_inventory_problems problems;
 
     /* final error codes of failed / not_sent chunks */
     struct orch_tally codes;
@@ -171,6 +174,32 @@ static int on_drop(void *ud, uint32_t line, const char *value,
     return 0;
 }
 
+/* Every invalid row (the first ORCH_INVENTORY_PROBLEMS_MAX, then a
+ * count), in the rejects file's words, and the way past them. */
+static void tell_problems(const struct run_ctx *ctx)
+{
+    const struct orch_inventory_problems *ps = &ctx->problems;
+    char *rejects = orch_report_sibling(ctx->cfg->report_path, ".rejects.csv");
+    char line[512];
+    size_t i = 0;
+
+    for (i = 0; i < ps->n; i++) {
+        orch_inventory_problem_format(line, sizeof(line),
+                                      ctx->cfg->inventory_path, &ps->first[i]);
+        orch_errorf("%s", line);
+    }
+    if (ps->total > ps->n)
+        orch_errorf("... and %zu more invalid row%s", ps->total - ps->n,
+                    ps->total - ps->n == 1 ? "" : "s");
+    orch_errorf("%s: %zu invalid row%s; nothing sent",
+                ctx->cfg->inventory_path, ps->total,
+                ps->total == 1 ? "" : "s");
+    orch_notef("--skip-invalid writes them to %s and goes on with the "
+               "other rows",
+               rejects ? rejects : "<report>.rejects.csv");
+    free(rejects);
+}
+
 static int load_inventory(struct run_ctx *ctx)
 {
     const struct orch_config *cfg = ctx->cfg;
@@ -184,12 +213,16 @@ static int load_inventory(struct run_ctx *ctx)
     opts.default_product_key = cfg->product_key;
     opts.on_reject = on_reject;
     opts.reject_ud = ctx;
+    opts.problems = &ctx->problems;
     rc = orch_inventory_load(&ctx->inv, cfg->inventory_path, &opts, &diag);
     if (rc == 0 && ctx->files.write_err)
         rc = ORCH_EIO;
     if (rc == 0)
         return ORCH_EXIT_OK;
-    orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+    if (rc == ORCH_EINVENTORY && ctx->problems.total > 0)
+        tell_problems(ctx);
+    else
+        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
     if (rc == ORCH_ECSV || rc == ORCH_EINVENTORY)
         return ORCH_EXIT_INVENTORY;
     return ORCH_EXIT_USAGE;
@@ -236,6 +269,30 @@ static void print_summary(const struct run_ctx *ctx, FILE *fp)
     orch_summary_print_plan(fp, &sp);
 }
 
+/* Prints parameter i of the first request. A run of TargetDeviceName.N
+ * parameters is one line, "TargetDeviceName.1..200 = first .. last",
+ * unless verbose. Returns how many parameters after i it printed too. */
+static size_t print_param(FILE *fp, const struct orch_params *p, size_t i,
+                          bool verbose)
+{
+    static const char dev[] = "TargetDeviceName.";
+    size_t n = 1;
+
+    if (!verbose && strncmp(p->v[i].name, dev, sizeof(dev) - 1) == 0) {
+        while (i + n < p->n &&
+               strncmp(p->v[i + n].name, dev, sizeof(dev) - 1) == 0)
+            n++;
+    }
+    if (n == 1) {
+        fprintf(fp, "%s=%s\n", p->v[i].name, p->v[i].value);
+        return 0;
+    }
+    fprintf(fp, "%s..%s = %s .. %s\n", p->v[i].name,
+            p->v[i + n - 1].name + sizeof(dev) - 1, p->v[i].value,
+            p->v[i + n - 1].value);
+    return n - 1;
+}
+
 static int print_first_request(const struct run_ctx *ctx, FILE *fp)
 {
     const struct orch_chunk *c = NULL;
@@ -256,7 +313,7 @@ static int print_first_request(const struct run_ctx *ctx, FILE *fp)
                 "%zu)\n",
                 ctx->nitems);
         for (i = 0; i < p.n; i++)
-            fprintf(fp, "%s=%s\n", p.v[i].name, p.v[i].value);
+            i += print_param(fp, &p, i, ctx->cfg->verbose);
     }
     orch_params_cleanup(&p);
     return rc;
@@ -508,10 +565,134 @@ static void progress_tick(void *ud, size_t finished, size_t total)
 
 /* --- run steps ---------------------------------------------------------- */
 
+/* "20,000": v with a comma between groups of three digits. */
+static void group_digits(char *out, size_t outsz, size_t v)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof(digits), "%zu", v);
+    size_t o = 0;
+    int i = 0;
+
+    for (i = 0; i < n && o + 2 < outsz; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+}
+
+/* Appends to buf (NUL-terminated, bufsz bytes) what printf would write. */
+static void append(char *buf, size_t bufsz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t bufsz, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (used < bufsz)
+        vsnprintf(buf + used, bufsz - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Appends "a", "a and b", "a, b and c" (the n names), or "N <what>s"
+ * when there are more than three. */
+static void append_names(char *buf, size_t bufsz, const char *const *names,
+                         size_t n, const char *what)
+{
+    size_t i = 0;
+
+    if (n > 3) {
+        append(buf, bufsz, "%zu %ss", n, what);
+        return;
+    }
+    for (i = 0; i < n; i++)
+        append(buf, bufsz, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ",
+               names[i]);
+}
+
+/* Whether chunk i is still to be sent (or looked up) by this run. */
+static bool chunk_to_do(const struct run_ctx *ctx, size_t i)
+{
+    int64_t since = 0;
+
+    return !ctx->resuming ||
+           orch_resume_action(&ctx->rs, i, &since) != ORCH_RESUME_SKIP;
+}
+
+/* The question, naming what will happen: "Create 100 upgrade jobs for
+ * 20,000 devices of a1B... to firmware FW1?" (several products or
+ * firmwares: up to three named, else counted). */
+static void prompt_text(const struct run_ctx *ctx, char *buf, size_t bufsz)
+{
+    const struct orch_config *cfg = ctx->cfg;
+    const char *pks[4] = {NULL}, *fws[4] = {NULL};
+    const char **fw_of = NULL; /* [product]: its firmware, NULL: not sent */
+    size_t jobs = 0, devices = 0, npk = 0, nfw = 0, i = 0, p = 0, k = 0;
+    char num[32];
+
+    buf[0] = '\0';
+    if (!ctx->specific) {
+        append(buf, bufsz, "Create 1 upgrade job (target %s) for the devices "
+               "of %s on version", orch_target_name(cfg->target),
+               cfg->product_key);
+        for (i = 0; i < cfg->n_src_versions; i++)
+            append(buf, bufsz, "%s %s", i ? "," : "", cfg->src_versions[i]);
+        append(buf, bufsz, " to firmware %s?", cfg->firmware_id);
+        return;
+    }
+    fw_of = calloc(ctx->inv.nproducts ? ctx->inv.nproducts : 1,
+                   sizeof(*fw_of));
+    if (fw_of == NULL) {
+        append(buf, bufsz, "Create %zu upgrade jobs?", ctx->nitems);
+        return;
+    }
+    for (p = 0; p < ctx->inv.nproducts; p++) {
+        const char *fw = NULL;
+        bool used = false;
+
+        for (i = 0; i < ctx->nitems; i++) {
+            const struct orch_chunk *c = &ctx->plan.chunks[i];
+
+            if (c->product != p || !chunk_to_do(ctx, i))
+                continue;
+            jobs++;
+            devices += c->count;
+            fw = c->firmware_id;
+            used = true;
+        }
+        if (!used)
+            continue;
+        if (npk < 4)
+            pks[npk] = ctx->inv.products[p];
+        npk++;
+        fw_of[p] = fw;
+        for (k = 0; k < p && !(fw_of[k] && strcmp(fw_of[k], fw) == 0); k++)
+            ;
+        if (k == p) {
+            if (nfw < 4)
+                fws[nfw] = fw;
+            nfw++;
+        }
+    }
+    free(fw_of);
+    group_digits(num, sizeof(num), jobs);
+    append(buf, bufsz, "Create %s%s upgrade job%s", ctx->todo.to_reconcile ?
+           "up to " : "", num, jobs == 1 ? "" : "s");
+    group_digits(num, sizeof(num), devices);
+    append(buf, bufsz, " for %s device%s of ", num, devices == 1 ? "" : "s");
+    append_names(buf, bufsz, pks, npk, "product");
+    append(buf, bufsz, " to %s", nfw > 3 ? "" : nfw > 1 ? "firmwares "
+                                                         : "firmware ");
+    append_names(buf, bufsz, fws, nfw, "firmware");
+    append(buf, bufsz, "?");
+}
+
 /* Returns 0 to go on, or an exit code. */
 static int confirm(const struct run_ctx *ctx)
 {
     char line[64];
+    char question[512];
 
     if (ctx->cfg->yes)
         return ORCH_EXIT_OK;
@@ -520,8 +701,8 @@ static int confirm(const struct run_ctx *ctx)
                     "--yes to create the jobs");
         return ORCH_EXIT_USAGE;
     }
-    fprintf(stderr, "Create %zu upgrade job%s? Proceed? [y/N] ", ctx->nitems,
-            ctx->nitems == 1 ? "" : "s");
+    prompt_text(ctx, question, sizeof(question));
+    fprintf(stderr, "%s [y/N] ", question);
     fflush(stderr);
     if (fgets(line, sizeof(line), stdin) == NULL ||
         (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 &&
@@ -1453,6 +1634,20 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
     free(rejects);
 }
 
+/* An inventory without a device to upgrade (a header only, or every row
+ * skipped): exit 3, the same for `plan` and `run`. */
+static int no_devices(const struct run_ctx *ctx)
+{
+    if (ctx->inv.rows == 0)
+        orch_errorf("%s: no devices (the inventory has a header and no "
+                    "rows); nothing to do",
+                    ctx->cfg->inventory_path);
+    else
+        orch_errorf("%s: no valid devices to upgrade; nothing sent",
+                    ctx->cfg->inventory_path);
+    return ORCH_EXIT_INVENTORY;
+}
+
 /* `plan`: offline, or with --preflight the checks too. Returns the exit
  * code; *first gets the first request's parameters (for --json). */
 static int plan_command(struct run_ctx *ctx, struct orch_credentials *cred,
@@ -1462,6 +1657,10 @@ static int plan_command(struct run_ctx *ctx, struct orch_credentials *cred,
     FILE *fp = cfg->json ? ctx->hout : stdout;
     int code = ORCH_EXIT_OK;
 
+    if (ctx->specific && ctx->plan.nchunks == 0) {
+        print_summary(ctx, fp);
+        return no_devices(ctx);
+    }
     if (cfg->preflight) {
         code = load_credentials(ctx, cred);
         /* With --skip-preflight this only warns that it skipped. */
@@ -1607,9 +1806,7 @@ int orch_run_main(struct orch_config *cfg)
         orch_waverun_print_plan(ctx->hout, cfg, &ctx->wp);
     print_resume_state(ctx);
     if (ctx->nitems == 0) {
-        orch_errorf("%s: no valid devices to upgrade; nothing sent",
-                    cfg->inventory_path);
-        code = ORCH_EXIT_INVENTORY;
+        code = no_devices(ctx);
         goto out;
     }
     if (ctx->todo.to_send + ctx->todo.to_reconcile > 0) {

@@ -603,11 +603,14 @@ int orch_query_config_validate(struct orch_config *cfg, struct orch_diag *diag)
                              "--interval: only with --watch");
     if (status && cfg->interval_ms == 0)
         cfg->interval_ms = 10000;
-    if (status && (cfg->interval_ms < 1000 || cfg->interval_ms > 86400000L))
+    if (status && cfg->interval_ms < 1000)
         return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--interval: %ld ms is not between 1 s and 1 "
-                             "day",
-                             cfg->interval_ms);
+                             "--interval: must be at least 1 s (got %g s)",
+                             cfg->interval_ms / 1000.0);
+    if (status && cfg->interval_ms > 86400000L)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--interval: must be at most 86400 s (got %g s)",
+                             cfg->interval_ms / 1000.0);
     if (cfg->devices_path && cfg->devices_path[0] == '\0')
         return orch_diag_set(diag, ORCH_ECONFIG, "--devices: empty file name");
     if (cfg->resume)

@@ -16,10 +16,12 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,6 +106,23 @@ const char *orch_target_name(enum orch_target t)
     default:
         return "SPECIFIC";
     }
+}
+
+/* One wording for a number outside its option's range (issue 11):
+ * "--qps: must be at least 1 (got 0)". `unit` follows each number ("" or
+ * " s"). Returns ORCH_ECONFIG when v is outside [lo, hi], else 0. */
+static int check_range(const char *opt, double v, double lo, double hi,
+                       const char *unit, struct orch_diag *diag)
+{
+    if (!(v >= lo))
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "%s: must be at least %.15g%s (got %.15g%s)", opt,
+                             lo, unit, v, unit);
+    if (v > hi)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "%s: must be at most %.15g%s (got %.15g%s)", opt,
+                             hi, unit, v, unit);
+    return 0;
 }
 
 /* "2026-12-01T03:00:00Z" for messages. */
@@ -287,12 +306,11 @@ static int check_waves(const struct orch_config *cfg, struct orch_diag *diag)
                              "--success-threshold / --failure-threshold: "
                              "not a share more than 0%% and at most 100%%");
     if (cfg->min_decided < 1)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--min-decided: %d is less than 1",
-                             cfg->min_decided);
+        return check_range("--min-decided", cfg->min_decided, 1, INT_MAX, "",
+                           diag);
     if (cfg->wave_timeout_ms < 1000)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--wave-timeout: less than 1 s");
+        return check_range("--wave-timeout", cfg->wave_timeout_ms / 1000.0, 1,
+                           1e15, " s", diag);
     /* --schedule-time without --wave-interval schedules wave 1 of gated
      * waves (waverun.h); its gate's timeout counts from then. */
     if (cfg->wave_interval_ms > 0) {
@@ -340,16 +358,13 @@ static int check_api_values(const struct orch_config *cfg,
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--retry-count: needs --retry-interval too");
     if (cfg->timeout_minutes >= 0 &&
-        (cfg->timeout_minutes < 1 || cfg->timeout_minutes > 1440))
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--timeout-minutes: %d is not between 1 and "
-                             "1440",
-                             cfg->timeout_minutes);
-    if (cfg->max_per_minute >= 0 && cfg->max_per_minute > 1000)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--max-per-minute: %d is not between 0 and "
-                             "1000",
-                             cfg->max_per_minute);
+        check_range("--timeout-minutes", cfg->timeout_minutes, 1, 1440, "",
+                    diag))
+        return ORCH_ECONFIG;
+    if (cfg->max_per_minute >= 0 &&
+        check_range("--max-per-minute", cfg->max_per_minute, 0, 1000, "",
+                    diag))
+        return ORCH_ECONFIG;
     if (cfg->overwrite_mode >= 0 && cfg->overwrite_mode != 1 &&
         cfg->overwrite_mode != 2)
         return orch_diag_set(diag, ORCH_ECONFIG,
@@ -490,21 +505,17 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
 {
     /* Far above any real quota: --force-qps with a lifted emulator quota is
      * how the engine's own overhead is benchmarked. */
-    if (!(cfg->qps > 0.0) || cfg->qps > 1000000.0)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--qps: %g is not more than 0 and at most "
-                             "1000000",
-                             cfg->qps);
+    if (check_range("--qps", cfg->qps, 1, 1000000, "", diag))
+        return ORCH_ECONFIG;
     if (cfg->qps > 20.0 && !cfg->force_qps)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--qps: %g is above the account's quota of 20 "
                              "calls per second; pass --force-qps if your "
                              "quota really is higher",
                              cfg->qps);
-    if (cfg->chunk_size < 1 || cfg->chunk_size > ORCH_MAX_CHUNK)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--chunk-size: %d is not between 1 and %d",
-                             cfg->chunk_size, ORCH_MAX_CHUNK);
+    if (check_range("--chunk-size", cfg->chunk_size, 1, ORCH_MAX_CHUNK, "",
+                    diag))
+        return ORCH_ECONFIG;
     if (cfg->fatal_streak < 1)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "fatal streak %d is less than 1",
@@ -517,11 +528,8 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
 static int check_transport(const struct orch_config *cfg,
                            struct orch_diag *diag)
 {
-    if (!(cfg->query_qps > 0.0) || cfg->query_qps > 1000.0)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--query-qps: %g is not more than 0 and at "
-                             "most 1000",
-                             cfg->query_qps);
+    if (check_range("--query-qps", cfg->query_qps, 1, 1000, "", diag))
+        return ORCH_ECONFIG;
     if (cfg->query_qps > 10.0 && !cfg->force_qps)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--query-qps: %g is above the query "
@@ -529,24 +537,18 @@ static int check_transport(const struct orch_config *cfg,
                              "pass --force-qps if your quota really is "
                              "higher",
                              cfg->query_qps);
-    if (cfg->max_in_flight < 1 || cfg->max_in_flight > 1000)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--max-in-flight: %d is not between 1 and 1000",
-                             cfg->max_in_flight);
-    if (cfg->max_attempts < 1 || cfg->max_attempts > 100)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--max-attempts: %d is not between 1 and 100",
-                             cfg->max_attempts);
+    if (check_range("--max-in-flight", cfg->max_in_flight, 1, 1000, "",
+                    diag) ||
+        check_range("--max-attempts", cfg->max_attempts, 1, 100, "", diag))
+        return ORCH_ECONFIG;
     if (cfg->signature_version != 2 && cfg->signature_version != 3)
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--signature-version: %d is not one of 3 "
                              "(ACS3-HMAC-SHA256), 2 (HMAC-SHA1)",
                              cfg->signature_version);
-    if (cfg->request_timeout_ms < 1000 || cfg->request_timeout_ms > 600000)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--request-timeout: %ld ms is not between 1 s "
-                             "and 10 min",
-                             cfg->request_timeout_ms);
+    if (check_range("--request-timeout", cfg->request_timeout_ms / 1000.0, 1,
+                    600, " s", diag))
+        return ORCH_ECONFIG;
     return 0;
 }
 
@@ -606,6 +608,36 @@ static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
     return 0;
 }
 
+/* `run --report DIR/NAME`: DIR must be a folder that exists, checked
+ * before anything is read or sent (the report is the only record of the
+ * jobs created; finding out after the calls would be too late). */
+static int check_report_folder(const struct orch_config *cfg,
+                               struct orch_diag *diag)
+{
+    const char *path = cfg->report_path;
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+    struct stat st;
+    size_t n = 0;
+
+    if (slash == NULL)
+        return 0; /* the working directory */
+    n = slash == path ? 1 : (size_t)(slash - path);
+    if (n >= sizeof(dir))
+        return orch_diag_set(diag, ORCH_ECONFIG, "--report: name too long");
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    if (stat(dir, &st) != 0)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--report: the folder %s does not exist; "
+                             "create it or name another report file",
+                             dir);
+    if (!S_ISDIR(st.st_mode))
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--report: %s is not a folder", dir);
+    return 0;
+}
+
 /* Default report: next to the inventory, "<name>.report.csv" with a .csv
  * suffix (any case) replaced; for ALL/GRAY, in the working directory. */
 static int default_report(struct orch_config *cfg)
@@ -662,10 +694,9 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
         rc = check_schedule(cfg, now_ms, diag);
     if (rc == 0)
         rc = check_waves(cfg, diag);
-    if (rc == 0 && (cfg->poll_interval_ms < 1000 ||
-                    cfg->poll_interval_ms > 3600L * 1000))
-        rc = orch_diag_set(diag, ORCH_ECONFIG,
-                           "--poll-interval: not between 1 s and 1 h");
+    if (rc == 0)
+        rc = check_range("--poll-interval", cfg->poll_interval_ms / 1000.0, 1,
+                         3600, " s", diag);
     if (rc == 0 && cfg->wait && cfg->command != ORCH_CMD_RUN)
         rc = orch_diag_set(diag, ORCH_ECONFIG, "--wait: only with run");
     if (rc == 0 && cfg->iot_instance_id)
@@ -677,6 +708,8 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
         rc = orch_config_check_api(cfg, diag);
     if (rc == 0 && cfg->report_path && cfg->report_path[0] == '\0')
         rc = orch_diag_set(diag, ORCH_ECONFIG, "--report: empty file name");
+    if (rc == 0 && cfg->report_path && cfg->command == ORCH_CMD_RUN)
+        rc = check_report_folder(cfg, diag);
     if (rc == 0)
         rc = default_report(cfg);
     if (rc == ORCH_ENOMEM)

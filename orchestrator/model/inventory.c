@@ -32,6 +32,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,8 @@
 #define HSET_MAX_BITS 31u
 #define HEADER_SHOW 160
 #define PIPELINE 8
+/* Room for a reason, the same in the rejects file and the problem list. */
+#define REASON_LEN sizeof(((struct orch_inventory_problem *)0)->reason)
 /* dev[i].product of a duplicate until settle() removes it. */
 #define DEV_DROPPED UINT32_MAX
 
@@ -88,6 +91,7 @@ struct loader {
     size_t expect;         /* estimated device count, or 0 */
     uint32_t last_product; /* cache for the product lookup */
     bool have_last_product;
+    size_t nproblems; /* invalid rows seen without skip_invalid */
 };
 
 /* ------------------------------------------------------------------ */
@@ -526,23 +530,62 @@ static void on_field(void *data, size_t len, void *ud)
     L->line += breaks;
 }
 
-/* An invalid row: fail, or report it and go on. `field` names the cell. */
-static int reject(struct loader *L, const char *field, const struct cell *v,
-                  const char *reason)
+/* The one wording of an invalid row's reason, for the rejects file and
+ * for the list of problems alike: the field, then the rule it breaks. */
+static void reason_text(char *out, size_t outsz, const char *field,
+                        const char *problem)
 {
-    char shown[96];
-    char why[256];
+    snprintf(out, outsz, "%s %s", field, problem);
+}
+
+void orch_inventory_problem_format(char *out, size_t outsz, const char *file,
+                                   const struct orch_inventory_problem *p)
+{
+    snprintf(out, outsz, "%s:%" PRIu32 ": \"%s\": %s", file, p->line,
+             p->value, p->reason);
+}
+
+/* Without skip_invalid: keeps the row in the caller's list (the first
+ * ORCH_INVENTORY_PROBLEMS_MAX), counts it, and puts the first one into
+ * the diag; the load goes on so that every invalid row is found. */
+static void note_problem(struct loader *L, const struct cell *v,
+                         const char why[REASON_LEN])
+{
+    struct orch_inventory_problems *ps = L->opts->problems;
+    struct orch_inventory_problem p;
+
+    L->nproblems++;
+    if (ps)
+        ps->total++;
+    if (L->nproblems > 1 && (ps == NULL || ps->n >= ORCH_INVENTORY_PROBLEMS_MAX))
+        return;
+    p.line = L->row_line;
+    show_value(p.value, sizeof(p.value), v->s,
+               v->len < CELL_KEEP ? v->len : CELL_KEEP, v->len > CELL_KEEP);
+    memcpy(p.reason, why, sizeof(p.reason));
+    if (L->nproblems == 1 && L->diag)
+        orch_inventory_problem_format(L->diag->msg, sizeof(L->diag->msg),
+                                      L->name, &p);
+    if (ps && ps->n < ORCH_INVENTORY_PROBLEMS_MAX)
+        ps->first[ps->n++] = p;
+}
+
+/* An invalid row: note it and go on (the load fails at the end), or with
+ * skip_invalid report it and go on. `field` names the cell. */
+static int reject(struct loader *L, const char *field, const struct cell *v,
+                  const char *problem)
+{
+    char why[REASON_LEN];
     int urc = 0;
 
-    show_value(shown, sizeof(shown), v->s,
-               v->len < CELL_KEEP ? v->len : CELL_KEEP, v->len > CELL_KEEP);
-    if (!L->opts->skip_invalid)
-        return orch_diag_set(L->diag, ORCH_EINVENTORY, "%s:%u: %s \"%s\": %s",
-                             L->name, L->row_line, field, shown, reason);
+    reason_text(why, sizeof(why), field, problem);
+    if (!L->opts->skip_invalid) {
+        note_problem(L, v, why);
+        return 0;
+    }
     L->inv->rejected++;
     if (L->opts->on_reject == NULL)
         return 0;
-    snprintf(why, sizeof(why), "%s %s", field, reason);
     urc = L->opts->on_reject(L->opts->reject_ud, L->row_line, v->s, why);
     if (urc == 0)
         return 0;
@@ -852,8 +895,23 @@ static int feed(struct loader *L, const char *s, size_t len)
     return 0;
 }
 
+/* libcsv's state inside a field (libcsv.c's FIELD_BEGUN; csv.h exposes
+ * the state but not the names). */
+#define LIBCSV_FIELD_BEGUN 2
+
 static int finish(struct loader *L)
 {
+    /* A quote still open at the end swallowed every line after it into
+     * one value: nothing after it can be trusted, so stop there. */
+    if (L->rc == 0 && L->parser.quoted &&
+        L->parser.pstate == LIBCSV_FIELD_BEGUN)
+        return L->rc = orch_diag_set(L->diag, ORCH_ECSV,
+                                     "%s:%u: a quote opened in this row is "
+                                     "never closed; every line after it "
+                                     "would be read as one value (fix the "
+                                     "quoting and export again)",
+                                     L->name, L->in_row ? L->row_line
+                                                        : L->line);
     csv_fini(&L->parser, on_field, on_row, L);
     if (L->rc)
         return L->rc;
@@ -866,7 +924,15 @@ static int finish(struct loader *L)
                              "%s: empty inventory; the first row must be a "
                              "header with a DeviceName column",
                              L->name);
-    return 0;
+    /* The diag already tells the first invalid row. */
+    if (L->nproblems > 1 && L->diag) {
+        size_t used = strlen(L->diag->msg);
+
+        snprintf(L->diag->msg + used, sizeof(L->diag->msg) - used,
+                 " (and %zu more invalid row%s)", L->nproblems - 1,
+                 L->nproblems == 2 ? "" : "s");
+    }
+    return L->nproblems ? ORCH_EINVENTORY : 0;
 }
 
 static int loader_init(struct loader *L, struct orch_inventory *inv,

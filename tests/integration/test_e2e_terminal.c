@@ -151,10 +151,32 @@ static void prompt_answered_no_sends_nothing(void **state)
                           c.emu.endpoint, "--report", c.report, NULL};
     pty_run(&c, argv, "n\n", &r);
     assert_int_equal(r.exit_code, 4);
-    assert_asked_after_summary(&r, "Create 3 upgrade jobs? Proceed? " PROMPT);
+    assert_asked_after_summary(&r, "Create 3 upgrade jobs for 500 devices of " PK
+                                       " to firmware " FW "? " PROMPT);
     assert_non_null(strstr(r.tty, "not confirmed; nothing sent"));
     assert_int_equal(creates(&c), 0);
     assert_int_not_equal(stat(c.report, &st), 0);
+    pty_run_free(&r);
+    e2e_fleet_stop(&c);
+}
+
+/* Issue 11: the question names what will happen, with the numbers as
+ * people read them (thousands grouped). */
+static void prompt_names_jobs_devices_product_firmware(void **state)
+{
+    struct e2e_fleet c;
+    struct pty_run r;
+
+    (void)state;
+    e2e_fleet_start(&c, 20000, PK, auto_create);
+    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
+                          c.emu.endpoint, "--report", c.report, NULL};
+    pty_run(&c, argv, "n\n", &r);
+    assert_int_equal(r.exit_code, 4);
+    assert_non_null(strstr(r.tty, "Create 100 upgrade jobs for 20,000 "
+                                  "devices of " PK " to firmware " FW "? "
+                                  PROMPT));
+    assert_int_equal(creates(&c), 0);
     pty_run_free(&r);
     e2e_fleet_stop(&c);
 }
@@ -173,7 +195,8 @@ static void prompt_answered_yes_runs(void **state)
     pty_run(&c, argv, "y\n", &r);
     if (r.exit_code != 0)
         fail_msg("exit %d: %s", r.exit_code, r.tty);
-    assert_asked_after_summary(&r, "Create 3 upgrade jobs? Proceed? " PROMPT);
+    assert_asked_after_summary(&r, "Create 3 upgrade jobs for 500 devices of " PK
+                                       " to firmware " FW "? " PROMPT);
     assert_int_equal(creates(&c), 3);
     rows = h_read_csv(c.report);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
@@ -310,6 +333,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prompt_answered_no_sends_nothing),
         cmocka_unit_test(prompt_answered_yes_runs),
+        cmocka_unit_test(prompt_names_jobs_devices_product_firmware),
         cmocka_unit_test(progress_line_on_terminal),
         cmocka_unit_test(no_progress_flag_on_terminal),
         cmocka_unit_test(no_progress_without_terminal),

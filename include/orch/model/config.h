@@ -78,6 +78,8 @@ struct orch_config {
     char *report_path;     /* --report, default <inventory>.report.csv */
     bool yes;              /* --yes */
     bool progress;         /* progress on a terminal (off: --no-progress) */
+    bool verbose;          /* --verbose: plan prints every parameter (not
+                              part of a run's identity) */
     bool json;             /* --json */
 
     /* Pacing and retries */

@@ -253,7 +253,8 @@ static void rejections(void **state)
         {{"run", "a.csv", "b.csv", NULL}, "unexpected argument \"b.csv\""},
         {{"run", "--frimware-id", "x", NULL}, "unknown option --frimware-id"},
         {{"run", "--firmware-i", "x", NULL},
-         "unknown option --firmware-i (did you mean --firmware-id?)"},
+         "unknown option --firmware-i; did you mean --firmware-id? (try "
+         "--help)"},
         {{"run", "-x", NULL}, "unknown option -x"},
         {{"run", "-hv", NULL}, "-h takes no value"},
         {{"run", "--yes=no", NULL}, "--yes takes no value"},
@@ -296,6 +297,55 @@ static void rejections(void **state)
                      cases[i].args[1] ? cases[i].args[1] : "",
                      cases[i].args[2] ? cases[i].args[2] : "", rc, d.msg,
                      cases[i].msg);
+        orch_config_cleanup(&cfg);
+    }
+    (void)state;
+}
+
+/* Issue 11: a mistyped command or option gets "(try --help)" and, when a
+ * name is close (a few edits away, or the typed text is the start of
+ * exactly one), "did you mean"; a far-off word gets no guess. */
+static void did_you_mean(void **state)
+{
+    static const struct {
+        const char *args[4];
+        const char *msg; /* the whole diag */
+    } cases[] = {
+        {{"rnu", NULL},
+         "unknown command \"rnu\"; did you mean run? (expected run, plan, "
+         "resume, status or cancel; try --help)"},
+        {{"stauts", "r.csv", NULL},
+         "unknown command \"stauts\"; did you mean status? (expected run, "
+         "plan, resume, status or cancel; try --help)"},
+        {{"deploy", NULL},
+         "unknown command \"deploy\" (expected run, plan, resume, status or "
+         "cancel; try --help)"},
+        {{"xyz", NULL},
+         "unknown command \"xyz\" (expected run, plan, resume, status or "
+         "cancel; try --help)"},
+        {{"run", "--qsp", "5", NULL},
+         "unknown option --qsp; did you mean --qps? (try --help)"},
+        {{"run", "--frimware-id", "x", NULL},
+         "unknown option --frimware-id; did you mean --firmware-id? (try "
+         "--help)"},
+        {{"run", "--chunksize=5", NULL},
+         "unknown option --chunksize; did you mean --chunk-size? (try "
+         "--help)"},
+        {{"run", "--foo", NULL}, "unknown option --foo (try --help)"},
+        {{"run", "--ab", NULL}, "unknown option --ab (try --help)"},
+        {{"run", "--verbosity", NULL},
+         "unknown option --verbosity (try --help)"},
+    };
+    struct orch_config cfg;
+    struct orch_diag d;
+    size_t i = 0;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc = parse(&cfg, cases[i].args, &d);
+
+        if (rc == 0 || strcmp(d.msg, cases[i].msg) != 0)
+            fail_msg("case %zu: rc %d, diag \"%s\", want \"%s\"", i, rc,
+                     d.msg, cases[i].msg);
         orch_config_cleanup(&cfg);
     }
     (void)state;
@@ -473,6 +523,7 @@ int main(void)
         cmocka_unit_test(defaults_and_last_one_wins),
         cmocka_unit_test(commands_help_version),
         cmocka_unit_test(rejections),
+        cmocka_unit_test(did_you_mean),
         cmocka_unit_test(too_many_src_versions),
         cmocka_unit_test(secrets_refused_without_echo),
         cmocka_unit_test(help_lists_everything),

@@ -110,8 +110,8 @@ static void test_quoted_newlines_line_numbers(void **state)
     assert_int_equal(l.rc, ORCH_EINVENTORY);
     /* Row 1 spans lines 2-4, row 2 lines 5-6 (a quoted CRLF), so the bad
      * row is on physical line 7. */
-    assert_non_null(strstr(l.diag.msg, "quoted-newlines.csv:7: DeviceName "
-                                       "\"bad!\": contains a character"));
+    assert_non_null(strstr(l.diag.msg, "quoted-newlines.csv:7: \"bad!\": "
+                                       "DeviceName contains a character"));
     orch_inventory_cleanup(&l.inv);
 
     /* Lone CRs (old Mac line ends) inside quotes count as line breaks. */
@@ -120,7 +120,7 @@ static void test_quoted_newlines_line_numbers(void **state)
              "x,pk\r\n",
              NULL);
     assert_int_equal(l.rc, ORCH_EINVENTORY);
-    assert_non_null(strstr(l.diag.msg, "t.csv:5: DeviceName \"x\""));
+    assert_non_null(strstr(l.diag.msg, "t.csv:5: \"x\": DeviceName"));
     orch_inventory_cleanup(&l.inv);
 }
 
@@ -146,7 +146,7 @@ static void test_cr_only_line_ends(void **state)
     (void)state;
     load_str(&l, "DeviceName,ProductKey\rdev-0001,pk1\r\rbad,pk1\r", NULL);
     assert_int_equal(l.rc, ORCH_EINVENTORY);
-    assert_non_null(strstr(l.diag.msg, "t.csv:4: DeviceName \"bad\""));
+    assert_non_null(strstr(l.diag.msg, "t.csv:4: \"bad\": DeviceName"));
     orch_inventory_cleanup(&l.inv);
 }
 
@@ -179,7 +179,7 @@ static void test_block_boundaries(void **state)
         {
             char want[64];
             /* blank line from the padding + note spans 3 lines */
-            snprintf(want, sizeof(want), "t.csv:%zu: DeviceName \"bad\"",
+            snprintf(want, sizeof(want), "t.csv:%zu: \"bad\": DeviceName",
                      lines + 1 + 3);
             if (strstr(l.diag.msg, want) == NULL)
                 fail_msg("cut %zu: want \"%s\" in \"%s\"", cut, want,
@@ -220,7 +220,7 @@ static void test_tab_detected(void **state)
     /* The second row's DeviceName column is the empty first cell. */
     load_str(&l, "DeviceName\tProductKey\n\tdev-0002\ta1\n", NULL);
     assert_int_equal(l.rc, ORCH_EINVENTORY);
-    assert_non_null(strstr(l.diag.msg, "t.csv:2: DeviceName \"\": is empty"));
+    assert_non_null(strstr(l.diag.msg, "t.csv:2: \"\": DeviceName is empty"));
     orch_inventory_cleanup(&l.inv);
 }
 
@@ -320,8 +320,8 @@ static void test_scientific_notation(void **state)
     (void)state;
     load_file(&l, INV_DIR "scientific.csv", NULL);
     assert_int_equal(l.rc, ORCH_EINVENTORY);
-    assert_non_null(strstr(l.diag.msg, "scientific.csv:3: DeviceName "
-                                       "\"8.6E+14\": looks like a number"));
+    assert_non_null(strstr(l.diag.msg, "scientific.csv:3: \"8.6E+14\": "
+                                       "DeviceName looks like a number"));
     orch_inventory_cleanup(&l.inv);
 
     /* Without a sign but with a decimal point, still caught. */
@@ -472,7 +472,7 @@ static void test_multi_product_default(void **state)
     /* Without a default, an empty ProductKey is an error. */
     load_str(&l, "DeviceName,ProductKey\ndev-0001,pkB\ndev-0002,\n", NULL);
     assert_int_equal(l.rc, ORCH_EINVENTORY);
-    assert_non_null(strstr(l.diag.msg, "t.csv:3: ProductKey \"\": is empty "
+    assert_non_null(strstr(l.diag.msg, "t.csv:3: \"\": ProductKey is empty "
                                        "and no --product-key was given"));
     orch_inventory_cleanup(&l.inv);
 
@@ -492,7 +492,7 @@ static void test_multi_product_default(void **state)
     /* A ProductKey must be an alphanumeric token. */
     load_str(&l, "DeviceName,ProductKey\ndev-0001,a1-bad\n", NULL);
     assert_int_equal(l.rc, ORCH_EINVENTORY);
-    assert_non_null(strstr(l.diag.msg, "ProductKey \"a1-bad\""));
+    assert_non_null(strstr(l.diag.msg, "\"a1-bad\": ProductKey"));
     orch_inventory_cleanup(&l.inv);
 }
 
@@ -590,12 +590,124 @@ static void test_skip_invalid(void **state)
     assert_int_equal(l.rc, ORCH_EABORT);
     orch_inventory_cleanup(&l.inv);
 
-    /* Without skip_invalid the first bad row stops the load. */
+    /* Without skip_invalid the whole file is read; the diag tells the
+     * first bad row and how many more there are. */
     load_str(&l, csv, NULL);
     assert_int_equal(l.rc, ORCH_EINVENTORY);
-    assert_string_equal(l.diag.msg, "t.csv:2: DeviceName \"abc\": is shorter "
-                                    "than 4 characters");
+    assert_string_equal(l.diag.msg, "t.csv:2: \"abc\": DeviceName is shorter "
+                                    "than 4 characters (and 3 more invalid "
+                                    "rows)");
     orch_inventory_cleanup(&l.inv);
+}
+
+/* Issue 11 item 4: six invalid rows are six problems, each with its line
+ * and the rejects file's reason text, and the load still fails. */
+static void test_every_bad_row(void **state)
+{
+    struct orch_inventory_opts o = {0};
+    struct orch_inventory_problems ps;
+    struct rejects r;
+    struct loaded l;
+    char line[512];
+    size_t i = 0;
+    const char *csv = "DeviceName,ProductKey\n"
+                      "dev-0001,pk1\n"
+                      "abc,pk1\n"          /* 3 */
+                      "dev-0002,pk1\n"
+                      "dev 0003,pk1\n"     /* 5 */
+                      "8.6E+14,pk1\n"      /* 6 */
+                      "dev-0004,\n"        /* 7 */
+                      "dev-0005,pk-1\n"    /* 8 */
+                      "\"a\nb\",pk1\n"      /* 9-10 */
+                      "dev-0006,pk1\n";
+    const uint32_t want[6] = {3, 5, 6, 7, 8, 9};
+
+    (void)state;
+    memset(&ps, 0, sizeof(ps));
+    o.problems = &ps;
+    load_str(&l, csv, &o);
+    assert_int_equal(l.rc, ORCH_EINVENTORY);
+    assert_int_equal(ps.total, 6);
+    assert_int_equal(ps.n, 6);
+    /* The reasons are the rejects file's, word for word. */
+    memset(&r, 0, sizeof(r));
+    o.problems = NULL;
+    o.skip_invalid = true;
+    o.on_reject = collect;
+    o.reject_ud = &r;
+    {
+        struct loaded k;
+
+        load_str(&k, csv, &o);
+        assert_int_equal(k.rc, 0);
+        assert_int_equal(r.n, 6);
+        orch_inventory_cleanup(&k.inv);
+    }
+    for (i = 0; i < 6; i++) {
+        assert_int_equal(ps.first[i].line, want[i]);
+        assert_int_equal(r.lines[i], want[i]);
+        assert_string_equal(ps.first[i].reason, r.reasons[i]);
+    }
+    assert_string_equal(ps.first[0].value, "abc");
+    assert_string_equal(ps.first[0].reason,
+                        "DeviceName is shorter than 4 characters");
+    assert_string_equal(ps.first[3].reason,
+                        "ProductKey is empty and no --product-key was given");
+    assert_string_equal(ps.first[5].value, "a\\x0ab");
+    orch_inventory_problem_format(line, sizeof(line), "t.csv", &ps.first[1]);
+    assert_string_equal(line, "t.csv:5: \"dev 0003\": DeviceName contains a "
+                              "character other than letters, digits and "
+                              "- _ @ . :");
+    assert_non_null(strstr(l.diag.msg, "(and 5 more invalid rows)"));
+    orch_inventory_cleanup(&l.inv);
+}
+
+/* Past the limit the rows are counted, not kept; a file that cannot be
+ * read on (UTF-16 after a bad row) still stops at once. */
+static void test_problem_limit(void **state)
+{
+    struct orch_inventory_opts o = {0};
+    struct orch_inventory_problems ps;
+    struct loaded l;
+    char *csv = malloc(64 * 100);
+    size_t off = 0, i = 0;
+
+    (void)state;
+    assert_non_null(csv);
+    off = (size_t)sprintf(csv, "DeviceName,ProductKey\n");
+    for (i = 0; i < 50; i++)
+        off += (size_t)sprintf(csv + off, "x%zu,pk1\ndev-%04zu,pk1\n", i, i);
+    memset(&ps, 0, sizeof(ps));
+    o.problems = &ps;
+    load_str(&l, csv, &o);
+    assert_int_equal(l.rc, ORCH_EINVENTORY);
+    assert_int_equal(ps.total, 50);
+    assert_int_equal(ps.n, ORCH_INVENTORY_PROBLEMS_MAX);
+    assert_int_equal(ps.first[0].line, 2);
+    assert_int_equal(ps.first[ORCH_INVENTORY_PROBLEMS_MAX - 1].line,
+                     2 + 2 * (ORCH_INVENTORY_PROBLEMS_MAX - 1));
+    assert_non_null(strstr(l.diag.msg, "(and 49 more invalid rows)"));
+    orch_inventory_cleanup(&l.inv);
+
+    /* A quote left open at the end: ECSV naming its row, not a list. */
+    memset(&ps, 0, sizeof(ps));
+    load_str(&l, "DeviceName,ProductKey\nab,pk1\ndev-0001,pk1\n"
+                 "\"dev-0002,pk1\nxx,pk1\n", &o);
+    assert_int_equal(l.rc, ORCH_ECSV);
+    assert_non_null(strstr(l.diag.msg, "t.csv:4: a quote opened in this row "
+                                       "is never closed"));
+    orch_inventory_cleanup(&l.inv);
+
+    /* A NUL (UTF-16 without a BOM) after a bad row: ECSV, at once. */
+    memset(&ps, 0, sizeof(ps));
+    memcpy(csv, "DeviceName,ProductKey\nab,pk1\nd\0e\0v\0", 36);
+    memset(&l, 0, sizeof(l));
+    orch_inventory_init(&l.inv);
+    l.rc = orch_inventory_load_mem(&l.inv, "t.csv", csv, 36, &o, &l.diag);
+    assert_int_equal(l.rc, ORCH_ECSV);
+    assert_non_null(strstr(l.diag.msg, "UTF-16"));
+    orch_inventory_cleanup(&l.inv);
+    free(csv);
 }
 
 static void test_value_shown_safely(void **state)
@@ -620,7 +732,7 @@ static void test_value_shown_safely(void **state)
              "and-on-and-on-and-on-and-on");
     load_str(&l, csv, NULL);
     assert_int_equal(l.rc, ORCH_EINVENTORY);
-    assert_non_null(strstr(l.diag.msg, "...\": is longer than 32"));
+    assert_non_null(strstr(l.diag.msg, "...\": DeviceName is longer than 32"));
     assert_true(strlen(l.diag.msg) < 200);
     orch_inventory_cleanup(&l.inv);
 }
@@ -718,6 +830,8 @@ int main(void)
         cmocka_unit_test(test_duplicates_many),
         cmocka_unit_test(test_multi_product_default),
         cmocka_unit_test(test_skip_invalid),
+        cmocka_unit_test(test_every_bad_row),
+        cmocka_unit_test(test_problem_limit),
         cmocka_unit_test(test_value_shown_safely),
         cmocka_unit_test(test_name_rule),
         cmocka_unit_test(test_failed_csv_round_trip),
