@@ -1090,13 +1090,12 @@ static int preflight_firmware(struct run_ctx *ctx,
                 ctx->pf.nchecks, ctx->pf.nchecks == 1 ? "" : "s");
         return ORCH_EXIT_OK;
     }
-    /* Each failed pair, then the verdict (the first one is in it). */
-    if (ctx->pf.failed > 1) {
-        for (i = 0; i < ctx->pf.nchecks; i++) {
-            if (ctx->pf.checks[i].verdict != ORCH_FW_OK &&
-                ctx->pf.checks[i].message[0])
-                orch_errorf("pre-flight: %s", ctx->pf.checks[i].message);
-        }
+    /* Each failed pair not told yet (preflight.h: each problem once),
+     * then the verdict. */
+    for (i = 0; i < ctx->pf.nchecks; i++) {
+        if (ctx->pf.checks[i].verdict != ORCH_FW_OK &&
+            !ctx->pf.checks[i].told && ctx->pf.checks[i].message[0])
+            orch_errorf("pre-flight: %s", ctx->pf.checks[i].message);
     }
     orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
     if (rc == ORCH_EABORT) {

@@ -242,17 +242,14 @@ void orch_problem_advice(enum orch_problem p,
     case ORCH_PROBLEM_FIRMWARE_MISSING:
         snprintf(out, cap,
                  "check the FirmwareId %s in the IoT console (OTA > "
-                 "firmware), that it is a firmware of product %s, and "
-                 "--iot-instance-id",
-                 or_q(c->firmware_id), or_q(c->product_key));
+                 "firmware) and --iot-instance-id",
+                 or_q(c->firmware_id));
         return;
     case ORCH_PROBLEM_OTHER:
         break;
     }
-    if (c->preflight)
-        snprintf(out, cap, "try again later, or pass --skip-preflight");
-    else
-        snprintf(out, cap, "try again later");
+    snprintf(out, cap, "try again later; if it persists, give the request "
+                       "id to Alibaba Cloud support");
 }
 
 void orch_problem_one_line(const char *raw, char *out, size_t cap)

@@ -72,7 +72,6 @@ struct orch_problem_ctx {
     const char *action;        /* the API action denied, e.g.
                                   "QueryOTAFirmware" */
     const char *firmware_id;   /* firmware missing: which */
-    const char *product_key;   /* firmware missing: for which product */
     bool preflight;            /* the call is the pre-flight's, which
                                   --skip-preflight would skip */
     bool skew_known;           /* skew_ms is the server's clock minus ours */
@@ -82,8 +81,9 @@ struct orch_problem_ctx {
 /* Writes the one sentence that helps for p into out (NUL-terminated,
  * truncated to cap). Only for ORCH_PROBLEM_DENIED during the pre-flight
  * does it suggest --skip-preflight: for every other class skipping the
- * check cannot help (the Creates would fail the same way). Never names a
- * secret (the context holds none). */
+ * check cannot help (the Creates would fail the same way, or the check
+ * found a real problem). ORCH_PROBLEM_OTHER: try again later. Never names
+ * a secret (the context holds none). */
 void orch_problem_advice(enum orch_problem p,
                          const struct orch_problem_ctx *ctx, char *out,
                          size_t cap);

@@ -188,11 +188,10 @@ static void test_firmware_missing(void **state)
     assert_string_equal(orch_problem_name(ORCH_PROBLEM_FIRMWARE_MISSING),
                         "firmware_missing");
     c.firmware_id = "FwX";
-    c.product_key = "a1P";
     c.preflight = true;
     advice(ORCH_PROBLEM_FIRMWARE_MISSING, &c, out, sizeof(out));
     assert_non_null(strstr(out, "FirmwareId FwX"));
-    assert_non_null(strstr(out, "product a1P"));
+    assert_non_null(strstr(out, "--iot-instance-id"));
     assert_null(strstr(out, "--skip-preflight"));
 }
 
@@ -210,7 +209,8 @@ static void test_other(void **state)
     assert_string_equal(orch_problem_name(ORCH_PROBLEM_OTHER), "other");
     c.preflight = true;
     advice(ORCH_PROBLEM_OTHER, &c, out, sizeof(out));
-    assert_non_null(strstr(out, "--skip-preflight"));
+    assert_non_null(strstr(out, "try again later"));
+    assert_null(strstr(out, "--skip-preflight"));
     /* A NULL context is allowed. */
     advice(ORCH_PROBLEM_CREDENTIALS, NULL, out, sizeof(out));
     assert_non_null(strstr(out, "secret"));
