@@ -252,6 +252,25 @@ void orch_problem_advice(enum orch_problem p,
                        "id to Alibaba Cloud support");
 }
 
+void orch_problem_sentence(enum orch_problem p, const char *code,
+                           const char *request_id,
+                           const struct orch_problem_ctx *ctx, char *out,
+                           size_t cap)
+{
+    char advice[400];
+    char what[300] = "";
+
+    if (cap == 0)
+        return;
+    orch_problem_advice(p, ctx, advice, sizeof(advice));
+    if (code && *code && request_id && *request_id)
+        snprintf(what, sizeof(what), " (%.140s, request id %.128s)", code,
+                 request_id);
+    else if (code && *code)
+        snprintf(what, sizeof(what), " (%.280s)", code);
+    snprintf(out, cap, "%s%s: %s", orch_problem_title(p), what, advice);
+}
+
 void orch_problem_one_line(const char *raw, char *out, size_t cap)
 {
     size_t n = 0;

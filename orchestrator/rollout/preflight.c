@@ -428,8 +428,8 @@ static int tell_account_problem(const struct orch_config *cfg,
                                 struct orch_diag *diag)
 {
     struct orch_problem_ctx pc = {0};
-    char advice[400];
-    char what[240];
+    char code[256];
+    char sentence[900];
 
     pc.code = c->code;
     pc.key_id = cred ? cred->access_key_id : NULL;
@@ -437,16 +437,17 @@ static int tell_account_problem(const struct orch_config *cfg,
     pc.endpoint = cfg->endpoint;
     pc.action = "QueryOTAFirmware";
     pc.preflight = true;
-    orch_problem_advice(c->problem, &pc, advice, sizeof(advice));
-    code_and_id(what, sizeof(what), c);
     /* Nothing answered: libcurl's own one-line reason (refused, resolve,
      * TLS) is ours, not the server's, and tells which. */
     if (c->problem == ORCH_PROBLEM_ENDPOINT && c->server_message[0])
-        snprintf(what, sizeof(what), "%.100s: %.130s", c->code,
+        snprintf(code, sizeof(code), "%.100s: %.150s", c->code,
                  c->server_message);
+    else
+        snprintf(code, sizeof(code), "%s", c->code);
+    orch_problem_sentence(c->problem, code, c->request_id, &pc, sentence,
+                          sizeof(sentence));
     return orch_diag_set(diag, aborted ? ORCH_EABORT : ORCH_EAPI,
-                         "pre-flight: %s (%s): %s; nothing sent",
-                         orch_problem_title(c->problem), what, advice);
+                         "pre-flight: %s; nothing sent", sentence);
 }
 
 int orch_preflight_conclude(const struct orch_config *cfg,

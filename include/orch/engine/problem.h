@@ -88,6 +88,15 @@ void orch_problem_advice(enum orch_problem p,
                          const struct orch_problem_ctx *ctx, char *out,
                          size_t cap);
 
+/* The one sentence the operator is told: "<title> (<code>[, request id
+ * <id>]): <advice>" (problem p, advice from ctx; code may be "" when
+ * nothing answered, then the title alone before the colon). One line,
+ * truncated to cap; request_id may be NULL or "". */
+void orch_problem_sentence(enum orch_problem p, const char *code,
+                           const char *request_id,
+                           const struct orch_problem_ctx *ctx, char *out,
+                           size_t cap);
+
 /* Copies raw (a server's message, which may span lines: a
  * SignatureDoesNotMatch message quotes the canonical request) into out
  * as one line: each run of blanks (CR, LF, TAB, space) becomes one space,
