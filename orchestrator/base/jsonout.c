@@ -156,6 +156,16 @@ static json_t *check_json(const struct orch_fw_check *c)
                str_or_null(c->dest_version[0] ? c->dest_version : NULL));
     bad |= put(o, "code", str_or_null(c->code[0] ? c->code : NULL));
     bad |= put(o, "message", str_or_null(c->message[0] ? c->message : NULL));
+    /* A failed query (issue 11): its class, request id, and the server's
+     * own text on one line (never in the human output). */
+    if (c->verdict == ORCH_FW_QUERY_FAILED || c->verdict == ORCH_FW_MISSING) {
+        bad |= put(o, "problem", json_string(orch_problem_name(c->problem)));
+        bad |= put(o, "request_id",
+                   str_or_null(c->request_id[0] ? c->request_id : NULL));
+        bad |= put(o, "server_message",
+                   str_or_null(c->server_message[0] ? c->server_message
+                                                    : NULL));
+    }
     if (bad) {
         json_decref(o);
         return NULL;

@@ -47,6 +47,7 @@
 #include "orch/cloud/params.h"
 #include "orch/base/jsonout.h"
 #include "orch/rollout/preflight.h"
+#include "orch/engine/problem.h"
 #include "orch/model/plan.h"
 #include "orch/rollout/resume.h"
 #include "orch/rollout/runfiles.h"
@@ -1043,6 +1044,28 @@ static bool settle_earlier_calls(const struct run_ctx *ctx)
     return !interrupted;
 }
 
+/* Why the Creates were refused, as problem.h tells it ("" when the stop
+ * was no refusal of a known class: interrupt, journal, other). */
+static void abort_sentence(const struct run_ctx *ctx,
+                           const struct orch_credentials *cred,
+                           const struct orch_dispatch_stats *st, char *out,
+                           size_t cap)
+{
+    struct orch_problem_ctx pc = {0};
+    enum orch_problem p = orch_problem_classify(st->abort_code, 0);
+
+    out[0] = '\0';
+    if (p == ORCH_PROBLEM_OTHER)
+        return;
+    pc.code = st->abort_code;
+    pc.key_id = cred->access_key_id;
+    pc.cred_source = cred->source;
+    pc.endpoint = ctx->cfg->endpoint;
+    pc.action = "CreateOTAStaticUpgradeJob";
+    orch_problem_sentence(p, st->abort_code, st->abort_request_id, &pc, out,
+                          cap);
+}
+
 static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
 {
     struct orch_dispatch_ops ops;
@@ -1103,9 +1126,13 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
                     "check the jobs before resuming",
                     ctx->journal_path, orch_strerror(ctx->log.err));
     if (st.aborted || interrupted) {
-        orch_errorf("run aborted: %s%s", st.abort_reason[0] ? st.abort_reason
-                                         : interrupted      ? "interrupted"
-                                                            : "stopped",
+        char why[700];
+
+        abort_sentence(ctx, cred, &st, why, sizeof(why));
+        orch_errorf("run aborted: %s%s", why[0]                ? why
+                                         : st.abort_reason[0] ? st.abort_reason
+                                         : interrupted        ? "interrupted"
+                                                              : "stopped",
                     ctx->specific ? "; continue it later with --resume" : "");
         return ORCH_EXIT_ABORTED;
     }
@@ -1344,13 +1371,12 @@ static int preflight_firmware(struct run_ctx *ctx,
                 ctx->pf.nchecks, ctx->pf.nchecks == 1 ? "" : "s");
         return ORCH_EXIT_OK;
     }
-    /* Each failed pair, then the verdict (the first one is in it). */
-    if (ctx->pf.failed > 1) {
-        for (i = 0; i < ctx->pf.nchecks; i++) {
-            if (ctx->pf.checks[i].verdict != ORCH_FW_OK &&
-                ctx->pf.checks[i].message[0])
-                orch_errorf("pre-flight: %s", ctx->pf.checks[i].message);
-        }
+    /* Each failed pair not told yet (preflight.h: each problem once),
+     * then the verdict. */
+    for (i = 0; i < ctx->pf.nchecks; i++) {
+        if (ctx->pf.checks[i].verdict != ORCH_FW_OK &&
+            !ctx->pf.checks[i].told && ctx->pf.checks[i].message[0])
+            orch_errorf("pre-flight: %s", ctx->pf.checks[i].message);
     }
     orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
     if (rc == ORCH_EABORT) {

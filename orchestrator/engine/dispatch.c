@@ -69,7 +69,9 @@
  * batch follow too closely.
  *
  * Ending: a FATAL verdict, a failed ops->sync or *interrupt == 1 stops
- * admissions: unstarted items and waiting resends are reported not_sent
+ * admissions (the item whose answer was FATAL is failed: sent and
+ * refused; not_sent when nothing answered): unstarted items and waiting
+ * resends are reported not_sent
  * (their earlier attempts, if any, were refused unprocessed or reconciled
  * as not created), items still reconciling failed/Ambiguous, and in-flight
  * ones finish. *interrupt >= 2 also removes the in-flight transfers: one
@@ -691,6 +693,7 @@ static void stop(struct dispatcher *d, const char *code, const char *message)
     d->st->aborted = true;
     snprintf(d->st->abort_reason, sizeof(d->st->abort_reason), "%s",
              d->stop_message);
+    snprintf(d->st->abort_code, sizeof(d->st->abort_code), "%s", code);
 }
 
 /* True when an earlier run sent item i and recorded no outcome (and the
@@ -1368,13 +1371,28 @@ static void complete(struct dispatcher *d, struct orch_xfer *x, CURLcode res,
         return;
     }
     case ORCH_VERDICT_FATAL: {
-        /* Refused before processing (credentials, TLS, clock): this item
-         * and every one not yet finished are not sent. */
-        char why[sizeof(msg) + 160];
+        /* Refused before processing (credentials, clock, RAM policy, TLS
+         * set-up): nothing was created, and every call would be refused
+         * the same way, so the run stops. A call the server answered was
+         * sent and refused: failed, with its code, message and request
+         * id (rerunning its devices cannot duplicate a job). One nothing
+         * answered (TLS verification, bad URL) never left: not_sent. The
+         * stop reason is one line without the server's text (which may
+         * span lines): it becomes every unsent item's message. */
+        char why[400];
 
-        snprintf(why, sizeof(why), "run stopped: %.127s: %.511s", code, msg);
+        if (x->have_resp && x->resp.request_id[0])
+            snprintf(why, sizeof(why), "run stopped: %.127s (request id "
+                     "%.127s)", code, x->resp.request_id);
+        else
+            snprintf(why, sizeof(why), "run stopped: %.127s", code);
         stop(d, code, why);
-        finish(d, x, ORCH_ITEM_NOT_SENT, d->stop_code, msg);
+        if (x->have_resp && d->st->abort_request_id[0] == '\0')
+            snprintf(d->st->abort_request_id,
+                     sizeof(d->st->abort_request_id), "%s",
+                     x->resp.request_id);
+        finish(d, x, x->have_resp ? ORCH_ITEM_FAILED : ORCH_ITEM_NOT_SENT,
+               code, msg);
         return;
     }
     case ORCH_VERDICT_FAILED:

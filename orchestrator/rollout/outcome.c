@@ -3,6 +3,7 @@
 
 #include "orch/cloud/api.h"
 #include "orch/engine/dispatch.h"
+#include "orch/engine/problem.h"
 
 #include <string.h>
 
@@ -37,9 +38,15 @@ json_t *orch_outcome_record(size_t item, const struct orch_item_result *res,
     if (res->status != ORCH_ITEM_CREATED) {
         if (res->error_code && *res->error_code)
             json_object_set_new(rec, "code", json_string(res->error_code));
-        if (res->error_message && *res->error_message)
-            json_object_set_new(rec, "message",
-                                json_string(res->error_message));
+        /* One line: a server's message may span lines (a
+         * SignatureDoesNotMatch quotes the canonical request), and the
+         * report, the journal and the JSON events keep it on one. */
+        if (res->error_message && *res->error_message) {
+            char one[1024];
+
+            orch_problem_one_line(res->error_message, one, sizeof(one));
+            json_object_set_new(rec, "message", json_string(one));
+        }
     }
     json_object_set_new(rec, "time", json_integer(now_ms));
     return rec;

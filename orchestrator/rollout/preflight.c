@@ -14,6 +14,7 @@
 
 #include "orch/cloud/api.h"
 #include "orch/model/config.h"
+#include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
@@ -62,30 +63,23 @@ void orch_preflight_result_cleanup(struct orch_preflight_result *r)
 
 /* --- firmware judgement ------------------------------------------------- */
 
-static bool has(const char *s, const char *needle)
+/* A problem of the account or the endpoint, not of one firmware: told
+ * once for the whole check. */
+static bool account_problem(enum orch_problem p)
 {
-    return s && strstr(s, needle) != NULL;
+    return p == ORCH_PROBLEM_CREDENTIALS || p == ORCH_PROBLEM_KEY_UNKNOWN ||
+           p == ORCH_PROBLEM_CLOCK || p == ORCH_PROBLEM_ENDPOINT ||
+           p == ORCH_PROBLEM_DENIED;
 }
 
-/* The codes alibaba-api.md lists for "no such firmware" (on sibling
- * operations; QueryOTAFirmware declares none), plus any code of the same
- * family, since the real service is not consistent about the spelling. */
-static bool code_missing(const char *c)
+/* "CODE" or "CODE, request id ID". */
+static void code_and_id(char *out, size_t cap, const struct orch_fw_check *c)
 {
-    if (c == NULL)
-        return false;
-    if (strcmp(c, "iot.ota.FirmwareNotFound") == 0 ||
-        strcmp(c, "iot.ota.InvalidFirmwareUid") == 0 ||
-        strcmp(c, "iot.ota.NotFirmwareOwner") == 0)
-        return true;
-    return has(c, "Firmware") &&
-           (has(c, "NotFound") || has(c, "NotExist") || has(c, "NotOwner"));
-}
-
-static bool code_denied(const char *c)
-{
-    return has(c, "PermissionDeny") || has(c, "Forbidden") ||
-           has(c, "NoPermission");
+    if (c->request_id[0])
+        snprintf(out, cap, "%.100s, request id %.100s", c->code,
+                 c->request_id);
+    else
+        snprintf(out, cap, "%.100s", c->code);
 }
 
 static void copy_str(char *dst, size_t dstsz, json_t *v)
@@ -219,10 +213,15 @@ void orch_preflight_judge_firmware(struct orch_fw_check *chk,
     const char *fw = chk->firmware_id;
     const char *code = NULL;
     const char *msg = NULL;
+    char what[240];
+    char advice[300];
 
     chk->status = -2;
     chk->fw_product[0] = chk->dest_version[0] = chk->fw_name[0] = '\0';
     chk->code[0] = chk->message[0] = '\0';
+    chk->request_id[0] = chk->server_message[0] = '\0';
+    chk->problem = ORCH_PROBLEM_OTHER;
+    chk->told = false;
     if (res && res->status == ORCH_ITEM_CREATED && res->resp &&
         res->resp->root) {
         judge_answer(chk, res->resp->root);
@@ -242,29 +241,39 @@ void orch_preflight_judge_firmware(struct orch_fw_check *chk,
     if (msg == NULL)
         msg = "";
     snprintf(chk->code, sizeof(chk->code), "%s", code);
-    if (code_missing(code)) {
+    if (res && res->resp)
+        snprintf(chk->request_id, sizeof(chk->request_id), "%s",
+                 res->resp->request_id);
+    orch_problem_one_line(msg, chk->server_message,
+                          sizeof(chk->server_message));
+    chk->problem = orch_problem_classify(code, 0);
+    code_and_id(what, sizeof(what), chk);
+    if (chk->problem == ORCH_PROBLEM_FIRMWARE_MISSING) {
+        struct orch_problem_ctx pc = {0};
+
         chk->verdict = ORCH_FW_MISSING;
+        pc.firmware_id = fw;
+        pc.preflight = true;
+        orch_problem_advice(chk->problem, &pc, advice, sizeof(advice));
         snprintf(chk->message, sizeof(chk->message),
-                 "firmware %s does not exist in this account (%s): check the "
-                 "FirmwareId in the IoT console (OTA > firmware) and "
-                 "--iot-instance-id",
-                 fw, code);
-    } else if (code_denied(code)) {
+                 "firmware %.64s does not exist in this account (%.140s): "
+                 "%.250s",
+                 fw, what, advice);
+    } else if (account_problem(chk->problem)) {
+        /* orch_preflight_run tells it, with the advice, once. */
         snprintf(chk->message, sizeof(chk->message),
-                 "QueryOTAFirmware for firmware %s was denied (%s): allow "
-                 "iot:QueryOTAFirmware in the RAM policy, or pass "
-                 "--skip-preflight",
-                 fw, code);
-    } else if (has(code, "InstanceIdMisMatch")) {
+                 "firmware %.64s not checked: %s (%s)", fw,
+                 orch_problem_title(chk->problem), what);
+    } else if (strstr(code, "InstanceIdMisMatch")) {
         snprintf(chk->message, sizeof(chk->message),
-                 "firmware %s: the IoT instance does not match (%s): check "
-                 "--iot-instance-id",
-                 fw, code);
+                 "firmware %.64s: the IoT instance does not match (%s): "
+                 "check --iot-instance-id",
+                 fw, what);
     } else {
+        orch_problem_advice(chk->problem, NULL, advice, sizeof(advice));
         snprintf(chk->message, sizeof(chk->message),
-                 "firmware %s could not be checked (%s%s%.200s): try again, "
-                 "or pass --skip-preflight",
-                 fw, code, *msg ? ": " : "", msg);
+                 "firmware %.64s could not be checked (%.140s): %.250s", fw,
+                 what, advice);
     }
 }
 
@@ -410,6 +419,103 @@ static int collect_pairs(struct fw_ctx *ctx, const struct orch_config *cfg,
     return 0;
 }
 
+/* Marks each failed check whose message an earlier one already gave;
+ * returns the number of distinct messages left (account problems are
+ * marked too: verdict() tells them once). *first gets the first one. */
+static size_t mark_repeats(struct orch_preflight_result *out,
+                           const struct orch_fw_check **first)
+{
+    size_t i = 0, j = 0, distinct = 0;
+
+    *first = NULL;
+    for (i = 0; i < out->nchecks; i++) {
+        struct orch_fw_check *c = &out->checks[i];
+
+        if (c->verdict == ORCH_FW_OK)
+            continue;
+        c->told = account_problem(c->problem);
+        for (j = 0; j < i && !c->told; j++) {
+            if (out->checks[j].verdict != ORCH_FW_OK &&
+                strcmp(out->checks[j].message, c->message) == 0)
+                c->told = true;
+        }
+        if (c->told)
+            continue;
+        distinct++;
+        if (*first == NULL)
+            *first = c;
+    }
+    return distinct;
+}
+
+/* The one sentence for a problem of the account or the endpoint. */
+static int tell_account_problem(const struct orch_config *cfg,
+                                const struct orch_credentials *cred,
+                                const struct orch_fw_check *c, bool aborted,
+                                struct orch_diag *diag)
+{
+    struct orch_problem_ctx pc = {0};
+    char code[256];
+    char sentence[900];
+
+    pc.code = c->code;
+    pc.key_id = cred ? cred->access_key_id : NULL;
+    pc.cred_source = cred ? cred->source : NULL;
+    pc.endpoint = cfg->endpoint;
+    pc.action = "QueryOTAFirmware";
+    pc.preflight = true;
+    /* Nothing answered: libcurl's own one-line reason (refused, resolve,
+     * TLS) is ours, not the server's, and tells which. */
+    if (c->problem == ORCH_PROBLEM_ENDPOINT && c->server_message[0])
+        snprintf(code, sizeof(code), "%.100s: %.150s", c->code,
+                 c->server_message);
+    else
+        snprintf(code, sizeof(code), "%s", c->code);
+    orch_problem_sentence(c->problem, code, c->request_id, &pc, sentence,
+                          sizeof(sentence));
+    return orch_diag_set(diag, aborted ? ORCH_EABORT : ORCH_EAPI,
+                         "pre-flight: %s; nothing sent", sentence);
+}
+
+int orch_preflight_conclude(const struct orch_config *cfg,
+                            const struct orch_credentials *cred,
+                            struct orch_preflight_result *out,
+                            struct orch_diag *diag)
+{
+    const struct orch_fw_check *first = NULL;
+    const struct orch_fw_check *acct = NULL;
+    size_t distinct = mark_repeats(out, &first);
+    size_t i = 0;
+
+    for (i = 0; i < out->nchecks && acct == NULL; i++) {
+        if (out->checks[i].verdict != ORCH_FW_OK &&
+            account_problem(out->checks[i].problem))
+            acct = &out->checks[i];
+    }
+    if (acct) {
+        out->problem = acct->problem;
+        return tell_account_problem(cfg, cred, acct, out->aborted, diag);
+    }
+    if (out->aborted)
+        return orch_diag_set(diag, ORCH_EABORT,
+                             "pre-flight stopped: %s; nothing sent",
+                             out->abort_reason);
+    if (first == NULL)
+        return 0;
+    if (distinct == 1) {
+        /* diag says it: no check repeats it. */
+        for (i = 0; i < out->nchecks; i++) {
+            if (out->checks[i].verdict != ORCH_FW_OK)
+                out->checks[i].told = true;
+        }
+        return orch_diag_set(diag, ORCH_EAPI, "%s; nothing sent",
+                             first->message);
+    }
+    return orch_diag_set(diag, ORCH_EAPI,
+                         "%zu of %zu firmware checks failed; nothing sent",
+                         out->failed, out->nchecks);
+}
+
 int orch_preflight_run(const struct orch_config *cfg,
                        const struct orch_credentials *cred,
                        const struct orch_plan *plan,
@@ -421,7 +527,6 @@ int orch_preflight_run(const struct orch_config *cfg,
     struct orch_dispatch_stats st;
     struct fw_ctx ctx;
     volatile sig_atomic_t no_interrupt = 0;
-    const struct orch_fw_check *first = NULL;
     size_t i = 0;
     int rc = 0;
 
@@ -455,34 +560,15 @@ int orch_preflight_run(const struct orch_config *cfg,
     orch_preflight_judge_shared(out->checks, out->nchecks);
 
     for (i = 0; i < out->nchecks; i++) {
-        if (out->checks[i].verdict != ORCH_FW_OK) {
+        if (out->checks[i].verdict != ORCH_FW_OK)
             out->failed++;
-            if (first == NULL)
-                first = &out->checks[i];
-        }
     }
     if (st.aborted) {
         out->aborted = true;
         snprintf(out->abort_reason, sizeof(out->abort_reason), "%s",
                  st.abort_reason[0] ? st.abort_reason : "stopped");
-        if (first && code_denied(first->code))
-            rc = orch_diag_set(diag, ORCH_EABORT, "%s", first->message);
-        else
-            rc = orch_diag_set(diag, ORCH_EABORT,
-                               "pre-flight stopped: %s; nothing sent",
-                               out->abort_reason);
-        goto out;
     }
-    if (first) {
-        if (out->failed == 1)
-            rc = orch_diag_set(diag, ORCH_EAPI, "%s; nothing sent",
-                               first->message);
-        else
-            rc = orch_diag_set(diag, ORCH_EAPI,
-                               "%zu of %zu firmware checks failed, the first: "
-                               "%s; nothing sent",
-                               out->failed, out->nchecks, first->message);
-    }
+    rc = orch_preflight_conclude(cfg, cred, out, diag);
 out:
     free(ctx.fws);
     return rc;

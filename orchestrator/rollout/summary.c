@@ -233,10 +233,11 @@ void orch_summary_print_preflight(FILE *fp, enum orch_pf_state state,
             fprintf(fp, "  firmware %s for product %s: ok (version %s)\n",
                     c->firmware_id, c->product_key,
                     c->dest_version[0] ? c->dest_version : "?");
-        else
-            fprintf(fp, "  firmware %s for product %s: %s: %s\n",
+        else /* its message is an error line of its own: told once */
+            fprintf(fp, "  firmware %s for product %s: %s%s%s%s\n",
                     c->firmware_id, c->product_key,
-                    orch_fw_verdict_name(c->verdict), c->message);
+                    orch_fw_verdict_name(c->verdict), c->code[0] ? " (" : "",
+                    c->code, c->code[0] ? ")" : "");
     }
 }
 

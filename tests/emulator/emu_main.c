@@ -34,7 +34,7 @@ enum {
     OPT_FAIL_5XX, OPT_RESET, OPT_LOSE, OPT_MALFORMED, OPT_SLOW,
     OPT_SLOW_MS, OPT_THROTTLE_BURST, OPT_SIM_SPEED, OPT_SUCCESS_RATIO,
     OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_MAX_URI, OPT_FAULT_ACTIONS,
-    OPT_FAIL_QUERIES, OPT_HELP, OPT_VERSION
+    OPT_FAIL_QUERIES, OPT_RAM_DENY, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -45,6 +45,7 @@ static const struct option options[] = {
     {"fixture", required_argument, NULL, OPT_FIXTURE},
     {"auto-create", no_argument, NULL, OPT_AUTO_CREATE},
     {"access-key", required_argument, NULL, OPT_ACCESS_KEY},
+    {"ram-deny", required_argument, NULL, OPT_RAM_DENY},
     {"request-log", required_argument, NULL, OPT_REQUEST_LOG},
     {"qps-create", required_argument, NULL, OPT_QPS_CREATE},
     {"qps-query", required_argument, NULL, OPT_QPS_QUERY},
@@ -107,6 +108,9 @@ static const char usage[] =
     "with\n"
     "                        a token, requests must carry it\n"
     "                        (SecurityToken / x-acs-security-token)\n"
+    "  --ram-deny ID:ACTION[,ACTION...]  the key's RAM policy does not\n"
+    "                        allow these actions (ID:* none): they get\n"
+    "                        Forbidden.RAM (repeatable)\n"
     "Quotas (per AccessKey and per action, any sliding second; the\n"
     "documented ones by default):\n"
     "  --qps-create N        CreateOTAStaticUpgradeJob (default 20)\n"
@@ -282,6 +286,12 @@ int main(int argc, char **argv)
         case OPT_ACCESS_KEY:
             if (emu_verifier_add_key(verifier, optarg, &diag) != 0) {
                 fprintf(stderr, PROG ": --access-key: %s\n", diag.msg);
+                bad = 1;
+            }
+            break;
+        case OPT_RAM_DENY:
+            if (emu_verifier_deny(verifier, optarg, &diag) != 0) {
+                fprintf(stderr, PROG ": --ram-deny: %s\n", diag.msg);
                 bad = 1;
             }
             break;

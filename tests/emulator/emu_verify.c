@@ -43,9 +43,17 @@ struct nonce_entry {
     char key[]; /* "key_id\001nonce" */
 };
 
+/* A RAM policy that does not allow some actions to one key. */
+struct emu_deny {
+    char *id;
+    char *actions; /* ",A,B," (commas around each), or ",*," for all */
+};
+
 struct emu_verifier {
     struct emu_key *keys;
     size_t nkeys;
+    struct emu_deny *denies;
+    size_t ndenies;
     pthread_mutex_t lock; /* guards the nonce cache below */
     struct nonce_entry **buckets;
     size_t nbuckets;
@@ -117,6 +125,11 @@ void emu_verifier_free(struct emu_verifier *v)
         free_wiped(v->keys[i].token);
     }
     free(v->keys);
+    for (i = 0; i < v->ndenies; i++) {
+        free(v->denies[i].id);
+        free(v->denies[i].actions);
+    }
+    free(v->denies);
     for (e = v->oldest; e != NULL; e = next) {
         next = e->fifo;
         free(e);
@@ -180,6 +193,53 @@ nomem:
     free_wiped(k.secret);
     free_wiped(k.token);
     return ORCH_ENOMEM;
+}
+
+int emu_verifier_deny(struct emu_verifier *v, const char *spec,
+                      struct orch_diag *diag)
+{
+    const char *colon = strchr(spec, ':');
+    struct emu_deny d = {NULL, NULL};
+    struct emu_deny *grown = NULL;
+    size_t len = 0;
+
+    if (colon == NULL || colon == spec || colon[1] == '\0')
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "must be ID:ACTION[,ACTION...] or ID:*");
+    d.id = strndup(spec, (size_t)(colon - spec));
+    len = strlen(colon + 1) + 3;
+    d.actions = malloc(len);
+    if (d.id == NULL || d.actions == NULL)
+        goto nomem;
+    snprintf(d.actions, len, ",%s,", colon + 1);
+    grown = realloc(v->denies, (v->ndenies + 1) * sizeof(*v->denies));
+    if (grown == NULL)
+        goto nomem;
+    v->denies = grown;
+    v->denies[v->ndenies++] = d;
+    return 0;
+nomem:
+    free(d.id);
+    free(d.actions);
+    return ORCH_ENOMEM;
+}
+
+/* True when a RAM policy given with emu_verifier_deny() does not allow
+ * `action` to key `id`. */
+static bool ram_denies(const struct emu_verifier *v, const char *id,
+                       const char *action)
+{
+    char needle[160];
+    size_t i = 0;
+
+    snprintf(needle, sizeof(needle), ",%s,", action);
+    for (i = 0; i < v->ndenies; i++) {
+        if (strcmp(v->denies[i].id, id) == 0 &&
+            (strstr(v->denies[i].actions, ",*,") ||
+             strstr(v->denies[i].actions, needle)))
+            return true;
+    }
+    return false;
 }
 
 const char *emu_header_get(const struct emu_http_request *req,
@@ -885,13 +945,23 @@ int emu_verify_parsed(struct emu_verifier *v,
     struct orch_params query = {out->params.v, out->nquery, out->nquery,
                                 NULL};
 
+    int rc = 0;
+
     if (out->code[0])
         return 0;
     if (authz && strncmp(authz, V3_PREFIX, strlen(V3_PREFIX)) == 0)
-        return verify_v3(v, req, authz, &query, now_ms, out);
-    if (authz && authz[0] && !orch_params_get(&out->params, "Signature"))
+        rc = verify_v3(v, req, authz, &query, now_ms, out);
+    else if (authz && authz[0] && !orch_params_get(&out->params, "Signature"))
         return fail_incomplete(out, "Unsupported Authorization algorithm.");
-    return verify_v2(v, req, now_ms, out);
+    else
+        rc = verify_v2(v, req, now_ms, out);
+    /* Authenticated, then authorized: the RAM policy is asked last. */
+    if (rc == 0 && out->code[0] == '\0' &&
+        ram_denies(v, out->key_id, out->action))
+        rc = fail(out, 400, "Forbidden.RAM",
+                  "User not authorized to operate on the specified "
+                  "resource, or this API doesn't support RAM.");
+    return rc;
 }
 
 int emu_verify_request(struct emu_verifier *v,

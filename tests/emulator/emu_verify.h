@@ -33,6 +33,14 @@
  *   SignatureNonceUsed          nonce already seen for this key within
  *                               15 minutes (checked last, so a rejected
  *                               request does not burn its nonce)
+ *   Forbidden.RAM               the request is authentic but the key's RAM
+ *                               policy (emu_verifier_deny) does not allow
+ *                               its action: "User not authorized to
+ *                               operate on the specified resource, or this
+ *                               API doesn't support RAM." HTTP 400 as
+ *                               observed (mgsky1/DDNS#27,
+ *                               honwen/aliyun-ddns-cli#27; some products
+ *                               answer 403)
  *
  * Thread-safety: emu_verify_request() may be called from many threads; the
  * key registry must be complete before the first call.
@@ -98,6 +106,12 @@ void emu_verifier_free(struct emu_verifier *v);
  * ORCH_ENOMEM. Not thread-safe: call before serving. */
 int emu_verifier_add_key(struct emu_verifier *v, const char *spec,
                          struct orch_diag *diag);
+/* A RAM policy for key ID that does not allow the actions of
+ * "ID:ACTION[,ACTION...]" ("ID:*": none). The key need not be registered
+ * yet. Returns 0, ORCH_EINVAL (diag says why) or ORCH_ENOMEM. Not
+ * thread-safe: call before serving. */
+int emu_verifier_deny(struct emu_verifier *v, const char *spec,
+                      struct orch_diag *diag);
 /* Number of registered keys. */
 size_t emu_verifier_key_count(const struct emu_verifier *v);
 

@@ -20,7 +20,11 @@
  *    "errors":{CODE: chunks, ...},
  *    "preflight":{"firmware":"passed|failed|aborted|skipped|not_run",
  *                 "checks":[{"product_key","firmware_id","verdict",
- *                            "status","dest_version","code","message"}],
+ *                            "status","dest_version","code","message",
+ *                            and for a failed query or a missing
+ *                            firmware "problem" (problem.h's name),
+ *                            "request_id", "server_message" (the
+ *                            server's text on one line)}],
  *                 "calls":N,
  *                 "devices":null|{"checked","missing","up_to_date",
  *                                 "unchecked","calls","first_error"}},

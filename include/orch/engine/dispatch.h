@@ -9,8 +9,15 @@
  * (with backoff, new nonce and timestamp) or report the final result via
  * ops->done. When *interrupt becomes 1, no new item is started and
  * in-flight ones finish; at 2 they are aborted (reported not_sent/Ambiguous).
- * A FATAL verdict (credentials rejected) stops admissions and marks every
- * item not yet finished `not_sent`.
+ * A FATAL verdict (credentials, clock or RAM policy refused; TLS set-up
+ * broken) stops admissions. The item whose answer was FATAL, and any
+ * in-flight item answered the same way, is `failed` with the answer's
+ * code, message and request id: it was sent and refused, and a refusal
+ * at the door creates nothing. A FATAL with no answer (TLS verification,
+ * bad URL: nothing left) is `not_sent`. Every item not yet started, or
+ * waiting for a resend, is `not_sent` with the stop's code; one still
+ * reconciling is failed/Ambiguous. stats->abort_code and
+ * abort_request_id name the refusal.
  */
 #ifndef ORCH_DISPATCH_H
 #define ORCH_DISPATCH_H
@@ -144,6 +151,11 @@ struct orch_dispatch_stats {
     uint64_t last_start_ms; /* monotonic start of the last call (added at
                                the end; calls/s = (calls - 1) / (last -
                                first start)) */
+    /* Why the run stopped (added at the end): the stop's code (an API
+     * Code, "NetworkError", "Interrupted", "JournalFailed"; "" when it
+     * did not stop) and the request id of the FATAL answer ("" none). */
+    char abort_code[128];
+    char abort_request_id[128];
 };
 
 /* Runs until every item is finished. Returns 0 (even if items failed:

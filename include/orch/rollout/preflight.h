@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 
+#include "orch/engine/problem.h"   /* enum orch_problem */
 #include "orch/model/inventory.h" /* orch_reject_fn */
 
 struct orch_config;
@@ -65,7 +66,16 @@ struct orch_fw_check {
     char fw_name[96];         /* FirmwareInfo.FirmwareName */
     char code[128];           /* API error code when the query failed */
     char message[512];        /* one sentence: which firmware, which state,
-                                 what to do ("" when ok) */
+                                 what to do ("" when ok); never the
+                                 server's own text */
+    /* When the query failed: */
+    enum orch_problem problem; /* its class (problem.h) */
+    char request_id[128];      /* of the last answer ("" none) */
+    char server_message[512];  /* the server's text on one line, for
+                                  --log-format json (never printed) */
+    bool told;                 /* the message repeats an earlier check's,
+                                  or the result's diag already says it:
+                                  the edge does not print it again */
 };
 
 struct orch_preflight_result {
@@ -75,6 +85,10 @@ struct orch_preflight_result {
     uint64_t calls;               /* HTTP requests made */
     bool aborted;                 /* credentials rejected or denied */
     char abort_reason[256];
+    /* The problem of the account or the endpoint that stopped the check
+     * (credentials, key, clock, endpoint, RAM), told once in diag for all
+     * the firmware: ORCH_PROBLEM_OTHER when there was none. */
+    enum orch_problem problem;
 };
 
 /* Zeroes r. */
@@ -85,13 +99,19 @@ void orch_preflight_result_cleanup(struct orch_preflight_result *r);
 /* Runs the firmware check. plan is the SPECIFIC plan, or NULL for ALL/GRAY
  * (then the pair is cfg->product_key, cfg->firmware_id). cfg->qps is not
  * used: QueryOTAFirmware goes at ORCH_PREFLIGHT_FW_QPS.
- * Returns 0 when every pair passed; ORCH_EAPI when some failed (each
- * failed check has its message; diag says how many, and the first one);
- * ORCH_EABORT when the credentials were rejected or the RAM policy denies
- * the query (out->abort_reason, diag suggests --skip-preflight for the
- * latter); ORCH_ENOMEM/ORCH_EINVAL/ORCH_EHTTP for a setup failure. out
- * must be initialised; it is filled in every case but a setup failure.
- * Borrows everything; out's strings point into cfg and plan->inv. */
+ * Returns 0 when every pair passed; ORCH_EAPI when some failed;
+ * ORCH_EABORT when the credentials were rejected, the clock is off or the
+ * RAM policy denies the query (out->abort_reason); ORCH_ENOMEM/
+ * ORCH_EINVAL/ORCH_EHTTP for a setup failure.
+ * Each distinct problem is told once: a problem of the account or the
+ * endpoint (out->problem) is one sentence in diag, "<title> (<code>,
+ * request id <id>): <advice>; nothing sent", whatever the number of
+ * firmware; otherwise diag is the one failed check's message, or "N of M
+ * firmware checks failed" when there are more distinct messages, which
+ * the checks not marked `told` carry. Only a RAM denial suggests
+ * --skip-preflight. out must be initialised; it is filled in every case
+ * but a setup failure. Borrows everything; out's strings point into cfg
+ * and plan->inv. */
 int orch_preflight_run(const struct orch_config *cfg,
                        const struct orch_credentials *cred,
                        const struct orch_plan *plan,
@@ -112,6 +132,16 @@ void orch_preflight_judge_firmware(struct orch_fw_check *chk,
  * every product but the first (in check order) that still passed become
  * ORCH_FW_WRONG_PRODUCT with a message naming both products. Pure. */
 void orch_preflight_judge_shared(struct orch_fw_check *checks, size_t n);
+
+/* The pure end of orch_preflight_run (exposed for unit tests): from the
+ * judged checks, out->failed and out->aborted (and abort_reason), sets
+ * out->problem and each check's `told`, and returns rc with diag as
+ * orch_preflight_run describes. cred may be NULL (the advice then names
+ * no key). */
+int orch_preflight_conclude(const struct orch_config *cfg,
+                            const struct orch_credentials *cred,
+                            struct orch_preflight_result *out,
+                            struct orch_diag *diag);
 
 /* The DestVersion the firmware check found for firmware_id, or NULL. */
 const char *orch_preflight_dest_version(const struct orch_preflight_result *r,

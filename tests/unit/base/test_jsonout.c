@@ -136,7 +136,7 @@ static void cancel_document(void **state)
 static void summary_every_field(void **state)
 {
     struct orch_preflight_result pf;
-    struct orch_fw_check chk[2];
+    struct orch_fw_check chk[3];
     struct orch_device_check_stats dev;
     struct orch_tally codes;
     struct orch_run_summary s;
@@ -157,9 +157,17 @@ static void summary_every_field(void **state)
     chk[1].verdict = ORCH_FW_UNVERIFIED;
     chk[1].status = -2;
     strcpy(chk[1].message, "not verified");
+    chk[2].product_key = "PC";
+    chk[2].firmware_id = "FC";
+    chk[2].verdict = ORCH_FW_QUERY_FAILED;
+    chk[2].status = -2;
+    chk[2].problem = ORCH_PROBLEM_CREDENTIALS;
+    strcpy(chk[2].code, "SignatureDoesNotMatch");
+    strcpy(chk[2].request_id, "RQ");
+    strcpy(chk[2].server_message, "a b");
     pf.checks = chk;
-    pf.nchecks = 2;
-    pf.failed = 1;
+    pf.nchecks = 3;
+    pf.failed = 2;
     pf.calls = 2;
     dev.checked = 10;
     dev.missing = 1;
@@ -248,6 +256,13 @@ static void summary_every_field(void **state)
     assert_true(json_is_null(at(c, NULL, "status")));
     assert_string_equal(json_string_value(at(c, NULL, "message")),
                         "not verified");
+    assert_null(json_object_get(c, "problem"));
+    c = json_array_get(at(doc, "preflight", "checks"), 2);
+    assert_string_equal(json_string_value(at(c, NULL, "problem")),
+                        "credentials_rejected");
+    assert_string_equal(json_string_value(at(c, NULL, "request_id")), "RQ");
+    assert_string_equal(json_string_value(at(c, NULL, "server_message")),
+                        "a b");
     c = at(doc, "preflight", "devices");
     assert_int_equal(json_integer_value(at(c, NULL, "checked")), 10);
     assert_int_equal(json_integer_value(at(c, NULL, "missing")), 1);

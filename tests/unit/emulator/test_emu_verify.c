@@ -512,6 +512,61 @@ static void skew_rejected(void **state)
     free(t2);
 }
 
+/* Authentic, then authorized: a key whose RAM policy does not allow the
+ * action gets Forbidden.RAM; other actions and keys are not affected. */
+static void ram_policy_denies(void **state)
+{
+    static const struct {
+        const char *deny; /* NULL: none */
+        const char *code; /* "" accepted */
+    } cases[] = {
+        {NULL, ""},
+        {"testid:QueryOTAFirmware", ""},
+        {"otherid:*", ""},
+        {"testid:QueryOTAFirmware,CreateOTAStaticUpgradeJob",
+         "Forbidden.RAM"},
+        {"testid:*", "Forbidden.RAM"},
+    };
+    char *t = v1_text("iot_sdk_default_v3");
+    struct emu_http_request req;
+    struct emu_auth a;
+    struct orch_diag diag = {{0}};
+    struct raw r;
+    size_t i = 0;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct emu_verifier *v = emu_verifier_new();
+
+        if (cases[i].deny)
+            assert_int_equal(emu_verifier_deny(v, cases[i].deny, &diag), 0);
+        assert_int_equal(emu_verifier_add_key(v, "testid:testsecret", NULL),
+                         0);
+        raw_parse(&r, t);
+        raw_to_req(&r, &req);
+        emu_auth_init(&a);
+        assert_int_equal(emu_verify_request(v, &req, v1_now(), &a), 0);
+        assert_string_equal(a.code, cases[i].code);
+        if (cases[i].code[0]) {
+            assert_int_equal(a.http_status, 400);
+            assert_non_null(strstr(orch_buf_str(&a.message),
+                                   "User not authorized"));
+        }
+        emu_auth_cleanup(&a);
+        raw_free(&r);
+        emu_verifier_free(v);
+    }
+    {
+        struct emu_verifier *v = emu_verifier_new();
+
+        assert_int_equal(emu_verifier_deny(v, "nocolon", &diag), ORCH_EINVAL);
+        assert_int_equal(emu_verifier_deny(v, ":A", &diag), ORCH_EINVAL);
+        assert_int_equal(emu_verifier_deny(v, "id:", &diag), ORCH_EINVAL);
+        emu_verifier_free(v);
+    }
+    free(t);
+}
+
 static void unknown_key_and_wrong_secret(void **state)
 {
     char *t = v1_text("iot_sdk_default_v3");
@@ -709,6 +764,7 @@ int main(void)
         cmocka_unit_test(replayed_nonce_rejected),
         cmocka_unit_test(skew_rejected),
         cmocka_unit_test(unknown_key_and_wrong_secret),
+        cmocka_unit_test(ram_policy_denies),
         cmocka_unit_test(incomplete_signed_headers),
         cmocka_unit_test(sts_token_rules),
         cmocka_unit_test(missing_parts),

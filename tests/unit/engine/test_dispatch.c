@@ -91,6 +91,7 @@ struct result {
     char job_id[128];
     char utc_create[64];
     char resp_job_id[128];
+    char request_id[128]; /* of the answer delivered, "" none */
     bool form_fallback;
     bool recovered;
 };
@@ -722,6 +723,8 @@ static void done(void *ud, size_t item, const struct orch_item_result *res)
     snprintf(r->message, sizeof(r->message), "%s",
              res->error_message != NULL ? res->error_message : "");
     r->recovered = res->recovered;
+    snprintf(r->request_id, sizeof(r->request_id), "%s",
+             res->resp ? res->resp->request_id : "");
     if (res->status == ORCH_ITEM_CREATED) {
         assert_null(res->error_code);
         assert_non_null(res->resp);
@@ -927,11 +930,26 @@ static void test_bad_key_stops_the_run(void **state)
     assert_int_equal(run(f, false), 0);
     assert_true(f->st.aborted);
     assert_non_null(strstr(f->st.abort_reason, "InvalidAccessKeyId.NotFound"));
-    assert_int_equal(f->st.not_sent, 50);
+    assert_string_equal(f->st.abort_code, "InvalidAccessKeyId.NotFound");
+    assert_string_equal(f->st.abort_request_id, "x");
+    /* The stop reason is one line, without the server's text. */
+    assert_null(strstr(f->st.abort_reason, "Specified access key"));
     assert_int_equal(f->st.created, 0);
+    /* Each call the server refused was sent: failed, with its code and
+     * request id (issue 11); the others were never sent. */
+    assert_true(f->st.failed >= 1);
+    assert_int_equal(f->st.failed, f->srv.total);
+    assert_int_equal(f->st.failed + f->st.not_sent, 50);
     for (size_t i = 0; i < f->nitems; i++) {
-        assert_int_equal(f->res[i].status, ORCH_ITEM_NOT_SENT);
         assert_string_equal(f->res[i].code, "InvalidAccessKeyId.NotFound");
+        if (f->srv.hits[i] > 0) {
+            assert_int_equal(f->res[i].status, ORCH_ITEM_FAILED);
+            assert_string_equal(f->res[i].request_id, "x");
+            assert_string_equal(f->res[i].message,
+                                "Specified access key is not found.");
+        } else {
+            assert_int_equal(f->res[i].status, ORCH_ITEM_NOT_SENT);
+        }
     }
     /* Stopped at once: only what was in flight went out. */
     assert_true(f->srv.total <= 2);

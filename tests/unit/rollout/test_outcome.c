@@ -91,6 +91,13 @@ static void failed_has_no_job(void **state)
     assert_null(orch_outcome_job_id(rec));
     json_decref(rec);
 
+    /* A server message over several lines is kept on one. */
+    res.error_message = "server string to sign is:POST\n/\nFirmwareId=F";
+    rec = orch_outcome_record(1, &res, 0, 1);
+    assert_string_equal(str(rec, "message"),
+                        "server string to sign is:POST / FirmwareId=F");
+    json_decref(rec);
+
     /* Without a code the status stands in. */
     res.status = ORCH_ITEM_NOT_SENT;
     res.error_code = "";

@@ -13,6 +13,7 @@
 
 #include "orch/cloud/api.h"
 #include "orch/model/config.h"
+#include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
@@ -197,18 +198,205 @@ static void fw_missing_from_error_codes(void **state)
     }
 }
 
-static void fw_denied_suggests_skip_preflight(void **state)
+/* A denial is the account's problem: the check names its class, and the
+ * advice (with --skip-preflight) is told once by the conclusion. */
+static void fw_denied_is_an_account_problem(void **state)
 {
     struct orch_fw_check chk;
 
     (void)state;
     judge(&chk, ORCH_ITEM_FAILED, 200,
           "{\"Success\":false,\"Code\":\"iot.common.RamActionPermissionDeny\","
-          "\"ErrorMessage\":\"denied\"}",
+          "\"ErrorMessage\":\"denied\",\"RequestId\":\"RQ-9\"}",
           NULL);
     assert_int_equal(chk.verdict, ORCH_FW_QUERY_FAILED);
-    assert_non_null(strstr(chk.message, "denied"));
-    assert_non_null(strstr(chk.message, "--skip-preflight"));
+    assert_int_equal(chk.problem, ORCH_PROBLEM_DENIED);
+    assert_string_equal(chk.request_id, "RQ-9");
+    assert_non_null(strstr(chk.message, "permission denied"));
+    assert_null(strstr(chk.message, "--skip-preflight"));
+}
+
+/* The server's text never reaches the message; it is kept on one line
+ * for --log-format json. */
+static void fw_server_text_kept_on_one_line(void **state)
+{
+    struct orch_fw_check chk;
+
+    (void)state;
+    judge(&chk, ORCH_ITEM_FAILED, 400,
+          "{\"RequestId\":\"RQ-1\",\"Code\":\"SignatureDoesNotMatch\","
+          "\"Message\":\"Specified signature is not matched with our "
+          "calculation. server string to sign is:ACS3-HMAC-SHA256\\nabc "
+          "server canonical request is:POST\\n/\\nFirmwareId=X\"}",
+          NULL);
+    assert_int_equal(chk.problem, ORCH_PROBLEM_CREDENTIALS);
+    assert_null(strstr(chk.message, "canonical"));
+    assert_null(strchr(chk.message, '\n'));
+    assert_non_null(strstr(chk.message, "SignatureDoesNotMatch"));
+    assert_non_null(strstr(chk.message, "RQ-1"));
+    assert_non_null(strstr(chk.server_message,
+                           "canonical request is:POST / FirmwareId=X"));
+    assert_null(strchr(chk.server_message, '\n'));
+}
+
+/* A result of n checks judged from one answer each. */
+static void conclude_setup(struct orch_preflight_result *r,
+                           struct orch_fw_check *checks, size_t n,
+                           const char *const *pks, const char *const *fws,
+                           const char *const *bodies, bool aborted)
+{
+    struct orch_response resp;
+    struct orch_item_result res;
+    size_t i = 0;
+
+    memset(r, 0, sizeof(*r));
+    memset(checks, 0, n * sizeof(*checks));
+    for (i = 0; i < n; i++) {
+        checks[i].product_key = pks[i];
+        checks[i].firmware_id = fws[i];
+        orch_response_init(&resp);
+        assert_int_equal(orch_api_decode(&resp, 400, bodies[i],
+                                         strlen(bodies[i])), 0);
+        memset(&res, 0, sizeof(res));
+        res.status = ORCH_ITEM_FAILED;
+        res.resp = &resp;
+        res.error_code = resp.code;
+        res.error_message = resp.message;
+        orch_preflight_judge_firmware(&checks[i], &res);
+        orch_response_cleanup(&resp);
+        if (checks[i].verdict != ORCH_FW_OK)
+            r->failed++;
+    }
+    r->checks = checks;
+    r->nchecks = n;
+    r->aborted = aborted;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    for (hay = strstr(hay, needle); hay; hay = strstr(hay + 1, needle))
+        n++;
+    return n;
+}
+
+static void conclude_credentials_told_once(void **state)
+{
+    static const char *const pks[] = {"a1A", "a1B"};
+    static const char *const fws[] = {"FwA", "FwB"};
+    static const char *const bodies[] = {
+        "{\"RequestId\":\"RQ-A\",\"Code\":\"SignatureDoesNotMatch\","
+        "\"Message\":\"x\\ny\"}",
+        "{\"RequestId\":\"RQ-B\",\"Code\":\"SignatureDoesNotMatch\","
+        "\"Message\":\"x\\ny\"}"};
+    struct orch_fw_check checks[2];
+    struct orch_preflight_result r;
+    struct orch_credentials cred;
+    struct orch_config cfg;
+    struct orch_diag diag = {{0}};
+
+    (void)state;
+    orch_config_init(&cfg);
+    memset(&cred, 0, sizeof(cred));
+    cred.access_key_id = "LTAIk";
+    cred.source = "environment";
+    conclude_setup(&r, checks, 2, pks, fws, bodies, true);
+    assert_int_equal(orch_preflight_conclude(&cfg, &cred, &r, &diag),
+                     ORCH_EABORT);
+    assert_int_equal(r.problem, ORCH_PROBLEM_CREDENTIALS);
+    assert_true(checks[0].told);
+    assert_true(checks[1].told);
+    assert_non_null(strstr(diag.msg, "pre-flight: credentials rejected "
+                                     "(SignatureDoesNotMatch, request id "
+                                     "RQ-A)"));
+    assert_non_null(strstr(diag.msg, "ALIBABA_CLOUD_ACCESS_KEY_SECRET"));
+    assert_non_null(strstr(diag.msg, "LTAIk"));
+    assert_null(strstr(diag.msg, "--skip-preflight"));
+    assert_null(strchr(diag.msg, '\n'));
+    orch_config_cleanup(&cfg);
+}
+
+static void conclude_denied_suggests_skip_preflight(void **state)
+{
+    static const char *const pks[] = {"a1A"};
+    static const char *const fws[] = {"FwA"};
+    static const char *const bodies[] = {
+        "{\"RequestId\":\"RQ-D\",\"Code\":\"Forbidden.RAM\","
+        "\"Message\":\"User not authorized to operate on the specified "
+        "resource, or this API doesn't support RAM.\"}"};
+    struct orch_fw_check checks[1];
+    struct orch_preflight_result r;
+    struct orch_config cfg;
+    struct orch_diag diag = {{0}};
+
+    (void)state;
+    orch_config_init(&cfg);
+    conclude_setup(&r, checks, 1, pks, fws, bodies, true);
+    assert_int_equal(orch_preflight_conclude(&cfg, NULL, &r, &diag),
+                     ORCH_EABORT);
+    assert_int_equal(r.problem, ORCH_PROBLEM_DENIED);
+    assert_non_null(strstr(diag.msg, "iot:QueryOTAFirmware"));
+    assert_non_null(strstr(diag.msg, "--skip-preflight"));
+    assert_non_null(strstr(diag.msg, "RQ-D"));
+    orch_config_cleanup(&cfg);
+}
+
+/* One missing firmware chosen for two products: one message. */
+static void conclude_same_missing_firmware_once(void **state)
+{
+    static const char *const pks[] = {"a1A", "a1B"};
+    static const char *const fws[] = {"FwM", "FwM"};
+    static const char *const bodies[] = {
+        "{\"RequestId\":\"RQ-M\",\"Success\":false,"
+        "\"Code\":\"iot.ota.FirmwareNotFound\",\"ErrorMessage\":\"m\"}",
+        "{\"RequestId\":\"RQ-M\",\"Success\":false,"
+        "\"Code\":\"iot.ota.FirmwareNotFound\",\"ErrorMessage\":\"m\"}"};
+    struct orch_fw_check checks[2];
+    struct orch_preflight_result r;
+    struct orch_config cfg;
+    struct orch_diag diag = {{0}};
+
+    (void)state;
+    orch_config_init(&cfg);
+    conclude_setup(&r, checks, 2, pks, fws, bodies, false);
+    assert_int_equal(orch_preflight_conclude(&cfg, NULL, &r, &diag),
+                     ORCH_EAPI);
+    assert_int_equal(r.problem, ORCH_PROBLEM_OTHER);
+    /* diag tells it; neither check repeats it. */
+    assert_true(checks[0].told);
+    assert_true(checks[1].told);
+    assert_int_equal(count(diag.msg, "FirmwareNotFound"), 1);
+    assert_non_null(strstr(diag.msg, "FwM does not exist"));
+    assert_non_null(strstr(diag.msg, "nothing sent"));
+    orch_config_cleanup(&cfg);
+}
+
+/* Two different problems: each check tells its own, diag counts. */
+static void conclude_distinct_problems_each_once(void **state)
+{
+    static const char *const pks[] = {"a1A", "a1B", "a1C"};
+    static const char *const fws[] = {"FwM", "FwN", "FwM"};
+    static const char *const bodies[] = {
+        "{\"Success\":false,\"Code\":\"iot.ota.FirmwareNotFound\"}",
+        "{\"Success\":false,\"Code\":\"iot.ota.FirmwareNotFound\"}",
+        "{\"Success\":false,\"Code\":\"iot.ota.FirmwareNotFound\"}"};
+    struct orch_fw_check checks[3];
+    struct orch_preflight_result r;
+    struct orch_config cfg;
+    struct orch_diag diag = {{0}};
+
+    (void)state;
+    orch_config_init(&cfg);
+    conclude_setup(&r, checks, 3, pks, fws, bodies, false);
+    assert_int_equal(orch_preflight_conclude(&cfg, NULL, &r, &diag),
+                     ORCH_EAPI);
+    assert_false(checks[0].told);
+    assert_false(checks[1].told);
+    assert_true(checks[2].told); /* the same as the first */
+    assert_null(strstr(diag.msg, "FirmwareNotFound"));
+    assert_non_null(strstr(diag.msg, "3 of 3 firmware checks failed"));
+    orch_config_cleanup(&cfg);
 }
 
 static void fw_other_failures_are_query_failed(void **state)
@@ -511,7 +699,12 @@ int main(void)
         cmocka_unit_test(fw_unknown_or_absent_status_is_not_ok),
         cmocka_unit_test(fw_of_another_product_names_both),
         cmocka_unit_test(fw_missing_from_error_codes),
-        cmocka_unit_test(fw_denied_suggests_skip_preflight),
+        cmocka_unit_test(fw_denied_is_an_account_problem),
+        cmocka_unit_test(fw_server_text_kept_on_one_line),
+        cmocka_unit_test(conclude_credentials_told_once),
+        cmocka_unit_test(conclude_denied_suggests_skip_preflight),
+        cmocka_unit_test(conclude_same_missing_firmware_once),
+        cmocka_unit_test(conclude_distinct_problems_each_once),
         cmocka_unit_test(fw_other_failures_are_query_failed),
         cmocka_unit_test(dest_version_lookup),
         cmocka_unit_test(devices_missing_and_up_to_date_are_dropped),

@@ -259,7 +259,7 @@ static void plan_summary_of_a_target(void **state)
 static void preflight_result(void **state)
 {
     struct orch_preflight_result pf;
-    struct orch_fw_check checks[2];
+    struct orch_fw_check checks[3];
     struct mem m;
 
     (void)state;
@@ -276,12 +276,22 @@ static void preflight_result(void **state)
     checks[1].firmware_id = "FW2";
     checks[1].verdict = ORCH_FW_UNVERIFIED;
     snprintf(checks[1].message, sizeof(checks[1].message), "verify it");
+    checks[2].product_key = "pkC";
+    checks[2].firmware_id = "FW3";
+    checks[2].verdict = ORCH_FW_MISSING;
+    snprintf(checks[2].code, sizeof(checks[2].code),
+             "iot.ota.FirmwareNotFound");
+    snprintf(checks[2].message, sizeof(checks[2].message), "FW3 is missing");
     pf.checks = checks;
-    pf.nchecks = 2;
+    pf.nchecks = 3;
     orch_summary_print_preflight(open_mem(&m), ORCH_PF_FAILED, &pf);
+    /* A failed check's message is an error line of its own (issue 11:
+     * each problem told once): the summary gives verdict and code. */
     check_text(&m, "pre-flight: FAILED\n"
                    "  firmware FW1 for product pkA: ok (version 2.0)\n"
-                   "  firmware FW2 for product pkB: unverified: verify it\n");
+                   "  firmware FW2 for product pkB: unverified\n"
+                   "  firmware FW3 for product pkC: missing "
+                   "(iot.ota.FirmwareNotFound)\n");
     pf.nchecks = 0;
     orch_summary_print_preflight(open_mem(&m), ORCH_PF_SKIPPED, &pf);
     check_text(&m, "pre-flight: skipped\n");
