@@ -420,10 +420,11 @@ static void progress_tick(void *ud, size_t finished, size_t total)
         if (ctx->progress_len)
             fputc('\n', stderr);
         ctx->progress_len = 0;
-        if (irq == 1)
+        /* Two Ctrl-Cs between two ticks: both notes, the first first. */
+        if (ctx->interrupts_told < 1)
             orch_notef("interrupted: no new calls are started; waiting for "
                        "the calls in flight (Ctrl-C again to abort them)");
-        else
+        if (irq >= 2)
             orch_notef("interrupted again: aborting the calls in flight");
         ctx->interrupts_told = irq;
     }
@@ -478,6 +479,21 @@ static int open_rejects(struct run_ctx *ctx)
     return rc;
 }
 
+/* Why the calls stopped early, NULL when they did not. An interrupt is
+ * named as such whatever came after it (a second Ctrl-C, the calls it
+ * aborted). */
+static const char *stopped_reason(const struct orch_dispatch_stats *st)
+{
+    if (interrupted >= 2)
+        return "interrupted (Ctrl-C twice: the calls in flight were "
+               "aborted)";
+    if (interrupted)
+        return "interrupted";
+    if (st->aborted)
+        return st->abort_reason[0] ? st->abort_reason : "stopped";
+    return NULL;
+}
+
 static void print_final(const struct run_ctx *ctx,
                         const struct orch_dispatch_stats *st, uint64_t wall_ms)
 {
@@ -491,6 +507,7 @@ static void print_final(const struct run_ctx *ctx,
     sf.devcheck = devcheck_stats(ctx);
     sf.codes = &ctx->codes;
     sf.report_path = ctx->cfg->report_path;
+    sf.stopped = stopped_reason(st);
     orch_summary_print_final(ctx->hout, &sf);
 }
 
@@ -535,6 +552,8 @@ static int open_outputs(struct run_ctx *ctx)
     struct orch_diag diag = {{0}};
     int rc = 0;
 
+    /* A not_sent chunk that was sent is one whose outcome is unknown. */
+    ctx->files.attempts = ctx->log.attempts;
     if (ctx->resuming)
         rc = rewrite_outputs(ctx);
     if (rc)
@@ -849,9 +868,7 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
                     "check the jobs before resuming",
                     ctx->journal_path, orch_strerror(ctx->log.err));
     if (st.aborted || interrupted) {
-        orch_errorf("run aborted: %s%s", st.abort_reason[0] ? st.abort_reason
-                                         : interrupted      ? "interrupted"
-                                                            : "stopped",
+        orch_errorf("run aborted: %s%s", stopped_reason(&st),
                     ctx->specific ? "; continue it later with --resume" : "");
         return ORCH_EXIT_ABORTED;
     }
@@ -994,10 +1011,22 @@ static int close_outputs(struct run_ctx *ctx)
     return rc;
 }
 
-/* End of a run that opened its journal: final report, end record. */
+/* The whole run's outcomes the next step depends on. */
+static void next_facts(const struct run_ctx *ctx, struct orch_summary_next *nx)
+{
+    memset(nx, 0, sizeof(*nx));
+    if (ctx->log.rows)
+        orch_summary_count_next(ctx->log.rows, ctx->log.attempts,
+                                ctx->nitems, nx);
+    nx->specific = ctx->specific;
+}
+
+/* End of a run that opened its journal: final report, end record, the
+ * device files and the one next step. */
 static int finish_run(struct run_ctx *ctx, int code)
 {
     struct orch_outcome_counts n;
+    struct orch_summary_next nx;
 
     orch_runlog_sync(&ctx->log);
     orch_runfiles_close_results(&ctx->files);
@@ -1006,6 +1035,8 @@ static int finish_run(struct run_ctx *ctx, int code)
     orch_outcome_count(ctx->log.rows, ctx->nitems, &n);
     if (ctx->resuming)
         orch_summary_print_whole(ctx->hout, &n, ctx->nitems);
+    next_facts(ctx, &nx);
+    orch_summary_print_next(ctx->hout, &nx, ctx->cfg->report_path);
     if (code == ORCH_EXIT_OK && (n.failed > 0 || n.other > 0))
         code = ORCH_EXIT_PARTIAL;
     if (orch_runlog_end(&ctx->log, code, orch_wall_ms()) &&
@@ -1291,10 +1322,12 @@ static int resume_drops(struct run_ctx *ctx)
  * were not written; the caller frees them). */
 static void summary_facts(const struct run_ctx *ctx, int code, bool is_run,
                           struct orch_run_summary *s, char **failed,
-                          char **rejects)
+                          char **rejects, char **ambiguous, char **next)
 {
     const struct orch_config *cfg = ctx->cfg;
     struct orch_outcome_counts n;
+    struct orch_summary_next nx;
+    enum orch_next_step step = ORCH_NEXT_NONE;
 
     memset(s, 0, sizeof(*s));
     memset(&n, 0, sizeof(n));
@@ -1332,12 +1365,20 @@ static void summary_facts(const struct run_ctx *ctx, int code, bool is_run,
     s->devcheck = devcheck_stats(ctx);
     s->wall_s = (double)(orch_mono_ms() - ctx->t0_ms) / 1000.0;
     s->calls_per_s = ctx->calls_per_s;
-    *failed = *rejects = NULL;
+    *failed = *rejects = *ambiguous = *next = NULL;
     if (ctx->files.outputs_written) {
         *failed = orch_report_sibling(cfg->report_path, ".failed.csv");
+        *ambiguous = orch_report_sibling(cfg->report_path, ".ambiguous.csv");
         s->report = cfg->report_path;
         s->failed_file = *failed;
+        s->ambiguous_file = *ambiguous;
+        /* The same one next step as the text summary. */
+        next_facts(ctx, &nx);
+        step = orch_summary_next_step(&nx);
+        *next = orch_summary_next_command(step, cfg->report_path);
     }
+    s->next_step = orch_next_step_name(step);
+    s->next_command = *next;
     if (ctx->files.rejects_written) {
         *rejects = orch_report_sibling(cfg->report_path, ".rejects.csv");
         s->rejects = *rejects;
@@ -1354,12 +1395,13 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
     const struct orch_config *cfg = ctx->cfg;
     struct orch_run_summary s;
     struct orch_summary_plan sp;
-    char *failed = NULL, *rejects = NULL;
+    char *failed = NULL, *rejects = NULL, *ambiguous = NULL, *next = NULL;
     json_t *doc = NULL;
 
     if (!cfg->json && !ctx->json_log)
         return;
-    summary_facts(ctx, code, is_run, &s, &failed, &rejects);
+    summary_facts(ctx, code, is_run, &s, &failed, &rejects, &ambiguous,
+                  &next);
     plan_facts(ctx, &sp);
     doc = orch_summary_doc(&s, is_run ? NULL : &sp, first,
                            orch_msgs_last_error());
@@ -1372,6 +1414,8 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
     json_decref(doc);
     free(failed);
     free(rejects);
+    free(ambiguous);
+    free(next);
 }
 
 /* `plan`: offline, or with --preflight the checks too. Returns the exit

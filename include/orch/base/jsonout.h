@@ -25,7 +25,13 @@
  *                 "devices":null|{"checked","missing","up_to_date",
  *                                 "unchecked","calls","first_error"}},
  *    "timings":{"wall_s":X, "calls_per_s":X},
- *    "files":{"report","failed","rejects","journal"} (null: not written),
+ *    "files":{"report","failed","ambiguous","rejects","journal"} (null:
+ *            not written),
+ *    "next_step":{"action":"resume|rerun_failed|none", "command":S|null}
+ *            (the one next step the text summary names: "resume" while a
+ *            chunk's outcome is unknown or a chunk is not sent, then the
+ *            failed file is NOT to be run; "rerun_failed" only when every
+ *            chunk is decided; summary.h, orch_summary_next_step),
  *    "plan":null|{...}   (`plan` only: see orch_jsonout_set_plan)}
  */
 #ifndef ORCH_JSONOUT_H
@@ -79,6 +85,9 @@ struct orch_run_summary {
     double wall_s, calls_per_s;
 
     const char *report, *failed_file, *rejects, *journal;
+    const char *ambiguous_file;   /* NULL: not written */
+    const char *next_step;        /* "resume", "rerun_failed"; NULL: "none" */
+    const char *next_command;     /* NULL: none */
 };
 
 /* "ok", "partial", "usage", "inventory", "aborted", "gate", "paused"
