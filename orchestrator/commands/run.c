@@ -47,6 +47,7 @@
 #include "orch/base/jsonout.h"
 #include "orch/rollout/preflight.h"
 #include "orch/model/plan.h"
+#include "orch/rollout/overlap.h"
 #include "orch/rollout/resume.h"
 #include "orch/rollout/runfiles.h"
 #include "orch/rollout/runlog.h"
@@ -1315,6 +1316,43 @@ static int resume_drops(struct run_ctx *ctx)
     return rebuild_plan(ctx);
 }
 
+/* --- devices an unfinished run may have put into a job (issue 11) ----- */
+
+/* A new run whose inventory holds devices of an unfinished run's chunks
+ * whose outcome is unknown (overlap.h) would give them a second job:
+ * refused before anything is sent, unless --force. Returns 0 to go on, or
+ * an exit code. */
+static int check_overlap(struct run_ctx *ctx)
+{
+    const struct orch_config *cfg = ctx->cfg;
+    struct orch_overlap *o = NULL;
+    size_t n = 0, i = 0;
+    int rc = 0;
+
+    rc = orch_overlap_find(&ctx->inv, cfg->inventory_path, cfg->report_path,
+                           ctx->journal_path, &o, &n);
+    if (rc) {
+        orch_errorf("out of memory");
+        return ORCH_EXIT_USAGE;
+    }
+    for (i = 0; i < n; i++) {
+        void (*say)(const char *, ...) = cfg->force ? orch_warnf
+                                                    : orch_errorf;
+
+        say("%zu device%s of %s %s in %zu chunk%s of the unfinished run "
+            "%s whose outcome is unknown: a job may already hold them, and "
+            "this run would give them a second one. Resolve that run "
+            "first with `ota-rollout resume %s` (it looks the jobs up)%s",
+            o[i].devices, o[i].devices == 1 ? "" : "s", cfg->inventory_path,
+            o[i].devices == 1 ? "is" : "are", o[i].chunks,
+            o[i].chunks == 1 ? "" : "s", o[i].journal, o[i].report,
+            cfg->force ? "; sending them anyway (--force)"
+                       : "; nothing sent (--force sends them anyway)");
+    }
+    orch_overlap_free_all(o, n);
+    return n > 0 && !cfg->force ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
+}
+
 /* --- output for machines (issue 7) ------------------------------------- */
 
 /* The summary document's facts, from the run's state. *failed and
@@ -1526,6 +1564,11 @@ int orch_run_main(struct orch_config *cfg)
             goto out;
         }
         ctx->nitems = ctx->plan.nchunks;
+        if (is_run && !ctx->resuming) {
+            code = check_overlap(ctx);
+            if (code)
+                goto out;
+        }
     } else {
         ctx->nitems = 1;
     }
