@@ -634,8 +634,10 @@ static int read_journal(struct run_ctx *ctx)
         else
             orch_errorf("%s: an earlier run with this report did not "
                         "finish; continue it with --resume (or "
-                        "`ota-rollout resume %s`), or pass --force to start "
-                        "anew (the old files are kept)",
+                        "`ota-rollout resume %s`). --force would start anew "
+                        "(the old files are kept) and send every device "
+                        "again, those the earlier run put or may have put "
+                        "into a job included",
                         ctx->journal_path, cfg->report_path);
         return ORCH_EXIT_USAGE;
     }
