@@ -254,11 +254,16 @@ json_t *orch_jsonout_summary(const struct orch_run_summary *s)
                          "calls_per_s", s->calls_per_s, "send_s", s->send_s,
                          "chunks_per_s", s->chunks_per_s));
     bad |= put(doc, "files",
-               json_pack("{s:o, s:o, s:o, s:o}", "report",
+               json_pack("{s:o, s:o, s:o, s:o, s:o}", "report",
                          str_or_null(s->report), "failed",
-                         str_or_null(s->failed_file), "rejects",
+                         str_or_null(s->failed_file), "ambiguous",
+                         str_or_null(s->ambiguous_file), "rejects",
                          str_or_null(s->rejects), "journal",
                          str_or_null(s->journal)));
+    bad |= put(doc, "next_step",
+               json_pack("{s:s, s:o}", "action",
+                         s->next_step ? s->next_step : "none", "command",
+                         str_or_null(s->next_command)));
     bad |= put(doc, "plan", json_null());
     if (bad) {
         json_decref(doc);

@@ -49,6 +49,7 @@
 #include "orch/rollout/preflight.h"
 #include "orch/engine/problem.h"
 #include "orch/model/plan.h"
+#include "orch/rollout/overlap.h"
 #include "orch/rollout/resume.h"
 #include "orch/rollout/runfiles.h"
 #include "orch/rollout/runlog.h"
@@ -553,10 +554,11 @@ static void progress_tick(void *ud, size_t finished, size_t total)
         if (ctx->progress_len)
             fputc('\n', stderr);
         ctx->progress_len = 0;
-        if (irq == 1)
+        /* Two Ctrl-Cs between two ticks: both notes, the first first. */
+        if (ctx->interrupts_told < 1)
             orch_notef("interrupted: no new calls are started; waiting for "
                        "the calls in flight (Ctrl-C again to abort them)");
-        else
+        if (irq >= 2)
             orch_notef("interrupted again: aborting the calls in flight");
         ctx->interrupts_told = irq;
     }
@@ -724,6 +726,21 @@ static int open_rejects(struct run_ctx *ctx)
     return rc;
 }
 
+/* Why the calls stopped early, NULL when they did not. An interrupt is
+ * named as such whatever came after it (a second Ctrl-C, the calls it
+ * aborted). */
+static const char *stopped_reason(const struct orch_dispatch_stats *st)
+{
+    if (interrupted >= 2)
+        return "interrupted (Ctrl-C twice: the calls in flight were "
+               "aborted)";
+    if (interrupted)
+        return "interrupted";
+    if (st->aborted)
+        return st->abort_reason[0] ? st->abort_reason : "stopped";
+    return NULL;
+}
+
 static void print_final(const struct run_ctx *ctx,
                         const struct orch_dispatch_stats *st, uint64_t wall_ms)
 {
@@ -737,6 +754,7 @@ static void print_final(const struct run_ctx *ctx,
     sf.devcheck = devcheck_stats(ctx);
     sf.codes = &ctx->codes;
     sf.report_path = ctx->cfg->report_path;
+    sf.stopped = stopped_reason(st);
     orch_summary_print_final(ctx->hout, &sf);
 }
 
@@ -781,6 +799,8 @@ static int open_outputs(struct run_ctx *ctx)
     struct orch_diag diag = {{0}};
     int rc = 0;
 
+    /* A not_sent chunk that was sent is one whose outcome is unknown. */
+    ctx->files.attempts = ctx->log.attempts;
     if (ctx->resuming)
         rc = rewrite_outputs(ctx);
     if (rc)
@@ -860,8 +880,10 @@ static int read_journal(struct run_ctx *ctx)
         else
             orch_errorf("%s: an earlier run with this report did not "
                         "finish; continue it with --resume (or "
-                        "`ota-rollout resume %s`), or pass --force to start "
-                        "anew (the old files are kept)",
+                        "`ota-rollout resume %s`). --force would start anew "
+                        "(the old files are kept) and send every device "
+                        "again, those the earlier run put or may have put "
+                        "into a job included",
                         ctx->journal_path, cfg->report_path);
         return ORCH_EXIT_USAGE;
     }
@@ -1129,10 +1151,7 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
         char why[700];
 
         abort_sentence(ctx, cred, &st, why, sizeof(why));
-        orch_errorf("run aborted: %s%s", why[0]                ? why
-                                         : st.abort_reason[0] ? st.abort_reason
-                                         : interrupted        ? "interrupted"
-                                                              : "stopped",
+        orch_errorf("run aborted: %s%s", why[0] ? why : stopped_reason(&st),
                     ctx->specific ? "; continue it later with --resume" : "");
         return ORCH_EXIT_ABORTED;
     }
@@ -1275,10 +1294,22 @@ static int close_outputs(struct run_ctx *ctx)
     return rc;
 }
 
-/* End of a run that opened its journal: final report, end record. */
+/* The whole run's outcomes the next step depends on. */
+static void next_facts(const struct run_ctx *ctx, struct orch_summary_next *nx)
+{
+    memset(nx, 0, sizeof(*nx));
+    if (ctx->log.rows)
+        orch_summary_count_next(ctx->log.rows, ctx->log.attempts,
+                                ctx->nitems, nx);
+    nx->specific = ctx->specific;
+}
+
+/* End of a run that opened its journal: final report, end record, the
+ * device files and the one next step. */
 static int finish_run(struct run_ctx *ctx, int code)
 {
     struct orch_outcome_counts n;
+    struct orch_summary_next nx;
 
     orch_runlog_sync(&ctx->log);
     orch_runfiles_close_results(&ctx->files);
@@ -1287,6 +1318,8 @@ static int finish_run(struct run_ctx *ctx, int code)
     orch_outcome_count(ctx->log.rows, ctx->nitems, &n);
     if (ctx->resuming)
         orch_summary_print_whole(ctx->hout, &n, ctx->nitems);
+    next_facts(ctx, &nx);
+    orch_summary_print_next(ctx->hout, &nx, ctx->cfg->report_path);
     if (code == ORCH_EXIT_OK && (n.failed > 0 || n.other > 0))
         code = ORCH_EXIT_PARTIAL;
     if (orch_runlog_end(&ctx->log, code, orch_wall_ms()) &&
@@ -1564,6 +1597,43 @@ static int resume_drops(struct run_ctx *ctx)
     return rebuild_plan(ctx);
 }
 
+/* --- devices an unfinished run may have put into a job (issue 11) ----- */
+
+/* A new run whose inventory holds devices of an unfinished run's chunks
+ * whose outcome is unknown (overlap.h) would give them a second job:
+ * refused before anything is sent, unless --force. Returns 0 to go on, or
+ * an exit code. */
+static int check_overlap(struct run_ctx *ctx)
+{
+    const struct orch_config *cfg = ctx->cfg;
+    struct orch_overlap *o = NULL;
+    size_t n = 0, i = 0;
+    int rc = 0;
+
+    rc = orch_overlap_find(&ctx->inv, cfg->inventory_path, cfg->report_path,
+                           ctx->journal_path, &o, &n);
+    if (rc) {
+        orch_errorf("out of memory");
+        return ORCH_EXIT_USAGE;
+    }
+    for (i = 0; i < n; i++) {
+        void (*say)(const char *, ...) = cfg->force ? orch_warnf
+                                                    : orch_errorf;
+
+        say("%zu device%s of %s %s in %zu chunk%s of the unfinished run "
+            "%s whose outcome is unknown: a job may already hold them, and "
+            "this run would give them a second one. Resolve that run "
+            "first with `ota-rollout resume %s` (it looks the jobs up)%s",
+            o[i].devices, o[i].devices == 1 ? "" : "s", cfg->inventory_path,
+            o[i].devices == 1 ? "is" : "are", o[i].chunks,
+            o[i].chunks == 1 ? "" : "s", o[i].journal, o[i].report,
+            cfg->force ? "; sending them anyway (--force)"
+                       : "; nothing sent (--force sends them anyway)");
+    }
+    orch_overlap_free_all(o, n);
+    return n > 0 && !cfg->force ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
+}
+
 /* --- output for machines (issue 7) ------------------------------------- */
 
 /* The summary document's facts, from the run's state. *failed and
@@ -1571,10 +1641,12 @@ static int resume_drops(struct run_ctx *ctx)
  * were not written; the caller frees them). */
 static void summary_facts(const struct run_ctx *ctx, int code, bool is_run,
                           struct orch_run_summary *s, char **failed,
-                          char **rejects)
+                          char **rejects, char **ambiguous, char **next)
 {
     const struct orch_config *cfg = ctx->cfg;
     struct orch_outcome_counts n;
+    struct orch_summary_next nx;
+    enum orch_next_step step = ORCH_NEXT_NONE;
 
     memset(s, 0, sizeof(*s));
     memset(&n, 0, sizeof(n));
@@ -1618,12 +1690,20 @@ static void summary_facts(const struct run_ctx *ctx, int code, bool is_run,
             ? (double)(ctx->dst.created + ctx->dst.failed +
                        ctx->dst.not_sent) * 1000.0 / (double)ctx->send_ms
             : 0.0;
-    *failed = *rejects = NULL;
+    *failed = *rejects = *ambiguous = *next = NULL;
     if (ctx->files.outputs_written) {
         *failed = orch_report_sibling(cfg->report_path, ".failed.csv");
+        *ambiguous = orch_report_sibling(cfg->report_path, ".ambiguous.csv");
         s->report = cfg->report_path;
         s->failed_file = *failed;
+        s->ambiguous_file = *ambiguous;
+        /* The same one next step as the text summary. */
+        next_facts(ctx, &nx);
+        step = orch_summary_next_step(&nx);
+        *next = orch_summary_next_command(step, cfg->report_path);
     }
+    s->next_step = orch_next_step_name(step);
+    s->next_command = *next;
     if (ctx->files.rejects_written) {
         *rejects = orch_report_sibling(cfg->report_path, ".rejects.csv");
         s->rejects = *rejects;
@@ -1640,12 +1720,13 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
     const struct orch_config *cfg = ctx->cfg;
     struct orch_run_summary s;
     struct orch_summary_plan sp;
-    char *failed = NULL, *rejects = NULL;
+    char *failed = NULL, *rejects = NULL, *ambiguous = NULL, *next = NULL;
     json_t *doc = NULL;
 
     if (!cfg->json && !ctx->json_log)
         return;
-    summary_facts(ctx, code, is_run, &s, &failed, &rejects);
+    summary_facts(ctx, code, is_run, &s, &failed, &rejects, &ambiguous,
+                  &next);
     plan_facts(ctx, &sp);
     doc = orch_summary_doc(&s, is_run ? NULL : &sp, first,
                            orch_msgs_last_error());
@@ -1658,6 +1739,8 @@ static void emit_summary(struct run_ctx *ctx, int code, bool is_run,
     json_decref(doc);
     free(failed);
     free(rejects);
+    free(ambiguous);
+    free(next);
 }
 
 /* An inventory without a device to upgrade (a header only, or every row
@@ -1788,6 +1871,11 @@ int orch_run_main(struct orch_config *cfg)
             goto out;
         }
         ctx->nitems = ctx->plan.nchunks;
+        if (is_run && !ctx->resuming) {
+            code = check_overlap(ctx);
+            if (code)
+                goto out;
+        }
     } else {
         ctx->nitems = 1;
     }

@@ -73,6 +73,18 @@ const char *orch_outcome_code(const json_t *done)
     return code ? code : "unknown";
 }
 
+bool orch_outcome_unknown(const json_t *done, bool sent)
+{
+    const char *s = orch_outcome_str(done, "status");
+    const char *code = orch_outcome_str(done, "code");
+
+    if (s == NULL)
+        return false;
+    if (strcmp(s, "failed") == 0)
+        return code != NULL && strcmp(code, "Ambiguous") == 0;
+    return sent && strcmp(s, "not_sent") == 0;
+}
+
 const char *orch_outcome_job_id(const json_t *done)
 {
     if (done == NULL || !orch_outcome_created(done))

@@ -15,6 +15,7 @@
 #include "orch/model/config.h"
 #include "orch/base/err.h"
 #include "orch/engine/journal.h"
+#include "orch/rollout/outcome.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -231,7 +232,6 @@ enum orch_resume_action orch_resume_action(const struct orch_resume *rs,
 {
     const struct orch_resume_chunk *ch = NULL;
     const char *status = NULL;
-    const char *code = NULL;
 
     if (i >= rs->nchunks)
         return ORCH_RESUME_SEND;
@@ -242,18 +242,16 @@ enum orch_resume_action orch_resume_action(const struct orch_resume *rs,
     if (ch->state == ORCH_CHUNK_STARTED)
         return ORCH_RESUME_RECONCILE;
     status = json_string_value(json_object_get(ch->done, "status"));
-    code = json_string_value(json_object_get(ch->done, "code"));
-    /* A failure whose outcome was never decided (reconciliation could not
-     * tell, or was cut short by Ctrl-C or a fatal error) is asked about
-     * again: never resent blindly, never given up for good. */
-    if (status && strcmp(status, "failed") == 0 && code &&
-        strcmp(code, "Ambiguous") == 0 && ch->first_ms >= 0)
+    /* A chunk whose outcome was never decided (failed Ambiguous:
+     * reconciliation could not tell, or was cut short by Ctrl-C or a fatal
+     * error; not_sent with an intent on disk: an aborted in-flight call) is
+     * asked about: never resent blindly, never given up for good. */
+    if (ch->first_ms >= 0 && orch_outcome_unknown(ch->done, true))
         return ORCH_RESUME_RECONCILE;
     if (status && (strcmp(status, "created") == 0 ||
                    strcmp(status, "failed") == 0))
         return ORCH_RESUME_SKIP;
-    /* not_sent: an intent on disk means the call may have gone out (an
-     * aborted in-flight call is reported not_sent), so ask first. */
+    /* Anything else after a send may have gone out too: ask first. */
     return ch->first_ms >= 0 ? ORCH_RESUME_RECONCILE : ORCH_RESUME_SEND;
 }
 

@@ -1,4 +1,5 @@
-/* runfiles.c - the run's report, failed-devices and rejects files
+/* runfiles.c - the run's report, failed-devices, ambiguous-devices and
+ * rejects files
  * (runfiles.h).
  *
  * DESIGN: one row writer, write_result(), serves both the live files
@@ -76,28 +77,63 @@ int orch_runfiles_reject(struct orch_runfiles *f, uint32_t line,
     return rc;
 }
 
-static void write_failed_devices(const struct orch_plan *plan,
-                                 struct orch_csv_out *o,
-                                 const struct orch_chunk *c, const char *code,
-                                 int *err)
+/* The chunk's devices, one row each: ProductKey, DeviceName, code and,
+ * when reason is not NULL, the reason (the ambiguous file's fourth
+ * column). */
+static void write_devices(const struct orch_plan *plan,
+                          struct orch_csv_out *o, const struct orch_chunk *c,
+                          const char *code, const char *reason, int *err)
 {
-    const char *cells[3];
+    const char *cells[4];
     uint32_t j = 0;
 
     cells[0] = orch_plan_product(plan, c);
     cells[2] = code;
+    cells[3] = reason;
     for (j = 0; j < c->count; j++) {
         cells[1] = orch_plan_device(plan, c, j);
-        note(err, orch_csv_out_row(o, cells, 3));
+        note(err, orch_csv_out_row(o, cells, reason ? 4 : 3));
     }
 }
 
+/* True when chunk `item` was sent in this run or an earlier one. */
+static bool chunk_sent(const struct orch_runfiles *f, size_t item)
+{
+    return f->attempts != NULL && f->attempts[item] > 0;
+}
+
+/* The devices of a chunk that created no job: to `ambiguous` when its
+ * outcome is unknown (a job may hold them), else to `failed` (NULL
+ * outputs: not written). */
+static void write_devices_of(const struct orch_runfiles *f, size_t item,
+                             const json_t *d, const char *code,
+                             struct orch_csv_out *failed,
+                             struct orch_csv_out *ambiguous, int *err)
+{
+    const struct orch_chunk *c = &f->plan->chunks[item];
+    char reason[700];
+
+    if (!orch_outcome_unknown(d, chunk_sent(f, item))) {
+        if (failed != NULL)
+            write_devices(f->plan, failed, c, code, NULL, err);
+        return;
+    }
+    if (ambiguous == NULL)
+        return;
+    snprintf(reason, sizeof(reason),
+             "outcome unknown: a job may hold these devices; never rerun "
+             "them: `ota-rollout resume %.500s` looks the job up",
+             f->report_path);
+    write_devices(f->plan, ambiguous, c, code, reason, err);
+}
+
 /* Writes chunk `item`'s report row (from its done record d) to `report`
- * and, when it did not create a job, its devices to `failed` (NULL: not
- * written). */
+ * and, when it did not create a job, its devices to `failed` or
+ * `ambiguous` (NULL: not written). */
 static void write_result(const struct orch_runfiles *f, size_t item,
                          const json_t *d, struct orch_csv_out *report,
-                         struct orch_csv_out *failed, int *err)
+                         struct orch_csv_out *failed,
+                         struct orch_csv_out *ambiguous, int *err)
 {
     const struct orch_chunk *c = NULL;
     struct orch_report_row row;
@@ -130,8 +166,8 @@ static void write_result(const struct orch_runfiles *f, size_t item,
                             "found by its tag/devices";
     }
     note(err, orch_report_write_row(report, &row));
-    if (!created && c != NULL && failed != NULL)
-        write_failed_devices(f->plan, failed, c, row.error_code, err);
+    if (!created && c != NULL)
+        write_devices_of(f, item, d, row.error_code, failed, ambiguous, err);
 }
 
 void orch_runfiles_write(struct orch_runfiles *f, size_t item,
@@ -139,7 +175,9 @@ void orch_runfiles_write(struct orch_runfiles *f, size_t item,
 {
     if (f->report_open)
         write_result(f, item, done, &f->report,
-                     f->failed_open ? &f->failed : NULL, &f->write_err);
+                     f->failed_open ? &f->failed : NULL,
+                     f->ambiguous_open ? &f->ambiguous : NULL,
+                     &f->write_err);
 }
 
 int orch_runfiles_open(struct orch_runfiles *f, bool append,
@@ -149,17 +187,26 @@ int orch_runfiles_open(struct orch_runfiles *f, bool append,
                    struct orch_diag *) =
         append ? orch_csv_out_append : orch_csv_out_open;
     char *failed = orch_report_sibling(f->report_path, ".failed.csv");
+    char *ambiguous = orch_report_sibling(f->report_path, ".ambiguous.csv");
     int rc = 0;
 
-    if (failed == NULL)
+    if (failed == NULL || ambiguous == NULL) {
+        free(failed);
+        free(ambiguous);
         return ORCH_ENOMEM;
+    }
     rc = open_fn(&f->report, f->report_path, ORCH_REPORT_HEADER, diag);
     if (rc == 0) {
         f->report_open = true;
         rc = open_fn(&f->failed, failed, ORCH_FAILED_HEADER, diag);
     }
-    if (rc == 0)
+    if (rc == 0) {
         f->failed_open = f->outputs_written = true;
+        rc = open_fn(&f->ambiguous, ambiguous, ORCH_AMBIGUOUS_HEADER, diag);
+    }
+    if (rc == 0)
+        f->ambiguous_open = true;
+    free(ambiguous);
     free(failed);
     return rc;
 }
@@ -186,17 +233,21 @@ int orch_runfiles_rewrite(struct orch_runfiles *f, json_t *const *rows,
                           size_t n, struct orch_diag *diag)
 {
     const char *report = f->report_path;
-    struct orch_csv_out r, fo;
+    struct orch_csv_out r, fo, ao;
     char *failed = orch_report_sibling(report, ".failed.csv");
+    char *ambiguous = orch_report_sibling(report, ".ambiguous.csv");
     char *rtmp = orch_report_sibling(report, ".tmp");
     char *ftmp = failed ? orch_report_sibling(failed, ".tmp") : NULL;
-    bool r_open = false, f_open = false;
+    char *atmp = ambiguous ? orch_report_sibling(ambiguous, ".tmp") : NULL;
+    bool r_open = false, f_open = false, a_open = false;
     size_t i = 0;
     int rc = 0;
 
     memset(&r, 0, sizeof(r));
     memset(&fo, 0, sizeof(fo));
-    if (failed == NULL || rtmp == NULL || ftmp == NULL) {
+    memset(&ao, 0, sizeof(ao));
+    if (failed == NULL || ambiguous == NULL || rtmp == NULL ||
+        ftmp == NULL || atmp == NULL) {
         rc = ORCH_ENOMEM;
         goto out;
     }
@@ -205,24 +256,31 @@ int orch_runfiles_rewrite(struct orch_runfiles *f, json_t *const *rows,
     if (rc == 0)
         rc = orch_csv_out_open(&fo, ftmp, ORCH_FAILED_HEADER, diag);
     f_open = r_open && rc == 0;
+    if (rc == 0)
+        rc = orch_csv_out_open(&ao, atmp, ORCH_AMBIGUOUS_HEADER, diag);
+    a_open = f_open && rc == 0;
     if (rc)
         goto out;
     /* Written whole, then closed and checked: no flush per row (a 10^6-row
      * run wrote 5,001 single-row write()s here). */
-    r.buffered = fo.buffered = true;
+    r.buffered = fo.buffered = ao.buffered = true;
     for (i = 0; i < n; i++) {
         if (rows[i])
-            write_result(f, i, rows[i], &r, &fo, &rc);
+            write_result(f, i, rows[i], &r, &fo, &ao, &rc);
     }
-    r_open = f_open = false;
+    r_open = f_open = a_open = false;
     if (orch_csv_out_close(&r) != 0 && rc == 0)
         rc = ORCH_EIO;
     if (orch_csv_out_close(&fo) != 0 && rc == 0)
         rc = ORCH_EIO;
-    /* The failed file first: a crash between the renames leaves a report
+    if (orch_csv_out_close(&ao) != 0 && rc == 0)
+        rc = ORCH_EIO;
+    /* The device files first: a crash between the renames leaves a report
      * that still matches the journal, which is rewritten on resume. */
     if (rc == 0)
         rc = finish_tmp(ftmp, failed);
+    if (rc == 0)
+        rc = finish_tmp(atmp, ambiguous);
     if (rc == 0)
         rc = finish_tmp(rtmp, report);
 out:
@@ -230,14 +288,20 @@ out:
         orch_csv_out_close(&r);
     if (f_open)
         orch_csv_out_close(&fo);
+    if (a_open)
+        orch_csv_out_close(&ao);
     if (rc) {
         if (rtmp)
             unlink(rtmp);
         if (ftmp)
             unlink(ftmp);
+        if (atmp)
+            unlink(atmp);
     }
+    free(atmp);
     free(ftmp);
     free(rtmp);
+    free(ambiguous);
     free(failed);
     return rc;
 }
@@ -248,7 +312,9 @@ void orch_runfiles_close_results(struct orch_runfiles *f)
         note(&f->write_err, orch_csv_out_close(&f->report));
     if (f->failed_open)
         note(&f->write_err, orch_csv_out_close(&f->failed));
-    f->report_open = f->failed_open = false;
+    if (f->ambiguous_open)
+        note(&f->write_err, orch_csv_out_close(&f->ambiguous));
+    f->report_open = f->failed_open = f->ambiguous_open = false;
 }
 
 int orch_runfiles_close(struct orch_runfiles *f)
@@ -297,6 +363,7 @@ int orch_runfiles_keep_old(const char *report_path, bool with_rejects,
                            time_t now, orch_runfiles_kept_fn kept, void *ud)
 {
     static const char *const suffixes[] = {"", ".journal", ".failed.csv",
+                                           ".ambiguous.csv",
                                            ORCH_WAVES_FILE_SUFFIX,
                                            ".rejects.csv"};
     size_t nsuffixes = sizeof(suffixes) / sizeof(suffixes[0]);

@@ -12,6 +12,7 @@
 #include "orch/base/tally.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 void orch_summary_rows_add(struct orch_summary_rows *r, uint32_t line,
@@ -304,11 +305,90 @@ void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf)
         fprintf(fp, "  error %s: %zu chunk%s\n", codes->e[i].code,
                 codes->e[i].n, codes->e[i].n == 1 ? "" : "s");
     fprintf(fp, "  report: %s\n", sf->report_path);
-    if (sf->inv && st->failed + st->not_sent > 0)
+    if (sf->stopped && *sf->stopped)
+        fprintf(fp, "  stopped: %s\n", sf->stopped);
+}
+
+void orch_summary_count_next(json_t *const *rows, const unsigned *attempts,
+                             size_t n, struct orch_summary_next *nx)
+{
+    size_t i = 0;
+
+    nx->failed = nx->unknown = nx->not_sent = 0;
+    for (i = 0; i < n; i++) {
+        const char *s = rows[i] ? orch_outcome_str(rows[i], "status") : NULL;
+
+        if (s && strcmp(s, "created") == 0)
+            continue;
+        if (orch_outcome_unknown(rows[i], attempts && attempts[i] > 0))
+            nx->unknown++;
+        else if (s && strcmp(s, "failed") == 0)
+            nx->failed++;
+        else
+            nx->not_sent++;
+    }
+}
+
+enum orch_next_step orch_summary_next_step(const struct orch_summary_next *nx)
+{
+    if (!nx->specific)
+        return ORCH_NEXT_NONE;
+    if (nx->unknown > 0 || nx->not_sent > 0)
+        return ORCH_NEXT_RESUME;
+    return nx->failed > 0 ? ORCH_NEXT_RERUN : ORCH_NEXT_NONE;
+}
+
+const char *orch_next_step_name(enum orch_next_step step)
+{
+    return step == ORCH_NEXT_RESUME  ? "resume"
+           : step == ORCH_NEXT_RERUN ? "rerun_failed"
+                                     : "none";
+}
+
+char *orch_summary_next_command(enum orch_next_step step,
+                                const char *report_path)
+{
+    const char *fmt = step == ORCH_NEXT_RESUME
+                          ? "ota-rollout resume %s"
+                          : "ota-rollout run %s.failed.csv ...";
+    size_t n = strlen(fmt) + strlen(report_path) + 1;
+    char *cmd = NULL;
+
+    if (step == ORCH_NEXT_NONE || (cmd = malloc(n)) == NULL)
+        return NULL;
+    snprintf(cmd, n, fmt, report_path);
+    return cmd;
+}
+
+void orch_summary_print_next(FILE *fp, const struct orch_summary_next *nx,
+                             const char *report_path)
+{
+    enum orch_next_step step = orch_summary_next_step(nx);
+
+    if (!nx->specific)
+        return;
+    if (step == ORCH_NEXT_RERUN)
         fprintf(fp,
                 "  failed devices: %s.failed.csv (rerun: "
                 "ota-rollout run %s.failed.csv ...)\n",
-                sf->report_path, sf->report_path);
+                report_path, report_path);
+    else if (nx->failed + nx->not_sent > 0)
+        fprintf(fp, "  failed devices: %s.failed.csv\n", report_path);
+    if (nx->unknown > 0)
+        fprintf(fp,
+                "  devices with unknown outcome: %s.ambiguous.csv (%zu "
+                "chunk%s: a job may hold them)\n",
+                report_path, nx->unknown, nx->unknown == 1 ? "" : "s");
+    if (step != ORCH_NEXT_RESUME)
+        return;
+    fprintf(fp,
+            "  next step: ota-rollout resume %s (looks up the %zu chunk%s "
+            "whose outcome is unknown before resending anything, sends the "
+            "%zu not sent); never run %s.failed.csv%s as an inventory "
+            "before that: its devices could get a second job\n",
+            report_path, nx->unknown, nx->unknown == 1 ? "" : "s",
+            nx->not_sent, report_path,
+            nx->unknown > 0 ? " or .ambiguous.csv" : "");
 }
 
 void orch_summary_print_whole(FILE *fp, const struct orch_outcome_counts *c,

@@ -281,10 +281,16 @@ void e2e_assert_complete(const struct e2e_fleet *f, size_t devices,
     json_t *stats = h_emu_get(&f->emu, "/__emu/stats");
     json_t *rows = h_read_csv(f->report);
     json_t *failed = h_read_csv(f->failed);
-    json_t *job = NULL, *st = NULL;
+    json_t *job = NULL, *st = NULL, *amb = NULL;
     const char *dev = NULL;
+    char amb_path[700];
     size_t i = 0;
 
+    /* Nothing left undecided (issue 11): the ambiguous file is empty. */
+    snprintf(amb_path, sizeof(amb_path), "%s.ambiguous.csv", f->report);
+    amb = h_read_csv(amb_path);
+    assert_int_equal(json_array_size(amb), 0);
+    json_decref(amb);
     assert_int_equal(json_array_size(jobs), chunks);
     e2e_assert_each_device_once(jobs, devices);
     assert_int_equal(json_array_size(rows), chunks);

@@ -86,7 +86,8 @@ void e2e_assert_report_matches_jobs(json_t *report, json_t *jobs);
 /* The whole exactly-once property of a finished rollout of f: the
  * emulator holds `chunks` jobs with each of the `devices` devices in
  * exactly one; the report has one created row per chunk naming those
- * jobs; the failed-devices file is there and empty; the emulator saw no
+ * jobs; the failed-devices and ambiguous-devices files are there and
+ * empty; the emulator saw no
  * device assigned twice and no task of any job FAILED (it fails a task
  * whose device already has a job). */
 void e2e_assert_complete(const struct e2e_fleet *f, size_t devices,

@@ -58,19 +58,26 @@ static const char *str(json_t *o, const char *key)
 
 /* The interrupted run's files: one row per chunk; every chunk not created
  * is failed/Ambiguous (allowed only when `ambiguous_ok`) or
- * not_sent/Interrupted; the failed-devices file lists exactly their
- * devices with their codes; the created rows are the emulator's jobs (the
- * emulator may hold more: the jobs of aborted calls). Returns the rows. */
+ * not_sent/Interrupted; the failed-devices file lists exactly the
+ * not_sent chunks' devices and the ambiguous file the Ambiguous ones'
+ * (issue 11: never offered for a rerun), with their codes; the created
+ * rows are the emulator's jobs (the emulator may hold more: the jobs of
+ * aborted calls). Returns the rows. */
 static json_t *assert_interrupted_outputs(const struct e2e_fleet *c,
                                           size_t chunks, int ambiguous_ok)
 {
+    char amb_path[700];
     json_t *rows = h_read_csv(c->report);
     json_t *failed = h_read_csv(c->failed);
+    json_t *amb = NULL;
     json_t *r = NULL, *f = NULL;
-    size_t i = 0, j = 0, devices = 0;
+    size_t i = 0, j = 0, devices = 0, amb_devices = 0;
 
+    snprintf(amb_path, sizeof(amb_path), "%s.ambiguous.csv", c->report);
+    amb = h_read_csv(amb_path);
     assert_non_null(rows);
     assert_non_null(failed);
+    assert_non_null(amb);
     assert_int_equal(json_array_size(rows), chunks);
     json_array_foreach(rows, i, r) {
         const char *st = str(r, "status");
@@ -90,6 +97,14 @@ static json_t *assert_interrupted_outputs(const struct e2e_fleet *c,
         else
             fail_msg("chunk %zu: %s %s", i + 1, st, code);
         assert_string_equal(str(r, "job_id"), "");
+        if (strcmp(st, "failed") == 0) {
+            amb_devices += strtoul(str(r, "device_count"), NULL, 10);
+            assert_non_null(e2e_find_where(amb, "DeviceName",
+                                           str(r, "first_device")));
+            assert_null(e2e_find_where(failed, "DeviceName",
+                                       str(r, "first_device")));
+            continue;
+        }
         devices += strtoul(str(r, "device_count"), NULL, 10);
         /* Its devices, first to last, are in the failed file. */
         json_array_foreach(failed, j, f) {
@@ -101,6 +116,8 @@ static json_t *assert_interrupted_outputs(const struct e2e_fleet *c,
         }
     }
     assert_int_equal(json_array_size(failed), devices);
+    assert_int_equal(json_array_size(amb), amb_devices);
+    json_decref(amb);
     json_decref(failed);
     return rows;
 }

@@ -485,7 +485,7 @@ static void target_gray_rounds_down(void **state)
 }
 
 /* A rejected AccessKey stops the run at once: exit 4, the rest not_sent,
- * and the failed-devices file lists every device for a rerun. */
+ * and the device files list every device. */
 static void credentials_rejected_exit_4(void **state)
 {
     struct e2e_fleet c;
@@ -512,7 +512,18 @@ static void credentials_rejected_exit_4(void **state)
     assert_true(e2e_count_where(rows, "status", "not_sent") >= 1);
     snprintf(failed_path, sizeof(failed_path), "%s.failed.csv", c.report);
     failed = h_read_csv(failed_path);
-    assert_int_equal(json_array_size(failed), 2000);
+    /* A chunk sent and then reported not_sent is one a resume looks up
+     * first (its outcome unknown): in the ambiguous file (issue 11). */
+    {
+        char amb_path[700];
+        json_t *amb = NULL;
+
+        snprintf(amb_path, sizeof(amb_path), "%s.ambiguous.csv", c.report);
+        amb = h_read_csv(amb_path);
+        assert_int_equal(json_array_size(failed) + json_array_size(amb),
+                         2000);
+        json_decref(amb);
+    }
     assert_non_null(strstr(r.err, "SignatureDoesNotMatch"));
     h_assert_no_secret(c.dir, "wrong-secret",
                        (const char *[]){ r.out, r.err, NULL });

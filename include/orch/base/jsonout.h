@@ -30,7 +30,13 @@
  *                                 "unchecked","calls","first_error"}},
  *    "timings":{"wall_s":X, "calls_per_s":X, "send_s":X,
  *               "chunks_per_s":X},
- *    "files":{"report","failed","rejects","journal"} (null: not written),
+ *    "files":{"report","failed","ambiguous","rejects","journal"} (null:
+ *            not written),
+ *    "next_step":{"action":"resume|rerun_failed|none", "command":S|null}
+ *            (the one next step the text summary names: "resume" while a
+ *            chunk's outcome is unknown or a chunk is not sent, then the
+ *            failed file is NOT to be run; "rerun_failed" only when every
+ *            chunk is decided; summary.h, orch_summary_next_step),
  *    "plan":null|{...}   (`plan` only: see orch_jsonout_set_plan)}
  */
 #ifndef ORCH_JSONOUT_H
@@ -87,6 +93,9 @@ struct orch_run_summary {
     double chunks_per_s; /* its chunks finished / send_s */
 
     const char *report, *failed_file, *rejects, *journal;
+    const char *ambiguous_file;   /* NULL: not written */
+    const char *next_step;        /* "resume", "rerun_failed"; NULL: "none" */
+    const char *next_command;     /* NULL: none */
 };
 
 /* "ok", "partial", "usage", "inventory", "aborted", "gate", "paused"

@@ -50,6 +50,14 @@ bool orch_outcome_created(const json_t *done);
  * status, else "unknown"; never NULL nor empty. Borrowed from done. */
 const char *orch_outcome_code(const json_t *done);
 
+/* True when the record leaves the chunk's outcome unknown: failed with
+ * code "Ambiguous" (sent, answer lost, not reconciled), or not_sent after
+ * it was sent (`sent`: an intent or attempt of the chunk is on record; an
+ * aborted in-flight call is reported not_sent). A job may hold such a
+ * chunk's devices: only a resume, which asks the API first, may decide
+ * it; its devices must never be offered for a rerun. */
+bool orch_outcome_unknown(const json_t *done, bool sent);
+
 /* The job id of a created chunk, NULL otherwise (done may be NULL). */
 const char *orch_outcome_job_id(const json_t *done);
 

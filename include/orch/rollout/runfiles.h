@@ -3,15 +3,20 @@
  *
  *  <report>              one row per chunk, from the chunk's done record
  *  <report>.failed.csv   the devices of every chunk that created no job
+ *                        and whose outcome is known (safe to send again
+ *                        once the run is over: see orch_outcome_unknown)
+ *  <report>.ambiguous.csv the devices of every chunk whose outcome is
+ *                        unknown (a job may hold them: only a resume may
+ *                        decide them), with the reason
  *  <report>.rejects.csv  rejected inventory rows, devices left out by the
  *                        device check
  *
  * While a run goes on, rows are appended to the live files as results
  * become durable (run.c decides when: after the journal sync that carries
  * them). At the end, and before a resumed run appends, the report and the
- * failed-devices file are rewritten whole, in chunk order, from every
+ * device files are rewritten whole, in chunk order, from every
  * chunk's outcome: each into "<name>.tmp", fsynced, then renamed over the
- * old one, the failed file first (a crash leaves either the old file or
+ * old one, the device files first (a crash leaves either the old file or
  * the new one, and a report that still matches the journal).
  * orch_runfiles_keep_old() moves an earlier run's files aside as
  * "<name>.<UTC timestamp>" (--force): they are never deleted.
@@ -36,6 +41,7 @@ struct orch_diag;
 struct orch_plan;
 
 #define ORCH_FAILED_HEADER "ProductKey,DeviceName,error_code"
+#define ORCH_AMBIGUOUS_HEADER "ProductKey,DeviceName,error_code,reason"
 #define ORCH_REJECTS_HEADER "line,value,reason"
 
 /* The run's output files. Caller-owned: orch_runfiles_init(), then
@@ -48,9 +54,14 @@ struct orch_runfiles {
                                      firmware_id and lists no devices */
     const char *product_key;      /* borrowed; ALL/GRAY rows only */
     const char *firmware_id;      /* borrowed; ALL/GRAY rows only */
+    const unsigned *attempts;     /* borrowed [plan chunks]: sends of each
+                                     chunk over the whole run (runlog.h),
+                                     read at each write; NULL: none known
+                                     (a not_sent chunk then counts as
+                                     never sent) */
 
-    struct orch_csv_out report, failed, rejects;
-    bool report_open, failed_open, rejects_open;
+    struct orch_csv_out report, failed, ambiguous, rejects;
+    bool report_open, failed_open, ambiguous_open, rejects_open;
     bool outputs_written;         /* the report files were opened */
     bool rejects_written;         /* the rejects file was opened */
     int write_err;                /* first failed write, 0 if none */
@@ -72,7 +83,8 @@ int orch_runfiles_open_rejects(struct orch_runfiles *f,
 int orch_runfiles_reject(struct orch_runfiles *f, uint32_t line,
                          const char *value, const char *reason);
 
-/* Opens the live report and failed-devices files: created anew, or with
+/* Opens the live report, failed- and ambiguous-devices files: created
+ * anew, or with
  * `append` (a resumed run, after orch_runfiles_rewrite) opened for
  * appending. 0, or ORCH_ENOMEM / ORCH_EIO with diag (diag may stay empty;
  * on failure the report may be open, and orch_runfiles_close() closes
@@ -81,13 +93,14 @@ int orch_runfiles_open(struct orch_runfiles *f, bool append,
                        struct orch_diag *diag);
 
 /* Appends chunk `item`'s row (0-based) from its done record to the live
- * report, and its devices to the failed-devices file when it created no
- * job; does nothing when the report is not open. Write errors go to
- * write_err. */
+ * report, and, when it created no job, its devices to the ambiguous file
+ * when its outcome is unknown (orch_outcome_unknown with attempts), else
+ * to the failed-devices file; does nothing when the report is not open.
+ * Write errors go to write_err. */
 void orch_runfiles_write(struct orch_runfiles *f, size_t item,
                          const json_t *done);
 
-/* Rewrites the report and the failed-devices file whole from rows[0..n)
+/* Rewrites the report and the two device files whole from rows[0..n)
  * (NULL entries: no outcome, no row), through temp files (see above).
  * The live files must be closed. Leaves write_err alone. 0, or
  * ORCH_ENOMEM / ORCH_EIO with diag (may stay empty); on failure the old
@@ -100,7 +113,7 @@ int orch_runfiles_rewrite(struct orch_runfiles *f, json_t *const *rows,
  * failure is there. */
 void orch_runfiles_note(struct orch_runfiles *f, int rc);
 
-/* Closes the live report and failed-devices files (the rejects file stays
+/* Closes the live report and device files (the rejects file stays
  * open); close errors go to write_err. */
 void orch_runfiles_close_results(struct orch_runfiles *f);
 
@@ -114,7 +127,7 @@ typedef void (*orch_runfiles_kept_fn)(void *ud, const char *from,
                                       const char *to, int errnum);
 
 /* --force over an earlier run: renames the report, its journal, failed,
- * waves and (with_rejects: this run may have opened its own) rejects
+ * ambiguous, waves and (with_rejects: this run may have opened its own) rejects
  * files that exist to "<name>.<UTC timestamp of now>" (with "-K" added
  * when that name exists already, so two runs in one second keep both).
  * Stops at the first rename that fails. 0, ORCH_ENOMEM, or ORCH_EIO after

@@ -129,12 +129,64 @@ struct orch_summary_final {
     const struct orch_device_check_stats *devcheck; /* NULL: none */
     const struct orch_tally *codes;       /* error codes of the chunks */
     const char *report_path;
+    const char *stopped;                  /* NULL: not stopped early */
 };
 
 /* "summary:" and its lines: devices, devices left out, chunks, calls,
  * wall time with the rates over it, the sending pace, error codes, the
- * report and failed-devices files. */
+ * report, and `stopped` (why the calls stopped early, e.g. "interrupted")
+ * when set. The device files and the next step come once, at the end of
+ * the run, from the whole run (orch_summary_print_next). */
 void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf);
+
+/* What the operator should do next, from the whole run's outcomes (every
+ * run of the journal). One hint only, and never one that could put a
+ * device into a second job:
+ *   RESUME  something is undecided: a chunk's outcome is unknown (a job
+ *           may hold its devices) or a chunk is not sent yet (not_sent,
+ *           no outcome, a later wave); only `ota-rollout resume REPORT`
+ *           may decide them, and the failed file must not be run before
+ *           (its not-sent devices are the resume's to send);
+ *   RERUN   every chunk is decided and some failed: the failed file
+ *           holds exactly their devices, safe to run as an inventory;
+ *   NONE    every chunk created, or an ALL/GRAY target (no device
+ *           files). */
+enum orch_next_step {
+    ORCH_NEXT_NONE = 0,
+    ORCH_NEXT_RESUME,
+    ORCH_NEXT_RERUN
+};
+
+/* The whole run's outcomes the next step depends on. */
+struct orch_summary_next {
+    size_t failed;   /* failed chunks, outcome known */
+    size_t unknown;  /* chunks whose outcome is unknown (orch_outcome_unknown) */
+    size_t not_sent; /* never sent, or no outcome yet */
+    bool specific;   /* device files exist (SPECIFIC target) */
+};
+
+/* Counts rows[0..n) (the done records, NULL: no outcome yet) with each
+ * chunk's sends attempts[0..n) (NULL: none known) into *nx (specific is
+ * left alone). */
+void orch_summary_count_next(json_t *const *rows, const unsigned *attempts,
+                             size_t n, struct orch_summary_next *nx);
+
+enum orch_next_step orch_summary_next_step(const struct orch_summary_next *nx);
+
+/* "resume", "rerun_failed" or "none" (the --json "next_step"). */
+const char *orch_next_step_name(enum orch_next_step step);
+
+/* The next step's command for the report (malloced; NULL for NONE or on
+ * ENOMEM): "ota-rollout resume REPORT" or
+ * "ota-rollout run REPORT.failed.csv ...". */
+char *orch_summary_next_command(enum orch_next_step step,
+                                const char *report_path);
+
+/* The device files and the one next step: "  failed devices: ..." (and
+ * "  rerun: ..." when that is the step), "  devices with unknown outcome:
+ * ...", or "  next step: ota-rollout resume ..." and why. */
+void orch_summary_print_next(FILE *fp, const struct orch_summary_next *nx,
+                             const char *report_path);
 
 /* A resumed run's "whole run:" line (every run's results). */
 void orch_summary_print_whole(FILE *fp, const struct orch_outcome_counts *c,

@@ -288,6 +288,81 @@ static void rewrite_failure_keeps_old_files(void **state)
     json_decref(rows[0]);
 }
 
+static json_t *not_sent(const char *code)
+{
+    return json_pack("{s:s, s:s, s:i, s:s}", "t", "done", "status",
+                     "not_sent", "attempts", 1, "code", code);
+}
+
+/* Issue 11: a chunk whose outcome is unknown (failed Ambiguous, or
+ * not_sent after it was sent) never reaches the failed file: its devices
+ * go to the ambiguous file, with the reason; live and rewritten alike. */
+static void unknown_outcome_goes_to_ambiguous_file(void **state)
+{
+    struct fixture *f = *state;
+    struct orch_runfiles rf;
+    struct orch_diag diag = {{0}};
+    unsigned attempts[2] = {1, 0};
+    json_t *amb = failed("Ambiguous", "answer lost");
+    json_t *ns = not_sent("Interrupted");
+    char reason[300];
+    char want[2048];
+    struct stat st;
+
+    snprintf(reason, sizeof(reason),
+             "outcome unknown: a job may hold these devices; never rerun "
+             "them: `ota-rollout resume %s` looks the job up",
+             f->report);
+    orch_runfiles_init(&rf, f->report, &f->plan, NULL, NULL);
+    rf.attempts = attempts;
+    assert_int_equal(orch_runfiles_open(&rf, false, &diag), 0);
+    orch_runfiles_write(&rf, 0, amb);
+    orch_runfiles_write(&rf, 1, ns); /* never sent: a plain failure */
+    assert_int_equal(orch_runfiles_close(&rf), 0);
+    check_file(sibling(f, ".failed.csv"), ORCH_FAILED_HEADER
+               "\npkA,dev-c,Interrupted\npkA,dev-d,Interrupted\n");
+    snprintf(want, sizeof(want),
+             ORCH_AMBIGUOUS_HEADER "\npkA,dev-a,Ambiguous,%s\n"
+             "pkA,dev-b,Ambiguous,%s\n", reason, reason);
+    check_file(sibling(f, ".ambiguous.csv"), want);
+    assert_int_equal(stat(sibling(f, ".ambiguous.csv"), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    /* Rewritten: chunk 2 was sent too (an aborted call): unknown as well;
+     * the failed file is left with nothing. */
+    {
+        json_t *rows[2] = {amb, ns};
+
+        attempts[1] = 1;
+        assert_int_equal(orch_runfiles_rewrite(&rf, rows, 2, &diag), 0);
+    }
+    check_file(sibling(f, ".failed.csv"), ORCH_FAILED_HEADER "\n");
+    snprintf(want, sizeof(want),
+             ORCH_AMBIGUOUS_HEADER "\npkA,dev-a,Ambiguous,%s\n"
+             "pkA,dev-b,Ambiguous,%s\npkA,dev-c,Interrupted,%s\n"
+             "pkA,dev-d,Interrupted,%s\n", reason, reason, reason, reason);
+    check_file(sibling(f, ".ambiguous.csv"), want);
+    assert_int_equal(stat(sibling(f, ".ambiguous.csv"), &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(access(sibling(f, ".ambiguous.csv.tmp"), F_OK), -1);
+
+    /* A resume decided them (the journal's done records): the rewrite
+     * empties the ambiguous file. */
+    {
+        json_t *rows[2];
+
+        rows[0] = created("J1");
+        rows[1] = created("J2");
+        assert_int_equal(orch_runfiles_rewrite(&rf, rows, 2, &diag), 0);
+        json_decref(rows[0]);
+        json_decref(rows[1]);
+    }
+    check_file(sibling(f, ".ambiguous.csv"), ORCH_AMBIGUOUS_HEADER "\n");
+    check_file(sibling(f, ".failed.csv"), ORCH_FAILED_HEADER "\n");
+    json_decref(amb);
+    json_decref(ns);
+}
+
 /* A resumed run: the files rewritten from the journal, then appended. */
 static void append_after_rewrite(void **state)
 {
@@ -395,6 +470,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(append_after_rewrite, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            unknown_outcome_goes_to_ambiguous_file, setup, teardown),
         cmocka_unit_test_setup_teardown(keep_old_files_aside, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(keep_old_nothing_there, setup,

@@ -387,9 +387,18 @@ static void final_summary(void **state)
                    "  sending pace: 2.00 calls/s (calls started 500.0 ms "
                    "apart on average)\n"
                    "  error iot.ota.X: 1 chunk\n"
-                   "  report: r.csv\n"
-                   "  failed devices: r.csv.failed.csv (rerun: ota-rollout "
-                   "run r.csv.failed.csv ...)\n");
+                   "  report: r.csv\n");
+
+    /* Stopped early: says why (the device files and the next step come
+     * once, from the whole run: orch_summary_print_next). */
+    sf.stopped = "interrupted";
+    orch_summary_print_final(open_mem(&m), &sf);
+    close_mem(&m);
+    assert_non_null(strstr(m.buf, "  report: r.csv\n  stopped: "
+                                  "interrupted\n"));
+    assert_null(strstr(m.buf, "rerun"));
+    free(m.buf);
+    sf.stopped = NULL;
 
     /* ALL/GRAY: no device count, no failed-devices file. */
     sf.inv = NULL;
@@ -555,6 +564,130 @@ static void json_exit_reasons(void **state)
     json_decref(doc);
 }
 
+static json_t *rec(const char *status, const char *code)
+{
+    return json_pack("{s:s, s:s, s:s?}", "t", "done", "status", status,
+                     "code", code);
+}
+
+/* Issue 11: the one next step. While any chunk's outcome is unknown or
+ * any chunk is not sent, it is resume, and the failed file is never
+ * offered for a rerun; only when everything is decided is it. */
+static void next_step_never_offers_a_rerun_while_undecided(void **state)
+{
+    json_t *rows[5];
+    unsigned attempts[5] = {1, 3, 1, 1, 0};
+    struct orch_summary_next nx;
+    struct mem m;
+    char *cmd = NULL;
+
+    (void)state;
+    rows[0] = rec("created", NULL);
+    rows[1] = rec("failed", "iot.ota.X");
+    rows[2] = rec("failed", "Ambiguous");
+    rows[3] = rec("not_sent", "Interrupted"); /* sent: aborted in flight */
+    rows[4] = NULL;                           /* a later wave */
+    memset(&nx, 0, sizeof(nx));
+    nx.specific = true;
+    orch_summary_count_next(rows, attempts, 5, &nx);
+    assert_int_equal(nx.failed, 1);
+    assert_int_equal(nx.unknown, 2);
+    assert_int_equal(nx.not_sent, 1);
+    assert_true(nx.specific);
+    assert_int_equal(orch_summary_next_step(&nx), ORCH_NEXT_RESUME);
+    assert_string_equal(orch_next_step_name(ORCH_NEXT_RESUME), "resume");
+    cmd = orch_summary_next_command(ORCH_NEXT_RESUME, "r.csv");
+    assert_string_equal(cmd, "ota-rollout resume r.csv");
+    free(cmd);
+    orch_summary_print_next(open_mem(&m), &nx, "r.csv");
+    check_text(&m, "  failed devices: r.csv.failed.csv\n"
+                   "  devices with unknown outcome: r.csv.ambiguous.csv (2 "
+                   "chunks: a job may hold them)\n"
+                   "  next step: ota-rollout resume r.csv (looks up the 2 "
+                   "chunks whose outcome is unknown before resending "
+                   "anything, sends the 1 not sent); never run "
+                   "r.csv.failed.csv or .ambiguous.csv as an inventory "
+                   "before that: its devices could get a second job\n");
+
+    /* Only a chunk not sent yet (nothing unknown): resume all the same. */
+    nx.unknown = 0;
+    assert_int_equal(orch_summary_next_step(&nx), ORCH_NEXT_RESUME);
+    orch_summary_print_next(open_mem(&m), &nx, "r.csv");
+    close_mem(&m);
+    assert_null(strstr(m.buf, "rerun"));
+    assert_null(strstr(m.buf, "ambiguous"));
+    assert_non_null(strstr(m.buf, "next step: ota-rollout resume r.csv"));
+    free(m.buf);
+
+    /* Everything decided, failures left: now, and only now, the rerun. */
+    json_decref(rows[2]);
+    json_decref(rows[3]);
+    rows[2] = rec("created", NULL);
+    rows[3] = rec("failed", "iot.ota.Y");
+    rows[4] = rec("created", NULL);
+    orch_summary_count_next(rows, attempts, 5, &nx);
+    assert_int_equal(nx.failed, 2);
+    assert_int_equal(nx.unknown + nx.not_sent, 0);
+    assert_int_equal(orch_summary_next_step(&nx), ORCH_NEXT_RERUN);
+    assert_string_equal(orch_next_step_name(ORCH_NEXT_RERUN),
+                        "rerun_failed");
+    cmd = orch_summary_next_command(ORCH_NEXT_RERUN, "r.csv");
+    assert_string_equal(cmd, "ota-rollout run r.csv.failed.csv ...");
+    free(cmd);
+    orch_summary_print_next(open_mem(&m), &nx, "r.csv");
+    check_text(&m, "  failed devices: r.csv.failed.csv (rerun: ota-rollout "
+                   "run r.csv.failed.csv ...)\n");
+
+    /* Every chunk created; an ALL/GRAY target has no device files. */
+    nx.failed = 0;
+    assert_int_equal(orch_summary_next_step(&nx), ORCH_NEXT_NONE);
+    assert_null(orch_summary_next_command(ORCH_NEXT_NONE, "r.csv"));
+    orch_summary_print_next(open_mem(&m), &nx, "r.csv");
+    check_text(&m, "");
+    nx.specific = false;
+    nx.unknown = 1;
+    assert_int_equal(orch_summary_next_step(&nx), ORCH_NEXT_NONE);
+    for (size_t i = 0; i < 5; i++)
+        json_decref(rows[i]);
+}
+
+/* The --json document names the same one next step and the ambiguous
+ * file. */
+static void json_next_step(void **state)
+{
+    struct orch_run_summary s;
+    json_t *doc = NULL, *next = NULL;
+
+    (void)state;
+    memset(&s, 0, sizeof(s));
+    s.command = "run";
+    s.exit_code = ORCH_EXIT_ABORTED;
+    s.failed_file = "r.csv.failed.csv";
+    s.ambiguous_file = "r.csv.ambiguous.csv";
+    s.next_step = "resume";
+    s.next_command = "ota-rollout resume r.csv";
+    doc = orch_summary_doc(&s, NULL, NULL, "run aborted: interrupted");
+    assert_non_null(doc);
+    next = json_object_get(doc, "next_step");
+    assert_string_equal(json_string_value(json_object_get(next, "action")),
+                        "resume");
+    assert_string_equal(json_string_value(json_object_get(next, "command")),
+                        "ota-rollout resume r.csv");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(doc, "files"), "ambiguous")),
+                        "r.csv.ambiguous.csv");
+    json_decref(doc);
+
+    s.next_step = NULL;
+    s.next_command = NULL;
+    doc = orch_summary_doc(&s, NULL, NULL, "x");
+    next = json_object_get(doc, "next_step");
+    assert_string_equal(json_string_value(json_object_get(next, "action")),
+                        "none");
+    assert_true(json_is_null(json_object_get(next, "command")));
+    json_decref(doc);
+}
+
 static void json_plan_object(void **state)
 {
     struct fixture *f = *state;
@@ -606,6 +739,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(final_summary, setup, teardown),
         cmocka_unit_test(final_rates_agree_with_their_counts),
         cmocka_unit_test(json_exit_reasons),
+        cmocka_unit_test(next_step_never_offers_a_rerun_while_undecided),
+        cmocka_unit_test(json_next_step),
         cmocka_unit_test_setup_teardown(json_plan_object, setup, teardown),
     };
 
