@@ -45,3 +45,10 @@ int orch_diag_set(struct orch_diag *diag, int err, const char *fmt, ...)
     va_end(ap);
     return err;
 }
+
+const char *orch_diag_text(int err, const struct orch_diag *diag)
+{
+    if (diag != NULL && diag->msg[0] != '\0')
+        return diag->msg;
+    return orch_strerror(err);
+}

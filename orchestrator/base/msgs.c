@@ -6,6 +6,7 @@
  */
 #include "orch/base/msgs.h"
 
+#include "orch/base/err.h"
 #include "orch/base/jsonout.h"
 #include "orch/base/clock.h"
 
@@ -57,6 +58,11 @@ bool orch_msgs_color_wanted(bool is_tty, const char *no_color,
     if (no_color != NULL && no_color[0] != '\0')
         return false;
     return term == NULL || strcmp(term, "dumb") != 0;
+}
+
+void orch_error_diag(int rc, const struct orch_diag *diag)
+{
+    orch_errorf("%s", orch_diag_text(rc, diag));
 }
 
 const char *orch_msgs_last_error(void)

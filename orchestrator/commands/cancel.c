@@ -293,7 +293,7 @@ static int open_journal(struct cancel_ctx *c)
     if (rc == 0)
         rc = orch_journal_open(&c->j, c->journal_path, valid, &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         return rc;
     }
     c->journal_open = true;
@@ -511,7 +511,7 @@ static int count_tasks(struct cancel_ctx *c, const struct orch_credentials *cred
         b.label = "jobs' tasks counted";
         rc = orch_query_run(c->cfg, cred, &b, &interrupted, &st, &diag);
         if (rc) {
-            orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+            orch_error_diag(rc, &diag);
             return ORCH_EXIT_USAGE;
         }
         if (interrupted || st.aborted) {
@@ -674,7 +674,7 @@ int orch_cancel_main(struct orch_config *cfg)
     signal(SIGPIPE, SIG_IGN);
     rc = orch_rollout_load(&c->r, cfg->inventory_path, &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         code = ORCH_EXIT_USAGE;
         goto out;
     }
@@ -712,7 +712,7 @@ int orch_cancel_main(struct orch_config *cfg)
     }
     rc = orch_credentials_load(&cred, cfg->profile, getenv("HOME"), &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         code = ORCH_EXIT_USAGE;
         goto out;
     }
@@ -745,7 +745,7 @@ int orch_cancel_main(struct orch_config *cfg)
     rc = orch_query_run(cfg, &cred, &b, &interrupted, &st, &diag);
     sigaction(SIGINT, &old_int, NULL);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         code = ORCH_EXIT_USAGE;
         goto out;
     }

@@ -224,7 +224,7 @@ static int load_inventory(struct run_ctx *ctx)
     if (rc == ORCH_EINVENTORY && ctx->problems.total > 0)
         tell_problems(ctx);
     else
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
     if (rc == ORCH_ECSV || rc == ORCH_EINVENTORY)
         return ORCH_EXIT_INVENTORY;
     return ORCH_EXIT_USAGE;
@@ -722,7 +722,7 @@ static int open_rejects(struct run_ctx *ctx)
     int rc = orch_runfiles_open_rejects(&ctx->files, &diag);
 
     if (rc)
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
     return rc;
 }
 
@@ -788,7 +788,7 @@ static int rewrite_outputs(struct run_ctx *ctx)
 
     if (rc)
         orch_errorf("rewriting %s failed: %s", ctx->cfg->report_path,
-                    diag.msg[0] ? diag.msg : orch_strerror(rc));
+                    orch_diag_text(rc, &diag));
     return rc;
 }
 
@@ -854,11 +854,11 @@ static int read_journal(struct run_ctx *ctx)
     }
     if (rc) {
         if (cfg->force && !cfg->resume) {
-            orch_warnf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+            orch_warnf("%s", orch_diag_text(rc, &diag));
             orch_resume_cleanup(&ctx->rs);
             return keep_old_files(ctx, true) ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
         }
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         orch_errorf("the journal %s cannot be trusted to resume from; "
                     "check the jobs in the console, then start anew with "
                     "`run --force` (the old files are kept)",
@@ -961,7 +961,7 @@ static int open_journal(struct run_ctx *ctx)
     rc = orch_runlog_open(&ctx->log, ctx->journal_path, ctx->rs.valid_len,
                           &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         return rc;
     }
     if (ctx->resuming) {
@@ -1034,7 +1034,7 @@ static int hash_inventory(struct run_ctx *ctx)
         return ORCH_ENOMEM;
     rc = orch_file_sha256(ctx->cfg->inventory_path, ctx->inv_sha, &diag);
     if (rc)
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
     return rc;
 }
 
@@ -1139,7 +1139,7 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
     draw_progress(ctx, true);
     orch_runlog_sync(&ctx->log);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     print_final(ctx, &st, wall_ms);
@@ -1176,7 +1176,7 @@ static int setup_waves(struct run_ctx *ctx)
         rc = orch_waves_split(&spec, ctx->plan.chunks, ctx->plan.nchunks,
                               &ctx->wp, &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     /* The schedule as it will be (the runner recomputes it from the
@@ -1371,7 +1371,7 @@ static int load_credentials(struct run_ctx *ctx, struct orch_credentials *cred)
                                    &diag);
 
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     fprintf(ctx->hout, "credentials: %s, AccessKeyId %s%s\n", cred->source,
@@ -1411,7 +1411,7 @@ static int preflight_firmware(struct run_ctx *ctx,
             !ctx->pf.checks[i].told && ctx->pf.checks[i].message[0])
             orch_errorf("pre-flight: %s", ctx->pf.checks[i].message);
     }
-    orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+    orch_error_diag(rc, &diag);
     if (rc == ORCH_EABORT) {
         ctx->pf_state = ORCH_PF_ABORTED;
         return ORCH_EXIT_ABORTED;
@@ -1458,7 +1458,7 @@ static int rebuild_plan(struct run_ctx *ctx)
     else
         rc = orch_plan_build(&ctx->plan, &ctx->inv, ctx->cfg, &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     ctx->nitems = ctx->plan.nchunks;
@@ -1515,7 +1515,7 @@ static int preflight_devices(struct run_ctx *ctx,
     ctx->devcheck_ran = rc == 0;
     if (rc) {
         orch_errorf("%s; nothing sent",
-                    diag.msg[0] ? diag.msg : orch_strerror(rc));
+                    orch_diag_text(rc, &diag));
         return rc == ORCH_EABORT ? ORCH_EXIT_ABORTED : ORCH_EXIT_USAGE;
     }
     if (ctx->devst.unchecked > 0)
@@ -1866,7 +1866,7 @@ int orch_run_main(struct orch_config *cfg)
             goto out;
         rc = orch_plan_build(&ctx->plan, &ctx->inv, cfg, &diag);
         if (rc) {
-            orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+            orch_error_diag(rc, &diag);
             code = ORCH_EXIT_USAGE;
             goto out;
         }

@@ -1155,7 +1155,7 @@ static int run_batch(struct status_ctx *c, const char *action,
     b.label = label;
     rc = orch_query_run(c->cfg, c->cred, &b, &interrupted, &st, &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     if (interrupted)
@@ -1432,7 +1432,7 @@ int orch_status_main(struct orch_config *cfg)
 
     rc = orch_rollout_load(&c->r, cfg->inventory_path, &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         code = ORCH_EXIT_USAGE;
         goto out;
     }
@@ -1441,7 +1441,7 @@ int orch_status_main(struct orch_config *cfg)
                    cfg->inventory_path, c->r.rows);
     rc = orch_credentials_load(&cred, cfg->profile, getenv("HOME"), &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg[0] ? diag.msg : orch_strerror(rc));
+        orch_error_diag(rc, &diag);
         code = ORCH_EXIT_USAGE;
         goto out;
     }

@@ -239,7 +239,7 @@ static int watch(const struct orch_waverun_host *h, const char *label,
         }
         if (rc) {
             orch_errorf("%s: watching stopped: %s", label,
-                        diag.msg[0] ? diag.msg : orch_strerror(rc));
+                        orch_diag_text(rc, &diag));
             code = ORCH_EXIT_ABORTED;
             break;
         }
@@ -311,7 +311,7 @@ static int abort_rollout(const struct orch_waverun_host *h, size_t k,
                            &interrupted, &diag);
     if (rc)
         orch_errorf("cancelling stopped: %s",
-                    diag.msg[0] ? diag.msg : orch_strerror(rc));
+                    orch_diag_text(rc, &diag));
     fprintf(h->out, "cancelled: %zu job%s", cancelled,
             cancelled == 1 ? "" : "s");
     if (failed)

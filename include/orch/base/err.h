@@ -53,5 +53,9 @@ const char *orch_errname(int err);
  * callers can write `return orch_diag_set(d, ORCH_EINVAL, "...", ...);`. */
 int orch_diag_set(struct orch_diag *diag, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* What to tell about a failure: the diag's text, or orch_strerror(err)
+ * when the diag is NULL or empty. The pointer is the diag's buffer or a
+ * static string: valid while the diag is. */
+const char *orch_diag_text(int err, const struct orch_diag *diag);
 
 #endif

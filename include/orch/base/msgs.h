@@ -15,6 +15,11 @@
 
 /* "ota-rollout: MSG" */
 void orch_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The error line of a failed step at a command's edge: "ota-rollout:
+ * DIAG" with the diag's text, or the error table's text for rc when the
+ * diag is empty. diag may be NULL. */
+struct orch_diag;
+void orch_error_diag(int rc, const struct orch_diag *diag);
 /* "ota-rollout: warning: MSG" */
 void orch_warnf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "ota-rollout: note: MSG" */
