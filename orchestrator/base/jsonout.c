@@ -1,12 +1,9 @@
-/* jsonout.c - the summary document of --json and the events of
- * --log-format json (jsonout.h). Pure builders; two small writers. */
+/* jsonout.c - the base of every --json document and the events of
+ * --log-format json (jsonout.h). Pure builders; three small writers. */
 #include "orch/base/jsonout.h"
 
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
-#include "orch/cloud/params.h"
-#include "orch/rollout/preflight.h"
-#include "orch/base/tally.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,161 +53,22 @@ static const char *default_reason(int code)
     }
 }
 
-static const char *pf_state_name(enum orch_pf_state s)
+int orch_jsonout_put(json_t *o, const char *key, json_t *v)
 {
-    switch (s) {
-    case ORCH_PF_PASSED:
-        return "passed";
-    case ORCH_PF_FAILED:
-        return "failed";
-    case ORCH_PF_ABORTED:
-        return "aborted";
-    case ORCH_PF_SKIPPED:
-        return "skipped";
-    case ORCH_PF_NOT_RUN:
-    default:
-        return "not_run";
-    }
-}
-
-/* json_object_set_new with a NULL value fails: count it as ENOMEM. */
-static int put(json_t *o, const char *key, json_t *v)
-{
+    /* json_object_set_new with a NULL value fails: count it as ENOMEM. */
     if (v == NULL)
         return -1;
     return json_object_set_new(o, key, v);
 }
 
-static json_t *str_or_null(const char *s)
+json_t *orch_jsonout_str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
 }
 
-static json_t *num(uint64_t v)
+json_t *orch_jsonout_count(uint64_t v)
 {
     return json_integer((json_int_t)v);
-}
-
-static json_t *counts_json(const struct orch_run_summary *s)
-{
-    json_t *o = json_object();
-    int bad = 0;
-
-    if (o == NULL)
-        return NULL;
-    bad |= put(o, "devices", num(s->devices));
-    bad |= put(o, "duplicates", num(s->duplicates));
-    bad |= put(o, "rejected", num(s->rejected));
-    bad |= put(o, "dropped_missing", num(s->dropped_missing));
-    bad |= put(o, "dropped_up_to_date", num(s->dropped_up_to_date));
-    bad |= put(o, "unchecked", num(s->unchecked));
-    bad |= put(o, "chunks", num(s->chunks));
-    bad |= put(o, "created", num(s->created));
-    bad |= put(o, "failed", num(s->failed));
-    bad |= put(o, "not_sent", num(s->not_sent));
-    bad |= put(o, "already_done", num(s->already_done));
-    bad |= put(o, "calls", num(s->calls));
-    bad |= put(o, "retries", num(s->retries));
-    bad |= put(o, "throttled", num(s->throttled));
-    bad |= put(o, "form_fallbacks", num(s->form_fallbacks));
-    bad |= put(o, "queries", num(s->queries));
-    bad |= put(o, "reconciled", num(s->reconciled));
-    bad |= put(o, "recovered", num(s->recovered));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static json_t *errors_json(const struct orch_run_summary *s)
-{
-    json_t *o = json_object();
-    size_t i = 0;
-    int bad = 0;
-
-    if (o == NULL)
-        return NULL;
-    for (i = 0; s->codes != NULL && i < s->codes->count; i++)
-        bad |= put(o, s->codes->e[i].code, num(s->codes->e[i].n));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static json_t *check_json(const struct orch_fw_check *c)
-{
-    json_t *o = json_object();
-    int bad = 0;
-
-    if (o == NULL)
-        return NULL;
-    bad |= put(o, "product_key", str_or_null(c->product_key));
-    bad |= put(o, "firmware_id", str_or_null(c->firmware_id));
-    bad |= put(o, "verdict", json_string(orch_fw_verdict_name(c->verdict)));
-    bad |= put(o, "status",
-               c->status == -2 ? json_null() : json_integer(c->status));
-    bad |= put(o, "dest_version",
-               str_or_null(c->dest_version[0] ? c->dest_version : NULL));
-    bad |= put(o, "code", str_or_null(c->code[0] ? c->code : NULL));
-    bad |= put(o, "message", str_or_null(c->message[0] ? c->message : NULL));
-    /* A failed query (issue 11): its class, request id, and the server's
-     * own text on one line (never in the human output). */
-    if (c->verdict == ORCH_FW_QUERY_FAILED || c->verdict == ORCH_FW_MISSING) {
-        bad |= put(o, "problem", json_string(orch_problem_name(c->problem)));
-        bad |= put(o, "request_id",
-                   str_or_null(c->request_id[0] ? c->request_id : NULL));
-        bad |= put(o, "server_message",
-                   str_or_null(c->server_message[0] ? c->server_message
-                                                    : NULL));
-    }
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static json_t *devcheck_json(const struct orch_device_check_stats *d)
-{
-    if (d == NULL)
-        return json_null();
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "checked",
-                     num(d->checked), "missing", num(d->missing),
-                     "up_to_date", num(d->up_to_date), "unchecked",
-                     num(d->unchecked), "calls", num(d->calls), "first_error",
-                     str_or_null(d->first_error[0] ? d->first_error : NULL));
-}
-
-static json_t *preflight_json(const struct orch_run_summary *s)
-{
-    json_t *o = json_object();
-    json_t *checks = json_array();
-    size_t i = 0;
-    int bad = 0;
-
-    if (o == NULL || checks == NULL) {
-        json_decref(o);
-        json_decref(checks);
-        return NULL;
-    }
-    for (i = 0; s->pf && i < s->pf->nchecks; i++) {
-        json_t *c = check_json(&s->pf->checks[i]);
-
-        if (c == NULL || json_array_append_new(checks, c))
-            bad = -1;
-    }
-    bad |= put(o, "firmware", json_string(pf_state_name(s->pf_state)));
-    bad |= put(o, "checks", checks);
-    bad |= put(o, "calls", num(s->pf ? s->pf->calls : 0));
-    bad |= put(o, "devices", devcheck_json(s->devcheck));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
 }
 
 json_t *orch_jsonout_exit(int code, const char *reason)
@@ -227,95 +85,14 @@ json_t *orch_jsonout_doc(const char *command, int code, const char *reason)
 
     if (doc == NULL)
         return NULL;
-    bad |= put(doc, "schema", json_integer(ORCH_JSONOUT_SCHEMA));
-    bad |= put(doc, "command", str_or_null(command));
-    bad |= put(doc, "exit", orch_jsonout_exit(code, reason));
+    bad |= orch_jsonout_put(doc, "schema", json_integer(ORCH_JSONOUT_SCHEMA));
+    bad |= orch_jsonout_put(doc, "command", orch_jsonout_str_or_null(command));
+    bad |= orch_jsonout_put(doc, "exit", orch_jsonout_exit(code, reason));
     if (bad) {
         json_decref(doc);
         return NULL;
     }
     return doc;
-}
-
-json_t *orch_jsonout_summary(const struct orch_run_summary *s)
-{
-    json_t *doc = orch_jsonout_doc(s->command, s->exit_code, s->exit_reason);
-    int bad = 0;
-
-    if (doc == NULL)
-        return NULL;
-    bad |= put(doc, "run_id", str_or_null(s->run_id));
-    bad |= put(doc, "resumed", json_boolean(s->resumed));
-    bad |= put(doc, "counts", counts_json(s));
-    bad |= put(doc, "errors", errors_json(s));
-    bad |= put(doc, "preflight", preflight_json(s));
-    bad |= put(doc, "timings",
-               json_pack("{s:f, s:f, s:f, s:f}", "wall_s", s->wall_s,
-                         "calls_per_s", s->calls_per_s, "send_s", s->send_s,
-                         "chunks_per_s", s->chunks_per_s));
-    bad |= put(doc, "files",
-               json_pack("{s:o, s:o, s:o, s:o, s:o}", "report",
-                         str_or_null(s->report), "failed",
-                         str_or_null(s->failed_file), "ambiguous",
-                         str_or_null(s->ambiguous_file), "rejects",
-                         str_or_null(s->rejects), "journal",
-                         str_or_null(s->journal)));
-    bad |= put(doc, "next_step",
-               json_pack("{s:s, s:o}", "action",
-                         s->next_step ? s->next_step : "none", "command",
-                         str_or_null(s->next_command)));
-    bad |= put(doc, "plan", json_null());
-    if (bad) {
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
-}
-
-int orch_jsonout_set_plan(json_t *doc, const char *endpoint,
-                          int signature_version, int chunk_size,
-                          size_t calls, double qps, json_t *products,
-                          size_t dev_calls, double dev_secs,
-                          const char *action, const struct orch_params *first)
-{
-    json_t *plan = NULL;
-    json_t *req = json_null();
-    int bad = 0;
-    size_t i = 0;
-
-    if (first != NULL) {
-        json_t *params = json_object();
-
-        req = json_object();
-        if (req == NULL || params == NULL) {
-            json_decref(params);
-            bad = -1;
-        } else {
-            for (i = 0; i < first->n; i++)
-                bad |= put(params, first->v[i].name,
-                           json_string(first->v[i].value));
-            bad |= put(req, "action", json_string(action));
-            bad |= put(req, "chunk", json_integer(1));
-            bad |= put(req, "parameters", params);
-        }
-    }
-    plan = json_pack("{s:o, s:i, s:i, s:o, s:f, s:o, s:o, s:o, s:o}",
-                     "endpoint", str_or_null(endpoint), "signature_version",
-                     signature_version, "chunk_size", chunk_size,
-                     "calls_needed", num(calls), "seconds_needed",
-                     qps > 0 ? (double)calls / qps : 0.0, "products",
-                     products ? products : json_array(), "device_check",
-                     dev_calls ? json_pack("{s:o, s:f}", "calls",
-                                           num(dev_calls), "seconds",
-                                           dev_secs)
-                               : json_null(),
-                     "first_request", req ? req : json_null(), "qps",
-                     json_real(qps));
-    if (plan == NULL || bad) {
-        json_decref(plan);
-        return ORCH_ENOMEM;
-    }
-    return put(doc, "plan", plan) ? ORCH_ENOMEM : 0;
 }
 
 int orch_jsonout_print(FILE *fp, const json_t *doc)

@@ -455,7 +455,7 @@ static int add_plan(json_t *doc, const struct orch_summary_plan *sp,
 
     if (sp->device_cost)
         orch_preflight_device_cost(sp->plan, &dcalls, &dsecs);
-    return orch_jsonout_set_plan(doc, cfg->endpoint, cfg->signature_version,
+    return orch_runjson_set_plan(doc, cfg->endpoint, cfg->signature_version,
                                  cfg->chunk_size, sp->nitems, cfg->qps,
                                  products_json(sp), dcalls, dsecs,
                                  "CreateOTAStaticUpgradeJob", first);
@@ -472,7 +472,7 @@ json_t *orch_summary_doc(const struct orch_run_summary *s,
 
     exit_reason(s, sp == NULL, last_error, reason, sizeof(reason));
     with_reason.exit_reason = reason;
-    doc = orch_jsonout_summary(&with_reason);
+    doc = orch_runjson_summary(&with_reason);
     if (doc && sp && add_plan(doc, sp, first)) {
         json_decref(doc);
         doc = NULL;

@@ -81,12 +81,12 @@ for n in ok partial usage inventory aborted gate paused; do
 done
 grep '^(ok, partial' "$man1" | grep -v 'aborted, gate, paused)' >&2 &&
     fail "ota-rollout.1: an exit.name list lacks gate or paused"
-#   FILES: every file a run writes; the formula rule as report.c has it.
+#   FILES: every file a run writes; the formula rule as csvout.c has it.
 for f in .report.csv .failed.csv .rejects.csv .waves.csv .journal .cancel.journal; do
     sed -n '/^\.SH FILES/,/^\.SH ENVIRONMENT/p' "$man1" | grep -qF "$f" ||
         fail "ota-rollout.1 FILES lacks $f"
 done
-grep -q '"=+-@' "$src/orchestrator/rollout/report.c" || fail "report.c formula set changed"
+grep -q '"=+-@' "$src/orchestrator/base/csvout.c" || fail "csvout.c formula set changed"
 grep -q 'starting with = + \\- @' "$man1" || fail "ota-rollout.1: formula rule lacks ="
 #   --delimiter: what it accepts is what --help and the man page say.
 for d in ',' ';' tab '|' ':' '!'; do

@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "orch/base/jsonout.h" /* enum orch_pf_state, struct orch_run_summary */
+#include "orch/rollout/runjson.h" /* orch_run_summary, orch_pf_state */
 
 struct orch_config;
 struct orch_device_check_stats;
@@ -192,7 +192,7 @@ void orch_summary_print_next(FILE *fp, const struct orch_summary_next *nx,
 void orch_summary_print_whole(FILE *fp, const struct orch_outcome_counts *c,
                               size_t nitems);
 
-/* The --json summary document (jsonout.h) of s, whose exit_reason is
+/* The --json summary document (runjson.h) of s, whose exit_reason is
  * ignored: the reason is derived from the exit code and counts ("every
  * chunk created", "N chunks failed, M not sent", ...) or, for the other
  * codes, last_error (the last error message printed). sp: `plan` (adds

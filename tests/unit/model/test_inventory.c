@@ -12,7 +12,7 @@
 
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
-#include "orch/rollout/report.h"
+#include "orch/base/csvout.h"
 
 #define INV_DIR ORCH_FIXTURES "/inventories/"
 #define SAMPLES ORCH_FIXTURES "/../../samples/"

@@ -342,6 +342,41 @@ static void journal_path_derived(void **state)
     free(p);
 }
 
+static void drop_map_round_trip(void **state)
+{
+    uint8_t drop[6] = {0, 1, 0, 0, 1, 1};
+    uint8_t back[6];
+    json_t *run = json_object();
+    struct orch_diag diag = {{0}};
+    bool has = true;
+
+    (void)state;
+    /* No "dropped": the check did not run. */
+    memset(back, 7, sizeof(back));
+    assert_int_equal(orch_resume_drop_map(run, back, 6, &has, &diag), 0);
+    assert_false(has);
+    assert_memory_equal(back, (uint8_t[6]){0}, 6);
+
+    json_object_set_new(run, "dropped", orch_resume_dropped_json(drop, 6));
+    assert_int_equal(json_array_size(json_object_get(run, "dropped")), 3);
+    assert_int_equal(orch_resume_drop_map(run, back, 6, &has, &diag), 0);
+    assert_true(has);
+    assert_memory_equal(back, drop, 6);
+
+    /* An index outside the inventory is damage, and nothing is kept. */
+    assert_int_equal(orch_resume_drop_map(run, back, 5, &has, &diag),
+                     ORCH_EJOURNAL);
+    assert_false(has);
+    assert_non_null(strstr(diag.msg, "not a device of this inventory"));
+    json_object_set_new(run, "dropped", json_pack("[i, s]", 1, "x"));
+    assert_int_equal(orch_resume_drop_map(run, back, 6, &has, &diag),
+                     ORCH_EJOURNAL);
+    json_object_set_new(run, "dropped", json_string("no"));
+    assert_int_equal(orch_resume_drop_map(run, back, 6, &has, &diag),
+                     ORCH_EJOURNAL);
+    json_decref(run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +386,7 @@ int main(void)
         cmocka_unit_test(compare_names_each_change),
         cmocka_unit_test(config_rebuilt_from_run_record),
         cmocka_unit_test(journal_path_derived),
+        cmocka_unit_test(drop_map_round_trip),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
