@@ -737,22 +737,6 @@ static void test_value_shown_safely(void **state)
     orch_inventory_cleanup(&l.inv);
 }
 
-static void test_name_rule(void **state)
-{
-    (void)state;
-    assert_null(orch_device_name_problem("abcd"));
-    assert_null(orch_device_name_problem("a-b_c@d.e:f"));
-    assert_null(orch_device_name_problem("12345678901234567890123456789012"));
-    assert_non_null(
-        orch_device_name_problem("123456789012345678901234567890123"));
-    assert_non_null(orch_device_name_problem("abc"));
-    assert_non_null(orch_device_name_problem(""));
-    assert_non_null(orch_device_name_problem(NULL));
-    assert_non_null(orch_device_name_problem("dev;0001"));
-    assert_non_null(orch_device_name_problem("dev/0001"));
-    assert_non_null(orch_device_name_problem("dév-0001"));
-}
-
 /* <report>.failed.csv must read back as an inventory, even when a name
  * starts with '-' and the writer neutralised it. */
 static void test_failed_csv_round_trip(void **state)
@@ -833,7 +817,6 @@ int main(void)
         cmocka_unit_test(test_every_bad_row),
         cmocka_unit_test(test_problem_limit),
         cmocka_unit_test(test_value_shown_safely),
-        cmocka_unit_test(test_name_rule),
         cmocka_unit_test(test_failed_csv_round_trip),
         cmocka_unit_test(test_samples),
     };
