@@ -46,6 +46,7 @@
 #include "orch/rollout/progress.h"
 #include "orch/cloud/params.h"
 #include "orch/base/jsonout.h"
+#include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
 #include "orch/engine/problem.h"
 #include "orch/model/plan.h"

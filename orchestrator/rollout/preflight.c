@@ -1,14 +1,15 @@
-/* preflight.c - the checks before the first Create: firmware of the plan
- * (QueryOTAFirmware) and, opt-in, the devices (BatchQueryDeviceDetail).
+/* preflight.c - the firmware check before the first Create
+ * (QueryOTAFirmware; preflight.h).
  *
- * DESIGN: both checks are a list of idempotent query items handed to
- * orch_dispatch_run (same signing, pacing, retries and interrupt handling
- * as the rollout), on a shallow copy of the config whose qps is the
- * operation's own quota. The dispatcher's done() callback runs on this
- * thread and hands the decoded answer to the pure judges
- * (orch_preflight_judge_firmware, orch_preflight_judge_devices), which the
- * unit tests drive with canned JSON. Nothing here prints; messages are
- * sentences in the result for the edge (run.c) to show.
+ * DESIGN: the check is a list of idempotent query items, one per distinct
+ * firmware, handed to orch_dispatch_run (same signing, pacing, retries and
+ * interrupt handling as the rollout), on a shallow copy of the config
+ * whose qps is the operation's own quota. The dispatcher's done() callback
+ * runs on this thread and hands the decoded answer to the pure judge
+ * (orch_preflight_judge_firmware), which the unit tests drive with canned
+ * JSON; orch_preflight_conclude then words the result. Nothing here
+ * prints; messages are sentences in the result for the edge (run.c) to
+ * show. devcheck.c does the same for the devices.
  */
 #include "orch/rollout/preflight.h"
 
@@ -110,27 +111,20 @@ static bool get_status(json_t *v, int *out)
     return true;
 }
 
-static void judge_answer(struct orch_fw_check *chk, json_t *root)
+/* The answer's firmware object: the real API answers FirmwareInfo; accept
+ * Data for the generic IoT shape. NULL: neither. */
+static json_t *firmware_info(json_t *root)
 {
-    const char *fw = chk->firmware_id;
     json_t *info = json_object_get(root, "FirmwareInfo");
-    json_t *progress = NULL;
-    char what[200];
 
-    /* The real API answers FirmwareInfo; accept Data for the generic
-     * IoT shape. */
     if (!json_is_object(info))
         info = json_object_get(root, "Data");
-    if (!json_is_object(info)) {
-        chk->verdict = ORCH_FW_QUERY_FAILED;
-        snprintf(chk->code, sizeof(chk->code), "BadResponse");
-        snprintf(chk->message, sizeof(chk->message),
-                 "firmware %s: QueryOTAFirmware answered without "
-                 "FirmwareInfo; check the endpoint, or pass "
-                 "--skip-preflight",
-                 fw);
-        return;
-    }
+    return json_is_object(info) ? info : NULL;
+}
+
+/* Copies what the answer says of the firmware into chk. */
+static void read_info(struct orch_fw_check *chk, json_t *info)
+{
     copy_str(chk->fw_product, sizeof(chk->fw_product),
              json_object_get(info, "ProductKey"));
     copy_str(chk->dest_version, sizeof(chk->dest_version),
@@ -139,24 +133,27 @@ static void judge_answer(struct orch_fw_check *chk, json_t *root)
              json_object_get(info, "FirmwareName"));
     if (!get_status(json_object_get(info, "Status"), &chk->status))
         chk->status = -2;
-    if (chk->fw_name[0])
-        snprintf(what, sizeof(what), "firmware %.64s (\"%.40s\", version %.64s)", fw,
-                 chk->fw_name, chk->dest_version[0] ? chk->dest_version : "?");
-    else
-        snprintf(what, sizeof(what), "firmware %.64s (version %.64s)", fw,
-                 chk->dest_version[0] ? chk->dest_version : "?");
+}
 
-    if (chk->fw_product[0] &&
-        strcmp(chk->fw_product, chk->product_key) != 0) {
-        chk->verdict = ORCH_FW_WRONG_PRODUCT;
-        snprintf(chk->message, sizeof(chk->message),
-                 "%.180s belongs to product %.40s, not to product %.40s of "
-                 "the devices it was chosen for: give product %.40s a "
-                 "firmware of its own (--firmware %.40s=FIRMWARE_ID)",
-                 what, chk->fw_product, chk->product_key, chk->product_key,
-                 chk->product_key);
-        return;
-    }
+/* How the messages name the firmware: "firmware ID ("NAME", version V)". */
+static void describe(char *what, size_t cap, const struct orch_fw_check *chk)
+{
+    const char *version = chk->dest_version[0] ? chk->dest_version : "?";
+
+    if (chk->fw_name[0])
+        snprintf(what, cap, "firmware %.64s (\"%.40s\", version %.64s)",
+                 chk->firmware_id, chk->fw_name, version);
+    else
+        snprintf(what, cap, "firmware %.64s (version %.64s)",
+                 chk->firmware_id, version);
+}
+
+/* The verdict of a firmware of the right product, from its Status. */
+static void judge_status(struct orch_fw_check *chk, json_t *info,
+                         const char *what)
+{
+    json_t *progress = NULL;
+
     switch (chk->status) {
     case 1:
     case -1:
@@ -207,46 +204,77 @@ static void judge_answer(struct orch_fw_check *chk, json_t *root)
     }
 }
 
-void orch_preflight_judge_firmware(struct orch_fw_check *chk,
-                                   const struct orch_item_result *res)
+/* Judges an answered query: the firmware, its product, its state. */
+static void judge_answer(struct orch_fw_check *chk, json_t *root)
 {
-    const char *fw = chk->firmware_id;
-    const char *code = NULL;
-    const char *msg = NULL;
-    char what[240];
-    char advice[300];
+    json_t *info = firmware_info(root);
+    char what[200];
 
+    if (info == NULL) {
+        chk->verdict = ORCH_FW_QUERY_FAILED;
+        snprintf(chk->code, sizeof(chk->code), "BadResponse");
+        snprintf(chk->message, sizeof(chk->message),
+                 "firmware %s: QueryOTAFirmware answered without "
+                 "FirmwareInfo; check the endpoint, or pass "
+                 "--skip-preflight",
+                 chk->firmware_id);
+        return;
+    }
+    read_info(chk, info);
+    describe(what, sizeof(what), chk);
+    if (chk->fw_product[0] &&
+        strcmp(chk->fw_product, chk->product_key) != 0) {
+        chk->verdict = ORCH_FW_WRONG_PRODUCT;
+        snprintf(chk->message, sizeof(chk->message),
+                 "%.180s belongs to product %.40s, not to product %.40s of "
+                 "the devices it was chosen for: give product %.40s a "
+                 "firmware of its own (--firmware %.40s=FIRMWARE_ID)",
+                 what, chk->fw_product, chk->product_key, chk->product_key,
+                 chk->product_key);
+        return;
+    }
+    judge_status(chk, info, what);
+}
+
+/* Forgets what an earlier judgement of chk found. */
+static void reset_check(struct orch_fw_check *chk)
+{
     chk->status = -2;
     chk->fw_product[0] = chk->dest_version[0] = chk->fw_name[0] = '\0';
     chk->code[0] = chk->message[0] = '\0';
     chk->request_id[0] = chk->server_message[0] = '\0';
     chk->problem = ORCH_PROBLEM_OTHER;
     chk->told = false;
-    if (res && res->status == ORCH_ITEM_CREATED && res->resp &&
-        res->resp->root) {
-        judge_answer(chk, res->resp->root);
-        return;
-    }
-    chk->verdict = ORCH_FW_QUERY_FAILED;
+}
+
+/* The code of a failed query (the result's, the answer's, or the item's
+ * status name; "not_sent" with no result) and its server text. */
+static void failure_of(const struct orch_item_result *res, const char **code,
+                       const char **msg)
+{
+    *code = NULL;
+    *msg = NULL;
     if (res) {
-        code = res->error_code;
-        msg = res->error_message;
-        if ((code == NULL || *code == '\0') && res->resp)
-            code = res->resp->code;
-        if ((msg == NULL || *msg == '\0') && res->resp)
-            msg = res->resp->message;
+        *code = res->error_code;
+        *msg = res->error_message;
+        if ((*code == NULL || **code == '\0') && res->resp)
+            *code = res->resp->code;
+        if ((*msg == NULL || **msg == '\0') && res->resp)
+            *msg = res->resp->message;
     }
-    if (code == NULL || *code == '\0')
-        code = res ? orch_item_status_name(res->status) : "not_sent";
-    if (msg == NULL)
-        msg = "";
-    snprintf(chk->code, sizeof(chk->code), "%s", code);
-    if (res && res->resp)
-        snprintf(chk->request_id, sizeof(chk->request_id), "%s",
-                 res->resp->request_id);
-    orch_problem_one_line(msg, chk->server_message,
-                          sizeof(chk->server_message));
-    chk->problem = orch_problem_classify(code, 0);
+    if (*code == NULL || **code == '\0')
+        *code = res ? orch_item_status_name(res->status) : "not_sent";
+    if (*msg == NULL)
+        *msg = "";
+}
+
+/* The message of a failed query, by its class (chk->problem). */
+static void word_failure(struct orch_fw_check *chk, const char *code)
+{
+    const char *fw = chk->firmware_id;
+    char what[240];
+    char advice[300];
+
     code_and_id(what, sizeof(what), chk);
     if (chk->problem == ORCH_PROBLEM_FIRMWARE_MISSING) {
         struct orch_problem_ctx pc = {0};
@@ -275,6 +303,30 @@ void orch_preflight_judge_firmware(struct orch_fw_check *chk,
                  "firmware %.64s could not be checked (%.140s): %.250s", fw,
                  what, advice);
     }
+}
+
+void orch_preflight_judge_firmware(struct orch_fw_check *chk,
+                                   const struct orch_item_result *res)
+{
+    const char *code = NULL;
+    const char *msg = NULL;
+
+    reset_check(chk);
+    if (res && res->status == ORCH_ITEM_CREATED && res->resp &&
+        res->resp->root) {
+        judge_answer(chk, res->resp->root);
+        return;
+    }
+    chk->verdict = ORCH_FW_QUERY_FAILED;
+    failure_of(res, &code, &msg);
+    snprintf(chk->code, sizeof(chk->code), "%s", code);
+    if (res && res->resp)
+        snprintf(chk->request_id, sizeof(chk->request_id), "%s",
+                 res->resp->request_id);
+    orch_problem_one_line(msg, chk->server_message,
+                          sizeof(chk->server_message));
+    chk->problem = orch_problem_classify(code, 0);
+    word_failure(chk, code);
 }
 
 const char *orch_preflight_dest_version(const struct orch_preflight_result *r,
@@ -516,341 +568,75 @@ int orch_preflight_conclude(const struct orch_config *cfg,
                          out->failed, out->nchecks);
 }
 
-int orch_preflight_run(const struct orch_config *cfg,
-                       const struct orch_credentials *cred,
-                       const struct orch_plan *plan,
-                       struct orch_preflight_result *out,
-                       struct orch_diag *diag)
+/* Queries every distinct firmware of ctx at the operation's quota;
+ * fw_done judges the pairs as the answers come. */
+static int query_firmware(const struct orch_config *cfg,
+                          const struct orch_credentials *cred,
+                          struct fw_ctx *ctx, struct orch_dispatch_stats *st,
+                          struct orch_diag *diag)
 {
     struct orch_config qcfg;
     struct orch_dispatch_ops ops;
-    struct orch_dispatch_stats st;
-    struct fw_ctx ctx;
     volatile sig_atomic_t no_interrupt = 0;
-    size_t i = 0;
-    int rc = 0;
 
-    memset(&ctx, 0, sizeof(ctx));
     memset(&ops, 0, sizeof(ops));
-    memset(&st, 0, sizeof(st));
-    orch_preflight_result_cleanup(out);
-    ctx.cfg = cfg;
-    ctx.out = out;
-    rc = collect_pairs(&ctx, cfg, plan, diag);
-    if (rc)
-        goto out;
-    if (ctx.nfws == 0)
-        goto out;
-
     /* A shallow copy that only changes the pace: it borrows cfg's strings
      * and is never cleaned up. */
     qcfg = *cfg;
     qcfg.qps = ORCH_PREFLIGHT_FW_QPS;
     qcfg.fatal_streak = 0;
     ops.action = "QueryOTAFirmware";
-    ops.nitems = ctx.nfws;
+    ops.nitems = ctx->nfws;
     ops.build = fw_build;
     ops.done = fw_done;
-    ops.ud = &ctx;
+    ops.ud = ctx;
     ops.idempotent = true;
-    rc = orch_dispatch_run(&qcfg, cred, &ops, &no_interrupt, &st, diag);
-    if (rc)
-        goto out;
-    out->calls = st.calls;
-    orch_preflight_judge_shared(out->checks, out->nchecks);
+    return orch_dispatch_run(&qcfg, cred, &ops, &no_interrupt, st, diag);
+}
 
+/* Counts the failed checks and takes the dispatcher's stop, if any. */
+static void tally_checks(struct orch_preflight_result *out,
+                         const struct orch_dispatch_stats *st)
+{
+    size_t i = 0;
+
+    out->calls = st->calls;
     for (i = 0; i < out->nchecks; i++) {
         if (out->checks[i].verdict != ORCH_FW_OK)
             out->failed++;
     }
-    if (st.aborted) {
+    if (st->aborted) {
         out->aborted = true;
         snprintf(out->abort_reason, sizeof(out->abort_reason), "%s",
-                 st.abort_reason[0] ? st.abort_reason : "stopped");
+                 st->abort_reason[0] ? st->abort_reason : "stopped");
     }
+}
+
+int orch_preflight_run(const struct orch_config *cfg,
+                       const struct orch_credentials *cred,
+                       const struct orch_plan *plan,
+                       struct orch_preflight_result *out,
+                       struct orch_diag *diag)
+{
+    struct orch_dispatch_stats st;
+    struct fw_ctx ctx;
+    int rc = 0;
+
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&st, 0, sizeof(st));
+    orch_preflight_result_cleanup(out);
+    ctx.cfg = cfg;
+    ctx.out = out;
+    rc = collect_pairs(&ctx, cfg, plan, diag);
+    if (rc || ctx.nfws == 0)
+        goto out;
+    rc = query_firmware(cfg, cred, &ctx, &st, diag);
+    if (rc)
+        goto out;
+    orch_preflight_judge_shared(out->checks, out->nchecks);
+    tally_checks(out, &st);
     rc = orch_preflight_conclude(cfg, cred, out, diag);
 out:
     free(ctx.fws);
-    return rc;
-}
-
-/* --- devices ------------------------------------------------------------ */
-
-void orch_preflight_device_cost(const struct orch_plan *plan, size_t *calls,
-                                double *secs)
-{
-    size_t p = 0, c = 0, n = 0;
-
-    *calls = 0;
-    *secs = 0;
-    if (plan == NULL || plan->inv == NULL)
-        return;
-    for (p = 0; p < plan->inv->nproducts; p++) {
-        size_t devices = 0;
-
-        for (c = 0; c < plan->nchunks; c++) {
-            if (plan->chunks[c].product == p)
-                devices += plan->chunks[c].count;
-        }
-        n += (devices + ORCH_PREFLIGHT_DEV_BATCH - 1) /
-             ORCH_PREFLIGHT_DEV_BATCH;
-    }
-    *calls = n;
-    *secs = (double)n / ORCH_PREFLIGHT_DEV_QPS;
-}
-
-static json_t *device_list(json_t *root)
-{
-    json_t *data = json_object_get(root, "Data");
-    json_t *list = NULL;
-
-    if (json_is_array(data))
-        return data;
-    list = json_object_get(data, "Data");
-    if (json_is_array(list))
-        return list;
-    /* Some IoT list answers nest one level more (Data.DeviceInfo[]). */
-    list = json_object_get(data, "DeviceInfo");
-    return json_is_array(list) ? list : NULL;
-}
-
-int orch_preflight_judge_devices(const struct orch_inventory *inv,
-                                 const uint32_t *idx, size_t n, json_t *root,
-                                 const char *dest_version,
-                                 const struct orch_device_check_opts *opts,
-                                 uint8_t *drop,
-                                 struct orch_device_check_stats *st)
-{
-    json_t *list = device_list(root);
-    size_t i = 0, k = 0;
-    char reason[128];
-
-    for (i = 0; i < n; i++) {
-        uint32_t d = idx[i];
-        const char *name = orch_inventory_name(inv, d);
-        const char *version = NULL;
-        bool found = false;
-        json_t *e = NULL;
-
-        json_array_foreach(list, k, e) {
-            const char *dn = json_string_value(json_object_get(e,
-                                                               "DeviceName"));
-
-            if (dn && strcmp(dn, name) == 0) {
-                found = true;
-                version = json_string_value(
-                    json_object_get(e, "FirmwareVersion"));
-                break;
-            }
-        }
-        st->checked++;
-        if (!found) {
-            snprintf(reason, sizeof(reason), "device does not exist");
-            st->missing++;
-        } else if (dest_version && version &&
-                   strcmp(version, dest_version) == 0) {
-            snprintf(reason, sizeof(reason), "already on version %.80s",
-                     dest_version);
-            st->up_to_date++;
-        } else {
-            continue;
-        }
-        drop[d] = 1;
-        if (opts && opts->on_drop &&
-            opts->on_drop(opts->ud, inv->dev[d].line, name, reason))
-            return ORCH_EIO;
-    }
-    return 0;
-}
-
-/* One BatchQueryDeviceDetail call: devices plan->order[start, start+n)
- * of one product. */
-struct dev_batch {
-    size_t start;
-    uint32_t n;
-    uint32_t product;
-    const char *dest; /* DestVersion of the product's firmware, or NULL */
-};
-
-struct dev_ctx {
-    const struct orch_config *cfg;
-    const struct orch_plan *plan;
-    const struct orch_device_check_opts *opts;
-    struct dev_batch *batches;
-    size_t nbatches;
-    uint8_t *drop;
-    struct orch_device_check_stats *st;
-    volatile sig_atomic_t stop; /* our own: on_drop failed, or interrupt */
-    int err;
-};
-
-static int dev_build(void *ud, size_t item, struct orch_params *p)
-{
-    struct dev_ctx *ctx = ud;
-    const struct dev_batch *b = &ctx->batches[item];
-    const struct orch_inventory *inv = ctx->plan->inv;
-    uint32_t j = 0;
-    int rc = 0;
-
-    rc = orch_params_add(p, "ProductKey", inv->products[b->product]);
-    for (j = 0; rc == 0 && j < b->n; j++) {
-        char name[32];
-
-        snprintf(name, sizeof(name), "DeviceName.%u", (unsigned)j + 1);
-        rc = orch_params_add(
-            p, name, orch_inventory_name(inv, ctx->plan->order[b->start + j]));
-    }
-    if (rc == 0)
-        rc = add_instance(p, ctx->cfg);
-    return rc;
-}
-
-static void follow_interrupt(struct dev_ctx *ctx)
-{
-    if (ctx->opts && ctx->opts->interrupt && *ctx->opts->interrupt &&
-        ctx->stop < 1)
-        ctx->stop = 1;
-}
-
-static void dev_done(void *ud, size_t item, const struct orch_item_result *res)
-{
-    struct dev_ctx *ctx = ud;
-    const struct dev_batch *b = &ctx->batches[item];
-    int rc = 0;
-
-    follow_interrupt(ctx);
-    if (ctx->err == 0 && res->status == ORCH_ITEM_CREATED && res->resp &&
-        res->resp->root) {
-        rc = orch_preflight_judge_devices(
-            ctx->plan->inv, ctx->plan->order + b->start, b->n,
-            res->resp->root, b->dest, ctx->opts, ctx->drop, ctx->st);
-        if (rc) {
-            ctx->err = rc;
-            ctx->stop = 1;
-        }
-        return;
-    }
-    ctx->st->unchecked += b->n;
-    if (ctx->st->first_error[0] == '\0') {
-        const char *code = res->error_code;
-        const char *msg = res->error_message;
-
-        if ((code == NULL || *code == '\0') && res->resp)
-            code = res->resp->code;
-        snprintf(ctx->st->first_error, sizeof(ctx->st->first_error),
-                 "%.100s: %.140s",
-                 code && *code ? code : orch_item_status_name(res->status),
-                 msg ? msg : "");
-    }
-}
-
-static void dev_progress(void *ud, size_t finished, size_t total)
-{
-    struct dev_ctx *ctx = ud;
-
-    follow_interrupt(ctx);
-    if (ctx->opts && ctx->opts->progress)
-        ctx->opts->progress(ctx->opts->ud, finished, total);
-}
-
-/* Splits each product's run of plan->order into calls of at most 100. */
-static int make_batches(struct dev_ctx *ctx,
-                        const struct orch_preflight_result *fw,
-                        struct orch_diag *diag)
-{
-    const struct orch_plan *plan = ctx->plan;
-    size_t calls = 0, c = 0;
-    double secs = 0;
-
-    orch_preflight_device_cost(plan, &calls, &secs);
-    ctx->batches = calloc(calls ? calls : 1, sizeof(*ctx->batches));
-    if (ctx->batches == NULL)
-        return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
-    c = 0;
-    while (c < plan->nchunks) {
-        uint32_t p = plan->chunks[c].product;
-        size_t start = plan->chunks[c].first;
-        size_t end = start;
-        const char *dest = orch_preflight_dest_version(
-            fw, plan->chunks[c].firmware_id);
-
-        /* A product's chunks are consecutive, as is its run of order. */
-        while (c < plan->nchunks && plan->chunks[c].product == p) {
-            end = plan->chunks[c].first + plan->chunks[c].count;
-            c++;
-        }
-        while (start < end && ctx->nbatches < calls) {
-            struct dev_batch *b = &ctx->batches[ctx->nbatches++];
-            size_t n = end - start;
-
-            if (n > ORCH_PREFLIGHT_DEV_BATCH)
-                n = ORCH_PREFLIGHT_DEV_BATCH;
-            b->start = start;
-            b->n = (uint32_t)n;
-            b->product = p;
-            b->dest = dest;
-            start += n;
-        }
-    }
-    return 0;
-}
-
-int orch_preflight_devices(const struct orch_config *cfg,
-                           const struct orch_credentials *cred,
-                           const struct orch_plan *plan,
-                           const struct orch_preflight_result *fw,
-                           const struct orch_device_check_opts *opts,
-                           uint8_t *drop, struct orch_device_check_stats *st,
-                           struct orch_diag *diag)
-{
-    struct orch_config qcfg;
-    struct orch_dispatch_ops ops;
-    struct orch_dispatch_stats ds;
-    struct dev_ctx ctx;
-    int rc = 0;
-
-    memset(st, 0, sizeof(*st));
-    memset(&ctx, 0, sizeof(ctx));
-    memset(&ops, 0, sizeof(ops));
-    memset(&ds, 0, sizeof(ds));
-    if (plan == NULL || plan->inv == NULL || drop == NULL)
-        return orch_diag_set(diag, ORCH_EINVAL,
-                             "device check: needs an inventory plan");
-    ctx.cfg = cfg;
-    ctx.plan = plan;
-    ctx.opts = opts;
-    ctx.drop = drop;
-    ctx.st = st;
-    rc = make_batches(&ctx, fw, diag);
-    if (rc || ctx.nbatches == 0)
-        goto out;
-
-    /* Shallow copy that changes the pace only (borrows cfg's strings). */
-    qcfg = *cfg;
-    qcfg.qps = ORCH_PREFLIGHT_DEV_QPS;
-    qcfg.fatal_streak = 0;
-    ops.action = "BatchQueryDeviceDetail";
-    ops.nitems = ctx.nbatches;
-    ops.build = dev_build;
-    ops.done = dev_done;
-    ops.progress = dev_progress;
-    ops.ud = &ctx;
-    ops.idempotent = true;
-    follow_interrupt(&ctx);
-    rc = orch_dispatch_run(&qcfg, cred, &ops, &ctx.stop, &ds, diag);
-    st->calls = ds.calls;
-    if (rc)
-        goto out;
-    if (ctx.err) {
-        rc = orch_diag_set(diag, ctx.err,
-                           "device check: writing the rejects failed");
-        goto out;
-    }
-    if (ds.aborted || ctx.stop)
-        rc = orch_diag_set(diag, ORCH_EABORT, "device check stopped: %s",
-                           ds.abort_reason[0] ? ds.abort_reason
-                                              : "interrupted");
-out:
-    free(ctx.batches);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "orch/base/tally.h"
 #include "orch/cloud/params.h"
 #include "orch/engine/problem.h"
+#include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
 
 static const char *pf_state_name(enum orch_pf_state s)

@@ -8,6 +8,7 @@
 #include "orch/model/inventory.h"
 #include "orch/rollout/outcome.h"
 #include "orch/model/plan.h"
+#include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
 #include "orch/base/tally.h"
 

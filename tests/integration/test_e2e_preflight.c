@@ -20,6 +20,7 @@
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
+#include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
 
 #include <stdio.h>

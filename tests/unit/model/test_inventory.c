@@ -600,7 +600,7 @@ static void test_skip_invalid(void **state)
     orch_inventory_cleanup(&l.inv);
 }
 
-/* Issue 11 item 4: six invalid rows are six problems, each with its line
+/* Six invalid rows are six problems, each with its line
  * and the rejects file's reason text, and the load still fails. */
 static void test_every_bad_row(void **state)
 {

@@ -7,6 +7,7 @@
 
 #include "orch/base/tally.h"
 #include "orch/cloud/params.h"
+#include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
 #include "orch/rollout/runjson.h"
 

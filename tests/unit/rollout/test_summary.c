@@ -18,6 +18,7 @@
 #include "orch/model/inventory.h"
 #include "orch/rollout/outcome.h"
 #include "orch/model/plan.h"
+#include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
 #include "orch/rollout/summary.h"
 #include "orch/base/tally.h"
