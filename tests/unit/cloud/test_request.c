@@ -13,6 +13,7 @@
 #include "orch/cloud/params.h"
 #include "orch/cloud/request.h"
 #include "orch/cloud/sign.h"
+#include "torture.h"
 
 #include <jansson.h>
 
@@ -34,22 +35,6 @@ static json_t *g_vectors;
 static char g_secret[] = "testsecret";
 static char g_token[] = "CAIS-test-token+/=";
 static char g_key_id[] = "testid";
-
-static const char *const common_params[] = {
-    "AccessKeyId",    "Action",           "Format",    "SignatureMethod",
-    "SignatureNonce", "SignatureVersion", "Timestamp", "Version",
-    "SecurityToken",  "Signature",
-};
-
-static int is_common(const char *name)
-{
-    size_t i = 0;
-
-    for (i = 0; i < sizeof(common_params) / sizeof(common_params[0]); i++)
-        if (strcmp(name, common_params[i]) == 0)
-            return 1;
-    return 0;
-}
 
 static json_t *vector_by_id(const char *id)
 {
@@ -76,18 +61,6 @@ static const char *jpath(json_t *o, const char *a, const char *b, const char *c)
     if (!json_is_string(o))
         fail_msg("fixture lacks %s/%s/%s", a, b ? b : "", c ? c : "");
     return json_string_value(o);
-}
-
-static void action_params(struct orch_params *p, json_t *vec)
-{
-    const char *k = NULL;
-    json_t *v = NULL;
-
-    json_object_foreach(json_object_get(vec, "v2_params_signed"), k, v)
-    {
-        if (!is_common(k))
-            assert_int_equal(orch_params_add(p, k, json_string_value(v)), 0);
-    }
 }
 
 static void cred_make(struct orch_credentials *c, int sts)
@@ -222,7 +195,7 @@ static void test_v3_v1_single(void **state)
     orch_params_init(&p);
     orch_request_init(&req);
     cred_make(&cred, 0);
-    action_params(&p, vec);
+    torture_action_params(&p, vec);
     in = input_make(&p, &cred, 3, false);
     assert_int_equal(orch_request_build(&req, &in), 0);
 
@@ -282,7 +255,7 @@ static void test_every_vector(void **state)
             assert_string_equal(json_string_value(json_object_get(
                                     extra, "x-acs-security-token")),
                                 g_token);
-        action_params(&p, vec);
+        torture_action_params(&p, vec);
 
         in = input_make(&p, &cred, 3, false);
         assert_int_equal(orch_request_build(&req, &in), 0);
@@ -325,7 +298,7 @@ static void test_v2_form_body(void **state)
     orch_params_init(&body);
     orch_request_init(&req);
     cred_make(&cred, 0);
-    action_params(&p, vec);
+    torture_action_params(&p, vec);
     in = input_make(&p, &cred, 2, false);
     assert_int_equal(orch_request_build(&req, &in), 0);
 
@@ -378,7 +351,7 @@ static void test_v3_sts_headers(void **state)
     orch_params_init(&p);
     orch_request_init(&req);
     cred_make(&cred, 1);
-    action_params(&p, vec);
+    torture_action_params(&p, vec);
     in = input_make(&p, &cred, 3, false);
     assert_int_equal(orch_request_build(&req, &in), 0);
     assert_string_equal(header(&req, "x-acs-security-token"), g_token);
@@ -414,7 +387,7 @@ static void test_v3_form_body(void **state)
     orch_buf_init(&want);
     orch_request_init(&req);
     cred_make(&cred, 1);
-    action_params(&p, vec);
+    torture_action_params(&p, vec);
     in = input_make(&p, &cred, 3, true);
     assert_int_equal(orch_request_build(&req, &in), 0);
 

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "orch/base/err.h"
+#include "torture.h"
 #include "orch/engine/journal.h"
 #include "orch/engine/query.h"
 #include "orch/commands/status.h"
@@ -498,26 +499,6 @@ static void text_screen(void **state)
     orch_rollout_cleanup(&r);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    long n = 0;
-
-    if (fp == NULL)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(fp);
-    return buf;
-}
-
 static void devices_files(void **state)
 {
     char dir[] = "/tmp/test_status_XXXXXX";
@@ -549,8 +530,8 @@ static void devices_files(void **state)
     assert_int_equal(orch_status_devices_commit(&d, &diag), 0);
     orch_status_devices_cleanup(&d);
     assert_int_not_equal(stat(tmp, &sb), 0);
-    all = slurp(path);
-    fl = slurp(failed);
+    all = torture_read_file(path, NULL);
+    fl = torture_read_file(failed, NULL);
     assert_non_null(all);
     assert_non_null(fl);
     assert_string_equal(all, ORCH_STATUS_DEVICES_HEADER

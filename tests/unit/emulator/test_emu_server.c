@@ -10,10 +10,6 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +27,7 @@
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
 #include "orch/cloud/sign.h"
+#include "torture.h"
 
 #define KEY_ID "testid"
 #define SECRET "testsecret"
@@ -922,54 +919,6 @@ static void body_too_large_413(void **state)
     free(big);
 }
 
-/* A throwaway self-signed certificate for 127.0.0.1, in memory. */
-static void make_cert(char **cert_pem, char **key_pem)
-{
-    EVP_PKEY *pk = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    X509_NAME *nm = NULL;
-    X509V3_CTX ctx;
-    X509_EXTENSION *ext = NULL;
-    BIO *b = NULL;
-    BUF_MEM *m = NULL;
-
-    assert_non_null(pk);
-    assert_non_null(x);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, pk);
-    nm = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-                               (const unsigned char *)"127.0.0.1", -1, -1, 0);
-    X509_set_issuer_name(x, nm);
-    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
-                              "IP:127.0.0.1");
-    assert_non_null(ext);
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
-                              "critical,CA:TRUE");
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-
-    b = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(b, x);
-    BIO_get_mem_ptr(b, &m);
-    *cert_pem = strndup(m->data, m->length);
-    BIO_free(b);
-    b = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL);
-    BIO_get_mem_ptr(b, &m);
-    *key_pem = strndup(m->data, m->length);
-    BIO_free(b);
-    X509_free(x);
-    EVP_PKEY_free(pk);
-}
-
 static void tls_with_verified_self_signed_cert(void **state)
 {
     struct fixture *f = *state;
@@ -977,7 +926,7 @@ static void tls_with_verified_self_signed_cert(void **state)
     json_t *j = NULL;
     struct resp r;
 
-    make_cert(&cert, &key);
+    torture_make_cert(&cert, &key);
     start(f, NULL, cert, key);
     f->ca_pem = strdup(cert);
     create(f, 9, &r);
