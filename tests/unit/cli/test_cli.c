@@ -397,14 +397,10 @@ static void secrets_refused_without_echo(void **state)
 
 static char *capture(void (*fn)(FILE *))
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
+    struct torture_capture c;
 
-    assert_non_null(fp);
-    fn(fp);
-    fclose(fp);
-    return buf;
+    fn(torture_capture_open(&c));
+    return torture_capture_close(&c);
 }
 
 static void help_lists_everything(void **state)

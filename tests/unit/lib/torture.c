@@ -92,12 +92,9 @@ const char *torture_capture_text(struct torture_capture *c)
 
 char *torture_capture_close(struct torture_capture *c)
 {
-    char *text = NULL;
-
     fclose(c->fp);
-    text = c->buf;
-    memset(c, 0, sizeof(*c));
-    return text;
+    c->fp = NULL;
+    return c->buf;
 }
 
 int torture_parse_cli(struct orch_config *cfg, const char *const *args,

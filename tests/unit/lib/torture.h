@@ -46,8 +46,8 @@ void torture_rmtree(const char *dir);
 /* An open_memstream(): write to fp, then read the text. Caller-owned;
  * torture_capture_open() fills it, torture_capture_text() flushes and
  * returns the text so far (owned by c, valid until the next write or
- * close), torture_capture_close() closes the stream and returns the text,
- * malloced (free it). */
+ * close), torture_capture_close() closes the stream and returns the text
+ * (c->buf, malloced: the caller frees it once). */
 struct torture_capture {
     FILE *fp;
     char *buf;
