@@ -494,7 +494,7 @@ static void check_decodes(const struct decode_case *c, size_t n)
     orch_response_cleanup(&r);
 }
 
-#define CHECK_DECODES(cases) \
+#define CHECK_DECODES(cases)                                                   \
     check_decodes(cases, sizeof(cases) / sizeof(cases[0]))
 
 static void test_decode_business_error(void **state)
@@ -524,16 +524,16 @@ static void test_decode_gateway_errors(void **state)
          "\"Specified time stamp or date value is expired.\",\"Recommend\":"
          "\"https://api.aliyun.com/troubleshoot?q=x\"}",
          1, 0, "InvalidTimeStamp.Expired",
-         "Specified time stamp or date value is expired.", "3C85E634", NULL,
-         0, false},
+         "Specified time stamp or date value is expired.", "3C85E634", NULL, 0,
+         false},
         {503, "{\"Code\":\"ServiceUnavailable\",\"Message\":\"busy\"}", ANY,
          ANY, "ServiceUnavailable", NULL, NULL, NULL, 503, false},
         /* An iot.* code on a 400 with ErrorMessage (the other convention). */
         {400,
          "{\"Code\":\"iot.prod.NotExistedProduct\","
          "\"ErrorMessage\":\"no such product\"}",
-         ANY, ANY, "iot.prod.NotExistedProduct", "no such product", NULL,
-         NULL, 0, false},
+         ANY, ANY, "iot.prod.NotExistedProduct", "no such product", NULL, NULL,
+         0, false},
         /* Success:true on a 4xx is still an error. */
         {404, "{\"Success\":true}", ANY, 0, "HTTP404", "HTTP 404", NULL, NULL,
          0, false},
@@ -546,15 +546,17 @@ static void test_decode_gateway_errors(void **state)
 static void test_decode_json_without_success_field(void **state)
 {
     static const struct decode_case cases[] = {
-        {200, "{\"RequestId\":\"RQ\",\"Data\":{\"JobId\":\"J\"}}", ANY, 1,
-         NULL, NULL, NULL, "J", 0, false},
+        {200, "{\"RequestId\":\"RQ\",\"Data\":{\"JobId\":\"J\"}}", ANY, 1, NULL,
+         NULL, NULL, "J", 0, false},
         /* A Code with no Success on a 200 is an error. */
-        {200, "{\"Code\":\"Oops\"}", ANY, 0, "Oops", NULL, NULL, NULL, 0, false},
+        {200, "{\"Code\":\"Oops\"}", ANY, 0, "Oops", NULL, NULL, NULL, 0,
+         false},
         /* Numeric Code is kept as text; a non-object Data is ignored. */
         {200, "{\"Success\":false,\"Code\":1234,\"Data\":[1]}", ANY, ANY,
          "1234", NULL, NULL, "", 0, false},
         /* Success:false without a Code. */
-        {200, "{\"Success\":false}", ANY, 0, "HTTP200", NULL, NULL, NULL, 0, false},
+        {200, "{\"Success\":false}", ANY, 0, "HTTP200", NULL, NULL, NULL, 0,
+         false},
     };
 
     (void)state;
@@ -583,10 +585,12 @@ static void test_decode_truncated_and_odd_json(void **state)
 {
     static const struct decode_case cases[] = {
         {200, "{\"RequestId\":\"RQ\",\"Success\":tr", 0, 0, "BadResponse",
-         "HTTP 200: {\"RequestId\":\"RQ\",\"Success\":tr", NULL, NULL, 0, false},
+         "HTTP 200: {\"RequestId\":\"RQ\",\"Success\":tr", NULL, NULL, 0,
+         false},
         {200, "[1,2,3]", 0, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
         {200, "42", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
-        {200, "\"Success\"", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
+        {200, "\"Success\"", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0,
+         false},
         {200, "null", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
         /* Trailing garbage after an object. */
         {200, "{\"Success\":true} x", ANY, 0, "BadResponse", NULL, NULL, NULL,

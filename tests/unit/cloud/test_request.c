@@ -321,7 +321,8 @@ static void test_v2_form_body(void **state)
     assert_string_equal(header(&b.req, "x-acs-action"), ACTION);
     assert_string_equal(header(&b.req, "x-acs-version"), "2018-01-20");
     assert_null(header(&b.req, "Authorization"));
-    assert_int_equal(orch_params_parse(&body, b.req.body.data, b.req.body.len), 0);
+    assert_int_equal(orch_params_parse(&body, b.req.body.data, b.req.body.len),
+                     0);
     assert_string_equal(orch_params_get(&body, "Format"), "JSON");
     assert_string_equal(orch_params_get(&body, "SignatureMethod"), "HMAC-SHA1");
     assert_string_equal(orch_params_get(&body, "SignatureVersion"), "1.0");
@@ -337,7 +338,8 @@ static void test_v2_form_body(void **state)
     orch_params_cleanup(&body);
     cred_make(&b.cred, 1);
     assert_int_equal(orch_request_build(&b.req, &b.in), 0);
-    assert_int_equal(orch_params_parse(&body, b.req.body.data, b.req.body.len), 0);
+    assert_int_equal(orch_params_parse(&body, b.req.body.data, b.req.body.len),
+                     0);
     assert_string_equal(orch_params_get(&body, "SecurityToken"), g_token);
     assert_int_equal(orch_sign_v2(&body, "POST", g_secret, sig, NULL), 0);
     assert_string_equal(sig, orch_params_get(&body, "Signature"));
@@ -389,7 +391,8 @@ static void test_v3_form_body(void **state)
     orch_params_sort(&b.p);
     assert_int_equal(orch_params_encode(&b.p, &want), 0);
     assert_string_equal(orch_buf_str(&b.req.body), orch_buf_str(&want));
-    assert_int_equal(orch_params_parse(&body, b.req.body.data, b.req.body.len), 0);
+    assert_int_equal(orch_params_parse(&body, b.req.body.data, b.req.body.len),
+                     0);
     assert_int_equal(body.n, b.p.n);
     assert_string_equal(orch_params_get(&body, "TargetDeviceName.6"),
                         "设备-001");

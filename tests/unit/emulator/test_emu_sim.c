@@ -478,19 +478,22 @@ static void test_fixture_errors(void **state)
     torture_write_text(path, "{\"products\": [");
     assert_int_equal(emu_world_load_fixture(w, path, &d), ORCH_EINVAL);
     assert_non_null(strstr(d.msg, path));
-    torture_write_text(path, "{\"products\": [{\"product_key\": \"a1X\", \"devices\":"
-                     " [{\"name\": \"d1\"}]}]}");
+    torture_write_text(path,
+                       "{\"products\": [{\"product_key\": \"a1X\", \"devices\":"
+                       " [{\"name\": \"d1\"}]}]}");
     assert_int_equal(emu_world_load_fixture(w, path, &d), ORCH_EINVAL);
-    torture_write_text(path, "{\"products\": [{\"product_key\": \"a1Y\", \"devices\":"
-                     " [{\"name\": \"dev-0001\"}, {\"name\": \"dev-0001\"}]}"
-                     "]}");
+    torture_write_text(path,
+                       "{\"products\": [{\"product_key\": \"a1Y\", \"devices\":"
+                       " [{\"name\": \"dev-0001\"}, {\"name\": \"dev-0001\"}]}"
+                       "]}");
     assert_int_equal(emu_world_load_fixture(w, path, &d), ORCH_EINVAL);
     assert_non_null(strstr(d.msg, "twice"));
-    torture_write_text(path, "{\"firmware\": [{\"id\": \"F1\", \"product_key\": "
-                     "\"a1Z\", \"dest_version\": \"2\", \"status\": 9}]}");
+    torture_write_text(path,
+                       "{\"firmware\": [{\"id\": \"F1\", \"product_key\": "
+                       "\"a1Z\", \"dest_version\": \"2\", \"status\": 9}]}");
     assert_int_equal(emu_world_load_fixture(w, path, &d), ORCH_EINVAL);
     torture_write_text(path, "{\"instance_id\": \"iot-x\", \"products\": [], "
-                     "\"firmware\": []}");
+                             "\"firmware\": []}");
     assert_int_equal(emu_world_load_fixture(w, path, &d), 0);
     emu_world_free(w);
     unlink(path);

@@ -194,7 +194,8 @@ void torture_make_cert(char **cert_pem, char **key_pem)
     assert_true(PEM_write_bio_X509(b, x) == 1);
     *cert_pem = pem_string(b);
     b = BIO_new(BIO_s_mem());
-    assert_true(PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL) == 1);
+    assert_true(PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL) ==
+                1);
     *key_pem = pem_string(b);
     X509_free(x);
     EVP_PKEY_free(pk);

@@ -28,8 +28,7 @@ struct emu_world *torture_emu_world(bool auto_create, double speed,
     w = emu_world_new(&o);
     assert_non_null(w);
     if (!auto_create)
-        assert_int_equal(emu_world_load_fixture(
-                             w, ORCH_FIXTURES "/emu-world.json", &d),
-                         0);
+        assert_int_equal(
+            emu_world_load_fixture(w, ORCH_FIXTURES "/emu-world.json", &d), 0);
     return w;
 }

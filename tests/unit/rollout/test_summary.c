@@ -245,7 +245,8 @@ static void preflight_result(void **state)
 
     (void)state;
     orch_preflight_result_init(&pf);
-    orch_summary_print_preflight(torture_capture_open(&m), ORCH_PF_NOT_RUN, &pf);
+    orch_summary_print_preflight(torture_capture_open(&m), ORCH_PF_NOT_RUN,
+                                 &pf);
     check_text(&m, "");
 
     memset(checks, 0, sizeof(checks));
@@ -274,7 +275,8 @@ static void preflight_result(void **state)
                    "  firmware FW3 for product pkC: missing "
                    "(iot.ota.FirmwareNotFound)\n");
     pf.nchecks = 0;
-    orch_summary_print_preflight(torture_capture_open(&m), ORCH_PF_SKIPPED, &pf);
+    orch_summary_print_preflight(torture_capture_open(&m), ORCH_PF_SKIPPED,
+                                 &pf);
     check_text(&m, "pre-flight: skipped\n");
 }
 
@@ -291,7 +293,8 @@ static void dropped_devices(void **state)
     st.up_to_date = 2;
     st.unchecked = 3;
     orch_summary_rows_add(&shown, 4, "dev-x", "device does not exist");
-    orch_summary_print_dropped(torture_capture_open(&m), &st, &shown, "r.rejects.csv", 7);
+    orch_summary_print_dropped(torture_capture_open(&m), &st, &shown,
+                               "r.rejects.csv", 7);
     check_text(&m, "devices left out: missing 1, already on the firmware's "
                    "version 2, unchecked (kept) 3\n"
                    "  line 4: \"dev-x\": device does not exist\n"
