@@ -144,6 +144,25 @@ void torture_action_params(struct orch_params *p, json_t *vector)
     }
 }
 
+json_int_t torture_json_int(json_t *doc, const char *path)
+{
+    char key[128];
+    const char *p = path;
+
+    while (*p) {
+        size_t n = strcspn(p, "/");
+
+        assert_true(n < sizeof(key));
+        memcpy(key, p, n);
+        key[n] = '\0';
+        doc = json_object_get(doc, key);
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return json_integer_value(doc);
+}
+
 /* The PEM text that write() puts into a memory BIO, malloced. */
 static char *pem_string(BIO *b)
 {

@@ -79,6 +79,13 @@ bool torture_is_common_param(const char *name);
  * order. */
 void torture_action_params(struct orch_params *p, json_t *vector);
 
+/* ---- JSON documents ---- */
+
+/* The integer at the '/'-separated path of object keys in doc ("tasks/
+ * FAILED": doc.tasks.FAILED), or 0 where the path or the integer is
+ * missing, as json_integer_value() gives. */
+json_int_t torture_json_int(json_t *doc, const char *path);
+
 /* ---- A TLS certificate ---- */
 
 /* A throwaway self-signed P-256 certificate for 127.0.0.1 (CN and IP
