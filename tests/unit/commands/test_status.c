@@ -374,14 +374,10 @@ static void json_document(void **state)
     assert_string_equal(json_string_value(json_object_get(doc, "report")),
                         "rep.csv");
     assert_true(json_is_false(json_object_get(doc, "decided")));
-    assert_int_equal(torture_json_int(doc, "tasks/FAILED"),
-                     3);
-    assert_int_equal(torture_json_int(doc, "tasks/total"),
-                     5);
-    assert_int_equal(torture_json_int(doc, "jobs/query_failed"),
-                     1);
-    assert_int_equal(torture_json_int(doc, "jobs/COMPLETED"),
-                     1);
+    assert_int_equal(torture_json_int(doc, "tasks/FAILED"), 3);
+    assert_int_equal(torture_json_int(doc, "tasks/total"), 5);
+    assert_int_equal(torture_json_int(doc, "jobs/query_failed"), 1);
+    assert_int_equal(torture_json_int(doc, "jobs/COMPLETED"), 1);
     assert_int_equal(json_array_size(json_object_get(doc, "products")), 2);
     assert_int_equal(json_array_size(json_object_get(doc, "waves")), 2);
     assert_int_equal(json_array_size(json_object_get(doc, "reasons")), 2);
@@ -438,8 +434,7 @@ static void json_document_with_exit(void **state)
     /* The counts are orch_status_json's, report included. */
     assert_string_equal(json_string_value(json_object_get(doc, "report")),
                         "rep.csv");
-    assert_int_equal(torture_json_int(doc, "tasks/FAILED"),
-                     3);
+    assert_int_equal(torture_json_int(doc, "tasks/FAILED"), 3);
     assert_int_equal(json_array_size(json_object_get(doc, "waves")), 2);
     json_decref(doc);
     orch_status_summary_cleanup(&s);

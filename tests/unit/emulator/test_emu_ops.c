@@ -1098,8 +1098,7 @@ static void test_perf_million(void **state)
     assert_int_equal(json_integer_value(json_object_get(st,
                                                         "devices_assigned")),
                      2000000);
-    assert_int_equal(torture_json_int(st, "tasks/FAILED"),
-                     1000000);
+    assert_int_equal(torture_json_int(st, "tasks/FAILED"), 1000000);
     assert_int_equal(json_array_size(json_object_get(st, "double_assigned")),
                      0);
     json_decref(st);

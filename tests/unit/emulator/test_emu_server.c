@@ -291,14 +291,13 @@ static void stats_and_jobs_endpoints(void **state)
     free(r.body);
     st = get_json(f, "/__emu/stats");
     assert_int_equal(json_integer_value(json_object_get(st, "requests")), 1);
-    assert_int_equal(torture_json_int(st, "by_action/CreateOTAStaticUpgradeJob"),
-                     1);
+    assert_int_equal(
+        torture_json_int(st, "by_action/CreateOTAStaticUpgradeJob"), 1);
     assert_int_equal(json_integer_value(json_object_get(st, "jobs")), 1);
     assert_int_equal(
         json_integer_value(json_object_get(st, "devices_assigned")), 1);
     assert_true(json_is_array(json_object_get(st, "double_assigned")));
-    assert_int_equal(torture_json_int(st, "max_calls_in_any_second/create"),
-                     1);
+    assert_int_equal(torture_json_int(st, "max_calls_in_any_second/create"), 1);
     jobs = get_json(f, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 1);
     json_decref(st);
@@ -377,8 +376,7 @@ static void throttled_at_21st_create_in_a_second(void **state)
      * holds at most 26 of them (T0 itself drops out at T0+1000). */
     assert_int_equal(torture_json_int(st, "max_calls_in_any_second/create"),
                      26);
-    assert_int_equal(torture_json_int(st, "max_calls_in_any_second/query"),
-                     11);
+    assert_int_equal(torture_json_int(st, "max_calls_in_any_second/query"), 11);
     json_decref(st);
 }
 
@@ -742,10 +740,8 @@ static void faults_scoped_and_switched_at_run_time(void **state)
     free(r.body);
     assert_true(query_job(f, code) >= 500);
     st = get_json(f, "/__emu/stats");
-    assert_int_equal(torture_json_int(st, "faults/5xx"),
-                     2);
-    assert_int_equal(torture_json_int(st, "faults/lose"),
-                     1);
+    assert_int_equal(torture_json_int(st, "faults/5xx"), 2);
+    assert_int_equal(torture_json_int(st, "faults/lose"), 1);
     json_decref(st);
 }
 
@@ -780,8 +776,7 @@ static void fault_5xx_reset_malformed_create_nothing(void **state)
     assert_int_equal(json_array_size(jobs), 0);
     json_decref(jobs);
     st = get_json(f, "/__emu/stats");
-    assert_int_equal(torture_json_int(st, "faults/5xx"),
-                     12);
+    assert_int_equal(torture_json_int(st, "faults/5xx"), 12);
     json_decref(st);
     stop(f);
     memset(f, 0, sizeof(*f));

@@ -431,16 +431,13 @@ static void test_stats_and_dump(void **state)
     assert_int_equal(json_integer_value(json_object_get(st, "jobs")), 2);
     assert_int_equal(
         json_integer_value(json_object_get(st, "devices_assigned")), 4);
-    assert_int_equal(torture_json_int(st, "tasks/QUEUED"),
-                     3);
-    assert_int_equal(torture_json_int(st, "tasks/FAILED"),
-                     1);
+    assert_int_equal(torture_json_int(st, "tasks/QUEUED"), 3);
+    assert_int_equal(torture_json_int(st, "tasks/FAILED"), 1);
     assert_int_equal(json_array_size(json_object_get(st, "double_assigned")),
                      0);
     json_decref(st);
     st = emu_world_stats(w, NOW + 60000);
-    assert_int_equal(torture_json_int(st, "tasks/SUCCEEDED"),
-                     3);
+    assert_int_equal(torture_json_int(st, "tasks/SUCCEEDED"), 3);
     json_decref(st);
 
     dump = emu_world_dump_jobs(w, NOW + 60000);
