@@ -441,137 +441,164 @@ static void test_decode_success(void **state)
     assert_null(r.root);
 }
 
-static void test_decode_business_error(void **state)
+/* One body decoded into a reused response, and what it must give: a NULL
+ * string, ANY flag or 0 status is not checked. */
+#define ANY (-1)
+struct decode_case {
+    long status;
+    const char *body;
+    int is_json;
+    int success;
+    const char *code;
+    const char *message;
+    const char *request_id;
+    const char *job_id;
+    long http_status;
+    bool root_null; /* checked when true: no parsed document kept */
+};
+
+/* Fails naming the case and the field, so that a table row is found. */
+static void check_flag(size_t i, const char *what, int want, bool got)
+{
+    if (want != ANY && (int)got != want)
+        fail_msg("case %zu: %s is %d, want %d", i, what, (int)got, want);
+}
+
+static void check_str(size_t i, const char *what, const char *want,
+                      const char *got)
+{
+    if (want && strcmp(got, want) != 0)
+        fail_msg("case %zu: %s is \"%s\", want \"%s\"", i, what, got, want);
+}
+
+/* Decodes the cases in order into one response (as a caller reuses it). */
+static void check_decodes(const struct decode_case *c, size_t n)
 {
     struct orch_response r;
+    size_t i = 0;
+
+    orch_response_init(&r);
+    for (i = 0; i < n; i++, c++) {
+        decode(&r, c->status, c->body);
+        check_flag(i, "is_json", c->is_json, r.is_json);
+        check_flag(i, "success", c->success, r.success);
+        check_str(i, "code", c->code, r.code);
+        check_str(i, "message", c->message, r.message);
+        check_str(i, "request_id", c->request_id, r.request_id);
+        check_str(i, "job_id", c->job_id, r.job_id);
+        if (c->http_status)
+            assert_int_equal(r.http_status, c->http_status);
+        if (c->root_null)
+            assert_null(r.root);
+    }
+    orch_response_cleanup(&r);
+}
+
+#define CHECK_DECODES(cases)                                                   \
+    check_decodes(cases, sizeof(cases) / sizeof(cases[0]))
+
+static void test_decode_business_error(void **state)
+{
+    static const struct decode_case cases[] = {
+        {200,
+         "{\"RequestId\":\"RQ-2\",\"Success\":false,\"Code\":"
+         "\"MissingFirmwareId\",\"ErrorMessage\":\"FirmwareId is mandatory "
+         "for this action.\"}",
+         1, 0, "MissingFirmwareId", "FirmwareId is mandatory for this action.",
+         "RQ-2", "", 0, false},
+        /* Success as a string, as some gateways render it. */
+        {200, "{\"Success\":\"false\",\"Code\":\"iot.ota.X\"}", ANY, 0,
+         "iot.ota.X", NULL, NULL, NULL, 0, false},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 200,
-           "{\"RequestId\":\"RQ-2\",\"Success\":false,\"Code\":"
-           "\"MissingFirmwareId\",\"ErrorMessage\":\"FirmwareId is mandatory "
-           "for this action.\"}");
-    assert_true(r.is_json);
-    assert_false(r.success);
-    assert_string_equal(r.code, "MissingFirmwareId");
-    assert_string_equal(r.message, "FirmwareId is mandatory for this action.");
-    assert_string_equal(r.request_id, "RQ-2");
-    assert_string_equal(r.job_id, "");
-    /* Success as a string, as some gateways render it. */
-    decode(&r, 200, "{\"Success\":\"false\",\"Code\":\"iot.ota.X\"}");
-    assert_false(r.success);
-    assert_string_equal(r.code, "iot.ota.X");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_gateway_errors(void **state)
 {
-    struct orch_response r;
+    static const struct decode_case cases[] = {
+        {400,
+         "{\"RequestId\":\"3C85E634\",\"HostId\":\"iot.cn-shanghai."
+         "aliyuncs.com\",\"Code\":\"InvalidTimeStamp.Expired\",\"Message\":"
+         "\"Specified time stamp or date value is expired.\",\"Recommend\":"
+         "\"https://api.aliyun.com/troubleshoot?q=x\"}",
+         1, 0, "InvalidTimeStamp.Expired",
+         "Specified time stamp or date value is expired.", "3C85E634", NULL, 0,
+         false},
+        {503, "{\"Code\":\"ServiceUnavailable\",\"Message\":\"busy\"}", ANY,
+         ANY, "ServiceUnavailable", NULL, NULL, NULL, 503, false},
+        /* An iot.* code on a 400 with ErrorMessage (the other convention). */
+        {400,
+         "{\"Code\":\"iot.prod.NotExistedProduct\","
+         "\"ErrorMessage\":\"no such product\"}",
+         ANY, ANY, "iot.prod.NotExistedProduct", "no such product", NULL, NULL,
+         0, false},
+        /* Success:true on a 4xx is still an error. */
+        {404, "{\"Success\":true}", ANY, 0, "HTTP404", "HTTP 404", NULL, NULL,
+         0, false},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 400,
-           "{\"RequestId\":\"3C85E634\",\"HostId\":\"iot.cn-shanghai."
-           "aliyuncs.com\",\"Code\":\"InvalidTimeStamp.Expired\",\"Message\":"
-           "\"Specified time stamp or date value is expired.\",\"Recommend\":"
-           "\"https://api.aliyun.com/troubleshoot?q=x\"}");
-    assert_true(r.is_json);
-    assert_false(r.success);
-    assert_string_equal(r.code, "InvalidTimeStamp.Expired");
-    assert_string_equal(r.message,
-                        "Specified time stamp or date value is expired.");
-    assert_string_equal(r.request_id, "3C85E634");
-
-    decode(&r, 503, "{\"Code\":\"ServiceUnavailable\",\"Message\":\"busy\"}");
-    assert_int_equal(r.http_status, 503);
-    assert_string_equal(r.code, "ServiceUnavailable");
-
-    /* An iot.* code on a 400 with ErrorMessage (the other convention). */
-    decode(&r, 400,
-           "{\"Code\":\"iot.prod.NotExistedProduct\","
-           "\"ErrorMessage\":\"no such product\"}");
-    assert_string_equal(r.code, "iot.prod.NotExistedProduct");
-    assert_string_equal(r.message, "no such product");
-
-    /* Success:true on a 4xx is still an error. */
-    decode(&r, 404, "{\"Success\":true}");
-    assert_false(r.success);
-    assert_string_equal(r.code, "HTTP404");
-    assert_string_equal(r.message, "HTTP 404");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_json_without_success_field(void **state)
 {
-    struct orch_response r;
+    static const struct decode_case cases[] = {
+        {200, "{\"RequestId\":\"RQ\",\"Data\":{\"JobId\":\"J\"}}", ANY, 1, NULL,
+         NULL, NULL, "J", 0, false},
+        /* A Code with no Success on a 200 is an error. */
+        {200, "{\"Code\":\"Oops\"}", ANY, 0, "Oops", NULL, NULL, NULL, 0,
+         false},
+        /* Numeric Code is kept as text; a non-object Data is ignored. */
+        {200, "{\"Success\":false,\"Code\":1234,\"Data\":[1]}", ANY, ANY,
+         "1234", NULL, NULL, "", 0, false},
+        /* Success:false without a Code. */
+        {200, "{\"Success\":false}", ANY, 0, "HTTP200", NULL, NULL, NULL, 0,
+         false},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 200, "{\"RequestId\":\"RQ\",\"Data\":{\"JobId\":\"J\"}}");
-    assert_true(r.success);
-    assert_string_equal(r.job_id, "J");
-    /* A Code with no Success on a 200 is an error. */
-    decode(&r, 200, "{\"Code\":\"Oops\"}");
-    assert_false(r.success);
-    assert_string_equal(r.code, "Oops");
-    /* Numeric Code is kept as text; a non-object Data is ignored. */
-    decode(&r, 200, "{\"Success\":false,\"Code\":1234,\"Data\":[1]}");
-    assert_string_equal(r.code, "1234");
-    assert_string_equal(r.job_id, "");
-    /* Success:false without a Code. */
-    decode(&r, 200, "{\"Success\":false}");
-    assert_false(r.success);
-    assert_string_equal(r.code, "HTTP200");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_html_page(void **state)
 {
-    struct orch_response r;
+    static const struct decode_case cases[] = {
+        {502,
+         "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+         "<body>\n\t<center><h1>502 Bad Gateway</h1></center>\n</body>"
+         "</html>\n",
+         0, 0, "BadResponse",
+         "HTTP 502: <html> <head><title>502 Bad Gateway</title>"
+         "</head> <body> <center><h1>502 Bad Gateway</h1>"
+         "</center> </body></html>",
+         NULL, NULL, 0, true},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 502,
-           "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
-           "<body>\n\t<center><h1>502 Bad Gateway</h1></center>\n</body>"
-           "</html>\n");
-    assert_false(r.is_json);
-    assert_false(r.success);
-    assert_null(r.root);
-    assert_string_equal(r.code, "BadResponse");
-    assert_string_equal(r.message,
-                        "HTTP 502: <html> <head><title>502 Bad Gateway</title>"
-                        "</head> <body> <center><h1>502 Bad Gateway</h1>"
-                        "</center> </body></html>");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_truncated_and_odd_json(void **state)
 {
-    struct orch_response r;
+    static const struct decode_case cases[] = {
+        {200, "{\"RequestId\":\"RQ\",\"Success\":tr", 0, 0, "BadResponse",
+         "HTTP 200: {\"RequestId\":\"RQ\",\"Success\":tr", NULL, NULL, 0,
+         false},
+        {200, "[1,2,3]", 0, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
+        {200, "42", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
+        {200, "\"Success\"", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0,
+         false},
+        {200, "null", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
+        /* Trailing garbage after an object. */
+        {200, "{\"Success\":true} x", ANY, 0, "BadResponse", NULL, NULL, NULL,
+         0, false},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 200, "{\"RequestId\":\"RQ\",\"Success\":tr");
-    assert_false(r.is_json);
-    assert_false(r.success);
-    assert_string_equal(r.code, "BadResponse");
-    assert_string_equal(r.message, "HTTP 200: {\"RequestId\":\"RQ\","
-                                   "\"Success\":tr");
-    decode(&r, 200, "[1,2,3]");
-    assert_false(r.is_json);
-    assert_string_equal(r.code, "BadResponse");
-    decode(&r, 200, "42");
-    assert_string_equal(r.code, "BadResponse");
-    decode(&r, 200, "\"Success\"");
-    assert_string_equal(r.code, "BadResponse");
-    decode(&r, 200, "null");
-    assert_string_equal(r.code, "BadResponse");
-    /* Trailing garbage after an object. */
-    decode(&r, 200, "{\"Success\":true} x");
-    assert_false(r.success);
-    assert_string_equal(r.code, "BadResponse");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_empty_body(void **state)

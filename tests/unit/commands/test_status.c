@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "orch/base/err.h"
+#include "torture.h"
 #include "orch/engine/journal.h"
 #include "orch/engine/query.h"
 #include "orch/commands/status.h"
@@ -373,18 +374,10 @@ static void json_document(void **state)
     assert_string_equal(json_string_value(json_object_get(doc, "report")),
                         "rep.csv");
     assert_true(json_is_false(json_object_get(doc, "decided")));
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "tasks"), "FAILED")),
-                     3);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "tasks"), "total")),
-                     5);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "query_failed")),
-                     1);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "COMPLETED")),
-                     1);
+    assert_int_equal(torture_json_int(doc, "tasks/FAILED"), 3);
+    assert_int_equal(torture_json_int(doc, "tasks/total"), 5);
+    assert_int_equal(torture_json_int(doc, "jobs/query_failed"), 1);
+    assert_int_equal(torture_json_int(doc, "jobs/COMPLETED"), 1);
     assert_int_equal(json_array_size(json_object_get(doc, "products")), 2);
     assert_int_equal(json_array_size(json_object_get(doc, "waves")), 2);
     assert_int_equal(json_array_size(json_object_get(doc, "reasons")), 2);
@@ -441,9 +434,7 @@ static void json_document_with_exit(void **state)
     /* The counts are orch_status_json's, report included. */
     assert_string_equal(json_string_value(json_object_get(doc, "report")),
                         "rep.csv");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "tasks"), "FAILED")),
-                     3);
+    assert_int_equal(torture_json_int(doc, "tasks/FAILED"), 3);
     assert_int_equal(json_array_size(json_object_get(doc, "waves")), 2);
     json_decref(doc);
     orch_status_summary_cleanup(&s);
@@ -498,26 +489,6 @@ static void text_screen(void **state)
     orch_rollout_cleanup(&r);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    long n = 0;
-
-    if (fp == NULL)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(fp);
-    return buf;
-}
-
 static void devices_files(void **state)
 {
     char dir[] = "/tmp/test_status_XXXXXX";
@@ -549,8 +520,8 @@ static void devices_files(void **state)
     assert_int_equal(orch_status_devices_commit(&d, &diag), 0);
     orch_status_devices_cleanup(&d);
     assert_int_not_equal(stat(tmp, &sb), 0);
-    all = slurp(path);
-    fl = slurp(failed);
+    all = torture_read_file(path, NULL);
+    fl = torture_read_file(failed, NULL);
     assert_non_null(all);
     assert_non_null(fl);
     assert_string_equal(all, ORCH_STATUS_DEVICES_HEADER

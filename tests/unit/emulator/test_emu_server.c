@@ -10,10 +10,6 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +27,7 @@
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
 #include "orch/cloud/sign.h"
+#include "torture.h"
 
 #define KEY_ID "testid"
 #define SECRET "testsecret"
@@ -294,18 +291,13 @@ static void stats_and_jobs_endpoints(void **state)
     free(r.body);
     st = get_json(f, "/__emu/stats");
     assert_int_equal(json_integer_value(json_object_get(st, "requests")), 1);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "by_action"),
-                         "CreateOTAStaticUpgradeJob")),
-                     1);
+    assert_int_equal(
+        torture_json_int(st, "by_action/CreateOTAStaticUpgradeJob"), 1);
     assert_int_equal(json_integer_value(json_object_get(st, "jobs")), 1);
     assert_int_equal(
         json_integer_value(json_object_get(st, "devices_assigned")), 1);
     assert_true(json_is_array(json_object_get(st, "double_assigned")));
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "max_calls_in_any_second"),
-                         "create")),
-                     1);
+    assert_int_equal(torture_json_int(st, "max_calls_in_any_second/create"), 1);
     jobs = get_json(f, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 1);
     json_decref(st);
@@ -382,14 +374,9 @@ static void throttled_at_21st_create_in_a_second(void **state)
                      ok + 1);
     /* 27 Creates arrived within [T0, T0+1000]: any sliding 1000 ms window
      * holds at most 26 of them (T0 itself drops out at T0+1000). */
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "max_calls_in_any_second"),
-                         "create")),
+    assert_int_equal(torture_json_int(st, "max_calls_in_any_second/create"),
                      26);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "max_calls_in_any_second"),
-                         "query")),
-                     11);
+    assert_int_equal(torture_json_int(st, "max_calls_in_any_second/query"), 11);
     json_decref(st);
 }
 
@@ -753,12 +740,8 @@ static void faults_scoped_and_switched_at_run_time(void **state)
     free(r.body);
     assert_true(query_job(f, code) >= 500);
     st = get_json(f, "/__emu/stats");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "faults"), "5xx")),
-                     2);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "faults"), "lose")),
-                     1);
+    assert_int_equal(torture_json_int(st, "faults/5xx"), 2);
+    assert_int_equal(torture_json_int(st, "faults/lose"), 1);
     json_decref(st);
 }
 
@@ -793,9 +776,7 @@ static void fault_5xx_reset_malformed_create_nothing(void **state)
     assert_int_equal(json_array_size(jobs), 0);
     json_decref(jobs);
     st = get_json(f, "/__emu/stats");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "faults"), "5xx")),
-                     12);
+    assert_int_equal(torture_json_int(st, "faults/5xx"), 12);
     json_decref(st);
     stop(f);
     memset(f, 0, sizeof(*f));
@@ -922,54 +903,6 @@ static void body_too_large_413(void **state)
     free(big);
 }
 
-/* A throwaway self-signed certificate for 127.0.0.1, in memory. */
-static void make_cert(char **cert_pem, char **key_pem)
-{
-    EVP_PKEY *pk = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    X509_NAME *nm = NULL;
-    X509V3_CTX ctx;
-    X509_EXTENSION *ext = NULL;
-    BIO *b = NULL;
-    BUF_MEM *m = NULL;
-
-    assert_non_null(pk);
-    assert_non_null(x);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, pk);
-    nm = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-                               (const unsigned char *)"127.0.0.1", -1, -1, 0);
-    X509_set_issuer_name(x, nm);
-    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
-                              "IP:127.0.0.1");
-    assert_non_null(ext);
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
-                              "critical,CA:TRUE");
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-
-    b = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(b, x);
-    BIO_get_mem_ptr(b, &m);
-    *cert_pem = strndup(m->data, m->length);
-    BIO_free(b);
-    b = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL);
-    BIO_get_mem_ptr(b, &m);
-    *key_pem = strndup(m->data, m->length);
-    BIO_free(b);
-    X509_free(x);
-    EVP_PKEY_free(pk);
-}
-
 static void tls_with_verified_self_signed_cert(void **state)
 {
     struct fixture *f = *state;
@@ -977,7 +910,7 @@ static void tls_with_verified_self_signed_cert(void **state)
     json_t *j = NULL;
     struct resp r;
 
-    make_cert(&cert, &key);
+    torture_make_cert(&cert, &key);
     start(f, NULL, cert, key);
     f->ca_pem = strdup(cert);
     create(f, 9, &r);

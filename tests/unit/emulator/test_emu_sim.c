@@ -17,6 +17,7 @@
 #include "emu_world.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
+#include "torture.h"
 
 #define NOW 1700000000000LL
 #define MIN (60 * 1000LL)
@@ -24,27 +25,6 @@
 #define DAY (24 * HOUR)
 #define FW "FwVerified00000000000001"
 #define PK "a1Prod00001"
-
-static struct emu_world *world(int auto_create, double speed, double ratio,
-                               uint64_t seed)
-{
-    struct emu_world_opts o;
-    struct orch_diag d;
-    struct emu_world *w = NULL;
-
-    memset(&o, 0, sizeof(o));
-    o.auto_create = auto_create;
-    o.seed = seed;
-    o.sim_speed = speed;
-    o.success_ratio = ratio;
-    w = emu_world_new(&o);
-    assert_non_null(w);
-    if (!auto_create)
-        assert_int_equal(emu_world_load_fixture(
-                             w, ORCH_FIXTURES "/emu-world.json", &d),
-                         0);
-    return w;
-}
 
 /* Runs action with NULL-terminated name/value pairs at now; returns the
  * body (caller decrefs); fails the test on a business error. */
@@ -147,7 +127,7 @@ static void device_version(struct emu_world *w, int64_t now, const char *dev,
 
 static void test_timeline_success(void **state)
 {
-    struct emu_world *w = world(0, 2.0, 1.0, 7);
+    struct emu_world *w = torture_emu_world(false, 2.0, 1.0, 7, NULL);
     struct task_view v;
     char id[64];
     char buf[32];
@@ -192,7 +172,7 @@ static void test_timeline_success(void **state)
 
 static void test_fixture_fail_and_ratio(void **state)
 {
-    struct emu_world *w = world(0, 2.0, 1.0, 7);
+    struct emu_world *w = torture_emu_world(false, 2.0, 1.0, 7, NULL);
     struct task_view v;
     char id[64];
     char buf[32];
@@ -209,7 +189,7 @@ static void test_fixture_fail_and_ratio(void **state)
     emu_world_free(w);
 
     /* success_ratio 0: everything fails. */
-    w = world(0, 2.0, 0.0, 7);
+    w = torture_emu_world(false, 2.0, 0.0, 7, NULL);
     create(w, NOW, id, FW, NULL, NULL, "dev-0001", "dev-0002");
     task_of(w, NOW + 60000, id, "dev-0001", &v);
     assert_string_equal(v.status, "FAILED");
@@ -221,7 +201,7 @@ static void test_fixture_fail_and_ratio(void **state)
 /* Outcome string of 200 auto-created devices at ratio 0.5 for a seed. */
 static void outcomes(uint64_t seed, char out[201])
 {
-    struct emu_world *w = world(1, 2.0, 0.5, seed);
+    struct emu_world *w = torture_emu_world(true, 2.0, 0.5, seed, NULL);
     struct orch_params p;
     struct emu_call c;
     struct emu_result r;
@@ -289,7 +269,7 @@ static void test_seeded_draws(void **state)
 
 static void test_speed_zero(void **state)
 {
-    struct emu_world *w = world(0, 0.0, 1.0, 7);
+    struct emu_world *w = torture_emu_world(false, 0.0, 1.0, 7, NULL);
     struct task_view v;
     char id[64];
     char buf[32];
@@ -305,7 +285,7 @@ static void test_speed_zero(void **state)
 
 static void test_scheduled_job(void **state)
 {
-    struct emu_world *w = world(0, 2.0, 1.0, 7);
+    struct emu_world *w = torture_emu_world(false, 2.0, 1.0, 7, NULL);
     struct task_view v;
     char id[64];
     char id2[64];
@@ -350,7 +330,7 @@ static void test_scheduled_job(void **state)
 
 static void test_cancel_in_progress(void **state)
 {
-    struct emu_world *w = world(0, 2.0, 1.0, 7);
+    struct emu_world *w = torture_emu_world(false, 2.0, 1.0, 7, NULL);
     struct task_view v;
     char id[64];
     int64_t t = 0;
@@ -378,7 +358,7 @@ static void test_cancel_in_progress(void **state)
 static void test_timeout_and_finish(void **state)
 {
     /* 0.01 steps/s: 100 s a step, IN_PROGRESS lasts 400 s > 1 minute. */
-    struct emu_world *w = world(0, 0.01, 1.0, 7);
+    struct emu_world *w = torture_emu_world(false, 0.01, 1.0, 7, NULL);
     struct task_view v;
     char id[64];
     char fin[32];
@@ -391,7 +371,7 @@ static void test_timeout_and_finish(void **state)
     emu_world_free(w);
 
     /* 0.0001 steps/s: 10000 s a step; ScheduleFinishTime after 1 h. */
-    w = world(0, 0.0001, 1.0, 7);
+    w = torture_emu_world(false, 0.0001, 1.0, 7, NULL);
     snprintf(fin, sizeof(fin), "%lld", NOW + HOUR);
     create(w, NOW, id, FW, "ScheduleFinishTime", fin, "dev-0001", NULL);
     task_of(w, NOW + HOUR - 1, id, "dev-0001", &v);
@@ -404,7 +384,7 @@ static void test_timeout_and_finish(void **state)
 
 static void test_device_free_after_finish(void **state)
 {
-    struct emu_world *w = world(0, 2.0, 1.0, 7);
+    struct emu_world *w = torture_emu_world(false, 2.0, 1.0, 7, NULL);
     struct task_view v;
     char id[64];
     char id2[64];
@@ -437,7 +417,7 @@ static void test_device_free_after_finish(void **state)
 
 static void test_stats_and_dump(void **state)
 {
-    struct emu_world *w = world(0, 2.0, 1.0, 7);
+    struct emu_world *w = torture_emu_world(false, 2.0, 1.0, 7, NULL);
     char id[64];
     char id2[64];
     json_t *st = NULL;
@@ -451,19 +431,13 @@ static void test_stats_and_dump(void **state)
     assert_int_equal(json_integer_value(json_object_get(st, "jobs")), 2);
     assert_int_equal(
         json_integer_value(json_object_get(st, "devices_assigned")), 4);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "tasks"), "QUEUED")),
-                     3);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "tasks"), "FAILED")),
-                     1);
+    assert_int_equal(torture_json_int(st, "tasks/QUEUED"), 3);
+    assert_int_equal(torture_json_int(st, "tasks/FAILED"), 1);
     assert_int_equal(json_array_size(json_object_get(st, "double_assigned")),
                      0);
     json_decref(st);
     st = emu_world_stats(w, NOW + 60000);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(st, "tasks"), "SUCCEEDED")),
-                     3);
+    assert_int_equal(torture_json_int(st, "tasks/SUCCEEDED"), 3);
     json_decref(st);
 
     dump = emu_world_dump_jobs(w, NOW + 60000);
@@ -482,15 +456,6 @@ static void test_stats_and_dump(void **state)
     emu_world_free(w);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "w");
-
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-}
-
 static void test_fixture_errors(void **state)
 {
     struct emu_world *w = NULL;
@@ -501,25 +466,28 @@ static void test_fixture_errors(void **state)
     (void)state;
     assert_true(fd >= 0);
     close(fd);
-    w = world(1, 2.0, 1.0, 1);
+    w = torture_emu_world(true, 2.0, 1.0, 1, NULL);
     assert_int_equal(emu_world_load_fixture(w, "/nonexistent/x.json", &d),
                      ORCH_EIO);
-    write_file(path, "{\"products\": [");
+    torture_write_text(path, "{\"products\": [");
     assert_int_equal(emu_world_load_fixture(w, path, &d), ORCH_EINVAL);
     assert_non_null(strstr(d.msg, path));
-    write_file(path, "{\"products\": [{\"product_key\": \"a1X\", \"devices\":"
-                     " [{\"name\": \"d1\"}]}]}");
+    torture_write_text(path,
+                       "{\"products\": [{\"product_key\": \"a1X\", \"devices\":"
+                       " [{\"name\": \"d1\"}]}]}");
     assert_int_equal(emu_world_load_fixture(w, path, &d), ORCH_EINVAL);
-    write_file(path, "{\"products\": [{\"product_key\": \"a1Y\", \"devices\":"
-                     " [{\"name\": \"dev-0001\"}, {\"name\": \"dev-0001\"}]}"
-                     "]}");
+    torture_write_text(path,
+                       "{\"products\": [{\"product_key\": \"a1Y\", \"devices\":"
+                       " [{\"name\": \"dev-0001\"}, {\"name\": \"dev-0001\"}]}"
+                       "]}");
     assert_int_equal(emu_world_load_fixture(w, path, &d), ORCH_EINVAL);
     assert_non_null(strstr(d.msg, "twice"));
-    write_file(path, "{\"firmware\": [{\"id\": \"F1\", \"product_key\": "
-                     "\"a1Z\", \"dest_version\": \"2\", \"status\": 9}]}");
+    torture_write_text(path,
+                       "{\"firmware\": [{\"id\": \"F1\", \"product_key\": "
+                       "\"a1Z\", \"dest_version\": \"2\", \"status\": 9}]}");
     assert_int_equal(emu_world_load_fixture(w, path, &d), ORCH_EINVAL);
-    write_file(path, "{\"instance_id\": \"iot-x\", \"products\": [], "
-                     "\"firmware\": []}");
+    torture_write_text(path, "{\"instance_id\": \"iot-x\", \"products\": [], "
+                             "\"firmware\": []}");
     assert_int_equal(emu_world_load_fixture(w, path, &d), 0);
     emu_world_free(w);
     unlink(path);
