@@ -52,10 +52,61 @@ void orch_waverun_format_time(char *out, size_t outsz, int64_t ms)
     snprintf(out, outsz, "%s UTC (%s local)", a, b);
 }
 
+/* One wave of the plan: its chunks, devices and ScheduleTime. */
+static void print_wave(FILE *fp, const struct orch_config *cfg,
+                       const struct orch_wave *w, size_t k)
+{
+    int64_t sched = w->schedule_ms, fin = w->finish_ms;
+    char when[128];
+
+    /* Gated waves: the plan's schedule is set when the waves run; only
+     * wave 1 has one (--schedule-time). */
+    if (cfg->wave_interval_ms <= 0) {
+        sched = k == 0 ? cfg->schedule_time_ms : -1;
+        fin = k == 0 ? cfg->schedule_finish_time_ms : -1;
+    }
+    fprintf(fp, "  wave %zu%s: chunks %zu-%zu, %" PRIu64
+                " devices (%" PRIu64 " in all so far)",
+            k + 1, k == 0 ? " (canary)" : "", w->first + 1, w->end,
+            w->devices, w->cumulative);
+    if (sched >= 0) {
+        orch_waverun_format_time(when, sizeof(when), sched);
+        fprintf(fp, ", starts %s", when);
+    } else if (cfg->wave_interval_ms > 0) {
+        fprintf(fp, ", starts when created");
+    }
+    fputc('\n', fp);
+    if (fin >= 0) {
+        orch_waverun_format_time(when, sizeof(when), fin);
+        fprintf(fp, "      finishes by %s\n", when);
+    }
+}
+
+/* The gate of gated waves. */
+static void print_gate(FILE *fp, const struct orch_config *cfg)
+{
+    fprintf(fp,
+            "gate: next wave at %g%% SUCCEEDED; abort %s; pause "
+            "after %ld s without a decision%s%s\n",
+            cfg->success_threshold * 100.0,
+            cfg->failure_threshold > 0
+                ? "at the failure threshold or when success is out "
+                  "of reach"
+                : "when success is out of reach",
+            cfg->wave_timeout_ms / 1000,
+            cfg->schedule_time_ms >= 0
+                ? " (wave 1's counted from its ScheduleTime)"
+                : "",
+            cfg->wait ? "; the last wave's gate is watched too" : "");
+    if (cfg->failure_threshold > 0)
+        fprintf(fp, "  failure threshold: %g%% FAILED of at least %d "
+                    "ended tasks\n",
+                cfg->failure_threshold * 100.0, cfg->min_decided);
+}
+
 void orch_waverun_print_plan(FILE *fp, const struct orch_config *cfg,
                              const struct orch_wave_plan *plan)
 {
-    char when[128];
     size_t k = 0;
 
     fprintf(fp, "waves: %zu (%s%s)\n", plan->n, cfg->waves,
@@ -67,51 +118,10 @@ void orch_waverun_print_plan(FILE *fp, const struct orch_config *cfg,
                 "wave before and %s merged into it)\n",
                 plan->merged, plan->merged == 1 ? "" : "s",
                 plan->merged == 1 ? "was" : "were");
-    for (k = 0; k < plan->n; k++) {
-        const struct orch_wave *w = &plan->w[k];
-        int64_t sched = w->schedule_ms, fin = w->finish_ms;
-
-        /* Gated waves: the plan's schedule is set when the waves run;
-         * only wave 1 has one (--schedule-time). */
-        if (cfg->wave_interval_ms <= 0) {
-            sched = k == 0 ? cfg->schedule_time_ms : -1;
-            fin = k == 0 ? cfg->schedule_finish_time_ms : -1;
-        }
-        fprintf(fp, "  wave %zu%s: chunks %zu-%zu, %" PRIu64
-                    " devices (%" PRIu64 " in all so far)",
-                k + 1, k == 0 ? " (canary)" : "", w->first + 1, w->end,
-                w->devices, w->cumulative);
-        if (sched >= 0) {
-            orch_waverun_format_time(when, sizeof(when), sched);
-            fprintf(fp, ", starts %s", when);
-        } else if (cfg->wave_interval_ms > 0) {
-            fprintf(fp, ", starts when created");
-        }
-        fputc('\n', fp);
-        if (fin >= 0) {
-            orch_waverun_format_time(when, sizeof(when), fin);
-            fprintf(fp, "      finishes by %s\n", when);
-        }
-    }
-    if (cfg->wave_interval_ms <= 0) {
-        fprintf(fp,
-                "gate: next wave at %g%% SUCCEEDED; abort %s; pause "
-                "after %ld s without a decision%s%s\n",
-                cfg->success_threshold * 100.0,
-                cfg->failure_threshold > 0
-                    ? "at the failure threshold or when success is out "
-                      "of reach"
-                    : "when success is out of reach",
-                cfg->wave_timeout_ms / 1000,
-                cfg->schedule_time_ms >= 0
-                    ? " (wave 1's counted from its ScheduleTime)"
-                    : "",
-                cfg->wait ? "; the last wave's gate is watched too" : "");
-        if (cfg->failure_threshold > 0)
-            fprintf(fp, "  failure threshold: %g%% FAILED of at least %d "
-                        "ended tasks\n",
-                    cfg->failure_threshold * 100.0, cfg->min_decided);
-    }
+    for (k = 0; k < plan->n; k++)
+        print_wave(fp, cfg, &plan->w[k], k);
+    if (cfg->wave_interval_ms <= 0)
+        print_gate(fp, cfg);
 }
 
 /* ---- journal ------------------------------------------------------------ */
