@@ -38,6 +38,7 @@
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
+#include "orch/engine/engine_opts.h"
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
 #include "orch/model/inventory.h"
@@ -1091,6 +1092,7 @@ static void abort_sentence(const struct run_ctx *ctx,
 static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
 {
     struct orch_dispatch_ops ops;
+    struct orch_engine_opts eo;
     struct orch_dispatch_stats st;
     struct orch_diag diag = {{0}};
     struct sigaction sa, old_int;
@@ -1127,7 +1129,8 @@ static int dispatch(struct run_ctx *ctx, const struct orch_credentials *cred)
         ctx->prog.total += !skip_item(ctx, i);
     if (!settle_earlier_calls(ctx))
         interrupted = 1; /* the dispatcher then starts nothing */
-    rc = orch_dispatch_run(ctx->cfg, cred, &ops, &interrupted, &st, &diag);
+    orch_engine_opts_from_config(&eo, ctx->cfg);
+    rc = orch_dispatch_run(&eo, cred, &ops, &interrupted, &st, &diag);
     sigaction(SIGINT, &old_int, NULL);
     ctx->dst = st;
     ctx->calls_per_s = orch_summary_calls_rate(&st);
