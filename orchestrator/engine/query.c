@@ -11,6 +11,18 @@
  * orch_query_run() is orch_dispatch_run() with the run's engine options
  * at the query action's quota, and ops.idempotent set: an answer lost in
  * transit is simply asked again.
+ *
+ * WHERE THINGS BELONG: only the batch runner (orch_query_run and its
+ * callbacks) is engine work. The rest is here for history and should move
+ * up or down, not be grown here: reading a rollout from its report and
+ * journal (orch_rollout_*, with its use of waves.h) is what the commands
+ * read (rollout/ or commands/); orch_query_config_validate() is the
+ * status/cancel commands' option check (model/config or commands/); the
+ * task state names are the API's (cloud/api); the page parameter builders
+ * at the end are moving to cloud/api. orch_query_run() still takes the
+ * whole config for its engine options and cfg->progress: it could take a
+ * struct orch_engine_opts and a progress flag once its callers (status,
+ * cancel, waves) do.
  */
 #include "orch/engine/query.h"
 

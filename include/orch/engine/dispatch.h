@@ -59,7 +59,9 @@
  *    any, were refused unprocessed or reconciled as not created); an
  *    unstarted item an earlier run left without an outcome is failed
  *    "Ambiguous" (it was sent once and cannot be reconciled now);
- *  - an item still reconciling is failed "Ambiguous";
+ *  - an item waiting for its next reconciliation query is failed
+ *    "Ambiguous"; one whose query is in flight gets that answer first
+ *    (a job found: created; none found: not_sent, not resent);
  *  - in-flight requests finish and are judged as usual, except that what
  *    would be resent is `not_sent` and what is ambiguous is failed
  *    "Ambiguous" (not reconciled);
@@ -86,9 +88,10 @@ struct orch_engine_opts;
  * stats); ORCH_EINVAL / ORCH_ENOMEM / ORCH_EHTTP with diag for a set-up
  * failure, before any item was started (no done() call); or ORCH_EHTTP
  * with diag when a libcurl multi call failed mid-run: then too every item
- * has had its done() call (see Ending) and stats->abort_code is
- * "LibcurlError". interrupt may be NULL (never interrupted). Borrows
- * everything for the call only; not reentrant. */
+ * has had its done() call (see Ending), stats->aborted is set and, unless
+ * an earlier stop came first, stats->abort_code is "LibcurlError".
+ * interrupt may be NULL (never interrupted). Borrows everything for the
+ * call only; not reentrant. */
 int orch_dispatch_run(const struct orch_engine_opts *opts,
                       const struct orch_credentials *cred,
                       const struct orch_dispatch_ops *ops,
