@@ -939,7 +939,7 @@ static void test_bad_key_stops_the_run(void **state)
     assert_null(strstr(f->st.abort_reason, "Specified access key"));
     assert_int_equal(f->st.created, 0);
     /* Each call the server refused was sent: failed, with its code and
-     * request id (issue 11); the others were never sent. */
+     * request id; the others were never sent. */
     assert_true(f->st.failed >= 1);
     assert_int_equal(f->st.failed, f->srv.total);
     assert_int_equal(f->st.failed + f->st.not_sent, 50);
