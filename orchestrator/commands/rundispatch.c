@@ -19,6 +19,7 @@
 #include "orch/commands/runctx.h"
 #include "orch/commands/runjournal.h"
 #include "orch/commands/runprogress.h"
+#include "orch/engine/engine_opts.h"
 #include "orch/engine/problem.h"
 #include "orch/rollout/outcome.h"
 
@@ -306,6 +307,7 @@ int orch_rundispatch_run(struct orch_run *ctx,
                          const struct orch_credentials *cred)
 {
     struct orch_dispatch_ops ops;
+    struct orch_engine_opts eo;
     struct orch_dispatch_stats st;
     struct orch_diag diag = {{0}};
     uint64_t wall_ms = 0;
@@ -320,8 +322,9 @@ int orch_rundispatch_run(struct orch_run *ctx,
     orch_runprogress_start(ctx, total);
     /* Interrupted while waiting: the dispatcher then starts nothing. */
     (void)orch_runjournal_settle(ctx);
-    rc = orch_dispatch_run(ctx->cfg, cred, &ops, orch_interrupt_counter(),
-                           &st, &diag);
+    orch_engine_opts_from_config(&eo, ctx->cfg);
+    rc = orch_dispatch_run(&eo, cred, &ops, orch_interrupt_counter(), &st,
+                           &diag);
     orch_interrupt_uninstall();
     ctx->dst = st;
     ctx->calls_per_s = orch_summary_calls_rate(&st);

@@ -8,14 +8,27 @@
  * Every row is also remembered briefly (chunk, status, code, devices):
  * after the parse the last row of each chunk decides whether it created
  * a job, and the others are summed per (status, code) into r->left.
- * orch_query_run() is orch_dispatch_run() with a copy of the config whose
- * pace is the query action's quota, and ops.idempotent set: an answer
- * lost in transit is simply asked again.
+ * orch_query_run() is orch_dispatch_run() with the run's engine options
+ * at the query action's quota, and ops.idempotent set: an answer lost in
+ * transit is simply asked again.
+ *
+ * WHERE THINGS BELONG: only the batch runner (orch_query_run and its
+ * callbacks) is engine work. The rest is here for history and should move
+ * up or down, not be grown here: reading a rollout from its report and
+ * journal (orch_rollout_*, with its use of waves.h) is what the commands
+ * read (rollout/ or commands/); orch_query_config_validate() is the
+ * status/cancel commands' option check (model/config or commands/); the
+ * task state names are the API's (cloud/api); the page parameter builders
+ * at the end are moving to cloud/api. orch_query_run() still takes the
+ * whole config for its engine options and cfg->progress: it could take a
+ * struct orch_engine_opts and a progress flag once its callers (status,
+ * cancel, waves) do.
  */
 #include "orch/engine/query.h"
 
 #include "orch/model/config.h"
 #include "orch/engine/dispatch.h"
+#include "orch/engine/engine_opts.h"
 #include "orch/engine/journal.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
@@ -717,7 +730,7 @@ int orch_query_run(const struct orch_config *cfg,
                    volatile sig_atomic_t *interrupt,
                    struct orch_dispatch_stats *stats, struct orch_diag *diag)
 {
-    struct orch_config qcfg;
+    struct orch_engine_opts eo;
     struct orch_dispatch_ops ops;
     struct batch_ctx bc;
     int rc = 0;
@@ -725,10 +738,8 @@ int orch_query_run(const struct orch_config *cfg,
     memset(stats, 0, sizeof(*stats));
     if (batch->nitems == 0)
         return 0;
-    /* A shallow copy: only the pace differs, and nothing here frees it. */
-    qcfg = *cfg;
-    qcfg.qps = batch->qps;
-    qcfg.force_qps = true;
+    orch_engine_opts_from_config(&eo, cfg);
+    eo.qps = batch->qps;
     memset(&bc, 0, sizeof(bc));
     bc.b = batch;
     bc.progress = batch->label && cfg->progress && isatty(STDERR_FILENO);
@@ -741,7 +752,7 @@ int orch_query_run(const struct orch_config *cfg,
     ops.ud = &bc;
     ops.idempotent = true;
     wait_for_quota_window(batch->action, interrupt);
-    rc = orch_dispatch_run(&qcfg, cred, &ops, interrupt, stats, diag);
+    rc = orch_dispatch_run(&eo, cred, &ops, interrupt, stats, diag);
     remember_batch_end(batch->action);
     if (bc.progress && bc.progress_len)
         fprintf(stderr, "\r%*s\r", (int)bc.progress_len, "");

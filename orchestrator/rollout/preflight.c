@@ -16,6 +16,7 @@
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
+#include "orch/engine/engine_opts.h"
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
 #include "orch/cloud/params.h"
@@ -522,7 +523,7 @@ int orch_preflight_run(const struct orch_config *cfg,
                        struct orch_preflight_result *out,
                        struct orch_diag *diag)
 {
-    struct orch_config qcfg;
+    struct orch_engine_opts eo;
     struct orch_dispatch_ops ops;
     struct orch_dispatch_stats st;
     struct fw_ctx ctx;
@@ -542,18 +543,17 @@ int orch_preflight_run(const struct orch_config *cfg,
     if (ctx.nfws == 0)
         goto out;
 
-    /* A shallow copy that only changes the pace: it borrows cfg's strings
-     * and is never cleaned up. */
-    qcfg = *cfg;
-    qcfg.qps = ORCH_PREFLIGHT_FW_QPS;
-    qcfg.fatal_streak = 0;
+    /* The run's engine options at the pre-flight's own pace. */
+    orch_engine_opts_from_config(&eo, cfg);
+    eo.qps = ORCH_PREFLIGHT_FW_QPS;
+    eo.fatal_streak = 0;
     ops.action = "QueryOTAFirmware";
     ops.nitems = ctx.nfws;
     ops.build = fw_build;
     ops.done = fw_done;
     ops.ud = &ctx;
     ops.idempotent = true;
-    rc = orch_dispatch_run(&qcfg, cred, &ops, &no_interrupt, &st, diag);
+    rc = orch_dispatch_run(&eo, cred, &ops, &no_interrupt, &st, diag);
     if (rc)
         goto out;
     out->calls = st.calls;
@@ -803,7 +803,7 @@ int orch_preflight_devices(const struct orch_config *cfg,
                            uint8_t *drop, struct orch_device_check_stats *st,
                            struct orch_diag *diag)
 {
-    struct orch_config qcfg;
+    struct orch_engine_opts eo;
     struct orch_dispatch_ops ops;
     struct orch_dispatch_stats ds;
     struct dev_ctx ctx;
@@ -825,10 +825,10 @@ int orch_preflight_devices(const struct orch_config *cfg,
     if (rc || ctx.nbatches == 0)
         goto out;
 
-    /* Shallow copy that changes the pace only (borrows cfg's strings). */
-    qcfg = *cfg;
-    qcfg.qps = ORCH_PREFLIGHT_DEV_QPS;
-    qcfg.fatal_streak = 0;
+    /* The run's engine options at the device check's own pace. */
+    orch_engine_opts_from_config(&eo, cfg);
+    eo.qps = ORCH_PREFLIGHT_DEV_QPS;
+    eo.fatal_streak = 0;
     ops.action = "BatchQueryDeviceDetail";
     ops.nitems = ctx.nbatches;
     ops.build = dev_build;
@@ -837,7 +837,7 @@ int orch_preflight_devices(const struct orch_config *cfg,
     ops.ud = &ctx;
     ops.idempotent = true;
     follow_interrupt(&ctx);
-    rc = orch_dispatch_run(&qcfg, cred, &ops, &ctx.stop, &ds, diag);
+    rc = orch_dispatch_run(&eo, cred, &ops, &ctx.stop, &ds, diag);
     st->calls = ds.calls;
     if (rc)
         goto out;
