@@ -42,6 +42,7 @@ struct orch_opt_kind {
                   const json_t *v);
     bool (*is_set)(const struct orch_config *cfg,
                    const struct orch_config *def, const struct orch_option *o);
+    /* dst takes src's value; an owned one moves (src keeps none). */
     void (*move)(struct orch_config *dst, struct orch_config *src,
                  const struct orch_option *o);
 };
@@ -384,15 +385,12 @@ static bool s_str(const struct orch_config *cfg,
     return *CFIELD(cfg, o, char *) != NULL;
 }
 
-/* Takes src's string when it has one. */
 static void m_str(struct orch_config *dst, struct orch_config *src,
                   const struct orch_option *o)
 {
     char **d = FIELD(dst, o, char *);
     char **s = FIELD(src, o, char *);
 
-    if (*s == NULL)
-        return;
     free(*d);
     *d = *s;
     *s = NULL;
@@ -648,13 +646,10 @@ static void free_fw_map(struct orch_config *cfg)
     cfg->n_fw_map = 0;
 }
 
-/* The whole list, when src has one. */
 static void m_fw_map(struct orch_config *dst, struct orch_config *src,
                      const struct orch_option *o)
 {
     (void)o;
-    if (src->n_fw_map == 0)
-        return;
     free_fw_map(dst);
     dst->fw_map = src->fw_map;
     dst->n_fw_map = src->n_fw_map;
@@ -712,8 +707,6 @@ static void m_src_version(struct orch_config *dst, struct orch_config *src,
     size_t i = 0;
 
     (void)o;
-    if (src->n_src_versions == 0)
-        return;
     for (i = 0; i < dst->n_src_versions; i++)
         free(dst->src_versions[i]);
     memcpy(dst->src_versions, src->src_versions, sizeof(dst->src_versions));
