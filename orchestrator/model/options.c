@@ -833,16 +833,16 @@ static const struct orch_option options[] = {
     {"skip-preflight", 0, &FLAG, AT(skip_preflight), NULL,
      "run: do not check the firmware before the first call (for accounts "
      "whose RAM policy denies QueryOTAFirmware)",
-     "Pre-flight checks", RUN, 0, 0},
+     "Pre-flight checks", RUN, NOW, 0},
     {"check-devices", 0, &FLAG, AT(check_devices), NULL,
      "also check the devices (BatchQueryDeviceDetail, 100 a call, 5 calls/s):"
      " leave out those that do not exist or already run the firmware's "
      "version, listed in <report>.rejects.csv",
-     NULL, RUN | PLAN, 0, 0},
+     NULL, RUN | PLAN, NOW, 0},
     {"preflight", 0, &FLAG, AT(preflight), NULL,
      "plan: run the pre-flight checks too (needs credentials) and print "
      "their result",
-     NULL, PLAN, 0, 0},
+     NULL, PLAN, NOW, 0},
 
     {"delimiter", 0, &DELIMITER, AT(delimiter), "C",
      "inventory delimiter: , ; tab | : (default: detected from the header: "
@@ -853,7 +853,7 @@ static const struct orch_option options[] = {
      RUN | PLAN, SHAPE, 7},
     {"report", 0, &STRING, AT(report_path), "FILE",
      "report CSV (default <inventory>.report.csv next to the inventory)", NULL,
-     RUN | PLAN, 0, 0},
+     RUN | PLAN, NOW, 0},
     {"force", 0, &FLAG, AT(force), NULL,
      "start anew over an existing report: its files are kept as "
      "<name>.<UTC time>",
@@ -866,7 +866,7 @@ static const struct orch_option options[] = {
     {"verbose", 0, &FLAG, AT(verbose), NULL,
      "plan: print the first request's whole device list (default: "
      "TargetDeviceName.1..N with the first and the last)",
-     NULL, PLAN, 0, 0},
+     NULL, PLAN, NOW, 0},
     {"json", 0, &FLAG, AT(json), NULL,
      "run, plan, status, cancel: one JSON document on stdout with the "
      "summary "
@@ -875,10 +875,10 @@ static const struct orch_option options[] = {
     {"log-format", 0, &LOG_FORMAT, AT(log_format), "text|json",
      "json: one JSON object per event and message on stderr (chunk sent, "
      "answered, retried, created, failed, reconciled), no progress line",
-     NULL, ALL, 0, 0},
+     NULL, ALL, NOW, 0},
     {"resume", 0, &FLAG, AT(resume), NULL,
      "run: continue the interrupted run of this report (its journal)", NULL,
-     RUN, 0, 0},
+     RUN, NOW, 0},
 
     {"qps", 0, &DOUBLE, AT(qps), "N",
      "calls started per second, at most in any 1 s window (default 20, the "
@@ -913,18 +913,18 @@ static const struct orch_option options[] = {
 
     {"watch", 0, &FLAG, AT(watch), NULL,
      "status: refresh until every task is decided, then exit",
-     "Status and cancel", STATUS, 0, 0},
+     "Status and cancel", STATUS, NOW, 0},
     {"interval", 0, &DURATION, AT(interval_ms), "DUR",
-     "status --watch: time between refreshes (default 10s)", NULL, STATUS, 0,
-     0},
+     "status --watch: time between refreshes (default 10s)", NULL, STATUS,
+     NOW, 0},
     {"devices", 0, &ARGV_STRING, AT(devices_path), "FILE",
      "status: write one row per device to FILE, and the FAILED devices to "
      "FILE.failed.csv (an inventory `run` accepts)",
-     NULL, STATUS, 0, 0},
+     NULL, STATUS, NOW, 0},
     {"in-progress", 0, &FLAG, AT(cancel_in_progress), NULL,
      "cancel: cancel IN_PROGRESS tasks too (default: only queued, notified "
      "and scheduled ones)",
-     NULL, CANCEL, 0, 0},
+     NULL, CANCEL, NOW, 0},
 
     {"waves", 0, &STRING, AT(waves), "SPEC",
      "run in waves of cumulative size, e.g. 1%,10%,100% or 200,5000,all "

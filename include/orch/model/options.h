@@ -41,9 +41,8 @@ struct orch_diag;
 /* A value type: its parser and journal codec (options.c). */
 struct orch_opt_kind;
 
-/* How far a value travels (struct orch_option.flags). A row with none of
- * SHAPE, RUN and INVOCATION is read by the command it was given to only
- * (the report of `resume REPORT` is its positional argument). */
+/* How far a value travels (struct orch_option.flags): every row but the
+ * refused secrets has exactly one of SHAPE, RUN and INVOCATION. */
 /* Journaled under "shape": decides the chunks or every Create call; a
  * change on resume is reported and refused. */
 #define ORCH_OPT_SHAPE 0x01u
@@ -55,7 +54,9 @@ struct orch_opt_kind;
  * compare equal for runs without it. */
 #define ORCH_OPT_WHEN_SET 0x04u
 /* About this invocation only: never journaled (--insecure must be asked
- * for again on every run); `resume REPORT` takes the command line's. */
+ * for again on every run); `resume REPORT` takes the command line's
+ * value (its report stays the positional argument, whatever --report
+ * says). */
 #define ORCH_OPT_INVOCATION 0x08u
 /* A journaled setting that is not a command-line option. */
 #define ORCH_OPT_NO_ARGV 0x10u

@@ -149,10 +149,11 @@ static void table_is_consistent(void **state)
         if (o->help)
             assert_int_equal(o->metavar != NULL, orch_option_takes_value(o));
         assert_int_not_equal(o->cmds, 0);
-        /* One journal object at most, and never an invocation's value. */
+        /* Exactly one of: the identity, the run's settings, this
+         * invocation. */
         assert_true(scope != (ORCH_OPT_SHAPE | ORCH_OPT_RUN));
-        if (o->flags & ORCH_OPT_INVOCATION)
-            assert_int_equal(scope, 0);
+        assert_int_equal(scope == 0,
+                         (o->flags & ORCH_OPT_INVOCATION) != 0);
         if (o->flags & ORCH_OPT_WHEN_SET)
             assert_int_not_equal(scope, 0);
         if (scope == 0) {
