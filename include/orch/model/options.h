@@ -17,7 +17,8 @@
  *     (orch_options_journal), the identity comparison (which compares the
  *     "shape" objects), and `resume REPORT` (orch_options_restore, then
  *     orch_options_overlay for what the command line gives).
- * Adding an option: one row in options.c, plus the code that uses its
+ * Adding an option: one row in options.c (a new kind of value: one value
+ * type in optvalue.c), plus the code that uses its
  * field; the round-trip test (tests/unit/model/test_options.c) asks for a
  * sample value for every row.
  *
@@ -38,7 +39,7 @@
 
 struct orch_config;
 struct orch_diag;
-/* A value type: its parser and journal codec (options.c). */
+/* A value type: its parser and journal codec (optvalue.h). */
 struct orch_opt_kind;
 
 /* How far a value travels (struct orch_option.flags): every row but the
@@ -64,25 +65,25 @@ struct orch_opt_kind;
 /* The commands that read an option (struct orch_option.cmds). It
  * documents the option; parsing takes every option for every command,
  * and orch_config_validate() refuses the combinations that matter. */
-#define ORCH_OPT_FOR_RUN 0x01u    /* run and resume */
+#define ORCH_OPT_FOR_RUN 0x01u /* run and resume */
 #define ORCH_OPT_FOR_PLAN 0x02u
 #define ORCH_OPT_FOR_STATUS 0x04u
 #define ORCH_OPT_FOR_CANCEL 0x08u
 #define ORCH_OPT_FOR_ALL 0x0fu
 
 struct orch_option {
-    const char *name;     /* long name without "--"; its journal key */
-    char letter;          /* short option, 0: none */
+    const char *name; /* long name without "--"; its journal key */
+    char letter;      /* short option, 0: none */
     const struct orch_opt_kind *kind;
-    size_t offset;        /* of its field in struct orch_config */
-    const char *metavar;  /* the value's name in --help, NULL for flags */
-    const char *help;     /* NULL: not listed in --help */
-    const char *section;  /* non-NULL: starts a --help section */
-    unsigned cmds;        /* ORCH_OPT_FOR_* */
-    unsigned flags;       /* ORCH_OPT_* */
-    unsigned jorder;      /* 1-based place of its key in the journal
-                             object (keeps run records byte-identical to
-                             those written before this table); 0: none */
+    size_t offset;       /* of its field in struct orch_config */
+    const char *metavar; /* the value's name in --help, NULL for flags */
+    const char *help;    /* NULL: not listed in --help */
+    const char *section; /* non-NULL: starts a --help section */
+    unsigned cmds;       /* ORCH_OPT_FOR_* */
+    unsigned flags;      /* ORCH_OPT_* */
+    unsigned jorder;     /* 1-based place of its key in the journal
+                            object (keeps run records byte-identical to
+                            those written before this table); 0: none */
 };
 
 /* The text that refuses a secret on the command line. */

@@ -144,16 +144,14 @@ static void table_is_consistent(void **state)
             continue;
         }
         /* Listed in --help unless it is not a command-line option. */
-        assert_int_equal(o->help == NULL,
-                         (o->flags & ORCH_OPT_NO_ARGV) != 0);
+        assert_int_equal(o->help == NULL, (o->flags & ORCH_OPT_NO_ARGV) != 0);
         if (o->help)
             assert_int_equal(o->metavar != NULL, orch_option_takes_value(o));
         assert_int_not_equal(o->cmds, 0);
         /* Exactly one of: the identity, the run's settings, this
          * invocation. */
         assert_true(scope != (ORCH_OPT_SHAPE | ORCH_OPT_RUN));
-        assert_int_equal(scope == 0,
-                         (o->flags & ORCH_OPT_INVOCATION) != 0);
+        assert_int_equal(scope == 0, (o->flags & ORCH_OPT_INVOCATION) != 0);
         if (o->flags & ORCH_OPT_WHEN_SET)
             assert_int_not_equal(scope, 0);
         if (scope == 0) {
@@ -363,18 +361,17 @@ static void set_refuses_like_the_command_line(void **state)
 
     (void)state;
     orch_config_init(&cfg);
-    assert_int_equal(orch_option_set(&cfg, orch_option_find("qps", 3), "",
-                                     &diag),
-                     ORCH_EINVAL);
+    assert_int_equal(
+        orch_option_set(&cfg, orch_option_find("qps", 3), "", &diag),
+        ORCH_EINVAL);
     assert_string_equal(diag.msg, "--qps: empty value");
-    assert_int_equal(orch_option_set(&cfg, orch_option_find("secret", 6),
-                                     NULL, &diag),
-                     ORCH_EINVAL);
+    assert_int_equal(
+        orch_option_set(&cfg, orch_option_find("secret", 6), NULL, &diag),
+        ORCH_EINVAL);
     assert_non_null(strstr(diag.msg, "--secret: secrets are not accepted"));
-    assert_int_equal(orch_option_set(&cfg,
-                                     orch_option_find("chunk-size", 10), "x",
-                                     &diag),
-                     ORCH_EINVAL);
+    assert_int_equal(
+        orch_option_set(&cfg, orch_option_find("chunk-size", 10), "x", &diag),
+        ORCH_EINVAL);
     assert_string_equal(diag.msg, "--chunk-size: \"x\" is not a whole number");
     orch_config_cleanup(&cfg);
 }
