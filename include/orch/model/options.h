@@ -18,9 +18,9 @@
  *     "shape" objects), and `resume REPORT` (orch_options_restore, then
  *     orch_options_overlay for what the command line gives).
  * Adding an option: one row in options.c (a new kind of value: one value
- * type in optvalue.c), plus the code that uses its
- * field; the round-trip test (tests/unit/model/test_options.c) asks for a
- * sample value for every row.
+ * type in optvalue.c), plus the code that uses its field; the round-trip
+ * test (tests/unit/model/test_options.c) asks for a sample value for
+ * every row.
  *
  * Defaults are those of orch_config_init(): a value "is set" when it
  * differs from a freshly initialised config. Range and combination rules
