@@ -60,6 +60,7 @@
 #include "orch/base/clock.h"
 #include "orch/commands/waverun.h"
 #include "orch/model/waves.h"
+#include "orch/rollout/wavemap.h"
 
 #include <time.h>
 #include <signal.h>
@@ -1259,7 +1260,7 @@ static int run_waves(struct run_ctx *ctx, const struct orch_credentials *cred)
     int code = ORCH_EXIT_OK;
 
     if (ctx->waved &&
-        orch_waves_write_map(ctx->cfg->report_path, &ctx->wp, &diag) != 0)
+        orch_wavemap_write(ctx->cfg->report_path, &ctx->wp, &diag) != 0)
         orch_warnf("%s (status will not show per-wave counts)",
                    diag.msg[0] ? diag.msg : "cannot write the waves file");
     memset(&h, 0, sizeof(h));

@@ -27,6 +27,8 @@
 #include "orch/rollout/resume.h"
 #include "orch/base/clock.h"
 #include "orch/model/waves.h"
+#include "orch/rollout/gate.h"
+#include "orch/rollout/wavequery.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -231,8 +233,8 @@ static int watch(const struct orch_waverun_host *h, const char *label,
         int64_t elapsed = orch_gate_elapsed(
             (int64_t)(orch_mono_ms() - t0), wall0, schedule_ms);
 
-        rc = orch_waves_poll(cfg, h->cred, ids, n, c, &failed_jobs,
-                             &interrupted, &diag);
+        rc = orch_wavequery_counts(cfg, h->cred, ids, n, c, &failed_jobs,
+                                   &interrupted, &diag);
         if (rc && interrupted) {
             code = ORCH_EXIT_ABORTED;
             break;
@@ -307,8 +309,8 @@ static int abort_rollout(const struct orch_waverun_host *h, size_t k,
             "started (queued, notified, scheduled) in %zu job%s, at most "
             "5 calls/s; tasks already in progress finish\n",
             n, n == 1 ? "" : "s");
-    rc = orch_waves_cancel(h->cfg, h->cred, ids, n, &cancelled, &failed,
-                           &interrupted, &diag);
+    rc = orch_wavequery_cancel(h->cfg, h->cred, ids, n, &cancelled,
+                               &failed, &interrupted, &diag);
     if (rc)
         orch_errorf("cancelling stopped: %s",
                     orch_diag_text(rc, &diag));
