@@ -106,13 +106,11 @@ static void print_plan(FILE *fp, const struct orch_rollout *r,
                 s->unsent_chunks, r->path);
 }
 
-void orch_status_print(FILE *fp, const struct orch_rollout *r,
-                       const struct orch_taskagg_summary *s, size_t max_reasons)
+/* Jobs by state, then tasks by state. */
+static void print_counts(FILE *fp, const struct orch_taskagg_summary *s)
 {
-    size_t i = 0, shown = 0;
     int st = 0;
 
-    fprintf(fp, "rollout: %s\n", r->path);
     fprintf(fp, "jobs: %zu (", s->jobs);
     fprintf(
         fp,
@@ -134,6 +132,15 @@ void orch_status_print(FILE *fp, const struct orch_rollout *r,
                 orch_task_state_name(st), s->counts[st],
                 pct(s->counts[st], s->tasks));
     }
+}
+
+/* Per product, per wave, the failure reasons and the jobs not queried. */
+static void print_details(FILE *fp, const struct orch_rollout *r,
+                          const struct orch_taskagg_summary *s,
+                          size_t max_reasons)
+{
+    size_t i = 0, shown = 0;
+
     fprintf(fp, "per product:\n");
     for (i = 0; i < s->nproducts; i++)
         print_group(fp, &s->products[i]);
@@ -160,19 +167,33 @@ void orch_status_print(FILE *fp, const struct orch_rollout *r,
             }
         }
     }
-    print_plan(fp, r, s);
+}
+
+/* Whether every task is decided and whether the rollout is complete. */
+static void print_verdict(FILE *fp, const struct orch_taskagg_summary *s)
+{
+    char why[512];
+
     fprintf(fp, "%s\n",
             s->decided ? "every task is decided"
                        : "still pending: some tasks are not decided yet");
     if (s->complete) {
         fprintf(fp, "rollout complete: every device of the plan is "
                     "upgraded or already on the target version\n");
-    } else {
-        char why[512];
-
-        orch_taskagg_incomplete(s, why, sizeof(why));
-        fprintf(fp, "rollout not complete: %s\n", why);
+        return;
     }
+    orch_taskagg_incomplete(s, why, sizeof(why));
+    fprintf(fp, "rollout not complete: %s\n", why);
+}
+
+void orch_status_print(FILE *fp, const struct orch_rollout *r,
+                       const struct orch_taskagg_summary *s, size_t max_reasons)
+{
+    fprintf(fp, "rollout: %s\n", r->path);
+    print_counts(fp, s);
+    print_details(fp, r, s, max_reasons);
+    print_plan(fp, r, s);
+    print_verdict(fp, s);
 }
 
 static json_t *counts_json(const uint64_t *counts, uint64_t total)

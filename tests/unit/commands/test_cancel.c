@@ -51,7 +51,7 @@ static void journal_records_cover(void **state)
     json_decref(noid);
 }
 
-/* Issue 11 item 5: what one job's cancel did, from the cancel's answer
+/* What one job's cancel did, from the cancel's answer
  * and the task listing before it (the answer has no count). */
 static void outcome_per_job(void **state)
 {

@@ -76,7 +76,7 @@ static void json_document(void **state)
     assert_non_null(strstr(
         json_string_value(json_object_get(json_array_get(jl, 2), "error")),
         "InvalidJobId"));
-    /* The wave is a number (issue 11), in job_list and in waves[]. */
+    /* The wave is a number, in job_list and in waves[]. */
     assert_true(
         json_is_integer(json_object_get(json_array_get(jl, 1), "wave")));
     assert_int_equal(

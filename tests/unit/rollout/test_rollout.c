@@ -85,7 +85,7 @@ static void report_rejects_other_files(void **state)
     orch_rollout_cleanup(&r);
 }
 
-/* Issue 11: the chunks that created no job, per (status, code); the last
+/* The chunks that created no job, per (status, code); the last
  * row of a chunk decides; the plan's size from the journal. */
 static void report_accounts_chunks_without_job(void **state)
 {
