@@ -45,14 +45,16 @@ static void warn_transport(const struct orch_config *cfg)
                    cfg->endpoint);
 }
 
-/* An error before `status` or `cancel` could start: with --json (or
- * --log-format json) its document still comes, with the exit code and the
- * message as its reason. */
-static int status_or_cancel_failed(const struct orch_config *cfg, int code)
+/* An error before `status` or `cancel` could start: it is printed, and
+ * with --json (or --log-format json) its document still comes, with the
+ * exit code and the message as its reason. */
+static int status_or_cancel_failed(const struct orch_config *cfg, int code,
+                                   const char *reason)
 {
+    orch_errorf("%s", reason);
     if (cfg->command == ORCH_CMD_STATUS)
-        return orch_status_emit_error(cfg, code);
-    return orch_cancel_emit_error(cfg, code);
+        return orch_status_emit_error(cfg, code, reason);
+    return orch_cancel_emit_error(cfg, code, reason);
 }
 
 /* `status` and `cancel`: their own checks (query.h), then the command. */
@@ -63,18 +65,16 @@ static int status_or_cancel(struct orch_config *cfg)
     int rc = 0;
 
     rc = orch_query_config_validate(cfg, &diag);
-    if (rc != 0) {
-        orch_errorf("%s", diag.msg);
-        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE);
-    }
+    if (rc != 0)
+        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE,
+                                       orch_diag_text(rc, &diag));
     /* JSON lines on stderr leave no room for a progress line. */
     if (orch_msgs_json())
         cfg->progress = false;
     warn_transport(cfg);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        orch_errorf("libcurl could not be initialised");
-        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE);
-    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE,
+                                       "libcurl could not be initialised");
     if (cfg->command == ORCH_CMD_STATUS)
         code = orch_status_main(cfg);
     else

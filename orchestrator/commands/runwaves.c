@@ -9,6 +9,7 @@
 #include "orch/commands/rundispatch.h"
 #include "orch/commands/waverun.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/wavemap.h"
 
 #include <string.h>
 
@@ -131,7 +132,7 @@ int orch_runwaves_run(struct orch_run *ctx,
     int code = ORCH_EXIT_OK;
 
     if (ctx->waved &&
-        orch_waves_write_map(ctx->cfg->report_path, &ctx->wp, &diag) != 0)
+        orch_wavemap_write(ctx->cfg->report_path, &ctx->wp, &diag) != 0)
         orch_warnf("%s (status will not show per-wave counts)",
                    diag.msg[0] ? diag.msg : "cannot write the waves file");
     set_host(ctx, cred, &h);

@@ -31,6 +31,8 @@
 #include "orch/rollout/resume.h"
 #include "orch/base/clock.h"
 #include "orch/model/waves.h"
+#include "orch/rollout/gate.h"
+#include "orch/rollout/wavequery.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -270,7 +272,7 @@ static int poll_once(struct watch *wt, enum orch_gate_decision *d,
     size_t failed_jobs = 0;
     int64_t elapsed = orch_gate_elapsed((int64_t)(orch_mono_ms() - wt->t0),
                                         wt->wall0, wt->schedule_ms);
-    int rc = orch_waves_poll(h->cfg, h->cred, wt->ids, wt->n, c,
+    int rc = orch_wavequery_counts(h->cfg, h->cred, wt->ids, wt->n, c,
                              &failed_jobs, orch_interrupt_counter(), &diag);
 
     if (rc && orch_interrupt_level())
@@ -380,7 +382,7 @@ static int abort_rollout(const struct orch_waverun_host *h, size_t k,
             "started (queued, notified, scheduled) in %zu job%s, at most "
             "5 calls/s; tasks already in progress finish\n",
             n, n == 1 ? "" : "s");
-    rc = orch_waves_cancel(h->cfg, h->cred, ids, n, &cancelled, &failed,
+    rc = orch_wavequery_cancel(h->cfg, h->cred, ids, n, &cancelled, &failed,
                            orch_interrupt_counter(), &diag);
     if (rc)
         orch_reason_errorf(h->why, "cancelling stopped: %s",

@@ -12,7 +12,7 @@
 
 #include "orch/base/err.h"
 #include "orch/base/clock.h"
-#include "orch/model/waves.h"
+#include "orch/model/wavespec.h"
 
 #include <ctype.h>
 #include <inttypes.h>

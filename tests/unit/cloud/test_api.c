@@ -692,6 +692,87 @@ static void test_decode_reuse_resets_fields(void **state)
     orch_response_cleanup(NULL);
 }
 
+/* The queries of status, cancel and the wave gates. */
+
+static void flags_without_in_progress(void **state)
+{
+    struct orch_params p;
+
+    (void)state;
+    orch_params_init(&p);
+    assert_int_equal(orch_api_cancel_flags_params(&p, false), 0);
+    assert_string_equal(orch_params_get(&p, "CancelQueuedTask"), "true");
+    assert_string_equal(orch_params_get(&p, "CancelNotifiedTask"), "true");
+    assert_string_equal(orch_params_get(&p, "CancelScheduledTask"), "true");
+    assert_string_equal(orch_params_get(&p, "CancelUnconfirmedTask"), "true");
+    assert_null(orch_params_get(&p, "CancelInProgressTask"));
+    assert_int_equal(p.n, 4);
+    orch_params_cleanup(&p);
+}
+
+static void flags_with_in_progress_and_job(void **state)
+{
+    struct orch_params p;
+    struct orch_config cfg;
+
+    (void)state;
+    orch_config_init(&cfg);
+    orch_params_init(&p);
+    assert_int_equal(orch_api_job_params(&p, cfg.iot_instance_id, "JOB1"), 0);
+    assert_int_equal(orch_api_cancel_flags_params(&p, true), 0);
+    assert_string_equal(orch_params_get(&p, "JobId"), "JOB1");
+    assert_null(orch_params_get(&p, "IotInstanceId"));
+    assert_string_equal(orch_params_get(&p, "CancelInProgressTask"), "true");
+    assert_int_equal(p.n, 6);
+    orch_params_cleanup(&p);
+
+    cfg.iot_instance_id = strdup("iot-06z00");
+    orch_params_init(&p);
+    assert_int_equal(orch_api_job_params(&p, cfg.iot_instance_id, "JOB2"), 0);
+    assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
+    orch_params_cleanup(&p);
+
+    /* A page of a job's tasks (status and the wave gates). */
+    orch_params_init(&p);
+    assert_int_equal(
+        orch_api_task_page_params(&p, cfg.iot_instance_id, "JOB3", 100, 7), 0);
+    assert_string_equal(orch_params_get(&p, "JobId"), "JOB3");
+    assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
+    assert_string_equal(orch_params_get(&p, "PageSize"), "100");
+    assert_string_equal(orch_params_get(&p, "CurrentPage"), "7");
+    assert_int_equal(p.n, 4);
+    orch_params_cleanup(&p);
+    orch_config_cleanup(&cfg);
+}
+
+static void finished_codes(void **state)
+{
+    (void)state;
+    assert_true(orch_api_cancel_code_is_done("iot.ota.JobHasFinished"));
+    assert_true(orch_api_cancel_code_is_done("iot.ota.JobHasCanceled"));
+    assert_false(orch_api_cancel_code_is_done("iot.ota.InvalidJobId"));
+    assert_false(orch_api_cancel_code_is_done("Throttling.User"));
+    assert_false(orch_api_cancel_code_is_done(NULL));
+}
+
+static void task_states(void **state)
+{
+    (void)state;
+    assert_int_equal(orch_task_state_parse("QUEUED"), ORCH_TASK_QUEUED);
+    assert_int_equal(orch_task_state_parse("CANCELED"), ORCH_TASK_CANCELED);
+    assert_int_equal(orch_task_state_parse("CONFIRM"), ORCH_TASK_CONFIRM);
+    assert_int_equal(orch_task_state_parse("queued"), ORCH_TASK_OTHER);
+    assert_int_equal(orch_task_state_parse("OTHER"), ORCH_TASK_OTHER);
+    assert_int_equal(orch_task_state_parse(NULL), ORCH_TASK_OTHER);
+    assert_string_equal(orch_task_state_name(ORCH_TASK_IN_PROGRESS),
+                        "IN_PROGRESS");
+    assert_string_equal(orch_task_state_name(99), "OTHER");
+    assert_true(orch_task_state_pending(ORCH_TASK_NOTIFIED));
+    assert_true(orch_task_state_pending(ORCH_TASK_CONFIRM));
+    assert_false(orch_task_state_pending(ORCH_TASK_FAILED));
+    assert_false(orch_task_state_pending(ORCH_TASK_OTHER));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -712,6 +793,10 @@ int main(void)
         cmocka_unit_test(test_decode_nul_and_binary_bytes),
         cmocka_unit_test(test_decode_huge_bodies),
         cmocka_unit_test(test_decode_reuse_resets_fields),
+        cmocka_unit_test(flags_without_in_progress),
+        cmocka_unit_test(flags_with_in_progress_and_job),
+        cmocka_unit_test(finished_codes),
+        cmocka_unit_test(task_states),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
