@@ -21,6 +21,7 @@
 #include "orch/base/interrupt.h"
 #include "orch/base/jsonout.h"
 #include "orch/base/msgs.h"
+#include "orch/commands/reason.h"
 #include "orch/base/tally.h"
 #include "orch/cloud/api.h"
 #include "orch/cloud/credentials.h"
@@ -214,31 +215,11 @@ struct cancel_ctx {
     json_t *results;         /* "jobs_cancelled" of --json */
     struct orch_taskagg agg; /* the task listing before the cancel */
     char *journal_path;
-    bool counting;    /* the report was read: the counts mean something */
-    FILE *hout;       /* human lines: stderr, or /dev/null for JSON logs */
-    char error[2048]; /* the last error printed: the exit reason when
-                         nothing more specific says why */
+    bool counting; /* the report was read: the counts mean something */
+    FILE *hout;    /* human lines: stderr, or /dev/null for JSON logs */
+    struct orch_reason why; /* the last error told: the exit reason when
+                              nothing more specific says why */
 };
-
-/* Prints the error line and keeps its text for the document. */
-static void fail(struct cancel_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void fail(struct cancel_ctx *c, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(c->error, sizeof(c->error), fmt, ap);
-    va_end(ap);
-    orch_errorf("%s", c->error);
-}
-
-static void fail_diag(struct cancel_ctx *c, int rc,
-                      const struct orch_diag *diag)
-{
-    fail(c, "%s", orch_diag_text(rc, diag));
-}
 
 /* ------------------------------------------------------------ journal */
 
@@ -276,7 +257,7 @@ static int open_journal(struct cancel_ctx *c)
     if (rc == 0)
         rc = orch_journal_open(&c->j, c->journal_path, valid, &diag);
     if (rc) {
-        fail_diag(c, rc, &diag);
+        orch_reason_diag(&c->why, rc, &diag);
         return rc;
     }
     c->journal_open = true;
@@ -289,8 +270,8 @@ static int open_journal(struct cancel_ctx *c)
     if (rc == 0)
         rc = orch_journal_sync(&c->j);
     if (rc)
-        fail(c, "%s: writing the journal failed (%s)", c->journal_path,
-             orch_strerror(rc));
+        orch_reason_errorf(&c->why, "%s: writing the journal failed (%s)",
+                           c->journal_path, orch_strerror(rc));
     return rc;
 }
 
@@ -423,12 +404,13 @@ static int count_tasks(struct cancel_ctx *c,
     tl.label[0] = tl.label[1] = "jobs' tasks counted";
     rc = orch_tasklist_run(&tl, orch_interrupt_counter(), &st, &diag);
     if (rc) {
-        fail_diag(c, rc, &diag);
+        orch_reason_diag(&c->why, rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     if (orch_interrupt_level() || st.aborted) {
-        fail(c, "cancel aborted: %s; nothing cancelled",
-             st.abort_reason[0] ? st.abort_reason : "interrupted");
+        orch_reason_errorf(&c->why, "cancel aborted: %s; nothing cancelled",
+                           st.abort_reason[0] ? st.abort_reason
+                                              : "interrupted");
         return ORCH_EXIT_ABORTED;
     }
     return 0;
@@ -455,7 +437,7 @@ static int send_cancels(struct cancel_ctx *c,
     b.label = "jobs cancelled";
     rc = orch_query_run(c->cfg, cred, &b, orch_interrupt_counter(), st, &diag);
     if (rc) {
-        fail_diag(c, rc, &diag);
+        orch_reason_diag(&c->why, rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     return 0;
@@ -471,8 +453,9 @@ static int confirm(struct cancel_ctx *c)
     if (c->cfg->yes)
         return ORCH_EXIT_OK;
     if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
-        fail(c, "not asking for confirmation without a terminal; pass "
-                "--yes to cancel the jobs");
+        orch_reason_errorf(
+            &c->why, "not asking for confirmation without a terminal; pass "
+                     "--yes to cancel the jobs");
         return ORCH_EXIT_USAGE;
     }
     fprintf(stderr, "Cancel the %s tasks of %zu job%s? [y/N] ",
@@ -484,7 +467,7 @@ static int confirm(struct cancel_ctx *c)
     if (fgets(line, sizeof(line), stdin) == NULL ||
         (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 &&
          strcasecmp(line, "yes\n") != 0)) {
-        fail(c, "not confirmed; nothing cancelled");
+        orch_reason_errorf(&c->why, "not confirmed; nothing cancelled");
         return ORCH_EXIT_ABORTED;
     }
     return ORCH_EXIT_OK;
@@ -585,7 +568,7 @@ static const char *exit_reason(const struct cancel_ctx *c, int code, char *buf,
                  c->failed == 1 ? "" : "s", c->not_sent);
         return buf;
     }
-    return c->error;
+    return c->why.text;
 }
 
 /* ------------------------------------------------------- the command */
@@ -601,7 +584,7 @@ static int start(struct cancel_ctx *c)
 
     rc = orch_rollout_load(&c->r, report, &diag);
     if (rc) {
-        fail_diag(c, rc, &diag);
+        orch_reason_diag(&c->why, rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     c->counting = true;
@@ -611,7 +594,7 @@ static int start(struct cancel_ctx *c)
     c->results = json_array();
     if (c->journal_path == NULL || c->skip == NULL || c->todo == NULL ||
         c->results == NULL) {
-        fail(c, "out of memory");
+        orch_reason_errorf(&c->why, "out of memory");
         return ORCH_EXIT_USAGE;
     }
     if (open_journal(c))
@@ -637,7 +620,7 @@ static int prepare(struct cancel_ctx *c, struct orch_credentials *cred)
 
     rc = orch_credentials_load(cred, c->cfg->profile, getenv("HOME"), &diag);
     if (rc) {
-        fail_diag(c, rc, &diag);
+        orch_reason_diag(&c->why, rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     fprintf(c->hout, "credentials: %s, AccessKeyId %s%s\n", cred->source,
@@ -672,8 +655,9 @@ static int cancel_jobs(struct cancel_ctx *c,
                    "cancel some jobs again (harmless)",
                    c->journal_path, orch_strerror(c->journal_err));
     if (st.aborted || orch_interrupt_level()) {
-        fail(c, "cancel aborted: %s",
-             st.abort_reason[0] ? st.abort_reason : "interrupted");
+        orch_reason_errorf(&c->why, "cancel aborted: %s",
+                           st.abort_reason[0] ? st.abort_reason
+                                              : "interrupted");
         return ORCH_EXIT_ABORTED;
     }
     return c->failed + c->not_sent > 0 ? ORCH_EXIT_PARTIAL : ORCH_EXIT_OK;
@@ -723,7 +707,8 @@ int orch_cancel_main(struct orch_config *cfg)
         code = cancel_jobs(c, &cred);
 out:
     if (c->journal_open && orch_journal_close(&c->j) && code == ORCH_EXIT_OK) {
-        fail(c, "%s: closing the journal failed", c->journal_path);
+        orch_reason_errorf(&c->why, "%s: closing the journal failed",
+                           c->journal_path);
         code = ORCH_EXIT_PARTIAL;
     }
     code = emit_doc(cfg, c, code, exit_reason(c, code, reason, sizeof(reason)));

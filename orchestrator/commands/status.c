@@ -22,6 +22,7 @@
 #include "orch/base/interrupt.h"
 #include "orch/base/jsonout.h"
 #include "orch/base/msgs.h"
+#include "orch/commands/reason.h"
 #include "orch/cloud/api.h"
 #include "orch/cloud/credentials.h"
 #include "orch/commands/statusview.h"
@@ -52,32 +53,12 @@ struct status_ctx {
     bool fatal; /* credentials rejected */
     char fatal_reason[256];
     bool capped_warned;
-    bool counted;     /* the last refresh completed: the counts are whole */
-    char error[2048]; /* the last error printed: the exit reason when
-                         nothing more specific says why */
+    bool counted; /* the last refresh completed: the counts are whole */
+    struct orch_reason why; /* the last error told: the exit reason when
+                              nothing more specific says why */
 };
 
 /* ------------------------------------------------------------- errors */
-
-/* Prints the error line and keeps its text for the document. */
-static void fail(struct status_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void fail(struct status_ctx *c, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(c->error, sizeof(c->error), fmt, ap);
-    va_end(ap);
-    orch_errorf("%s", c->error);
-}
-
-static void fail_diag(struct status_ctx *c, int rc,
-                      const struct orch_diag *diag)
-{
-    fail(c, "%s", orch_diag_text(rc, diag));
-}
 
 /* What a finished batch means for the command: 0 to go on, or an exit
  * code (a setup error, interrupted, or aborted: credentials rejected). */
@@ -86,7 +67,7 @@ static int batch_outcome(struct status_ctx *c, int rc,
                          const struct orch_diag *diag)
 {
     if (rc) {
-        fail_diag(c, rc, diag);
+        orch_reason_diag(&c->why, rc, diag);
         return ORCH_EXIT_USAGE;
     }
     if (orch_interrupt_level())
@@ -219,7 +200,7 @@ static int ask_job_states(struct status_ctx *c)
         if (derived) {
             snprintf(j->job_status, sizeof(j->job_status), "%s", derived);
         } else if (add_item(c, i)) {
-            fail(c, "out of memory");
+            orch_reason_errorf(&c->why, "out of memory");
             return ORCH_EXIT_USAGE;
         }
     }
@@ -279,7 +260,7 @@ static int ask_firmware(struct status_ctx *c)
         if (orch_taskagg_no_task(&c->r.jobs[i]) &&
             c->r.jobs[i].firmware_id[0] && !firmware_asked(c, i) &&
             add_item(c, i)) {
-            fail(c, "out of memory");
+            orch_reason_errorf(&c->why, "out of memory");
             return ORCH_EXIT_USAGE;
         }
     }
@@ -318,7 +299,7 @@ static int show(struct status_ctx *c, bool clear)
         return 0;
     rc = orch_taskagg_summarize(&c->r, &c->agg, &s);
     if (rc) {
-        fail(c, "out of memory");
+        orch_reason_errorf(&c->why, "out of memory");
         return rc;
     }
     if (clear)
@@ -441,7 +422,7 @@ static const char *exit_reason(const struct status_ctx *c, int code, char *buf,
         orch_taskagg_summary_cleanup(&s);
         return buf;
     }
-    return c->error;
+    return c->why.text;
 }
 
 /* ------------------------------------------------------------ command */
@@ -467,7 +448,7 @@ static int start(struct status_ctx *c, struct orch_credentials *cred)
 
     rc = orch_rollout_load(&c->r, c->cfg->inventory_path, &diag);
     if (rc) {
-        fail_diag(c, rc, &diag);
+        orch_reason_diag(&c->why, rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     if (c->r.njobs == 0)
@@ -475,7 +456,7 @@ static int start(struct status_ctx *c, struct orch_credentials *cred)
                    c->cfg->inventory_path, c->r.rows);
     rc = orch_credentials_load(cred, c->cfg->profile, getenv("HOME"), &diag);
     if (rc) {
-        fail_diag(c, rc, &diag);
+        orch_reason_diag(&c->why, rc, &diag);
         return ORCH_EXIT_USAGE;
     }
     return 0;
@@ -493,7 +474,7 @@ static int refresh_with_devices(struct status_ctx *c)
     if (c->cfg->devices_path) {
         rc = orch_status_devices_open(&c->dev, c->cfg->devices_path, &diag);
         if (rc) {
-            fail_diag(c, rc, &diag);
+            orch_reason_diag(&c->why, rc, &diag);
             return ORCH_EXIT_USAGE;
         }
         c->devices = true;
@@ -507,7 +488,7 @@ static int refresh_with_devices(struct status_ctx *c)
         orch_status_devices_cleanup(&c->dev);
         c->devices = false;
         if (rc) {
-            fail_diag(c, rc, &diag);
+            orch_reason_diag(&c->why, rc, &diag);
             return ORCH_EXIT_PARTIAL;
         }
     }
@@ -546,9 +527,9 @@ static int verdict(struct status_ctx *c, int code)
 {
     if (code == ORCH_EXIT_ABORTED) {
         if (c->fatal)
-            fail(c, "status aborted: %s", c->fatal_reason);
+            orch_reason_errorf(&c->why, "status aborted: %s", c->fatal_reason);
         else
-            fail(c, "status interrupted");
+            orch_reason_errorf(&c->why, "status interrupted");
     } else if (code == ORCH_EXIT_OK && (jobs_failed(c) > 0 || !complete(c))) {
         code = ORCH_EXIT_PARTIAL;
     }
