@@ -10,7 +10,9 @@
 #ifndef EMU_OPS_H
 #define EMU_OPS_H
 
-#include "world/emu_world.h"
+#include "world/emu_call.h"
+
+struct emu_world;
 
 /* The quota class of an action (see emu_server.h for the quotas). */
 enum emu_action_class {

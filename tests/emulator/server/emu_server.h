@@ -14,23 +14,15 @@
  * answers without processing; the verifier's verdict (gateway error on
  * failure); the per-AccessKey quota (Throttling.User); emu_world_call();
  * a lost-response fault closes without answering, a slow one trickles the
- * answer; one request-log line.
- *
- * Quotas are counted per AccessKey and per action over any sliding 1000 ms
- * (orch_ratelimit), at the rates alibaba-api.md (e) documents by default:
- * Create 20/s, QueryOTAFirmware 20/s, QueryDeviceDetail 50/s,
- * BatchQueryDeviceDetail 5/s, CancelOTATaskByJob 5/s, every other query
- * action 10/s (see emu_action_quota), for authenticated calls only: a call with a bad
- * signature cannot be attributed to an account, and the real gateway
- * authenticates before it applies flow control. The arrival time is the
- * time counted. Throttled calls are not counted against the window.
+ * answer; one request-log line. The options, the quotas and the
+ * threading: emu_opts.h.
  *
  * Threads: when a request may sleep (added latency, slow bodies) or a
  * request log is kept, MHD runs one thread per connection, so a sleeping
  * request delays nobody else; otherwise a small pool of event-loop
  * threads (epoll) serves every connection, which saves a context switch
- * or two per request (see emu_server_threads). The server's own state is behind one mutex, the
- * world and the verifier lock themselves.
+ * or two per request (see emu_server_threads). The server's own state
+ * is behind one mutex; the world and the verifier lock themselves.
  */
 #ifndef EMU_SERVER_H
 #define EMU_SERVER_H
@@ -40,50 +32,12 @@
 
 #include <jansson.h>
 
-#include "server/emu_faults.h"
+#include "server/emu_opts.h"
 
 struct orch_diag;
 struct emu_world;
 struct emu_verifier;
 struct emu_server;
-
-/* The emulator's wall clock (epoch ms). Tests replace it. */
-struct emu_clock {
-    int64_t (*now_ms)(void *ctx);
-    void *ctx;
-};
-
-struct emu_server_opts {
-    uint16_t port;              /* 0 = any free port */
-    const char *bind;           /* "127.0.0.1" (default), "::1", ... */
-    const char *tls_cert_pem;   /* PEM contents; both set = HTTPS */
-    const char *tls_key_pem;
-    struct emu_world *world;    /* borrowed, required */
-    struct emu_verifier *verifier; /* borrowed, required */
-    const char *request_log;    /* path, or NULL for none */
-    double qps_create;          /* CreateOTAStaticUpgradeJob (20) */
-    double qps_query;           /* QueryOTAJob, ListOTAJobByFirmware,
-                                   ListOTATaskByJob, ListOTAJobByDevice
-                                   (10, each action its own) */
-    double qps_firmware;        /* QueryOTAFirmware (20) */
-    double qps_device_detail;   /* QueryDeviceDetail (50) */
-    double qps_cancel;          /* CancelOTATaskByJob (5) */
-    double qps_batch;           /* BatchQueryDeviceDetail (5) */
-    double qps_scale;           /* multiplies all of them (1) */
-    struct emu_fault_opts faults;
-    struct emu_clock clock;     /* now_ms NULL = the real wall clock */
-    size_t max_body;            /* 0 = 1 MiB */
-    size_t max_uri;             /* 0 = no limit; a longer request target
-                                   gets 414 before processing, as a proxy
-                                   in front of the gateway might answer */
-    unsigned slow_ms;           /* total time a slow answer takes (1000) */
-    const char *host_id;        /* HostId in gateway errors; NULL = the
-                                   request's Host header */
-    unsigned threads;           /* 0 = auto (see emu_server_threads) */
-};
-
-/* Defaults as documented above. */
-void emu_server_opts_init(struct emu_server_opts *o);
 
 /* Starts listening; on return the socket accepts connections. Returns 0
  * and *out (stop it with emu_server_stop), or ORCH_EINVAL / ORCH_EIO /
@@ -91,14 +45,6 @@ void emu_server_opts_init(struct emu_server_opts *o);
  * the server; copies everything else. */
 int emu_server_start(const struct emu_server_opts *o, struct emu_server **out,
                      struct orch_diag *diag);
-/* The threading the options ask for: 0 = one thread per connection
- * (any latency or slow-body fault configured: those sleep in the
- * connection's thread), else the size of the event-loop pool: o->threads
- * if set; otherwise 0 with a request log (tests check arrival times, which
- * an event loop stamps late when it is busy), else the number of online
- * CPUs (at least 1, at most 8). o->threads with sleeping faults is
- * refused by emu_server_start. */
-unsigned emu_server_threads(const struct emu_server_opts *o);
 /* The bound port. */
 uint16_t emu_server_port(const struct emu_server *s);
 /* Counters as JSON (new reference):
@@ -138,16 +84,4 @@ int emu_server_set_faults(struct emu_server *s, const char *form,
  * ORCH_EINVAL with diag and the clock unchanged. Thread-safe. */
 int emu_server_advance_clock(struct emu_server *s, const char *form,
                              struct orch_diag *diag);
-/* emu_faults_check, plus: every --fault-actions name is an action the
- * emulator answers. Returns 0 or ORCH_EINVAL with diag. */
-int emu_server_check_faults(const struct emu_fault_opts *f,
-                            struct orch_diag *diag);
-
-/* The class of an action: "create", "query", "cancel", "batch", "other". */
-const char *emu_action_class(const char *action);
-/* The quota of `action` per AccessKey, calls per second, --qps-scale
- * applied; 0 for an action the emulator does not know (no quota: the
- * world answers InvalidAction.NotFound). */
-double emu_action_quota(const struct emu_server_opts *o, const char *action);
-
 #endif

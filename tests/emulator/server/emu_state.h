@@ -13,7 +13,7 @@
 #include "server/emu_counters.h"
 #include "server/emu_log.h"
 #include "server/emu_rate.h"
-#include "server/emu_server.h"
+#include "server/emu_opts.h"
 
 #include "orch/base/buf.h"
 

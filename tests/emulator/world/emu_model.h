@@ -3,7 +3,8 @@
  * find, create and name them. Shared by the world layer (emu_world.c,
  * emu_fixture.c, emu_sim.c) and the operations (ops/).
  *
- * Not part of the server's contract (that is emu_world.h). Every function
+ * Not part of the server's contract (that is emu_world.h and
+ * emu_call.h). Every function
  * here expects the world's mutex to be held by the caller.
  *
  * Storage (emu_store.h): products, firmware and jobs are individually
@@ -19,7 +20,7 @@
 
 #include "world/emu_hash.h"
 #include "world/emu_store.h"
-#include "world/emu_world.h"
+#include "world/emu_call.h"
 
 #include <pthread.h>
 #include <stddef.h>

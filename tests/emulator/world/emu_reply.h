@@ -10,7 +10,7 @@
 #ifndef EMU_REPLY_H
 #define EMU_REPLY_H
 
-#include "world/emu_world.h"
+#include "world/emu_call.h"
 
 #include <stdarg.h>
 

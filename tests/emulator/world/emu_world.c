@@ -10,8 +10,9 @@
  * lazily (emu_sim.c): a task's state is a function of time, materialized
  * only when something looks at it.
  */
-#include "world/emu_model.h"
+#include "world/emu_world.h"
 
+#include "world/emu_model.h"
 #include "world/emu_sim.h"
 
 #include "orch/base/err.h"
@@ -441,15 +442,6 @@ void emu_world_free(struct emu_world *w)
     free(w);
 }
 
-void emu_result_cleanup(struct emu_result *r)
-{
-    if (r == NULL)
-        return;
-    json_decref(r->body);
-    json_decref(r->devices);
-    r->body = NULL;
-    r->devices = NULL;
-}
 
 /* ---------------------------------------------------------- stats, dumps */
 
