@@ -208,6 +208,8 @@ static char *read_file(const char *path)
     return buf;
 }
 
+/* The number s of option opt, in [lo, hi], into *out. Returns 0, or 1
+ * after saying on stderr why it is refused. */
 static int num(const char *opt, const char *s, double lo, double hi,
                double *out)
 {
@@ -220,42 +222,201 @@ static int num(const char *opt, const char *s, double lo, double hi,
         fprintf(stderr, PROG ": --%s: expected a number in [%g, %g], got "
                             "\"%s\"\n",
                 opt, lo, hi, s);
-        return -1;
+        return 1;
     }
     *out = v;
     return 0;
 }
 
-int main(int argc, char **argv)
-{
+/* Everything the command line sets. */
+struct cli {
     struct emu_server_opts so;
     struct emu_world_opts wo;
-    struct emu_world *world = NULL;
-    struct emu_verifier *verifier = NULL;
-    struct emu_server *srv = NULL;
-    struct orch_diag diag;
+    struct emu_verifier *verifier; /* keys and RAM policies go here */
+    const char *fixture;
+    const char *cert_path, *key_path;
     struct clock_state clk;
-    const char *fixture = NULL;
-    const char *cert_path = NULL, *key_path = NULL;
-    char *cert = NULL, *key = NULL;
-    sigset_t set;
-    double d = 0;
-    int c = 0;
-    int rc = 1;
-    int have_clock = 0;
-    int64_t offset = 0;
+    int have_clock;                /* --clock given: clk.base_ms set */
+    int64_t offset;                /* --clock-offset */
+    struct orch_diag diag;
+};
 
-    memset(&diag, 0, sizeof(diag));
-    memset(&wo, 0, sizeof(wo));
-    emu_server_opts_init(&so);
-    wo.sim_speed = 2.0;
-    wo.success_ratio = 1.0;
-    wo.seed = 1;
-    so.faults.seed = 1;
-    so.port = 0;
-    verifier = emu_verifier_new();
-    if (verifier == NULL)
-        goto oom;
+/* Prints a parser's refusal, "--opt: " before it when opt is set.
+ * Returns 1 when rc says it refused, else 0. */
+static int refused(int rc, const char *opt, const struct orch_diag *diag)
+{
+    if (rc == 0)
+        return 0;
+    if (opt)
+        fprintf(stderr, PROG ": --%s: %s\n", opt, diag->msg);
+    else
+        fprintf(stderr, PROG ": %s\n", diag->msg);
+    return 1;
+}
+
+/* The field of a fault probability option. */
+static double *fault_prob(struct emu_fault_opts *f, int c)
+{
+    switch (c) {
+    case OPT_FAIL_5XX:
+        return &f->p_5xx;
+    case OPT_RESET:
+        return &f->p_reset;
+    case OPT_LOSE:
+        return &f->p_lose;
+    case OPT_MALFORMED:
+        return &f->p_malformed;
+    case OPT_SLOW:
+        return &f->p_slow;
+    default: /* OPT_FAIL_QUERIES */
+        return &f->p_fail_query;
+    }
+}
+
+/* The options of the server: what it listens on and its quotas. Returns
+ * 1 when the value is refused (said on stderr), 0 when taken, -1 when c
+ * is not one of them. */
+static int server_option(struct cli *o, int c, const char *name,
+                         const char *arg)
+{
+    struct emu_server_opts *so = &o->so;
+    double d = 0;
+    int bad = 0;
+
+    switch (c) {
+    case OPT_PORT:
+        bad = num(name, arg, 0, 65535, &d);
+        so->port = (uint16_t)d;
+        return bad;
+    case OPT_BIND:
+        so->bind = arg;
+        return 0;
+    case OPT_TLS_CERT:
+        o->cert_path = arg;
+        return 0;
+    case OPT_TLS_KEY:
+        o->key_path = arg;
+        return 0;
+    case OPT_REQUEST_LOG:
+        so->request_log = arg;
+        return 0;
+    case OPT_MAX_BODY:
+        bad = num(name, arg, 1, 1e9, &d);
+        so->max_body = (size_t)d;
+        return bad;
+    case OPT_MAX_URI:
+        bad = num(name, arg, 16, 1e9, &d);
+        so->max_uri = (size_t)d;
+        return bad;
+    case OPT_QPS_CREATE:
+        return num(name, arg, 0.001, 1e6, &so->qps_create);
+    case OPT_QPS_QUERY:
+        return num(name, arg, 0.001, 1e6, &so->qps_query);
+    case OPT_QPS_FIRMWARE:
+        return num(name, arg, 0.001, 1e6, &so->qps_firmware);
+    case OPT_QPS_DEVICE_DETAIL:
+        return num(name, arg, 0.001, 1e6, &so->qps_device_detail);
+    case OPT_QPS_CANCEL:
+        return num(name, arg, 0.001, 1e6, &so->qps_cancel);
+    case OPT_QPS_BATCH:
+        return num(name, arg, 0.001, 1e6, &so->qps_batch);
+    case OPT_QPS_SCALE:
+        return num(name, arg, 0.001, 1e5, &so->qps_scale);
+    default:
+        return -1;
+    }
+}
+
+/* The options of the world, the credentials and the clock; same
+ * returns. */
+static int world_option(struct cli *o, int c, const char *name,
+                        const char *arg)
+{
+    double d = 0;
+    int bad = 0;
+
+    switch (c) {
+    case OPT_FIXTURE:
+        o->fixture = arg;
+        return 0;
+    case OPT_AUTO_CREATE:
+        o->wo.auto_create = true;
+        return 0;
+    case OPT_SIM_SPEED:
+        return num(name, arg, 0, 1e6, &o->wo.sim_speed);
+    case OPT_SUCCESS_RATIO:
+        return num(name, arg, 0, 1, &o->wo.success_ratio);
+    case OPT_INSTANCE_ID:
+        o->wo.instance_id = arg;
+        return 0;
+    case OPT_ACCESS_KEY:
+        return refused(emu_verifier_add_key(o->verifier, arg, &o->diag),
+                       "access-key", &o->diag);
+    case OPT_RAM_DENY:
+        return refused(emu_verifier_deny(o->verifier, arg, &o->diag),
+                       "ram-deny", &o->diag);
+    case OPT_CLOCK:
+        o->have_clock = 1;
+        return refused(orch_time_parse(arg, &o->clk.base_ms, &o->diag),
+                       "clock", &o->diag);
+    case OPT_CLOCK_OFFSET:
+        bad = num(name, arg, -1e13, 1e13, &d);
+        o->offset = (int64_t)d;
+        return bad;
+    default:
+        return -1;
+    }
+}
+
+/* The fault options; same returns. */
+static int fault_option(struct cli *o, int c, const char *name,
+                        const char *arg)
+{
+    struct emu_fault_opts *f = &o->so.faults;
+    double d = 0;
+    int bad = 0;
+
+    switch (c) {
+    case OPT_SEED:
+        bad = num(name, arg, 0, 1.8e19, &d);
+        f->seed = (uint64_t)d;
+        o->wo.seed = (uint64_t)d;
+        return bad;
+    case OPT_LATENCY_MS:
+        return refused(emu_faults_parse_latency(f, arg, &o->diag), NULL,
+                       &o->diag);
+    case OPT_LATENCY_DIST:
+        return refused(emu_faults_parse_dist(f, arg, &o->diag), NULL,
+                       &o->diag);
+    case OPT_THROTTLE_BURST:
+        return refused(emu_faults_parse_burst(f, arg, &o->diag), NULL,
+                       &o->diag);
+    case OPT_FAULT_ACTIONS:
+        return refused(emu_faults_parse_actions(f, arg, &o->diag), NULL,
+                       &o->diag);
+    case OPT_FAIL_5XX:
+    case OPT_RESET:
+    case OPT_LOSE:
+    case OPT_MALFORMED:
+    case OPT_SLOW:
+    case OPT_FAIL_QUERIES:
+        return refused(emu_faults_parse_prob(fault_prob(f, c), arg,
+                                             &o->diag),
+                       name, &o->diag);
+    case OPT_SLOW_MS:
+        bad = num(name, arg, 0, 600000, &d);
+        o->so.slow_ms = (unsigned)d;
+        return bad;
+    default:
+        return -1;
+    }
+}
+
+/* Parses argv into o. Returns -1 to go on, or the exit status (0 after
+ * --help or --version, 2 for a usage error, said on stderr). */
+static int parse_args(int argc, char **argv, struct cli *o)
+{
+    int c = 0;
 
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         const char *name = NULL;
@@ -264,242 +425,81 @@ int main(int argc, char **argv)
         for (size_t i = 0; options[i].name; i++)
             if (options[i].val == c)
                 name = options[i].name;
-        switch (c) {
-        case OPT_PORT:
-            bad = num(name, optarg, 0, 65535, &d);
-            so.port = (uint16_t)d;
-            break;
-        case OPT_BIND:
-            so.bind = optarg;
-            break;
-        case OPT_TLS_CERT:
-            cert_path = optarg;
-            break;
-        case OPT_TLS_KEY:
-            key_path = optarg;
-            break;
-        case OPT_FIXTURE:
-            fixture = optarg;
-            break;
-        case OPT_AUTO_CREATE:
-            wo.auto_create = true;
-            break;
-        case OPT_ACCESS_KEY:
-            if (emu_verifier_add_key(verifier, optarg, &diag) != 0) {
-                fprintf(stderr, PROG ": --access-key: %s\n", diag.msg);
-                bad = 1;
-            }
-            break;
-        case OPT_RAM_DENY:
-            if (emu_verifier_deny(verifier, optarg, &diag) != 0) {
-                fprintf(stderr, PROG ": --ram-deny: %s\n", diag.msg);
-                bad = 1;
-            }
-            break;
-        case OPT_REQUEST_LOG:
-            so.request_log = optarg;
-            break;
-        case OPT_QPS_CREATE:
-            bad = num(name, optarg, 0.001, 1e6, &so.qps_create);
-            break;
-        case OPT_QPS_QUERY:
-            bad = num(name, optarg, 0.001, 1e6, &so.qps_query);
-            break;
-        case OPT_QPS_FIRMWARE:
-            bad = num(name, optarg, 0.001, 1e6, &so.qps_firmware);
-            break;
-        case OPT_QPS_DEVICE_DETAIL:
-            bad = num(name, optarg, 0.001, 1e6, &so.qps_device_detail);
-            break;
-        case OPT_QPS_CANCEL:
-            bad = num(name, optarg, 0.001, 1e6, &so.qps_cancel);
-            break;
-        case OPT_QPS_BATCH:
-            bad = num(name, optarg, 0.001, 1e6, &so.qps_batch);
-            break;
-        case OPT_QPS_SCALE:
-            bad = num(name, optarg, 0.001, 1e5, &so.qps_scale);
-            break;
-        case OPT_CLOCK: {
-            int64_t ms = 0;
-
-            if (orch_time_parse(optarg, &ms, &diag) != 0) {
-                fprintf(stderr, PROG ": --clock: %s\n", diag.msg);
-                bad = 1;
-            }
-            clk.base_ms = ms;
-            have_clock = 1;
-            break;
-        }
-        case OPT_CLOCK_OFFSET:
-            bad = num(name, optarg, -1e13, 1e13, &d);
-            offset = (int64_t)d;
-            break;
-        case OPT_SEED:
-            bad = num(name, optarg, 0, 1.8e19, &d);
-            so.faults.seed = (uint64_t)d;
-            wo.seed = (uint64_t)d;
-            break;
-        case OPT_LATENCY_MS:
-            if (emu_faults_parse_latency(&so.faults, optarg, &diag) != 0) {
-                fprintf(stderr, PROG ": %s\n", diag.msg);
-                bad = 1;
-            }
-            break;
-        case OPT_LATENCY_DIST:
-            if (emu_faults_parse_dist(&so.faults, optarg, &diag) != 0) {
-                fprintf(stderr, PROG ": %s\n", diag.msg);
-                bad = 1;
-            }
-            break;
-        case OPT_THROTTLE_BURST:
-            if (emu_faults_parse_burst(&so.faults, optarg, &diag) != 0) {
-                fprintf(stderr, PROG ": %s\n", diag.msg);
-                bad = 1;
-            }
-            break;
-        case OPT_FAIL_5XX:
-        case OPT_RESET:
-        case OPT_LOSE:
-        case OPT_MALFORMED:
-        case OPT_SLOW: {
-            double *p = c == OPT_FAIL_5XX  ? &so.faults.p_5xx
-                      : c == OPT_RESET     ? &so.faults.p_reset
-                      : c == OPT_LOSE      ? &so.faults.p_lose
-                      : c == OPT_MALFORMED ? &so.faults.p_malformed
-                                           : &so.faults.p_slow;
-
-            if (emu_faults_parse_prob(p, optarg, &diag) != 0) {
-                fprintf(stderr, PROG ": --%s: %s\n", name, diag.msg);
-                bad = 1;
-            }
-            break;
-        }
-        case OPT_FAIL_QUERIES:
-            if (emu_faults_parse_prob(&so.faults.p_fail_query, optarg,
-                                      &diag) != 0) {
-                fprintf(stderr, PROG ": --%s: %s\n", name, diag.msg);
-                bad = 1;
-            }
-            break;
-        case OPT_FAULT_ACTIONS:
-            if (emu_faults_parse_actions(&so.faults, optarg, &diag) != 0) {
-                fprintf(stderr, PROG ": %s\n", diag.msg);
-                bad = 1;
-            }
-            break;
-        case OPT_SLOW_MS:
-            bad = num(name, optarg, 0, 600000, &d);
-            so.slow_ms = (unsigned)d;
-            break;
-        case OPT_SIM_SPEED:
-            bad = num(name, optarg, 0, 1e6, &wo.sim_speed);
-            break;
-        case OPT_SUCCESS_RATIO:
-            bad = num(name, optarg, 0, 1, &wo.success_ratio);
-            break;
-        case OPT_INSTANCE_ID:
-            wo.instance_id = optarg;
-            break;
-        case OPT_MAX_BODY:
-            bad = num(name, optarg, 1, 1e9, &d);
-            so.max_body = (size_t)d;
-            break;
-        case OPT_MAX_URI:
-            bad = num(name, optarg, 16, 1e9, &d);
-            so.max_uri = (size_t)d;
-            break;
-        case OPT_HELP:
-        case 'h':
+        if (c == OPT_HELP || c == 'h') {
             fputs(usage, stdout);
-            rc = 0;
-            goto out;
-        case OPT_VERSION:
+            return 0;
+        }
+        if (c == OPT_VERSION) {
             puts(PROG " " ORCH_VERSION);
-            rc = 0;
-            goto out;
-        default:
+            return 0;
+        }
+        bad = server_option(o, c, name, optarg);
+        if (bad < 0)
+            bad = world_option(o, c, name, optarg);
+        if (bad < 0)
+            bad = fault_option(o, c, name, optarg);
+        if (bad < 0) {
             fprintf(stderr, "Try '" PROG " --help'.\n");
-            rc = 2;
-            goto out;
+            return 2;
         }
-        if (bad) {
-            rc = 2;
-            goto out;
-        }
+        if (bad)
+            return 2;
     }
     if (optind < argc) {
         fprintf(stderr, PROG ": unexpected argument \"%s\"\n", argv[optind]);
-        rc = 2;
-        goto out;
+        return 2;
     }
-    if (emu_server_check_faults(&so.faults, &diag) != 0) {
-        fprintf(stderr, PROG ": %s\n", diag.msg);
-        rc = 2;
-        goto out;
+    return -1;
+}
+
+/* The checks across options, and the TLS files read into *cert and *key
+ * (the caller frees them). Returns -1 to go on, or the exit status 2. */
+static int finish_args(struct cli *o, char **cert, char **key)
+{
+    if (emu_server_check_faults(&o->so.faults, &o->diag) != 0) {
+        fprintf(stderr, PROG ": %s\n", o->diag.msg);
+        return 2;
     }
-    if ((cert_path != NULL) != (key_path != NULL)) {
+    if ((o->cert_path != NULL) != (o->key_path != NULL)) {
         fprintf(stderr, PROG ": --tls-cert and --tls-key go together\n");
-        rc = 2;
-        goto out;
+        return 2;
     }
-    if (cert_path) {
-        cert = read_file(cert_path);
-        key = read_file(key_path);
-        if (cert == NULL || key == NULL) {
+    if (o->cert_path) {
+        *cert = read_file(o->cert_path);
+        *key = read_file(o->key_path);
+        if (*cert == NULL || *key == NULL) {
             fprintf(stderr, PROG ": cannot read %s\n",
-                    cert == NULL ? cert_path : key_path);
-            rc = 2;
-            goto out;
+                    *cert == NULL ? o->cert_path : o->key_path);
+            return 2;
         }
-        so.tls_cert_pem = cert;
-        so.tls_key_pem = key;
+        o->so.tls_cert_pem = *cert;
+        o->so.tls_key_pem = *key;
     }
-    if (emu_verifier_key_count(verifier) == 0)
+    if (emu_verifier_key_count(o->verifier) == 0)
         fprintf(stderr, PROG ": warning: no --access-key: every request "
                             "will get InvalidAccessKeyId.NotFound\n");
+    return -1;
+}
 
-    if (!have_clock)
-        clk.base_ms = orch_wall_ms();
-    clk.base_ms += offset;
-    clock_gettime(CLOCK_MONOTONIC, &clk.mono_start);
-    so.clock.now_ms = clock_now;
-    so.clock.ctx = &clk;
+/* Starts the emulator's clock: --clock (or now) plus --clock-offset,
+ * then running in real time. */
+static void start_clock(struct cli *o)
+{
+    if (!o->have_clock)
+        o->clk.base_ms = orch_wall_ms();
+    o->clk.base_ms += o->offset;
+    clock_gettime(CLOCK_MONOTONIC, &o->clk.mono_start);
+    o->so.clock.now_ms = clock_now;
+    o->so.clock.ctx = &o->clk;
+}
 
-    world = emu_world_new(&wo);
-    if (world == NULL)
-        goto oom;
-    if (fixture && emu_world_load_fixture(world, fixture, &diag) != 0) {
-        fprintf(stderr, PROG ": --fixture: %s\n", diag.msg);
-        rc = 2;
-        goto out;
-    }
-    if (!fixture && !wo.auto_create)
-        fprintf(stderr, PROG ": warning: no --fixture and no --auto-create: "
-                            "the world is empty\n");
-    so.world = world;
-    so.verifier = verifier;
-
-    /* Every thread MHD starts inherits this mask, so the signals reach
-     * sigwait() below and nowhere else. */
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-
-    if (emu_server_start(&so, &srv, &diag) != 0) {
-        fprintf(stderr, PROG ": %s\n", diag.msg);
-        rc = 1;
-        goto out;
-    }
-    printf("%u\n", (unsigned)emu_server_port(srv));
-    fflush(stdout);
+/* Waits for SIGINT or SIGTERM, dumping the stats on each SIGUSR1. */
+static void wait_for_stop(struct emu_server *srv, const sigset_t *set)
+{
     for (;;) {
         int sig = 0;
 
-        if (sigwait(&set, &sig) != 0)
+        if (sigwait(set, &sig) != 0)
             continue;
         if (sig == SIGUSR1) {
             json_t *st = emu_server_stats(srv);
@@ -511,8 +511,66 @@ int main(int argc, char **argv)
             }
             continue;
         }
-        break;
+        return;
     }
+}
+
+int main(int argc, char **argv)
+{
+    struct cli o;
+    struct emu_world *world = NULL;
+    struct emu_server *srv = NULL;
+    char *cert = NULL, *key = NULL;
+    sigset_t set;
+    int rc = 1;
+
+    memset(&o, 0, sizeof(o));
+    emu_server_opts_init(&o.so);
+    o.wo.sim_speed = 2.0;
+    o.wo.success_ratio = 1.0;
+    o.wo.seed = 1;
+    o.so.faults.seed = 1;
+    o.so.port = 0;
+    o.verifier = emu_verifier_new();
+    if (o.verifier == NULL)
+        goto oom;
+    rc = parse_args(argc, argv, &o);
+    if (rc < 0)
+        rc = finish_args(&o, &cert, &key);
+    if (rc >= 0)
+        goto out;
+    start_clock(&o);
+    world = emu_world_new(&o.wo);
+    if (world == NULL)
+        goto oom;
+    if (o.fixture && emu_world_load_fixture(world, o.fixture, &o.diag) != 0) {
+        fprintf(stderr, PROG ": --fixture: %s\n", o.diag.msg);
+        rc = 2;
+        goto out;
+    }
+    if (!o.fixture && !o.wo.auto_create)
+        fprintf(stderr, PROG ": warning: no --fixture and no --auto-create: "
+                            "the world is empty\n");
+    o.so.world = world;
+    o.so.verifier = o.verifier;
+
+    /* Every thread MHD starts inherits this mask, so the signals reach
+     * sigwait() below and nowhere else. */
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    if (emu_server_start(&o.so, &srv, &o.diag) != 0) {
+        fprintf(stderr, PROG ": %s\n", o.diag.msg);
+        rc = 1;
+        goto out;
+    }
+    printf("%u\n", (unsigned)emu_server_port(srv));
+    fflush(stdout);
+    wait_for_stop(srv, &set);
     rc = 0;
     goto out;
 oom:
@@ -521,7 +579,7 @@ oom:
 out:
     emu_server_stop(srv);
     emu_world_free(world);
-    emu_verifier_free(verifier);
+    emu_verifier_free(o.verifier);
     free(cert);
     if (key) {
         memset(key, 0, strlen(key));
