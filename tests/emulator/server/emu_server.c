@@ -258,19 +258,15 @@ static enum MHD_Result handle_internal(struct emu_server *s,
     return ret;
 }
 
-static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
-                                 const char *url, const char *method,
-                                 const char *version,
-                                 const char *upload_data,
-                                 size_t *upload_data_size, void **req_cls)
+/* Collects the request's body across MHD's calls: returns MHD_YES while
+ * it is still coming (*done 0), or with *done 1 once it is all there.
+ * Beyond max_body it is dropped and the request marked too big. */
+static enum MHD_Result collect_body(struct MHD_Connection *con,
+                                    struct emu_req *r, size_t max_body,
+                                    const char *upload_data,
+                                    size_t *upload_data_size, int *done)
 {
-    struct emu_server *s = cls;
-    struct emu_req *r = *req_cls;
-    size_t max_body = s->o.max_body ? s->o.max_body : DEFAULT_MAX_BODY;
-
-    (void)version;
-    if (r == NULL)
-        return MHD_NO; /* the URI callback ran out of memory */
+    *done = 0;
     if (!r->started) {
         const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
                                                      "Content-Length");
@@ -290,6 +286,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
         *upload_data_size = 0;
         return MHD_YES;
     }
+    *done = 1;
+    return MHD_YES;
+}
+
+/* Answers a complete request: the size limits first, then by path and
+ * method. */
+static enum MHD_Result route(struct emu_server *s, struct MHD_Connection *con,
+                             struct emu_req *r, const char *url,
+                             const char *method)
+{
     if (r->too_big) {
         static const char msg[] =
             "{\"Code\":\"RequestEntityTooLarge\",\"Message\":\"The request "
@@ -327,6 +333,28 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
         return emu_send_buf(con, 405, EMU_JSON_CT, msg, sizeof(msg) - 1, NULL);
     }
     return emu_api_handle(s, con, r, method);
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *con,
+                                 const char *url, const char *method,
+                                 const char *version,
+                                 const char *upload_data,
+                                 size_t *upload_data_size, void **req_cls)
+{
+    struct emu_server *s = cls;
+    struct emu_req *r = *req_cls;
+    size_t max_body = s->o.max_body ? s->o.max_body : DEFAULT_MAX_BODY;
+    enum MHD_Result ret = MHD_YES;
+    int done = 0;
+
+    (void)version;
+    if (r == NULL)
+        return MHD_NO; /* the URI callback ran out of memory */
+    ret = collect_body(con, r, max_body, upload_data, upload_data_size,
+                       &done);
+    if (!done)
+        return ret;
+    return route(s, con, r, url, method);
 }
 
 /* ---- lifecycle ---- */
