@@ -6,7 +6,8 @@
 
 #include "torture.h"
 
-#include "emu_world.h"
+#include "world/emu_fixture.h"
+#include "world/emu_world.h"
 #include "orch/base/err.h"
 
 #include <string.h>
