@@ -45,14 +45,16 @@ static void warn_transport(const struct orch_config *cfg)
                    cfg->endpoint);
 }
 
-/* An error before `status` or `cancel` could start: with --json (or
- * --log-format json) its document still comes, with the exit code and the
- * message as its reason. */
-static int status_or_cancel_failed(const struct orch_config *cfg, int code)
+/* An error before `status` or `cancel` could start: it is printed, and
+ * with --json (or --log-format json) its document still comes, with the
+ * exit code and the message as its reason. */
+static int status_or_cancel_failed(const struct orch_config *cfg, int code,
+                                   const char *reason)
 {
+    orch_errorf("%s", reason);
     if (cfg->command == ORCH_CMD_STATUS)
-        return orch_status_emit_error(cfg, code);
-    return orch_cancel_emit_error(cfg, code);
+        return orch_status_emit_error(cfg, code, reason);
+    return orch_cancel_emit_error(cfg, code, reason);
 }
 
 /* `status` and `cancel`: their own checks (query.h), then the command. */
@@ -63,18 +65,16 @@ static int status_or_cancel(struct orch_config *cfg)
     int rc = 0;
 
     rc = orch_query_config_validate(cfg, &diag);
-    if (rc != 0) {
-        orch_errorf("%s", diag.msg);
-        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE);
-    }
+    if (rc != 0)
+        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE,
+                                       orch_diag_text(rc, &diag));
     /* JSON lines on stderr leave no room for a progress line. */
     if (orch_msgs_json())
         cfg->progress = false;
     warn_transport(cfg);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        orch_errorf("libcurl could not be initialised");
-        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE);
-    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE,
+                                       "libcurl could not be initialised");
     if (cfg->command == ORCH_CMD_STATUS)
         code = orch_status_main(cfg);
     else
@@ -83,20 +83,25 @@ static int status_or_cancel(struct orch_config *cfg)
     return code;
 }
 
-/* An error before `run` or `plan` could start: with --json, the document
- * still comes (schema, command and exit only). */
-static void run_failed(const struct orch_config *cfg, int code)
+/* An error before `run` or `plan` could start: its line (the diag's text,
+ * or rc's), and with --json the document still comes (schema, command and
+ * exit only), that line as its reason. Returns ORCH_EXIT_USAGE. */
+static int run_failed(const struct orch_config *cfg, int rc,
+                      const struct orch_diag *diag)
 {
+    const char *reason = orch_diag_text(rc, diag);
     json_t *doc = NULL;
 
+    orch_error_diag(rc, diag);
     if (!cfg->json)
-        return;
+        return ORCH_EXIT_USAGE;
     /* `resume` is a run (its document says "resumed"). */
     doc = orch_jsonout_doc(cfg->command == ORCH_CMD_PLAN ? "plan" : "run",
-                           code, orch_msgs_last_error());
+                           ORCH_EXIT_USAGE, reason);
     if (doc == NULL || orch_jsonout_print(stdout, doc) != 0)
         orch_errorf("writing the JSON document failed");
     json_decref(doc);
+    return ORCH_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -135,12 +140,12 @@ int main(int argc, char **argv)
         goto out;
     }
     /* `resume REPORT`: the run's options come from its journal. */
-    if (cfg.command == ORCH_CMD_RESUME &&
-        orch_resume_prepare_config(&cfg, &diag) != 0) {
-        orch_errorf("%s", diag.msg);
-        code = ORCH_EXIT_USAGE;
-        run_failed(&cfg, code);
-        goto out;
+    if (cfg.command == ORCH_CMD_RESUME) {
+        rc = orch_resume_prepare_config(&cfg, &diag);
+        if (rc) {
+            code = run_failed(&cfg, rc, &diag);
+            goto out;
+        }
     }
     if (cfg.command != ORCH_CMD_RUN && cfg.command != ORCH_CMD_PLAN) {
         orch_errorf("%s: not implemented yet",
@@ -150,16 +155,14 @@ int main(int argc, char **argv)
     }
     rc = orch_config_validate(&cfg, &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg);
-        code = ORCH_EXIT_USAGE;
-        run_failed(&cfg, code);
+        code = run_failed(&cfg, rc, &diag);
         goto out;
     }
     warn_transport(&cfg);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        orch_errorf("libcurl could not be initialised");
-        code = ORCH_EXIT_USAGE;
-        run_failed(&cfg, code);
+        rc = orch_diag_set(&diag, ORCH_EINVAL,
+                           "libcurl could not be initialised");
+        code = run_failed(&cfg, rc, &diag);
         goto out;
     }
     code = orch_run_main(&cfg);

@@ -1,313 +1,33 @@
-/* cli.c - the command line: one option table drives parsing and --help.
+/* cli.c - the command line: argv walked against the option table
+ * (options.h), --help and --version.
  *
- * DESIGN: every option is one row of `options[]` (long name, argument
- * type, short letter, id, metavar, help). parse_args() finds the row and
- * hands the value to getparameter(), which converts it by type and stores
- * it in struct orch_config; that is the only way from argv into the
- * config (curl's tool_getparam). Range and combination rules are not
- * checked here but once, in orch_config_validate(). Unique prefixes of
- * long options are NOT accepted: scripts that relied on them would break
- * whenever an option is added.
+ * DESIGN: every option is one row of the table in model/options.c (long
+ * name, short letter, value type, field, metavar, help). orch_cli_parse()
+ * splits argv into commands, positional arguments and options, finds each
+ * option's row and hands the value to orch_option_set(), which converts
+ * it by the row's type and stores it in struct orch_config; that is the
+ * only way from argv into the config (curl's tool_getparam). Range and
+ * combination rules are not checked here but once, in
+ * orch_config_validate(). Unique prefixes of long options are NOT
+ * accepted: scripts that relied on them would break whenever an option is
+ * added.
  */
 #include "orch/cli/cli.h"
 
-#include "orch/model/config.h"
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
-#include "orch/base/timeparse.h"
-#include "orch/model/waves.h"
+#include "orch/model/config.h"
+#include "orch/model/options.h"
 
 #include <csv.h>
 #include <curl/curl.h>
-#include <errno.h>
 #include <jansson.h>
-#include <limits.h>
-#include <math.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-enum arg_type {
-    ARG_NONE,     /* a flag */
-    ARG_STRING,   /* any non-empty text */
-    ARG_UNUM,     /* a whole number >= 0 */
-    ARG_DOUBLE,   /* a decimal number */
-    ARG_TIME,     /* ISO-8601 with a zone, or 13-digit epoch ms */
-    ARG_DURATION, /* "30s", "2m", or bare seconds */
-    ARG_SECRET    /* refused: secrets never travel on the command line */
-};
-
-enum opt_id {
-    OPT_FIRMWARE_ID,
-    OPT_PRODUCT_KEY,
-    OPT_FIRMWARE,
-    OPT_TARGET,
-    OPT_SRC_VERSION,
-    OPT_GRAY_PERCENT,
-    OPT_SCHEDULE_TIME,
-    OPT_SCHEDULE_FINISH_TIME,
-    OPT_RETRY_INTERVAL,
-    OPT_RETRY_COUNT,
-    OPT_TIMEOUT_MINUTES,
-    OPT_MAX_PER_MINUTE,
-    OPT_OVERWRITE_MODE,
-    OPT_NO_JOB_TAG,
-    OPT_SKIP_PREFLIGHT,
-    OPT_CHECK_DEVICES,
-    OPT_PREFLIGHT,
-    OPT_ENDPOINT,
-    OPT_REGION,
-    OPT_IOT_INSTANCE_ID,
-    OPT_PROFILE,
-    OPT_CA_BUNDLE,
-    OPT_INSECURE,
-    OPT_DELIMITER,
-    OPT_SKIP_INVALID,
-    OPT_REPORT,
-    OPT_YES,
-    OPT_NO_PROGRESS,
-    OPT_VERBOSE,
-    OPT_JSON,
-    OPT_LOG_FORMAT,
-    OPT_QPS,
-    OPT_FORCE_QPS,
-    OPT_QUERY_QPS,
-    OPT_MAX_IN_FLIGHT,
-    OPT_MAX_ATTEMPTS,
-    OPT_CHUNK_SIZE,
-    OPT_SIGNATURE_VERSION,
-    OPT_REQUEST_TIMEOUT,
-    OPT_RESUME,
-    OPT_FORCE,
-    OPT_WATCH,
-    OPT_INTERVAL,
-    OPT_DEVICES,
-    OPT_IN_PROGRESS,
-    OPT_WAVES,
-    OPT_SUCCESS_THRESHOLD,
-    OPT_FAILURE_THRESHOLD,
-    OPT_MIN_DECIDED,
-    OPT_WAVE_TIMEOUT,
-    OPT_WAVE_INTERVAL,
-    OPT_POLL_INTERVAL,
-    OPT_WAIT,
-    OPT_HELP,
-    OPT_VERSION,
-    OPT_SECRET
-};
-
-struct cli_option {
-    const char *lname;
-    enum arg_type type;
-    char letter; /* short option, 0 for none */
-    enum opt_id id;
-    const char *metavar;
-    const char *help;
-    const char *section; /* non-NULL starts a --help section */
-};
-
-/* The one table. Order is the --help order. */
-static const struct cli_option options[] = {
-    {"firmware-id", ARG_STRING, 0, OPT_FIRMWARE_ID, "FW",
-     "firmware to install (FirmwareId)", "What to upgrade"},
-    {"product-key", ARG_STRING, 0, OPT_PRODUCT_KEY, "PK",
-     "ProductKey of the devices (optional when the inventory has a "
-     "ProductKey column)",
-     NULL},
-    {"firmware", ARG_STRING, 0, OPT_FIRMWARE, "PK=FW",
-     "firmware for one product of a multi-product inventory (repeatable)",
-     NULL},
-    {"target", ARG_STRING, 0, OPT_TARGET, "ALL|SPECIFIC|GRAY",
-     "SPECIFIC (default): the inventory's devices; ALL or GRAY: one call "
-     "for every device of --product-key on a --src-version, no inventory",
-     NULL},
-    {"src-version", ARG_STRING, 0, OPT_SRC_VERSION, "VER",
-     "version to upgrade from, ALL/GRAY only (repeatable, up to 10)", NULL},
-    {"gray-percent", ARG_STRING, 0, OPT_GRAY_PERCENT, "PCT",
-     "share of devices for GRAY, e.g. 33.33 (up to 3 decimals)", NULL},
-
-    {"schedule-time", ARG_TIME, 0, OPT_SCHEDULE_TIME, "TIME",
-     "start the upgrade at TIME, 5 min to 7 days ahead (ISO-8601 with Z or "
-     "an offset, or 13-digit epoch ms)",
-     "Job options (sent with every call)"},
-    {"schedule-finish-time", ARG_TIME, 0, OPT_SCHEDULE_FINISH_TIME, "TIME",
-     "end the upgrade at TIME, 1 hour to 30 days after --schedule-time", NULL},
-    {"retry-interval", ARG_UNUM, 0, OPT_RETRY_INTERVAL, "MIN",
-     "device retry interval: 0, 10, 30, 60 or 1440 (needs --retry-count)",
-     NULL},
-    {"retry-count", ARG_UNUM, 0, OPT_RETRY_COUNT, "N",
-     "device retries: 1, 2 or 5 (needs --retry-interval)", NULL},
-    {"timeout-minutes", ARG_UNUM, 0, OPT_TIMEOUT_MINUTES, "MIN",
-     "upgrade timeout per device, 1..1440", NULL},
-    {"max-per-minute", ARG_UNUM, 0, OPT_MAX_PER_MINUTE, "N",
-     "firmware pushes per minute, 0..1000", NULL},
-    {"overwrite-mode", ARG_UNUM, 0, OPT_OVERWRITE_MODE, "1|2",
-     "1: keep a device's earlier pending job; 2: overwrite it", NULL},
-    {"no-job-tag", ARG_NONE, 0, OPT_NO_JOB_TAG, NULL,
-     "do not tag each job ota.rollout=<run id>.<chunk>; an unknown outcome "
-     "is then confirmed by the devices' tasks only, and an ALL/GRAY one "
-     "ends Ambiguous",
-     NULL},
-
-    {"endpoint", ARG_STRING, 0, OPT_ENDPOINT, "URL",
-     "API endpoint (default https://iot.<region>.aliyuncs.com)",
-     "Where to send"},
-    {"region", ARG_STRING, 0, OPT_REGION, "ID",
-     "region (default $ALIBABA_CLOUD_REGION_ID, else cn-shanghai)", NULL},
-    {"iot-instance-id", ARG_STRING, 0, OPT_IOT_INSTANCE_ID, "ID",
-     "IoT instance (Enterprise Edition and new public instances)", NULL},
-    {"profile", ARG_STRING, 0, OPT_PROFILE, "NAME",
-     "aliyun CLI profile in ~/.aliyun/config.json (modes AK, StsToken)", NULL},
-    {"ca-bundle", ARG_STRING, 0, OPT_CA_BUNDLE, "FILE",
-     "CA certificates to verify the endpoint with", NULL},
-    {"insecure", ARG_NONE, 0, OPT_INSECURE, NULL,
-     "do not verify the endpoint's TLS certificate (testing only!)", NULL},
-
-    {"skip-preflight", ARG_NONE, 0, OPT_SKIP_PREFLIGHT, NULL,
-     "run: do not check the firmware before the first call (for accounts "
-     "whose RAM policy denies QueryOTAFirmware)",
-     "Pre-flight checks"},
-    {"check-devices", ARG_NONE, 0, OPT_CHECK_DEVICES, NULL,
-     "also check the devices (BatchQueryDeviceDetail, 100 a call, 5 calls/s):"
-     " leave out those that do not exist or already run the firmware's "
-     "version, listed in <report>.rejects.csv",
-     NULL},
-    {"preflight", ARG_NONE, 0, OPT_PREFLIGHT, NULL,
-     "plan: run the pre-flight checks too (needs credentials) and print "
-     "their result",
-     NULL},
-
-    {"delimiter", ARG_STRING, 0, OPT_DELIMITER, "C",
-     "inventory delimiter: , ; tab | : (default: detected from the header: "
-     ", ; or tab)",
-     "Inventory and report"},
-    {"skip-invalid", ARG_NONE, 0, OPT_SKIP_INVALID, NULL,
-     "skip invalid rows into <report>.rejects.csv instead of stopping", NULL},
-    {"report", ARG_STRING, 0, OPT_REPORT, "FILE",
-     "report CSV (default <inventory>.report.csv next to the inventory)", NULL},
-    {"force", ARG_NONE, 0, OPT_FORCE, NULL,
-     "start anew over an existing report: its files are kept as "
-     "<name>.<UTC time>",
-     NULL},
-    {"yes", ARG_NONE, 0, OPT_YES, NULL,
-     "do not ask for confirmation (needed without a terminal)", NULL},
-    {"no-progress", ARG_NONE, 0, OPT_NO_PROGRESS, NULL,
-     "no progress line (terminal or log)", NULL},
-    {"verbose", ARG_NONE, 0, OPT_VERBOSE, NULL,
-     "plan: print the first request's whole device list (default: "
-     "TargetDeviceName.1..N with the first and the last)",
-     NULL},
-    {"json", ARG_NONE, 0, OPT_JSON, NULL,
-     "run, plan, status, cancel: one JSON document on stdout with the "
-     "summary "
-     "(nothing else there); messages stay on stderr",
-     NULL},
-    {"log-format", ARG_STRING, 0, OPT_LOG_FORMAT, "text|json",
-     "json: one JSON object per event and message on stderr (chunk sent, "
-     "answered, retried, created, failed, reconciled), no progress line",
-     NULL},
-    {"resume", ARG_NONE, 0, OPT_RESUME, NULL,
-     "run: continue the interrupted run of this report (its journal)",
-     NULL},
-
-    {"qps", ARG_DOUBLE, 0, OPT_QPS, "N",
-     "calls started per second, at most in any 1 s window (default 20, the "
-     "account quota)",
-     "Pacing and retries"},
-    {"force-qps", ARG_NONE, 0, OPT_FORCE_QPS, NULL,
-     "allow --qps above 20 and --query-qps above 10 (only if your quota is "
-     "higher)", NULL},
-    {"query-qps", ARG_DOUBLE, 0, OPT_QUERY_QPS, "N",
-     "queries per second, per action (default 10, their quota): "
-     "reconciliation of unknown outcomes, status, wave gates, cancel (at "
-     "most 5); not the pre-flight (QueryOTAFirmware 20/s, "
-     "BatchQueryDeviceDetail 5/s, their own quotas)", NULL},
-    {"max-in-flight", ARG_UNUM, 0, OPT_MAX_IN_FLIGHT, "N",
-     "requests in flight at once (default 64)", NULL},
-    {"max-attempts", ARG_UNUM, 0, OPT_MAX_ATTEMPTS, "N",
-     "attempts per chunk for transient errors (default 6)", NULL},
-    {"chunk-size", ARG_UNUM, 0, OPT_CHUNK_SIZE, "N",
-     "devices per call, 1..200 (default 200)", NULL},
-    {"signature-version", ARG_UNUM, 0, OPT_SIGNATURE_VERSION, "3|2",
-     "3: ACS3-HMAC-SHA256 (default); 2: HMAC-SHA1 with a form body", NULL},
-    {"request-timeout", ARG_DURATION, 0, OPT_REQUEST_TIMEOUT, "DUR",
-     "timeout per request, e.g. 30s (default 30s)", NULL},
-
-    {"watch", ARG_NONE, 0, OPT_WATCH, NULL,
-     "status: refresh until every task is decided, then exit",
-     "Status and cancel"},
-    {"interval", ARG_DURATION, 0, OPT_INTERVAL, "DUR",
-     "status --watch: time between refreshes (default 10s)", NULL},
-    {"devices", ARG_STRING, 0, OPT_DEVICES, "FILE",
-     "status: write one row per device to FILE, and the FAILED devices to "
-     "FILE.failed.csv (an inventory `run` accepts)",
-     NULL},
-    {"in-progress", ARG_NONE, 0, OPT_IN_PROGRESS, NULL,
-     "cancel: cancel IN_PROGRESS tasks too (default: only queued, notified "
-     "and scheduled ones)",
-     NULL},
-
-    {"waves", ARG_STRING, 0, OPT_WAVES, "SPEC",
-     "run in waves of cumulative size, e.g. 1%,10%,100% or 200,5000,all "
-     "(rounded up to whole chunks; wave 1 is the canary); each wave "
-     "starts once the one before passed its health gate",
-     "Waves and gates (run)"},
-    {"success-threshold", ARG_STRING, 0, OPT_SUCCESS_THRESHOLD, "P",
-     "share of a wave's tasks SUCCEEDED that lets the next wave start, "
-     "e.g. 95% or 0.95 (default 100%)",
-     NULL},
-    {"failure-threshold", ARG_STRING, 0, OPT_FAILURE_THRESHOLD, "P",
-     "share FAILED among a wave's ended tasks that aborts the rollout "
-     "(default: none; a wave that can no longer reach the success "
-     "threshold aborts it too)",
-     NULL},
-    {"min-decided", ARG_UNUM, 0, OPT_MIN_DECIDED, "N",
-     "ended tasks needed before --failure-threshold applies (default 10)",
-     NULL},
-    {"wave-timeout", ARG_DURATION, 0, OPT_WAVE_TIMEOUT, "DUR",
-     "no decision after DUR (90s, 15m, 2h, 1d; default 1h): pause, exit 6; "
-     "continue with --resume",
-     NULL},
-    {"wave-interval", ARG_DURATION, 0, OPT_WAVE_INTERVAL, "DUR",
-     "scheduled waves: create every wave now, each scheduled DUR after the "
-     "one before (wave 1 at --schedule-time, or now); no gates; waves "
-     "beyond the API's 7-day horizon are created later by --resume",
-     NULL},
-    {"poll-interval", ARG_DURATION, 0, OPT_POLL_INTERVAL, "DUR",
-     "time between two looks at a wave's tasks (default 10s)", NULL},
-    {"wait", ARG_NONE, 0, OPT_WAIT, NULL,
-     "watch the tasks until every one has ended (with --waves: the last "
-     "wave's gate too); without --waves, exit 1 if some FAILED or were "
-     "CANCELED",
-     NULL},
-
-    {"help", ARG_NONE, 'h', OPT_HELP, NULL, "this text", "Other"},
-    {"version", ARG_NONE, 0, OPT_VERSION, NULL,
-     "versions of ota-rollout and its libraries", NULL},
-
-    /* Refused on purpose (not listed in --help): a secret on the command
-     * line ends up in shell history and in `ps` output. */
-    {"access-key", ARG_SECRET, 0, OPT_SECRET, NULL, NULL, NULL},
-    {"access-key-id", ARG_SECRET, 0, OPT_SECRET, NULL, NULL, NULL},
-    {"access-key-secret", ARG_SECRET, 0, OPT_SECRET, NULL, NULL, NULL},
-    {"access-key-id-secret", ARG_SECRET, 0, OPT_SECRET, NULL, NULL, NULL},
-    {"secret", ARG_SECRET, 0, OPT_SECRET, NULL, NULL, NULL},
-    {"secret-key", ARG_SECRET, 0, OPT_SECRET, NULL, NULL, NULL},
-    {"security-token", ARG_SECRET, 0, OPT_SECRET, NULL, NULL, NULL},
-    {"sts-token", ARG_SECRET, 0, OPT_SECRET, NULL, NULL, NULL},
-};
-
-#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
-
-static const char secret_advice[] =
-    "secrets are not accepted on the command line; set "
-    "ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (and "
-    "ALIBABA_CLOUD_SECURITY_TOKEN for STS) in the environment, or use "
-    "--profile NAME";
-
 static const char *const command_names[] = {
     [ORCH_CMD_NONE] = "",         [ORCH_CMD_RUN] = "run",
     [ORCH_CMD_PLAN] = "plan",     [ORCH_CMD_RESUME] = "resume",
@@ -342,7 +62,6 @@ static bool looks_secret(const char *name, size_t len)
     }
     return false;
 }
-
 static int set_str(char **dst, const char *value)
 {
     char *copy = strdup(value);
@@ -352,338 +71,6 @@ static int set_str(char **dst, const char *value)
     free(*dst);
     *dst = copy;
     return 0;
-}
-
-/* A whole number >= 0 that fits an int: digits only, no sign, no spaces. */
-static int parse_unum(const char *opt, const char *s, int *out,
-                      struct orch_diag *diag)
-{
-    long v = 0;
-    char *end = NULL;
-    const char *p = NULL;
-
-    for (p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return orch_diag_set(diag, ORCH_EINVAL,
-                                 "--%s: \"%s\" is not a whole number", opt, s);
-    }
-    if (p == s)
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: empty value", opt);
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || v > INT_MAX)
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: %s is too large", opt,
-                             s);
-    *out = (int)v;
-    return 0;
-}
-
-static int parse_double(const char *opt, const char *s, double *out,
-                        struct orch_diag *diag)
-{
-    char *end = NULL;
-    double v = 0;
-
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno || !isfinite(v) || strchr(s, 'x') ||
-        strchr(s, 'X'))
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: \"%s\" is not a number",
-                             opt, s);
-    *out = v;
-    return 0;
-}
-
-/* Bare digits are seconds; anything else goes to orch_duration_parse. */
-static int parse_duration(const char *opt, const char *s, long *out_ms,
-                          struct orch_diag *diag)
-{
-    struct orch_diag d = {{0}};
-    int64_t ms = 0;
-    int secs = 0;
-
-    if (s[0] && strspn(s, "0123456789") == strlen(s)) {
-        if (parse_unum(opt, s, &secs, diag))
-            return ORCH_EINVAL;
-        ms = (int64_t)secs * 1000;
-    } else if (orch_duration_parse(s, &ms, &d) != 0) {
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: %s", opt,
-                             d.msg[0] ? d.msg : "not a duration such as 30s");
-    }
-    if (ms > LONG_MAX)
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: %s is too long", opt, s);
-    *out_ms = (long)ms;
-    return 0;
-}
-
-static int parse_time(const char *opt, const char *s, int64_t *out,
-                      struct orch_diag *diag)
-{
-    struct orch_diag d = {{0}};
-
-    if (orch_time_parse(s, out, &d) != 0)
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: %s", opt,
-                             d.msg[0] ? d.msg
-                                      : "not a time with a zone (e.g. "
-                                        "2026-12-01T03:00:00Z) or 13-digit "
-                                        "epoch ms");
-    return 0;
-}
-
-static int parse_delimiter(const char *s, char *out, struct orch_diag *diag)
-{
-    if (strcasecmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 ||
-        strcmp(s, "\t") == 0) {
-        *out = '\t';
-        return 0;
-    }
-    if (strlen(s) == 1 && strchr(",;|:", s[0])) {
-        *out = s[0];
-        return 0;
-    }
-    return orch_diag_set(diag, ORCH_EINVAL,
-                         "--delimiter: \"%s\" is not one of , ; tab | :", s);
-}
-
-static int parse_target(const char *s, enum orch_target *out,
-                        struct orch_diag *diag)
-{
-    if (strcasecmp(s, "SPECIFIC") == 0)
-        *out = ORCH_TARGET_SPECIFIC;
-    else if (strcasecmp(s, "ALL") == 0)
-        *out = ORCH_TARGET_ALL;
-    else if (strcasecmp(s, "GRAY") == 0)
-        *out = ORCH_TARGET_GRAY;
-    else
-        return orch_diag_set(diag, ORCH_EINVAL,
-                             "--target: \"%s\" is not one of ALL, SPECIFIC, "
-                             "GRAY",
-                             s);
-    return 0;
-}
-
-static int add_fw_map(struct orch_config *cfg, const char *s,
-                      struct orch_diag *diag)
-{
-    const char *eq = strchr(s, '=');
-    struct orch_fw_map *grown = NULL;
-    char *pk = NULL, *fw = NULL;
-
-    if (eq == NULL || eq == s || eq[1] == '\0')
-        return orch_diag_set(diag, ORCH_EINVAL,
-                             "--firmware: \"%s\" is not PK=FW (ProductKey = "
-                             "firmware id)",
-                             s);
-    grown = realloc(cfg->fw_map, (cfg->n_fw_map + 1) * sizeof(*grown));
-    if (grown == NULL)
-        return ORCH_ENOMEM;
-    cfg->fw_map = grown;
-    pk = strndup(s, (size_t)(eq - s));
-    fw = strdup(eq + 1);
-    if (pk == NULL || fw == NULL) {
-        free(pk);
-        free(fw);
-        return ORCH_ENOMEM;
-    }
-    cfg->fw_map[cfg->n_fw_map].product_key = pk;
-    cfg->fw_map[cfg->n_fw_map].firmware_id = fw;
-    cfg->n_fw_map++;
-    return 0;
-}
-
-static int add_src_version(struct orch_config *cfg, const char *s,
-                           struct orch_diag *diag)
-{
-    char *copy = NULL;
-
-    if (cfg->n_src_versions >= ORCH_MAX_SRC_VERSIONS)
-        return orch_diag_set(diag, ORCH_EINVAL,
-                             "--src-version: more than %d versions (the API "
-                             "takes at most %d)",
-                             ORCH_MAX_SRC_VERSIONS, ORCH_MAX_SRC_VERSIONS);
-    copy = strdup(s);
-    if (copy == NULL)
-        return ORCH_ENOMEM;
-    cfg->src_versions[cfg->n_src_versions++] = copy;
-    return 0;
-}
-
-/* Stores one option's value (NULL for flags) into cfg. */
-static int getparameter(struct orch_config *cfg, const struct cli_option *o,
-                        const char *value, struct orch_diag *diag)
-{
-    const char *n = o->lname;
-
-    if (value && value[0] == '\0' && o->type != ARG_NONE)
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: empty value", n);
-    switch (o->id) {
-    case OPT_FIRMWARE_ID:
-        return set_str(&cfg->firmware_id, value);
-    case OPT_PRODUCT_KEY:
-        return set_str(&cfg->product_key, value);
-    case OPT_FIRMWARE:
-        return add_fw_map(cfg, value, diag);
-    case OPT_TARGET:
-        return parse_target(value, &cfg->target, diag);
-    case OPT_SRC_VERSION:
-        return add_src_version(cfg, value, diag);
-    case OPT_GRAY_PERCENT:
-        return set_str(&cfg->gray_percent, value);
-    case OPT_SCHEDULE_TIME:
-        return parse_time(n, value, &cfg->schedule_time_ms, diag);
-    case OPT_SCHEDULE_FINISH_TIME:
-        return parse_time(n, value, &cfg->schedule_finish_time_ms, diag);
-    case OPT_RETRY_INTERVAL:
-        return parse_unum(n, value, &cfg->retry_interval, diag);
-    case OPT_RETRY_COUNT:
-        return parse_unum(n, value, &cfg->retry_count, diag);
-    case OPT_TIMEOUT_MINUTES:
-        return parse_unum(n, value, &cfg->timeout_minutes, diag);
-    case OPT_MAX_PER_MINUTE:
-        return parse_unum(n, value, &cfg->max_per_minute, diag);
-    case OPT_OVERWRITE_MODE:
-        return parse_unum(n, value, &cfg->overwrite_mode, diag);
-    case OPT_NO_JOB_TAG:
-        cfg->no_job_tag = true;
-        return 0;
-    case OPT_ENDPOINT:
-        return set_str(&cfg->endpoint, value);
-    case OPT_REGION:
-        return set_str(&cfg->region, value);
-    case OPT_IOT_INSTANCE_ID:
-        return set_str(&cfg->iot_instance_id, value);
-    case OPT_PROFILE:
-        return set_str(&cfg->profile, value);
-    case OPT_CA_BUNDLE:
-        return set_str(&cfg->ca_bundle, value);
-    case OPT_INSECURE:
-        cfg->insecure = true;
-        return 0;
-    case OPT_SKIP_PREFLIGHT:
-        cfg->skip_preflight = true;
-        return 0;
-    case OPT_CHECK_DEVICES:
-        cfg->check_devices = true;
-        return 0;
-    case OPT_PREFLIGHT:
-        cfg->preflight = true;
-        return 0;
-    case OPT_DELIMITER:
-        return parse_delimiter(value, &cfg->delimiter, diag);
-    case OPT_SKIP_INVALID:
-        cfg->skip_invalid = true;
-        return 0;
-    case OPT_REPORT:
-        return set_str(&cfg->report_path, value);
-    case OPT_YES:
-        cfg->yes = true;
-        return 0;
-    case OPT_NO_PROGRESS:
-        cfg->progress = false;
-        return 0;
-    case OPT_VERBOSE:
-        cfg->verbose = true;
-        return 0;
-    case OPT_JSON:
-        cfg->json = true;
-        return 0;
-    case OPT_LOG_FORMAT:
-        if (strcmp(value, "text") == 0)
-            cfg->log_format = ORCH_LOG_FORMAT_TEXT;
-        else if (strcmp(value, "json") == 0)
-            cfg->log_format = ORCH_LOG_FORMAT_JSON;
-        else
-            return orch_diag_set(diag, ORCH_EINVAL,
-                                 "--log-format: \"%s\" is not text or json",
-                                 value);
-        return 0;
-    case OPT_QPS:
-        return parse_double(n, value, &cfg->qps, diag);
-    case OPT_FORCE_QPS:
-        cfg->force_qps = true;
-        return 0;
-    case OPT_QUERY_QPS:
-        return parse_double(n, value, &cfg->query_qps, diag);
-    case OPT_MAX_IN_FLIGHT:
-        return parse_unum(n, value, &cfg->max_in_flight, diag);
-    case OPT_MAX_ATTEMPTS:
-        return parse_unum(n, value, &cfg->max_attempts, diag);
-    case OPT_CHUNK_SIZE:
-        return parse_unum(n, value, &cfg->chunk_size, diag);
-    case OPT_SIGNATURE_VERSION:
-        return parse_unum(n, value, &cfg->signature_version, diag);
-    case OPT_REQUEST_TIMEOUT:
-        return parse_duration(n, value, &cfg->request_timeout_ms, diag);
-    case OPT_RESUME:
-        cfg->resume = true;
-        return 0;
-    case OPT_FORCE:
-        cfg->force = true;
-        return 0;
-    case OPT_WATCH:
-        cfg->watch = true;
-        return 0;
-    case OPT_INTERVAL:
-        return parse_duration(n, value, &cfg->interval_ms, diag);
-    case OPT_DEVICES:
-        /* Borrowed: argv outlives the config (config.h). */
-        cfg->devices_path = value;
-        return 0;
-    case OPT_IN_PROGRESS:
-        cfg->cancel_in_progress = true;
-        return 0;
-    case OPT_WAVES:
-        return set_str(&cfg->waves, value);
-    case OPT_SUCCESS_THRESHOLD:
-        return orch_share_parse("--success-threshold", value,
-                                &cfg->success_threshold, diag);
-    case OPT_FAILURE_THRESHOLD:
-        return orch_share_parse("--failure-threshold", value,
-                                &cfg->failure_threshold, diag);
-    case OPT_MIN_DECIDED:
-        return parse_unum(n, value, &cfg->min_decided, diag);
-    case OPT_WAVE_TIMEOUT:
-        return parse_duration(n, value, &cfg->wave_timeout_ms, diag);
-    case OPT_WAVE_INTERVAL:
-        return parse_duration(n, value, &cfg->wave_interval_ms, diag);
-    case OPT_POLL_INTERVAL:
-        return parse_duration(n, value, &cfg->poll_interval_ms, diag);
-    case OPT_WAIT:
-        cfg->wait = true;
-        return 0;
-    case OPT_HELP:
-        cfg->help = true;
-        return 0;
-    case OPT_VERSION:
-        cfg->version = true;
-        return 0;
-    case OPT_SECRET:
-        return orch_diag_set(diag, ORCH_EINVAL, "--%s: %s", n, secret_advice);
-    }
-    return orch_diag_set(diag, ORCH_EINVAL, "--%s: not handled", n);
-}
-
-static const struct cli_option *find_long(const char *name, size_t len)
-{
-    size_t i = 0;
-
-    for (i = 0; i < N_OPTIONS; i++) {
-        if (strlen(options[i].lname) == len &&
-            strncmp(options[i].lname, name, len) == 0)
-            return &options[i];
-    }
-    return NULL;
-}
-
-static const struct cli_option *find_short(char letter)
-{
-    size_t i = 0;
-
-    for (i = 0; i < N_OPTIONS; i++) {
-        if (options[i].letter && options[i].letter == letter)
-            return &options[i];
-    }
-    return NULL;
 }
 
 /* Edit distance between a and b (optimal string alignment: insertions,
@@ -769,16 +156,25 @@ static const char *suggest_among(const char *const *names, size_t n,
     return buf;
 }
 
-/* "; did you mean --X?" for a mistyped long option, else "". */
+/* "; did you mean --X?" for a mistyped long option, else "". Options
+ * beyond the first SUGGEST_NAMES rows are not suggested. */
+#define SUGGEST_NAMES 128
 static const char *suggest(const char *name, size_t len, char *buf,
                            size_t bufsz)
 {
-    const char *names[N_OPTIONS];
-    size_t i = 0;
+    const char *names[SUGGEST_NAMES];
+    size_t i = 0, n = orch_options_count();
 
-    for (i = 0; i < N_OPTIONS; i++)
-        names[i] = options[i].type == ARG_SECRET ? NULL : options[i].lname;
-    return suggest_among(names, N_OPTIONS, name, len, "--", buf, bufsz);
+    if (n > SUGGEST_NAMES)
+        n = SUGGEST_NAMES;
+    for (i = 0; i < n; i++) {
+        const struct orch_option *o = orch_option_at(i);
+
+        names[i] = orch_option_is_secret(o) || (o->flags & ORCH_OPT_NO_ARGV)
+                       ? NULL
+                       : o->name;
+    }
+    return suggest_among(names, n, name, len, "--", buf, bufsz);
 }
 
 static int positional(struct orch_config *cfg, const char *arg, int *npos,
@@ -833,51 +229,51 @@ static int long_option(struct orch_config *cfg, int argc, char *const *argv,
     const char *arg = argv[*ip] + 2;
     const char *eq = strchr(arg, '=');
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-    const struct cli_option *o = find_long(arg, len);
+    const struct orch_option *o = orch_option_find(arg, len);
     const char *value = eq ? eq + 1 : NULL;
     char hint[160];
 
     if (o == NULL && looks_secret(arg, len))
         return orch_diag_set(diag, ORCH_EINVAL, "--%.*s: %s", (int)len, arg,
-                             secret_advice);
+                             orch_option_secret_advice);
     if (o == NULL)
         return orch_diag_set(diag, ORCH_EINVAL,
                              "unknown option --%.*s%s (try --help)", (int)len,
                              arg, suggest(arg, len, hint, sizeof(hint)));
-    if (o->type == ARG_SECRET)
-        return getparameter(cfg, o, NULL, diag);
-    if (o->type == ARG_NONE) {
+    if (orch_option_is_secret(o))
+        return orch_option_set(cfg, o, NULL, diag);
+    if (!orch_option_takes_value(o)) {
         if (value)
             return orch_diag_set(diag, ORCH_EINVAL, "--%s takes no value",
-                                 o->lname);
-        return getparameter(cfg, o, NULL, diag);
+                                 o->name);
+        return orch_option_set(cfg, o, NULL, diag);
     }
     if (value == NULL) {
         if (*ip + 1 >= argc || is_long_option(argv[*ip + 1]))
             return orch_diag_set(diag, ORCH_EINVAL, "--%s needs a value (%s)",
-                                 o->lname, o->metavar);
+                                 o->name, o->metavar);
         value = argv[++*ip];
     }
-    return getparameter(cfg, o, value, diag);
+    return orch_option_set(cfg, o, value, diag);
 }
 
 static int short_option(struct orch_config *cfg, int argc, char *const *argv,
                         int *ip, struct orch_diag *diag)
 {
     const char *arg = argv[*ip];
-    const struct cli_option *o = find_short(arg[1]);
+    const struct orch_option *o = orch_option_find_short(arg[1]);
     const char *value = NULL;
 
     if (o == NULL)
         return orch_diag_set(diag, ORCH_EINVAL,
                              "unknown option -%c (try --help)", arg[1]);
-    if (o->type == ARG_NONE) {
+    if (!orch_option_takes_value(o)) {
         if (arg[2] != '\0')
             return orch_diag_set(diag, ORCH_EINVAL,
                                  "-%c takes no value (give options one by "
                                  "one)",
                                  arg[1]);
-        return getparameter(cfg, o, NULL, diag);
+        return orch_option_set(cfg, o, NULL, diag);
     }
     if (arg[2] != '\0') {
         value = arg + 2;
@@ -887,7 +283,7 @@ static int short_option(struct orch_config *cfg, int argc, char *const *argv,
                                  arg[1], o->metavar);
         value = argv[++*ip];
     }
-    return getparameter(cfg, o, value, diag);
+    return orch_option_set(cfg, o, value, diag);
 }
 
 int orch_cli_parse(struct orch_config *cfg, int argc, char *const *argv,
@@ -992,21 +388,21 @@ void orch_cli_help(FILE *fp)
           "          (same as run ... --resume; options given override "
           "the journal's)\n",
           fp);
-    for (i = 0; i < N_OPTIONS; i++) {
-        const struct cli_option *o = &options[i];
+    for (i = 0; i < orch_options_count(); i++) {
+        const struct orch_option *o = orch_option_at(i);
         char head[64];
         int col = 0;
 
-        if (o->type == ARG_SECRET)
+        if (o->help == NULL)
             continue;
         if (o->section)
             fprintf(fp, "\n%s:\n", o->section);
         if (o->letter)
             col = snprintf(head, sizeof(head), "  -%c, --%s%s%s", o->letter,
-                           o->lname, o->metavar ? " " : "",
+                           o->name, o->metavar ? " " : "",
                            o->metavar ? o->metavar : "");
         else
-            col = snprintf(head, sizeof(head), "  --%s%s%s", o->lname,
+            col = snprintf(head, sizeof(head), "  --%s%s%s", o->name,
                            o->metavar ? " " : "", o->metavar ? o->metavar : "");
         fputs(head, fp);
         if (col > 28) {

@@ -435,3 +435,106 @@ int orch_api_decode(struct orch_response *r, long http_status, const char *body,
         snprintf(r->message, sizeof(r->message), "HTTP %ld", http_status);
     return 0;
 }
+
+/* ---- the queries of status, cancel and the wave gates ---- */
+
+static const char *const task_state_names[ORCH_TASK_NSTATES] = {
+    [ORCH_TASK_QUEUED] = "QUEUED",
+    [ORCH_TASK_NOTIFIED] = "NOTIFIED",
+    [ORCH_TASK_IN_PROGRESS] = "IN_PROGRESS",
+    [ORCH_TASK_SUCCEEDED] = "SUCCEEDED",
+    [ORCH_TASK_FAILED] = "FAILED",
+    [ORCH_TASK_CANCELED] = "CANCELED",
+    [ORCH_TASK_CONFIRM] = "CONFIRM",
+    [ORCH_TASK_OTHER] = "OTHER",
+};
+
+const char *orch_task_state_name(int s)
+{
+    if (s < 0 || s >= ORCH_TASK_NSTATES)
+        return "OTHER";
+    return task_state_names[s];
+}
+
+enum orch_task_state orch_task_state_parse(const char *s)
+{
+    int i = 0;
+
+    if (s == NULL)
+        return ORCH_TASK_OTHER;
+    for (i = 0; i < ORCH_TASK_OTHER; i++) {
+        if (strcmp(s, task_state_names[i]) == 0)
+            return (enum orch_task_state)i;
+    }
+    return ORCH_TASK_OTHER;
+}
+
+bool orch_task_state_pending(int s)
+{
+    return s == ORCH_TASK_QUEUED || s == ORCH_TASK_NOTIFIED ||
+           s == ORCH_TASK_IN_PROGRESS || s == ORCH_TASK_CONFIRM;
+}
+
+int orch_api_job_params(struct orch_params *out, const char *iot_instance_id,
+                        const char *job_id)
+{
+    int rc = orch_params_add(out, "JobId", job_id);
+
+    if (rc == 0 && iot_instance_id)
+        rc = orch_params_add(out, "IotInstanceId", iot_instance_id);
+    return rc;
+}
+
+int orch_api_task_page_params(struct orch_params *out,
+                              const char *iot_instance_id, const char *job_id,
+                              unsigned page_size, unsigned page)
+{
+    int rc = orch_api_job_params(out, iot_instance_id, job_id);
+
+    if (rc == 0)
+        rc = orch_params_addf(out, "PageSize", "%u", page_size);
+    if (rc == 0)
+        rc = orch_params_addf(out, "CurrentPage", "%u", page);
+    return rc;
+}
+
+int orch_api_firmware_params(struct orch_params *out,
+                             const char *iot_instance_id,
+                             const char *firmware_id)
+{
+    int rc = orch_params_add(out, "FirmwareId", firmware_id);
+
+    if (rc == 0 && iot_instance_id)
+        rc = orch_params_add(out, "IotInstanceId", iot_instance_id);
+    return rc;
+}
+
+int orch_api_cancel_flags_params(struct orch_params *out, bool in_progress)
+{
+    static const char *const flags[] = {"CancelQueuedTask",
+                                        "CancelNotifiedTask",
+                                        "CancelScheduledTask",
+                                        "CancelUnconfirmedTask"};
+    size_t i = 0;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < sizeof(flags) / sizeof(flags[0]); i++)
+        rc = orch_params_add(out, flags[i], "true");
+    if (rc == 0 && in_progress)
+        rc = orch_params_add(out, "CancelInProgressTask", "true");
+    return rc;
+}
+
+bool orch_api_cancel_code_is_done(const char *code)
+{
+    static const char *const done[] = {"iot.ota.JobHasFinished",
+                                       "iot.ota.JobHasCanceled",
+                                       "iot.ota.JobCanceled"};
+    size_t i = 0;
+
+    for (i = 0; code && i < sizeof(done) / sizeof(done[0]); i++) {
+        if (strcmp(code, done[i]) == 0)
+            return true;
+    }
+    return false;
+}

@@ -4,70 +4,44 @@
  * DESIGN: read the report (orch_rollout_load), replay
  * "<report>.cancel.journal" to learn which jobs are already cancelled,
  * confirm (terminal, else --yes), list the tasks of the jobs left
- * (ListOTATaskByJob pages at the query quota, counted with
- * orch_status_add_page: the cancel answer carries no count), then one
- * paced batch (orch_query_run at ORCH_CANCEL_QPS) over the jobs left. Each successful cancel appends a
- * "cancelled" record and syncs it before the next answer is handled, so a
- * crash loses at most the record of a call whose effect is idempotent
- * anyway (cancelling twice is harmless). SIGINT only sets a flag; the
- * dispatcher stops starting calls.
+ * (rollout/tasklist.h: the cancel answer carries no count), then one
+ * paced batch (orch_query_run at ORCH_CANCEL_QPS) over the jobs left.
+ * Each successful cancel appends a "cancelled" record and syncs it before
+ * the next answer is handled, so a crash loses at most the record of a
+ * call whose effect is idempotent anyway (cancelling twice is harmless).
+ * Ctrl-C only raises the interrupt level (base/interrupt.h); the
+ * dispatcher stops starting calls. The reason of the exit is carried in
+ * the context, never read back from the messages.
  */
 #include "orch/commands/cancel.h"
 
-#include "orch/commands/status.h"
-
-#include "orch/cloud/api.h"
-#include "orch/model/config.h"
-#include "orch/cloud/credentials.h"
-#include "orch/engine/dispatch.h"
+#include "orch/base/clock.h"
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
-#include "orch/engine/journal.h"
+#include "orch/base/interrupt.h"
 #include "orch/base/jsonout.h"
 #include "orch/base/msgs.h"
-#include "orch/cloud/params.h"
-#include "orch/engine/query.h"
-#include "orch/rollout/report.h"
+#include "orch/commands/reason.h"
 #include "orch/base/tally.h"
-#include "orch/base/clock.h"
+#include "orch/cloud/api.h"
+#include "orch/cloud/credentials.h"
+#include "orch/engine/dispatch.h"
+#include "orch/engine/journal.h"
+#include "orch/engine/query.h"
+#include "orch/model/config.h"
+#include "orch/rollout/report.h"
+#include "orch/rollout/rollout.h"
+#include "orch/rollout/taskagg.h"
+#include "orch/rollout/tasklist.h"
 
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-
-
-int orch_cancel_flags_params(struct orch_params *out, bool in_progress)
-{
-    int rc = orch_params_add(out, "CancelQueuedTask", "true");
-
-    if (rc == 0)
-        rc = orch_params_add(out, "CancelNotifiedTask", "true");
-    if (rc == 0)
-        rc = orch_params_add(out, "CancelScheduledTask", "true");
-    if (rc == 0)
-        rc = orch_params_add(out, "CancelUnconfirmedTask", "true");
-    if (rc == 0 && in_progress)
-        rc = orch_params_add(out, "CancelInProgressTask", "true");
-    return rc;
-}
-
-bool orch_cancel_code_is_done(const char *code)
-{
-    static const char *const done[] = {"iot.ota.JobHasFinished",
-                                       "iot.ota.JobHasCanceled",
-                                       "iot.ota.JobCanceled"};
-    size_t i = 0;
-
-    for (i = 0; code && i < sizeof(done) / sizeof(done[0]); i++) {
-        if (strcmp(code, done[i]) == 0)
-            return true;
-    }
-    return false;
-}
 
 bool orch_cancel_record_covers(const json_t *rec, bool in_progress,
                                const char **job_id)
@@ -79,7 +53,7 @@ bool orch_cancel_record_covers(const json_t *rec, bool in_progress,
     if (t == NULL || strcmp(t, "cancelled") != 0 || id == NULL || !id[0])
         return false;
     /* A job whose cancel reported it finished needs nothing more. */
-    if (orch_cancel_code_is_done(
+    if (orch_api_cancel_code_is_done(
             json_string_value(json_object_get(rec, "code"))))
         ip = true;
     if (in_progress && !ip)
@@ -106,23 +80,23 @@ uint64_t orch_cancel_cancellable(const uint64_t *counts, bool in_progress)
            (in_progress ? counts[ORCH_TASK_IN_PROGRESS] : 0);
 }
 
-enum orch_cancel_outcome orch_cancel_classify(int item_status,
-                                              const char *code, bool counted,
+enum orch_cancel_outcome orch_cancel_classify(int item_status, const char *code,
+                                              bool counted,
                                               uint64_t cancellable)
 {
     if (item_status == ORCH_ITEM_CREATED)
         return counted && cancellable == 0 ? ORCH_CANCEL_NOTHING
                                            : ORCH_CANCEL_REQUESTED;
-    if (item_status == ORCH_ITEM_FAILED && orch_cancel_code_is_done(code))
+    if (item_status == ORCH_ITEM_FAILED && orch_api_cancel_code_is_done(code))
         return ORCH_CANCEL_FINISHED;
     if (item_status == ORCH_ITEM_NOT_SENT)
         return ORCH_CANCEL_NOT_SENT;
     return ORCH_CANCEL_FAILED;
 }
 
-void orch_cancel_describe(char *buf, size_t bufsz,
-                          enum orch_cancel_outcome o, const char *code,
-                          const uint64_t *counts, bool in_progress)
+void orch_cancel_describe(char *buf, size_t bufsz, enum orch_cancel_outcome o,
+                          const char *code, const uint64_t *counts,
+                          bool in_progress)
 {
     uint64_t n = counts ? orch_cancel_cancellable(counts, in_progress) : 0;
     uint64_t running = counts ? counts[ORCH_TASK_IN_PROGRESS] : 0;
@@ -135,8 +109,9 @@ void orch_cancel_describe(char *buf, size_t bufsz,
     switch (o) {
     case ORCH_CANCEL_REQUESTED:
         if (counts == NULL)
-            snprintf(buf, bufsz, "cancel requested; its tasks could not be "
-                                 "counted");
+            snprintf(buf, bufsz,
+                     "cancel requested; its tasks could not be "
+                     "counted");
         else
             snprintf(buf, bufsz,
                      "cancel requested; %" PRIu64 " task%s %s still "
@@ -173,8 +148,7 @@ void orch_cancel_describe(char *buf, size_t bufsz,
 json_t *orch_cancel_json_doc(const char *report, bool in_progress,
                              const struct orch_cancel_counts *n,
                              const struct orch_tally *codes,
-                             const char *journal, int code,
-                             const char *reason)
+                             const char *journal, int code, const char *reason)
 {
     json_t *doc = orch_jsonout_doc("cancel", code, reason);
     json_t *counts = json_null();
@@ -185,12 +159,12 @@ json_t *orch_cancel_json_doc(const char *report, bool in_progress,
     if (!bad && n != NULL)
         counts = json_pack(
             "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "jobs",
-            (json_int_t)n->jobs, "skipped", (json_int_t)n->skipped,
-            "cancelled", (json_int_t)n->cancelled, "nothing_to_cancel",
-            (json_int_t)n->nothing, "already_finished",
-            (json_int_t)n->finished, "failed", (json_int_t)n->failed,
-            "not_sent", (json_int_t)n->not_sent, "tasks_cancellable",
-            (json_int_t)n->tasks, "not_counted", (json_int_t)n->uncounted);
+            (json_int_t)n->jobs, "skipped", (json_int_t)n->skipped, "cancelled",
+            (json_int_t)n->cancelled, "nothing_to_cancel",
+            (json_int_t)n->nothing, "already_finished", (json_int_t)n->finished,
+            "failed", (json_int_t)n->failed, "not_sent",
+            (json_int_t)n->not_sent, "tasks_cancellable", (json_int_t)n->tasks,
+            "not_counted", (json_int_t)n->uncounted);
     for (i = 0; !bad && codes && i < codes->count; i++)
         bad |= json_object_set_new(errors, codes->e[i].code,
                                    json_integer((json_int_t)codes->e[i].n));
@@ -199,8 +173,8 @@ json_t *orch_cancel_json_doc(const char *report, bool in_progress,
         bad |= json_object_set_new(doc, "report",
                                    report ? json_string(report) : json_null());
     if (!bad)
-        bad |= json_object_set_new(doc, "in_progress",
-                                   json_boolean(in_progress));
+        bad |=
+            json_object_set_new(doc, "in_progress", json_boolean(in_progress));
     if (!bad) {
         bad |= json_object_set_new(doc, "counts", counts);
         counts = NULL;
@@ -225,15 +199,6 @@ json_t *orch_cancel_json_doc(const char *report, bool in_progress,
 
 /* ------------------------------------------------------------ command */
 
-static volatile sig_atomic_t interrupted;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    if (interrupted < 2)
-        interrupted++;
-}
-
 struct cancel_ctx {
     const struct orch_config *cfg;
     struct orch_rollout r;
@@ -247,17 +212,16 @@ struct cancel_ctx {
     size_t cancelled, finished, failed, not_sent, nothing, uncounted;
     uint64_t tasks; /* still cancellable in the `cancelled` jobs */
     struct orch_tally codes;
-    json_t *results; /* "jobs_cancelled" of --json */
-    /* The task listing before the cancel. */
-    struct orch_status_agg agg;
-    size_t *pitems; /* per listing item: index into todo */
-    unsigned *ppage; /* per listing item: its page (from 1) */
-    size_t npitems, pcap;
-    bool *list_failed; /* per job of the report */
+    json_t *results;         /* "jobs_cancelled" of --json */
+    struct orch_taskagg agg; /* the task listing before the cancel */
     char *journal_path;
     bool counting; /* the report was read: the counts mean something */
     FILE *hout;    /* human lines: stderr, or /dev/null for JSON logs */
+    struct orch_reason why; /* the last error told: the exit reason when
+                              nothing more specific says why */
 };
+
+/* ------------------------------------------------------------ journal */
 
 static int on_record(void *ud, const json_t *rec, size_t line)
 {
@@ -293,7 +257,7 @@ static int open_journal(struct cancel_ctx *c)
     if (rc == 0)
         rc = orch_journal_open(&c->j, c->journal_path, valid, &diag);
     if (rc) {
-        orch_error_diag(rc, &diag);
+        orch_reason_diag(&c->why, rc, &diag);
         return rc;
     }
     c->journal_open = true;
@@ -306,19 +270,8 @@ static int open_journal(struct cancel_ctx *c)
     if (rc == 0)
         rc = orch_journal_sync(&c->j);
     if (rc)
-        orch_errorf("%s: writing the journal failed (%s)", c->journal_path,
-                    orch_strerror(rc));
-    return rc;
-}
-
-static int build_cancel(void *ud, size_t item, struct orch_params *out)
-{
-    struct cancel_ctx *c = ud;
-    const char *job = c->r.jobs[c->todo[item]].job_id;
-    int rc = orch_query_job_params(out, c->cfg, job);
-
-    if (rc == 0)
-        rc = orch_cancel_flags_params(out, c->cfg->cancel_in_progress);
+        orch_reason_errorf(&c->why, "%s: writing the journal failed (%s)",
+                           c->journal_path, orch_strerror(rc));
     return rc;
 }
 
@@ -333,9 +286,8 @@ static void journal_done(struct cancel_ctx *c, const char *job,
         return;
     rec = json_pack("{s:s, s:s, s:b, s:I, s:s, s:s, s:O}", "t", "cancelled",
                     "job_id", job, "in_progress", c->cfg->cancel_in_progress,
-                    "time", (json_int_t)orch_wall_ms(), "code", code,
-                    "outcome", orch_cancel_outcome_name(o),
-                    "tasks_cancellable", tasks);
+                    "time", (json_int_t)orch_wall_ms(), "code", code, "outcome",
+                    orch_cancel_outcome_name(o), "tasks_cancellable", tasks);
     rc = rec ? orch_journal_append(&c->j, rec) : ORCH_ENOMEM;
     json_decref(rec);
     if (rc == 0)
@@ -347,26 +299,18 @@ static void journal_done(struct cancel_ctx *c, const char *job,
     }
 }
 
+/* ------------------------------------------------------- the cancels */
+
 /* Whether job i's tasks were counted: listed, and no page failed. */
 static bool job_counted(const struct cancel_ctx *c, size_t i)
 {
-    return !c->list_failed[i] && c->r.jobs[i].listed > 0;
+    return !c->r.jobs[i].query_failed && c->r.jobs[i].listed > 0;
 }
 
-/* Counts, prints, journals and records the outcome of todo[item]. */
-static void job_outcome(struct cancel_ctx *c, size_t item, int status,
-                        const char *code)
+/* Adds outcome o of a job to the counts. */
+static void count_outcome(struct cancel_ctx *c, enum orch_cancel_outcome o,
+                          const char *code, bool counted, uint64_t n)
 {
-    size_t i = c->todo[item];
-    const struct orch_rollout_job *j = &c->r.jobs[i];
-    bool counted = job_counted(c, i);
-    bool ip = c->cfg->cancel_in_progress;
-    uint64_t n = counted ? orch_cancel_cancellable(j->counts, ip) : 0;
-    enum orch_cancel_outcome o =
-        orch_cancel_classify(status, code, counted, n);
-    json_t *tasks = counted ? json_integer((json_int_t)n) : json_null();
-    char line[256];
-
     switch (o) {
     case ORCH_CANCEL_REQUESTED:
         c->cancelled++;
@@ -389,6 +333,22 @@ static void job_outcome(struct cancel_ctx *c, size_t item, int status,
         orch_tally_add(&c->codes, code[0] ? code : "failed");
         break;
     }
+}
+
+/* Counts, prints, journals and records the outcome of todo[item]. */
+static void job_outcome(struct cancel_ctx *c, size_t item, int status,
+                        const char *code)
+{
+    size_t i = c->todo[item];
+    const struct orch_rollout_job *j = &c->r.jobs[i];
+    bool counted = job_counted(c, i);
+    bool ip = c->cfg->cancel_in_progress;
+    uint64_t n = counted ? orch_cancel_cancellable(j->counts, ip) : 0;
+    enum orch_cancel_outcome o = orch_cancel_classify(status, code, counted, n);
+    json_t *tasks = counted ? json_integer((json_int_t)n) : json_null();
+    char line[256];
+
+    count_outcome(c, o, code, counted, n);
     if (o == ORCH_CANCEL_REQUESTED || o == ORCH_CANCEL_NOTHING ||
         o == ORCH_CANCEL_FINISHED)
         journal_done(c, j->job_id, code, o, tasks);
@@ -398,11 +358,21 @@ static void job_outcome(struct cancel_ctx *c, size_t item, int status,
         fprintf(c->hout, "  job %s: %s\n", j->job_id, line);
     if (c->results)
         json_array_append_new(
-            c->results,
-            json_pack("{s:s, s:s, s:O, s:s}", "job_id", j->job_id, "outcome",
-                      orch_cancel_outcome_name(o), "tasks_cancellable",
-                      tasks, "code", code));
+            c->results, json_pack("{s:s, s:s, s:O, s:s}", "job_id", j->job_id,
+                                  "outcome", orch_cancel_outcome_name(o),
+                                  "tasks_cancellable", tasks, "code", code));
     json_decref(tasks);
+}
+
+static int build_cancel(void *ud, size_t item, struct orch_params *out)
+{
+    struct cancel_ctx *c = ud;
+    const char *job = c->r.jobs[c->todo[item]].job_id;
+    int rc = orch_api_job_params(out, c->cfg->iot_instance_id, job);
+
+    if (rc == 0)
+        rc = orch_api_cancel_flags_params(out, c->cfg->cancel_in_progress);
+    return rc;
 }
 
 static void cancel_done(void *ud, size_t item,
@@ -413,126 +383,79 @@ static void cancel_done(void *ud, size_t item,
     job_outcome(c, item, res->status, res->error_code ? res->error_code : "");
 }
 
-/* ------------------------------------------------- the task listing */
-
-static int build_page(void *ud, size_t item, struct orch_params *out)
+/* Lists the tasks of the jobs to cancel (tasklist.h). A listing that
+ * fails only leaves that job uncounted. Returns 0, or an exit code (setup
+ * error, aborted). */
+static int count_tasks(struct cancel_ctx *c,
+                       const struct orch_credentials *cred)
 {
-    struct cancel_ctx *c = ud;
-    const char *job = c->r.jobs[c->todo[c->pitems[item]]].job_id;
-
-    return orch_query_task_page_params(out, c->cfg, job,
-                                       ORCH_STATUS_PAGE_SIZE, c->ppage[item]);
-}
-
-static void page_done(void *ud, size_t item, const struct orch_item_result *res)
-{
-    struct cancel_ctx *c = ud;
-    size_t i = c->todo[c->pitems[item]];
-
-    if (res->status != ORCH_ITEM_CREATED || res->resp == NULL ||
-        res->resp->root == NULL ||
-        orch_status_add_page(&c->agg, &c->r.jobs[i], res->resp->root, NULL,
-                             NULL) != 0)
-        c->list_failed[i] = true;
-}
-
-/* Room for `more` listing items. 0 or ORCH_ENOMEM. */
-static int grow_items(struct cancel_ctx *c, size_t more)
-{
-    size_t ncap = c->pcap;
-    size_t *pi = NULL;
-    unsigned *pp = NULL;
-
-    if (c->npitems + more <= c->pcap)
-        return 0;
-    while (ncap < c->npitems + more)
-        ncap = ncap ? ncap * 2 : 64;
-    pi = realloc(c->pitems, ncap * sizeof(*pi));
-    if (pi == NULL)
-        return ORCH_ENOMEM;
-    c->pitems = pi;
-    pp = realloc(c->ppage, ncap * sizeof(*pp));
-    if (pp == NULL)
-        return ORCH_ENOMEM;
-    c->ppage = pp;
-    c->pcap = ncap;
-    return 0;
-}
-
-/* Lists the tasks of the jobs to cancel: page 1 of each, then the pages
- * its Total asks for. A listing that fails only leaves that job
- * uncounted. Returns 0, or an exit code (setup error, aborted). */
-static int count_tasks(struct cancel_ctx *c, const struct orch_credentials *cred)
-{
-    struct orch_query_batch b;
+    struct orch_tasklist tl;
     struct orch_dispatch_stats st;
     struct orch_diag diag = {{0}};
-    size_t k = 0, round = 0;
-    unsigned p = 0;
     int rc = 0;
 
-    for (round = 0; round < 2; round++) {
-        c->npitems = 0;
-        for (k = 0; k < c->ntodo; k++) {
-            const struct orch_rollout_job *j = &c->r.jobs[c->todo[k]];
-            unsigned pages = j->pages < ORCH_STATUS_MAX_PAGES
-                                 ? j->pages
-                                 : ORCH_STATUS_MAX_PAGES;
-
-            if (round == 0) {
-                if (grow_items(c, 1)) {
-                    orch_errorf("out of memory");
-                    return ORCH_EXIT_USAGE;
-                }
-                c->pitems[c->npitems] = k;
-                c->ppage[c->npitems++] = 1;
-                continue;
-            }
-            if (c->list_failed[c->todo[k]] || pages < 2)
-                continue;
-            if (grow_items(c, pages - 1)) {
-                orch_errorf("out of memory");
-                return ORCH_EXIT_USAGE;
-            }
-            for (p = 2; p <= pages; p++) {
-                c->pitems[c->npitems] = k;
-                c->ppage[c->npitems++] = p;
-            }
-        }
-        if (c->npitems == 0)
-            continue;
-        memset(&b, 0, sizeof(b));
-        b.action = "ListOTATaskByJob";
-        b.qps = c->cfg->query_qps;
-        b.nitems = c->npitems;
-        b.build = build_page;
-        b.done = page_done;
-        b.ud = c;
-        b.label = "jobs' tasks counted";
-        rc = orch_query_run(c->cfg, cred, &b, &interrupted, &st, &diag);
-        if (rc) {
-            orch_error_diag(rc, &diag);
-            return ORCH_EXIT_USAGE;
-        }
-        if (interrupted || st.aborted) {
-            orch_errorf("cancel aborted: %s; nothing cancelled",
-                        st.abort_reason[0] ? st.abort_reason : "interrupted");
-            return ORCH_EXIT_ABORTED;
-        }
+    memset(&tl, 0, sizeof(tl));
+    tl.cfg = c->cfg;
+    tl.cred = cred;
+    tl.jobs = c->r.jobs;
+    tl.which = c->todo;
+    tl.n = c->ntodo;
+    tl.agg = &c->agg;
+    tl.label[0] = tl.label[1] = "jobs' tasks counted";
+    rc = orch_tasklist_run(&tl, orch_interrupt_counter(), &st, &diag);
+    if (rc) {
+        orch_reason_diag(&c->why, rc, &diag);
+        return ORCH_EXIT_USAGE;
+    }
+    if (orch_interrupt_level() || st.aborted) {
+        orch_reason_errorf(&c->why, "cancel aborted: %s; nothing cancelled",
+                           st.abort_reason[0] ? st.abort_reason
+                                              : "interrupted");
+        return ORCH_EXIT_ABORTED;
     }
     return 0;
 }
 
+/* The cancel batch, at the action's quota (or --query-qps when lower).
+ * Returns 0 with *st filled, or ORCH_EXIT_USAGE (setup error). */
+static int send_cancels(struct cancel_ctx *c,
+                        const struct orch_credentials *cred,
+                        struct orch_dispatch_stats *st)
+{
+    struct orch_query_batch b;
+    struct orch_diag diag = {{0}};
+    double qps = c->cfg->query_qps;
+    int rc = 0;
+
+    memset(&b, 0, sizeof(b));
+    b.action = "CancelOTATaskByJob";
+    b.qps = qps < ORCH_CANCEL_QPS ? qps : ORCH_CANCEL_QPS;
+    b.nitems = c->ntodo;
+    b.build = build_cancel;
+    b.done = cancel_done;
+    b.ud = c;
+    b.label = "jobs cancelled";
+    rc = orch_query_run(c->cfg, cred, &b, orch_interrupt_counter(), st, &diag);
+    if (rc) {
+        orch_reason_diag(&c->why, rc, &diag);
+        return ORCH_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ the edge */
+
 /* Returns 0 to go on, or an exit code. */
-static int confirm(const struct cancel_ctx *c)
+static int confirm(struct cancel_ctx *c)
 {
     char line[64];
 
     if (c->cfg->yes)
         return ORCH_EXIT_OK;
     if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
-        orch_errorf("not asking for confirmation without a terminal; pass "
-                    "--yes to cancel the jobs");
+        orch_reason_errorf(
+            &c->why, "not asking for confirmation without a terminal; pass "
+                     "--yes to cancel the jobs");
         return ORCH_EXIT_USAGE;
     }
     fprintf(stderr, "Cancel the %s tasks of %zu job%s? [y/N] ",
@@ -544,7 +467,7 @@ static int confirm(const struct cancel_ctx *c)
     if (fgets(line, sizeof(line), stdin) == NULL ||
         (strcmp(line, "y\n") != 0 && strcmp(line, "Y\n") != 0 &&
          strcasecmp(line, "yes\n") != 0)) {
-        orch_errorf("not confirmed; nothing cancelled");
+        orch_reason_errorf(&c->why, "not confirmed; nothing cancelled");
         return ORCH_EXIT_ABORTED;
     }
     return ORCH_EXIT_OK;
@@ -584,8 +507,8 @@ static void print_final(const struct cancel_ctx *c)
  * "summary" event on stderr. c may be NULL (an error before the command
  * could start). Returns code, or ORCH_EXIT_USAGE when the document could
  * not be written. */
-static int emit_doc(const struct orch_config *cfg,
-                    const struct cancel_ctx *c, int code, const char *reason)
+static int emit_doc(const struct orch_config *cfg, const struct cancel_ctx *c,
+                    int code, const char *reason)
 {
     struct orch_cancel_counts n;
     json_t *doc = NULL;
@@ -623,14 +546,15 @@ static int emit_doc(const struct orch_config *cfg,
     return code;
 }
 
-int orch_cancel_emit_error(const struct orch_config *cfg, int code)
+int orch_cancel_emit_error(const struct orch_config *cfg, int code,
+                           const char *reason)
 {
-    return emit_doc(cfg, NULL, code, orch_msgs_last_error());
+    return emit_doc(cfg, NULL, code, reason ? reason : "");
 }
 
 /* The exit reason of the document. */
-static const char *exit_reason(const struct cancel_ctx *c, int code,
-                               char *buf, size_t bufsz)
+static const char *exit_reason(const struct cancel_ctx *c, int code, char *buf,
+                               size_t bufsz)
 {
     if (code == ORCH_EXIT_OK) {
         snprintf(buf, bufsz, "%s",
@@ -644,21 +568,120 @@ static const char *exit_reason(const struct cancel_ctx *c, int code,
                  c->failed == 1 ? "" : "s", c->not_sent);
         return buf;
     }
-    return orch_msgs_last_error();
+    return c->why.text;
+}
+
+/* ------------------------------------------------------- the command */
+
+/* The report, the journal and what is left to cancel. Returns 0 or an
+ * exit code. */
+static int start(struct cancel_ctx *c)
+{
+    struct orch_diag diag = {{0}};
+    const char *report = c->cfg->inventory_path;
+    size_t i = 0;
+    int rc = 0;
+
+    rc = orch_rollout_load(&c->r, report, &diag);
+    if (rc) {
+        orch_reason_diag(&c->why, rc, &diag);
+        return ORCH_EXIT_USAGE;
+    }
+    c->counting = true;
+    c->journal_path = orch_report_sibling(report, ".cancel.journal");
+    c->skip = calloc(c->r.njobs + 1, sizeof(*c->skip));
+    c->todo = calloc(c->r.njobs + 1, sizeof(*c->todo));
+    c->results = json_array();
+    if (c->journal_path == NULL || c->skip == NULL || c->todo == NULL ||
+        c->results == NULL) {
+        orch_reason_errorf(&c->why, "out of memory");
+        return ORCH_EXIT_USAGE;
+    }
+    if (open_journal(c))
+        return ORCH_EXIT_USAGE;
+    for (i = 0; i < c->r.njobs; i++) {
+        if (!c->skip[i])
+            c->todo[c->ntodo++] = i;
+    }
+    fprintf(c->hout,
+            "report: %s: %zu job%s, %zu already cancelled (journal %s), %zu "
+            "to cancel%s\n",
+            report, c->r.njobs, c->r.njobs == 1 ? "" : "s", c->skipped,
+            c->journal_path, c->ntodo,
+            c->cfg->cancel_in_progress ? " (in-progress tasks too)" : "");
+    return 0;
+}
+
+/* The credentials, then the user's yes. Returns 0 or an exit code. */
+static int prepare(struct cancel_ctx *c, struct orch_credentials *cred)
+{
+    struct orch_diag diag = {{0}};
+    int rc = 0;
+
+    rc = orch_credentials_load(cred, c->cfg->profile, getenv("HOME"), &diag);
+    if (rc) {
+        orch_reason_diag(&c->why, rc, &diag);
+        return ORCH_EXIT_USAGE;
+    }
+    fprintf(c->hout, "credentials: %s, AccessKeyId %s%s\n", cred->source,
+            cred->access_key_id, cred->token.s ? " (STS)" : "");
+    return confirm(c);
+}
+
+/* Counts the tasks, then cancels, with Ctrl-C handled. Returns the exit
+ * code. */
+static int cancel_jobs(struct cancel_ctx *c,
+                       const struct orch_credentials *cred)
+{
+    struct orch_dispatch_stats st;
+    int code = 0;
+
+    memset(&st, 0, sizeof(st));
+    orch_interrupt_install(1);
+    code = count_tasks(c, cred);
+    if (code) {
+        orch_interrupt_uninstall();
+        c->not_sent = c->ntodo;
+        print_final(c);
+        return code;
+    }
+    code = send_cancels(c, cred, &st);
+    orch_interrupt_uninstall();
+    if (code)
+        return code;
+    print_final(c);
+    if (c->journal_err)
+        orch_warnf("%s: writing the journal failed (%s); a rerun will "
+                   "cancel some jobs again (harmless)",
+                   c->journal_path, orch_strerror(c->journal_err));
+    if (st.aborted || orch_interrupt_level()) {
+        orch_reason_errorf(&c->why, "cancel aborted: %s",
+                           st.abort_reason[0] ? st.abort_reason
+                                              : "interrupted");
+        return ORCH_EXIT_ABORTED;
+    }
+    return c->failed + c->not_sent > 0 ? ORCH_EXIT_PARTIAL : ORCH_EXIT_OK;
+}
+
+static void cancel_ctx_free(struct cancel_ctx *c)
+{
+    if (c->hout != stderr)
+        fclose(c->hout);
+    orch_rollout_cleanup(&c->r);
+    free(c->skip);
+    free(c->todo);
+    orch_taskagg_cleanup(&c->agg);
+    json_decref(c->results);
+    free(c->journal_path);
+    free(c);
 }
 
 int orch_cancel_main(struct orch_config *cfg)
 {
     struct cancel_ctx *c = NULL;
     struct orch_credentials cred;
-    struct orch_diag diag = {{0}};
-    struct orch_query_batch b;
-    struct orch_dispatch_stats st;
-    struct sigaction sa, old_int;
     char reason[128];
     int code = ORCH_EXIT_OK;
-    size_t i = 0;
-    int rc = 0;
 
     memset(&cred, 0, sizeof(cred));
     c = calloc(1, sizeof(*c));
@@ -667,120 +690,29 @@ int orch_cancel_main(struct orch_config *cfg)
         return emit_doc(cfg, NULL, ORCH_EXIT_USAGE, "out of memory");
     }
     c->cfg = cfg;
+    orch_taskagg_init(&c->agg);
     /* --log-format json: stderr carries JSON lines only. */
     c->hout = orch_msgs_json() ? fopen("/dev/null", "w") : NULL;
     if (c->hout == NULL)
         c->hout = stderr;
     signal(SIGPIPE, SIG_IGN);
-    rc = orch_rollout_load(&c->r, cfg->inventory_path, &diag);
-    if (rc) {
-        orch_error_diag(rc, &diag);
-        code = ORCH_EXIT_USAGE;
-        goto out;
-    }
-    c->counting = true;
-    c->journal_path =
-        orch_report_sibling(cfg->inventory_path, ".cancel.journal");
-    c->skip = calloc(c->r.njobs + 1, sizeof(*c->skip));
-    c->todo = calloc(c->r.njobs + 1, sizeof(*c->todo));
-    c->list_failed = calloc(c->r.njobs + 1, sizeof(*c->list_failed));
-    c->results = json_array();
-    orch_status_agg_init(&c->agg);
-    if (c->journal_path == NULL || c->skip == NULL || c->todo == NULL ||
-        c->list_failed == NULL || c->results == NULL) {
-        orch_errorf("out of memory");
-        code = ORCH_EXIT_USAGE;
-        goto out;
-    }
-    if (open_journal(c)) {
-        code = ORCH_EXIT_USAGE;
-        goto out;
-    }
-    for (i = 0; i < c->r.njobs; i++) {
-        if (!c->skip[i])
-            c->todo[c->ntodo++] = i;
-    }
-    fprintf(c->hout,
-            "report: %s: %zu job%s, %zu already cancelled (journal %s), %zu "
-            "to cancel%s\n",
-            cfg->inventory_path, c->r.njobs, c->r.njobs == 1 ? "" : "s",
-            c->skipped, c->journal_path, c->ntodo,
-            cfg->cancel_in_progress ? " (in-progress tasks too)" : "");
-    if (c->ntodo == 0) {
+    code = start(c);
+    if (code == 0 && c->ntodo == 0) {
         print_final(c);
         goto out;
     }
-    rc = orch_credentials_load(&cred, cfg->profile, getenv("HOME"), &diag);
-    if (rc) {
-        orch_error_diag(rc, &diag);
-        code = ORCH_EXIT_USAGE;
-        goto out;
-    }
-    fprintf(c->hout, "credentials: %s, AccessKeyId %s%s\n", cred.source,
-            cred.access_key_id, cred.token.s ? " (STS)" : "");
-    code = confirm(c);
-    if (code)
-        goto out;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    interrupted = 0;
-    sigaction(SIGINT, &sa, &old_int);
-    code = count_tasks(c, &cred);
-    if (code) {
-        sigaction(SIGINT, &old_int, NULL);
-        c->not_sent = c->ntodo;
-        print_final(c);
-        goto out;
-    }
-    memset(&b, 0, sizeof(b));
-    b.action = "CancelOTATaskByJob";
-    b.qps = cfg->query_qps < ORCH_CANCEL_QPS ? cfg->query_qps : ORCH_CANCEL_QPS;
-    b.nitems = c->ntodo;
-    b.build = build_cancel;
-    b.done = cancel_done;
-    b.ud = c;
-    b.label = "jobs cancelled";
-    rc = orch_query_run(cfg, &cred, &b, &interrupted, &st, &diag);
-    sigaction(SIGINT, &old_int, NULL);
-    if (rc) {
-        orch_error_diag(rc, &diag);
-        code = ORCH_EXIT_USAGE;
-        goto out;
-    }
-    print_final(c);
-    if (c->journal_err)
-        orch_warnf("%s: writing the journal failed (%s); a rerun will "
-                   "cancel some jobs again (harmless)",
-                   c->journal_path, orch_strerror(c->journal_err));
-    if (st.aborted || interrupted) {
-        orch_errorf("cancel aborted: %s",
-                    st.abort_reason[0] ? st.abort_reason : "interrupted");
-        code = ORCH_EXIT_ABORTED;
-    } else if (c->failed + c->not_sent > 0) {
-        code = ORCH_EXIT_PARTIAL;
-    }
-
+    if (code == 0)
+        code = prepare(c, &cred);
+    if (code == 0)
+        code = cancel_jobs(c, &cred);
 out:
     if (c->journal_open && orch_journal_close(&c->j) && code == ORCH_EXIT_OK) {
-        orch_errorf("%s: closing the journal failed", c->journal_path);
+        orch_reason_errorf(&c->why, "%s: closing the journal failed",
+                           c->journal_path);
         code = ORCH_EXIT_PARTIAL;
     }
-    code = emit_doc(cfg, c, code, exit_reason(c, code, reason,
-                                              sizeof(reason)));
-    if (c->hout != stderr)
-        fclose(c->hout);
+    code = emit_doc(cfg, c, code, exit_reason(c, code, reason, sizeof(reason)));
     orch_credentials_cleanup(&cred);
-    orch_rollout_cleanup(&c->r);
-    free(c->skip);
-    free(c->todo);
-    free(c->list_failed);
-    free(c->pitems);
-    free(c->ppage);
-    orch_status_agg_cleanup(&c->agg);
-    json_decref(c->results);
-    free(c->journal_path);
-    free(c);
+    cancel_ctx_free(c);
     return code;
 }

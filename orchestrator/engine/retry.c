@@ -8,8 +8,8 @@
  *    handshake): nothing reached the server -> RETRY.
  *  - Transport error after the request bytes went out (timeout, reset or
  *    close before the answer, a truncated answer): the server may have
- *    processed it -> AMBIGUOUS (issue 2: never simply resend; issue 4
- *    reconciles).
+ *    processed it -> AMBIGUOUS (never simply resent: the dispatcher
+ *    reconciles it first).
  *  - TLS peer verification failed, bad CA file, malformed URL, unsupported
  *    protocol: every call of the run would fail the same way, and nothing
  *    was sent -> FATAL (stop, the rest not_sent).
@@ -20,10 +20,9 @@
  *  - Other 5xx answers (InternalError, InternalFailure, a proxy's 502/504
  *    page) and iot.system.SystemException at any status: the request
  *    reached the service, which failed somewhere inside; it may have
- *    committed the job first. Issue 2 lists them as transient, but its
- *    own rule for unknown outcomes and issue 4 ("5xx after the request
- *    body went out" is an unknown outcome) win: AMBIGUOUS. Until
- *    reconciliation lands this costs a `failed/Ambiguous` chunk, never a
+ *    committed the job first. They look transient, but a 5xx after the
+ *    request body went out is an unknown outcome: AMBIGUOUS, reconciled
+ *    before any resend; at worst a `failed/Ambiguous` chunk, never a
  *    duplicate job.
  *  - Credentials or signing rejected (InvalidAccessKeyId.*,
  *    SignatureDoesNotMatch, IncompleteSignature, InvalidSecurityToken.*,

@@ -12,7 +12,7 @@
 
 #include "orch/base/err.h"
 #include "orch/base/clock.h"
-#include "orch/model/waves.h"
+#include "orch/model/wavespec.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -108,7 +108,7 @@ const char *orch_target_name(enum orch_target t)
     }
 }
 
-/* One wording for a number outside its option's range (issue 11):
+/* One wording for a number outside its option's range:
  * "--qps: must be at least 1 (got 0)". `unit` follows each number ("" or
  * " s"). Returns ORCH_ECONFIG when v is outside [lo, hi], else 0. */
 static int check_range(const char *opt, double v, double lo, double hi,

@@ -3,8 +3,8 @@
  *
  * DESIGN: the check is a list of idempotent query items, one per distinct
  * firmware, handed to orch_dispatch_run (same signing, pacing, retries and
- * interrupt handling as the rollout), on a shallow copy of the config
- * whose qps is the operation's own quota. The dispatcher's done() callback
+ * interrupt handling as the rollout), with the run's engine options
+ * at the operation's own quota. The dispatcher's done() callback
  * runs on this thread and hands the decoded answer to the pure judge
  * (orch_preflight_judge_firmware), which the unit tests drive with canned
  * JSON; orch_preflight_conclude then words the result. Nothing here
@@ -17,6 +17,7 @@
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
+#include "orch/engine/engine_opts.h"
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
 #include "orch/cloud/params.h"
@@ -575,23 +576,22 @@ static int query_firmware(const struct orch_config *cfg,
                           struct fw_ctx *ctx, struct orch_dispatch_stats *st,
                           struct orch_diag *diag)
 {
-    struct orch_config qcfg;
+    struct orch_engine_opts eo;
     struct orch_dispatch_ops ops;
     volatile sig_atomic_t no_interrupt = 0;
 
     memset(&ops, 0, sizeof(ops));
-    /* A shallow copy that only changes the pace: it borrows cfg's strings
-     * and is never cleaned up. */
-    qcfg = *cfg;
-    qcfg.qps = ORCH_PREFLIGHT_FW_QPS;
-    qcfg.fatal_streak = 0;
+    /* The run's engine options at the pre-flight's own pace. */
+    orch_engine_opts_from_config(&eo, cfg);
+    eo.qps = ORCH_PREFLIGHT_FW_QPS;
+    eo.fatal_streak = 0;
     ops.action = "QueryOTAFirmware";
     ops.nitems = ctx->nfws;
     ops.build = fw_build;
     ops.done = fw_done;
     ops.ud = ctx;
     ops.idempotent = true;
-    return orch_dispatch_run(&qcfg, cred, &ops, &no_interrupt, st, diag);
+    return orch_dispatch_run(&eo, cred, &ops, &no_interrupt, st, diag);
 }
 
 /* Counts the failed checks and takes the dispatcher's stop, if any. */

@@ -9,10 +9,14 @@
  * settings) and "options" (endpoint, pacing, ...: free to change between
  * a run and its resume). Keying both by option names lets the comparison
  * tell the operator exactly which option changed, in the words they typed.
+ * Which option goes where, and how each value is written and read back,
+ * is the option table's (model/options.h); this file only places the two
+ * objects in the run record and merges a `resume REPORT` command line.
  */
 #include "orch/rollout/resume.h"
 
 #include "orch/model/config.h"
+#include "orch/model/options.h"
 #include "orch/base/err.h"
 #include "orch/engine/journal.h"
 #include "orch/rollout/outcome.h"
@@ -289,11 +293,6 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *int_or_null(int64_t v)
-{
-    return v >= 0 ? json_integer(v) : json_null();
-}
-
 /* json_object_set_new on a NULL value fails; count it as ENOMEM. */
 static int put(json_t *o, const char *key, json_t *v)
 {
@@ -304,90 +303,7 @@ static int put(json_t *o, const char *key, json_t *v)
 
 json_t *orch_resume_shape(const struct orch_config *cfg)
 {
-    json_t *o = json_object();
-    json_t *fw = json_object();
-    json_t *src = json_array();
-    char delim[2] = {cfg->delimiter, '\0'};
-    int bad = 0;
-    size_t i = 0;
-
-    if (o == NULL || fw == NULL || src == NULL)
-        goto fail;
-    for (i = 0; i < cfg->n_fw_map; i++)
-        bad |= put(fw, cfg->fw_map[i].product_key,
-                   json_string(cfg->fw_map[i].firmware_id));
-    for (i = 0; i < cfg->n_src_versions; i++)
-        bad |= json_array_append_new(src, json_string(cfg->src_versions[i]));
-    bad |= put(o, "target", json_string(orch_target_name(cfg->target)));
-    bad |= put(o, "chunk-size", json_integer(cfg->chunk_size));
-    bad |= put(o, "product-key", str_or_null(cfg->product_key));
-    bad |= put(o, "firmware-id", str_or_null(cfg->firmware_id));
-    bad |= put(o, "firmware", fw);
-    fw = NULL;
-    bad |= put(o, "delimiter", json_string(delim));
-    bad |= put(o, "skip-invalid", json_boolean(cfg->skip_invalid));
-    bad |= put(o, "src-version", src);
-    src = NULL;
-    bad |= put(o, "gray-percent", str_or_null(cfg->gray_percent));
-    bad |= put(o, "schedule-time", int_or_null(cfg->schedule_time_ms));
-    bad |= put(o, "schedule-finish-time",
-               int_or_null(cfg->schedule_finish_time_ms));
-    bad |= put(o, "retry-interval", int_or_null(cfg->retry_interval));
-    bad |= put(o, "retry-count", int_or_null(cfg->retry_count));
-    bad |= put(o, "timeout-minutes", int_or_null(cfg->timeout_minutes));
-    bad |= put(o, "max-per-minute", int_or_null(cfg->max_per_minute));
-    bad |= put(o, "overwrite-mode", int_or_null(cfg->overwrite_mode));
-    bad |= put(o, "iot-instance-id", str_or_null(cfg->iot_instance_id));
-    /* Only when set, so that journals written before waves existed still
-     * compare equal for runs without them. */
-    if (cfg->waves)
-        bad |= put(o, "waves", json_string(cfg->waves));
-    if (cfg->wave_interval_ms > 0)
-        bad |= put(o, "wave-interval", json_integer(cfg->wave_interval_ms));
-    if (bad)
-        goto fail;
-    return o;
-fail:
-    json_decref(fw);
-    json_decref(src);
-    json_decref(o);
-    return NULL;
-}
-
-/* Options that do not shape the chunks but are needed to continue the run
- * with `resume REPORT`. --insecure is deliberately not kept: turning TLS
- * verification off must be asked for again, loudly, on every run. */
-static json_t *run_options(const struct orch_config *cfg)
-{
-    json_t *o = json_object();
-    int bad = 0;
-
-    if (o == NULL)
-        return NULL;
-    bad |= put(o, "endpoint", str_or_null(cfg->endpoint));
-    bad |= put(o, "region", str_or_null(cfg->region));
-    bad |= put(o, "signature-version", json_integer(cfg->signature_version));
-    bad |= put(o, "qps", json_real(cfg->qps));
-    bad |= put(o, "force-qps", json_boolean(cfg->force_qps));
-    bad |= put(o, "query-qps", json_real(cfg->query_qps));
-    bad |= put(o, "max-in-flight", json_integer(cfg->max_in_flight));
-    bad |= put(o, "max-attempts", json_integer(cfg->max_attempts));
-    bad |= put(o, "request-timeout", json_integer(cfg->request_timeout_ms));
-    bad |= put(o, "fatal-streak", json_integer(cfg->fatal_streak));
-    bad |= put(o, "no-job-tag", json_boolean(cfg->no_job_tag));
-    bad |= put(o, "ca-bundle", str_or_null(cfg->ca_bundle));
-    bad |= put(o, "profile", str_or_null(cfg->profile));
-    bad |= put(o, "success-threshold", json_real(cfg->success_threshold));
-    bad |= put(o, "failure-threshold", json_real(cfg->failure_threshold));
-    bad |= put(o, "min-decided", json_integer(cfg->min_decided));
-    bad |= put(o, "wave-timeout", json_integer(cfg->wave_timeout_ms));
-    bad |= put(o, "poll-interval", json_integer(cfg->poll_interval_ms));
-    bad |= put(o, "wait", json_boolean(cfg->wait));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return orch_options_journal(cfg, ORCH_OPT_SHAPE);
 }
 
 json_t *orch_resume_run_record(const struct orch_config *cfg,
@@ -407,7 +323,7 @@ json_t *orch_resume_run_record(const struct orch_config *cfg,
     bad |= put(o, "inventory", str_or_null(inventory_abs));
     bad |= put(o, "inventory_sha256", str_or_null(inventory_sha256));
     bad |= put(o, "shape", orch_resume_shape(cfg));
-    bad |= put(o, "options", run_options(cfg));
+    bad |= put(o, "options", orch_options_journal(cfg, ORCH_OPT_RUN));
     bad |= put(o, "nchunks", json_integer((json_int_t)nchunks));
     if (bad) {
         json_decref(o);
@@ -515,217 +431,17 @@ static int take_str(char **dst, const json_t *v)
     return *dst ? 0 : ORCH_ENOMEM;
 }
 
-static void take_int(int *dst, const json_t *v)
-{
-    if (json_is_integer(v))
-        *dst = (int)json_integer_value(v);
-}
-
-static void take_i64(int64_t *dst, const json_t *v)
-{
-    if (json_is_integer(v))
-        *dst = json_integer_value(v);
-}
-
-static void take_bool(bool *dst, const json_t *v)
-{
-    if (json_is_boolean(v))
-        *dst = json_is_true(v);
-}
-
-static void take_real(double *dst, const json_t *v)
-{
-    if (json_is_number(v))
-        *dst = json_number_value(v);
-}
-
+/* The run record's inventory and run id, and every journaled option. */
 static int config_from_json(struct orch_config *c, const json_t *run)
 {
-    const json_t *s = json_object_get(run, "shape");
-    const json_t *o = json_object_get(run, "options");
-    const char *t = json_string_value(json_object_get(s, "target"));
-    const char *d = json_string_value(json_object_get(s, "delimiter"));
-    json_t *fw = json_object_get(s, "firmware");
-    json_t *src = json_object_get(s, "src-version");
-    const char *key = NULL;
-    json_t *v = NULL;
-    size_t i = 0;
-    int rc = 0;
+    int rc = take_str(&c->inventory_path, json_object_get(run, "inventory"));
 
-    rc = take_str(&c->inventory_path, json_object_get(run, "inventory"));
     if (rc == 0)
-        rc = take_str(&c->product_key, json_object_get(s, "product-key"));
+        rc = orch_options_restore(c, json_object_get(run, "shape"),
+                                  json_object_get(run, "options"));
     if (rc == 0)
-        rc = take_str(&c->firmware_id, json_object_get(s, "firmware-id"));
-    if (rc == 0)
-        rc = take_str(&c->gray_percent, json_object_get(s, "gray-percent"));
-    if (rc == 0)
-        rc = take_str(&c->iot_instance_id,
-                      json_object_get(s, "iot-instance-id"));
-    if (rc == 0)
-        rc = take_str(&c->endpoint, json_object_get(o, "endpoint"));
-    if (rc == 0)
-        rc = take_str(&c->region, json_object_get(o, "region"));
-    if (rc == 0)
-        rc = take_str(&c->ca_bundle, json_object_get(o, "ca-bundle"));
-    if (rc == 0)
-        rc = take_str(&c->profile, json_object_get(o, "profile"));
-    if (rc == 0)
-        rc = take_str(&c->waves, json_object_get(s, "waves"));
-    if (rc)
-        return rc;
-    if (t)
-        c->target = strcmp(t, "ALL") == 0    ? ORCH_TARGET_ALL
-                    : strcmp(t, "GRAY") == 0 ? ORCH_TARGET_GRAY
-                                             : ORCH_TARGET_SPECIFIC;
-    if (d)
-        c->delimiter = d[0];
-    take_bool(&c->skip_invalid, json_object_get(s, "skip-invalid"));
-    take_int(&c->chunk_size, json_object_get(s, "chunk-size"));
-    take_i64(&c->schedule_time_ms, json_object_get(s, "schedule-time"));
-    take_i64(&c->schedule_finish_time_ms,
-             json_object_get(s, "schedule-finish-time"));
-    take_int(&c->retry_interval, json_object_get(s, "retry-interval"));
-    take_int(&c->retry_count, json_object_get(s, "retry-count"));
-    take_int(&c->timeout_minutes, json_object_get(s, "timeout-minutes"));
-    take_int(&c->max_per_minute, json_object_get(s, "max-per-minute"));
-    take_int(&c->overwrite_mode, json_object_get(s, "overwrite-mode"));
-    take_int(&c->signature_version, json_object_get(o, "signature-version"));
-    take_real(&c->qps, json_object_get(o, "qps"));
-    take_bool(&c->force_qps, json_object_get(o, "force-qps"));
-    take_real(&c->query_qps, json_object_get(o, "query-qps"));
-    take_int(&c->max_in_flight, json_object_get(o, "max-in-flight"));
-    take_int(&c->max_attempts, json_object_get(o, "max-attempts"));
-    if (json_is_integer(json_object_get(o, "request-timeout")))
-        c->request_timeout_ms =
-            (long)json_integer_value(json_object_get(o, "request-timeout"));
-    take_int(&c->fatal_streak, json_object_get(o, "fatal-streak"));
-    take_bool(&c->no_job_tag, json_object_get(o, "no-job-tag"));
-    take_real(&c->success_threshold, json_object_get(o, "success-threshold"));
-    take_real(&c->failure_threshold, json_object_get(o, "failure-threshold"));
-    take_int(&c->min_decided, json_object_get(o, "min-decided"));
-    take_bool(&c->wait, json_object_get(o, "wait"));
-    if (json_is_integer(json_object_get(s, "wave-interval")))
-        c->wave_interval_ms =
-            (long)json_integer_value(json_object_get(s, "wave-interval"));
-    if (json_is_integer(json_object_get(o, "wave-timeout")))
-        c->wave_timeout_ms =
-            (long)json_integer_value(json_object_get(o, "wave-timeout"));
-    if (json_is_integer(json_object_get(o, "poll-interval")))
-        c->poll_interval_ms =
-            (long)json_integer_value(json_object_get(o, "poll-interval"));
-    if (json_is_object(fw) && json_object_size(fw) > 0) {
-        c->fw_map = calloc(json_object_size(fw), sizeof(*c->fw_map));
-        if (c->fw_map == NULL)
-            return ORCH_ENOMEM;
-        json_object_foreach(fw, key, v) {
-            if (!json_is_string(v))
-                continue;
-            c->fw_map[c->n_fw_map].product_key = strdup(key);
-            c->fw_map[c->n_fw_map].firmware_id = strdup(json_string_value(v));
-            c->n_fw_map++;
-            if (!c->fw_map[c->n_fw_map - 1].product_key ||
-                !c->fw_map[c->n_fw_map - 1].firmware_id)
-                return ORCH_ENOMEM;
-        }
-    }
-    json_array_foreach(src, i, v) {
-        if (!json_is_string(v) || c->n_src_versions >= ORCH_MAX_SRC_VERSIONS)
-            continue;
-        c->src_versions[c->n_src_versions] = strdup(json_string_value(v));
-        if (c->src_versions[c->n_src_versions] == NULL)
-            return ORCH_ENOMEM;
-        c->n_src_versions++;
-    }
-    return take_str(&c->run_id, json_object_get(run, "run_id"));
-}
-
-static void steal(char **dst, char **src)
-{
-    if (*src == NULL)
-        return;
-    free(*dst);
-    *dst = *src;
-    *src = NULL;
-}
-
-/* Every option the command line set (differs from its default) wins over
- * the journal's value: strings and lists when given, numbers when not the
- * default, switches when on. */
-static void overlay(struct orch_config *c, struct orch_config *cmd)
-{
-    struct orch_config def;
-    size_t i = 0;
-
-    orch_config_init(&def);
-    steal(&c->firmware_id, &cmd->firmware_id);
-    steal(&c->product_key, &cmd->product_key);
-    steal(&c->gray_percent, &cmd->gray_percent);
-    steal(&c->endpoint, &cmd->endpoint);
-    steal(&c->region, &cmd->region);
-    steal(&c->iot_instance_id, &cmd->iot_instance_id);
-    steal(&c->ca_bundle, &cmd->ca_bundle);
-    steal(&c->profile, &cmd->profile);
-    steal(&c->waves, &cmd->waves);
-    if (cmd->n_fw_map > 0) {
-        for (i = 0; i < c->n_fw_map; i++) {
-            free(c->fw_map[i].product_key);
-            free(c->fw_map[i].firmware_id);
-        }
-        free(c->fw_map);
-        c->fw_map = cmd->fw_map;
-        c->n_fw_map = cmd->n_fw_map;
-        cmd->fw_map = NULL;
-        cmd->n_fw_map = 0;
-    }
-    if (cmd->n_src_versions > 0) {
-        for (i = 0; i < c->n_src_versions; i++)
-            free(c->src_versions[i]);
-        memcpy(c->src_versions, cmd->src_versions, sizeof(c->src_versions));
-        c->n_src_versions = cmd->n_src_versions;
-        memset(cmd->src_versions, 0, sizeof(cmd->src_versions));
-        cmd->n_src_versions = 0;
-    }
-    if (cmd->target != def.target)
-        c->target = cmd->target;
-#define OVER(f)                                                            \
-    if (cmd->f != def.f)                                                   \
-    c->f = cmd->f
-    OVER(schedule_time_ms);
-    OVER(schedule_finish_time_ms);
-    OVER(retry_interval);
-    OVER(retry_count);
-    OVER(timeout_minutes);
-    OVER(max_per_minute);
-    OVER(overwrite_mode);
-    OVER(delimiter);
-    OVER(skip_invalid);
-    OVER(qps);
-    OVER(force_qps);
-    OVER(max_in_flight);
-    OVER(max_attempts);
-    OVER(chunk_size);
-    OVER(signature_version);
-    OVER(request_timeout_ms);
-    OVER(fatal_streak);
-    OVER(query_qps);
-    OVER(no_job_tag);
-    OVER(success_threshold);
-    OVER(failure_threshold);
-    OVER(min_decided);
-    OVER(wave_timeout_ms);
-    OVER(wave_interval_ms);
-    OVER(poll_interval_ms);
-    OVER(wait);
-#undef OVER
-    /* Switches about this invocation only. */
-    c->yes = cmd->yes;
-    c->progress = cmd->progress;
-    c->json = cmd->json;
-    c->insecure = cmd->insecure;
-    c->force = cmd->force;
-    c->help = cmd->help;
-    c->version = cmd->version;
+        rc = take_str(&c->run_id, json_object_get(run, "run_id"));
+    return rc;
 }
 
 int orch_resume_config_from_run(struct orch_config *cfg, const json_t *run,
@@ -747,7 +463,7 @@ int orch_resume_config_from_run(struct orch_config *cfg, const json_t *run,
     /* The report was the positional argument of `resume REPORT`. */
     report = cfg->inventory_path;
     cfg->inventory_path = NULL;
-    overlay(&c, cfg);
+    orch_options_overlay(&c, cfg);
     free(c.report_path);
     c.report_path = report;
     c.command = ORCH_CMD_RUN;

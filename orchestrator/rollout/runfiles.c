@@ -13,7 +13,7 @@
 #include "orch/base/err.h"
 #include "orch/rollout/outcome.h"
 #include "orch/model/plan.h"
-#include "orch/model/waves.h"
+#include "orch/rollout/wavemap.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "e2e_util.h"
 #include "harness.h"
@@ -46,6 +47,10 @@ static int group_setup(void **state)
                            NULL};
 
     (void)state;
+    /* The pre-flight runs the dispatcher here, which leaves libcurl's
+     * one initialisation to its program. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return -1;
     scratch = h_tmpdir();
     h_emu_start(&emu, extra);
     return 0;
@@ -56,6 +61,7 @@ static int group_teardown(void **state)
     (void)state;
     h_emu_stop(&emu);
     free(scratch);
+    curl_global_cleanup();
     return 0;
 }
 

@@ -9,11 +9,8 @@
 
 #include "e2e_util.h"
 #include "harness.h"
+#include "torture.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,58 +23,17 @@
 #define STS_TOKEN "CAIS-token-never-print-7e6d5c4b3a"
 #define PROFILE_SECRET "Pr0file-secret-never-print-1a2b"
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-/* A throwaway self-signed certificate for 127.0.0.1 (as in
- * test_emu_server.c), written as PEM files. */
+/* A throwaway self-signed certificate for 127.0.0.1, written as PEM
+ * files. */
 static void make_cert(const char *cert_path, const char *key_path)
 {
-    EVP_PKEY *pk = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    X509_NAME *nm = NULL;
-    X509V3_CTX ctx;
-    X509_EXTENSION *ext = NULL;
-    FILE *f = NULL;
+    char *cert = NULL, *key = NULL;
 
-    assert_non_null(pk);
-    assert_non_null(x);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, pk);
-    nm = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
-                               (const unsigned char *)"127.0.0.1", -1, -1, 0);
-    X509_set_issuer_name(x, nm);
-    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
-                              "IP:127.0.0.1");
-    assert_non_null(ext);
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
-                              "critical,CA:TRUE");
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-    f = fopen(cert_path, "w");
-    assert_non_null(f);
-    PEM_write_X509(f, x);
-    fclose(f);
-    f = fopen(key_path, "w");
-    assert_non_null(f);
-    PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
-    fclose(f);
-    X509_free(x);
-    EVP_PKEY_free(pk);
+    torture_make_cert(&cert, &key);
+    torture_write_text(cert_path, cert);
+    torture_write_text(key_path, key);
+    free(cert);
+    free(key);
 }
 
 /* The emulator's job count over HTTPS (h_emu_get speaks plain HTTP),
@@ -227,7 +183,7 @@ static void secrets_never_written_files_0600(void **state)
                          "\"LTAIprofile01\",\"access_key_secret\":\"%s\","
                          "\"region_id\":\"cn-shanghai\"}]}",
                          PROFILE_SECRET) > 0);
-    write_file(cfgfile, profile_json);
+    torture_write_text(cfgfile, profile_json);
     free(profile_json);
     {
         char env_home[700];

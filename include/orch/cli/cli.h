@@ -1,8 +1,8 @@
 /* cli.h - the command line: argv into a struct orch_config, --help and
  * --version.
  *
- * One option table drives parsing and the --help text (curl's
- * tool_getparam). Parsing only turns text into typed values; the rules
+ * The option table (model/options.h) drives parsing and the --help text
+ * (curl's tool_getparam). Parsing only turns text into typed values; the rules
  * about allowed values and combinations are orch_config_validate()'s.
  * Options that look like secrets (--access-key-secret, --secret, ...) are
  * refused without echoing their value: credentials come from the

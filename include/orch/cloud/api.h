@@ -48,7 +48,7 @@ struct orch_response {
 
 void orch_response_init(struct orch_response *r);
 void orch_response_cleanup(struct orch_response *r);
-/* ---- reconciliation queries (issue 4) ----
+/* ---- reconciliation queries ----
  *
  * Builders: the action parameters of one query (request.c adds the common
  * ones). iot_instance_id may be NULL. Return 0 or ORCH_ENOMEM. */
@@ -116,5 +116,66 @@ unsigned orch_api_page_count(const struct orch_response *r);
  * at most 200) in message. Returns 0 or ORCH_ENOMEM. */
 int orch_api_decode(struct orch_response *r, long http_status,
                     const char *body, size_t len);
+
+/* ---- the queries of `status`, `cancel` and the wave gates ----
+ *
+ * Builders add an action's own parameters (request.c adds the common ones);
+ * iot_instance_id may be NULL. They return 0 or ORCH_ENOMEM. */
+
+/* Task states of ListOTATaskByJob, in display order. CONFIRM (waiting for
+ * the device's confirmation) and OTHER (a value this tool does not know)
+ * are counted too. */
+enum orch_task_state {
+    ORCH_TASK_QUEUED = 0,
+    ORCH_TASK_NOTIFIED,
+    ORCH_TASK_IN_PROGRESS,
+    ORCH_TASK_SUCCEEDED,
+    ORCH_TASK_FAILED,
+    ORCH_TASK_CANCELED,
+    ORCH_TASK_CONFIRM,
+    ORCH_TASK_OTHER,
+    ORCH_TASK_NSTATES
+};
+
+/* "QUEUED", ...; "OTHER" for out-of-range values. */
+const char *orch_task_state_name(int s);
+/* The state named s (exact, upper case); ORCH_TASK_OTHER if unknown. */
+enum orch_task_state orch_task_state_parse(const char *s);
+/* True for the states that are still waiting to be decided: QUEUED,
+ * NOTIFIED, IN_PROGRESS and CONFIRM. OTHER is not (an unknown value must
+ * not keep `status --watch` waiting forever). */
+bool orch_task_state_pending(int s);
+
+/* ListOTATaskByJob pages: 100 tasks a page, and CurrentPage x PageSize
+ * must not exceed 100,000 (alibaba-api.md e). */
+#define ORCH_API_TASK_PAGE_SIZE 100
+#define ORCH_API_TASK_MAX_PAGES 1000
+
+/* The parameters every query of a job carries: JobId and, when given,
+ * IotInstanceId (QueryOTAJob, and the start of the others). */
+int orch_api_job_params(struct orch_params *out, const char *iot_instance_id,
+                        const char *job_id);
+/* orch_api_job_params() plus PageSize and CurrentPage: page `page` (from
+ * 1) of a job's tasks, page_size a page (ListOTATaskByJob). */
+int orch_api_task_page_params(struct orch_params *out,
+                              const char *iot_instance_id, const char *job_id,
+                              unsigned page_size, unsigned page);
+/* QueryOTAFirmware: FirmwareId and, when given, IotInstanceId. */
+int orch_api_firmware_params(struct orch_params *out,
+                             const char *iot_instance_id,
+                             const char *firmware_id);
+
+/* The quota of CancelOTATaskByJob (alibaba-api.md e). */
+#define ORCH_CANCEL_QPS 5.0
+
+/* The flags of one job's CancelOTATaskByJob (JobId and the instance come
+ * from orch_api_job_params): CancelQueuedTask, CancelNotifiedTask,
+ * CancelScheduledTask, CancelUnconfirmedTask, and CancelInProgressTask
+ * with in_progress. */
+int orch_api_cancel_flags_params(struct orch_params *out, bool in_progress);
+
+/* True when a failed cancel's code means there was nothing left to
+ * cancel (the job had already finished or been cancelled). */
+bool orch_api_cancel_code_is_done(const char *code);
 
 #endif

@@ -34,19 +34,7 @@
 #include <jansson.h>
 
 struct orch_config;
-struct orch_params;
 struct orch_tally;
-
-/* The quota of CancelOTATaskByJob (alibaba-api.md e). */
-#define ORCH_CANCEL_QPS 5.0
-
-/* The request parameters of one job's cancel (without JobId and the
- * instance: orch_query_job_params adds those). 0 or ORCH_ENOMEM. */
-int orch_cancel_flags_params(struct orch_params *out, bool in_progress);
-
-/* True when a failed cancel's code means there was nothing left to
- * cancel (the job had already finished or been cancelled). */
-bool orch_cancel_code_is_done(const char *code);
 
 /* Journal replay: true when rec is a "cancelled" record for a job that
  * covers a cancel with in_progress (*job_id set, borrowed from rec). */
@@ -73,16 +61,16 @@ enum orch_cancel_outcome {
  * "not_sent". */
 const char *orch_cancel_outcome_name(enum orch_cancel_outcome o);
 
-/* Tasks of a job (counts per enum orch_task_state, query.h) that the
+/* Tasks of a job (counts per enum orch_task_state, cloud/api.h) that the
  * cancel flags cancel: CONFIRM, QUEUED, NOTIFIED, and IN_PROGRESS with
  * in_progress. */
 uint64_t orch_cancel_cancellable(const uint64_t *counts, bool in_progress);
 
 /* The outcome of one job's cancel: its call's status and error code
- * (ORCH_ITEM_*, dispatch.h), whether its tasks were counted (listed > 0
+ * (ORCH_ITEM_*, engine/dispatch.h), whether its tasks were counted (listed > 0
  * and no listing failed) and how many of them were cancellable. Pure. */
-enum orch_cancel_outcome orch_cancel_classify(int item_status,
-                                              const char *code, bool counted,
+enum orch_cancel_outcome orch_cancel_classify(int item_status, const char *code,
+                                              bool counted,
                                               uint64_t cancellable);
 
 /* One human line for a job, without a newline, e.g. "cancel requested; 12
@@ -90,9 +78,9 @@ enum orch_cancel_outcome orch_cancel_classify(int item_status,
  * had ended)", "nothing left to cancel (5 tasks in progress: --in-progress
  * cancels them)", "already finished (iot.ota.JobHasFinished)", "failed:
  * CODE". counts may be NULL when not counted. Pure. */
-void orch_cancel_describe(char *buf, size_t bufsz,
-                          enum orch_cancel_outcome o, const char *code,
-                          const uint64_t *counts, bool in_progress);
+void orch_cancel_describe(char *buf, size_t bufsz, enum orch_cancel_outcome o,
+                          const char *code, const uint64_t *counts,
+                          bool in_progress);
 
 /* What one `cancel` did, in jobs. */
 struct orch_cancel_counts {
@@ -123,8 +111,7 @@ struct orch_cancel_counts {
 json_t *orch_cancel_json_doc(const char *report, bool in_progress,
                              const struct orch_cancel_counts *n,
                              const struct orch_tally *codes,
-                             const char *journal, int code,
-                             const char *reason);
+                             const char *journal, int code, const char *reason);
 
 /* Runs `cancel` with a config orch_query_config_validate() accepted.
  * Returns the exit code (see above). Prints; with --json exactly one
@@ -134,9 +121,10 @@ json_t *orch_cancel_json_doc(const char *report, bool in_progress,
 int orch_cancel_main(struct orch_config *cfg);
 
 /* For an error found before orch_cancel_main could run (main.c): the
- * document with null counts, exit code `code` and the last error message
- * as its reason. Returns code (ORCH_EXIT_USAGE if the document could not
- * be written). */
-int orch_cancel_emit_error(const struct orch_config *cfg, int code);
+ * document with null counts, exit code `code` and `reason` (the error's
+ * text; NULL: "") as its reason. Returns code (ORCH_EXIT_USAGE if the
+ * document could not be written). */
+int orch_cancel_emit_error(const struct orch_config *cfg, int code,
+                           const char *reason);
 
 #endif

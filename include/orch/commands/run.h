@@ -3,7 +3,9 @@
  *
  * This is an edge of the program: it prints (the plan to stdout for
  * `plan`, summaries, the prompt and progress to stderr, errors through
- * msgs.h) and installs the SIGINT handler while calls are in flight.
+ * reason.h, whose last line is the --json document's exit reason) and
+ * installs the interrupt handler (interrupt.h) while calls are in flight.
+ * The steps live in the run*.c files beside run.c (runctx.h lists them).
  */
 #ifndef ORCH_RUN_H
 #define ORCH_RUN_H

@@ -3,8 +3,11 @@
  * (cancelling what has not started), pauses, and journals every step.
  *
  * This is an edge of the program, like run.c: it prints to the host's
- * human stream and through msgs.h, and installs a SIGINT handler while it
- * watches (Ctrl-C stops watching: the run is left paused, resumable).
+ * human stream, its warnings through msgs.h and its errors through the
+ * host's reason (reason.h), and installs the interrupt handler
+ * (interrupt.h) while it runs: a Ctrl-C while it watches stops watching
+ * and leaves the run paused, resumable; one while a wave's Creates are
+ * sent is the host's dispatch's to handle (the installs nest).
  *
  * Gated waves (no --wave-interval): wave k is created, then watched until
  * its gate decides: pass -> wave k+1; fail -> every job created so far
@@ -36,6 +39,7 @@
 
 struct orch_config;
 struct orch_credentials;
+struct orch_reason;
 struct orch_resume;
 struct orch_wave_plan;
 
@@ -47,6 +51,8 @@ struct orch_waverun_host {
     const struct orch_resume *rs;  /* the earlier run's journal, NULL on a
                                       fresh run */
     FILE *out;                     /* human messages (progress, summaries) */
+    struct orch_reason *why;       /* the error lines; the last one is the
+                                      run's exit reason (borrowed) */
     void *ud;
     /* Creates the chunks [first, end) not created yet, with that
      * ScheduleTime / ScheduleFinishTime (-1: none). Returns an exit code:

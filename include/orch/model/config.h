@@ -4,6 +4,10 @@
  *
  * Strings are malloced and owned by the config (orch_config_cleanup frees
  * them). Unset optional API values are -1 (integers) or NULL (strings).
+ *
+ * Each option's field is named by one row of the option table
+ * (options.h), which parses it, lists it in --help, and journals and
+ * restores it; the defaults are orch_config_init()'s, read by the table.
  */
 #ifndef ORCH_CONFIG_H
 #define ORCH_CONFIG_H
@@ -65,7 +69,7 @@ struct orch_config {
     bool insecure;         /* --insecure */
     char *profile;         /* --profile / ALIBABA_CLOUD_PROFILE */
 
-    /* Pre-flight (issue 7) */
+    /* Pre-flight */
     bool skip_preflight;   /* --skip-preflight: run without the checks */
     bool check_devices;    /* --check-devices: BatchQueryDeviceDetail */
     bool preflight;        /* plan --preflight: run the checks too */
@@ -101,7 +105,7 @@ struct orch_config {
     bool help;             /* -h / --help, or the `help` command */
     bool version;          /* --version */
 
-    /* Exactly-once (issue 4) */
+    /* Exactly-once */
     double query_qps;      /* --query-qps: query operations' quota, default 10 */
     bool no_job_tag;       /* --no-job-tag: do not tag jobs with the run id */
     char *run_id;          /* set by run.c (new run or from the journal):
@@ -112,14 +116,14 @@ struct orch_config {
      * dispatch.c), so orch_config_init() need not set it. */
     int backoff_base_ms;
 
-    /* status and cancel (issue 6) */
+    /* status and cancel */
     bool watch;              /* status --watch */
     long interval_ms;        /* status --interval, default 10000 (0 = unset) */
     const char *devices_path; /* status --devices FILE: borrowed from argv
                                  (not freed by orch_config_cleanup) */
     bool cancel_in_progress; /* cancel --in-progress */
 
-    /* Waves and gates (issue 6, waves.h) */
+    /* Waves and gates (waves.h) */
     char *waves;               /* --waves SPEC as typed, NULL: no waves */
     double success_threshold;  /* --success-threshold, default 1 (100%) */
     double failure_threshold;  /* --failure-threshold, 0 = none */
@@ -129,7 +133,7 @@ struct orch_config {
     long poll_interval_ms;     /* --poll-interval, default 10 s */
     bool wait;                 /* --wait: watch the tasks to their end */
 
-    /* Output for machines (issue 7) */
+    /* Output for machines */
     int log_format;          /* --log-format: ORCH_LOG_FORMAT_TEXT (default)
                                 or ORCH_LOG_FORMAT_JSON (one JSON object
                                 per event and message on stderr) */

@@ -62,7 +62,7 @@ struct orch_resume {
     size_t records;   /* valid records replayed */
     size_t valid_len; /* intact prefix of the file (torn tail excluded) */
 
-    /* Waves (issue 6): "wave" records,
+    /* Waves: "wave" records,
      *   {"t":"wave","wave":K,"event":"start|gate|paused|aborted|deferred|
      *    override","time":MS,...}  (K 1-based; gate: "decision":
      *    "pass|fail|timeout" and the counts; deferred: "creatable":MS)
@@ -138,7 +138,7 @@ int orch_resume_config_from_run(struct orch_config *cfg, const json_t *run,
 int orch_resume_prepare_config(struct orch_config *cfg,
                                struct orch_diag *diag);
 
-/* ---- --check-devices (issue 7) ----
+/* ---- --check-devices ----
  * The device check leaves devices out of the plan, which renumbers the
  * chunks; a resumed run must rebuild the same plan without asking the API
  * again (devices upgrade meanwhile: a second check would leave out more).

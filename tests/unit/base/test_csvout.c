@@ -14,20 +14,7 @@
 
 #include "orch/base/err.h"
 #include "orch/base/csvout.h"
-
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = calloc(1, 65536);
-    size_t n = 0;
-
-    assert_non_null(fp);
-    assert_non_null(buf);
-    n = fread(buf, 1, 65535, fp);
-    buf[n] = '\0';
-    fclose(fp);
-    return buf;
-}
+#include "torture.h"
 
 static char *tmp_path(void)
 {
@@ -113,7 +100,7 @@ static void test_open_mode_and_rows(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(orch_csv_out_row(&o, cells, 4), 0);
     /* Flushed after every row: visible before close. */
-    text = slurp(path);
+    text = torture_read_file(path, NULL);
     assert_string_equal(text, "h1,h2,h3,h4\n\"a,b\",,'=1+1,ok\n");
     free(text);
     assert_int_equal(orch_csv_out_close(&o), 0);
@@ -135,11 +122,11 @@ static void test_buffered_rows(void **state)
     assert_int_equal(orch_csv_out_open(&o, path, "h1,h2", &diag), 0);
     o.buffered = true;
     assert_int_equal(orch_csv_out_row(&o, cells, 2), 0);
-    text = slurp(path);
+    text = torture_read_file(path, NULL);
     assert_string_equal(text, "h1,h2\n");
     free(text);
     assert_int_equal(orch_csv_out_close(&o), 0);
-    text = slurp(path);
+    text = torture_read_file(path, NULL);
     assert_string_equal(text, "h1,h2\nx,y\n");
     free(text);
     unlink(path);
@@ -152,12 +139,9 @@ static void test_existing_file_tightened(void **state)
     struct orch_csv_out o;
     struct orch_diag diag;
     struct stat st;
-    FILE *fp = fopen(path, "w");
 
     (void)state;
-    assert_non_null(fp);
-    fputs("old\n", fp);
-    fclose(fp);
+    torture_write_text(path, "old\n");
     chmod(path, 0644);
     assert_int_equal(orch_csv_out_open(&o, path, "h", &diag), 0);
     assert_int_equal(orch_csv_out_close(&o), 0);
@@ -191,7 +175,7 @@ static void test_append(void **state)
     assert_int_equal(orch_csv_out_append(&o, path, "n,v", &diag), 0);
     assert_int_equal(orch_csv_out_row(&o, r2, 2), 0);
     assert_int_equal(orch_csv_out_close(&o), 0);
-    text = slurp(path);
+    text = torture_read_file(path, NULL);
     assert_string_equal(text, "n,v\n1,x\n3,trunc\n2,y\n");
     free(text);
     unlink(path);

@@ -9,30 +9,11 @@
 #include "orch/cli/cli.h"
 #include "orch/model/config.h"
 #include "orch/base/err.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_ARGS 48
-
-/* Parses {"ota-rollout", args..., NULL} into cfg; returns the rc. */
-static int parse(struct orch_config *cfg, const char *const *args,
-                 struct orch_diag *diag)
-{
-    char *argv[MAX_ARGS + 2];
-    int argc = 0;
-
-    argv[argc++] = (char *)"ota-rollout";
-    while (args[argc - 1] && argc <= MAX_ARGS) {
-        argv[argc] = (char *)args[argc - 1];
-        argc++;
-    }
-    argv[argc] = NULL;
-    orch_config_init(cfg);
-    memset(diag, 0, sizeof(*diag));
-    return orch_cli_parse(cfg, argc, argv, diag);
-}
 
 static void every_option_parses(void **state)
 {
@@ -68,7 +49,7 @@ static void every_option_parses(void **state)
                           "--overwrite-mode",
                           "2",
                           NULL};
-    int rc = parse(&cfg, args, &d);
+    int rc = torture_parse_cli(&cfg, args, &d);
 
     assert_int_equal(rc, 0);
     assert_int_equal(cfg.command, ORCH_CMD_RUN);
@@ -136,7 +117,7 @@ static void every_other_option_parses(void **state)
                            "--force", "--delimiter=;",
                            "--",      "-odd-name.csv",
                            NULL};
-    int rc = parse(&cfg, args, &d);
+    int rc = torture_parse_cli(&cfg, args, &d);
 
     assert_int_equal(rc, 0);
     assert_int_equal(cfg.command, ORCH_CMD_NONE);
@@ -160,7 +141,7 @@ static void every_other_option_parses(void **state)
     assert_true(cfg.no_job_tag);
     orch_config_cleanup(&cfg);
 
-    rc = parse(&cfg, args2, &d);
+    rc = torture_parse_cli(&cfg, args2, &d);
     assert_int_equal(rc, 0);
     assert_int_equal(cfg.command, ORCH_CMD_PLAN);
     assert_int_equal(cfg.signature_version, 2);
@@ -180,7 +161,7 @@ static void defaults_and_last_one_wins(void **state)
     struct orch_diag d;
     const char *args[] = {
         "plan", "--firmware-id", "A", "inv.csv", "--firmware-id", "B", NULL};
-    int rc = parse(&cfg, args, &d);
+    int rc = torture_parse_cli(&cfg, args, &d);
 
     assert_int_equal(rc, 0);
     assert_string_equal(cfg.firmware_id, "B");
@@ -215,7 +196,7 @@ static void commands_help_version(void **state)
     for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
         const char *args[] = {cmds[i].arg, NULL};
 
-        assert_int_equal(parse(&cfg, args, &d), 0);
+        assert_int_equal(torture_parse_cli(&cfg, args, &d), 0);
         assert_int_equal(cfg.command, cmds[i].command);
         assert_string_equal(orch_cli_command_name(cmds[i].command),
                             cmds[i].arg);
@@ -225,16 +206,16 @@ static void commands_help_version(void **state)
         const char *h1[] = {"-h", NULL}, *h2[] = {"run", "--help", NULL},
                    *h3[] = {"help", NULL}, *v[] = {"--version", NULL};
 
-        assert_int_equal(parse(&cfg, h1, &d), 0);
+        assert_int_equal(torture_parse_cli(&cfg, h1, &d), 0);
         assert_true(cfg.help);
         orch_config_cleanup(&cfg);
-        assert_int_equal(parse(&cfg, h2, &d), 0);
+        assert_int_equal(torture_parse_cli(&cfg, h2, &d), 0);
         assert_true(cfg.help);
         orch_config_cleanup(&cfg);
-        assert_int_equal(parse(&cfg, h3, &d), 0);
+        assert_int_equal(torture_parse_cli(&cfg, h3, &d), 0);
         assert_true(cfg.help);
         orch_config_cleanup(&cfg);
-        assert_int_equal(parse(&cfg, v, &d), 0);
+        assert_int_equal(torture_parse_cli(&cfg, v, &d), 0);
         assert_true(cfg.version);
         assert_false(cfg.help);
         orch_config_cleanup(&cfg);
@@ -290,7 +271,7 @@ static void rejections(void **state)
     size_t i = 0;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc = parse(&cfg, cases[i].args, &d);
+        int rc = torture_parse_cli(&cfg, cases[i].args, &d);
 
         if (rc == 0 || strstr(d.msg, cases[i].msg) == NULL)
             fail_msg("case %zu (%s %s): rc %d, diag \"%s\", want \"%s\"", i,
@@ -341,7 +322,7 @@ static void did_you_mean(void **state)
     size_t i = 0;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc = parse(&cfg, cases[i].args, &d);
+        int rc = torture_parse_cli(&cfg, cases[i].args, &d);
 
         if (rc == 0 || strcmp(d.msg, cases[i].msg) != 0)
             fail_msg("case %zu: rc %d, diag \"%s\", want \"%s\"", i, rc,
@@ -367,7 +348,7 @@ static void too_many_src_versions(void **state)
         args[n++] = names[i];
     }
     args[n] = NULL;
-    rc = parse(&cfg, args, &d);
+    rc = torture_parse_cli(&cfg, args, &d);
     assert_int_equal(rc, ORCH_EINVAL);
     assert_non_null(strstr(d.msg, "--src-version: more than 10"));
     /* The ten before were kept and are freed by cleanup (ASan checks). */
@@ -400,7 +381,7 @@ static void secrets_refused_without_echo(void **state)
     for (i = 0; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
         const char *args[] = {"run", "fleet.csv", spellings[i][0],
                               spellings[i][1], NULL};
-        int rc = parse(&cfg, args, &d);
+        int rc = torture_parse_cli(&cfg, args, &d);
 
         assert_int_equal(rc, ORCH_EINVAL);
         if (strstr(d.msg, "S3cr3tValue"))
@@ -416,14 +397,10 @@ static void secrets_refused_without_echo(void **state)
 
 static char *capture(void (*fn)(FILE *))
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
+    struct torture_capture c;
 
-    assert_non_null(fp);
-    fn(fp);
-    fclose(fp);
-    return buf;
+    fn(torture_capture_open(&c));
+    return torture_capture_close(&c);
 }
 
 static void help_lists_everything(void **state)

@@ -441,137 +441,164 @@ static void test_decode_success(void **state)
     assert_null(r.root);
 }
 
-static void test_decode_business_error(void **state)
+/* One body decoded into a reused response, and what it must give: a NULL
+ * string, ANY flag or 0 status is not checked. */
+#define ANY (-1)
+struct decode_case {
+    long status;
+    const char *body;
+    int is_json;
+    int success;
+    const char *code;
+    const char *message;
+    const char *request_id;
+    const char *job_id;
+    long http_status;
+    bool root_null; /* checked when true: no parsed document kept */
+};
+
+/* Fails naming the case and the field, so that a table row is found. */
+static void check_flag(size_t i, const char *what, int want, bool got)
+{
+    if (want != ANY && (int)got != want)
+        fail_msg("case %zu: %s is %d, want %d", i, what, (int)got, want);
+}
+
+static void check_str(size_t i, const char *what, const char *want,
+                      const char *got)
+{
+    if (want && strcmp(got, want) != 0)
+        fail_msg("case %zu: %s is \"%s\", want \"%s\"", i, what, got, want);
+}
+
+/* Decodes the cases in order into one response (as a caller reuses it). */
+static void check_decodes(const struct decode_case *c, size_t n)
 {
     struct orch_response r;
+    size_t i = 0;
+
+    orch_response_init(&r);
+    for (i = 0; i < n; i++, c++) {
+        decode(&r, c->status, c->body);
+        check_flag(i, "is_json", c->is_json, r.is_json);
+        check_flag(i, "success", c->success, r.success);
+        check_str(i, "code", c->code, r.code);
+        check_str(i, "message", c->message, r.message);
+        check_str(i, "request_id", c->request_id, r.request_id);
+        check_str(i, "job_id", c->job_id, r.job_id);
+        if (c->http_status)
+            assert_int_equal(r.http_status, c->http_status);
+        if (c->root_null)
+            assert_null(r.root);
+    }
+    orch_response_cleanup(&r);
+}
+
+#define CHECK_DECODES(cases)                                                   \
+    check_decodes(cases, sizeof(cases) / sizeof(cases[0]))
+
+static void test_decode_business_error(void **state)
+{
+    static const struct decode_case cases[] = {
+        {200,
+         "{\"RequestId\":\"RQ-2\",\"Success\":false,\"Code\":"
+         "\"MissingFirmwareId\",\"ErrorMessage\":\"FirmwareId is mandatory "
+         "for this action.\"}",
+         1, 0, "MissingFirmwareId", "FirmwareId is mandatory for this action.",
+         "RQ-2", "", 0, false},
+        /* Success as a string, as some gateways render it. */
+        {200, "{\"Success\":\"false\",\"Code\":\"iot.ota.X\"}", ANY, 0,
+         "iot.ota.X", NULL, NULL, NULL, 0, false},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 200,
-           "{\"RequestId\":\"RQ-2\",\"Success\":false,\"Code\":"
-           "\"MissingFirmwareId\",\"ErrorMessage\":\"FirmwareId is mandatory "
-           "for this action.\"}");
-    assert_true(r.is_json);
-    assert_false(r.success);
-    assert_string_equal(r.code, "MissingFirmwareId");
-    assert_string_equal(r.message, "FirmwareId is mandatory for this action.");
-    assert_string_equal(r.request_id, "RQ-2");
-    assert_string_equal(r.job_id, "");
-    /* Success as a string, as some gateways render it. */
-    decode(&r, 200, "{\"Success\":\"false\",\"Code\":\"iot.ota.X\"}");
-    assert_false(r.success);
-    assert_string_equal(r.code, "iot.ota.X");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_gateway_errors(void **state)
 {
-    struct orch_response r;
+    static const struct decode_case cases[] = {
+        {400,
+         "{\"RequestId\":\"3C85E634\",\"HostId\":\"iot.cn-shanghai."
+         "aliyuncs.com\",\"Code\":\"InvalidTimeStamp.Expired\",\"Message\":"
+         "\"Specified time stamp or date value is expired.\",\"Recommend\":"
+         "\"https://api.aliyun.com/troubleshoot?q=x\"}",
+         1, 0, "InvalidTimeStamp.Expired",
+         "Specified time stamp or date value is expired.", "3C85E634", NULL, 0,
+         false},
+        {503, "{\"Code\":\"ServiceUnavailable\",\"Message\":\"busy\"}", ANY,
+         ANY, "ServiceUnavailable", NULL, NULL, NULL, 503, false},
+        /* An iot.* code on a 400 with ErrorMessage (the other convention). */
+        {400,
+         "{\"Code\":\"iot.prod.NotExistedProduct\","
+         "\"ErrorMessage\":\"no such product\"}",
+         ANY, ANY, "iot.prod.NotExistedProduct", "no such product", NULL, NULL,
+         0, false},
+        /* Success:true on a 4xx is still an error. */
+        {404, "{\"Success\":true}", ANY, 0, "HTTP404", "HTTP 404", NULL, NULL,
+         0, false},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 400,
-           "{\"RequestId\":\"3C85E634\",\"HostId\":\"iot.cn-shanghai."
-           "aliyuncs.com\",\"Code\":\"InvalidTimeStamp.Expired\",\"Message\":"
-           "\"Specified time stamp or date value is expired.\",\"Recommend\":"
-           "\"https://api.aliyun.com/troubleshoot?q=x\"}");
-    assert_true(r.is_json);
-    assert_false(r.success);
-    assert_string_equal(r.code, "InvalidTimeStamp.Expired");
-    assert_string_equal(r.message,
-                        "Specified time stamp or date value is expired.");
-    assert_string_equal(r.request_id, "3C85E634");
-
-    decode(&r, 503, "{\"Code\":\"ServiceUnavailable\",\"Message\":\"busy\"}");
-    assert_int_equal(r.http_status, 503);
-    assert_string_equal(r.code, "ServiceUnavailable");
-
-    /* An iot.* code on a 400 with ErrorMessage (the other convention). */
-    decode(&r, 400,
-           "{\"Code\":\"iot.prod.NotExistedProduct\","
-           "\"ErrorMessage\":\"no such product\"}");
-    assert_string_equal(r.code, "iot.prod.NotExistedProduct");
-    assert_string_equal(r.message, "no such product");
-
-    /* Success:true on a 4xx is still an error. */
-    decode(&r, 404, "{\"Success\":true}");
-    assert_false(r.success);
-    assert_string_equal(r.code, "HTTP404");
-    assert_string_equal(r.message, "HTTP 404");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_json_without_success_field(void **state)
 {
-    struct orch_response r;
+    static const struct decode_case cases[] = {
+        {200, "{\"RequestId\":\"RQ\",\"Data\":{\"JobId\":\"J\"}}", ANY, 1, NULL,
+         NULL, NULL, "J", 0, false},
+        /* A Code with no Success on a 200 is an error. */
+        {200, "{\"Code\":\"Oops\"}", ANY, 0, "Oops", NULL, NULL, NULL, 0,
+         false},
+        /* Numeric Code is kept as text; a non-object Data is ignored. */
+        {200, "{\"Success\":false,\"Code\":1234,\"Data\":[1]}", ANY, ANY,
+         "1234", NULL, NULL, "", 0, false},
+        /* Success:false without a Code. */
+        {200, "{\"Success\":false}", ANY, 0, "HTTP200", NULL, NULL, NULL, 0,
+         false},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 200, "{\"RequestId\":\"RQ\",\"Data\":{\"JobId\":\"J\"}}");
-    assert_true(r.success);
-    assert_string_equal(r.job_id, "J");
-    /* A Code with no Success on a 200 is an error. */
-    decode(&r, 200, "{\"Code\":\"Oops\"}");
-    assert_false(r.success);
-    assert_string_equal(r.code, "Oops");
-    /* Numeric Code is kept as text; a non-object Data is ignored. */
-    decode(&r, 200, "{\"Success\":false,\"Code\":1234,\"Data\":[1]}");
-    assert_string_equal(r.code, "1234");
-    assert_string_equal(r.job_id, "");
-    /* Success:false without a Code. */
-    decode(&r, 200, "{\"Success\":false}");
-    assert_false(r.success);
-    assert_string_equal(r.code, "HTTP200");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_html_page(void **state)
 {
-    struct orch_response r;
+    static const struct decode_case cases[] = {
+        {502,
+         "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
+         "<body>\n\t<center><h1>502 Bad Gateway</h1></center>\n</body>"
+         "</html>\n",
+         0, 0, "BadResponse",
+         "HTTP 502: <html> <head><title>502 Bad Gateway</title>"
+         "</head> <body> <center><h1>502 Bad Gateway</h1>"
+         "</center> </body></html>",
+         NULL, NULL, 0, true},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 502,
-           "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
-           "<body>\n\t<center><h1>502 Bad Gateway</h1></center>\n</body>"
-           "</html>\n");
-    assert_false(r.is_json);
-    assert_false(r.success);
-    assert_null(r.root);
-    assert_string_equal(r.code, "BadResponse");
-    assert_string_equal(r.message,
-                        "HTTP 502: <html> <head><title>502 Bad Gateway</title>"
-                        "</head> <body> <center><h1>502 Bad Gateway</h1>"
-                        "</center> </body></html>");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_truncated_and_odd_json(void **state)
 {
-    struct orch_response r;
+    static const struct decode_case cases[] = {
+        {200, "{\"RequestId\":\"RQ\",\"Success\":tr", 0, 0, "BadResponse",
+         "HTTP 200: {\"RequestId\":\"RQ\",\"Success\":tr", NULL, NULL, 0,
+         false},
+        {200, "[1,2,3]", 0, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
+        {200, "42", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
+        {200, "\"Success\"", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0,
+         false},
+        {200, "null", ANY, ANY, "BadResponse", NULL, NULL, NULL, 0, false},
+        /* Trailing garbage after an object. */
+        {200, "{\"Success\":true} x", ANY, 0, "BadResponse", NULL, NULL, NULL,
+         0, false},
+    };
 
     (void)state;
-    orch_response_init(&r);
-    decode(&r, 200, "{\"RequestId\":\"RQ\",\"Success\":tr");
-    assert_false(r.is_json);
-    assert_false(r.success);
-    assert_string_equal(r.code, "BadResponse");
-    assert_string_equal(r.message, "HTTP 200: {\"RequestId\":\"RQ\","
-                                   "\"Success\":tr");
-    decode(&r, 200, "[1,2,3]");
-    assert_false(r.is_json);
-    assert_string_equal(r.code, "BadResponse");
-    decode(&r, 200, "42");
-    assert_string_equal(r.code, "BadResponse");
-    decode(&r, 200, "\"Success\"");
-    assert_string_equal(r.code, "BadResponse");
-    decode(&r, 200, "null");
-    assert_string_equal(r.code, "BadResponse");
-    /* Trailing garbage after an object. */
-    decode(&r, 200, "{\"Success\":true} x");
-    assert_false(r.success);
-    assert_string_equal(r.code, "BadResponse");
-    orch_response_cleanup(&r);
+    CHECK_DECODES(cases);
 }
 
 static void test_decode_empty_body(void **state)
@@ -665,6 +692,87 @@ static void test_decode_reuse_resets_fields(void **state)
     orch_response_cleanup(NULL);
 }
 
+/* The queries of status, cancel and the wave gates. */
+
+static void flags_without_in_progress(void **state)
+{
+    struct orch_params p;
+
+    (void)state;
+    orch_params_init(&p);
+    assert_int_equal(orch_api_cancel_flags_params(&p, false), 0);
+    assert_string_equal(orch_params_get(&p, "CancelQueuedTask"), "true");
+    assert_string_equal(orch_params_get(&p, "CancelNotifiedTask"), "true");
+    assert_string_equal(orch_params_get(&p, "CancelScheduledTask"), "true");
+    assert_string_equal(orch_params_get(&p, "CancelUnconfirmedTask"), "true");
+    assert_null(orch_params_get(&p, "CancelInProgressTask"));
+    assert_int_equal(p.n, 4);
+    orch_params_cleanup(&p);
+}
+
+static void flags_with_in_progress_and_job(void **state)
+{
+    struct orch_params p;
+    struct orch_config cfg;
+
+    (void)state;
+    orch_config_init(&cfg);
+    orch_params_init(&p);
+    assert_int_equal(orch_api_job_params(&p, cfg.iot_instance_id, "JOB1"), 0);
+    assert_int_equal(orch_api_cancel_flags_params(&p, true), 0);
+    assert_string_equal(orch_params_get(&p, "JobId"), "JOB1");
+    assert_null(orch_params_get(&p, "IotInstanceId"));
+    assert_string_equal(orch_params_get(&p, "CancelInProgressTask"), "true");
+    assert_int_equal(p.n, 6);
+    orch_params_cleanup(&p);
+
+    cfg.iot_instance_id = strdup("iot-06z00");
+    orch_params_init(&p);
+    assert_int_equal(orch_api_job_params(&p, cfg.iot_instance_id, "JOB2"), 0);
+    assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
+    orch_params_cleanup(&p);
+
+    /* A page of a job's tasks (status and the wave gates). */
+    orch_params_init(&p);
+    assert_int_equal(
+        orch_api_task_page_params(&p, cfg.iot_instance_id, "JOB3", 100, 7), 0);
+    assert_string_equal(orch_params_get(&p, "JobId"), "JOB3");
+    assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
+    assert_string_equal(orch_params_get(&p, "PageSize"), "100");
+    assert_string_equal(orch_params_get(&p, "CurrentPage"), "7");
+    assert_int_equal(p.n, 4);
+    orch_params_cleanup(&p);
+    orch_config_cleanup(&cfg);
+}
+
+static void finished_codes(void **state)
+{
+    (void)state;
+    assert_true(orch_api_cancel_code_is_done("iot.ota.JobHasFinished"));
+    assert_true(orch_api_cancel_code_is_done("iot.ota.JobHasCanceled"));
+    assert_false(orch_api_cancel_code_is_done("iot.ota.InvalidJobId"));
+    assert_false(orch_api_cancel_code_is_done("Throttling.User"));
+    assert_false(orch_api_cancel_code_is_done(NULL));
+}
+
+static void task_states(void **state)
+{
+    (void)state;
+    assert_int_equal(orch_task_state_parse("QUEUED"), ORCH_TASK_QUEUED);
+    assert_int_equal(orch_task_state_parse("CANCELED"), ORCH_TASK_CANCELED);
+    assert_int_equal(orch_task_state_parse("CONFIRM"), ORCH_TASK_CONFIRM);
+    assert_int_equal(orch_task_state_parse("queued"), ORCH_TASK_OTHER);
+    assert_int_equal(orch_task_state_parse("OTHER"), ORCH_TASK_OTHER);
+    assert_int_equal(orch_task_state_parse(NULL), ORCH_TASK_OTHER);
+    assert_string_equal(orch_task_state_name(ORCH_TASK_IN_PROGRESS),
+                        "IN_PROGRESS");
+    assert_string_equal(orch_task_state_name(99), "OTHER");
+    assert_true(orch_task_state_pending(ORCH_TASK_NOTIFIED));
+    assert_true(orch_task_state_pending(ORCH_TASK_CONFIRM));
+    assert_false(orch_task_state_pending(ORCH_TASK_FAILED));
+    assert_false(orch_task_state_pending(ORCH_TASK_OTHER));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -685,6 +793,10 @@ int main(void)
         cmocka_unit_test(test_decode_nul_and_binary_bytes),
         cmocka_unit_test(test_decode_huge_bodies),
         cmocka_unit_test(test_decode_reuse_resets_fields),
+        cmocka_unit_test(flags_without_in_progress),
+        cmocka_unit_test(flags_with_in_progress_and_job),
+        cmocka_unit_test(finished_codes),
+        cmocka_unit_test(task_states),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

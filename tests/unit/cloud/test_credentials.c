@@ -8,6 +8,7 @@
 
 #include "orch/cloud/credentials.h"
 #include "orch/base/err.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,23 +60,17 @@ static void clear_env(void)
 static void write_config(struct fx *f, const char *text)
 {
     char dir[128];
-    FILE *fp = NULL;
 
     snprintf(dir, sizeof(dir), "%s/.aliyun", f->home);
     mkdir(dir, 0700);
-    fp = fopen(f->path, "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
+    torture_write_text(f->path, text);
 }
 
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof(*f));
 
-    snprintf(f->home, sizeof(f->home), "/tmp/test_credentials.XXXXXX");
-    if (mkdtemp(f->home) == NULL)
-        return -1;
+    torture_mkdtemp(f->home, sizeof(f->home), "test_credentials");
     snprintf(f->path, sizeof(f->path), "%s/.aliyun/config.json", f->home);
     clear_env();
     *state = f;
@@ -85,12 +80,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    char dir[128];
 
-    unlink(f->path);
-    snprintf(dir, sizeof(dir), "%s/.aliyun", f->home);
-    rmdir(dir);
-    rmdir(f->home);
+    torture_rmtree(f->home);
     free(f);
     clear_env();
     return 0;

@@ -13,6 +13,7 @@
 #include "orch/cloud/params.h"
 #include "orch/cloud/request.h"
 #include "orch/cloud/sign.h"
+#include "torture.h"
 
 #include <jansson.h>
 
@@ -34,22 +35,6 @@ static json_t *g_vectors;
 static char g_secret[] = "testsecret";
 static char g_token[] = "CAIS-test-token+/=";
 static char g_key_id[] = "testid";
-
-static const char *const common_params[] = {
-    "AccessKeyId",    "Action",           "Format",    "SignatureMethod",
-    "SignatureNonce", "SignatureVersion", "Timestamp", "Version",
-    "SecurityToken",  "Signature",
-};
-
-static int is_common(const char *name)
-{
-    size_t i = 0;
-
-    for (i = 0; i < sizeof(common_params) / sizeof(common_params[0]); i++)
-        if (strcmp(name, common_params[i]) == 0)
-            return 1;
-    return 0;
-}
 
 static json_t *vector_by_id(const char *id)
 {
@@ -76,18 +61,6 @@ static const char *jpath(json_t *o, const char *a, const char *b, const char *c)
     if (!json_is_string(o))
         fail_msg("fixture lacks %s/%s/%s", a, b ? b : "", c ? c : "");
     return json_string_value(o);
-}
-
-static void action_params(struct orch_params *p, json_t *vec)
-{
-    const char *k = NULL;
-    json_t *v = NULL;
-
-    json_object_foreach(json_object_get(vec, "v2_params_signed"), k, v)
-    {
-        if (!is_common(k))
-            assert_int_equal(orch_params_add(p, k, json_string_value(v)), 0);
-    }
 }
 
 static void cred_make(struct orch_credentials *c, int sts)
@@ -208,48 +181,68 @@ static void assert_no_secret(const struct orch_request *req)
         assert_null(strstr(orch_buf_str(&req->headers[i]), g_secret));
 }
 
-/* v1-single, V3 default: the Authorization is the vector's minimal one and
- * the request carries exactly the documented header set. */
-static void test_v3_v1_single(void **state)
-{
-    json_t *vec = vector_by_id("v1-single");
+/* A request built from a signature vector's action parameters. in points
+ * into the struct, which must not move while it is used. */
+struct built {
     struct orch_credentials cred;
     struct orch_request_input in;
     struct orch_request req;
     struct orch_params p;
+};
+
+/* Builds b from vec with STS credentials when sts, signature version
+ * `version` and the parameters in a form body when form; asserts it
+ * builds. */
+static void build_vector(struct built *b, json_t *vec, int sts, int version,
+                         bool form)
+{
+    orch_params_init(&b->p);
+    orch_request_init(&b->req);
+    cred_make(&b->cred, sts);
+    torture_action_params(&b->p, vec);
+    b->in = input_make(&b->p, &b->cred, version, form);
+    assert_int_equal(orch_request_build(&b->req, &b->in), 0);
+}
+
+static void built_cleanup(struct built *b)
+{
+    orch_request_cleanup(&b->req);
+    orch_params_cleanup(&b->p);
+}
+
+/* v1-single, V3 default: the Authorization is the vector's minimal one and
+ * the request carries exactly the documented header set. */
+static void test_v3_v1_single(void **state)
+{
+    struct built b;
+    json_t *vec = vector_by_id("v1-single");
 
     (void)state;
-    orch_params_init(&p);
-    orch_request_init(&req);
-    cred_make(&cred, 0);
-    action_params(&p, vec);
-    in = input_make(&p, &cred, 3, false);
-    assert_int_equal(orch_request_build(&req, &in), 0);
+    build_vector(&b, vec, 0, 3, false);
 
-    assert_string_equal(header(&req, "Authorization"),
+    assert_string_equal(header(&b.req, "Authorization"),
                         jpath(vec, "v3_query_minimal", "authorization", NULL));
-    assert_string_equal(orch_buf_str(&req.url), ENDPOINT
+    assert_string_equal(orch_buf_str(&b.req.url), ENDPOINT
                         "/?FirmwareId=UkOZxXXnVaLfqvvv8YzC000100"
                         "&ProductKey=a1BwAGVabcd&TargetDeviceName.1=device001"
                         "&TargetSelection=SPECIFIC");
-    assert_int_equal(req.body.len, 0);
-    assert_string_equal(header(&req, "host"), "iot.cn-shanghai.aliyuncs.com");
-    assert_string_equal(header(&req, "x-acs-action"), ACTION);
-    assert_string_equal(header(&req, "x-acs-version"), "2018-01-20");
-    assert_string_equal(header(&req, "x-acs-date"), "2025-01-02T03:04:05Z");
-    assert_string_equal(header(&req, "x-acs-signature-nonce"), NONCE);
-    assert_string_equal(header(&req, "x-acs-content-sha256"), EMPTY_SHA256);
-    assert_string_equal(header(&req, "accept"), "application/json");
-    assert_null(header(&req, "content-type"));
-    assert_null(header(&req, "x-acs-credentials-provider"));
-    assert_null(header(&req, "x-acs-security-token"));
-    assert_null(header(&req, "x-acs-accesskey-id"));
-    assert_int_equal(req.nheaders, 8);
-    verify_v3(&req);
-    assert_no_secret(&req);
+    assert_int_equal(b.req.body.len, 0);
+    assert_string_equal(header(&b.req, "host"), "iot.cn-shanghai.aliyuncs.com");
+    assert_string_equal(header(&b.req, "x-acs-action"), ACTION);
+    assert_string_equal(header(&b.req, "x-acs-version"), "2018-01-20");
+    assert_string_equal(header(&b.req, "x-acs-date"), "2025-01-02T03:04:05Z");
+    assert_string_equal(header(&b.req, "x-acs-signature-nonce"), NONCE);
+    assert_string_equal(header(&b.req, "x-acs-content-sha256"), EMPTY_SHA256);
+    assert_string_equal(header(&b.req, "accept"), "application/json");
+    assert_null(header(&b.req, "content-type"));
+    assert_null(header(&b.req, "x-acs-credentials-provider"));
+    assert_null(header(&b.req, "x-acs-security-token"));
+    assert_null(header(&b.req, "x-acs-accesskey-id"));
+    assert_int_equal(b.req.nheaders, 8);
+    verify_v3(&b.req);
+    assert_no_secret(&b.req);
 
-    orch_request_cleanup(&req);
-    orch_params_cleanup(&p);
+    built_cleanup(&b);
 }
 
 /* Every vector: the V3 minimal Authorization and the V2 POST signature,
@@ -282,7 +275,7 @@ static void test_every_vector(void **state)
             assert_string_equal(json_string_value(json_object_get(
                                     extra, "x-acs-security-token")),
                                 g_token);
-        action_params(&p, vec);
+        torture_action_params(&p, vec);
 
         in = input_make(&p, &cred, 3, false);
         assert_int_equal(orch_request_build(&req, &in), 0);
@@ -310,33 +303,26 @@ static void test_every_vector(void **state)
  * makes the body identical to the one pop-core sent for v1-single. */
 static void test_v2_form_body(void **state)
 {
+    struct built b;
     json_t *vec = vector_by_id("v1-single");
     const char *raw = jpath(vec, "raw_requests", "pop_core_POST", NULL);
     const char *raw_body = strstr(raw, "\r\n\r\n");
-    struct orch_credentials cred;
-    struct orch_request_input in;
-    struct orch_request req;
-    struct orch_params p;
     struct orch_params body;
     char sig[ORCH_SIGN_V2_LEN];
 
     (void)state;
-    orch_params_init(&p);
     orch_params_init(&body);
-    orch_request_init(&req);
-    cred_make(&cred, 0);
-    action_params(&p, vec);
-    in = input_make(&p, &cred, 2, false);
-    assert_int_equal(orch_request_build(&req, &in), 0);
+    build_vector(&b, vec, 0, 2, false);
 
-    assert_string_equal(orch_buf_str(&req.url), ENDPOINT "/");
+    assert_string_equal(orch_buf_str(&b.req.url), ENDPOINT "/");
     assert_non_null(raw_body);
-    assert_string_equal(orch_buf_str(&req.body), raw_body + 4);
-    assert_string_equal(header(&req, "content-type"), FORM);
-    assert_string_equal(header(&req, "x-acs-action"), ACTION);
-    assert_string_equal(header(&req, "x-acs-version"), "2018-01-20");
-    assert_null(header(&req, "Authorization"));
-    assert_int_equal(orch_params_parse(&body, req.body.data, req.body.len), 0);
+    assert_string_equal(orch_buf_str(&b.req.body), raw_body + 4);
+    assert_string_equal(header(&b.req, "content-type"), FORM);
+    assert_string_equal(header(&b.req, "x-acs-action"), ACTION);
+    assert_string_equal(header(&b.req, "x-acs-version"), "2018-01-20");
+    assert_null(header(&b.req, "Authorization"));
+    assert_int_equal(orch_params_parse(&body, b.req.body.data, b.req.body.len),
+                     0);
     assert_string_equal(orch_params_get(&body, "Format"), "JSON");
     assert_string_equal(orch_params_get(&body, "SignatureMethod"), "HMAC-SHA1");
     assert_string_equal(orch_params_get(&body, "SignatureVersion"), "1.0");
@@ -350,97 +336,80 @@ static void test_v2_form_body(void **state)
 
     /* STS: the token is a signed parameter. */
     orch_params_cleanup(&body);
-    cred_make(&cred, 1);
-    assert_int_equal(orch_request_build(&req, &in), 0);
-    assert_int_equal(orch_params_parse(&body, req.body.data, req.body.len), 0);
+    cred_make(&b.cred, 1);
+    assert_int_equal(orch_request_build(&b.req, &b.in), 0);
+    assert_int_equal(orch_params_parse(&body, b.req.body.data, b.req.body.len),
+                     0);
     assert_string_equal(orch_params_get(&body, "SecurityToken"), g_token);
     assert_int_equal(orch_sign_v2(&body, "POST", g_secret, sig, NULL), 0);
     assert_string_equal(sig, orch_params_get(&body, "Signature"));
     assert_string_equal(
         sig, jpath(vector_by_id("v5-sts"), "v2", "POST", "signature"));
-    assert_no_secret(&req);
+    assert_no_secret(&b.req);
 
-    orch_request_cleanup(&req);
     orch_params_cleanup(&body);
-    orch_params_cleanup(&p);
+    built_cleanup(&b);
 }
 
 /* STS adds the token and the key id as signed headers. */
 static void test_v3_sts_headers(void **state)
 {
+    struct built b;
     json_t *vec = vector_by_id("v5-sts");
-    struct orch_credentials cred;
-    struct orch_request_input in;
-    struct orch_request req;
-    struct orch_params p;
 
     (void)state;
-    orch_params_init(&p);
-    orch_request_init(&req);
-    cred_make(&cred, 1);
-    action_params(&p, vec);
-    in = input_make(&p, &cred, 3, false);
-    assert_int_equal(orch_request_build(&req, &in), 0);
-    assert_string_equal(header(&req, "x-acs-security-token"), g_token);
-    assert_string_equal(header(&req, "x-acs-accesskey-id"), g_key_id);
-    assert_non_null(strstr(header(&req, "Authorization"),
+    build_vector(&b, vec, 1, 3, false);
+    assert_string_equal(header(&b.req, "x-acs-security-token"), g_token);
+    assert_string_equal(header(&b.req, "x-acs-accesskey-id"), g_key_id);
+    assert_non_null(strstr(header(&b.req, "Authorization"),
                            "SignedHeaders=host;x-acs-accesskey-id;"
                            "x-acs-action;x-acs-content-sha256;x-acs-date;"
                            "x-acs-security-token;x-acs-signature-nonce;"
                            "x-acs-version,"));
-    assert_string_equal(header(&req, "Authorization"),
+    assert_string_equal(header(&b.req, "Authorization"),
                         jpath(vec, "v3_query_minimal", "authorization", NULL));
-    verify_v3(&req);
-    assert_no_secret(&req);
-    orch_request_cleanup(&req);
-    orch_params_cleanup(&p);
+    verify_v3(&b.req);
+    assert_no_secret(&b.req);
+    built_cleanup(&b);
 }
 
 /* form_body moves the parameters from the query into a signed form body. */
 static void test_v3_form_body(void **state)
 {
+    struct built b;
     json_t *vec = vector_by_id("v3-encoding");
-    struct orch_credentials cred;
-    struct orch_request_input in;
-    struct orch_request req;
-    struct orch_params p;
     struct orch_params body;
     struct orch_buf want;
     char hash[65];
 
     (void)state;
-    orch_params_init(&p);
     orch_params_init(&body);
     orch_buf_init(&want);
-    orch_request_init(&req);
-    cred_make(&cred, 1);
-    action_params(&p, vec);
-    in = input_make(&p, &cred, 3, true);
-    assert_int_equal(orch_request_build(&req, &in), 0);
+    build_vector(&b, vec, 1, 3, true);
 
-    assert_string_equal(orch_buf_str(&req.url), ENDPOINT "/");
-    orch_params_sort(&p);
-    assert_int_equal(orch_params_encode(&p, &want), 0);
-    assert_string_equal(orch_buf_str(&req.body), orch_buf_str(&want));
-    assert_int_equal(orch_params_parse(&body, req.body.data, req.body.len), 0);
-    assert_int_equal(body.n, p.n);
+    assert_string_equal(orch_buf_str(&b.req.url), ENDPOINT "/");
+    orch_params_sort(&b.p);
+    assert_int_equal(orch_params_encode(&b.p, &want), 0);
+    assert_string_equal(orch_buf_str(&b.req.body), orch_buf_str(&want));
+    assert_int_equal(orch_params_parse(&body, b.req.body.data, b.req.body.len),
+                     0);
+    assert_int_equal(body.n, b.p.n);
     assert_string_equal(orch_params_get(&body, "TargetDeviceName.6"),
                         "设备-001");
-    assert_string_equal(header(&req, "content-type"), FORM);
-    assert_int_equal(orch_sha256_hex(hash, req.body.data, req.body.len), 0);
-    assert_string_equal(header(&req, "x-acs-content-sha256"), hash);
-    assert_non_null(strstr(header(&req, "Authorization"),
+    assert_string_equal(header(&b.req, "content-type"), FORM);
+    assert_int_equal(orch_sha256_hex(hash, b.req.body.data, b.req.body.len), 0);
+    assert_string_equal(header(&b.req, "x-acs-content-sha256"), hash);
+    assert_non_null(strstr(header(&b.req, "Authorization"),
                            "SignedHeaders=content-type;host;"));
     assert_string_not_equal(
-        header(&req, "Authorization"),
+        header(&b.req, "Authorization"),
         jpath(vec, "v3_query_minimal", "authorization", NULL));
-    verify_v3(&req);
-    assert_no_secret(&req);
+    verify_v3(&b.req);
+    assert_no_secret(&b.req);
 
-    orch_request_cleanup(&req);
     orch_buf_cleanup(&want);
     orch_params_cleanup(&body);
-    orch_params_cleanup(&p);
+    built_cleanup(&b);
 }
 
 static void test_endpoint_with_port(void **state)

@@ -16,6 +16,7 @@
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
 #include "orch/cloud/sign.h"
+#include "torture.h"
 
 #include <jansson.h>
 
@@ -30,24 +31,6 @@
 
 static json_t *g_vectors;
 static json_t *g_raw;
-
-/* The V2 common parameters: whatever else a vector signs is an action
- * parameter, which V3 puts in the query or the body. */
-static const char *const common_params[] = {
-    "AccessKeyId",    "Action",           "Format",    "SignatureMethod",
-    "SignatureNonce", "SignatureVersion", "Timestamp", "Version",
-    "SecurityToken",  "Signature",
-};
-
-static int is_common(const char *name)
-{
-    size_t i = 0;
-
-    for (i = 0; i < sizeof(common_params) / sizeof(common_params[0]); i++)
-        if (strcmp(name, common_params[i]) == 0)
-            return 1;
-    return 0;
-}
 
 /* Looks up a '/'-separated path of object keys; fails the test if absent. */
 static json_t *jget(json_t *o, const char *path)
@@ -99,20 +82,6 @@ static void params_from_object(struct orch_params *p, json_t *obj)
     {
         assert_true(json_is_string(v));
         assert_int_equal(orch_params_add(p, k, json_string_value(v)), 0);
-    }
-}
-
-/* The action parameters of a vector (V2's signed set minus the common
- * ones). */
-static void action_params(struct orch_params *p, json_t *vec)
-{
-    const char *k = NULL;
-    json_t *v = NULL;
-
-    json_object_foreach(jget(vec, "v2_params_signed"), k, v)
-    {
-        if (!is_common(k))
-            assert_int_equal(orch_params_add(p, k, json_string_value(v)), 0);
     }
 }
 
@@ -345,7 +314,7 @@ static void test_v3_query_minimal_vectors(void **state)
         struct v3_out o;
 
         orch_params_init(&q);
-        action_params(&q, vec);
+        torture_action_params(&q, vec);
         assert_string_equal(jstr(min, "method"), "POST");
         assert_string_equal(jstr(min, "hashedPayload"), EMPTY_SHA256);
         v3_headers_make(&hs, vec, json_object_get(min, "extra_signed_headers"),
@@ -392,7 +361,7 @@ static void test_iot_sdk_v3_query_vectors(void **state)
         orch_params_init(&wire);
         orch_buf_init(&a);
         orch_buf_init(&b);
-        action_params(&q, vec);
+        torture_action_params(&q, vec);
         assert_string_equal(jstr(sdk, "method"), "POST");
         v3_headers_make(&hs, vec, extra, provider, "");
         v3_sign(&o, &q, &hs, fixed("accessKeyId"));
@@ -457,7 +426,7 @@ static void test_v3_form_body_vectors(void **state)
         assert_string_equal(orch_buf_str(&o.auth), jstr(form, "authorization"));
 
         /* The body carries exactly the action parameters. */
-        action_params(&want, vec);
+        torture_action_params(&want, vec);
         assert_int_equal(orch_params_parse(&got, body, strlen(body)), 0);
         orch_params_sort(&want);
         orch_params_sort(&got);

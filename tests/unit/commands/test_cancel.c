@@ -1,5 +1,5 @@
-/* test_cancel.c - cancel's request parameters, its journal records, and
- * the status/cancel configuration check. */
+/* test_cancel.c - cancel's journal records, its outcomes, and the
+ * status/cancel configuration check. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,72 +10,12 @@
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
 #include "orch/engine/query.h"
+#include "orch/cloud/api.h"
 #include "orch/engine/dispatch.h"
 #include "orch/base/tally.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static void flags_without_in_progress(void **state)
-{
-    struct orch_params p;
-
-    (void)state;
-    orch_params_init(&p);
-    assert_int_equal(orch_cancel_flags_params(&p, false), 0);
-    assert_string_equal(orch_params_get(&p, "CancelQueuedTask"), "true");
-    assert_string_equal(orch_params_get(&p, "CancelNotifiedTask"), "true");
-    assert_string_equal(orch_params_get(&p, "CancelScheduledTask"), "true");
-    assert_string_equal(orch_params_get(&p, "CancelUnconfirmedTask"), "true");
-    assert_null(orch_params_get(&p, "CancelInProgressTask"));
-    assert_int_equal(p.n, 4);
-    orch_params_cleanup(&p);
-}
-
-static void flags_with_in_progress_and_job(void **state)
-{
-    struct orch_params p;
-    struct orch_config cfg;
-
-    (void)state;
-    orch_config_init(&cfg);
-    orch_params_init(&p);
-    assert_int_equal(orch_query_job_params(&p, &cfg, "JOB1"), 0);
-    assert_int_equal(orch_cancel_flags_params(&p, true), 0);
-    assert_string_equal(orch_params_get(&p, "JobId"), "JOB1");
-    assert_null(orch_params_get(&p, "IotInstanceId"));
-    assert_string_equal(orch_params_get(&p, "CancelInProgressTask"), "true");
-    assert_int_equal(p.n, 6);
-    orch_params_cleanup(&p);
-
-    cfg.iot_instance_id = strdup("iot-06z00");
-    orch_params_init(&p);
-    assert_int_equal(orch_query_job_params(&p, &cfg, "JOB2"), 0);
-    assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
-    orch_params_cleanup(&p);
-
-    /* A page of a job's tasks (status and the wave gates). */
-    orch_params_init(&p);
-    assert_int_equal(orch_query_task_page_params(&p, &cfg, "JOB3", 100, 7),
-                     0);
-    assert_string_equal(orch_params_get(&p, "JobId"), "JOB3");
-    assert_string_equal(orch_params_get(&p, "IotInstanceId"), "iot-06z00");
-    assert_string_equal(orch_params_get(&p, "PageSize"), "100");
-    assert_string_equal(orch_params_get(&p, "CurrentPage"), "7");
-    assert_int_equal(p.n, 4);
-    orch_params_cleanup(&p);
-    orch_config_cleanup(&cfg);
-}
-
-static void finished_codes(void **state)
-{
-    (void)state;
-    assert_true(orch_cancel_code_is_done("iot.ota.JobHasFinished"));
-    assert_true(orch_cancel_code_is_done("iot.ota.JobHasCanceled"));
-    assert_false(orch_cancel_code_is_done("iot.ota.InvalidJobId"));
-    assert_false(orch_cancel_code_is_done("Throttling.User"));
-    assert_false(orch_cancel_code_is_done(NULL));
-}
 
 static void journal_records_cover(void **state)
 {
@@ -112,7 +52,7 @@ static void journal_records_cover(void **state)
     json_decref(noid);
 }
 
-/* Issue 11 item 5: what one job's cancel did, from the cancel's answer
+/* What one job's cancel did, from the cancel's answer
  * and the task listing before it (the answer has no count). */
 static void outcome_per_job(void **state)
 {
@@ -297,9 +237,6 @@ static void cancel_document(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(flags_without_in_progress),
-        cmocka_unit_test(flags_with_in_progress_and_job),
-        cmocka_unit_test(finished_codes),
         cmocka_unit_test(journal_records_cover),
         cmocka_unit_test(config_checks),
         cmocka_unit_test(outcome_per_job),

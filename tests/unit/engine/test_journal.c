@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "orch/base/err.h"
+#include "torture.h"
 #include "orch/engine/journal.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -63,11 +64,7 @@ static int setup_tmp(void **state)
 
     if (t == NULL)
         return -1;
-    snprintf(t->dir, sizeof(t->dir), "/tmp/test_journal.XXXXXX");
-    if (mkdtemp(t->dir) == NULL) {
-        free(t);
-        return -1;
-    }
+    torture_mkdtemp(t->dir, sizeof(t->dir), "test_journal");
     snprintf(t->path, sizeof(t->path), "%s/run.journal", t->dir);
     *state = t;
     return 0;
@@ -76,12 +73,8 @@ static int setup_tmp(void **state)
 static int teardown_tmp(void **state)
 {
     struct tmpdir *t = *state;
-    char other[160];
 
-    unlink(t->path);
-    snprintf(other, sizeof(other), "%s/other", t->dir);
-    unlink(other);
-    rmdir(t->dir);
+    torture_rmtree(t->dir);
     free(t);
     return 0;
 }
@@ -135,35 +128,6 @@ static void write_records(const char *path, size_t n, size_t every)
     }
     assert_int_equal(j.records, n);
     assert_int_equal(orch_journal_close(&j), 0);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *data = NULL;
-    long size = 0;
-
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    size = ftell(f);
-    assert_true(size >= 0);
-    rewind(f);
-    data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    data[size] = '\0';
-    *len = (size_t)size;
-    return data;
-}
-
-static void spit(const char *path, const char *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
 }
 
 /* Offset of the start of 1-based line `line` in data. */
@@ -248,7 +212,7 @@ static void test_round_trip(void **state)
     const size_t n = 1000;
 
     write_records(t->path, n, 37);
-    data = slurp(t->path, &len);
+    data = torture_read_file(t->path, &len);
     seen_init(&s);
     assert_int_equal(orch_journal_read(t->path, collect, &s, &valid, &d), 0);
     assert_int_equal(valid, len);
@@ -287,7 +251,7 @@ static void test_empty_and_missing(void **state)
                      ORCH_ENOTFOUND);
     assert_non_null(strstr(d.msg, "run.journal"));
     /* An empty file (created, nothing appended yet) is a valid journal. */
-    spit(t->path, "", 0);
+    torture_write_file(t->path, "", 0);
     assert_int_equal(orch_journal_read(t->path, collect, &s, &valid, &d), 0);
     assert_int_equal(valid, 0);
     assert_int_equal(s.n, 0);
@@ -306,7 +270,7 @@ static void test_torn_last_record_every_offset(void **state)
     const size_t n = 6;
 
     write_records(t->path, n, 0);
-    data = slurp(t->path, &len);
+    data = torture_read_file(t->path, &len);
     last = line_start(data, len, n);
     for (size_t cut = last; cut <= len; cut++) {
         struct seen s;
@@ -359,7 +323,7 @@ static void test_flip_in_middle_record_refused(void **state)
     const unsigned char masks[] = {0x01, 0x80, 0x10};
 
     write_records(t->path, 5, 0);
-    data = slurp(t->path, &len);
+    data = torture_read_file(t->path, &len);
     from = line_start(data, len, 3);
     to = line_start(data, len, 4);
     for (size_t off = from; off < to; off++) {
@@ -392,7 +356,7 @@ static void test_flip_in_last_record_is_torn(void **state)
     char *data = NULL;
 
     write_records(t->path, 5, 0);
-    data = slurp(t->path, &len);
+    data = torture_read_file(t->path, &len);
     last = line_start(data, len, 5);
     for (size_t off = last; off < len; off++) {
         struct seen s;
@@ -517,7 +481,7 @@ static void test_callback_stops(void **state)
     char *data = NULL;
 
     write_records(t->path, 10, 0);
-    data = slurp(t->path, &len);
+    data = torture_read_file(t->path, &len);
     seen_init(&s);
     s.stop_at = 4;
     assert_int_equal(decode(data, len, &s, &valid, &d), 7);
@@ -548,7 +512,7 @@ static void test_reopen_truncates_then_appends(void **state)
     FILE *f = NULL;
 
     write_records(t->path, 3, 0);
-    data = slurp(t->path, &good_len);
+    data = torture_read_file(t->path, &good_len);
     free(data);
     f = fopen(t->path, "ab");
     assert_non_null(f);
@@ -570,7 +534,7 @@ static void test_reopen_truncates_then_appends(void **state)
     }
     assert_int_equal(orch_journal_close(&j), 0);
 
-    data = slurp(t->path, &len);
+    data = torture_read_file(t->path, &len);
     assert_null(strstr(data, "1234abcd"));
     seen_init(&s);
     assert_int_equal(decode(data, len, &s, &valid, &d), 0);
@@ -591,7 +555,7 @@ static void test_reopen_truncates_then_appends(void **state)
     /* (size_t)-1 keeps the file as it is. */
     assert_int_equal(orch_journal_open(&j, t->path, (size_t)-1, &d), 0);
     assert_int_equal(orch_journal_close(&j), 0);
-    free(slurp(t->path, &valid));
+    free(torture_read_file(t->path, &valid));
     assert_int_equal(valid, len);
 }
 
@@ -649,13 +613,13 @@ static void test_append_contract(void **state)
     assert_int_equal(j.records, 0);
     /* Buffered only: nothing reaches the file before sync. */
     assert_int_equal(orch_journal_append(&j, rec), 0);
-    data = slurp(t->path, &len);
+    data = torture_read_file(t->path, &len);
     assert_int_equal(len, 0);
     free(data);
     assert_int_equal(orch_journal_sync(&j), 0);
     assert_int_equal(j.len, 0);
     assert_int_equal(orch_journal_sync(&j), 0); /* nothing new: no-op */
-    data = slurp(t->path, &len);
+    data = torture_read_file(t->path, &len);
     /* {"t":"end"} is 11 bytes; the header is "J1 11 " + 8 hex + ' '. */
     assert_int_equal(len, 6 + 9 + 11 + 1);
     assert_memory_equal(data, "J1 11 ", 6);
@@ -684,17 +648,17 @@ static void test_sha256(void **state)
 
     (void)state;
     assert_non_null(data);
-    spit(t->path, "abc", 3);
+    torture_write_file(t->path, "abc", 3);
     assert_int_equal(orch_file_sha256(t->path, hex, &d), 0);
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
                              "b00361a396177a9cb410ff61f20015ad");
-    spit(t->path, "", 0);
+    torture_write_file(t->path, "", 0);
     assert_int_equal(orch_file_sha256(t->path, hex, &d), 0);
     assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb924"
                              "27ae41e4649b934ca495991b7852b855");
     for (size_t i = 0; i < big; i++)
         data[i] = (char)(i * 2654435761u >> 13);
-    spit(t->path, data, big);
+    torture_write_file(t->path, data, big);
     assert_int_equal(EVP_Digest(data, big, md, &mdlen, EVP_sha256(), NULL), 1);
     for (unsigned i = 0; i < mdlen; i++)
         snprintf(want + 2 * i, 3, "%02x", md[i]);

@@ -379,7 +379,7 @@ static int server_accepts(struct window_server *s, uint64_t now)
 
 /* Settles near a hidden quota of 15 when it believes 20: a simulated
  * server throttles arrivals over 15 in any sliding second and its answers
- * come back 300 ms later (issue 5's adaptation figure: within 5% of 15/s,
+ * come back 300 ms later (the adaptation's figure: within 5% of 15/s,
  * under 2% throttled). */
 static void converge(bool spaced, size_t *ok_late, size_t *started,
                      size_t *throttled)

@@ -10,6 +10,7 @@
 #include "orch/cli/cli.h"
 #include "orch/model/config.h"
 #include "orch/base/err.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,31 +20,13 @@
 #define MIN_MS INT64_C(60000)
 #define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)
-#define MAX_ARGS 32
 #define UNSET INT64_MIN
-
-static int parse(struct orch_config *cfg, const char *const *args,
-                 struct orch_diag *diag)
-{
-    char *argv[MAX_ARGS + 2];
-    int argc = 0;
-
-    argv[argc++] = (char *)"ota-rollout";
-    while (args[argc - 1] && argc <= MAX_ARGS) {
-        argv[argc] = (char *)args[argc - 1];
-        argc++;
-    }
-    argv[argc] = NULL;
-    orch_config_init(cfg);
-    memset(diag, 0, sizeof(*diag));
-    return orch_cli_parse(cfg, argc, argv, diag);
-}
 
 /* Parses then validates at NOW; returns validate's rc (parse must pass). */
 static int check(struct orch_config *cfg, const char *const *args,
                  struct orch_diag *diag)
 {
-    int rc = parse(cfg, args, diag);
+    int rc = torture_parse_cli(cfg, args, diag);
 
     if (rc)
         fail_msg("parse failed: %s", diag->msg);
@@ -240,7 +223,7 @@ static void rejected(void **state)
     size_t i = 0;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc = parse(&cfg, cases[i].args, &d);
+        int rc = torture_parse_cli(&cfg, cases[i].args, &d);
 
         if (rc == 0)
             rc = orch_config_validate_at(&cfg, NOW, &d);
@@ -290,7 +273,7 @@ static void schedule_windows(void **state)
     size_t i = 0;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc = parse(&cfg, args, &d);
+        int rc = torture_parse_cli(&cfg, args, &d);
 
         assert_int_equal(rc, 0);
         if (cases[i].start != UNSET)

@@ -13,20 +13,7 @@
 
 #include "orch/base/err.h"
 #include "orch/rollout/report.h"
-
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = calloc(1, 65536);
-    size_t n = 0;
-
-    assert_non_null(fp);
-    assert_non_null(buf);
-    n = fread(buf, 1, 65535, fp);
-    buf[n] = '\0';
-    fclose(fp);
-    return buf;
-}
+#include "torture.h"
 
 static char *tmp_path(void)
 {
@@ -65,7 +52,7 @@ static void test_report_row(void **state)
     assert_int_equal(orch_csv_out_open(&o, path, ORCH_REPORT_HEADER, &diag), 0);
     assert_int_equal(orch_report_write_row(&o, &row), 0);
     assert_int_equal(orch_csv_out_close(&o), 0);
-    text = slurp(path);
+    text = torture_read_file(path, NULL);
     assert_string_equal(text, ORCH_REPORT_HEADER
                         "\n"
                         "3,a1BwAGVabcd,FW1,200,'-dev-0001,dev-0200,failed,,,"

@@ -333,6 +333,36 @@ static void config_rebuilt_from_run_record(void **state)
     orch_config_cleanup(&cfg);
 }
 
+/* `resume REPORT` with switches about this invocation: they are used as
+ * `run ... --resume` would use them (--skip-preflight for an account whose
+ * RAM policy denies the firmware check, --log-format json for a log
+ * collector, --check-devices to be told the resumed run cannot check). */
+static void resume_keeps_the_invocations_switches(void **state)
+{
+    struct orch_config cfg, cmd;
+    struct orch_diag diag = {{0}};
+    json_t *run = NULL;
+
+    (void)state;
+    base_config(&cfg);
+    run = orch_resume_run_record(&cfg, "/data/fleet.csv", "aa11", 3, 1);
+    assert_non_null(run);
+    orch_config_init(&cmd);
+    cmd.command = ORCH_CMD_RESUME;
+    cmd.inventory_path = strdup("/data/fleet.report.csv");
+    cmd.skip_preflight = true;
+    cmd.check_devices = true;
+    cmd.log_format = ORCH_LOG_FORMAT_JSON;
+    assert_int_equal(orch_resume_config_from_run(&cmd, run, &diag), 0);
+    assert_true(cmd.skip_preflight);
+    assert_true(cmd.check_devices);
+    assert_int_equal(cmd.log_format, ORCH_LOG_FORMAT_JSON);
+    assert_string_equal(cmd.report_path, "/data/fleet.report.csv");
+    orch_config_cleanup(&cmd);
+    json_decref(run);
+    orch_config_cleanup(&cfg);
+}
+
 static void journal_path_derived(void **state)
 {
     char *p = orch_resume_journal_path("out/fleet.report.csv");
@@ -385,6 +415,7 @@ int main(void)
         cmocka_unit_test(bad_records_refused),
         cmocka_unit_test(compare_names_each_change),
         cmocka_unit_test(config_rebuilt_from_run_record),
+        cmocka_unit_test(resume_keeps_the_invocations_switches),
         cmocka_unit_test(journal_path_derived),
         cmocka_unit_test(drop_map_round_trip),
     };

@@ -18,6 +18,7 @@
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
 #include "orch/rollout/runfiles.h"
+#include "torture.h"
 
 #define HDR ORCH_REPORT_HEADER "\n"
 
@@ -29,32 +30,9 @@ struct fixture {
     struct orch_plan plan;
 };
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = calloc(1, 65536);
-    size_t n = 0;
-
-    assert_non_null(fp);
-    assert_non_null(buf);
-    n = fread(buf, 1, 65535, fp);
-    buf[n] = '\0';
-    fclose(fp);
-    return buf;
-}
-
-static void spit(const char *path, const char *text)
-{
-    FILE *fp = fopen(path, "wb");
-
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-}
-
 static void check_file(const char *path, const char *want)
 {
-    char *got = slurp(path);
+    char *got = torture_read_file(path, NULL);
 
     assert_string_equal(got, want);
     free(got);
@@ -79,8 +57,7 @@ static int setup(void **state)
     struct orch_diag diag;
 
     assert_non_null(f);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_runfiles_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    torture_mkdtemp(f->dir, sizeof(f->dir), "test_runfiles");
     snprintf(f->report, sizeof(f->report), "%s/r.csv", f->dir);
     orch_config_init(&f->cfg);
     f->cfg.chunk_size = 2;
@@ -98,13 +75,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
 
     orch_plan_cleanup(&f->plan);
     orch_inventory_cleanup(&f->inv);
     orch_config_cleanup(&f->cfg);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    torture_rmtree(f->dir);
     free(f);
     return 0;
 }
@@ -245,8 +220,8 @@ static void rewrite_whole_in_chunk_order(void **state)
     struct orch_diag diag = {{0}};
     json_t *rows[2];
 
-    spit(f->report, "stale\n");
-    spit(sibling(f, ".failed.csv"), "stale\n");
+    torture_write_text(f->report, "stale\n");
+    torture_write_text(sibling(f, ".failed.csv"), "stale\n");
     rows[0] = NULL;
     rows[1] = failed("E", "m");
     orch_runfiles_init(&rf, f->report, &f->plan, NULL, NULL);
@@ -412,9 +387,9 @@ static void keep_old_files_aside(void **state)
     time_t now = 1767323045; /* 2026-01-02 03:04:05 UTC */
 
     memset(&k, 0, sizeof(k));
-    spit(f->report, "r\n");
-    spit(sibling(f, ".journal"), "j\n");
-    spit(sibling(f, ".rejects.csv"), "x\n");
+    torture_write_text(f->report, "r\n");
+    torture_write_text(sibling(f, ".journal"), "j\n");
+    torture_write_text(sibling(f, ".rejects.csv"), "x\n");
     assert_int_equal(
         orch_runfiles_keep_old(f->report, false, now, log_kept, &k), 0);
     assert_int_equal(k.n, 2);
@@ -427,7 +402,7 @@ static void keep_old_files_aside(void **state)
     assert_true(orch_runfiles_exists(sibling(f, ".rejects.csv")));
 
     /* A second --force in the same second keeps the first one's files. */
-    spit(f->report, "r2\n");
+    torture_write_text(f->report, "r2\n");
     memset(&k, 0, sizeof(k));
     assert_int_equal(
         orch_runfiles_keep_old(f->report, true, now, log_kept, &k), 0);

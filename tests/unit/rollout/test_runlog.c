@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "orch/base/err.h"
+#include "torture.h"
 #include "orch/rollout/runfiles.h"
 #include "orch/rollout/runlog.h"
 
@@ -71,8 +72,7 @@ static int setup(void **state)
     struct orch_diag diag = {{0}};
 
     assert_non_null(f);
-    snprintf(f->dir, sizeof(f->dir), "/tmp/test_runlog_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    torture_mkdtemp(f->dir, sizeof(f->dir), "test_runlog");
     snprintf(f->report, sizeof(f->report), "%s/r.csv", f->dir);
     snprintf(f->journal, sizeof(f->journal), "%s/r.csv.journal", f->dir);
     /* An ALL/GRAY target's rows: no plan needed. */
@@ -86,12 +86,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[128];
 
     orch_runlog_cleanup(&f->log);
     orch_runfiles_close(&f->files);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
+    torture_rmtree(f->dir);
     free(f);
     return 0;
 }

@@ -22,31 +22,12 @@
 #include "orch/rollout/preflight.h"
 #include "orch/rollout/summary.h"
 #include "orch/base/tally.h"
+#include "torture.h"
 
-/* A memory stream; close_mem() returns its text (free it). */
-struct mem {
-    FILE *fp;
-    char *buf;
-    size_t len;
-};
-
-static FILE *open_mem(struct mem *m)
+/* Closes the captured stream and checks its whole text. */
+static void check_text(struct torture_capture *m, const char *want)
 {
-    memset(m, 0, sizeof(*m));
-    m->fp = open_memstream(&m->buf, &m->len);
-    assert_non_null(m->fp);
-    return m->fp;
-}
-
-static char *close_mem(struct mem *m)
-{
-    fclose(m->fp);
-    return m->buf;
-}
-
-static void check_text(struct mem *m, const char *want)
-{
-    char *got = close_mem(m);
+    char *got = torture_capture_close(m);
 
     assert_string_equal(got, want);
     free(got);
@@ -176,10 +157,10 @@ static void plan_summary_of_an_inventory(void **state)
 {
     struct fixture *f = *state;
     struct orch_summary_plan sp;
-    struct mem m;
+    struct torture_capture m;
 
     plan_facts(f, &sp);
-    orch_summary_print_plan(open_mem(&m), &sp);
+    orch_summary_print_plan(torture_capture_open(&m), &sp);
     check_text(&m, "inventory: fleet.csv (7 rows, delimiter ',')\n"
                    "devices: 5\n"
                    "duplicates dropped: 1\n"
@@ -198,14 +179,14 @@ static void plan_summary_rejects_and_device_cost(void **state)
 {
     struct fixture *f = *state;
     struct orch_summary_plan sp;
-    struct mem m;
+    struct torture_capture m;
     char *got = NULL;
 
     plan_facts(f, &sp);
     sp.rejects_path = "fleet.csv.report.csv.rejects.csv";
     sp.device_cost = true;
-    orch_summary_print_plan(open_mem(&m), &sp);
-    got = close_mem(&m);
+    orch_summary_print_plan(torture_capture_open(&m), &sp);
+    got = torture_capture_close(&m);
     assert_non_null(strstr(got, "  line 5: \"x\": too short\n"
                                 "  (written to "
                                 "fleet.csv.report.csv.rejects.csv)\n"
@@ -221,8 +202,8 @@ static void plan_summary_rejects_and_device_cost(void **state)
     f->inv.rejected = 12;
     sp.rejects_path = NULL;
     sp.device_cost = false;
-    orch_summary_print_plan(open_mem(&m), &sp);
-    got = close_mem(&m);
+    orch_summary_print_plan(torture_capture_open(&m), &sp);
+    got = torture_capture_close(&m);
     assert_non_null(strstr(got, "rows rejected: 12\n"
                                 "  line 5: \"x\": too short\n"
                                 "  ... (run writes them all to "
@@ -235,7 +216,7 @@ static void plan_summary_of_a_target(void **state)
 {
     struct fixture *f = *state;
     struct orch_summary_plan sp;
-    struct mem m;
+    struct torture_capture m;
 
     f->cfg.target = ORCH_TARGET_GRAY;
     f->cfg.product_key = strdup("pkG");
@@ -248,7 +229,7 @@ static void plan_summary_of_a_target(void **state)
     sp.nitems = 1;
     sp.calls = 1;
     sp.rejected = &f->shown;
-    orch_summary_print_plan(open_mem(&m), &sp);
+    orch_summary_print_plan(torture_capture_open(&m), &sp);
     check_text(&m, "target: GRAY, product pkG, firmware FW1\n"
                    "src versions: 1.0 1.1\n"
                    "gray percent: 33.3\n"
@@ -261,11 +242,12 @@ static void preflight_result(void **state)
 {
     struct orch_preflight_result pf;
     struct orch_fw_check checks[3];
-    struct mem m;
+    struct torture_capture m;
 
     (void)state;
     orch_preflight_result_init(&pf);
-    orch_summary_print_preflight(open_mem(&m), ORCH_PF_NOT_RUN, &pf);
+    orch_summary_print_preflight(torture_capture_open(&m), ORCH_PF_NOT_RUN,
+                                 &pf);
     check_text(&m, "");
 
     memset(checks, 0, sizeof(checks));
@@ -285,7 +267,7 @@ static void preflight_result(void **state)
     snprintf(checks[2].message, sizeof(checks[2].message), "FW3 is missing");
     pf.checks = checks;
     pf.nchecks = 3;
-    orch_summary_print_preflight(open_mem(&m), ORCH_PF_FAILED, &pf);
+    orch_summary_print_preflight(torture_capture_open(&m), ORCH_PF_FAILED, &pf);
     /* A failed check's message is an error line of its own (issue 11:
      * each problem told once): the summary gives verdict and code. */
     check_text(&m, "pre-flight: FAILED\n"
@@ -294,7 +276,8 @@ static void preflight_result(void **state)
                    "  firmware FW3 for product pkC: missing "
                    "(iot.ota.FirmwareNotFound)\n");
     pf.nchecks = 0;
-    orch_summary_print_preflight(open_mem(&m), ORCH_PF_SKIPPED, &pf);
+    orch_summary_print_preflight(torture_capture_open(&m), ORCH_PF_SKIPPED,
+                                 &pf);
     check_text(&m, "pre-flight: skipped\n");
 }
 
@@ -302,7 +285,7 @@ static void dropped_devices(void **state)
 {
     struct orch_device_check_stats st;
     struct orch_summary_rows shown;
-    struct mem m;
+    struct torture_capture m;
 
     (void)state;
     memset(&st, 0, sizeof(st));
@@ -311,14 +294,15 @@ static void dropped_devices(void **state)
     st.up_to_date = 2;
     st.unchecked = 3;
     orch_summary_rows_add(&shown, 4, "dev-x", "device does not exist");
-    orch_summary_print_dropped(open_mem(&m), &st, &shown, "r.rejects.csv", 7);
+    orch_summary_print_dropped(torture_capture_open(&m), &st, &shown,
+                               "r.rejects.csv", 7);
     check_text(&m, "devices left out: missing 1, already on the firmware's "
                    "version 2, unchecked (kept) 3\n"
                    "  line 4: \"dev-x\": device does not exist\n"
                    "  (written to r.rejects.csv)\n"
                    "chunks after the device check: 7\n");
     st.missing = st.up_to_date = 0;
-    orch_summary_print_dropped(open_mem(&m), &st, &shown, NULL, 7);
+    orch_summary_print_dropped(torture_capture_open(&m), &st, &shown, NULL, 7);
     check_text(&m, "devices left out: missing 0, already on the firmware's "
                    "version 0, unchecked (kept) 3\n"
                    "  line 4: \"dev-x\": device does not exist\n"
@@ -329,18 +313,18 @@ static void resume_and_whole_run(void **state)
 {
     struct orch_summary_todo todo = {4, 1, 2};
     struct orch_outcome_counts c = {5, 1, 1};
-    struct mem m;
+    struct torture_capture m;
 
     (void)state;
-    orch_summary_print_resume(open_mem(&m), "abc123", 7, &todo);
+    orch_summary_print_resume(torture_capture_open(&m), "abc123", 7, &todo);
     check_text(&m, "resuming run abc123: 4 of 7 chunks already done, 1 "
                    "interrupted (asked about before any resend), 2 to "
                    "send\n");
-    orch_summary_print_resume(open_mem(&m), NULL, 7, &todo);
+    orch_summary_print_resume(torture_capture_open(&m), NULL, 7, &todo);
     check_text(&m, "resuming run ?: 4 of 7 chunks already done, 1 "
                    "interrupted (asked about before any resend), 2 to "
                    "send\n");
-    orch_summary_print_whole(open_mem(&m), &c, 7);
+    orch_summary_print_whole(torture_capture_open(&m), &c, 7);
     check_text(&m, "  whole run: 5 created, 1 failed, 1 not sent (of 7 "
                    "chunks)\n");
 }
@@ -352,7 +336,7 @@ static void final_summary(void **state)
     struct orch_device_check_stats dev;
     struct orch_tally codes;
     struct orch_summary_final sf;
-    struct mem m;
+    struct torture_capture m;
 
     memset(&st, 0, sizeof(st));
     memset(&dev, 0, sizeof(dev));
@@ -375,7 +359,7 @@ static void final_summary(void **state)
     sf.devcheck = &dev;
     sf.codes = &codes;
     sf.report_path = "r.csv";
-    orch_summary_print_final(open_mem(&m), &sf);
+    orch_summary_print_final(torture_capture_open(&m), &sf);
     check_text(&m, "\nsummary:\n"
                    "  devices: 5\n"
                    "  left out by the device check: 1 missing, 2 already "
@@ -393,8 +377,8 @@ static void final_summary(void **state)
     /* Stopped early: says why (the device files and the next step come
      * once, from the whole run: orch_summary_print_next). */
     sf.stopped = "interrupted";
-    orch_summary_print_final(open_mem(&m), &sf);
-    close_mem(&m);
+    orch_summary_print_final(torture_capture_open(&m), &sf);
+    torture_capture_close(&m);
     assert_non_null(strstr(m.buf, "  report: r.csv\n  stopped: "
                                   "interrupted\n"));
     assert_null(strstr(m.buf, "rerun"));
@@ -407,7 +391,7 @@ static void final_summary(void **state)
     memset(&codes, 0, sizeof(codes));
     st.created = 3;
     st.failed = 0;
-    orch_summary_print_final(open_mem(&m), &sf);
+    orch_summary_print_final(torture_capture_open(&m), &sf);
     check_text(&m, "\nsummary:\n"
                    "  chunks: 3 created, 0 failed, 0 not sent (of 3)\n"
                    "  calls: 4, retries: 1, throttled answers: 1, form-body "
@@ -450,7 +434,7 @@ static void final_rates_agree_with_their_counts(void **state)
         struct orch_dispatch_stats st;
         struct orch_summary_final sf;
         struct orch_tally codes;
-        struct mem m;
+        struct torture_capture m;
         unsigned long chunks = 0, calls = 0, sumcalls = 0;
         double secs = 0, crate = 0, rate = 0, pace = 0, gap = 0;
         char *text = NULL;
@@ -470,8 +454,8 @@ static void final_rates_agree_with_their_counts(void **state)
         sf.nitems = (size_t)cases[i].chunks;
         sf.codes = &codes;
         sf.report_path = "r.csv";
-        orch_summary_print_final(open_mem(&m), &sf);
-        text = close_mem(&m);
+        orch_summary_print_final(torture_capture_open(&m), &sf);
+        text = torture_capture_close(&m);
         assert_int_equal(sscanf(line_of(text, "calls: "), "calls: %lu,",
                                 &sumcalls),
                          1);
@@ -579,7 +563,7 @@ static void next_step_never_offers_a_rerun_while_undecided(void **state)
     json_t *rows[5];
     unsigned attempts[5] = {1, 3, 1, 1, 0};
     struct orch_summary_next nx;
-    struct mem m;
+    struct torture_capture m;
     char *cmd = NULL;
 
     (void)state;
@@ -600,7 +584,7 @@ static void next_step_never_offers_a_rerun_while_undecided(void **state)
     cmd = orch_summary_next_command(ORCH_NEXT_RESUME, "r.csv");
     assert_string_equal(cmd, "ota-rollout resume r.csv");
     free(cmd);
-    orch_summary_print_next(open_mem(&m), &nx, "r.csv");
+    orch_summary_print_next(torture_capture_open(&m), &nx, "r.csv");
     check_text(&m, "  failed devices: r.csv.failed.csv\n"
                    "  devices with unknown outcome: r.csv.ambiguous.csv (2 "
                    "chunks: a job may hold them)\n"
@@ -613,8 +597,8 @@ static void next_step_never_offers_a_rerun_while_undecided(void **state)
     /* Only a chunk not sent yet (nothing unknown): resume all the same. */
     nx.unknown = 0;
     assert_int_equal(orch_summary_next_step(&nx), ORCH_NEXT_RESUME);
-    orch_summary_print_next(open_mem(&m), &nx, "r.csv");
-    close_mem(&m);
+    orch_summary_print_next(torture_capture_open(&m), &nx, "r.csv");
+    torture_capture_close(&m);
     assert_null(strstr(m.buf, "rerun"));
     assert_null(strstr(m.buf, "ambiguous"));
     assert_non_null(strstr(m.buf, "next step: ota-rollout resume r.csv"));
@@ -635,7 +619,7 @@ static void next_step_never_offers_a_rerun_while_undecided(void **state)
     cmd = orch_summary_next_command(ORCH_NEXT_RERUN, "r.csv");
     assert_string_equal(cmd, "ota-rollout run r.csv.failed.csv ...");
     free(cmd);
-    orch_summary_print_next(open_mem(&m), &nx, "r.csv");
+    orch_summary_print_next(torture_capture_open(&m), &nx, "r.csv");
     check_text(&m, "  failed devices: r.csv.failed.csv (rerun: ota-rollout "
                    "run r.csv.failed.csv ...)\n");
 
@@ -643,7 +627,7 @@ static void next_step_never_offers_a_rerun_while_undecided(void **state)
     nx.failed = 0;
     assert_int_equal(orch_summary_next_step(&nx), ORCH_NEXT_NONE);
     assert_null(orch_summary_next_command(ORCH_NEXT_NONE, "r.csv"));
-    orch_summary_print_next(open_mem(&m), &nx, "r.csv");
+    orch_summary_print_next(torture_capture_open(&m), &nx, "r.csv");
     check_text(&m, "");
     nx.specific = false;
     nx.unknown = 1;

@@ -1,0 +1,105 @@
+/* torture.h - what the unit tests share (after libssh's torture library):
+ * whole files in and out, a scratch directory, a FILE* captured into a
+ * string, a command line parsed into a config, the signer's common
+ * parameters, a throwaway TLS certificate and an emulator world.
+ *
+ * Built once as the static library `torture`, linked into every unit test
+ * and every end-to-end test. Every function fails the running test (cmocka
+ * fail) when its setup step fails, unless it says otherwise; none is
+ * thread-safe. */
+#ifndef TORTURE_H
+#define TORTURE_H
+
+#include <jansson.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct orch_config;
+struct orch_diag;
+struct orch_params;
+struct emu_world;
+
+/* ---- Files ---- */
+
+/* The whole file at path as a NUL-terminated string, malloced (free it);
+ * its length (without the NUL) in *len when len is not NULL. Fails the
+ * test when the file cannot be read. */
+char *torture_read_file(const char *path, size_t *len);
+/* Writes len bytes of data to path, replacing it (created 0666 & ~umask).
+ * torture_write_text() writes the string text. */
+void torture_write_file(const char *path, const char *data, size_t len);
+void torture_write_text(const char *path, const char *text);
+
+/* ---- A scratch directory ---- */
+
+/* Makes a new directory "/tmp/<name>.XXXXXX" and writes its path into dir
+ * (size bytes, at least strlen(name) + 13). Returns dir. */
+char *torture_mkdtemp(char *dir, size_t size, const char *name);
+/* Removes dir and everything in it ("rm -rf"); asserts that it worked. */
+void torture_rmtree(const char *dir);
+
+/* ---- A FILE* captured into a string ---- */
+
+/* An open_memstream(): write to fp, then read the text. Caller-owned;
+ * torture_capture_open() fills it, torture_capture_text() flushes and
+ * returns the text so far (owned by c, valid until the next write or
+ * close), torture_capture_close() closes the stream and returns the text
+ * (c->buf, malloced: the caller frees it once). */
+struct torture_capture {
+    FILE *fp;
+    char *buf;
+    size_t len;
+};
+FILE *torture_capture_open(struct torture_capture *c);
+const char *torture_capture_text(struct torture_capture *c);
+char *torture_capture_close(struct torture_capture *c);
+
+/* ---- A command line ---- */
+
+/* Parses {"ota-rollout", args..., NULL} (args NULL-terminated, at most
+ * TORTURE_MAX_ARGS) into cfg, which it initialises first (the caller
+ * cleans it up, whatever the result); clears *diag. Returns
+ * orch_cli_parse()'s rc. */
+#define TORTURE_MAX_ARGS 48
+int torture_parse_cli(struct orch_config *cfg, const char *const *args,
+                      struct orch_diag *diag);
+
+/* ---- Request parameters ---- */
+
+/* True when name is one of the V2 common parameters (AccessKeyId, Action,
+ * Format, SignatureMethod, SignatureNonce, SignatureVersion, Timestamp,
+ * Version, SecurityToken, Signature): whatever else a signature vector
+ * signs is an action parameter. */
+bool torture_is_common_param(const char *name);
+/* Appends the action parameters of a signature vector (the members of its
+ * "v2_params_signed" object that are not common ones) to p, in the file's
+ * order. */
+void torture_action_params(struct orch_params *p, json_t *vector);
+
+/* ---- JSON documents ---- */
+
+/* The integer at the '/'-separated path of object keys in doc ("tasks/
+ * FAILED": doc.tasks.FAILED), or 0 where the path or the integer is
+ * missing, as json_integer_value() gives. */
+json_int_t torture_json_int(json_t *doc, const char *path);
+
+/* ---- A TLS certificate ---- */
+
+/* A throwaway self-signed P-256 certificate for 127.0.0.1 (CN and IP
+ * subjectAltName, a CA, valid from an hour ago for two hours) and its
+ * private key, as PEM strings, malloced (free both). */
+void torture_make_cert(char **cert_pem, char **key_pem);
+
+/* ---- An emulator world ---- */
+
+/* A new emulator world (emu_world_free() it) with this seed, simulation
+ * speed, success ratio and IotInstanceId (may be NULL). Unless
+ * auto_create, it holds the fixture tests/fixtures/emu-world.json. */
+struct emu_world *torture_emu_world(bool auto_create, double speed,
+                                    double ratio, uint64_t seed,
+                                    const char *instance_id);
+
+#endif

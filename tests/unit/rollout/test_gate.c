@@ -1,0 +1,148 @@
+/* test_gate.c - the health gate between waves: its clock and its
+ * decisions. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "orch/rollout/gate.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define MIN_MS (60 * 1000LL)
+#define HOUR_MS (60 * MIN_MS)
+
+/* --wave-timeout counts from the wave's ScheduleTime, not from creation. */
+static void gate_timeout_counts_from_schedule(void **state)
+{
+    struct orch_gate g = {1.0, 0, 10, 2000};
+    struct orch_gate_counts c;
+    int64_t wall0 = 1800000000000LL;
+    int64_t sched = wall0 + 6 * MIN_MS;
+    int64_t e = 0;
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    c.expected = 200;
+    c.tasks = 200;
+    c.pending = 200;
+    /* Watched 2 s, 1 h, 5:59 before a start 6 minutes away: negative
+     * (before the start), never a timeout. */
+    e = orch_gate_elapsed(2000, wall0, sched);
+    assert_int_equal(e, 2000 - 6 * MIN_MS);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    e = orch_gate_elapsed(6 * MIN_MS - 1000, wall0, sched);
+    assert_int_equal(e, -1000);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    /* From the start on it is the time since the start. */
+    assert_int_equal(orch_gate_elapsed(6 * MIN_MS, wall0, sched), 0);
+    e = orch_gate_elapsed(6 * MIN_MS + 1999, wall0, sched);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    e = orch_gate_elapsed(6 * MIN_MS + 2000, wall0, sched);
+    assert_int_equal(e, 2000);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_TIMEOUT);
+    /* The canary at 03:00 watched from 01:00 (2 h before) with a 1 h
+     * timeout: no timeout at 02:00 nor 03:59, one at 04:00. */
+    g.timeout_ms = HOUR_MS;
+    sched = wall0 + 2 * HOUR_MS;
+    e = orch_gate_elapsed(HOUR_MS, wall0, sched);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    e = orch_gate_elapsed(3 * HOUR_MS - 1000, wall0, sched);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_WAIT);
+    e = orch_gate_elapsed(3 * HOUR_MS, wall0, sched);
+    assert_int_equal(orch_gate_decide(&g, &c, e, NULL, 0), ORCH_GATE_TIMEOUT);
+    /* No ScheduleTime, or one already past when the watch started (a
+     * resumed watch): the timeout counts from the start of the watch. */
+    assert_int_equal(orch_gate_elapsed(1234, wall0, -1), 1234);
+    assert_int_equal(orch_gate_elapsed(1234, wall0, wall0 - HOUR_MS), 1234);
+    assert_int_equal(orch_gate_elapsed(1234, wall0, wall0), 1234);
+}
+
+/* --schedule-time with gated waves is accepted (wave 1's start); with
+ * --wave-interval it stays the scheduled waves' base. */
+static enum orch_gate_decision decide(const struct orch_gate *g,
+                                      uint64_t expected, uint64_t ok,
+                                      uint64_t failed, uint64_t canceled,
+                                      int64_t elapsed)
+{
+    struct orch_gate_counts c;
+    char why[256];
+
+    memset(&c, 0, sizeof(c));
+    c.expected = expected;
+    c.tasks = expected;
+    c.succeeded = ok;
+    c.failed = failed;
+    c.canceled = canceled;
+    c.pending = expected - ok - failed - canceled;
+    return orch_gate_decide(g, &c, elapsed, why, sizeof(why));
+}
+
+static void gate_decisions(void **state)
+{
+    struct orch_gate g = {0.95, 0.20, 20, 60000};
+    struct orch_gate_counts c;
+    char why[256];
+
+    (void)state;
+    /* Nothing decided yet. */
+    assert_int_equal(decide(&g, 200, 0, 0, 0, 0), ORCH_GATE_WAIT);
+    /* 190 of 200 = 95%: pass (exactly at the threshold). */
+    assert_int_equal(decide(&g, 200, 190, 0, 0, 0), ORCH_GATE_PASS);
+    assert_int_equal(decide(&g, 200, 189, 0, 0, 0), ORCH_GATE_WAIT);
+    /* 4 of 19 ended failed (21%) but fewer than 20 ended: no verdict. */
+    assert_int_equal(decide(&g, 200, 15, 4, 0, 0), ORCH_GATE_WAIT);
+    /* 4 of 20 = 20%: fail. */
+    assert_int_equal(decide(&g, 200, 16, 4, 0, 0), ORCH_GATE_FAIL);
+    /* 3 of 20 = 15%: go on. */
+    assert_int_equal(decide(&g, 200, 17, 3, 0, 0), ORCH_GATE_WAIT);
+    /* 11 failed: 95% can no longer be reached -> fail at once. */
+    g.failure = 0;
+    assert_int_equal(decide(&g, 200, 100, 11, 0, 0), ORCH_GATE_FAIL);
+    assert_int_equal(decide(&g, 200, 100, 10, 0, 0), ORCH_GATE_WAIT);
+    /* Cancelled tasks do not succeed either. */
+    assert_int_equal(decide(&g, 200, 100, 0, 11, 0), ORCH_GATE_FAIL);
+    /* Timeout. */
+    assert_int_equal(decide(&g, 200, 100, 0, 0, 59999), ORCH_GATE_WAIT);
+    assert_int_equal(decide(&g, 200, 100, 0, 0, 60000), ORCH_GATE_TIMEOUT);
+    /* A decision wins over the timeout. */
+    assert_int_equal(decide(&g, 200, 200, 0, 0, 600000), ORCH_GATE_PASS);
+    /* min-decided larger than the wave: the whole wave is enough. */
+    g.failure = 0.5;
+    g.min_decided = 1000;
+    g.success = 0.1;
+    assert_int_equal(decide(&g, 10, 1, 9, 0, 0), ORCH_GATE_FAIL);
+    /* Tasks not listed yet count as pending, not as absent. */
+    memset(&c, 0, sizeof(c));
+    c.expected = 200;
+    c.tasks = 100;
+    c.succeeded = 100;
+    g.success = 0.95;
+    g.failure = 0.2;
+    g.min_decided = 20;
+    assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
+                     ORCH_GATE_WAIT);
+    assert_non_null(strstr(why, "100 of 200"));
+    /* Nothing to watch passes. */
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(orch_gate_decide(&g, &c, 0, NULL, 0), ORCH_GATE_PASS);
+    /* Messages say why. */
+    assert_int_equal(decide(&g, 200, 16, 4, 0, 0), ORCH_GATE_FAIL);
+    c.expected = c.tasks = 200;
+    c.succeeded = 16;
+    c.failed = 4;
+    orch_gate_decide(&g, &c, 0, why, sizeof(why));
+    assert_non_null(strstr(why, "4 of 20 ended tasks FAILED"));
+    assert_string_equal(orch_gate_decision_name(ORCH_GATE_TIMEOUT), "timeout");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gate_timeout_counts_from_schedule),
+        cmocka_unit_test(gate_decisions),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
