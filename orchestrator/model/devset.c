@@ -1,9 +1,7 @@
-/* devset.c - the device store and duplicate set of an inventory load
- * (devset.h). */
+/* devset.c - the duplicate set of an inventory load (devset.h). */
 #include "orch/model/devset.h"
 
 #include "orch/base/err.h"
-#include "orch/model/inventory.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -13,29 +11,6 @@
 #define HSET_MAX_BITS 31u
 #define PIPELINE ORCH_DEVSET_PIPELINE
 #define DROPPED ORCH_DEVSET_DROPPED
-
-/* ------------------------------------------------------------------ */
-/* Growth of the arena and the records                                  */
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t min_cap)
-{
-    size_t ncap = *cap ? *cap : min_cap;
-    void *np = NULL;
-
-    if (need <= *cap)
-        return 0;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2 / elem)
-            return ORCH_ENOMEM;
-        ncap *= 2;
-    }
-    np = realloc(*p, ncap * elem);
-    if (np == NULL)
-        return ORCH_ENOMEM;
-    *p = np;
-    *cap = ncap;
-    return 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* Hashing                                                              */
@@ -71,10 +46,9 @@ static uint64_t hash_name(uint32_t product, const char *s, size_t len)
     return mix64(h);
 }
 
-static uint64_t device_hash(const struct orch_inventory *inv, size_t i)
+static uint64_t device_hash(const struct orch_device *d, const char *names)
 {
-    const struct orch_device *d = &inv->dev[i];
-    const char *name = inv->names + d->name_off;
+    const char *name = names + d->name_off;
 
     return hash_name(d->product, name, strlen(name));
 }
@@ -122,8 +96,8 @@ static size_t first_cap(size_t expect)
 /* Doubles the set and re-inserts devices [0, limit) that are kept. The
  * inserts land all over a table far bigger than the caches, so each slot
  * is prefetched PIPELINE devices ahead (names are read in order). */
-static int grow_set(struct orch_devset *s, const struct orch_inventory *inv,
-                    size_t limit)
+static int grow_set(struct orch_devset *s, const struct orch_device *dev,
+                    const char *names, size_t limit)
 {
     size_t ncap = s->cap ? s->cap * 2 : first_cap(s->expect);
     uint32_t *nslots = NULL;
@@ -137,14 +111,14 @@ static int grow_set(struct orch_devset *s, const struct orch_inventory *inv,
         return ORCH_ENOMEM;
     for (i = 0; i < limit; i++) {
         while (ahead < limit && ahead < i + PIPELINE) {
-            if (inv->dev[ahead].product != DROPPED) {
-                ring[ahead % PIPELINE] = device_hash(inv, ahead);
+            if (dev[ahead].product != DROPPED) {
+                ring[ahead % PIPELINE] = device_hash(&dev[ahead], names);
                 __builtin_prefetch(&nslots[ring[ahead % PIPELINE] & (ncap - 1)],
                                    1);
             }
             ahead++;
         }
-        if (inv->dev[i].product == DROPPED)
+        if (dev[i].product == DROPPED)
             continue;
         slots_put(nslots, ncap, ring[i % PIPELINE], (uint32_t)i);
     }
@@ -156,8 +130,8 @@ static int grow_set(struct orch_devset *s, const struct orch_inventory *inv,
 
 /* Returns true if (product, name) is already in the set. */
 static bool set_contains(const struct orch_devset *s,
-                         const struct orch_inventory *inv, uint64_t h,
-                         uint32_t product, const char *name)
+                         const struct orch_device *dev, const char *names,
+                         uint64_t h, uint32_t product, const char *name)
 {
     uint32_t tagmask = tag_mask(s->cap);
     uint32_t tag = (uint32_t)(h >> 32) & tagmask;
@@ -167,9 +141,8 @@ static bool set_contains(const struct orch_devset *s,
     while (s->slots[slot] != 0) {
         uint32_t e = s->slots[slot];
         if ((e & tagmask) == tag) {
-            const struct orch_device *d = &inv->dev[(e & ~tagmask) - 1];
-            if (d->product == product &&
-                strcmp(inv->names + d->name_off, name) == 0)
+            const struct orch_device *d = &dev[(e & ~tagmask) - 1];
+            if (d->product == product && strcmp(names + d->name_off, name) == 0)
                 return true;
         }
         slot = (slot + 1) & mask;
@@ -177,23 +150,24 @@ static bool set_contains(const struct orch_devset *s,
     return false;
 }
 
-/* Decides whether pending device i (hash h) is new: a duplicate is marked
- * DROPPED (removed by orch_devset_settle), a new one goes into the set. */
-static int confirm(struct orch_devset *s, struct orch_inventory *inv,
-                   uint32_t i, uint64_t h)
+/* Decides whether registered device i (hash h) is new: a duplicate is
+ * marked DROPPED (removed by orch_devset_settle), a new one goes into the
+ * set. */
+static int confirm(struct orch_devset *s, struct orch_device *dev,
+                   const char *names, uint32_t i, uint64_t h)
 {
-    const struct orch_device *d = &inv->dev[i];
+    const struct orch_device *d = &dev[i];
     int rc = 0;
 
     if (s->slots &&
-        set_contains(s, inv, h, d->product, inv->names + d->name_off)) {
-        inv->dev[i].product = DROPPED;
-        inv->duplicates++;
+        set_contains(s, dev, names, h, d->product, names + d->name_off)) {
+        dev[i].product = DROPPED;
+        s->duplicates++;
         return 0;
     }
     /* Keep the load factor under 0.7: 6-11 bytes per device. */
     if (s->slots == NULL || (s->count + 1) * 10 > s->cap * 7) {
-        rc = grow_set(s, inv, i);
+        rc = grow_set(s, dev, names, i);
         if (rc)
             return rc;
     }
@@ -202,11 +176,12 @@ static int confirm(struct orch_devset *s, struct orch_inventory *inv,
     return 0;
 }
 
-/* Checks the oldest pending device. */
-static int confirm_oldest(struct orch_devset *s, struct orch_inventory *inv)
+/* Checks the oldest registered device. */
+static int confirm_oldest(struct orch_devset *s, struct orch_device *dev,
+                          const char *names)
 {
     const struct orch_devset_pending *pe = &s->pending[s->head];
-    int rc = confirm(s, inv, pe->index, pe->hash);
+    int rc = confirm(s, dev, names, pe->index, pe->hash);
 
     if (rc)
         return rc;
@@ -216,7 +191,7 @@ static int confirm_oldest(struct orch_devset *s, struct orch_inventory *inv)
 }
 
 /* ------------------------------------------------------------------ */
-/* The store                                                            */
+/* The interface                                                        */
 
 void orch_devset_init(struct orch_devset *s, size_t expect)
 {
@@ -224,74 +199,47 @@ void orch_devset_init(struct orch_devset *s, size_t expect)
     s->expect = expect;
 }
 
-/* Copies the name into the arena and appends its record. */
-static int append(struct orch_inventory *inv, const char *name, size_t len,
-                  uint32_t product, uint32_t line)
+/* The duplicate check runs PIPELINE devices late: the set is far bigger
+ * than the caches, so the new device's slot is prefetched now and probed
+ * when it has arrived. */
+int orch_devset_add(struct orch_devset *s, struct orch_device *dev,
+                    const char *names, uint32_t i, size_t len)
 {
+    uint64_t h = hash_name(dev[i].product, names + dev[i].name_off, len);
+    struct orch_devset_pending *pe = NULL;
     int rc = 0;
 
-    if (inv->n >= UINT32_MAX - 1)
-        return ORCH_ETOOBIG;
-    rc = grow((void **)&inv->dev, &inv->cap, inv->n + 1, sizeof(*inv->dev),
-              4096);
-    if (rc)
-        return rc;
-    rc = grow((void **)&inv->names, &inv->names_cap, inv->names_len + len + 1,
-              1, 65536);
-    if (rc)
-        return rc;
-    memcpy(inv->names + inv->names_len, name, len + 1);
-    inv->dev[inv->n].name_off = inv->names_len;
-    inv->dev[inv->n].product = product;
-    inv->dev[inv->n].line = line;
-    inv->names_len += len + 1;
-    return 0;
-}
-
-/* The duplicate check runs PIPELINE rows late: the set is far bigger than
- * the caches, so the new device's slot is prefetched now and probed when
- * it has arrived. */
-int orch_devset_add(struct orch_devset *s, struct orch_inventory *inv,
-                    const char *name, size_t len, uint32_t product,
-                    uint32_t line)
-{
-    uint64_t h = hash_name(product, name, len);
-    struct orch_devset_pending *pe = NULL;
-    int rc = append(inv, name, len, product, line);
-
-    if (rc)
-        return rc;
     if (s->slots)
         __builtin_prefetch(&s->slots[h & (s->cap - 1)]);
     if (s->npending == PIPELINE) {
-        rc = confirm_oldest(s, inv);
+        rc = confirm_oldest(s, dev, names);
         if (rc)
             return rc;
     }
     pe = &s->pending[(s->head + s->npending) % PIPELINE];
-    pe->index = (uint32_t)inv->n;
+    pe->index = i;
     pe->hash = h;
     s->npending++;
-    inv->n++;
     return 0;
 }
 
-int orch_devset_settle(struct orch_devset *s, struct orch_inventory *inv)
+int orch_devset_settle(struct orch_devset *s, struct orch_device *dev,
+                       const char *names, size_t *n)
 {
     size_t r = 0, w = 0;
     int rc = 0;
 
     while (s->npending) {
-        rc = confirm_oldest(s, inv);
+        rc = confirm_oldest(s, dev, names);
         if (rc)
             return rc;
     }
-    if (inv->duplicates) {
-        for (r = 0; r < inv->n; r++) {
-            if (inv->dev[r].product != DROPPED)
-                inv->dev[w++] = inv->dev[r];
+    if (s->duplicates) {
+        for (r = 0; r < *n; r++) {
+            if (dev[r].product != DROPPED)
+                dev[w++] = dev[r];
         }
-        inv->n = w;
+        *n = w;
     }
     orch_devset_cleanup(s);
     return 0;

@@ -4,10 +4,11 @@
  * DESIGN: the input is read in 1 MiB blocks and fed to csv_parse(); the
  * field callback copies only the DeviceName and ProductKey cells of the row
  * into small fixed row buffers, and the row callback validates the row
- * (invrules.h) and hands the name to the device store (devset.h), which
- * appends it to one growing arena (inv->names) plus one 16-byte record
- * (inv->dev) and drops duplicates. Nothing is allocated per row. The
- * header row goes to invheader.h instead.
+ * (invrules.h), appends the name to one growing arena (inv->names) plus
+ * one 16-byte record (inv->dev), and registers the record with the
+ * duplicate set (devset.h), which marks duplicates for the end of the
+ * load to squeeze out. Nothing is allocated per row. The header row goes
+ * to invheader.h instead.
  *
  * Physical line numbers: libcsv does not report positions, so we count line
  * breaks as they pass. CSV_REPALL_NL makes libcsv report every CR and LF it
@@ -63,7 +64,7 @@ struct loader {
     struct orch_invheader header;
 
     struct cell dn, pk;
-    struct orch_devset devs; /* the store and its duplicate set */
+    struct orch_devset devs; /* the duplicate set */
     uint32_t last_product;   /* cache for the product lookup */
     bool have_last_product;
     size_t nproblems; /* invalid rows seen without skip_invalid */
@@ -274,6 +275,59 @@ found:
     return 0;
 }
 
+static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t min_cap)
+{
+    size_t ncap = *cap ? *cap : min_cap;
+    void *np = NULL;
+
+    if (need <= *cap)
+        return 0;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2 / elem)
+            return ORCH_ENOMEM;
+        ncap *= 2;
+    }
+    np = realloc(*p, ncap * elem);
+    if (np == NULL)
+        return ORCH_ENOMEM;
+    *p = np;
+    *cap = ncap;
+    return 0;
+}
+
+/* Appends the device's name to the arena and its record, and registers
+ * the record with the duplicate set. */
+static int add_device(struct loader *L, const char *name, size_t len,
+                      uint32_t product)
+{
+    struct orch_inventory *inv = L->inv;
+    struct orch_device *d = NULL;
+    int rc = 0;
+
+    if (inv->n >= UINT32_MAX - 1)
+        return ORCH_ETOOBIG;
+    rc = grow((void **)&inv->dev, &inv->cap, inv->n + 1, sizeof(*inv->dev),
+              4096);
+    if (rc)
+        return rc;
+    rc = grow((void **)&inv->names, &inv->names_cap, inv->names_len + len + 1,
+              1, 65536);
+    if (rc)
+        return rc;
+    memcpy(inv->names + inv->names_len, name, len + 1);
+    d = &inv->dev[inv->n];
+    d->name_off = inv->names_len;
+    d->product = product;
+    d->line = L->row_line;
+    inv->names_len += len + 1;
+    rc = orch_devset_add(&L->devs, inv->dev, inv->names, (uint32_t)inv->n,
+                         len);
+    if (rc)
+        return rc;
+    inv->n++;
+    return 0;
+}
+
 static int finish_header(struct loader *L)
 {
     int rc = 0;
@@ -316,8 +370,7 @@ static int finish_row(struct loader *L)
         return reject(L, "ProductKey", &L->pk, problem);
     rc = product_index(L, pk, &product);
     if (rc == 0)
-        rc = orch_devset_add(&L->devs, L->inv, L->dn.s, L->dn.len, product,
-                             L->row_line);
+        rc = add_device(L, L->dn.s, L->dn.len, product);
     if (rc)
         return orch_diag_set(L->diag, rc, "%s:%u: %s", L->name, L->row_line,
                              orch_strerror(rc));
@@ -414,7 +467,9 @@ static int finish(struct loader *L)
     csv_fini(&L->parser, on_field, on_row, L);
     if (L->rc)
         return L->rc;
-    L->rc = orch_devset_settle(&L->devs, L->inv);
+    L->rc = orch_devset_settle(&L->devs, L->inv->dev, L->inv->names,
+                               &L->inv->n);
+    L->inv->duplicates += L->devs.duplicates;
     if (L->rc)
         return orch_diag_set(L->diag, L->rc, "%s: %s", L->name,
                              orch_strerror(L->rc));

@@ -16,15 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "orch/model/device.h"   /* struct orch_device */
 #include "orch/model/invrules.h" /* the rules, orch_inventory_problems */
 
 struct orch_diag;
-
-struct orch_device {
-    uint64_t name_off; /* offset of the NUL-terminated name in inv->names */
-    uint32_t product;  /* index into inv->products */
-    uint32_t line;     /* 1-based physical line where the row starts */
-};
 
 struct orch_inventory {
     char *path;                 /* copy of the file name (for messages) */
