@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: what README's test command and CI run.
-#   1. install missing Debian packages
+#   1. install missing Debian packages; the layer check (tests/check-layers.sh)
 #   2. release-ish build with warnings as errors; unit + end-to-end tests
 #   3. ASan+UBSan build; the same tests
 #   4. bounded libFuzzer runs on the seed corpora (tests/fuzz)
@@ -10,6 +10,10 @@ root=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 bash tests/install-deps.sh
+
+echo "== layers (module graph from #include lines: no upward include, no cycle)"
+bash tests/check-layers.sh --self-test
+bash tests/check-layers.sh
 
 echo "== build (warnings are errors)"
 cmake -S . -B build -DORCH_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

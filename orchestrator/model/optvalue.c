@@ -362,7 +362,8 @@ static bool s_argv_str(const struct orch_config *cfg,
                        const struct orch_config *def, size_t off)
 {
     (void)def;
-    return *CFIELD(cfg, off, const char *) != NULL;
+    return *(const char *const *)(const void *)((const char *)cfg + off) !=
+           NULL;
 }
 
 static void m_argv_str(struct orch_config *dst, struct orch_config *src,
