@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAN_PAGE ORCH_FIXTURES "/../../orchestrator/man/ota-emulator.1"
+#define MAN_PAGE ORCH_FIXTURES "/../../orchestrator/cli/man/ota-emulator.1"
 
 /* Runs `cmd` through the shell; returns its stdout (malloced), *status
  * its exit status. */

@@ -26,22 +26,22 @@ missing=""
 for o in $opts; do
     # roff writes a hyphen in an option as \- ; accept both spellings.
     esc=$(printf '%s' "$o" | sed 's/-/\\-/g')
-    grep -qF -- "$o" "$src/orchestrator/man/ota-rollout.1" ||
-        grep -qF -- "$esc" "$src/orchestrator/man/ota-rollout.1" ||
+    grep -qF -- "$o" "$src/orchestrator/cli/man/ota-rollout.1" ||
+        grep -qF -- "$esc" "$src/orchestrator/cli/man/ota-rollout.1" ||
         missing="$missing $o"
 done
 [ -z "$missing" ] || fail "ota-rollout.1 does not document:$missing"
 "$build/ota-emulator" --help >"$scratch/emu-help.txt"
 for o in $(grep -oE -- '--[a-z0-9][a-z0-9-]+' "$scratch/emu-help.txt" | sort -u); do
     esc=$(printf '%s' "$o" | sed 's/-/\\-/g')
-    grep -qF -- "$esc" "$src/orchestrator/man/ota-emulator.1" ||
-        grep -qF -- "$o" "$src/orchestrator/man/ota-emulator.1" ||
+    grep -qF -- "$esc" "$src/orchestrator/cli/man/ota-emulator.1" ||
+        grep -qF -- "$o" "$src/orchestrator/cli/man/ota-emulator.1" ||
         fail "ota-emulator.1 does not document $o"
 done
 ok "every --help option is in the man pages"
 
 # 1b. The docs say what the binary does (from the build and the sources).
-man1="$src/orchestrator/man/ota-rollout.1"
+man1="$src/orchestrator/cli/man/ota-rollout.1"
 readme="$src/README.md"
 #   Every command of --help's list has a usage line and is named by the
 #   errors for a missing or an unknown command.
@@ -120,7 +120,7 @@ complete_line() { # program word... current: the candidates for current
             *) _ota_rollout ;;
         esac
         [ ${#COMPREPLY[@]} -eq 0 ] || printf "%s\n" "${COMPREPLY[@]}"' _ \
-        "$src/orchestrator/completion/ota-rollout.bash" "$@" | sort | tr '\n' ' ')
+        "$src/orchestrator/cli/completion/ota-rollout.bash" "$@" | sort | tr '\n' ' ')
 }
 for prog in ota-rollout ota-emulator; do
     "$build/$prog" --help |
