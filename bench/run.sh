@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh - the benchmarks of issue 5, against ota-emulator on loopback.
+# bench/run.sh - the speed benchmarks (README "How fast"), against ota-emulator on loopback.
 #
 # usage: bench/run.sh [short|full]     (default short)
 #

@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config curl ca-certificates
       libmicrohttpd-dev libcmocka-dev clang libclang-rt-14-dev valgrind
       faketime)
 # valgrind: test_e2e_exactly_once runs one resumed rollout under
-# --leak-check=full (issue 4: "valgrind finds no leaks in an end-to-end run").
+# --leak-check=full (an end-to-end run must show no leaks).
 # faketime: test_e2e_waves_deferred runs `resume` days ahead (libfaketime)
 # to create a scheduled wave that was beyond the API's 7-day horizon.
 

@@ -29,7 +29,7 @@ void orch_notef(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * previous stream (NULL meaning stderr). */
 FILE *orch_msgs_set_stream(FILE *fp);
 
-/* ---- output for machines and terminals (issue 7) ---- */
+/* ---- output for machines and terminals ---- */
 
 /* --log-format json: each message becomes one JSON line
  * {"time":..,"ts":..,"event":"message","level":"error|warning|note",

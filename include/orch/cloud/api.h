@@ -48,7 +48,7 @@ struct orch_response {
 
 void orch_response_init(struct orch_response *r);
 void orch_response_cleanup(struct orch_response *r);
-/* ---- reconciliation queries (issue 4) ----
+/* ---- reconciliation queries ----
  *
  * Builders: the action parameters of one query (request.c adds the common
  * ones). iot_instance_id may be NULL. Return 0 or ORCH_ENOMEM. */
