@@ -385,18 +385,12 @@ static void skip_preflight_refused_chunk_is_failed(void **state)
     h_run_free(&r);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(credentials_rejected),
-        cmocka_unit_test(key_unknown),
-        cmocka_unit_test(clock_skew),
-        cmocka_unit_test(endpoint_unreachable),
-        cmocka_unit_test(permission_denied),
-        cmocka_unit_test(firmware_missing),
-        cmocka_unit_test(json_log_keeps_server_text_on_one_line),
-        cmocka_unit_test(skip_preflight_refused_chunk_is_failed),
-    };
-
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+E2E_MAIN_GROUP(group_setup, group_teardown,
+               cmocka_unit_test(credentials_rejected),
+               cmocka_unit_test(key_unknown),
+               cmocka_unit_test(clock_skew),
+               cmocka_unit_test(endpoint_unreachable),
+               cmocka_unit_test(permission_denied),
+               cmocka_unit_test(firmware_missing),
+               cmocka_unit_test(json_log_keeps_server_text_on_one_line),
+               cmocka_unit_test(skip_preflight_refused_chunk_is_failed))

@@ -296,15 +296,6 @@ static void double_ctrl_c_hint_is_resume_only(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ambiguous_kept_out_of_rerun_then_resume),
-        cmocka_unit_test(double_ctrl_c_hint_is_resume_only),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(ambiguous_kept_out_of_rerun_then_resume),
+    cmocka_unit_test(double_ctrl_c_hint_is_resume_only))

@@ -580,19 +580,9 @@ static void valgrind_resume_no_leaks(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(resume_refusals),
-        cmocka_unit_test(faults_20k_every_device_once),
-        cmocka_unit_test(kill9_at_random_points_then_resume),
-        cmocka_unit_test(valgrind_resume_no_leaks),
-        cmocka_unit_test(ambiguous_chunks_kept_then_adopted_on_resume),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(resume_refusals),
+    cmocka_unit_test(faults_20k_every_device_once),
+    cmocka_unit_test(kill9_at_random_points_then_resume),
+    cmocka_unit_test(valgrind_resume_no_leaks),
+    cmocka_unit_test(ambiguous_chunks_kept_then_adopted_on_resume))

@@ -293,16 +293,6 @@ static void second_ctrl_c_aborts_then_resume_reconciles(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ctrl_c_finishes_in_flight_then_resume),
-        cmocka_unit_test(second_ctrl_c_aborts_then_resume_reconciles),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(ctrl_c_finishes_in_flight_then_resume),
+    cmocka_unit_test(second_ctrl_c_aborts_then_resume_reconciles))

@@ -110,10 +110,5 @@ static void old_journal_resumes_after_the_redesign(void **state)
     e2e_fleet_stop(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(old_journal_resumes_after_the_redesign),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(old_journal_resumes_after_the_redesign))

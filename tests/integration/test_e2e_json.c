@@ -337,14 +337,8 @@ static void run_json_preflight_aborted(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(run_json_every_field),
-        cmocka_unit_test(plan_json_offline),
-        cmocka_unit_test(log_format_json_events),
-        cmocka_unit_test(run_json_preflight_aborted),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(run_json_every_field),
+    cmocka_unit_test(plan_json_offline),
+    cmocka_unit_test(log_format_json_events),
+    cmocka_unit_test(run_json_preflight_aborted))

@@ -249,19 +249,10 @@ static void usage_errors_say_what_helps(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_bad_row_at_once),
-        cmocka_unit_test(many_bad_rows_counted),
-        cmocka_unit_test(header_only_same_for_plan_and_run),
-        cmocka_unit_test(report_folder_missing_refused_first),
-        cmocka_unit_test(plan_device_list_shortened),
-        cmocka_unit_test(usage_errors_say_what_helps),
-    };
-
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(every_bad_row_at_once),
+    cmocka_unit_test(many_bad_rows_counted),
+    cmocka_unit_test(header_only_same_for_plan_and_run),
+    cmocka_unit_test(report_folder_missing_refused_first),
+    cmocka_unit_test(plan_device_list_shortened),
+    cmocka_unit_test(usage_errors_say_what_helps))

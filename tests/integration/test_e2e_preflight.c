@@ -802,23 +802,17 @@ static void readme_rehearsal_creates_every_chunk(void **state)
     h_emu_stop(&e);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(firmware_verified_or_no_verification_pass),
-        cmocka_unit_test(firmware_unverified_verifying_failed),
-        cmocka_unit_test(firmware_missing),
-        cmocka_unit_test(firmware_of_another_product),
-        cmocka_unit_test(rejected_credentials_abort),
-        cmocka_unit_test(plan_pairs_and_distinct_queries),
-        cmocka_unit_test(devices_missing_and_already_upgraded),
-        cmocka_unit_test(binary_run_refuses_unverified_firmware),
-        cmocka_unit_test(binary_skip_preflight_warns),
-        cmocka_unit_test(binary_plan_preflight_reports_missing),
-        cmocka_unit_test(binary_run_check_devices_drops_into_rejects),
-        cmocka_unit_test(binary_resume_after_check_devices_same_chunks),
-        cmocka_unit_test(readme_rehearsal_creates_every_chunk),
-    };
-
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+E2E_MAIN_GROUP(group_setup, group_teardown,
+               cmocka_unit_test(firmware_verified_or_no_verification_pass),
+               cmocka_unit_test(firmware_unverified_verifying_failed),
+               cmocka_unit_test(firmware_missing),
+               cmocka_unit_test(firmware_of_another_product),
+               cmocka_unit_test(rejected_credentials_abort),
+               cmocka_unit_test(plan_pairs_and_distinct_queries),
+               cmocka_unit_test(devices_missing_and_already_upgraded),
+               cmocka_unit_test(binary_run_refuses_unverified_firmware),
+               cmocka_unit_test(binary_skip_preflight_warns),
+               cmocka_unit_test(binary_plan_preflight_reports_missing),
+               cmocka_unit_test(binary_run_check_devices_drops_into_rejects),
+               cmocka_unit_test(binary_resume_after_check_devices_same_chunks),
+               cmocka_unit_test(readme_rehearsal_creates_every_chunk))

@@ -149,12 +149,6 @@ static void unchanged_gate_line_is_not_repeated(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(plain_progress_lines_in_a_log),
-        cmocka_unit_test(unchanged_gate_line_is_not_repeated),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(plain_progress_lines_in_a_log),
+    cmocka_unit_test(unchanged_gate_line_is_not_repeated))

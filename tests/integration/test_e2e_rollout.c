@@ -593,23 +593,14 @@ static void plan_is_offline(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rollout_20k_exactly_once_at_quota),
-        cmocka_unit_test(faults_5xx_and_throttling_still_exactly_once),
-        cmocka_unit_test(signature_v2_path),
-        cmocka_unit_test(uri_too_long_resent_as_form_body),
-        cmocka_unit_test(target_all_one_call),
-        cmocka_unit_test(target_gray_rounds_down),
-        cmocka_unit_test(credentials_rejected_exit_4),
-        cmocka_unit_test(no_terminal_needs_yes),
-        cmocka_unit_test(invalid_inventory_exit_3),
-        cmocka_unit_test(plan_is_offline),
-    };
-
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(rollout_20k_exactly_once_at_quota),
+    cmocka_unit_test(faults_5xx_and_throttling_still_exactly_once),
+    cmocka_unit_test(signature_v2_path),
+    cmocka_unit_test(uri_too_long_resent_as_form_body),
+    cmocka_unit_test(target_all_one_call),
+    cmocka_unit_test(target_gray_rounds_down),
+    cmocka_unit_test(credentials_rejected_exit_4),
+    cmocka_unit_test(no_terminal_needs_yes),
+    cmocka_unit_test(invalid_inventory_exit_3),
+    cmocka_unit_test(plan_is_offline))

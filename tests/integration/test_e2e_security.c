@@ -207,12 +207,6 @@ static void secrets_never_written_files_0600(void **state)
     e2e_fleet_stop(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(tls_verification_ca_bundle_insecure),
-        cmocka_unit_test(secrets_never_written_files_0600),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(tls_verification_ca_bundle_insecure),
+    cmocka_unit_test(secrets_never_written_files_0600))

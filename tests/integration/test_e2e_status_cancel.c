@@ -893,19 +893,13 @@ static void status_waved_run_paused(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(status_watch_json_devices_match_emulator),
-        cmocka_unit_test(cancel_queued_then_rerun_skips),
-        cmocka_unit_test(cancel_leaves_in_progress_alone),
-        cmocka_unit_test(cancel_finished_jobs_says_nothing_left),
-        cmocka_unit_test(status_unknown_job_exit_1),
-        cmocka_unit_test(status_and_cancel_retry_faults),
-        cmocka_unit_test(status_and_cancel_json_documents),
-        cmocka_unit_test(status_accounts_every_device_of_a_partial_run),
-        cmocka_unit_test(status_waved_run_paused),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(status_watch_json_devices_match_emulator),
+    cmocka_unit_test(cancel_queued_then_rerun_skips),
+    cmocka_unit_test(cancel_leaves_in_progress_alone),
+    cmocka_unit_test(cancel_finished_jobs_says_nothing_left),
+    cmocka_unit_test(status_unknown_job_exit_1),
+    cmocka_unit_test(status_and_cancel_retry_faults),
+    cmocka_unit_test(status_and_cancel_json_documents),
+    cmocka_unit_test(status_accounts_every_device_of_a_partial_run),
+    cmocka_unit_test(status_waved_run_paused))

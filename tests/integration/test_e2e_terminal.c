@@ -328,20 +328,10 @@ static void no_progress_without_terminal(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(prompt_answered_no_sends_nothing),
-        cmocka_unit_test(prompt_answered_yes_runs),
-        cmocka_unit_test(prompt_names_jobs_devices_product_firmware),
-        cmocka_unit_test(progress_line_on_terminal),
-        cmocka_unit_test(no_progress_flag_on_terminal),
-        cmocka_unit_test(no_progress_without_terminal),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(prompt_answered_no_sends_nothing),
+    cmocka_unit_test(prompt_answered_yes_runs),
+    cmocka_unit_test(prompt_names_jobs_devices_product_firmware),
+    cmocka_unit_test(progress_line_on_terminal),
+    cmocka_unit_test(no_progress_flag_on_terminal),
+    cmocka_unit_test(no_progress_without_terminal))

@@ -545,19 +545,13 @@ static void wait_from_schedule_time(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(canary_passes_and_rollout_completes),
-        cmocka_unit_test(canary_failures_trip_the_gate),
-        cmocka_unit_test(pause_on_timeout_then_resume_completes),
-        cmocka_unit_test(wait_all_succeeded_exits_0),
-        cmocka_unit_test(wait_some_failed_exits_1),
-        cmocka_unit_test(scheduled_waves_carry_schedule_times),
-        cmocka_unit_test(gated_canary_at_schedule_time),
-        cmocka_unit_test(wait_from_schedule_time),
-        cmocka_unit_test(scheduled_wave_beyond_horizon_waits_for_resume),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(canary_passes_and_rollout_completes),
+    cmocka_unit_test(canary_failures_trip_the_gate),
+    cmocka_unit_test(pause_on_timeout_then_resume_completes),
+    cmocka_unit_test(wait_all_succeeded_exits_0),
+    cmocka_unit_test(wait_some_failed_exits_1),
+    cmocka_unit_test(scheduled_waves_carry_schedule_times),
+    cmocka_unit_test(gated_canary_at_schedule_time),
+    cmocka_unit_test(wait_from_schedule_time),
+    cmocka_unit_test(scheduled_wave_beyond_horizon_waits_for_resume))

@@ -198,11 +198,5 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     e2e_fleet_stop(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(deferred_wave_created_by_a_later_resume),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(
+    cmocka_unit_test(deferred_wave_created_by_a_later_resume))
