@@ -219,5 +219,9 @@ int e2e_run_group(const struct CMUnitTest *tests, size_t n,
                              setup, teardown);                               \
     }
 #define E2E_MAIN(...) E2E_MAIN_GROUP(NULL, NULL, __VA_ARGS__)
+/* An entry of that list for one row of a table of cases: the test named
+ * row.name (the row's first member, a string) runs fn with *state ==
+ * &row. */
+#define E2E_CASE(fn, row) {(row).name, fn, NULL, NULL, (void *)&(row)}
 
 #endif
