@@ -25,8 +25,7 @@ void e2e_fleet_init(struct e2e_fleet *f, size_t devices, const char *pk)
     snprintf(f->report, sizeof(f->report), "%s/fleet.report.csv", f->dir);
     snprintf(f->journal, sizeof(f->journal), "%s.journal", f->report);
     snprintf(f->failed, sizeof(f->failed), "%s.failed.csv", f->report);
-    snprintf(f->ambiguous, sizeof(f->ambiguous), "%s.ambiguous.csv",
-             f->report);
+    snprintf(f->ambiguous, sizeof(f->ambiguous), "%s.ambiguous.csv", f->report);
     snprintf(f->output, sizeof(f->output), "%s/tool-output.txt", f->dir);
     h_write_inventory(f->inv, devices, pk);
 }
@@ -45,13 +44,12 @@ void e2e_fleet_stop(struct e2e_fleet *f)
     f->dir = NULL;
 }
 
-const char *const *e2e_fleet_argv(const char **argv,
-                                  const struct e2e_fleet *f, const char *fw,
-                                  const char *const *extra)
+const char *const *e2e_fleet_argv(const char **argv, const struct e2e_fleet *f,
+                                  const char *fw, const char *const *extra)
 {
-    const char *common[] = {"run",      f->inv,          "--firmware-id",
-                            fw,         "--endpoint",    f->emu.endpoint,
-                            "--yes",    "--report",      f->report};
+    const char *common[] = {"run",   f->inv,       "--firmware-id",
+                            fw,      "--endpoint", f->emu.endpoint,
+                            "--yes", "--report",   f->report};
     size_t n = 0, i = 0;
 
     for (n = 0; n < sizeof(common) / sizeof(common[0]); n++)
@@ -80,13 +78,29 @@ void e2e_run_expect(struct h_run *r, const char *const *argv,
     e2e_expect_exit(r, argv[0], want_exit);
 }
 
-void e2e_fleet_run(struct h_run *r, const struct e2e_fleet *f,
-                   const char *fw, const char *const *extra, int want_exit)
+void e2e_fleet_run(struct h_run *r, const struct e2e_fleet *f, const char *fw,
+                   const char *const *extra, int want_exit)
 {
     const char *argv[E2E_MAX_ARGS];
 
     e2e_run_expect(r, e2e_fleet_argv(argv, f, fw, extra), NULL, 0, 120,
                    want_exit);
+}
+
+void e2e_report_run(struct h_run *r, const struct e2e_fleet *f, const char *cmd,
+                    const char *const *extra, int want_exit)
+{
+    const char *argv[E2E_MAX_ARGS] = {cmd, f->report, "--endpoint",
+                                      f->emu.endpoint};
+    size_t n = 4, i = 0;
+
+    for (i = 0; extra && extra[i]; i++) {
+        if (n + 1 >= E2E_MAX_ARGS)
+            fail_msg("more than %d arguments", E2E_MAX_ARGS - 1);
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    e2e_run_expect(r, argv, NULL, 0, 60, want_exit);
 }
 
 char *e2e_await_text(const char *path, const char *needle, pid_t pid,

@@ -50,6 +50,12 @@ void e2e_fleet_stop(struct e2e_fleet *f);
 /* A NULL-terminated argument list written in place, for the `extra` and
  * `emu` parameters: E2E_ARGS("--qps", "5"). */
 #define E2E_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* Emulator arguments: every Create's answer is lost after the job is made
+ * and every query fails, so no chunk's outcome can be decided: each ends
+ * failed/Ambiguous. E2E_ARGS(E2E_EMU_LOST_CREATES). */
+#define E2E_EMU_LOST_CREATES                                                   \
+    "--auto-create", "--fault-actions", "CreateOTAStaticUpgradeJob",           \
+        "--lose-response", "1", "--fail-queries", "1", "--seed", "11"
 /* Room for an argv built by e2e_fleet_argv(), its NULL included. */
 #define E2E_MAX_ARGS 48
 
@@ -58,13 +64,11 @@ void e2e_fleet_stop(struct e2e_fleet *f);
  * --report <f->report>`, then `extra` (NULL-terminated, may be NULL) and
  * the NULL; fails the test if they do not fit. The strings are borrowed
  * from f, fw and extra. Returns argv. */
-const char *const *e2e_fleet_argv(const char **argv,
-                                  const struct e2e_fleet *f, const char *fw,
-                                  const char *const *extra);
+const char *const *e2e_fleet_argv(const char **argv, const struct e2e_fleet *f,
+                                  const char *fw, const char *const *extra);
 /* Fails unless the run r of `what` exited want_exit (-1: killed by a
  * signal), showing its stderr. */
-void e2e_expect_exit(const struct h_run *r, const char *what,
-                     int want_exit);
+void e2e_expect_exit(const struct h_run *r, const char *what, int want_exit);
 /* h_run(r, argv, env, no_creds, timeout_s), then e2e_expect_exit() with
  * the command (argv[0]) as `what`. r is the caller's to free. */
 void e2e_run_expect(struct h_run *r, const char *const *argv,
@@ -73,8 +77,15 @@ void e2e_run_expect(struct h_run *r, const char *const *argv,
 /* The rollout of e2e_fleet_argv(f, fw, extra) with the test credentials,
  * no other environment and a 120 s limit; fails unless it exits
  * want_exit. r is the caller's to free. */
-void e2e_fleet_run(struct h_run *r, const struct e2e_fleet *f,
-                   const char *fw, const char *const *extra, int want_exit);
+void e2e_fleet_run(struct h_run *r, const struct e2e_fleet *f, const char *fw,
+                   const char *const *extra, int want_exit);
+
+/* `cmd <f->report> --endpoint <f's emulator>` and `extra` (NULL-terminated,
+ * may be NULL): status, cancel or resume of f's rollout, with the test
+ * credentials and a 60 s limit; fails unless it exits want_exit. r is the
+ * caller's to free. */
+void e2e_report_run(struct h_run *r, const struct e2e_fleet *f, const char *cmd,
+                    const char *const *extra, int want_exit);
 
 /* ---- A run in the background (h_spawn) ---- */
 
@@ -137,8 +148,7 @@ struct e2e_int {
 };
 /* Asserts e2e_jint(doc, obj, w->key) == w->want for each row of `want`,
  * up to a row whose key is NULL; a failure names the field. */
-void e2e_assert_ints(json_t *doc, const char *obj,
-                     const struct e2e_int *want);
+void e2e_assert_ints(json_t *doc, const char *obj, const struct e2e_int *want);
 /* A command's stdout with --json: fails unless it is exactly one JSON
  * object (and white space); returns it (new reference). */
 json_t *e2e_parse_document(const char *out);
@@ -209,19 +219,22 @@ int e2e_run_group(const struct CMUnitTest *tests, size_t n,
  * cmocka_unit_test(name) entries, in the order they run.
  * E2E_MAIN_GROUP(setup, teardown, ...) gives the group a setup and a
  * teardown (cmocka_run_group_tests). */
-#define E2E_MAIN_GROUP(setup, teardown, ...)                                 \
-    int main(void)                                                           \
-    {                                                                        \
-        const struct CMUnitTest e2e_tests[] = {__VA_ARGS__};                 \
-                                                                             \
-        return e2e_run_group(e2e_tests,                                      \
-                             sizeof(e2e_tests) / sizeof(e2e_tests[0]),       \
-                             setup, teardown);                               \
+#define E2E_MAIN_GROUP(setup, teardown, ...)                                   \
+    int main(void)                                                             \
+    {                                                                          \
+        const struct CMUnitTest e2e_tests[] = {__VA_ARGS__};                   \
+                                                                               \
+        return e2e_run_group(e2e_tests,                                        \
+                             sizeof(e2e_tests) / sizeof(e2e_tests[0]), setup,  \
+                             teardown);                                        \
     }
 #define E2E_MAIN(...) E2E_MAIN_GROUP(NULL, NULL, __VA_ARGS__)
 /* An entry of that list for one row of a table of cases: the test named
  * row.name (the row's first member, a string) runs fn with *state ==
  * &row. */
-#define E2E_CASE(fn, row) {(row).name, fn, NULL, NULL, (void *)&(row)}
+#define E2E_CASE(fn, row)                                                      \
+    {                                                                          \
+        (row).name, fn, NULL, NULL, (void *)&(row)                             \
+    }
 
 #endif

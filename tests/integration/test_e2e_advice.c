@@ -271,8 +271,7 @@ static void json_log_keeps_server_text_on_one_line(void **state)
     const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-secret",
                          NULL};
 
-    h_run(&r, argv, env, 0, 60);
-    assert_int_equal(r.exit_code, 4);
+    e2e_run_expect(&r, argv, env, 0, 60, 4);
     for (line = r.err; line && *line;) {
         const char *nl = strchr(line, '\n');
         size_t n = nl ? (size_t)(nl - line) : strlen(line);
@@ -342,8 +341,7 @@ static void skip_preflight_refused_chunk_is_failed(void **state)
     const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-secret",
                          NULL};
 
-    h_run(&r, argv, env, 0, 60);
-    assert_int_equal(r.exit_code, 4);
+    e2e_run_expect(&r, argv, env, 0, 60, 4);
     sent = e2e_log_count(&emu, "CreateOTAStaticUpgradeJob", 0) - c0;
     assert_true(sent >= 1);
     rows = h_read_csv(report);
@@ -387,8 +385,7 @@ static void skip_preflight_refused_chunk_is_failed(void **state)
 
 E2E_MAIN_GROUP(group_setup, group_teardown,
                cmocka_unit_test(credentials_rejected),
-               cmocka_unit_test(key_unknown),
-               cmocka_unit_test(clock_skew),
+               cmocka_unit_test(key_unknown), cmocka_unit_test(clock_skew),
                cmocka_unit_test(endpoint_unreachable),
                cmocka_unit_test(permission_denied),
                cmocka_unit_test(firmware_missing),

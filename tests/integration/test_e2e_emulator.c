@@ -196,6 +196,5 @@ static void sigusr1_dumps_stats(void **state)
     h_emu_stop(&e);
 }
 
-E2E_MAIN(
-    cmocka_unit_test(help_lists_every_option),
-    cmocka_unit_test(sigusr1_dumps_stats))
+E2E_MAIN(cmocka_unit_test(help_lists_every_option),
+         cmocka_unit_test(sigusr1_dumps_stats))

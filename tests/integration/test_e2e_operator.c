@@ -88,8 +88,7 @@ static void every_bad_row_at_once(void **state)
         const char *argv[] = {"plan", c.inv, "--firmware-id", FW,
                               "--skip-invalid", NULL};
 
-        h_run(&r, argv, NULL, 1, 30);
-        assert_int_equal(r.exit_code, 0);
+        e2e_run_expect(&r, argv, NULL, 1, 30, 0);
         assert_non_null(strstr(r.out, "rows rejected: 6"));
         assert_non_null(strstr(r.out, "line 8: \"a1-bad\": ProductKey is not "
                                       "letters and digits only"));
@@ -115,8 +114,7 @@ static void many_bad_rows_counted(void **state)
         fprintf(f, "d%zu," PK "\n", i);
     fclose(f);
     const char *argv[] = {"plan", c.inv, "--firmware-id", FW, NULL};
-    h_run(&r, argv, NULL, 1, 30);
-    assert_int_equal(r.exit_code, 3);
+    e2e_run_expect(&r, argv, NULL, 1, 30, 3);
     assert_non_null(strstr(r.err, "fleet.csv:21: \"d19\""));
     assert_null(strstr(r.err, "fleet.csv:22:"));
     assert_non_null(strstr(r.err, "... and 10 more invalid rows"));
@@ -192,8 +190,7 @@ static void plan_device_list_shortened(void **state)
     {
         const char *argv[] = {"plan", c.inv, "--firmware-id", FW, NULL};
 
-        h_run(&r, argv, NULL, 1, 30);
-        assert_int_equal(r.exit_code, 0);
+        e2e_run_expect(&r, argv, NULL, 1, 30, 0);
         assert_non_null(strstr(r.out, "\nTargetDeviceName.1..200 = "
                                       "dev-000000 .. dev-000199\n"));
         assert_null(strstr(r.out, "TargetDeviceName.1="));
@@ -205,8 +202,7 @@ static void plan_device_list_shortened(void **state)
         const char *argv[] = {"plan", c.inv, "--firmware-id", FW, "--verbose",
                               NULL};
 
-        h_run(&r, argv, NULL, 1, 30);
-        assert_int_equal(r.exit_code, 0);
+        e2e_run_expect(&r, argv, NULL, 1, 30, 0);
         assert_non_null(strstr(r.out, "\nTargetDeviceName.1=dev-000000\n"));
         assert_non_null(strstr(r.out, "\nTargetDeviceName.200=dev-000199\n"));
         assert_null(strstr(r.out, "TargetDeviceName.1.."));
@@ -249,10 +245,9 @@ static void usage_errors_say_what_helps(void **state)
     }
 }
 
-E2E_MAIN(
-    cmocka_unit_test(every_bad_row_at_once),
-    cmocka_unit_test(many_bad_rows_counted),
-    cmocka_unit_test(header_only_same_for_plan_and_run),
-    cmocka_unit_test(report_folder_missing_refused_first),
-    cmocka_unit_test(plan_device_list_shortened),
-    cmocka_unit_test(usage_errors_say_what_helps))
+E2E_MAIN(cmocka_unit_test(every_bad_row_at_once),
+         cmocka_unit_test(many_bad_rows_counted),
+         cmocka_unit_test(header_only_same_for_plan_and_run),
+         cmocka_unit_test(report_folder_missing_refused_first),
+         cmocka_unit_test(plan_device_list_shortened),
+         cmocka_unit_test(usage_errors_say_what_helps))

@@ -14,6 +14,7 @@
 
 #include "e2e_util.h"
 #include "harness.h"
+#include "torture.h"
 
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
@@ -246,16 +247,6 @@ static int has_row(json_t *rows, int line, const char *value,
     return 0;
 }
 
-static void add_fw(struct orch_config *cfg, const char *pk, const char *fw)
-{
-    cfg->fw_map =
-        realloc(cfg->fw_map, (cfg->n_fw_map + 1) * sizeof(*cfg->fw_map));
-    assert_non_null(cfg->fw_map);
-    cfg->fw_map[cfg->n_fw_map].product_key = strdup(pk);
-    cfg->fw_map[cfg->n_fw_map].firmware_id = strdup(fw);
-    cfg->n_fw_map++;
-}
-
 static void load_plan(struct orch_config *cfg, struct orch_inventory *inv,
                       struct orch_plan *plan, char *path, size_t pathsz)
 {
@@ -284,8 +275,8 @@ static void plan_pairs_and_distinct_queries(void **state)
 
     (void)state;
     cfg_make(&cfg);
-    add_fw(&cfg, PKA, FW_OK_A);
-    add_fw(&cfg, PKB, FW_OK_A);
+    torture_config_add_firmware(&cfg, PKA, FW_OK_A);
+    torture_config_add_firmware(&cfg, PKB, FW_OK_A);
     cred_make(&cred, H_SECRET);
     load_plan(&cfg, &inv, &plan, path, sizeof(path));
     orch_preflight_result_init(&res);
@@ -327,8 +318,8 @@ static void devices_missing_and_already_upgraded(void **state)
 
     (void)state;
     cfg_make(&cfg);
-    add_fw(&cfg, PKA, FW_OK_A);
-    add_fw(&cfg, PKB, FW_OK_B);
+    torture_config_add_firmware(&cfg, PKA, FW_OK_A);
+    torture_config_add_firmware(&cfg, PKB, FW_OK_B);
     cred_make(&cred, H_SECRET);
     load_plan(&cfg, &inv, &plan, path, sizeof(path));
     orch_preflight_device_cost(&plan, &calls, &secs);
@@ -470,8 +461,7 @@ static void binary_skip_preflight_warns(void **state)
                           "--firmware", PKB "=" FW_MISSING, "--endpoint",
                           emu.endpoint, "--preflight", "--skip-preflight",
                           NULL};
-    h_run(&r, plan, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 0);
+    e2e_run_expect(&r, plan, NULL, 0, 60, 0);
     assert_non_null(strstr(r.err, "ota-rollout: warning: pre-flight skipped "
                                   "(--skip-preflight)"));
     assert_int_equal(count_action("QueryOTAFirmware"), q0);
@@ -561,9 +551,7 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
                           emu.endpoint, "--yes", "--report", report,
                           "--chunk-size", "50", "--check-devices", "--json",
                           NULL};
-    h_run(&r, argv, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, argv, NULL, 0, 60, 0);
     /* The cost before asking: A 121 devices -> 2 calls, B 6 -> 1. */
     assert_non_null(strstr(r.err, "device check: 3 calls"));
     assert_non_null(strstr(r.err, "devices left out: missing 2, already on "
@@ -598,12 +586,14 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     assert_true(in_some_job(jobs, "pb-0005"));
 
     doc = e2e_parse_document(r.out);
-    assert_int_equal(e2e_jint(doc, "counts", "devices"), 127);
-    assert_int_equal(e2e_jint(doc, "counts", "dropped_missing"), 2);
-    assert_int_equal(e2e_jint(doc, "counts", "dropped_up_to_date"), 2);
-    assert_int_equal(e2e_jint(doc, "counts", "unchecked"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "chunks"), 4);
-    assert_int_equal(e2e_jint(doc, "counts", "created"), 4);
+    e2e_assert_ints(doc, "counts",
+                    (const struct e2e_int[]){{"devices", 127},
+                                             {"dropped_missing", 2},
+                                             {"dropped_up_to_date", 2},
+                                             {"unchecked", 0},
+                                             {"chunks", 4},
+                                             {"created", 4},
+                                             {NULL, 0}});
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(doc, "preflight"), "firmware")),
                         "passed");
@@ -668,9 +658,7 @@ static void binary_resume_after_check_devices_same_chunks(void **state)
                            "--chunk-size", "20", "--check-devices",
                            "--resume", "--json", "--request-timeout", "2s",
                            NULL};
-    h_run(&r, again, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, again, NULL, 0, 60, 0);
     assert_int_equal(count_accepted("BatchQueryDeviceDetail"), b0);
     assert_true(count_action("QueryOTAFirmware") > q0);
     doc = e2e_parse_document(r.out);
@@ -681,8 +669,8 @@ static void binary_resume_after_check_devices_same_chunks(void **state)
     /* The expected plan: the same inventory without pf-0150 and pf-9002. */
     cfg_make(&cfg);
     cfg.chunk_size = 20;
-    add_fw(&cfg, PKA, FW_OK_A);
-    add_fw(&cfg, PKB, FW_OK_B);
+    torture_config_add_firmware(&cfg, PKA, FW_OK_A);
+    torture_config_add_firmware(&cfg, PKB, FW_OK_B);
     orch_inventory_init(&inv);
     assert_int_equal(orch_inventory_load(&inv, path, &iopts, &diag), 0);
     drop = calloc(inv.n, 1);

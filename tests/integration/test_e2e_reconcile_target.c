@@ -510,8 +510,7 @@ static int group_setup(void **state)
     return 0;
 }
 
-E2E_MAIN_GROUP(group_setup, NULL,
-               cmocka_unit_test(all_lost_answer_adopted),
+E2E_MAIN_GROUP(group_setup, NULL, cmocka_unit_test(all_lost_answer_adopted),
                cmocka_unit_test(gray_lost_answer_adopted),
                cmocka_unit_test(untagged_lost_answer_ambiguous),
                cmocka_unit_test(lost_answer_not_confused_with_another_runs_job),

@@ -448,9 +448,8 @@ static void target_gray_rounds_down(void **state)
     struct e2e_fleet c;
     const char *extra[] = { "--target", "GRAY", "--gray-percent", "33.3",
                             "--src-version", "1.0.0", NULL };
-    static const struct param want[] = {{"GrayPercent", "33.3"},
-                                        {"SrcVersion.1", "1.0.0"},
-                                        {NULL, NULL}};
+    static const struct param want[] = {
+        {"GrayPercent", "33.3"}, {"SrcVersion.1", "1.0.0"}, {NULL, NULL}};
     json_t *job = NULL, *devs = NULL, *d = NULL;
     size_t i = 0;
 
@@ -485,10 +484,9 @@ static void credentials_rejected_exit_4(void **state)
     /* --skip-preflight: the dispatcher's own handling of rejected
      * credentials (the pre-flight would stop before any Create; see
      * test_e2e_json.c). */
-    e2e_run_expect(&r, e2e_fleet_argv(argv, &c, FW,
-                                      E2E_ARGS("--skip-preflight")),
-                   E2E_ARGS("ALIBABA_CLOUD_ACCESS_KEY_SECRET=wrong-secret"),
-                   0, 60, 4);
+    e2e_run_expect(
+        &r, e2e_fleet_argv(argv, &c, FW, E2E_ARGS("--skip-preflight")),
+        E2E_ARGS("ALIBABA_CLOUD_ACCESS_KEY_SECRET=wrong-secret"), 0, 60, 4);
     rows = h_read_csv(c.report);
     assert_int_equal(json_array_size(rows), 10);
     assert_int_equal(e2e_count_where(rows, "status", "created"), 0);
@@ -517,20 +515,40 @@ struct offline_case {
     bool yes;              /* --yes given */
     int no_creds;          /* no credentials in the environment */
     int exit_code;
-    bool on_stdout;        /* `says` is on stdout, not stderr */
-    const char *says[3];   /* NULL-terminated */
+    bool on_stdout;      /* `says` is on stdout, not stderr */
+    const char *says[3]; /* NULL-terminated */
 };
 
 static const struct offline_case offline_cases[] = {
     /* Without a terminal and without --yes, run refuses. */
-    {"no_terminal_needs_yes", 10, NULL, "run", false, 0, 2, false,
+    {"no_terminal_needs_yes",
+     10,
+     NULL,
+     "run",
+     false,
+     0,
+     2,
+     false,
      {"--yes", NULL}},
     /* An invalid row stops the run: exit 3, file:line named. */
-    {"invalid_inventory_exit_3", 0,
-     "DeviceName,ProductKey\ndev-000001," PK "\nab," PK "\n", "run", true, 0,
-     3, false, {"fleet.csv:3", NULL}},
+    {"invalid_inventory_exit_3",
+     0,
+     "DeviceName,ProductKey\ndev-000001," PK "\nab," PK "\n",
+     "run",
+     true,
+     0,
+     3,
+     false,
+     {"fleet.csv:3", NULL}},
     /* plan needs no credentials. */
-    {"plan_is_offline", 1001, NULL, "plan", false, 1, 0, true,
+    {"plan_is_offline",
+     1001,
+     NULL,
+     "plan",
+     false,
+     1,
+     0,
+     true,
      {"1001", "TargetDeviceName.1..200 = dev-000000", NULL}},
 };
 
@@ -546,9 +564,9 @@ static void sends_nothing(void **state)
     e2e_fleet_start(&c, t->devices, PK, NULL);
     if (t->inventory)
         torture_write_text(c.inv, t->inventory);
-    const char *argv[] = {t->command,      c.inv, "--firmware-id", FW,
-                          "--endpoint",    c.emu.endpoint,
-                          t->yes ? "--yes" : NULL, NULL};
+    const char *argv[] = {
+        t->command,   c.inv,          "--firmware-id",         FW,
+        "--endpoint", c.emu.endpoint, t->yes ? "--yes" : NULL, NULL};
     e2e_run_expect(&r, argv, NULL, t->no_creds, 30, t->exit_code);
     for (i = 0; t->says[i]; i++)
         assert_non_null(strstr(t->on_stdout ? r.out : r.err, t->says[i]));
@@ -557,14 +575,13 @@ static void sends_nothing(void **state)
     e2e_fleet_stop(&c);
 }
 
-E2E_MAIN(
-    cmocka_unit_test(rollout_20k_exactly_once_at_quota),
-    cmocka_unit_test(faults_5xx_and_throttling_still_exactly_once),
-    cmocka_unit_test(signature_v2_path),
-    cmocka_unit_test(uri_too_long_resent_as_form_body),
-    cmocka_unit_test(target_all_one_call),
-    cmocka_unit_test(target_gray_rounds_down),
-    cmocka_unit_test(credentials_rejected_exit_4),
-    E2E_CASE(sends_nothing, offline_cases[0]),
-    E2E_CASE(sends_nothing, offline_cases[1]),
-    E2E_CASE(sends_nothing, offline_cases[2]))
+E2E_MAIN(cmocka_unit_test(rollout_20k_exactly_once_at_quota),
+         cmocka_unit_test(faults_5xx_and_throttling_still_exactly_once),
+         cmocka_unit_test(signature_v2_path),
+         cmocka_unit_test(uri_too_long_resent_as_form_body),
+         cmocka_unit_test(target_all_one_call),
+         cmocka_unit_test(target_gray_rounds_down),
+         cmocka_unit_test(credentials_rejected_exit_4),
+         E2E_CASE(sends_nothing, offline_cases[0]),
+         E2E_CASE(sends_nothing, offline_cases[1]),
+         E2E_CASE(sends_nothing, offline_cases[2]))

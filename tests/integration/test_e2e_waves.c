@@ -221,8 +221,7 @@ static void pause_on_timeout_then_resume_completes(void **state)
 
     /* Without --yes and without a terminal, resume does not go on. */
     const char *ask[] = {"resume", c.report, NULL};
-    h_run(&r, ask, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 2);
+    e2e_run_expect(&r, ask, NULL, 0, 60, 2);
     h_run_free(&r);
 
     const char *res[] = {"resume", c.report, "--yes", "--wave-timeout", "60s",
@@ -324,20 +323,32 @@ static void check_schedules(struct e2e_fleet *c, int64_t t0, int64_t interval,
     json_decref(jobs);
 }
 
+/* Starts c's emulator and runs the waves "200,400,all" scheduled from the
+ * next whole second an hour ahead (returned), `interval` apart; fails
+ * unless the run exits want_exit. */
+static int64_t run_scheduled(struct e2e_fleet *c, struct h_run *r,
+                             const char *interval, int want_exit)
+{
+    int64_t t0 = (h_wall_ms() / 1000 + 3600) * 1000;
+    char t0s[32];
+
+    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
+    e2e_fleet_start(c, NDEV, PK, E2E_ARGS("--auto-create"));
+    run_waves(c, r,
+              E2E_ARGS("--waves", "200,400,all", "--schedule-time", t0s,
+                       "--wave-interval", interval),
+              want_exit);
+    return t0;
+}
+
 static void scheduled_waves_carry_schedule_times(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (h_wall_ms() / 1000 + 3600) * 1000;
-    char t0s[32];
+    int64_t t0 = 0;
 
     (void)state;
-    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    const char *extra[] = {"--waves",         "200,400,all", "--schedule-time",
-                           t0s,               "--wave-interval", "1h", NULL};
-    e2e_fleet_start(&c, NDEV, PK, emu);
-    run_waves(&c, &r, extra, 0);
+    t0 = run_scheduled(&c, &r, "1h", 0);
     /* Shown in UTC and local time. */
     assert_non_null(strstr(r.err, " UTC ("));
     assert_non_null(strstr(r.err, "local)"));
@@ -350,32 +361,23 @@ static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (h_wall_ms() / 1000 + 3600) * 1000;
-    char t0s[32];
+    int64_t t0 = 0;
     json_t *paused = NULL;
 
     (void)state;
-    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    const char *extra[] = {"--waves",         "200,400,all", "--schedule-time",
-                           t0s,               "--wave-interval", "4d", NULL};
-    e2e_fleet_start(&c, NDEV, PK, emu);
-    run_waves(&c, &r, extra, 6);
+    t0 = run_scheduled(&c, &r, "4d", 6);
     assert_non_null(strstr(r.err, "7 days"));
     assert_non_null(strstr(r.err, "wave 3: chunks 3-5"));
     /* Waves 1 and 2 (chunks 1 and 2) only. */
     check_schedules(&c, t0, 4 * DAY_MS, 2);
     paused = the_pause(&c, "horizon");
-    assert_int_equal(
-        json_integer_value(
-            json_object_get(paused, "creatable")),
-        t0 + 8 * DAY_MS - 7 * DAY_MS + 10 * 60 * 1000);
+    assert_int_equal(json_integer_value(json_object_get(paused, "creatable")),
+                     t0 + 8 * DAY_MS - 7 * DAY_MS + 10 * 60 * 1000);
     h_run_free(&r);
 
     /* Too early: resume refuses again, creating nothing. */
     const char *res[] = {"resume", c.report, "--yes", NULL};
-    h_run(&r, res, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 6);
+    e2e_run_expect(&r, res, NULL, 0, 60, 6);
     h_run_free(&r);
     check_schedules(&c, t0, 4 * DAY_MS, 2);
 
@@ -461,9 +463,7 @@ static void gated_canary_at_schedule_time(void **state)
                          json_array_get(starts, 0), "schedule")),
                      t0);
     paused = the_pause(&c, "interrupted");
-    assert_int_equal(json_integer_value(json_object_get(
-                         paused, "wave")),
-                     1);
+    assert_int_equal(json_integer_value(json_object_get(paused, "wave")), 1);
     gates = e2e_wave_records(c.report, "gate");
     assert_int_equal(json_array_size(gates), 0);
     json_decref(gates);
@@ -507,13 +507,12 @@ static void wait_from_schedule_time(void **state)
     e2e_fleet_stop(&c);
 }
 
-E2E_MAIN(
-    cmocka_unit_test(canary_passes_and_rollout_completes),
-    cmocka_unit_test(canary_failures_trip_the_gate),
-    cmocka_unit_test(pause_on_timeout_then_resume_completes),
-    cmocka_unit_test(wait_all_succeeded_exits_0),
-    cmocka_unit_test(wait_some_failed_exits_1),
-    cmocka_unit_test(scheduled_waves_carry_schedule_times),
-    cmocka_unit_test(gated_canary_at_schedule_time),
-    cmocka_unit_test(wait_from_schedule_time),
-    cmocka_unit_test(scheduled_wave_beyond_horizon_waits_for_resume))
+E2E_MAIN(cmocka_unit_test(canary_passes_and_rollout_completes),
+         cmocka_unit_test(canary_failures_trip_the_gate),
+         cmocka_unit_test(pause_on_timeout_then_resume_completes),
+         cmocka_unit_test(wait_all_succeeded_exits_0),
+         cmocka_unit_test(wait_some_failed_exits_1),
+         cmocka_unit_test(scheduled_waves_carry_schedule_times),
+         cmocka_unit_test(gated_canary_at_schedule_time),
+         cmocka_unit_test(wait_from_schedule_time),
+         cmocka_unit_test(scheduled_wave_beyond_horizon_waits_for_resume))

@@ -123,5 +123,4 @@ static void scheduled_canary_gate_passes_after_its_start(void **state)
     e2e_fleet_stop(&f);
 }
 
-E2E_MAIN(
-    cmocka_unit_test(scheduled_canary_gate_passes_after_its_start))
+E2E_MAIN(cmocka_unit_test(scheduled_canary_gate_passes_after_its_start))
