@@ -37,6 +37,14 @@ void e2e_fleet_start(struct e2e_fleet *f, size_t devices, const char *pk,
     h_emu_start(&f->emu, emu);
 }
 
+void e2e_scratch_paths(const char *dir, const char *name, char *inv,
+                       char *report, size_t size)
+{
+    if ((size_t)snprintf(inv, size, "%s/%s.csv", dir, name) >= size ||
+        (size_t)snprintf(report, size, "%s/%s.report.csv", dir, name) >= size)
+        fail_msg("%s/%s: path too long", dir, name);
+}
+
 void e2e_fleet_stop(struct e2e_fleet *f)
 {
     h_emu_stop(&f->emu);
@@ -450,6 +458,12 @@ void e2e_assert_complete(const struct e2e_fleet *f, size_t devices,
     json_decref(stats);
     json_decref(rows);
     json_decref(failed);
+}
+
+void e2e_assert_run_no_secret(const char *dir, const char *secret,
+                              const struct h_run *r)
+{
+    h_assert_no_secret(dir, secret, (const char *[]){r->out, r->err, NULL});
 }
 
 void e2e_assert_mode_0600(const char *path)

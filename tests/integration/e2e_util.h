@@ -41,6 +41,12 @@ void e2e_fleet_init(struct e2e_fleet *f, size_t devices, const char *pk);
  * `emu` (NULL-terminated, may be NULL; see h_emu_start). */
 void e2e_fleet_start(struct e2e_fleet *f, size_t devices, const char *pk,
                      const char *const *emu);
+/* The paths of a rollout called `name` in the scratch directory dir:
+ * "<dir>/<name>.csv" into inv and "<dir>/<name>.report.csv" into report
+ * (each `size` bytes); fails the test if one does not fit. For tests
+ * whose rollouts share one directory and one emulator. */
+void e2e_scratch_paths(const char *dir, const char *name, char *inv,
+                       char *report, size_t size);
 /* Stops the emulator if it runs and frees the directory's name (the
  * directory itself is left for a post-mortem). */
 void e2e_fleet_stop(struct e2e_fleet *f);
@@ -168,6 +174,10 @@ void e2e_assert_report_matches_jobs(json_t *report, json_t *jobs);
  * whose device already has a job). */
 void e2e_assert_complete(const struct e2e_fleet *f, size_t devices,
                          size_t chunks);
+/* h_assert_no_secret(): `secret` is in no file below dir, nor in the
+ * run r's stdout and stderr. */
+void e2e_assert_run_no_secret(const char *dir, const char *secret,
+                              const struct h_run *r);
 /* Asserts that the file exists with permissions exactly 0600. */
 void e2e_assert_mode_0600(const char *path);
 

@@ -118,7 +118,7 @@ static void faults_20k_every_device_once(void **state)
     e2e_assert_complete(&c, 20000, 100);
     assert_true(assert_lost_answers_recovered(&c) > 0);
     assert_files_0600(&c);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     json_decref(stats);
     h_run_free(&r);
     e2e_fleet_stop(&c);
@@ -485,7 +485,7 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
     log = h_read_jsonl(c.emu.log_path);
     assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 2);
     json_decref(log);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     h_run_free(&r);
     e2e_fleet_stop(&c);
 }

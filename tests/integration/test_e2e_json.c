@@ -139,7 +139,7 @@ static void run_json_every_field(void **state)
 
     /* Human messages stay on stderr. */
     assert_non_null(strstr(r.err, "summary:"));
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
 
     free(run_id);
     json_decref(jobs);
@@ -290,7 +290,7 @@ static void log_format_json_events(void **state)
     assert_non_null(sum);
     assert_int_equal(e2e_jint(sum, "counts", "created"), 12);
     assert_int_equal(e2e_jint(sum, "counts", "calls"), calls);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
 
     json_decref(log);
     json_decref(evs);

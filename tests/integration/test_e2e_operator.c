@@ -29,6 +29,20 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/* `cmd INVENTORY --firmware-id FW --endpoint EMULATOR --yes` (cmd: run or
+ * plan), printed, and refused for its inventory: exit 3. r is the
+ * caller's to free. */
+static void refused_inventory(const struct e2e_fleet *c, const char *cmd,
+                              struct h_run *r)
+{
+    const char *argv[] = {cmd,          c->inv,          "--firmware-id", FW,
+                          "--endpoint", c->emu.endpoint, "--yes",         NULL};
+
+    h_run(r, argv, NULL, 0, 30);
+    print_message("%s: exit %d\n%s", cmd, r->exit_code, r->err);
+    assert_int_equal(r->exit_code, 3);
+}
+
 /* Six invalid rows among valid ones: `run` and `plan` list all six, each
  * with file, line, value and the rejects file's reason, then the count
  * and the --skip-invalid hint; exit 3, nothing sent. */
@@ -64,12 +78,7 @@ static void every_bad_row_at_once(void **state)
                       "x," PK "\n");
     snprintf(rejects, sizeof(rejects), "%s.rejects.csv", c.report);
     for (k = 0; k < 2; k++) {
-        const char *argv[] = {cmds[k], c.inv, "--firmware-id", FW,
-                              "--endpoint", c.emu.endpoint, "--yes", NULL};
-
-        h_run(&r, argv, NULL, 0, 30);
-        print_message("%s: exit %d\n%s", cmds[k], r.exit_code, r.err);
-        assert_int_equal(r.exit_code, 3);
+        refused_inventory(&c, cmds[k], &r);
         for (i = 0; i < 6; i++) {
             if (strstr(r.err, want[i]) == NULL)
                 fail_msg("%s: \"%s\" not in:\n%s", cmds[k], want[i], r.err);
@@ -136,12 +145,7 @@ static void header_only_same_for_plan_and_run(void **state)
     e2e_fleet_start(&c, 0, PK, NULL);
     write_file(c.inv, "DeviceName,ProductKey\n");
     for (k = 0; k < 2; k++) {
-        const char *argv[] = {cmds[k], c.inv, "--firmware-id", FW,
-                              "--endpoint", c.emu.endpoint, "--yes", NULL};
-
-        h_run(&r, argv, NULL, 0, 30);
-        print_message("%s: exit %d\n%s", cmds[k], r.exit_code, r.err);
-        assert_int_equal(r.exit_code, 3);
+        refused_inventory(&c, cmds[k], &r);
         assert_non_null(strstr(r.err, "fleet.csv: no devices (the inventory "
                                       "has a header and no rows)"));
         h_run_free(&r);

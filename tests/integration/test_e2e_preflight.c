@@ -404,8 +404,7 @@ static void binary_run_refuses_unverified_firmware(void **state)
     size_t c0 = count_action("CreateOTAStaticUpgradeJob");
 
     (void)state;
-    snprintf(inv, sizeof(inv), "%s/bin-unverified.csv", scratch);
-    snprintf(report, sizeof(report), "%s/bin-unverified.report.csv", scratch);
+    e2e_scratch_paths(scratch, "bin-unverified", inv, report, sizeof(inv));
     write_inventory(inv);
     const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_UNVERIFIED,
                           "--firmware", PKB "=" FW_OK_B, "--endpoint",
@@ -417,8 +416,7 @@ static void binary_run_refuses_unverified_firmware(void **state)
     assert_int_equal(count_action("CreateOTAStaticUpgradeJob"), c0);
     assert_non_null(strstr(r.err, FW_UNVERIFIED));
     assert_non_null(strstr(r.err, "CreateOTAVerifyJob"));
-    h_assert_no_secret(scratch, H_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
     h_run_free(&r);
 }
 
@@ -434,8 +432,7 @@ static void binary_skip_preflight_warns(void **state)
     size_t a0 = count_accepted("CreateOTAStaticUpgradeJob");
 
     (void)state;
-    snprintf(inv, sizeof(inv), "%s/bin-skip.csv", scratch);
-    snprintf(report, sizeof(report), "%s/bin-skip.report.csv", scratch);
+    e2e_scratch_paths(scratch, "bin-skip", inv, report, sizeof(inv));
     write_inventory(inv);
     /* Neither firmware can make a job: the later tests' devices stay
      * free. */
@@ -452,8 +449,7 @@ static void binary_skip_preflight_warns(void **state)
     assert_int_equal(count_accepted("CreateOTAStaticUpgradeJob"), a0);
     assert_int_not_equal(r.exit_code, 0);
     assert_int_not_equal(r.exit_code, 2); /* not refused by a check */
-    h_assert_no_secret(scratch, H_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
     h_run_free(&r);
 
     /* plan --preflight --skip-preflight: the same warning, no query. */
@@ -539,8 +535,7 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     size_t all0 = count_action("BatchQueryDeviceDetail");
 
     (void)state;
-    snprintf(inv, sizeof(inv), "%s/bin-devcheck.csv", scratch);
-    snprintf(report, sizeof(report), "%s/bin-devcheck.report.csv", scratch);
+    e2e_scratch_paths(scratch, "bin-devcheck", inv, report, sizeof(inv));
     snprintf(rejects, sizeof(rejects), "%s/bin-devcheck.report.csv.rejects.csv",
              scratch);
     /* A: pf-0001..0120 (pf-0005 on 2.0.0) + pf-9001; B: pb-0001..0005
@@ -607,8 +602,7 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(doc, "files"), "rejects")),
                         rejects);
-    h_assert_no_secret(scratch, H_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
     json_decref(doc);
     json_decref(jobs);
     json_decref(rows);

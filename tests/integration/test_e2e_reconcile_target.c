@@ -257,7 +257,7 @@ static void lost_answer_adopted(const char *const *target, size_t devices)
     assert_int_equal(
         json_array_size(json_object_get(json_array_get(jobs, 0), "Devices")),
         devices);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     json_decref(jobs);
     json_decref(log);
     free(job);

@@ -150,7 +150,7 @@ static void rollout_20k_exactly_once_at_quota(void **state)
     /* The summary on stderr: its counts are the emulator's. */
     assert_summary_matches_emulator(r.err, log, 20000, 100, elapsed);
 
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){ r.out, r.err, NULL });
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     h_assert_no_secret(c.emu.dir, H_SECRET, NULL);
     json_decref(log);
     json_decref(jobs);
@@ -498,8 +498,7 @@ static void credentials_rejected_exit_4(void **state)
     assert_int_equal(json_array_size(failed) + json_array_size(amb), 2000);
     json_decref(amb);
     assert_non_null(strstr(r.err, "SignatureDoesNotMatch"));
-    h_assert_no_secret(c.dir, "wrong-secret",
-                       (const char *[]){ r.out, r.err, NULL });
+    e2e_assert_run_no_secret(c.dir, "wrong-secret", &r);
     json_decref(rows);
     json_decref(failed);
     h_run_free(&r);

@@ -157,9 +157,8 @@ static void secrets_never_written_files_0600(void **state)
                         f.emu.endpoint, "--yes", "--report", f.report,
                         "--skip-invalid", "--chunk-size", "100", NULL};
     e2e_run_expect(&r, a1, env, 1, 60, 0);
-    h_assert_no_secret(f.dir, STS_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
-    h_assert_no_secret(f.dir, STS_TOKEN, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(f.dir, STS_SECRET, &r);
+    e2e_assert_run_no_secret(f.dir, STS_TOKEN, &r);
     h_assert_no_secret(f.emu.dir, STS_SECRET, NULL);
     h_assert_no_secret(f.emu.dir, STS_TOKEN, NULL);
     e2e_assert_mode_0600(f.report);
@@ -200,8 +199,7 @@ static void secrets_never_written_files_0600(void **state)
                             "--skip-invalid", NULL};
         e2e_run_expect(&r, a2, env2, 1, 60, 0);
         assert_non_null(strstr(r.err, "profile"));
-        h_assert_no_secret(f.dir, PROFILE_SECRET,
-                           (const char *[]){r.out, r.err, NULL});
+        e2e_assert_run_no_secret(f.dir, PROFILE_SECRET, &r);
         h_assert_no_secret(f.emu.dir, PROFILE_SECRET, NULL);
         h_run_free(&r);
     }

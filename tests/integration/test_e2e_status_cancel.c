@@ -188,7 +188,7 @@ static void status_watch_json_devices_match_emulator(void **state)
     log = h_read_jsonl(c.emu.log_path);
     assert_true(e2e_max_per_window(log, "ListOTATaskByJob") <= 10);
     assert_true(e2e_max_per_window(log, "QueryOTAJob") <= 10);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
 
     json_decref(seen);
     json_decref(doc);
@@ -619,7 +619,7 @@ static void status_and_cancel_json_documents(void **state)
     assert_exit(doc, "cancel", 2, "usage", "no-such.report.csv");
     assert_true(json_is_null(json_object_get(doc, "counts")));
     json_decref(doc);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     h_run_free(&r);
     e2e_fleet_stop(&c);
 }

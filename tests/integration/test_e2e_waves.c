@@ -386,32 +386,44 @@ static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
     e2e_fleet_stop(&c);
 }
 
-/* Runs `run INVENTORY` with the common options and `extra` in the
- * background (h_run cannot send SIGINT mid-run, hence this) until it says
- * it waits for the start, lets it wait 4 s more (twice a 2 s
- * --wave-timeout: it must not have ended), stops it with SIGINT and
- * returns its stderr (malloced) and exit status. */
-static char *interrupt_while_waiting(const struct e2e_fleet *c,
-                                     const char *const *extra, int *exit_code)
+/* Starts c's emulator and runs `run INVENTORY` with the common options,
+ * `extra` and --schedule-time six minutes ahead (*t0) in the background
+ * (h_run cannot send SIGINT mid-run, hence this) until it says it waits
+ * for the start, lets it wait 4 s more (twice a 2 s --wave-timeout: it
+ * must not have ended), stops it with SIGINT and fails unless it exits 4.
+ * Returns its stderr (malloced). */
+static char *interrupt_while_waiting(struct e2e_fleet *c,
+                                     const char *const *extra, int64_t *t0)
 {
-    const char *argv[E2E_MAX_ARGS];
-    char outp[600], errp[600];
+    const char *argv[E2E_MAX_ARGS], *with[E2E_MAX_ARGS];
+    char outp[600], errp[600], t0s[32];
     char *err = NULL;
+    size_t n = 0;
     pid_t pid = 0;
+    int code = 0;
 
+    *t0 = (h_wall_ms() / 1000 + 6 * 60) * 1000;
+    snprintf(t0s, sizeof(t0s), "%" PRId64, *t0);
+    for (n = 0; extra[n] && n + 3 < E2E_MAX_ARGS; n++)
+        with[n] = extra[n];
+    with[n++] = "--schedule-time";
+    with[n++] = t0s;
+    with[n] = NULL;
+    e2e_fleet_start(c, NDEV, PK, E2E_ARGS("--auto-create"));
     snprintf(outp, sizeof(outp), "%s/tool.out", c->dir);
     snprintf(errp, sizeof(errp), "%s/tool.err", c->dir);
-    pid = h_spawn(waves_argv(c, extra, argv), NULL, 0, c->dir, outp, errp);
+    pid = h_spawn(waves_argv(c, with, argv), NULL, 0, c->dir, outp, errp);
     err = e2e_await_text(errp, "its tasks start at", pid, 60);
     if (strstr(err, "its tasks start at") == NULL)
         fail_msg("the watch did not wait for the start: %s", err);
     free(err);
     sleep(4);
     assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
-    *exit_code = e2e_interrupt(pid, 1);
-    assert_true(*exit_code >= 0); /* exited, not killed */
+    code = e2e_interrupt(pid, 1);
     err = h_slurp(errp, NULL);
     assert_non_null(err);
+    if (code != 4)
+        fail_msg("exit %d (want 4): %s", code, err);
     return err;
 }
 
@@ -425,21 +437,13 @@ static char *interrupt_while_waiting(const struct e2e_fleet *c,
 static void gated_canary_at_schedule_time(void **state)
 {
     struct e2e_fleet c;
-    const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (h_wall_ms() / 1000 + 6 * 60) * 1000;
-    char t0s[32];
-    const char *extra[] = {"--waves",         "200,all", "--wave-timeout",
-                           "2s",              "--schedule-time", t0s, NULL};
     json_t *jobs = NULL, *starts = NULL, *paused = NULL, *gates = NULL;
     char *err = NULL;
-    int code = 0;
+    int64_t t0 = 0;
 
     (void)state;
-    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    e2e_fleet_start(&c, NDEV, PK, emu);
-    err = interrupt_while_waiting(&c, extra, &code);
-    if (code != 4)
-        fail_msg("exit %d (want 4): %s", code, err);
+    err = interrupt_while_waiting(
+        &c, E2E_ARGS("--waves", "200,all", "--wave-timeout", "2s"), &t0);
     assert_null(strstr(err, "not decided within"));
     assert_non_null(strstr(err, "watching was interrupted"));
     /* The plan summary and the creation line show the start. */
@@ -479,21 +483,13 @@ static void gated_canary_at_schedule_time(void **state)
 static void wait_from_schedule_time(void **state)
 {
     struct e2e_fleet c;
-    const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (h_wall_ms() / 1000 + 6 * 60) * 1000;
-    char t0s[32];
-    const char *extra[] = {"--wait", "--schedule-time", t0s, NULL};
     json_t *jobs = NULL, *j = NULL;
     char *err = NULL;
     size_t i = 0;
-    int code = 0;
+    int64_t t0 = 0;
 
     (void)state;
-    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    e2e_fleet_start(&c, NDEV, PK, emu);
-    err = interrupt_while_waiting(&c, extra, &code);
-    if (code != 4)
-        fail_msg("exit %d (want 4): %s", code, err);
+    err = interrupt_while_waiting(&c, E2E_ARGS("--wait"), &t0);
     assert_non_null(strstr(err, "stopped watching; the jobs go on"));
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 5);

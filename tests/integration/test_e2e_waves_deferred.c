@@ -155,7 +155,7 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     const char *res_c[] = {"resume",     f.report,   "--yes",
                            "--endpoint", c.endpoint, NULL};
     e2e_run_expect(&r, res_c, late.v, 0, 60, 0);
-    h_assert_no_secret(f.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(f.dir, H_SECRET, &r);
     h_run_free(&r);
 
     /* Wave 3 only, with its ScheduleTime; waves 1 and 2 not again. */
