@@ -8,10 +8,14 @@
 #include <cmocka.h>
 
 #include <glob.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 void e2e_fleet_init(struct e2e_fleet *f, size_t devices, const char *pk)
 {
@@ -21,6 +25,7 @@ void e2e_fleet_init(struct e2e_fleet *f, size_t devices, const char *pk)
     snprintf(f->report, sizeof(f->report), "%s/fleet.report.csv", f->dir);
     snprintf(f->journal, sizeof(f->journal), "%s.journal", f->report);
     snprintf(f->failed, sizeof(f->failed), "%s.failed.csv", f->report);
+    snprintf(f->ambiguous, sizeof(f->ambiguous), "%s.ambiguous.csv", f->report);
     snprintf(f->output, sizeof(f->output), "%s/tool-output.txt", f->dir);
     h_write_inventory(f->inv, devices, pk);
 }
@@ -32,11 +37,133 @@ void e2e_fleet_start(struct e2e_fleet *f, size_t devices, const char *pk,
     h_emu_start(&f->emu, emu);
 }
 
+void e2e_scratch_paths(const char *dir, const char *name, char *inv,
+                       char *report, size_t size)
+{
+    if ((size_t)snprintf(inv, size, "%s/%s.csv", dir, name) >= size ||
+        (size_t)snprintf(report, size, "%s/%s.report.csv", dir, name) >= size)
+        fail_msg("%s/%s: path too long", dir, name);
+}
+
 void e2e_fleet_stop(struct e2e_fleet *f)
 {
     h_emu_stop(&f->emu);
     free(f->dir);
     f->dir = NULL;
+}
+
+const char *const *e2e_fleet_argv(const char **argv, const struct e2e_fleet *f,
+                                  const char *fw, const char *const *extra)
+{
+    const char *common[] = {"run",   f->inv,       "--firmware-id",
+                            fw,      "--endpoint", f->emu.endpoint,
+                            "--yes", "--report",   f->report};
+    size_t n = 0, i = 0;
+
+    for (n = 0; n < sizeof(common) / sizeof(common[0]); n++)
+        argv[n] = common[n];
+    for (i = 0; extra && extra[i]; i++) {
+        if (n + 1 >= E2E_MAX_ARGS)
+            fail_msg("more than %d arguments", E2E_MAX_ARGS - 1);
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    return argv;
+}
+
+void e2e_expect_exit(const struct h_run *r, const char *what, int want_exit)
+{
+    if (r->exit_code != want_exit)
+        fail_msg("%s: exit %d (want %d): %s", what, r->exit_code, want_exit,
+                 r->err);
+}
+
+void e2e_run_expect(struct h_run *r, const char *const *argv,
+                    const char *const *env, int no_creds, int timeout_s,
+                    int want_exit)
+{
+    h_run(r, argv, env, no_creds, timeout_s);
+    e2e_expect_exit(r, argv[0], want_exit);
+}
+
+void e2e_fleet_run(struct h_run *r, const struct e2e_fleet *f, const char *fw,
+                   const char *const *extra, int want_exit)
+{
+    const char *argv[E2E_MAX_ARGS];
+
+    e2e_run_expect(r, e2e_fleet_argv(argv, f, fw, extra), NULL, 0, 120,
+                   want_exit);
+}
+
+void e2e_report_run(struct h_run *r, const struct e2e_fleet *f, const char *cmd,
+                    const char *const *extra, int want_exit)
+{
+    const char *argv[E2E_MAX_ARGS] = {cmd, f->report, "--endpoint",
+                                      f->emu.endpoint};
+    size_t n = 4, i = 0;
+
+    for (i = 0; extra && extra[i]; i++) {
+        if (n + 1 >= E2E_MAX_ARGS)
+            fail_msg("more than %d arguments", E2E_MAX_ARGS - 1);
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    e2e_run_expect(r, argv, NULL, 0, 60, want_exit);
+}
+
+char *e2e_await_text(const char *path, const char *needle, pid_t pid,
+                     int timeout_s)
+{
+    time_t deadline = time(NULL) + timeout_s;
+    char *text = NULL;
+
+    for (;;) {
+        free(text);
+        text = h_slurp(path, NULL);
+        if (text && strstr(text, needle))
+            break;
+        if (waitpid(pid, NULL, WNOHANG) != 0 || time(NULL) > deadline)
+            break;
+        usleep(50 * 1000);
+    }
+    return text ? text : strdup("");
+}
+
+size_t e2e_count_intents(const char *journal)
+{
+    char *data = h_slurp(journal, NULL);
+    size_t n = e2e_count_substr(data, "\"t\":\"intent\"");
+
+    free(data);
+    return n;
+}
+
+void e2e_await_intents(const struct e2e_fleet *f, pid_t pid, size_t n)
+{
+    long waited = 0;
+
+    while (e2e_count_intents(f->journal) < n) {
+        if (waited >= 30000 || waitpid(pid, NULL, WNOHANG) == pid) {
+            char *out = h_slurp(f->output, NULL);
+
+            fail_msg("no %zu calls in flight after %ld ms: %s", n, waited,
+                     out ? out : "");
+        }
+        h_sleep_ms(2);
+        waited += 2;
+    }
+}
+
+int e2e_interrupt(pid_t pid, int times)
+{
+    int i = 0;
+
+    for (i = 0; i < times; i++) {
+        if (i > 0)
+            h_sleep_ms(50);
+        assert_int_equal(kill(pid, SIGINT), 0);
+    }
+    return h_wait(pid, -1, 30000);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -199,6 +326,24 @@ const char *e2e_jstr(json_t *doc, const char *obj, const char *key)
     return json_string_value(v);
 }
 
+const char *e2e_str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s ? s : "";
+}
+
+void e2e_assert_ints(json_t *doc, const char *obj, const struct e2e_int *want)
+{
+    for (; want->key; want++) {
+        json_int_t got = e2e_jint(doc, obj, want->key);
+
+        if (got != want->want)
+            fail_msg("%s.%s: %lld, want %lld", obj ? obj : "", want->key,
+                     (long long)got, (long long)want->want);
+    }
+}
+
 json_t *e2e_parse_document(const char *out)
 {
     json_error_t err;
@@ -315,6 +460,12 @@ void e2e_assert_complete(const struct e2e_fleet *f, size_t devices,
     json_decref(failed);
 }
 
+void e2e_assert_run_no_secret(const char *dir, const char *secret,
+                              const struct h_run *r)
+{
+    h_assert_no_secret(dir, secret, (const char *[]){r->out, r->err, NULL});
+}
+
 void e2e_assert_mode_0600(const char *path)
 {
     struct stat st;
@@ -389,4 +540,14 @@ char *e2e_faketime_lib(void)
         fail_msg("libfaketime not found: install Debian's faketime package "
                  "(tests/install-deps.sh does)");
     return found;
+}
+
+int e2e_run_group(const struct CMUnitTest *tests, size_t n,
+                  int (*setup)(void **), int (*teardown)(void **))
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (getenv("E2E_FILTER"))
+        cmocka_set_test_filter(getenv("E2E_FILTER"));
+    /* "tests": the group name cmocka_run_group_tests(tests, ...) gave. */
+    return _cmocka_run_group_tests("tests", tests, n, setup, teardown);
 }

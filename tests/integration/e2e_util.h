@@ -13,6 +13,9 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+struct CMUnitTest;
 
 /* One test's rollout: a scratch directory holding the inventory and the
  * tool's files, and the emulator it runs against. Caller-owned: fill it
@@ -25,6 +28,7 @@ struct e2e_fleet {
     char report[512];    /* <dir>/fleet.report.csv */
     char journal[600];   /* <report>.journal */
     char failed[600];    /* <report>.failed.csv */
+    char ambiguous[600]; /* <report>.ambiguous.csv */
     char output[600];    /* <dir>/tool-output.txt, for a tool run by hand */
 };
 
@@ -37,9 +41,76 @@ void e2e_fleet_init(struct e2e_fleet *f, size_t devices, const char *pk);
  * `emu` (NULL-terminated, may be NULL; see h_emu_start). */
 void e2e_fleet_start(struct e2e_fleet *f, size_t devices, const char *pk,
                      const char *const *emu);
+/* The paths of a rollout called `name` in the scratch directory dir:
+ * "<dir>/<name>.csv" into inv and "<dir>/<name>.report.csv" into report
+ * (each `size` bytes); fails the test if one does not fit. For tests
+ * whose rollouts share one directory and one emulator. */
+void e2e_scratch_paths(const char *dir, const char *name, char *inv,
+                       char *report, size_t size);
 /* Stops the emulator if it runs and frees the directory's name (the
  * directory itself is left for a post-mortem). */
 void e2e_fleet_stop(struct e2e_fleet *f);
+
+/* ---- Running the tool ---- */
+
+/* A NULL-terminated argument list written in place, for the `extra` and
+ * `emu` parameters: E2E_ARGS("--qps", "5"). */
+#define E2E_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+/* Emulator arguments: every Create's answer is lost after the job is made
+ * and every query fails, so no chunk's outcome can be decided: each ends
+ * failed/Ambiguous. E2E_ARGS(E2E_EMU_LOST_CREATES). */
+#define E2E_EMU_LOST_CREATES                                                   \
+    "--auto-create", "--fault-actions", "CreateOTAStaticUpgradeJob",           \
+        "--lose-response", "1", "--fail-queries", "1", "--seed", "11"
+/* Room for an argv built by e2e_fleet_argv(), its NULL included. */
+#define E2E_MAX_ARGS 48
+
+/* Writes into argv (E2E_MAX_ARGS entries) the arguments of a rollout of
+ * f, `run <f->inv> --firmware-id fw --endpoint <f's emulator> --yes
+ * --report <f->report>`, then `extra` (NULL-terminated, may be NULL) and
+ * the NULL; fails the test if they do not fit. The strings are borrowed
+ * from f, fw and extra. Returns argv. */
+const char *const *e2e_fleet_argv(const char **argv, const struct e2e_fleet *f,
+                                  const char *fw, const char *const *extra);
+/* Fails unless the run r of `what` exited want_exit (-1: killed by a
+ * signal), showing its stderr. */
+void e2e_expect_exit(const struct h_run *r, const char *what, int want_exit);
+/* h_run(r, argv, env, no_creds, timeout_s), then e2e_expect_exit() with
+ * the command (argv[0]) as `what`. r is the caller's to free. */
+void e2e_run_expect(struct h_run *r, const char *const *argv,
+                    const char *const *env, int no_creds, int timeout_s,
+                    int want_exit);
+/* The rollout of e2e_fleet_argv(f, fw, extra) with the test credentials,
+ * no other environment and a 120 s limit; fails unless it exits
+ * want_exit. r is the caller's to free. */
+void e2e_fleet_run(struct h_run *r, const struct e2e_fleet *f, const char *fw,
+                   const char *const *extra, int want_exit);
+
+/* `cmd <f->report> --endpoint <f's emulator>` and `extra` (NULL-terminated,
+ * may be NULL): status, cancel or resume of f's rollout, with the test
+ * credentials and a 60 s limit; fails unless it exits want_exit. r is the
+ * caller's to free. */
+void e2e_report_run(struct h_run *r, const struct e2e_fleet *f, const char *cmd,
+                    const char *const *extra, int want_exit);
+
+/* ---- A run in the background (h_spawn) ---- */
+
+/* Waits (up to timeout_s) until the file at path contains needle, or the
+ * process pid has exited; returns the file's text then (malloced; "" when
+ * the file is missing). Does not reap pid. */
+char *e2e_await_text(const char *path, const char *needle, pid_t pid,
+                     int timeout_s);
+/* Number of intent records (calls about to go out) in the journal file;
+ * 0 when it is missing. */
+size_t e2e_count_intents(const char *journal);
+/* Waits until f's journal announces at least n calls; fails the test,
+ * showing f->output, when pid exits first or after 30 s. */
+void e2e_await_intents(const struct e2e_fleet *f, pid_t pid, size_t n);
+/* Sends pid `times` SIGINTs, 50 ms apart, then reaps it (h_wait, at most
+ * 30 s). Returns its exit code (-1: it died of a signal). */
+int e2e_interrupt(pid_t pid, int times);
+
+/* ---- Counts and fields ---- */
 
 /* The largest number of `action` requests that arrived in any sliding
  * 1000 ms window of the request log. */
@@ -73,6 +144,17 @@ json_t *e2e_wave_records(const char *report, const char *event);
 json_t *e2e_jget(json_t *doc, const char *obj, const char *key);
 json_int_t e2e_jint(json_t *doc, const char *obj, const char *key);
 const char *e2e_jstr(json_t *doc, const char *obj, const char *key);
+/* The string member key of o, or "" when it is missing or not a string
+ * (borrowed from o). */
+const char *e2e_str(json_t *o, const char *key);
+/* One expected integer of a document: obj.key == want (see e2e_jint). */
+struct e2e_int {
+    const char *key;
+    json_int_t want;
+};
+/* Asserts e2e_jint(doc, obj, w->key) == w->want for each row of `want`,
+ * up to a row whose key is NULL; a failure names the field. */
+void e2e_assert_ints(json_t *doc, const char *obj, const struct e2e_int *want);
 /* A command's stdout with --json: fails unless it is exactly one JSON
  * object (and white space); returns it (new reference). */
 json_t *e2e_parse_document(const char *out);
@@ -92,6 +174,10 @@ void e2e_assert_report_matches_jobs(json_t *report, json_t *jobs);
  * whose device already has a job). */
 void e2e_assert_complete(const struct e2e_fleet *f, size_t devices,
                          size_t chunks);
+/* h_assert_no_secret(): `secret` is in no file below dir, nor in the
+ * run r's stdout and stderr. */
+void e2e_assert_run_no_secret(const char *dir, const char *secret,
+                              const struct h_run *r);
 /* Asserts that the file exists with permissions exactly 0600. */
 void e2e_assert_mode_0600(const char *path);
 
@@ -127,5 +213,38 @@ struct e2e_fake_env {
 };
 void e2e_fake_env_init(struct e2e_fake_env *f, const char *lib,
                        const char *spec, int fake_monotonic);
+
+/* ---- main() ---- */
+
+/* Runs the group `tests` (n of them) with cmocka, between the group's
+ * setup and teardown (may be NULL). E2E_FILTER=NAME in the environment
+ * runs only the tests whose names match (cmocka's pattern: * and ?).
+ * SIGPIPE is ignored: a child that exits early must not kill the test
+ * (the tools ignore it themselves, so their runs are not changed).
+ * Returns cmocka's result, the exit status of main(). */
+int e2e_run_group(const struct CMUnitTest *tests, size_t n,
+                  int (*setup)(void **), int (*teardown)(void **));
+
+/* The main() of an end-to-end test file: the tests, as
+ * cmocka_unit_test(name) entries, in the order they run.
+ * E2E_MAIN_GROUP(setup, teardown, ...) gives the group a setup and a
+ * teardown (cmocka_run_group_tests). */
+#define E2E_MAIN_GROUP(setup, teardown, ...)                                   \
+    int main(void)                                                             \
+    {                                                                          \
+        const struct CMUnitTest e2e_tests[] = {__VA_ARGS__};                   \
+                                                                               \
+        return e2e_run_group(e2e_tests,                                        \
+                             sizeof(e2e_tests) / sizeof(e2e_tests[0]), setup,  \
+                             teardown);                                        \
+    }
+#define E2E_MAIN(...) E2E_MAIN_GROUP(NULL, NULL, __VA_ARGS__)
+/* An entry of that list for one row of a table of cases: the test named
+ * row.name (the row's first member, a string) runs fn with *state ==
+ * &row. */
+#define E2E_CASE(fn, row)                                                      \
+    {                                                                          \
+        (row).name, fn, NULL, NULL, (void *)&(row)                             \
+    }
 
 #endif

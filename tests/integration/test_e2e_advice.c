@@ -115,9 +115,17 @@ static void assert_no_raw_text(const char *err)
     }
 }
 
+/* Where a case's run sends its requests. */
+enum advice_endpoint {
+    AT_EMU,     /* the fixture emulator */
+    AT_SKEWED,  /* the emulator whose clock is an hour ahead */
+    AT_NOTHING, /* a loopback port nothing listens on */
+};
+
 struct advice_case {
-    const char *name;
-    const char *endpoint;   /* NULL: emu's */
+    const char *name; /* the test's name */
+    const char *file; /* its inventory is <scratch>/<file>.csv */
+    enum advice_endpoint endpoint;
     const char *key_id;     /* NULL: H_KEY_ID */
     const char *secret;     /* NULL: H_SECRET */
     const char *fw;         /* NULL: FW_OK */
@@ -127,15 +135,51 @@ struct advice_case {
     bool skip_helps;        /* --skip-preflight offered */
 };
 
-static void run_case(const struct advice_case *c)
+static const struct advice_case cases[] = {
+    {"credentials_rejected", "wrong-secret", AT_EMU, NULL, "not-the-secret",
+     NULL, 4,
+     "pre-flight: credentials rejected (SignatureDoesNotMatch, request id ",
+     "does not match AccessKeyId " H_KEY_ID
+     ": check ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+     false},
+    {"key_unknown", "unknown-key", AT_EMU, "LTAInosuchkey99", NULL, NULL, 4,
+     "pre-flight: AccessKeyId unknown (InvalidAccessKeyId.NotFound, "
+     "request id ",
+     "AccessKeyId LTAInosuchkey99 (from ALIBABA_CLOUD_ACCESS_KEY_ID) does "
+     "not exist or is disabled",
+     false},
+    {"clock_skew", "clock-skew", AT_SKEWED, NULL, NULL, NULL, 4,
+     "pre-flight: clock skew (InvalidTimeStamp.Expired, request id ",
+     "fix the clock (NTP)", false},
+    {"endpoint_unreachable", "refused", AT_NOTHING, NULL, NULL, NULL, 2,
+     "pre-flight: endpoint unreachable (NetworkError: ",
+     "check --region / --endpoint and the network", false},
+    {"permission_denied", "ram-denied", AT_EMU, DENIED_KEY, DENIED_SECRET, NULL,
+     4,
+     "pre-flight: permission denied by the RAM policy (Forbidden.RAM, "
+     "request id ",
+     "does not allow iot:QueryOTAFirmware: grant it, or pass "
+     "--skip-preflight",
+     true},
+    /* FirmwareNotFound was told three times (per product, then at the
+     * end). */
+    {"firmware_missing", "fw-missing", AT_EMU, NULL, NULL, FW_MISSING, 2,
+     "firmware " FW_MISSING " does not exist in this account "
+     "(iot.ota.FirmwareNotFound, request id ",
+     "check the FirmwareId " FW_MISSING " in the IoT console", false},
+};
+
+/* The case of `state` (an advice_case): the exit, the class and the
+ * advice told once each, nothing sent, no server text, no secret. */
+static void run_case(void **state)
 {
+    const struct advice_case *c = *state;
     struct h_run r;
     char inv[512], report[512], key_env[128], secret_env[128];
-    char fwa[128], fwb[128];
+    char fwa[128], fwb[128], endpoint[64];
     const char *fw = c->fw ? c->fw : FW_OK;
 
-    snprintf(inv, sizeof(inv), "%s/%s.csv", scratch, c->name);
-    snprintf(report, sizeof(report), "%s/%s.report.csv", scratch, c->name);
+    e2e_scratch_paths(scratch, c->file, inv, report, sizeof(inv));
     write_inventory(inv);
     snprintf(key_env, sizeof(key_env), "ALIBABA_CLOUD_ACCESS_KEY_ID=%s",
              c->key_id ? c->key_id : H_KEY_ID);
@@ -144,10 +188,17 @@ static void run_case(const struct advice_case *c)
              c->secret ? c->secret : H_SECRET);
     snprintf(fwa, sizeof(fwa), PKA "=%s", fw);
     snprintf(fwb, sizeof(fwb), PKB "=%s", fw);
-    const char *argv[] = {"run", inv, "--firmware", fwa, "--firmware", fwb,
-                          "--endpoint",
-                          c->endpoint ? c->endpoint : emu.endpoint, "--yes",
-                          "--report", report, "--max-attempts", "2", NULL};
+    if (c->endpoint == AT_NOTHING)
+        snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d",
+                 dead_port());
+    else
+        snprintf(endpoint, sizeof(endpoint), "%s",
+                 c->endpoint == AT_SKEWED ? skewed.endpoint : emu.endpoint);
+    const char *argv[] = {"run",        inv,          "--firmware",
+                          fwa,          "--firmware", fwb,
+                          "--endpoint", endpoint,     "--yes",
+                          "--report",   report,       "--max-attempts",
+                          "2",          NULL};
     const char *env[] = {key_env, secret_env, NULL};
 
     h_run(&r, argv, env, 0, 60);
@@ -156,8 +207,8 @@ static void run_case(const struct advice_case *c)
         r.exit_code != c->exit_code)
         fail_msg("%s: exit %d (want %d); want \"%s\" and \"%s\" once "
                  "each in:\n%s",
-                 c->name, r.exit_code, c->exit_code, c->class_text,
-                 c->advice, r.err);
+                 c->file, r.exit_code, c->exit_code, c->class_text, c->advice,
+                 r.err);
     if (c->skip_helps)
         assert_int_equal(e2e_count_substr(r.err, "--skip-preflight"), 1);
     else
@@ -165,89 +216,9 @@ static void run_case(const struct advice_case *c)
     assert_null(strstr(r.err, "try again, or pass --skip-preflight"));
     assert_non_null(strstr(r.err, "nothing sent"));
     assert_no_raw_text(r.err);
-    h_assert_no_secret(scratch, H_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
-    h_assert_no_secret(scratch, DENIED_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
+    e2e_assert_run_no_secret(scratch, DENIED_SECRET, &r);
     h_run_free(&r);
-}
-
-static void credentials_rejected(void **state)
-{
-    struct advice_case c = {
-        "wrong-secret", NULL, NULL, "not-the-secret", NULL, 4,
-        "pre-flight: credentials rejected (SignatureDoesNotMatch, request id ",
-        "does not match AccessKeyId " H_KEY_ID
-        ": check ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        false};
-
-    (void)state;
-    run_case(&c);
-}
-
-static void key_unknown(void **state)
-{
-    struct advice_case c = {
-        "unknown-key", NULL, "LTAInosuchkey99", NULL, NULL, 4,
-        "pre-flight: AccessKeyId unknown (InvalidAccessKeyId.NotFound, "
-        "request id ",
-        "AccessKeyId LTAInosuchkey99 (from ALIBABA_CLOUD_ACCESS_KEY_ID) does "
-        "not exist or is disabled",
-        false};
-
-    (void)state;
-    run_case(&c);
-}
-
-static void clock_skew(void **state)
-{
-    struct advice_case c = {
-        "clock-skew", skewed.endpoint, NULL, NULL, NULL, 4,
-        "pre-flight: clock skew (InvalidTimeStamp.Expired, request id ",
-        "fix the clock (NTP)", false};
-
-    (void)state;
-    run_case(&c);
-}
-
-static void endpoint_unreachable(void **state)
-{
-    char endpoint[64];
-    struct advice_case c = {
-        "refused", endpoint, NULL, NULL, NULL, 2,
-        "pre-flight: endpoint unreachable (NetworkError: ",
-        "check --region / --endpoint and the network", false};
-
-    (void)state;
-    snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d", dead_port());
-    run_case(&c);
-}
-
-static void permission_denied(void **state)
-{
-    struct advice_case c = {
-        "ram-denied", NULL, DENIED_KEY, DENIED_SECRET, NULL, 4,
-        "pre-flight: permission denied by the RAM policy (Forbidden.RAM, "
-        "request id ",
-        "does not allow iot:QueryOTAFirmware: grant it, or pass "
-        "--skip-preflight",
-        true};
-
-    (void)state;
-    run_case(&c);
-}
-
-/* FirmwareNotFound was told three times (per product, then at the end). */
-static void firmware_missing(void **state)
-{
-    struct advice_case c = {
-        "fw-missing", NULL, NULL, NULL, FW_MISSING, 2,
-        "firmware " FW_MISSING " does not exist in this account "
-        "(iot.ota.FirmwareNotFound, request id ",
-        "check the FirmwareId " FW_MISSING " in the IoT console", false};
-
-    (void)state;
-    run_case(&c);
 }
 
 /* --log-format json: every stderr line is one JSON event; the server's
@@ -261,8 +232,7 @@ static void json_log_keeps_server_text_on_one_line(void **state)
     size_t events = 0;
 
     (void)state;
-    snprintf(inv, sizeof(inv), "%s/json.csv", scratch);
-    snprintf(report, sizeof(report), "%s/json.report.csv", scratch);
+    e2e_scratch_paths(scratch, "json", inv, report, sizeof(inv));
     write_inventory(inv);
     const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_OK,
                           "--firmware", PKB "=" FW_OK, "--endpoint",
@@ -271,8 +241,7 @@ static void json_log_keeps_server_text_on_one_line(void **state)
     const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-secret",
                          NULL};
 
-    h_run(&r, argv, env, 0, 60);
-    assert_int_equal(r.exit_code, 4);
+    e2e_run_expect(&r, argv, env, 0, 60, 4);
     for (line = r.err; line && *line;) {
         const char *nl = strchr(line, '\n');
         size_t n = nl ? (size_t)(nl - line) : strlen(line);
@@ -315,8 +284,7 @@ static void json_log_keeps_server_text_on_one_line(void **state)
                                              "credentials rejected"),
                      1);
     json_decref(summary);
-    h_assert_no_secret(scratch, H_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
     h_run_free(&r);
 }
 
@@ -332,8 +300,7 @@ static void skip_preflight_refused_chunk_is_failed(void **state)
     json_t *rows = NULL, *row = NULL;
 
     (void)state;
-    snprintf(inv, sizeof(inv), "%s/skip.csv", scratch);
-    snprintf(report, sizeof(report), "%s/skip.report.csv", scratch);
+    e2e_scratch_paths(scratch, "skip", inv, report, sizeof(inv));
     write_inventory(inv);
     const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_OK,
                           "--firmware", PKB "=" FW_OK, "--endpoint",
@@ -342,8 +309,7 @@ static void skip_preflight_refused_chunk_is_failed(void **state)
     const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-secret",
                          NULL};
 
-    h_run(&r, argv, env, 0, 60);
-    assert_int_equal(r.exit_code, 4);
+    e2e_run_expect(&r, argv, env, 0, 60, 4);
     sent = e2e_log_count(&emu, "CreateOTAStaticUpgradeJob", 0) - c0;
     assert_true(sent >= 1);
     rows = h_read_csv(report);
@@ -379,24 +345,14 @@ static void skip_preflight_refused_chunk_is_failed(void **state)
                      1);
     assert_non_null(strstr(r.err, "check ALIBABA_CLOUD_ACCESS_KEY_SECRET"));
     assert_no_raw_text(r.err);
-    h_assert_no_secret(scratch, H_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
     json_decref(rows);
     h_run_free(&r);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(credentials_rejected),
-        cmocka_unit_test(key_unknown),
-        cmocka_unit_test(clock_skew),
-        cmocka_unit_test(endpoint_unreachable),
-        cmocka_unit_test(permission_denied),
-        cmocka_unit_test(firmware_missing),
-        cmocka_unit_test(json_log_keeps_server_text_on_one_line),
-        cmocka_unit_test(skip_preflight_refused_chunk_is_failed),
-    };
-
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+E2E_MAIN_GROUP(group_setup, group_teardown, E2E_CASE(run_case, cases[0]),
+               E2E_CASE(run_case, cases[1]), E2E_CASE(run_case, cases[2]),
+               E2E_CASE(run_case, cases[3]), E2E_CASE(run_case, cases[4]),
+               E2E_CASE(run_case, cases[5]),
+               cmocka_unit_test(json_log_keeps_server_text_on_one_line),
+               cmocka_unit_test(skip_preflight_refused_chunk_is_failed))

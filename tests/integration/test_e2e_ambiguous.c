@@ -24,18 +24,6 @@
 #define PK "a1BwAGVabcd"
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
 
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-
-    return s ? s : "";
-}
-
-static void ambiguous_path(const struct e2e_fleet *c, char *out, size_t n)
-{
-    snprintf(out, n, "%s.ambiguous.csv", c->report);
-}
-
 /* The report's rows that are failed/Ambiguous; their devices (first and
  * last of each, and the count) are in the ambiguous file with the reason
  * and in no row of the failed file. Returns the number of such devices. */
@@ -44,35 +32,37 @@ static size_t assert_ambiguous_split(const struct e2e_fleet *c)
     json_t *rows = h_read_csv(c->report);
     json_t *failed = h_read_csv(c->failed);
     json_t *amb = NULL, *r = NULL, *d = NULL;
-    char path[700], resume[800];
+    char resume[800];
     size_t i = 0, j = 0, devices = 0;
 
-    ambiguous_path(c, path, sizeof(path));
-    amb = h_read_csv(path);
+    amb = h_read_csv(c->ambiguous);
     assert_non_null(rows);
     assert_non_null(failed);
     assert_non_null(amb);
-    e2e_assert_mode_0600(path);
+    e2e_assert_mode_0600(c->ambiguous);
     snprintf(resume, sizeof(resume), "ota-rollout resume %s", c->report);
     json_array_foreach(rows, i, r) {
-        if (strcmp(str(r, "error_code"), "Ambiguous") != 0)
+        if (strcmp(e2e_str(r, "error_code"), "Ambiguous") != 0)
             continue;
-        devices += strtoul(str(r, "device_count"), NULL, 10);
+        devices += strtoul(e2e_str(r, "device_count"), NULL, 10);
         json_array_foreach(failed, j, d) {
-            if (strcmp(str(d, "DeviceName"), str(r, "first_device")) == 0 ||
-                strcmp(str(d, "DeviceName"), str(r, "last_device")) == 0)
+            if (strcmp(e2e_str(d, "DeviceName"), e2e_str(r, "first_device")) ==
+                    0 ||
+                strcmp(e2e_str(d, "DeviceName"), e2e_str(r, "last_device")) ==
+                    0)
                 fail_msg("device %s of Ambiguous chunk %s is in the failed "
-                         "file", str(d, "DeviceName"), str(r, "chunk"));
+                         "file",
+                         e2e_str(d, "DeviceName"), e2e_str(r, "chunk"));
         }
-        assert_non_null(e2e_find_where(amb, "DeviceName",
-                                       str(r, "first_device")));
-        assert_non_null(e2e_find_where(amb, "DeviceName",
-                                       str(r, "last_device")));
+        assert_non_null(
+            e2e_find_where(amb, "DeviceName", e2e_str(r, "first_device")));
+        assert_non_null(
+            e2e_find_where(amb, "DeviceName", e2e_str(r, "last_device")));
     }
     json_array_foreach(amb, j, d) {
-        assert_string_equal(str(d, "ProductKey"), PK);
-        assert_non_null(strstr(str(d, "reason"), "outcome unknown"));
-        assert_non_null(strstr(str(d, "reason"), resume));
+        assert_string_equal(e2e_str(d, "ProductKey"), PK);
+        assert_non_null(strstr(e2e_str(d, "reason"), "outcome unknown"));
+        assert_non_null(strstr(e2e_str(d, "reason"), resume));
     }
     /* Every device of the ambiguous file is of an Ambiguous chunk or of a
      * chunk that was sent and not answered (not_sent after a send). */
@@ -108,6 +98,18 @@ static void assert_json_resume(json_t *doc, const char *report)
                            ".ambiguous.csv"));
 }
 
+/* A run of `inventory` (holding the devices of c's Ambiguous chunks) to
+ * the report `report`: refused before anything is sent, exit 2. */
+static void overlapping_run(const struct e2e_fleet *c, const char *inventory,
+                            const char *report, struct h_run *r)
+{
+    e2e_run_expect(r,
+                   E2E_ARGS("run", inventory, "--firmware-id", FW, "--endpoint",
+                            c->emu.endpoint, "--yes", "--report", report,
+                            "--skip-preflight"),
+                   NULL, 0, 60, 2);
+}
+
 /* Every Create's answer is lost (the jobs ARE made) and every lookup
  * fails: both chunks end Ambiguous. Their devices go to the ambiguous
  * file, not the failed one; the hint is resume only. A new run of the
@@ -118,24 +120,14 @@ static void ambiguous_kept_out_of_rerun_then_resume(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = {"--auto-create",
-                         "--fault-actions", "CreateOTAStaticUpgradeJob",
-                         "--lose-response", "1",
-                         "--fail-queries", "1",
-                         "--seed", "11",
-                         NULL};
     json_t *doc = NULL, *rows = NULL;
-    char other[700], amb[700], sub[700], copy[800], journal_name[700];
+    char other[700], sub[700], copy[800];
 
     (void)state;
-    e2e_fleet_start(&c, 300, PK, emu);
-    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                          c.emu.endpoint, "--yes", "--report", c.report,
-                          "--skip-preflight", "--request-timeout", "2s",
-                          "--json", NULL};
-    h_run(&r, argv, NULL, 0, 120);
-    if (r.exit_code != 1)
-        fail_msg("exit %d (expected 1): %s", r.exit_code, r.err);
+    e2e_fleet_start(&c, 300, PK, E2E_ARGS(E2E_EMU_LOST_CREATES));
+    e2e_fleet_run(
+        &r, &c, FW,
+        E2E_ARGS("--skip-preflight", "--request-timeout", "2s", "--json"), 1);
     assert_int_equal(e2e_job_count(&c.emu), 2); /* made, answers lost */
     assert_int_equal(assert_ambiguous_split(&c), 300);
     rows = h_read_csv(c.failed);
@@ -150,27 +142,13 @@ static void ambiguous_kept_out_of_rerun_then_resume(void **state)
 
     /* The same devices under another report: refused, nothing sent. */
     snprintf(other, sizeof(other), "%s/other.report.csv", c.dir);
-    snprintf(journal_name, sizeof(journal_name), "%s.journal", c.report);
-    const char *again[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                           c.emu.endpoint, "--yes", "--report", other,
-                           "--skip-preflight", NULL};
-    h_run(&r, again, NULL, 0, 60);
-    if (r.exit_code != 2)
-        fail_msg("overlapping run: exit %d (expected 2): %s", r.exit_code,
-                 r.err);
+    overlapping_run(&c, c.inv, other, &r);
     assert_non_null(strstr(r.err, "300 devices"));
-    assert_non_null(strstr(r.err, journal_name));
+    assert_non_null(strstr(r.err, c.journal));
     assert_non_null(strstr(r.err, "nothing sent"));
     h_run_free(&r);
     /* The ambiguous file itself as the inventory: refused too. */
-    ambiguous_path(&c, amb, sizeof(amb));
-    const char *amb_run[] = {"run", amb, "--firmware-id", FW, "--endpoint",
-                             c.emu.endpoint, "--yes", "--report", other,
-                             "--skip-preflight", NULL};
-    h_run(&r, amb_run, NULL, 0, 60);
-    if (r.exit_code != 2)
-        fail_msg("ambiguous file run: exit %d (expected 2): %s",
-                 r.exit_code, r.err);
+    overlapping_run(&c, c.ambiguous, other, &r);
     assert_non_null(strstr(r.err, "300 devices"));
     h_run_free(&r);
     /* The inventory copied to another folder, the report next to the
@@ -188,13 +166,7 @@ static void ambiguous_kept_out_of_rerun_then_resume(void **state)
         fclose(fp);
         free(data);
     }
-    const char *copied[] = {"run", copy, "--firmware-id", FW, "--endpoint",
-                            c.emu.endpoint, "--yes", "--report", other,
-                            "--skip-preflight", NULL};
-    h_run(&r, copied, NULL, 0, 60);
-    if (r.exit_code != 2)
-        fail_msg("copied inventory: exit %d (expected 2): %s", r.exit_code,
-                 r.err);
+    overlapping_run(&c, copy, other, &r);
     h_run_free(&r);
     assert_int_equal(e2e_log_count(&c.emu, "CreateOTAStaticUpgradeJob", 0),
                      2);
@@ -203,12 +175,10 @@ static void ambiguous_kept_out_of_rerun_then_resume(void **state)
     assert_int_equal(h_emu_send(&c.emu, "/__emu/faults",
                                 "fail-queries=0&lose-response=0"),
                      200);
-    const char *resume[] = {"resume", c.report, "--endpoint", c.emu.endpoint,
-                            "--yes", "--request-timeout", "2s", "--json",
-                            NULL};
-    h_run(&r, resume, NULL, 0, 120);
-    if (r.exit_code != 0)
-        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r,
+                   E2E_ARGS("resume", c.report, "--endpoint", c.emu.endpoint,
+                            "--yes", "--request-timeout", "2s", "--json"),
+                   NULL, 0, 120, 0);
     assert_null(strstr(r.err, "next step"));
     doc = e2e_parse_document(r.out);
     assert_string_equal(e2e_jstr(doc, "next_step", "action"), "none");
@@ -218,16 +188,6 @@ static void ambiguous_kept_out_of_rerun_then_resume(void **state)
     assert_int_equal(e2e_log_count(&c.emu, "CreateOTAStaticUpgradeJob", 0),
                      2);
     e2e_fleet_stop(&c);
-}
-
-/* Intent records in the journal: calls about to go out. */
-static size_t count_intents(const char *journal)
-{
-    char *data = h_slurp(journal, NULL);
-    size_t n = e2e_count_substr(data, "\"t\":\"intent\"");
-
-    free(data);
-    return n;
 }
 
 /* The issue's scenario: Ctrl-C twice while calls are in flight (emulator
@@ -245,7 +205,6 @@ static void double_ctrl_c_hint_is_resume_only(void **state)
     struct h_run r;
     json_t *doc = NULL;
     char *out = NULL, *err = NULL;
-    long waited = 0;
     pid_t pid = 0;
     int code = 0;
 
@@ -256,16 +215,8 @@ static void double_ctrl_c_hint_is_resume_only(void **state)
                           c.emu.endpoint, "--yes", "--report", c.report,
                           "--request-timeout", "5s", "--json", NULL};
     pid = h_spawn(argv, NULL, 0, c.dir, out_path, c.output);
-    while (count_intents(c.journal) < 5) {
-        if (waited >= 30000 || waitpid(pid, NULL, WNOHANG) == pid)
-            fail_msg("no calls in flight after %ld ms", waited);
-        h_sleep_ms(2);
-        waited += 2;
-    }
-    assert_int_equal(kill(pid, SIGINT), 0);
-    h_sleep_ms(50);
-    assert_int_equal(kill(pid, SIGINT), 0);
-    code = h_wait(pid, -1, 30000);
+    e2e_await_intents(&c, pid, 5);
+    code = e2e_interrupt(pid, 2);
     err = h_slurp(c.output, NULL);
     out = h_slurp(out_path, NULL);
     if (code != 4)
@@ -286,25 +237,13 @@ static void double_ctrl_c_hint_is_resume_only(void **state)
     free(err);
 
     /* The hint, as printed. */
-    const char *resume[] = {"resume", c.report, "--yes",
-                            "--request-timeout", "5s", NULL};
-    h_run(&r, resume, NULL, 0, 120);
-    if (r.exit_code != 0)
-        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(
+        &r, E2E_ARGS("resume", c.report, "--yes", "--request-timeout", "5s"),
+        NULL, 0, 120, 0);
     h_run_free(&r);
     e2e_assert_complete(&c, 4000, 20);
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ambiguous_kept_out_of_rerun_then_resume),
-        cmocka_unit_test(double_ctrl_c_hint_is_resume_only),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(ambiguous_kept_out_of_rerun_then_resume),
+         cmocka_unit_test(double_ctrl_c_hint_is_resume_only))

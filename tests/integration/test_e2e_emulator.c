@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "e2e_util.h"
 #include "harness.h"
 
 #include <signal.h>
@@ -195,13 +196,5 @@ static void sigusr1_dumps_stats(void **state)
     h_emu_stop(&e);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(help_lists_every_option),
-        cmocka_unit_test(sigusr1_dumps_stats),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(help_lists_every_option),
+         cmocka_unit_test(sigusr1_dumps_stats))

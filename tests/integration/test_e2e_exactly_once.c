@@ -99,17 +99,16 @@ static void faults_20k_every_device_once(void **state)
                          "--qps-create", "100",
                          "--seed", "42",
                          NULL};
+    const char *argv[E2E_MAX_ARGS];
     json_t *stats = NULL, *faults = NULL;
 
     (void)state;
     e2e_fleet_start(&c, 20000, PK, emu);
-    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                          c.emu.endpoint, "--yes", "--report", c.report,
-                          "--qps", "100", "--force-qps", "--max-attempts",
-                          "30", NULL};
-    h_run(&r, argv, NULL, 0, 240);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r,
+                   e2e_fleet_argv(argv, &c, FW,
+                                  E2E_ARGS("--qps", "100", "--force-qps",
+                                           "--max-attempts", "30")),
+                   NULL, 0, 240, 0);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     faults = json_object_get(stats, "faults");
     /* The faults really happened, including lost answers to commits. */
@@ -119,7 +118,7 @@ static void faults_20k_every_device_once(void **state)
     e2e_assert_complete(&c, 20000, 100);
     assert_true(assert_lost_answers_recovered(&c) > 0);
     assert_files_0600(&c);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     json_decref(stats);
     h_run_free(&r);
     e2e_fleet_stop(&c);
@@ -159,17 +158,18 @@ static void kill9_at_random_points_then_resume(void **state)
     int kills = 0, finished = 0, i = 0;
     int code = 0;
     char env[64];
+    const char *argv[E2E_MAX_ARGS];
 
     (void)state;
     e2e_fleet_start(&c, 10000, PK, emu);
-    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                          c.emu.endpoint, "--yes", "--report", c.report,
-                          "--chunk-size", "50", "--qps", "50",
-                          "--force-qps", "--max-in-flight", "8",
-                          "--max-attempts", "20", "--resume",
-                          /* a resume waits a request timeout for the
-                           * killed run's calls to settle: keep it short */
-                          "--request-timeout", "2s", NULL};
+    e2e_fleet_argv(argv, &c, FW,
+                   E2E_ARGS("--chunk-size", "50", "--qps", "50", "--force-qps",
+                            "--max-in-flight", "8", "--max-attempts", "20",
+                            "--resume",
+                            /* a resume waits a request timeout for the
+                             * killed run's calls to settle: keep it
+                             * short */
+                            "--request-timeout", "2s"));
 
     for (i = 0; i < 30 && !finished; i++) {
         long at = -1;
@@ -267,12 +267,10 @@ static void report_without_journal_is_kept(struct e2e_fleet *c)
     char *old_report = h_slurp(c->report, NULL);
     char *old_failed = h_slurp(c->failed, NULL);
     char *kept = NULL;
-    const char *plain[] = {"run", c->inv, "--firmware-id", FW, "--endpoint",
-                           c->emu.endpoint, "--yes", "--report", c->report,
-                           NULL};
-    const char *force[] = {"run", c->inv, "--firmware-id", FW, "--endpoint",
-                           c->emu.endpoint, "--yes", "--report", c->report,
-                           "--force", NULL};
+    const char *plain[E2E_MAX_ARGS], *force[E2E_MAX_ARGS];
+
+    e2e_fleet_argv(plain, c, FW, NULL);
+    e2e_fleet_argv(force, c, FW, E2E_ARGS("--force"));
 
     assert_non_null(old_report);
     assert_non_null(old_failed);
@@ -311,18 +309,16 @@ static void waves_change_refused(void)
     off_t journal = 0;
     pid_t pid = 0;
 
+    const char *base[E2E_MAX_ARGS], *other[E2E_MAX_ARGS];
+    const char *none[E2E_MAX_ARGS];
+
     e2e_fleet_start(&c, 2000, PK, emu);
-    const char *base[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                          c.emu.endpoint, "--yes", "--report", c.report,
-                          "--chunk-size", "100", "--waves", "10%,all",
-                          NULL};
-    const char *other[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                           c.emu.endpoint, "--yes", "--report", c.report,
-                           "--chunk-size", "100", "--waves", "50%,all",
-                           "--resume", NULL};
-    const char *none[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                          c.emu.endpoint, "--yes", "--report", c.report,
-                          "--chunk-size", "100", "--resume", NULL};
+    e2e_fleet_argv(base, &c, FW,
+                   E2E_ARGS("--chunk-size", "100", "--waves", "10%,all"));
+    e2e_fleet_argv(
+        other, &c, FW,
+        E2E_ARGS("--chunk-size", "100", "--waves", "50%,all", "--resume"));
+    e2e_fleet_argv(none, &c, FW, E2E_ARGS("--chunk-size", "100", "--resume"));
 
     pid = spawn_tool(&c, base, env);
     assert_int_equal(h_wait(pid, -1, 60000), -1);
@@ -356,23 +352,18 @@ static void resume_refusals(void **state)
     FILE *fp = NULL;
     json_t *rows = NULL;
     pid_t pid = 0;
+    const char *base[E2E_MAX_ARGS], *resume[E2E_MAX_ARGS];
+    const char *resume50[E2E_MAX_ARGS], *force50[E2E_MAX_ARGS];
+    const char *fresh[E2E_MAX_ARGS];
 
     (void)state;
     e2e_fleet_start(&c, 2000, PK, emu);
-    const char *base[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                          c.emu.endpoint, "--yes", "--report", c.report,
-                          "--chunk-size", "100", NULL};
-    const char *resume[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                            c.emu.endpoint, "--yes", "--report", c.report,
-                            "--chunk-size", "100", "--resume", NULL};
-    const char *resume50[] = {"run", c.inv, "--firmware-id", FW,
-                              "--endpoint", c.emu.endpoint, "--yes",
-                              "--report", c.report, "--chunk-size", "50",
-                              "--resume", NULL};
-    const char *force50[] = {"run", c.inv, "--firmware-id", FW,
-                             "--endpoint", c.emu.endpoint, "--yes",
-                             "--report", c.report, "--chunk-size", "50",
-                             "--resume", "--force", NULL};
+    e2e_fleet_argv(base, &c, FW, E2E_ARGS("--chunk-size", "100"));
+    e2e_fleet_argv(resume, &c, FW, E2E_ARGS("--chunk-size", "100", "--resume"));
+    e2e_fleet_argv(resume50, &c, FW,
+                   E2E_ARGS("--chunk-size", "50", "--resume"));
+    e2e_fleet_argv(force50, &c, FW,
+                   E2E_ARGS("--chunk-size", "50", "--resume", "--force"));
     const char *by_report[] = {"resume", c.report, "--yes", NULL};
 
     /* An unfinished run: killed after its 4th journal record. */
@@ -427,10 +418,8 @@ static void resume_refusals(void **state)
 
     /* --resume where no journal exists: starts afresh and says so. */
     e2e_fleet_start(&c, 300, PK, emu);
-    const char *fresh[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                           c.emu.endpoint, "--yes", "--report", c.report,
-                           "--resume", NULL};
-    expect_run(fresh, 0, "starting the run afresh");
+    expect_run(e2e_fleet_argv(fresh, &c, FW, E2E_ARGS("--resume")), 0,
+               "starting the run afresh");
     e2e_assert_complete(&c, 300, 2);
     report_without_journal_is_kept(&c);
     e2e_fleet_stop(&c);
@@ -447,26 +436,15 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = {"--auto-create",
-                         "--fault-actions", "CreateOTAStaticUpgradeJob",
-                         "--lose-response", "1",
-                         "--fail-queries", "1",
-                         "--seed", "11",
-                         NULL};
     json_t *rows = NULL, *failed = NULL, *jobs = NULL, *log = NULL;
     json_t *row = NULL;
     size_t i = 0, creates = 0;
 
     (void)state;
-    e2e_fleet_start(&c, 300, PK, emu);
+    e2e_fleet_start(&c, 300, PK, E2E_ARGS(E2E_EMU_LOST_CREATES));
     /* --skip-preflight: QueryOTAFirmware is a query, and it fails too. */
-    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                          c.emu.endpoint, "--yes", "--report", c.report,
-                          "--skip-preflight", "--request-timeout", "2s",
-                          NULL};
-    h_run(&r, argv, NULL, 0, 120);
-    if (r.exit_code != 1)
-        fail_msg("exit %d (expected 1): %s", r.exit_code, r.err);
+    e2e_fleet_run(&r, &c, FW,
+                  E2E_ARGS("--skip-preflight", "--request-timeout", "2s"), 1);
     h_run_free(&r);
     rows = h_read_csv(c.report);
     assert_int_equal(json_array_size(rows), 2);
@@ -481,12 +459,7 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
     failed = h_read_csv(c.failed);
     assert_int_equal(json_array_size(failed), 0);
     json_decref(failed);
-    {
-        char amb[700];
-
-        snprintf(amb, sizeof(amb), "%s.ambiguous.csv", c.report);
-        failed = h_read_csv(amb);
-    }
+    failed = h_read_csv(c.ambiguous);
     assert_int_equal(json_array_size(failed), 300);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 2); /* made, answers lost */
@@ -505,18 +478,14 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
     assert_int_equal(h_emu_send(&c.emu, "/__emu/faults",
                                 "fail-queries=0&lose-response=0"),
                      200);
-    const char *again[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                           c.emu.endpoint, "--yes", "--report", c.report,
-                           "--resume", "--request-timeout", "2s", NULL};
-    h_run(&r, again, NULL, 0, 120);
-    if (r.exit_code != 0)
-        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    e2e_fleet_run(&r, &c, FW, E2E_ARGS("--resume", "--request-timeout", "2s"),
+                  0);
     e2e_assert_complete(&c, 300, 2);
     assert_int_equal(assert_lost_answers_recovered(&c), 2);
     log = h_read_jsonl(c.emu.log_path);
     assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 2);
     json_decref(log);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     h_run_free(&r);
     e2e_fleet_stop(&c);
 }
@@ -544,6 +513,7 @@ static void valgrind_resume_no_leaks(void **state)
     char *out = NULL;
     pid_t pid = 0;
     int rc = 0;
+    const char *argv[E2E_MAX_ARGS];
 
     (void)state;
 #ifdef ORCH_ASAN
@@ -555,10 +525,8 @@ static void valgrind_resume_no_leaks(void **state)
         skip();
     }
     e2e_fleet_start(&c, 1000, PK, emu);
-    const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
-                          c.emu.endpoint, "--yes", "--report", c.report,
-                          "--chunk-size", "50", NULL};
-    pid = spawn_tool(&c, argv, env);
+    pid = spawn_tool(
+        &c, e2e_fleet_argv(argv, &c, FW, E2E_ARGS("--chunk-size", "50")), env);
     assert_int_equal(h_wait(pid, -1, 60000), -1);
     snprintf(log, sizeof(log), "%s/valgrind.txt", c.dir);
     snprintf(cmd, sizeof(cmd),
@@ -580,19 +548,8 @@ static void valgrind_resume_no_leaks(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(resume_refusals),
-        cmocka_unit_test(faults_20k_every_device_once),
-        cmocka_unit_test(kill9_at_random_points_then_resume),
-        cmocka_unit_test(valgrind_resume_no_leaks),
-        cmocka_unit_test(ambiguous_chunks_kept_then_adopted_on_resume),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(resume_refusals),
+         cmocka_unit_test(faults_20k_every_device_once),
+         cmocka_unit_test(kill9_at_random_points_then_resume),
+         cmocka_unit_test(valgrind_resume_no_leaks),
+         cmocka_unit_test(ambiguous_chunks_kept_then_adopted_on_resume))

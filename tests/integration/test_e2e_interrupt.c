@@ -22,40 +22,6 @@
 #define PK "a1BwAGVabcd"
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
 
-/* Intent records in the journal: calls about to go out. */
-static size_t count_intents(const char *journal)
-{
-    char *data = h_slurp(journal, NULL);
-    size_t n = e2e_count_substr(data, "\"t\":\"intent\"");
-
-    free(data);
-    return n;
-}
-
-/* Waits until at least n calls have been announced in the journal. */
-static void wait_for_intents(const struct e2e_fleet *c, pid_t pid, size_t n)
-{
-    long waited = 0;
-
-    while (count_intents(c->journal) < n) {
-        if (waited >= 30000 || waitpid(pid, NULL, WNOHANG) == pid) {
-            char *out = h_slurp(c->output, NULL);
-
-            fail_msg("no %zu calls in flight after %ld ms: %s", n, waited,
-                     out ? out : "");
-        }
-        h_sleep_ms(2);
-        waited += 2;
-    }
-}
-
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-
-    return s ? s : "";
-}
-
 /* The interrupted run's files: one row per chunk; every chunk not created
  * is failed/Ambiguous (allowed only when `ambiguous_ok`) or
  * not_sent/Interrupted; the failed-devices file lists exactly the
@@ -66,28 +32,25 @@ static const char *str(json_t *o, const char *key)
 static json_t *assert_interrupted_outputs(const struct e2e_fleet *c,
                                           size_t chunks, int ambiguous_ok)
 {
-    char amb_path[700];
     json_t *rows = h_read_csv(c->report);
     json_t *failed = h_read_csv(c->failed);
-    json_t *amb = NULL;
+    json_t *amb = h_read_csv(c->ambiguous);
     json_t *r = NULL, *f = NULL;
     size_t i = 0, j = 0, devices = 0, amb_devices = 0;
 
-    snprintf(amb_path, sizeof(amb_path), "%s.ambiguous.csv", c->report);
-    amb = h_read_csv(amb_path);
     assert_non_null(rows);
     assert_non_null(failed);
     assert_non_null(amb);
     assert_int_equal(json_array_size(rows), chunks);
     json_array_foreach(rows, i, r) {
-        const char *st = str(r, "status");
-        const char *code = str(r, "error_code");
+        const char *st = e2e_str(r, "status");
+        const char *code = e2e_str(r, "error_code");
         char chunk[32];
 
         snprintf(chunk, sizeof(chunk), "%zu", i + 1);
-        assert_string_equal(str(r, "chunk"), chunk);
+        assert_string_equal(e2e_str(r, "chunk"), chunk);
         if (strcmp(st, "created") == 0) {
-            assert_true(str(r, "job_id")[0] != '\0');
+            assert_true(e2e_str(r, "job_id")[0] != '\0');
             continue;
         }
         if (strcmp(st, "not_sent") == 0)
@@ -96,22 +59,24 @@ static json_t *assert_interrupted_outputs(const struct e2e_fleet *c,
             assert_string_equal(code, "Ambiguous");
         else
             fail_msg("chunk %zu: %s %s", i + 1, st, code);
-        assert_string_equal(str(r, "job_id"), "");
+        assert_string_equal(e2e_str(r, "job_id"), "");
         if (strcmp(st, "failed") == 0) {
-            amb_devices += strtoul(str(r, "device_count"), NULL, 10);
-            assert_non_null(e2e_find_where(amb, "DeviceName",
-                                           str(r, "first_device")));
+            amb_devices += strtoul(e2e_str(r, "device_count"), NULL, 10);
+            assert_non_null(
+                e2e_find_where(amb, "DeviceName", e2e_str(r, "first_device")));
             assert_null(e2e_find_where(failed, "DeviceName",
-                                       str(r, "first_device")));
+                                       e2e_str(r, "first_device")));
             continue;
         }
-        devices += strtoul(str(r, "device_count"), NULL, 10);
+        devices += strtoul(e2e_str(r, "device_count"), NULL, 10);
         /* Its devices, first to last, are in the failed file. */
         json_array_foreach(failed, j, f) {
-            if (strcmp(str(f, "DeviceName"), str(r, "first_device")) == 0 ||
-                strcmp(str(f, "DeviceName"), str(r, "last_device")) == 0) {
-                assert_string_equal(str(f, "error_code"), code);
-                assert_string_equal(str(f, "ProductKey"), PK);
+            if (strcmp(e2e_str(f, "DeviceName"), e2e_str(r, "first_device")) ==
+                    0 ||
+                strcmp(e2e_str(f, "DeviceName"), e2e_str(r, "last_device")) ==
+                    0) {
+                assert_string_equal(e2e_str(f, "error_code"), code);
+                assert_string_equal(e2e_str(f, "ProductKey"), PK);
             }
         }
     }
@@ -129,20 +94,15 @@ static json_t *assert_interrupted_outputs(const struct e2e_fleet *c,
 static char *run_interrupted(const struct e2e_fleet *c, const char *timeout,
                              size_t n, int times)
 {
-    const char *argv[] = {"run", c->inv, "--firmware-id", FW, "--endpoint",
-                          c->emu.endpoint, "--yes", "--report", c->report,
-                          "--request-timeout", timeout, NULL};
-    pid_t pid = h_spawn(argv, NULL, 0, c->dir, c->output, NULL);
+    const char *argv[E2E_MAX_ARGS];
+    pid_t pid = h_spawn(
+        e2e_fleet_argv(argv, c, FW, E2E_ARGS("--request-timeout", timeout)),
+        NULL, 0, c->dir, c->output, NULL);
     char *out = NULL;
     int code = 0;
 
-    wait_for_intents(c, pid, n);
-    for (int i = 0; i < times; i++) {
-        if (i > 0)
-            h_sleep_ms(50);
-        assert_int_equal(kill(pid, SIGINT), 0);
-    }
-    code = h_wait(pid, -1, 30000);
+    e2e_await_intents(c, pid, n);
+    code = e2e_interrupt(pid, times);
     out = h_slurp(c->output, NULL);
     if (code != 4)
         fail_msg("exit %d, not 4: %s", code, out ? out : "");
@@ -155,13 +115,9 @@ static void resume_run(const struct e2e_fleet *c, const char *timeout,
                        const char *says)
 {
     struct h_run r;
-    const char *argv[] = {"run", c->inv, "--firmware-id", FW, "--endpoint",
-                          c->emu.endpoint, "--yes", "--report", c->report,
-                          "--resume", "--request-timeout", timeout, NULL};
 
-    h_run(&r, argv, NULL, 0, 120);
-    if (r.exit_code != 0)
-        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    e2e_fleet_run(&r, c, FW, E2E_ARGS("--resume", "--request-timeout", timeout),
+                  0);
     assert_non_null(strstr(r.err, "resuming run"));
     assert_non_null(strstr(r.err, says));
     h_run_free(&r);
@@ -190,7 +146,7 @@ static void ctrl_c_finishes_in_flight_then_resume(void **state)
 
     rows = assert_interrupted_outputs(&c, 50, 0);
     created = e2e_count_where(rows, "status", "created");
-    intents = count_intents(c.journal);
+    intents = e2e_count_intents(c.journal);
     print_message("interrupted after %zu calls: %zu created, %zu not sent\n",
                   intents, created,
                   e2e_count_where(rows, "status", "not_sent"));
@@ -249,9 +205,9 @@ static void second_ctrl_c_aborts_then_resume_reconciles(void **state)
      * finished. */
     assert_true(ambiguous >= 1);
     json_array_foreach(rows, i, job) {
-        if (strcmp(str(job, "status"), "failed") == 0)
-            assert_non_null(strstr(str(job, "error_message"),
-                                   "second interrupt"));
+        if (strcmp(e2e_str(job, "status"), "failed") == 0)
+            assert_non_null(
+                strstr(e2e_str(job, "error_message"), "second interrupt"));
     }
     json_decref(rows);
     free(out);
@@ -267,16 +223,16 @@ static void second_ctrl_c_aborts_then_resume_reconciles(void **state)
     assert_true(json_array_size(jobs) > created);
     rows = h_read_csv(c.report);
     json_array_foreach(jobs, i, job) {
-        const char *id = str(job, "JobId");
+        const char *id = e2e_str(job, "JobId");
         size_t k = 0;
         json_t *row = NULL;
         int found = 0;
 
         json_array_foreach(rows, k, row) {
-            if (strcmp(str(row, "job_id"), id) != 0)
+            if (strcmp(e2e_str(row, "job_id"), id) != 0)
                 continue;
             found = 1;
-            if (strncmp(str(row, "error_message"), "recovered", 9) == 0)
+            if (strncmp(e2e_str(row, "error_message"), "recovered", 9) == 0)
                 adopted++;
         }
         if (!found)
@@ -293,16 +249,5 @@ static void second_ctrl_c_aborts_then_resume_reconciles(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ctrl_c_finishes_in_flight_then_resume),
-        cmocka_unit_test(second_ctrl_c_aborts_then_resume_reconciles),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(ctrl_c_finishes_in_flight_then_resume),
+         cmocka_unit_test(second_ctrl_c_aborts_then_resume_reconciles))

@@ -91,9 +91,7 @@ static void old_journal_resumes_after_the_redesign(void **state)
 
     const char *argv[] = {"resume", report, "--endpoint", f.emu.endpoint,
                           "--yes", NULL};
-    h_run(&r, argv, NULL, 0, 120);
-    if (r.exit_code != 0)
-        fail_msg("resume exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, argv, NULL, 0, 120, 0);
     /* Only the three chunks the old run never sent were sent now. */
     assert_int_equal(e2e_log_count(&f.emu, "CreateOTAStaticUpgradeJob", 1), 3);
     rows = h_read_csv(report);
@@ -110,10 +108,4 @@ static void old_journal_resumes_after_the_redesign(void **state)
     e2e_fleet_stop(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(old_journal_resumes_after_the_redesign),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(old_journal_resumes_after_the_redesign))

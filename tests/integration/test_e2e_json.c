@@ -53,9 +53,7 @@ static void run_json_every_field(void **state)
                           PK, "--endpoint", c.emu.endpoint, "--yes",
                           "--report", c.report, "--chunk-size", "100",
                           "--max-attempts", "10", "--json", NULL};
-    h_run(&r, argv, NULL, 0, 120);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, argv, NULL, 0, 120, 0);
     doc = e2e_parse_document(r.out);
     rows = h_read_csv(c.report);
     log = h_read_jsonl(c.emu.log_path);
@@ -71,20 +69,23 @@ static void run_json_every_field(void **state)
     assert_string_equal(e2e_jstr(doc, "exit", "name"), "ok");
     assert_string_equal(e2e_jstr(doc, "exit", "reason"), "every chunk created");
 
-    assert_int_equal(e2e_jint(doc, "counts", "devices"), 1000);
-    assert_int_equal(e2e_jint(doc, "counts", "duplicates"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "rejected"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "dropped_missing"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "dropped_up_to_date"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "unchecked"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "chunks"), 10);
+    e2e_assert_ints(doc, "counts",
+                    (const struct e2e_int[]){{"devices", 1000},
+                                             {"duplicates", 0},
+                                             {"rejected", 0},
+                                             {"dropped_missing", 0},
+                                             {"dropped_up_to_date", 0},
+                                             {"unchecked", 0},
+                                             {"chunks", 10},
+                                             {NULL, 0}});
     assert_int_equal(e2e_jint(doc, "counts", "chunks"), json_array_size(rows));
     assert_int_equal(e2e_jint(doc, "counts", "created"),
                      e2e_count_where(rows, "status", "created"));
     assert_int_equal(e2e_jint(doc, "counts", "created"), json_array_size(jobs));
-    assert_int_equal(e2e_jint(doc, "counts", "failed"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "not_sent"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "already_done"), 0);
+    e2e_assert_ints(
+        doc, "counts",
+        (const struct e2e_int[]){
+            {"failed", 0}, {"not_sent", 0}, {"already_done", 0}, {NULL, 0}});
     /* Every Create the emulator saw is a call; the ones past the first
      * of each chunk are retries (the 5xx answers). */
     assert_int_equal(e2e_jint(doc, "counts", "calls"), calls);
@@ -138,7 +139,7 @@ static void run_json_every_field(void **state)
 
     /* Human messages stay on stderr. */
     assert_non_null(strstr(r.err, "summary:"));
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
 
     free(run_id);
     json_decref(jobs);
@@ -161,17 +162,16 @@ static void plan_json_offline(void **state)
     e2e_fleet_start(&c, 450, PK, (const char *[]){"--auto-create", NULL});
     const char *argv[] = {"plan", c.inv, "--firmware-id", FW, "--product-key",
                           PK, "--endpoint", c.emu.endpoint, "--json", NULL};
-    h_run(&r, argv, NULL, 1, 30);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, argv, NULL, 1, 30, 0);
     doc = e2e_parse_document(r.out);
     assert_string_equal(e2e_jstr(doc, NULL, "command"), "plan");
     assert_true(json_is_null(e2e_jget(doc, NULL, "run_id")));
     assert_int_equal(e2e_jint(doc, "exit", "code"), 0);
     assert_string_equal(e2e_jstr(doc, "exit", "reason"), "plan printed");
-    assert_int_equal(e2e_jint(doc, "counts", "devices"), 450);
-    assert_int_equal(e2e_jint(doc, "counts", "chunks"), 3);
-    assert_int_equal(e2e_jint(doc, "counts", "calls"), 0);
+    e2e_assert_ints(
+        doc, "counts",
+        (const struct e2e_int[]){
+            {"devices", 450}, {"chunks", 3}, {"calls", 0}, {NULL, 0}});
     assert_string_equal(e2e_jstr(doc, "preflight", "firmware"), "not_run");
     assert_true(json_is_null(e2e_jget(doc, "files", "report")));
     assert_true(json_is_null(e2e_jget(doc, "files", "journal")));
@@ -232,9 +232,7 @@ static void log_format_json_events(void **state)
                           "--report", c.report, "--chunk-size", "50",
                           "--max-attempts", "10", "--log-format", "json",
                           NULL};
-    h_run(&r, argv, NULL, 0, 120);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, argv, NULL, 0, 120, 0);
     assert_string_equal(r.out, "");
     for (line = strtok_r(r.err, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
@@ -292,7 +290,7 @@ static void log_format_json_events(void **state)
     assert_non_null(sum);
     assert_int_equal(e2e_jint(sum, "counts", "created"), 12);
     assert_int_equal(e2e_jint(sum, "counts", "calls"), calls);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
 
     json_decref(log);
     json_decref(evs);
@@ -316,16 +314,16 @@ static void run_json_preflight_aborted(void **state)
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--product-key",
                           PK, "--endpoint", c.emu.endpoint, "--yes",
                           "--report", c.report, "--json", NULL};
-    h_run(&r, argv, env, 1, 60);
-    assert_int_equal(r.exit_code, 4);
+    e2e_run_expect(&r, argv, env, 1, 60, 4);
     doc = e2e_parse_document(r.out);
     assert_int_equal(e2e_jint(doc, "exit", "code"), 4);
     assert_string_equal(e2e_jstr(doc, "exit", "name"), "aborted");
     assert_non_null(strstr(e2e_jstr(doc, "exit", "reason"), "nothing sent"));
     assert_string_equal(e2e_jstr(doc, "preflight", "firmware"), "aborted");
-    assert_int_equal(e2e_jint(doc, "counts", "created"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "not_sent"), 1);
-    assert_int_equal(e2e_jint(doc, "counts", "calls"), 0);
+    e2e_assert_ints(
+        doc, "counts",
+        (const struct e2e_int[]){
+            {"created", 0}, {"not_sent", 1}, {"calls", 0}, {NULL, 0}});
     assert_true(json_is_null(e2e_jget(doc, "files", "journal")));
     assert_int_equal(e2e_log_count(&c.emu, "CreateOTAStaticUpgradeJob", 0),
                      0);
@@ -337,14 +335,7 @@ static void run_json_preflight_aborted(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(run_json_every_field),
-        cmocka_unit_test(plan_json_offline),
-        cmocka_unit_test(log_format_json_events),
-        cmocka_unit_test(run_json_preflight_aborted),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(run_json_every_field),
+         cmocka_unit_test(plan_json_offline),
+         cmocka_unit_test(log_format_json_events),
+         cmocka_unit_test(run_json_preflight_aborted))

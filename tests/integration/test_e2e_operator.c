@@ -29,6 +29,20 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/* `cmd INVENTORY --firmware-id FW --endpoint EMULATOR --yes` (cmd: run or
+ * plan), printed, and refused for its inventory: exit 3. r is the
+ * caller's to free. */
+static void refused_inventory(const struct e2e_fleet *c, const char *cmd,
+                              struct h_run *r)
+{
+    const char *argv[] = {cmd,          c->inv,          "--firmware-id", FW,
+                          "--endpoint", c->emu.endpoint, "--yes",         NULL};
+
+    h_run(r, argv, NULL, 0, 30);
+    print_message("%s: exit %d\n%s", cmd, r->exit_code, r->err);
+    assert_int_equal(r->exit_code, 3);
+}
+
 /* Six invalid rows among valid ones: `run` and `plan` list all six, each
  * with file, line, value and the rejects file's reason, then the count
  * and the --skip-invalid hint; exit 3, nothing sent. */
@@ -64,12 +78,7 @@ static void every_bad_row_at_once(void **state)
                       "x," PK "\n");
     snprintf(rejects, sizeof(rejects), "%s.rejects.csv", c.report);
     for (k = 0; k < 2; k++) {
-        const char *argv[] = {cmds[k], c.inv, "--firmware-id", FW,
-                              "--endpoint", c.emu.endpoint, "--yes", NULL};
-
-        h_run(&r, argv, NULL, 0, 30);
-        print_message("%s: exit %d\n%s", cmds[k], r.exit_code, r.err);
-        assert_int_equal(r.exit_code, 3);
+        refused_inventory(&c, cmds[k], &r);
         for (i = 0; i < 6; i++) {
             if (strstr(r.err, want[i]) == NULL)
                 fail_msg("%s: \"%s\" not in:\n%s", cmds[k], want[i], r.err);
@@ -88,8 +97,7 @@ static void every_bad_row_at_once(void **state)
         const char *argv[] = {"plan", c.inv, "--firmware-id", FW,
                               "--skip-invalid", NULL};
 
-        h_run(&r, argv, NULL, 1, 30);
-        assert_int_equal(r.exit_code, 0);
+        e2e_run_expect(&r, argv, NULL, 1, 30, 0);
         assert_non_null(strstr(r.out, "rows rejected: 6"));
         assert_non_null(strstr(r.out, "line 8: \"a1-bad\": ProductKey is not "
                                       "letters and digits only"));
@@ -115,8 +123,7 @@ static void many_bad_rows_counted(void **state)
         fprintf(f, "d%zu," PK "\n", i);
     fclose(f);
     const char *argv[] = {"plan", c.inv, "--firmware-id", FW, NULL};
-    h_run(&r, argv, NULL, 1, 30);
-    assert_int_equal(r.exit_code, 3);
+    e2e_run_expect(&r, argv, NULL, 1, 30, 3);
     assert_non_null(strstr(r.err, "fleet.csv:21: \"d19\""));
     assert_null(strstr(r.err, "fleet.csv:22:"));
     assert_non_null(strstr(r.err, "... and 10 more invalid rows"));
@@ -138,12 +145,7 @@ static void header_only_same_for_plan_and_run(void **state)
     e2e_fleet_start(&c, 0, PK, NULL);
     write_file(c.inv, "DeviceName,ProductKey\n");
     for (k = 0; k < 2; k++) {
-        const char *argv[] = {cmds[k], c.inv, "--firmware-id", FW,
-                              "--endpoint", c.emu.endpoint, "--yes", NULL};
-
-        h_run(&r, argv, NULL, 0, 30);
-        print_message("%s: exit %d\n%s", cmds[k], r.exit_code, r.err);
-        assert_int_equal(r.exit_code, 3);
+        refused_inventory(&c, cmds[k], &r);
         assert_non_null(strstr(r.err, "fleet.csv: no devices (the inventory "
                                       "has a header and no rows)"));
         h_run_free(&r);
@@ -192,8 +194,7 @@ static void plan_device_list_shortened(void **state)
     {
         const char *argv[] = {"plan", c.inv, "--firmware-id", FW, NULL};
 
-        h_run(&r, argv, NULL, 1, 30);
-        assert_int_equal(r.exit_code, 0);
+        e2e_run_expect(&r, argv, NULL, 1, 30, 0);
         assert_non_null(strstr(r.out, "\nTargetDeviceName.1..200 = "
                                       "dev-000000 .. dev-000199\n"));
         assert_null(strstr(r.out, "TargetDeviceName.1="));
@@ -205,8 +206,7 @@ static void plan_device_list_shortened(void **state)
         const char *argv[] = {"plan", c.inv, "--firmware-id", FW, "--verbose",
                               NULL};
 
-        h_run(&r, argv, NULL, 1, 30);
-        assert_int_equal(r.exit_code, 0);
+        e2e_run_expect(&r, argv, NULL, 1, 30, 0);
         assert_non_null(strstr(r.out, "\nTargetDeviceName.1=dev-000000\n"));
         assert_non_null(strstr(r.out, "\nTargetDeviceName.200=dev-000199\n"));
         assert_null(strstr(r.out, "TargetDeviceName.1.."));
@@ -249,19 +249,9 @@ static void usage_errors_say_what_helps(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_bad_row_at_once),
-        cmocka_unit_test(many_bad_rows_counted),
-        cmocka_unit_test(header_only_same_for_plan_and_run),
-        cmocka_unit_test(report_folder_missing_refused_first),
-        cmocka_unit_test(plan_device_list_shortened),
-        cmocka_unit_test(usage_errors_say_what_helps),
-    };
-
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(every_bad_row_at_once),
+         cmocka_unit_test(many_bad_rows_counted),
+         cmocka_unit_test(header_only_same_for_plan_and_run),
+         cmocka_unit_test(report_folder_missing_refused_first),
+         cmocka_unit_test(plan_device_list_shortened),
+         cmocka_unit_test(usage_errors_say_what_helps))

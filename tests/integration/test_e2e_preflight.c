@@ -15,6 +15,7 @@
 
 #include "e2e_util.h"
 #include "harness.h"
+#include "torture.h"
 
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
@@ -253,16 +254,6 @@ static int has_row(json_t *rows, int line, const char *value,
     return 0;
 }
 
-static void add_fw(struct orch_config *cfg, const char *pk, const char *fw)
-{
-    cfg->fw_map =
-        realloc(cfg->fw_map, (cfg->n_fw_map + 1) * sizeof(*cfg->fw_map));
-    assert_non_null(cfg->fw_map);
-    cfg->fw_map[cfg->n_fw_map].product_key = strdup(pk);
-    cfg->fw_map[cfg->n_fw_map].firmware_id = strdup(fw);
-    cfg->n_fw_map++;
-}
-
 static void load_plan(struct orch_config *cfg, struct orch_inventory *inv,
                       struct orch_plan *plan, char *path, size_t pathsz)
 {
@@ -291,8 +282,8 @@ static void plan_pairs_and_distinct_queries(void **state)
 
     (void)state;
     cfg_make(&cfg);
-    add_fw(&cfg, PKA, FW_OK_A);
-    add_fw(&cfg, PKB, FW_OK_A);
+    torture_config_add_firmware(&cfg, PKA, FW_OK_A);
+    torture_config_add_firmware(&cfg, PKB, FW_OK_A);
     cred_make(&cred, H_SECRET);
     load_plan(&cfg, &inv, &plan, path, sizeof(path));
     orch_preflight_result_init(&res);
@@ -334,8 +325,8 @@ static void devices_missing_and_already_upgraded(void **state)
 
     (void)state;
     cfg_make(&cfg);
-    add_fw(&cfg, PKA, FW_OK_A);
-    add_fw(&cfg, PKB, FW_OK_B);
+    torture_config_add_firmware(&cfg, PKA, FW_OK_A);
+    torture_config_add_firmware(&cfg, PKB, FW_OK_B);
     cred_make(&cred, H_SECRET);
     load_plan(&cfg, &inv, &plan, path, sizeof(path));
     orch_preflight_device_cost(&plan, &calls, &secs);
@@ -420,8 +411,7 @@ static void binary_run_refuses_unverified_firmware(void **state)
     size_t c0 = count_action("CreateOTAStaticUpgradeJob");
 
     (void)state;
-    snprintf(inv, sizeof(inv), "%s/bin-unverified.csv", scratch);
-    snprintf(report, sizeof(report), "%s/bin-unverified.report.csv", scratch);
+    e2e_scratch_paths(scratch, "bin-unverified", inv, report, sizeof(inv));
     write_inventory(inv);
     const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_UNVERIFIED,
                           "--firmware", PKB "=" FW_OK_B, "--endpoint",
@@ -433,8 +423,7 @@ static void binary_run_refuses_unverified_firmware(void **state)
     assert_int_equal(count_action("CreateOTAStaticUpgradeJob"), c0);
     assert_non_null(strstr(r.err, FW_UNVERIFIED));
     assert_non_null(strstr(r.err, "CreateOTAVerifyJob"));
-    h_assert_no_secret(scratch, H_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
     h_run_free(&r);
 }
 
@@ -450,8 +439,7 @@ static void binary_skip_preflight_warns(void **state)
     size_t a0 = count_accepted("CreateOTAStaticUpgradeJob");
 
     (void)state;
-    snprintf(inv, sizeof(inv), "%s/bin-skip.csv", scratch);
-    snprintf(report, sizeof(report), "%s/bin-skip.report.csv", scratch);
+    e2e_scratch_paths(scratch, "bin-skip", inv, report, sizeof(inv));
     write_inventory(inv);
     /* Neither firmware can make a job: the later tests' devices stay
      * free. */
@@ -468,8 +456,7 @@ static void binary_skip_preflight_warns(void **state)
     assert_int_equal(count_accepted("CreateOTAStaticUpgradeJob"), a0);
     assert_int_not_equal(r.exit_code, 0);
     assert_int_not_equal(r.exit_code, 2); /* not refused by a check */
-    h_assert_no_secret(scratch, H_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
     h_run_free(&r);
 
     /* plan --preflight --skip-preflight: the same warning, no query. */
@@ -477,8 +464,7 @@ static void binary_skip_preflight_warns(void **state)
                           "--firmware", PKB "=" FW_MISSING, "--endpoint",
                           emu.endpoint, "--preflight", "--skip-preflight",
                           NULL};
-    h_run(&r, plan, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 0);
+    e2e_run_expect(&r, plan, NULL, 0, 60, 0);
     assert_non_null(strstr(r.err, "ota-rollout: warning: pre-flight skipped "
                                   "(--skip-preflight)"));
     assert_int_equal(count_action("QueryOTAFirmware"), q0);
@@ -556,8 +542,7 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     size_t all0 = count_action("BatchQueryDeviceDetail");
 
     (void)state;
-    snprintf(inv, sizeof(inv), "%s/bin-devcheck.csv", scratch);
-    snprintf(report, sizeof(report), "%s/bin-devcheck.report.csv", scratch);
+    e2e_scratch_paths(scratch, "bin-devcheck", inv, report, sizeof(inv));
     snprintf(rejects, sizeof(rejects), "%s/bin-devcheck.report.csv.rejects.csv",
              scratch);
     /* A: pf-0001..0120 (pf-0005 on 2.0.0) + pf-9001; B: pb-0001..0005
@@ -568,9 +553,7 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
                           emu.endpoint, "--yes", "--report", report,
                           "--chunk-size", "50", "--check-devices", "--json",
                           NULL};
-    h_run(&r, argv, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, argv, NULL, 0, 60, 0);
     /* The cost before asking: A 121 devices -> 2 calls, B 6 -> 1. */
     assert_non_null(strstr(r.err, "device check: 3 calls"));
     assert_non_null(strstr(r.err, "devices left out: missing 2, already on "
@@ -605,12 +588,14 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     assert_true(in_some_job(jobs, "pb-0005"));
 
     doc = e2e_parse_document(r.out);
-    assert_int_equal(e2e_jint(doc, "counts", "devices"), 127);
-    assert_int_equal(e2e_jint(doc, "counts", "dropped_missing"), 2);
-    assert_int_equal(e2e_jint(doc, "counts", "dropped_up_to_date"), 2);
-    assert_int_equal(e2e_jint(doc, "counts", "unchecked"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "chunks"), 4);
-    assert_int_equal(e2e_jint(doc, "counts", "created"), 4);
+    e2e_assert_ints(doc, "counts",
+                    (const struct e2e_int[]){{"devices", 127},
+                                             {"dropped_missing", 2},
+                                             {"dropped_up_to_date", 2},
+                                             {"unchecked", 0},
+                                             {"chunks", 4},
+                                             {"created", 4},
+                                             {NULL, 0}});
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(doc, "preflight"), "firmware")),
                         "passed");
@@ -624,8 +609,7 @@ static void binary_run_check_devices_drops_into_rejects(void **state)
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(doc, "files"), "rejects")),
                         rejects);
-    h_assert_no_secret(scratch, H_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
     json_decref(doc);
     json_decref(jobs);
     json_decref(rows);
@@ -675,9 +659,7 @@ static void binary_resume_after_check_devices_same_chunks(void **state)
                            "--chunk-size", "20", "--check-devices",
                            "--resume", "--json", "--request-timeout", "2s",
                            NULL};
-    h_run(&r, again, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("resume: exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, again, NULL, 0, 60, 0);
     assert_int_equal(count_accepted("BatchQueryDeviceDetail"), b0);
     assert_true(count_action("QueryOTAFirmware") > q0);
     doc = e2e_parse_document(r.out);
@@ -688,8 +670,8 @@ static void binary_resume_after_check_devices_same_chunks(void **state)
     /* The expected plan: the same inventory without pf-0150 and pf-9002. */
     cfg_make(&cfg);
     cfg.chunk_size = 20;
-    add_fw(&cfg, PKA, FW_OK_A);
-    add_fw(&cfg, PKB, FW_OK_B);
+    torture_config_add_firmware(&cfg, PKA, FW_OK_A);
+    torture_config_add_firmware(&cfg, PKB, FW_OK_B);
     orch_inventory_init(&inv);
     assert_int_equal(orch_inventory_load(&inv, path, &iopts, &diag), 0);
     drop = calloc(inv.n, 1);
@@ -809,23 +791,17 @@ static void readme_rehearsal_creates_every_chunk(void **state)
     h_emu_stop(&e);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(firmware_verified_or_no_verification_pass),
-        cmocka_unit_test(firmware_unverified_verifying_failed),
-        cmocka_unit_test(firmware_missing),
-        cmocka_unit_test(firmware_of_another_product),
-        cmocka_unit_test(rejected_credentials_abort),
-        cmocka_unit_test(plan_pairs_and_distinct_queries),
-        cmocka_unit_test(devices_missing_and_already_upgraded),
-        cmocka_unit_test(binary_run_refuses_unverified_firmware),
-        cmocka_unit_test(binary_skip_preflight_warns),
-        cmocka_unit_test(binary_plan_preflight_reports_missing),
-        cmocka_unit_test(binary_run_check_devices_drops_into_rejects),
-        cmocka_unit_test(binary_resume_after_check_devices_same_chunks),
-        cmocka_unit_test(readme_rehearsal_creates_every_chunk),
-    };
-
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+E2E_MAIN_GROUP(group_setup, group_teardown,
+               cmocka_unit_test(firmware_verified_or_no_verification_pass),
+               cmocka_unit_test(firmware_unverified_verifying_failed),
+               cmocka_unit_test(firmware_missing),
+               cmocka_unit_test(firmware_of_another_product),
+               cmocka_unit_test(rejected_credentials_abort),
+               cmocka_unit_test(plan_pairs_and_distinct_queries),
+               cmocka_unit_test(devices_missing_and_already_upgraded),
+               cmocka_unit_test(binary_run_refuses_unverified_firmware),
+               cmocka_unit_test(binary_skip_preflight_warns),
+               cmocka_unit_test(binary_plan_preflight_reports_missing),
+               cmocka_unit_test(binary_run_check_devices_drops_into_rejects),
+               cmocka_unit_test(binary_resume_after_check_devices_same_chunks),
+               cmocka_unit_test(readme_rehearsal_creates_every_chunk))

@@ -137,9 +137,7 @@ static void unchanged_gate_line_is_not_repeated(void **state)
                           c.emu.endpoint, "--report", c.report, "--yes",
                           "--waves", "200,all", "--wave-timeout", "5s",
                           "--poll-interval", "1s", NULL};
-    h_run(&r, argv, NULL, 0, 120);
-    if (r.exit_code != 6)
-        fail_msg("exit %d (want 6): %s", r.exit_code, r.err);
+    e2e_run_expect(&r, argv, NULL, 0, 120, 6);
     fprintf(stderr, "%s\n", r.err);
     assert_true(e2e_log_count(&c.emu, "ListOTATaskByJob", 0) >= 4);
     assert_int_equal(e2e_count_substr(r.err, line), 1);
@@ -149,12 +147,5 @@ static void unchanged_gate_line_is_not_repeated(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(plain_progress_lines_in_a_log),
-        cmocka_unit_test(unchanged_gate_line_is_not_repeated),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(plain_progress_lines_in_a_log),
+         cmocka_unit_test(unchanged_gate_line_is_not_repeated))

@@ -257,7 +257,7 @@ static void lost_answer_adopted(const char *const *target, size_t devices)
     assert_int_equal(
         json_array_size(json_object_get(json_array_get(jobs, 0), "Devices")),
         devices);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     json_decref(jobs);
     json_decref(log);
     free(job);
@@ -502,22 +502,17 @@ static void all_killed_before_send_resumed(void **state)
     ctx_stop(&c);
 }
 
-int main(void)
+/* The watcher thread uses libcurl: initialise it before any thread. */
+static int group_setup(void **state)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(all_lost_answer_adopted),
-        cmocka_unit_test(gray_lost_answer_adopted),
-        cmocka_unit_test(untagged_lost_answer_ambiguous),
-        cmocka_unit_test(lost_answer_not_confused_with_another_runs_job),
-        cmocka_unit_test(all_reset_before_processing_resent),
-        cmocka_unit_test(all_killed_before_send_resumed),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    /* The watcher thread uses libcurl: initialise it before any thread. */
+    (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return 0;
 }
+
+E2E_MAIN_GROUP(group_setup, NULL, cmocka_unit_test(all_lost_answer_adopted),
+               cmocka_unit_test(gray_lost_answer_adopted),
+               cmocka_unit_test(untagged_lost_answer_ambiguous),
+               cmocka_unit_test(lost_answer_not_confused_with_another_runs_job),
+               cmocka_unit_test(all_reset_before_processing_resent),
+               cmocka_unit_test(all_killed_before_send_resumed))

@@ -7,7 +7,9 @@
 
 #include "e2e_util.h"
 #include "harness.h"
+#include "torture.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,20 +122,16 @@ static void rollout_20k_exactly_once_at_quota(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = { "--auto-create", NULL };
+    const char *argv[E2E_MAX_ARGS];
     json_t *log = NULL, *jobs = NULL, *rows = NULL, *stats = NULL;
     double t0 = 0, elapsed = 0;
 
     (void)state;
-    e2e_fleet_start(&c, 20000, PK, emu);
-    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
-                           "--endpoint", c.emu.endpoint, "--yes",
-                           "--report", c.report, NULL };
+    e2e_fleet_start(&c, 20000, PK, E2E_ARGS("--auto-create"));
     t0 = h_now_s();
-    h_run(&r, argv, NULL, 0, 120);
+    h_run(&r, e2e_fleet_argv(argv, &c, FW, NULL), NULL, 0, 120);
     elapsed = h_now_s() - t0;
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_expect_exit(&r, "run", 0);
 
     log = h_read_jsonl(c.emu.log_path);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
@@ -152,7 +150,7 @@ static void rollout_20k_exactly_once_at_quota(void **state)
     /* The summary on stderr: its counts are the emulator's. */
     assert_summary_matches_emulator(r.err, log, 20000, 100, elapsed);
 
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){ r.out, r.err, NULL });
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     h_assert_no_secret(c.emu.dir, H_SECRET, NULL);
     json_decref(log);
     json_decref(jobs);
@@ -174,13 +172,7 @@ static void faults_5xx_and_throttling_still_exactly_once(void **state)
 
     (void)state;
     e2e_fleet_start(&c, 6000, PK, emu);
-    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
-                           "--endpoint", c.emu.endpoint, "--yes",
-                           "--report", c.report, "--max-attempts", "10",
-                           NULL };
-    h_run(&r, argv, NULL, 0, 120);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_fleet_run(&r, &c, FW, E2E_ARGS("--max-attempts", "10"), 0);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     stats = h_emu_get(&c.emu, "/__emu/stats");
     rows = h_read_csv(c.report);
@@ -201,20 +193,13 @@ static void signature_v2_path(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = { "--auto-create", NULL };
     json_t *log = NULL, *jobs = NULL;
     size_t i = 0;
     json_t *e = NULL;
 
     (void)state;
-    e2e_fleet_start(&c, 450, PK, emu);
-    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
-                           "--endpoint", c.emu.endpoint, "--yes",
-                           "--report", c.report, "--signature-version", "2",
-                           NULL };
-    h_run(&r, argv, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_fleet_start(&c, 450, PK, E2E_ARGS("--auto-create"));
+    e2e_fleet_run(&r, &c, FW, E2E_ARGS("--signature-version", "2"), 0);
     log = h_read_jsonl(c.emu.log_path);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 3);
@@ -237,17 +222,12 @@ static void uri_too_long_resent_as_form_body(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = { "--auto-create", "--max-uri", "4096", NULL };
     json_t *jobs = NULL, *rows = NULL, *stats = NULL;
 
     (void)state;
-    e2e_fleet_start(&c, 1000, PK, emu);
-    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
-                           "--endpoint", c.emu.endpoint, "--yes",
-                           "--report", c.report, NULL };
-    h_run(&r, argv, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_fleet_start(&c, 1000, PK,
+                    E2E_ARGS("--auto-create", "--max-uri", "4096"));
+    e2e_fleet_run(&r, &c, FW, NULL, 0);
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     stats = h_emu_get(&c.emu, "/__emu/stats");
     rows = h_read_csv(c.report);
@@ -348,11 +328,20 @@ static int has_device(json_t *devices, const char *name)
     return 0;
 }
 
+/* A parameter the Create must carry with this value (NULL: must not
+ * carry at all). */
+struct param {
+    const char *name;
+    const char *value;
+};
+
 /* Runs one --target call against the fixture; returns the emulator's one
- * job (new reference) after checking the call, the report row and the
- * job's product and firmware. */
+ * job (new reference) after checking the call (with the parameters
+ * `want`, up to a NULL name), the report row and the job's product and
+ * firmware. */
 static json_t *run_target(struct e2e_fleet *c, const char *const *extra,
-                          const char *pk, const char *fw, const char *sel)
+                          const char *pk, const char *fw, const char *sel,
+                          const struct param *want)
 {
     struct h_run r;
     const char *argv[40] = { "run", "--endpoint", c->emu.endpoint, "--yes",
@@ -366,9 +355,7 @@ static json_t *run_target(struct e2e_fleet *c, const char *const *extra,
     for (i = 0; extra[i] && n < 39; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    h_run(&r, argv, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, argv, NULL, 0, 60, 0);
     log = h_read_jsonl(c->emu.log_path);
     jobs = h_emu_get(&c->emu, "/__emu/jobs");
     rows = h_read_csv(c->report);
@@ -384,6 +371,14 @@ static json_t *run_target(struct e2e_fleet *c, const char *const *extra,
     assert_string_equal(
         json_string_value(json_object_get(params, "FirmwareId")), fw);
     assert_null(json_object_get(params, "TargetDeviceName.1"));
+    for (; want->name; want++) {
+        if (want->value)
+            assert_string_equal(
+                json_string_value(json_object_get(params, want->name)),
+                want->value);
+        else
+            assert_null(json_object_get(params, want->name));
+    }
     assert_string_equal(json_string_value(json_object_get(call, "code")), "");
 
     /* One job, and the report's one row names it. */
@@ -425,27 +420,23 @@ static void target_all_one_call(void **state)
     struct e2e_fleet c;
     const char *extra[] = { "--target", "ALL", "--src-version", "1.0.0",
                             "--src-version", "1.1.0", NULL };
-    json_t *job = NULL, *devs = NULL, *log = NULL, *params = NULL;
+    static const struct param want[] = {{"SrcVersion.1", "1.0.0"},
+                                        {"SrcVersion.2", "1.1.0"},
+                                        {"GrayPercent", NULL},
+                                        {NULL, NULL}};
+    json_t *job = NULL, *devs = NULL;
     char name[32];
     int i = 0;
 
     (void)state;
     target_start(&c, "all.report.csv");
-    job = run_target(&c, extra, PK_A, FW_A, "ALL");
+    job = run_target(&c, extra, PK_A, FW_A, "ALL", want);
     devs = json_object_get(job, "Devices");
     assert_int_equal(json_array_size(devs), 22);
     for (i = 0; i < 30; i++) {
         snprintf(name, sizeof(name), "all-%04d", i);
         assert_int_equal(has_device(devs, name), i < 22);
     }
-    log = h_read_jsonl(c.emu.log_path);
-    params = json_object_get(only_create(log), "params");
-    assert_string_equal(
-        json_string_value(json_object_get(params, "SrcVersion.1")), "1.0.0");
-    assert_string_equal(
-        json_string_value(json_object_get(params, "SrcVersion.2")), "1.1.0");
-    assert_null(json_object_get(params, "GrayPercent"));
-    json_decref(log);
     json_decref(job);
     e2e_fleet_stop(&c);
 }
@@ -457,12 +448,14 @@ static void target_gray_rounds_down(void **state)
     struct e2e_fleet c;
     const char *extra[] = { "--target", "GRAY", "--gray-percent", "33.3",
                             "--src-version", "1.0.0", NULL };
-    json_t *job = NULL, *devs = NULL, *d = NULL, *log = NULL, *params = NULL;
+    static const struct param want[] = {
+        {"GrayPercent", "33.3"}, {"SrcVersion.1", "1.0.0"}, {NULL, NULL}};
+    json_t *job = NULL, *devs = NULL, *d = NULL;
     size_t i = 0;
 
     (void)state;
     target_start(&c, "gray.report.csv");
-    job = run_target(&c, extra, PK_B, FW_B, "GRAY");
+    job = run_target(&c, extra, PK_B, FW_B, "GRAY", want);
     devs = json_object_get(job, "Devices");
     assert_int_equal(json_array_size(devs), 4);
     json_array_foreach(devs, i, d) {
@@ -473,13 +466,6 @@ static void target_gray_rounds_down(void **state)
         assert_int_equal(sscanf(name, "gray-%d", &k), 1);
         assert_true(k >= 0 && k < 19 && k % 4 != 3); /* on 1.0.0 */
     }
-    log = h_read_jsonl(c.emu.log_path);
-    params = json_object_get(only_create(log), "params");
-    assert_string_equal(
-        json_string_value(json_object_get(params, "GrayPercent")), "33.3");
-    assert_string_equal(
-        json_string_value(json_object_get(params, "SrcVersion.1")), "1.0.0");
-    json_decref(log);
     json_decref(job);
     e2e_fleet_stop(&c);
 }
@@ -490,126 +476,111 @@ static void credentials_rejected_exit_4(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = { "--auto-create", NULL };
-    const char *env[] = { "ALIBABA_CLOUD_ACCESS_KEY_SECRET=wrong-secret",
-                          NULL };
-    json_t *rows = NULL, *failed = NULL;
-    char failed_path[600];
+    const char *argv[E2E_MAX_ARGS];
+    json_t *rows = NULL, *failed = NULL, *amb = NULL;
 
     (void)state;
-    e2e_fleet_start(&c, 2000, PK, emu);
+    e2e_fleet_start(&c, 2000, PK, E2E_ARGS("--auto-create"));
     /* --skip-preflight: the dispatcher's own handling of rejected
      * credentials (the pre-flight would stop before any Create; see
      * test_e2e_json.c). */
-    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
-                           "--endpoint", c.emu.endpoint, "--yes",
-                           "--report", c.report, "--skip-preflight", NULL };
-    h_run(&r, argv, env, 0, 60);
-    assert_int_equal(r.exit_code, 4);
+    e2e_run_expect(
+        &r, e2e_fleet_argv(argv, &c, FW, E2E_ARGS("--skip-preflight")),
+        E2E_ARGS("ALIBABA_CLOUD_ACCESS_KEY_SECRET=wrong-secret"), 0, 60, 4);
     rows = h_read_csv(c.report);
     assert_int_equal(json_array_size(rows), 10);
     assert_int_equal(e2e_count_where(rows, "status", "created"), 0);
     assert_true(e2e_count_where(rows, "status", "not_sent") >= 1);
-    snprintf(failed_path, sizeof(failed_path), "%s.failed.csv", c.report);
-    failed = h_read_csv(failed_path);
+    failed = h_read_csv(c.failed);
     /* A chunk sent and then reported not_sent is one a resume looks up
      * first (its outcome unknown): in the ambiguous file (issue 11). */
-    {
-        char amb_path[700];
-        json_t *amb = NULL;
-
-        snprintf(amb_path, sizeof(amb_path), "%s.ambiguous.csv", c.report);
-        amb = h_read_csv(amb_path);
-        assert_int_equal(json_array_size(failed) + json_array_size(amb),
-                         2000);
-        json_decref(amb);
-    }
+    amb = h_read_csv(c.ambiguous);
+    assert_int_equal(json_array_size(failed) + json_array_size(amb), 2000);
+    json_decref(amb);
     assert_non_null(strstr(r.err, "SignatureDoesNotMatch"));
-    h_assert_no_secret(c.dir, "wrong-secret",
-                       (const char *[]){ r.out, r.err, NULL });
+    e2e_assert_run_no_secret(c.dir, "wrong-secret", &r);
     json_decref(rows);
     json_decref(failed);
     h_run_free(&r);
     e2e_fleet_stop(&c);
 }
 
-/* Without a terminal and without --yes, run refuses and sends nothing. */
-static void no_terminal_needs_yes(void **state)
+/* A command the tool refuses, or runs offline: before any call. */
+struct offline_case {
+    const char *name;
+    size_t devices;        /* "dev-%06zu" of PK, unless... */
+    const char *inventory; /* ...not NULL: the inventory, as written */
+    const char *command;   /* "run" or "plan" */
+    bool yes;              /* --yes given */
+    int no_creds;          /* no credentials in the environment */
+    int exit_code;
+    bool on_stdout;      /* `says` is on stdout, not stderr */
+    const char *says[3]; /* NULL-terminated */
+};
+
+static const struct offline_case offline_cases[] = {
+    /* Without a terminal and without --yes, run refuses. */
+    {"no_terminal_needs_yes",
+     10,
+     NULL,
+     "run",
+     false,
+     0,
+     2,
+     false,
+     {"--yes", NULL}},
+    /* An invalid row stops the run: exit 3, file:line named. */
+    {"invalid_inventory_exit_3",
+     0,
+     "DeviceName,ProductKey\ndev-000001," PK "\nab," PK "\n",
+     "run",
+     true,
+     0,
+     3,
+     false,
+     {"fleet.csv:3", NULL}},
+    /* plan needs no credentials. */
+    {"plan_is_offline",
+     1001,
+     NULL,
+     "plan",
+     false,
+     1,
+     0,
+     true,
+     {"1001", "TargetDeviceName.1..200 = dev-000000", NULL}},
+};
+
+/* The case of `state` (an offline_case): its exit, what it says, and
+ * nothing sent. */
+static void sends_nothing(void **state)
 {
+    const struct offline_case *t = *state;
     struct e2e_fleet c;
     struct h_run r;
+    size_t i = 0;
 
-    (void)state;
-    e2e_fleet_start(&c, 10, PK, NULL);
-    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
-                           "--endpoint", c.emu.endpoint, NULL };
-    h_run(&r, argv, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 2);
-    assert_non_null(strstr(r.err, "--yes"));
+    e2e_fleet_start(&c, t->devices, PK, NULL);
+    if (t->inventory)
+        torture_write_text(c.inv, t->inventory);
+    const char *argv[] = {
+        t->command,   c.inv,          "--firmware-id",         FW,
+        "--endpoint", c.emu.endpoint, t->yes ? "--yes" : NULL, NULL};
+    e2e_run_expect(&r, argv, NULL, t->no_creds, 30, t->exit_code);
+    for (i = 0; t->says[i]; i++)
+        assert_non_null(strstr(t->on_stdout ? r.out : r.err, t->says[i]));
     assert_int_equal(e2e_log_count(&c.emu, NULL, 0), 0); /* nothing sent */
     h_run_free(&r);
     e2e_fleet_stop(&c);
 }
 
-/* An invalid row stops the run before any call: exit 3, file:line named. */
-static void invalid_inventory_exit_3(void **state)
-{
-    struct e2e_fleet c;
-    struct h_run r;
-    FILE *f = NULL;
-
-    (void)state;
-    e2e_fleet_start(&c, 0, PK, NULL);
-    f = fopen(c.inv, "w");
-    fputs("DeviceName,ProductKey\ndev-000001," PK "\nab," PK "\n", f);
-    fclose(f);
-    const char *argv[] = { "run", c.inv, "--firmware-id", FW,
-                           "--endpoint", c.emu.endpoint, "--yes", NULL };
-    h_run(&r, argv, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 3);
-    assert_non_null(strstr(r.err, "fleet.csv:3"));
-    assert_int_equal(e2e_log_count(&c.emu, NULL, 0), 0); /* nothing sent */
-    h_run_free(&r);
-    e2e_fleet_stop(&c);
-}
-
-/* plan needs no credentials and sends nothing. */
-static void plan_is_offline(void **state)
-{
-    struct e2e_fleet c;
-    struct h_run r;
-
-    (void)state;
-    e2e_fleet_start(&c, 1001, PK, NULL);
-    const char *argv[] = { "plan", c.inv, "--firmware-id", FW,
-                           "--endpoint", c.emu.endpoint, NULL };
-    h_run(&r, argv, NULL, 1, 30);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
-    assert_non_null(strstr(r.out, "1001"));
-    assert_non_null(strstr(r.out, "TargetDeviceName.1..200 = dev-000000"));
-    assert_int_equal(e2e_log_count(&c.emu, NULL, 0), 0); /* nothing sent */
-    h_run_free(&r);
-    e2e_fleet_stop(&c);
-}
-
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rollout_20k_exactly_once_at_quota),
-        cmocka_unit_test(faults_5xx_and_throttling_still_exactly_once),
-        cmocka_unit_test(signature_v2_path),
-        cmocka_unit_test(uri_too_long_resent_as_form_body),
-        cmocka_unit_test(target_all_one_call),
-        cmocka_unit_test(target_gray_rounds_down),
-        cmocka_unit_test(credentials_rejected_exit_4),
-        cmocka_unit_test(no_terminal_needs_yes),
-        cmocka_unit_test(invalid_inventory_exit_3),
-        cmocka_unit_test(plan_is_offline),
-    };
-
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(rollout_20k_exactly_once_at_quota),
+         cmocka_unit_test(faults_5xx_and_throttling_still_exactly_once),
+         cmocka_unit_test(signature_v2_path),
+         cmocka_unit_test(uri_too_long_resent_as_form_body),
+         cmocka_unit_test(target_all_one_call),
+         cmocka_unit_test(target_gray_rounds_down),
+         cmocka_unit_test(credentials_rejected_exit_4),
+         E2E_CASE(sends_nothing, offline_cases[0]),
+         E2E_CASE(sends_nothing, offline_cases[1]),
+         E2E_CASE(sends_nothing, offline_cases[2]))

@@ -57,6 +57,20 @@ static size_t emu_jobs(const struct emu_proc *e, const char *cert)
 
 /* Without --ca-bundle the self-signed server is refused (nothing created);
  * with it, or with --insecure (and its warning), the run succeeds. */
+/* Runs `run` of f's inventory against `endpoint` (the https one) to the
+ * report `report`, with `extra`; r is the caller's to free. */
+static void run_tls(struct h_run *r, const struct e2e_fleet *f,
+                    const char *endpoint, const char *report,
+                    const char *const *extra)
+{
+    struct e2e_fleet g = *f; /* the same fleet, over https, another report */
+    const char *argv[E2E_MAX_ARGS];
+
+    snprintf(g.emu.endpoint, sizeof(g.emu.endpoint), "%s", endpoint);
+    snprintf(g.report, sizeof(g.report), "%s", report);
+    h_run(r, e2e_fleet_argv(argv, &g, FW, extra), NULL, 0, 60);
+}
+
 static void tls_verification_ca_bundle_insecure(void **state)
 {
     struct e2e_fleet f;
@@ -78,30 +92,21 @@ static void tls_verification_ca_bundle_insecure(void **state)
     snprintf(endpoint, sizeof(endpoint), "https://127.0.0.1:%d", f.emu.port);
 
     /* Default: peer verification on; the certificate is not trusted. */
-    const char *a1[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
-                        endpoint, "--yes", "--report", rep1, NULL};
-    h_run(&r, a1, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 4);
+    run_tls(&r, &f, endpoint, rep1, NULL);
+    e2e_expect_exit(&r, "run", 4);
     assert_non_null(strcasestr(r.err, "certificate"));
     assert_int_equal(emu_jobs(&f.emu, cert), 0);
     h_run_free(&r);
 
     /* --ca-bundle with the server's certificate: verified, created. */
-    const char *a2[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
-                        endpoint, "--yes", "--report", rep2, "--ca-bundle",
-                        cert, NULL};
-    h_run(&r, a2, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    run_tls(&r, &f, endpoint, rep2, E2E_ARGS("--ca-bundle", cert));
+    e2e_expect_exit(&r, "run --ca-bundle", 0);
     assert_null(strstr(r.err, "insecure"));
     assert_int_equal(emu_jobs(&f.emu, cert), 2);
     h_run_free(&r);
 
     /* --insecure: works, and says so loudly. */
-    const char *a3[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
-                        endpoint, "--yes", "--report", rep3, "--insecure",
-                        "--force", NULL};
-    h_run(&r, a3, NULL, 0, 60);
+    run_tls(&r, &f, endpoint, rep3, E2E_ARGS("--insecure", "--force"));
     assert_non_null(strstr(r.err, "warning: --insecure"));
     assert_non_null(strstr(r.err, "NOT verified"));
     assert_int_not_equal(r.exit_code, 2);
@@ -151,12 +156,9 @@ static void secrets_never_written_files_0600(void **state)
     const char *a1[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
                         f.emu.endpoint, "--yes", "--report", f.report,
                         "--skip-invalid", "--chunk-size", "100", NULL};
-    h_run(&r, a1, env, 1, 60);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
-    h_assert_no_secret(f.dir, STS_SECRET,
-                       (const char *[]){r.out, r.err, NULL});
-    h_assert_no_secret(f.dir, STS_TOKEN, (const char *[]){r.out, r.err, NULL});
+    e2e_run_expect(&r, a1, env, 1, 60, 0);
+    e2e_assert_run_no_secret(f.dir, STS_SECRET, &r);
+    e2e_assert_run_no_secret(f.dir, STS_TOKEN, &r);
     h_assert_no_secret(f.emu.dir, STS_SECRET, NULL);
     h_assert_no_secret(f.emu.dir, STS_TOKEN, NULL);
     e2e_assert_mode_0600(f.report);
@@ -195,24 +197,14 @@ static void secrets_never_written_files_0600(void **state)
         const char *a2[] = {"run", f.inv, "--firmware-id", FW, "--endpoint",
                             f.emu.endpoint, "--yes", "--report", rep2,
                             "--skip-invalid", NULL};
-        h_run(&r, a2, env2, 1, 60);
-        if (r.exit_code != 0)
-            fail_msg("exit %d: %s", r.exit_code, r.err);
+        e2e_run_expect(&r, a2, env2, 1, 60, 0);
         assert_non_null(strstr(r.err, "profile"));
-        h_assert_no_secret(f.dir, PROFILE_SECRET,
-                           (const char *[]){r.out, r.err, NULL});
+        e2e_assert_run_no_secret(f.dir, PROFILE_SECRET, &r);
         h_assert_no_secret(f.emu.dir, PROFILE_SECRET, NULL);
         h_run_free(&r);
     }
     e2e_fleet_stop(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(tls_verification_ca_bundle_insecure),
-        cmocka_unit_test(secrets_never_written_files_0600),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(tls_verification_ca_bundle_insecure),
+         cmocka_unit_test(secrets_never_written_files_0600))

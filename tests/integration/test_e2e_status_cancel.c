@@ -27,12 +27,7 @@ static void ctx_rollout(struct e2e_fleet *c, const char *const *emu)
     struct h_run r;
 
     e2e_fleet_start(c, NDEV, PK, emu);
-    const char *argv[] = {
-        "run",           c->inv,  "--firmware-id", FW,        "--endpoint",
-        c->emu.endpoint, "--yes", "--report",      c->report, NULL};
-    h_run(&r, argv, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    e2e_fleet_run(&r, c, FW, NULL, 0);
     h_run_free(&r);
 }
 
@@ -116,11 +111,8 @@ static void status_watch_json_devices_match_emulator(void **state)
      * window (the API would throttle, and the tool would retry). */
     h_sleep_ms(1100);
 
-    const char *js[] = {"status", c.report,    "--endpoint", c.emu.endpoint,
-                        "--json", "--devices", devices,      NULL};
-    h_run(&r, js, NULL, 0, 60);
-    if (r.exit_code != 1)
-        fail_msg("status --json: exit %d: %s", r.exit_code, r.err);
+    e2e_report_run(&r, &c, "status", E2E_ARGS("--json", "--devices", devices),
+                   1);
     doc = e2e_parse_document(r.out); /* one JSON document, nothing else */
     assert_true(json_is_false(json_object_get(doc, "complete")));
     assert_int_equal(e2e_jint(doc, "plan", "devices"), NDEV);
@@ -140,9 +132,10 @@ static void status_watch_json_devices_match_emulator(void **state)
     assert_int_equal(e2e_jint(doc, "tasks", "total"), NDEV);
     assert_true(json_is_true(json_object_get(doc, "decided")));
     assert_int_equal(json_integer_value(json_object_get(doc, "devices")), NDEV);
-    assert_int_equal(e2e_jint(doc, "jobs", "total"), 5);
-    assert_int_equal(e2e_jint(doc, "jobs", "COMPLETED"), 5);
-    assert_int_equal(e2e_jint(doc, "jobs", "query_failed"), 0);
+    e2e_assert_ints(
+        doc, "jobs",
+        (const struct e2e_int[]){
+            {"total", 5}, {"COMPLETED", 5}, {"query_failed", 0}, {NULL, 0}});
     assert_int_equal(json_array_size(json_object_get(doc, "products")), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(doc, "products"), 0),
@@ -195,7 +188,7 @@ static void status_watch_json_devices_match_emulator(void **state)
     log = h_read_jsonl(c.emu.log_path);
     assert_true(e2e_max_per_window(log, "ListOTATaskByJob") <= 10);
     assert_true(e2e_max_per_window(log, "QueryOTAJob") <= 10);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
 
     json_decref(seen);
     json_decref(doc);
@@ -219,20 +212,13 @@ static void cancel_queued_then_rerun_skips(void **state)
 
     (void)state;
     ctx_rollout(&c, emu);
-    const char *noyes[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
-                           NULL};
-    h_run(&r, noyes, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 2);
+    e2e_report_run(&r, &c, "cancel", NULL, 2);
     h_run_free(&r);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     assert_int_equal(emu_tasks(stats, "QUEUED"), NDEV);
     json_decref(stats);
 
-    const char *yes[] = {"cancel",       c.report, "--endpoint",
-                         c.emu.endpoint, "--yes",  NULL};
-    h_run(&r, yes, NULL, 0, 30);
-    if (r.exit_code != 0)
-        fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
+    e2e_report_run(&r, &c, "cancel", E2E_ARGS("--yes"), 0);
     assert_non_null(
         strstr(r.err, "cancel requested: 5 jobs (1000 tasks still cancellable)"));
     assert_non_null(strstr(r.err, "tasks were still cancellable"));
@@ -242,9 +228,7 @@ static void cancel_queued_then_rerun_skips(void **state)
     assert_int_equal(emu_tasks(stats, "CANCELED"), NDEV);
     json_decref(stats);
 
-    h_run(&r, yes, NULL, 0, 30);
-    if (r.exit_code != 0)
-        fail_msg("cancel rerun: exit %d: %s", r.exit_code, r.err);
+    e2e_report_run(&r, &c, "cancel", E2E_ARGS("--yes"), 0);
     assert_non_null(strstr(r.err, "skipped (cancelled by an earlier run): 5"));
     h_run_free(&r);
     log = h_read_jsonl(c.emu.log_path);
@@ -253,10 +237,7 @@ static void cancel_queued_then_rerun_skips(void **state)
 
     /* status agrees: everything CANCELED, jobs CANCELED; the rollout is
      * not complete (exit 1). */
-    const char *st[] = {"status",       c.report, "--endpoint",
-                        c.emu.endpoint, "--json", NULL};
-    h_run(&r, st, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 1);
+    e2e_report_run(&r, &c, "status", E2E_ARGS("--json"), 1);
     {
         json_t *doc = e2e_parse_document(r.out);
         assert_int_equal(e2e_jint(doc, "tasks", "CANCELED"), NDEV);
@@ -289,11 +270,7 @@ static void cancel_leaves_in_progress_alone(void **state)
     assert_true(emu_tasks(before, "IN_PROGRESS") > 0);
     assert_true(emu_tasks(before, "QUEUED") + emu_tasks(before, "NOTIFIED") >
                 0);
-    const char *yes[] = {"cancel",       c.report, "--endpoint",
-                         c.emu.endpoint, "--yes",  NULL};
-    h_run(&r, yes, NULL, 0, 30);
-    if (r.exit_code != 0)
-        fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
+    e2e_report_run(&r, &c, "cancel", E2E_ARGS("--yes"), 0);
     h_run_free(&r);
     after = h_emu_get(&c.emu, "/__emu/stats");
     assert_int_equal(emu_tasks(after, "QUEUED"), 0);
@@ -307,9 +284,7 @@ static void cancel_leaves_in_progress_alone(void **state)
     const char *all[] = {
         "cancel", c.report,        "--endpoint", c.emu.endpoint,
         "--yes",  "--in-progress", NULL};
-    h_run(&r, all, NULL, 0, 30);
-    if (r.exit_code != 0)
-        fail_msg("cancel --in-progress: exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, all, NULL, 0, 30, 0);
     assert_non_null(strstr(r.err, "cancel requested: 5 jobs"));
     h_run_free(&r);
     after = h_emu_get(&c.emu, "/__emu/stats");
@@ -350,9 +325,7 @@ static void cancel_finished_jobs_says_nothing_left(void **state)
     json_decref(stats);
     const char *yes[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
                          "--yes",  "--json", NULL};
-    h_run(&r, yes, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, yes, NULL, 0, 60, 0);
     for (p = r.err; (p = strstr(p, ": nothing left to cancel (all 200 "
                                     "tasks had ended)")) != NULL;
          p++)
@@ -419,9 +392,7 @@ static void status_and_cancel_retry_faults(void **state)
     const char *cancel[] = {"cancel",       c.report, "--endpoint",
                             c.emu.endpoint, "--yes",  "--max-attempts",
                             "12",           NULL};
-    h_run(&r, cancel, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("cancel: exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, cancel, NULL, 0, 60, 0);
     h_run_free(&r);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     assert_int_equal(emu_tasks(stats, "CANCELED"), NDEV);
@@ -445,17 +416,14 @@ static void status_unknown_job_exit_1(void **state)
     fprintf(fp, "6,%s,%s,1,x,x,created,NoSuchJob0000000000000000,,,1,,\n", PK,
             FW);
     fclose(fp);
-    const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint, NULL};
-    h_run(&r, st, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 1);
+    e2e_report_run(&r, &c, "status", NULL, 1);
     assert_non_null(strstr(r.out, "could not be queried: 1"));
     assert_non_null(strstr(r.out, "NoSuchJob"));
     assert_non_null(strstr(r.out, "QUEUED"));
     h_run_free(&r);
 
     const char *usage[] = {"status", "--endpoint", c.emu.endpoint, NULL};
-    h_run(&r, usage, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 2);
+    e2e_run_expect(&r, usage, NULL, 0, 30, 2);
     h_run_free(&r);
     e2e_fleet_stop(&c);
 }
@@ -530,8 +498,7 @@ static void status_and_cancel_json_documents(void **state)
     /* An unknown report: usage, counts null. */
     const char *unk[] = {"status", missing, "--endpoint", c.emu.endpoint,
                          "--json", NULL};
-    h_run(&r, unk, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 2);
+    e2e_run_expect(&r, unk, NULL, 0, 30, 2);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 2, "usage", "no-such.report.csv");
     assert_string_equal(json_string_value(json_object_get(doc, "report")),
@@ -543,10 +510,7 @@ static void status_and_cancel_json_documents(void **state)
     h_run_free(&r);
 
     /* A usage error main.c finds (before status starts): still one. */
-    const char *bad[] = {"status", c.report, "--endpoint", c.emu.endpoint,
-                         "--json", "--interval", "5s", NULL};
-    h_run(&r, bad, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 2);
+    e2e_report_run(&r, &c, "status", E2E_ARGS("--json", "--interval", "5s"), 2);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 2, "usage", "--interval");
     json_decref(doc);
@@ -557,8 +521,7 @@ static void status_and_cancel_json_documents(void **state)
     const char *down[] = {"status", c.report, "--endpoint",
                           "http://127.0.0.1:1", "--json", "--max-attempts",
                           "1", NULL};
-    h_run(&r, down, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 1);
+    e2e_run_expect(&r, down, NULL, 0, 30, 1);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 1, "partial", "5 jobs could not be queried");
     assert_int_equal(e2e_jint(doc, "jobs", "query_failed"), 5);
@@ -569,8 +532,7 @@ static void status_and_cancel_json_documents(void **state)
      * the rollout is not complete: exit 1, saying why. */
     const char *ok[] = {"status", c.report, "--endpoint", c.emu.endpoint,
                         "--json", NULL};
-    h_run(&r, ok, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 1);
+    e2e_run_expect(&r, ok, NULL, 0, 30, 1);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 1, "partial",
                 "rollout not complete: 1000 tasks pending");
@@ -583,8 +545,7 @@ static void status_and_cancel_json_documents(void **state)
     const char *jl[] = {"status",       c.report,       "--endpoint",
                         c.emu.endpoint, "--log-format", "json",
                         NULL};
-    h_run(&r, jl, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 1);
+    e2e_run_expect(&r, jl, NULL, 0, 30, 1);
     assert_non_null(strstr(r.out, "QUEUED"));
     doc = json_lines_summary(r.err);
     assert_exit(doc, "status", 1, "partial", "tasks pending");
@@ -593,8 +554,7 @@ static void status_and_cancel_json_documents(void **state)
     h_run_free(&r);
     /* ... and an error message is a JSON line too. */
     const char *jlbad[] = {"status", missing, "--log-format", "json", NULL};
-    h_run(&r, jlbad, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 2);
+    e2e_run_expect(&r, jlbad, NULL, 0, 30, 2);
     assert_non_null(strstr(r.err, "\"level\":\"error\""));
     doc = json_lines_summary(r.err);
     assert_exit(doc, "status", 2, "usage", "no-such.report.csv");
@@ -602,12 +562,8 @@ static void status_and_cancel_json_documents(void **state)
     h_run_free(&r);
 
     /* cancel --json (and --log-format json): the counts. */
-    const char *cj[] = {"cancel", c.report,       "--endpoint", c.emu.endpoint,
-                        "--yes",  "--json",       "--log-format", "json",
-                        NULL};
-    h_run(&r, cj, NULL, 0, 30);
-    if (r.exit_code != 0)
-        fail_msg("cancel --json: exit %d: %s", r.exit_code, r.err);
+    e2e_report_run(&r, &c, "cancel",
+                   E2E_ARGS("--yes", "--json", "--log-format", "json"), 0);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "cancel", 0, "ok", NULL);
     assert_string_equal(json_string_value(json_object_get(doc, "report")),
@@ -636,10 +592,7 @@ static void status_and_cancel_json_documents(void **state)
     json_decref(stats);
 
     /* A rerun skips every job; a failing one says how many failed. */
-    const char *cj2[] = {"cancel", c.report, "--endpoint", c.emu.endpoint,
-                         "--yes",  "--json", NULL};
-    h_run(&r, cj2, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 0);
+    e2e_report_run(&r, &c, "cancel", E2E_ARGS("--yes", "--json"), 0);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "cancel", 0, "ok", "already cancelled");
     n = json_object_get(doc, "counts");
@@ -650,8 +603,7 @@ static void status_and_cancel_json_documents(void **state)
     const char *cjin[] = {"cancel", c.report, "--endpoint",
                           "http://127.0.0.1:1", "--yes", "--json",
                           "--in-progress", "--max-attempts", "1", NULL};
-    h_run(&r, cjin, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 1);
+    e2e_run_expect(&r, cjin, NULL, 0, 30, 1);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "cancel", 1, "partial", "5 jobs failed");
     assert_true(json_is_true(json_object_get(doc, "in_progress")));
@@ -662,13 +614,12 @@ static void status_and_cancel_json_documents(void **state)
     h_run_free(&r);
     /* An unknown report: counts null. */
     const char *cunk[] = {"cancel", missing, "--yes", "--json", NULL};
-    h_run(&r, cunk, NULL, 0, 30);
-    assert_int_equal(r.exit_code, 2);
+    e2e_run_expect(&r, cunk, NULL, 0, 30, 2);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "cancel", 2, "usage", "no-such.report.csv");
     assert_true(json_is_null(json_object_get(doc, "counts")));
     json_decref(doc);
-    h_assert_no_secret(c.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
     h_run_free(&r);
     e2e_fleet_stop(&c);
 }
@@ -745,9 +696,7 @@ static void status_accounts_every_device_of_a_partial_run(void **state)
                          "--yes",        "--report",   c.report,
                          "--chunk-size", "10",         "--skip-preflight",
                          NULL};
-    h_run(&r, run, NULL, 0, 60);
-    if (r.exit_code != 1)
-        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, run, NULL, 0, 60, 1);
     h_run_free(&r);
     rows = h_read_csv(c.report);
     assert_int_equal(report_devices(rows, "created", &chunks), 30);
@@ -758,11 +707,7 @@ static void status_accounts_every_device_of_a_partial_run(void **state)
     assert_int_equal(chunks, 1);
 
     /* Text: every device, and not complete. */
-    const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint,
-                        NULL};
-    h_run(&r, st, NULL, 0, 60);
-    if (r.exit_code != 1)
-        fail_msg("status: exit %d: %s\n%s", r.exit_code, r.err, r.out);
+    e2e_report_run(&r, &c, "status", NULL, 1);
     assert_non_null(strstr(r.out, "devices of the plan: 70\n"));
     assert_non_null(strstr(r.out, "in a job, with a task                17"));
     assert_non_null(strstr(r.out, "in a job, no task                    13  "
@@ -779,10 +724,7 @@ static void status_accounts_every_device_of_a_partial_run(void **state)
 
     /* JSON: the same counts, equal to the report's. */
     h_sleep_ms(1100);
-    const char *js[] = {"status", c.report, "--endpoint", c.emu.endpoint,
-                        "--json", NULL};
-    h_run(&r, js, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 1);
+    e2e_report_run(&r, &c, "status", E2E_ARGS("--json"), 1);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 1, "partial", "rollout not complete");
     assert_true(json_is_false(json_object_get(doc, "complete")));
@@ -834,8 +776,7 @@ static void status_accounts_every_device_of_a_partial_run(void **state)
     fclose(f);
     free(rep);
     h_sleep_ms(1100);
-    h_run(&r, js, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 1);
+    e2e_report_run(&r, &c, "status", E2E_ARGS("--json"), 1);
     doc = e2e_parse_document(r.out);
     assert_int_equal(e2e_jint(doc, "plan", "unsent_chunks"), 1);
     assert_int_equal(json_integer_value(json_object_get(
@@ -866,15 +807,10 @@ static void status_waved_run_paused(void **state)
                          "--yes",       "--report",   c.report,
                          "--waves",     "200,all",    "--wave-timeout",
                          "2s",          NULL};
-    h_run(&r, run, NULL, 0, 90);
-    if (r.exit_code != 6)
-        fail_msg("run: exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, run, NULL, 0, 90, 6);
     h_run_free(&r);
     h_sleep_ms(1100);
-    const char *js[] = {"status", c.report, "--endpoint", c.emu.endpoint,
-                        "--json", NULL};
-    h_run(&r, js, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 1);
+    e2e_report_run(&r, &c, "status", E2E_ARGS("--json"), 1);
     doc = e2e_parse_document(r.out);
     jl = json_object_get(doc, "job_list");
     assert_int_equal(json_array_size(jl), 1);
@@ -893,19 +829,12 @@ static void status_waved_run_paused(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(status_watch_json_devices_match_emulator),
-        cmocka_unit_test(cancel_queued_then_rerun_skips),
-        cmocka_unit_test(cancel_leaves_in_progress_alone),
-        cmocka_unit_test(cancel_finished_jobs_says_nothing_left),
-        cmocka_unit_test(status_unknown_job_exit_1),
-        cmocka_unit_test(status_and_cancel_retry_faults),
-        cmocka_unit_test(status_and_cancel_json_documents),
-        cmocka_unit_test(status_accounts_every_device_of_a_partial_run),
-        cmocka_unit_test(status_waved_run_paused),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(status_watch_json_devices_match_emulator),
+         cmocka_unit_test(cancel_queued_then_rerun_skips),
+         cmocka_unit_test(cancel_leaves_in_progress_alone),
+         cmocka_unit_test(cancel_finished_jobs_says_nothing_left),
+         cmocka_unit_test(status_unknown_job_exit_1),
+         cmocka_unit_test(status_and_cancel_retry_faults),
+         cmocka_unit_test(status_and_cancel_json_documents),
+         cmocka_unit_test(status_accounts_every_device_of_a_partial_run),
+         cmocka_unit_test(status_waved_run_paused))

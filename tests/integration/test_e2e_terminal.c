@@ -306,9 +306,7 @@ static void no_progress_without_terminal(void **state)
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--report", c.report, "--yes",
                           NULL};
-    h_run(&r, argv, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, argv, NULL, 0, 60, 0);
     assert_null(strchr(r.err, '\r'));
     assert_int_equal(e2e_count_substr(r.err, "\nchunks "), 1);
     assert_non_null(strstr(r.err, "\nchunks 50/50 (50 created, 0 failed), "));
@@ -320,28 +318,15 @@ static void no_progress_without_terminal(void **state)
     const char *quiet[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                            c.emu.endpoint, "--report", c.report, "--yes",
                            "--no-progress", NULL};
-    h_run(&r, quiet, NULL, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("exit %d: %s", r.exit_code, r.err);
+    e2e_run_expect(&r, quiet, NULL, 0, 60, 0);
     assert_no_progress_line(&c, r.err);
     h_run_free(&r);
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(prompt_answered_no_sends_nothing),
-        cmocka_unit_test(prompt_answered_yes_runs),
-        cmocka_unit_test(prompt_names_jobs_devices_product_firmware),
-        cmocka_unit_test(progress_line_on_terminal),
-        cmocka_unit_test(no_progress_flag_on_terminal),
-        cmocka_unit_test(no_progress_without_terminal),
-    };
-
-    signal(SIGPIPE, SIG_IGN);
-    /* E2E_FILTER=NAME runs one test (cmocka's pattern, * and ?). */
-    if (getenv("E2E_FILTER"))
-        cmocka_set_test_filter(getenv("E2E_FILTER"));
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(prompt_answered_no_sends_nothing),
+         cmocka_unit_test(prompt_answered_yes_runs),
+         cmocka_unit_test(prompt_names_jobs_devices_product_firmware),
+         cmocka_unit_test(progress_line_on_terminal),
+         cmocka_unit_test(no_progress_flag_on_terminal),
+         cmocka_unit_test(no_progress_without_terminal))

@@ -36,32 +36,18 @@
 #define HOUR_MS ((int64_t)3600 * 1000)
 #define DAY_MS (24 * HOUR_MS)
 
-/* Fails unless the run r (of `what`) exited want_exit, showing its
- * stderr. */
-static void expect_exit(const struct h_run *r, const char *what,
-                        int want_exit)
+/* The argv (E2E_MAX_ARGS) of the fleet's `run` (e2e_fleet_argv) polling
+ * every second, with `extra` (NULL-terminated, may be NULL). */
+static const char *const *waves_argv(const struct e2e_fleet *c,
+                                     const char *const *extra,
+                                     const char **argv)
 {
-    if (r->exit_code != want_exit)
-        fail_msg("%s: exit %d (want %d): %s", what, r->exit_code, want_exit,
-                 r->err);
-}
+    const char *with[E2E_MAX_ARGS] = {"--poll-interval", "1s"};
+    size_t n = 2, i = 0;
 
-/* The argv (without argv[0]) of `run INVENTORY` with the common options
- * and `extra` (NULL-terminated, may be NULL), in argv[40]. */
-static void waves_argv(const struct e2e_fleet *c, const char *const *extra,
-                       const char **argv)
-{
-    const char *common[] = {"run",         c->inv,          "--firmware-id",
-                            FW,            "--endpoint",    c->emu.endpoint,
-                            "--yes",       "--report",      c->report,
-                            "--poll-interval", "1s"};
-    size_t n = 0, i = 0;
-
-    for (n = 0; n < sizeof(common) / sizeof(common[0]); n++)
-        argv[n] = common[n];
-    for (i = 0; extra && extra[i] && n < 39; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
+    for (i = 0; extra && extra[i] && n + 1 < E2E_MAX_ARGS; i++)
+        with[n++] = extra[i];
+    return e2e_fleet_argv(argv, c, FW, with);
 }
 
 /* Runs `run INVENTORY` with the common options and `extra`; fails unless
@@ -69,11 +55,24 @@ static void waves_argv(const struct e2e_fleet *c, const char *const *extra,
 static void run_waves(struct e2e_fleet *c, struct h_run *r,
                       const char *const *extra, int want_exit)
 {
-    const char *argv[40];
+    const char *argv[E2E_MAX_ARGS];
 
-    waves_argv(c, extra, argv);
-    h_run(r, argv, NULL, 0, 120);
-    expect_exit(r, "run", want_exit);
+    e2e_run_expect(r, waves_argv(c, extra, argv), NULL, 0, 120, want_exit);
+}
+
+/* The journal's one "paused" wave record (new reference), after checking
+ * that there is exactly one and that it gives `reason`. */
+static json_t *the_pause(const struct e2e_fleet *c, const char *reason)
+{
+    json_t *paused = e2e_wave_records(c->report, "paused");
+    json_t *p = json_array_get(paused, 0);
+
+    assert_int_equal(json_array_size(paused), 1);
+    assert_string_equal(json_string_value(json_object_get(p, "reason")),
+                        reason);
+    json_incref(p);
+    json_decref(paused);
+    return p;
 }
 
 static void canary_passes_and_rollout_completes(void **state)
@@ -107,8 +106,7 @@ static void canary_passes_and_rollout_completes(void **state)
     assert_int_equal(access(waves, R_OK), 0);
     const char *st[] = {"status", c.report, "--endpoint", c.emu.endpoint,
                         NULL};
-    h_run(&s, st, NULL, 0, 60);
-    assert_int_equal(s.exit_code, 0);
+    e2e_run_expect(&s, st, NULL, 0, 60, 0);
     assert_non_null(strstr(s.out, "per wave:"));
     assert_non_null(strstr(s.out, "1 job, 200 tasks: 200 succeeded"));
     assert_non_null(strstr(s.out, "2 jobs, 400 tasks: 400 succeeded"));
@@ -158,7 +156,7 @@ static void canary_failures_trip_the_gate(void **state)
     h_run_free(&r);
     const char *res[] = {"resume", c.report, "--yes", NULL};
     h_run(&r, res, NULL, 0, 60);
-    expect_exit(&r, "resume", 5);
+    e2e_expect_exit(&r, "resume", 5);
     assert_non_null(strstr(r.err, "--force"));
     assert_int_equal(e2e_job_count(&c.emu), 1);
 
@@ -167,7 +165,7 @@ static void canary_failures_trip_the_gate(void **state)
     h_run_free(&r);
     const char *force[] = {"resume", c.report, "--yes", "--force", NULL};
     h_run(&r, force, NULL, 0, 60);
-    expect_exit(&r, "resume --force", 0);
+    e2e_expect_exit(&r, "resume --force", 0);
     assert_non_null(strstr(r.err, "overriding wave 1's failed health gate"));
     assert_non_null(strstr(r.err, "wave 2/2: creating chunks 2-5"));
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
@@ -197,7 +195,7 @@ static void canary_failures_trip_the_gate(void **state)
      * neither refuses nor creates anything again. */
     h_run_free(&r);
     h_run(&r, res, NULL, 0, 60);
-    expect_exit(&r, "resume after the override", 0);
+    e2e_expect_exit(&r, "resume after the override", 0);
     assert_int_equal(e2e_job_count(&c.emu), 5);
     h_run_free(&r);
     e2e_fleet_stop(&c);
@@ -218,23 +216,18 @@ static void pause_on_timeout_then_resume_completes(void **state)
     assert_non_null(strstr(r.err, "paused"));
     assert_non_null(strstr(r.err, "ota-rollout resume"));
     assert_int_equal(e2e_job_count(&c.emu), 1);
-    paused = e2e_wave_records(c.report, "paused");
-    assert_int_equal(json_array_size(paused), 1);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(paused, 0), "reason")),
-                        "timeout");
+    paused = the_pause(&c, "timeout");
     h_run_free(&r);
 
     /* Without --yes and without a terminal, resume does not go on. */
     const char *ask[] = {"resume", c.report, NULL};
-    h_run(&r, ask, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 2);
+    e2e_run_expect(&r, ask, NULL, 0, 60, 2);
     h_run_free(&r);
 
     const char *res[] = {"resume", c.report, "--yes", "--wave-timeout", "60s",
                          NULL};
     h_run(&r, res, NULL, 0, 120);
-    expect_exit(&r, "resume", 0);
+    e2e_expect_exit(&r, "resume", 0);
     assert_non_null(strstr(r.err, "gate passed"));
     assert_int_equal(e2e_job_count(&c.emu), 5);
     json_decref(paused);
@@ -330,20 +323,32 @@ static void check_schedules(struct e2e_fleet *c, int64_t t0, int64_t interval,
     json_decref(jobs);
 }
 
+/* Starts c's emulator and runs the waves "200,400,all" scheduled from the
+ * next whole second an hour ahead (returned), `interval` apart; fails
+ * unless the run exits want_exit. */
+static int64_t run_scheduled(struct e2e_fleet *c, struct h_run *r,
+                             const char *interval, int want_exit)
+{
+    int64_t t0 = (h_wall_ms() / 1000 + 3600) * 1000;
+    char t0s[32];
+
+    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
+    e2e_fleet_start(c, NDEV, PK, E2E_ARGS("--auto-create"));
+    run_waves(c, r,
+              E2E_ARGS("--waves", "200,400,all", "--schedule-time", t0s,
+                       "--wave-interval", interval),
+              want_exit);
+    return t0;
+}
+
 static void scheduled_waves_carry_schedule_times(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (h_wall_ms() / 1000 + 3600) * 1000;
-    char t0s[32];
+    int64_t t0 = 0;
 
     (void)state;
-    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    const char *extra[] = {"--waves",         "200,400,all", "--schedule-time",
-                           t0s,               "--wave-interval", "1h", NULL};
-    e2e_fleet_start(&c, NDEV, PK, emu);
-    run_waves(&c, &r, extra, 0);
+    t0 = run_scheduled(&c, &r, "1h", 0);
     /* Shown in UTC and local time. */
     assert_non_null(strstr(r.err, " UTC ("));
     assert_non_null(strstr(r.err, "local)"));
@@ -356,36 +361,23 @@ static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
 {
     struct e2e_fleet c;
     struct h_run r;
-    const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (h_wall_ms() / 1000 + 3600) * 1000;
-    char t0s[32];
+    int64_t t0 = 0;
     json_t *paused = NULL;
 
     (void)state;
-    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    const char *extra[] = {"--waves",         "200,400,all", "--schedule-time",
-                           t0s,               "--wave-interval", "4d", NULL};
-    e2e_fleet_start(&c, NDEV, PK, emu);
-    run_waves(&c, &r, extra, 6);
+    t0 = run_scheduled(&c, &r, "4d", 6);
     assert_non_null(strstr(r.err, "7 days"));
     assert_non_null(strstr(r.err, "wave 3: chunks 3-5"));
     /* Waves 1 and 2 (chunks 1 and 2) only. */
     check_schedules(&c, t0, 4 * DAY_MS, 2);
-    paused = e2e_wave_records(c.report, "paused");
-    assert_int_equal(json_array_size(paused), 1);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(paused, 0), "reason")),
-                        "horizon");
-    assert_int_equal(
-        json_integer_value(
-            json_object_get(json_array_get(paused, 0), "creatable")),
-        t0 + 8 * DAY_MS - 7 * DAY_MS + 10 * 60 * 1000);
+    paused = the_pause(&c, "horizon");
+    assert_int_equal(json_integer_value(json_object_get(paused, "creatable")),
+                     t0 + 8 * DAY_MS - 7 * DAY_MS + 10 * 60 * 1000);
     h_run_free(&r);
 
     /* Too early: resume refuses again, creating nothing. */
     const char *res[] = {"resume", c.report, "--yes", NULL};
-    h_run(&r, res, NULL, 0, 60);
-    assert_int_equal(r.exit_code, 6);
+    e2e_run_expect(&r, res, NULL, 0, 60, 6);
     h_run_free(&r);
     check_schedules(&c, t0, 4 * DAY_MS, 2);
 
@@ -394,56 +386,44 @@ static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
     e2e_fleet_stop(&c);
 }
 
-/* Waits (up to timeout_s) until the file contains needle, or the process
- * exits; returns the file's text (malloced; "" if missing). */
-static char *await_text(const char *path, const char *needle, pid_t pid,
-                        int timeout_s)
+/* Starts c's emulator and runs `run INVENTORY` with the common options,
+ * `extra` and --schedule-time six minutes ahead (*t0) in the background
+ * (h_run cannot send SIGINT mid-run, hence this) until it says it waits
+ * for the start, lets it wait 4 s more (twice a 2 s --wave-timeout: it
+ * must not have ended), stops it with SIGINT and fails unless it exits 4.
+ * Returns its stderr (malloced). */
+static char *interrupt_while_waiting(struct e2e_fleet *c,
+                                     const char *const *extra, int64_t *t0)
 {
-    time_t deadline = time(NULL) + timeout_s;
-    char *text = NULL;
-
-    for (;;) {
-        free(text);
-        text = h_slurp(path, NULL);
-        if (text && strstr(text, needle))
-            break;
-        if (waitpid(pid, NULL, WNOHANG) != 0 || time(NULL) > deadline)
-            break;
-        usleep(50 * 1000);
-    }
-    return text ? text : strdup("");
-}
-
-/* Runs `run INVENTORY` with the common options and `extra` in the
- * background (h_run cannot send SIGINT mid-run, hence this) until it says
- * it waits for the start, lets it wait 4 s more (twice a 2 s
- * --wave-timeout: it must not have ended), stops it with SIGINT and
- * returns its stderr (malloced) and exit status. */
-static char *interrupt_while_waiting(const struct e2e_fleet *c,
-                                     const char *const *extra, int *exit_code)
-{
-    const char *argv[40];
-    char outp[600], errp[600];
+    const char *argv[E2E_MAX_ARGS], *with[E2E_MAX_ARGS];
+    char outp[600], errp[600], t0s[32];
     char *err = NULL;
+    size_t n = 0;
     pid_t pid = 0;
-    int st = 0;
+    int code = 0;
 
+    *t0 = (h_wall_ms() / 1000 + 6 * 60) * 1000;
+    snprintf(t0s, sizeof(t0s), "%" PRId64, *t0);
+    for (n = 0; extra[n] && n + 3 < E2E_MAX_ARGS; n++)
+        with[n] = extra[n];
+    with[n++] = "--schedule-time";
+    with[n++] = t0s;
+    with[n] = NULL;
+    e2e_fleet_start(c, NDEV, PK, E2E_ARGS("--auto-create"));
     snprintf(outp, sizeof(outp), "%s/tool.out", c->dir);
     snprintf(errp, sizeof(errp), "%s/tool.err", c->dir);
-    waves_argv(c, extra, argv);
-    pid = h_spawn(argv, NULL, 0, c->dir, outp, errp);
-    err = await_text(errp, "its tasks start at", pid, 60);
+    pid = h_spawn(waves_argv(c, with, argv), NULL, 0, c->dir, outp, errp);
+    err = e2e_await_text(errp, "its tasks start at", pid, 60);
     if (strstr(err, "its tasks start at") == NULL)
         fail_msg("the watch did not wait for the start: %s", err);
     free(err);
     sleep(4);
-    assert_int_equal(waitpid(pid, &st, WNOHANG), 0);
-    kill(pid, SIGINT);
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    *exit_code = WEXITSTATUS(st);
+    assert_int_equal(waitpid(pid, NULL, WNOHANG), 0);
+    code = e2e_interrupt(pid, 1);
     err = h_slurp(errp, NULL);
     assert_non_null(err);
+    if (code != 4)
+        fail_msg("exit %d (want 4): %s", code, err);
     return err;
 }
 
@@ -457,21 +437,13 @@ static char *interrupt_while_waiting(const struct e2e_fleet *c,
 static void gated_canary_at_schedule_time(void **state)
 {
     struct e2e_fleet c;
-    const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (h_wall_ms() / 1000 + 6 * 60) * 1000;
-    char t0s[32];
-    const char *extra[] = {"--waves",         "200,all", "--wave-timeout",
-                           "2s",              "--schedule-time", t0s, NULL};
     json_t *jobs = NULL, *starts = NULL, *paused = NULL, *gates = NULL;
     char *err = NULL;
-    int code = 0;
+    int64_t t0 = 0;
 
     (void)state;
-    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    e2e_fleet_start(&c, NDEV, PK, emu);
-    err = interrupt_while_waiting(&c, extra, &code);
-    if (code != 4)
-        fail_msg("exit %d (want 4): %s", code, err);
+    err = interrupt_while_waiting(
+        &c, E2E_ARGS("--waves", "200,all", "--wave-timeout", "2s"), &t0);
     assert_null(strstr(err, "not decided within"));
     assert_non_null(strstr(err, "watching was interrupted"));
     /* The plan summary and the creation line show the start. */
@@ -494,14 +466,8 @@ static void gated_canary_at_schedule_time(void **state)
     assert_int_equal(json_integer_value(json_object_get(
                          json_array_get(starts, 0), "schedule")),
                      t0);
-    paused = e2e_wave_records(c.report, "paused");
-    assert_int_equal(json_array_size(paused), 1);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(paused, 0), "reason")),
-                        "interrupted");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_array_get(paused, 0), "wave")),
-                     1);
+    paused = the_pause(&c, "interrupted");
+    assert_int_equal(json_integer_value(json_object_get(paused, "wave")), 1);
     gates = e2e_wave_records(c.report, "gate");
     assert_int_equal(json_array_size(gates), 0);
     json_decref(gates);
@@ -517,21 +483,13 @@ static void gated_canary_at_schedule_time(void **state)
 static void wait_from_schedule_time(void **state)
 {
     struct e2e_fleet c;
-    const char *emu[] = {"--auto-create", NULL};
-    int64_t t0 = (h_wall_ms() / 1000 + 6 * 60) * 1000;
-    char t0s[32];
-    const char *extra[] = {"--wait", "--schedule-time", t0s, NULL};
     json_t *jobs = NULL, *j = NULL;
     char *err = NULL;
     size_t i = 0;
-    int code = 0;
+    int64_t t0 = 0;
 
     (void)state;
-    snprintf(t0s, sizeof(t0s), "%" PRId64, t0);
-    e2e_fleet_start(&c, NDEV, PK, emu);
-    err = interrupt_while_waiting(&c, extra, &code);
-    if (code != 4)
-        fail_msg("exit %d (want 4): %s", code, err);
+    err = interrupt_while_waiting(&c, E2E_ARGS("--wait"), &t0);
     assert_non_null(strstr(err, "stopped watching; the jobs go on"));
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 5);
@@ -545,19 +503,12 @@ static void wait_from_schedule_time(void **state)
     e2e_fleet_stop(&c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(canary_passes_and_rollout_completes),
-        cmocka_unit_test(canary_failures_trip_the_gate),
-        cmocka_unit_test(pause_on_timeout_then_resume_completes),
-        cmocka_unit_test(wait_all_succeeded_exits_0),
-        cmocka_unit_test(wait_some_failed_exits_1),
-        cmocka_unit_test(scheduled_waves_carry_schedule_times),
-        cmocka_unit_test(gated_canary_at_schedule_time),
-        cmocka_unit_test(wait_from_schedule_time),
-        cmocka_unit_test(scheduled_wave_beyond_horizon_waits_for_resume),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(canary_passes_and_rollout_completes),
+         cmocka_unit_test(canary_failures_trip_the_gate),
+         cmocka_unit_test(pause_on_timeout_then_resume_completes),
+         cmocka_unit_test(wait_all_succeeded_exits_0),
+         cmocka_unit_test(wait_some_failed_exits_1),
+         cmocka_unit_test(scheduled_waves_carry_schedule_times),
+         cmocka_unit_test(gated_canary_at_schedule_time),
+         cmocka_unit_test(wait_from_schedule_time),
+         cmocka_unit_test(scheduled_wave_beyond_horizon_waits_for_resume))

@@ -118,9 +118,7 @@ static void deferred_wave_created_by_a_later_resume(void **state)
                          "--waves",   "200,400,all", "--schedule-time",
                          t0s,         "--wave-interval", "4d",
                          NULL};
-    h_run(&r, run, NULL, 0, 60);
-    if (r.exit_code != 6)
-        fail_msg("run: exit %d (want 6): %s", r.exit_code, r.err);
+    e2e_run_expect(&r, run, NULL, 0, 60, 6);
     h_run_free(&r);
     paused = e2e_wave_records(f.report, "paused");
     assert_int_equal(json_array_size(paused), 1);
@@ -139,9 +137,7 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     start_emu(&b, early_ms, "2");
     const char *res_b[] = {"resume",     f.report,   "--yes",
                            "--endpoint", b.endpoint, NULL};
-    h_run(&r, res_b, early.v, 0, 60);
-    if (r.exit_code != 6)
-        fail_msg("too-early resume: exit %d (want 6): %s", r.exit_code, r.err);
+    e2e_run_expect(&r, res_b, early.v, 0, 60, 6);
     assert_non_null(strstr(r.err, "7 days"));
     h_run_free(&r);
     assert_int_equal(e2e_log_count(&b, "CreateOTAStaticUpgradeJob", 0), 0);
@@ -158,10 +154,8 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     start_emu(&c, 2 * DAY_MS, "3");
     const char *res_c[] = {"resume",     f.report,   "--yes",
                            "--endpoint", c.endpoint, NULL};
-    h_run(&r, res_c, late.v, 0, 60);
-    if (r.exit_code != 0)
-        fail_msg("resume after the horizon: exit %d: %s", r.exit_code, r.err);
-    h_assert_no_secret(f.dir, H_SECRET, (const char *[]){r.out, r.err, NULL});
+    e2e_run_expect(&r, res_c, late.v, 0, 60, 0);
+    e2e_assert_run_no_secret(f.dir, H_SECRET, &r);
     h_run_free(&r);
 
     /* Wave 3 only, with its ScheduleTime; waves 1 and 2 not again. */
@@ -198,11 +192,4 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     e2e_fleet_stop(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(deferred_wave_created_by_a_later_resume),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(deferred_wave_created_by_a_later_resume))

@@ -123,11 +123,4 @@ static void scheduled_canary_gate_passes_after_its_start(void **state)
     e2e_fleet_stop(&f);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(scheduled_canary_gate_passes_after_its_start),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+E2E_MAIN(cmocka_unit_test(scheduled_canary_gate_passes_after_its_start))

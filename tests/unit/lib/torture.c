@@ -114,6 +114,17 @@ int torture_parse_cli(struct orch_config *cfg, const char *const *args,
     return orch_cli_parse(cfg, argc, argv, diag);
 }
 
+void torture_config_add_firmware(struct orch_config *cfg, const char *pk,
+                                 const char *fw)
+{
+    cfg->fw_map =
+        realloc(cfg->fw_map, (cfg->n_fw_map + 1) * sizeof(*cfg->fw_map));
+    assert_non_null(cfg->fw_map);
+    cfg->fw_map[cfg->n_fw_map].product_key = strdup(pk);
+    cfg->fw_map[cfg->n_fw_map].firmware_id = strdup(fw);
+    cfg->n_fw_map++;
+}
+
 bool torture_is_common_param(const char *name)
 {
     static const char *const common[] = {

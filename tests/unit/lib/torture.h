@@ -67,6 +67,11 @@ char *torture_capture_close(struct torture_capture *c);
 int torture_parse_cli(struct orch_config *cfg, const char *const *args,
                       struct orch_diag *diag);
 
+/* Appends the pair (pk, fw) to cfg's --firmware map (copies of both
+ * strings, freed by orch_config_cleanup()). */
+void torture_config_add_firmware(struct orch_config *cfg, const char *pk,
+                                 const char *fw);
+
 /* ---- Request parameters ---- */
 
 /* True when name is one of the V2 common parameters (AccessKeyId, Action,

@@ -13,6 +13,7 @@
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
+#include "torture.h"
 
 /* An inventory of n devices; product of device i is products[pattern(i)].
  * pattern: 0 = all pkA, 1 = alternate pkA/pkB in runs of 3. */
@@ -41,16 +42,6 @@ static void config_with(struct orch_config *cfg, int chunk, const char *fw)
     cfg->chunk_size = chunk;
     if (fw)
         cfg->firmware_id = strdup(fw);
-}
-
-static void add_fw(struct orch_config *cfg, const char *pk, const char *fw)
-{
-    cfg->fw_map =
-        realloc(cfg->fw_map, (cfg->n_fw_map + 1) * sizeof(*cfg->fw_map));
-    assert_non_null(cfg->fw_map);
-    cfg->fw_map[cfg->n_fw_map].product_key = strdup(pk);
-    cfg->fw_map[cfg->n_fw_map].firmware_id = strdup(fw);
-    cfg->n_fw_map++;
 }
 
 /* Every device exactly once, each chunk within bounds and single-product,
@@ -128,8 +119,8 @@ static void test_products_never_mixed(void **state)
      * pkB. */
     make_inventory(&inv, 1000, 1);
     config_with(&cfg, 200, NULL);
-    add_fw(&cfg, "pkA", "FW-A");
-    add_fw(&cfg, "pkB", "FW-B");
+    torture_config_add_firmware(&cfg, "pkA", "FW-A");
+    torture_config_add_firmware(&cfg, "pkB", "FW-B");
     assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
     assert_int_equal(inv.nproducts, 2);
     assert_int_equal(plan.chunks_per_product[0], 3);
@@ -217,7 +208,7 @@ static void test_missing_firmware(void **state)
     (void)state;
     make_inventory(&inv, 10, 1);
     config_with(&cfg, 200, NULL);
-    add_fw(&cfg, "pkA", "FW-A");
+    torture_config_add_firmware(&cfg, "pkA", "FW-A");
     assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), ORCH_ECONFIG);
     assert_non_null(strstr(diag.msg, "\"pkB\""));
     assert_non_null(strstr(diag.msg, "--firmware pkB=FIRMWARE_ID"));
@@ -226,7 +217,7 @@ static void test_missing_firmware(void **state)
 
     /* --firmware-id covers every product without a --firmware entry. */
     config_with(&cfg, 200, "FW-ALL");
-    add_fw(&cfg, "pkA", "FW-A");
+    torture_config_add_firmware(&cfg, "pkA", "FW-A");
     assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
     assert_string_equal(plan.chunks[0].firmware_id, "FW-A");
     assert_string_equal(plan.chunks[1].firmware_id, "FW-ALL");
