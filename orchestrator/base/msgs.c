@@ -25,7 +25,6 @@
 static FILE *msgs_stream;
 static bool msgs_json;
 static int msgs_color = -1; /* -1: decide on the first message */
-static char last_error[2048];
 
 FILE *orch_msgs_set_stream(FILE *fp)
 {
@@ -65,11 +64,6 @@ void orch_error_diag(int rc, const struct orch_diag *diag)
     orch_errorf("%s", orch_diag_text(rc, diag));
 }
 
-const char *orch_msgs_last_error(void)
-{
-    return last_error;
-}
-
 static bool use_color(FILE *fp)
 {
     if (msgs_color < 0)
@@ -91,8 +85,6 @@ static void voutf(const char *level, const char *kind, const char *color,
     json_t *ev = NULL;
 
     vsnprintf(text, sizeof(text), fmt, ap);
-    if (strcmp(level, "error") == 0)
-        snprintf(last_error, sizeof(last_error), "%s", text);
     if (msgs_json) {
         ev = orch_event_new("message", orch_wall_ms());
         if (ev) {

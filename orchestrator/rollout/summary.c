@@ -432,7 +432,7 @@ static json_t *products_json(const struct orch_summary_plan *sp)
 }
 
 static void exit_reason(const struct orch_run_summary *s, bool is_run,
-                        const char *last_error, char *out, size_t outsz)
+                        const char *told, char *out, size_t outsz)
 {
     if (s->exit_code == ORCH_EXIT_OK)
         snprintf(out, outsz, "%s",
@@ -443,7 +443,7 @@ static void exit_reason(const struct orch_run_summary *s, bool is_run,
         snprintf(out, outsz, "%zu chunk%s failed, %zu not sent", s->failed,
                  s->failed == 1 ? "" : "s", s->not_sent);
     else
-        snprintf(out, outsz, "%s", last_error);
+        snprintf(out, outsz, "%s", told ? told : "");
 }
 
 /* Adds `plan --json`'s "plan" object to doc. 0 or ORCH_ENOMEM. */
@@ -465,13 +465,13 @@ static int add_plan(json_t *doc, const struct orch_summary_plan *sp,
 json_t *orch_summary_doc(const struct orch_run_summary *s,
                          const struct orch_summary_plan *sp,
                          const struct orch_params *first,
-                         const char *last_error)
+                         const char *told)
 {
     struct orch_run_summary with_reason = *s;
     char reason[2048];
     json_t *doc = NULL;
 
-    exit_reason(s, sp == NULL, last_error, reason, sizeof(reason));
+    exit_reason(s, sp == NULL, told, reason, sizeof(reason));
     with_reason.exit_reason = reason;
     doc = orch_runjson_summary(&with_reason);
     if (doc && sp && add_plan(doc, sp, first)) {

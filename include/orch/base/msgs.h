@@ -44,8 +44,5 @@ void orch_msgs_set_color(bool on);
  * (https://no-color.org), and TERM not "dumb". */
 bool orch_msgs_color_wanted(bool is_tty, const char *no_color,
                             const char *term);
-/* The text of the last orch_errorf() message (without prefix), "" if none:
- * the exit reason of --json. */
-const char *orch_msgs_last_error(void);
 
 #endif

@@ -195,12 +195,12 @@ void orch_summary_print_whole(FILE *fp, const struct orch_outcome_counts *c,
 /* The --json summary document (runjson.h) of s, whose exit_reason is
  * ignored: the reason is derived from the exit code and counts ("every
  * chunk created", "N chunks failed, M not sent", ...) or, for the other
- * codes, last_error (the last error message printed). sp: `plan` (adds
- * the "plan" object with the first request's parameters `first`, may be
+ * codes, `told` (the error line the command ended with; "" or NULL: none).
+ * sp: `plan` (adds the "plan" object with the first request's parameters `first`, may be
  * NULL), NULL: `run`. Returns a new reference, or NULL on ENOMEM. */
 json_t *orch_summary_doc(const struct orch_run_summary *s,
                          const struct orch_summary_plan *sp,
                          const struct orch_params *first,
-                         const char *last_error);
+                         const char *told);
 
 #endif
