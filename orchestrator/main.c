@@ -12,6 +12,7 @@
 #include "orch/commands/status.h"
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,14 +73,10 @@ static int status_or_cancel(struct orch_config *cfg)
     if (orch_msgs_json())
         cfg->progress = false;
     warn_transport(cfg);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE,
-                                       "libcurl could not be initialised");
     if (cfg->command == ORCH_CMD_STATUS)
         code = orch_status_main(cfg);
     else
         code = orch_cancel_main(cfg);
-    curl_global_cleanup();
     return code;
 }
 
@@ -104,6 +101,47 @@ static int run_failed(const struct orch_config *cfg, int rc,
     return ORCH_EXIT_USAGE;
 }
 
+/* `run`, `plan` and `resume`: the journal's options for `resume`, the
+ * config's checks, then the pipeline (run.h). */
+static int run_or_plan(struct orch_config *cfg)
+{
+    struct orch_diag diag = {{0}};
+    int rc = 0;
+
+    /* `resume REPORT`: the run's options come from its journal. */
+    if (cfg->command == ORCH_CMD_RESUME) {
+        rc = orch_resume_prepare_config(cfg, &diag);
+        if (rc)
+            return run_failed(cfg, rc, &diag);
+    }
+    rc = orch_config_validate(cfg, &diag);
+    if (rc)
+        return run_failed(cfg, rc, &diag);
+    warn_transport(cfg);
+    return orch_run_main(cfg);
+}
+
+/* The parsed command, between libcurl's one global init and cleanup (the
+ * only ones in the process: no module below calls them). */
+static int run_command(struct orch_config *cfg)
+{
+    struct orch_diag diag = {{0}};
+    bool query = cfg->command == ORCH_CMD_STATUS ||
+                 cfg->command == ORCH_CMD_CANCEL;
+    int code = ORCH_EXIT_OK;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        if (query)
+            return status_or_cancel_failed(cfg, ORCH_EXIT_USAGE,
+                                           "libcurl could not be initialised");
+        orch_diag_set(&diag, ORCH_EINVAL, "libcurl could not be initialised");
+        return run_failed(cfg, ORCH_EINVAL, &diag);
+    }
+    code = query ? status_or_cancel(cfg) : run_or_plan(cfg);
+    curl_global_cleanup();
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     struct orch_config cfg;
@@ -114,7 +152,7 @@ int main(int argc, char **argv)
     orch_config_init(&cfg);
     rc = orch_cli_parse(&cfg, argc, argv, &diag);
     if (rc) {
-        orch_errorf("%s", diag.msg);
+        orch_error_diag(rc, &diag);
         code = ORCH_EXIT_USAGE;
         goto out;
     }
@@ -135,38 +173,7 @@ int main(int argc, char **argv)
         code = ORCH_EXIT_USAGE;
         goto out;
     }
-    if (cfg.command == ORCH_CMD_STATUS || cfg.command == ORCH_CMD_CANCEL) {
-        code = status_or_cancel(&cfg);
-        goto out;
-    }
-    /* `resume REPORT`: the run's options come from its journal. */
-    if (cfg.command == ORCH_CMD_RESUME) {
-        rc = orch_resume_prepare_config(&cfg, &diag);
-        if (rc) {
-            code = run_failed(&cfg, rc, &diag);
-            goto out;
-        }
-    }
-    if (cfg.command != ORCH_CMD_RUN && cfg.command != ORCH_CMD_PLAN) {
-        orch_errorf("%s: not implemented yet",
-                    orch_cli_command_name((int)cfg.command));
-        code = ORCH_EXIT_USAGE;
-        goto out;
-    }
-    rc = orch_config_validate(&cfg, &diag);
-    if (rc) {
-        code = run_failed(&cfg, rc, &diag);
-        goto out;
-    }
-    warn_transport(&cfg);
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        rc = orch_diag_set(&diag, ORCH_EINVAL,
-                           "libcurl could not be initialised");
-        code = run_failed(&cfg, rc, &diag);
-        goto out;
-    }
-    code = orch_run_main(&cfg);
-    curl_global_cleanup();
+    code = run_command(&cfg);
 
 out:
     /* A plan printed into a closed pipe or a full disk is not a success. */
