@@ -126,8 +126,8 @@ static int run_or_plan(struct orch_config *cfg)
 static int run_command(struct orch_config *cfg)
 {
     struct orch_diag diag = {{0}};
-    bool query = cfg->command == ORCH_CMD_STATUS ||
-                 cfg->command == ORCH_CMD_CANCEL;
+    bool query =
+        cfg->command == ORCH_CMD_STATUS || cfg->command == ORCH_CMD_CANCEL;
     int code = ORCH_EXIT_OK;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
