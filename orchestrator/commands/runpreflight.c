@@ -31,12 +31,39 @@ int orch_runpreflight_credentials(struct orch_run *ctx,
     return ORCH_EXIT_OK;
 }
 
+/* --verbose: the server's own text of each refused check, on one line,
+ * each distinct text once (a problem of the account is the same text for
+ * every firmware). */
+static void tell_server_texts(const struct orch_preflight_result *pf)
+{
+    size_t i = 0, j = 0;
+
+    for (i = 0; i < pf->nchecks; i++) {
+        const struct orch_fw_check *c = &pf->checks[i];
+
+        if (c->verdict == ORCH_FW_OK || c->server_message[0] == '\0')
+            continue;
+        for (j = 0; j < i; j++) {
+            if (strcmp(pf->checks[j].server_message, c->server_message) == 0)
+                break;
+        }
+        if (j == i)
+            orch_notef("pre-flight: the server said (request id %s): %s",
+                       c->request_id[0] ? c->request_id : "none",
+                       c->server_message);
+    }
+}
+
 /* A failed firmware check: each failed pair not told yet (preflight.h:
- * each problem once), then the verdict. */
+ * each problem once), then the verdict; with --verbose, the server's own
+ * text before it. */
 static int firmware_failed(struct orch_run *ctx, int rc,
                            const struct orch_diag *diag)
 {
     size_t i = 0;
+
+    if (ctx->cfg->verbose)
+        tell_server_texts(&ctx->pf);
 
     for (i = 0; i < ctx->pf.nchecks; i++) {
         if (ctx->pf.checks[i].verdict != ORCH_FW_OK &&

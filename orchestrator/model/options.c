@@ -137,8 +137,9 @@ static const struct orch_option options[] = {
      "no progress line (terminal or log)", NULL, ALL, NOW, 0},
     {"verbose", 0, &orch_optv_flag, AT(verbose), NULL,
      "plan: print the first request's whole device list (default: "
-     "TargetDeviceName.1..N with the first and the last)",
-     NULL, PLAN, NOW, 0},
+     "TargetDeviceName.1..N with the first and the last); run: also the "
+     "server's own text of a refused pre-flight check, on one line",
+     NULL, RUN | PLAN, NOW, 0},
     {"json", 0, &orch_optv_flag, AT(json), NULL,
      "run, plan, status, cancel: one JSON document on stdout with the "
      "summary "

@@ -1,4 +1,4 @@
-/* test_e2e_advice.c - issue 11 item 2: a pre-flight failure gets the one
+/* test_e2e_advice.c - a pre-flight failure gets the one
  * advice that fits its class, once, through the real binary against
  * ota-emulator: a wrong secret (SignatureDoesNotMatch), an unknown key
  * (InvalidAccessKeyId.NotFound), a clock an hour off (the emulator's
@@ -288,6 +288,43 @@ static void json_log_keeps_server_text_on_one_line(void **state)
     h_run_free(&r);
 }
 
+/* --verbose: the server's own text of the refused check is told once
+ * (the same text for both firmware), on one line, beside the advice. */
+static void verbose_tells_server_text_once_on_one_line(void **state)
+{
+    struct h_run r;
+    char inv[512], report[512];
+    const char *at = NULL, *eol = NULL;
+
+    (void)state;
+    e2e_scratch_paths(scratch, "verbose", inv, report, sizeof(inv));
+    write_inventory(inv);
+    const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_OK,
+                          "--firmware", PKB "=" FW_OK, "--endpoint",
+                          emu.endpoint, "--yes", "--report", report,
+                          "--verbose", NULL};
+    const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-secret",
+                         NULL};
+
+    e2e_run_expect(&r, argv, env, 0, 60, 4);
+    assert_int_equal(e2e_count_substr(r.err, "pre-flight: the server said "
+                                             "(request id "),
+                     1);
+    assert_int_equal(e2e_count_substr(r.err, "server string to sign is:"), 1);
+    at = strstr(r.err, "pre-flight: the server said");
+    eol = strchr(at, '\n');
+    assert_non_null(eol);
+    /* The whole text, canonical request included, is on that one line. */
+    at = strstr(at, "canonical request is:POST / ");
+    assert_non_null(at);
+    assert_true(at < eol);
+    assert_int_equal(e2e_count_substr(r.err, "pre-flight: credentials "
+                                             "rejected (SignatureDoesNotMatch"),
+                     1);
+    e2e_assert_run_no_secret(scratch, H_SECRET, &r);
+    h_run_free(&r);
+}
+
 /* --skip-preflight with a wrong secret: the chunk whose Create was
  * answered SignatureDoesNotMatch was sent and refused: failed, with the
  * code and the request id; the chunks never sent stay not_sent. */
@@ -354,5 +391,6 @@ E2E_MAIN_GROUP(group_setup, group_teardown, E2E_CASE(run_case, cases[0]),
                E2E_CASE(run_case, cases[1]), E2E_CASE(run_case, cases[2]),
                E2E_CASE(run_case, cases[3]), E2E_CASE(run_case, cases[4]),
                E2E_CASE(run_case, cases[5]),
+               cmocka_unit_test(verbose_tells_server_text_once_on_one_line),
                cmocka_unit_test(json_log_keeps_server_text_on_one_line),
                cmocka_unit_test(skip_preflight_refused_chunk_is_failed))
