@@ -163,6 +163,16 @@ json_int_t torture_json_int(json_t *doc, const char *path)
     return json_integer_value(doc);
 }
 
+json_t *torture_json_at(json_t *doc, const char *obj, const char *key)
+{
+    json_t *o = obj ? json_object_get(doc, obj) : doc;
+    json_t *v = json_object_get(o, key);
+
+    if (v == NULL)
+        fail_msg("missing %s.%s", obj ? obj : "", key);
+    return v;
+}
+
 /* The PEM text that write() puts into a memory BIO, malloced. */
 static char *pem_string(BIO *b)
 {

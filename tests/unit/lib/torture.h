@@ -85,6 +85,10 @@ void torture_action_params(struct orch_params *p, json_t *vector);
  * FAILED": doc.tasks.FAILED), or 0 where the path or the integer is
  * missing, as json_integer_value() gives. */
 json_int_t torture_json_int(json_t *doc, const char *path);
+/* doc's member key, or (obj not NULL) the member key of doc's member obj;
+ * borrowed from doc. Fails the test ("missing obj.key") where it is
+ * missing. */
+json_t *torture_json_at(json_t *doc, const char *obj, const char *key);
 
 /* ---- A TLS certificate ---- */
 

@@ -10,19 +10,10 @@
 #include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
 #include "orch/rollout/runjson.h"
+#include "torture.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static json_t *at(json_t *doc, const char *obj, const char *key)
-{
-    json_t *o = obj ? json_object_get(doc, obj) : doc;
-    json_t *v = json_object_get(o, key);
-
-    if (v == NULL)
-        fail_msg("missing %s.%s", obj ? obj : "", key);
-    return v;
-}
 
 static void summary_every_field(void **state)
 {
@@ -106,14 +97,14 @@ static void summary_every_field(void **state)
 
     doc = orch_runjson_summary(&s);
     assert_non_null(doc);
-    assert_int_equal(json_integer_value(at(doc, NULL, "schema")), 1);
-    assert_string_equal(json_string_value(at(doc, NULL, "command")), "run");
-    assert_string_equal(json_string_value(at(doc, NULL, "run_id")), "abc");
-    assert_true(json_is_true(at(doc, NULL, "resumed")));
-    assert_int_equal(json_integer_value(at(doc, "exit", "code")), 1);
-    assert_string_equal(json_string_value(at(doc, "exit", "name")),
+    assert_int_equal(json_integer_value(torture_json_at(doc, NULL, "schema")), 1);
+    assert_string_equal(json_string_value(torture_json_at(doc, NULL, "command")), "run");
+    assert_string_equal(json_string_value(torture_json_at(doc, NULL, "run_id")), "abc");
+    assert_true(json_is_true(torture_json_at(doc, NULL, "resumed")));
+    assert_int_equal(json_integer_value(torture_json_at(doc, "exit", "code")), 1);
+    assert_string_equal(json_string_value(torture_json_at(doc, "exit", "name")),
                         "partial");
-    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+    assert_string_equal(json_string_value(torture_json_at(doc, "exit", "reason")),
                         "some chunks failed or were not sent");
     {
         static const char *const keys[] = {
@@ -126,51 +117,51 @@ static void summary_every_field(void **state)
         size_t i = 0;
 
         for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-            assert_int_equal(json_integer_value(at(doc, "counts", keys[i])),
+            assert_int_equal(json_integer_value(torture_json_at(doc, "counts", keys[i])),
                              want[i]);
         assert_int_equal(json_object_size(json_object_get(doc, "counts")),
                          sizeof(keys) / sizeof(keys[0]));
     }
-    assert_int_equal(json_integer_value(at(doc, "errors", "iot.ota.X")), 2);
-    assert_int_equal(json_integer_value(at(doc, "errors", "Ambiguous")), 1);
-    assert_string_equal(json_string_value(at(doc, "preflight", "firmware")),
+    assert_int_equal(json_integer_value(torture_json_at(doc, "errors", "iot.ota.X")), 2);
+    assert_int_equal(json_integer_value(torture_json_at(doc, "errors", "Ambiguous")), 1);
+    assert_string_equal(json_string_value(torture_json_at(doc, "preflight", "firmware")),
                         "failed");
-    assert_int_equal(json_integer_value(at(doc, "preflight", "calls")), 2);
-    c = json_array_get(at(doc, "preflight", "checks"), 0);
-    assert_string_equal(json_string_value(at(c, NULL, "verdict")), "ok");
-    assert_int_equal(json_integer_value(at(c, NULL, "status")), 1);
-    assert_string_equal(json_string_value(at(c, NULL, "dest_version")), "2.0");
-    assert_true(json_is_null(at(c, NULL, "message")));
-    c = json_array_get(at(doc, "preflight", "checks"), 1);
-    assert_string_equal(json_string_value(at(c, NULL, "verdict")),
+    assert_int_equal(json_integer_value(torture_json_at(doc, "preflight", "calls")), 2);
+    c = json_array_get(torture_json_at(doc, "preflight", "checks"), 0);
+    assert_string_equal(json_string_value(torture_json_at(c, NULL, "verdict")), "ok");
+    assert_int_equal(json_integer_value(torture_json_at(c, NULL, "status")), 1);
+    assert_string_equal(json_string_value(torture_json_at(c, NULL, "dest_version")), "2.0");
+    assert_true(json_is_null(torture_json_at(c, NULL, "message")));
+    c = json_array_get(torture_json_at(doc, "preflight", "checks"), 1);
+    assert_string_equal(json_string_value(torture_json_at(c, NULL, "verdict")),
                         "unverified");
-    assert_true(json_is_null(at(c, NULL, "status")));
-    assert_string_equal(json_string_value(at(c, NULL, "message")),
+    assert_true(json_is_null(torture_json_at(c, NULL, "status")));
+    assert_string_equal(json_string_value(torture_json_at(c, NULL, "message")),
                         "not verified");
     assert_null(json_object_get(c, "problem"));
-    c = json_array_get(at(doc, "preflight", "checks"), 2);
-    assert_string_equal(json_string_value(at(c, NULL, "problem")),
+    c = json_array_get(torture_json_at(doc, "preflight", "checks"), 2);
+    assert_string_equal(json_string_value(torture_json_at(c, NULL, "problem")),
                         "credentials_rejected");
-    assert_string_equal(json_string_value(at(c, NULL, "request_id")), "RQ");
-    assert_string_equal(json_string_value(at(c, NULL, "server_message")),
+    assert_string_equal(json_string_value(torture_json_at(c, NULL, "request_id")), "RQ");
+    assert_string_equal(json_string_value(torture_json_at(c, NULL, "server_message")),
                         "a b");
-    c = at(doc, "preflight", "devices");
-    assert_int_equal(json_integer_value(at(c, NULL, "checked")), 10);
-    assert_int_equal(json_integer_value(at(c, NULL, "missing")), 1);
-    assert_int_equal(json_integer_value(at(c, NULL, "up_to_date")), 2);
-    assert_int_equal(json_integer_value(at(c, NULL, "unchecked")), 3);
-    assert_int_equal(json_integer_value(at(c, NULL, "calls")), 4);
-    assert_true(json_is_null(at(c, NULL, "first_error")));
-    assert_true(json_real_value(at(doc, "timings", "wall_s")) == 1.5);
-    assert_true(json_real_value(at(doc, "timings", "calls_per_s")) == 19.5);
-    assert_string_equal(json_string_value(at(doc, "files", "report")),
+    c = torture_json_at(doc, "preflight", "devices");
+    assert_int_equal(json_integer_value(torture_json_at(c, NULL, "checked")), 10);
+    assert_int_equal(json_integer_value(torture_json_at(c, NULL, "missing")), 1);
+    assert_int_equal(json_integer_value(torture_json_at(c, NULL, "up_to_date")), 2);
+    assert_int_equal(json_integer_value(torture_json_at(c, NULL, "unchecked")), 3);
+    assert_int_equal(json_integer_value(torture_json_at(c, NULL, "calls")), 4);
+    assert_true(json_is_null(torture_json_at(c, NULL, "first_error")));
+    assert_true(json_real_value(torture_json_at(doc, "timings", "wall_s")) == 1.5);
+    assert_true(json_real_value(torture_json_at(doc, "timings", "calls_per_s")) == 19.5);
+    assert_string_equal(json_string_value(torture_json_at(doc, "files", "report")),
                         "r.csv");
-    assert_string_equal(json_string_value(at(doc, "files", "failed")),
+    assert_string_equal(json_string_value(torture_json_at(doc, "files", "failed")),
                         "r.csv.failed.csv");
-    assert_true(json_is_null(at(doc, "files", "rejects")));
-    assert_string_equal(json_string_value(at(doc, "files", "journal")),
+    assert_true(json_is_null(torture_json_at(doc, "files", "rejects")));
+    assert_string_equal(json_string_value(torture_json_at(doc, "files", "journal")),
                         "r.csv.journal");
-    assert_true(json_is_null(at(doc, NULL, "plan")));
+    assert_true(json_is_null(torture_json_at(doc, NULL, "plan")));
     json_decref(doc);
 
     /* A given reason wins; no pre-flight and no device check. */
@@ -180,12 +171,12 @@ static void summary_every_field(void **state)
     s.pf_state = ORCH_PF_SKIPPED;
     s.devcheck = NULL;
     doc = orch_runjson_summary(&s);
-    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+    assert_string_equal(json_string_value(torture_json_at(doc, "exit", "reason")),
                         "credentials rejected");
-    assert_string_equal(json_string_value(at(doc, "preflight", "firmware")),
+    assert_string_equal(json_string_value(torture_json_at(doc, "preflight", "firmware")),
                         "skipped");
-    assert_int_equal(json_array_size(at(doc, "preflight", "checks")), 0);
-    assert_true(json_is_null(at(doc, "preflight", "devices")));
+    assert_int_equal(json_array_size(torture_json_at(doc, "preflight", "checks")), 0);
+    assert_true(json_is_null(torture_json_at(doc, "preflight", "devices")));
     json_decref(doc);
 }
 
@@ -209,20 +200,20 @@ static void plan_object(void **state)
                                            7, 1.4, "CreateOTAStaticUpgradeJob",
                                            &p),
                      0);
-    plan = at(doc, NULL, "plan");
-    assert_string_equal(json_string_value(at(plan, NULL, "endpoint")),
+    plan = torture_json_at(doc, NULL, "plan");
+    assert_string_equal(json_string_value(torture_json_at(plan, NULL, "endpoint")),
                         "http://127.0.0.1:1");
-    assert_int_equal(json_integer_value(at(plan, NULL, "calls_needed")), 40);
-    assert_true(json_real_value(at(plan, NULL, "seconds_needed")) == 2.0);
-    assert_int_equal(json_integer_value(at(at(plan, NULL, "device_check"),
+    assert_int_equal(json_integer_value(torture_json_at(plan, NULL, "calls_needed")), 40);
+    assert_true(json_real_value(torture_json_at(plan, NULL, "seconds_needed")) == 2.0);
+    assert_int_equal(json_integer_value(torture_json_at(torture_json_at(plan, NULL, "device_check"),
                                            NULL, "calls")),
                      7);
-    assert_int_equal(json_array_size(at(plan, NULL, "products")), 1);
-    req = at(plan, NULL, "first_request");
-    assert_string_equal(json_string_value(at(req, NULL, "action")),
+    assert_int_equal(json_array_size(torture_json_at(plan, NULL, "products")), 1);
+    req = torture_json_at(plan, NULL, "first_request");
+    assert_string_equal(json_string_value(torture_json_at(req, NULL, "action")),
                         "CreateOTAStaticUpgradeJob");
     assert_string_equal(
-        json_string_value(at(at(req, NULL, "parameters"), NULL,
+        json_string_value(torture_json_at(torture_json_at(req, NULL, "parameters"), NULL,
                              "TargetDeviceName.1")),
         "d1");
     orch_params_cleanup(&p);
@@ -233,10 +224,10 @@ static void plan_object(void **state)
     assert_int_equal(orch_runjson_set_plan(doc, NULL, 2, 10, 0, 20.0, NULL, 0,
                                            0, "X", NULL),
                      0);
-    plan = at(doc, NULL, "plan");
-    assert_true(json_is_null(at(plan, NULL, "first_request")));
-    assert_true(json_is_null(at(plan, NULL, "device_check")));
-    assert_true(json_is_null(at(plan, NULL, "endpoint")));
+    plan = torture_json_at(doc, NULL, "plan");
+    assert_true(json_is_null(torture_json_at(plan, NULL, "first_request")));
+    assert_true(json_is_null(torture_json_at(plan, NULL, "device_check")));
+    assert_true(json_is_null(torture_json_at(plan, NULL, "endpoint")));
     json_decref(doc);
 }
 
