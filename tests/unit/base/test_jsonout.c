@@ -35,32 +35,29 @@ static void exit_object_and_base_document(void **state)
     ex = orch_jsonout_exit(1, "3 jobs failed");
     assert_non_null(ex);
     assert_int_equal(json_object_size(ex), 3);
-    assert_int_equal(json_integer_value(torture_json_at(ex, NULL, "code")), 1);
-    assert_string_equal(json_string_value(torture_json_at(ex, NULL, "name")), "partial");
-    assert_string_equal(json_string_value(torture_json_at(ex, NULL, "reason")),
-                        "3 jobs failed");
+    assert_int_equal(torture_json_num(ex, NULL, "code"), 1);
+    assert_string_equal(torture_json_str(ex, NULL, "name"), "partial");
+    assert_string_equal(torture_json_str(ex, NULL, "reason"), "3 jobs failed");
     json_decref(ex);
     /* No reason (NULL or ""): the code's default text. */
     ex = orch_jsonout_exit(6, "");
-    assert_string_equal(json_string_value(torture_json_at(ex, NULL, "name")), "paused");
-    assert_non_null(
-        strstr(json_string_value(torture_json_at(ex, NULL, "reason")), "resume"));
+    assert_string_equal(torture_json_str(ex, NULL, "name"), "paused");
+    assert_non_null(strstr(torture_json_str(ex, NULL, "reason"), "resume"));
     json_decref(ex);
     ex = orch_jsonout_exit(5, NULL);
-    assert_string_equal(json_string_value(torture_json_at(ex, NULL, "name")), "gate");
-    assert_non_null(strstr(json_string_value(torture_json_at(ex, NULL, "reason")), "gate"));
+    assert_string_equal(torture_json_str(ex, NULL, "name"), "gate");
+    assert_non_null(strstr(torture_json_str(ex, NULL, "reason"), "gate"));
     json_decref(ex);
 
     doc = orch_jsonout_doc("status", 2, "no such report");
     assert_non_null(doc);
     assert_int_equal(json_object_size(doc), 3);
-    assert_int_equal(json_integer_value(torture_json_at(doc, NULL, "schema")),
+    assert_int_equal(torture_json_num(doc, NULL, "schema"),
                      ORCH_JSONOUT_SCHEMA);
-    assert_string_equal(json_string_value(torture_json_at(doc, NULL, "command")),
-                        "status");
-    assert_int_equal(json_integer_value(torture_json_at(doc, "exit", "code")), 2);
-    assert_string_equal(json_string_value(torture_json_at(doc, "exit", "name")), "usage");
-    assert_string_equal(json_string_value(torture_json_at(doc, "exit", "reason")),
+    assert_string_equal(torture_json_str(doc, NULL, "command"), "status");
+    assert_int_equal(torture_json_num(doc, "exit", "code"), 2);
+    assert_string_equal(torture_json_str(doc, "exit", "name"), "usage");
+    assert_string_equal(torture_json_str(doc, "exit", "reason"),
                         "no such report");
     json_decref(doc);
 }
@@ -71,9 +68,9 @@ static void event_shape(void **state)
 
     (void)state;
     assert_non_null(ev);
-    assert_string_equal(json_string_value(torture_json_at(ev, NULL, "event")), "sent");
-    assert_int_equal(json_integer_value(torture_json_at(ev, NULL, "ts")), 1700000000123LL);
-    assert_string_equal(json_string_value(torture_json_at(ev, NULL, "time")),
+    assert_string_equal(torture_json_str(ev, NULL, "event"), "sent");
+    assert_int_equal(torture_json_num(ev, NULL, "ts"), 1700000000123LL);
+    assert_string_equal(torture_json_str(ev, NULL, "time"),
                         "2023-11-14T22:13:20.123Z");
     json_decref(ev);
 }

@@ -53,9 +53,9 @@ static void messages_plain_and_json(void **state)
     orch_msgs_set_json(false);
     ev = json_loads(buf, 0, NULL);
     assert_non_null(ev);
-    assert_string_equal(json_string_value(torture_json_at(ev, NULL, "level")), "note");
-    assert_string_equal(json_string_value(torture_json_at(ev, NULL, "message")), "n \"q\"");
-    assert_string_equal(json_string_value(torture_json_at(ev, NULL, "event")), "message");
+    assert_string_equal(torture_json_str(ev, NULL, "level"), "note");
+    assert_string_equal(torture_json_str(ev, NULL, "message"), "n \"q\"");
+    assert_string_equal(torture_json_str(ev, NULL, "event"), "message");
     json_decref(ev);
     orch_msgs_set_stream(old);
     fclose(fp);

@@ -188,28 +188,25 @@ static void cancel_document(void **state)
                                "r.csv.cancel.journal", 1,
                                "1 job failed, 0 not sent");
     assert_non_null(doc);
-    assert_int_equal(json_integer_value(torture_json_at(doc, NULL, "schema")), 1);
-    assert_string_equal(json_string_value(torture_json_at(doc, NULL, "command")), "cancel");
-    assert_int_equal(json_integer_value(torture_json_at(doc, "exit", "code")), 1);
-    assert_string_equal(json_string_value(torture_json_at(doc, "exit", "name")), "partial");
-    assert_string_equal(json_string_value(torture_json_at(doc, "exit", "reason")),
+    assert_int_equal(torture_json_num(doc, NULL, "schema"), 1);
+    assert_string_equal(torture_json_str(doc, NULL, "command"), "cancel");
+    assert_int_equal(torture_json_num(doc, "exit", "code"), 1);
+    assert_string_equal(torture_json_str(doc, "exit", "name"), "partial");
+    assert_string_equal(torture_json_str(doc, "exit", "reason"),
                         "1 job failed, 0 not sent");
-    assert_string_equal(json_string_value(torture_json_at(doc, NULL, "report")), "r.csv");
+    assert_string_equal(torture_json_str(doc, NULL, "report"), "r.csv");
     assert_true(json_is_true(torture_json_at(doc, NULL, "in_progress")));
-    assert_int_equal(json_integer_value(torture_json_at(doc, "counts", "jobs")), 5);
-    assert_int_equal(json_integer_value(torture_json_at(doc, "counts", "skipped")), 1);
-    assert_int_equal(json_integer_value(torture_json_at(doc, "counts", "cancelled")), 2);
-    assert_int_equal(
-        json_integer_value(torture_json_at(doc, "counts", "already_finished")), 1);
-    assert_int_equal(json_integer_value(torture_json_at(doc, "counts", "failed")), 1);
-    assert_int_equal(json_integer_value(torture_json_at(doc, "counts", "not_sent")), 0);
-    assert_int_equal(
-        json_integer_value(torture_json_at(doc, "counts", "nothing_to_cancel")), 3);
-    assert_int_equal(
-        json_integer_value(torture_json_at(doc, "counts", "tasks_cancellable")), 17);
-    assert_int_equal(json_integer_value(torture_json_at(doc, "counts", "not_counted")), 1);
-    assert_int_equal(json_integer_value(torture_json_at(doc, "errors", "iot.ota.X")), 1);
-    assert_string_equal(json_string_value(torture_json_at(doc, "files", "journal")),
+    assert_int_equal(torture_json_num(doc, "counts", "jobs"), 5);
+    assert_int_equal(torture_json_num(doc, "counts", "skipped"), 1);
+    assert_int_equal(torture_json_num(doc, "counts", "cancelled"), 2);
+    assert_int_equal(torture_json_num(doc, "counts", "already_finished"), 1);
+    assert_int_equal(torture_json_num(doc, "counts", "failed"), 1);
+    assert_int_equal(torture_json_num(doc, "counts", "not_sent"), 0);
+    assert_int_equal(torture_json_num(doc, "counts", "nothing_to_cancel"), 3);
+    assert_int_equal(torture_json_num(doc, "counts", "tasks_cancellable"), 17);
+    assert_int_equal(torture_json_num(doc, "counts", "not_counted"), 1);
+    assert_int_equal(torture_json_num(doc, "errors", "iot.ota.X"), 1);
+    assert_string_equal(torture_json_str(doc, "files", "journal"),
                         "r.csv.cancel.journal");
     json_decref(doc);
 
@@ -220,7 +217,7 @@ static void cancel_document(void **state)
     assert_true(json_is_null(torture_json_at(doc, NULL, "report")));
     assert_true(json_is_null(torture_json_at(doc, "files", "journal")));
     assert_int_equal(json_object_size(torture_json_at(doc, NULL, "errors")), 0);
-    assert_string_equal(json_string_value(torture_json_at(doc, "exit", "reason")),
+    assert_string_equal(torture_json_str(doc, "exit", "reason"),
                         "usage or configuration error");
     json_decref(doc);
 }

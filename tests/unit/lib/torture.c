@@ -173,6 +173,16 @@ json_t *torture_json_at(json_t *doc, const char *obj, const char *key)
     return v;
 }
 
+const char *torture_json_str(json_t *doc, const char *obj, const char *key)
+{
+    return json_string_value(torture_json_at(doc, obj, key));
+}
+
+json_int_t torture_json_num(json_t *doc, const char *obj, const char *key)
+{
+    return json_integer_value(torture_json_at(doc, obj, key));
+}
+
 /* The PEM text that write() puts into a memory BIO, malloced. */
 static char *pem_string(BIO *b)
 {
