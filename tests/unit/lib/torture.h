@@ -1,7 +1,8 @@
 /* torture.h - what the unit tests share (after libssh's torture library):
  * whole files in and out, a scratch directory, a FILE* captured into a
  * string, a command line parsed into a config, the signer's common
- * parameters, a throwaway TLS certificate and an emulator world.
+ * parameters, an inventory and its plan, a throwaway TLS certificate and
+ * an emulator world.
  *
  * Built once as the static library `torture`, linked into every unit test
  * and every end-to-end test. Every function fails the running test (cmocka
@@ -21,6 +22,9 @@ struct orch_config;
 struct orch_diag;
 struct orch_params;
 struct emu_world;
+struct orch_inventory;
+struct orch_inventory_opts;
+struct orch_plan;
 
 /* ---- Files ---- */
 
@@ -93,6 +97,21 @@ json_t *torture_json_at(json_t *doc, const char *obj, const char *key);
  * it is not one); the string is borrowed from doc. */
 const char *torture_json_str(json_t *doc, const char *obj, const char *key);
 json_int_t torture_json_num(json_t *doc, const char *obj, const char *key);
+
+/* ---- An inventory and its plan ---- */
+
+/* Initialises inv and loads the inventory text csv (named "t.csv") into
+ * it with opts (NULL: all off); the test fails unless that returns 0. */
+void torture_load_inventory(struct orch_inventory *inv, const char *csv,
+                            const struct orch_inventory_opts *opts);
+/* torture_load_inventory(inv, csv, opts), then orch_plan_build(plan, inv,
+ * cfg), which must return 0. The plan borrows inv and cfg. */
+void torture_plan(struct orch_plan *plan, struct orch_inventory *inv,
+                  const struct orch_config *cfg, const char *csv,
+                  const struct orch_inventory_opts *opts);
+/* Cleans up plan, inv and cfg, in that order. */
+void torture_plan_cleanup(struct orch_plan *plan, struct orch_inventory *inv,
+                          struct orch_config *cfg);
 
 /* ---- A TLS certificate ---- */
 

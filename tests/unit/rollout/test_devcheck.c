@@ -16,17 +16,7 @@
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
 #include "orch/rollout/devcheck.h"
-
-static void load(struct orch_inventory *inv, const char *csv)
-{
-    static const struct orch_inventory_opts opts;
-    struct orch_diag diag;
-
-    orch_inventory_init(inv);
-    assert_int_equal(
-        orch_inventory_load_mem(inv, "t.csv", csv, strlen(csv), &opts, &diag),
-        0);
-}
+#include "torture.h"
 
 struct drops {
     char lines[8][128];
@@ -78,7 +68,7 @@ static void devices_missing_and_up_to_date_are_dropped(void **state)
     json_t *root = answer();
 
     (void)state;
-    load(&inv, inv_csv);
+    torture_load_inventory(&inv, inv_csv, NULL);
     memset(&opts, 0, sizeof(opts));
     memset(&st, 0, sizeof(st));
     memset(&d, 0, sizeof(d));
@@ -111,7 +101,7 @@ static void devices_without_dest_version_check_existence_only(void **state)
     json_t *root = answer();
 
     (void)state;
-    load(&inv, inv_csv);
+    torture_load_inventory(&inv, inv_csv, NULL);
     memset(&st, 0, sizeof(st));
     assert_int_equal(orch_preflight_judge_devices(&inv, idx, 4, root, NULL,
                                                   NULL, drop, &st),
@@ -144,7 +134,7 @@ static void devices_reject_writer_failure_stops(void **state)
     json_t *root = answer();
 
     (void)state;
-    load(&inv, inv_csv);
+    torture_load_inventory(&inv, inv_csv, NULL);
     memset(&opts, 0, sizeof(opts));
     memset(&st, 0, sizeof(st));
     memset(&d, 0, sizeof(d));
@@ -170,7 +160,7 @@ static void load_two(struct orch_inventory *inv, size_t n, size_t m)
     for (i = 0; i < n + m; i++)
         off += (size_t)sprintf(csv + off, "dev-%06zu,%s\n", i,
                                i < n ? "pkA" : "pkB");
-    load(inv, csv);
+    torture_load_inventory(inv, csv, NULL);
     free(csv);
 }
 
@@ -194,9 +184,7 @@ static void device_cost_per_product(void **state)
     assert_true(secs > 0.79 && secs < 0.81);
     orch_preflight_device_cost(NULL, &calls, &secs);
     assert_int_equal(calls, 0);
-    orch_plan_cleanup(&plan);
-    orch_config_cleanup(&cfg);
-    orch_inventory_cleanup(&inv);
+    torture_plan_cleanup(&plan, &inv, &cfg);
 }
 
 static void filtered_plan_leaves_dropped_devices_out(void **state)

@@ -54,7 +54,6 @@ static int setup(void **state)
     static const char csv[] = "DeviceName,ProductKey\n"
                               "dev-a,pkA\ndev-b,pkA\ndev-c,pkA\ndev-d,pkA\n";
     struct fixture *f = calloc(1, sizeof(*f));
-    struct orch_diag diag;
 
     assert_non_null(f);
     torture_mkdtemp(f->dir, sizeof(f->dir), "test_runfiles");
@@ -62,11 +61,7 @@ static int setup(void **state)
     orch_config_init(&f->cfg);
     f->cfg.chunk_size = 2;
     f->cfg.firmware_id = strdup("FW1");
-    orch_inventory_init(&f->inv);
-    assert_int_equal(orch_inventory_load_mem(&f->inv, "t.csv", csv,
-                                             strlen(csv), &opts, &diag),
-                     0);
-    assert_int_equal(orch_plan_build(&f->plan, &f->inv, &f->cfg, &diag), 0);
+    torture_plan(&f->plan, &f->inv, &f->cfg, csv, &opts);
     assert_int_equal(f->plan.nchunks, 2);
     *state = f;
     return 0;
@@ -76,9 +71,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    orch_plan_cleanup(&f->plan);
-    orch_inventory_cleanup(&f->inv);
-    orch_config_cleanup(&f->cfg);
+    torture_plan_cleanup(&f->plan, &f->inv, &f->cfg);
     torture_rmtree(f->dir);
     free(f);
     return 0;
