@@ -131,15 +131,9 @@ static void deliver_document(void **state)
     json_decref(doc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exit_names),
-        cmocka_unit_test(exit_object_and_base_document),
-        cmocka_unit_test(event_shape),
-        cmocka_unit_test(event_emit_one_line),
-        cmocka_unit_test(deliver_document),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(exit_names),
+    cmocka_unit_test(exit_object_and_base_document),
+    cmocka_unit_test(event_shape),
+    cmocka_unit_test(event_emit_one_line),
+    cmocka_unit_test(deliver_document))

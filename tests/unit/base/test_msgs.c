@@ -62,12 +62,6 @@ static void messages_plain_and_json(void **state)
     free(buf);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(color_rule),
-        cmocka_unit_test(messages_plain_and_json),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(color_rule),
+    cmocka_unit_test(messages_plain_and_json))

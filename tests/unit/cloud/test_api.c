@@ -751,31 +751,25 @@ static void task_states(void **state)
     assert_false(orch_task_state_pending(ORCH_TASK_OTHER));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_specific_chunk_params),
-        cmocka_unit_test(test_full_chunk_numbering),
-        cmocka_unit_test(test_all_and_gray_params),
-        cmocka_unit_test(test_job_tag),
-        cmocka_unit_test(test_query_params),
-        cmocka_unit_test(test_decode_job_list),
-        cmocka_unit_test(test_decode_task_list),
-        cmocka_unit_test(test_decode_success),
-        cmocka_unit_test(test_decode_business_error),
-        cmocka_unit_test(test_decode_gateway_errors),
-        cmocka_unit_test(test_decode_json_without_success_field),
-        cmocka_unit_test(test_decode_html_page),
-        cmocka_unit_test(test_decode_truncated_and_odd_json),
-        cmocka_unit_test(test_decode_empty_body),
-        cmocka_unit_test(test_decode_nul_and_binary_bytes),
-        cmocka_unit_test(test_decode_huge_bodies),
-        cmocka_unit_test(test_decode_reuse_resets_fields),
-        cmocka_unit_test(flags_without_in_progress),
-        cmocka_unit_test(flags_with_in_progress_and_job),
-        cmocka_unit_test(finished_codes),
-        cmocka_unit_test(task_states),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_specific_chunk_params),
+    cmocka_unit_test(test_full_chunk_numbering),
+    cmocka_unit_test(test_all_and_gray_params),
+    cmocka_unit_test(test_job_tag),
+    cmocka_unit_test(test_query_params),
+    cmocka_unit_test(test_decode_job_list),
+    cmocka_unit_test(test_decode_task_list),
+    cmocka_unit_test(test_decode_success),
+    cmocka_unit_test(test_decode_business_error),
+    cmocka_unit_test(test_decode_gateway_errors),
+    cmocka_unit_test(test_decode_json_without_success_field),
+    cmocka_unit_test(test_decode_html_page),
+    cmocka_unit_test(test_decode_truncated_and_odd_json),
+    cmocka_unit_test(test_decode_empty_body),
+    cmocka_unit_test(test_decode_nul_and_binary_bytes),
+    cmocka_unit_test(test_decode_huge_bodies),
+    cmocka_unit_test(test_decode_reuse_resets_fields),
+    cmocka_unit_test(flags_without_in_progress),
+    cmocka_unit_test(flags_with_in_progress_and_job),
+    cmocka_unit_test(finished_codes),
+    cmocka_unit_test(task_states))

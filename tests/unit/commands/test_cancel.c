@@ -222,14 +222,8 @@ static void cancel_document(void **state)
     json_decref(doc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(journal_records_cover),
-        cmocka_unit_test(config_checks),
-        cmocka_unit_test(outcome_per_job),
-        cmocka_unit_test(cancel_document),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(journal_records_cover),
+    cmocka_unit_test(config_checks),
+    cmocka_unit_test(outcome_per_job),
+    cmocka_unit_test(cancel_document))

@@ -26,6 +26,19 @@ struct orch_inventory;
 struct orch_inventory_opts;
 struct orch_plan;
 
+/* ---- main() ---- */
+
+/* Defines a test file's main(): runs the CMUnitTest entries given after
+ * group_setup and group_teardown (NULL for none) as cmocka's group
+ * "tests", and returns the number of failed tests. */
+#define TORTURE_MAIN(group_setup, group_teardown, ...)                         \
+    int main(void)                                                             \
+    {                                                                          \
+        const struct CMUnitTest tests[] = {__VA_ARGS__};                       \
+                                                                               \
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);     \
+    }
+
 /* ---- Files ---- */
 
 /* The whole file at path as a NUL-terminated string, malloced (free it);

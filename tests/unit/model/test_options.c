@@ -11,6 +11,7 @@
 #include "orch/base/err.h"
 #include "orch/model/config.h"
 #include "orch/model/options.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,16 +377,10 @@ static void set_refuses_like_the_command_line(void **state)
     orch_config_cleanup(&cfg);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(table_is_consistent),
-        cmocka_unit_test(journal_round_trip_every_row),
-        cmocka_unit_test(journal_round_trip_all_rows),
-        cmocka_unit_test(journal_encoding_pinned),
-        cmocka_unit_test(overlay_every_row),
-        cmocka_unit_test(set_refuses_like_the_command_line),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(table_is_consistent),
+    cmocka_unit_test(journal_round_trip_every_row),
+    cmocka_unit_test(journal_round_trip_all_rows),
+    cmocka_unit_test(journal_encoding_pinned),
+    cmocka_unit_test(overlay_every_row),
+    cmocka_unit_test(set_refuses_like_the_command_line))

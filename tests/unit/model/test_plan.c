@@ -246,16 +246,10 @@ static void test_bad_chunk_size_and_empty(void **state)
     orch_inventory_cleanup(&inv);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_boundaries),
-        cmocka_unit_test(test_products_never_mixed),
-        cmocka_unit_test(test_chunk_size_one),
-        cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_missing_firmware),
-        cmocka_unit_test(test_bad_chunk_size_and_empty),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_boundaries),
+    cmocka_unit_test(test_products_never_mixed),
+    cmocka_unit_test(test_chunk_size_one),
+    cmocka_unit_test(test_deterministic),
+    cmocka_unit_test(test_missing_firmware),
+    cmocka_unit_test(test_bad_chunk_size_and_empty))

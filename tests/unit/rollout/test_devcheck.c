@@ -232,15 +232,9 @@ static void filtered_plan_leaves_dropped_devices_out(void **state)
     orch_inventory_cleanup(&inv);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(devices_missing_and_up_to_date_are_dropped),
-        cmocka_unit_test(devices_without_dest_version_check_existence_only),
-        cmocka_unit_test(devices_reject_writer_failure_stops),
-        cmocka_unit_test(device_cost_per_product),
-        cmocka_unit_test(filtered_plan_leaves_dropped_devices_out),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(devices_missing_and_up_to_date_are_dropped),
+    cmocka_unit_test(devices_without_dest_version_check_existence_only),
+    cmocka_unit_test(devices_reject_writer_failure_stops),
+    cmocka_unit_test(device_cost_per_product),
+    cmocka_unit_test(filtered_plan_leaves_dropped_devices_out))

@@ -418,33 +418,23 @@ static void keep_old_nothing_there(void **state)
     assert_int_equal(k.n, 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(live_rows_and_failed_devices, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(not_sent_without_code_shows_its_status,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(target_row_names_product_and_firmware,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(recovered_job_says_so, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(nothing_written_before_open, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(rejects_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(rewrite_whole_in_chunk_order, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(rewrite_failure_keeps_old_files,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(append_after_rewrite, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(
-            unknown_outcome_goes_to_ambiguous_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(keep_old_files_aside, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(keep_old_nothing_there, setup,
-                                        teardown),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test_setup_teardown(live_rows_and_failed_devices, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(not_sent_without_code_shows_its_status,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(target_row_names_product_and_firmware,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(recovered_job_says_so, setup, teardown),
+    cmocka_unit_test_setup_teardown(nothing_written_before_open, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(rejects_rows, setup, teardown),
+    cmocka_unit_test_setup_teardown(rewrite_whole_in_chunk_order, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(rewrite_failure_keeps_old_files, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(append_after_rewrite, setup, teardown),
+    cmocka_unit_test_setup_teardown(unknown_outcome_goes_to_ambiguous_file,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(keep_old_files_aside, setup, teardown),
+    cmocka_unit_test_setup_teardown(keep_old_nothing_there, setup, teardown))

@@ -231,12 +231,6 @@ static void plan_object(void **state)
     json_decref(doc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(summary_every_field),
-        cmocka_unit_test(plan_object),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(summary_every_field),
+    cmocka_unit_test(plan_object))

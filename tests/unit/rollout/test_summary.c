@@ -699,28 +699,21 @@ static void json_plan_object(void **state)
     json_decref(doc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(durations),
-        cmocka_unit_test(calls_rate),
-        cmocka_unit_test(rows_kept_up_to_the_limit),
-        cmocka_unit_test_setup_teardown(plan_summary_of_an_inventory, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(plan_summary_rejects_and_device_cost,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(plan_summary_of_a_target, setup,
-                                        teardown),
-        cmocka_unit_test(preflight_result),
-        cmocka_unit_test(dropped_devices),
-        cmocka_unit_test(resume_and_whole_run),
-        cmocka_unit_test_setup_teardown(final_summary, setup, teardown),
-        cmocka_unit_test(final_rates_agree_with_their_counts),
-        cmocka_unit_test(json_exit_reasons),
-        cmocka_unit_test(next_step_never_offers_a_rerun_while_undecided),
-        cmocka_unit_test(json_next_step),
-        cmocka_unit_test_setup_teardown(json_plan_object, setup, teardown),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(durations),
+    cmocka_unit_test(calls_rate),
+    cmocka_unit_test(rows_kept_up_to_the_limit),
+    cmocka_unit_test_setup_teardown(plan_summary_of_an_inventory, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(plan_summary_rejects_and_device_cost, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(plan_summary_of_a_target, setup, teardown),
+    cmocka_unit_test(preflight_result),
+    cmocka_unit_test(dropped_devices),
+    cmocka_unit_test(resume_and_whole_run),
+    cmocka_unit_test_setup_teardown(final_summary, setup, teardown),
+    cmocka_unit_test(final_rates_agree_with_their_counts),
+    cmocka_unit_test(json_exit_reasons),
+    cmocka_unit_test(next_step_never_offers_a_rerun_while_undecided),
+    cmocka_unit_test(json_next_step),
+    cmocka_unit_test_setup_teardown(json_plan_object, setup, teardown))
