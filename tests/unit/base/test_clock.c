@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "orch/base/clock.h"
+#include "torture.h"
 
 static void wall_clock_is_epoch_ms(void **state)
 {
@@ -32,11 +33,6 @@ static void monotonic_clock_never_goes_back(void **state)
     }
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(wall_clock_is_epoch_ms),
-        cmocka_unit_test(monotonic_clock_never_goes_back),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(wall_clock_is_epoch_ms),
+    cmocka_unit_test(monotonic_clock_never_goes_back))

@@ -8,6 +8,7 @@
 #include "orch/base/buf.h"
 #include "orch/base/codec.h"
 #include "orch/base/err.h"
+#include "torture.h"
 
 #include <string.h>
 
@@ -245,19 +246,13 @@ static void test_str_equal_ct(void **state)
     assert_false(orch_str_equal_ct("", "a"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_encode_rfc3986),
-        cmocka_unit_test(test_every_byte_round_trip),
-        cmocka_unit_test(test_encode_appends),
-        cmocka_unit_test(test_decode),
-        cmocka_unit_test(test_decode_errors),
-        cmocka_unit_test(test_hex_and_base64),
-        cmocka_unit_test(test_digests),
-        cmocka_unit_test(test_random_nonce),
-        cmocka_unit_test(test_str_equal_ct),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_encode_rfc3986),
+    cmocka_unit_test(test_every_byte_round_trip),
+    cmocka_unit_test(test_encode_appends),
+    cmocka_unit_test(test_decode),
+    cmocka_unit_test(test_decode_errors),
+    cmocka_unit_test(test_hex_and_base64),
+    cmocka_unit_test(test_digests),
+    cmocka_unit_test(test_random_nonce),
+    cmocka_unit_test(test_str_equal_ct))

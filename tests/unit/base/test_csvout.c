@@ -194,18 +194,12 @@ static void test_open_failure(void **state)
     assert_null(o.fp);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cell_quoting),
-        cmocka_unit_test(test_cell_neutralised),
-        cmocka_unit_test(test_cell_small_buffer),
-        cmocka_unit_test(test_open_mode_and_rows),
-        cmocka_unit_test(test_buffered_rows),
-        cmocka_unit_test(test_existing_file_tightened),
-        cmocka_unit_test(test_append),
-        cmocka_unit_test(test_open_failure),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_cell_quoting),
+    cmocka_unit_test(test_cell_neutralised),
+    cmocka_unit_test(test_cell_small_buffer),
+    cmocka_unit_test(test_open_mode_and_rows),
+    cmocka_unit_test(test_buffered_rows),
+    cmocka_unit_test(test_existing_file_tightened),
+    cmocka_unit_test(test_append),
+    cmocka_unit_test(test_open_failure))

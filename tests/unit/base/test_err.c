@@ -12,6 +12,7 @@
 
 #include "orch/base/err.h"
 #include "orch/base/msgs.h"
+#include "torture.h"
 
 static void diag_text_prefers_the_diag(void **state)
 {
@@ -49,11 +50,6 @@ static void error_line_is_prefixed_and_one_line(void **state)
     free(buf);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(diag_text_prefers_the_diag),
-        cmocka_unit_test(error_line_is_prefixed_and_one_line),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(diag_text_prefers_the_diag),
+    cmocka_unit_test(error_line_is_prefixed_and_one_line))

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "orch/base/interrupt.h"
+#include "torture.h"
 
 static volatile sig_atomic_t theirs;
 
@@ -74,12 +75,7 @@ static void reset_starts_again_and_raise_counts(void **state)
     orch_interrupt_uninstall(); /* unbalanced: ignored */
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(first_finishes_second_stops_third_changes_nothing),
-        cmocka_unit_test(nested_installs_keep_the_level_and_the_outer_handler),
-        cmocka_unit_test(reset_starts_again_and_raise_counts),
-    };
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(first_finishes_second_stops_third_changes_nothing),
+    cmocka_unit_test(nested_installs_keep_the_level_and_the_outer_handler),
+    cmocka_unit_test(reset_starts_again_and_raise_counts))

@@ -8,19 +8,10 @@
 
 #include "orch/base/err.h"
 #include "orch/base/jsonout.h"
+#include "torture.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static json_t *at(json_t *doc, const char *obj, const char *key)
-{
-    json_t *o = obj ? json_object_get(doc, obj) : doc;
-    json_t *v = json_object_get(o, key);
-
-    if (v == NULL)
-        fail_msg("missing %s.%s", obj ? obj : "", key);
-    return v;
-}
 
 static void exit_names(void **state)
 {
@@ -44,32 +35,29 @@ static void exit_object_and_base_document(void **state)
     ex = orch_jsonout_exit(1, "3 jobs failed");
     assert_non_null(ex);
     assert_int_equal(json_object_size(ex), 3);
-    assert_int_equal(json_integer_value(at(ex, NULL, "code")), 1);
-    assert_string_equal(json_string_value(at(ex, NULL, "name")), "partial");
-    assert_string_equal(json_string_value(at(ex, NULL, "reason")),
-                        "3 jobs failed");
+    assert_int_equal(torture_json_num(ex, NULL, "code"), 1);
+    assert_string_equal(torture_json_str(ex, NULL, "name"), "partial");
+    assert_string_equal(torture_json_str(ex, NULL, "reason"), "3 jobs failed");
     json_decref(ex);
     /* No reason (NULL or ""): the code's default text. */
     ex = orch_jsonout_exit(6, "");
-    assert_string_equal(json_string_value(at(ex, NULL, "name")), "paused");
-    assert_non_null(
-        strstr(json_string_value(at(ex, NULL, "reason")), "resume"));
+    assert_string_equal(torture_json_str(ex, NULL, "name"), "paused");
+    assert_non_null(strstr(torture_json_str(ex, NULL, "reason"), "resume"));
     json_decref(ex);
     ex = orch_jsonout_exit(5, NULL);
-    assert_string_equal(json_string_value(at(ex, NULL, "name")), "gate");
-    assert_non_null(strstr(json_string_value(at(ex, NULL, "reason")), "gate"));
+    assert_string_equal(torture_json_str(ex, NULL, "name"), "gate");
+    assert_non_null(strstr(torture_json_str(ex, NULL, "reason"), "gate"));
     json_decref(ex);
 
     doc = orch_jsonout_doc("status", 2, "no such report");
     assert_non_null(doc);
     assert_int_equal(json_object_size(doc), 3);
-    assert_int_equal(json_integer_value(at(doc, NULL, "schema")),
+    assert_int_equal(torture_json_num(doc, NULL, "schema"),
                      ORCH_JSONOUT_SCHEMA);
-    assert_string_equal(json_string_value(at(doc, NULL, "command")),
-                        "status");
-    assert_int_equal(json_integer_value(at(doc, "exit", "code")), 2);
-    assert_string_equal(json_string_value(at(doc, "exit", "name")), "usage");
-    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+    assert_string_equal(torture_json_str(doc, NULL, "command"), "status");
+    assert_int_equal(torture_json_num(doc, "exit", "code"), 2);
+    assert_string_equal(torture_json_str(doc, "exit", "name"), "usage");
+    assert_string_equal(torture_json_str(doc, "exit", "reason"),
                         "no such report");
     json_decref(doc);
 }
@@ -80,9 +68,9 @@ static void event_shape(void **state)
 
     (void)state;
     assert_non_null(ev);
-    assert_string_equal(json_string_value(at(ev, NULL, "event")), "sent");
-    assert_int_equal(json_integer_value(at(ev, NULL, "ts")), 1700000000123LL);
-    assert_string_equal(json_string_value(at(ev, NULL, "time")),
+    assert_string_equal(torture_json_str(ev, NULL, "event"), "sent");
+    assert_int_equal(torture_json_num(ev, NULL, "ts"), 1700000000123LL);
+    assert_string_equal(torture_json_str(ev, NULL, "time"),
                         "2023-11-14T22:13:20.123Z");
     json_decref(ev);
 }
@@ -143,15 +131,9 @@ static void deliver_document(void **state)
     json_decref(doc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(exit_names),
-        cmocka_unit_test(exit_object_and_base_document),
-        cmocka_unit_test(event_shape),
-        cmocka_unit_test(event_emit_one_line),
-        cmocka_unit_test(deliver_document),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(exit_names),
+    cmocka_unit_test(exit_object_and_base_document),
+    cmocka_unit_test(event_shape),
+    cmocka_unit_test(event_emit_one_line),
+    cmocka_unit_test(deliver_document))

@@ -6,21 +6,12 @@
 #include <cmocka.h>
 
 #include "orch/base/msgs.h"
+#include "torture.h"
 
 #include <jansson.h>
 
 #include <stdlib.h>
 #include <string.h>
-
-static json_t *at(json_t *doc, const char *obj, const char *key)
-{
-    json_t *o = obj ? json_object_get(doc, obj) : doc;
-    json_t *v = json_object_get(o, key);
-
-    if (v == NULL)
-        fail_msg("missing %s.%s", obj ? obj : "", key);
-    return v;
-}
 
 static void color_rule(void **state)
 {
@@ -61,21 +52,15 @@ static void messages_plain_and_json(void **state)
     orch_msgs_set_json(false);
     ev = json_loads(buf, 0, NULL);
     assert_non_null(ev);
-    assert_string_equal(json_string_value(at(ev, NULL, "level")), "note");
-    assert_string_equal(json_string_value(at(ev, NULL, "message")), "n \"q\"");
-    assert_string_equal(json_string_value(at(ev, NULL, "event")), "message");
+    assert_string_equal(torture_json_str(ev, NULL, "level"), "note");
+    assert_string_equal(torture_json_str(ev, NULL, "message"), "n \"q\"");
+    assert_string_equal(torture_json_str(ev, NULL, "event"), "message");
     json_decref(ev);
     orch_msgs_set_stream(old);
     fclose(fp);
     free(buf);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(color_rule),
-        cmocka_unit_test(messages_plain_and_json),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(color_rule),
+    cmocka_unit_test(messages_plain_and_json))

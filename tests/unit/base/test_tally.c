@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "orch/base/tally.h"
+#include "torture.h"
 
 static void counts_in_order_of_first_appearance(void **state)
 {
@@ -59,13 +60,7 @@ static void long_codes_cut_and_matched(void **state)
     assert_int_equal(strlen(t.e[0].code), sizeof(t.e[0].code) - 1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(counts_in_order_of_first_appearance),
-        cmocka_unit_test(keeps_the_first_max_codes),
-        cmocka_unit_test(long_codes_cut_and_matched),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(counts_in_order_of_first_appearance),
+    cmocka_unit_test(keeps_the_first_max_codes),
+    cmocka_unit_test(long_codes_cut_and_matched))

@@ -10,6 +10,7 @@
 #include "orch/base/err.h"
 #include "orch/base/clock.h"
 #include "orch/base/timeparse.h"
+#include "torture.h"
 
 /* 2026-12-01T03:00:00Z */
 #define T0 1796094000000LL
@@ -135,13 +136,10 @@ static void test_clocks(void **state)
     assert_true(b >= a);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso_zones), cmocka_unit_test(test_fractions),
-        cmocka_unit_test(test_epoch_ms),  cmocka_unit_test(test_rejected),
-        cmocka_unit_test(test_durations), cmocka_unit_test(test_clocks),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_iso_zones),
+    cmocka_unit_test(test_fractions),
+    cmocka_unit_test(test_epoch_ms),
+    cmocka_unit_test(test_rejected),
+    cmocka_unit_test(test_durations),
+    cmocka_unit_test(test_clocks))

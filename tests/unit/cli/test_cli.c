@@ -492,20 +492,14 @@ static void version_names_libraries(void **state)
     (void)state;
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_option_parses),
-        cmocka_unit_test(every_other_option_parses),
-        cmocka_unit_test(defaults_and_last_one_wins),
-        cmocka_unit_test(commands_help_version),
-        cmocka_unit_test(rejections),
-        cmocka_unit_test(did_you_mean),
-        cmocka_unit_test(too_many_src_versions),
-        cmocka_unit_test(secrets_refused_without_echo),
-        cmocka_unit_test(help_lists_everything),
-        cmocka_unit_test(version_names_libraries),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(every_option_parses),
+    cmocka_unit_test(every_other_option_parses),
+    cmocka_unit_test(defaults_and_last_one_wins),
+    cmocka_unit_test(commands_help_version),
+    cmocka_unit_test(rejections),
+    cmocka_unit_test(did_you_mean),
+    cmocka_unit_test(too_many_src_versions),
+    cmocka_unit_test(secrets_refused_without_echo),
+    cmocka_unit_test(help_lists_everything),
+    cmocka_unit_test(version_names_libraries))

@@ -16,6 +16,7 @@
 #include "orch/model/inventory.h"
 #include "orch/cloud/params.h"
 #include "orch/model/plan.h"
+#include "torture.h"
 
 static const char *get(const struct orch_params *p, const char *name)
 {
@@ -39,20 +40,14 @@ static void test_specific_chunk_params(void **state)
     struct orch_inventory_opts opts;
     struct orch_plan plan;
     struct orch_params p;
-    struct orch_diag diag;
     const struct orch_chunk *c = NULL;
 
     (void)state;
     orch_config_init(&cfg);
     cfg.firmware_id = strdup("fw-1");
     cfg.chunk_size = 2;
-    orch_inventory_init(&inv);
     memset(&opts, 0, sizeof(opts));
-    memset(&plan, 0, sizeof(plan));
-    assert_int_equal(orch_inventory_load_mem(&inv, "t.csv", csv,
-                                             sizeof(csv) - 1, &opts, &diag),
-                     0);
-    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
+    torture_plan(&plan, &inv, &cfg, csv, &opts);
     assert_int_equal(plan.nchunks, 3);
 
     /* Chunk 0: pkA, dev-0001 and dev-0002; no optional value set. */
@@ -98,9 +93,7 @@ static void test_specific_chunk_params(void **state)
     assert_string_equal(get(&p, "TargetSelection"), "SPECIFIC");
     orch_params_cleanup(&p);
 
-    orch_plan_cleanup(&plan);
-    orch_inventory_cleanup(&inv);
-    orch_config_cleanup(&cfg);
+    torture_plan_cleanup(&plan, &inv, &cfg);
 }
 
 /* 200 devices: TargetDeviceName.1 .. .200 in order. */
@@ -111,7 +104,6 @@ static void test_full_chunk_numbering(void **state)
     struct orch_inventory_opts opts;
     struct orch_plan plan;
     struct orch_params p;
-    struct orch_diag diag;
     char *csv = malloc(200 * 32 + 32);
     size_t len = 0;
     char name[32], want[32];
@@ -124,13 +116,9 @@ static void test_full_chunk_numbering(void **state)
     orch_config_init(&cfg);
     cfg.firmware_id = strdup("fw-2");
     cfg.product_key = strdup("pkZ");
-    orch_inventory_init(&inv);
     memset(&opts, 0, sizeof(opts));
     opts.default_product_key = "pkZ";
-    memset(&plan, 0, sizeof(plan));
-    assert_int_equal(
-        orch_inventory_load_mem(&inv, "t.csv", csv, len, &opts, &diag), 0);
-    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
+    torture_plan(&plan, &inv, &cfg, csv, &opts);
     assert_int_equal(plan.nchunks, 1);
     orch_params_init(&p);
     assert_int_equal(orch_api_create_params(&p, &cfg, &plan, &plan.chunks[0]),
@@ -143,9 +131,7 @@ static void test_full_chunk_numbering(void **state)
     }
     assert_null(get(&p, "TargetDeviceName.201"));
     orch_params_cleanup(&p);
-    orch_plan_cleanup(&plan);
-    orch_inventory_cleanup(&inv);
-    orch_config_cleanup(&cfg);
+    torture_plan_cleanup(&plan, &inv, &cfg);
     free(csv);
 }
 
@@ -197,7 +183,6 @@ static void test_job_tag(void **state)
     struct orch_inventory_opts opts;
     struct orch_plan plan;
     struct orch_params p;
-    struct orch_diag diag;
     const char *key = ORCH_JOB_TAG_KEY;
 
     (void)state;
@@ -210,14 +195,9 @@ static void test_job_tag(void **state)
     cfg.firmware_id = strdup("fw-1");
     cfg.product_key = strdup("pkA");
     cfg.chunk_size = 2;
-    orch_inventory_init(&inv);
     memset(&opts, 0, sizeof(opts));
     opts.default_product_key = "pkA";
-    memset(&plan, 0, sizeof(plan));
-    assert_int_equal(orch_inventory_load_mem(&inv, "t.csv", csv,
-                                             sizeof(csv) - 1, &opts, &diag),
-                     0);
-    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
+    torture_plan(&plan, &inv, &cfg, csv, &opts);
     assert_int_equal(plan.nchunks, 2);
 
     /* No run id: no tag. */
@@ -253,9 +233,7 @@ static void test_job_tag(void **state)
     assert_null(get(&p, "Tag.1.Key"));
     orch_params_cleanup(&p);
 
-    orch_plan_cleanup(&plan);
-    orch_inventory_cleanup(&inv);
-    orch_config_cleanup(&cfg);
+    torture_plan_cleanup(&plan, &inv, &cfg);
 }
 
 static void test_query_params(void **state)
@@ -773,31 +751,25 @@ static void task_states(void **state)
     assert_false(orch_task_state_pending(ORCH_TASK_OTHER));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_specific_chunk_params),
-        cmocka_unit_test(test_full_chunk_numbering),
-        cmocka_unit_test(test_all_and_gray_params),
-        cmocka_unit_test(test_job_tag),
-        cmocka_unit_test(test_query_params),
-        cmocka_unit_test(test_decode_job_list),
-        cmocka_unit_test(test_decode_task_list),
-        cmocka_unit_test(test_decode_success),
-        cmocka_unit_test(test_decode_business_error),
-        cmocka_unit_test(test_decode_gateway_errors),
-        cmocka_unit_test(test_decode_json_without_success_field),
-        cmocka_unit_test(test_decode_html_page),
-        cmocka_unit_test(test_decode_truncated_and_odd_json),
-        cmocka_unit_test(test_decode_empty_body),
-        cmocka_unit_test(test_decode_nul_and_binary_bytes),
-        cmocka_unit_test(test_decode_huge_bodies),
-        cmocka_unit_test(test_decode_reuse_resets_fields),
-        cmocka_unit_test(flags_without_in_progress),
-        cmocka_unit_test(flags_with_in_progress_and_job),
-        cmocka_unit_test(finished_codes),
-        cmocka_unit_test(task_states),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_specific_chunk_params),
+    cmocka_unit_test(test_full_chunk_numbering),
+    cmocka_unit_test(test_all_and_gray_params),
+    cmocka_unit_test(test_job_tag),
+    cmocka_unit_test(test_query_params),
+    cmocka_unit_test(test_decode_job_list),
+    cmocka_unit_test(test_decode_task_list),
+    cmocka_unit_test(test_decode_success),
+    cmocka_unit_test(test_decode_business_error),
+    cmocka_unit_test(test_decode_gateway_errors),
+    cmocka_unit_test(test_decode_json_without_success_field),
+    cmocka_unit_test(test_decode_html_page),
+    cmocka_unit_test(test_decode_truncated_and_odd_json),
+    cmocka_unit_test(test_decode_empty_body),
+    cmocka_unit_test(test_decode_nul_and_binary_bytes),
+    cmocka_unit_test(test_decode_huge_bodies),
+    cmocka_unit_test(test_decode_reuse_resets_fields),
+    cmocka_unit_test(flags_without_in_progress),
+    cmocka_unit_test(flags_with_in_progress_and_job),
+    cmocka_unit_test(finished_codes),
+    cmocka_unit_test(task_states))

@@ -277,21 +277,15 @@ static void secret_set_and_wipe(void **state)
     orch_credentials_cleanup(NULL);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(env_ak, setup, teardown),
-        cmocka_unit_test_setup_teardown(env_sts, setup, teardown),
-        cmocka_unit_test_setup_teardown(env_half_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(nothing_anywhere, setup, teardown),
-        cmocka_unit_test_setup_teardown(profile_current_ak, setup, teardown),
-        cmocka_unit_test_setup_teardown(profile_sts_by_env_and_flag, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(unsupported_and_broken_profiles, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(broken_file, setup, teardown),
-        cmocka_unit_test(secret_set_and_wipe),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test_setup_teardown(env_ak, setup, teardown),
+    cmocka_unit_test_setup_teardown(env_sts, setup, teardown),
+    cmocka_unit_test_setup_teardown(env_half_set, setup, teardown),
+    cmocka_unit_test_setup_teardown(nothing_anywhere, setup, teardown),
+    cmocka_unit_test_setup_teardown(profile_current_ak, setup, teardown),
+    cmocka_unit_test_setup_teardown(profile_sts_by_env_and_flag, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(unsupported_and_broken_profiles, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(broken_file, setup, teardown),
+    cmocka_unit_test(secret_set_and_wipe))

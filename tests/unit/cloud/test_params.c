@@ -9,6 +9,7 @@
 #include "orch/base/buf.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,19 +335,13 @@ static void test_round_trip(void **state)
     orch_params_cleanup(&p);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_add_get_remove),
-        cmocka_unit_test(test_many),
-        cmocka_unit_test(test_sort_byte_order),
-        cmocka_unit_test(test_sort_ties_by_value_and_stable),
-        cmocka_unit_test(test_sort_large_matches_reference),
-        cmocka_unit_test(test_encode),
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_round_trip),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_add_get_remove),
+    cmocka_unit_test(test_many),
+    cmocka_unit_test(test_sort_byte_order),
+    cmocka_unit_test(test_sort_ties_by_value_and_stable),
+    cmocka_unit_test(test_sort_large_matches_reference),
+    cmocka_unit_test(test_encode),
+    cmocka_unit_test(test_parse),
+    cmocka_unit_test(test_parse_errors),
+    cmocka_unit_test(test_round_trip))

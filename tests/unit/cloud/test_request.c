@@ -579,19 +579,13 @@ static int group_teardown(void **state)
     return 0;
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v3_v1_single),
-        cmocka_unit_test(test_every_vector),
-        cmocka_unit_test(test_v2_form_body),
-        cmocka_unit_test(test_v3_sts_headers),
-        cmocka_unit_test(test_v3_form_body),
-        cmocka_unit_test(test_endpoint_with_port),
-        cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_nonce_and_date_are_signed),
-        cmocka_unit_test(test_format_iso8601),
-    };
-
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+TORTURE_MAIN(group_setup, group_teardown,
+    cmocka_unit_test(test_v3_v1_single),
+    cmocka_unit_test(test_every_vector),
+    cmocka_unit_test(test_v2_form_body),
+    cmocka_unit_test(test_v3_sts_headers),
+    cmocka_unit_test(test_v3_form_body),
+    cmocka_unit_test(test_endpoint_with_port),
+    cmocka_unit_test(test_bad_input),
+    cmocka_unit_test(test_nonce_and_date_are_signed),
+    cmocka_unit_test(test_format_iso8601))

@@ -774,19 +774,13 @@ static int group_teardown(void **state)
     return 0;
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v2_vectors),
-        cmocka_unit_test(test_iot_sdk_v2_vectors),
-        cmocka_unit_test(test_v3_query_minimal_vectors),
-        cmocka_unit_test(test_iot_sdk_v3_query_vectors),
-        cmocka_unit_test(test_v3_form_body_vectors),
-        cmocka_unit_test(test_documented_example_check),
-        cmocka_unit_test(test_documented_v3_example_check),
-        cmocka_unit_test(test_raw_sdk_requests_verify),
-        cmocka_unit_test(test_v3_detects_changes),
-    };
-
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+TORTURE_MAIN(group_setup, group_teardown,
+    cmocka_unit_test(test_v2_vectors),
+    cmocka_unit_test(test_iot_sdk_v2_vectors),
+    cmocka_unit_test(test_v3_query_minimal_vectors),
+    cmocka_unit_test(test_iot_sdk_v3_query_vectors),
+    cmocka_unit_test(test_v3_form_body_vectors),
+    cmocka_unit_test(test_documented_example_check),
+    cmocka_unit_test(test_documented_v3_example_check),
+    cmocka_unit_test(test_raw_sdk_requests_verify),
+    cmocka_unit_test(test_v3_detects_changes))

@@ -13,6 +13,7 @@
 #include "orch/cloud/api.h"
 #include "orch/engine/dispatch.h"
 #include "orch/base/tally.h"
+#include "torture.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -173,16 +174,6 @@ static void config_checks(void **state)
     orch_config_cleanup(&cfg);
 }
 
-static json_t *at(json_t *doc, const char *obj, const char *key)
-{
-    json_t *o = obj ? json_object_get(doc, obj) : doc;
-    json_t *v = json_object_get(o, key);
-
-    if (v == NULL)
-        fail_msg("missing %s.%s", obj ? obj : "", key);
-    return v;
-}
-
 /* cancel's document (cancel.h) is built on jsonout.h's base: every field. */
 static void cancel_document(void **state)
 {
@@ -197,51 +188,42 @@ static void cancel_document(void **state)
                                "r.csv.cancel.journal", 1,
                                "1 job failed, 0 not sent");
     assert_non_null(doc);
-    assert_int_equal(json_integer_value(at(doc, NULL, "schema")), 1);
-    assert_string_equal(json_string_value(at(doc, NULL, "command")), "cancel");
-    assert_int_equal(json_integer_value(at(doc, "exit", "code")), 1);
-    assert_string_equal(json_string_value(at(doc, "exit", "name")), "partial");
-    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+    assert_int_equal(torture_json_num(doc, NULL, "schema"), 1);
+    assert_string_equal(torture_json_str(doc, NULL, "command"), "cancel");
+    assert_int_equal(torture_json_num(doc, "exit", "code"), 1);
+    assert_string_equal(torture_json_str(doc, "exit", "name"), "partial");
+    assert_string_equal(torture_json_str(doc, "exit", "reason"),
                         "1 job failed, 0 not sent");
-    assert_string_equal(json_string_value(at(doc, NULL, "report")), "r.csv");
-    assert_true(json_is_true(at(doc, NULL, "in_progress")));
-    assert_int_equal(json_integer_value(at(doc, "counts", "jobs")), 5);
-    assert_int_equal(json_integer_value(at(doc, "counts", "skipped")), 1);
-    assert_int_equal(json_integer_value(at(doc, "counts", "cancelled")), 2);
-    assert_int_equal(
-        json_integer_value(at(doc, "counts", "already_finished")), 1);
-    assert_int_equal(json_integer_value(at(doc, "counts", "failed")), 1);
-    assert_int_equal(json_integer_value(at(doc, "counts", "not_sent")), 0);
-    assert_int_equal(
-        json_integer_value(at(doc, "counts", "nothing_to_cancel")), 3);
-    assert_int_equal(
-        json_integer_value(at(doc, "counts", "tasks_cancellable")), 17);
-    assert_int_equal(json_integer_value(at(doc, "counts", "not_counted")), 1);
-    assert_int_equal(json_integer_value(at(doc, "errors", "iot.ota.X")), 1);
-    assert_string_equal(json_string_value(at(doc, "files", "journal")),
+    assert_string_equal(torture_json_str(doc, NULL, "report"), "r.csv");
+    assert_true(json_is_true(torture_json_at(doc, NULL, "in_progress")));
+    assert_int_equal(torture_json_num(doc, "counts", "jobs"), 5);
+    assert_int_equal(torture_json_num(doc, "counts", "skipped"), 1);
+    assert_int_equal(torture_json_num(doc, "counts", "cancelled"), 2);
+    assert_int_equal(torture_json_num(doc, "counts", "already_finished"), 1);
+    assert_int_equal(torture_json_num(doc, "counts", "failed"), 1);
+    assert_int_equal(torture_json_num(doc, "counts", "not_sent"), 0);
+    assert_int_equal(torture_json_num(doc, "counts", "nothing_to_cancel"), 3);
+    assert_int_equal(torture_json_num(doc, "counts", "tasks_cancellable"), 17);
+    assert_int_equal(torture_json_num(doc, "counts", "not_counted"), 1);
+    assert_int_equal(torture_json_num(doc, "errors", "iot.ota.X"), 1);
+    assert_string_equal(torture_json_str(doc, "files", "journal"),
                         "r.csv.cancel.journal");
     json_decref(doc);
 
     /* Before any count: counts and journal null, errors empty. */
     doc = orch_cancel_json_doc(NULL, false, NULL, NULL, NULL, 2, "");
     assert_non_null(doc);
-    assert_true(json_is_null(at(doc, NULL, "counts")));
-    assert_true(json_is_null(at(doc, NULL, "report")));
-    assert_true(json_is_null(at(doc, "files", "journal")));
-    assert_int_equal(json_object_size(at(doc, NULL, "errors")), 0);
-    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+    assert_true(json_is_null(torture_json_at(doc, NULL, "counts")));
+    assert_true(json_is_null(torture_json_at(doc, NULL, "report")));
+    assert_true(json_is_null(torture_json_at(doc, "files", "journal")));
+    assert_int_equal(json_object_size(torture_json_at(doc, NULL, "errors")), 0);
+    assert_string_equal(torture_json_str(doc, "exit", "reason"),
                         "usage or configuration error");
     json_decref(doc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(journal_records_cover),
-        cmocka_unit_test(config_checks),
-        cmocka_unit_test(outcome_per_job),
-        cmocka_unit_test(cancel_document),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(journal_records_cover),
+    cmocka_unit_test(config_checks),
+    cmocka_unit_test(outcome_per_job),
+    cmocka_unit_test(cancel_document))

@@ -11,6 +11,7 @@
 #include "orch/rollout/rollout.h"
 #include "orch/rollout/taskagg.h"
 #include "../rollout/rollout_fixture.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -383,17 +384,11 @@ static void utc_stamp(void **state)
     assert_string_equal(buf, "2025-01-02T03:04:05Z");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(json_document),
-        cmocka_unit_test(json_document_with_exit),
-        cmocka_unit_test(text_screen),
-        cmocka_unit_test(devices_files),
-        cmocka_unit_test(summary_accounts_every_device),
-        cmocka_unit_test(text_screen_accounts_plan),
-        cmocka_unit_test(utc_stamp),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(json_document),
+    cmocka_unit_test(json_document_with_exit),
+    cmocka_unit_test(text_screen),
+    cmocka_unit_test(devices_files),
+    cmocka_unit_test(summary_accounts_every_device),
+    cmocka_unit_test(text_screen_accounts_plan),
+    cmocka_unit_test(utc_stamp))

@@ -22,6 +22,7 @@
 #include "orch/engine/engine_opts.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
+#include "torture.h"
 
 #define MAX_ITEMS 64
 
@@ -1616,44 +1617,38 @@ static int curl_teardown(void **state)
     return 0;
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_all_created_once),
-        cmocka_unit_test(test_503_is_retried),
-        cmocka_unit_test(test_503_until_attempts_run_out),
-        cmocka_unit_test(test_throttling_is_retried_and_counted),
-        cmocka_unit_test(test_throttle_hint_delays_the_retry),
-        cmocka_unit_test(test_bad_key_stops_the_run),
-        cmocka_unit_test(test_business_error_not_retried),
-        cmocka_unit_test(test_414_resends_as_form),
-        cmocka_unit_test(test_hang_up_is_reconciled_then_resent),
-        cmocka_unit_test(test_internal_error_is_reconciled),
-        cmocka_unit_test(test_garbled_200_is_reconciled),
-        cmocka_unit_test(test_lost_answer_found_by_tag),
-        cmocka_unit_test(test_lost_answer_confirmed_by_tasks),
-        cmocka_unit_test(test_reconcile_tries_the_next_device),
-        cmocka_unit_test(test_no_job_found_is_resent_once),
-        cmocka_unit_test(test_query_failures_end_ambiguous),
-        cmocka_unit_test(test_interrupted_items_reconciled_first),
-        cmocka_unit_test(test_interrupted_ignores_older_jobs),
-        cmocka_unit_test(test_whole_lost_answer_found_by_firmware_list),
-        cmocka_unit_test(test_whole_no_job_found_is_resent_once),
-        cmocka_unit_test(test_whole_without_tag_is_ambiguous),
-        cmocka_unit_test(test_whole_long_job_list_is_ambiguous),
-        cmocka_unit_test(test_whole_query_failures_end_ambiguous),
-        cmocka_unit_test(test_whole_interrupted_items),
-        cmocka_unit_test(test_sync_once_per_batch),
-        cmocka_unit_test(test_sync_failure_sends_nothing),
-        cmocka_unit_test(test_idempotent_retries_500),
-        cmocka_unit_test(test_fatal_streak_stops_group),
-        cmocka_unit_test(test_fatal_streak_needs_the_first_items),
-        cmocka_unit_test(test_interrupt_before_start),
-        cmocka_unit_test(test_interrupt_lets_in_flight_finish),
-        cmocka_unit_test(test_second_interrupt_aborts_in_flight),
-        cmocka_unit_test(test_connection_refused_is_retried_then_fails),
-        cmocka_unit_test(test_bad_setup),
-    };
-
-    return cmocka_run_group_tests(tests, curl_setup, curl_teardown);
-}
+TORTURE_MAIN(curl_setup, curl_teardown,
+    cmocka_unit_test(test_all_created_once),
+    cmocka_unit_test(test_503_is_retried),
+    cmocka_unit_test(test_503_until_attempts_run_out),
+    cmocka_unit_test(test_throttling_is_retried_and_counted),
+    cmocka_unit_test(test_throttle_hint_delays_the_retry),
+    cmocka_unit_test(test_bad_key_stops_the_run),
+    cmocka_unit_test(test_business_error_not_retried),
+    cmocka_unit_test(test_414_resends_as_form),
+    cmocka_unit_test(test_hang_up_is_reconciled_then_resent),
+    cmocka_unit_test(test_internal_error_is_reconciled),
+    cmocka_unit_test(test_garbled_200_is_reconciled),
+    cmocka_unit_test(test_lost_answer_found_by_tag),
+    cmocka_unit_test(test_lost_answer_confirmed_by_tasks),
+    cmocka_unit_test(test_reconcile_tries_the_next_device),
+    cmocka_unit_test(test_no_job_found_is_resent_once),
+    cmocka_unit_test(test_query_failures_end_ambiguous),
+    cmocka_unit_test(test_interrupted_items_reconciled_first),
+    cmocka_unit_test(test_interrupted_ignores_older_jobs),
+    cmocka_unit_test(test_whole_lost_answer_found_by_firmware_list),
+    cmocka_unit_test(test_whole_no_job_found_is_resent_once),
+    cmocka_unit_test(test_whole_without_tag_is_ambiguous),
+    cmocka_unit_test(test_whole_long_job_list_is_ambiguous),
+    cmocka_unit_test(test_whole_query_failures_end_ambiguous),
+    cmocka_unit_test(test_whole_interrupted_items),
+    cmocka_unit_test(test_sync_once_per_batch),
+    cmocka_unit_test(test_sync_failure_sends_nothing),
+    cmocka_unit_test(test_idempotent_retries_500),
+    cmocka_unit_test(test_fatal_streak_stops_group),
+    cmocka_unit_test(test_fatal_streak_needs_the_first_items),
+    cmocka_unit_test(test_interrupt_before_start),
+    cmocka_unit_test(test_interrupt_lets_in_flight_finish),
+    cmocka_unit_test(test_second_interrupt_aborts_in_flight),
+    cmocka_unit_test(test_connection_refused_is_retried_then_fails),
+    cmocka_unit_test(test_bad_setup))

@@ -27,6 +27,7 @@
 #include "orch/cloud/params.h"
 #include "orch/engine/dispatch.h"
 #include "orch/engine/engine_opts.h"
+#include "torture.h"
 
 #define NITEMS 3
 
@@ -277,18 +278,11 @@ static int curl_teardown(void **state)
     return 0;
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_poll_failure_after_send, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_perform_failure_before_send,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_add_handle_refused, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_easy_init_failure_is_setup,
-                                        setup, teardown),
-    };
-
-    return cmocka_run_group_tests(tests, curl_setup, curl_teardown);
-}
+TORTURE_MAIN(curl_setup, curl_teardown,
+    cmocka_unit_test_setup_teardown(test_poll_failure_after_send, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_perform_failure_before_send, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(test_add_handle_refused, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_easy_init_failure_is_setup, setup,
+                                    teardown))

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "orch/engine/dueheap.h"
+#include "torture.h"
 
 struct item {
     int id;
@@ -125,13 +126,7 @@ static void test_interleaved(void **state)
     free(items);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pops_in_due_order),
-        cmocka_unit_test(test_due),
-        cmocka_unit_test(test_interleaved),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_pops_in_due_order),
+    cmocka_unit_test(test_due),
+    cmocka_unit_test(test_interleaved))

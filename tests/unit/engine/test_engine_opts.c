@@ -11,6 +11,7 @@
 
 #include "orch/engine/engine_opts.h"
 #include "orch/model/config.h"
+#include "torture.h"
 
 static void test_init_defaults(void **state)
 {
@@ -65,12 +66,6 @@ static void test_from_config(void **state)
     orch_config_cleanup(&cfg);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init_defaults),
-        cmocka_unit_test(test_from_config),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_init_defaults),
+    cmocka_unit_test(test_from_config))

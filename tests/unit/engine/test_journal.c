@@ -670,35 +670,27 @@ static void test_sha256(void **state)
     assert_non_null(strstr(d.msg, "run.journal"));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crc32c_vectors),
-        cmocka_unit_test_setup_teardown(test_round_trip, setup_tmp,
-                                        teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_empty_and_missing, setup_tmp,
-                                        teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_torn_last_record_every_offset,
-                                        setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_flip_in_middle_record_refused,
-                                        setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_flip_in_last_record_is_torn,
-                                        setup_tmp, teardown_tmp),
-        cmocka_unit_test(test_damage_messages),
-        cmocka_unit_test(test_payload_not_object),
-        cmocka_unit_test(test_unknown_types_passed_through),
-        cmocka_unit_test_setup_teardown(test_callback_stops, setup_tmp,
-                                        teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_reopen_truncates_then_appends,
-                                        setup_tmp, teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_mode_0600, setup_tmp,
-                                        teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_second_writer_refused, setup_tmp,
-                                        teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_append_contract, setup_tmp,
-                                        teardown_tmp),
-        cmocka_unit_test_setup_teardown(test_sha256, setup_tmp, teardown_tmp),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_crc32c_vectors),
+    cmocka_unit_test_setup_teardown(test_round_trip, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_empty_and_missing, setup_tmp,
+                                    teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_torn_last_record_every_offset,
+                                    setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_flip_in_middle_record_refused,
+                                    setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_flip_in_last_record_is_torn, setup_tmp,
+                                    teardown_tmp),
+    cmocka_unit_test(test_damage_messages),
+    cmocka_unit_test(test_payload_not_object),
+    cmocka_unit_test(test_unknown_types_passed_through),
+    cmocka_unit_test_setup_teardown(test_callback_stops, setup_tmp,
+                                    teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_reopen_truncates_then_appends,
+                                    setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_mode_0600, setup_tmp, teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_second_writer_refused, setup_tmp,
+                                    teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_append_contract, setup_tmp,
+                                    teardown_tmp),
+    cmocka_unit_test_setup_teardown(test_sha256, setup_tmp, teardown_tmp))

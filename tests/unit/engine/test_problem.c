@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 
 #include "orch/engine/problem.h"
+#include "torture.h"
 
 static enum orch_problem cls(const char *code)
 {
@@ -240,18 +241,12 @@ static void test_one_line(void **state)
     assert_string_equal(out, "ab\xc3\xa9");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_credentials_rejected),
-        cmocka_unit_test(test_key_unknown),
-        cmocka_unit_test(test_clock_skew),
-        cmocka_unit_test(test_endpoint_unreachable),
-        cmocka_unit_test(test_permission_denied),
-        cmocka_unit_test(test_firmware_missing),
-        cmocka_unit_test(test_other),
-        cmocka_unit_test(test_one_line),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_credentials_rejected),
+    cmocka_unit_test(test_key_unknown),
+    cmocka_unit_test(test_clock_skew),
+    cmocka_unit_test(test_endpoint_unreachable),
+    cmocka_unit_test(test_permission_denied),
+    cmocka_unit_test(test_firmware_missing),
+    cmocka_unit_test(test_other),
+    cmocka_unit_test(test_one_line))

@@ -10,6 +10,7 @@
 
 #include "orch/base/err.h"
 #include "orch/engine/ratelimit.h"
+#include "torture.h"
 
 /* Greedy caller: from t0 to t1, asks at every millisecond as many times as
  * the limiter allows. Fills starts[] (up to max) and returns the count. */
@@ -471,23 +472,17 @@ static void test_reset(void **state)
     orch_ratelimit_cleanup(&rl);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init_rejects_bad_rates),
-        cmocka_unit_test(test_never_more_than_n_in_any_window),
-        cmocka_unit_test(test_irregular_caller),
-        cmocka_unit_test(test_wait_is_exact),
-        cmocka_unit_test(test_spacing_slack),
-        cmocka_unit_test(test_catchup),
-        cmocka_unit_test(test_non_integer_rates),
-        cmocka_unit_test(test_adaptive_decrease_and_recovery),
-        cmocka_unit_test(test_overload_cut_to_accepted),
-        cmocka_unit_test(test_decrease_floor),
-        cmocka_unit_test(test_converges_under_hidden_quota),
-        cmocka_unit_test(test_retime),
-        cmocka_unit_test(test_reset),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_init_rejects_bad_rates),
+    cmocka_unit_test(test_never_more_than_n_in_any_window),
+    cmocka_unit_test(test_irregular_caller),
+    cmocka_unit_test(test_wait_is_exact),
+    cmocka_unit_test(test_spacing_slack),
+    cmocka_unit_test(test_catchup),
+    cmocka_unit_test(test_non_integer_rates),
+    cmocka_unit_test(test_adaptive_decrease_and_recovery),
+    cmocka_unit_test(test_overload_cut_to_accepted),
+    cmocka_unit_test(test_decrease_floor),
+    cmocka_unit_test(test_converges_under_hidden_quota),
+    cmocka_unit_test(test_retime),
+    cmocka_unit_test(test_reset))

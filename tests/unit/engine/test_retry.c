@@ -11,6 +11,7 @@
 
 #include "orch/cloud/api.h"
 #include "orch/engine/retry.h"
+#include "torture.h"
 
 /* A decoded answer built by hand (the decoder has its own tests). */
 static struct orch_response answer(long status, bool is_json, bool success,
@@ -276,23 +277,17 @@ static void test_parse_hint(void **state)
     assert_int_equal(orch_retry_parse_hint("Retry-After", NULL), 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_success_is_created),
-        cmocka_unit_test(test_transport_before_sending_is_retried),
-        cmocka_unit_test(test_transport_after_sending_is_ambiguous),
-        cmocka_unit_test(test_transport_config_errors_are_fatal),
-        cmocka_unit_test(test_not_processed_codes_are_retried),
-        cmocka_unit_test(test_processed_5xx_is_ambiguous),
-        cmocka_unit_test(test_unreadable_2xx_is_ambiguous),
-        cmocka_unit_test(test_credentials_rejected_is_fatal),
-        cmocka_unit_test(test_uri_too_long_resends_as_form),
-        cmocka_unit_test(test_business_errors_fail),
-        cmocka_unit_test(test_is_throttle),
-        cmocka_unit_test(test_backoff_bounds),
-        cmocka_unit_test(test_parse_hint),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_success_is_created),
+    cmocka_unit_test(test_transport_before_sending_is_retried),
+    cmocka_unit_test(test_transport_after_sending_is_ambiguous),
+    cmocka_unit_test(test_transport_config_errors_are_fatal),
+    cmocka_unit_test(test_not_processed_codes_are_retried),
+    cmocka_unit_test(test_processed_5xx_is_ambiguous),
+    cmocka_unit_test(test_unreadable_2xx_is_ambiguous),
+    cmocka_unit_test(test_credentials_rejected_is_fatal),
+    cmocka_unit_test(test_uri_too_long_resends_as_form),
+    cmocka_unit_test(test_business_errors_fail),
+    cmocka_unit_test(test_is_throttle),
+    cmocka_unit_test(test_backoff_bounds),
+    cmocka_unit_test(test_parse_hint))

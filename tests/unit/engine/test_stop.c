@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "orch/engine/stop.h"
+#include "torture.h"
 
 static void test_first_stop_wins(void **state)
 {
@@ -108,13 +109,7 @@ static void test_groups_are_independent(void **state)
     orch_streak_cleanup(&s); /* twice is fine */
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_first_stop_wins),
-        cmocka_unit_test(test_streak_table),
-        cmocka_unit_test(test_groups_are_independent),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_first_stop_wins),
+    cmocka_unit_test(test_streak_table),
+    cmocka_unit_test(test_groups_are_independent))

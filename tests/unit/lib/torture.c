@@ -174,6 +174,26 @@ json_int_t torture_json_int(json_t *doc, const char *path)
     return json_integer_value(doc);
 }
 
+json_t *torture_json_at(json_t *doc, const char *obj, const char *key)
+{
+    json_t *o = obj ? json_object_get(doc, obj) : doc;
+    json_t *v = json_object_get(o, key);
+
+    if (v == NULL)
+        fail_msg("missing %s.%s", obj ? obj : "", key);
+    return v;
+}
+
+const char *torture_json_str(json_t *doc, const char *obj, const char *key)
+{
+    return json_string_value(torture_json_at(doc, obj, key));
+}
+
+json_int_t torture_json_num(json_t *doc, const char *obj, const char *key)
+{
+    return json_integer_value(torture_json_at(doc, obj, key));
+}
+
 /* The PEM text that write() puts into a memory BIO, malloced. */
 static char *pem_string(BIO *b)
 {

@@ -1,7 +1,8 @@
 /* torture.h - what the unit tests share (after libssh's torture library):
  * whole files in and out, a scratch directory, a FILE* captured into a
  * string, a command line parsed into a config, the signer's common
- * parameters, a throwaway TLS certificate and an emulator world.
+ * parameters, an inventory and its plan, a throwaway TLS certificate and
+ * an emulator world.
  *
  * Built once as the static library `torture`, linked into every unit test
  * and every end-to-end test. Every function fails the running test (cmocka
@@ -21,6 +22,22 @@ struct orch_config;
 struct orch_diag;
 struct orch_params;
 struct emu_world;
+struct orch_inventory;
+struct orch_inventory_opts;
+struct orch_plan;
+
+/* ---- main() ---- */
+
+/* Defines a test file's main(): runs the CMUnitTest entries given after
+ * group_setup and group_teardown (NULL for none) as cmocka's group
+ * "tests", and returns the number of failed tests. */
+#define TORTURE_MAIN(group_setup, group_teardown, ...)                         \
+    int main(void)                                                             \
+    {                                                                          \
+        const struct CMUnitTest tests[] = {__VA_ARGS__};                       \
+                                                                               \
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);     \
+    }
 
 /* ---- Files ---- */
 
@@ -90,6 +107,29 @@ void torture_action_params(struct orch_params *p, json_t *vector);
  * FAILED": doc.tasks.FAILED), or 0 where the path or the integer is
  * missing, as json_integer_value() gives. */
 json_int_t torture_json_int(json_t *doc, const char *path);
+/* doc's member key, or (obj not NULL) the member key of doc's member obj;
+ * borrowed from doc. Fails the test ("missing obj.key") where it is
+ * missing. */
+json_t *torture_json_at(json_t *doc, const char *obj, const char *key);
+/* The string, the integer of torture_json_at(doc, obj, key) (NULL, 0 where
+ * it is not one); the string is borrowed from doc. */
+const char *torture_json_str(json_t *doc, const char *obj, const char *key);
+json_int_t torture_json_num(json_t *doc, const char *obj, const char *key);
+
+/* ---- An inventory and its plan ---- */
+
+/* Initialises inv and loads the inventory text csv (named "t.csv") into
+ * it with opts (NULL: all off); the test fails unless that returns 0. */
+void torture_load_inventory(struct orch_inventory *inv, const char *csv,
+                            const struct orch_inventory_opts *opts);
+/* torture_load_inventory(inv, csv, opts), then orch_plan_build(plan, inv,
+ * cfg), which must return 0. The plan borrows inv and cfg. */
+void torture_plan(struct orch_plan *plan, struct orch_inventory *inv,
+                  const struct orch_config *cfg, const char *csv,
+                  const struct orch_inventory_opts *opts);
+/* Cleans up plan, inv and cfg, in that order. */
+void torture_plan_cleanup(struct orch_plan *plan, struct orch_inventory *inv,
+                          struct orch_config *cfg);
 
 /* ---- A TLS certificate ---- */
 

@@ -349,15 +349,9 @@ static void firmware_lookup(void **state)
     (void)state;
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(accepted, setup),
-        cmocka_unit_test_setup(rejected, setup),
-        cmocka_unit_test_setup(schedule_windows, setup),
-        cmocka_unit_test_setup(derived_defaults, setup),
-        cmocka_unit_test_setup(firmware_lookup, setup),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test_setup(accepted, setup),
+    cmocka_unit_test_setup(rejected, setup),
+    cmocka_unit_test_setup(schedule_windows, setup),
+    cmocka_unit_test_setup(derived_defaults, setup),
+    cmocka_unit_test_setup(firmware_lookup, setup))

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "orch/model/devset.h"
+#include "torture.h"
 
 /* Records and a name arena, as an inventory keeps them. */
 struct store {
@@ -92,12 +93,6 @@ static void test_growth(void **state)
     free(st);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_duplicates_squeezed_out),
-        cmocka_unit_test(test_growth),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_duplicates_squeezed_out),
+    cmocka_unit_test(test_growth))

@@ -13,6 +13,7 @@
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
 #include "orch/base/csvout.h"
+#include "torture.h"
 
 #define INV_DIR ORCH_FIXTURES "/inventories/"
 #define SAMPLES ORCH_FIXTURES "/../../samples/"
@@ -790,36 +791,30 @@ static void test_samples(void **state)
     orch_inventory_cleanup(&l.inv);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_excel_bom_crlf),
-        cmocka_unit_test(test_lf_and_crlf_same_result),
-        cmocka_unit_test(test_quoted_newlines_line_numbers),
-        cmocka_unit_test(test_bom_then_semicolon),
-        cmocka_unit_test(test_cr_only_line_ends),
-        cmocka_unit_test(test_block_boundaries),
-        cmocka_unit_test(test_semicolon_detected),
-        cmocka_unit_test(test_tab_detected),
-        cmocka_unit_test(test_delimiter_override),
-        cmocka_unit_test(test_blank_lines_skipped),
-        cmocka_unit_test(test_fields_trimmed),
-        cmocka_unit_test(test_trailing_empty_columns),
-        cmocka_unit_test(test_utf16_refused),
-        cmocka_unit_test(test_scientific_notation),
-        cmocka_unit_test(test_header_aliases),
-        cmocka_unit_test(test_missing_devicename_column),
-        cmocka_unit_test(test_empty_and_missing_file),
-        cmocka_unit_test(test_duplicates_dropped),
-        cmocka_unit_test(test_duplicates_many),
-        cmocka_unit_test(test_multi_product_default),
-        cmocka_unit_test(test_skip_invalid),
-        cmocka_unit_test(test_every_bad_row),
-        cmocka_unit_test(test_problem_limit),
-        cmocka_unit_test(test_value_shown_safely),
-        cmocka_unit_test(test_failed_csv_round_trip),
-        cmocka_unit_test(test_samples),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_excel_bom_crlf),
+    cmocka_unit_test(test_lf_and_crlf_same_result),
+    cmocka_unit_test(test_quoted_newlines_line_numbers),
+    cmocka_unit_test(test_bom_then_semicolon),
+    cmocka_unit_test(test_cr_only_line_ends),
+    cmocka_unit_test(test_block_boundaries),
+    cmocka_unit_test(test_semicolon_detected),
+    cmocka_unit_test(test_tab_detected),
+    cmocka_unit_test(test_delimiter_override),
+    cmocka_unit_test(test_blank_lines_skipped),
+    cmocka_unit_test(test_fields_trimmed),
+    cmocka_unit_test(test_trailing_empty_columns),
+    cmocka_unit_test(test_utf16_refused),
+    cmocka_unit_test(test_scientific_notation),
+    cmocka_unit_test(test_header_aliases),
+    cmocka_unit_test(test_missing_devicename_column),
+    cmocka_unit_test(test_empty_and_missing_file),
+    cmocka_unit_test(test_duplicates_dropped),
+    cmocka_unit_test(test_duplicates_many),
+    cmocka_unit_test(test_multi_product_default),
+    cmocka_unit_test(test_skip_invalid),
+    cmocka_unit_test(test_every_bad_row),
+    cmocka_unit_test(test_problem_limit),
+    cmocka_unit_test(test_value_shown_safely),
+    cmocka_unit_test(test_failed_csv_round_trip),
+    cmocka_unit_test(test_samples))

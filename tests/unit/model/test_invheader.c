@@ -9,6 +9,7 @@
 
 #include "orch/base/err.h"
 #include "orch/model/invheader.h"
+#include "torture.h"
 
 static void test_encoding(void **state)
 {
@@ -89,14 +90,8 @@ static void test_product_key_default(void **state)
                         "--product-key \"a-1\" is not letters and digits only");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_encoding),
-        cmocka_unit_test(test_delimiter),
-        cmocka_unit_test(test_columns),
-        cmocka_unit_test(test_product_key_default),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_encoding),
+    cmocka_unit_test(test_delimiter),
+    cmocka_unit_test(test_columns),
+    cmocka_unit_test(test_product_key_default))

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "orch/model/invrules.h"
+#include "torture.h"
 
 static void test_name_rule(void **state)
 {
@@ -66,13 +67,7 @@ static void test_reason_and_problem_texts(void **state)
     assert_string_equal(out, "abc...");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_name_rule),
-        cmocka_unit_test(test_product_key_rule),
-        cmocka_unit_test(test_reason_and_problem_texts),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_name_rule),
+    cmocka_unit_test(test_product_key_rule),
+    cmocka_unit_test(test_reason_and_problem_texts))

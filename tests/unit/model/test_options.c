@@ -11,6 +11,7 @@
 #include "orch/base/err.h"
 #include "orch/model/config.h"
 #include "orch/model/options.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,25 @@ static void table_is_consistent(void **state)
     assert_string_equal(orch_option_find_short('h')->name, "help");
 }
 
+/* A config's journal record, written and read back by the round trips:
+ * the objects and their texts, owned. */
+struct trip {
+    json_t *shape, *opts, *shape2, *opts2;
+    char *t1, *t2, *t3, *t4;
+};
+
+static void trip_free(struct trip *tr)
+{
+    json_decref(tr->shape);
+    json_decref(tr->opts);
+    json_decref(tr->shape2);
+    json_decref(tr->opts2);
+    free(tr->t1);
+    free(tr->t2);
+    free(tr->t3);
+    free(tr->t4);
+}
+
 /* Each row alone: a journaled value comes back, an unjournaled one never
  * reaches the journal, and no other row changes. */
 static void journal_round_trip_every_row(void **state)
@@ -189,30 +209,29 @@ static void journal_round_trip_every_row(void **state)
     for (i = 0; i < n; i++) {
         const struct orch_option *o = orch_option_at(i);
         struct orch_config cfg, back;
-        json_t *shape = NULL, *opts = NULL, *shape2 = NULL, *opts2 = NULL;
-        char *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL;
+        struct trip tr = {0};
 
         if (orch_option_is_secret(o))
             continue;
         orch_config_init(&cfg);
         orch_config_init(&back);
         set_sample(&cfg, o);
-        shape = journal_text(&cfg, ORCH_OPT_SHAPE, &t1);
-        opts = journal_text(&cfg, ORCH_OPT_RUN, &t2);
-        assert_int_equal(json_object_get(shape, o->name) != NULL,
+        tr.shape = journal_text(&cfg, ORCH_OPT_SHAPE, &tr.t1);
+        tr.opts = journal_text(&cfg, ORCH_OPT_RUN, &tr.t2);
+        assert_int_equal(json_object_get(tr.shape, o->name) != NULL,
                          (o->flags & ORCH_OPT_SHAPE) != 0);
-        assert_int_equal(json_object_get(opts, o->name) != NULL,
+        assert_int_equal(json_object_get(tr.opts, o->name) != NULL,
                          (o->flags & ORCH_OPT_RUN) != 0);
-        assert_int_equal(orch_options_restore(&back, shape, opts), 0);
+        assert_int_equal(orch_options_restore(&back, tr.shape, tr.opts), 0);
         if (orch_option_is_set(&back, o) != journaled(o))
             fail_msg("--%s: %s after the journal", o->name,
                      journaled(o) ? "lost" : "restored");
         /* The same record again, byte for byte. */
-        shape2 = journal_text(&back, ORCH_OPT_SHAPE, &t3);
-        opts2 = journal_text(&back, ORCH_OPT_RUN, &t4);
+        tr.shape2 = journal_text(&back, ORCH_OPT_SHAPE, &tr.t3);
+        tr.opts2 = journal_text(&back, ORCH_OPT_RUN, &tr.t4);
         if (journaled(o)) {
-            assert_string_equal(t1, t3);
-            assert_string_equal(t2, t4);
+            assert_string_equal(tr.t1, tr.t3);
+            assert_string_equal(tr.t2, tr.t4);
         }
         for (j = 0; j < n; j++) {
             const struct orch_option *p = orch_option_at(j);
@@ -220,14 +239,7 @@ static void journal_round_trip_every_row(void **state)
             if (p != o && orch_option_is_set(&back, p))
                 fail_msg("--%s: restoring it set --%s", o->name, p->name);
         }
-        json_decref(shape);
-        json_decref(opts);
-        json_decref(shape2);
-        json_decref(opts2);
-        free(t1);
-        free(t2);
-        free(t3);
-        free(t4);
+        trip_free(&tr);
         orch_config_cleanup(&cfg);
         orch_config_cleanup(&back);
     }
@@ -237,8 +249,7 @@ static void journal_round_trip_every_row(void **state)
 static void journal_round_trip_all_rows(void **state)
 {
     struct orch_config cfg, back;
-    json_t *shape = NULL, *opts = NULL, *shape2 = NULL, *opts2 = NULL;
-    char *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL;
+    struct trip tr = {0};
     size_t i = 0;
 
     (void)state;
@@ -252,13 +263,13 @@ static void journal_round_trip_all_rows(void **state)
         if (!orch_option_is_secret(orch_option_at(i)))
             assert_true(orch_option_is_set(&cfg, orch_option_at(i)));
     }
-    shape = journal_text(&cfg, ORCH_OPT_SHAPE, &t1);
-    opts = journal_text(&cfg, ORCH_OPT_RUN, &t2);
-    assert_int_equal(orch_options_restore(&back, shape, opts), 0);
-    shape2 = journal_text(&back, ORCH_OPT_SHAPE, &t3);
-    opts2 = journal_text(&back, ORCH_OPT_RUN, &t4);
-    assert_string_equal(t1, t3);
-    assert_string_equal(t2, t4);
+    tr.shape = journal_text(&cfg, ORCH_OPT_SHAPE, &tr.t1);
+    tr.opts = journal_text(&cfg, ORCH_OPT_RUN, &tr.t2);
+    assert_int_equal(orch_options_restore(&back, tr.shape, tr.opts), 0);
+    tr.shape2 = journal_text(&back, ORCH_OPT_SHAPE, &tr.t3);
+    tr.opts2 = journal_text(&back, ORCH_OPT_RUN, &tr.t4);
+    assert_string_equal(tr.t1, tr.t3);
+    assert_string_equal(tr.t2, tr.t4);
     for (i = 0; i < orch_options_count(); i++) {
         const struct orch_option *o = orch_option_at(i);
 
@@ -268,14 +279,7 @@ static void journal_round_trip_all_rows(void **state)
     assert_string_equal(back.fw_map[0].product_key, "PKX");
     assert_string_equal(back.src_versions[0], "1.2.3");
     assert_int_equal(back.wave_interval_ms, 15 * 60000);
-    json_decref(shape);
-    json_decref(opts);
-    json_decref(shape2);
-    json_decref(opts2);
-    free(t1);
-    free(t2);
-    free(t3);
-    free(t4);
+    trip_free(&tr);
     orch_config_cleanup(&cfg);
     orch_config_cleanup(&back);
 }
@@ -376,16 +380,10 @@ static void set_refuses_like_the_command_line(void **state)
     orch_config_cleanup(&cfg);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(table_is_consistent),
-        cmocka_unit_test(journal_round_trip_every_row),
-        cmocka_unit_test(journal_round_trip_all_rows),
-        cmocka_unit_test(journal_encoding_pinned),
-        cmocka_unit_test(overlay_every_row),
-        cmocka_unit_test(set_refuses_like_the_command_line),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(table_is_consistent),
+    cmocka_unit_test(journal_round_trip_every_row),
+    cmocka_unit_test(journal_round_trip_all_rows),
+    cmocka_unit_test(journal_encoding_pinned),
+    cmocka_unit_test(overlay_every_row),
+    cmocka_unit_test(set_refuses_like_the_command_line))

@@ -19,8 +19,6 @@
  * pattern: 0 = all pkA, 1 = alternate pkA/pkB in runs of 3. */
 static void make_inventory(struct orch_inventory *inv, size_t n, int pattern)
 {
-    static const struct orch_inventory_opts opts;
-    struct orch_diag diag;
     char *csv = malloc(n * 32 + 64);
     size_t off = 0, i = 0;
 
@@ -30,9 +28,7 @@ static void make_inventory(struct orch_inventory *inv, size_t n, int pattern)
         const char *pk = pattern == 1 && (i / 3) % 2 ? "pkB" : "pkA";
         off += (size_t)sprintf(csv + off, "dev-%06zu,%s\n", i, pk);
     }
-    orch_inventory_init(inv);
-    assert_int_equal(
-        orch_inventory_load_mem(inv, "t.csv", csv, off, &opts, &diag), 0);
+    torture_load_inventory(inv, csv, NULL);
     free(csv);
 }
 
@@ -100,9 +96,7 @@ static void test_boundaries(void **state)
         }
         assert_string_equal(plan.chunks[0].firmware_id, "FW1");
         assert_string_equal(orch_plan_product(&plan, &plan.chunks[0]), "pkA");
-        orch_plan_cleanup(&plan);
-        orch_config_cleanup(&cfg);
-        orch_inventory_cleanup(&inv);
+        torture_plan_cleanup(&plan, &inv, &cfg);
     }
 }
 
@@ -142,9 +136,7 @@ static void test_products_never_mixed(void **state)
                         "dev-000006");
     assert_string_equal(orch_plan_device(&plan, &plan.chunks[3], 0),
                         "dev-000003");
-    orch_plan_cleanup(&plan);
-    orch_config_cleanup(&cfg);
-    orch_inventory_cleanup(&inv);
+    torture_plan_cleanup(&plan, &inv, &cfg);
 }
 
 static void test_chunk_size_one(void **state)
@@ -163,9 +155,7 @@ static void test_chunk_size_one(void **state)
     for (i = 0; i < plan.nchunks; i++)
         assert_int_equal(plan.chunks[i].count, 1);
     check_plan(&plan, &inv, 1);
-    orch_plan_cleanup(&plan);
-    orch_config_cleanup(&cfg);
-    orch_inventory_cleanup(&inv);
+    torture_plan_cleanup(&plan, &inv, &cfg);
 }
 
 static void test_deterministic(void **state)
@@ -221,9 +211,7 @@ static void test_missing_firmware(void **state)
     assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
     assert_string_equal(plan.chunks[0].firmware_id, "FW-A");
     assert_string_equal(plan.chunks[1].firmware_id, "FW-ALL");
-    orch_plan_cleanup(&plan);
-    orch_config_cleanup(&cfg);
-    orch_inventory_cleanup(&inv);
+    torture_plan_cleanup(&plan, &inv, &cfg);
 }
 
 static void test_bad_chunk_size_and_empty(void **state)
@@ -248,16 +236,10 @@ static void test_bad_chunk_size_and_empty(void **state)
     orch_inventory_cleanup(&inv);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_boundaries),
-        cmocka_unit_test(test_products_never_mixed),
-        cmocka_unit_test(test_chunk_size_one),
-        cmocka_unit_test(test_deterministic),
-        cmocka_unit_test(test_missing_firmware),
-        cmocka_unit_test(test_bad_chunk_size_and_empty),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_boundaries),
+    cmocka_unit_test(test_products_never_mixed),
+    cmocka_unit_test(test_chunk_size_one),
+    cmocka_unit_test(test_deterministic),
+    cmocka_unit_test(test_missing_firmware),
+    cmocka_unit_test(test_bad_chunk_size_and_empty))

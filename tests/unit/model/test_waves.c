@@ -11,6 +11,7 @@
 #include "orch/model/plan.h"
 #include "orch/model/waves.h"
 #include "waves_fixture.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,15 +224,9 @@ static void config_schedule_time_with_gated_waves(void **state)
     orch_config_cleanup(&cfg);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(split_rounds_up_to_whole_chunks),
-        cmocka_unit_test(split_merges_waves_that_round_together),
-        cmocka_unit_test(schedule_and_horizon),
-        cmocka_unit_test(schedule_gated_first_wave_only),
-        cmocka_unit_test(config_schedule_time_with_gated_waves),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(split_rounds_up_to_whole_chunks),
+    cmocka_unit_test(split_merges_waves_that_round_together),
+    cmocka_unit_test(schedule_and_horizon),
+    cmocka_unit_test(schedule_gated_first_wave_only),
+    cmocka_unit_test(config_schedule_time_with_gated_waves))

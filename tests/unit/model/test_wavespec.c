@@ -8,6 +8,7 @@
 #include "orch/base/err.h"
 #include "orch/model/wavespec.h"
 #include "waves_fixture.h"
+#include "torture.h"
 
 #include <string.h>
 
@@ -106,13 +107,7 @@ static void share_parse(void **state)
 }
 
 /* n chunks of `size` devices, the last one holding `last` devices. */
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(spec_forms),
-        cmocka_unit_test(spec_errors),
-        cmocka_unit_test(share_parse),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(spec_forms),
+    cmocka_unit_test(spec_errors),
+    cmocka_unit_test(share_parse))

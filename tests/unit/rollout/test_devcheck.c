@@ -16,17 +16,7 @@
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
 #include "orch/rollout/devcheck.h"
-
-static void load(struct orch_inventory *inv, const char *csv)
-{
-    static const struct orch_inventory_opts opts;
-    struct orch_diag diag;
-
-    orch_inventory_init(inv);
-    assert_int_equal(
-        orch_inventory_load_mem(inv, "t.csv", csv, strlen(csv), &opts, &diag),
-        0);
-}
+#include "torture.h"
 
 struct drops {
     char lines[8][128];
@@ -67,96 +57,89 @@ static json_t *answer(void)
     return root;
 }
 
-static void devices_missing_and_up_to_date_are_dropped(void **state)
-{
+/* The four devices of inv_csv judged against answer() for version dest
+ * (NULL: existence only), each drop handed to j->d (which fails its
+ * fail_at-th call) when writer. Returns the judge's rc; j->inv is the
+ * caller's to clean up. */
+struct judged {
     struct orch_inventory inv;
-    struct orch_device_check_opts opts;
     struct orch_device_check_stats st;
     struct drops d;
+    uint8_t drop[4];
+};
+
+static int judge(struct judged *j, const char *dest, bool writer,
+                 int fail_at)
+{
+    struct orch_device_check_opts opts;
     uint32_t idx[4] = {0, 1, 2, 3};
-    uint8_t drop[4] = {0};
     json_t *root = answer();
+    int rc = 0;
+
+    memset(j, 0, sizeof(*j));
+    memset(&opts, 0, sizeof(opts));
+    torture_load_inventory(&j->inv, inv_csv, NULL);
+    j->d.fail_at = fail_at;
+    opts.on_drop = on_drop;
+    opts.ud = &j->d;
+    rc = orch_preflight_judge_devices(&j->inv, idx, 4, root, dest,
+                                      writer ? &opts : NULL, j->drop, &j->st);
+    json_decref(root);
+    return rc;
+}
+
+static void devices_missing_and_up_to_date_are_dropped(void **state)
+{
+    struct judged j;
 
     (void)state;
-    load(&inv, inv_csv);
-    memset(&opts, 0, sizeof(opts));
-    memset(&st, 0, sizeof(st));
-    memset(&d, 0, sizeof(d));
-    opts.on_drop = on_drop;
-    opts.ud = &d;
-    assert_int_equal(orch_preflight_judge_devices(&inv, idx, 4, root, "2.0.0",
-                                                  &opts, drop, &st),
-                     0);
-    assert_int_equal(drop[0], 0);
-    assert_int_equal(drop[1], 1);
-    assert_int_equal(drop[2], 1);
-    assert_int_equal(drop[3], 0); /* no FirmwareVersion: kept */
-    assert_int_equal(st.checked, 4);
-    assert_int_equal(st.missing, 1);
-    assert_int_equal(st.up_to_date, 1);
-    assert_int_equal(d.n, 2);
+    assert_int_equal(judge(&j, "2.0.0", true, 0), 0);
+    assert_int_equal(j.drop[0], 0);
+    assert_int_equal(j.drop[1], 1);
+    assert_int_equal(j.drop[2], 1);
+    assert_int_equal(j.drop[3], 0); /* no FirmwareVersion: kept */
+    assert_int_equal(j.st.checked, 4);
+    assert_int_equal(j.st.missing, 1);
+    assert_int_equal(j.st.up_to_date, 1);
+    assert_int_equal(j.d.n, 2);
     /* Inventory lines: header is line 1. */
-    assert_string_equal(d.lines[0], "3|dev-0002|already on version 2.0.0");
-    assert_string_equal(d.lines[1], "4|dev-gone|device does not exist");
-    json_decref(root);
-    orch_inventory_cleanup(&inv);
+    assert_string_equal(j.d.lines[0], "3|dev-0002|already on version 2.0.0");
+    assert_string_equal(j.d.lines[1], "4|dev-gone|device does not exist");
+    orch_inventory_cleanup(&j.inv);
 }
 
 static void devices_without_dest_version_check_existence_only(void **state)
 {
-    struct orch_inventory inv;
-    struct orch_device_check_stats st;
+    struct judged j;
     uint32_t idx[4] = {0, 1, 2, 3};
-    uint8_t drop[4] = {0};
-    json_t *root = answer();
+    json_t *root = NULL;
 
     (void)state;
-    load(&inv, inv_csv);
-    memset(&st, 0, sizeof(st));
-    assert_int_equal(orch_preflight_judge_devices(&inv, idx, 4, root, NULL,
-                                                  NULL, drop, &st),
-                     0);
-    assert_int_equal(drop[1], 0);
-    assert_int_equal(drop[2], 1);
-    assert_int_equal(st.missing, 1);
-    assert_int_equal(st.up_to_date, 0);
-    json_decref(root);
+    assert_int_equal(judge(&j, NULL, false, 0), 0);
+    assert_int_equal(j.drop[1], 0);
+    assert_int_equal(j.drop[2], 1);
+    assert_int_equal(j.st.missing, 1);
+    assert_int_equal(j.st.up_to_date, 0);
     /* An answer without a list: every device is missing. */
     root = json_loads("{\"Success\":true,\"Data\":{}}", 0, NULL);
-    memset(drop, 0, sizeof(drop));
-    memset(&st, 0, sizeof(st));
-    assert_int_equal(orch_preflight_judge_devices(&inv, idx, 4, root, NULL,
-                                                  NULL, drop, &st),
+    memset(j.drop, 0, sizeof(j.drop));
+    memset(&j.st, 0, sizeof(j.st));
+    assert_int_equal(orch_preflight_judge_devices(&j.inv, idx, 4, root, NULL,
+                                                  NULL, j.drop, &j.st),
                      0);
-    assert_int_equal(st.missing, 4);
+    assert_int_equal(j.st.missing, 4);
     json_decref(root);
-    orch_inventory_cleanup(&inv);
+    orch_inventory_cleanup(&j.inv);
 }
 
 static void devices_reject_writer_failure_stops(void **state)
 {
-    struct orch_inventory inv;
-    struct orch_device_check_opts opts;
-    struct orch_device_check_stats st;
-    struct drops d;
-    uint32_t idx[4] = {0, 1, 2, 3};
-    uint8_t drop[4] = {0};
-    json_t *root = answer();
+    struct judged j;
 
     (void)state;
-    load(&inv, inv_csv);
-    memset(&opts, 0, sizeof(opts));
-    memset(&st, 0, sizeof(st));
-    memset(&d, 0, sizeof(d));
-    d.fail_at = 1;
-    opts.on_drop = on_drop;
-    opts.ud = &d;
-    assert_int_equal(orch_preflight_judge_devices(&inv, idx, 4, root, "2.0.0",
-                                                  &opts, drop, &st),
-                     ORCH_EIO);
-    assert_int_equal(d.n, 1);
-    json_decref(root);
-    orch_inventory_cleanup(&inv);
+    assert_int_equal(judge(&j, "2.0.0", true, 1), ORCH_EIO);
+    assert_int_equal(j.d.n, 1);
+    orch_inventory_cleanup(&j.inv);
 }
 
 /* n devices of pkA then m of pkB. */
@@ -170,7 +153,7 @@ static void load_two(struct orch_inventory *inv, size_t n, size_t m)
     for (i = 0; i < n + m; i++)
         off += (size_t)sprintf(csv + off, "dev-%06zu,%s\n", i,
                                i < n ? "pkA" : "pkB");
-    load(inv, csv);
+    torture_load_inventory(inv, csv, NULL);
     free(csv);
 }
 
@@ -194,9 +177,7 @@ static void device_cost_per_product(void **state)
     assert_true(secs > 0.79 && secs < 0.81);
     orch_preflight_device_cost(NULL, &calls, &secs);
     assert_int_equal(calls, 0);
-    orch_plan_cleanup(&plan);
-    orch_config_cleanup(&cfg);
-    orch_inventory_cleanup(&inv);
+    torture_plan_cleanup(&plan, &inv, &cfg);
 }
 
 static void filtered_plan_leaves_dropped_devices_out(void **state)
@@ -244,15 +225,9 @@ static void filtered_plan_leaves_dropped_devices_out(void **state)
     orch_inventory_cleanup(&inv);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(devices_missing_and_up_to_date_are_dropped),
-        cmocka_unit_test(devices_without_dest_version_check_existence_only),
-        cmocka_unit_test(devices_reject_writer_failure_stops),
-        cmocka_unit_test(device_cost_per_product),
-        cmocka_unit_test(filtered_plan_leaves_dropped_devices_out),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(devices_missing_and_up_to_date_are_dropped),
+    cmocka_unit_test(devices_without_dest_version_check_existence_only),
+    cmocka_unit_test(devices_reject_writer_failure_stops),
+    cmocka_unit_test(device_cost_per_product),
+    cmocka_unit_test(filtered_plan_leaves_dropped_devices_out))

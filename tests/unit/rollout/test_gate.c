@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "orch/rollout/gate.h"
+#include "torture.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -137,12 +138,6 @@ static void gate_decisions(void **state)
     assert_string_equal(orch_gate_decision_name(ORCH_GATE_TIMEOUT), "timeout");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gate_timeout_counts_from_schedule),
-        cmocka_unit_test(gate_decisions),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(gate_timeout_counts_from_schedule),
+    cmocka_unit_test(gate_decisions))

@@ -12,6 +12,7 @@
 #include "orch/cloud/api.h"
 #include "orch/engine/dispatch.h"
 #include "orch/rollout/outcome.h"
+#include "torture.h"
 
 static const char *str(const json_t *rec, const char *key)
 {
@@ -131,13 +132,7 @@ static void counts(void **state)
         json_decref(rows[i]);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(created_takes_the_answers_job),
-        cmocka_unit_test(failed_has_no_job),
-        cmocka_unit_test(counts),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(created_takes_the_answers_job),
+    cmocka_unit_test(failed_has_no_job),
+    cmocka_unit_test(counts))

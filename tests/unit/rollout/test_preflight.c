@@ -19,6 +19,7 @@
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
 #include "orch/rollout/preflight.h"
+#include "torture.h"
 
 #define FW "FwTest00000000000000000001"
 #define PK "a1Prod00001"
@@ -460,27 +461,21 @@ static void verdict_names(void **state)
                         "query_failed");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fw_verified_and_no_verification_pass),
-        cmocka_unit_test(fw_shared_by_two_products_fails_the_second),
-        cmocka_unit_test(fw_unverified_says_create_verify_job),
-        cmocka_unit_test(fw_verifying_says_wait),
-        cmocka_unit_test(fw_verification_failed),
-        cmocka_unit_test(fw_unknown_or_absent_status_is_not_ok),
-        cmocka_unit_test(fw_of_another_product_names_both),
-        cmocka_unit_test(fw_missing_from_error_codes),
-        cmocka_unit_test(fw_denied_is_an_account_problem),
-        cmocka_unit_test(fw_server_text_kept_on_one_line),
-        cmocka_unit_test(conclude_credentials_told_once),
-        cmocka_unit_test(conclude_denied_suggests_skip_preflight),
-        cmocka_unit_test(conclude_same_missing_firmware_once),
-        cmocka_unit_test(conclude_distinct_problems_each_once),
-        cmocka_unit_test(fw_other_failures_are_query_failed),
-        cmocka_unit_test(dest_version_lookup),
-        cmocka_unit_test(verdict_names),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(fw_verified_and_no_verification_pass),
+    cmocka_unit_test(fw_shared_by_two_products_fails_the_second),
+    cmocka_unit_test(fw_unverified_says_create_verify_job),
+    cmocka_unit_test(fw_verifying_says_wait),
+    cmocka_unit_test(fw_verification_failed),
+    cmocka_unit_test(fw_unknown_or_absent_status_is_not_ok),
+    cmocka_unit_test(fw_of_another_product_names_both),
+    cmocka_unit_test(fw_missing_from_error_codes),
+    cmocka_unit_test(fw_denied_is_an_account_problem),
+    cmocka_unit_test(fw_server_text_kept_on_one_line),
+    cmocka_unit_test(conclude_credentials_told_once),
+    cmocka_unit_test(conclude_denied_suggests_skip_preflight),
+    cmocka_unit_test(conclude_same_missing_firmware_once),
+    cmocka_unit_test(conclude_distinct_problems_each_once),
+    cmocka_unit_test(fw_other_failures_are_query_failed),
+    cmocka_unit_test(dest_version_lookup),
+    cmocka_unit_test(verdict_names))

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "orch/rollout/progress.h"
+#include "torture.h"
 
 /* Simulates a pass of `total` chunks finishing `per_s` a second (a tick
  * every second, as the dispatcher's) for `secs` seconds; counts the lines
@@ -180,17 +181,11 @@ static void gate_lines_repeat_only_when_changed(void **state)
     assert_true(orch_progress_repeat_due(a, b, 0));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(fast_runs_print_no_line_before_the_end),
-        cmocka_unit_test(slow_runs_print_every_ten_percent),
-        cmocka_unit_test(tiny_runs_step_by_one_chunk),
-        cmocka_unit_test(a_stalled_run_prints_a_heartbeat),
-        cmocka_unit_test(the_line_is_plain_and_its_numbers_agree),
-        cmocka_unit_test(a_finished_pass_is_left_to_the_final_line),
-        cmocka_unit_test(gate_lines_repeat_only_when_changed),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(fast_runs_print_no_line_before_the_end),
+    cmocka_unit_test(slow_runs_print_every_ten_percent),
+    cmocka_unit_test(tiny_runs_step_by_one_chunk),
+    cmocka_unit_test(a_stalled_run_prints_a_heartbeat),
+    cmocka_unit_test(the_line_is_plain_and_its_numbers_agree),
+    cmocka_unit_test(a_finished_pass_is_left_to_the_final_line),
+    cmocka_unit_test(gate_lines_repeat_only_when_changed))

@@ -76,12 +76,6 @@ static void test_sibling(void **state)
     free(s);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_report_row),
-        cmocka_unit_test(test_sibling),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_report_row),
+    cmocka_unit_test(test_sibling))

@@ -9,6 +9,7 @@
 #include "orch/base/err.h"
 #include "orch/engine/journal.h"
 #include "orch/rollout/resume.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,18 +408,12 @@ static void drop_map_round_trip(void **state)
     json_decref(run);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(replay_states_and_actions),
-        cmocka_unit_test(torn_tail_is_cut_damage_refused),
-        cmocka_unit_test(bad_records_refused),
-        cmocka_unit_test(compare_names_each_change),
-        cmocka_unit_test(config_rebuilt_from_run_record),
-        cmocka_unit_test(resume_keeps_the_invocations_switches),
-        cmocka_unit_test(journal_path_derived),
-        cmocka_unit_test(drop_map_round_trip),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(replay_states_and_actions),
+    cmocka_unit_test(torn_tail_is_cut_damage_refused),
+    cmocka_unit_test(bad_records_refused),
+    cmocka_unit_test(compare_names_each_change),
+    cmocka_unit_test(config_rebuilt_from_run_record),
+    cmocka_unit_test(resume_keeps_the_invocations_switches),
+    cmocka_unit_test(journal_path_derived),
+    cmocka_unit_test(drop_map_round_trip))

@@ -17,6 +17,7 @@
 #include "orch/rollout/resume.h"
 #include "orch/rollout/resumegate.h"
 #include "orch/rollout/summary.h"
+#include "torture.h"
 
 /* A replayed journal of three chunks: 0 created, 1 started (sent at
  * 1000 and 5000, no outcome), 2 never sent. `ended`: an end record. */
@@ -177,15 +178,9 @@ static void devcheck_counts_round_trip(void **state)
     json_decref(run);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(decide_table),
-        cmocka_unit_test(finished_or_not),
-        cmocka_unit_test(count_resumed_and_new),
-        cmocka_unit_test(settled_after_the_last_call),
-        cmocka_unit_test(devcheck_counts_round_trip),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(decide_table),
+    cmocka_unit_test(finished_or_not),
+    cmocka_unit_test(count_resumed_and_new),
+    cmocka_unit_test(settled_after_the_last_call),
+    cmocka_unit_test(devcheck_counts_round_trip))

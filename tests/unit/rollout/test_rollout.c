@@ -10,6 +10,7 @@
 #include "orch/engine/journal.h"
 #include "orch/rollout/rollout.h"
 #include "rollout_fixture.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,15 +163,9 @@ static void report_plan_size_from_journal(void **state)
     rmdir(dir);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(report_keeps_created_jobs_once),
-        cmocka_unit_test(report_wave_column_reordered_and_neutralised),
-        cmocka_unit_test(report_rejects_other_files),
-        cmocka_unit_test(report_accounts_chunks_without_job),
-        cmocka_unit_test(report_plan_size_from_journal),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(report_keeps_created_jobs_once),
+    cmocka_unit_test(report_wave_column_reordered_and_neutralised),
+    cmocka_unit_test(report_rejects_other_files),
+    cmocka_unit_test(report_accounts_chunks_without_job),
+    cmocka_unit_test(report_plan_size_from_journal))

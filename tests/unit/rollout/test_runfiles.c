@@ -54,7 +54,6 @@ static int setup(void **state)
     static const char csv[] = "DeviceName,ProductKey\n"
                               "dev-a,pkA\ndev-b,pkA\ndev-c,pkA\ndev-d,pkA\n";
     struct fixture *f = calloc(1, sizeof(*f));
-    struct orch_diag diag;
 
     assert_non_null(f);
     torture_mkdtemp(f->dir, sizeof(f->dir), "test_runfiles");
@@ -62,11 +61,7 @@ static int setup(void **state)
     orch_config_init(&f->cfg);
     f->cfg.chunk_size = 2;
     f->cfg.firmware_id = strdup("FW1");
-    orch_inventory_init(&f->inv);
-    assert_int_equal(orch_inventory_load_mem(&f->inv, "t.csv", csv,
-                                             strlen(csv), &opts, &diag),
-                     0);
-    assert_int_equal(orch_plan_build(&f->plan, &f->inv, &f->cfg, &diag), 0);
+    torture_plan(&f->plan, &f->inv, &f->cfg, csv, &opts);
     assert_int_equal(f->plan.nchunks, 2);
     *state = f;
     return 0;
@@ -76,9 +71,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    orch_plan_cleanup(&f->plan);
-    orch_inventory_cleanup(&f->inv);
-    orch_config_cleanup(&f->cfg);
+    torture_plan_cleanup(&f->plan, &f->inv, &f->cfg);
     torture_rmtree(f->dir);
     free(f);
     return 0;
@@ -425,33 +418,23 @@ static void keep_old_nothing_there(void **state)
     assert_int_equal(k.n, 0);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(live_rows_and_failed_devices, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(not_sent_without_code_shows_its_status,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(target_row_names_product_and_firmware,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(recovered_job_says_so, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(nothing_written_before_open, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(rejects_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(rewrite_whole_in_chunk_order, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(rewrite_failure_keeps_old_files,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(append_after_rewrite, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(
-            unknown_outcome_goes_to_ambiguous_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(keep_old_files_aside, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(keep_old_nothing_there, setup,
-                                        teardown),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test_setup_teardown(live_rows_and_failed_devices, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(not_sent_without_code_shows_its_status,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(target_row_names_product_and_firmware,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(recovered_job_says_so, setup, teardown),
+    cmocka_unit_test_setup_teardown(nothing_written_before_open, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(rejects_rows, setup, teardown),
+    cmocka_unit_test_setup_teardown(rewrite_whole_in_chunk_order, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(rewrite_failure_keeps_old_files, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(append_after_rewrite, setup, teardown),
+    cmocka_unit_test_setup_teardown(unknown_outcome_goes_to_ambiguous_file,
+                                    setup, teardown),
+    cmocka_unit_test_setup_teardown(keep_old_files_aside, setup, teardown),
+    cmocka_unit_test_setup_teardown(keep_old_nothing_there, setup, teardown))

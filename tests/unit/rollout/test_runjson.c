@@ -10,19 +10,10 @@
 #include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
 #include "orch/rollout/runjson.h"
+#include "torture.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static json_t *at(json_t *doc, const char *obj, const char *key)
-{
-    json_t *o = obj ? json_object_get(doc, obj) : doc;
-    json_t *v = json_object_get(o, key);
-
-    if (v == NULL)
-        fail_msg("missing %s.%s", obj ? obj : "", key);
-    return v;
-}
 
 static void summary_every_field(void **state)
 {
@@ -106,14 +97,13 @@ static void summary_every_field(void **state)
 
     doc = orch_runjson_summary(&s);
     assert_non_null(doc);
-    assert_int_equal(json_integer_value(at(doc, NULL, "schema")), 1);
-    assert_string_equal(json_string_value(at(doc, NULL, "command")), "run");
-    assert_string_equal(json_string_value(at(doc, NULL, "run_id")), "abc");
-    assert_true(json_is_true(at(doc, NULL, "resumed")));
-    assert_int_equal(json_integer_value(at(doc, "exit", "code")), 1);
-    assert_string_equal(json_string_value(at(doc, "exit", "name")),
-                        "partial");
-    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+    assert_int_equal(torture_json_num(doc, NULL, "schema"), 1);
+    assert_string_equal(torture_json_str(doc, NULL, "command"), "run");
+    assert_string_equal(torture_json_str(doc, NULL, "run_id"), "abc");
+    assert_true(json_is_true(torture_json_at(doc, NULL, "resumed")));
+    assert_int_equal(torture_json_num(doc, "exit", "code"), 1);
+    assert_string_equal(torture_json_str(doc, "exit", "name"), "partial");
+    assert_string_equal(torture_json_str(doc, "exit", "reason"),
                         "some chunks failed or were not sent");
     {
         static const char *const keys[] = {
@@ -126,51 +116,48 @@ static void summary_every_field(void **state)
         size_t i = 0;
 
         for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-            assert_int_equal(json_integer_value(at(doc, "counts", keys[i])),
-                             want[i]);
+            assert_int_equal(torture_json_num(doc, "counts", keys[i]), want[i]);
         assert_int_equal(json_object_size(json_object_get(doc, "counts")),
                          sizeof(keys) / sizeof(keys[0]));
     }
-    assert_int_equal(json_integer_value(at(doc, "errors", "iot.ota.X")), 2);
-    assert_int_equal(json_integer_value(at(doc, "errors", "Ambiguous")), 1);
-    assert_string_equal(json_string_value(at(doc, "preflight", "firmware")),
+    assert_int_equal(torture_json_num(doc, "errors", "iot.ota.X"), 2);
+    assert_int_equal(torture_json_num(doc, "errors", "Ambiguous"), 1);
+    assert_string_equal(torture_json_str(doc, "preflight", "firmware"),
                         "failed");
-    assert_int_equal(json_integer_value(at(doc, "preflight", "calls")), 2);
-    c = json_array_get(at(doc, "preflight", "checks"), 0);
-    assert_string_equal(json_string_value(at(c, NULL, "verdict")), "ok");
-    assert_int_equal(json_integer_value(at(c, NULL, "status")), 1);
-    assert_string_equal(json_string_value(at(c, NULL, "dest_version")), "2.0");
-    assert_true(json_is_null(at(c, NULL, "message")));
-    c = json_array_get(at(doc, "preflight", "checks"), 1);
-    assert_string_equal(json_string_value(at(c, NULL, "verdict")),
-                        "unverified");
-    assert_true(json_is_null(at(c, NULL, "status")));
-    assert_string_equal(json_string_value(at(c, NULL, "message")),
-                        "not verified");
+    assert_int_equal(torture_json_num(doc, "preflight", "calls"), 2);
+    c = json_array_get(torture_json_at(doc, "preflight", "checks"), 0);
+    assert_string_equal(torture_json_str(c, NULL, "verdict"), "ok");
+    assert_int_equal(torture_json_num(c, NULL, "status"), 1);
+    assert_string_equal(torture_json_str(c, NULL, "dest_version"), "2.0");
+    assert_true(json_is_null(torture_json_at(c, NULL, "message")));
+    c = json_array_get(torture_json_at(doc, "preflight", "checks"), 1);
+    assert_string_equal(torture_json_str(c, NULL, "verdict"), "unverified");
+    assert_true(json_is_null(torture_json_at(c, NULL, "status")));
+    assert_string_equal(torture_json_str(c, NULL, "message"), "not verified");
     assert_null(json_object_get(c, "problem"));
-    c = json_array_get(at(doc, "preflight", "checks"), 2);
-    assert_string_equal(json_string_value(at(c, NULL, "problem")),
+    c = json_array_get(torture_json_at(doc, "preflight", "checks"), 2);
+    assert_string_equal(torture_json_str(c, NULL, "problem"),
                         "credentials_rejected");
-    assert_string_equal(json_string_value(at(c, NULL, "request_id")), "RQ");
-    assert_string_equal(json_string_value(at(c, NULL, "server_message")),
-                        "a b");
-    c = at(doc, "preflight", "devices");
-    assert_int_equal(json_integer_value(at(c, NULL, "checked")), 10);
-    assert_int_equal(json_integer_value(at(c, NULL, "missing")), 1);
-    assert_int_equal(json_integer_value(at(c, NULL, "up_to_date")), 2);
-    assert_int_equal(json_integer_value(at(c, NULL, "unchecked")), 3);
-    assert_int_equal(json_integer_value(at(c, NULL, "calls")), 4);
-    assert_true(json_is_null(at(c, NULL, "first_error")));
-    assert_true(json_real_value(at(doc, "timings", "wall_s")) == 1.5);
-    assert_true(json_real_value(at(doc, "timings", "calls_per_s")) == 19.5);
-    assert_string_equal(json_string_value(at(doc, "files", "report")),
-                        "r.csv");
-    assert_string_equal(json_string_value(at(doc, "files", "failed")),
+    assert_string_equal(torture_json_str(c, NULL, "request_id"), "RQ");
+    assert_string_equal(torture_json_str(c, NULL, "server_message"), "a b");
+    c = torture_json_at(doc, "preflight", "devices");
+    assert_int_equal(torture_json_num(c, NULL, "checked"), 10);
+    assert_int_equal(torture_json_num(c, NULL, "missing"), 1);
+    assert_int_equal(torture_json_num(c, NULL, "up_to_date"), 2);
+    assert_int_equal(torture_json_num(c, NULL, "unchecked"), 3);
+    assert_int_equal(torture_json_num(c, NULL, "calls"), 4);
+    assert_true(json_is_null(torture_json_at(c, NULL, "first_error")));
+    assert_true(json_real_value(torture_json_at(doc, "timings", "wall_s")) ==
+                1.5);
+    assert_true(json_real_value(
+                    torture_json_at(doc, "timings", "calls_per_s")) == 19.5);
+    assert_string_equal(torture_json_str(doc, "files", "report"), "r.csv");
+    assert_string_equal(torture_json_str(doc, "files", "failed"),
                         "r.csv.failed.csv");
-    assert_true(json_is_null(at(doc, "files", "rejects")));
-    assert_string_equal(json_string_value(at(doc, "files", "journal")),
+    assert_true(json_is_null(torture_json_at(doc, "files", "rejects")));
+    assert_string_equal(torture_json_str(doc, "files", "journal"),
                         "r.csv.journal");
-    assert_true(json_is_null(at(doc, NULL, "plan")));
+    assert_true(json_is_null(torture_json_at(doc, NULL, "plan")));
     json_decref(doc);
 
     /* A given reason wins; no pre-flight and no device check. */
@@ -180,12 +167,13 @@ static void summary_every_field(void **state)
     s.pf_state = ORCH_PF_SKIPPED;
     s.devcheck = NULL;
     doc = orch_runjson_summary(&s);
-    assert_string_equal(json_string_value(at(doc, "exit", "reason")),
+    assert_string_equal(torture_json_str(doc, "exit", "reason"),
                         "credentials rejected");
-    assert_string_equal(json_string_value(at(doc, "preflight", "firmware")),
+    assert_string_equal(torture_json_str(doc, "preflight", "firmware"),
                         "skipped");
-    assert_int_equal(json_array_size(at(doc, "preflight", "checks")), 0);
-    assert_true(json_is_null(at(doc, "preflight", "devices")));
+    assert_int_equal(
+        json_array_size(torture_json_at(doc, "preflight", "checks")), 0);
+    assert_true(json_is_null(torture_json_at(doc, "preflight", "devices")));
     json_decref(doc);
 }
 
@@ -209,22 +197,25 @@ static void plan_object(void **state)
                                            7, 1.4, "CreateOTAStaticUpgradeJob",
                                            &p),
                      0);
-    plan = at(doc, NULL, "plan");
-    assert_string_equal(json_string_value(at(plan, NULL, "endpoint")),
+    plan = torture_json_at(doc, NULL, "plan");
+    assert_string_equal(torture_json_str(plan, NULL, "endpoint"),
                         "http://127.0.0.1:1");
-    assert_int_equal(json_integer_value(at(plan, NULL, "calls_needed")), 40);
-    assert_true(json_real_value(at(plan, NULL, "seconds_needed")) == 2.0);
-    assert_int_equal(json_integer_value(at(at(plan, NULL, "device_check"),
-                                           NULL, "calls")),
-                     7);
-    assert_int_equal(json_array_size(at(plan, NULL, "products")), 1);
-    req = at(plan, NULL, "first_request");
-    assert_string_equal(json_string_value(at(req, NULL, "action")),
+    assert_int_equal(torture_json_num(plan, NULL, "calls_needed"), 40);
+    assert_true(
+        json_real_value(torture_json_at(plan, NULL, "seconds_needed")) == 2.0);
+    assert_int_equal(
+        json_integer_value(torture_json_at(
+            torture_json_at(plan, NULL, "device_check"), NULL, "calls")),
+        7);
+    assert_int_equal(json_array_size(torture_json_at(plan, NULL, "products")),
+                     1);
+    req = torture_json_at(plan, NULL, "first_request");
+    assert_string_equal(torture_json_str(req, NULL, "action"),
                         "CreateOTAStaticUpgradeJob");
-    assert_string_equal(
-        json_string_value(at(at(req, NULL, "parameters"), NULL,
-                             "TargetDeviceName.1")),
-        "d1");
+    assert_string_equal(json_string_value(torture_json_at(
+                            torture_json_at(req, NULL, "parameters"), NULL,
+                            "TargetDeviceName.1")),
+                        "d1");
     orch_params_cleanup(&p);
     json_decref(doc);
 
@@ -233,19 +224,13 @@ static void plan_object(void **state)
     assert_int_equal(orch_runjson_set_plan(doc, NULL, 2, 10, 0, 20.0, NULL, 0,
                                            0, "X", NULL),
                      0);
-    plan = at(doc, NULL, "plan");
-    assert_true(json_is_null(at(plan, NULL, "first_request")));
-    assert_true(json_is_null(at(plan, NULL, "device_check")));
-    assert_true(json_is_null(at(plan, NULL, "endpoint")));
+    plan = torture_json_at(doc, NULL, "plan");
+    assert_true(json_is_null(torture_json_at(plan, NULL, "first_request")));
+    assert_true(json_is_null(torture_json_at(plan, NULL, "device_check")));
+    assert_true(json_is_null(torture_json_at(plan, NULL, "endpoint")));
     json_decref(doc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(summary_every_field),
-        cmocka_unit_test(plan_object),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(summary_every_field),
+    cmocka_unit_test(plan_object))

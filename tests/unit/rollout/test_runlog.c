@@ -226,22 +226,13 @@ static void alloc_again_drops_the_tables(void **state)
     orch_runlog_cleanup(NULL);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(row_waits_for_the_sync, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(sync_forced_every_pending_max, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(reconcile_and_end_records, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(failure_is_kept_and_ends_the_journal,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(sync_without_journal, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(alloc_again_drops_the_tables, setup,
-                                        teardown),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test_setup_teardown(row_waits_for_the_sync, setup, teardown),
+    cmocka_unit_test_setup_teardown(sync_forced_every_pending_max, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(reconcile_and_end_records, setup, teardown),
+    cmocka_unit_test_setup_teardown(failure_is_kept_and_ends_the_journal, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(sync_without_journal, setup, teardown),
+    cmocka_unit_test_setup_teardown(alloc_again_drops_the_tables, setup,
+                                    teardown))

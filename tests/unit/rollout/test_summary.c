@@ -49,7 +49,6 @@ static int setup(void **state)
                               "x,pkB\ndev-a3,pkA\ndev-b2,pkB\ndev-a1,pkA\n";
     struct orch_inventory_opts opts;
     struct fixture *f = calloc(1, sizeof(*f));
-    struct orch_diag diag;
 
     assert_non_null(f);
     memset(&opts, 0, sizeof(opts));
@@ -63,11 +62,7 @@ static int setup(void **state)
     f->cfg.report_path = strdup("fleet.csv.report.csv");
     free(f->cfg.endpoint);
     f->cfg.endpoint = strdup("http://127.0.0.1:1");
-    orch_inventory_init(&f->inv);
-    assert_int_equal(orch_inventory_load_mem(&f->inv, "t.csv", csv,
-                                             strlen(csv), &opts, &diag),
-                     0);
-    assert_int_equal(orch_plan_build(&f->plan, &f->inv, &f->cfg, &diag), 0);
+    torture_plan(&f->plan, &f->inv, &f->cfg, csv, &opts);
     orch_summary_rows_add(&f->shown, 5, "x", "too short");
     *state = f;
     return 0;
@@ -77,9 +72,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    orch_plan_cleanup(&f->plan);
-    orch_inventory_cleanup(&f->inv);
-    orch_config_cleanup(&f->cfg);
+    torture_plan_cleanup(&f->plan, &f->inv, &f->cfg);
     free(f);
     return 0;
 }
@@ -706,28 +699,21 @@ static void json_plan_object(void **state)
     json_decref(doc);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(durations),
-        cmocka_unit_test(calls_rate),
-        cmocka_unit_test(rows_kept_up_to_the_limit),
-        cmocka_unit_test_setup_teardown(plan_summary_of_an_inventory, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(plan_summary_rejects_and_device_cost,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(plan_summary_of_a_target, setup,
-                                        teardown),
-        cmocka_unit_test(preflight_result),
-        cmocka_unit_test(dropped_devices),
-        cmocka_unit_test(resume_and_whole_run),
-        cmocka_unit_test_setup_teardown(final_summary, setup, teardown),
-        cmocka_unit_test(final_rates_agree_with_their_counts),
-        cmocka_unit_test(json_exit_reasons),
-        cmocka_unit_test(next_step_never_offers_a_rerun_while_undecided),
-        cmocka_unit_test(json_next_step),
-        cmocka_unit_test_setup_teardown(json_plan_object, setup, teardown),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(durations),
+    cmocka_unit_test(calls_rate),
+    cmocka_unit_test(rows_kept_up_to_the_limit),
+    cmocka_unit_test_setup_teardown(plan_summary_of_an_inventory, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(plan_summary_rejects_and_device_cost, setup,
+                                    teardown),
+    cmocka_unit_test_setup_teardown(plan_summary_of_a_target, setup, teardown),
+    cmocka_unit_test(preflight_result),
+    cmocka_unit_test(dropped_devices),
+    cmocka_unit_test(resume_and_whole_run),
+    cmocka_unit_test_setup_teardown(final_summary, setup, teardown),
+    cmocka_unit_test(final_rates_agree_with_their_counts),
+    cmocka_unit_test(json_exit_reasons),
+    cmocka_unit_test(next_step_never_offers_a_rerun_while_undecided),
+    cmocka_unit_test(json_next_step),
+    cmocka_unit_test_setup_teardown(json_plan_object, setup, teardown))

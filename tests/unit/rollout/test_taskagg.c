@@ -10,6 +10,7 @@
 #include "orch/rollout/rollout.h"
 #include "orch/rollout/taskagg.h"
 #include "rollout_fixture.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,16 +224,10 @@ static void firmware_reason_and_no_task(void **state)
     json_decref(none);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(add_page_counts_and_reasons),
-        cmocka_unit_test(add_page_rejects_answer_without_list),
-        cmocka_unit_test(derive_job_states),
-        cmocka_unit_test(job_status_from_query),
-        cmocka_unit_test(summary_groups_and_reasons),
-        cmocka_unit_test(firmware_reason_and_no_task),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(add_page_counts_and_reasons),
+    cmocka_unit_test(add_page_rejects_answer_without_list),
+    cmocka_unit_test(derive_job_states),
+    cmocka_unit_test(job_status_from_query),
+    cmocka_unit_test(summary_groups_and_reasons),
+    cmocka_unit_test(firmware_reason_and_no_task))

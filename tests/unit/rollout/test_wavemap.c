@@ -10,6 +10,7 @@
 #include "orch/model/waves.h"
 #include "orch/rollout/wavemap.h"
 #include "../model/waves_fixture.h"
+#include "torture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,11 +61,5 @@ static void waves_file_roundtrip(void **state)
     free(c);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(waves_file_roundtrip),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(waves_file_roundtrip))

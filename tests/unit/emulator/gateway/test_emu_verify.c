@@ -16,6 +16,7 @@
 #include "orch/base/buf.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
+#include "torture.h"
 
 #define KEY_PLAIN "testid:testsecret"
 #define KEY_STS "testid:testsecret:CAIS-test-token+/="
@@ -747,20 +748,14 @@ static void key_spec_parsing(void **state)
     emu_verifier_free(v);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_vector_accepted_and_tamper_rejected),
-        cmocka_unit_test(sdk_raw_requests_accepted),
-        cmocka_unit_test(replayed_nonce_rejected),
-        cmocka_unit_test(skew_rejected),
-        cmocka_unit_test(unknown_key_and_wrong_secret),
-        cmocka_unit_test(ram_policy_denies),
-        cmocka_unit_test(incomplete_signed_headers),
-        cmocka_unit_test(sts_token_rules),
-        cmocka_unit_test(missing_parts),
-        cmocka_unit_test(key_spec_parsing),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(every_vector_accepted_and_tamper_rejected),
+    cmocka_unit_test(sdk_raw_requests_accepted),
+    cmocka_unit_test(replayed_nonce_rejected),
+    cmocka_unit_test(skew_rejected),
+    cmocka_unit_test(unknown_key_and_wrong_secret),
+    cmocka_unit_test(ram_policy_denies),
+    cmocka_unit_test(incomplete_signed_headers),
+    cmocka_unit_test(sts_token_rules),
+    cmocka_unit_test(missing_parts),
+    cmocka_unit_test(key_spec_parsing))

@@ -11,6 +11,7 @@
 
 #include "server/emu_faults.h"
 #include "orch/base/err.h"
+#include "torture.h"
 
 #define N 20000
 
@@ -360,17 +361,11 @@ static void parsers_reject_garbage(void **state)
     assert_int_equal(emu_faults_parse_prob(&p, "0.1x", &d), ORCH_EINVAL);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(same_seed_same_plan),
-        cmocka_unit_test(rates_match_probabilities),
-        cmocka_unit_test(latency_distributions),
-        cmocka_unit_test(latency_dist_and_range),
-        cmocka_unit_test(throttle_bursts),
-        cmocka_unit_test(scope_and_failing_queries),
-        cmocka_unit_test(parsers_reject_garbage),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(same_seed_same_plan),
+    cmocka_unit_test(rates_match_probabilities),
+    cmocka_unit_test(latency_distributions),
+    cmocka_unit_test(latency_dist_and_range),
+    cmocka_unit_test(throttle_bursts),
+    cmocka_unit_test(scope_and_failing_queries),
+    cmocka_unit_test(parsers_reject_garbage))

@@ -495,20 +495,14 @@ static void test_fixture_errors(void **state)
     unlink(path);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_timeline_success),
-        cmocka_unit_test(test_fixture_fail_and_ratio),
-        cmocka_unit_test(test_seeded_draws),
-        cmocka_unit_test(test_speed_zero),
-        cmocka_unit_test(test_scheduled_job),
-        cmocka_unit_test(test_cancel_in_progress),
-        cmocka_unit_test(test_timeout_and_finish),
-        cmocka_unit_test(test_device_free_after_finish),
-        cmocka_unit_test(test_stats_and_dump),
-        cmocka_unit_test(test_fixture_errors),
-    };
-
-    return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_timeline_success),
+    cmocka_unit_test(test_fixture_fail_and_ratio),
+    cmocka_unit_test(test_seeded_draws),
+    cmocka_unit_test(test_speed_zero),
+    cmocka_unit_test(test_scheduled_job),
+    cmocka_unit_test(test_cancel_in_progress),
+    cmocka_unit_test(test_timeout_and_finish),
+    cmocka_unit_test(test_device_free_after_finish),
+    cmocka_unit_test(test_stats_and_dump),
+    cmocka_unit_test(test_fixture_errors))
