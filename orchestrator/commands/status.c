@@ -19,6 +19,7 @@
 #include "orch/base/clock.h"
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
+#include "orch/base/grow.h"
 #include "orch/base/interrupt.h"
 #include "orch/base/jsonout.h"
 #include "orch/base/msgs.h"
@@ -123,15 +124,12 @@ static int list_tasks(struct status_ctx *c)
 
 static int add_item(struct status_ctx *c, size_t job)
 {
-    if (c->nitems == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 64;
-        size_t *grown = realloc(c->items, ncap * sizeof(*grown));
+    size_t *grown =
+        orch_grow(c->items, &c->cap, c->nitems + 1, sizeof(*grown), 64);
 
-        if (grown == NULL)
-            return ORCH_ENOMEM;
-        c->items = grown;
-        c->cap = ncap;
-    }
+    if (grown == NULL)
+        return ORCH_ENOMEM;
+    c->items = grown;
     c->items[c->nitems++] = job;
     return 0;
 }

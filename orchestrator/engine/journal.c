@@ -58,6 +58,7 @@
 #include <openssl/evp.h>
 
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 
 #define RECORD_MAGIC "J1 "
 #define RECORD_MAGIC_LEN 3
@@ -464,23 +465,16 @@ out:
 static int buf_reserve(struct orch_journal *j, size_t extra)
 {
     size_t need = j->len + extra;
-    size_t cap = j->cap ? j->cap : 4096;
     char *p = NULL;
 
     if (need < j->len)
         return ORCH_ENOMEM;
     if (need <= j->cap)
         return 0;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2)
-            return ORCH_ENOMEM;
-        cap *= 2;
-    }
-    p = realloc(j->buf, cap);
+    p = orch_grow(j->buf, &j->cap, need, 1, 4096);
     if (p == NULL)
         return ORCH_ENOMEM;
     j->buf = p;
-    j->cap = cap;
     return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "orch/base/err.h"
 #include "orch/base/clock.h"
+#include "orch/base/str.h"
 #include "orch/model/wavespec.h"
 
 #include <ctype.h>
@@ -552,17 +553,6 @@ static int check_transport(const struct orch_config *cfg,
     return 0;
 }
 
-static int set_string(char **dst, const char *src)
-{
-    char *copy = strdup(src);
-
-    if (copy == NULL)
-        return ORCH_ENOMEM;
-    free(*dst);
-    *dst = copy;
-    return 0;
-}
-
 static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
 {
     const char *env = getenv("ALIBABA_CLOUD_REGION_ID");
@@ -571,7 +561,7 @@ static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
     int rc = 0;
 
     if (cfg->region == NULL) {
-        rc = set_string(&cfg->region, env && *env ? env : "cn-shanghai");
+        rc = orch_str_set(&cfg->region, env && *env ? env : "cn-shanghai");
         if (rc)
             return rc;
     }
@@ -590,7 +580,7 @@ static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
     }
     if (cfg->endpoint == NULL) {
         snprintf(url, sizeof(url), "https://iot.%s.aliyuncs.com", cfg->region);
-        return set_string(&cfg->endpoint, url);
+        return orch_str_set(&cfg->endpoint, url);
     }
     if (strncmp(cfg->endpoint, "https://", 8) != 0 &&
         strncmp(cfg->endpoint, "http://", 7) != 0)
@@ -654,7 +644,7 @@ static int default_report(struct orch_config *cfg)
         snprintf(name, sizeof(name), "ota-rollout-%s-%s.report.csv",
                  cfg->product_key ? cfg->product_key : "job",
                  cfg->target == ORCH_TARGET_GRAY ? "gray" : "all");
-        return set_string(&cfg->report_path, name);
+        return orch_str_set(&cfg->report_path, name);
     }
     n = strlen(in);
     if (n > 4 && strcasecmp(in + n - 4, ".csv") == 0)

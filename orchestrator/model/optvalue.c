@@ -9,6 +9,7 @@
 #include "orch/model/optvalue.h"
 
 #include "orch/base/err.h"
+#include "orch/base/str.h"
 #include "orch/base/timeparse.h"
 #include "orch/model/config.h"
 #include "orch/model/waves.h"
@@ -27,17 +28,6 @@
     ((const type *)(const void *)((const char *)(cfg) + (off)))
 
 /* ---- parsers ----------------------------------------------------------- */
-
-static int set_str(char **dst, const char *value)
-{
-    char *copy = strdup(value);
-
-    if (copy == NULL)
-        return ORCH_ENOMEM;
-    free(*dst);
-    *dst = copy;
-    return 0;
-}
 
 /* A whole number >= 0 that fits an int: digits only, no sign, no spaces. */
 static int parse_unum(const char *opt, const char *s, int *out,
@@ -141,7 +131,7 @@ static int p_string(struct orch_config *cfg, const char *name, size_t off,
 {
     (void)name;
     (void)diag;
-    return set_str(FIELD(cfg, off, char *), value);
+    return orch_str_set(FIELD(cfg, off, char *), value);
 }
 
 /* Borrowed: argv outlives the config (config.h). */
@@ -338,7 +328,7 @@ static int d_str(struct orch_config *cfg, size_t off, const json_t *v)
 {
     const char *s = json_string_value(v);
 
-    return s ? set_str(FIELD(cfg, off, char *), s) : 0;
+    return s ? orch_str_set(FIELD(cfg, off, char *), s) : 0;
 }
 
 static bool s_str(const struct orch_config *cfg, const struct orch_config *def,
