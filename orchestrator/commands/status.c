@@ -17,11 +17,11 @@
 #include "orch/commands/status.h"
 
 #include "orch/base/clock.h"
+#include "orch/base/cmddoc.h"
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
 #include "orch/base/grow.h"
 #include "orch/base/interrupt.h"
-#include "orch/base/jsonout.h"
 #include "orch/base/msgs.h"
 #include "orch/commands/reason.h"
 #include "orch/cloud/api.h"
@@ -334,19 +334,9 @@ static int emit_doc(const struct orch_config *cfg, struct status_ctx *c,
                                cfg->inventory_path, code, reason);
     if (have)
         orch_taskagg_summary_cleanup(&s);
-    if (doc == NULL) {
-        /* Still one document: the shared part needs almost no memory. */
-        doc = orch_jsonout_doc("status", code, reason);
-    }
-    if (orch_jsonout_deliver(doc, cfg->json ? stdout : NULL,
-                             orch_msgs_json() ? stderr : NULL,
-                             orch_wall_ms()) != 0) {
-        orch_errorf("writing the JSON document failed");
-        if (code == ORCH_EXIT_OK)
-            code = ORCH_EXIT_USAGE;
-    }
-    json_decref(doc);
-    return code;
+    return orch_cmddoc_deliver(doc, "status", code, reason,
+                               cfg->json ? stdout : NULL,
+                               orch_msgs_json() ? stderr : NULL);
 }
 
 int orch_status_emit_error(const struct orch_config *cfg, int code,
