@@ -191,11 +191,7 @@ json_t *orch_cancel_json_doc(const char *report, bool in_progress,
                       journal ? json_string(journal) : json_null()));
     json_decref(counts);
     json_decref(errors);
-    if (bad) {
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
+    return orch_jsonout_built(doc, bad);
 }
 
 /* ------------------------------------------------------------ command */
