@@ -490,14 +490,26 @@ static int check_firmware(struct orch_config *cfg, struct orch_diag *diag)
                              "no firmware for product %s: pass "
                              "--firmware-id or --firmware %s=FW",
                              cfg->product_key, cfg->product_key);
-    if (fw != cfg->firmware_id) {
-        char *copy = strdup(fw);
+    if (fw != cfg->firmware_id)
+        return orch_str_set(&cfg->firmware_id, fw);
+    return 0;
+}
 
-        if (copy == NULL)
-            return ORCH_ENOMEM;
-        free(cfg->firmware_id);
-        cfg->firmware_id = copy;
-    }
+/* A calls-per-second option: from 1 to max, and not above `quota`, the
+ * limit of `whose` calls, unless --force-qps says the account's quota
+ * really is higher. */
+static int check_rate(const struct orch_config *cfg, const char *opt,
+                      double v, double max, double quota, const char *whose,
+                      struct orch_diag *diag)
+{
+    if (check_range(opt, v, 1, max, "", diag))
+        return ORCH_ECONFIG;
+    if (v > quota && !cfg->force_qps)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "%s: %g is above %s quota of %g calls per "
+                             "second; pass --force-qps if your quota really "
+                             "is higher",
+                             opt, v, whose, quota);
     return 0;
 }
 
@@ -506,14 +518,9 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
 {
     /* Far above any real quota: --force-qps with a lifted emulator quota is
      * how the engine's own overhead is benchmarked. */
-    if (check_range("--qps", cfg->qps, 1, 1000000, "", diag))
+    if (check_rate(cfg, "--qps", cfg->qps, 1000000, 20, "the account's",
+                   diag))
         return ORCH_ECONFIG;
-    if (cfg->qps > 20.0 && !cfg->force_qps)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--qps: %g is above the account's quota of 20 "
-                             "calls per second; pass --force-qps if your "
-                             "quota really is higher",
-                             cfg->qps);
     if (check_range("--chunk-size", cfg->chunk_size, 1, ORCH_MAX_CHUNK, "",
                     diag))
         return ORCH_ECONFIG;
@@ -529,15 +536,9 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
 static int check_transport(const struct orch_config *cfg,
                            struct orch_diag *diag)
 {
-    if (check_range("--query-qps", cfg->query_qps, 1, 1000, "", diag))
+    if (check_rate(cfg, "--query-qps", cfg->query_qps, 1000, 10,
+                   "the query operations'", diag))
         return ORCH_ECONFIG;
-    if (cfg->query_qps > 10.0 && !cfg->force_qps)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--query-qps: %g is above the query "
-                             "operations' quota of 10 calls per second; "
-                             "pass --force-qps if your quota really is "
-                             "higher",
-                             cfg->query_qps);
     if (check_range("--max-in-flight", cfg->max_in_flight, 1, 1000, "",
                     diag) ||
         check_range("--max-attempts", cfg->max_attempts, 1, 100, "", diag))
