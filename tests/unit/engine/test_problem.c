@@ -240,6 +240,27 @@ static void test_one_line(void **state)
     assert_string_equal(out, "ab\xc3\xa9");
 }
 
+/* Every problem's title, and a value outside the enum reads as "other". */
+static void titles_and_out_of_range(void **state)
+{
+    (void)state;
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_CREDENTIALS),
+                        "credentials rejected");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_KEY_UNKNOWN),
+                        "AccessKeyId unknown");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_CLOCK), "clock skew");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_ENDPOINT),
+                        "endpoint unreachable");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_DENIED),
+                        "permission denied by the RAM policy");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_FIRMWARE_MISSING),
+                        "firmware missing");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_OTHER), "call failed");
+    assert_string_equal(orch_problem_name((enum orch_problem)99), "other");
+    assert_string_equal(orch_problem_title((enum orch_problem)99),
+                        "call failed");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_firmware_missing),
         cmocka_unit_test(test_other),
         cmocka_unit_test(test_one_line),
+        cmocka_unit_test(titles_and_out_of_range),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
