@@ -4,6 +4,7 @@
 #include "orch/base/buf.h"
 #include "orch/base/codec.h"
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,18 +70,11 @@ static char *arena_alloc(struct orch_params *p, size_t len)
 /* Makes room for one more entry. */
 static int grow(struct orch_params *p)
 {
-    size_t cap = p->cap ? 2 * p->cap : 16;
-    struct orch_param *v = NULL;
+    struct orch_param *v = orch_grow(p->v, &p->cap, p->n + 1, sizeof(*v), 16);
 
-    if (p->n < p->cap)
-        return 0;
-    if (cap > ((size_t)-1) / sizeof(*v))
-        return ORCH_ENOMEM;
-    v = realloc(p->v, cap * sizeof(*v));
     if (v == NULL)
         return ORCH_ENOMEM;
     p->v = v;
-    p->cap = cap;
     return 0;
 }
 
