@@ -2,8 +2,10 @@
 #include "orch/base/buf.h"
 
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,19 +34,14 @@ void orch_buf_reset(struct orch_buf *b)
 
 int orch_buf_reserve(struct orch_buf *b, size_t extra)
 {
-    size_t need = b->len + extra + 1;
-    size_t cap = b->cap ? b->cap : 64;
     char *p = NULL;
 
-    if (need <= b->cap)
-        return 0;
-    while (cap < need)
-        cap *= 2;
-    p = realloc(b->data, cap);
+    if (extra >= SIZE_MAX - b->len)
+        return ORCH_ENOMEM;
+    p = orch_grow(b->data, &b->cap, b->len + extra + 1, 1, 64);
     if (p == NULL)
         return ORCH_ENOMEM;
     b->data = p;
-    b->cap = cap;
     return 0;
 }
 

@@ -61,6 +61,15 @@ int orch_jsonout_put(json_t *o, const char *key, json_t *v)
     return json_object_set_new(o, key, v);
 }
 
+json_t *orch_jsonout_built(json_t *o, int bad)
+{
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 json_t *orch_jsonout_str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -88,11 +97,7 @@ json_t *orch_jsonout_doc(const char *command, int code, const char *reason)
     bad |= orch_jsonout_put(doc, "schema", json_integer(ORCH_JSONOUT_SCHEMA));
     bad |= orch_jsonout_put(doc, "command", orch_jsonout_str_or_null(command));
     bad |= orch_jsonout_put(doc, "exit", orch_jsonout_exit(code, reason));
-    if (bad) {
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
+    return orch_jsonout_built(doc, bad);
 }
 
 int orch_jsonout_print(FILE *fp, const json_t *doc)

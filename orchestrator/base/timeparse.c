@@ -161,6 +161,28 @@ int orch_time_parse(const char *s, int64_t *out_ms, struct orch_diag *diag)
     return 0;
 }
 
+/* The units of a duration, longest suffix first ("ms" before "m"). */
+static const struct {
+    const char *suffix;
+    int64_t ms;
+} duration_units[] = {
+    {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
+};
+
+/* The unit at p: its length in *len and its ms, or 0 when none is. */
+static int64_t duration_unit(const char *p, size_t *len)
+{
+    size_t i = 0;
+
+    for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+        *len = strlen(duration_units[i].suffix);
+        if (strncmp(p, duration_units[i].suffix, *len) == 0)
+            return duration_units[i].ms;
+    }
+    *len = 0;
+    return 0;
+}
+
 int orch_duration_parse(const char *s, int64_t *out_ms, struct orch_diag *diag)
 {
     const char *p = s;
@@ -172,6 +194,8 @@ int orch_duration_parse(const char *s, int64_t *out_ms, struct orch_diag *diag)
     /* One or more NUMBER UNIT pairs: "90s", "1h30m". */
     while (*p) {
         int64_t v = 0, unit = 0;
+        size_t len = 0;
+
         if (!digit(*p))
             return orch_diag_set(diag, ORCH_ETIME,
                                  "duration \"%.64s\": want a number and a "
@@ -183,27 +207,13 @@ int orch_duration_parse(const char *s, int64_t *out_ms, struct orch_diag *diag)
                                      "duration \"%.64s\" is too large", s);
             v = v * 10 + (*p++ - '0');
         }
-        if (p[0] == 'm' && p[1] == 's') {
-            unit = 1;
-            p += 2;
-        } else if (*p == 's') {
-            unit = 1000;
-            p++;
-        } else if (*p == 'm') {
-            unit = 60000;
-            p++;
-        } else if (*p == 'h') {
-            unit = 3600000;
-            p++;
-        } else if (*p == 'd') {
-            unit = 86400000;
-            p++;
-        } else {
+        unit = duration_unit(p, &len);
+        if (unit == 0)
             return orch_diag_set(diag, ORCH_ETIME,
                                  "duration \"%.64s\": %s; use ms, s, m, h "
                                  "or d, e.g. 90s",
                                  s, *p ? "unknown unit" : "missing unit");
-        }
+        p += len;
         if (v > (INT64_MAX - total) / unit)
             return orch_diag_set(diag, ORCH_ETIME,
                                  "duration \"%.64s\" is too large", s);

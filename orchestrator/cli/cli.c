@@ -16,6 +16,7 @@
 
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
+#include "orch/base/str.h"
 #include "orch/model/config.h"
 #include "orch/model/options.h"
 
@@ -61,16 +62,6 @@ static bool looks_secret(const char *name, size_t len)
             return true;
     }
     return false;
-}
-static int set_str(char **dst, const char *value)
-{
-    char *copy = strdup(value);
-
-    if (copy == NULL)
-        return ORCH_ENOMEM;
-    free(*dst);
-    *dst = copy;
-    return 0;
 }
 
 /* Edit distance between a and b (optimal string alignment: insertions,
@@ -208,7 +199,7 @@ static int positional(struct orch_config *cfg, const char *arg, int *npos,
     }
     if (*npos == 1 && cfg->inventory_path == NULL && !cfg->help) {
         (*npos)++;
-        return set_str(&cfg->inventory_path, arg);
+        return orch_str_set(&cfg->inventory_path, arg);
     }
     return orch_diag_set(diag, ORCH_EINVAL,
                          "unexpected argument \"%s\" (one INVENTORY.csv at "

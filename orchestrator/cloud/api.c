@@ -167,14 +167,10 @@ int orch_api_list_jobs_by_firmware_params(struct orch_params *out,
                                           const char *firmware_id,
                                           unsigned page_size, unsigned page)
 {
-    int rc = 0;
-
-    rc = add_str_if(out, "IotInstanceId", iot_instance_id);
-    if (rc == 0)
-        rc = add_str_if(out, "FirmwareId", firmware_id);
-    if (rc == 0)
-        rc = add_page(out, page_size, page);
-    return rc;
+    /* The device query's parameters without a product or device (added
+     * only when given). */
+    return orch_api_list_jobs_by_device_params(
+        out, iot_instance_id, firmware_id, NULL, NULL, page_size, page);
 }
 
 int orch_api_list_tasks_by_job_params(struct orch_params *out,

@@ -4,6 +4,7 @@
 #include "orch/base/buf.h"
 #include "orch/base/codec.h"
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,18 +70,11 @@ static char *arena_alloc(struct orch_params *p, size_t len)
 /* Makes room for one more entry. */
 static int grow(struct orch_params *p)
 {
-    size_t cap = p->cap ? 2 * p->cap : 16;
-    struct orch_param *v = NULL;
+    struct orch_param *v = orch_grow(p->v, &p->cap, p->n + 1, sizeof(*v), 16);
 
-    if (p->n < p->cap)
-        return 0;
-    if (cap > ((size_t)-1) / sizeof(*v))
-        return ORCH_ENOMEM;
-    v = realloc(p->v, cap * sizeof(*v));
     if (v == NULL)
         return ORCH_ENOMEM;
     p->v = v;
-    p->cap = cap;
     return 0;
 }
 
@@ -268,28 +262,48 @@ void orch_params_sort(struct orch_params *p)
         free(tmp);
 }
 
+int orch_params_sorted_view(const struct orch_params *src, const char *skip,
+                            struct orch_params *view)
+{
+    size_t i = 0;
+
+    orch_params_init(view);
+    if (src == NULL || src->n == 0)
+        return 0;
+    view->v = malloc(src->n * sizeof(*view->v));
+    if (view->v == NULL)
+        return ORCH_ENOMEM;
+    view->cap = src->n;
+    for (i = 0; i < src->n; i++) {
+        if (skip && strcmp(src->v[i].name, skip) == 0)
+            continue;
+        view->v[view->n++] = src->v[i];
+    }
+    orch_params_sort(view);
+    return 0;
+}
+
+/* Appends sep (unless it is '\0'), then s percent-encoded. */
+static int put_encoded(struct orch_buf *out, char sep, const char *s)
+{
+    int rc = sep ? orch_buf_putc(out, sep) : 0;
+
+    if (rc == 0)
+        rc = orch_percent_encode(out, s, strlen(s));
+    return rc;
+}
+
 int orch_params_encode(const struct orch_params *p, struct orch_buf *out)
 {
     size_t i = 0;
     int rc = 0;
 
-    for (i = 0; i < p->n; i++) {
-        if (i > 0) {
-            rc = orch_buf_putc(out, '&');
-            if (rc)
-                return rc;
-        }
-        rc = orch_percent_encode(out, p->v[i].name, strlen(p->v[i].name));
-        if (rc)
-            return rc;
-        rc = orch_buf_putc(out, '=');
-        if (rc)
-            return rc;
-        rc = orch_percent_encode(out, p->v[i].value, strlen(p->v[i].value));
-        if (rc)
-            return rc;
+    for (i = 0; rc == 0 && i < p->n; i++) {
+        rc = put_encoded(out, i > 0 ? '&' : '\0', p->v[i].name);
+        if (rc == 0)
+            rc = put_encoded(out, '=', p->v[i].value);
     }
-    return 0;
+    return rc;
 }
 
 int orch_params_parse(struct orch_params *p, const char *s, size_t len)

@@ -126,22 +126,6 @@ static int add_header(struct orch_request *req, const char *name,
     return 0;
 }
 
-/* A shallow sorted view of src (borrowed strings): free(view->v) only. */
-static int sorted_view(const struct orch_params *src, struct orch_params *view)
-{
-    orch_params_init(view);
-    if (src == NULL || src->n == 0)
-        return 0;
-    view->v = malloc(src->n * sizeof(*view->v));
-    if (view->v == NULL)
-        return ORCH_ENOMEM;
-    memcpy(view->v, src->v, src->n * sizeof(*view->v));
-    view->n = src->n;
-    view->cap = src->n;
-    orch_params_sort(view);
-    return 0;
-}
-
 static int build_v3(struct orch_request *req,
                     const struct orch_request_input *in, const char *authority,
                     const char *date)
@@ -159,7 +143,7 @@ static int build_v3(struct orch_request *req,
 
     orch_buf_init(&auth);
     memset(&v3, 0, sizeof(v3));
-    rc = sorted_view(in->params, &view);
+    rc = orch_params_sorted_view(in->params, NULL, &view);
     if (rc)
         goto out;
     if (in->form_body) {

@@ -21,30 +21,6 @@
 
 #define V3_ALGORITHM "ACS3-HMAC-SHA256"
 
-/* Fills `sorted` with a shallow, sorted copy of src (without parameters
- * called `skip`, when skip is not NULL). The copy borrows src's strings:
- * release it with free(sorted->v) only. */
-static int sorted_view(const struct orch_params *src, const char *skip,
-                       struct orch_params *sorted)
-{
-    size_t i = 0;
-
-    orch_params_init(sorted);
-    if (src == NULL || src->n == 0)
-        return 0;
-    sorted->v = malloc(src->n * sizeof(*sorted->v));
-    if (sorted->v == NULL)
-        return ORCH_ENOMEM;
-    sorted->cap = src->n;
-    for (i = 0; i < src->n; i++) {
-        if (skip && strcmp(src->v[i].name, skip) == 0)
-            continue;
-        sorted->v[sorted->n++] = src->v[i];
-    }
-    orch_params_sort(sorted);
-    return 0;
-}
-
 int orch_sign_v2(const struct orch_params *params, const char *method,
                  const char *secret, char out[ORCH_SIGN_V2_LEN],
                  struct orch_buf *string_to_sign)
@@ -60,7 +36,7 @@ int orch_sign_v2(const struct orch_params *params, const char *method,
     orch_buf_init(&sts);
     orch_buf_init(&key);
     out[0] = '\0';
-    rc = sorted_view(params, "Signature", &sorted);
+    rc = orch_params_sorted_view(params, "Signature", &sorted);
     if (rc)
         goto out;
     rc = orch_params_encode(&sorted, &query);
@@ -223,7 +199,7 @@ int orch_sign_v3(const struct orch_v3_input *in, const char *key_id,
     qsort(hdr, in->nheaders, sizeof(*hdr), canon_header_cmp);
 
     if (in->canonical_query == NULL) {
-        rc = sorted_view(in->query, NULL, &sorted);
+        rc = orch_params_sorted_view(in->query, NULL, &sorted);
         if (rc)
             goto out;
     }

@@ -16,6 +16,7 @@
 #include "orch/commands/cancel.h"
 
 #include "orch/base/clock.h"
+#include "orch/base/cmddoc.h"
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
 #include "orch/base/interrupt.h"
@@ -190,11 +191,7 @@ json_t *orch_cancel_json_doc(const char *report, bool in_progress,
                       journal ? json_string(journal) : json_null()));
     json_decref(counts);
     json_decref(errors);
-    if (bad) {
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
+    return orch_jsonout_built(doc, bad);
 }
 
 /* ------------------------------------------------------------ command */
@@ -533,17 +530,9 @@ static int emit_doc(const struct orch_config *cfg, const struct cancel_ctx *c,
         c && c->journal_open ? c->journal_path : NULL, code, reason);
     if (doc && c && c->counting && c->results)
         json_object_set(doc, "jobs_cancelled", c->results);
-    if (doc == NULL)
-        doc = orch_jsonout_doc("cancel", code, reason);
-    if (orch_jsonout_deliver(doc, cfg->json ? stdout : NULL,
-                             orch_msgs_json() ? stderr : NULL,
-                             orch_wall_ms()) != 0) {
-        orch_errorf("writing the JSON document failed");
-        if (code == ORCH_EXIT_OK)
-            code = ORCH_EXIT_USAGE;
-    }
-    json_decref(doc);
-    return code;
+    return orch_cmddoc_deliver(doc, "cancel", code, reason,
+                               cfg->json ? stdout : NULL,
+                               orch_msgs_json() ? stderr : NULL);
 }
 
 int orch_cancel_emit_error(const struct orch_config *cfg, int code,

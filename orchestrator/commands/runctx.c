@@ -85,3 +85,13 @@ orch_runctx_devcheck(const struct orch_run *ctx)
 {
     return ctx->devcheck_ran || ctx->drop_from_journal ? &ctx->devst : NULL;
 }
+
+int orch_runctx_left_out(struct orch_run *ctx, struct orch_summary_rows *shown,
+                         uint32_t line, const char *value, const char *reason)
+{
+    if (ctx->files.rejects_open)
+        return orch_runfiles_reject(&ctx->files, line, value, reason) ? 1
+                                                                      : 0;
+    orch_summary_rows_add(shown, line, value, reason);
+    return 0;
+}

@@ -22,11 +22,7 @@ static int on_reject(void *ud, uint32_t line, const char *value,
 {
     struct orch_run *ctx = ud;
 
-    if (ctx->files.rejects_open)
-        return orch_runfiles_reject(&ctx->files, line, value, reason) ? 1
-                                                                      : 0;
-    orch_summary_rows_add(&ctx->shown, line, value, reason);
-    return 0;
+    return orch_runctx_left_out(ctx, &ctx->shown, line, value, reason);
 }
 
 /* Every invalid row (the first ORCH_INVENTORY_PROBLEMS_MAX, then a

@@ -110,11 +110,7 @@ static int on_drop(void *ud, uint32_t line, const char *value,
 {
     struct orch_run *ctx = ud;
 
-    if (ctx->files.rejects_open)
-        return orch_runfiles_reject(&ctx->files, line, value, reason) ? 1
-                                                                      : 0;
-    orch_summary_rows_add(&ctx->dshown, line, value, reason);
-    return 0;
+    return orch_runctx_left_out(ctx, &ctx->dshown, line, value, reason);
 }
 
 /* The device check itself, under the interrupt handler. */

@@ -17,10 +17,11 @@
 #include "orch/commands/status.h"
 
 #include "orch/base/clock.h"
+#include "orch/base/cmddoc.h"
 #include "orch/base/err.h"
 #include "orch/base/exitcode.h"
+#include "orch/base/grow.h"
 #include "orch/base/interrupt.h"
-#include "orch/base/jsonout.h"
 #include "orch/base/msgs.h"
 #include "orch/commands/reason.h"
 #include "orch/cloud/api.h"
@@ -123,15 +124,12 @@ static int list_tasks(struct status_ctx *c)
 
 static int add_item(struct status_ctx *c, size_t job)
 {
-    if (c->nitems == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 64;
-        size_t *grown = realloc(c->items, ncap * sizeof(*grown));
+    size_t *grown =
+        orch_grow(c->items, &c->cap, c->nitems + 1, sizeof(*grown), 64);
 
-        if (grown == NULL)
-            return ORCH_ENOMEM;
-        c->items = grown;
-        c->cap = ncap;
-    }
+    if (grown == NULL)
+        return ORCH_ENOMEM;
+    c->items = grown;
     c->items[c->nitems++] = job;
     return 0;
 }
@@ -336,19 +334,9 @@ static int emit_doc(const struct orch_config *cfg, struct status_ctx *c,
                                cfg->inventory_path, code, reason);
     if (have)
         orch_taskagg_summary_cleanup(&s);
-    if (doc == NULL) {
-        /* Still one document: the shared part needs almost no memory. */
-        doc = orch_jsonout_doc("status", code, reason);
-    }
-    if (orch_jsonout_deliver(doc, cfg->json ? stdout : NULL,
-                             orch_msgs_json() ? stderr : NULL,
-                             orch_wall_ms()) != 0) {
-        orch_errorf("writing the JSON document failed");
-        if (code == ORCH_EXIT_OK)
-            code = ORCH_EXIT_USAGE;
-    }
-    json_decref(doc);
-    return code;
+    return orch_cmddoc_deliver(doc, "status", code, reason,
+                               cfg->json ? stdout : NULL,
+                               orch_msgs_json() ? stderr : NULL);
 }
 
 int orch_status_emit_error(const struct orch_config *cfg, int code,

@@ -208,11 +208,7 @@ static json_t *counts_json(const uint64_t *counts, uint64_t total)
     for (st = 0; st < ORCH_TASK_NSTATES; st++)
         bad |= json_object_set_new(o, orch_task_state_name(st),
                                    json_integer((json_int_t)counts[st]));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return orch_jsonout_built(o, bad);
 }
 
 /* A wave as JSON: its number, null when unknown ("?", "", not a number). */
@@ -421,11 +417,7 @@ json_t *orch_status_json_doc(const struct orch_rollout *r,
             bad |= json_object_update(doc, base);
     }
     json_decref(base);
-    if (bad) {
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
+    return orch_jsonout_built(doc, bad);
 }
 
 /* ------------------------------------------------------ devices files */

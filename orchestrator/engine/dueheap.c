@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 
 void orch_dueheap_init(struct orch_dueheap *h)
 {
@@ -20,15 +21,12 @@ void orch_dueheap_cleanup(struct orch_dueheap *h)
 
 int orch_dueheap_reserve(struct orch_dueheap *h, size_t n)
 {
-    struct orch_dueheap_node **v = NULL;
+    /* The first reservation is exact; a later, larger one doubles. */
+    struct orch_dueheap_node **v = orch_grow(h->v, &h->cap, n, sizeof(*v), n);
 
-    if (n <= h->cap)
-        return 0;
-    v = realloc(h->v, n * sizeof(*v));
     if (v == NULL)
         return ORCH_ENOMEM;
     h->v = v;
-    h->cap = n;
     return 0;
 }
 

@@ -57,7 +57,9 @@
 
 #include <openssl/evp.h>
 
+#include "orch/base/codec.h"
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 
 #define RECORD_MAGIC "J1 "
 #define RECORD_MAGIC_LEN 3
@@ -122,17 +124,6 @@ uint32_t orch_crc32c(const void *data, size_t len)
 
 /* ---- decoding ---------------------------------------------------------- */
 
-static int hex_value(unsigned char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Why a line failed; FRAME_OK when it is a good record. */
 enum frame_check {
     FRAME_OK,
@@ -171,7 +162,7 @@ static enum frame_check frame_parse(const char *line, size_t n, struct frame *f)
         return FRAME_LENGTH;
     i++;
     for (int k = 0; k < CRC_HEX_LEN; k++, i++) {
-        int v = i < n ? hex_value((unsigned char)line[i]) : -1;
+        int v = i < n ? orch_hex_digit((unsigned char)line[i]) : -1;
 
         if (v < 0)
             return FRAME_CHECKSUM;
@@ -464,23 +455,16 @@ out:
 static int buf_reserve(struct orch_journal *j, size_t extra)
 {
     size_t need = j->len + extra;
-    size_t cap = j->cap ? j->cap : 4096;
     char *p = NULL;
 
     if (need < j->len)
         return ORCH_ENOMEM;
     if (need <= j->cap)
         return 0;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2)
-            return ORCH_ENOMEM;
-        cap *= 2;
-    }
-    p = realloc(j->buf, cap);
+    p = orch_grow(j->buf, &j->cap, need, 1, 4096);
     if (p == NULL)
         return ORCH_ENOMEM;
     j->buf = p;
-    j->cap = cap;
     return 0;
 }
 

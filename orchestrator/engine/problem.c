@@ -80,46 +80,42 @@ enum orch_problem orch_problem_classify(const char *code, int transport_error)
     return ORCH_PROBLEM_OTHER;
 }
 
+/* Each problem's stable --json name and its human title, one row per
+ * enum value. */
+static const struct {
+    const char *name;
+    const char *title;
+} problems[] = {
+    [ORCH_PROBLEM_OTHER] = {"other", "call failed"},
+    [ORCH_PROBLEM_CREDENTIALS] = {"credentials_rejected",
+                                  "credentials rejected"},
+    [ORCH_PROBLEM_KEY_UNKNOWN] = {"key_unknown", "AccessKeyId unknown"},
+    [ORCH_PROBLEM_CLOCK] = {"clock_skew", "clock skew"},
+    [ORCH_PROBLEM_ENDPOINT] = {"endpoint_unreachable",
+                               "endpoint unreachable"},
+    [ORCH_PROBLEM_DENIED] = {"permission_denied",
+                             "permission denied by the RAM policy"},
+    [ORCH_PROBLEM_FIRMWARE_MISSING] = {"firmware_missing",
+                                       "firmware missing"},
+};
+
+/* p's row; a value outside the enum reads as ORCH_PROBLEM_OTHER. */
+static size_t problem_row(enum orch_problem p)
+{
+    size_t i = (size_t)p;
+
+    return i < sizeof(problems) / sizeof(problems[0]) ? i
+                                                      : ORCH_PROBLEM_OTHER;
+}
+
 const char *orch_problem_name(enum orch_problem p)
 {
-    switch (p) {
-    case ORCH_PROBLEM_CREDENTIALS:
-        return "credentials_rejected";
-    case ORCH_PROBLEM_KEY_UNKNOWN:
-        return "key_unknown";
-    case ORCH_PROBLEM_CLOCK:
-        return "clock_skew";
-    case ORCH_PROBLEM_ENDPOINT:
-        return "endpoint_unreachable";
-    case ORCH_PROBLEM_DENIED:
-        return "permission_denied";
-    case ORCH_PROBLEM_FIRMWARE_MISSING:
-        return "firmware_missing";
-    case ORCH_PROBLEM_OTHER:
-        break;
-    }
-    return "other";
+    return problems[problem_row(p)].name;
 }
 
 const char *orch_problem_title(enum orch_problem p)
 {
-    switch (p) {
-    case ORCH_PROBLEM_CREDENTIALS:
-        return "credentials rejected";
-    case ORCH_PROBLEM_KEY_UNKNOWN:
-        return "AccessKeyId unknown";
-    case ORCH_PROBLEM_CLOCK:
-        return "clock skew";
-    case ORCH_PROBLEM_ENDPOINT:
-        return "endpoint unreachable";
-    case ORCH_PROBLEM_DENIED:
-        return "permission denied by the RAM policy";
-    case ORCH_PROBLEM_FIRMWARE_MISSING:
-        return "firmware missing";
-    case ORCH_PROBLEM_OTHER:
-        break;
-    }
-    return "call failed";
+    return problems[problem_row(p)].title;
 }
 
 static const char *or_q(const char *s)

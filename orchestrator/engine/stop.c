@@ -1,6 +1,8 @@
 /* stop.c - the run's stop and the per-group fatal-streak rule (stop.h). */
 #include "orch/engine/stop.h"
 
+#include "orch/base/grow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,15 +56,10 @@ static struct orch_streak_group *find_or_add(struct orch_streak *s,
 
     if (g != NULL)
         return g;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-
-        g = realloc(s->groups, cap * sizeof(*g));
-        if (g == NULL)
-            return NULL;
-        s->groups = g;
-        s->cap = cap;
-    }
+    g = orch_grow(s->groups, &s->cap, s->n + 1, sizeof(*g), 8);
+    if (g == NULL)
+        return NULL;
+    s->groups = g;
     g = &s->groups[s->n++];
     memset(g, 0, sizeof(*g));
     g->group = group;

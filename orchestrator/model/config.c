@@ -12,6 +12,7 @@
 
 #include "orch/base/err.h"
 #include "orch/base/clock.h"
+#include "orch/base/str.h"
 #include "orch/model/wavespec.h"
 
 #include <ctype.h>
@@ -489,14 +490,26 @@ static int check_firmware(struct orch_config *cfg, struct orch_diag *diag)
                              "no firmware for product %s: pass "
                              "--firmware-id or --firmware %s=FW",
                              cfg->product_key, cfg->product_key);
-    if (fw != cfg->firmware_id) {
-        char *copy = strdup(fw);
+    if (fw != cfg->firmware_id)
+        return orch_str_set(&cfg->firmware_id, fw);
+    return 0;
+}
 
-        if (copy == NULL)
-            return ORCH_ENOMEM;
-        free(cfg->firmware_id);
-        cfg->firmware_id = copy;
-    }
+/* A calls-per-second option: from 1 to max, and not above `quota`, the
+ * limit of `whose` calls, unless --force-qps says the account's quota
+ * really is higher. */
+static int check_rate(const struct orch_config *cfg, const char *opt,
+                      double v, double max, double quota, const char *whose,
+                      struct orch_diag *diag)
+{
+    if (check_range(opt, v, 1, max, "", diag))
+        return ORCH_ECONFIG;
+    if (v > quota && !cfg->force_qps)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "%s: %g is above %s quota of %g calls per "
+                             "second; pass --force-qps if your quota really "
+                             "is higher",
+                             opt, v, whose, quota);
     return 0;
 }
 
@@ -505,14 +518,9 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
 {
     /* Far above any real quota: --force-qps with a lifted emulator quota is
      * how the engine's own overhead is benchmarked. */
-    if (check_range("--qps", cfg->qps, 1, 1000000, "", diag))
+    if (check_rate(cfg, "--qps", cfg->qps, 1000000, 20, "the account's",
+                   diag))
         return ORCH_ECONFIG;
-    if (cfg->qps > 20.0 && !cfg->force_qps)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--qps: %g is above the account's quota of 20 "
-                             "calls per second; pass --force-qps if your "
-                             "quota really is higher",
-                             cfg->qps);
     if (check_range("--chunk-size", cfg->chunk_size, 1, ORCH_MAX_CHUNK, "",
                     diag))
         return ORCH_ECONFIG;
@@ -528,15 +536,9 @@ static int check_pacing(const struct orch_config *cfg, struct orch_diag *diag)
 static int check_transport(const struct orch_config *cfg,
                            struct orch_diag *diag)
 {
-    if (check_range("--query-qps", cfg->query_qps, 1, 1000, "", diag))
+    if (check_rate(cfg, "--query-qps", cfg->query_qps, 1000, 10,
+                   "the query operations'", diag))
         return ORCH_ECONFIG;
-    if (cfg->query_qps > 10.0 && !cfg->force_qps)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--query-qps: %g is above the query "
-                             "operations' quota of 10 calls per second; "
-                             "pass --force-qps if your quota really is "
-                             "higher",
-                             cfg->query_qps);
     if (check_range("--max-in-flight", cfg->max_in_flight, 1, 1000, "",
                     diag) ||
         check_range("--max-attempts", cfg->max_attempts, 1, 100, "", diag))
@@ -552,17 +554,6 @@ static int check_transport(const struct orch_config *cfg,
     return 0;
 }
 
-static int set_string(char **dst, const char *src)
-{
-    char *copy = strdup(src);
-
-    if (copy == NULL)
-        return ORCH_ENOMEM;
-    free(*dst);
-    *dst = copy;
-    return 0;
-}
-
 static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
 {
     const char *env = getenv("ALIBABA_CLOUD_REGION_ID");
@@ -571,7 +562,7 @@ static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
     int rc = 0;
 
     if (cfg->region == NULL) {
-        rc = set_string(&cfg->region, env && *env ? env : "cn-shanghai");
+        rc = orch_str_set(&cfg->region, env && *env ? env : "cn-shanghai");
         if (rc)
             return rc;
     }
@@ -590,7 +581,7 @@ static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
     }
     if (cfg->endpoint == NULL) {
         snprintf(url, sizeof(url), "https://iot.%s.aliyuncs.com", cfg->region);
-        return set_string(&cfg->endpoint, url);
+        return orch_str_set(&cfg->endpoint, url);
     }
     if (strncmp(cfg->endpoint, "https://", 8) != 0 &&
         strncmp(cfg->endpoint, "http://", 7) != 0)
@@ -654,7 +645,7 @@ static int default_report(struct orch_config *cfg)
         snprintf(name, sizeof(name), "ota-rollout-%s-%s.report.csv",
                  cfg->product_key ? cfg->product_key : "job",
                  cfg->target == ORCH_TARGET_GRAY ? "gray" : "all");
-        return set_string(&cfg->report_path, name);
+        return orch_str_set(&cfg->report_path, name);
     }
     n = strlen(in);
     if (n > 4 && strcasecmp(in + n - 4, ".csv") == 0)

@@ -23,6 +23,7 @@
 #include "orch/model/inventory.h"
 
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 #include "orch/model/devset.h"
 #include "orch/model/invheader.h"
 #include "orch/model/invrules.h"
@@ -275,26 +276,6 @@ found:
     return 0;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t min_cap)
-{
-    size_t ncap = *cap ? *cap : min_cap;
-    void *np = NULL;
-
-    if (need <= *cap)
-        return 0;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2 / elem)
-            return ORCH_ENOMEM;
-        ncap *= 2;
-    }
-    np = realloc(*p, ncap * elem);
-    if (np == NULL)
-        return ORCH_ENOMEM;
-    *p = np;
-    *cap = ncap;
-    return 0;
-}
-
 /* Appends the device's name to the arena and its record, and registers
  * the record with the duplicate set. */
 static int add_device(struct loader *L, const char *name, size_t len,
@@ -302,18 +283,20 @@ static int add_device(struct loader *L, const char *name, size_t len,
 {
     struct orch_inventory *inv = L->inv;
     struct orch_device *d = NULL;
+    char *names = NULL;
     int rc = 0;
 
     if (inv->n >= UINT32_MAX - 1)
         return ORCH_ETOOBIG;
-    rc = grow((void **)&inv->dev, &inv->cap, inv->n + 1, sizeof(*inv->dev),
-              4096);
-    if (rc)
-        return rc;
-    rc = grow((void **)&inv->names, &inv->names_cap, inv->names_len + len + 1,
-              1, 65536);
-    if (rc)
-        return rc;
+    d = orch_grow(inv->dev, &inv->cap, inv->n + 1, sizeof(*d), 4096);
+    if (d == NULL)
+        return ORCH_ENOMEM;
+    inv->dev = d;
+    names = orch_grow(inv->names, &inv->names_cap, inv->names_len + len + 1,
+                      1, 65536);
+    if (names == NULL)
+        return ORCH_ENOMEM;
+    inv->names = names;
     memcpy(inv->names + inv->names_len, name, len + 1);
     d = &inv->dev[inv->n];
     d->name_off = inv->names_len;

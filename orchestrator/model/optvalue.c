@@ -9,6 +9,7 @@
 #include "orch/model/optvalue.h"
 
 #include "orch/base/err.h"
+#include "orch/base/str.h"
 #include "orch/base/timeparse.h"
 #include "orch/model/config.h"
 #include "orch/model/waves.h"
@@ -27,17 +28,6 @@
     ((const type *)(const void *)((const char *)(cfg) + (off)))
 
 /* ---- parsers ----------------------------------------------------------- */
-
-static int set_str(char **dst, const char *value)
-{
-    char *copy = strdup(value);
-
-    if (copy == NULL)
-        return ORCH_ENOMEM;
-    free(*dst);
-    *dst = copy;
-    return 0;
-}
 
 /* A whole number >= 0 that fits an int: digits only, no sign, no spaces. */
 static int parse_unum(const char *opt, const char *s, int *out,
@@ -141,7 +131,7 @@ static int p_string(struct orch_config *cfg, const char *name, size_t off,
 {
     (void)name;
     (void)diag;
-    return set_str(FIELD(cfg, off, char *), value);
+    return orch_str_set(FIELD(cfg, off, char *), value);
 }
 
 /* Borrowed: argv outlives the config (config.h). */
@@ -303,6 +293,29 @@ static int p_src_version(struct orch_config *cfg, const char *name, size_t off,
 
 /* ---- journal codecs, "is set" and moves, by C type ------------------ */
 
+/* A plain value of C type T: "is set" means it differs from the default,
+ * and a move is a copy. The same two functions for every such type. */
+#define PLAIN_VALUE(name, T)                                                   \
+    static bool s_##name(const struct orch_config *cfg,                        \
+                         const struct orch_config *def, size_t off)            \
+    {                                                                          \
+        return *CFIELD(cfg, off, T) != *CFIELD(def, off, T);                   \
+    }                                                                          \
+    static void m_##name(struct orch_config *dst, struct orch_config *src,     \
+                         size_t off)                                           \
+    {                                                                          \
+        *FIELD(dst, off, T) = *FIELD(src, off, T);                             \
+    }
+
+PLAIN_VALUE(bool, bool)
+PLAIN_VALUE(int, int)
+PLAIN_VALUE(i64, int64_t)
+PLAIN_VALUE(long, long)
+PLAIN_VALUE(double, double)
+PLAIN_VALUE(char, char)
+PLAIN_VALUE(target, enum orch_target)
+#undef PLAIN_VALUE
+
 static json_t *e_bool(const struct orch_config *cfg, size_t off)
 {
     return json_boolean(*CFIELD(cfg, off, bool));
@@ -313,17 +326,6 @@ static int d_bool(struct orch_config *cfg, size_t off, const json_t *v)
     if (json_is_boolean(v))
         *FIELD(cfg, off, bool) = json_is_true(v);
     return 0;
-}
-
-static bool s_bool(const struct orch_config *cfg, const struct orch_config *def,
-                   size_t off)
-{
-    return *CFIELD(cfg, off, bool) != *CFIELD(def, off, bool);
-}
-
-static void m_bool(struct orch_config *dst, struct orch_config *src, size_t off)
-{
-    *FIELD(dst, off, bool) = *FIELD(src, off, bool);
 }
 
 /* Strings: null when not given. */
@@ -338,7 +340,7 @@ static int d_str(struct orch_config *cfg, size_t off, const json_t *v)
 {
     const char *s = json_string_value(v);
 
-    return s ? set_str(FIELD(cfg, off, char *), s) : 0;
+    return s ? orch_str_set(FIELD(cfg, off, char *), s) : 0;
 }
 
 static bool s_str(const struct orch_config *cfg, const struct orch_config *def,
@@ -387,17 +389,6 @@ static int d_int(struct orch_config *cfg, size_t off, const json_t *v)
     return 0;
 }
 
-static bool s_int(const struct orch_config *cfg, const struct orch_config *def,
-                  size_t off)
-{
-    return *CFIELD(cfg, off, int) != *CFIELD(def, off, int);
-}
-
-static void m_int(struct orch_config *dst, struct orch_config *src, size_t off)
-{
-    *FIELD(dst, off, int) = *FIELD(src, off, int);
-}
-
 /* Times in epoch ms: -1 is "not set", journaled null. */
 static json_t *e_i64(const struct orch_config *cfg, size_t off)
 {
@@ -413,17 +404,6 @@ static int d_i64(struct orch_config *cfg, size_t off, const json_t *v)
     return 0;
 }
 
-static bool s_i64(const struct orch_config *cfg, const struct orch_config *def,
-                  size_t off)
-{
-    return *CFIELD(cfg, off, int64_t) != *CFIELD(def, off, int64_t);
-}
-
-static void m_i64(struct orch_config *dst, struct orch_config *src, size_t off)
-{
-    *FIELD(dst, off, int64_t) = *FIELD(src, off, int64_t);
-}
-
 /* Durations in ms. */
 static json_t *e_long(const struct orch_config *cfg, size_t off)
 {
@@ -437,17 +417,6 @@ static int d_long(struct orch_config *cfg, size_t off, const json_t *v)
     return 0;
 }
 
-static bool s_long(const struct orch_config *cfg, const struct orch_config *def,
-                   size_t off)
-{
-    return *CFIELD(cfg, off, long) != *CFIELD(def, off, long);
-}
-
-static void m_long(struct orch_config *dst, struct orch_config *src, size_t off)
-{
-    *FIELD(dst, off, long) = *FIELD(src, off, long);
-}
-
 static json_t *e_double(const struct orch_config *cfg, size_t off)
 {
     return json_real(*CFIELD(cfg, off, double));
@@ -458,18 +427,6 @@ static int d_double(struct orch_config *cfg, size_t off, const json_t *v)
     if (json_is_number(v))
         *FIELD(cfg, off, double) = json_number_value(v);
     return 0;
-}
-
-static bool s_double(const struct orch_config *cfg,
-                     const struct orch_config *def, size_t off)
-{
-    return *CFIELD(cfg, off, double) != *CFIELD(def, off, double);
-}
-
-static void m_double(struct orch_config *dst, struct orch_config *src,
-                     size_t off)
-{
-    *FIELD(dst, off, double) = *FIELD(src, off, double);
 }
 
 /* The delimiter: a one-character string, "" when detected. */
@@ -489,17 +446,6 @@ static int d_char(struct orch_config *cfg, size_t off, const json_t *v)
     return 0;
 }
 
-static bool s_char(const struct orch_config *cfg, const struct orch_config *def,
-                   size_t off)
-{
-    return *CFIELD(cfg, off, char) != *CFIELD(def, off, char);
-}
-
-static void m_char(struct orch_config *dst, struct orch_config *src, size_t off)
-{
-    *FIELD(dst, off, char) = *FIELD(src, off, char);
-}
-
 /* --target: the API's name ("SPECIFIC", "ALL", "GRAY"). */
 static json_t *e_target(const struct orch_config *cfg, size_t off)
 {
@@ -516,19 +462,6 @@ static int d_target(struct orch_config *cfg, size_t off, const json_t *v)
             : strcmp(t, "GRAY") == 0 ? ORCH_TARGET_GRAY
                                      : ORCH_TARGET_SPECIFIC;
     return 0;
-}
-
-static bool s_target(const struct orch_config *cfg,
-                     const struct orch_config *def, size_t off)
-{
-    return *CFIELD(cfg, off, enum orch_target) !=
-           *CFIELD(def, off, enum orch_target);
-}
-
-static void m_target(struct orch_config *dst, struct orch_config *src,
-                     size_t off)
-{
-    *FIELD(dst, off, enum orch_target) = *FIELD(src, off, enum orch_target);
 }
 
 /* --firmware: {"PK":"FW",...}. */

@@ -14,7 +14,6 @@
 #include "orch/cloud/api.h"
 #include "orch/cloud/params.h"
 #include "orch/engine/dispatch.h"
-#include "orch/engine/engine_opts.h"
 #include "orch/model/config.h"
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
@@ -259,23 +258,18 @@ static int query_devices(const struct orch_config *cfg,
                          struct dev_ctx *ctx, struct orch_dispatch_stats *ds,
                          struct orch_diag *diag)
 {
-    struct orch_engine_opts eo;
     struct orch_dispatch_ops ops;
 
     memset(&ops, 0, sizeof(ops));
-    /* The run's engine options at the device check's own pace. */
-    orch_engine_opts_from_config(&eo, cfg);
-    eo.qps = ORCH_PREFLIGHT_DEV_QPS;
-    eo.fatal_streak = 0;
     ops.action = "BatchQueryDeviceDetail";
     ops.nitems = ctx->nbatches;
     ops.build = dev_build;
     ops.done = dev_done;
     ops.progress = dev_progress;
     ops.ud = ctx;
-    ops.idempotent = true;
     follow_interrupt(ctx);
-    return orch_dispatch_run(&eo, cred, &ops, &ctx->stop, ds, diag);
+    return orch_preflight_dispatch(cfg, cred, ORCH_PREFLIGHT_DEV_QPS, &ops,
+                                   &ctx->stop, ds, diag);
 }
 
 int orch_preflight_devices(const struct orch_config *cfg,

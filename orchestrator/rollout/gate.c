@@ -34,6 +34,15 @@ static double pct(uint64_t n, uint64_t of)
     return of ? 100.0 * (double)n / (double)of : 0.0;
 }
 
+/* Why a threshold was reached: "N of OF WHAT (P%, KIND threshold T%)". */
+static void say_share(char *why, size_t whysz, uint64_t n, uint64_t of,
+                      const char *what, const char *kind, double share)
+{
+    snprintf(why, whysz, "%llu of %llu %s (%.1f%%, %s threshold %g%%)",
+             (unsigned long long)n, (unsigned long long)of, what, pct(n, of),
+             kind, share * 100.0);
+}
+
 enum orch_gate_decision orch_gate_decide(const struct orch_gate *g,
                                          const struct orch_gate_counts *c,
                                          int64_t elapsed_ms, char *why,
@@ -57,19 +66,13 @@ enum orch_gate_decision orch_gate_decide(const struct orch_gate *g,
     }
     if (g->failure > 0 && ended > 0 && ended >= need &&
         (double)c->failed >= g->failure * (double)ended - 1e-9) {
-        snprintf(why, whysz,
-                 "%llu of %llu ended tasks FAILED (%.1f%%, failure threshold "
-                 "%g%%)",
-                 (unsigned long long)c->failed, (unsigned long long)ended,
-                 pct(c->failed, ended), g->failure * 100.0);
+        say_share(why, whysz, c->failed, ended, "ended tasks FAILED",
+                  "failure", g->failure);
         return ORCH_GATE_FAIL;
     }
     if ((double)c->succeeded >= to_pass) {
-        snprintf(why, whysz,
-                 "%llu of %llu tasks SUCCEEDED (%.1f%%, success threshold "
-                 "%g%%)",
-                 (unsigned long long)c->succeeded, (unsigned long long)total,
-                 pct(c->succeeded, total), g->success * 100.0);
+        say_share(why, whysz, c->succeeded, total, "tasks SUCCEEDED",
+                  "success", g->success);
         return ORCH_GATE_PASS;
     }
     if ((double)(c->succeeded + open) < to_pass) {

@@ -576,22 +576,39 @@ static int query_firmware(const struct orch_config *cfg,
                           struct fw_ctx *ctx, struct orch_dispatch_stats *st,
                           struct orch_diag *diag)
 {
-    struct orch_engine_opts eo;
     struct orch_dispatch_ops ops;
     volatile sig_atomic_t no_interrupt = 0;
 
     memset(&ops, 0, sizeof(ops));
-    /* The run's engine options at the pre-flight's own pace. */
-    orch_engine_opts_from_config(&eo, cfg);
-    eo.qps = ORCH_PREFLIGHT_FW_QPS;
-    eo.fatal_streak = 0;
     ops.action = "QueryOTAFirmware";
     ops.nitems = ctx->nfws;
     ops.build = fw_build;
     ops.done = fw_done;
     ops.ud = ctx;
-    ops.idempotent = true;
-    return orch_dispatch_run(&eo, cred, &ops, &no_interrupt, st, diag);
+    return orch_preflight_dispatch(cfg, cred, ORCH_PREFLIGHT_FW_QPS, &ops,
+                                   &no_interrupt, st, diag);
+}
+
+void orch_preflight_engine_opts(struct orch_engine_opts *eo,
+                                const struct orch_config *cfg, double qps)
+{
+    orch_engine_opts_from_config(eo, cfg);
+    eo->qps = qps;
+    eo->fatal_streak = 0;
+}
+
+int orch_preflight_dispatch(const struct orch_config *cfg,
+                            const struct orch_credentials *cred, double qps,
+                            struct orch_dispatch_ops *ops,
+                            volatile sig_atomic_t *interrupt,
+                            struct orch_dispatch_stats *st,
+                            struct orch_diag *diag)
+{
+    struct orch_engine_opts eo;
+
+    orch_preflight_engine_opts(&eo, cfg, qps);
+    ops->idempotent = true;
+    return orch_dispatch_run(&eo, cred, ops, interrupt, st, diag);
 }
 
 /* Counts the failed checks and takes the dispatcher's stop, if any. */

@@ -15,6 +15,7 @@
  */
 #include "orch/rollout/resume.h"
 
+#include "orch/base/jsonout.h"
 #include "orch/model/config.h"
 #include "orch/model/options.h"
 #include "orch/base/err.h"
@@ -325,11 +326,7 @@ json_t *orch_resume_run_record(const struct orch_config *cfg,
     bad |= put(o, "shape", orch_resume_shape(cfg));
     bad |= put(o, "options", orch_options_journal(cfg, ORCH_OPT_RUN));
     bad |= put(o, "nchunks", json_integer((json_int_t)nchunks));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return orch_jsonout_built(o, bad);
 }
 
 /* Appends "; " + text to what, truncating with "..." when full. */

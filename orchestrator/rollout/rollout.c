@@ -11,6 +11,7 @@
 #include "orch/rollout/rollout.h"
 
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 #include "orch/engine/journal.h"
 #include "orch/rollout/wavemap.h"
 
@@ -147,17 +148,12 @@ static char *dup_or_empty(const char *s)
 static int see_row(struct reader *rd, unsigned chunk, unsigned count,
                    bool created)
 {
-    struct row_seen *s = NULL;
+    struct row_seen *s =
+        orch_grow(rd->seen, &rd->seen_cap, rd->nseen + 1, sizeof(*s), 64);
 
-    if (rd->nseen == rd->seen_cap) {
-        size_t cap = rd->seen_cap ? rd->seen_cap * 2 : 64;
-        struct row_seen *grown = realloc(rd->seen, cap * sizeof(*grown));
-
-        if (grown == NULL)
-            return ORCH_ENOMEM;
-        rd->seen = grown;
-        rd->seen_cap = cap;
-    }
+    if (s == NULL)
+        return ORCH_ENOMEM;
+    rd->seen = s;
     s = &rd->seen[rd->nseen++];
     memset(s, 0, sizeof(*s));
     s->chunk = chunk;
@@ -199,15 +195,10 @@ static int keep_row(struct reader *rd)
         r->duplicates++;
         return 0;
     }
-    if (r->njobs == rd->cap) {
-        size_t cap = rd->cap ? rd->cap * 2 : 64;
-        struct orch_rollout_job *grown = realloc(r->jobs, cap * sizeof(*grown));
-
-        if (grown == NULL)
-            return ORCH_ENOMEM;
-        r->jobs = grown;
-        rd->cap = cap;
-    }
+    j = orch_grow(r->jobs, &rd->cap, r->njobs + 1, sizeof(*j), 64);
+    if (j == NULL)
+        return ORCH_ENOMEM;
+    r->jobs = j;
     j = &r->jobs[r->njobs];
     memset(j, 0, sizeof(*j));
     j->chunk = chunk;

@@ -69,11 +69,7 @@ static json_t *counts_json(const struct orch_run_summary *s)
         return NULL;
     for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
         bad |= orch_jsonout_put(o, f[i].key, orch_jsonout_count(f[i].value));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return orch_jsonout_built(o, bad);
 }
 
 static json_t *errors_json(const struct orch_run_summary *s)
@@ -87,11 +83,7 @@ static json_t *errors_json(const struct orch_run_summary *s)
     for (i = 0; s->codes != NULL && i < s->codes->count; i++)
         bad |= orch_jsonout_put(o, s->codes->e[i].code,
                                 orch_jsonout_count(s->codes->e[i].n));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return orch_jsonout_built(o, bad);
 }
 
 static json_t *check_json(const struct orch_fw_check *c)
@@ -121,11 +113,7 @@ static json_t *check_json(const struct orch_fw_check *c)
         bad |= orch_jsonout_put(o, "server_message",
                                 text_or_null(c->server_message));
     }
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return orch_jsonout_built(o, bad);
 }
 
 static json_t *devcheck_json(const struct orch_device_check_stats *d)
@@ -165,11 +153,7 @@ static json_t *preflight_json(const struct orch_run_summary *s)
     bad |= orch_jsonout_put(o, "calls",
                             orch_jsonout_count(s->pf ? s->pf->calls : 0));
     bad |= orch_jsonout_put(o, "devices", devcheck_json(s->devcheck));
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    return orch_jsonout_built(o, bad);
 }
 
 json_t *orch_runjson_summary(const struct orch_run_summary *s)
@@ -202,11 +186,7 @@ json_t *orch_runjson_summary(const struct orch_run_summary *s)
         json_pack("{s:s, s:o}", "action", s->next_step ? s->next_step : "none",
                   "command", orch_jsonout_str_or_null(s->next_command)));
     bad |= orch_jsonout_put(doc, "plan", json_null());
-    if (bad) {
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
+    return orch_jsonout_built(doc, bad);
 }
 
 int orch_runjson_set_plan(json_t *doc, const char *endpoint,

@@ -2,6 +2,7 @@
 #include "orch/rollout/taskagg.h"
 
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ void orch_taskagg_cleanup(struct orch_taskagg *a)
 
 int orch_taskagg_add_reason(struct orch_taskagg *a, const char *reason)
 {
+    struct orch_taskagg_reason *grown = NULL;
     size_t i = 0;
 
     if (reason == NULL || reason[0] == '\0')
@@ -41,16 +43,10 @@ int orch_taskagg_add_reason(struct orch_taskagg *a, const char *reason)
             return 0;
         }
     }
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        struct orch_taskagg_reason *grown =
-            realloc(a->reasons, cap * sizeof(*grown));
-
-        if (grown == NULL)
-            return ORCH_ENOMEM;
-        a->reasons = grown;
-        a->cap = cap;
-    }
+    grown = orch_grow(a->reasons, &a->cap, a->n + 1, sizeof(*grown), 16);
+    if (grown == NULL)
+        return ORCH_ENOMEM;
+    a->reasons = grown;
     a->reasons[a->n].text = strdup(reason);
     if (a->reasons[a->n].text == NULL)
         return ORCH_ENOMEM;

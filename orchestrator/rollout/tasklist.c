@@ -7,6 +7,7 @@
 #include "orch/rollout/tasklist.h"
 
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 #include "orch/cloud/api.h"
 #include "orch/engine/dispatch.h"
 #include "orch/engine/query.h"
@@ -59,15 +60,12 @@ static void page_done(void *ud, size_t item, const struct orch_item_result *res)
 
 static int add_item(struct list_ctx *lc, size_t job, unsigned page)
 {
-    if (lc->nitems == lc->cap) {
-        size_t ncap = lc->cap ? lc->cap * 2 : 64;
-        struct page_item *grown = realloc(lc->items, ncap * sizeof(*grown));
+    struct page_item *grown =
+        orch_grow(lc->items, &lc->cap, lc->nitems + 1, sizeof(*grown), 64);
 
-        if (grown == NULL)
-            return ORCH_ENOMEM;
-        lc->items = grown;
-        lc->cap = ncap;
-    }
+    if (grown == NULL)
+        return ORCH_ENOMEM;
+    lc->items = grown;
     lc->items[lc->nitems].job = job;
     lc->items[lc->nitems].page = page;
     lc->nitems++;

@@ -2,6 +2,7 @@
 #include "orch/rollout/wavemap.h"
 
 #include "orch/base/err.h"
+#include "orch/base/grow.h"
 #include "orch/model/waves.h"
 #include "orch/rollout/report.h"
 
@@ -48,19 +49,16 @@ struct map {
 /* Room for chunk numbers up to `chunk`. 0 or ORCH_ENOMEM. */
 static int grow_map(struct map *m, unsigned long chunk)
 {
-    size_t ncap = m->cap ? m->cap : 64;
+    size_t old = m->cap;
     unsigned *grown = NULL;
 
-    if (chunk <= m->cap)
+    if (chunk <= old)
         return 0;
-    while (ncap < chunk)
-        ncap *= 2;
-    grown = realloc(m->at, ncap * sizeof(*grown));
+    grown = orch_grow(m->at, &m->cap, chunk, sizeof(*grown), 64);
     if (grown == NULL)
         return ORCH_ENOMEM;
-    memset(grown + m->cap, 0, (ncap - m->cap) * sizeof(*grown));
+    memset(grown + old, 0, (m->cap - old) * sizeof(*grown));
     m->at = grown;
-    m->cap = ncap;
     return 0;
 }
 

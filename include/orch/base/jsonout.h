@@ -42,6 +42,10 @@ json_t *orch_jsonout_doc(const char *command, int code, const char *reason);
  * constructor, counts as out of memory: builders OR the results and
  * check once. Returns 0 or -1. */
 int orch_jsonout_put(json_t *o, const char *key, json_t *v);
+/* The end of a builder that ORed the results of its puts into `bad`:
+ * returns o when bad is 0, else releases o and returns NULL (out of
+ * memory). Steals o. */
+json_t *orch_jsonout_built(json_t *o, int bad);
 /* s as a JSON string, or null when s is NULL. New reference, NULL on
  * ENOMEM. */
 json_t *orch_jsonout_str_or_null(const char *s);

@@ -40,6 +40,15 @@ size_t orch_params_remove(struct orch_params *p, const char *name);
 /* Sorts by name in byte order, ties by value (the canonical order of both
  * V2 and V3 signing). Stable. */
 void orch_params_sort(struct orch_params *p);
+/* Fills `view` with a shallow copy of src sorted as orch_params_sort
+ * does, without the parameters called `skip` (when skip is not NULL): how
+ * both signers and the wire encoder see a request's parameters in
+ * canonical order without copying a string. view borrows src's names and
+ * values (src must outlive it): release it with free(view->v) only, never
+ * orch_params_cleanup. src may be NULL (an empty view). Returns 0 or
+ * ORCH_ENOMEM (view then empty). */
+int orch_params_sorted_view(const struct orch_params *src, const char *skip,
+                            struct orch_params *view);
 /* Appends `n1=v1&n2=v2...` to out in the list's current order, each name and
  * value percent-encoded with orch_percent_encode() (RFC 3986: A-Z a-z 0-9
  * - _ . ~ kept, everything else %XX upper-case). Returns 0 or ORCH_ENOMEM. */

@@ -114,6 +114,14 @@ bool orch_runctx_to_do(const struct orch_run *ctx, size_t i);
 /* The rejects file when this run writes one, else NULL (borrowed). */
 const char *orch_runctx_rejects_path(const struct orch_run *ctx);
 
+/* A row the run leaves out (an invalid inventory row, a device the
+ * device check dropped): a row "line,value,reason" of the rejects file
+ * when this run writes one (run), else one of the first few kept in
+ * `shown` to print (plan). Returns 0, or 1 when the rejects file could not
+ * be written: as orch_reject_fn, nonzero stops the caller's pass. */
+int orch_runctx_left_out(struct orch_run *ctx, struct orch_summary_rows *shown,
+                         uint32_t line, const char *value, const char *reason);
+
 /* The device check's counts when there are some to tell (this process
  * ran it, or the resumed run's journal has them), else NULL. */
 const struct orch_device_check_stats *

@@ -15,6 +15,7 @@
 #ifndef ORCH_PREFLIGHT_H
 #define ORCH_PREFLIGHT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,9 @@
 struct orch_config;
 struct orch_credentials;
 struct orch_diag;
+struct orch_dispatch_ops;
+struct orch_dispatch_stats;
+struct orch_engine_opts;
 struct orch_item_result;
 struct orch_plan;
 
@@ -130,6 +134,25 @@ void orch_preflight_judge_shared(struct orch_fw_check *checks, size_t n);
 int orch_preflight_conclude(const struct orch_config *cfg,
                             const struct orch_credentials *cred,
                             struct orch_preflight_result *out,
+                            struct orch_diag *diag);
+
+/* The engine options of a check's queries (the firmware check's here,
+ * the device check's in devcheck.c): the run's own
+ * (orch_engine_opts_from_config) at the operation's quota `qps`, without
+ * the fatal-streak rule (a check asks about every item: its failures are
+ * findings, not a reason to stop). Pure; borrows cfg's strings. */
+void orch_preflight_engine_opts(struct orch_engine_opts *eo,
+                                const struct orch_config *cfg, double qps);
+
+/* Runs a check's queries: sets ops->idempotent (an unknown outcome is
+ * simply asked again) and calls orch_dispatch_run under
+ * orch_preflight_engine_opts(cfg, qps). Returns what that returns; st and
+ * diag as it fills them. Borrows everything. */
+int orch_preflight_dispatch(const struct orch_config *cfg,
+                            const struct orch_credentials *cred, double qps,
+                            struct orch_dispatch_ops *ops,
+                            volatile sig_atomic_t *interrupt,
+                            struct orch_dispatch_stats *st,
                             struct orch_diag *diag);
 
 /* The DestVersion the firmware check found for firmware_id, or NULL. */

@@ -62,6 +62,24 @@ static void exit_object_and_base_document(void **state)
     json_decref(doc);
 }
 
+static void built_keeps_or_drops_the_object(void **state)
+{
+    json_t *o = json_object();
+    json_t *kept = NULL;
+    int bad = 0;
+
+    (void)state;
+    assert_non_null(o);
+    bad |= orch_jsonout_put(o, "n", orch_jsonout_count(3));
+    kept = orch_jsonout_built(o, bad);
+    assert_ptr_equal(kept, o);
+    assert_int_equal(json_integer_value(json_object_get(kept, "n")), 3);
+    bad |= orch_jsonout_put(kept, "lost", NULL);
+    assert_int_not_equal(bad, 0);
+    assert_null(orch_jsonout_built(kept, bad));
+    assert_null(orch_jsonout_built(NULL, 1));
+}
+
 static void event_shape(void **state)
 {
     json_t *ev = orch_event_new("sent", 1700000000123LL);
@@ -134,6 +152,7 @@ static void deliver_document(void **state)
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(exit_names),
     cmocka_unit_test(exit_object_and_base_document),
+    cmocka_unit_test(built_keeps_or_drops_the_object),
     cmocka_unit_test(event_shape),
     cmocka_unit_test(event_emit_one_line),
     cmocka_unit_test(deliver_document))

@@ -335,6 +335,35 @@ static void test_round_trip(void **state)
     orch_params_cleanup(&p);
 }
 
+/* A sorted view borrows the strings, leaves src as it was and drops the
+ * skipped name. */
+static void test_sorted_view(void **state)
+{
+    struct orch_params p;
+    struct orch_params view;
+
+    (void)state;
+    orch_params_init(&p);
+    assert_int_equal(orch_params_add(&p, "b", "2"), 0);
+    assert_int_equal(orch_params_add(&p, "Signature", "x"), 0);
+    assert_int_equal(orch_params_add(&p, "a", "1"), 0);
+    assert_int_equal(orch_params_sorted_view(&p, "Signature", &view), 0);
+    assert_int_equal(view.n, 2);
+    assert_string_equal(view.v[0].name, "a");
+    assert_string_equal(view.v[1].name, "b");
+    assert_ptr_equal(view.v[0].name, p.v[2].name);
+    assert_string_equal(p.v[0].name, "b");
+    free(view.v);
+    assert_int_equal(orch_params_sorted_view(&p, NULL, &view), 0);
+    assert_int_equal(view.n, 3);
+    assert_string_equal(view.v[0].name, "Signature");
+    free(view.v);
+    assert_int_equal(orch_params_sorted_view(NULL, NULL, &view), 0);
+    assert_int_equal(view.n, 0);
+    assert_null(view.v);
+    orch_params_cleanup(&p);
+}
+
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(test_add_get_remove),
     cmocka_unit_test(test_many),
@@ -344,4 +373,5 @@ TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(test_encode),
     cmocka_unit_test(test_parse),
     cmocka_unit_test(test_parse_errors),
-    cmocka_unit_test(test_round_trip))
+    cmocka_unit_test(test_round_trip),
+    cmocka_unit_test(test_sorted_view))

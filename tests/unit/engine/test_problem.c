@@ -241,6 +241,27 @@ static void test_one_line(void **state)
     assert_string_equal(out, "ab\xc3\xa9");
 }
 
+/* Every problem's title, and a value outside the enum reads as "other". */
+static void titles_and_out_of_range(void **state)
+{
+    (void)state;
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_CREDENTIALS),
+                        "credentials rejected");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_KEY_UNKNOWN),
+                        "AccessKeyId unknown");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_CLOCK), "clock skew");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_ENDPOINT),
+                        "endpoint unreachable");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_DENIED),
+                        "permission denied by the RAM policy");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_FIRMWARE_MISSING),
+                        "firmware missing");
+    assert_string_equal(orch_problem_title(ORCH_PROBLEM_OTHER), "call failed");
+    assert_string_equal(orch_problem_name((enum orch_problem)99), "other");
+    assert_string_equal(orch_problem_title((enum orch_problem)99),
+                        "call failed");
+}
+
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(test_credentials_rejected),
     cmocka_unit_test(test_key_unknown),
@@ -249,4 +270,5 @@ TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(test_permission_denied),
     cmocka_unit_test(test_firmware_missing),
     cmocka_unit_test(test_other),
-    cmocka_unit_test(test_one_line))
+    cmocka_unit_test(test_one_line),
+    cmocka_unit_test(titles_and_out_of_range))

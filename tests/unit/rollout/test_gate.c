@@ -138,6 +138,36 @@ static void gate_decisions(void **state)
     assert_string_equal(orch_gate_decision_name(ORCH_GATE_TIMEOUT), "timeout");
 }
 
+/* The whole sentence of a threshold reached, failure and success. */
+static void gate_threshold_sentences(void **state)
+{
+    struct orch_gate g;
+    struct orch_gate_counts c;
+    char why[256];
+
+    (void)state;
+    memset(&g, 0, sizeof(g));
+    memset(&c, 0, sizeof(c));
+    g.success = 0.95;
+    g.failure = 0.2;
+    g.min_decided = 10;
+    g.timeout_ms = 3600000;
+    c.expected = c.tasks = 200;
+    c.succeeded = 16;
+    c.failed = 4;
+    assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
+                     ORCH_GATE_FAIL);
+    assert_string_equal(
+        why, "4 of 20 ended tasks FAILED (20.0%, failure threshold 20%)");
+    c.succeeded = 190;
+    c.failed = 0;
+    assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
+                     ORCH_GATE_PASS);
+    assert_string_equal(
+        why, "190 of 200 tasks SUCCEEDED (95.0%, success threshold 95%)");
+}
+
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(gate_timeout_counts_from_schedule),
-    cmocka_unit_test(gate_decisions))
+    cmocka_unit_test(gate_decisions),
+    cmocka_unit_test(gate_threshold_sentences))

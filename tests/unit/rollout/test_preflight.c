@@ -15,6 +15,7 @@
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
+#include "orch/engine/engine_opts.h"
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
@@ -461,6 +462,29 @@ static void verdict_names(void **state)
                         "query_failed");
 }
 
+/* A check runs at its operation's quota, without the fatal-streak rule,
+ * and otherwise with the run's engine options. */
+static void check_engine_opts_pace_and_no_streak(void **state)
+{
+    struct orch_config cfg;
+    struct orch_engine_opts eo;
+
+    (void)state;
+    orch_config_init(&cfg);
+    cfg.qps = 12.0;
+    cfg.query_qps = 4.0;
+    cfg.max_in_flight = 7;
+    cfg.max_attempts = 3;
+    cfg.fatal_streak = 9;
+    orch_preflight_engine_opts(&eo, &cfg, ORCH_PREFLIGHT_FW_QPS);
+    assert_true(eo.qps == ORCH_PREFLIGHT_FW_QPS);
+    assert_int_equal(eo.fatal_streak, 0);
+    assert_true(eo.query_qps == 4.0);
+    assert_int_equal(eo.max_in_flight, 7);
+    assert_int_equal(eo.max_attempts, 3);
+    orch_config_cleanup(&cfg);
+}
+
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(fw_verified_and_no_verification_pass),
     cmocka_unit_test(fw_shared_by_two_products_fails_the_second),
@@ -478,4 +502,5 @@ TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(conclude_distinct_problems_each_once),
     cmocka_unit_test(fw_other_failures_are_query_failed),
     cmocka_unit_test(dest_version_lookup),
-    cmocka_unit_test(verdict_names))
+    cmocka_unit_test(verdict_names),
+    cmocka_unit_test(check_engine_opts_pace_and_no_streak))
