@@ -186,12 +186,20 @@ json_t *torture_json_at(json_t *doc, const char *obj, const char *key)
 
 const char *torture_json_str(json_t *doc, const char *obj, const char *key)
 {
-    return json_string_value(torture_json_at(doc, obj, key));
+    json_t *v = torture_json_at(doc, obj, key);
+
+    if (!json_is_string(v))
+        fail_msg("%s.%s is not a string", obj ? obj : "", key);
+    return json_string_value(v);
 }
 
 json_int_t torture_json_num(json_t *doc, const char *obj, const char *key)
 {
-    return json_integer_value(torture_json_at(doc, obj, key));
+    json_t *v = torture_json_at(doc, obj, key);
+
+    if (!json_is_integer(v))
+        fail_msg("%s.%s is not an integer", obj ? obj : "", key);
+    return json_integer_value(v);
 }
 
 /* The PEM text that write() puts into a memory BIO, malloced. */

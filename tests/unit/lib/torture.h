@@ -111,8 +111,8 @@ json_int_t torture_json_int(json_t *doc, const char *path);
  * borrowed from doc. Fails the test ("missing obj.key") where it is
  * missing. */
 json_t *torture_json_at(json_t *doc, const char *obj, const char *key);
-/* The string, the integer of torture_json_at(doc, obj, key) (NULL, 0 where
- * it is not one); the string is borrowed from doc. */
+/* The string, the integer of torture_json_at(doc, obj, key); fails the
+ * test unless it is one. The string is borrowed from doc. */
 const char *torture_json_str(json_t *doc, const char *obj, const char *key);
 json_int_t torture_json_num(json_t *doc, const char *obj, const char *key);
 
