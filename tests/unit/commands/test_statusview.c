@@ -19,26 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    long n = 0;
-
-    if (fp == NULL)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(fp);
-    return buf;
-}
-
 static void json_document(void **state)
 {
     struct orch_rollout r;
@@ -211,8 +191,8 @@ static void devices_files(void **state)
     assert_int_equal(orch_status_devices_commit(&d, &diag), 0);
     orch_status_devices_cleanup(&d);
     assert_int_not_equal(stat(tmp, &sb), 0);
-    all = slurp(path);
-    fl = slurp(failed);
+    all = torture_read_file(path, NULL);
+    fl = torture_read_file(failed, NULL);
     assert_non_null(all);
     assert_non_null(fl);
     assert_string_equal(all, ORCH_STATUS_DEVICES_HEADER

@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *torture_read_file(const char *path, size_t *len)
 {
@@ -39,6 +40,19 @@ char *torture_read_file(const char *path, size_t *len)
     if (len)
         *len = (size_t)size;
     return data;
+}
+
+char *torture_tmp_name(const char *name)
+{
+    char tmpl[256];
+    int fd = -1;
+
+    snprintf(tmpl, sizeof(tmpl), "/tmp/%s_XXXXXX", name);
+    fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(tmpl);
+    return strdup(tmpl);
 }
 
 void torture_write_file(const char *path, const char *data, size_t len)
@@ -155,7 +169,7 @@ void torture_action_params(struct orch_params *p, json_t *vector)
     }
 }
 
-json_int_t torture_json_int(json_t *doc, const char *path)
+json_t *torture_json_path(json_t *doc, const char *path)
 {
     char key[128];
     const char *p = path;
@@ -171,7 +185,12 @@ json_int_t torture_json_int(json_t *doc, const char *path)
         if (*p == '/')
             p++;
     }
-    return json_integer_value(doc);
+    return doc;
+}
+
+json_int_t torture_json_int(json_t *doc, const char *path)
+{
+    return json_integer_value(torture_json_path(doc, path));
 }
 
 json_t *torture_json_at(json_t *doc, const char *obj, const char *key)

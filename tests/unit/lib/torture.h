@@ -45,6 +45,9 @@ struct orch_plan;
  * its length (without the NUL) in *len when len is not NULL. Fails the
  * test when the file cannot be read. */
 char *torture_read_file(const char *path, size_t *len);
+/* A fresh path "/tmp/<name>_XXXXXX" that does not exist (reserved with
+ * mkstemp, then removed), malloced (free it). */
+char *torture_tmp_name(const char *name);
 /* Writes len bytes of data to path, replacing it (created 0666 & ~umask).
  * torture_write_text() writes the string text. */
 void torture_write_file(const char *path, const char *data, size_t len);
@@ -103,6 +106,10 @@ void torture_action_params(struct orch_params *p, json_t *vector);
 
 /* ---- JSON documents ---- */
 
+/* The value at the '/'-separated path of object keys in doc ("tasks/
+ * FAILED": doc.tasks.FAILED), borrowed from doc; NULL where the path is
+ * missing. */
+json_t *torture_json_path(json_t *doc, const char *path);
 /* The integer at the '/'-separated path of object keys in doc ("tasks/
  * FAILED": doc.tasks.FAILED), or 0 where the path or the integer is
  * missing, as json_integer_value() gives. */
