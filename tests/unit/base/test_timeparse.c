@@ -15,25 +15,40 @@
 /* 2026-12-01T03:00:00Z */
 #define T0 1796094000000LL
 
-static void ok_time(const char *s, int64_t want)
+typedef int parse_fn(const char *s, int64_t *out_ms, struct orch_diag *diag);
+
+/* parse(s) succeeds with want. */
+static void ok_parse(parse_fn *parse, const char *s, int64_t want)
 {
     struct orch_diag diag;
     int64_t got = -1;
 
     memset(&diag, 0, sizeof(diag));
-    assert_int_equal(orch_time_parse(s, &got, &diag), 0);
+    assert_int_equal(parse(s, &got, &diag), 0);
     assert_int_equal(got, want);
 }
 
-static void bad_time(const char *s, const char *msg_part)
+/* parse(s) fails with ORCH_ETIME, leaves the output alone and says
+ * msg_part. */
+static void bad_parse(parse_fn *parse, const char *s, const char *msg_part)
 {
     struct orch_diag diag;
     int64_t got = 42;
 
     memset(&diag, 0, sizeof(diag));
-    assert_int_equal(orch_time_parse(s, &got, &diag), ORCH_ETIME);
+    assert_int_equal(parse(s, &got, &diag), ORCH_ETIME);
     assert_int_equal(got, 42);
     assert_non_null(strstr(diag.msg, msg_part));
+}
+
+static void ok_time(const char *s, int64_t want)
+{
+    ok_parse(orch_time_parse, s, want);
+}
+
+static void bad_time(const char *s, const char *msg_part)
+{
+    bad_parse(orch_time_parse, s, msg_part);
 }
 
 static void test_iso_zones(void **state)
@@ -89,22 +104,12 @@ static void test_rejected(void **state)
 
 static void ok_dur(const char *s, int64_t want)
 {
-    struct orch_diag diag;
-    int64_t got = -1;
-
-    assert_int_equal(orch_duration_parse(s, &got, &diag), 0);
-    assert_int_equal(got, want);
+    ok_parse(orch_duration_parse, s, want);
 }
 
 static void bad_dur(const char *s, const char *msg_part)
 {
-    struct orch_diag diag;
-    int64_t got = 42;
-
-    memset(&diag, 0, sizeof(diag));
-    assert_int_equal(orch_duration_parse(s, &got, &diag), ORCH_ETIME);
-    assert_int_equal(got, 42);
-    assert_non_null(strstr(diag.msg, msg_part));
+    bad_parse(orch_duration_parse, s, msg_part);
 }
 
 static void test_durations(void **state)
