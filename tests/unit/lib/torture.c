@@ -11,6 +11,7 @@
 #include "orch/cloud/params.h"
 #include "orch/model/config.h"
 
+#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -19,6 +20,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+int torture_curl_setup(void **state)
+{
+    (void)state;
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+int torture_curl_teardown(void **state)
+{
+    (void)state;
+    curl_global_cleanup();
+    return 0;
+}
 
 char *torture_read_file(const char *path, size_t *len)
 {

@@ -39,6 +39,11 @@ struct orch_plan;
         return cmocka_run_group_tests(tests, group_setup, group_teardown);     \
     }
 
+/* Group setup and teardown for the tests that run a dispatcher: it never
+ * initialises libcurl, its program does, once. */
+int torture_curl_setup(void **state);
+int torture_curl_teardown(void **state);
+
 /* ---- Files ---- */
 
 /* The whole file at path as a NUL-terminated string, malloced (free it);
