@@ -490,10 +490,9 @@ static void final_rates_agree_with_their_counts(void **state)
     }
 }
 
-static const char *doc_reason(const json_t *doc)
+static const char *doc_reason(json_t *doc)
 {
-    return json_string_value(
-        json_object_get(json_object_get(doc, "exit"), "reason"));
+    return torture_json_str(doc, "exit", "reason");
 }
 
 static void json_exit_reasons(void **state)
@@ -647,12 +646,10 @@ static void json_next_step(void **state)
     doc = orch_summary_doc(&s, NULL, NULL, "run aborted: interrupted");
     assert_non_null(doc);
     next = json_object_get(doc, "next_step");
-    assert_string_equal(json_string_value(json_object_get(next, "action")),
-                        "resume");
-    assert_string_equal(json_string_value(json_object_get(next, "command")),
+    assert_string_equal(torture_json_str(next, NULL, "action"), "resume");
+    assert_string_equal(torture_json_str(next, NULL, "command"),
                         "ota-rollout resume r.csv");
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(doc, "files"), "ambiguous")),
+    assert_string_equal(torture_json_str(doc, "files", "ambiguous"),
                         "r.csv.ambiguous.csv");
     json_decref(doc);
 
@@ -660,8 +657,7 @@ static void json_next_step(void **state)
     s.next_command = NULL;
     doc = orch_summary_doc(&s, NULL, NULL, "x");
     next = json_object_get(doc, "next_step");
-    assert_string_equal(json_string_value(json_object_get(next, "action")),
-                        "none");
+    assert_string_equal(torture_json_str(next, NULL, "action"), "none");
     assert_true(json_is_null(json_object_get(next, "command")));
     json_decref(doc);
 }
