@@ -168,18 +168,25 @@ static void plan_summary_of_an_inventory(void **state)
                    "report: fleet.csv.report.csv\n");
 }
 
+/* What orch_summary_print_plan() prints for sp, malloced. */
+static char *plan_text(const struct orch_summary_plan *sp)
+{
+    struct torture_capture m;
+
+    orch_summary_print_plan(torture_capture_open(&m), sp);
+    return torture_capture_close(&m);
+}
+
 static void plan_summary_rejects_and_device_cost(void **state)
 {
     struct fixture *f = *state;
     struct orch_summary_plan sp;
-    struct torture_capture m;
     char *got = NULL;
 
     plan_facts(f, &sp);
     sp.rejects_path = "fleet.csv.report.csv.rejects.csv";
     sp.device_cost = true;
-    orch_summary_print_plan(torture_capture_open(&m), &sp);
-    got = torture_capture_close(&m);
+    got = plan_text(&sp);
     assert_non_null(strstr(got, "  line 5: \"x\": too short\n"
                                 "  (written to "
                                 "fleet.csv.report.csv.rejects.csv)\n"
@@ -195,8 +202,7 @@ static void plan_summary_rejects_and_device_cost(void **state)
     f->inv.rejected = 12;
     sp.rejects_path = NULL;
     sp.device_cost = false;
-    orch_summary_print_plan(torture_capture_open(&m), &sp);
-    got = torture_capture_close(&m);
+    got = plan_text(&sp);
     assert_non_null(strstr(got, "rows rejected: 12\n"
                                 "  line 5: \"x\": too short\n"
                                 "  ... (run writes them all to "
