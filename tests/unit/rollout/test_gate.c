@@ -130,9 +130,6 @@ static void gate_decisions(void **state)
     c.expected = 200;
     c.tasks = 100;
     c.succeeded = 100;
-    g.success = 0.95;
-    g.failure = 0.2;
-    g.min_decided = 20;
     assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
                      ORCH_GATE_WAIT);
     assert_non_null(strstr(why, "100 of 200"));
