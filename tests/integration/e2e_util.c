@@ -298,34 +298,6 @@ json_t *e2e_wave_records(const char *report, const char *event)
     return out;
 }
 
-json_t *e2e_jget(json_t *doc, const char *obj, const char *key)
-{
-    json_t *o = obj ? json_object_get(doc, obj) : doc;
-    json_t *v = json_object_get(o, key);
-
-    if (v == NULL)
-        fail_msg("JSON field %s.%s missing", obj ? obj : "", key);
-    return v;
-}
-
-json_int_t e2e_jint(json_t *doc, const char *obj, const char *key)
-{
-    json_t *v = e2e_jget(doc, obj, key);
-
-    if (!json_is_integer(v))
-        fail_msg("JSON field %s.%s is not an integer", obj ? obj : "", key);
-    return json_integer_value(v);
-}
-
-const char *e2e_jstr(json_t *doc, const char *obj, const char *key)
-{
-    json_t *v = e2e_jget(doc, obj, key);
-
-    if (!json_is_string(v))
-        fail_msg("JSON field %s.%s is not a string", obj ? obj : "", key);
-    return json_string_value(v);
-}
-
 const char *e2e_str(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -336,7 +308,7 @@ const char *e2e_str(json_t *o, const char *key)
 void e2e_assert_ints(json_t *doc, const char *obj, const struct e2e_int *want)
 {
     for (; want->key; want++) {
-        json_int_t got = e2e_jint(doc, obj, want->key);
+        json_int_t got = torture_json_num(doc, obj, want->key);
 
         if (got != want->want)
             fail_msg("%s.%s: %lld, want %lld", obj ? obj : "", want->key,

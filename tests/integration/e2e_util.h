@@ -9,6 +9,7 @@
 #define E2E_UTIL_H
 
 #include "harness.h"
+#include "torture.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -138,21 +139,15 @@ size_t e2e_count_substr(const char *hay, const char *needle);
  * missing. */
 json_t *e2e_wave_records(const char *report, const char *event);
 
-/* The member obj.key of doc (doc.key when obj is NULL), borrowed; fails the
- * test when it is missing. e2e_jint and e2e_jstr also fail unless it is an
- * integer, a string (borrowed from doc). */
-json_t *e2e_jget(json_t *doc, const char *obj, const char *key);
-json_int_t e2e_jint(json_t *doc, const char *obj, const char *key);
-const char *e2e_jstr(json_t *doc, const char *obj, const char *key);
 /* The string member key of o, or "" when it is missing or not a string
  * (borrowed from o). */
 const char *e2e_str(json_t *o, const char *key);
-/* One expected integer of a document: obj.key == want (see e2e_jint). */
+/* One expected integer of a document: obj.key == want (see torture_json_num). */
 struct e2e_int {
     const char *key;
     json_int_t want;
 };
-/* Asserts e2e_jint(doc, obj, w->key) == w->want for each row of `want`,
+/* Asserts torture_json_num(doc, obj, w->key) == w->want for each row of `want`,
  * up to a row whose key is NULL; a failure names the field. */
 void e2e_assert_ints(json_t *doc, const char *obj, const struct e2e_int *want);
 /* A command's stdout with --json: fails unless it is exactly one JSON

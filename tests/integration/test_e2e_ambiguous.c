@@ -92,9 +92,9 @@ static void assert_json_resume(json_t *doc, const char *report)
     char want[800];
 
     snprintf(want, sizeof(want), "ota-rollout resume %s", report);
-    assert_string_equal(e2e_jstr(doc, "next_step", "action"), "resume");
-    assert_string_equal(e2e_jstr(doc, "next_step", "command"), want);
-    assert_non_null(strstr(e2e_jstr(doc, "files", "ambiguous"),
+    assert_string_equal(torture_json_str(doc, "next_step", "action"), "resume");
+    assert_string_equal(torture_json_str(doc, "next_step", "command"), want);
+    assert_non_null(strstr(torture_json_str(doc, "files", "ambiguous"),
                            ".ambiguous.csv"));
 }
 
@@ -181,7 +181,7 @@ static void ambiguous_kept_out_of_rerun_then_resume(void **state)
                    NULL, 0, 120, 0);
     assert_null(strstr(r.err, "next step"));
     doc = e2e_parse_document(r.out);
-    assert_string_equal(e2e_jstr(doc, "next_step", "action"), "none");
+    assert_string_equal(torture_json_str(doc, "next_step", "action"), "none");
     json_decref(doc);
     h_run_free(&r);
     e2e_assert_complete(&c, 300, 2);
@@ -228,7 +228,7 @@ static void double_ctrl_c_hint_is_resume_only(void **state)
                 strstr(err, "interrupted again"));
     assert_non_null(strstr(err, "  stopped: interrupted"));
     doc = e2e_parse_document(out);
-    assert_non_null(strstr(e2e_jstr(doc, "exit", "reason"), "interrupted"));
+    assert_non_null(strstr(torture_json_str(doc, "exit", "reason"), "interrupted"));
     assert_json_resume(doc, c.report);
     json_decref(doc);
     assert_resume_only(err, c.report);

@@ -60,14 +60,14 @@ static void run_json_every_field(void **state)
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     calls = e2e_count(log, "CreateOTAStaticUpgradeJob", 0);
 
-    assert_int_equal(e2e_jint(doc, NULL, "schema"), 1);
-    assert_string_equal(e2e_jstr(doc, NULL, "command"), "run");
+    assert_int_equal(torture_json_num(doc, NULL, "schema"), 1);
+    assert_string_equal(torture_json_str(doc, NULL, "command"), "run");
     run_id = journal_run_id(c.journal);
-    assert_string_equal(e2e_jstr(doc, NULL, "run_id"), run_id);
-    assert_true(json_is_false(e2e_jget(doc, NULL, "resumed")));
-    assert_int_equal(e2e_jint(doc, "exit", "code"), 0);
-    assert_string_equal(e2e_jstr(doc, "exit", "name"), "ok");
-    assert_string_equal(e2e_jstr(doc, "exit", "reason"), "every chunk created");
+    assert_string_equal(torture_json_str(doc, NULL, "run_id"), run_id);
+    assert_true(json_is_false(torture_json_at(doc, NULL, "resumed")));
+    assert_int_equal(torture_json_num(doc, "exit", "code"), 0);
+    assert_string_equal(torture_json_str(doc, "exit", "name"), "ok");
+    assert_string_equal(torture_json_str(doc, "exit", "reason"), "every chunk created");
 
     e2e_assert_ints(doc, "counts",
                     (const struct e2e_int[]){{"devices", 1000},
@@ -78,64 +78,64 @@ static void run_json_every_field(void **state)
                                              {"unchecked", 0},
                                              {"chunks", 10},
                                              {NULL, 0}});
-    assert_int_equal(e2e_jint(doc, "counts", "chunks"), json_array_size(rows));
-    assert_int_equal(e2e_jint(doc, "counts", "created"),
+    assert_int_equal(torture_json_num(doc, "counts", "chunks"), json_array_size(rows));
+    assert_int_equal(torture_json_num(doc, "counts", "created"),
                      e2e_count_where(rows, "status", "created"));
-    assert_int_equal(e2e_jint(doc, "counts", "created"), json_array_size(jobs));
+    assert_int_equal(torture_json_num(doc, "counts", "created"), json_array_size(jobs));
     e2e_assert_ints(
         doc, "counts",
         (const struct e2e_int[]){
             {"failed", 0}, {"not_sent", 0}, {"already_done", 0}, {NULL, 0}});
     /* Every Create the emulator saw is a call; the ones past the first
      * of each chunk are retries (the 5xx answers). */
-    assert_int_equal(e2e_jint(doc, "counts", "calls"), calls);
+    assert_int_equal(torture_json_num(doc, "counts", "calls"), calls);
     assert_true(calls > 10);
     /* The dispatcher counts a retry per launch of a later attempt (its
      * definition, dispatch.h); at least every resend is one. */
-    assert_true(e2e_jint(doc, "counts", "retries") +
-                    e2e_jint(doc, "counts", "reconciled") >=
+    assert_true(torture_json_num(doc, "counts", "retries") +
+                    torture_json_num(doc, "counts", "reconciled") >=
                 (json_int_t)calls - 10);
-    assert_true(e2e_jint(doc, "counts", "retries") < (json_int_t)calls);
-    assert_int_equal(e2e_jint(doc, "counts", "throttled"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "form_fallbacks"), 0);
-    assert_true(e2e_jint(doc, "counts", "recovered") <=
-                e2e_jint(doc, "counts", "reconciled"));
-    assert_int_equal(json_object_size(e2e_jget(doc, NULL, "errors")), 0);
+    assert_true(torture_json_num(doc, "counts", "retries") < (json_int_t)calls);
+    assert_int_equal(torture_json_num(doc, "counts", "throttled"), 0);
+    assert_int_equal(torture_json_num(doc, "counts", "form_fallbacks"), 0);
+    assert_true(torture_json_num(doc, "counts", "recovered") <=
+                torture_json_num(doc, "counts", "reconciled"));
+    assert_int_equal(json_object_size(torture_json_at(doc, NULL, "errors")), 0);
 
-    pf = e2e_jget(doc, NULL, "preflight");
-    assert_string_equal(e2e_jstr(pf, NULL, "firmware"), "passed");
-    assert_int_equal(json_array_size(e2e_jget(pf, NULL, "checks")), 1);
-    chk = json_array_get(e2e_jget(pf, NULL, "checks"), 0);
-    assert_string_equal(e2e_jstr(chk, NULL, "firmware_id"), FW);
-    assert_string_equal(e2e_jstr(chk, NULL, "product_key"), PK);
-    assert_string_equal(e2e_jstr(chk, NULL, "verdict"), "ok");
-    assert_true(e2e_jint(pf, NULL, "calls") >= 1);
-    assert_int_equal(e2e_jint(pf, NULL, "calls"),
+    pf = torture_json_at(doc, NULL, "preflight");
+    assert_string_equal(torture_json_str(pf, NULL, "firmware"), "passed");
+    assert_int_equal(json_array_size(torture_json_at(pf, NULL, "checks")), 1);
+    chk = json_array_get(torture_json_at(pf, NULL, "checks"), 0);
+    assert_string_equal(torture_json_str(chk, NULL, "firmware_id"), FW);
+    assert_string_equal(torture_json_str(chk, NULL, "product_key"), PK);
+    assert_string_equal(torture_json_str(chk, NULL, "verdict"), "ok");
+    assert_true(torture_json_num(pf, NULL, "calls") >= 1);
+    assert_int_equal(torture_json_num(pf, NULL, "calls"),
                      e2e_count(log, "QueryOTAFirmware", 0));
-    assert_true(json_is_null(e2e_jget(pf, NULL, "devices")));
+    assert_true(json_is_null(torture_json_at(pf, NULL, "devices")));
 
-    assert_true(json_number_value(e2e_jget(doc, "timings", "wall_s")) > 0);
-    assert_true(json_number_value(e2e_jget(doc, "timings", "calls_per_s")) >
+    assert_true(json_number_value(torture_json_at(doc, "timings", "wall_s")) > 0);
+    assert_true(json_number_value(torture_json_at(doc, "timings", "calls_per_s")) >
                 0);
-    assert_true(json_number_value(e2e_jget(doc, "timings", "calls_per_s")) <=
+    assert_true(json_number_value(torture_json_at(doc, "timings", "calls_per_s")) <=
                 21);
     /* The summary's wall time and the chunks finished per second of it. */
-    assert_true(json_number_value(e2e_jget(doc, "timings", "send_s")) > 0);
-    assert_true(json_number_value(e2e_jget(doc, "timings", "send_s")) <=
-                json_number_value(e2e_jget(doc, "timings", "wall_s")));
-    assert_true(fabs(json_number_value(e2e_jget(doc, "timings",
+    assert_true(json_number_value(torture_json_at(doc, "timings", "send_s")) > 0);
+    assert_true(json_number_value(torture_json_at(doc, "timings", "send_s")) <=
+                json_number_value(torture_json_at(doc, "timings", "wall_s")));
+    assert_true(fabs(json_number_value(torture_json_at(doc, "timings",
                                                 "chunks_per_s")) *
-                         json_number_value(e2e_jget(doc, "timings",
+                         json_number_value(torture_json_at(doc, "timings",
                                                     "send_s")) -
-                     (double)(e2e_jint(doc, "counts", "created") +
-                              e2e_jint(doc, "counts", "failed") +
-                              e2e_jint(doc, "counts", "not_sent"))) < 0.01);
+                     (double)(torture_json_num(doc, "counts", "created") +
+                              torture_json_num(doc, "counts", "failed") +
+                              torture_json_num(doc, "counts", "not_sent"))) < 0.01);
 
-    assert_string_equal(e2e_jstr(doc, "files", "report"), c.report);
-    assert_string_equal(e2e_jstr(doc, "files", "failed"), c.failed);
-    assert_string_equal(e2e_jstr(doc, "files", "journal"), c.journal);
-    assert_true(json_is_null(e2e_jget(doc, "files", "rejects")));
-    assert_true(json_is_null(e2e_jget(doc, NULL, "plan")));
+    assert_string_equal(torture_json_str(doc, "files", "report"), c.report);
+    assert_string_equal(torture_json_str(doc, "files", "failed"), c.failed);
+    assert_string_equal(torture_json_str(doc, "files", "journal"), c.journal);
+    assert_true(json_is_null(torture_json_at(doc, "files", "rejects")));
+    assert_true(json_is_null(torture_json_at(doc, NULL, "plan")));
 
     /* Human messages stay on stderr. */
     assert_non_null(strstr(r.err, "summary:"));
@@ -164,39 +164,39 @@ static void plan_json_offline(void **state)
                           PK, "--endpoint", c.emu.endpoint, "--json", NULL};
     e2e_run_expect(&r, argv, NULL, 1, 30, 0);
     doc = e2e_parse_document(r.out);
-    assert_string_equal(e2e_jstr(doc, NULL, "command"), "plan");
-    assert_true(json_is_null(e2e_jget(doc, NULL, "run_id")));
-    assert_int_equal(e2e_jint(doc, "exit", "code"), 0);
-    assert_string_equal(e2e_jstr(doc, "exit", "reason"), "plan printed");
+    assert_string_equal(torture_json_str(doc, NULL, "command"), "plan");
+    assert_true(json_is_null(torture_json_at(doc, NULL, "run_id")));
+    assert_int_equal(torture_json_num(doc, "exit", "code"), 0);
+    assert_string_equal(torture_json_str(doc, "exit", "reason"), "plan printed");
     e2e_assert_ints(
         doc, "counts",
         (const struct e2e_int[]){
             {"devices", 450}, {"chunks", 3}, {"calls", 0}, {NULL, 0}});
-    assert_string_equal(e2e_jstr(doc, "preflight", "firmware"), "not_run");
-    assert_true(json_is_null(e2e_jget(doc, "files", "report")));
-    assert_true(json_is_null(e2e_jget(doc, "files", "journal")));
+    assert_string_equal(torture_json_str(doc, "preflight", "firmware"), "not_run");
+    assert_true(json_is_null(torture_json_at(doc, "files", "report")));
+    assert_true(json_is_null(torture_json_at(doc, "files", "journal")));
 
-    plan = e2e_jget(doc, NULL, "plan");
-    assert_string_equal(e2e_jstr(plan, NULL, "endpoint"), c.emu.endpoint);
-    assert_int_equal(e2e_jint(plan, NULL, "calls_needed"), 3);
-    assert_int_equal(e2e_jint(plan, NULL, "chunk_size"), 200);
-    assert_int_equal(e2e_jint(plan, NULL, "signature_version"), 3);
-    assert_true(json_is_null(e2e_jget(plan, NULL, "device_check")));
-    p = json_array_get(e2e_jget(plan, NULL, "products"), 0);
-    assert_string_equal(e2e_jstr(p, NULL, "product_key"), PK);
-    assert_int_equal(e2e_jint(p, NULL, "devices"), 450);
-    assert_int_equal(e2e_jint(p, NULL, "chunks"), 3);
-    assert_string_equal(e2e_jstr(p, NULL, "firmware_id"), FW);
-    req = e2e_jget(plan, NULL, "first_request");
-    assert_string_equal(e2e_jstr(req, NULL, "action"),
+    plan = torture_json_at(doc, NULL, "plan");
+    assert_string_equal(torture_json_str(plan, NULL, "endpoint"), c.emu.endpoint);
+    assert_int_equal(torture_json_num(plan, NULL, "calls_needed"), 3);
+    assert_int_equal(torture_json_num(plan, NULL, "chunk_size"), 200);
+    assert_int_equal(torture_json_num(plan, NULL, "signature_version"), 3);
+    assert_true(json_is_null(torture_json_at(plan, NULL, "device_check")));
+    p = json_array_get(torture_json_at(plan, NULL, "products"), 0);
+    assert_string_equal(torture_json_str(p, NULL, "product_key"), PK);
+    assert_int_equal(torture_json_num(p, NULL, "devices"), 450);
+    assert_int_equal(torture_json_num(p, NULL, "chunks"), 3);
+    assert_string_equal(torture_json_str(p, NULL, "firmware_id"), FW);
+    req = torture_json_at(plan, NULL, "first_request");
+    assert_string_equal(torture_json_str(req, NULL, "action"),
                         "CreateOTAStaticUpgradeJob");
-    params = e2e_jget(req, NULL, "parameters");
-    assert_string_equal(e2e_jstr(params, NULL, "FirmwareId"), FW);
-    assert_string_equal(e2e_jstr(params, NULL, "ProductKey"), PK);
-    assert_string_equal(e2e_jstr(params, NULL, "TargetSelection"), "SPECIFIC");
-    assert_string_equal(e2e_jstr(params, NULL, "TargetDeviceName.1"),
+    params = torture_json_at(req, NULL, "parameters");
+    assert_string_equal(torture_json_str(params, NULL, "FirmwareId"), FW);
+    assert_string_equal(torture_json_str(params, NULL, "ProductKey"), PK);
+    assert_string_equal(torture_json_str(params, NULL, "TargetSelection"), "SPECIFIC");
+    assert_string_equal(torture_json_str(params, NULL, "TargetDeviceName.1"),
                         "dev-000000");
-    assert_string_equal(e2e_jstr(params, NULL, "TargetDeviceName.200"),
+    assert_string_equal(torture_json_str(params, NULL, "TargetDeviceName.200"),
                         "dev-000199");
     assert_null(json_object_get(params, "TargetDeviceName.201"));
     assert_null(json_object_get(params, "Signature"));
@@ -280,16 +280,16 @@ static void log_format_json_events(void **state)
      * summary's seconds and chunks per second. */
     assert_int_equal(e2e_count_where(evs, "event", "progress"), 1);
     assert_non_null(prog);
-    assert_int_equal(e2e_jint(prog, NULL, "done"), 12);
-    assert_int_equal(e2e_jint(prog, NULL, "total"), 12);
-    assert_int_equal(e2e_jint(prog, NULL, "created"), 12);
-    assert_true(json_number_value(e2e_jget(prog, NULL, "elapsed_s")) ==
-                json_number_value(e2e_jget(sum, "timings", "send_s")));
-    assert_true(json_number_value(e2e_jget(prog, NULL, "chunks_per_s")) ==
-                json_number_value(e2e_jget(sum, "timings", "chunks_per_s")));
+    assert_int_equal(torture_json_num(prog, NULL, "done"), 12);
+    assert_int_equal(torture_json_num(prog, NULL, "total"), 12);
+    assert_int_equal(torture_json_num(prog, NULL, "created"), 12);
+    assert_true(json_number_value(torture_json_at(prog, NULL, "elapsed_s")) ==
+                json_number_value(torture_json_at(sum, "timings", "send_s")));
+    assert_true(json_number_value(torture_json_at(prog, NULL, "chunks_per_s")) ==
+                json_number_value(torture_json_at(sum, "timings", "chunks_per_s")));
     assert_non_null(sum);
-    assert_int_equal(e2e_jint(sum, "counts", "created"), 12);
-    assert_int_equal(e2e_jint(sum, "counts", "calls"), calls);
+    assert_int_equal(torture_json_num(sum, "counts", "created"), 12);
+    assert_int_equal(torture_json_num(sum, "counts", "calls"), calls);
     e2e_assert_run_no_secret(c.dir, H_SECRET, &r);
 
     json_decref(log);
@@ -316,15 +316,15 @@ static void run_json_preflight_aborted(void **state)
                           "--report", c.report, "--json", NULL};
     e2e_run_expect(&r, argv, env, 1, 60, 4);
     doc = e2e_parse_document(r.out);
-    assert_int_equal(e2e_jint(doc, "exit", "code"), 4);
-    assert_string_equal(e2e_jstr(doc, "exit", "name"), "aborted");
-    assert_non_null(strstr(e2e_jstr(doc, "exit", "reason"), "nothing sent"));
-    assert_string_equal(e2e_jstr(doc, "preflight", "firmware"), "aborted");
+    assert_int_equal(torture_json_num(doc, "exit", "code"), 4);
+    assert_string_equal(torture_json_str(doc, "exit", "name"), "aborted");
+    assert_non_null(strstr(torture_json_str(doc, "exit", "reason"), "nothing sent"));
+    assert_string_equal(torture_json_str(doc, "preflight", "firmware"), "aborted");
     e2e_assert_ints(
         doc, "counts",
         (const struct e2e_int[]){
             {"created", 0}, {"not_sent", 1}, {"calls", 0}, {NULL, 0}});
-    assert_true(json_is_null(e2e_jget(doc, "files", "journal")));
+    assert_true(json_is_null(torture_json_at(doc, "files", "journal")));
     assert_int_equal(e2e_log_count(&c.emu, "CreateOTAStaticUpgradeJob", 0),
                      0);
     assert_null(strstr(r.out, "wrong-secret-123"));

@@ -189,17 +189,12 @@ static void assert_row(const char *report, const char *job_id,
     assert_non_null(rows);
     assert_int_equal(json_array_size(rows), 1);
     row = json_array_get(rows, 0);
-    assert_string_equal(json_string_value(json_object_get(row, "chunk")), "1");
-    assert_string_equal(json_string_value(json_object_get(row, "status")),
-                        "created");
-    assert_string_equal(json_string_value(json_object_get(row, "job_id")),
-                        job_id);
-    assert_string_equal(
-        json_string_value(json_object_get(row, "error_code")), "");
-    assert_string_equal(
-        json_string_value(json_object_get(row, "product_key")), PK);
-    assert_string_equal(
-        json_string_value(json_object_get(row, "firmware_id")), FW);
+    assert_string_equal(torture_json_str(row, NULL, "chunk"), "1");
+    assert_string_equal(torture_json_str(row, NULL, "status"), "created");
+    assert_string_equal(torture_json_str(row, NULL, "job_id"), job_id);
+    assert_string_equal(torture_json_str(row, NULL, "error_code"), "");
+    assert_string_equal(torture_json_str(row, NULL, "product_key"), PK);
+    assert_string_equal(torture_json_str(row, NULL, "firmware_id"), FW);
     msg = json_string_value(json_object_get(row, "error_message"));
     assert_non_null(msg);
     if (recovered && strncmp(msg, "recovered", 9) != 0)
@@ -220,10 +215,8 @@ static char *assert_jobs(const struct ctx *c, size_t n)
 
     assert_int_equal(json_array_size(jobs), n);
     json_array_foreach(jobs, i, job) {
-        assert_string_equal(
-            json_string_value(json_object_get(job, "FirmwareId")), FW);
-        assert_string_equal(
-            json_string_value(json_object_get(job, "ProductKey")), PK);
+        assert_string_equal(torture_json_str(job, NULL, "FirmwareId"), FW);
+        assert_string_equal(torture_json_str(job, NULL, "ProductKey"), PK);
     }
     id = strdup(json_string_value(
         json_object_get(json_array_get(jobs, n - 1), "JobId")));
@@ -311,12 +304,11 @@ static void untagged_lost_answer_ambiguous(void **state)
     assert_null(json_object_get(params, "Tag.1.Key"));
     rows = h_read_csv(c.report);
     assert_int_equal(json_array_size(rows), 1);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(rows, 0), "status")),
-                        "failed");
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(rows, 0), "error_code")),
-                        "Ambiguous");
+    assert_string_equal(
+        torture_json_str(json_array_get(rows, 0), NULL, "status"), "failed");
+    assert_string_equal(
+        torture_json_str(json_array_get(rows, 0), NULL, "error_code"),
+        "Ambiguous");
     assert_non_null(strstr(json_string_value(json_object_get(
                                json_array_get(rows, 0), "error_message")),
                            "no job tag"));

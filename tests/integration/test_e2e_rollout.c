@@ -234,8 +234,7 @@ static void uri_too_long_resent_as_form_body(void **state)
     assert_int_equal(json_array_size(jobs), 5);
     e2e_assert_each_device_once(jobs, 1000);
     e2e_assert_report_matches_jobs(rows, jobs);
-    assert_int_equal(
-        json_integer_value(json_object_get(stats, "uri_too_long")), 5);
+    assert_int_equal(torture_json_num(stats, NULL, "uri_too_long"), 5);
     assert_non_null(strstr(r.err, "form-body fallbacks: 5"));
     json_decref(jobs);
     json_decref(rows);
@@ -364,12 +363,9 @@ static json_t *run_target(struct e2e_fleet *c, const char *const *extra,
     assert_int_equal(e2e_count(log, "CreateOTAStaticUpgradeJob", 0), 1);
     call = only_create(log);
     params = json_object_get(call, "params");
-    assert_string_equal(
-        json_string_value(json_object_get(params, "TargetSelection")), sel);
-    assert_string_equal(
-        json_string_value(json_object_get(params, "ProductKey")), pk);
-    assert_string_equal(
-        json_string_value(json_object_get(params, "FirmwareId")), fw);
+    assert_string_equal(torture_json_str(params, NULL, "TargetSelection"), sel);
+    assert_string_equal(torture_json_str(params, NULL, "ProductKey"), pk);
+    assert_string_equal(torture_json_str(params, NULL, "FirmwareId"), fw);
     assert_null(json_object_get(params, "TargetDeviceName.1"));
     for (; want->name; want++) {
         if (want->value)
@@ -379,31 +375,24 @@ static json_t *run_target(struct e2e_fleet *c, const char *const *extra,
         else
             assert_null(json_object_get(params, want->name));
     }
-    assert_string_equal(json_string_value(json_object_get(call, "code")), "");
+    assert_string_equal(torture_json_str(call, NULL, "code"), "");
 
     /* One job, and the report's one row names it. */
     assert_int_equal(json_array_size(jobs), 1);
     job = json_array_get(jobs, 0);
     job_id = json_string_value(json_object_get(job, "JobId"));
-    assert_string_equal(json_string_value(json_object_get(job, "ProductKey")),
-                        pk);
-    assert_string_equal(json_string_value(json_object_get(job, "FirmwareId")),
-                        fw);
+    assert_string_equal(torture_json_str(job, NULL, "ProductKey"), pk);
+    assert_string_equal(torture_json_str(job, NULL, "FirmwareId"), fw);
     assert_int_equal(json_array_size(rows), 1);
     row = json_array_get(rows, 0);
-    assert_string_equal(json_string_value(json_object_get(row, "chunk")), "1");
-    assert_string_equal(json_string_value(json_object_get(row, "status")),
-                        "created");
-    assert_string_equal(
-        json_string_value(json_object_get(row, "product_key")), pk);
-    assert_string_equal(
-        json_string_value(json_object_get(row, "firmware_id")), fw);
-    assert_string_equal(json_string_value(json_object_get(row, "job_id")),
-                        job_id);
-    assert_string_equal(json_string_value(json_object_get(row, "job_id")),
+    assert_string_equal(torture_json_str(row, NULL, "chunk"), "1");
+    assert_string_equal(torture_json_str(row, NULL, "status"), "created");
+    assert_string_equal(torture_json_str(row, NULL, "product_key"), pk);
+    assert_string_equal(torture_json_str(row, NULL, "firmware_id"), fw);
+    assert_string_equal(torture_json_str(row, NULL, "job_id"), job_id);
+    assert_string_equal(torture_json_str(row, NULL, "job_id"),
                         json_string_value(json_object_get(call, "job_id")));
-    assert_string_equal(
-        json_string_value(json_object_get(row, "error_code")), "");
+    assert_string_equal(torture_json_str(row, NULL, "error_code"), "");
     json_incref(job);
     json_decref(log);
     json_decref(jobs);

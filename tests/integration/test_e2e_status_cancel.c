@@ -115,8 +115,8 @@ static void status_watch_json_devices_match_emulator(void **state)
                    1);
     doc = e2e_parse_document(r.out); /* one JSON document, nothing else */
     assert_true(json_is_false(json_object_get(doc, "complete")));
-    assert_int_equal(e2e_jint(doc, "plan", "devices"), NDEV);
-    assert_int_equal(e2e_jint(doc, "plan", "with_task"), NDEV);
+    assert_int_equal(torture_json_num(doc, "plan", "devices"), NDEV);
+    assert_int_equal(torture_json_num(doc, "plan", "with_task"), NDEV);
     json_decref(stats);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
@@ -129,7 +129,7 @@ static void status_watch_json_devices_match_emulator(void **state)
     }
     failed_n = emu_tasks(stats, "FAILED");
     assert_true(failed_n > 100 && failed_n < 300); /* success ratio 0.8 */
-    assert_int_equal(e2e_jint(doc, "tasks", "total"), NDEV);
+    assert_int_equal(torture_json_num(doc, "tasks", "total"), NDEV);
     assert_true(json_is_true(json_object_get(doc, "decided")));
     assert_int_equal(json_integer_value(json_object_get(doc, "devices")), NDEV);
     e2e_assert_ints(
@@ -240,8 +240,8 @@ static void cancel_queued_then_rerun_skips(void **state)
     e2e_report_run(&r, &c, "status", E2E_ARGS("--json"), 1);
     {
         json_t *doc = e2e_parse_document(r.out);
-        assert_int_equal(e2e_jint(doc, "tasks", "CANCELED"), NDEV);
-        assert_int_equal(e2e_jint(doc, "jobs", "CANCELED"), 5);
+        assert_int_equal(torture_json_num(doc, "tasks", "CANCELED"), NDEV);
+        assert_int_equal(torture_json_num(doc, "jobs", "CANCELED"), 5);
         json_decref(doc);
     }
     json_decref(log);
@@ -335,10 +335,10 @@ static void cancel_finished_jobs_says_nothing_left(void **state)
     assert_non_null(strstr(r.err, "nothing left to cancel: 5, already "
                                   "finished: 0, failed: 0, not sent: 0"));
     doc = e2e_parse_document(r.out);
-    assert_int_equal(e2e_jint(doc, "counts", "cancelled"), 0);
-    assert_int_equal(e2e_jint(doc, "counts", "nothing_to_cancel"), 5);
-    assert_int_equal(e2e_jint(doc, "counts", "tasks_cancellable"), 0);
-    assert_int_equal(e2e_jint(doc, "exit", "code"), 0);
+    assert_int_equal(torture_json_num(doc, "counts", "cancelled"), 0);
+    assert_int_equal(torture_json_num(doc, "counts", "nothing_to_cancel"), 5);
+    assert_int_equal(torture_json_num(doc, "counts", "tasks_cancellable"), 0);
+    assert_int_equal(torture_json_num(doc, "exit", "code"), 0);
     list = json_object_get(doc, "jobs_cancelled");
     assert_int_equal(json_array_size(list), 5);
     for (i = 0; i < json_array_size(list); i++) {
@@ -384,8 +384,8 @@ static void status_and_cancel_retry_faults(void **state)
     if (r.exit_code != 1)
         fail_msg("status: exit %d: %s", r.exit_code, r.err);
     doc = e2e_parse_document(r.out);
-    assert_int_equal(e2e_jint(doc, "tasks", "QUEUED"), NDEV);
-    assert_int_equal(e2e_jint(doc, "jobs", "query_failed"), 0);
+    assert_int_equal(torture_json_num(doc, "tasks", "QUEUED"), NDEV);
+    assert_int_equal(torture_json_num(doc, "jobs", "query_failed"), 0);
     json_decref(doc);
     h_run_free(&r);
 
@@ -396,7 +396,7 @@ static void status_and_cancel_retry_faults(void **state)
     h_run_free(&r);
     stats = h_emu_get(&c.emu, "/__emu/stats");
     assert_int_equal(emu_tasks(stats, "CANCELED"), NDEV);
-    assert_true(e2e_jint(stats, "faults", "5xx") > 0);
+    assert_true(torture_json_num(stats, "faults", "5xx") > 0);
     json_decref(stats);
     e2e_fleet_stop(&c);
 }
@@ -524,7 +524,7 @@ static void status_and_cancel_json_documents(void **state)
     e2e_run_expect(&r, down, NULL, 0, 30, 1);
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 1, "partial", "5 jobs could not be queried");
-    assert_int_equal(e2e_jint(doc, "jobs", "query_failed"), 5);
+    assert_int_equal(torture_json_num(doc, "jobs", "query_failed"), 5);
     json_decref(doc);
     h_run_free(&r);
 
@@ -536,7 +536,7 @@ static void status_and_cancel_json_documents(void **state)
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 1, "partial",
                 "rollout not complete: 1000 tasks pending");
-    assert_int_equal(e2e_jint(doc, "tasks", "QUEUED"), NDEV);
+    assert_int_equal(torture_json_num(doc, "tasks", "QUEUED"), NDEV);
     json_decref(doc);
     h_run_free(&r);
 
@@ -549,7 +549,7 @@ static void status_and_cancel_json_documents(void **state)
     assert_non_null(strstr(r.out, "QUEUED"));
     doc = json_lines_summary(r.err);
     assert_exit(doc, "status", 1, "partial", "tasks pending");
-    assert_int_equal(e2e_jint(doc, "jobs", "total"), 5);
+    assert_int_equal(torture_json_num(doc, "jobs", "total"), 5);
     json_decref(doc);
     h_run_free(&r);
     /* ... and an error message is a JSON line too. */
@@ -584,7 +584,7 @@ static void status_and_cancel_json_documents(void **state)
     assert_non_null(strstr(journal, ".cancel.journal"));
     json_decref(doc);
     doc = json_lines_summary(r.err); /* no human line on stderr */
-    assert_int_equal(e2e_jint(doc, "counts", "cancelled"), 5);
+    assert_int_equal(torture_json_num(doc, "counts", "cancelled"), 5);
     json_decref(doc);
     h_run_free(&r);
     stats = h_emu_get(&c.emu, "/__emu/stats");
@@ -609,7 +609,7 @@ static void status_and_cancel_json_documents(void **state)
     assert_true(json_is_true(json_object_get(doc, "in_progress")));
     n = json_object_get(doc, "counts");
     assert_int_equal(json_integer_value(json_object_get(n, "failed")), 5);
-    assert_int_equal(e2e_jint(doc, "errors", "NetworkError"), 5);
+    assert_int_equal(torture_json_num(doc, "errors", "NetworkError"), 5);
     json_decref(doc);
     h_run_free(&r);
     /* An unknown report: counts null. */
@@ -728,20 +728,20 @@ static void status_accounts_every_device_of_a_partial_run(void **state)
     doc = e2e_parse_document(r.out);
     assert_exit(doc, "status", 1, "partial", "rollout not complete");
     assert_true(json_is_false(json_object_get(doc, "complete")));
-    assert_int_equal(e2e_jint(doc, "plan", "devices"), 70);
-    assert_int_equal(e2e_jint(doc, "plan", "with_task"), 17);
-    assert_int_equal(e2e_jint(doc, "tasks", "total"), 17);
+    assert_int_equal(torture_json_num(doc, "plan", "devices"), 70);
+    assert_int_equal(torture_json_num(doc, "plan", "with_task"), 17);
+    assert_int_equal(torture_json_num(doc, "tasks", "total"), 17);
     assert_int_equal(json_integer_value(json_object_get(
-                         e2e_jget(doc, "plan", "no_task"), "on_version")),
+                         torture_json_at(doc, "plan", "no_task"), "on_version")),
                      13);
     assert_int_equal(json_integer_value(json_object_get(
-                         e2e_jget(doc, "plan", "failed"), "devices")),
+                         torture_json_at(doc, "plan", "failed"), "devices")),
                      failed);
     assert_int_equal(json_integer_value(json_object_get(
-                         e2e_jget(doc, "plan", "not_sent"), "devices")),
+                         torture_json_at(doc, "plan", "not_sent"), "devices")),
                      not_sent);
-    assert_int_equal(e2e_jint(doc, "plan", "unsent_chunks"), 0);
-    codes = e2e_jget(doc, "plan", "codes");
+    assert_int_equal(torture_json_num(doc, "plan", "unsent_chunks"), 0);
+    codes = torture_json_at(doc, "plan", "codes");
     assert_int_equal(json_array_size(codes), 2);
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(codes, 0), "code")),
@@ -778,11 +778,11 @@ static void status_accounts_every_device_of_a_partial_run(void **state)
     h_sleep_ms(1100);
     e2e_report_run(&r, &c, "status", E2E_ARGS("--json"), 1);
     doc = e2e_parse_document(r.out);
-    assert_int_equal(e2e_jint(doc, "plan", "unsent_chunks"), 1);
+    assert_int_equal(torture_json_num(doc, "plan", "unsent_chunks"), 1);
     assert_int_equal(json_integer_value(json_object_get(
-                         e2e_jget(doc, "plan", "not_sent"), "chunks")),
+                         torture_json_at(doc, "plan", "not_sent"), "chunks")),
                      0);
-    assert_int_equal(e2e_jint(doc, "plan", "devices"), 60);
+    assert_int_equal(torture_json_num(doc, "plan", "devices"), 60);
     json_decref(doc);
     h_run_free(&r);
 
@@ -821,8 +821,8 @@ static void status_waved_run_paused(void **state)
     assert_int_equal(json_array_size(waves), 1);
     assert_true(json_is_integer(json_object_get(json_array_get(waves, 0),
                                                 "wave")));
-    assert_int_equal(e2e_jint(doc, "plan", "unsent_chunks"), 4);
-    assert_int_equal(e2e_jint(doc, "plan", "devices"), 200);
+    assert_int_equal(torture_json_num(doc, "plan", "unsent_chunks"), 4);
+    assert_int_equal(torture_json_num(doc, "plan", "devices"), 200);
     assert_exit(doc, "status", 1, "partial", "4 chunks not sent yet");
     json_decref(doc);
     h_run_free(&r);

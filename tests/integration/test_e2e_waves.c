@@ -68,8 +68,7 @@ static json_t *the_pause(const struct e2e_fleet *c, const char *reason)
     json_t *p = json_array_get(paused, 0);
 
     assert_int_equal(json_array_size(paused), 1);
-    assert_string_equal(json_string_value(json_object_get(p, "reason")),
-                        reason);
+    assert_string_equal(torture_json_str(p, NULL, "reason"), reason);
     json_incref(p);
     json_decref(paused);
     return p;
@@ -96,10 +95,8 @@ static void canary_passes_and_rollout_completes(void **state)
     gates = e2e_wave_records(c.report, "gate");
     assert_int_equal(json_array_size(gates), 3);
     json_array_foreach(gates, i, g) {
-        assert_string_equal(
-            json_string_value(json_object_get(g, "decision")), "pass");
-        assert_int_equal(json_integer_value(json_object_get(g, "wave")),
-                         (json_int_t)i + 1);
+        assert_string_equal(torture_json_str(g, NULL, "decision"), "pass");
+        assert_int_equal(torture_json_num(g, NULL, "wave"), (json_int_t)i + 1);
     }
     /* status shows the waves from <report>.waves.csv. */
     snprintf(waves, sizeof(waves), "%s.waves.csv", c.report);
@@ -179,12 +176,10 @@ static void canary_failures_trip_the_gate(void **state)
 
         assert_int_equal(json_array_size(over), 1);
         assert_int_equal(
-            json_integer_value(json_object_get(json_array_get(over, 0),
-                                               "wave")),
-            1);
+            torture_json_num(json_array_get(over, 0), NULL, "wave"), 1);
         /* Wave 1's start, then wave 2's, after the override. */
         assert_int_equal(json_array_size(starts), 2);
-        assert_int_equal(json_integer_value(json_object_get(st2, "wave")), 2);
+        assert_int_equal(torture_json_num(st2, NULL, "wave"), 2);
         assert_true(json_integer_value(json_object_get(st2, "time")) >=
                     json_integer_value(json_object_get(
                         json_array_get(over, 0), "time")));
@@ -371,7 +366,7 @@ static void scheduled_wave_beyond_horizon_waits_for_resume(void **state)
     /* Waves 1 and 2 (chunks 1 and 2) only. */
     check_schedules(&c, t0, 4 * DAY_MS, 2);
     paused = the_pause(&c, "horizon");
-    assert_int_equal(json_integer_value(json_object_get(paused, "creatable")),
+    assert_int_equal(torture_json_num(paused, NULL, "creatable"),
                      t0 + 8 * DAY_MS - 7 * DAY_MS + 10 * 60 * 1000);
     h_run_free(&r);
 
@@ -454,20 +449,18 @@ static void gated_canary_at_schedule_time(void **state)
     /* Wave 1 only, with the ScheduleTime. */
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 1);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_array_get(jobs, 0), "ScheduleTime")),
-                     t0);
+    assert_int_equal(
+        torture_json_num(json_array_get(jobs, 0), NULL, "ScheduleTime"), t0);
     /* No polling before the start (nothing can change until then). */
     assert_int_equal(e2e_log_count(&c.emu, "ListOTATaskByJob", 0), 0);
     /* Journal: wave 1 started with its schedule, paused (interrupted), no
      * gate decision. */
     starts = e2e_wave_records(c.report, "start");
     assert_int_equal(json_array_size(starts), 1);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_array_get(starts, 0), "schedule")),
-                     t0);
+    assert_int_equal(
+        torture_json_num(json_array_get(starts, 0), NULL, "schedule"), t0);
     paused = the_pause(&c, "interrupted");
-    assert_int_equal(json_integer_value(json_object_get(paused, "wave")), 1);
+    assert_int_equal(torture_json_num(paused, NULL, "wave"), 1);
     gates = e2e_wave_records(c.report, "gate");
     assert_int_equal(json_array_size(gates), 0);
     json_decref(gates);
@@ -494,8 +487,7 @@ static void wait_from_schedule_time(void **state)
     jobs = h_emu_get(&c.emu, "/__emu/jobs");
     assert_int_equal(json_array_size(jobs), 5);
     json_array_foreach(jobs, i, j) {
-        assert_int_equal(
-            json_integer_value(json_object_get(j, "ScheduleTime")), t0);
+        assert_int_equal(torture_json_num(j, NULL, "ScheduleTime"), t0);
     }
     assert_int_equal(e2e_log_count(&c.emu, "ListOTATaskByJob", 0), 0);
     json_decref(jobs);

@@ -122,9 +122,9 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     h_run_free(&r);
     paused = e2e_wave_records(f.report, "paused");
     assert_int_equal(json_array_size(paused), 1);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_array_get(paused, 0), "creatable")),
-                     creatable);
+    assert_int_equal(
+        torture_json_num(json_array_get(paused, 0), NULL, "creatable"),
+        creatable);
     jobs_a = h_emu_get(&a, "/__emu/jobs");
     rows = h_read_csv(f.report);
     assert_int_equal(e2e_assert_schedules(jobs_a, rows, 1, 2, &sched), 2);
@@ -145,9 +145,9 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     json_decref(paused);
     paused = e2e_wave_records(f.report, "paused");
     assert_int_equal(json_array_size(paused), 2);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_array_get(paused, 1), "creatable")),
-                     creatable);
+    assert_int_equal(
+        torture_json_num(json_array_get(paused, 1), NULL, "creatable"),
+        creatable);
 
     /* C, two days later: past "creatable". */
     fake_env_init(&late, lib, 2 * DAY_MS);
@@ -177,8 +177,7 @@ static void deferred_wave_created_by_a_later_resume(void **state)
     e2e_assert_report_matches_jobs(rows, all);
     assert_int_equal(json_array_size(rows), 5);
     json_array_foreach(rows, i, row)
-        assert_string_equal(json_string_value(json_object_get(row, "status")),
-                            "created");
+        assert_string_equal(torture_json_str(row, NULL, "status"), "created");
 
     json_decref(all);
     json_decref(jobs_a);

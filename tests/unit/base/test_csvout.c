@@ -18,13 +18,7 @@
 
 static char *tmp_path(void)
 {
-    char tmpl[] = "/tmp/test_csvout_XXXXXX";
-    int fd = mkstemp(tmpl);
-
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(tmpl); /* the writer must create it */
-    return strdup(tmpl);
+    return torture_tmp_name("test_csvout");
 }
 
 static void check_cell(const char *in, const char *want)

@@ -13,10 +13,9 @@
 
 static void counts_in_order_of_first_appearance(void **state)
 {
-    struct orch_tally t;
+    struct orch_tally t = {0};
 
     (void)state;
-    memset(&t, 0, sizeof(t));
     orch_tally_add(&t, "Ambiguous");
     orch_tally_add(&t, "iot.ota.X");
     orch_tally_add(&t, "Ambiguous");
@@ -29,11 +28,10 @@ static void counts_in_order_of_first_appearance(void **state)
 
 static void keeps_the_first_max_codes(void **state)
 {
-    struct orch_tally t;
+    struct orch_tally t = {0};
     char code[16];
 
     (void)state;
-    memset(&t, 0, sizeof(t));
     for (int i = 0; i < ORCH_TALLY_MAX + 3; i++) {
         snprintf(code, sizeof(code), "c%d", i);
         orch_tally_add(&t, code);
@@ -46,11 +44,10 @@ static void keeps_the_first_max_codes(void **state)
 
 static void long_codes_cut_and_matched(void **state)
 {
-    struct orch_tally t;
+    struct orch_tally t = {0};
     char code[300];
 
     (void)state;
-    memset(&t, 0, sizeof(t));
     memset(code, 'x', sizeof(code) - 1);
     code[sizeof(code) - 1] = '\0';
     orch_tally_add(&t, code);

@@ -100,14 +100,20 @@ static int load(struct orch_credentials *c, const char *profile,
     return rc;
 }
 
+/* The environment's access key: id and SECRET. */
+static void env_keys(const char *id)
+{
+    setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", id, 1);
+    setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET, 1);
+}
+
 static void env_ak(void **state)
 {
     struct fx *f = *state;
     struct orch_credentials c;
     struct orch_diag d;
 
-    setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv", 1);
-    setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET, 1);
+    env_keys("LTAIenv");
     write_config(f, config_json); /* the environment comes first */
     assert_int_equal(load(&c, NULL, f, &d), 0);
     assert_string_equal(c.access_key_id, "LTAIenv");
@@ -126,8 +132,7 @@ static void env_sts(void **state)
     struct orch_credentials c;
     struct orch_diag d;
 
-    setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.env", 1);
-    setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET, 1);
+    env_keys("STS.env");
     setenv("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN, 1);
     assert_int_equal(load(&c, NULL, f, &d), 0);
     assert_string_equal(c.token.s, TOKEN);
@@ -203,8 +208,7 @@ static void profile_sts_by_env_and_flag(void **state)
     unsetenv("ALIBABA_CLOUD_PROFILE");
 
     /* --profile names the profile even when the environment has a key. */
-    setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv", 1);
-    setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET, 1);
+    env_keys("LTAIenv");
     assert_int_equal(load(&c, "sts", f, &d), 0);
     assert_string_equal(c.access_key_id, "STS.abc");
     orch_credentials_cleanup(&c);

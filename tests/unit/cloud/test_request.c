@@ -412,6 +412,19 @@ static void test_v3_form_body(void **state)
     built_cleanup(&b);
 }
 
+/* Starts p (ProductKey a1BwAGVabcd), req, cred (no STS token) and in
+ * (their V3 GET request); the caller cleans up req and p. */
+static void v3_product_request(struct orch_params *p, struct orch_request *req,
+                               struct orch_credentials *cred,
+                               struct orch_request_input *in)
+{
+    orch_params_init(p);
+    orch_request_init(req);
+    cred_make(cred, 0);
+    assert_int_equal(orch_params_add(p, "ProductKey", "a1BwAGVabcd"), 0);
+    *in = input_make(p, cred, 3, false);
+}
+
 static void test_endpoint_with_port(void **state)
 {
     struct orch_credentials cred;
@@ -420,11 +433,7 @@ static void test_endpoint_with_port(void **state)
     struct orch_params p;
 
     (void)state;
-    orch_params_init(&p);
-    orch_request_init(&req);
-    cred_make(&cred, 0);
-    assert_int_equal(orch_params_add(&p, "ProductKey", "a1BwAGVabcd"), 0);
-    in = input_make(&p, &cred, 3, false);
+    v3_product_request(&p, &req, &cred, &in);
     in.endpoint = "http://127.0.0.1:47123";
     assert_int_equal(orch_request_build(&req, &in), 0);
     assert_string_equal(header(&req, "host"), "127.0.0.1:47123");
@@ -469,11 +478,7 @@ static void test_bad_input(void **state)
     size_t i = 0;
 
     (void)state;
-    orch_params_init(&p);
-    orch_request_init(&req);
-    cred_make(&cred, 0);
-    assert_int_equal(orch_params_add(&p, "ProductKey", "a1BwAGVabcd"), 0);
-    in = input_make(&p, &cred, 3, false);
+    v3_product_request(&p, &req, &cred, &in);
     for (i = 0; i < sizeof(bad_endpoints) / sizeof(bad_endpoints[0]); i++) {
         /* A good build first, so that a failure must also clear req. */
         in.endpoint = ENDPOINT;
@@ -517,11 +522,7 @@ static void test_nonce_and_date_are_signed(void **state)
     char *first = NULL;
 
     (void)state;
-    orch_params_init(&p);
-    orch_request_init(&req);
-    cred_make(&cred, 0);
-    assert_int_equal(orch_params_add(&p, "ProductKey", "a1BwAGVabcd"), 0);
-    in = input_make(&p, &cred, 3, false);
+    v3_product_request(&p, &req, &cred, &in);
     assert_int_equal(orch_request_build(&req, &in), 0);
     first = strdup(header(&req, "Authorization"));
     assert_non_null(first);

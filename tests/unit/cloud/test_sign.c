@@ -35,23 +35,11 @@ static json_t *g_raw;
 /* Looks up a '/'-separated path of object keys; fails the test if absent. */
 static json_t *jget(json_t *o, const char *path)
 {
-    char key[128];
-    const char *p = path;
+    json_t *v = torture_json_path(o, path);
 
-    while (*p) {
-        size_t n = strcspn(p, "/");
-
-        assert_true(n < sizeof(key));
-        memcpy(key, p, n);
-        key[n] = '\0';
-        o = json_object_get(o, key);
-        if (o == NULL)
-            fail_msg("fixture lacks \"%s\"", path);
-        p += n;
-        if (*p == '/')
-            p++;
-    }
-    return o;
+    if (v == NULL)
+        fail_msg("fixture lacks \"%s\"", path);
+    return v;
 }
 
 static const char *jstr(json_t *o, const char *path)

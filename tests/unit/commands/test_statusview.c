@@ -19,26 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    char *buf = NULL;
-    long n = 0;
-
-    if (fp == NULL)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    buf = calloc(1, (size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(fp);
-    return buf;
-}
-
 static void json_document(void **state)
 {
     struct orch_rollout r;
@@ -51,21 +31,12 @@ static void json_document(void **state)
     assert_int_equal(orch_taskagg_summarize(&r, &agg, &s), 0);
     doc = orch_status_json(&r, &s);
     assert_non_null(doc);
-    assert_string_equal(json_string_value(json_object_get(doc, "report")),
-                        "rep.csv");
+    assert_string_equal(torture_json_str(doc, NULL, "report"), "rep.csv");
     assert_true(json_is_false(json_object_get(doc, "decided")));
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "tasks"), "FAILED")),
-                     3);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "tasks"), "total")),
-                     5);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "query_failed")),
-                     1);
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "jobs"), "COMPLETED")),
-                     1);
+    assert_int_equal(torture_json_num(doc, "tasks", "FAILED"), 3);
+    assert_int_equal(torture_json_num(doc, "tasks", "total"), 5);
+    assert_int_equal(torture_json_num(doc, "jobs", "query_failed"), 1);
+    assert_int_equal(torture_json_num(doc, "jobs", "COMPLETED"), 1);
     assert_int_equal(json_array_size(json_object_get(doc, "products")), 2);
     assert_int_equal(json_array_size(json_object_get(doc, "waves")), 2);
     assert_int_equal(json_array_size(json_object_get(doc, "reasons")), 2);
@@ -110,21 +81,16 @@ static void json_document_with_exit(void **state)
     doc = orch_status_json_doc(&r, &s, "ignored.csv", 1,
                                "1 job could not be queried");
     assert_non_null(doc);
-    assert_int_equal(json_integer_value(json_object_get(doc, "schema")), 1);
-    assert_string_equal(json_string_value(json_object_get(doc, "command")),
-                        "status");
+    assert_int_equal(torture_json_num(doc, NULL, "schema"), 1);
+    assert_string_equal(torture_json_str(doc, NULL, "command"), "status");
     ex = json_object_get(doc, "exit");
-    assert_int_equal(json_integer_value(json_object_get(ex, "code")), 1);
-    assert_string_equal(json_string_value(json_object_get(ex, "name")),
-                        "partial");
-    assert_string_equal(json_string_value(json_object_get(ex, "reason")),
+    assert_int_equal(torture_json_num(ex, NULL, "code"), 1);
+    assert_string_equal(torture_json_str(ex, NULL, "name"), "partial");
+    assert_string_equal(torture_json_str(ex, NULL, "reason"),
                         "1 job could not be queried");
     /* The counts are orch_status_json's, report included. */
-    assert_string_equal(json_string_value(json_object_get(doc, "report")),
-                        "rep.csv");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(doc, "tasks"), "FAILED")),
-                     3);
+    assert_string_equal(torture_json_str(doc, NULL, "report"), "rep.csv");
+    assert_int_equal(torture_json_num(doc, "tasks", "FAILED"), 3);
     assert_int_equal(json_array_size(json_object_get(doc, "waves")), 2);
     json_decref(doc);
     orch_taskagg_summary_cleanup(&s);
@@ -133,8 +99,7 @@ static void json_document_with_exit(void **state)
                                "status "
                                "interrupted");
     assert_non_null(doc);
-    assert_string_equal(json_string_value(json_object_get(doc, "report")),
-                        "gone.csv");
+    assert_string_equal(torture_json_str(doc, NULL, "report"), "gone.csv");
     assert_true(json_is_false(json_object_get(doc, "decided")));
     for (i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
         json_t *v = json_object_get(doc, counted[i]);
@@ -143,10 +108,9 @@ static void json_document_with_exit(void **state)
             fail_msg("%s is not null", counted[i]);
     }
     ex = json_object_get(doc, "exit");
-    assert_int_equal(json_integer_value(json_object_get(ex, "code")), 4);
-    assert_string_equal(json_string_value(json_object_get(ex, "name")),
-                        "aborted");
-    assert_string_equal(json_string_value(json_object_get(ex, "reason")),
+    assert_int_equal(torture_json_num(ex, NULL, "code"), 4);
+    assert_string_equal(torture_json_str(ex, NULL, "name"), "aborted");
+    assert_string_equal(torture_json_str(ex, NULL, "reason"),
                         "status interrupted");
     json_decref(doc);
     orch_taskagg_cleanup(&agg);
@@ -211,8 +175,8 @@ static void devices_files(void **state)
     assert_int_equal(orch_status_devices_commit(&d, &diag), 0);
     orch_status_devices_cleanup(&d);
     assert_int_not_equal(stat(tmp, &sb), 0);
-    all = slurp(path);
-    fl = slurp(failed);
+    all = torture_read_file(path, NULL);
+    fl = torture_read_file(failed, NULL);
     assert_non_null(all);
     assert_non_null(fl);
     assert_string_equal(all, ORCH_STATUS_DEVICES_HEADER
@@ -291,8 +255,8 @@ static void summary_accounts_every_device(void **state)
     plan = json_object_get(doc, "plan");
     assert_non_null(plan);
     assert_true(json_is_false(json_object_get(doc, "complete")));
-    assert_int_equal(json_integer_value(json_object_get(plan, "devices")), 15);
-    assert_int_equal(json_integer_value(json_object_get(plan, "with_task")), 4);
+    assert_int_equal(torture_json_num(plan, NULL, "devices"), 15);
+    assert_int_equal(torture_json_num(plan, NULL, "with_task"), 4);
     assert_int_equal(jint_in(plan, "no_task", "on_version"), 3);
     assert_int_equal(jint_in(plan, "failed", "devices"), 2);
     assert_int_equal(jint_in(plan, "not_sent", "chunks"), 2);

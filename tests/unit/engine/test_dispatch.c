@@ -1603,21 +1603,7 @@ static void test_bad_setup(void **state)
     fixture_free(f);
 }
 
-/* The dispatcher never initialises libcurl: its program does, once. */
-static int curl_setup(void **state)
-{
-    (void)state;
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int curl_teardown(void **state)
-{
-    (void)state;
-    curl_global_cleanup();
-    return 0;
-}
-
-TORTURE_MAIN(curl_setup, curl_teardown,
+TORTURE_MAIN(torture_curl_setup, torture_curl_teardown,
     cmocka_unit_test(test_all_created_once),
     cmocka_unit_test(test_503_is_retried),
     cmocka_unit_test(test_503_until_attempts_run_out),

@@ -264,21 +264,7 @@ static void test_easy_init_failure_is_setup(void **state)
     assert_int_equal(f->announced, 0);
 }
 
-/* The dispatcher never initialises libcurl: its program does, once. */
-static int curl_setup(void **state)
-{
-    (void)state;
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int curl_teardown(void **state)
-{
-    (void)state;
-    curl_global_cleanup();
-    return 0;
-}
-
-TORTURE_MAIN(curl_setup, curl_teardown,
+TORTURE_MAIN(torture_curl_setup, torture_curl_teardown,
     cmocka_unit_test_setup_teardown(test_poll_failure_after_send, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(test_perform_failure_before_send, setup,

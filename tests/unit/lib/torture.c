@@ -11,6 +11,7 @@
 #include "orch/cloud/params.h"
 #include "orch/model/config.h"
 
+#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -18,6 +19,20 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+int torture_curl_setup(void **state)
+{
+    (void)state;
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+int torture_curl_teardown(void **state)
+{
+    (void)state;
+    curl_global_cleanup();
+    return 0;
+}
 
 char *torture_read_file(const char *path, size_t *len)
 {
@@ -39,6 +54,19 @@ char *torture_read_file(const char *path, size_t *len)
     if (len)
         *len = (size_t)size;
     return data;
+}
+
+char *torture_tmp_name(const char *name)
+{
+    char tmpl[256];
+    int fd = -1;
+
+    snprintf(tmpl, sizeof(tmpl), "/tmp/%s_XXXXXX", name);
+    fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(tmpl);
+    return strdup(tmpl);
 }
 
 void torture_write_file(const char *path, const char *data, size_t len)
@@ -155,7 +183,7 @@ void torture_action_params(struct orch_params *p, json_t *vector)
     }
 }
 
-json_int_t torture_json_int(json_t *doc, const char *path)
+json_t *torture_json_path(json_t *doc, const char *path)
 {
     char key[128];
     const char *p = path;
@@ -171,7 +199,12 @@ json_int_t torture_json_int(json_t *doc, const char *path)
         if (*p == '/')
             p++;
     }
-    return json_integer_value(doc);
+    return doc;
+}
+
+json_int_t torture_json_int(json_t *doc, const char *path)
+{
+    return json_integer_value(torture_json_path(doc, path));
 }
 
 json_t *torture_json_at(json_t *doc, const char *obj, const char *key)
@@ -186,12 +219,20 @@ json_t *torture_json_at(json_t *doc, const char *obj, const char *key)
 
 const char *torture_json_str(json_t *doc, const char *obj, const char *key)
 {
-    return json_string_value(torture_json_at(doc, obj, key));
+    json_t *v = torture_json_at(doc, obj, key);
+
+    if (!json_is_string(v))
+        fail_msg("%s.%s is not a string", obj ? obj : "", key);
+    return json_string_value(v);
 }
 
 json_int_t torture_json_num(json_t *doc, const char *obj, const char *key)
 {
-    return json_integer_value(torture_json_at(doc, obj, key));
+    json_t *v = torture_json_at(doc, obj, key);
+
+    if (!json_is_integer(v))
+        fail_msg("%s.%s is not an integer", obj ? obj : "", key);
+    return json_integer_value(v);
 }
 
 /* The PEM text that write() puts into a memory BIO, malloced. */

@@ -39,12 +39,20 @@ struct orch_plan;
         return cmocka_run_group_tests(tests, group_setup, group_teardown);     \
     }
 
+/* Group setup and teardown for the tests that run a dispatcher: it never
+ * initialises libcurl, its program does, once. */
+int torture_curl_setup(void **state);
+int torture_curl_teardown(void **state);
+
 /* ---- Files ---- */
 
 /* The whole file at path as a NUL-terminated string, malloced (free it);
  * its length (without the NUL) in *len when len is not NULL. Fails the
  * test when the file cannot be read. */
 char *torture_read_file(const char *path, size_t *len);
+/* A fresh path "/tmp/<name>_XXXXXX" that does not exist (reserved with
+ * mkstemp, then removed), malloced (free it). */
+char *torture_tmp_name(const char *name);
 /* Writes len bytes of data to path, replacing it (created 0666 & ~umask).
  * torture_write_text() writes the string text. */
 void torture_write_file(const char *path, const char *data, size_t len);
@@ -103,6 +111,10 @@ void torture_action_params(struct orch_params *p, json_t *vector);
 
 /* ---- JSON documents ---- */
 
+/* The value at the '/'-separated path of object keys in doc ("tasks/
+ * FAILED": doc.tasks.FAILED), borrowed from doc; NULL where the path is
+ * missing. */
+json_t *torture_json_path(json_t *doc, const char *path);
 /* The integer at the '/'-separated path of object keys in doc ("tasks/
  * FAILED": doc.tasks.FAILED), or 0 where the path or the integer is
  * missing, as json_integer_value() gives. */
@@ -111,8 +123,8 @@ json_int_t torture_json_int(json_t *doc, const char *path);
  * borrowed from doc. Fails the test ("missing obj.key") where it is
  * missing. */
 json_t *torture_json_at(json_t *doc, const char *obj, const char *key);
-/* The string, the integer of torture_json_at(doc, obj, key) (NULL, 0 where
- * it is not one); the string is borrowed from doc. */
+/* The string, the integer of torture_json_at(doc, obj, key); fails the
+ * test unless it is one. The string is borrowed from doc. */
 const char *torture_json_str(json_t *doc, const char *obj, const char *key);
 json_int_t torture_json_num(json_t *doc, const char *obj, const char *key);
 

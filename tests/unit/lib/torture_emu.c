@@ -16,17 +16,16 @@ struct emu_world *torture_emu_world(bool auto_create, double speed,
                                     double ratio, uint64_t seed,
                                     const char *instance_id)
 {
-    struct emu_world_opts o;
+    struct emu_world_opts o = {
+        .auto_create = auto_create,
+        .seed = seed,
+        .sim_speed = speed,
+        .success_ratio = ratio,
+        .instance_id = instance_id,
+    };
     struct orch_diag d;
-    struct emu_world *w = NULL;
+    struct emu_world *w = emu_world_new(&o);
 
-    memset(&o, 0, sizeof(o));
-    o.auto_create = auto_create;
-    o.seed = seed;
-    o.sim_speed = speed;
-    o.success_ratio = ratio;
-    o.instance_id = instance_id;
-    w = emu_world_new(&o);
     assert_non_null(w);
     if (!auto_create)
         assert_int_equal(

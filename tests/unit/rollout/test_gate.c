@@ -67,61 +67,69 @@ static enum orch_gate_decision decide(const struct orch_gate *g,
                                       uint64_t failed, uint64_t canceled,
                                       int64_t elapsed)
 {
-    struct orch_gate_counts c;
+    struct orch_gate_counts c = {
+        .expected = expected,
+        .tasks = expected,
+        .succeeded = ok,
+        .failed = failed,
+        .canceled = canceled,
+        .pending = expected - ok - failed - canceled,
+    };
     char why[256];
 
-    memset(&c, 0, sizeof(c));
-    c.expected = expected;
-    c.tasks = expected;
-    c.succeeded = ok;
-    c.failed = failed;
-    c.canceled = canceled;
-    c.pending = expected - ok - failed - canceled;
     return orch_gate_decide(g, &c, elapsed, why, sizeof(why));
 }
 
 static void gate_decisions(void **state)
 {
+    /* The gate (success, failure, min decided, timeout), the counts
+     * (expected, succeeded, failed, canceled), the time elapsed and the
+     * decision. */
+    static const struct {
+        struct orch_gate g;
+        uint64_t expected, ok, failed, canceled;
+        int64_t elapsed;
+        enum orch_gate_decision want;
+    } rows[] = {
+        /* Nothing decided yet. */
+        {{0.95, 0.20, 20, 60000}, 200, 0, 0, 0, 0, ORCH_GATE_WAIT},
+        /* 190 of 200 = 95%: pass (exactly at the threshold). */
+        {{0.95, 0.20, 20, 60000}, 200, 190, 0, 0, 0, ORCH_GATE_PASS},
+        {{0.95, 0.20, 20, 60000}, 200, 189, 0, 0, 0, ORCH_GATE_WAIT},
+        /* 4 of 19 ended failed (21%) but fewer than 20 ended: no verdict. */
+        {{0.95, 0.20, 20, 60000}, 200, 15, 4, 0, 0, ORCH_GATE_WAIT},
+        /* 4 of 20 = 20%: fail. */
+        {{0.95, 0.20, 20, 60000}, 200, 16, 4, 0, 0, ORCH_GATE_FAIL},
+        /* 3 of 20 = 15%: go on. */
+        {{0.95, 0.20, 20, 60000}, 200, 17, 3, 0, 0, ORCH_GATE_WAIT},
+        /* 11 failed: 95% can no longer be reached -> fail at once. */
+        {{0.95, 0, 20, 60000}, 200, 100, 11, 0, 0, ORCH_GATE_FAIL},
+        {{0.95, 0, 20, 60000}, 200, 100, 10, 0, 0, ORCH_GATE_WAIT},
+        /* Cancelled tasks do not succeed either. */
+        {{0.95, 0, 20, 60000}, 200, 100, 0, 11, 0, ORCH_GATE_FAIL},
+        /* Timeout. */
+        {{0.95, 0, 20, 60000}, 200, 100, 0, 0, 59999, ORCH_GATE_WAIT},
+        {{0.95, 0, 20, 60000}, 200, 100, 0, 0, 60000, ORCH_GATE_TIMEOUT},
+        /* A decision wins over the timeout. */
+        {{0.95, 0, 20, 60000}, 200, 200, 0, 0, 600000, ORCH_GATE_PASS},
+        /* min-decided larger than the wave: the whole wave is enough. */
+        {{0.1, 0.5, 1000, 60000}, 10, 1, 9, 0, 0, ORCH_GATE_FAIL},
+    };
     struct orch_gate g = {0.95, 0.20, 20, 60000};
     struct orch_gate_counts c;
     char why[256];
 
     (void)state;
-    /* Nothing decided yet. */
-    assert_int_equal(decide(&g, 200, 0, 0, 0, 0), ORCH_GATE_WAIT);
-    /* 190 of 200 = 95%: pass (exactly at the threshold). */
-    assert_int_equal(decide(&g, 200, 190, 0, 0, 0), ORCH_GATE_PASS);
-    assert_int_equal(decide(&g, 200, 189, 0, 0, 0), ORCH_GATE_WAIT);
-    /* 4 of 19 ended failed (21%) but fewer than 20 ended: no verdict. */
-    assert_int_equal(decide(&g, 200, 15, 4, 0, 0), ORCH_GATE_WAIT);
-    /* 4 of 20 = 20%: fail. */
-    assert_int_equal(decide(&g, 200, 16, 4, 0, 0), ORCH_GATE_FAIL);
-    /* 3 of 20 = 15%: go on. */
-    assert_int_equal(decide(&g, 200, 17, 3, 0, 0), ORCH_GATE_WAIT);
-    /* 11 failed: 95% can no longer be reached -> fail at once. */
-    g.failure = 0;
-    assert_int_equal(decide(&g, 200, 100, 11, 0, 0), ORCH_GATE_FAIL);
-    assert_int_equal(decide(&g, 200, 100, 10, 0, 0), ORCH_GATE_WAIT);
-    /* Cancelled tasks do not succeed either. */
-    assert_int_equal(decide(&g, 200, 100, 0, 11, 0), ORCH_GATE_FAIL);
-    /* Timeout. */
-    assert_int_equal(decide(&g, 200, 100, 0, 0, 59999), ORCH_GATE_WAIT);
-    assert_int_equal(decide(&g, 200, 100, 0, 0, 60000), ORCH_GATE_TIMEOUT);
-    /* A decision wins over the timeout. */
-    assert_int_equal(decide(&g, 200, 200, 0, 0, 600000), ORCH_GATE_PASS);
-    /* min-decided larger than the wave: the whole wave is enough. */
-    g.failure = 0.5;
-    g.min_decided = 1000;
-    g.success = 0.1;
-    assert_int_equal(decide(&g, 10, 1, 9, 0, 0), ORCH_GATE_FAIL);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        assert_int_equal(decide(&rows[i].g, rows[i].expected, rows[i].ok,
+                                rows[i].failed, rows[i].canceled,
+                                rows[i].elapsed),
+                         rows[i].want);
     /* Tasks not listed yet count as pending, not as absent. */
     memset(&c, 0, sizeof(c));
     c.expected = 200;
     c.tasks = 100;
     c.succeeded = 100;
-    g.success = 0.95;
-    g.failure = 0.2;
-    g.min_decided = 20;
     assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
                      ORCH_GATE_WAIT);
     assert_non_null(strstr(why, "100 of 200"));

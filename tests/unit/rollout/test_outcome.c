@@ -19,6 +19,18 @@ static const char *str(const json_t *rec, const char *key)
     return orch_outcome_str(rec, key);
 }
 
+/* An item result of status whose answer (resp, job J1) is attached, all
+ * else zero. */
+static void answered(struct orch_response *resp, struct orch_item_result *res,
+                     enum orch_item_status status)
+{
+    memset(resp, 0, sizeof(*resp));
+    memset(res, 0, sizeof(*res));
+    snprintf(resp->job_id, sizeof(resp->job_id), "J1");
+    res->resp = resp;
+    res->status = status;
+}
+
 static void created_takes_the_answers_job(void **state)
 {
     struct orch_response resp;
@@ -26,14 +38,10 @@ static void created_takes_the_answers_job(void **state)
     json_t *rec = NULL;
 
     (void)state;
-    memset(&resp, 0, sizeof(resp));
-    memset(&res, 0, sizeof(res));
-    snprintf(resp.job_id, sizeof(resp.job_id), "J1");
+    answered(&resp, &res, ORCH_ITEM_CREATED);
     snprintf(resp.utc_create, sizeof(resp.utc_create), "2026-01-02");
     snprintf(resp.request_id, sizeof(resp.request_id), "RQ");
-    res.status = ORCH_ITEM_CREATED;
     res.attempts = 1;
-    res.resp = &resp;
     res.error_code = "ignored";
     rec = orch_outcome_record(4, &res, 3, 1234);
     assert_non_null(rec);
@@ -68,16 +76,12 @@ static void created_takes_the_answers_job(void **state)
 
 static void failed_has_no_job(void **state)
 {
+    json_t *rec = NULL;
     struct orch_response resp;
     struct orch_item_result res;
-    json_t *rec = NULL;
 
     (void)state;
-    memset(&resp, 0, sizeof(resp));
-    memset(&res, 0, sizeof(res));
-    snprintf(resp.job_id, sizeof(resp.job_id), "J1");
-    res.status = ORCH_ITEM_FAILED;
-    res.resp = &resp;
+    answered(&resp, &res, ORCH_ITEM_FAILED);
     res.job_id = "J9";
     res.error_code = "iot.ota.X";
     res.error_message = "bad";

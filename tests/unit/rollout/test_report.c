@@ -17,13 +17,7 @@
 
 static char *tmp_path(void)
 {
-    char tmpl[] = "/tmp/test_report_XXXXXX";
-    int fd = mkstemp(tmpl);
-
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(tmpl); /* the writer must create it */
-    return strdup(tmpl);
+    return torture_tmp_name("test_report");
 }
 
 static void test_report_row(void **state)

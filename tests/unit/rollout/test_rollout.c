@@ -135,25 +135,18 @@ static void report_plan_size_from_journal(void **state)
     const char *payload = "{\"t\":\"run\",\"v\":1,\"nchunks\":7}";
     struct orch_rollout r;
     struct orch_diag diag = {{0}};
-    FILE *fp = NULL;
 
     (void)state;
     assert_non_null(mkdtemp(dir));
     snprintf(rep, sizeof(rep), "%s/r.csv", dir);
     snprintf(jpath, sizeof(jpath), "%s.journal", rep);
-    fp = fopen(rep, "w");
-    assert_non_null(fp);
-    fputs(report_csv, fp);
-    fclose(fp);
+    torture_write_text(rep, report_csv);
     assert_int_equal(orch_rollout_load(&r, rep, &diag), 0);
     assert_int_equal(r.planned_chunks, 0);
     orch_rollout_cleanup(&r);
     snprintf(line, sizeof(line), "J1 %zu %08x %s\n", strlen(payload),
              (unsigned)orch_crc32c(payload, strlen(payload)), payload);
-    fp = fopen(jpath, "w");
-    assert_non_null(fp);
-    fputs(line, fp);
-    fclose(fp);
+    torture_write_text(jpath, line);
     assert_int_equal(orch_rollout_load(&r, rep, &diag), 0);
     assert_int_equal(r.planned_chunks, 7);
     assert_int_equal(orch_rollout_unsent_chunks(&r), 2);

@@ -168,18 +168,25 @@ static void plan_summary_of_an_inventory(void **state)
                    "report: fleet.csv.report.csv\n");
 }
 
+/* What orch_summary_print_plan() prints for sp, malloced. */
+static char *plan_text(const struct orch_summary_plan *sp)
+{
+    struct torture_capture m;
+
+    orch_summary_print_plan(torture_capture_open(&m), sp);
+    return torture_capture_close(&m);
+}
+
 static void plan_summary_rejects_and_device_cost(void **state)
 {
     struct fixture *f = *state;
     struct orch_summary_plan sp;
-    struct torture_capture m;
     char *got = NULL;
 
     plan_facts(f, &sp);
     sp.rejects_path = "fleet.csv.report.csv.rejects.csv";
     sp.device_cost = true;
-    orch_summary_print_plan(torture_capture_open(&m), &sp);
-    got = torture_capture_close(&m);
+    got = plan_text(&sp);
     assert_non_null(strstr(got, "  line 5: \"x\": too short\n"
                                 "  (written to "
                                 "fleet.csv.report.csv.rejects.csv)\n"
@@ -195,8 +202,7 @@ static void plan_summary_rejects_and_device_cost(void **state)
     f->inv.rejected = 12;
     sp.rejects_path = NULL;
     sp.device_cost = false;
-    orch_summary_print_plan(torture_capture_open(&m), &sp);
-    got = torture_capture_close(&m);
+    got = plan_text(&sp);
     assert_non_null(strstr(got, "rows rejected: 12\n"
                                 "  line 5: \"x\": too short\n"
                                 "  ... (run writes them all to "
@@ -490,10 +496,9 @@ static void final_rates_agree_with_their_counts(void **state)
     }
 }
 
-static const char *doc_reason(const json_t *doc)
+static const char *doc_reason(json_t *doc)
 {
-    return json_string_value(
-        json_object_get(json_object_get(doc, "exit"), "reason"));
+    return torture_json_str(doc, "exit", "reason");
 }
 
 static void json_exit_reasons(void **state)
@@ -647,12 +652,10 @@ static void json_next_step(void **state)
     doc = orch_summary_doc(&s, NULL, NULL, "run aborted: interrupted");
     assert_non_null(doc);
     next = json_object_get(doc, "next_step");
-    assert_string_equal(json_string_value(json_object_get(next, "action")),
-                        "resume");
-    assert_string_equal(json_string_value(json_object_get(next, "command")),
+    assert_string_equal(torture_json_str(next, NULL, "action"), "resume");
+    assert_string_equal(torture_json_str(next, NULL, "command"),
                         "ota-rollout resume r.csv");
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(doc, "files"), "ambiguous")),
+    assert_string_equal(torture_json_str(doc, "files", "ambiguous"),
                         "r.csv.ambiguous.csv");
     json_decref(doc);
 
@@ -660,8 +663,7 @@ static void json_next_step(void **state)
     s.next_command = NULL;
     doc = orch_summary_doc(&s, NULL, NULL, "x");
     next = json_object_get(doc, "next_step");
-    assert_string_equal(json_string_value(json_object_get(next, "action")),
-                        "none");
+    assert_string_equal(torture_json_str(next, NULL, "action"), "none");
     assert_true(json_is_null(json_object_get(next, "command")));
     json_decref(doc);
 }

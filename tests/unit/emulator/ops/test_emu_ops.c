@@ -22,12 +22,7 @@
 #include "orch/cloud/params.h"
 #include "torture.h"
 
-#define NOW 1700000000000LL
-#define MIN (60 * 1000LL)
-#define HOUR (60 * MIN)
-#define DAY (24 * HOUR)
-#define FW "FwVerified00000000000001"
-#define PK "a1Prod00001"
+#include "../emu_test.h"
 
 struct fx {
     struct emu_world *w;
