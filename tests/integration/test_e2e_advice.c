@@ -221,27 +221,37 @@ static void run_case(void **state)
     h_run_free(&r);
 }
 
+/* Runs the two-product inventory <scratch>/<file>.csv against the fixture
+ * emulator with a wrong secret and the options `a` and `b` (b may be
+ * NULL); the run must end with exit 4 (credentials rejected). */
+static void run_wrong_secret(struct h_run *r, const char *file, const char *a,
+                             const char *b)
+{
+    char inv[512], report[512];
+
+    e2e_scratch_paths(scratch, file, inv, report, sizeof(inv));
+    write_inventory(inv);
+    const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_OK,
+                          "--firmware", PKB "=" FW_OK, "--endpoint",
+                          emu.endpoint, "--yes", "--report", report,
+                          a, b, NULL};
+    const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-secret",
+                         NULL};
+
+    e2e_run_expect(r, argv, env, 0, 60, 4);
+}
+
 /* --log-format json: every stderr line is one JSON event; the server's
  * text is in the summary's pre-flight check, on one line. */
 static void json_log_keeps_server_text_on_one_line(void **state)
 {
     struct h_run r;
-    char inv[512], report[512];
     const char *line = NULL;
     json_t *summary = NULL;
     size_t events = 0;
 
     (void)state;
-    e2e_scratch_paths(scratch, "json", inv, report, sizeof(inv));
-    write_inventory(inv);
-    const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_OK,
-                          "--firmware", PKB "=" FW_OK, "--endpoint",
-                          emu.endpoint, "--yes", "--report", report,
-                          "--log-format", "json", NULL};
-    const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-secret",
-                         NULL};
-
-    e2e_run_expect(&r, argv, env, 0, 60, 4);
+    run_wrong_secret(&r, "json", "--log-format", "json");
     for (line = r.err; line && *line;) {
         const char *nl = strchr(line, '\n');
         size_t n = nl ? (size_t)(nl - line) : strlen(line);
@@ -293,20 +303,10 @@ static void json_log_keeps_server_text_on_one_line(void **state)
 static void verbose_tells_server_text_once_on_one_line(void **state)
 {
     struct h_run r;
-    char inv[512], report[512];
     const char *at = NULL, *eol = NULL;
 
     (void)state;
-    e2e_scratch_paths(scratch, "verbose", inv, report, sizeof(inv));
-    write_inventory(inv);
-    const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_OK,
-                          "--firmware", PKB "=" FW_OK, "--endpoint",
-                          emu.endpoint, "--yes", "--report", report,
-                          "--verbose", NULL};
-    const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-secret",
-                         NULL};
-
-    e2e_run_expect(&r, argv, env, 0, 60, 4);
+    run_wrong_secret(&r, "verbose", "--verbose", NULL);
     assert_int_equal(e2e_count_substr(r.err, "pre-flight: the server said "
                                              "(request id "),
                      1);
@@ -337,16 +337,8 @@ static void skip_preflight_refused_chunk_is_failed(void **state)
     json_t *rows = NULL, *row = NULL;
 
     (void)state;
+    run_wrong_secret(&r, "skip", "--skip-preflight", NULL);
     e2e_scratch_paths(scratch, "skip", inv, report, sizeof(inv));
-    write_inventory(inv);
-    const char *argv[] = {"run", inv, "--firmware", PKA "=" FW_OK,
-                          "--firmware", PKB "=" FW_OK, "--endpoint",
-                          emu.endpoint, "--yes", "--report", report,
-                          "--skip-preflight", NULL};
-    const char *env[] = {"ALIBABA_CLOUD_ACCESS_KEY_SECRET=not-the-secret",
-                         NULL};
-
-    e2e_run_expect(&r, argv, env, 0, 60, 4);
     sent = e2e_log_count(&emu, "CreateOTAStaticUpgradeJob", 0) - c0;
     assert_true(sent >= 1);
     rows = h_read_csv(report);

@@ -51,35 +51,18 @@ static void summary_every_field(void **state)
     pf.nchecks = 3;
     pf.failed = 2;
     pf.calls = 2;
-    dev.checked = 10;
-    dev.missing = 1;
-    dev.up_to_date = 2;
-    dev.unchecked = 3;
-    dev.calls = 4;
+    dev = (struct orch_device_check_stats){
+        .checked = 10, .missing = 1, .up_to_date = 2, .unchecked = 3,
+        .calls = 4};
 
-    s.command = "run";
-    s.run_id = "abc";
-    s.resumed = true;
-    s.exit_code = 1;
-    s.exit_reason = NULL;
-    s.devices = 100;
-    s.duplicates = 1;
-    s.rejected = 2;
-    s.dropped_missing = 3;
-    s.dropped_up_to_date = 4;
-    s.unchecked = 5;
-    s.chunks = 6;
-    s.created = 7;
-    s.failed = 8;
-    s.not_sent = 9;
-    s.already_done = 10;
-    s.calls = 11;
-    s.retries = 12;
-    s.throttled = 13;
-    s.form_fallbacks = 14;
-    s.queries = 15;
-    s.reconciled = 16;
-    s.recovered = 17;
+    s = (struct orch_run_summary){
+        .command = "run", .run_id = "abc", .resumed = true, .exit_code = 1,
+        .exit_reason = NULL, .devices = 100, .duplicates = 1, .rejected = 2,
+        .dropped_missing = 3, .dropped_up_to_date = 4, .unchecked = 5,
+        .chunks = 6, .created = 7, .failed = 8, .not_sent = 9,
+        .already_done = 10, .calls = 11, .retries = 12, .throttled = 13,
+        .form_fallbacks = 14, .queries = 15, .reconciled = 16,
+        .recovered = 17};
     memset(&codes, 0, sizeof(codes));
     orch_tally_add(&codes, "iot.ota.X");
     orch_tally_add(&codes, "Ambiguous");

@@ -337,18 +337,12 @@ static void final_summary(void **state)
     struct orch_summary_final sf;
     struct torture_capture m;
 
-    memset(&st, 0, sizeof(st));
-    memset(&dev, 0, sizeof(dev));
+    st = (struct orch_dispatch_stats){.calls = 4, .retries = 1,
+                                      .throttled = 1, .created = 2,
+                                      .failed = 1, .first_start_ms = 0,
+                                      .last_start_ms = 1500};
+    dev = (struct orch_device_check_stats){.missing = 1, .up_to_date = 2};
     memset(&codes, 0, sizeof(codes));
-    st.calls = 4;
-    st.retries = 1;
-    st.throttled = 1;
-    st.created = 2;
-    st.failed = 1;
-    st.first_start_ms = 0;
-    st.last_start_ms = 1500;
-    dev.missing = 1;
-    dev.up_to_date = 2;
     orch_tally_add(&codes, "iot.ota.X");
     memset(&sf, 0, sizeof(sf));
     sf.st = &st;
