@@ -403,7 +403,7 @@ void e2e_assert_complete(const struct e2e_fleet *f, size_t devices,
     char amb_path[700];
     size_t i = 0;
 
-    /* Nothing left undecided (issue 11): the ambiguous file is empty. */
+    /* Nothing left undecided: the ambiguous file is empty. */
     snprintf(amb_path, sizeof(amb_path), "%s.ambiguous.csv", f->report);
     amb = h_read_csv(amb_path);
     assert_int_equal(json_array_size(amb), 0);

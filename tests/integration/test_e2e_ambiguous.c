@@ -1,10 +1,10 @@
-/* test_e2e_ambiguous.c - issue 11 item 1 end to end: a chunk whose
+/* test_e2e_ambiguous.c - end to end: a chunk whose
  * outcome is unknown is never offered for a rerun. Its devices stay out of
  * <report>.failed.csv and are listed in <report>.ambiguous.csv; while
  * anything is Ambiguous or not sent the only hint (text and --json) is
  * `ota-rollout resume`; following it ends with every device in exactly
  * one job; a new run of an inventory holding those devices is refused
- * before anything is sent. Also issue 11 item 8: a double Ctrl-C keeps the
+ * before anything is sent. Also: a double Ctrl-C keeps the
  * first "interrupted" note, and the summary and --json say it. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -190,7 +190,7 @@ static void ambiguous_kept_out_of_rerun_then_resume(void **state)
     e2e_fleet_stop(&c);
 }
 
-/* The issue's scenario: Ctrl-C twice while calls are in flight (emulator
+/* The reported scenario: Ctrl-C twice while calls are in flight (emulator
  * latency 800-1200 ms): the calls in flight are aborted and end Ambiguous
  * while the emulator still creates their jobs. Both interrupt notes are
  * printed, the summary and --json say it was interrupted, the Ambiguous

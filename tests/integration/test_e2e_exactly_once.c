@@ -1,4 +1,4 @@
-/* test_e2e_exactly_once.c - issue 4's proof: every device in exactly one
+/* test_e2e_exactly_once.c - the proof: every device in exactly one
  * job under network faults, after kill -9 at many points of a run, and the
  * resume refusals. The real binaries over loopback. */
 #include <stdarg.h>
@@ -427,7 +427,7 @@ static void resume_refusals(void **state)
     waves_change_refused();
 }
 
-/* Issue 4's undecidable case end to end: every Create's answer is lost
+/* The undecidable case end to end: every Create's answer is lost
  * (the jobs ARE made) and the queries that would find them fail, so each
  * chunk ends failed/Ambiguous with its devices in <report>.ambiguous.csv and
  * is never resent; then, the queries working again, --resume asks again,
@@ -455,7 +455,7 @@ static void ambiguous_chunks_kept_then_adopted_on_resume(void **state)
             json_string_value(json_object_get(row, "error_code")),
             "Ambiguous");
     }
-    /* Issue 11: their devices are not offered for a rerun. */
+    /* Their devices are not offered for a rerun. */
     failed = h_read_csv(c.failed);
     assert_int_equal(json_array_size(failed), 0);
     json_decref(failed);

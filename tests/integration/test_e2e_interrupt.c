@@ -1,4 +1,4 @@
-/* test_e2e_interrupt.c - Ctrl-C end to end (issue 2, "Ctrl-C"; issue 4,
+/* test_e2e_interrupt.c - Ctrl-C end to end (and
  * resume): SIGINT sent to the real ota-rollout mid-run against an emulator
  * whose latency keeps calls in flight. One Ctrl-C lets the calls in flight
  * finish and reports the rest not_sent; a second one aborts the calls in
@@ -26,7 +26,7 @@
  * is failed/Ambiguous (allowed only when `ambiguous_ok`) or
  * not_sent/Interrupted; the failed-devices file lists exactly the
  * not_sent chunks' devices and the ambiguous file the Ambiguous ones'
- * (issue 11: never offered for a rerun), with their codes; the created
+ * (never offered for a rerun), with their codes; the created
  * rows are the emulator's jobs (the emulator may hold more: the jobs of
  * aborted calls). Returns the rows. */
 static json_t *assert_interrupted_outputs(const struct e2e_fleet *c,

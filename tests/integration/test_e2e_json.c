@@ -1,4 +1,4 @@
-/* test_e2e_json.c - output for machines (issue 7) end to end: `run --json`
+/* test_e2e_json.c - output for machines end to end: `run --json`
  * parsed with jansson and every field checked against the report, the
  * journal and the emulator's request log; `plan --json` (offline, no
  * credentials); `--log-format json` (every stderr line a JSON object, one

@@ -1,5 +1,5 @@
 /* test_e2e_operator.c - what `run` and `plan` tell a new operator before
- * anything is sent (issue 11 items 4 and 8): every invalid row at once
+ * anything is sent: every invalid row at once
  * with the --skip-invalid hint, one outcome for a header-only inventory,
  * a report folder that does not exist refused before any call, the first
  * request's device list shortened, range errors and mistyped names. Each

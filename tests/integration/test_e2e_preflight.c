@@ -1,5 +1,5 @@
 /* test_e2e_preflight.c - the pre-flight checks against ota-emulator over
- * loopback HTTP (issue 7, "Done means"): unverified, verifying and failed
+ * loopback HTTP: unverified, verifying and failed
  * firmware, firmware of another product, missing firmware, devices missing
  * or already upgraded. The functions are called in process (the real
  * dispatcher, signer and HTTP stack); the binary tests at the end check
@@ -719,7 +719,7 @@ static void binary_resume_after_check_devices_same_chunks(void **state)
     h_run_free(&r);
 }
 
-/* The README's rehearsal, as written (issue 11 item 7): `ota-emulator
+/* The README's rehearsal, as written: `ota-emulator
  * --auto-create --access-key LTAIrehearsal:rehearsal-secret`, then the
  * README's `run samples/fleet.csv ...` line with the emulator's port, the
  * sample's absolute path and a scratch report: every chunk created, exit

@@ -1,5 +1,5 @@
 /* test_e2e_progress.c - what a run without a terminal (a CI log) shows
- * while it works (issue 11, item 6) and whether its rates agree (item 5):
+ * while it works and whether its rates agree:
  *  - a run of about 25 s against an emulator with latency prints plain
  *    progress lines (no "\r", no colour) no more often than one per 10 s
  *    and at least two before its final one; each line's rate is its

@@ -1,5 +1,5 @@
 /* test_e2e_rollout.c - the core rollout end to end: the real ota-rollout
- * binary against ota-emulator over loopback HTTP (issue 2, "Done means"). */
+ * binary against ota-emulator over loopback HTTP. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -482,7 +482,7 @@ static void credentials_rejected_exit_4(void **state)
     assert_true(e2e_count_where(rows, "status", "not_sent") >= 1);
     failed = h_read_csv(c.failed);
     /* A chunk sent and then reported not_sent is one a resume looks up
-     * first (its outcome unknown): in the ambiguous file (issue 11). */
+     * first (its outcome unknown): in the ambiguous file. */
     amb = h_read_csv(c.ambiguous);
     assert_int_equal(json_array_size(failed) + json_array_size(amb), 2000);
     json_decref(amb);

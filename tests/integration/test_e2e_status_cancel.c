@@ -1,5 +1,5 @@
 /* test_e2e_status_cancel.c - `status` and `cancel` end to end against
- * ota-emulator (issue 6, "status counts equal to the emulator's own",
+ * ota-emulator ("status counts equal to the emulator's own",
  * "cancel leaves no queued task behind"). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,7 +93,7 @@ static void status_watch_json_devices_match_emulator(void **state)
     if (r.exit_code != 1)
         fail_msg("status --watch: exit %d: %s", r.exit_code, r.err);
     assert_true(e2e_count_substr(r.out, "rollout: ") >= 2);
-    /* Each screen carries the UTC time of its refresh (issue 11). */
+    /* Each screen carries the UTC time of its refresh. */
     assert_int_equal(e2e_count_substr(r.out, "as of "),
                      e2e_count_substr(r.out, "rollout: "));
     assert_utc_stamps(r.out);
@@ -294,7 +294,7 @@ static void cancel_leaves_in_progress_alone(void **state)
     e2e_fleet_stop(&c);
 }
 
-/* Issue 11 item 5: jobs whose tasks had all ended before `cancel` ran.
+/* Jobs whose tasks had all ended before `cancel` ran.
  * CancelOTATaskByJob answers Success with no count, so the old cancel said
  * "cancelled: 5" although nothing was cancelled. Now each job says
  * "nothing left to cancel", the summary and --json count them as such,
@@ -643,7 +643,7 @@ static long report_devices(json_t *rows, const char *status, size_t *chunks)
     return n;
 }
 
-/* Issue 11: after a partial run (3 chunks created, 3 failed, 1 not sent)
+/* After a partial run (3 chunks created, 3 failed, 1 not sent)
  * status accounts for every device of the plan: in a job with a task, in
  * a job without one (13 devices already on the firmware's version, one
  * job with no task at all), in failed and not-sent chunks by code; the
@@ -790,7 +790,7 @@ static void status_accounts_every_device_of_a_partial_run(void **state)
     e2e_fleet_stop(&c);
 }
 
-/* Issue 11: a waved run paused after wave 1: status --json gives the
+/* A waved run paused after wave 1: status --json gives the
  * wave as a number, counts the 4 chunks of wave 2 as not sent yet, and
  * exits 1. */
 static void status_waved_run_paused(void **state)

@@ -1,4 +1,4 @@
-/* test_e2e_terminal.c - what `run` does on a terminal (issue 2): without
+/* test_e2e_terminal.c - what `run` does on a terminal: without
  * --yes it shows the plan summary and asks (no: nothing sent, exit 4; yes:
  * the run goes on); while it runs, a progress line (chunks done of total,
  * rate, ETA) on stderr, unless --no-progress; without a terminal plain
@@ -160,7 +160,7 @@ static void prompt_answered_no_sends_nothing(void **state)
     e2e_fleet_stop(&c);
 }
 
-/* Issue 11: the question names what will happen, with the numbers as
+/* The question names what will happen, with the numbers as
  * people read them (thousands grouped). */
 static void prompt_names_jobs_devices_product_firmware(void **state)
 {

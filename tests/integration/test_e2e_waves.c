@@ -1,5 +1,5 @@
-/* test_e2e_waves.c - waves and gates end to end against ota-emulator
- * (issue 6): a canary that passes and a rollout that completes; a canary
+/* test_e2e_waves.c - waves and gates end to end against ota-emulator:
+ * a canary that passes and a rollout that completes; a canary
  * whose failures trip the gate (nothing beyond it created, its tasks that
  * had not started cancelled, exit 5); a pause on wave timeout (exit 6)
  * then a resume that completes; resume --force after a gate abort (the

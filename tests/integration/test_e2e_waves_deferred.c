@@ -1,6 +1,6 @@
 /* test_e2e_waves_deferred.c - a scheduled wave beyond the API's 7-day
  * horizon is created later by `ota-rollout resume REPORT`, end to end
- * (issue 6: "beyond it, the tool explains that the later waves must be
+ * ("beyond it, the tool explains that the later waves must be
  * created later by --resume, and the journal remembers when").
  *
  * DESIGN: time travel, no code hooks. The real ota-rollout binary runs

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_install.sh - the installed package (issue 7): build the .deb with
+# test_install.sh - the installed package: build the .deb with
 # cpack, extract it into a scratch root (dpkg-deb -x: nothing is installed
 # on this machine), run ota-rollout --version and `plan` on a sample from
 # the installed location, check the man pages, the completion and the

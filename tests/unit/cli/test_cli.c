@@ -283,7 +283,7 @@ static void rejections(void **state)
     (void)state;
 }
 
-/* Issue 11: a mistyped command or option gets "(try --help)" and, when a
+/* A mistyped command or option gets "(try --help)" and, when a
  * name is close (a few edits away, or the typed text is the start of
  * exactly one), "did you mean"; a far-off word gets no guess. */
 static void did_you_mean(void **state)

@@ -262,7 +262,7 @@ static json_t *not_sent(const char *code)
                      "not_sent", "attempts", 1, "code", code);
 }
 
-/* Issue 11: a chunk whose outcome is unknown (failed Ambiguous, or
+/* A chunk whose outcome is unknown (failed Ambiguous, or
  * not_sent after it was sent) never reaches the failed file: its devices
  * go to the ambiguous file, with the reason; live and rewritten alike. */
 static void unknown_outcome_goes_to_ambiguous_file(void **state)

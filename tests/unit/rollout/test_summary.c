@@ -267,8 +267,8 @@ static void preflight_result(void **state)
     pf.checks = checks;
     pf.nchecks = 3;
     orch_summary_print_preflight(torture_capture_open(&m), ORCH_PF_FAILED, &pf);
-    /* A failed check's message is an error line of its own (issue 11:
-     * each problem told once): the summary gives verdict and code. */
+    /* A failed check's message is an error line of its own (each
+     * problem told once): the summary gives verdict and code. */
     check_text(&m, "pre-flight: FAILED\n"
                    "  firmware FW1 for product pkA: ok (version 2.0)\n"
                    "  firmware FW2 for product pkB: unverified\n"
@@ -406,7 +406,7 @@ static const char *line_of(const char *text, const char *prefix)
 }
 
 /* Every rate of the final summary is what its counts and seconds say
- * (within the printed rounding), and says what it measures: the issue's
+ * (within the printed rounding), and says what it measures: the reported
  * "calls: 3 ... 2.5 s, 19.80 calls/s" (3 calls started 50 ms apart, then
  * 2.4 s waiting for answers) reads 3 calls over 2.50 s, 1.20 calls/s, and
  * the pace apart. */
@@ -415,7 +415,7 @@ static void final_rates_agree_with_their_counts(void **state)
     static const struct {
         uint64_t calls, chunks, first, last, wall;
     } cases[] = {
-        {3, 3, 1000, 1101, 2500},   /* the issue's run */
+        {3, 3, 1000, 1101, 2500},   /* the reported run */
         {50, 50, 0, 2450, 2710},    /* a paced run */
         {120, 100, 10, 9000, 30549}, /* retries, an odd span */
         {1, 1, 5, 5, 900},          /* one call: no pace */
@@ -547,7 +547,7 @@ static json_t *rec(const char *status, const char *code)
                      "code", code);
 }
 
-/* Issue 11: the one next step. While any chunk's outcome is unknown or
+/* the one next step. While any chunk's outcome is unknown or
  * any chunk is not sent, it is resume, and the failed file is never
  * offered for a rerun; only when everything is decided is it. */
 static void next_step_never_offers_a_rerun_while_undecided(void **state)
