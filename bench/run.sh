@@ -132,7 +132,7 @@ sm() {
     created) sed -n 's/^  chunks: \([0-9]*\) created.*/\1/p' "$l" ;;
     failed) sed -n 's/.* created, \([0-9]*\) failed.*/\1/p' "$l" ;;
     chunks) sed -n 's/^chunks: \([0-9]*\).*/\1/p' "$l" ;;
-    rate) sed -n 's/^  wall time: .*, \([0-9.]*\) calls\/s/\1/p' "$l" ;;
+    rate) sed -n 's/^  sending pace: \([0-9.]*\) calls\/s.*/\1/p' "$l" ;;
     esac | tail -n1
 }
 # js FILE KEY...: a number from the emulator's stats JSON (python-free).
