@@ -4,7 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-void *orch_grow(void *p, size_t *cap, size_t need, size_t elem, size_t first)
+void *orch_grow_to(void *p, size_t *cap, size_t need, size_t elem,
+                   size_t first)
 {
     size_t ncap = *cap ? *cap : (first ? first : 1);
     void *np = NULL;
