@@ -13,6 +13,7 @@
 #include "orch/model/config.h"
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
+#include "orch/rollout/report.h"
 #include "orch/rollout/resume.h"
 
 #include <dirent.h>
@@ -134,16 +135,16 @@ static int add_report_journal(struct paths *p, const char *inventory,
 
     for (k = 0; k < 2; k++) {
         size_t n = strlen(inventory) - strlen(kinds[k]);
-        char *j = NULL;
+        char *report = NULL, *j = NULL;
         int rc = 0;
 
         if (!ends_with(inventory, kinds[k]))
             continue;
-        j = malloc(n + sizeof(".journal"));
+        report = strndup(inventory, n);
+        j = report ? orch_resume_journal_path(report) : NULL;
+        free(report);
         if (j == NULL)
             return ORCH_ENOMEM;
-        memcpy(j, inventory, n);
-        memcpy(j + n, ".journal", sizeof(".journal"));
         rc = add_path(p, j, own_real);
         free(j);
         return rc;
@@ -308,14 +309,12 @@ static int keys_from_ambiguous_file(const char *report, struct keys *k)
     struct orch_inventory inv;
     struct orch_inventory_opts opts;
     struct orch_diag diag = {{0}};
-    size_t len = strlen(report) + sizeof(".ambiguous.csv");
-    char *path = malloc(len);
+    char *path = orch_report_sibling(report, ".ambiguous.csv");
     size_t i = 0;
     int rc = 0;
 
     if (path == NULL)
         return ORCH_ENOMEM;
-    snprintf(path, len, "%s.ambiguous.csv", report);
     orch_inventory_init(&inv);
     memset(&opts, 0, sizeof(opts));
     opts.skip_invalid = true;

@@ -21,6 +21,7 @@
 #include "orch/base/err.h"
 #include "orch/engine/journal.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/report.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -472,14 +473,7 @@ int orch_resume_config_from_run(struct orch_config *cfg, const json_t *run,
 
 char *orch_resume_journal_path(const char *report_path)
 {
-    size_t n = strlen(report_path);
-    char *p = malloc(n + sizeof(".journal"));
-
-    if (p == NULL)
-        return NULL;
-    memcpy(p, report_path, n);
-    memcpy(p + n, ".journal", sizeof(".journal"));
-    return p;
+    return orch_report_sibling(report_path, ".journal");
 }
 
 int orch_resume_prepare_config(struct orch_config *cfg, struct orch_diag *diag)

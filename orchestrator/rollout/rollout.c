@@ -13,6 +13,7 @@
 #include "orch/base/err.h"
 #include "orch/base/grow.h"
 #include "orch/engine/journal.h"
+#include "orch/rollout/resume.h"
 #include "orch/rollout/wavemap.h"
 
 #include <csv.h>
@@ -416,13 +417,11 @@ static int run_record(void *ud, const json_t *rec, size_t line)
 static int plan_size_from_journal(struct orch_rollout *r, const char *path)
 {
     struct orch_diag ignored = {{0}};
-    size_t valid = 0, n = strlen(path);
-    char *jpath = malloc(n + sizeof(".journal"));
+    size_t valid = 0;
+    char *jpath = orch_resume_journal_path(path);
 
     if (jpath == NULL)
         return ORCH_ENOMEM;
-    memcpy(jpath, path, n);
-    memcpy(jpath + n, ".journal", sizeof(".journal"));
     (void)orch_journal_read(jpath, run_record, r, &valid, &ignored);
     free(jpath);
     return 0;
