@@ -224,6 +224,10 @@ static const struct orch_option options[] = {
      "one before (wave 1 at --schedule-time, or now); no gates; waves "
      "beyond the API's 7-day horizon are created later by --resume",
      NULL, RUN | PLAN, SHAPE | WHEN_SET, 19},
+    /* Not an option: how the run's --waves were cut (plan.h); absent in
+     * journals written when waves were rounded to whole chunks. */
+    {"wave-cut", 0, &orch_optv_string, AT(wave_cut), NULL, NULL, NULL,
+     RUN | PLAN, SHAPE | WHEN_SET | ORCH_OPT_NO_ARGV, 20},
     {"poll-interval", 0, &orch_optv_duration, AT(poll_interval_ms), "DUR",
      "time between two looks at a wave's tasks (default 10s)", NULL, RUN | PLAN,
      KEPT, 18},

@@ -75,6 +75,7 @@ static const struct {
     {"min-decided", "4"},
     {"wave-timeout", "2h"},
     {"wave-interval", "15m"},
+    {"wave-cut", "exact"},
     {"poll-interval", "20s"},
     {"wait", NULL},
     {"help", NULL},
