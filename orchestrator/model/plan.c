@@ -17,6 +17,7 @@
 #include "orch/model/config.h"
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
+#include "orch/model/wavecol.h"
 #include "orch/model/wavecut.h"
 #include "orch/model/wavespec.h"
 
@@ -27,6 +28,7 @@
 struct placing {
     uint32_t *wave;   /* [inv->n] or NULL: every device in wave 0 */
     uint32_t nwaves;
+    const char **wave_names; /* [nwaves] or NULL (moves to the plan) */
     uint32_t *zone;   /* [inv->n] or NULL: every device in zone 0 */
     uint32_t nzones;
 };
@@ -102,6 +104,41 @@ out:
     return rc;
 }
 
+/* --wave-column: the wave of each device from its value's rank. */
+static int waves_from_column(struct placing *pl,
+                             const struct orch_inventory *inv,
+                             const struct orch_config *cfg,
+                             struct orch_diag *diag)
+{
+    const struct orch_inventory_key *key = &inv->keys[ORCH_INV_KEY_WAVE];
+    uint32_t *rank = NULL;
+    size_t i = 0;
+    int rc = 0;
+
+    if (key->of == NULL)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--wave-column %s: the inventory was read "
+                             "without it",
+                             cfg->wave_column);
+    rank = calloc(key->nvalues ? key->nvalues : 1, sizeof(*rank));
+    pl->wave = malloc((inv->n ? inv->n : 1) * sizeof(*pl->wave));
+    pl->wave_names = calloc(key->nvalues ? key->nvalues : 1,
+                            sizeof(*pl->wave_names));
+    if (rank == NULL || pl->wave == NULL || pl->wave_names == NULL) {
+        free(rank);
+        return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
+    }
+    rc = orch_wavecol_rank(key, cfg->wave_order,
+                           inv->path ? inv->path : "inventory", rank, diag);
+    for (i = 0; rc == 0 && i < inv->n; i++)
+        pl->wave[i] = rank[key->of[i]];
+    for (i = 0; rc == 0 && i < key->nvalues; i++)
+        pl->wave_names[rank[i]] = key->values[i];
+    pl->nwaves = (uint32_t)(key->nvalues ? key->nvalues : 1);
+    free(rank);
+    return rc;
+}
+
 /* The wave of each device (pl->wave NULL: all in wave 0). */
 static int waves_of_devices(struct placing *pl,
                             const struct orch_inventory *inv,
@@ -109,6 +146,8 @@ static int waves_of_devices(struct placing *pl,
                             struct orch_diag *diag)
 {
     pl->nwaves = 1;
+    if (cfg->wave_column)
+        return waves_from_column(pl, inv, cfg, diag);
     if (cfg->waves && cfg->wave_cut &&
         strcmp(cfg->wave_cut, ORCH_WAVE_CUT_EXACT) == 0)
         return waves_from_spec(pl, inv, cfg, drop, diag);
@@ -249,6 +288,8 @@ static int build(struct orch_plan *plan, const struct orch_inventory *inv,
     ngroups = (size_t)pl.nwaves * inv->nproducts * pl.nzones;
     plan->nwaves = pl.nwaves;
     plan->nzones = pl.nzones;
+    plan->wave_names = pl.wave_names;
+    pl.wave_names = NULL;
     plan->chunks_per_product = calloc(inv->nproducts ? inv->nproducts : 1,
                                       sizeof(*plan->chunks_per_product));
     next = calloc(ngroups ? ngroups : 1, sizeof(*next));
@@ -270,6 +311,7 @@ static int build(struct orch_plan *plan, const struct orch_inventory *inv,
 out:
     free(next);
     free(pl.wave);
+    free(pl.wave_names);
     free(pl.zone);
     if (rc)
         orch_plan_cleanup(plan);
@@ -297,6 +339,7 @@ void orch_plan_cleanup(struct orch_plan *plan)
     free(plan->order);
     free(plan->chunks);
     free(plan->chunks_per_product);
+    free(plan->wave_names);
     memset(plan, 0, sizeof(*plan));
 }
 

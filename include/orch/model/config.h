@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "orch/model/invfilter.h" /* ORCH_WHERE_MAX */
+
 struct orch_diag;
 
 enum orch_command {
@@ -36,7 +38,7 @@ struct orch_fw_map {
 };
 
 #define ORCH_MAX_SRC_VERSIONS 10
-#define ORCH_MAX_WHERE 16
+#define ORCH_MAX_WHERE ORCH_WHERE_MAX /* invfilter.h */
 #define ORCH_MAX_CHUNK 200
 
 struct orch_config {

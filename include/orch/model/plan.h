@@ -43,6 +43,9 @@ struct orch_plan {
                                 without per-device waves); a wave may
                                 have no chunk (a target that adds none) */
     uint32_t nzones;         /* zone groups (1: one zone) */
+    const char **wave_names; /* [nwaves] with --wave-column: each wave's
+                                value (the array owned, the strings
+                                borrowed from inv); else NULL */
 };
 
 /* Builds the plan. Borrows inv and cfg (firmware ids point into cfg).
