@@ -10,6 +10,7 @@
 #include "orch/commands/runsummary.h"
 #include "orch/commands/runwaves.h"
 #include "orch/commands/waverun.h"
+#include "orch/rollout/waveplan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -124,7 +125,12 @@ int orch_plancmd_main(struct orch_run *ctx, struct orch_credentials *cred,
     if (cfg->preflight)
         code = preflight(ctx, cred);
     code = print_plan(ctx, code, first, have_first);
-    if (code == ORCH_EXIT_OK && ctx->waved)
-        orch_waverun_print_plan(stdout, cfg, &ctx->wp);
+    /* With --json, stdout holds the document only. */
+    if (code == ORCH_EXIT_OK && ctx->waved) {
+        FILE *fp = cfg->json ? ctx->hout : stdout;
+
+        orch_waverun_print_plan(fp, cfg, &ctx->wp);
+        orch_waveplan_print(fp, &ctx->plan, &ctx->wp);
+    }
     return code;
 }

@@ -45,6 +45,7 @@
 #include "orch/commands/runsummary.h"
 #include "orch/commands/runwaves.h"
 #include "orch/commands/waverun.h"
+#include "orch/rollout/waveplan.h"
 
 #include <signal.h>
 #include <string.h>
@@ -97,8 +98,10 @@ static int prepare_run(struct orch_run *ctx)
 static int tell_plan(struct orch_run *ctx)
 {
     orch_runsummary_print_plan(ctx, ctx->hout);
-    if (ctx->waved)
+    if (ctx->waved) {
         orch_waverun_print_plan(ctx->hout, ctx->cfg, &ctx->wp);
+        orch_waveplan_print(ctx->hout, &ctx->plan, &ctx->wp);
+    }
     orch_runsummary_print_resume(ctx);
     if (ctx->nitems == 0)
         return orch_runinventory_none(ctx);

@@ -7,6 +7,7 @@
 #include "orch/base/msgs.h"
 #include "orch/commands/runctx.h"
 #include "orch/engine/journal.h"
+#include "orch/model/invopts.h"
 #include "orch/rollout/overlap.h"
 #include "orch/rollout/report.h"
 #include "orch/rollout/resumegate.h"
@@ -55,18 +56,18 @@ static void tell_problems(struct orch_run *ctx)
 int orch_runinventory_load(struct orch_run *ctx)
 {
     const struct orch_config *cfg = ctx->cfg;
-    struct orch_inventory_opts opts;
+    struct orch_invopts io;
     struct orch_diag diag = {{0}};
     int rc = 0;
 
-    memset(&opts, 0, sizeof(opts));
-    opts.delimiter = cfg->delimiter;
-    opts.skip_invalid = cfg->skip_invalid;
-    opts.default_product_key = cfg->product_key;
-    opts.on_reject = on_reject;
-    opts.reject_ud = ctx;
-    opts.problems = &ctx->problems;
-    rc = orch_inventory_load(&ctx->inv, cfg->inventory_path, &opts, &diag);
+    rc = orch_invopts_init(&io, cfg, &diag);
+    io.opts.on_reject = on_reject;
+    io.opts.reject_ud = ctx;
+    io.opts.problems = &ctx->problems;
+    if (rc == 0)
+        rc = orch_inventory_load(&ctx->inv, cfg->inventory_path, &io.opts,
+                                 &diag);
+    orch_invopts_cleanup(&io);
     if (rc == 0 && ctx->files.write_err)
         rc = ORCH_EIO;
     if (rc == 0)
@@ -80,6 +81,27 @@ int orch_runinventory_load(struct orch_run *ctx)
     return ORCH_EXIT_USAGE;
 }
 
+/* How --waves cuts the plan: a new run cuts each wave to its exact size,
+ * per product; a resumed run cuts as its journal says (a journal without
+ * the key was written when waves were rounded to whole chunks). */
+static int choose_wave_cut(struct orch_run *ctx)
+{
+    struct orch_config *cfg = (struct orch_config *)ctx->cfg;
+    const char *cut = NULL;
+    char *copy = NULL;
+
+    if (ctx->resuming)
+        cut = json_string_value(json_object_get(
+            json_object_get(ctx->rs.run, "shape"), "wave-cut"));
+    else if (cfg->waves)
+        cut = ORCH_WAVE_CUT_EXACT;
+    if (cut && (copy = strdup(cut)) == NULL)
+        return ORCH_ENOMEM;
+    free(cfg->wave_cut);
+    cfg->wave_cut = copy;
+    return 0;
+}
+
 int orch_runinventory_plan(struct orch_run *ctx)
 {
     struct orch_diag diag = {{0}};
@@ -89,10 +111,15 @@ int orch_runinventory_plan(struct orch_run *ctx)
         ctx->nitems = 1;
         return ORCH_EXIT_OK;
     }
+    if (choose_wave_cut(ctx)) {
+        orch_reason_errorf(&ctx->why, "out of memory");
+        return ORCH_EXIT_USAGE;
+    }
     rc = orch_plan_build(&ctx->plan, &ctx->inv, ctx->cfg, &diag);
     if (rc) {
         orch_reason_diag(&ctx->why, rc, &diag);
-        return ORCH_EXIT_USAGE;
+        /* The inventory's wave column does not fit --wave-order. */
+        return rc == ORCH_ECSV ? ORCH_EXIT_INVENTORY : ORCH_EXIT_USAGE;
     }
     ctx->nitems = ctx->plan.nchunks;
     return ORCH_EXIT_OK;
@@ -114,6 +141,10 @@ int orch_runinventory_replan(struct orch_run *ctx)
     int rc = 0;
 
     orch_plan_cleanup(&ctx->plan);
+    if (choose_wave_cut(ctx)) {
+        orch_reason_errorf(&ctx->why, "out of memory");
+        return ORCH_EXIT_USAGE;
+    }
     if (ctx->drop)
         rc = orch_plan_build_filtered(&ctx->plan, &ctx->inv, ctx->cfg,
                                       ctx->drop, &diag);

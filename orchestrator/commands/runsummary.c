@@ -33,6 +33,7 @@ static void plan_facts(const struct orch_run *ctx,
     sp->rejects_path = orch_runctx_rejects_path(ctx);
     sp->device_cost = ctx->specific && cfg->check_devices &&
                       !ctx->resuming && !ctx->devcheck_ran;
+    sp->waves = ctx->waved ? &ctx->wp : NULL;
 }
 
 void orch_runsummary_print_plan(const struct orch_run *ctx, FILE *fp)

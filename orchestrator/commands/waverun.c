@@ -111,7 +111,9 @@ void orch_waverun_print_plan(FILE *fp, const struct orch_config *cfg,
 {
     size_t k = 0;
 
-    fprintf(fp, "waves: %zu (%s%s)\n", plan->n, cfg->waves,
+    fprintf(fp, "waves: %zu (%s%s%s)\n", plan->n,
+            cfg->waves ? "" : "--wave-column ",
+            cfg->waves ? cfg->waves : cfg->wave_column,
             cfg->wave_interval_ms > 0 ? ", scheduled, no gates"
                                       : ", each after its gate");
     if (plan->merged)

@@ -81,7 +81,17 @@ void orch_config_cleanup(struct orch_config *cfg)
     free(cfg->report_path);
     free(cfg->run_id);
     free(cfg->waves);
+    free(cfg->wave_cut);
+    free(cfg->wave_column);
+    free(cfg->wave_order);
+    for (i = 0; i < cfg->n_where; i++)
+        free(cfg->where[i]);
     memset(cfg, 0, sizeof(*cfg));
+}
+
+bool orch_config_waved(const struct orch_config *cfg)
+{
+    return cfg->waves != NULL || cfg->wave_column != NULL;
 }
 
 const char *orch_config_firmware_for(const struct orch_config *cfg,
@@ -282,7 +292,14 @@ static int check_waves(const struct orch_config *cfg, struct orch_diag *diag)
                 cfg->failure_threshold != def.failure_threshold ||
                 cfg->min_decided != def.min_decided ||
                 cfg->wave_timeout_ms != def.wave_timeout_ms;
-    if (cfg->waves == NULL) {
+    if (cfg->waves && cfg->wave_column)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--waves and --wave-column: one or the other "
+                             "(waves by size, or from the inventory)");
+    if (cfg->wave_order && cfg->wave_column == NULL)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--wave-order: only with --wave-column");
+    if (!orch_config_waved(cfg)) {
         if (cfg->wave_interval_ms > 0)
             return orch_diag_set(diag, ORCH_ECONFIG,
                                  "--wave-interval: only with --waves");
@@ -295,10 +312,12 @@ static int check_waves(const struct orch_config *cfg, struct orch_diag *diag)
     }
     if (cfg->target != ORCH_TARGET_SPECIFIC)
         return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--waves: only with an inventory (--target "
+                             "%s: only with an inventory (--target "
                              "SPECIFIC); for %s use --gray-percent",
+                             cfg->waves ? "--waves" : "--wave-column",
                              orch_target_name(cfg->target));
-    rc = orch_waves_parse(cfg->waves, &spec, diag);
+    if (cfg->waves)
+        rc = orch_waves_parse(cfg->waves, &spec, diag);
     if (rc)
         return rc;
     if (cfg->failure_threshold < 0 || cfg->failure_threshold > 1 ||
@@ -335,6 +354,24 @@ static int check_waves(const struct orch_config *cfg, struct orch_diag *diag)
                                  "`ota-rollout status REPORT --watch`)");
     }
     return 0;
+}
+
+/* --where: each parses, and only with an inventory. */
+static int check_where(const struct orch_config *cfg, struct orch_diag *diag)
+{
+    struct orch_where w;
+    size_t i = 0;
+    int rc = 0;
+
+    if (cfg->n_where > 0 && cfg->target != ORCH_TARGET_SPECIFIC)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--where: only with an inventory (--target "
+                             "SPECIFIC)");
+    for (i = 0; i < cfg->n_where && rc == 0; i++) {
+        rc = orch_where_parse(cfg->where[i], &w, diag);
+        orch_where_cleanup(&w);
+    }
+    return rc;
 }
 
 static int check_api_values(const struct orch_config *cfg,
@@ -681,10 +718,12 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
         rc = check_api_values(cfg, diag);
     /* A resumed waved run checks each wave's ScheduleTime when it creates
      * the wave (the first one may long have passed). */
-    if (rc == 0 && !(cfg->resume && cfg->waves))
+    if (rc == 0 && !(cfg->resume && orch_config_waved(cfg)))
         rc = check_schedule(cfg, now_ms, diag);
     if (rc == 0)
         rc = check_waves(cfg, diag);
+    if (rc == 0)
+        rc = check_where(cfg, diag);
     if (rc == 0)
         rc = check_range("--poll-interval", cfg->poll_interval_ms / 1000.0, 1,
                          3600, " s", diag);

@@ -46,6 +46,13 @@ struct cell {
     size_t len; /* full (trimmed) length, may exceed CELL_KEEP */
 };
 
+/* A named column's values row by row, until the devices are settled:
+ * (line, value index) of each row that became a device. */
+struct key_rows {
+    uint32_t (*v)[2];
+    size_t n, cap;
+};
+
 struct loader {
     struct orch_inventory *inv;
     const struct orch_inventory_opts *opts;
@@ -65,6 +72,12 @@ struct loader {
     struct orch_invheader header;
 
     struct cell dn, pk;
+    long where_col[ORCH_WHERE_MAX]; /* column of each filter, -1: none */
+    struct cell where_cell[ORCH_WHERE_MAX];
+    long key_col[ORCH_INV_NKEYS];   /* column of each named column */
+    struct cell key_cell[ORCH_INV_NKEYS];
+    struct key_rows key_rows[ORCH_INV_NKEYS];
+    size_t key_last[ORCH_INV_NKEYS]; /* cache for the value lookup */
     struct orch_devset devs; /* the duplicate set */
     uint32_t last_product;   /* cache for the product lookup */
     bool have_last_product;
@@ -149,6 +162,239 @@ static uint32_t count_breaks(const char *s, size_t len)
     return n;
 }
 
+/* ------------------------------------------------------------------ */
+/* Named columns: --where filters and per-device values                 */
+
+static void named_cells_clear(struct loader *L)
+{
+    size_t f = 0;
+
+    for (f = 0; f < L->opts->nwhere; f++)
+        cell_clear(&L->where_cell[f]);
+    for (f = 0; f < ORCH_INV_NKEYS; f++)
+        cell_clear(&L->key_cell[f]);
+}
+
+static bool same_column(const char *want, const char *s, size_t len)
+{
+    char a[64], b[64];
+
+    orch_invheader_key(a, sizeof(a), want, strlen(want));
+    orch_invheader_key(b, sizeof(b), s, len);
+    return a[0] != '\0' && strcmp(a, b) == 0;
+}
+
+/* A header cell: the first column of each filter's and named column's
+ * name. */
+static void named_header(struct loader *L, const char *s, size_t len)
+{
+    size_t f = 0;
+
+    for (f = 0; f < L->opts->nwhere; f++) {
+        if (L->where_col[f] < 0 &&
+            same_column(L->opts->where[f].column, s, len))
+            L->where_col[f] = (long)L->col;
+    }
+    for (f = 0; f < ORCH_INV_NKEYS; f++) {
+        if (L->opts->key_column[f] && L->key_col[f] < 0 &&
+            same_column(L->opts->key_column[f], s, len))
+            L->key_col[f] = (long)L->col;
+    }
+}
+
+/* A data cell of a filter's or a named column: kept. True when the column
+ * is one of those (one cell may serve several). */
+static bool named_cell(struct loader *L, const char *s, size_t len)
+{
+    bool hit = false;
+    size_t f = 0;
+
+    for (f = 0; f < L->opts->nwhere; f++) {
+        if (L->where_col[f] == (long)L->col) {
+            cell_set(&L->where_cell[f], s, len);
+            hit = true;
+        }
+    }
+    for (f = 0; f < ORCH_INV_NKEYS; f++) {
+        if (L->key_col[f] == (long)L->col) {
+            cell_set(&L->key_cell[f], s, len);
+            hit = true;
+        }
+    }
+    return hit && (long)L->col != L->header.dn_col &&
+           (long)L->col != L->header.pk_col;
+}
+
+/* The header names every filter's and named column's column. */
+static int check_named_header(struct loader *L)
+{
+    size_t f = 0;
+
+    for (f = 0; f < L->opts->nwhere; f++) {
+        if (L->where_col[f] < 0)
+            return orch_diag_set(L->diag, ORCH_ECSV,
+                                 "%s:%u: --where %s: the header has no "
+                                 "column \"%s\" (the columns are %s)",
+                                 L->name, L->row_line, L->opts->where[f].text,
+                                 L->opts->where[f].column,
+                                 L->header.seen_len ? L->header.seen
+                                                    : "none");
+    }
+    for (f = 0; f < ORCH_INV_NKEYS; f++) {
+        if (L->opts->key_column[f] && L->key_col[f] < 0)
+            return orch_diag_set(L->diag, ORCH_ECSV,
+                                 "%s:%u: %s %s: the header has no such "
+                                 "column (the columns are %s)",
+                                 L->name, L->row_line,
+                                 L->opts->key_option[f]
+                                     ? L->opts->key_option[f]
+                                     : "column",
+                                 L->opts->key_column[f],
+                                 L->header.seen_len ? L->header.seen
+                                                    : "none");
+    }
+    return 0;
+}
+
+/* True when every filter keeps the row; counts the rows each keeps. */
+static bool row_selected(struct loader *L)
+{
+    size_t f = 0;
+
+    for (f = 0; f < L->opts->nwhere; f++) {
+        const struct cell *c = &L->where_cell[f];
+
+        if (c->len > CELL_KEEP ||
+            !orch_where_match(&L->opts->where[f], c->s, c->len)) {
+            L->inv->filtered++;
+            return false;
+        }
+        L->inv->where_kept[f]++;
+    }
+    return true;
+}
+
+/* The index of value s in key k's distinct values, added when new. */
+static int key_value(struct loader *L, size_t k, const struct cell *c,
+                     uint32_t *out)
+{
+    struct orch_inventory_key *key = &L->inv->keys[k];
+    size_t i = L->key_last[k];
+    char **nv = NULL;
+    uint32_t *nl = NULL;
+
+    if (i < key->nvalues && strcmp(key->values[i], c->s) == 0)
+        goto found;
+    for (i = 0; i < key->nvalues; i++) {
+        if (strcmp(key->values[i], c->s) == 0)
+            goto found;
+    }
+    if (key->nvalues >= UINT32_MAX - 1)
+        return ORCH_ETOOBIG;
+    nv = realloc(key->values, (key->nvalues + 1) * sizeof(*nv));
+    if (nv == NULL)
+        return ORCH_ENOMEM;
+    key->values = nv;
+    nl = realloc(key->line, (key->nvalues + 1) * sizeof(*nl));
+    if (nl == NULL)
+        return ORCH_ENOMEM;
+    key->line = nl;
+    key->values[key->nvalues] = strdup(c->s);
+    if (key->values[key->nvalues] == NULL)
+        return ORCH_ENOMEM;
+    key->line[key->nvalues] = L->row_line;
+    i = key->nvalues++;
+found:
+    L->key_last[k] = i;
+    *out = (uint32_t)i;
+    return 0;
+}
+
+/* A row that became a device: its named columns' values, which must not
+ * be empty. */
+static int keep_named(struct loader *L)
+{
+    size_t k = 0;
+    uint32_t v = 0;
+    int rc = 0;
+
+    for (k = 0; k < ORCH_INV_NKEYS; k++) {
+        struct key_rows *kr = &L->key_rows[k];
+        uint32_t (*grown)[2] = NULL;
+
+        if (L->opts->key_column[k] == NULL)
+            continue;
+        if (L->key_cell[k].len == 0)
+            return orch_diag_set(L->diag, ORCH_ECSV,
+                                 "%s:%u: column \"%s\" is empty; %s needs "
+                                 "a value in every row; nothing sent",
+                                 L->name, L->row_line,
+                                 L->opts->key_column[k],
+                                 L->opts->key_option[k]
+                                     ? L->opts->key_option[k]
+                                     : "the plan");
+        rc = key_value(L, k, &L->key_cell[k], &v);
+        if (rc == 0) {
+            grown = orch_grow(kr->v, &kr->cap, kr->n + 1, sizeof(*kr->v),
+                              4096);
+            if (grown == NULL)
+                rc = ORCH_ENOMEM;
+        }
+        if (rc)
+            return orch_diag_set(L->diag, rc, "%s:%u: %s", L->name,
+                                 L->row_line, orch_strerror(rc));
+        kr->v = grown;
+        kr->v[kr->n][0] = L->row_line;
+        kr->v[kr->n][1] = v;
+        kr->n++;
+    }
+    return 0;
+}
+
+/* Once the duplicates are gone: each device's values, by line (devices
+ * and rows are both in line order; a duplicate's row has no device). */
+static int settle_named(struct loader *L)
+{
+    struct orch_inventory *inv = L->inv;
+    size_t k = 0, i = 0, r = 0;
+
+    for (k = 0; k < ORCH_INV_NKEYS; k++) {
+        const struct key_rows *kr = &L->key_rows[k];
+        uint32_t *of = NULL;
+
+        if (L->opts->key_column[k] == NULL)
+            continue;
+        of = malloc((inv->n ? inv->n : 1) * sizeof(*of));
+        if (of == NULL)
+            return orch_diag_set(L->diag, ORCH_ENOMEM, "out of memory");
+        for (i = 0, r = 0; i < inv->n; i++) {
+            while (r < kr->n && kr->v[r][0] != inv->dev[i].line)
+                r++;
+            of[i] = r < kr->n ? kr->v[r][1] : 0;
+        }
+        inv->keys[k].of = of;
+    }
+    return 0;
+}
+
+/* Every filter kept some row. */
+static int check_filters_kept(struct loader *L)
+{
+    size_t f = 0;
+
+    for (f = 0; f < L->opts->nwhere; f++) {
+        if (L->inv->where_kept[f] == 0)
+            return orch_diag_set(
+                L->diag, ORCH_ECSV,
+                "%s: --where %s keeps no row (of %zu%s); the values are "
+                "compared case-sensitively; nothing sent",
+                L->name, L->opts->where[f].text,
+                f ? L->inv->where_kept[f - 1] : L->inv->rows,
+                f ? " the filters before it kept" : "");
+    }
+    return 0;
+}
+
 static void on_field(void *data, size_t len, void *ud)
 {
     struct loader *L = ud;
@@ -164,6 +410,7 @@ static void on_field(void *data, size_t len, void *ud)
         L->nonempty = false;
         cell_clear(&L->dn);
         cell_clear(&L->pk);
+        named_cells_clear(L);
     }
     L->prev_cr = false;
     /* Quoted line breaks move the physical line on. */
@@ -173,6 +420,10 @@ static void on_field(void *data, size_t len, void *ud)
         L->nonempty = true;
     if (!L->have_header) {
         orch_invheader_field(&L->header, L->col, s, len);
+        named_header(L, s, len);
+    } else if (named_cell(L, s, len)) {
+        /* a filter's or a named column's cell (never DeviceName's or
+         * ProductKey's: those are refused as names at the header) */
     } else if ((long)L->col == L->header.dn_col) {
         unneutralise(&s, &len);
         cell_set(&L->dn, s, len);
@@ -319,6 +570,8 @@ static int finish_header(struct loader *L)
     rc = orch_invheader_check(&L->header, L->name, L->row_line,
                               L->opts->default_product_key, L->diag);
     if (rc == 0)
+        rc = check_named_header(L);
+    if (rc == 0)
         L->have_header = true;
     return rc;
 }
@@ -334,6 +587,8 @@ static int finish_row(struct loader *L)
     if (!L->have_header)
         return finish_header(L);
     L->inv->rows++;
+    if (!row_selected(L))
+        return 0;
     problem = orch_device_name_problem(L->dn.s);
     if (problem == NULL && L->dn.len > CELL_KEEP)
         problem = "is longer than 32 characters";
@@ -357,7 +612,7 @@ static int finish_row(struct loader *L)
     if (rc)
         return orch_diag_set(L->diag, rc, "%s:%u: %s", L->name, L->row_line,
                              orch_strerror(rc));
-    return 0;
+    return keep_named(L);
 }
 
 static void on_row(int c, void *ud)
@@ -461,6 +716,11 @@ static int finish(struct loader *L)
                              "%s: empty inventory; the first row must be a "
                              "header with a DeviceName column",
                              L->name);
+    L->rc = settle_named(L);
+    if (L->rc == 0 && L->inv->rows > 0)
+        L->rc = check_filters_kept(L);
+    if (L->rc)
+        return L->rc;
     /* The diag already tells the first invalid row. */
     if (L->nproblems > 1 && L->diag) {
         size_t used = strlen(L->diag->msg);
@@ -477,12 +737,20 @@ static int loader_init(struct loader *L, struct orch_inventory *inv,
                        struct orch_diag *diag)
 {
     static const struct orch_inventory_opts defaults;
+    size_t f = 0;
 
     memset(L, 0, sizeof(*L));
     L->inv = inv;
     L->opts = opts ? opts : &defaults;
     L->diag = diag;
     L->line = 1;
+    for (f = 0; f < ORCH_WHERE_MAX; f++)
+        L->where_col[f] = -1;
+    for (f = 0; f < ORCH_INV_NKEYS; f++)
+        L->key_col[f] = -1;
+    if (L->opts->nwhere > ORCH_WHERE_MAX)
+        return orch_diag_set(diag, ORCH_ECONFIG, "--where: more than %d",
+                             ORCH_WHERE_MAX);
     orch_invheader_init(&L->header);
     orch_devset_init(&L->devs, 0);
     free(inv->path);
@@ -497,6 +765,16 @@ static int loader_init(struct loader *L, struct orch_inventory *inv,
     return 0;
 }
 
+static void loader_cleanup(struct loader *L)
+{
+    size_t k = 0;
+
+    for (k = 0; k < ORCH_INV_NKEYS; k++)
+        free(L->key_rows[k].v);
+    orch_devset_cleanup(&L->devs);
+    csv_free(&L->parser);
+}
+
 void orch_inventory_init(struct orch_inventory *inv)
 {
     memset(inv, 0, sizeof(*inv));
@@ -505,13 +783,22 @@ void orch_inventory_init(struct orch_inventory *inv)
 
 void orch_inventory_cleanup(struct orch_inventory *inv)
 {
-    size_t i = 0;
+    size_t i = 0, k = 0;
 
     if (inv == NULL)
         return;
     for (i = 0; i < inv->nproducts; i++)
         free(inv->products[i]);
     free(inv->products);
+    for (k = 0; k < ORCH_INV_NKEYS; k++) {
+        struct orch_inventory_key *key = &inv->keys[k];
+
+        for (i = 0; i < key->nvalues; i++)
+            free(key->values[i]);
+        free(key->values);
+        free(key->line);
+        free(key->of);
+    }
     free(inv->path);
     free(inv->names);
     free(inv->dev);
@@ -541,8 +828,7 @@ int orch_inventory_load_mem(struct orch_inventory *inv, const char *name,
     if (rc == 0)
         rc = finish(&L);
 out:
-    orch_devset_cleanup(&L.devs);
-    csv_free(&L.parser);
+    loader_cleanup(&L);
     return rc;
 }
 
@@ -626,7 +912,6 @@ out:
     free(block);
     if (fp)
         fclose(fp);
-    orch_devset_cleanup(&L.devs);
-    csv_free(&L.parser);
+    loader_cleanup(&L);
     return rc;
 }

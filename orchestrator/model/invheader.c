@@ -58,8 +58,7 @@ void orch_invheader_init(struct orch_invheader *h)
     h->pk_col = -1;
 }
 
-/* Lower-cases and drops ' ', '_', '-' for header matching. */
-static void header_key(char *out, size_t outsz, const char *s, size_t len)
+void orch_invheader_key(char *out, size_t outsz, const char *s, size_t len)
 {
     size_t o = 0, i = 0;
 
@@ -95,7 +94,7 @@ void orch_invheader_field(struct orch_invheader *h, size_t col, const char *s,
 {
     char key[64];
 
-    header_key(key, sizeof(key), s, len);
+    orch_invheader_key(key, sizeof(key), s, len);
     if (h->dn_col < 0 &&
         (strcmp(key, "devicename") == 0 || strcmp(key, "dn") == 0))
         h->dn_col = (long)col;

@@ -123,6 +123,11 @@ static const struct orch_option options[] = {
     {"skip-invalid", 0, &orch_optv_flag, AT(skip_invalid), NULL,
      "skip invalid rows into <report>.rejects.csv instead of stopping", NULL,
      RUN | PLAN, SHAPE, 7},
+    {"where", 0, &orch_optv_where, AT(where), "COL=V[,V..]",
+     "take only the rows whose column COL holds one of the values "
+     "(case-sensitive; repeatable: every --where must hold); the others "
+     "are counted, not rejected",
+     NULL, RUN | PLAN, SHAPE | WHEN_SET, 23},
     {"report", 0, &orch_optv_string, AT(report_path), "FILE",
      "report CSV (default <inventory>.report.csv next to the inventory)", NULL,
      RUN | PLAN, NOW, 0},
@@ -200,9 +205,19 @@ static const struct orch_option options[] = {
 
     {"waves", 0, &orch_optv_string, AT(waves), "SPEC",
      "run in waves of cumulative size, e.g. 1%,10%,100% or 200,5000,all "
-     "(rounded up to whole chunks; wave 1 is the canary); each wave "
-     "starts once the one before passed its health gate",
+     "(exact device counts, each product's share of each wave; wave 1 is "
+     "the canary); each wave starts once the one before passed its "
+     "health gate",
      "Waves and gates (run)", RUN | PLAN, SHAPE | WHEN_SET, 18},
+    {"wave-column", 0, &orch_optv_string, AT(wave_column), "NAME",
+     "run in waves taken from the inventory's column NAME (numbers in "
+     "numeric order, other values in order of first appearance); gates as "
+     "with --waves; not with --waves",
+     NULL, RUN | PLAN, SHAPE | WHEN_SET, 21},
+    {"wave-order", 0, &orch_optv_string, AT(wave_order), "A,B,..",
+     "--wave-column: the waves in this order of the column's values, e.g. "
+     "canary,early,rest (a value not listed stops the run)",
+     NULL, RUN | PLAN, SHAPE | WHEN_SET, 22},
     {"success-threshold", 0, &orch_optv_share, AT(success_threshold), "P",
      "share of a wave's tasks SUCCEEDED that lets the next wave start, "
      "e.g. 95% or 0.95 (default 100%)",
@@ -224,6 +239,10 @@ static const struct orch_option options[] = {
      "one before (wave 1 at --schedule-time, or now); no gates; waves "
      "beyond the API's 7-day horizon are created later by --resume",
      NULL, RUN | PLAN, SHAPE | WHEN_SET, 19},
+    /* Not an option: how the run's --waves were cut (plan.h); absent in
+     * journals written when waves were rounded to whole chunks. */
+    {"wave-cut", 0, &orch_optv_string, AT(wave_cut), NULL, NULL, NULL,
+     RUN | PLAN, SHAPE | WHEN_SET | ORCH_OPT_NO_ARGV, 20},
     {"poll-interval", 0, &orch_optv_duration, AT(poll_interval_ms), "DUR",
      "time between two looks at a wave's tasks (default 10s)", NULL, RUN | PLAN,
      KEPT, 18},

@@ -291,6 +291,25 @@ static int p_src_version(struct orch_config *cfg, const char *name, size_t off,
     return 0;
 }
 
+/* --where COL=V[,V...], repeatable up to ORCH_MAX_WHERE (checked whole
+ * by orch_config_validate). */
+static int p_where(struct orch_config *cfg, const char *name, size_t off,
+                   const char *s, struct orch_diag *diag)
+{
+    char *copy = NULL;
+
+    (void)name;
+    (void)off;
+    if (cfg->n_where >= ORCH_MAX_WHERE)
+        return orch_diag_set(diag, ORCH_EINVAL, "--where: more than %d",
+                             ORCH_MAX_WHERE);
+    copy = strdup(s);
+    if (copy == NULL)
+        return ORCH_ENOMEM;
+    cfg->where[cfg->n_where++] = copy;
+    return 0;
+}
+
 /* ---- journal codecs, "is set" and moves, by C type ------------------ */
 
 /* A plain value of C type T: "is set" means it differs from the default,
@@ -588,6 +607,62 @@ static void m_src_version(struct orch_config *dst, struct orch_config *src,
     src->n_src_versions = 0;
 }
 
+/* --where: ["site=Berlin",...], in the order given. */
+static json_t *e_where(const struct orch_config *cfg, size_t off)
+{
+    json_t *a = json_array();
+    size_t i = 0;
+
+    (void)off;
+    for (i = 0; a != NULL && i < cfg->n_where; i++) {
+        if (json_array_append_new(a, json_string(cfg->where[i]))) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    return a;
+}
+
+static int d_where(struct orch_config *cfg, size_t off, const json_t *a)
+{
+    json_t *v = NULL;
+    size_t i = 0;
+
+    (void)off;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v) || cfg->n_where >= ORCH_MAX_WHERE)
+            continue;
+        cfg->where[cfg->n_where] = strdup(json_string_value(v));
+        if (cfg->where[cfg->n_where] == NULL)
+            return ORCH_ENOMEM;
+        cfg->n_where++;
+    }
+    return 0;
+}
+
+static bool s_where(const struct orch_config *cfg,
+                    const struct orch_config *def, size_t off)
+{
+    (void)def;
+    (void)off;
+    return cfg->n_where > 0;
+}
+
+static void m_where(struct orch_config *dst, struct orch_config *src,
+                    size_t off)
+{
+    size_t i = 0;
+
+    (void)off;
+    for (i = 0; i < dst->n_where; i++)
+        free(dst->where[i]);
+    memcpy(dst->where, src->where, sizeof(dst->where));
+    dst->n_where = src->n_where;
+    memset(src->where, 0, sizeof(src->where));
+    src->n_where = 0;
+}
+
 /* ---- the value types ---------------------------------------------------- */
 
 #define BOOL_CODEC e_bool, d_bool, s_bool, m_bool
@@ -624,5 +699,7 @@ const struct orch_opt_kind orch_optv_fw_map = {
 const struct orch_opt_kind orch_optv_src_version = {
     ORCH_OPTV_VALUE, p_src_version, e_src_version,
     d_src_version,   s_src_version, m_src_version};
+const struct orch_opt_kind orch_optv_where = {
+    ORCH_OPTV_VALUE, p_where, e_where, d_where, s_where, m_where};
 const struct orch_opt_kind orch_optv_secret = {
     ORCH_OPTV_SECRET, NULL, NULL, NULL, NULL, NULL};

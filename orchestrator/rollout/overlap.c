@@ -12,6 +12,7 @@
 #include "orch/engine/journal.h"
 #include "orch/model/config.h"
 #include "orch/model/inventory.h"
+#include "orch/model/invopts.h"
 #include "orch/model/plan.h"
 #include "orch/rollout/report.h"
 #include "orch/rollout/resume.h"
@@ -243,11 +244,12 @@ static bool rebuild_plan(const struct orch_resume *rs, const char *report,
 {
     const char *sha = json_string_value(json_object_get(rs->run,
                                                         "inventory_sha256"));
-    struct orch_inventory_opts opts;
+    struct orch_invopts io;
     struct orch_diag diag = {{0}};
     char now_sha[65];
     uint8_t *drop = NULL;
     bool has = false, ok = false;
+    int rc = 0;
 
     c->inventory_path = strdup(report); /* `resume REPORT`'s argument */
     if (c->inventory_path == NULL ||
@@ -257,11 +259,11 @@ static bool rebuild_plan(const struct orch_resume *rs, const char *report,
         orch_file_sha256(c->inventory_path, now_sha, &diag) != 0 ||
         strcmp(sha, now_sha) != 0)
         return false;
-    memset(&opts, 0, sizeof(opts));
-    opts.delimiter = c->delimiter;
-    opts.skip_invalid = c->skip_invalid;
-    opts.default_product_key = c->product_key;
-    if (orch_inventory_load(inv, c->inventory_path, &opts, &diag) != 0)
+    rc = orch_invopts_init(&io, c, &diag);
+    if (rc == 0)
+        rc = orch_inventory_load(inv, c->inventory_path, &io.opts, &diag);
+    orch_invopts_cleanup(&io);
+    if (rc != 0)
         return false;
     drop = calloc(inv->n ? inv->n : 1, 1);
     if (drop == NULL ||

@@ -11,6 +11,9 @@
 #include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
 #include "orch/base/tally.h"
+#include "orch/base/err.h"
+#include "orch/base/jsonout.h"
+#include "orch/rollout/waveplan.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -194,6 +197,7 @@ void orch_summary_print_plan(FILE *fp, const struct orch_summary_plan *sp)
         print_inventory(fp, sp);
     else
         print_target(fp, cfg);
+    orch_summary_print_where(fp, cfg, sp->inv);
     /* The limiter allows `qps` starts in any one second, so n calls need
      * about n / qps seconds. */
     orch_summary_format_secs(dur, sizeof(dur), (double)sp->calls / cfg->qps);
@@ -446,6 +450,40 @@ static void exit_reason(const struct orch_run_summary *s, bool is_run,
         snprintf(out, outsz, "%s", told ? told : "");
 }
 
+void orch_summary_print_where(FILE *fp, const struct orch_config *cfg,
+                              const struct orch_inventory *inv)
+{
+    size_t f = 0;
+
+    for (f = 0; inv && f < cfg->n_where; f++)
+        fprintf(fp, "  --where %s: kept %zu of %zu rows\n", cfg->where[f],
+                inv->where_kept[f], f ? inv->where_kept[f - 1] : inv->rows);
+    if (inv && cfg->n_where)
+        fprintf(fp, "  %zu row%s left out by --where (not rejected)\n",
+                inv->filtered, inv->filtered == 1 ? "" : "s");
+}
+
+/* `plan --json`'s "where": [{"filter":..., "kept":N, "of":N}]. */
+static json_t *where_json(const struct orch_summary_plan *sp)
+{
+    json_t *a = json_array();
+    size_t f = 0;
+
+    for (f = 0; a && sp->inv && f < sp->cfg->n_where; f++) {
+        json_t *o = json_pack(
+            "{s:s, s:o, s:o}", "filter", sp->cfg->where[f], "kept",
+            orch_jsonout_count(sp->inv->where_kept[f]), "of",
+            orch_jsonout_count(f ? sp->inv->where_kept[f - 1]
+                                 : sp->inv->rows));
+
+        if (o == NULL || json_array_append_new(a, o)) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    return a;
+}
+
 /* Adds `plan --json`'s "plan" object to doc. 0 or ORCH_ENOMEM. */
 static int add_plan(json_t *doc, const struct orch_summary_plan *sp,
                     const struct orch_params *first)
@@ -453,13 +491,25 @@ static int add_plan(json_t *doc, const struct orch_summary_plan *sp,
     const struct orch_config *cfg = sp->cfg;
     size_t dcalls = 0;
     double dsecs = 0;
+    json_t *plan = NULL;
+    int rc = 0;
 
     if (sp->device_cost)
         orch_preflight_device_cost(sp->plan, &dcalls, &dsecs);
-    return orch_runjson_set_plan(doc, cfg->endpoint, cfg->signature_version,
-                                 cfg->chunk_size, sp->nitems, cfg->qps,
-                                 products_json(sp), dcalls, dsecs,
-                                 "CreateOTAStaticUpgradeJob", first);
+    rc = orch_runjson_set_plan(doc, cfg->endpoint, cfg->signature_version,
+                               cfg->chunk_size, sp->nitems, cfg->qps,
+                               products_json(sp), dcalls, dsecs,
+                               "CreateOTAStaticUpgradeJob", first);
+    plan = json_object_get(doc, "plan");
+    if (rc == 0 && sp->plan && sp->waves)
+        rc = orch_jsonout_put(plan, "waves",
+                              orch_waveplan_json(sp->plan, sp->waves))
+                 ? ORCH_ENOMEM
+                 : 0;
+    if (rc == 0 && sp->inv && cfg->n_where)
+        rc = orch_jsonout_put(plan, "where", where_json(sp)) ? ORCH_ENOMEM
+                                                              : 0;
+    return rc;
 }
 
 json_t *orch_summary_doc(const struct orch_run_summary *s,

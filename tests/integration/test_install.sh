@@ -145,6 +145,11 @@ done
     fail "--log-format does not complete to text json"
 [ -z "$(complete_line "$build/ota-rollout" run fleet.csv --waves "")" ] ||
     fail "--waves completes to something"
+printf 'Device Name,Site,Region\n' >"$comp/sheet.csv"
+[ "$(complete_line "$build/ota-rollout" run sheet.csv --where S)" = "Site= " ] ||
+    fail "--where does not complete to the inventory's columns"
+[ "$(complete_line "$build/ota-rollout" run sheet.csv --wave-column R)" = "Region " ] ||
+    fail "--wave-column does not complete to the inventory's columns"
 complete_line "$build/ota-rollout" run --yes "" | grep -q 'fleet.csv' ||
     fail "a flag (--yes) is taken for an option with a value"
 complete_line "$build/ota-rollout" run --wa | grep -q -- '--wave-timeout' ||

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "orch/model/invfilter.h" /* ORCH_WHERE_MAX */
+
 struct orch_diag;
 
 enum orch_command {
@@ -36,6 +38,7 @@ struct orch_fw_map {
 };
 
 #define ORCH_MAX_SRC_VERSIONS 10
+#define ORCH_MAX_WHERE ORCH_WHERE_MAX /* invfilter.h */
 #define ORCH_MAX_CHUNK 200
 
 struct orch_config {
@@ -137,7 +140,20 @@ struct orch_config {
     int log_format;          /* --log-format: ORCH_LOG_FORMAT_TEXT (default)
                                 or ORCH_LOG_FORMAT_JSON (one JSON object
                                 per event and message on stderr) */
+
+    /* The plan from the spreadsheet (plan.h, wavecol.h, invfilter.h) */
+    char *wave_cut;          /* journal only: ORCH_WAVE_CUT_EXACT (waves
+                                cut per product to exact sizes), NULL:
+                                rounded to whole chunks (journals written
+                                before) */
+    char *wave_column;       /* --wave-column NAME: each device's wave */
+    char *wave_order;        /* --wave-order A,B,C: the column's values in
+                                wave order */
+    char *where[ORCH_MAX_WHERE]; /* --where COLUMN=V[,V...], as typed */
+    size_t n_where;
 };
+
+#define ORCH_WAVE_CUT_EXACT "exact"
 
 #define ORCH_LOG_FORMAT_TEXT 0
 #define ORCH_LOG_FORMAT_JSON 1
@@ -167,6 +183,8 @@ const char *orch_target_name(enum orch_target t);
  * (https://iot.<region>.aliyuncs.com), a readable --ca-bundle. 0 or
  * ORCH_ECONFIG (diag names the option) / ORCH_ENOMEM. */
 int orch_config_check_api(struct orch_config *cfg, struct orch_diag *diag);
+/* True when the run goes in waves: --waves or --wave-column. */
+bool orch_config_waved(const struct orch_config *cfg);
 /* The firmware for a product: --firmware PK=FW, else --firmware-id.
  * Returns NULL when none applies. */
 const char *orch_config_firmware_for(const struct orch_config *cfg,

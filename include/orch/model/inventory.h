@@ -17,9 +17,28 @@
 #include <stdint.h>
 
 #include "orch/model/device.h"   /* struct orch_device */
+#include "orch/model/invfilter.h" /* struct orch_where */
 #include "orch/model/invrules.h" /* the rules, orch_inventory_problems */
 
 struct orch_diag;
+
+/* Named columns a load keeps one value of per device (the inventory's
+ * other columns are read past). */
+enum orch_inventory_key_id {
+    ORCH_INV_KEY_WAVE = 0, /* --wave-column (wavecol.h) */
+    ORCH_INV_KEY_ZONE,     /* a device's zone group (plan.h) */
+    ORCH_INV_NKEYS
+};
+
+/* One named column's values: the distinct values in order of first
+ * appearance, and each kept device's. Empty when the column is not
+ * asked for (nvalues 0, of NULL). */
+struct orch_inventory_key {
+    char **values;    /* distinct values (owned) */
+    uint32_t *line;   /* [nvalues] line of each value's first row */
+    size_t nvalues;
+    uint32_t *of;     /* [n] device i's value index (owned) */
+};
 
 struct orch_inventory {
     char *path;                 /* copy of the file name (for messages) */
@@ -34,6 +53,10 @@ struct orch_inventory {
     size_t rows;                /* data rows read (not counting blank lines) */
     size_t duplicates;          /* rows dropped as duplicate pairs */
     size_t rejected;            /* invalid rows skipped (--skip-invalid) */
+    size_t filtered;            /* rows left out by the --where filters */
+    size_t where_kept[ORCH_WHERE_MAX]; /* rows filter f kept, of those the
+                                          filters before it kept */
+    struct orch_inventory_key keys[ORCH_INV_NKEYS];
 };
 
 /* Called for each invalid row when skip_invalid is set: line number, the
@@ -53,6 +76,15 @@ struct orch_inventory_opts {
     void *reject_ud;
     struct orch_inventory_problems *problems; /* without skip_invalid:
                                         every invalid row, or NULL */
+    /* Rows the run takes: those every filter keeps (invfilter.h); the
+     * others are counted (filtered), never rejected. Borrowed. */
+    const struct orch_where *where;
+    size_t nwhere;               /* <= ORCH_WHERE_MAX */
+    /* Named columns to keep per device (NULL: none), and the option
+     * that names each, for messages ("--wave-column"). Every kept row
+     * needs a value there. */
+    const char *key_column[ORCH_INV_NKEYS];
+    const char *key_option[ORCH_INV_NKEYS];
 };
 
 /* An empty inventory (delimiter ','), ready to load. */
@@ -67,6 +99,10 @@ void orch_inventory_init(struct orch_inventory *inv);
  * invalid row goes into opts->problems (when given), and the load then
  * fails with ORCH_EINVENTORY and diag telling the first row as
  * orch_inventory_problem_format() does, plus "(and N more invalid rows)".
+ * ORCH_ECSV too when a --where filter or a named column names a column
+ * the header does not have (diag lists the columns there are), when a
+ * filter keeps no row, or when a kept row's named column is empty (the
+ * load stops at that row; diag gives file and line).
  * The inventory must be cleaned up either way. */
 int orch_inventory_load(struct orch_inventory *inv, const char *path,
                         const struct orch_inventory_opts *opts,

@@ -46,6 +46,10 @@ void orch_invheader_init(struct orch_invheader *h);
 void orch_invheader_field(struct orch_invheader *h, size_t col, const char *s,
                           size_t len);
 
+/* A column name as header cells are matched: lower-cased, without ' ',
+ * '_' and '-' ("Device Name" -> "devicename"), cut to outsz - 1 bytes. */
+void orch_invheader_key(char *out, size_t outsz, const char *s, size_t len);
+
 /* Checks the whole header row of file (starting on line) against the
  * load's --product-key default_pk (NULL: none): ORCH_ECSV when there is
  * no DeviceName column; ORCH_ECONFIG when default_pk breaks the

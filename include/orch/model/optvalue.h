@@ -77,6 +77,9 @@ extern const struct orch_opt_kind orch_optv_fw_map;
 /* --src-version, repeatable up to ORCH_MAX_SRC_VERSIONS; journaled as a
  * list of strings */
 extern const struct orch_opt_kind orch_optv_src_version;
+/* --where COL=V[,V...], repeatable up to ORCH_MAX_WHERE; journaled as a
+ * list of strings as typed */
+extern const struct orch_opt_kind orch_optv_where;
 /* a name refused because it would carry a secret */
 extern const struct orch_opt_kind orch_optv_secret;
 

@@ -90,7 +90,12 @@ struct orch_summary_plan {
     const char *rejects_path; /* the rejects file being written, or NULL:
                                  then "run writes them all to ..." */
     bool device_cost;         /* tell what --check-devices will cost */
+    const struct orch_wave_plan *waves; /* the plan's waves, NULL: none */
 };
+
+/* The rows each --where filter kept (nothing without filters). */
+void orch_summary_print_where(FILE *fp, const struct orch_config *cfg,
+                              const struct orch_inventory *inv);
 
 /* The plan summary: inventory (rows, devices, duplicates, rejected rows,
  * products and their chunks) or the ALL/GRAY target, the calls needed and

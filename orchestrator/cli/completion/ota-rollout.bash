@@ -41,6 +41,22 @@ _ota_rollout_value()
         --retry-count)
             COMPREPLY=($(compgen -W '1 2 5' -- "$cur"))
             return 0 ;;
+        --where|--wave-column)
+            # The inventory's columns: the header of the first .csv word.
+            local w inv="" cols
+            for w in "${COMP_WORDS[@]}"; do
+                [[ $w == *.csv && -f $w ]] && { inv=$w; break; }
+            done
+            [[ -n $inv ]] || return 0
+            cols=$(head -n 1 -- "$inv" | tr -d '\r"' | tr ',;\t' '\n\n\n' |
+                sed 's/ /_/g')
+            if [[ $2 == --where ]]; then
+                COMPREPLY=($(compgen -S = -W "$cols" -- "$cur"))
+                compopt -o nospace 2>/dev/null
+            else
+                COMPREPLY=($(compgen -W "$cols" -- "$cur"))
+            fi
+            return 0 ;;
         --profile)
             local names
             names=$(grep -oE '"name"[[:space:]]*:[[:space:]]*"[^"]+"' \
