@@ -137,6 +137,11 @@ struct orch_config {
     int log_format;          /* --log-format: ORCH_LOG_FORMAT_TEXT (default)
                                 or ORCH_LOG_FORMAT_JSON (one JSON object
                                 per event and message on stderr) */
+
+    /* Maintenance windows (model/tzwindow.h) */
+    char *window;            /* --window HH:MM-HH:MM as typed, NULL: none */
+    char *time_zone;         /* --time-zone: IANA name for every row */
+    char *time_zone_column;  /* --time-zone-column: each row's zone */
 };
 
 #define ORCH_LOG_FORMAT_TEXT 0
