@@ -80,6 +80,27 @@ int orch_runinventory_load(struct orch_run *ctx)
     return ORCH_EXIT_USAGE;
 }
 
+/* How --waves cuts the plan: a new run cuts each wave to its exact size,
+ * per product; a resumed run cuts as its journal says (a journal without
+ * the key was written when waves were rounded to whole chunks). */
+static int choose_wave_cut(struct orch_run *ctx)
+{
+    struct orch_config *cfg = (struct orch_config *)ctx->cfg;
+    const char *cut = NULL;
+    char *copy = NULL;
+
+    if (ctx->resuming)
+        cut = json_string_value(json_object_get(
+            json_object_get(ctx->rs.run, "shape"), "wave-cut"));
+    else if (cfg->waves)
+        cut = ORCH_WAVE_CUT_EXACT;
+    if (cut && (copy = strdup(cut)) == NULL)
+        return ORCH_ENOMEM;
+    free(cfg->wave_cut);
+    cfg->wave_cut = copy;
+    return 0;
+}
+
 int orch_runinventory_plan(struct orch_run *ctx)
 {
     struct orch_diag diag = {{0}};
@@ -88,6 +109,10 @@ int orch_runinventory_plan(struct orch_run *ctx)
     if (!ctx->specific) {
         ctx->nitems = 1;
         return ORCH_EXIT_OK;
+    }
+    if (choose_wave_cut(ctx)) {
+        orch_reason_errorf(&ctx->why, "out of memory");
+        return ORCH_EXIT_USAGE;
     }
     rc = orch_plan_build(&ctx->plan, &ctx->inv, ctx->cfg, &diag);
     if (rc) {
@@ -114,6 +139,10 @@ int orch_runinventory_replan(struct orch_run *ctx)
     int rc = 0;
 
     orch_plan_cleanup(&ctx->plan);
+    if (choose_wave_cut(ctx)) {
+        orch_reason_errorf(&ctx->why, "out of memory");
+        return ORCH_EXIT_USAGE;
+    }
     if (ctx->drop)
         rc = orch_plan_build_filtered(&ctx->plan, &ctx->inv, ctx->cfg,
                                       ctx->drop, &diag);

@@ -21,12 +21,18 @@ int orch_runwaves_setup(struct orch_run *ctx)
     int64_t base = 0;
     int rc = 0;
 
-    if (cfg->waves == NULL || !ctx->specific)
+    if (!orch_config_waved(cfg) || !ctx->specific)
         return ORCH_EXIT_OK;
-    rc = orch_waves_parse(cfg->waves, &spec, &diag);
-    if (rc == 0)
-        rc = orch_waves_split(&spec, ctx->plan.chunks, ctx->plan.nchunks,
-                              &ctx->wp, &diag);
+    if (cfg->wave_cut == NULL && cfg->waves) {
+        /* A journal of waves rounded to whole chunks (waves.h). */
+        rc = orch_waves_parse(cfg->waves, &spec, &diag);
+        if (rc == 0)
+            rc = orch_waves_split(&spec, ctx->plan.chunks, ctx->plan.nchunks,
+                                  &ctx->wp, &diag);
+    } else {
+        rc = orch_waves_from_plan(ctx->plan.chunks, ctx->plan.nchunks,
+                                  ctx->plan.nwaves, &ctx->wp, &diag);
+    }
     if (rc) {
         orch_reason_diag(&ctx->why, rc, &diag);
         return ORCH_EXIT_USAGE;

@@ -86,7 +86,17 @@ void orch_config_cleanup(struct orch_config *cfg)
     free(cfg->report_path);
     free(cfg->run_id);
     free(cfg->waves);
+    free(cfg->wave_cut);
+    free(cfg->wave_column);
+    free(cfg->wave_order);
+    for (i = 0; i < cfg->n_where; i++)
+        free(cfg->where[i]);
     memset(cfg, 0, sizeof(*cfg));
+}
+
+bool orch_config_waved(const struct orch_config *cfg)
+{
+    return cfg->waves != NULL || cfg->wave_column != NULL;
 }
 
 const char *orch_config_firmware_for(const struct orch_config *cfg,

@@ -70,15 +70,15 @@ static const struct orch_option options[] = {
      "end before the start is the next day): each job starts at the next "
      "window (ScheduleTime, 5 minutes ahead at least) and ends with it "
      "(ScheduleFinishTime); needs --time-zone or --time-zone-column",
-     NULL, RUN | PLAN, SHAPE | WHEN_SET, 20},
+     NULL, RUN | PLAN, SHAPE | WHEN_SET, 21},
     {"time-zone", 0, &orch_optv_string, AT(time_zone), "TZ",
      "--window's time zone for every device, an IANA name such as "
      "Europe/Berlin (UTC for UTC)",
-     NULL, RUN | PLAN, SHAPE | WHEN_SET, 21},
+     NULL, RUN | PLAN, SHAPE | WHEN_SET, 22},
     {"time-zone-column", 0, &orch_optv_string, AT(time_zone_column), "COL",
      "--window's time zone per device: the inventory column COL holds an "
      "IANA name; chunks never mix zones",
-     NULL, RUN | PLAN, SHAPE | WHEN_SET, 22},
+     NULL, RUN | PLAN, SHAPE | WHEN_SET, 23},
     {"retry-interval", 0, &orch_optv_unum, AT(retry_interval), "MIN",
      "device retry interval: 0, 10, 30, 60 or 1440 (needs --retry-count)", NULL,
      RUN | PLAN, SHAPE, 12},
@@ -238,6 +238,10 @@ static const struct orch_option options[] = {
      "one before (wave 1 at --schedule-time, or now); no gates; waves "
      "beyond the API's 7-day horizon are created later by --resume",
      NULL, RUN | PLAN, SHAPE | WHEN_SET, 19},
+    /* Not an option: how the run's --waves were cut (plan.h); absent in
+     * journals written when waves were rounded to whole chunks. */
+    {"wave-cut", 0, &orch_optv_string, AT(wave_cut), NULL, NULL, NULL,
+     RUN | PLAN, SHAPE | WHEN_SET | ORCH_OPT_NO_ARGV, 20},
     {"poll-interval", 0, &orch_optv_duration, AT(poll_interval_ms), "DUR",
      "time between two looks at a wave's tasks (default 10s)", NULL, RUN | PLAN,
      KEPT, 18},

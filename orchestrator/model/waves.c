@@ -74,6 +74,39 @@ int orch_waves_split(const struct orch_wave_spec *spec,
     return 0;
 }
 
+int orch_waves_from_plan(const struct orch_chunk *chunks, size_t nchunks,
+                         size_t nwaves, struct orch_wave_plan *out,
+                         struct orch_diag *diag)
+{
+    uint64_t cum = 0;
+    size_t i = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (nchunks == 0)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--waves: the plan has no devices");
+    for (i = 0; i < nchunks; i++) {
+        struct orch_wave *w = out->n ? &out->w[out->n - 1] : NULL;
+
+        if (w == NULL || chunks[i].wave != chunks[w->first].wave) {
+            if (out->n == ORCH_WAVES_MAX)
+                return orch_diag_set(diag, ORCH_ECONFIG,
+                                     "waves: more than %d waves",
+                                     ORCH_WAVES_MAX);
+            w = &out->w[out->n++];
+            w->first = i;
+            w->schedule_ms = -1;
+            w->finish_ms = -1;
+        }
+        w->end = i + 1;
+        w->devices += chunks[i].count;
+        cum += chunks[i].count;
+        w->cumulative = cum;
+    }
+    out->merged = nwaves > out->n ? nwaves - out->n : 0;
+    return 0;
+}
+
 size_t orch_waves_of_chunk(const struct orch_wave_plan *plan, size_t chunk)
 {
     size_t k = 0;

@@ -36,6 +36,7 @@ struct orch_fw_map {
 };
 
 #define ORCH_MAX_SRC_VERSIONS 10
+#define ORCH_MAX_WHERE 16
 #define ORCH_MAX_CHUNK 200
 
 struct orch_config {
@@ -138,11 +139,26 @@ struct orch_config {
                                 or ORCH_LOG_FORMAT_JSON (one JSON object
                                 per event and message on stderr) */
 
+<<<<<<< HEAD
     /* Maintenance windows (model/tzwindow.h) */
     char *window;            /* --window HH:MM-HH:MM as typed, NULL: none */
     char *time_zone;         /* --time-zone: IANA name for every row */
     char *time_zone_column;  /* --time-zone-column: each row's zone */
+=======
+    /* The plan from the spreadsheet (plan.h, wavecol.h, invfilter.h) */
+    char *wave_cut;          /* journal only: ORCH_WAVE_CUT_EXACT (waves
+                                cut per product to exact sizes), NULL:
+                                rounded to whole chunks (journals written
+                                before) */
+    char *wave_column;       /* --wave-column NAME: each device's wave */
+    char *wave_order;        /* --wave-order A,B,C: the column's values in
+                                wave order */
+    char *where[ORCH_MAX_WHERE]; /* --where COLUMN=V[,V...], as typed */
+    size_t n_where;
+>>>>>>> w1-waveplan
 };
+
+#define ORCH_WAVE_CUT_EXACT "exact"
 
 #define ORCH_LOG_FORMAT_TEXT 0
 #define ORCH_LOG_FORMAT_JSON 1
@@ -172,6 +188,8 @@ const char *orch_target_name(enum orch_target t);
  * (https://iot.<region>.aliyuncs.com), a readable --ca-bundle. 0 or
  * ORCH_ECONFIG (diag names the option) / ORCH_ENOMEM. */
 int orch_config_check_api(struct orch_config *cfg, struct orch_diag *diag);
+/* True when the run goes in waves: --waves or --wave-column. */
+bool orch_config_waved(const struct orch_config *cfg);
 /* The firmware for a product: --firmware PK=FW, else --firmware-id.
  * Returns NULL when none applies. */
 const char *orch_config_firmware_for(const struct orch_config *cfg,

@@ -1,9 +1,17 @@
 /* plan.h - split an inventory into chunks of at most chunk_size devices,
- * never mixing products, in inventory order, numbered deterministically.
+ * never mixing waves, products or zones, numbered deterministically.
  *
- * Products are taken in order of first appearance; within a product,
- * devices keep inventory order. The same inventory and options always give
- * the same chunks (chunk i has index i).
+ * Each device gets a wave (waves.h: from --waves, cut per product
+ * (wavecut.h), or from --wave-column (wavecol.h); 0 without waves) and a
+ * zone group (0: one zone). Chunks are ordered wave first, then product
+ * (in order of first appearance), then zone; within such a group devices
+ * keep inventory order and are cut into chunks of at most chunk_size. A
+ * wave is therefore a contiguous range of chunks. The same inventory and
+ * options always give the same chunks (chunk i has index i).
+ *
+ * Journals written before waves were cut per product (config wave_cut
+ * NULL) keep their plan: every device in wave 0, chunks by product, and
+ * the waves rounded to whole chunks by orch_waves_split().
  */
 #ifndef ORCH_PLAN_H
 #define ORCH_PLAN_H
@@ -21,6 +29,8 @@ struct orch_chunk {
     uint32_t count;          /* devices in this chunk (1..chunk_size) */
     size_t first;            /* index into plan->order of the first device */
     const char *firmware_id; /* borrowed from the config */
+    uint32_t wave;           /* 0-based wave of its devices (0: no waves) */
+    uint32_t zone;           /* 0-based zone group of its devices */
 };
 
 struct orch_plan {
@@ -29,11 +39,19 @@ struct orch_plan {
     struct orch_chunk *chunks;
     size_t nchunks;
     size_t *chunks_per_product; /* [inv->nproducts] */
+    uint32_t nwaves;         /* waves the devices were placed in (1
+                                without per-device waves); a wave may
+                                have no chunk (a target that adds none) */
+    uint32_t nzones;         /* zone groups (1: one zone) */
 };
 
 /* Builds the plan. Borrows inv and cfg (firmware ids point into cfg).
- * Returns 0, ORCH_ENOMEM, or ORCH_ECONFIG when a product has no firmware
- * (diag names the ProductKey). Not thread-safe. */
+ * Per-device waves come from cfg->wave_column (the inventory's values,
+ * wavecol.h) or, when cfg->wave_cut is ORCH_WAVE_CUT_EXACT, from
+ * cfg->waves cut per product (wavecut.h). Returns 0, ORCH_ENOMEM, or
+ * ORCH_ECONFIG when a product has no firmware (diag names the
+ * ProductKey) or the waves cannot be cut (diag says why). Not
+ * thread-safe. */
 int orch_plan_build(struct orch_plan *plan, const struct orch_inventory *inv,
                     const struct orch_config *cfg, struct orch_diag *diag);
 /* The same, leaving out every device i with drop[i] != 0 (drop has inv->n

@@ -5,10 +5,16 @@
  * rollout/wavemap.h; the waves runner (commands/waverun.h) drives them and
  * journals each step.
  *
- * Each target is rounded UP to whole chunks, in plan order (chunks are
- * grouped by product, in inventory order): wave k is chunks
- * [end(k-1), end(k)). A target that rounds to the chunks of the previous
- * wave adds no wave (the split says how many were merged).
+ * A wave is a contiguous range of the plan's chunks: the plan places
+ * each device in its wave and orders chunks wave first (plan.h), so the
+ * waves are the runs of chunks of one wave (orch_waves_from_plan). A wave
+ * without devices (a target that adds none) adds no wave (the split says
+ * how many were merged).
+ *
+ * Journals written before waves were cut per product used
+ * orch_waves_split(): each target rounded UP to whole chunks, in plan
+ * order (chunks grouped by product, in inventory order): wave k is chunks
+ * [end(k-1), end(k)).
  */
 #ifndef ORCH_WAVES_H
 #define ORCH_WAVES_H
@@ -44,7 +50,16 @@ struct orch_wave_plan {
     size_t merged; /* targets that rounded into the previous wave */
 };
 
-/* Splits nchunks chunks into waves by spec (targets rounded up to whole
+/* The waves of a plan whose chunks carry their wave (plan.h): one wave
+ * per run of chunks of the same wave; nwaves is the plan's (the targets
+ * or column values: those without chunks are counted as merged).
+ * Returns 0, or ORCH_ECONFIG with diag when there are no chunks or more
+ * than ORCH_WAVES_MAX waves. Schedules are left at -1. Pure. */
+int orch_waves_from_plan(const struct orch_chunk *chunks, size_t nchunks,
+                         size_t nwaves, struct orch_wave_plan *out,
+                         struct orch_diag *diag);
+
+/* Old journals: splits nchunks chunks into waves by spec (targets rounded up to whole
  * chunks). Returns 0, or ORCH_ECONFIG with diag when a device count of
  * the last target is below the plan's devices (the rollout would stop
  * short) or there are no chunks. Schedules are left at -1. Pure. */

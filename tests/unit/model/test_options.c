@@ -78,6 +78,7 @@ static const struct {
     {"window", "02:00-05:00"},
     {"time-zone", "Europe/Berlin"},
     {"time-zone-column", "site_tz"},
+    {"wave-cut", "exact"},
     {"poll-interval", "20s"},
     {"wait", NULL},
     {"help", NULL},

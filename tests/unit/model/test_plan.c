@@ -13,6 +13,7 @@
 #include "orch/base/err.h"
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
+#include "orch/model/waves.h"
 #include "torture.h"
 
 /* An inventory of n devices; product of device i is products[pattern(i)].
@@ -188,6 +189,151 @@ static void test_deterministic(void **state)
     orch_inventory_cleanup(&inv2);
 }
 
+/* The waves of a plan, checked against its chunks: each chunk in one wave,
+ * a wave a contiguous range. */
+static void waves_of(const struct orch_plan *plan, struct orch_wave_plan *wp)
+{
+    struct orch_diag diag = {{0}};
+
+    assert_int_equal(orch_waves_from_plan(plan->chunks, plan->nchunks,
+                                          plan->nwaves, wp, &diag),
+                     0);
+}
+
+/* Devices of product p in chunks [first, end). */
+static uint64_t product_devices(const struct orch_plan *plan, size_t first,
+                                size_t end, uint32_t p)
+{
+    uint64_t n = 0;
+    size_t i = 0;
+
+    for (i = first; i < end; i++)
+        n += plan->chunks[i].product == p ? plan->chunks[i].count : 0;
+    return n;
+}
+
+static void test_waves_exact_size(void **state)
+{
+    struct orch_inventory inv;
+    struct orch_config cfg;
+    struct orch_plan plan;
+    struct orch_wave_plan wp;
+    struct orch_diag diag;
+
+    (void)state;
+    /* 10,000 devices, --waves 1%,100%: a canary of exactly 100 devices in
+     * one chunk, then 9,900 in 50 chunks. */
+    make_inventory(&inv, 10000, 0);
+    config_with(&cfg, 200, "FW");
+    cfg.waves = strdup("1%,100%");
+    cfg.wave_cut = strdup(ORCH_WAVE_CUT_EXACT);
+    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
+    check_plan(&plan, &inv, 200);
+    assert_int_equal(plan.nwaves, 2);
+    assert_int_equal(plan.nchunks, 51);
+    assert_int_equal(plan.chunks[0].count, 100);
+    assert_int_equal(plan.chunks[0].wave, 0);
+    assert_int_equal(plan.chunks[1].wave, 1);
+    /* Inventory order: the canary is the first 100 devices. */
+    assert_string_equal(orch_plan_device(&plan, &plan.chunks[0], 99),
+                        "dev-000099");
+    assert_string_equal(orch_plan_device(&plan, &plan.chunks[1], 0),
+                        "dev-000100");
+    waves_of(&plan, &wp);
+    assert_int_equal(wp.n, 2);
+    assert_int_equal(wp.merged, 0);
+    assert_int_equal(wp.w[0].first, 0);
+    assert_int_equal(wp.w[0].end, 1);
+    assert_int_equal(wp.w[0].devices, 100);
+    assert_int_equal(wp.w[1].first, 1);
+    assert_int_equal(wp.w[1].end, 51);
+    assert_int_equal(wp.w[1].devices, 9900);
+    assert_int_equal(wp.w[1].cumulative, 10000);
+    orch_plan_cleanup(&plan);
+
+    /* Counts: 250,5000,all -> 250 (two chunks), 4,750, 5,000. */
+    free(cfg.waves);
+    cfg.waves = strdup("250,5000,all");
+    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
+    waves_of(&plan, &wp);
+    assert_int_equal(wp.n, 3);
+    assert_int_equal(wp.w[0].devices, 250);
+    assert_int_equal(wp.w[0].end, 2);
+    assert_int_equal(wp.w[1].devices, 4750);
+    assert_int_equal(wp.w[2].cumulative, 10000);
+    orch_plan_cleanup(&plan);
+
+    /* A spec that stops short is refused at the plan. */
+    free(cfg.waves);
+    cfg.waves = strdup("200,5000");
+    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), ORCH_ECONFIG);
+    assert_non_null(strstr(diag.msg, "end the spec with all"));
+
+    /* Without the exact cut (an old journal) the plan has no waves. */
+    free(cfg.waves);
+    cfg.waves = strdup("1%,100%");
+    free(cfg.wave_cut);
+    cfg.wave_cut = NULL;
+    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
+    assert_int_equal(plan.nwaves, 1);
+    assert_int_equal(plan.nchunks, 50);
+    assert_int_equal(plan.chunks[0].count, 200);
+    torture_plan_cleanup(&plan, &inv, &cfg);
+}
+
+static void test_waves_cut_per_product(void **state)
+{
+    struct orch_inventory inv;
+    struct orch_config cfg;
+    struct orch_plan plan, again;
+    struct orch_wave_plan wp;
+    struct orch_diag diag;
+    size_t i = 0, k = 0;
+    uint32_t j = 0;
+
+    (void)state;
+    /* 1000 devices in runs of 3: 501 pkA, 499 pkB; 1%,10%,100%. */
+    make_inventory(&inv, 1000, 1);
+    config_with(&cfg, 200, NULL);
+    torture_config_add_firmware(&cfg, "pkA", "FW-A");
+    torture_config_add_firmware(&cfg, "pkB", "FW-B");
+    cfg.waves = strdup("1%,10%,100%");
+    cfg.wave_cut = strdup(ORCH_WAVE_CUT_EXACT);
+    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &diag), 0);
+    check_plan(&plan, &inv, 200);
+    waves_of(&plan, &wp);
+    assert_int_equal(wp.n, 3);
+    /* 10 devices: 5 + 5 (5.01 / 4.99); 100: 50 + 50; then the rest. */
+    assert_int_equal(wp.w[0].devices, 10);
+    assert_int_equal(product_devices(&plan, wp.w[0].first, wp.w[0].end, 0), 5);
+    assert_int_equal(product_devices(&plan, wp.w[0].first, wp.w[0].end, 1), 5);
+    assert_int_equal(wp.w[1].devices, 90);
+    assert_int_equal(product_devices(&plan, wp.w[1].first, wp.w[1].end, 0),
+                     45);
+    assert_int_equal(product_devices(&plan, wp.w[1].first, wp.w[1].end, 1),
+                     45);
+    assert_int_equal(wp.w[2].cumulative, 1000);
+    /* Each wave: products in order of first appearance, one firmware a
+     * chunk, chunks within bounds. */
+    for (k = 0; k < wp.n; k++) {
+        for (i = wp.w[k].first; i + 1 < wp.w[k].end; i++)
+            assert_true(plan.chunks[i].product <= plan.chunks[i + 1].product);
+        for (i = wp.w[k].first; i < wp.w[k].end; i++)
+            assert_int_equal(plan.chunks[i].wave, k);
+    }
+    /* Deterministic. */
+    assert_int_equal(orch_plan_build(&again, &inv, &cfg, &diag), 0);
+    assert_int_equal(again.nchunks, plan.nchunks);
+    for (i = 0; i < plan.nchunks; i++) {
+        assert_int_equal(again.chunks[i].count, plan.chunks[i].count);
+        for (j = 0; j < plan.chunks[i].count; j++)
+            assert_string_equal(orch_plan_device(&plan, &plan.chunks[i], j),
+                                orch_plan_device(&again, &again.chunks[i], j));
+    }
+    orch_plan_cleanup(&again);
+    torture_plan_cleanup(&plan, &inv, &cfg);
+}
+
 static void test_missing_firmware(void **state)
 {
     struct orch_inventory inv;
@@ -241,5 +387,7 @@ TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(test_products_never_mixed),
     cmocka_unit_test(test_chunk_size_one),
     cmocka_unit_test(test_deterministic),
+    cmocka_unit_test(test_waves_exact_size),
+    cmocka_unit_test(test_waves_cut_per_product),
     cmocka_unit_test(test_missing_firmware),
     cmocka_unit_test(test_bad_chunk_size_and_empty))
