@@ -19,6 +19,7 @@
 #include "orch/commands/runctx.h"
 #include "orch/commands/runjournal.h"
 #include "orch/commands/runprogress.h"
+#include "orch/commands/runwindows.h"
 #include "orch/engine/engine_opts.h"
 #include "orch/engine/problem.h"
 #include "orch/rollout/outcome.h"
@@ -34,9 +35,11 @@ static int build_item(void *ud, size_t item, struct orch_params *out)
 {
     struct orch_run *ctx = ud;
     const struct orch_config *cfg = ctx->in_wave ? &ctx->wave_cfg : ctx->cfg;
+    struct orch_config windowed;
 
     if (!ctx->specific)
         return orch_api_create_params(out, cfg, NULL, NULL);
+    cfg = orch_runwindows_config(ctx, cfg, item, &windowed);
     return orch_api_create_params(out, cfg, &ctx->plan,
                                   &ctx->plan.chunks[item]);
 }

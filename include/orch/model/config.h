@@ -139,12 +139,6 @@ struct orch_config {
                                 or ORCH_LOG_FORMAT_JSON (one JSON object
                                 per event and message on stderr) */
 
-<<<<<<< HEAD
-    /* Maintenance windows (model/tzwindow.h) */
-    char *window;            /* --window HH:MM-HH:MM as typed, NULL: none */
-    char *time_zone;         /* --time-zone: IANA name for every row */
-    char *time_zone_column;  /* --time-zone-column: each row's zone */
-=======
     /* The plan from the spreadsheet (plan.h, wavecol.h, invfilter.h) */
     char *wave_cut;          /* journal only: ORCH_WAVE_CUT_EXACT (waves
                                 cut per product to exact sizes), NULL:
@@ -155,7 +149,11 @@ struct orch_config {
                                 wave order */
     char *where[ORCH_MAX_WHERE]; /* --where COLUMN=V[,V...], as typed */
     size_t n_where;
->>>>>>> w1-waveplan
+
+    /* Maintenance windows (model/tzwindow.h) */
+    char *window;            /* --window HH:MM-HH:MM as typed, NULL: none */
+    char *time_zone;         /* --time-zone: IANA name for every row */
+    char *time_zone_column;  /* --time-zone-column: each row's zone */
 };
 
 #define ORCH_WAVE_CUT_EXACT "exact"
