@@ -317,6 +317,10 @@ int orch_rundispatch_run(struct orch_run *ctx,
     size_t i = 0, total = 0;
     int rc = 0;
 
+    /* A run without waves takes each zone's next window now (a wave's
+     * were set when it was created). */
+    if (!ctx->in_wave)
+        orch_runwindows_schedule(ctx, 0, ctx->nitems, orch_wall_ms(), NULL);
     set_ops(ctx, &ops);
     memset(&st, 0, sizeof(st));
     orch_interrupt_install(1);

@@ -165,10 +165,8 @@ int orch_runwaves_run(struct orch_run *ctx,
                    diag.msg[0] ? diag.msg : "cannot write the waves file");
     set_host(ctx, cred, &h);
     ctx->wave_cred = cred;
-    if (!ctx->waved && ctx->todo.to_send + ctx->todo.to_reconcile > 0) {
-        orch_runwindows_schedule(ctx, 0, ctx->nitems, orch_wall_ms(), NULL);
+    if (!ctx->waved && ctx->todo.to_send + ctx->todo.to_reconcile > 0)
         code = orch_rundispatch_run(ctx, cred);
-    }
     if (code == ORCH_EXIT_OK)
         code = orch_waverun(&h);
     return code;
