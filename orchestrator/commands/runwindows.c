@@ -26,6 +26,14 @@ int orch_runwindows_setup(struct orch_run *ctx)
 
     if (cfg->window == NULL || !ctx->specific || rw->tz != NULL)
         return ORCH_EXIT_OK;
+    if (cfg->time_zone == NULL) {
+        /* The per-row zones need the inventory's column values, which
+         * the plan's zone groups are not made of yet. */
+        orch_reason_errorf(&ctx->why,
+                           "--time-zone-column: not available yet; use "
+                           "--time-zone (one zone per run)");
+        return ORCH_EXIT_USAGE;
+    }
     if (orch_window_parse(cfg->window, &rw->window, &diag) != 0) {
         orch_reason_diag(&ctx->why, ORCH_ECONFIG, &diag);
         return ORCH_EXIT_USAGE;
