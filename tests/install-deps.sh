@@ -6,11 +6,13 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config curl ca-certificates
       libcurl4-openssl-dev libssl-dev libcsv-dev libjansson-dev
       libmicrohttpd-dev libcmocka-dev clang libclang-rt-14-dev valgrind
-      faketime)
+      faketime tzdata)
 # valgrind: test_e2e_exactly_once runs one resumed rollout under
 # --leak-check=full (an end-to-end run must show no leaks).
 # faketime: test_e2e_waves_deferred runs `resume` days ahead (libfaketime)
 # to create a scheduled wave that was beyond the API's 7-day horizon.
+# tzdata: --window reads its time zones from /usr/share/zoneinfo (the unit
+# tests of model/tzdb and model/tzwindow and test_e2e_windows too).
 
 missing=()
 for p in "${pkgs[@]}"; do

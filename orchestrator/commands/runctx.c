@@ -1,5 +1,6 @@
 /* runctx.c - the state of one `run` or `plan` command (runctx.h). */
 #include "orch/commands/runctx.h"
+#include "orch/model/tzdb.h"
 
 #include "orch/base/clock.h"
 
@@ -49,6 +50,17 @@ struct orch_run *orch_runctx_new(const struct orch_config *cfg)
     return ctx;
 }
 
+static void free_windows(struct orch_runwin *rw)
+{
+    size_t i = 0;
+
+    for (i = 0; rw->tz && i < rw->n; i++)
+        orch_tz_free(rw->tz[i]);
+    free(rw->tz);
+    free(rw->start_ms);
+    free(rw->end_ms);
+}
+
 void orch_runctx_free(struct orch_run *ctx)
 {
     if (ctx == NULL)
@@ -59,6 +71,7 @@ void orch_runctx_free(struct orch_run *ctx)
     free(ctx->inv_abs);
     orch_preflight_result_cleanup(&ctx->pf);
     free(ctx->drop);
+    free_windows(&ctx->win);
     if (ctx->hout && ctx->hout != stderr)
         fclose(ctx->hout);
     if (ctx->specific)

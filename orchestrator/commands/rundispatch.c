@@ -19,6 +19,7 @@
 #include "orch/commands/runctx.h"
 #include "orch/commands/runjournal.h"
 #include "orch/commands/runprogress.h"
+#include "orch/commands/runwindows.h"
 #include "orch/engine/engine_opts.h"
 #include "orch/engine/problem.h"
 #include "orch/rollout/outcome.h"
@@ -34,9 +35,11 @@ static int build_item(void *ud, size_t item, struct orch_params *out)
 {
     struct orch_run *ctx = ud;
     const struct orch_config *cfg = ctx->in_wave ? &ctx->wave_cfg : ctx->cfg;
+    struct orch_config windowed;
 
     if (!ctx->specific)
         return orch_api_create_params(out, cfg, NULL, NULL);
+    cfg = orch_runwindows_config(ctx, cfg, item, &windowed);
     return orch_api_create_params(out, cfg, &ctx->plan,
                                   &ctx->plan.chunks[item]);
 }
@@ -314,6 +317,10 @@ int orch_rundispatch_run(struct orch_run *ctx,
     size_t i = 0, total = 0;
     int rc = 0;
 
+    /* A run without waves takes each zone's next window now (a wave's
+     * were set when it was created). */
+    if (!ctx->in_wave)
+        orch_runwindows_schedule(ctx, 0, ctx->nitems, orch_wall_ms(), NULL);
     set_ops(ctx, &ops);
     memset(&st, 0, sizeof(st));
     orch_interrupt_install(1);

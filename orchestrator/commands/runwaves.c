@@ -7,6 +7,7 @@
 #include "orch/base/msgs.h"
 #include "orch/commands/runctx.h"
 #include "orch/commands/rundispatch.h"
+#include "orch/commands/runwindows.h"
 #include "orch/commands/waverun.h"
 #include "orch/rollout/outcome.h"
 #include "orch/rollout/wavemap.h"
@@ -20,7 +21,10 @@ int orch_runwaves_setup(struct orch_run *ctx)
     struct orch_diag diag = {{0}};
     int64_t base = 0;
     int rc = 0;
+    int code = orch_runwindows_setup(ctx);
 
+    if (code)
+        return code;
     if (!orch_config_waved(cfg) || !ctx->specific)
         return ORCH_EXIT_OK;
     if (cfg->wave_cut == NULL && cfg->waves) {
@@ -40,10 +44,12 @@ int orch_runwaves_setup(struct orch_run *ctx)
     /* The schedule as it will be (the runner recomputes it from the
      * journal's base when it creates the waves). */
     base = ctx->rs.wave_base_ms > 0 ? ctx->rs.wave_base_ms : orch_wall_ms();
-    if (cfg->wave_interval_ms > 0)
+    if (cfg->wave_interval_ms > 0) {
         orch_waves_schedule(&ctx->wp, cfg->schedule_time_ms,
                             cfg->schedule_finish_time_ms,
                             cfg->wave_interval_ms, base);
+        orch_runwindows_reschedule(ctx, &ctx->wp);
+    }
     ctx->waved = true;
     return ORCH_EXIT_OK;
 }
@@ -54,8 +60,18 @@ static int wave_create(void *ud, size_t first, size_t end, int64_t schedule_ms,
                        int64_t finish_ms)
 {
     struct orch_run *ctx = ud;
+    size_t k = orch_waves_of_chunk(&ctx->wp, first);
+    int64_t latest = 0;
     int code = 0;
 
+    /* With windows each zone group's chunks get their own schedule
+     * (build_item); the wave's watch waits for the last one to start. */
+    latest = orch_runwindows_for_wave(ctx, k, first, end, schedule_ms,
+                                      orch_wall_ms());
+    if (latest >= 0 && k < ctx->wp.n) {
+        ctx->wp.w[k].schedule_ms = latest;
+        schedule_ms = finish_ms = -1;
+    }
     ctx->wave_cfg = *ctx->cfg;
     ctx->wave_cfg.schedule_time_ms = schedule_ms;
     ctx->wave_cfg.schedule_finish_time_ms = finish_ms;
@@ -111,6 +127,11 @@ static int wave_journal(void *ud, json_t *rec)
     return orch_runlog_sync(&ctx->log);
 }
 
+static void wave_reschedule(void *ud, struct orch_wave_plan *plan)
+{
+    orch_runwindows_reschedule(ud, plan);
+}
+
 static void set_host(struct orch_run *ctx, const struct orch_credentials *cred,
                      struct orch_waverun_host *h)
 {
@@ -128,6 +149,7 @@ static void set_host(struct orch_run *ctx, const struct orch_credentials *cred,
     h->job_id = wave_job_id;
     h->devices = wave_devices;
     h->journal = wave_journal;
+    h->reschedule = wave_reschedule;
 }
 
 int orch_runwaves_run(struct orch_run *ctx,

@@ -661,6 +661,8 @@ static int run_scheduled(const struct orch_waverun_host *h)
 
     orch_waves_schedule(p, cfg->schedule_time_ms, cfg->schedule_finish_time_ms,
                         cfg->wave_interval_ms, base);
+    if (h->reschedule)
+        h->reschedule(h->ud, p);
     for (k = 0; k < p->n; k++) {
         struct orch_wave *w = &p->w[k];
         int64_t creatable = 0;

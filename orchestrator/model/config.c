@@ -13,6 +13,8 @@
 #include "orch/base/err.h"
 #include "orch/base/clock.h"
 #include "orch/base/str.h"
+#include "orch/model/tzdb.h"
+#include "orch/model/tzwindow.h"
 #include "orch/model/wavespec.h"
 
 #include <ctype.h>
@@ -73,6 +75,9 @@ void orch_config_cleanup(struct orch_config *cfg)
     for (i = 0; i < cfg->n_src_versions; i++)
         free(cfg->src_versions[i]);
     free(cfg->gray_percent);
+    free(cfg->window);
+    free(cfg->time_zone);
+    free(cfg->time_zone_column);
     free(cfg->endpoint);
     free(cfg->region);
     free(cfg->iot_instance_id);
@@ -372,6 +377,53 @@ static int check_where(const struct orch_config *cfg, struct orch_diag *diag)
         orch_where_cleanup(&w);
     }
     return rc;
+}
+
+/* --window and its zone (tzwindow.h). The zone names are looked up when
+ * the inventory is read (an unknown one is the inventory's error). A
+ * window without a zone is refused rather than taken as UTC: the window
+ * means the devices' night, and a fleet in UTC is rare enough to say so
+ * (--time-zone UTC). */
+static int check_window(const struct orch_config *cfg, struct orch_diag *diag)
+{
+    struct orch_window w;
+
+    if (cfg->window == NULL) {
+        if (cfg->time_zone || cfg->time_zone_column)
+            return orch_diag_set(diag, ORCH_ECONFIG,
+                                 "--%s: only with --window",
+                                 cfg->time_zone ? "time-zone"
+                                                : "time-zone-column");
+        return 0;
+    }
+    if (orch_window_parse(cfg->window, &w, diag) != 0)
+        return ORCH_ECONFIG;
+    if (cfg->time_zone && cfg->time_zone_column)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--time-zone and --time-zone-column: one or "
+                             "the other (every device's zone, or each "
+                             "row's)");
+    if (cfg->time_zone == NULL && cfg->time_zone_column == NULL)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--window: needs the devices' time zone: "
+                             "--time-zone TZ (e.g. Europe/Berlin; UTC for "
+                             "UTC) or --time-zone-column COLUMN");
+    if (cfg->time_zone && !orch_tz_name_ok(cfg->time_zone))
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--time-zone: \"%s\" is not a time zone name "
+                             "such as Europe/Berlin",
+                             cfg->time_zone);
+    if (cfg->schedule_time_ms >= 0 || cfg->schedule_finish_time_ms >= 0)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--window: not with --schedule-time or "
+                             "--schedule-finish-time (the window sets "
+                             "both, per device)");
+    if (cfg->target != ORCH_TARGET_SPECIFIC)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--window: only with an inventory (--target "
+                             "SPECIFIC); for %s use --schedule-time",
+                             orch_target_name(cfg->target));
+    return 0;
 }
 
 static int check_api_values(const struct orch_config *cfg,
@@ -724,6 +776,8 @@ int orch_config_validate_at(struct orch_config *cfg, int64_t now_ms,
         rc = check_waves(cfg, diag);
     if (rc == 0)
         rc = check_where(cfg, diag);
+    if (rc == 0)
+        rc = check_window(cfg, diag);
     if (rc == 0)
         rc = check_range("--poll-interval", cfg->poll_interval_ms / 1000.0, 1,
                          3600, " s", diag);

@@ -65,6 +65,20 @@ static const struct orch_option options[] = {
     {"schedule-finish-time", 0, &orch_optv_time, AT(schedule_finish_time_ms),
      "TIME", "end the upgrade at TIME, 1 hour to 30 days after --schedule-time",
      NULL, RUN | PLAN, SHAPE, 11},
+    {"window", 0, &orch_optv_string, AT(window), "HH:MM-HH:MM",
+     "maintenance window in the devices' local time, at least 1 hour (an "
+     "end before the start is the next day): each job starts at the next "
+     "window (ScheduleTime, 5 minutes ahead at least) and ends with it "
+     "(ScheduleFinishTime); needs --time-zone or --time-zone-column",
+     NULL, RUN | PLAN, SHAPE | WHEN_SET, 24},
+    {"time-zone", 0, &orch_optv_string, AT(time_zone), "TZ",
+     "--window's time zone for every device, an IANA name such as "
+     "Europe/Berlin (UTC for UTC)",
+     NULL, RUN | PLAN, SHAPE | WHEN_SET, 25},
+    {"time-zone-column", 0, &orch_optv_string, AT(time_zone_column), "COL",
+     "--window's time zone per device: the inventory column COL holds an "
+     "IANA name; chunks never mix zones",
+     NULL, RUN | PLAN, SHAPE | WHEN_SET, 26},
     {"retry-interval", 0, &orch_optv_unum, AT(retry_interval), "MIN",
      "device retry interval: 0, 10, 30, 60 or 1440 (needs --retry-count)", NULL,
      RUN | PLAN, SHAPE, 12},

@@ -22,6 +22,7 @@
 #include "orch/model/config.h"
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
+#include "orch/model/tzwindow.h"
 #include "orch/model/waves.h"
 #include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
@@ -32,6 +33,19 @@
 #include "orch/rollout/summary.h"
 
 struct orch_credentials;
+struct orch_tz;
+
+/* --window: one zone per zone group of the plan, and the window each
+ * group's chunks are created with (runwindows.h). */
+struct orch_runwin {
+    struct orch_window window;
+    struct orch_tz **tz;  /* [n] owned; NULL: no windows */
+    int64_t *start_ms;    /* [n] ScheduleTime of the group's chunks */
+    int64_t *end_ms;      /* [n] ScheduleFinishTime */
+    size_t n;
+    int64_t nominal_ms[ORCH_WAVES_MAX]; /* a scheduled wave's time before
+                                           its windows, -1: none */
+};
 
 struct orch_run {
     const struct orch_config *cfg; /* borrowed: the command's config */
@@ -97,6 +111,9 @@ struct orch_run {
     struct orch_config wave_cfg; /* shallow copy of *cfg with the wave's
                                     schedule (never cleaned up) */
     const struct orch_credentials *wave_cred; /* borrowed */
+
+    /* maintenance windows (runwindows.h) */
+    struct orch_runwin win;
 };
 
 /* A new run state for cfg (borrowed, must outlive it): nothing loaded

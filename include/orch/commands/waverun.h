@@ -68,6 +68,11 @@ struct orch_waverun_host {
     /* Appends one record (the callee takes the reference) and syncs.
      * 0 or an ORCH_E* code. */
     int (*journal)(void *ud, json_t *rec);
+    /* May be NULL. Called once scheduled waves have their times
+     * (--wave-interval): the host may move each wave's schedule_ms and
+     * finish_ms later (maintenance windows), before the 7-day horizon is
+     * judged on them. */
+    void (*reschedule)(void *ud, struct orch_wave_plan *plan);
 };
 
 /* Runs the waves (or the --wait watch). Returns the exit code. */

@@ -151,6 +151,11 @@ struct orch_config {
                                 wave order */
     char *where[ORCH_MAX_WHERE]; /* --where COLUMN=V[,V...], as typed */
     size_t n_where;
+
+    /* Maintenance windows (model/tzwindow.h) */
+    char *window;            /* --window HH:MM-HH:MM as typed, NULL: none */
+    char *time_zone;         /* --time-zone: IANA name for every row */
+    char *time_zone_column;  /* --time-zone-column: each row's zone */
 };
 
 #define ORCH_WAVE_CUT_EXACT "exact"

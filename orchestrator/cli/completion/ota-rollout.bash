@@ -57,6 +57,23 @@ _ota_rollout_value()
                 COMPREPLY=($(compgen -W "$cols" -- "$cur"))
             fi
             return 0 ;;
+        --time-zone)
+            # IANA names from the tz database the tool reads.
+            local zdir=${TZDIR:-/usr/share/zoneinfo}
+            COMPREPLY=($(cd "$zdir" 2>/dev/null &&
+                compgen -f -- "$cur" | while read -r z; do
+                    if [[ -d $z ]]; then
+                        printf '%s/\n' "$z"
+                    elif [[ $z == [A-Z]* ]]; then
+                        printf '%s\n' "$z"
+                    fi
+                done))
+            compopt -o nospace 2>/dev/null
+            return 0 ;;
+        --window)
+            COMPREPLY=($(compgen -W '02:00-05:00 01:00-04:00 22:00-04:00' \
+                -- "$cur"))
+            return 0 ;;
         --profile)
             local names
             names=$(grep -oE '"name"[[:space:]]*:[[:space:]]*"[^"]+"' \

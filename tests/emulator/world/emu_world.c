@@ -522,6 +522,12 @@ static json_t *dump_job(struct emu_world *w, struct emu_job *job,
                   "JobStatus",
                   emu_job_status_name(emu_sim_job_status(w, job, now_ms)),
                   "Devices", devs, "Tasks", st);
+    if (o && json_object_set_new(o, "ScheduleFinishTime",
+                                 job->finish_ms ? json_integer(job->finish_ms)
+                                                : json_null())) {
+        json_decref(o);
+        o = NULL;
+    }
 out:
     json_decref(devs);
     json_decref(st);

@@ -291,6 +291,57 @@ static void schedule_windows(void **state)
     (void)state;
 }
 
+/* --window and its zone options: which combinations are refused. */
+static void maintenance_windows(void **state)
+{
+    static const struct {
+        const char *args[12];
+        const char *msg; /* NULL: accepted */
+    } cases[] = {
+        {{"--window", "02:00-05:00", "--time-zone", "Europe/Berlin"}, NULL},
+        {{"--window", "22:00-01:00", "--time-zone-column", "tz"}, NULL},
+        {{"--window", "02:00-05:00", "--time-zone", "UTC", "--waves",
+          "1%,all", "--wave-interval", "1d"},
+         NULL},
+        {{"--window", "02:00-02:30", "--time-zone", "UTC"},
+         "--window: 02:00-02:30 is 30 minutes; the API wants "
+         "ScheduleFinishTime at least 1 hour"},
+        {{"--window", "2-5", "--time-zone", "UTC"},
+         "--window: \"2-5\" is not a window"},
+        {{"--window", "02:00-05:00"}, "--window: needs the devices' time zone"},
+        {{"--time-zone", "UTC"}, "--time-zone: only with --window"},
+        {{"--time-zone-column", "tz"}, "--time-zone-column: only with --window"},
+        {{"--window", "02:00-05:00", "--time-zone", "UTC",
+          "--time-zone-column", "tz"},
+         "--time-zone and --time-zone-column: one or the other"},
+        {{"--window", "02:00-05:00", "--time-zone", "../etc/passwd"},
+         "is not a time zone name"},
+        {{"--window", "02:00-05:00", "--time-zone", "UTC", "--schedule-time",
+          "2027-01-15T10:00:00Z"},
+         "--window: not with --schedule-time"},
+    };
+    struct orch_config cfg;
+    struct orch_diag d;
+    size_t i = 0, j = 0;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[20] = {"run", "i.csv", "--firmware-id", "F"};
+        int rc = 0;
+
+        for (j = 0; cases[i].args[j]; j++)
+            args[4 + j] = cases[i].args[j];
+        rc = check(&cfg, args, &d);
+        if (cases[i].msg == NULL && rc != 0)
+            fail_msg("case %zu rejected: %s", i, d.msg);
+        if (cases[i].msg && (rc != ORCH_ECONFIG ||
+                             strstr(d.msg, cases[i].msg) == NULL))
+            fail_msg("case %zu: rc %d, diag \"%s\", want \"%s\"", i, rc,
+                     d.msg, cases[i].msg);
+        orch_config_cleanup(&cfg);
+    }
+    (void)state;
+}
+
 static void derived_defaults(void **state)
 {
     struct orch_config cfg;
@@ -353,5 +404,6 @@ TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test_setup(accepted, setup),
     cmocka_unit_test_setup(rejected, setup),
     cmocka_unit_test_setup(schedule_windows, setup),
+    cmocka_unit_test_setup(maintenance_windows, setup),
     cmocka_unit_test_setup(derived_defaults, setup),
     cmocka_unit_test_setup(firmware_lookup, setup))
