@@ -6,6 +6,7 @@
 #include "orch/base/jsonout.h"
 #include "orch/commands/runctx.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/planrows.h"
 #include "orch/rollout/report.h"
 
 #include <stdlib.h>
@@ -53,10 +54,18 @@ void orch_runsummary_print_resume(const struct orch_run *ctx)
 void orch_runsummary_next(const struct orch_run *ctx,
                           struct orch_summary_next *nx)
 {
+    json_t **filled = NULL;
+
     memset(nx, 0, sizeof(*nx));
+    /* A waved run: the rows of chunks without an outcome say why
+     * (planrows.h), as the report does. */
+    if (ctx->log.rows && ctx->unsent_code)
+        filled = orch_planrows_fill(ctx->log.rows, ctx->nitems,
+                                    ctx->unsent_code);
     if (ctx->log.rows)
-        orch_summary_count_next(ctx->log.rows, ctx->log.attempts,
-                                ctx->nitems, nx);
+        orch_summary_count_next(filled ? filled : ctx->log.rows,
+                                ctx->log.attempts, ctx->nitems, nx);
+    orch_planrows_free(filled, ctx->nitems);
     nx->specific = ctx->specific;
 }
 

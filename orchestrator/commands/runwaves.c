@@ -7,8 +7,10 @@
 #include "orch/base/msgs.h"
 #include "orch/commands/runctx.h"
 #include "orch/commands/rundispatch.h"
+#include "orch/commands/runoutput.h"
 #include "orch/commands/waverun.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/planrows.h"
 #include "orch/rollout/wavemap.h"
 
 #include <string.h>
@@ -39,6 +41,8 @@ int orch_runwaves_setup(struct orch_run *ctx)
                             cfg->schedule_finish_time_ms,
                             cfg->wave_interval_ms, base);
     ctx->waved = true;
+    ctx->unsent_code = orch_planrows_code(ctx->resuming ? ctx->rs.last_wave
+                                                        : NULL);
     return ORCH_EXIT_OK;
 }
 
@@ -58,6 +62,9 @@ static int wave_create(void *ud, size_t first, size_t end, int64_t schedule_ms,
     ctx->in_wave = true;
     code = orch_rundispatch_run(ctx, ctx->wave_cred);
     ctx->in_wave = false;
+    /* The report covers the whole plan while the next wave waits. */
+    if (orch_runoutput_checkpoint(ctx) && code == ORCH_EXIT_OK)
+        code = ORCH_EXIT_USAGE;
     return code;
 }
 
@@ -99,6 +106,7 @@ static int wave_journal(void *ud, json_t *rec)
 {
     struct orch_run *ctx = ud;
 
+    ctx->unsent_code = orch_planrows_code(rec);
     orch_runlog_add(&ctx->log, rec);
     if (ctx->log.err)
         return ctx->log.err;

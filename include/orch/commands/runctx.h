@@ -97,6 +97,10 @@ struct orch_run {
     struct orch_config wave_cfg; /* shallow copy of *cfg with the wave's
                                     schedule (never cleaned up) */
     const struct orch_credentials *wave_cred; /* borrowed */
+    const char *unsent_code;   /* waved: the error_code of the report rows
+                                  of chunks without an outcome
+                                  (planrows.h), from the last wave record;
+                                  NULL: not waved, no such rows */
 };
 
 /* A new run state for cfg (borrowed, must outlive it): nothing loaded
