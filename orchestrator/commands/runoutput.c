@@ -7,6 +7,7 @@
 #include "orch/base/exitcode.h"
 #include "orch/commands/runctx.h"
 #include "orch/commands/runsummary.h"
+#include "orch/commands/runwaveacct.h"
 #include "orch/rollout/outcome.h"
 #include "orch/rollout/planrows.h"
 
@@ -94,6 +95,7 @@ int orch_runoutput_finish(struct orch_run *ctx, int code)
     orch_outcome_count(ctx->log.rows, ctx->nitems, &n);
     if (ctx->resuming)
         orch_summary_print_whole(ctx->hout, &n, ctx->nitems);
+    orch_runwaveacct_print(ctx, ctx->hout);
     orch_runsummary_next(ctx, &nx);
     orch_summary_print_next(ctx->hout, &nx, ctx->cfg->report_path);
     if (code == ORCH_EXIT_OK && (n.failed > 0 || n.other > 0))

@@ -5,6 +5,7 @@
 #include "orch/base/clock.h"
 #include "orch/base/jsonout.h"
 #include "orch/commands/runctx.h"
+#include "orch/commands/runwaveacct.h"
 #include "orch/rollout/outcome.h"
 #include "orch/rollout/planrows.h"
 #include "orch/rollout/report.h"
@@ -166,7 +167,7 @@ void orch_runsummary_emit(struct orch_run *ctx, int code, bool is_run,
     struct orch_run_summary s;
     struct orch_summary_plan sp;
     struct doc_names nm;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *waves = NULL;
 
     if (!cfg->json && !ctx->json_log)
         return;
@@ -179,6 +180,9 @@ void orch_runsummary_emit(struct orch_run *ctx, int code, bool is_run,
     call_facts(ctx, &s);
     file_facts(ctx, &s, &nm);
     plan_facts(ctx, &sp);
+    if (is_run && ctx->waved && ctx->log.rows)
+        waves = orch_runwaveacct_json(ctx);
+    s.waves = waves;
     doc = orch_summary_doc(&s, is_run ? NULL : &sp, first, ctx->why.text);
     if (doc == NULL)
         orch_reason_errorf(&ctx->why, "out of memory");
@@ -187,5 +191,6 @@ void orch_runsummary_emit(struct orch_run *ctx, int code, bool is_run,
                                   orch_wall_ms()) != 0)
         orch_reason_errorf(&ctx->why, "writing the JSON summary failed");
     json_decref(doc);
+    json_decref(waves);
     free_names(&nm);
 }

@@ -107,6 +107,10 @@ static int wave_journal(void *ud, json_t *rec)
     struct orch_run *ctx = ud;
 
     ctx->unsent_code = orch_planrows_code(rec);
+    if (ctx->wave_log == NULL)
+        ctx->wave_log = json_array();
+    if (ctx->wave_log)
+        json_array_append(ctx->wave_log, rec);
     orch_runlog_add(&ctx->log, rec);
     if (ctx->log.err)
         return ctx->log.err;
@@ -145,6 +149,9 @@ int orch_runwaves_run(struct orch_run *ctx,
                    diag.msg[0] ? diag.msg : "cannot write the waves file");
     set_host(ctx, cred, &h);
     ctx->wave_cred = cred;
+    /* The earlier runs' wave records, for the end's account. */
+    if (ctx->waved && ctx->wave_log == NULL && ctx->resuming && ctx->rs.waves)
+        ctx->wave_log = json_copy(ctx->rs.waves);
     if (!ctx->waved && ctx->todo.to_send + ctx->todo.to_reconcile > 0)
         code = orch_rundispatch_run(ctx, cred);
     if (code == ORCH_EXIT_OK)

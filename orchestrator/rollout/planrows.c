@@ -46,6 +46,21 @@ const char *orch_planrows_message(const char *code)
     return "";
 }
 
+const char *orch_planrows_brief(const char *code)
+{
+    if (is(code, ORCH_CODE_WAVE_NOT_STARTED))
+        return "a later wave: `ota-rollout resume` creates it";
+    if (is(code, ORCH_CODE_WAVE_ABORTED))
+        return "a gate aborted the rollout: never rerun them with this "
+               "firmware by accident";
+    if (is(code, ORCH_CODE_WAVE_PAUSED))
+        return "the rollout is paused: `ota-rollout resume` goes on";
+    if (is(code, ORCH_CODE_DEFERRED))
+        return "beyond the 7-day horizon: `ota-rollout resume` creates it "
+               "later";
+    return NULL;
+}
+
 bool orch_planrows_waiting(const json_t *done)
 {
     const char *code = orch_outcome_str(done, "code");

@@ -112,6 +112,47 @@ static void check_failed_empty(const struct e2e_fleet *c)
     json_decref(failed);
 }
 
+/* `run --json`'s "waves" after the abort: wave 1 with its job, its
+ * gate's verdict, counts and thresholds and its times; wave 2 not
+ * created (WaveAborted), no gate. */
+static void check_waves_json(json_t *doc)
+{
+    json_t *waves = json_object_get(doc, "waves");
+    json_t *w1 = json_array_get(waves, 0), *w2 = json_array_get(waves, 1);
+    json_t *g = json_object_get(w1, "gate");
+    const struct e2e_int one[] = {{"wave", 1},     {"first_chunk", 1},
+                                  {"last_chunk", 1}, {"devices", 200},
+                                  {"jobs", 1},     {"created", 1},
+                                  {"not_sent", 0}, {NULL, 0}};
+    const struct e2e_int two[] = {{"wave", 2},       {"first_chunk", 2},
+                                  {"last_chunk", 5}, {"chunks", 4},
+                                  {"devices", 800},  {"jobs", 0},
+                                  {"not_sent", 4},   {NULL, 0}};
+
+    assert_int_equal(json_array_size(waves), 2);
+    for (size_t i = 0; one[i].key; i++)
+        assert_int_equal(torture_json_num(w1, NULL, one[i].key), one[i].want);
+    for (size_t i = 0; two[i].key; i++)
+        assert_int_equal(torture_json_num(w2, NULL, two[i].key), two[i].want);
+    assert_string_equal(torture_json_str(g, NULL, "decision"), "fail");
+    assert_int_equal(torture_json_num(g, NULL, "tasks"), 200);
+    assert_int_equal(torture_json_num(g, NULL, "succeeded") +
+                         torture_json_num(g, NULL, "failed") +
+                         torture_json_num(g, NULL, "canceled") +
+                         torture_json_num(g, NULL, "pending"),
+                     200);
+    assert_true(json_real_value(json_object_get(g, "failure_threshold")) ==
+                0.2);
+    assert_int_equal(torture_json_num(g, NULL, "min_decided"), 20);
+    assert_true(torture_json_num(g, NULL, "time_ms") >=
+                torture_json_num(w1, NULL, "started_ms"));
+    assert_string_equal(torture_json_str(w1, NULL, "last_event"), "aborted");
+    assert_string_equal(torture_json_str(w2, NULL, "not_sent_code"),
+                        "WaveAborted");
+    assert_true(json_is_null(json_object_get(w2, "gate")));
+    assert_true(json_is_null(json_object_get(w2, "started_ms")));
+}
+
 static void gate_abort_report_covers_the_plan(void **state)
 {
     struct e2e_fleet c;
@@ -140,12 +181,32 @@ static void gate_abort_report_covers_the_plan(void **state)
     assert_non_null(strstr(r.err, "next step: a wave's health gate aborted "
                                   "the rollout; 4 chunks were not created"));
     assert_null(strstr(r.err, "rerun:"));
+    /* One account of the whole run: each wave's line and the total. */
+    assert_non_null(strstr(r.err, "\nwaves:\n  wave 1/2 (canary): chunks "
+                                  "1-1, 200 devices, 1 job: 1 created, 0 "
+                                  "failed, 0 not sent; gate fail: "));
+    assert_non_null(strstr(r.err, "  wave 2/2: chunks 2-5, 800 devices, 0 "
+                                  "jobs: 0 created, 0 failed, 4 not sent "
+                                  "(WaveAborted)\n"));
+    assert_non_null(strstr(r.err, "total over 2 waves: 5 chunks, 1000 "
+                                  "devices: 1 created, 0 failed, 4 not "
+                                  "sent\n"));
     doc = e2e_parse_document(r.out);
+    check_waves_json(doc);
     assert_string_equal(torture_json_str(doc, "next_step", "action"),
                         "review_abort");
     assert_non_null(strstr(torture_json_str(doc, "next_step", "command"),
                            "ota-rollout status "));
     json_decref(doc);
+    h_run_free(&r);
+
+    /* status accounts for every device of the plan, by code. */
+    e2e_report_run(&r, &c, "status", NULL, 1);
+    assert_non_null(strstr(r.out, "devices of the plan: 1000\n"));
+    assert_non_null(strstr(r.out, "WaveAborted"));
+    assert_non_null(strstr(r.out, "800 devices, 4 chunks (a gate aborted "
+                                  "the rollout"));
+    assert_null(strstr(r.out, "not sent yet"));
     h_run_free(&r);
 
     /* A refused resume leaves the rows as they were. */
@@ -295,6 +356,8 @@ static void zero_task_wave_passes_as_decided(void **state)
     assert_string_equal(torture_json_str(g, NULL, "decision"), "pass");
     assert_int_equal(torture_json_num(g, NULL, "succeeded"), 200);
     assert_int_equal(e2e_job_count(&c.emu), 2);
+    assert_non_null(strstr(r.err, "total over 2 waves: 2 chunks, 400 devices: "
+                                  "2 created, 0 failed, 0 not sent\n"));
     json_decref(gates);
     h_run_free(&r);
     e2e_fleet_stop(&c);

@@ -101,6 +101,9 @@ struct orch_run {
                                   of chunks without an outcome
                                   (planrows.h), from the last wave record;
                                   NULL: not waved, no such rows */
+    json_t *wave_log;          /* every wave record of the run, earlier
+                                  runs' included (an owned array, NULL:
+                                  none yet): the end's account */
 };
 
 /* A new run state for cfg (borrowed, must outlive it): nothing loaded

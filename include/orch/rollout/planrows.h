@@ -42,6 +42,11 @@ const char *orch_planrows_code(const json_t *wave_record);
  * string; "" for another code). */
 const char *orch_planrows_message(const char *code);
 
+/* A few words for `status` after a row count of one of the codes above
+ * ("a later wave: `ota-rollout resume` creates it", ...; a static
+ * string, NULL for another code). */
+const char *orch_planrows_brief(const char *code);
+
 /* True when done is such a row: not_sent with one of the codes above.
  * Its devices belong in no device file. */
 bool orch_planrows_waiting(const json_t *done);
