@@ -31,7 +31,8 @@
  *               "chunks_per_s":X},
  *    "files":{"report","failed","ambiguous","rejects","journal"} (null:
  *            not written),
- *    "next_step":{"action":"resume|rerun_failed|none", "command":S|null}
+ *    "next_step":{"action":"resume|rerun_failed|review_abort|none",
+ *            "command":S|null}
  *            (the one next step the text summary names: "resume" while a
  *            chunk's outcome is unknown or a chunk is not sent, then the
  *            failed file is NOT to be run; "rerun_failed" only when every
