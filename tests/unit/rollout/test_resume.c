@@ -437,6 +437,7 @@ static void wave_records_kept(void **state)
     assert_int_equal(rs.waves_passed, 1);
     orch_resume_cleanup(&rs);
     free(run);
+    orch_config_cleanup(&cfg);
 }
 
 TORTURE_MAIN(NULL, NULL,
