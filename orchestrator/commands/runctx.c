@@ -67,6 +67,7 @@ void orch_runctx_free(struct orch_run *ctx)
         return;
     orch_runlog_cleanup(&ctx->log);
     orch_resume_cleanup(&ctx->rs);
+    json_decref(ctx->wave_log);
     free(ctx->journal_path);
     free(ctx->inv_abs);
     orch_preflight_result_cleanup(&ctx->pf);

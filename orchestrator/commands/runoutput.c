@@ -7,7 +7,9 @@
 #include "orch/base/exitcode.h"
 #include "orch/commands/runctx.h"
 #include "orch/commands/runsummary.h"
+#include "orch/commands/runwaveacct.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/planrows.h"
 
 int orch_runoutput_open_rejects(struct orch_run *ctx)
 {
@@ -20,12 +22,25 @@ int orch_runoutput_open_rejects(struct orch_run *ctx)
 }
 
 /* Rewrites the report and the failed-devices file whole, from every chunk
- * that has a result (earlier runs' and this one's), in chunk order. */
+ * that has a result (earlier runs' and this one's), in chunk order; in a
+ * waved run every other chunk of the plan gets its row too (planrows.h). */
 static int rewrite_outputs(struct orch_run *ctx)
 {
     struct orch_diag diag = {{0}};
-    int rc = orch_runfiles_rewrite(&ctx->files, ctx->log.rows, ctx->nitems,
-                                   &diag);
+    json_t **filled = NULL;
+    int rc = 0;
+
+    if (ctx->unsent_code != NULL) {
+        filled = orch_planrows_fill(ctx->log.rows, ctx->nitems,
+                                    ctx->unsent_code);
+        if (filled == NULL) {
+            orch_reason_errorf(&ctx->why, "out of memory");
+            return ORCH_ENOMEM;
+        }
+    }
+    rc = orch_runfiles_rewrite(&ctx->files, filled ? filled : ctx->log.rows,
+                               ctx->nitems, &diag);
+    orch_planrows_free(filled, ctx->nitems);
 
     if (rc)
         orch_reason_errorf(&ctx->why, "rewriting %s failed: %s",
@@ -50,6 +65,24 @@ int orch_runoutput_open(struct orch_run *ctx)
     return rc;
 }
 
+int orch_runoutput_checkpoint(struct orch_run *ctx)
+{
+    struct orch_diag diag = {{0}};
+    int rc = 0;
+
+    if (!ctx->files.report_open)
+        return 0;
+    orch_runlog_sync(&ctx->log);
+    orch_runfiles_close_results(&ctx->files);
+    rc = rewrite_outputs(ctx);
+    if (rc)
+        orch_runfiles_note(&ctx->files, rc);
+    rc = orch_runfiles_open(&ctx->files, true, &diag);
+    if (rc && diag.msg[0])
+        orch_reason_errorf(&ctx->why, "%s", diag.msg);
+    return rc;
+}
+
 int orch_runoutput_finish(struct orch_run *ctx, int code)
 {
     struct orch_outcome_counts n;
@@ -62,6 +95,7 @@ int orch_runoutput_finish(struct orch_run *ctx, int code)
     orch_outcome_count(ctx->log.rows, ctx->nitems, &n);
     if (ctx->resuming)
         orch_summary_print_whole(ctx->hout, &n, ctx->nitems);
+    orch_runwaveacct_print(ctx, ctx->hout);
     orch_runsummary_next(ctx, &nx);
     orch_summary_print_next(ctx->hout, &nx, ctx->cfg->report_path);
     if (code == ORCH_EXIT_OK && (n.failed > 0 || n.other > 0))

@@ -5,7 +5,9 @@
 #include "orch/base/clock.h"
 #include "orch/base/jsonout.h"
 #include "orch/commands/runctx.h"
+#include "orch/commands/runwaveacct.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/planrows.h"
 #include "orch/rollout/report.h"
 
 #include <stdlib.h>
@@ -54,10 +56,18 @@ void orch_runsummary_print_resume(const struct orch_run *ctx)
 void orch_runsummary_next(const struct orch_run *ctx,
                           struct orch_summary_next *nx)
 {
+    json_t **filled = NULL;
+
     memset(nx, 0, sizeof(*nx));
+    /* A waved run: the rows of chunks without an outcome say why
+     * (planrows.h), as the report does. */
+    if (ctx->log.rows && ctx->unsent_code)
+        filled = orch_planrows_fill(ctx->log.rows, ctx->nitems,
+                                    ctx->unsent_code);
     if (ctx->log.rows)
-        orch_summary_count_next(ctx->log.rows, ctx->log.attempts,
-                                ctx->nitems, nx);
+        orch_summary_count_next(filled ? filled : ctx->log.rows,
+                                ctx->log.attempts, ctx->nitems, nx);
+    orch_planrows_free(filled, ctx->nitems);
     nx->specific = ctx->specific;
 }
 
@@ -158,7 +168,7 @@ void orch_runsummary_emit(struct orch_run *ctx, int code, bool is_run,
     struct orch_run_summary s;
     struct orch_summary_plan sp;
     struct doc_names nm;
-    json_t *doc = NULL;
+    json_t *doc = NULL, *waves = NULL;
 
     if (!cfg->json && !ctx->json_log)
         return;
@@ -171,6 +181,9 @@ void orch_runsummary_emit(struct orch_run *ctx, int code, bool is_run,
     call_facts(ctx, &s);
     file_facts(ctx, &s, &nm);
     plan_facts(ctx, &sp);
+    if (is_run && ctx->waved && ctx->log.rows)
+        waves = orch_runwaveacct_json(ctx);
+    s.waves = waves;
     doc = orch_summary_doc(&s, is_run ? NULL : &sp, first, ctx->why.text);
     if (doc == NULL)
         orch_reason_errorf(&ctx->why, "out of memory");
@@ -179,5 +192,6 @@ void orch_runsummary_emit(struct orch_run *ctx, int code, bool is_run,
                                   orch_wall_ms()) != 0)
         orch_reason_errorf(&ctx->why, "writing the JSON summary failed");
     json_decref(doc);
+    json_decref(waves);
     free_names(&nm);
 }

@@ -8,8 +8,10 @@
 #include "orch/commands/runctx.h"
 #include "orch/commands/rundispatch.h"
 #include "orch/commands/runwindows.h"
+#include "orch/commands/runoutput.h"
 #include "orch/commands/waverun.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/planrows.h"
 #include "orch/rollout/wavemap.h"
 
 #include <string.h>
@@ -51,6 +53,8 @@ int orch_runwaves_setup(struct orch_run *ctx)
         orch_runwindows_reschedule(ctx, &ctx->wp);
     }
     ctx->waved = true;
+    ctx->unsent_code = orch_planrows_code(ctx->resuming ? ctx->rs.last_wave
+                                                        : NULL);
     return ORCH_EXIT_OK;
 }
 
@@ -80,6 +84,9 @@ static int wave_create(void *ud, size_t first, size_t end, int64_t schedule_ms,
     ctx->in_wave = true;
     code = orch_rundispatch_run(ctx, ctx->wave_cred);
     ctx->in_wave = false;
+    /* The report covers the whole plan while the next wave waits. */
+    if (orch_runoutput_checkpoint(ctx) && code == ORCH_EXIT_OK)
+        code = ORCH_EXIT_USAGE;
     return code;
 }
 
@@ -121,6 +128,11 @@ static int wave_journal(void *ud, json_t *rec)
 {
     struct orch_run *ctx = ud;
 
+    ctx->unsent_code = orch_planrows_code(rec);
+    if (ctx->wave_log == NULL)
+        ctx->wave_log = json_array();
+    if (ctx->wave_log)
+        json_array_append(ctx->wave_log, rec);
     orch_runlog_add(&ctx->log, rec);
     if (ctx->log.err)
         return ctx->log.err;
@@ -165,6 +177,9 @@ int orch_runwaves_run(struct orch_run *ctx,
                    diag.msg[0] ? diag.msg : "cannot write the waves file");
     set_host(ctx, cred, &h);
     ctx->wave_cred = cred;
+    /* The earlier runs' wave records, for the end's account. */
+    if (ctx->waved && ctx->wave_log == NULL && ctx->resuming && ctx->rs.waves)
+        ctx->wave_log = json_copy(ctx->rs.waves);
     if (!ctx->waved && ctx->todo.to_send + ctx->todo.to_reconcile > 0)
         code = orch_rundispatch_run(ctx, cred);
     if (code == ORCH_EXIT_OK)

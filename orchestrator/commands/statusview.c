@@ -3,6 +3,8 @@
  */
 #include "orch/commands/statusview.h"
 
+#include "orch/rollout/planrows.h"
+
 #include "orch/base/err.h"
 #include "orch/base/jsonout.h"
 
@@ -91,13 +93,20 @@ static void print_plan(FILE *fp, const struct orch_rollout *r,
     fprintf(fp, "  %-28s %10" PRIu64 "  (%zu chunk%s)\n", "in chunks not sent",
             s->not_sent_devices, s->not_sent_chunks,
             s->not_sent_chunks == 1 ? "" : "s");
-    for (i = 0; i < r->nleft; i++)
-        fprintf(fp, "    %-8s %-40s %10" PRIu64 " devices, %zu chunk%s\n",
-                strcmp(r->left[i].status, "failed") == 0 ? "failed"
-                                                         : "not sent",
+    for (i = 0; i < r->nleft; i++) {
+        bool not_sent = strcmp(r->left[i].status, "failed") != 0;
+        const char *brief =
+            not_sent ? orch_planrows_brief(r->left[i].code) : NULL;
+
+        fprintf(fp, "    %-8s %-40s %10" PRIu64 " devices, %zu chunk%s",
+                not_sent ? "not sent" : "failed",
                 r->left[i].code[0] ? r->left[i].code : "(no code)",
                 r->left[i].devices, r->left[i].chunks,
                 r->left[i].chunks == 1 ? "" : "s");
+        if (brief)
+            fprintf(fp, " (%s)", brief);
+        fputc('\n', fp);
+    }
     if (s->unsent_chunks)
         fprintf(fp,
                 "chunks not sent yet: %zu (a later wave, or a run that "

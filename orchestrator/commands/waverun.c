@@ -8,7 +8,8 @@
  *    [,"schedule":MS]}
  *   {"t":"wave","wave":K,"event":"gate","decision":"pass|fail|timeout",
  *    "tasks":N,"succeeded":N,"failed":N,"canceled":N,"pending":N,
- *    "why":TEXT,"time":MS}
+ *    "no_task":N,"why":TEXT,"success_threshold":X,"failure_threshold":X,
+ *    "min_decided":N,"timeout_s":N,"time":MS}
  *   {"t":"wave","wave":K,"event":"paused","reason":"timeout|interrupted|
  *    horizon","time":MS[,"creatable":MS]}
  *   {"t":"wave","wave":K,"event":"aborted","cancelled":N,
@@ -171,25 +172,39 @@ static void nap(int64_t ms)
     }
 }
 
-/* The created jobs of chunks [first, end) (borrowed ids) and the devices
- * they hold. *ids is malloced. */
+/* The created jobs of chunks [first, end) (borrowed ids), the devices
+ * of each (*devs, may be NULL: not wanted) and their sum. *ids and *devs
+ * are malloced. */
 static int created_jobs(const struct orch_waverun_host *h, size_t first,
-                        size_t end, const char ***ids, size_t *n,
-                        uint64_t *devices)
+                        size_t end, const char ***ids, uint32_t **devs,
+                        size_t *n, uint64_t *devices)
 {
-    size_t i = 0;
+    size_t i = 0, cap = end > first ? end - first : 1;
 
     *n = 0;
     *devices = 0;
-    *ids = calloc(end > first ? end - first : 1, sizeof(**ids));
-    if (*ids == NULL)
+    *ids = calloc(cap, sizeof(**ids));
+    if (devs)
+        *devs = calloc(cap, sizeof(**devs));
+    if (*ids == NULL || (devs && *devs == NULL)) {
+        free(*ids);
+        *ids = NULL;
+        if (devs) {
+            free(*devs);
+            *devs = NULL;
+        }
         return ORCH_ENOMEM;
+    }
     for (i = first; i < end; i++) {
         const char *id = h->job_id(h->ud, i);
 
         if (id && *id) {
+            uint32_t d = h->devices(h->ud, i);
+
+            if (devs)
+                (*devs)[*n] = d;
             (*ids)[(*n)++] = id;
-            *devices += h->devices(h->ud, i);
+            *devices += d;
         }
     }
     return 0;
@@ -201,6 +216,7 @@ struct watch {
     const char *label;
     const struct orch_gate *gate;  /* NULL: every task ended */
     const char **ids;              /* the jobs (malloced, borrowed ids) */
+    uint32_t *devs;                /* their devices (malloced) */
     size_t n;
     uint64_t expected;             /* devices of those jobs */
     uint64_t t0;                   /* monotonic start */
@@ -228,21 +244,35 @@ static bool wait_for_schedule(const struct watch *wt)
     return !orch_interrupt_level();
 }
 
+/* The tasks a watch judges: the larger of the tasks listed and the
+ * devices of its jobs less those the API made no task for (gate.h). */
+static uint64_t judged_total(const struct orch_gate_counts *c)
+{
+    uint64_t judged = c->expected > c->no_task ? c->expected - c->no_task : 0;
+
+    return c->tasks > judged ? c->tasks : judged;
+}
+
 /* Without a gate: passed once every task ended and every job was
- * listed. */
+ * listed; devices without a task (the API is done with their job) are
+ * decided. */
 static enum orch_gate_decision all_ended(const struct orch_gate_counts *c,
-                                         uint64_t expected,
                                          size_t failed_jobs, char *why,
                                          size_t whysz)
 {
-    uint64_t total = c->tasks > expected ? c->tasks : expected;
+    uint64_t total = judged_total(c);
     uint64_t ended = c->succeeded + c->failed + c->canceled;
+    int n = snprintf(why, whysz,
+                     "%" PRIu64 " of %" PRIu64 " SUCCEEDED, %" PRIu64
+                     " FAILED, %" PRIu64 " CANCELED, %" PRIu64 " pending",
+                     c->succeeded, total, c->failed, c->canceled,
+                     total > ended ? total - ended : 0);
 
-    snprintf(why, whysz,
-             "%" PRIu64 " of %" PRIu64 " SUCCEEDED, %" PRIu64
-             " FAILED, %" PRIu64 " CANCELED, %" PRIu64 " pending",
-             c->succeeded, total, c->failed, c->canceled,
-             total > ended ? total - ended : 0);
+    if (c->no_task > 0 && n > 0 && (size_t)n < whysz)
+        snprintf(why + n, whysz - (size_t)n,
+                 "; %" PRIu64 " device%s without a task (decided: the API "
+                 "made none)",
+                 c->no_task, c->no_task == 1 ? "" : "s");
     return ended >= total && failed_jobs == 0 ? ORCH_GATE_PASS
                                               : ORCH_GATE_WAIT;
 }
@@ -274,7 +304,7 @@ static int poll_once(struct watch *wt, enum orch_gate_decision *d,
     size_t failed_jobs = 0;
     int64_t elapsed = orch_gate_elapsed((int64_t)(orch_mono_ms() - wt->t0),
                                         wt->wall0, wt->schedule_ms);
-    int rc = orch_wavequery_counts(h->cfg, h->cred, wt->ids, wt->n, c,
+    int rc = orch_wavequery_counts(h->cfg, h->cred, wt->ids, wt->devs, wt->n, c,
                              &failed_jobs, orch_interrupt_counter(), &diag);
 
     if (rc && orch_interrupt_level())
@@ -292,7 +322,7 @@ static int poll_once(struct watch *wt, enum orch_gate_decision *d,
     if (wt->gate)
         *d = orch_gate_decide(wt->gate, c, elapsed, why, whysz);
     else
-        *d = all_ended(c, wt->expected, failed_jobs, why, whysz);
+        *d = all_ended(c, failed_jobs, why, whysz);
     show(wt, *d, why, elapsed);
     return 0;
 }
@@ -317,12 +347,14 @@ static int watch(const struct orch_waverun_host *h, const char *label,
     wt.wall0 = orch_wall_ms();
     wt.schedule_ms = schedule_ms;
     *d = ORCH_GATE_WAIT;
-    if (created_jobs(h, first, end, &wt.ids, &wt.n, &wt.expected)) {
+    if (created_jobs(h, first, end, &wt.ids, &wt.devs, &wt.n,
+                     &wt.expected)) {
         orch_reason_errorf(h->why, "out of memory");
         return ORCH_EXIT_USAGE;
     }
     if (!wait_for_schedule(&wt)) {
         free(wt.ids);
+        free(wt.devs);
         return ORCH_EXIT_ABORTED;
     }
     fprintf(h->out, "%s: watching %zu job%s (%" PRIu64 " devices), every "
@@ -340,6 +372,7 @@ static int watch(const struct orch_waverun_host *h, const char *label,
         }
     }
     free(wt.ids);
+    free(wt.devs);
     return code;
 }
 
@@ -375,7 +408,7 @@ static int abort_rollout(const struct orch_waverun_host *h, size_t k,
 
     orch_reason_errorf(h->why, "wave %zu's health gate failed: %s", k + 1,
                        why);
-    if (created_jobs(h, 0, end, &ids, &n, &devices)) {
+    if (created_jobs(h, 0, end, &ids, NULL, &n, &devices)) {
         orch_reason_errorf(h->why, "out of memory");
         return ORCH_EXIT_GATE;
     }
@@ -409,16 +442,23 @@ static int abort_rollout(const struct orch_waverun_host *h, size_t k,
     return ORCH_EXIT_GATE;
 }
 
-static json_t *gate_record(enum orch_gate_decision d,
+/* The gate record's fields: the decision, its counts (tasks judged,
+ * devices without a task) and the thresholds it was decided with. */
+static json_t *gate_record(const struct orch_gate *g,
+                           enum orch_gate_decision d,
                            const struct orch_gate_counts *c, const char *why)
 {
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "decision",
-                     orch_gate_decision_name(d), "tasks",
-                     (json_int_t)(c->tasks > c->expected ? c->tasks
-                                                         : c->expected),
-                     "succeeded", (json_int_t)c->succeeded, "failed",
-                     (json_int_t)c->failed, "canceled", (json_int_t)c->canceled,
-                     "pending", (json_int_t)c->pending, "why", why);
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:f, s:f, "
+                     "s:I, s:I}",
+                     "decision", orch_gate_decision_name(d), "tasks",
+                     (json_int_t)judged_total(c), "succeeded",
+                     (json_int_t)c->succeeded, "failed", (json_int_t)c->failed,
+                     "canceled", (json_int_t)c->canceled, "pending",
+                     (json_int_t)c->pending, "no_task", (json_int_t)c->no_task,
+                     "why", why, "success_threshold", g->success,
+                     "failure_threshold", g->failure, "min_decided",
+                     (json_int_t)g->min_decided, "timeout_s",
+                     (json_int_t)(g->timeout_ms / 1000));
 }
 
 static void say_paused(const struct orch_waverun_host *h, const char *what)
@@ -528,7 +568,7 @@ static int gate_wave(const struct orch_waverun_host *h, size_t k,
         say_paused(h, "watching was interrupted");
         return code;
     }
-    if (record(h, k, "gate", gate_record(d, &c, why)))
+    if (record(h, k, "gate", gate_record(gate, d, &c, why)))
         return ORCH_EXIT_ABORTED;
     if (d == ORCH_GATE_FAIL)
         return abort_rollout(h, k, w->end, why);

@@ -43,22 +43,61 @@ static void say_share(char *why, size_t whysz, uint64_t n, uint64_t of,
              kind, share * 100.0);
 }
 
+/* The devices the API made no task for, after the explanation in why. */
+static void say_no_task(char *why, size_t whysz, uint64_t no_task)
+{
+    size_t n = strlen(why);
+
+    if (no_task == 0 || n + 1 >= whysz)
+        return;
+    snprintf(why + n, whysz - n,
+             "; %llu device%s without a task (decided: the API made none)",
+             (unsigned long long)no_task, no_task == 1 ? "" : "s");
+}
+
+static enum orch_gate_decision decide(const struct orch_gate *g,
+                                      const struct orch_gate_counts *c,
+                                      int64_t elapsed_ms, char *why,
+                                      size_t whysz);
+
 enum orch_gate_decision orch_gate_decide(const struct orch_gate *g,
                                          const struct orch_gate_counts *c,
                                          int64_t elapsed_ms, char *why,
                                          size_t whysz)
 {
-    uint64_t total = c->tasks > c->expected ? c->tasks : c->expected;
+    char dummy[8];
+    enum orch_gate_decision d = ORCH_GATE_WAIT;
+
+    if (why == NULL) {
+        why = dummy;
+        whysz = sizeof(dummy);
+    }
+    d = decide(g, c, elapsed_ms, why, whysz);
+    if (c->tasks > 0 || c->expected > c->no_task)
+        say_no_task(why, whysz, c->no_task);
+    return d;
+}
+
+static enum orch_gate_decision decide(const struct orch_gate *g,
+                                      const struct orch_gate_counts *c,
+                                      int64_t elapsed_ms, char *why,
+                                      size_t whysz)
+{
+    uint64_t judged = c->expected > c->no_task ? c->expected - c->no_task : 0;
+    uint64_t total = c->tasks > judged ? c->tasks : judged;
     uint64_t ended = c->succeeded + c->failed + c->canceled;
     uint64_t open = total > ended ? total - ended : 0;
     uint64_t need = g->min_decided < total ? g->min_decided : total;
     /* 1e-9: 0.95 * 20 must be 19, not 19.000000000000004. */
     double to_pass = g->success * (double)total - 1e-9;
-    char dummy[8];
 
-    if (why == NULL) {
-        why = dummy;
-        whysz = sizeof(dummy);
+    if (total == 0 && c->no_task > 0) {
+        snprintf(why, whysz,
+                 "no task to judge: the API made no task for any of the "
+                 "wave's %llu device%s (already on the target version, or "
+                 "not eligible for the firmware), and its jobs are over",
+                 (unsigned long long)c->no_task, c->no_task == 1 ? "" : "s");
+        return ORCH_GATE_PASS;
     }
     if (total == 0) {
         snprintf(why, whysz, "no task to watch");
@@ -101,10 +140,28 @@ enum orch_gate_decision orch_gate_decide(const struct orch_gate *g,
     return ORCH_GATE_WAIT;
 }
 
+bool orch_gate_job_over(const struct orch_rollout_job *j)
+{
+    const uint64_t *k = j->counts;
+    uint64_t ended = k[ORCH_TASK_SUCCEEDED] + k[ORCH_TASK_FAILED] +
+                     k[ORCH_TASK_CANCELED];
+
+    if (j->query_failed)
+        return false;
+    if (strcmp(j->job_status, "COMPLETED") == 0 ||
+        strcmp(j->job_status, "CANCELED") == 0)
+        return true;
+    return j->listed > 0 && ended == j->listed && j->listed >= j->total;
+}
+
 void orch_gate_add_job(struct orch_gate_counts *c,
                        const struct orch_rollout_job *j)
 {
     const uint64_t *k = j->counts;
+    uint64_t tasks = j->listed > j->total ? j->listed : j->total;
+
+    if (orch_gate_job_over(j) && j->device_count > tasks)
+        c->no_task += j->device_count - tasks;
 
     c->tasks += j->listed;
     c->succeeded += k[ORCH_TASK_SUCCEEDED];

@@ -48,6 +48,7 @@ void orch_resume_cleanup(struct orch_resume *rs)
     free(rs->chunks);
     json_decref(rs->run);
     json_decref(rs->last_wave);
+    json_decref(rs->waves);
     memset(rs, 0, sizeof(*rs));
 }
 
@@ -131,6 +132,10 @@ static int feed_wave(struct orch_resume *rs, const json_t *rec,
         rs->wave_base_ms = json_integer_value(json_object_get(rec, "base"));
     json_decref(rs->last_wave);
     rs->last_wave = json_incref((json_t *)rec);
+    if (rs->waves == NULL)
+        rs->waves = json_array();
+    if (rs->waves == NULL || json_array_append(rs->waves, (json_t *)rec))
+        return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
     return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "orch/base/err.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/planrows.h"
 #include "orch/model/plan.h"
 #include "orch/rollout/wavemap.h"
 
@@ -166,7 +167,9 @@ static void write_result(const struct orch_runfiles *f, size_t item,
                             "found by its tag/devices";
     }
     note(err, orch_report_write_row(report, &row));
-    if (!created && c != NULL)
+    /* A chunk whose wave was not created (planrows.h) is in no device
+     * file: a rerun of the failed file must not send it. */
+    if (!created && c != NULL && !orch_planrows_waiting(d))
         write_devices_of(f, item, d, row.error_code, failed, ambiguous, err);
 }
 

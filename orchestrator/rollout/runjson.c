@@ -185,6 +185,8 @@ json_t *orch_runjson_summary(const struct orch_run_summary *s)
         doc, "next_step",
         json_pack("{s:s, s:o}", "action", s->next_step ? s->next_step : "none",
                   "command", orch_jsonout_str_or_null(s->next_command)));
+    bad |= orch_jsonout_put(doc, "waves",
+                            s->waves ? json_deep_copy(s->waves) : json_null());
     bad |= orch_jsonout_put(doc, "plan", json_null());
     return orch_jsonout_built(doc, bad);
 }

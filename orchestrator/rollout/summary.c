@@ -7,6 +7,7 @@
 #include "orch/base/exitcode.h"
 #include "orch/model/inventory.h"
 #include "orch/rollout/outcome.h"
+#include "orch/rollout/planrows.h"
 #include "orch/model/plan.h"
 #include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
@@ -320,11 +321,18 @@ void orch_summary_count_next(json_t *const *rows, const unsigned *attempts,
     size_t i = 0;
 
     nx->failed = nx->unknown = nx->not_sent = 0;
+    nx->waiting = nx->aborted = 0;
     for (i = 0; i < n; i++) {
         const char *s = rows[i] ? orch_outcome_str(rows[i], "status") : NULL;
 
         if (s && strcmp(s, "created") == 0)
             continue;
+        if (rows[i] && orch_planrows_waiting(rows[i])) {
+            nx->waiting++;
+            if (strcmp(orch_outcome_code(rows[i]),
+                       ORCH_CODE_WAVE_ABORTED) == 0)
+                nx->aborted++;
+        }
         if (orch_outcome_unknown(rows[i], attempts && attempts[i] > 0))
             nx->unknown++;
         else if (s && strcmp(s, "failed") == 0)
@@ -338,6 +346,8 @@ enum orch_next_step orch_summary_next_step(const struct orch_summary_next *nx)
 {
     if (!nx->specific)
         return ORCH_NEXT_NONE;
+    if (nx->aborted > 0)
+        return ORCH_NEXT_REVIEW_ABORT;
     if (nx->unknown > 0 || nx->not_sent > 0)
         return ORCH_NEXT_RESUME;
     return nx->failed > 0 ? ORCH_NEXT_RERUN : ORCH_NEXT_NONE;
@@ -345,16 +355,18 @@ enum orch_next_step orch_summary_next_step(const struct orch_summary_next *nx)
 
 const char *orch_next_step_name(enum orch_next_step step)
 {
-    return step == ORCH_NEXT_RESUME  ? "resume"
-           : step == ORCH_NEXT_RERUN ? "rerun_failed"
-                                     : "none";
+    return step == ORCH_NEXT_RESUME         ? "resume"
+           : step == ORCH_NEXT_RERUN        ? "rerun_failed"
+           : step == ORCH_NEXT_REVIEW_ABORT ? "review_abort"
+                                            : "none";
 }
 
 char *orch_summary_next_command(enum orch_next_step step,
                                 const char *report_path)
 {
-    const char *fmt = step == ORCH_NEXT_RESUME
-                          ? "ota-rollout resume %s"
+    const char *fmt = step == ORCH_NEXT_RESUME ? "ota-rollout resume %s"
+                      : step == ORCH_NEXT_REVIEW_ABORT
+                          ? "ota-rollout status %s"
                           : "ota-rollout run %s.failed.csv ...";
     size_t n = strlen(fmt) + strlen(report_path) + 1;
     char *cmd = NULL;
@@ -377,13 +389,24 @@ void orch_summary_print_next(FILE *fp, const struct orch_summary_next *nx,
                 "  failed devices: %s.failed.csv (rerun: "
                 "ota-rollout run %s.failed.csv ...)\n",
                 report_path, report_path);
-    else if (nx->failed + nx->not_sent > 0)
+    else if (nx->failed + nx->not_sent - nx->waiting > 0)
         fprintf(fp, "  failed devices: %s.failed.csv\n", report_path);
     if (nx->unknown > 0)
         fprintf(fp,
                 "  devices with unknown outcome: %s.ambiguous.csv (%zu "
                 "chunk%s: a job may hold them)\n",
                 report_path, nx->unknown, nx->unknown == 1 ? "" : "s");
+    if (step == ORCH_NEXT_REVIEW_ABORT)
+        fprintf(fp,
+                "  next step: a wave's health gate aborted the rollout; %zu "
+                "chunk%s were not created (WaveAborted in the report, in no "
+                "device file: never rerun them with the firmware that "
+                "failed its gate). Look at `ota-rollout status %s` first; "
+                "`ota-rollout resume %s --force` goes on with the same "
+                "firmware, another firmware is a new rollout of those "
+                "devices\n",
+                nx->aborted, nx->aborted == 1 ? "" : "s", report_path,
+                report_path);
     if (step != ORCH_NEXT_RESUME)
         return;
     fprintf(fp,

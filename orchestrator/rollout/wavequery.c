@@ -12,9 +12,72 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* QueryOTAJob for the jobs that listed no task at all: only the job's
+ * state tells whether the API is done with it (its devices then will
+ * never get a task: orch_gate_job_over). A failed query leaves the state
+ * unknown (the devices stay pending). */
+struct state_ctx {
+    const struct orch_config *cfg;
+    struct orch_rollout_job *jobs;
+    size_t *which;
+};
+
+static int build_state(void *ud, size_t item, struct orch_params *out)
+{
+    struct state_ctx *s = ud;
+
+    return orch_api_job_params(out, s->cfg->iot_instance_id,
+                               s->jobs[s->which[item]].job_id);
+}
+
+static void state_done(void *ud, size_t item,
+                       const struct orch_item_result *res)
+{
+    struct state_ctx *s = ud;
+
+    if (res->status == ORCH_ITEM_CREATED && res->resp && res->resp->root)
+        (void)orch_taskagg_set_job_status(&s->jobs[s->which[item]],
+                                          res->resp->root);
+}
+
+static int ask_states(const struct orch_config *cfg,
+                      const struct orch_credentials *cred,
+                      struct orch_rollout_job *jobs, size_t n,
+                      volatile sig_atomic_t *interrupt, struct orch_diag *diag)
+{
+    struct state_ctx s;
+    struct orch_query_batch b;
+    struct orch_dispatch_stats st;
+    size_t i = 0, k = 0;
+    int rc = 0;
+
+    memset(&b, 0, sizeof(b));
+    s.cfg = cfg;
+    s.jobs = jobs;
+    s.which = calloc(n ? n : 1, sizeof(*s.which));
+    if (s.which == NULL)
+        return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        if (!jobs[i].query_failed && jobs[i].listed == 0 &&
+            jobs[i].device_count > 0)
+            s.which[k++] = i;
+    }
+    b.action = "QueryOTAJob";
+    b.qps = cfg->query_qps;
+    b.nitems = k;
+    b.build = build_state;
+    b.done = state_done;
+    b.ud = &s;
+    if (k > 0)
+        rc = orch_query_run(cfg, cred, &b, interrupt, &st, diag);
+    free(s.which);
+    return rc;
+}
+
 int orch_wavequery_counts(const struct orch_config *cfg,
                           const struct orch_credentials *cred,
-                          const char *const *job_ids, size_t n,
+                          const char *const *job_ids,
+                          const uint32_t *devices, size_t n,
                           struct orch_gate_counts *c, size_t *failed_jobs,
                           volatile sig_atomic_t *interrupt,
                           struct orch_diag *diag)
@@ -34,8 +97,10 @@ int orch_wavequery_counts(const struct orch_config *cfg,
     if (jobs == NULL)
         return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
     /* Borrowed: these jobs are never passed to orch_rollout_cleanup. */
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         jobs[i].job_id = (char *)job_ids[i];
+        jobs[i].device_count = devices ? devices[i] : 0;
+    }
     tl.cfg = cfg;
     tl.cred = cred;
     tl.jobs = jobs;
@@ -46,6 +111,8 @@ int orch_wavequery_counts(const struct orch_config *cfg,
         rc =
             orch_diag_set(diag, ORCH_EABORT, "%s",
                           st.abort_reason[0] ? st.abort_reason : "interrupted");
+    if (rc == 0)
+        rc = ask_states(cfg, cred, jobs, n, interrupt, diag);
     for (i = 0; rc == 0 && i < n; i++) {
         if (jobs[i].query_failed)
             (*failed_jobs)++;

@@ -791,8 +791,9 @@ static void status_accounts_every_device_of_a_partial_run(void **state)
 }
 
 /* A waved run paused after wave 1: status --json gives the
- * wave as a number, counts the 4 chunks of wave 2 as not sent yet, and
- * exits 1. */
+ * wave as a number; the report has a row for every chunk of the plan,
+ * so the 4 chunks of wave 2 are not sent with their code (WavePaused)
+ * and every device of the plan is counted; exit 1. */
 static void status_waved_run_paused(void **state)
 {
     struct e2e_fleet c;
@@ -821,9 +822,21 @@ static void status_waved_run_paused(void **state)
     assert_int_equal(json_array_size(waves), 1);
     assert_true(json_is_integer(json_object_get(json_array_get(waves, 0),
                                                 "wave")));
-    assert_int_equal(torture_json_num(doc, "plan", "unsent_chunks"), 4);
-    assert_int_equal(torture_json_num(doc, "plan", "devices"), 200);
-    assert_exit(doc, "status", 1, "partial", "4 chunks not sent yet");
+    assert_int_equal(torture_json_num(doc, "plan", "unsent_chunks"), 0);
+    assert_int_equal(torture_json_num(doc, "plan", "devices"), NDEV);
+    {
+        json_t *ns = torture_json_at(doc, "plan", "not_sent");
+        json_t *code =
+            json_array_get(torture_json_at(doc, "plan", "codes"), 0);
+
+        assert_int_equal(torture_json_num(ns, NULL, "chunks"), 4);
+        assert_int_equal(torture_json_num(ns, NULL, "devices"), NDEV - 200);
+        assert_string_equal(torture_json_str(code, NULL, "code"),
+                            "WavePaused");
+        assert_int_equal(torture_json_num(code, NULL, "chunks"), 4);
+    }
+    assert_exit(doc, "status", 1, "partial",
+                "800 devices in chunks not sent");
     json_decref(doc);
     h_run_free(&r);
     e2e_fleet_stop(&c);

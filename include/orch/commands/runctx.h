@@ -114,6 +114,13 @@ struct orch_run {
 
     /* maintenance windows (runwindows.h) */
     struct orch_runwin win;
+    const char *unsent_code;   /* waved: the error_code of the report rows
+                                  of chunks without an outcome
+                                  (planrows.h), from the last wave record;
+                                  NULL: not waved, no such rows */
+    json_t *wave_log;          /* every wave record of the run, earlier
+                                  runs' included (an owned array, NULL:
+                                  none yet): the end's account */
 };
 
 /* A new run state for cfg (borrowed, must outlive it): nothing loaded

@@ -18,6 +18,13 @@ int orch_runoutput_open_rejects(struct orch_run *ctx);
  * ORCH_E* code. */
 int orch_runoutput_open(struct orch_run *ctx);
 
+/* A waved run between two waves: the live report and device files
+ * closed, rewritten whole (every chunk of the plan has its row: a wave
+ * not created yet has WaveNotStarted rows, planrows.h) and opened again
+ * for appending. Does nothing when the report is not open. 0 or an
+ * ORCH_E* code (told; a failed rewrite is kept for the end). */
+int orch_runoutput_checkpoint(struct orch_run *ctx);
+
 /* End of a run that opened its journal, whose sending ended with exit
  * code `code`: the report and device files rewritten whole in chunk
  * order, a resumed run's whole-run line, the device files and the one

@@ -7,6 +7,7 @@
 #ifndef ORCH_GATE_H
 #define ORCH_GATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,10 @@ struct orch_gate_counts {
     uint64_t pending;  /* QUEUED, NOTIFIED, IN_PROGRESS, CONFIRM */
     uint64_t expected; /* devices of the wave's created jobs (tasks may
                           be listed late: the larger of the two counts) */
+    uint64_t no_task;  /* devices of jobs the API has finished that hold
+                          no task for them (already on the target version,
+                          or not eligible for the firmware): decided, and
+                          left out of the share the gate judges */
 };
 
 enum orch_gate_decision {
@@ -52,22 +57,35 @@ const char *orch_gate_decision_name(enum orch_gate_decision d);
 int64_t orch_gate_elapsed(int64_t watched_ms, int64_t wall_at_start_ms,
                           int64_t schedule_ms);
 
-/* The gate's decision for counts after elapsed_ms of watching:
+/* The gate's decision for counts after elapsed_ms of watching (it
+ * judges the wave's tasks: total is max(tasks, expected - no_task), so
+ * devices the API made no task for are decided, never pending):
  *   FAIL when the failure gate applies (at least min(min_decided, total)
  *   tasks ended) and failed / ended >= failure, or when even every
  *   pending task succeeding could not reach `success` (the wave can no
  *   longer pass: waiting would only delay the abort);
  *   else PASS when succeeded / total >= success;
  *   else TIMEOUT when elapsed_ms >= timeout_ms; else WAIT.
- * total is max(tasks, expected); with total 0 (nothing to watch) the
- * gate passes. Writes a one-line explanation to why (may be NULL). Pure. */
+ * with total 0 (no task to judge: every device of the wave had none, or
+ * nothing was created) the gate passes, and says why. Every explanation
+ * names the devices without a task when there are some. Writes a
+ * one-line explanation to why (may be NULL). Pure. */
 enum orch_gate_decision orch_gate_decide(const struct orch_gate *g,
                                          const struct orch_gate_counts *c,
                                          int64_t elapsed_ms, char *why,
                                          size_t whysz);
 
+/* Whether the API is done with job j: it was listed without a failure,
+ * and QueryOTAJob called it COMPLETED or CANCELED (j->job_status), or
+ * it has tasks and every one of them has ended (SUCCEEDED, FAILED,
+ * CANCELED; as many listed as its Total). A static job never gets a task
+ * later: the devices it holds no task for will never have one. Pure. */
+bool orch_gate_job_over(const struct orch_rollout_job *j);
+
 /* Adds job j's listed tasks to c (tasks, SUCCEEDED, FAILED, CANCELED and
- * the pending states); c->expected is left alone. Pure. */
+ * the pending states) and, when the job is over (orch_gate_job_over),
+ * the devices it holds no task for (j->device_count minus the tasks) to
+ * c->no_task; c->expected is left alone. Pure. */
 void orch_gate_add_job(struct orch_gate_counts *c,
                        const struct orch_rollout_job *j);
 

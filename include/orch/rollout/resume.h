@@ -69,6 +69,8 @@ struct orch_resume {
      * waves_passed has bit K-1 set once wave K's gate passed (or was
      * overridden by `--resume --force` after an abort). */
     json_t *last_wave;     /* the last wave record (owned), or NULL */
+    json_t *waves;         /* every wave record, in order (an owned
+                              array), or NULL: none */
     uint64_t waves_passed;
     int64_t wave_base_ms;  /* "base" of the first wave record that has one
                               (the time scheduled waves count from), 0 */

@@ -4,7 +4,11 @@
  *  <report>              one row per chunk, from the chunk's done record
  *  <report>.failed.csv   the devices of every chunk that created no job
  *                        and whose outcome is known (safe to send again
- *                        once the run is over: see orch_outcome_unknown)
+ *                        once the run is over: see orch_outcome_unknown),
+ *                        except a chunk whose wave was not created
+ *                        (WaveNotStarted, WaveAborted, WavePaused,
+ *                        Deferred: planrows.h), which is in no device
+ *                        file
  *  <report>.ambiguous.csv the devices of every chunk whose outcome is
  *                        unknown (a job may hold them: only a resume may
  *                        decide them), with the reason

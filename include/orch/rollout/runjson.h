@@ -31,11 +31,15 @@
  *               "chunks_per_s":X},
  *    "files":{"report","failed","ambiguous","rejects","journal"} (null:
  *            not written),
- *    "next_step":{"action":"resume|rerun_failed|none", "command":S|null}
+ *    "next_step":{"action":"resume|rerun_failed|review_abort|none",
+ *            "command":S|null}
  *            (the one next step the text summary names: "resume" while a
  *            chunk's outcome is unknown or a chunk is not sent, then the
  *            failed file is NOT to be run; "rerun_failed" only when every
  *            chunk is decided; summary.h, orch_summary_next_step),
+ *    "waves":null|[{...}] (a waved run: each wave's chunks, devices,
+ *            jobs, outcomes, start and gate verdict with its counts and
+ *            thresholds; orch_waveaccount_json),
  *    "plan":null|{...}   (`plan` only: see orch_runjson_set_plan)}
  */
 #ifndef ORCH_RUNJSON_H
@@ -92,6 +96,9 @@ struct orch_run_summary {
     const char *ambiguous_file;   /* NULL: not written */
     const char *next_step;        /* "resume", "rerun_failed"; NULL: "none" */
     const char *next_command;     /* NULL: none */
+    const json_t *waves;          /* `run --waves`: the account of every
+                                     wave (waveaccount.h; borrowed);
+                                     NULL: "waves": null */
 };
 
 /* The summary document of s, with "plan":null (new reference; it copies

@@ -154,12 +154,18 @@ void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf);
  *           (its not-sent devices are the resume's to send);
  *   RERUN   every chunk is decided and some failed: the failed file
  *           holds exactly their devices, safe to run as an inventory;
+ *   REVIEW_ABORT  a wave's health gate aborted the rollout (chunks
+ *           WaveAborted, planrows.h): neither a blind resume (it refuses
+ *           without --force, which goes on with the firmware that failed
+ *           the gate) nor a rerun (their devices are in no device file):
+ *           look at `ota-rollout status REPORT` first, then decide;
  *   NONE    every chunk created, or an ALL/GRAY target (no device
  *           files). */
 enum orch_next_step {
     ORCH_NEXT_NONE = 0,
     ORCH_NEXT_RESUME,
-    ORCH_NEXT_RERUN
+    ORCH_NEXT_RERUN,
+    ORCH_NEXT_REVIEW_ABORT
 };
 
 /* The whole run's outcomes the next step depends on. */
@@ -167,6 +173,9 @@ struct orch_summary_next {
     size_t failed;   /* failed chunks, outcome known */
     size_t unknown;  /* chunks whose outcome is unknown (orch_outcome_unknown) */
     size_t not_sent; /* never sent, or no outcome yet */
+    size_t waiting;  /* of not_sent: a wave not created (planrows.h);
+                        their devices are in no device file */
+    size_t aborted;  /* of waiting: WaveAborted */
     bool specific;   /* device files exist (SPECIFIC target) */
 };
 
@@ -178,12 +187,14 @@ void orch_summary_count_next(json_t *const *rows, const unsigned *attempts,
 
 enum orch_next_step orch_summary_next_step(const struct orch_summary_next *nx);
 
-/* "resume", "rerun_failed" or "none" (the --json "next_step"). */
+/* "resume", "rerun_failed", "review_abort" or "none" (the --json
+ * "next_step"). */
 const char *orch_next_step_name(enum orch_next_step step);
 
 /* The next step's command for the report (malloced; NULL for NONE or on
- * ENOMEM): "ota-rollout resume REPORT" or
- * "ota-rollout run REPORT.failed.csv ...". */
+ * ENOMEM): "ota-rollout resume REPORT",
+ * "ota-rollout run REPORT.failed.csv ..." or "ota-rollout status REPORT"
+ * (REVIEW_ABORT). */
 char *orch_summary_next_command(enum orch_next_step step,
                                 const char *report_path);
 

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct orch_config;
 struct orch_credentials;
@@ -14,13 +15,18 @@ struct orch_diag;
 struct orch_gate_counts;
 
 /* Task counts of the jobs job_ids[0..n) (ListOTATaskByJob, every page,
- * at cfg->query_qps; tasklist.h). Returns 0 (c filled, c->expected 0;
+ * at cfg->query_qps; tasklist.h), and QueryOTAJob for the jobs that
+ * listed no task at all (their state says whether the API is done with
+ * them). devices[i] (may be NULL: unknown) is job i's device count: the
+ * devices a finished job holds no task for go to c->no_task
+ * (orch_gate_add_job). Returns 0 (c filled, c->expected 0;
  * *failed_jobs: jobs that could not be fully listed), ORCH_EABORT with
  * diag (credentials rejected, or interrupted), or a setup error. Borrows
  * job_ids. */
 int orch_wavequery_counts(const struct orch_config *cfg,
                           const struct orch_credentials *cred,
-                          const char *const *job_ids, size_t n,
+                          const char *const *job_ids,
+                          const uint32_t *devices, size_t n,
                           struct orch_gate_counts *c, size_t *failed_jobs,
                           volatile sig_atomic_t *interrupt,
                           struct orch_diag *diag);

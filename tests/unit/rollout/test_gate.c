@@ -9,6 +9,7 @@
 #include "torture.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #define MIN_MS (60 * 1000LL)
@@ -175,7 +176,106 @@ static void gate_threshold_sentences(void **state)
         why, "190 of 200 tasks SUCCEEDED (95.0%, success threshold 95%)");
 }
 
+/* One job of a wave as the gate's poll fills it: device_count devices,
+ * `listed` tasks of which `ok` SUCCEEDED and the rest QUEUED, and the
+ * state QueryOTAJob gave ("" when not asked). */
+static struct orch_rollout_job job_of(unsigned devices, uint64_t listed,
+                                      uint64_t ok, const char *state)
+{
+    struct orch_rollout_job j;
+
+    memset(&j, 0, sizeof(j));
+    j.device_count = devices;
+    j.listed = j.total = listed;
+    j.counts[ORCH_TASK_SUCCEEDED] = ok;
+    j.counts[ORCH_TASK_QUEUED] = listed - ok;
+    snprintf(j.job_status, sizeof(j.job_status), "%s", state);
+    return j;
+}
+
+/* A job the API finished with no task (every device already on the
+ * target version) is decided, never pending: the gate passes and says
+ * why; while the API has not said so, its devices stay pending. */
+static void gate_job_without_tasks_is_decided(void **state)
+{
+    struct orch_gate g = {0.95, 0, 10, 3600 * 1000};
+    struct orch_gate_counts c;
+    struct orch_rollout_job j = job_of(200, 0, 0, "COMPLETED");
+    char why[512];
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_true(orch_gate_job_over(&j));
+    orch_gate_add_job(&c, &j);
+    c.expected = 200;
+    assert_int_equal(c.no_task, 200);
+    assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
+                     ORCH_GATE_PASS);
+    assert_non_null(strstr(why, "no task to judge"));
+    assert_non_null(strstr(why, "200 devices"));
+    assert_non_null(strstr(why, "already on the target version"));
+    /* Not asked yet, or still PLANNED / IN_PROGRESS: pending. */
+    j = job_of(200, 0, 0, "");
+    memset(&c, 0, sizeof(c));
+    assert_false(orch_gate_job_over(&j));
+    orch_gate_add_job(&c, &j);
+    c.expected = 200;
+    assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
+                     ORCH_GATE_WAIT);
+    assert_non_null(strstr(why, "200 pending"));
+    j = job_of(200, 0, 0, "PLANNED");
+    assert_false(orch_gate_job_over(&j));
+    /* A CANCELED job is over too; a job whose query failed is not. */
+    j = job_of(200, 0, 0, "CANCELED");
+    assert_true(orch_gate_job_over(&j));
+    j.query_failed = true;
+    assert_false(orch_gate_job_over(&j));
+}
+
+/* Devices the API will never upgrade (150 of 200 already on the version,
+ * 50 tasks): once every task ended, the 50 tasks are judged and the 150
+ * are named as decided; before that, the job is not over. */
+static void gate_devices_without_task_are_not_pending(void **state)
+{
+    struct orch_gate g = {0.95, 0, 10, 3600 * 1000};
+    struct orch_gate_counts c;
+    struct orch_rollout_job j = job_of(200, 50, 50, "");
+    struct orch_rollout_job k = job_of(200, 50, 48, "");
+    char why[512];
+
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    assert_true(orch_gate_job_over(&j));
+    orch_gate_add_job(&c, &j);
+    c.expected = 200;
+    assert_int_equal(c.no_task, 150);
+    assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
+                     ORCH_GATE_PASS);
+    assert_non_null(strstr(why, "50 of 50 tasks SUCCEEDED"));
+    assert_non_null(strstr(why, "150 devices without a task"));
+    /* Two tasks still QUEUED: the job is not over, nothing is decided
+     * about its devices without a task yet. */
+    memset(&c, 0, sizeof(c));
+    assert_false(orch_gate_job_over(&k));
+    orch_gate_add_job(&c, &k);
+    c.expected = 200;
+    assert_int_equal(c.no_task, 0);
+    assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
+                     ORCH_GATE_WAIT);
+    /* A failure names them the same way. */
+    memset(&c, 0, sizeof(c));
+    j.counts[ORCH_TASK_SUCCEEDED] = 40;
+    j.counts[ORCH_TASK_FAILED] = 10;
+    orch_gate_add_job(&c, &j);
+    c.expected = 200;
+    assert_int_equal(orch_gate_decide(&g, &c, 0, why, sizeof(why)),
+                     ORCH_GATE_FAIL);
+    assert_non_null(strstr(why, "150 devices without a task"));
+}
+
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(gate_timeout_counts_from_schedule),
     cmocka_unit_test(gate_decisions),
-    cmocka_unit_test(gate_threshold_sentences))
+    cmocka_unit_test(gate_threshold_sentences),
+    cmocka_unit_test(gate_job_without_tasks_is_decided),
+    cmocka_unit_test(gate_devices_without_task_are_not_pending))

@@ -408,7 +408,40 @@ static void drop_map_round_trip(void **state)
     json_decref(run);
 }
 
+/* Every wave record is kept, in order, besides the last one and the
+ * passed gates. */
+static void wave_records_kept(void **state)
+{
+    struct orch_config cfg;
+    struct orch_resume rs;
+    struct orch_diag diag = {{0}};
+    struct image im = {{0}, 0};
+    char *run = NULL;
+
+    (void)state;
+    base_config(&cfg);
+    run = run_json(&cfg, 2);
+    add(&im, run);
+    add(&im, "{\"t\":\"wave\",\"wave\":1,\"event\":\"start\",\"time\":1}");
+    add(&im, "{\"t\":\"wave\",\"wave\":1,\"event\":\"gate\","
+             "\"decision\":\"pass\",\"time\":2}");
+    add(&im, "{\"t\":\"wave\",\"wave\":2,\"event\":\"start\",\"time\":3}");
+    orch_resume_init(&rs);
+    assert_int_equal(orch_resume_load_mem(&rs, im.buf, im.len, "j", &diag), 0);
+    assert_int_equal(json_array_size(rs.waves), 3);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(rs.waves, 1),
+                                           "time")),
+        2);
+    assert_ptr_equal(json_array_get(rs.waves, 2), rs.last_wave);
+    assert_int_equal(rs.waves_passed, 1);
+    orch_resume_cleanup(&rs);
+    free(run);
+    orch_config_cleanup(&cfg);
+}
+
 TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(wave_records_kept),
     cmocka_unit_test(replay_states_and_actions),
     cmocka_unit_test(torn_tail_is_cut_damage_refused),
     cmocka_unit_test(bad_records_refused),

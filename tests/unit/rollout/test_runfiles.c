@@ -418,7 +418,39 @@ static void keep_old_nothing_there(void **state)
     assert_int_equal(k.n, 0);
 }
 
+/* A chunk whose wave was not created (planrows.h) has its report row
+ * and is in neither device file; a plain not_sent chunk stays in the
+ * failed file. */
+static void wave_rows_in_no_device_file(void **state)
+{
+    struct fixture *f = *state;
+    struct orch_runfiles rf;
+    struct orch_diag diag = {{0}};
+    json_t *rows[2];
+
+    rows[0] = json_pack("{s:s, s:s, s:i, s:s, s:s}", "t", "done", "status",
+                        "not_sent", "attempts", 0, "code", "WaveAborted",
+                        "message", "m");
+    rows[1] = json_pack("{s:s, s:s, s:i, s:s, s:s}", "t", "done", "status",
+                        "not_sent", "attempts", 0, "code", "Interrupted",
+                        "message", "i");
+    orch_runfiles_init(&rf, f->report, &f->plan, NULL, NULL);
+    assert_int_equal(orch_runfiles_rewrite(&rf, rows, 2, &diag), 0);
+    check_file(f->report,
+               HDR "1,pkA,FW1,2,dev-a,dev-b,not_sent,,,,0,WaveAborted,m\n"
+                   "2,pkA,FW1,2,dev-c,dev-d,not_sent,,,,0,Interrupted,i\n");
+    check_file(sibling(f, ".failed.csv"),
+               ORCH_FAILED_HEADER "\npkA,dev-c,Interrupted\n"
+                                  "pkA,dev-d,Interrupted\n");
+    check_file(sibling(f, ".ambiguous.csv"), ORCH_AMBIGUOUS_HEADER "\n");
+    assert_int_equal(orch_runfiles_close(&rf), 0);
+    json_decref(rows[0]);
+    json_decref(rows[1]);
+}
+
 TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test_setup_teardown(wave_rows_in_no_device_file, setup,
+                                    teardown),
     cmocka_unit_test_setup_teardown(live_rows_and_failed_devices, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(not_sent_without_code_shows_its_status,

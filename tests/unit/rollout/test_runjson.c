@@ -141,7 +141,21 @@ static void summary_every_field(void **state)
     assert_string_equal(torture_json_str(doc, "files", "journal"),
                         "r.csv.journal");
     assert_true(json_is_null(torture_json_at(doc, NULL, "plan")));
+    assert_true(json_is_null(torture_json_at(doc, NULL, "waves")));
     json_decref(doc);
+
+    /* A waved run: "waves" carries the account (copied). */
+    {
+        json_t *waves = json_pack("[{s:i}]", "wave", 1);
+
+        s.waves = waves;
+        doc = orch_runjson_summary(&s);
+        s.waves = NULL;
+        json_decref(waves);
+        assert_int_equal(json_array_size(torture_json_at(doc, NULL, "waves")),
+                         1);
+        json_decref(doc);
+    }
 
     /* A given reason wins; no pre-flight and no device check. */
     s.exit_code = 4;

@@ -695,8 +695,63 @@ static void json_plan_object(void **state)
     json_decref(doc);
 }
 
+/* After a gate abort (WaveAborted rows) the next step is neither a
+ * resume nor a rerun: review, with the command that shows the rollout;
+ * the failed file is not named for those chunks. */
+static void next_step_after_a_gate_abort(void **state)
+{
+    json_t *rows[3];
+    struct orch_summary_next nx;
+    struct torture_capture m;
+    char *cmd = NULL;
+    size_t i = 0;
+
+    (void)state;
+    rows[0] = rec("created", NULL);
+    rows[1] = rec("not_sent", "WaveAborted");
+    rows[2] = rec("not_sent", "WaveAborted");
+    memset(&nx, 0, sizeof(nx));
+    nx.specific = true;
+    orch_summary_count_next(rows, NULL, 3, &nx);
+    assert_int_equal(nx.not_sent, 2);
+    assert_int_equal(nx.waiting, 2);
+    assert_int_equal(nx.aborted, 2);
+    assert_int_equal(orch_summary_next_step(&nx), ORCH_NEXT_REVIEW_ABORT);
+    assert_string_equal(orch_next_step_name(ORCH_NEXT_REVIEW_ABORT),
+                        "review_abort");
+    cmd = orch_summary_next_command(ORCH_NEXT_REVIEW_ABORT, "r.csv");
+    assert_string_equal(cmd, "ota-rollout status r.csv");
+    free(cmd);
+    orch_summary_print_next(torture_capture_open(&m), &nx, "r.csv");
+    torture_capture_close(&m);
+    assert_null(strstr(m.buf, "failed devices"));
+    assert_null(strstr(m.buf, "rerun:"));
+    assert_non_null(strstr(m.buf, "next step: a wave's health gate aborted "
+                                  "the rollout; 2 chunks were not created"));
+    assert_non_null(strstr(m.buf, "ota-rollout resume r.csv --force"));
+    free(m.buf);
+    /* A later wave still to come (WaveNotStarted): resume, and no failed
+     * file named for it. */
+    json_decref(rows[1]);
+    json_decref(rows[2]);
+    rows[1] = rec("not_sent", "WaveNotStarted");
+    rows[2] = rec("not_sent", "Deferred");
+    orch_summary_count_next(rows, NULL, 3, &nx);
+    assert_int_equal(nx.waiting, 2);
+    assert_int_equal(nx.aborted, 0);
+    assert_int_equal(orch_summary_next_step(&nx), ORCH_NEXT_RESUME);
+    orch_summary_print_next(torture_capture_open(&m), &nx, "r.csv");
+    torture_capture_close(&m);
+    assert_null(strstr(m.buf, "failed devices"));
+    assert_non_null(strstr(m.buf, "next step: ota-rollout resume r.csv"));
+    free(m.buf);
+    for (i = 0; i < 3; i++)
+        json_decref(rows[i]);
+}
+
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(durations),
+    cmocka_unit_test(next_step_after_a_gate_abort),
     cmocka_unit_test(calls_rate),
     cmocka_unit_test(rows_kept_up_to_the_limit),
     cmocka_unit_test_setup_teardown(plan_summary_of_an_inventory, setup,
