@@ -62,6 +62,10 @@ void orch_credentials_cleanup(struct orch_credentials *cred)
 {
     if (cred == NULL)
         return;
+    /* First: the refresher may still be fetching. */
+    if (cred->live != NULL && cred->live_free != NULL)
+        cred->live_free(cred->live);
+    free(cred->provider);
     free(cred->access_key_id);
     orch_secret_wipe(&cred->secret);
     orch_secret_wipe(&cred->token);

@@ -13,10 +13,12 @@
 #include "orch/base/buf.h"
 #include "orch/base/codec.h"
 #include "orch/cloud/credentials.h"
+#include "orch/cloud/credlive.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
 #include "orch/cloud/sign.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +34,7 @@ void orch_request_init(struct orch_request *req)
     for (i = 0; i < ORCH_REQ_MAX_HEADERS; i++)
         orch_buf_init(&req->headers[i]);
     req->nheaders = 0;
+    req->key_id[0] = '\0';
 }
 
 void orch_request_cleanup(struct orch_request *req)
@@ -276,8 +279,38 @@ out:
     return rc;
 }
 
+/* Builds with the credentials of in, which hold no live holder. */
+static int build_signed(struct orch_request *req,
+                        const struct orch_request_input *in);
+
+/* Builds with the live holder's current set, borrowed under its lock for
+ * as long as the signature takes (request.h). */
+static int build_live(struct orch_request *req,
+                      const struct orch_request_input *in)
+{
+    struct orch_credlive *live = in->cred->live;
+    struct orch_request_input now_in = *in;
+    struct orch_credentials view;
+    int rc = orch_credlive_acquire(live, in->now_ms, &view, NULL);
+
+    if (rc)
+        return rc;
+    now_in.cred = &view;
+    rc = build_signed(req, &now_in);
+    orch_credlive_release(live);
+    return rc;
+}
+
 int orch_request_build(struct orch_request *req,
                        const struct orch_request_input *in)
+{
+    if (in != NULL && in->cred != NULL && in->cred->live != NULL)
+        return build_live(req, in);
+    return build_signed(req, in);
+}
+
+static int build_signed(struct orch_request *req,
+                        const struct orch_request_input *in)
 {
     struct orch_buf authority;
     char date[21];
@@ -290,6 +323,7 @@ int orch_request_build(struct orch_request *req,
     for (i = 0; i < req->nheaders; i++)
         orch_buf_reset(&req->headers[i]);
     req->nheaders = 0;
+    req->key_id[0] = '\0';
 
     if (in == NULL || in->endpoint == NULL || in->action == NULL ||
         in->action[0] == '\0' || in->nonce == NULL || in->nonce[0] == '\0' ||
@@ -310,6 +344,7 @@ int orch_request_build(struct orch_request *req,
     if (rc)
         goto out;
     orch_format_iso8601(date, in->now_ms);
+    snprintf(req->key_id, sizeof(req->key_id), "%s", in->cred->access_key_id);
     if (in->signature_version == 2)
         rc = build_v2(req, in, orch_buf_str(&authority), date);
     else
@@ -321,6 +356,7 @@ out:
         for (i = 0; i < req->nheaders; i++)
             orch_buf_reset(&req->headers[i]);
         req->nheaders = 0;
+        req->key_id[0] = '\0';
     }
     orch_buf_cleanup(&authority);
     return rc;

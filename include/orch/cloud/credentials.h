@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 struct orch_diag;
+struct orch_credlive;
 
 /* A secret string: malloced, wiped on free. */
 struct orch_secret {
@@ -25,6 +26,14 @@ struct orch_credentials {
     struct orch_secret secret;      /* AccessKeySecret */
     struct orch_secret token;       /* STS token, s == NULL when absent */
     char *source;                   /* "environment" or "profile NAME (FILE)" */
+    /* Where a chain's set came from for --json ("env", "profile:AK", ...;
+     * credsource.h), malloced, or NULL. */
+    char *provider;
+    /* A refresh-capable holder (credlive.h), or NULL: when set, request.c
+     * signs with its CURRENT set, not with the fields above (the first
+     * set's). Owned: orch_credentials_cleanup calls live_free on it. */
+    struct orch_credlive *live;
+    void (*live_free)(struct orch_credlive *live);
 };
 
 /* Loads credentials. `profile` may be NULL; `home` is $HOME (tests pass a

@@ -42,13 +42,19 @@ struct orch_request {
     struct orch_buf body;          /* empty for V3 query style */
     struct orch_buf headers[ORCH_REQ_MAX_HEADERS]; /* "name: value" lines */
     size_t nheaders;
+    /* The AccessKeyId that signed it (credentials rotate: credlive.h),
+     * "" when none; not a secret. */
+    char key_id[160];
 };
 
 void orch_request_init(struct orch_request *req);
 void orch_request_cleanup(struct orch_request *req);
 /* Builds the signed request into req (reset first). Returns 0, ORCH_EINVAL
  * (bad endpoint), ORCH_ENOMEM or ORCH_ESIGN. The secret is used only to
- * sign; it is not copied into req. */
+ * sign; it is not copied into req. When in->cred has a live holder
+ * (credlive.h), its current set at in->now_ms signs (taken under the
+ * holder's lock for the signature's time only); ORCH_ECRED when that set
+ * is within its safety margin (nothing is signed with it). */
 int orch_request_build(struct orch_request *req,
                        const struct orch_request_input *in);
 
