@@ -25,6 +25,7 @@
 #include "orch/commands/reason.h"
 #include "orch/base/tally.h"
 #include "orch/cloud/api.h"
+#include "orch/cloud/credchain.h"
 #include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
 #include "orch/engine/journal.h"

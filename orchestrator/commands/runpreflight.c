@@ -6,6 +6,7 @@
 #include "orch/base/exitcode.h"
 #include "orch/base/interrupt.h"
 #include "orch/base/msgs.h"
+#include "orch/cloud/credchain.h"
 #include "orch/cloud/credentials.h"
 #include "orch/commands/runctx.h"
 #include "orch/commands/runinventory.h"

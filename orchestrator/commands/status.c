@@ -25,6 +25,7 @@
 #include "orch/base/msgs.h"
 #include "orch/commands/reason.h"
 #include "orch/cloud/api.h"
+#include "orch/cloud/credchain.h"
 #include "orch/cloud/credentials.h"
 #include "orch/commands/statusview.h"
 #include "orch/engine/dispatch.h"

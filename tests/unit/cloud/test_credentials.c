@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "orch/cloud/credchain.h"
 #include "orch/cloud/credentials.h"
 #include "orch/base/err.h"
 #include "torture.h"
@@ -220,11 +221,12 @@ static void unsupported_and_broken_profiles(void **state)
         const char *profile;
         const char *msg;
     } cases[] = {
-        {"role", "profile role uses mode RamRoleArn, which ota-rollout does "
-                 "not support; use an AK or StsToken profile or set "
-                 "ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET"},
-        {"ecs", "profile ecs uses mode EcsRamRole, which ota-rollout does "
-                "not support"},
+        /* Temporary credentials come from the credential chain now
+         * (test_credchain.c); this static-only loader names them. */
+        {"role", "RamRoleArn profile \"role\" gives temporary credentials, "
+                 "which this command cannot refresh yet; use an AK or "
+                 "StsToken profile or set ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET"},
+        {"ecs", "EcsRamRole profile \"ecs\" gives temporary credentials"},
         {"nosecret", "profile nosecret in"},
         {"notoken", "(mode StsToken) has no sts_token"},
         {"missing", "profile missing not found in"},
