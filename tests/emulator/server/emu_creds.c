@@ -119,6 +119,8 @@ static enum MHD_Result session_token(struct cred_req *c)
     char tok[48];
 
     c->action = "EcsMetadataToken";
+    if (c->s->o.imdsv1_only)
+        return answer_text(c, 404, "NotFound", "Not Found");
     if (ttl == NULL || end == ttl || *end || n < 1 || n > 21600)
         return answer_text(c, 400, "InvalidTTL",
                            "X-aliyun-ecs-metadata-token-ttl-seconds must be "

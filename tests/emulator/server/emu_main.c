@@ -36,7 +36,7 @@ enum {
     OPT_SLOW_MS, OPT_THROTTLE_BURST, OPT_SIM_SPEED, OPT_SUCCESS_RATIO,
     OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_MAX_URI, OPT_FAULT_ACTIONS,
     OPT_FAIL_QUERIES, OPT_RAM_DENY, OPT_STS_TTL, OPT_OIDC_TOKEN,
-    OPT_ECS_ROLE, OPT_IMDSV2_ONLY, OPT_CRED_ACCOUNT, OPT_HELP, OPT_VERSION
+    OPT_ECS_ROLE, OPT_IMDSV2_ONLY, OPT_IMDSV1_ONLY, OPT_CRED_ACCOUNT, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -52,6 +52,7 @@ static const struct option options[] = {
     {"oidc-token", required_argument, NULL, OPT_OIDC_TOKEN},
     {"ecs-role", required_argument, NULL, OPT_ECS_ROLE},
     {"imdsv2-only", no_argument, NULL, OPT_IMDSV2_ONLY},
+    {"imdsv1-only", no_argument, NULL, OPT_IMDSV1_ONLY},
     {"cred-account", required_argument, NULL, OPT_CRED_ACCOUNT},
     {"request-log", required_argument, NULL, OPT_REQUEST_LOG},
     {"qps-create", required_argument, NULL, OPT_QPS_CREATE},
@@ -133,6 +134,8 @@ static const char usage[] =
     "                        ram/security-credentials/[NAME])\n"
     "  --imdsv2-only         the metadata service requires the IMDSv2\n"
     "                        session token (no IMDSv1)\n"
+    "  --imdsv1-only         the metadata service has no IMDSv2 (its token\n"
+    "                        path is 404), as an old one\n"
     "  --cred-account ID     the account key the credentials URI, the\n"
     "                        metadata service and OIDC mint for (default:\n"
     "                        the first --access-key)\n"
@@ -400,6 +403,9 @@ static int credential_option(struct cli *o, int c, const char *name,
         return 0;
     case OPT_IMDSV2_ONLY:
         o->so.imdsv2_only = true;
+        return 0;
+    case OPT_IMDSV1_ONLY:
+        o->so.imdsv1_only = true;
         return 0;
     case OPT_CRED_ACCOUNT:
         o->so.cred_account = arg;

@@ -66,6 +66,8 @@ struct emu_server_opts {
     const char *ecs_role;       /* serve the ECS metadata paths with this
                                    RAM role; NULL: they are 404 */
     bool imdsv2_only;           /* metadata: the session token is required */
+    bool imdsv1_only;           /* metadata: no IMDSv2 (PUT /latest/api/token
+                                   is 404), as an old metadata service */
     const char *cred_account;   /* the account key the credentials URI,
                                    the metadata service and OIDC mint
                                    for; NULL: the first --access-key */
