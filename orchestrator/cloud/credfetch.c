@@ -58,34 +58,7 @@ void orch_credset_cleanup(struct orch_credset *set)
     set->fetched_ms = 0;
 }
 
-void orch_credsource_cleanup(struct orch_credsource *src)
-{
-    size_t i = 0;
-
-    if (src == NULL)
-        return;
-    free(src->label);
-    free(src->provider);
-    orch_credentials_cleanup(&src->static_cred);
-    if (src->signer) {
-        orch_credsource_cleanup(src->signer);
-        free(src->signer);
-    }
-    free(src->role_arn);
-    free(src->session_name);
-    free(src->external_id);
-    free(src->policy);
-    free(src->sts_url);
-    free(src->oidc_provider_arn);
-    free(src->oidc_token_file);
-    free(src->ecs_role_name);
-    free(src->metadata_url);
-    free(src->uri);
-    for (i = 0; src->argv && src->argv[i]; i++)
-        free(src->argv[i]);
-    free(src->argv);
-    memset(src, 0, sizeof(*src));
-}
+/* orch_credsource_cleanup is credbuild.c's (where sources are built). */
 
 static int fetch_static(const struct orch_credsource *src,
                         struct orch_credset *out, struct orch_diag *diag)
