@@ -51,6 +51,7 @@ struct orch_credlive {
     char *label;
     orch_credlive_fetch_fn fetch;
     void *fetch_ud;
+    void (*fetch_ud_free)(void *ud);
     orch_credlive_clock_fn now;
     void *now_ud;
     uint64_t rng;
@@ -263,6 +264,7 @@ int orch_credlive_new(struct orch_credlive **out,
     }
     l->fetch = opts->fetch;
     l->fetch_ud = opts->fetch_ud;
+    l->fetch_ud_free = opts->fetch_ud_free;
     l->now = opts->now;
     l->now_ud = opts->now_ud;
     l->rng = (uint64_t)orch_wall_ms() * 0x9E3779B97F4A7C15ULL ^
@@ -305,6 +307,8 @@ void orch_credlive_free(struct orch_credlive *l)
     pthread_mutex_unlock(&l->mu);
     pthread_join(l->thread, NULL);
     set_wipe(&l->cur);
+    if (l->fetch_ud_free != NULL)
+        l->fetch_ud_free(l->fetch_ud);
     pthread_cond_destroy(&l->cv);
     pthread_mutex_destroy(&l->mu);
     free(l->label);

@@ -47,7 +47,10 @@ typedef int64_t (*orch_credlive_clock_fn)(void *ud);
 
 struct orch_credlive_opts {
     orch_credlive_fetch_fn fetch;
-    void *fetch_ud;            /* borrowed: must outlive the holder */
+    void *fetch_ud;            /* borrowed (must outlive the holder), or
+                                  owned when fetch_ud_free is set */
+    void (*fetch_ud_free)(void *ud); /* called by orch_credlive_free after
+                                        the thread stopped; NULL: none */
     orch_credlive_clock_fn now;
     void *now_ud;
     const char *label;         /* the source's label for explanations */
@@ -60,7 +63,9 @@ struct orch_credlive_opts {
 int orch_credlive_new(struct orch_credlive **out,
                       const struct orch_credlive_opts *opts,
                       struct orch_credset *first, struct orch_diag *diag);
-/* Stops and joins the refresher, wipes the sets; NULL-safe. */
+/* Stops and joins the refresher, wipes the sets, frees fetch_ud when it
+ * is owned; NULL-safe. A failing orch_credlive_new frees nothing of opts:
+ * the caller keeps fetch_ud. */
 void orch_credlive_free(struct orch_credlive *l);
 
 /* The current set for signing at now_ms: fills *view with borrowed

@@ -97,6 +97,10 @@ struct orch_run {
     struct orch_config wave_cfg; /* shallow copy of *cfg with the wave's
                                     schedule (never cleaned up) */
     const struct orch_credentials *wave_cred; /* borrowed */
+    /* The run's credentials once loaded (borrowed; NULL before): the
+     * summary tells where they came from and how often they were
+     * refreshed. */
+    const struct orch_credentials *cred;
 };
 
 /* A new run state for cfg (borrowed, must outlive it): nothing loaded

@@ -56,6 +56,9 @@ static void clear_env(void)
     unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
     unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
     unsetenv("ALIBABA_CLOUD_PROFILE");
+    /* CTest switches the metadata service off for every test; these load
+     * (resolve) only, never fetch, and expect the default chain. */
+    unsetenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED");
 }
 
 static void write_config(struct fx *f, const char *text)
