@@ -1,0 +1,204 @@
+/* test_e2e_credentials.c - credentials from the chain against ota-emulator,
+ * kept fresh for as long as a run lives: 20,000 devices paced at --qps 5
+ * (about 20 s) on 6-second credentials, once from
+ * ALIBABA_CLOUD_CREDENTIALS_URI and once from a config.json RamRoleArn
+ * profile whose sts_endpoint is the emulator; static keys as before; the
+ * default chain with nothing configured sends nothing anywhere.
+ *
+ * What is checked in each long run: exit 0, every device in exactly one
+ * job (e2e_assert_complete), no call refused as expired (the request log
+ * and the emulator's STS counters), at least three temporary keys used by
+ * the Creates, fetches (keys minted) a small fraction of the calls, the
+ * source and refresh count in the summary / --json, and no minted token
+ * in any output, report or journal. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "e2e_util.h"
+#include "harness.h"
+#include "torture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define PK "a1BwAGVabcd"
+#define FW "UkOZxXXnVaLfqvvv8YzC000100"
+#define DEVICES 20000
+#define CHUNKS 100
+#define CREATE "CreateOTAStaticUpgradeJob"
+/* Every SecurityToken the emulator mints starts with this (emu_mint.c);
+ * the secrets are random and never leave the emulator otherwise. */
+#define TOKEN_PREFIX "CAIS"
+
+/* The Creates of the log: none refused as expired; returns how many
+ * distinct temporary ("STS.") keys signed them. */
+static size_t sts_keys_of_creates(json_t *log)
+{
+    json_t *keys = json_object();
+    size_t i = 0, n = 0;
+    json_t *e = NULL;
+
+    json_array_foreach(log, i, e) {
+        const char *key = e2e_str(e, "key_id");
+
+        if (strcmp(e2e_str(e, "action"), CREATE) != 0)
+            continue;
+        if (strncmp(e2e_str(e, "code"), "InvalidSecurityToken", 20) == 0)
+            fail_msg("a Create was refused: %s (key %s)", e2e_str(e, "code"),
+                     key);
+        if (strncmp(key, "STS.", 4) == 0)
+            json_object_set_new(keys, key, json_true());
+    }
+    n = json_object_size(keys);
+    json_decref(keys);
+    return n;
+}
+
+/* The long run's checks (see the file's comment). */
+static void assert_kept_fresh(const struct e2e_fleet *f, const struct h_run *r)
+{
+    json_t *log = h_read_jsonl(f->emu.log_path);
+    json_t *stats = h_emu_get(&f->emu, "/__emu/stats");
+    json_t *sts = json_object_get(stats, "sts");
+    size_t creates = e2e_count(log, CREATE, 0);
+    size_t keys = sts_keys_of_creates(log);
+    json_int_t minted = json_integer_value(json_object_get(sts, "minted"));
+    const char *texts[] = {r->out, r->err, NULL};
+
+    e2e_assert_complete(f, DEVICES, CHUNKS);
+    assert_int_equal(creates, CHUNKS); /* not one sent twice */
+    assert_int_equal(
+        json_integer_value(json_object_get(sts, "expired_refused")), 0);
+    if (keys < 3)
+        fail_msg("only %zu temporary keys signed the Creates", keys);
+    /* About one fetch per 2.7 s against 5 calls/s: well under a quarter. */
+    if (minted < 3 || (size_t)minted * 4 > creates)
+        fail_msg("%lld keys minted for %zu calls", (long long)minted,
+                 creates);
+    h_assert_no_secret(f->dir, TOKEN_PREFIX, texts);
+    e2e_assert_run_no_secret(f->dir, H_SECRET, r);
+    json_decref(stats);
+    json_decref(log);
+}
+
+/* The summary's "refreshed N times", N (-1 when absent). */
+static long refreshes_told(const char *text)
+{
+    const char *p = text ? strstr(text, "(STS, refreshed ") : NULL;
+    long n = -1;
+
+    if (p == NULL || sscanf(p, "(STS, refreshed %ld", &n) != 1)
+        return -1;
+    return n;
+}
+
+static void uri_20k_on_6s_credentials(void **state)
+{
+    struct e2e_fleet f;
+    struct h_run r;
+    char uri[160];
+    const char *argv[E2E_MAX_ARGS];
+    json_t *doc = NULL, *cred = NULL;
+
+    (void)state;
+    e2e_fleet_start(&f, DEVICES, PK,
+                    E2E_ARGS("--auto-create", "--sts-ttl-s", "6"));
+    snprintf(uri, sizeof(uri),
+             "ALIBABA_CLOUD_CREDENTIALS_URI=%s/credentials", f.emu.endpoint);
+    e2e_fleet_argv(argv, &f, FW, E2E_ARGS("--qps", "5", "--json"));
+    e2e_run_expect(&r, argv, E2E_ARGS(uri), 1, 180, 0);
+    assert_kept_fresh(&f, &r);
+    doc = e2e_parse_document(r.out);
+    cred = json_object_get(doc, "credentials");
+    assert_string_equal(e2e_str(cred, "provider"), "credentials_uri");
+    assert_true(json_integer_value(json_object_get(cred, "refreshes")) >= 2);
+    assert_non_null(strstr(r.err, "(temporary, refreshed before they "
+                                  "expire)"));
+    assert_true(refreshes_told(r.err) >= 2);
+    json_decref(doc);
+    h_run_free(&r);
+    e2e_fleet_stop(&f);
+}
+
+static void ram_role_arn_20k_on_6s_credentials(void **state)
+{
+    struct e2e_fleet f;
+    struct h_run r;
+    char cfg[700], env_cfg[760];
+    char *json = NULL;
+    const char *argv[E2E_MAX_ARGS];
+
+    (void)state;
+    e2e_fleet_start(&f, DEVICES, PK,
+                    E2E_ARGS("--auto-create", "--sts-ttl-s", "6"));
+    /* Outside f.dir, which is searched for the secret afterwards. */
+    snprintf(cfg, sizeof(cfg), "%s-aliyun-config.json", f.dir);
+    assert_true(asprintf(&json,
+                         "{\"current\":\"default\",\"profiles\":[{\"name\":"
+                         "\"ops\",\"mode\":\"RamRoleArn\",\"access_key_id\":"
+                         "\"%s\",\"access_key_secret\":\"%s\","
+                         "\"ram_role_arn\":\"acs:ram::1234567890123456:role/"
+                         "ota-rollout\",\"ram_session_name\":\"ota\","
+                         "\"sts_endpoint\":\"%s\",\"region_id\":"
+                         "\"cn-shanghai\"}]}",
+                         H_KEY_ID, H_SECRET, f.emu.endpoint) > 0);
+    torture_write_text(cfg, json);
+    free(json);
+    chmod(cfg, 0600);
+    snprintf(env_cfg, sizeof(env_cfg), "ALIBABA_CLOUD_CONFIG_FILE=%s", cfg);
+    e2e_fleet_argv(argv, &f, FW, E2E_ARGS("--qps", "5", "--profile", "ops"));
+    e2e_run_expect(&r, argv, E2E_ARGS(env_cfg), 1, 180, 0);
+    assert_kept_fresh(&f, &r);
+    assert_non_null(strstr(r.err, "credentials: RamRoleArn profile \"ops\""));
+    assert_true(refreshes_told(r.err) >= 2);
+    /* The operator's key signed AssumeRole only, never a Create. */
+    {
+        json_t *log = h_read_jsonl(f.emu.log_path);
+        size_t i = 0;
+        json_t *e = NULL;
+
+        json_array_foreach(log, i, e) {
+            if (strcmp(e2e_str(e, "key_id"), H_KEY_ID) == 0)
+                assert_string_equal(e2e_str(e, "action"), "AssumeRole");
+        }
+        assert_true(e2e_count(log, "AssumeRole", 1) >= 3);
+        json_decref(log);
+    }
+    h_run_free(&r);
+    e2e_fleet_stop(&f);
+}
+
+/* Keys that do not expire: the summary as before (the key id), no
+ * refresher, --json "refreshes": null. */
+static void static_keys_as_before(void **state)
+{
+    struct e2e_fleet f;
+    struct h_run r;
+    const char *argv[E2E_MAX_ARGS];
+    json_t *doc = NULL, *cred = NULL;
+
+    (void)state;
+    e2e_fleet_start(&f, 400, PK, E2E_ARGS("--auto-create"));
+    e2e_fleet_argv(argv, &f, FW, E2E_ARGS("--json"));
+    e2e_run_expect(&r, argv, NULL, 0, 60, 0);
+    assert_non_null(strstr(r.err, "credentials: environment, AccessKeyId "
+                                  H_KEY_ID));
+    assert_null(strstr(r.err, "refreshed"));
+    doc = e2e_parse_document(r.out);
+    cred = json_object_get(doc, "credentials");
+    assert_string_equal(e2e_str(cred, "provider"), "env");
+    assert_string_equal(e2e_str(cred, "source"), "environment");
+    assert_true(json_is_null(json_object_get(cred, "refreshes")));
+    json_decref(doc);
+    e2e_assert_run_no_secret(f.dir, H_SECRET, &r);
+    h_run_free(&r);
+    e2e_fleet_stop(&f);
+}
+
+E2E_MAIN(cmocka_unit_test(static_keys_as_before),
+         cmocka_unit_test(uri_20k_on_6s_credentials),
+         cmocka_unit_test(ram_role_arn_20k_on_6s_credentials))
