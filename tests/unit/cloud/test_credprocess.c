@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SECRET "zz-PROC-SECRET-1"
 #define TOKEN "zz-PROC-TOKEN-2"
@@ -220,14 +222,30 @@ static void nonzero_exit_names_the_program_only(void **state)
     struct fx *f = *state;
     struct orch_credset set;
     struct orch_diag d;
-    char cmd[256];
+    char cmd[256], errpath[160];
+    char *err = NULL;
+    int saved = -1, fd = -1;
 
     snprintf(cmd, sizeof(cmd), "%s ARGSECRET",
              script(f, "fail.sh",
                     "echo '" SECRET "' >&2\n"
                     "echo '{\"access_key_id\":\"x\",\"access_key_secret\":\""
                     SECRET "\"}'\nexit 3"));
+    /* Our stderr goes to a file meanwhile: the command's must not reach
+     * it. */
+    snprintf(errpath, sizeof(errpath), "%s/stderr.txt", f->dir);
+    fflush(stderr);
+    saved = dup(2);
+    fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
     assert_int_equal(run(cmd, 5000, 65536, &set, &d), ORCH_ECRED);
+    dup2(saved, 2);
+    close(saved);
+    err = torture_read_file(errpath, NULL);
+    assert_string_equal(err, "");
+    free(err);
     assert_non_null(strstr(d.msg, "External command \"fail.sh\" exited "
                                   "with status 3"));
     assert_null(strstr(d.msg, f->dir)); /* the base name only */
