@@ -338,6 +338,7 @@ static void assume_role_sts_signer(void **state)
     assert_string_equal(json_string_value(json_object_get(line, "key_id")),
                         tmp.cred.access_key_id);
     json_decref(line);
+    orch_credset_cleanup(&c);
     /* Without its token the STS key is refused, naming the Code. */
     source_free(s);
     s = role_source(&g_main, static_source(tmp.cred.access_key_id,
