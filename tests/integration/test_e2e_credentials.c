@@ -199,6 +199,147 @@ static void static_keys_as_before(void **state)
     e2e_fleet_stop(&f);
 }
 
+/* --- which source, and the order ---------------------------------------- */
+
+/* A small run of 400 devices with `env` and no test key; returns the
+ * --json document's credentials.provider (malloced). */
+static char *provider_of_run(const struct e2e_fleet *f, const char *report,
+                             const char *const *env, const char *profile,
+                             int want_exit, struct h_run *r)
+{
+    const char *argv[] = {"run", f->inv, "--firmware-id", FW, "--endpoint",
+                          f->emu.endpoint, "--yes", "--report", report,
+                          "--json", profile ? "--profile" : NULL, profile,
+                          NULL};
+    json_t *doc = NULL;
+    char *provider = NULL;
+
+    e2e_run_expect(r, argv, env, 1, 60, want_exit);
+    doc = e2e_parse_document(r->out);
+    provider = strdup(e2e_str(json_object_get(doc, "credentials"),
+                              "provider"));
+    json_decref(doc);
+    return provider;
+}
+
+/* An AK profile in a config file outside dir (HOME's place is the
+ * harness's): its key is `id` (the emulator knows only H_KEY_ID). */
+static void write_ak_profile(const char *path, const char *id)
+{
+    char *json = NULL;
+
+    assert_true(asprintf(&json,
+                         "{\"current\":\"p\",\"profiles\":[{\"name\":"
+                         "\"p\",\"mode\":\"AK\",\"access_key_id\":\"%s\","
+                         "\"access_key_secret\":\"%s\"}]}",
+                         id, H_SECRET) > 0);
+    torture_write_text(path, json);
+    free(json);
+    chmod(path, 0600);
+}
+
+static void each_source_and_the_order(void **state)
+{
+    struct e2e_fleet f;
+    struct h_run r;
+    char cfg[700], env_cfg[760], md[160], uri[160], report[700];
+    char env_id[120], env_secret[120];
+    char *p = NULL;
+    int n = 0;
+
+    (void)state;
+    e2e_fleet_start(&f, 400, PK,
+                    E2E_ARGS("--auto-create", "--ecs-role", "fleet"));
+    snprintf(cfg, sizeof(cfg), "%s-config.json", f.dir);
+    snprintf(env_cfg, sizeof(env_cfg), "ALIBABA_CLOUD_CONFIG_FILE=%s", cfg);
+    snprintf(md, sizeof(md), "OTA_ROLLOUT_ECS_METADATA_URL=%s",
+             f.emu.endpoint);
+    snprintf(uri, sizeof(uri), "ALIBABA_CLOUD_CREDENTIALS_URI=%s/credentials",
+             f.emu.endpoint);
+    snprintf(env_id, sizeof(env_id), "ALIBABA_CLOUD_ACCESS_KEY_ID=%s",
+             H_KEY_ID);
+    snprintf(env_secret, sizeof(env_secret),
+             "ALIBABA_CLOUD_ACCESS_KEY_SECRET=%s", H_SECRET);
+#define NEXT_REPORT() \
+    snprintf(report, sizeof(report), "%s/r%d.report.csv", f.dir, n++)
+
+    /* The metadata service alone (pointed at the emulator). */
+    NEXT_REPORT();
+    p = provider_of_run(&f, report,
+                        E2E_ARGS(md, "ALIBABA_CLOUD_ECS_METADATA_DISABLED="),
+                        NULL, 0, &r);
+    assert_string_equal(p, "ecs_ram_role");
+    free(p);
+    h_run_free(&r);
+    /* The credentials URI alone. */
+    NEXT_REPORT();
+    p = provider_of_run(&f, report, E2E_ARGS(uri), NULL, 0, &r);
+    assert_string_equal(p, "credentials_uri");
+    free(p);
+    h_run_free(&r);
+    /* A profile wins over the metadata service and the URI. */
+    write_ak_profile(cfg, H_KEY_ID);
+    NEXT_REPORT();
+    p = provider_of_run(&f, report,
+                        E2E_ARGS(env_cfg, md, uri,
+                                 "ALIBABA_CLOUD_ECS_METADATA_DISABLED="),
+                        NULL, 0, &r);
+    assert_string_equal(p, "profile:AK");
+    free(p);
+    h_run_free(&r);
+    /* The environment wins over a profile (whose key the emulator does
+     * not know: it would be refused). */
+    write_ak_profile(cfg, "LTAInotknown99");
+    NEXT_REPORT();
+    p = provider_of_run(&f, report,
+                        E2E_ARGS(env_cfg, md, uri, env_id, env_secret,
+                                 "ALIBABA_CLOUD_ECS_METADATA_DISABLED="),
+                        NULL, 0, &r);
+    assert_string_equal(p, "env");
+    free(p);
+    h_run_free(&r);
+    /* ... unless --profile names it: then that profile (refused here). */
+    NEXT_REPORT();
+    p = provider_of_run(&f, report, E2E_ARGS(env_cfg, env_id, env_secret),
+                        "p", 4, &r);
+    assert_string_equal(p, "profile:AK");
+    free(p);
+    h_run_free(&r);
+    /* A metadata service that does not answer (a closed loopback port):
+     * the URI after it. */
+    NEXT_REPORT();
+    p = provider_of_run(&f, report,
+                        E2E_ARGS("OTA_ROLLOUT_ECS_METADATA_URL="
+                                 "http://127.0.0.1:1",
+                                 uri, "ALIBABA_CLOUD_ECS_METADATA_DISABLED="),
+                        NULL, 0, &r);
+    assert_string_equal(p, "credentials_uri");
+    free(p);
+    h_run_free(&r);
+#undef NEXT_REPORT
+    e2e_fleet_stop(&f);
+}
+
+/* Nothing configured and the metadata service off (as in every test): a
+ * clear error before any call, the emulator asked nothing. */
+static void nothing_configured_sends_nothing(void **state)
+{
+    struct e2e_fleet f;
+    struct h_run r;
+    const char *argv[E2E_MAX_ARGS];
+
+    (void)state;
+    e2e_fleet_start(&f, 400, PK, E2E_ARGS("--auto-create"));
+    e2e_fleet_argv(argv, &f, FW, NULL);
+    e2e_run_expect(&r, argv, NULL, 1, 60, 2);
+    assert_non_null(strstr(r.err, "no credentials"));
+    assert_int_equal(e2e_log_count(&f.emu, NULL, 0), 0);
+    h_run_free(&r);
+    e2e_fleet_stop(&f);
+}
+
 E2E_MAIN(cmocka_unit_test(static_keys_as_before),
+         cmocka_unit_test(each_source_and_the_order),
+         cmocka_unit_test(nothing_configured_sends_nothing),
          cmocka_unit_test(uri_20k_on_6s_credentials),
          cmocka_unit_test(ram_role_arn_20k_on_6s_credentials))
