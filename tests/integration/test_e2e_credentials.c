@@ -20,10 +20,14 @@
 #include "harness.h"
 #include "torture.h"
 
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define PK "a1BwAGVabcd"
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
@@ -338,7 +342,121 @@ static void nothing_configured_sends_nothing(void **state)
     e2e_fleet_stop(&f);
 }
 
+/* --- kill -9 during a refresh --------------------------------------------- */
+
+/* A credentials URI in front of the emulator's that holds every fetch
+ * after the first for REFRESH_HOLD_MS before answering: a refresh is then
+ * in progress for that long, and the test kills the tool inside it. */
+#define REFRESH_HOLD_MS 800
+
+struct slow_uri {
+    struct MHD_Daemon *mhd;
+    unsigned port;
+    char upstream[160];
+    atomic_int gets;
+};
+
+static enum MHD_Result slow_answer(void *cls, struct MHD_Connection *conn,
+                                   const char *url, const char *method,
+                                   const char *version, const char *upload,
+                                   size_t *upload_size, void **con_cls)
+{
+    struct slow_uri *s = cls;
+    struct MHD_Response *resp = NULL;
+    enum MHD_Result ret;
+    char *body = NULL;
+    long status = 0;
+    size_t len = 0;
+
+    (void)url;
+    (void)method;
+    (void)version;
+    (void)upload;
+    (void)upload_size;
+    if (*con_cls == NULL) {
+        *con_cls = s;
+        return MHD_YES;
+    }
+    if (atomic_fetch_add(&s->gets, 1) >= 1)
+        h_sleep_ms(REFRESH_HOLD_MS);
+    body = h_http(s->upstream, NULL, NULL, &status, &len);
+    resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void slow_uri_start(struct slow_uri *s, const struct emu_proc *emu)
+{
+    const union MHD_DaemonInfo *info = NULL;
+
+    memset(s, 0, sizeof(*s));
+    snprintf(s->upstream, sizeof(s->upstream), "%s/credentials",
+             emu->endpoint);
+    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+                                  MHD_USE_THREAD_PER_CONNECTION,
+                              0, NULL, NULL, slow_answer, s,
+                              MHD_OPTION_END);
+    assert_non_null(s->mhd);
+    info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    assert_non_null(info);
+    s->port = info->port;
+}
+
+/* 4,000 devices at --qps 2 on 6-second credentials from a slow URI:
+ * killed (SIGKILL) while its first refresh is held, then resumed from the
+ * emulator's own URI: every device in exactly one job, no call refused as
+ * expired. */
+static void kill9_during_refresh_then_resume(void **state)
+{
+    struct e2e_fleet f;
+    struct slow_uri slow;
+    struct h_run r;
+    char slow_env[160], uri[160];
+    const char *argv[E2E_MAX_ARGS];
+    pid_t pid = 0;
+    int waited = 0;
+
+    (void)state;
+    e2e_fleet_start(&f, 4000, PK,
+                    E2E_ARGS("--auto-create", "--sts-ttl-s", "6"));
+    slow_uri_start(&slow, &f.emu);
+    snprintf(slow_env, sizeof(slow_env),
+             "ALIBABA_CLOUD_CREDENTIALS_URI=http://127.0.0.1:%u/credentials",
+             slow.port);
+    snprintf(uri, sizeof(uri), "ALIBABA_CLOUD_CREDENTIALS_URI=%s/credentials",
+             f.emu.endpoint);
+    e2e_fleet_argv(argv, &f, FW, E2E_ARGS("--qps", "2"));
+    pid = h_spawn(argv, E2E_ARGS(slow_env), 1, f.dir, f.output, NULL);
+    /* The second fetch is the first refresh: kill inside its hold. */
+    while (atomic_load(&slow.gets) < 2 && waited < 30000) {
+        h_sleep_ms(10);
+        waited += 10;
+    }
+    assert_true(atomic_load(&slow.gets) >= 2);
+    h_sleep_ms(REFRESH_HOLD_MS / 4);
+    kill(pid, SIGKILL);
+    assert_int_equal(h_wait(pid, -1, 30000), -1);
+    assert_true(e2e_count_intents(f.journal) >= 1);
+    assert_true(e2e_count_intents(f.journal) < 20); /* killed midway */
+
+    e2e_fleet_argv(argv, &f, FW, E2E_ARGS("--qps", "2", "--resume"));
+    e2e_run_expect(&r, argv, E2E_ARGS(uri), 1, 120, 0);
+    e2e_assert_complete(&f, 4000, 20);
+    {
+        json_t *log = h_read_jsonl(f.emu.log_path);
+
+        (void)sts_keys_of_creates(log); /* none refused as expired */
+        json_decref(log);
+    }
+    h_run_free(&r);
+    MHD_stop_daemon(slow.mhd);
+    e2e_fleet_stop(&f);
+}
+
 E2E_MAIN(cmocka_unit_test(static_keys_as_before),
+         cmocka_unit_test(kill9_during_refresh_then_resume),
          cmocka_unit_test(each_source_and_the_order),
          cmocka_unit_test(nothing_configured_sends_nothing),
          cmocka_unit_test(uri_20k_on_6s_credentials),
