@@ -1,18 +1,17 @@
-/* credentials.c - the AccessKey from the environment or an aliyun CLI
- * profile, kept in wiped-on-free secrets.
+/* credentials.c - an AccessKey (+ optional STS token) kept in wiped-on-free
+ * secrets, and the two ways secrets are read: whole files into wiped
+ * buffers, and JSON parsed by a jansson whose free wipes.
  *
- * DESIGN: the order is the one of credentials.h: the environment
- * (ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET, optional ALIBABA_CLOUD_SECURITY_TOKEN),
- * else ~/.aliyun/config.json. One refinement: a profile named explicitly
- * with --profile (the `profile` argument) is used even when the environment
- * holds a key, because naming a profile on the command line is the more
- * specific wish and picking the other account would create jobs there.
- * ALIBABA_CLOUD_PROFILE does not do that: it only chooses which profile is
- * read when the environment holds no key.
- *
- * The config file is read into a buffer that is wiped afterwards, and while
- * jansson parses it, its free function wipes every block it frees, so no
- * copy of the secret stays behind in freed heap memory.
+ * DESIGN: jansson copies every string it parses into blocks of its own,
+ * and frees its lexer's buffers while it parses. Everything that holds a
+ * secret in jansson's heap (a config.json profile, an External command's
+ * answer, an STS or metadata answer) must therefore be parsed and freed
+ * while jansson's free wipes. Switching jansson's allocator around each
+ * parse would race with the threads that decode API answers, so the wiping
+ * free is installed once per process (pthread_once) and stays: every block
+ * jansson frees is wiped, whichever thread frees it. The wiping free works
+ * on blocks allocated before it was installed as well, because it asks
+ * malloc_usable_size() for the block's size and calls the same free().
  */
 #include "orch/cloud/credentials.h"
 
@@ -23,6 +22,7 @@
 #include <jansson.h>
 #include <malloc.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CONFIG_MAX (4 * 1024 * 1024)
+#define SECRET_FILE_MAX (4 * 1024 * 1024)
 
 int orch_secret_set(struct orch_secret *sec, const char *s)
 {
@@ -62,6 +62,10 @@ void orch_credentials_cleanup(struct orch_credentials *cred)
 {
     if (cred == NULL)
         return;
+    /* First: the refresher may still be fetching. */
+    if (cred->live != NULL && cred->live_free != NULL)
+        cred->live_free(cred->live);
+    free(cred->provider);
     free(cred->access_key_id);
     orch_secret_wipe(&cred->secret);
     orch_secret_wipe(&cred->token);
@@ -69,51 +73,27 @@ void orch_credentials_cleanup(struct orch_credentials *cred)
     memset(cred, 0, sizeof(*cred));
 }
 
-static const char *env_nonempty(const char *name)
-{
-    const char *v = getenv(name);
-
-    return v && *v ? v : NULL;
-}
-
-static int fill(struct orch_credentials *cred, const char *id,
-                const char *secret, const char *token, const char *source)
+int orch_credentials_fill(struct orch_credentials *cred, const char *id,
+                          const char *secret, const char *token,
+                          const char *source)
 {
     int rc = 0;
 
+    memset(cred, 0, sizeof(*cred));
     cred->access_key_id = strdup(id);
     cred->source = strdup(source);
     if (cred->access_key_id == NULL || cred->source == NULL)
         rc = ORCH_ENOMEM;
     if (rc == 0)
         rc = orch_secret_set(&cred->secret, secret);
-    if (rc == 0 && token)
+    if (rc == 0 && token && *token)
         rc = orch_secret_set(&cred->token, token);
+    if (rc)
+        orch_credentials_cleanup(cred);
     return rc;
 }
 
-static int from_env(struct orch_credentials *cred, struct orch_diag *diag)
-{
-    const char *id = env_nonempty("ALIBABA_CLOUD_ACCESS_KEY_ID");
-    const char *secret = env_nonempty("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
-    const char *token = env_nonempty("ALIBABA_CLOUD_SECURITY_TOKEN");
-
-    if (id && secret == NULL)
-        return orch_diag_set(diag, ORCH_ECRED,
-                             "ALIBABA_CLOUD_ACCESS_KEY_ID is set but "
-                             "ALIBABA_CLOUD_ACCESS_KEY_SECRET is not");
-    if (secret && id == NULL)
-        return orch_diag_set(diag, ORCH_ECRED,
-                             "ALIBABA_CLOUD_ACCESS_KEY_SECRET is set but "
-                             "ALIBABA_CLOUD_ACCESS_KEY_ID is not");
-    if (id == NULL)
-        return ORCH_ENOTFOUND;
-    return fill(cred, id, secret, token, "environment");
-}
-
-/* jansson's free while the config file is parsed: wipe, then free.
- * malloc_usable_size() gives the block's size, so the blocks jansson
- * allocated with plain malloc before or after are freed correctly too. */
+/* jansson's free: wipe, then free. */
 static void wiping_free(void *p)
 {
     if (p) {
@@ -122,10 +102,52 @@ static void wiping_free(void *p)
     }
 }
 
-/* Reads the whole file into a malloced, NUL-terminated buffer. Returns 0,
- * ORCH_ENOTFOUND (no such file) or ORCH_EIO. */
-static int read_file(const char *path, char **out, size_t *out_len,
-                     struct orch_diag *diag)
+static pthread_once_t wipe_once = PTHREAD_ONCE_INIT;
+
+static void install_wiping_free(void)
+{
+    json_set_alloc_funcs(malloc, wiping_free);
+}
+
+void orch_secret_json_wipe_on_free(void)
+{
+    pthread_once(&wipe_once, install_wiping_free);
+}
+
+int orch_secret_json_parse(const char *text, size_t len, const char *what,
+                           json_t **out, struct orch_diag *diag)
+{
+    json_error_t jerr;
+    json_t *root = NULL;
+
+    orch_secret_json_wipe_on_free();
+    *out = NULL;
+    root = json_loadb(text, len, 0, &jerr);
+    if (root == NULL)
+        /* Not jerr.text: it may quote the input near the error, and the
+         * input holds secrets. */
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "%s: not valid JSON (line %d, column %d)", what,
+                             jerr.line, jerr.column);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return orch_diag_set(diag, ORCH_ECONFIG, "%s is not a JSON object",
+                             what);
+    }
+    *out = root;
+    return 0;
+}
+
+void orch_secret_text_free(char *text, size_t len)
+{
+    if (text) {
+        OPENSSL_cleanse(text, len);
+        free(text);
+    }
+}
+
+int orch_secret_file_read(const char *path, char **out, size_t *out_len,
+                          unsigned *mode, struct orch_diag *diag)
 {
     struct stat st;
     char *buf = NULL;
@@ -140,7 +162,7 @@ static int read_file(const char *path, char **out, size_t *out_len,
         return orch_diag_set(diag, ORCH_ECRED, "cannot open %s: %s", path,
                              strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size > CONFIG_MAX) {
+        st.st_size > SECRET_FILE_MAX) {
         rc = orch_diag_set(diag, ORCH_ECRED,
                            "%s is not a regular file of at most 4 MiB", path);
         goto out;
@@ -166,154 +188,11 @@ static int read_file(const char *path, char **out, size_t *out_len,
     buf[len] = '\0';
     *out = buf;
     *out_len = len;
+    if (mode)
+        *mode = (unsigned)(st.st_mode & 07777);
     buf = NULL;
 out:
-    if (buf) {
-        OPENSSL_cleanse(buf, (size_t)st.st_size + 1);
-        free(buf);
-    }
+    orch_secret_text_free(buf, buf ? (size_t)st.st_size + 1 : 0);
     close(fd);
-    return rc;
-}
-
-static const char *jstr(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int from_profile_json(struct orch_credentials *cred, json_t *root,
-                             const char *want, const char *path,
-                             struct orch_diag *diag)
-{
-    json_t *profiles = json_object_get(root, "profiles");
-    json_t *p = NULL;
-    const char *name = want ? want : jstr(root, "current");
-    const char *mode = NULL, *id = NULL, *secret = NULL, *token = NULL;
-    char source[512];
-    size_t i = 0;
-
-    if (name == NULL || *name == '\0')
-        name = "default";
-    if (!json_is_array(profiles))
-        return orch_diag_set(diag, ORCH_ECRED, "%s has no \"profiles\" list",
-                             path);
-    for (i = 0; i < json_array_size(profiles); i++) {
-        const char *pn = jstr(json_array_get(profiles, i), "name");
-
-        if (pn && strcmp(pn, name) == 0) {
-            p = json_array_get(profiles, i);
-            break;
-        }
-    }
-    if (p == NULL)
-        return orch_diag_set(diag, ORCH_ECRED, "profile %s not found in %s",
-                             name, path);
-    mode = jstr(p, "mode");
-    if (mode == NULL || *mode == '\0')
-        mode = "AK"; /* the aliyun CLI's default mode */
-    if (strcmp(mode, "AK") != 0 && strcmp(mode, "StsToken") != 0)
-        return orch_diag_set(diag, ORCH_ECRED,
-                             "profile %s uses mode %s, which ota-rollout "
-                             "does not support; use an AK or StsToken "
-                             "profile or set ALIBABA_CLOUD_ACCESS_KEY_ID/"
-                             "SECRET",
-                             name, mode);
-    id = jstr(p, "access_key_id");
-    secret = jstr(p, "access_key_secret");
-    token = jstr(p, "sts_token");
-    if (id == NULL || *id == '\0')
-        return orch_diag_set(diag, ORCH_ECRED,
-                             "profile %s in %s has no access_key_id", name,
-                             path);
-    if (secret == NULL || *secret == '\0')
-        return orch_diag_set(diag, ORCH_ECRED,
-                             "profile %s in %s has no access_key_secret", name,
-                             path);
-    if (strcmp(mode, "StsToken") == 0 && (token == NULL || *token == '\0'))
-        return orch_diag_set(diag, ORCH_ECRED,
-                             "profile %s in %s (mode StsToken) has no "
-                             "sts_token",
-                             name, path);
-    if (strcmp(mode, "AK") == 0)
-        token = NULL;
-    snprintf(source, sizeof(source), "profile %s (%s)", name, path);
-    return fill(cred, id, secret, token, source);
-}
-
-static int from_profile(struct orch_credentials *cred, const char *profile,
-                        const char *home, struct orch_diag *diag)
-{
-    json_malloc_t old_malloc = NULL;
-    json_free_t old_free = NULL;
-    json_error_t jerr;
-    json_t *root = NULL;
-    char *path = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    int rc = 0;
-
-    if (home == NULL || *home == '\0')
-        return ORCH_ENOTFOUND;
-    if (asprintf(&path, "%s/.aliyun/config.json", home) < 0)
-        return ORCH_ENOMEM;
-    rc = read_file(path, &text, &len, diag);
-    if (rc == ORCH_ENOTFOUND && profile)
-        rc = orch_diag_set(diag, ORCH_ECRED, "profile %s: %s does not exist",
-                           profile, path);
-    if (rc)
-        goto out;
-    json_get_alloc_funcs(&old_malloc, &old_free);
-    json_set_alloc_funcs(malloc, wiping_free);
-    root = json_loadb(text, len, 0, &jerr);
-    if (root == NULL)
-        /* Not jerr.text: it may quote the input near the error, and the
-         * input holds secrets. */
-        rc = orch_diag_set(diag, ORCH_ECRED,
-                           "%s: not valid JSON (line %d, column %d)", path,
-                           jerr.line, jerr.column);
-    else if (!json_is_object(root))
-        rc = orch_diag_set(diag, ORCH_ECRED, "%s is not a JSON object", path);
-    else
-        rc = from_profile_json(cred, root, profile, path, diag);
-    json_decref(root);
-    json_set_alloc_funcs(old_malloc, old_free);
-out:
-    if (text) {
-        OPENSSL_cleanse(text, len);
-        free(text);
-    }
-    free(path);
-    return rc;
-}
-
-int orch_credentials_load(struct orch_credentials *cred, const char *profile,
-                          const char *home, struct orch_diag *diag)
-{
-    const char *env_profile = env_nonempty("ALIBABA_CLOUD_PROFILE");
-    int rc = 0;
-
-    memset(cred, 0, sizeof(*cred));
-    if (profile == NULL) {
-        rc = from_env(cred, diag);
-        if (rc != ORCH_ENOTFOUND)
-            goto out;
-        profile = env_profile;
-    }
-    rc = from_profile(cred, profile, home, diag);
-    if (rc == ORCH_ENOTFOUND)
-        rc = orch_diag_set(diag, ORCH_ECRED,
-                           "no credentials: set ALIBABA_CLOUD_ACCESS_KEY_ID "
-                           "and ALIBABA_CLOUD_ACCESS_KEY_SECRET (plus "
-                           "ALIBABA_CLOUD_SECURITY_TOKEN for STS), or create "
-                           "an AK profile with `aliyun configure` "
-                           "(%s/.aliyun/config.json)",
-                           home && *home ? home : "~");
-out:
-    if (rc == ORCH_ENOMEM)
-        orch_diag_set(diag, rc, "out of memory");
-    if (rc)
-        orch_credentials_cleanup(cred);
     return rc;
 }

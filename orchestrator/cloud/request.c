@@ -13,10 +13,14 @@
 #include "orch/base/buf.h"
 #include "orch/base/codec.h"
 #include "orch/cloud/credentials.h"
+#include "orch/cloud/credlive.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
 #include "orch/cloud/sign.h"
 
+#include <openssl/crypto.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +36,7 @@ void orch_request_init(struct orch_request *req)
     for (i = 0; i < ORCH_REQ_MAX_HEADERS; i++)
         orch_buf_init(&req->headers[i]);
     req->nheaders = 0;
+    req->key_id[0] = '\0';
 }
 
 void orch_request_cleanup(struct orch_request *req)
@@ -218,48 +223,87 @@ static void view_add(struct orch_params *view, const char *name,
     view->n++;
 }
 
+/* The common parameters of a V2 call into `all` (room reserved by the
+ * caller), borrowed from `in` and date. */
+static void v2_common(struct orch_params *all,
+                      const struct orch_request_input *in, const char *date)
+{
+    const struct orch_credentials *cred = in->cred;
+
+    view_add(all, "Action", in->action);
+    view_add(all, "Version", in->version ? in->version : ORCH_API_VERSION);
+    view_add(all, "Format", "JSON");
+    view_add(all, "AccessKeyId", cred->access_key_id);
+    view_add(all, "SignatureMethod", "HMAC-SHA1");
+    view_add(all, "SignatureVersion", "1.0");
+    view_add(all, "SignatureNonce", in->nonce);
+    view_add(all, "Timestamp", date);
+    if (cred->token.s)
+        view_add(all, "SecurityToken", cred->token.s);
+}
+
+/* Appends the canonical pairs of `p` (sorted), then "&Signature=<sig>",
+ * to out: Signature goes last, as pop-core does. */
+static int put_signed(struct orch_buf *out, const struct orch_params *p,
+                      const char *sig)
+{
+    int rc = orch_params_encode(p, out);
+
+    if (!rc)
+        rc = orch_buf_puts(out, "&Signature=");
+    if (!rc)
+        rc = orch_percent_encode(out, sig, strlen(sig));
+    return rc;
+}
+
 static int build_v2(struct orch_request *req,
                     const struct orch_request_input *in, const char *authority,
                     const char *date)
 {
-    const struct orch_credentials *cred = in->cred;
     size_t nparams = in->params ? in->params->n : 0;
     struct orch_params all;
+    struct orch_params common;
+    struct orch_params action;
     char sig[ORCH_SIGN_V2_LEN];
     size_t i = 0;
     int rc = 0;
 
-    /* A borrowed view (no string copies): the common parameters, then the
-     * action's. Only all.v is freed. */
+    /* Borrowed views (no string copies): the common parameters, then the
+     * action's. Only the arrays are freed. */
     orch_params_init(&all);
+    orch_params_init(&common);
+    orch_params_init(&action);
     all.v = malloc((nparams + 9) * sizeof(*all.v));
-    if (all.v == NULL)
-        return ORCH_ENOMEM;
+    common.v = malloc(9 * sizeof(*common.v));
+    if (all.v == NULL || common.v == NULL) {
+        rc = ORCH_ENOMEM;
+        goto out;
+    }
     all.cap = nparams + 9;
-    view_add(&all, "Action", in->action);
-    view_add(&all, "Version", ORCH_API_VERSION);
-    view_add(&all, "Format", "JSON");
-    view_add(&all, "AccessKeyId", cred->access_key_id);
-    view_add(&all, "SignatureMethod", "HMAC-SHA1");
-    view_add(&all, "SignatureVersion", "1.0");
-    view_add(&all, "SignatureNonce", in->nonce);
-    view_add(&all, "Timestamp", date);
-    if (cred->token.s)
-        view_add(&all, "SecurityToken", cred->token.s);
+    common.cap = 9;
+    v2_common(&common, in, date);
+    for (i = 0; i < common.n; i++)
+        all.v[all.n++] = common.v[i];
     for (i = 0; i < nparams; i++)
         all.v[all.n++] = in->params->v[i];
     orch_params_sort(&all);
-    rc = orch_sign_v2(&all, "POST", cred->secret.s, sig, NULL);
+    rc = orch_sign_v2(&all, "POST", in->cred->secret.s, sig, NULL);
     if (rc)
         goto out;
-    /* Signature goes last, after the canonical pairs, as pop-core does. */
-    rc = orch_params_encode(&all, &req->body);
-    if (!rc)
-        rc = orch_buf_puts(&req->body, "&Signature=");
-    if (!rc)
-        rc = orch_percent_encode(&req->body, sig, strlen(sig));
-    if (!rc)
-        rc = orch_buf_putc(&req->url, '/');
+    if (in->v2_query) {
+        orch_params_sort(&common);
+        rc = orch_buf_puts(&req->url, "/?");
+        if (!rc)
+            rc = put_signed(&req->url, &common, sig);
+        if (!rc)
+            rc = orch_params_sorted_view(in->params, NULL, &action);
+        if (!rc)
+            rc = orch_params_encode(&action, &req->body);
+    } else {
+        rc = put_signed(&req->body, &all, sig);
+        if (!rc)
+            rc = orch_buf_putc(&req->url, '/');
+    }
     if (!rc)
         rc = add_header(req, "host", authority);
     if (!rc)
@@ -268,16 +312,103 @@ static int build_v2(struct orch_request *req,
     if (!rc)
         rc = add_header(req, "x-acs-action", in->action);
     if (!rc)
-        rc = add_header(req, "x-acs-version", ORCH_API_VERSION);
+        rc = add_header(req, "x-acs-version",
+                        in->version ? in->version : ORCH_API_VERSION);
     if (!rc)
         rc = add_header(req, "accept", "application/json");
 out:
+    OPENSSL_cleanse(sig, sizeof(sig));
     free(all.v);
+    free(common.v);
+    free(action.v);
+    return rc;
+}
+
+/* 1 when a signed request's inputs are complete and hold nothing that
+ * would break a header line or the URL. */
+static int signed_input_ok(const struct orch_request_input *in)
+{
+    const struct orch_credentials *cred = in->cred;
+
+    if (in->signature_version != 2 && in->signature_version != 3)
+        return 0;
+    if (in->nonce == NULL || in->nonce[0] == '\0' || cred == NULL ||
+        cred->access_key_id == NULL || cred->secret.s == NULL)
+        return 0;
+    return !has_ctl(in->nonce) && !has_ctl(cred->access_key_id) &&
+           !(cred->token.s && has_ctl(cred->token.s));
+}
+
+/* Unsigned (STS AssumeRoleWithOIDC): Action, Version, Format and
+ * Timestamp in the query, the action's parameters in the form body. */
+static int build_unsigned(struct orch_request *req,
+                          const struct orch_request_input *in,
+                          const char *authority, const char *date)
+{
+    struct orch_params common;
+    struct orch_params action;
+    struct orch_param cv[4];
+    int rc = 0;
+
+    orch_params_init(&common);
+    orch_params_init(&action);
+    common.v = cv;
+    common.cap = 4;
+    view_add(&common, "Action", in->action);
+    view_add(&common, "Version", in->version ? in->version : ORCH_API_VERSION);
+    view_add(&common, "Format", "JSON");
+    view_add(&common, "Timestamp", date);
+    orch_params_sort(&common);
+    rc = orch_buf_puts(&req->url, "/?");
+    if (!rc)
+        rc = orch_params_encode(&common, &req->url);
+    if (!rc)
+        rc = orch_params_sorted_view(in->params, NULL, &action);
+    if (!rc)
+        rc = orch_params_encode(&action, &req->body);
+    if (!rc)
+        rc = add_header(req, "host", authority);
+    if (!rc)
+        rc = add_header(req, "content-type", FORM_CONTENT_TYPE);
+    if (!rc)
+        rc = add_header(req, "accept", "application/json");
+    free(action.v);
+    return rc;
+}
+
+/* Builds with the credentials of in, which hold no live holder. */
+static int build_signed(struct orch_request *req,
+                        const struct orch_request_input *in);
+
+/* Builds with the live holder's current set, borrowed under its lock for
+ * as long as the signature takes (request.h). */
+static int build_live(struct orch_request *req,
+                      const struct orch_request_input *in)
+{
+    struct orch_credlive *live = in->cred->live;
+    struct orch_request_input now_in = *in;
+    struct orch_credentials view;
+    int rc = orch_credlive_acquire(live, in->now_ms, &view, NULL);
+
+    if (rc)
+        return rc;
+    now_in.cred = &view;
+    rc = build_signed(req, &now_in);
+    orch_credlive_release(live);
     return rc;
 }
 
 int orch_request_build(struct orch_request *req,
                        const struct orch_request_input *in)
+{
+    if (in != NULL && in->signature_version != 0 && in->cred != NULL &&
+        in->cred->live != NULL)
+        return build_live(req, in);
+    return build_signed(req, in);
+}
+
+static int build_signed(struct orch_request *req,
+                        const struct orch_request_input *in)
 {
     struct orch_buf authority;
     char date[21];
@@ -290,19 +421,12 @@ int orch_request_build(struct orch_request *req,
     for (i = 0; i < req->nheaders; i++)
         orch_buf_reset(&req->headers[i]);
     req->nheaders = 0;
+    req->key_id[0] = '\0';
 
     if (in == NULL || in->endpoint == NULL || in->action == NULL ||
-        in->action[0] == '\0' || in->nonce == NULL || in->nonce[0] == '\0' ||
-        in->cred == NULL || in->cred->access_key_id == NULL ||
-        in->cred->secret.s == NULL ||
-        (in->signature_version != 2 && in->signature_version != 3)) {
-        rc = ORCH_EINVAL;
-        goto out;
-    }
-    /* Everything below ends up in a header line or a URL. */
-    if (has_ctl(in->action) || has_ctl(in->nonce) ||
-        has_ctl(in->cred->access_key_id) ||
-        (in->cred->token.s && has_ctl(in->cred->token.s))) {
+        in->action[0] == '\0' || has_ctl(in->action) ||
+        (in->version && has_ctl(in->version)) ||
+        (in->signature_version != 0 && !signed_input_ok(in))) {
         rc = ORCH_EINVAL;
         goto out;
     }
@@ -310,7 +434,12 @@ int orch_request_build(struct orch_request *req,
     if (rc)
         goto out;
     orch_format_iso8601(date, in->now_ms);
-    if (in->signature_version == 2)
+    if (in->signature_version != 0)
+        snprintf(req->key_id, sizeof(req->key_id), "%s",
+                 in->cred->access_key_id);
+    if (in->signature_version == 0)
+        rc = build_unsigned(req, in, orch_buf_str(&authority), date);
+    else if (in->signature_version == 2)
         rc = build_v2(req, in, orch_buf_str(&authority), date);
     else
         rc = build_v3(req, in, orch_buf_str(&authority), date);
@@ -321,6 +450,7 @@ out:
         for (i = 0; i < req->nheaders; i++)
             orch_buf_reset(&req->headers[i]);
         req->nheaders = 0;
+        req->key_id[0] = '\0';
     }
     orch_buf_cleanup(&authority);
     return rc;

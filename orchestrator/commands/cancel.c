@@ -25,6 +25,7 @@
 #include "orch/commands/reason.h"
 #include "orch/base/tally.h"
 #include "orch/cloud/api.h"
+#include "orch/commands/credcmd.h"
 #include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
 #include "orch/engine/journal.h"
@@ -604,16 +605,8 @@ static int start(struct cancel_ctx *c)
 /* The credentials, then the user's yes. Returns 0 or an exit code. */
 static int prepare(struct cancel_ctx *c, struct orch_credentials *cred)
 {
-    struct orch_diag diag = {{0}};
-    int rc = 0;
-
-    rc = orch_credentials_load(cred, c->cfg->profile, getenv("HOME"), &diag);
-    if (rc) {
-        orch_reason_diag(&c->why, rc, &diag);
+    if (orch_credcmd_open(cred, c->cfg->profile, c->hout, &c->why))
         return ORCH_EXIT_USAGE;
-    }
-    fprintf(c->hout, "credentials: %s, AccessKeyId %s%s\n", cred->source,
-            cred->access_key_id, cred->token.s ? " (STS)" : "");
     return confirm(c);
 }
 

@@ -6,6 +6,7 @@
  * result becomes a done record (outcome.h) whose report row waits for the
  * journal sync that carries it.
  */
+#include "orch/commands/credcmd.h"
 #include "orch/commands/rundispatch.h"
 
 #include "orch/base/clock.h"
@@ -249,6 +250,7 @@ static void print_final(const struct orch_run *ctx,
                         const struct orch_dispatch_stats *st, uint64_t wall_ms)
 {
     struct orch_summary_final sf;
+    char creds[400];
 
     memset(&sf, 0, sizeof(sf));
     sf.st = st;
@@ -259,6 +261,10 @@ static void print_final(const struct orch_run *ctx,
     sf.codes = &ctx->codes;
     sf.report_path = ctx->cfg->report_path;
     sf.stopped = stopped_reason(st);
+    if (ctx->cred != NULL) {
+        orch_credcmd_describe(ctx->cred, creds, sizeof(creds));
+        sf.credentials = creds;
+    }
     orch_summary_print_final(ctx->hout, &sf);
 }
 

@@ -6,6 +6,7 @@
 #include "orch/base/exitcode.h"
 #include "orch/base/interrupt.h"
 #include "orch/base/msgs.h"
+#include "orch/commands/credcmd.h"
 #include "orch/cloud/credentials.h"
 #include "orch/commands/runctx.h"
 #include "orch/commands/runinventory.h"
@@ -18,16 +19,9 @@
 int orch_runpreflight_credentials(struct orch_run *ctx,
                                   struct orch_credentials *cred)
 {
-    struct orch_diag diag = {{0}};
-    int rc = orch_credentials_load(cred, ctx->cfg->profile, getenv("HOME"),
-                                   &diag);
-
-    if (rc) {
-        orch_reason_diag(&ctx->why, rc, &diag);
+    if (orch_credcmd_open(cred, ctx->cfg->profile, ctx->hout, &ctx->why))
         return ORCH_EXIT_USAGE;
-    }
-    fprintf(ctx->hout, "credentials: %s, AccessKeyId %s%s\n", cred->source,
-            cred->access_key_id, cred->token.s ? " (STS)" : "");
+    ctx->cred = cred;
     return ORCH_EXIT_OK;
 }
 

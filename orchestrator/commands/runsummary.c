@@ -4,6 +4,8 @@
 
 #include "orch/base/clock.h"
 #include "orch/base/jsonout.h"
+#include "orch/cloud/credentials.h"
+#include "orch/cloud/credopen.h"
 #include "orch/commands/runctx.h"
 #include "orch/commands/runwaveacct.h"
 #include "orch/rollout/outcome.h"
@@ -116,6 +118,11 @@ static void call_facts(const struct orch_run *ctx, struct orch_run_summary *s)
     s->wall_s = (double)(orch_mono_ms() - ctx->t0_ms) / 1000.0;
     s->calls_per_s = ctx->calls_per_s;
     s->send_s = (double)ctx->send_ms / 1000.0;
+    if (ctx->cred != NULL) {
+        s->cred_source = ctx->cred->source;
+        s->cred_provider = ctx->cred->provider;
+        s->cred_refreshes = orch_credentials_refreshes(ctx->cred);
+    }
     s->chunks_per_s =
         ctx->send_ms > 0
             ? (double)(d->created + d->failed + d->not_sent) * 1000.0 /

@@ -25,6 +25,7 @@
 #include "orch/base/msgs.h"
 #include "orch/commands/reason.h"
 #include "orch/cloud/api.h"
+#include "orch/commands/credcmd.h"
 #include "orch/cloud/credentials.h"
 #include "orch/commands/statusview.h"
 #include "orch/engine/dispatch.h"
@@ -442,11 +443,8 @@ static int start(struct status_ctx *c, struct orch_credentials *cred)
     if (c->r.njobs == 0)
         orch_warnf("%s: no created job in the report (%zu rows)",
                    c->cfg->inventory_path, c->r.rows);
-    rc = orch_credentials_load(cred, c->cfg->profile, getenv("HOME"), &diag);
-    if (rc) {
-        orch_reason_diag(&c->why, rc, &diag);
+    if (orch_credcmd_open(cred, c->cfg->profile, NULL, &c->why))
         return ORCH_EXIT_USAGE;
-    }
     return 0;
 }
 

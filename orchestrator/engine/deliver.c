@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "orch/base/clock.h"
+#include "orch/cloud/credentials.h"
+#include "orch/cloud/credlive.h"
 #include "orch/engine/dispatcher.h"
 #include "orch/engine/xfer.h"
 
@@ -143,6 +146,17 @@ void orch_deliver_stop(struct dispatcher *d, const char *code,
     snprintf(d->st->abort_reason, sizeof(d->st->abort_reason), "%s",
              d->stop.message);
     snprintf(d->st->abort_code, sizeof(d->st->abort_code), "%s", code);
+}
+
+void orch_deliver_stop_credentials(struct dispatcher *d)
+{
+    char why[sizeof(d->stop.message)] = "the credentials expired and could "
+                                        "not be refreshed";
+
+    if (d->cred != NULL && d->cred->live != NULL)
+        orch_credlive_explain(d->cred->live, orch_wall_ms(), why,
+                              sizeof(why));
+    orch_deliver_stop(d, "CredentialsExpired", why);
 }
 
 bool orch_deliver_was_interrupted(struct dispatcher *d, size_t item,

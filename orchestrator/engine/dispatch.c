@@ -180,6 +180,14 @@ static bool prepare_send(struct dispatcher *d, struct orch_xfer *x)
         what = orch_strerror(rc);
     else
         rc = orch_xfer_prepare(d, x, d->ops->action, &what);
+    if (rc == ORCH_ECRED) {
+        /* Nothing left to sign with: the run stops, this item unsent. */
+        x->attempts--;
+        orch_deliver_stop_credentials(d);
+        orch_deliver_finish(d, x, ORCH_ITEM_NOT_SENT, d->stop.code,
+                            d->stop.message);
+        return false;
+    }
     if (rc) {
         x->attempts--;
         orch_deliver_finish(d, x, ORCH_ITEM_FAILED, "RequestBuildFailed",
@@ -445,6 +453,14 @@ static void complete_send(struct dispatcher *d, struct orch_xfer *x,
         on_ambiguous(d, x, now, code, msg);
         return;
     case ORCH_VERDICT_FATAL:
+        if (!d->stop.stopping && orch_xfer_refresh_token(d, x)) {
+            /* Refused at the door, nothing created: again once the
+             * refreshed set is in (not an ambiguous outcome). */
+            x->hnode.due_ms = now + ORCH_DISPATCH_TOKEN_WAIT_MS *
+                                        x->token_resends;
+            orch_dueheap_push(&d->sends, &x->hnode);
+            return;
+        }
         on_fatal(d, x, code, msg);
         return;
     case ORCH_VERDICT_FAILED:

@@ -133,6 +133,8 @@ static void start_query(struct dispatcher *d, struct orch_xfer *x,
         what = orch_strerror(rc);
     else
         rc = orch_xfer_prepare(d, x, action, &what);
+    if (rc == ORCH_ECRED)
+        orch_deliver_stop_credentials(d);
     if (rc == 0 && orch_xfer_launch(d, x, now, &what))
         return;
     orch_deliver_ambiguous(d, x,
@@ -195,6 +197,10 @@ void orch_rcio_complete(struct dispatcher *d, struct orch_xfer *x,
         rv = orch_reconcile_answer(&x->rc, &x->cparams, &x->resp, detail,
                                    sizeof(detail));
     } else {
+        /* A refused token: ask again after a refresh, like a refused
+         * query (reconcile.h bounds the tries). */
+        if (v == ORCH_VERDICT_FATAL && orch_xfer_refresh_token(d, x))
+            v = ORCH_VERDICT_RETRY;
         if (v == ORCH_VERDICT_FATAL)
             orch_deliver_stop(d, code, why);
         rv = orch_reconcile_failed(&x->rc, &x->cparams, v, code, why, detail,

@@ -147,6 +147,14 @@ enum orch_verdict orch_retry_classify(const struct orch_outcome *o)
     return ORCH_VERDICT_FAILED;
 }
 
+bool orch_retry_is_token_refusal(const struct orch_response *r)
+{
+    if (r == NULL || r->success)
+        return false;
+    return starts_with(r->code, "InvalidSecurityToken") ||
+           strcmp(r->code, "InvalidAccessKeyId.NotFound") == 0;
+}
+
 bool orch_retry_is_throttle(const struct orch_response *r)
 {
     if (r == NULL || r->success)

@@ -19,6 +19,8 @@
 #include "orch/base/clock.h"
 #include "orch/base/codec.h"
 #include "orch/base/err.h"
+#include "orch/cloud/credentials.h"
+#include "orch/cloud/credlive.h"
 #include "orch/engine/dispatch_ops.h"
 #include "orch/engine/dispatcher.h"
 #include "orch/engine/engine_opts.h"
@@ -274,6 +276,7 @@ int orch_xfer_get(struct dispatcher *d, size_t item, struct orch_xfer **out)
     }
     x->item = item;
     x->attempts = 0;
+    x->token_resends = 0;
     x->form_body = false;
     x->form_fallback = false;
     x->query = false;
@@ -527,4 +530,18 @@ uint64_t orch_xfer_retry_delay(struct dispatcher *d,
                     ? ORCH_DISPATCH_HINT_CAP_MS
                     : x->hint_ms;
     return delay;
+}
+
+bool orch_xfer_refresh_token(struct dispatcher *d, struct orch_xfer *x)
+{
+    struct orch_credlive *live = d->cred != NULL ? d->cred->live : NULL;
+
+    if (live == NULL || !x->have_resp ||
+        !orch_retry_is_token_refusal(&x->resp) ||
+        x->token_resends >= ORCH_DISPATCH_TOKEN_RESENDS)
+        return false;
+    orch_credlive_reject(live, x->req.key_id[0] ? x->req.key_id : NULL);
+    x->token_resends++;
+    d->st->token_resends++;
+    return true;
 }

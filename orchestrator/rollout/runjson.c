@@ -156,6 +156,19 @@ static json_t *preflight_json(const struct orch_run_summary *s)
     return orch_jsonout_built(o, bad);
 }
 
+static json_t *credentials_json(const struct orch_run_summary *s)
+{
+    if (s->cred_source == NULL)
+        return json_null();
+    return json_pack("{s:o, s:s, s:o}", "provider",
+                     orch_jsonout_str_or_null(s->cred_provider), "source",
+                     s->cred_source,
+                     "refreshes",
+                     s->cred_refreshes < 0
+                         ? json_null()
+                         : json_integer((json_int_t)s->cred_refreshes));
+}
+
 json_t *orch_runjson_summary(const struct orch_run_summary *s)
 {
     json_t *doc = orch_jsonout_doc(s->command, s->exit_code, s->exit_reason);
@@ -181,6 +194,7 @@ json_t *orch_runjson_summary(const struct orch_run_summary *s)
                   orch_jsonout_str_or_null(s->ambiguous_file), "rejects",
                   orch_jsonout_str_or_null(s->rejects), "journal",
                   orch_jsonout_str_or_null(s->journal)));
+    bad |= orch_jsonout_put(doc, "credentials", credentials_json(s));
     bad |= orch_jsonout_put(
         doc, "next_step",
         json_pack("{s:s, s:o}", "action", s->next_step ? s->next_step : "none",

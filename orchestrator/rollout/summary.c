@@ -311,6 +311,8 @@ void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf)
         fprintf(fp, "  error %s: %zu chunk%s\n", codes->e[i].code,
                 codes->e[i].n, codes->e[i].n == 1 ? "" : "s");
     fprintf(fp, "  report: %s\n", sf->report_path);
+    if (sf->credentials && *sf->credentials)
+        fprintf(fp, "  credentials: %s\n", sf->credentials);
     if (sf->stopped && *sf->stopped)
         fprintf(fp, "  stopped: %s\n", sf->stopped);
 }

@@ -215,6 +215,19 @@ _Noreturn void h_exec_tool(const char *const *argv, const char *const *env,
     unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
     unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
     unsetenv("ALIBABA_CLOUD_PROFILE");
+    /* No other link of the credential chain either, and never the real
+     * ECS metadata service: a test that wants it points
+     * OTA_ROLLOUT_ECS_METADATA_URL at the emulator and sets
+     * ALIBABA_CLOUD_ECS_METADATA_DISABLED= (empty) in env. */
+    unsetenv("ALIBABA_CLOUD_ROLE_ARN");
+    unsetenv("ALIBABA_CLOUD_OIDC_PROVIDER_ARN");
+    unsetenv("ALIBABA_CLOUD_OIDC_TOKEN_FILE");
+    unsetenv("ALIBABA_CLOUD_CONFIG_FILE");
+    unsetenv("ALIBABA_CLOUD_CREDENTIALS_FILE");
+    unsetenv("ALIBABA_CLOUD_CREDENTIALS_URI");
+    unsetenv("ALIBABA_CLOUD_ECS_METADATA");
+    unsetenv("OTA_ROLLOUT_ECS_METADATA_URL");
+    setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true", 1);
     setenv("HOME", home, 1); /* no stray ~/.aliyun/config.json */
     if (!no_creds) {
         setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", H_KEY_ID, 1);

@@ -121,6 +121,10 @@ struct orch_run {
     json_t *wave_log;          /* every wave record of the run, earlier
                                   runs' included (an owned array, NULL:
                                   none yet): the end's account */
+    /* The run's credentials once loaded (borrowed; NULL before): the
+     * summary tells where they came from and how often they were
+     * refreshed. */
+    const struct orch_credentials *cred;
 };
 
 /* A new run state for cfg (borrowed, must outlive it): nothing loaded

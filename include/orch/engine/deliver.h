@@ -50,6 +50,11 @@ void orch_deliver_ambiguous(struct dispatcher *d, struct orch_xfer *x,
  * and records it in the stats (aborted, abort_code, abort_reason). */
 void orch_deliver_stop(struct dispatcher *d, const char *code,
                        const char *message);
+/* Stops because the credentials cannot sign any more (a live set inside
+ * its safety margin that could not be refreshed: orch_request_build
+ * returned ORCH_ECRED), code "CredentialsExpired", the holder's
+ * explanation as the message. */
+void orch_deliver_stop_credentials(struct dispatcher *d);
 /* After a stop: every waiting resend and unstarted item is not_sent with
  * the stop's code, every item waiting for a reconciliation query, and
  * every unstarted one an earlier run left without an outcome, failed

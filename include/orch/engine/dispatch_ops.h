@@ -136,6 +136,9 @@ struct orch_dispatch_stats {
      * stop) and the request id of the FATAL answer ("" none). */
     char abort_code[128];
     char abort_request_id[128];
+    /* Calls sent again after an answer refused the STS token and the
+     * credentials were refreshed (credlive.h); not in `retries`. */
+    uint64_t token_resends;
 };
 
 #endif

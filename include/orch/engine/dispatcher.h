@@ -45,6 +45,10 @@ struct orch_engine_opts;
 #define ORCH_DISPATCH_BACKOFF_CAP_MS 20000
 #define ORCH_DISPATCH_HINT_CAP_MS 60000
 #define ORCH_DISPATCH_PROGRESS_EVERY_MS 1000
+/* Sends of one item after a refused token (each after a refresh): a
+ * token that stays refused then stops the run like any FATAL answer. */
+#define ORCH_DISPATCH_TOKEN_RESENDS 2
+#define ORCH_DISPATCH_TOKEN_WAIT_MS 500
 
 /* Per-item request state (curl's per_transfer). */
 struct orch_xfer {
@@ -52,6 +56,7 @@ struct orch_xfer {
     CURL *easy;
     size_t item;
     unsigned attempts;  /* sends of the action in this run */
+    unsigned token_resends; /* of them, after a refused STS token */
     bool form_body;     /* the next attempts use a form body */
     bool form_fallback; /* a 414/431 made us switch */
     bool in_flight;

@@ -31,6 +31,11 @@ enum orch_verdict orch_retry_classify(const struct orch_outcome *o);
 /* True when the answer is a throttling error (Throttling, Throttling.User,
  * Throttling.Api, or any Code starting with "Throttling"). */
 bool orch_retry_is_throttle(const struct orch_response *r);
+/* True when the answer refused the STS token as expired or invalid
+ * (InvalidSecurityToken.*; InvalidAccessKeyId.NotFound, which the API
+ * also answers for an expired STS key): a refresh of credentials that
+ * can be refreshed may help, and the refusal created nothing. */
+bool orch_retry_is_token_refusal(const struct orch_response *r);
 /* Full-jitter exponential backoff: uniform in [0, min(cap, base * 2^(attempt-1))]
  * using `rnd` (any 64-bit random value). attempt starts at 1. */
 uint64_t orch_retry_backoff_ms(unsigned attempt, uint64_t base_ms,

@@ -64,6 +64,13 @@ enum orch_verdict orch_xfer_outcome(struct dispatcher *d,
                                     uint64_t now, const char **code,
                                     char *msg, size_t msg_cap);
 
+/* After x's answer refused the STS token (orch_retry_is_token_refusal):
+ * true when the credentials can be refreshed (a live holder) and x has
+ * token resends left; then the holder is asked to refresh the set that
+ * signed x (by its key id) and the resend is counted. False: the refusal
+ * stands (FATAL). */
+bool orch_xfer_refresh_token(struct dispatcher *d, struct orch_xfer *x);
+
 /* The wait before asking again after `n` tries: full-jitter backoff, or
  * the server's retry-after hint of the last answer when longer (capped). */
 uint64_t orch_xfer_retry_delay(struct dispatcher *d,

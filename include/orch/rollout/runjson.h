@@ -31,6 +31,8 @@
  *               "chunks_per_s":X},
  *    "files":{"report","failed","ambiguous","rejects","journal"} (null:
  *            not written),
+ *    "credentials":null|{"provider":S, "source":S, "refreshes":N|null}
+ *            (null: not loaded; refreshes null: keys that do not expire),
  *    "next_step":{"action":"resume|rerun_failed|review_abort|none",
  *            "command":S|null}
  *            (the one next step the text summary names: "resume" while a
@@ -99,6 +101,13 @@ struct orch_run_summary {
     const json_t *waves;          /* `run --waves`: the account of every
                                      wave (waveaccount.h; borrowed);
                                      NULL: "waves": null */
+
+    /* The credentials, once loaded (cred_source NULL: not loaded, the
+     * document says null): the chain's provider ("env", "profile:AK",
+     * "credentials_uri", ...), the source's label, and the refreshes of a
+     * set that expires (-1: keys that do not expire, null). */
+    const char *cred_provider, *cred_source;
+    long cred_refreshes;
 };
 
 /* The summary document of s, with "plan":null (new reference; it copies

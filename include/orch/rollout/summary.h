@@ -135,11 +135,15 @@ struct orch_summary_final {
     const struct orch_tally *codes;       /* error codes of the chunks */
     const char *report_path;
     const char *stopped;                  /* NULL: not stopped early */
+    /* Where the credentials came from and how often they were refreshed
+     * (`RamRoleArn profile "ops" (STS, refreshed 14 times)`), NULL: not
+     * told. */
+    const char *credentials;
 };
 
 /* "summary:" and its lines: devices, devices left out, chunks, calls,
  * wall time with the rates over it, the sending pace, error codes, the
- * report, and `stopped` (why the calls stopped early, e.g. "interrupted")
+ * report, the credentials (when set), and `stopped` (why the calls stopped early, e.g. "interrupted")
  * when set. The device files and the next step come once, at the end of
  * the run, from the whole run (orch_summary_print_next). */
 void orch_summary_print_final(FILE *fp, const struct orch_summary_final *sf);

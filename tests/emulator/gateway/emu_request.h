@@ -46,6 +46,10 @@ struct emu_auth {
                                    orch_params_add/remove/cleanup it */
     size_t nquery;              /* params.v[0..nquery) came from the query */
     char *arena;                /* every decoded name and value, one block */
+    char quota_key[128];        /* accepted: the account key whose quota
+                                   the call counts against (key_id, or a
+                                   temporary key's root) */
+    bool temporary;             /* accepted with a minted (STS) key */
     int http_status;            /* 0 when accepted, else 400/404 */
     char code[64];              /* "" when accepted, else the error Code */
     struct orch_buf message;    /* the error Message ("" when accepted) */

@@ -13,6 +13,7 @@
 #include "gateway/emu_verify.h"
 
 #include "gateway/emu_nonce.h"
+#include "world/emu_mint.h"
 
 #include "orch/base/codec.h"
 #include "orch/base/err.h"
@@ -41,6 +42,7 @@ struct emu_deny {
 };
 
 struct emu_verifier {
+    struct emu_mint *mint; /* borrowed, may be NULL: minted keys */
     struct emu_key *keys;
     size_t nkeys;
     struct emu_deny *denies;
@@ -95,6 +97,43 @@ void emu_verifier_free(struct emu_verifier *v)
 size_t emu_verifier_key_count(const struct emu_verifier *v)
 {
     return v ? v->nkeys : 0;
+}
+
+const char *emu_verifier_first_key(const struct emu_verifier *v)
+{
+    return v && v->nkeys ? v->keys[0].id : NULL;
+}
+
+void emu_verifier_set_minted(struct emu_verifier *v, struct emu_mint *m)
+{
+    v->mint = m;
+}
+
+/* A minted key looked up for one request: a copy, wiped afterwards. */
+struct minted_key {
+    struct emu_minted m;
+    struct emu_key k; /* points into m */
+    bool found;
+};
+
+/* The registered key `id`, else the minted one (copied into mk), else
+ * NULL. */
+static const struct emu_key *find_any_key(const struct emu_verifier *v,
+                                          const char *id,
+                                          struct minted_key *mk)
+{
+    const struct emu_key *k = NULL;
+
+    for (size_t i = 0; i < v->nkeys; i++)
+        if (strcmp(v->keys[i].id, id) == 0)
+            k = &v->keys[i];
+    if (k || v->mint == NULL || !emu_mint_lookup(v->mint, id, &mk->m))
+        return k;
+    mk->found = true;
+    mk->k.id = mk->m.id;
+    mk->k.secret = mk->m.secret;
+    mk->k.token = mk->m.token;
+    return &mk->k;
 }
 
 static struct emu_key *find_key(const struct emu_verifier *v, const char *id)
@@ -276,11 +315,15 @@ static int check_time(struct emu_auth *a, const char *name, const char *val,
     return 0;
 }
 
-/* Version: present and one of the API's. Returns 1 when rejected. */
+/* Version: present and one of the API's (STS's for AssumeRole, the one
+ * signed STS call). Returns 1 when rejected. */
 static int check_version(struct emu_auth *a, const char *version)
 {
     if (version == NULL || version[0] == '\0')
         return rejected(fail_missing(a, "Version"));
+    if (strcmp(a->action, "AssumeRole") == 0
+        && strcmp(version, EMU_STS_VERSION) == 0)
+        return 0;
     if (strcmp(version, "2018-01-20") != 0
         && strcmp(version, "2022-01-01") != 0)
         return rejected(emu_auth_fail(
@@ -305,18 +348,19 @@ static int check_token(struct emu_auth *a, const struct emu_key *k,
 }
 
 /* The checks V2 and V3 share once the request's shape is right, in this
- * order: a registered key, the date against the clock (date_name is the
- * parameter or header that carried it), a nonce, the STS token. Returns
- * the key, or NULL with *rc 0 (the verdict is set) or ORCH_ENOMEM. */
+ * order: a registered (or minted) key, the date against the clock
+ * (date_name is the parameter or header that carried it), a nonce, the
+ * STS token, a minted key's expiry. Returns the key, or NULL with *rc 0
+ * (the verdict is set) or ORCH_ENOMEM. */
 static const struct emu_key *check_caller(const struct emu_verifier *v,
                                           struct emu_auth *a,
                                           const char *key_id,
                                           const char *date_name,
                                           const char *date, const char *nonce,
                                           const char *token, int64_t now_ms,
-                                          int *rc)
+                                          struct minted_key *mk, int *rc)
 {
-    const struct emu_key *k = find_key(v, key_id);
+    const struct emu_key *k = find_any_key(v, key_id, mk);
 
     *rc = 0;
     if (k == NULL) {
@@ -334,6 +378,15 @@ static const struct emu_key *check_caller(const struct emu_verifier *v,
     *rc = check_token(a, k, token);
     if (*rc)
         goto refused;
+    if (mk->found && now_ms >= mk->m.expires_ms) {
+        emu_mint_count_expired(v->mint, key_id);
+        *rc = rejected(emu_auth_fail(a, 400, "InvalidSecurityToken.Expired",
+                                     "Specified SecurityToken is expired."));
+        goto refused;
+    }
+    snprintf(a->quota_key, sizeof(a->quota_key), "%s",
+             mk->found ? mk->m.root : key_id);
+    a->temporary = mk->found;
     return k;
 refused:
     *rc = *rc < 0 ? *rc : 0; /* 1: rejected, the verdict says why */
@@ -379,7 +432,7 @@ static int fail_mismatch(struct emu_auth *a, const struct orch_buf *sts,
 
 static int verify_v2(struct emu_verifier *v,
                      const struct emu_http_request *req, int64_t now_ms,
-                     struct emu_auth *a)
+                     struct minted_key *mk, struct emu_auth *a)
 {
     const struct orch_params *p = &a->params;
     const char *action = orch_params_get(p, "Action");
@@ -412,7 +465,7 @@ static int verify_v2(struct emu_verifier *v,
         return fail_incomplete(a, "SignatureVersion must be 1.0.");
     k = check_caller(v, a, key_id, "Timestamp",
                      orch_params_get(p, "Timestamp"), nonce,
-                     orch_params_get(p, "SecurityToken"), now_ms, &rc);
+                     orch_params_get(p, "SecurityToken"), now_ms, mk, &rc);
     if (k == NULL)
         return rc;
     rc = orch_sign_v2(p, req->method, k->secret, mine, &sts);
@@ -603,7 +656,7 @@ out:
 static int verify_v3(struct emu_verifier *v,
                      const struct emu_http_request *req, const char *fields,
                      const struct orch_params *query, int64_t now_ms,
-                     struct emu_auth *a)
+                     struct minted_key *mk, struct emu_auth *a)
 {
     const char *action = emu_header_get(req, "x-acs-action");
     const char *sha = emu_header_get(req, "x-acs-content-sha256");
@@ -634,7 +687,7 @@ static int verify_v3(struct emu_verifier *v,
     k = check_caller(v, a, au.credential, "x-acs-date",
                      emu_header_get(req, "x-acs-date"), nonce,
                      emu_header_get(req, "x-acs-security-token"), now_ms,
-                     &rc);
+                     mk, &rc);
     if (k == NULL)
         return rc;
     hdrs = calloc(req->nheaders + 1, sizeof(*hdrs));
@@ -658,23 +711,29 @@ int emu_verify_parsed(struct emu_verifier *v,
     struct orch_params query = {out->params.v, out->nquery, out->nquery,
                                 NULL};
 
+    struct minted_key mk;
     int rc = 0;
 
     if (out->code[0])
         return 0;
+    memset(&mk, 0, sizeof(mk));
     if (emu_authz_v3_fields(authz) != NULL)
         rc = verify_v3(v, req, emu_authz_v3_fields(authz), &query, now_ms,
-                       out);
+                       &mk, out);
     else if (authz && authz[0] && !orch_params_get(&out->params, "Signature"))
         return fail_incomplete(out, "Unsupported Authorization algorithm.");
     else
-        rc = verify_v2(v, req, now_ms, out);
-    /* Authenticated, then authorized: the RAM policy is asked last. */
+        rc = verify_v2(v, req, now_ms, &mk, out);
+    OPENSSL_cleanse(&mk, sizeof(mk));
+    /* Authenticated, then authorized: the RAM policy is asked last (of
+     * the account key for a temporary one). */
     if (rc == 0 && out->code[0] == '\0' &&
-        ram_denies(v, out->key_id, out->action))
+        ram_denies(v, out->quota_key, out->action))
         rc = emu_auth_fail(out, 400, "Forbidden.RAM",
                            "User not authorized to operate on the specified "
                            "resource, or this API doesn't support RAM.");
+    if (rc == 0 && out->code[0] == '\0' && out->temporary)
+        emu_mint_count_call(v->mint, out->key_id);
     return rc;
 }
 

@@ -21,6 +21,7 @@
  *                               this action." family (Alibaba has no
  *                               generic MissingParameter code)
  *   InvalidVersion              Version not 2018-01-20 / 2022-01-01
+ *                               (2015-04-01 for STS AssumeRole)
  *   InvalidAccessKeyId.NotFound (404) unknown AccessKeyId / Credential
  *   IllegalTimestamp            Timestamp / x-acs-date missing or not
  *                               yyyy-MM-ddTHH:mm:ssZ
@@ -28,6 +29,8 @@
  *   MissingSecurityToken        STS key without its token
  *   InvalidSecurityToken.MismatchWithAccessKey  token differs from the
  *                               registered one (or a token on a plain key)
+ *   InvalidSecurityToken.Expired a minted (temporary) key past its expiry
+ *                               on the emulator's clock
  *   SignatureDoesNotMatch       message quotes the server's string to sign
  *                               (V3: and its canonical request)
  *   SignatureNonceUsed          nonce already seen for this key within
@@ -55,7 +58,11 @@
 #include "gateway/emu_request.h"
 
 struct orch_diag;
+struct emu_mint;
 struct emu_verifier;
+
+/* The Version of STS (AssumeRole, AssumeRoleWithOIDC). */
+#define EMU_STS_VERSION "2015-04-01"
 
 /* Clock skew allowed for Timestamp / x-acs-date, and how long a nonce is
  * remembered. */
@@ -79,6 +86,13 @@ int emu_verifier_deny(struct emu_verifier *v, const char *spec,
                       struct orch_diag *diag);
 /* Number of registered keys. */
 size_t emu_verifier_key_count(const struct emu_verifier *v);
+/* The id of the first registered key (the account the credentials URI
+ * and the metadata service mint for), or NULL. */
+const char *emu_verifier_first_key(const struct emu_verifier *v);
+/* Also accepts the keys minted by m (borrowed; NULL: none), checking
+ * their expiry; an accepted call with one counts in m. Not thread-safe:
+ * call before serving. */
+void emu_verifier_set_minted(struct emu_verifier *v, struct emu_mint *m);
 
 /* Parses the query and, for an x-www-form-urlencoded body, the body into
  * out->params, tells the signature version and the action, then verifies

@@ -11,6 +11,7 @@
 
 #include "gateway/emu_verify.h"
 #include "ops/emu_ops.h"
+#include "ops/emu_sts.h"
 #include "server/emu_answer.h"
 #include "world/emu_reply.h"
 
@@ -37,6 +38,7 @@ struct api {
     struct hdr_vec hv;
     struct emu_http_request hr;
     struct emu_auth auth;
+    bool sts;            /* an STS call (AssumeRole, AssumeRoleWithOIDC) */
     uint64_t seq;        /* arrival number */
     char request_id[37];
     struct emu_fault_plan plan;
@@ -123,7 +125,11 @@ static enum step api_begin(struct api *a)
     a->seq = a->s->seq++;
     pthread_mutex_unlock(&a->s->lock);
     emu_make_request_id(a->s->o.faults.seed, a->seq, a->request_id);
-    return emu_verify_parse(&a->hr, &a->auth) == 0 ? NEXT : FAILED;
+    if (emu_verify_parse(&a->hr, &a->auth) != 0)
+        return FAILED;
+    a->sts = emu_sts_is_call(a->auth.action,
+                             orch_params_get(&a->auth.params, "Version"));
+    return NEXT;
 }
 
 /* Counts the arrival and draws the request's fault plan, under the lock
@@ -204,11 +210,15 @@ static enum step api_early_fault(struct api *a)
     }
 }
 
-/* The verifier's verdict; a refusal is a gateway error. */
+/* The verifier's verdict; a refusal is a gateway error. AssumeRoleWithOIDC
+ * is the one call that is not signed (the OIDC token is the proof). */
 static enum step api_authenticate(struct api *a)
 {
     struct emu_server *s = a->s;
 
+    if (a->sts && a->auth.code[0] == '\0'
+        && strcmp(a->auth.action, "AssumeRoleWithOIDC") == 0)
+        return NEXT;
     if (a->auth.code[0] == '\0'
         && emu_verify_parsed(s->o.verifier, &a->hr, a->r->t, &a->auth) != 0)
         return FAILED;
@@ -227,15 +237,19 @@ static enum step api_authenticate(struct api *a)
     return ANSWERED;
 }
 
-/* The per-AccessKey quota at arrival; over it: Throttling.User. */
+/* The per-account quota at arrival (a temporary key's calls count
+ * against the account key that minted it); over it: Throttling.User.
+ * STS calls have no quota here. */
 static enum step api_quota(struct api *a)
 {
     struct emu_server *s = a->s;
     double per_sec = emu_action_quota(&s->o, a->auth.action);
     int rc = 0;
 
+    if (a->sts)
+        return NEXT;
     pthread_mutex_lock(&s->lock);
-    rc = emu_quotas_take(&s->quotas, a->auth.key_id, a->auth.action,
+    rc = emu_quotas_take(&s->quotas, a->auth.quota_key, a->auth.action,
                          per_sec, a->r->t);
     if (rc == 1)
         s->stats.throttled++;
@@ -262,7 +276,12 @@ static enum step api_process(struct api *a)
     call.request_id = a->request_id;
     call.now_ms = emu_server_now(s);
     call.skip_devices = s->log == NULL; /* the list is for the log only */
-    if (emu_world_call(s->o.world, &call, &a->res) != 0)
+    if (a->sts) {
+        struct emu_sts_opts so = emu_server_sts_opts(s);
+
+        if (emu_sts_call(s->mint, &so, &call, &a->res) != 0)
+            return FAILED;
+    } else if (emu_world_call(s->o.world, &call, &a->res) != 0)
         return FAILED;
     a->have_res = true;
     a->status = a->res.http_status;

@@ -45,11 +45,12 @@ void emu_log_close(struct emu_log *l)
 }
 
 /* Secrets never reach the log: the signature (a MAC usable for replay
- * within the skew window) and the STS token. */
+ * within the skew window), the STS token and an OIDC token. */
 static int redacted(const char *name)
 {
     return strcmp(name, "Signature") == 0
-        || strcmp(name, "SecurityToken") == 0;
+        || strcmp(name, "SecurityToken") == 0
+        || strcmp(name, "OIDCToken") == 0;
 }
 
 json_t *emu_log_params_json(const struct orch_params *p)

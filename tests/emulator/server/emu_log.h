@@ -2,7 +2,8 @@
  *
  * Line fields: t (arrival, emulator epoch ms), request_id, method, action,
  * key_id, sigver (2, 3 or 0), sig_ok, params (object of the decoded
- * parameters; Signature and SecurityToken redacted as "***"), code (""
+ * parameters; Signature, SecurityToken and OIDCToken redacted as "***"),
+ * code (""
  * on success), http (status sent; for a lost response the status the
  * processed answer would have had), job_id ("" when none), devices (array
  * of device names put in a job, [] when none), fault (name or null).

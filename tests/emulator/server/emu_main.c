@@ -35,7 +35,8 @@ enum {
     OPT_FAIL_5XX, OPT_RESET, OPT_LOSE, OPT_MALFORMED, OPT_SLOW,
     OPT_SLOW_MS, OPT_THROTTLE_BURST, OPT_SIM_SPEED, OPT_SUCCESS_RATIO,
     OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_MAX_URI, OPT_FAULT_ACTIONS,
-    OPT_FAIL_QUERIES, OPT_RAM_DENY, OPT_HELP, OPT_VERSION
+    OPT_FAIL_QUERIES, OPT_RAM_DENY, OPT_STS_TTL, OPT_OIDC_TOKEN,
+    OPT_ECS_ROLE, OPT_IMDSV2_ONLY, OPT_IMDSV1_ONLY, OPT_CRED_ACCOUNT, OPT_HELP, OPT_VERSION
 };
 
 static const struct option options[] = {
@@ -47,6 +48,12 @@ static const struct option options[] = {
     {"auto-create", no_argument, NULL, OPT_AUTO_CREATE},
     {"access-key", required_argument, NULL, OPT_ACCESS_KEY},
     {"ram-deny", required_argument, NULL, OPT_RAM_DENY},
+    {"sts-ttl-s", required_argument, NULL, OPT_STS_TTL},
+    {"oidc-token", required_argument, NULL, OPT_OIDC_TOKEN},
+    {"ecs-role", required_argument, NULL, OPT_ECS_ROLE},
+    {"imdsv2-only", no_argument, NULL, OPT_IMDSV2_ONLY},
+    {"imdsv1-only", no_argument, NULL, OPT_IMDSV1_ONLY},
+    {"cred-account", required_argument, NULL, OPT_CRED_ACCOUNT},
     {"request-log", required_argument, NULL, OPT_REQUEST_LOG},
     {"qps-create", required_argument, NULL, OPT_QPS_CREATE},
     {"qps-query", required_argument, NULL, OPT_QPS_QUERY},
@@ -112,6 +119,26 @@ static const char usage[] =
     "  --ram-deny ID:ACTION[,ACTION...]  the key's RAM policy does not\n"
     "                        allow these actions (ID:* none): they get\n"
     "                        Forbidden.RAM (repeatable)\n"
+    "Temporary credentials (on the same port; keys \"STS.…\" whose calls\n"
+    "count against the quota of the account that minted them):\n"
+    "  STS                   AssumeRole (signed) and AssumeRoleWithOIDC\n"
+    "                        (unsigned), Version 2015-04-01, at /\n"
+    "  GET /credentials      a credentials URI answer, minted fresh\n"
+    "  --sts-ttl-s N         lifetime of every minted key, seconds (default\n"
+    "                        3600; STS: the DurationSeconds asked); past it,\n"
+    "                        calls get InvalidSecurityToken.Expired\n"
+    "  --oidc-token TOKEN    AssumeRoleWithOIDC requires exactly this token\n"
+    "                        (default: any non-empty one)\n"
+    "  --ecs-role NAME       serve the ECS metadata service's RAM role paths\n"
+    "                        (PUT /latest/api/token, GET /latest/meta-data/\n"
+    "                        ram/security-credentials/[NAME])\n"
+    "  --imdsv2-only         the metadata service requires the IMDSv2\n"
+    "                        session token (no IMDSv1)\n"
+    "  --imdsv1-only         the metadata service has no IMDSv2 (its token\n"
+    "                        path is 404), as an old one\n"
+    "  --cred-account ID     the account key the credentials URI, the\n"
+    "                        metadata service and OIDC mint for (default:\n"
+    "                        the first --access-key)\n"
     "Quotas (per AccessKey and per action, any sliding second; the\n"
     "documented ones by default):\n"
     "  --qps-create N        CreateOTAStaticUpgradeJob (default 20)\n"
@@ -327,14 +354,10 @@ static int server_option(struct cli *o, int c, const char *name,
     }
 }
 
-/* The options of the world, the credentials and the clock; same
- * returns. */
+/* The options of the world and the credentials; same returns. */
 static int world_option(struct cli *o, int c, const char *name,
                         const char *arg)
 {
-    double d = 0;
-    int bad = 0;
-
     switch (c) {
     case OPT_FIXTURE:
         o->fixture = arg;
@@ -355,6 +378,51 @@ static int world_option(struct cli *o, int c, const char *name,
     case OPT_RAM_DENY:
         return refused(emu_verifier_deny(o->verifier, arg, &o->diag),
                        "ram-deny", &o->diag);
+    default:
+        return -1;
+    }
+}
+
+/* The options of the temporary credentials; same returns. */
+static int credential_option(struct cli *o, int c, const char *name,
+                             const char *arg)
+{
+    double d = 0;
+    int bad = 0;
+
+    switch (c) {
+    case OPT_STS_TTL:
+        bad = num(name, arg, 1, 43200, &d);
+        o->so.sts_ttl_s = (long)d;
+        return bad;
+    case OPT_OIDC_TOKEN:
+        o->so.oidc_token = arg;
+        return 0;
+    case OPT_ECS_ROLE:
+        o->so.ecs_role = arg;
+        return 0;
+    case OPT_IMDSV2_ONLY:
+        o->so.imdsv2_only = true;
+        return 0;
+    case OPT_IMDSV1_ONLY:
+        o->so.imdsv1_only = true;
+        return 0;
+    case OPT_CRED_ACCOUNT:
+        o->so.cred_account = arg;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* The clock options; same returns. */
+static int clock_option(struct cli *o, int c, const char *name,
+                        const char *arg)
+{
+    double d = 0;
+    int bad = 0;
+
+    switch (c) {
     case OPT_CLOCK:
         o->have_clock = 1;
         return refused(orch_time_parse(arg, &o->clk.base_ms, &o->diag),
@@ -436,6 +504,10 @@ static int parse_args(int argc, char **argv, struct cli *o)
         bad = server_option(o, c, name, optarg);
         if (bad < 0)
             bad = world_option(o, c, name, optarg);
+        if (bad < 0)
+            bad = clock_option(o, c, name, optarg);
+        if (bad < 0)
+            bad = credential_option(o, c, name, optarg);
         if (bad < 0)
             bad = fault_option(o, c, name, optarg);
         if (bad < 0) {

@@ -17,6 +17,7 @@
 
 #include "server/emu_faults.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,19 @@ struct emu_server_opts {
     const char *host_id;        /* HostId in gateway errors; NULL = the
                                    request's Host header */
     unsigned threads;           /* 0 = auto (see emu_server_threads) */
+    /* Credential services (emu_creds.c, ops/emu_sts.h): */
+    long sts_ttl_s;             /* lifetime of minted keys; 0 = STS: the
+                                   DurationSeconds asked, others 3600 */
+    const char *oidc_token;     /* AssumeRoleWithOIDC requires exactly this
+                                   token; NULL: any non-empty one */
+    const char *ecs_role;       /* serve the ECS metadata paths with this
+                                   RAM role; NULL: they are 404 */
+    bool imdsv2_only;           /* metadata: the session token is required */
+    bool imdsv1_only;           /* metadata: no IMDSv2 (PUT /latest/api/token
+                                   is 404), as an old metadata service */
+    const char *cred_account;   /* the account key the credentials URI,
+                                   the metadata service and OIDC mint
+                                   for; NULL: the first --access-key */
 };
 
 /* Defaults as documented above. */

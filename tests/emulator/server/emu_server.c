@@ -28,6 +28,8 @@
 #include "server/emu_admin.h"
 #include "server/emu_answer.h"
 #include "server/emu_state.h"
+#include "gateway/emu_verify.h"
+#include "world/emu_mint.h"
 #include "world/emu_world.h"
 
 #include "orch/base/buf.h"
@@ -124,6 +126,7 @@ json_t *emu_server_stats(struct emu_server *s)
     json_object_foreach(world, k, v)
         json_object_set(o, k, v);
     json_decref(world);
+    json_object_set_new(o, "sts", emu_mint_stats(s->mint));
     return o;
 }
 
@@ -319,6 +322,8 @@ static enum MHD_Result route(struct emu_server *s, struct MHD_Connection *con,
         return handle_set_faults(s, con, r);
     if (strcmp(url, "/__emu/clock") == 0 && strcmp(method, "POST") == 0)
         return handle_advance_clock(s, con, r);
+    if (emu_creds_route(url))
+        return emu_creds_handle(s, con, r, url, method);
     if (strcmp(url, "/") != 0) {
         static const char msg[] = "{\"Code\":\"InvalidURI\",\"Message\":"
                                   "\"RPC requests go to /.\"}";
@@ -366,6 +371,12 @@ static void free_server(struct emu_server *s)
     emu_quotas_cleanup(&s->quotas);
     emu_counters_cleanup(&s->stats);
     emu_log_close(s->log);
+    if (s->mint)
+        emu_verifier_set_minted(s->o.verifier, NULL);
+    emu_mint_free(s->mint);
+    free(s->oidc_token);
+    free(s->ecs_role);
+    free(s->cred_account);
     free(s->bind);
     free(s->cert);
     free(s->key);
@@ -395,11 +406,23 @@ static int server_new(const struct emu_server_opts *o,
     s->cert = tls ? strdup(o->tls_cert_pem) : NULL;
     s->key = tls ? strdup(o->tls_key_pem) : NULL;
     s->host_id = o->host_id ? strdup(o->host_id) : NULL;
+    s->oidc_token = o->oidc_token ? strdup(o->oidc_token) : NULL;
+    s->ecs_role = o->ecs_role ? strdup(o->ecs_role) : NULL;
+    s->cred_account = o->cred_account ? strdup(o->cred_account) : NULL;
+    s->mint = emu_mint_new();
     if (s->bind == NULL || (tls && (s->cert == NULL || s->key == NULL))
-        || (o->host_id && s->host_id == NULL)) {
+        || (o->host_id && s->host_id == NULL) || s->mint == NULL
+        || (o->oidc_token && s->oidc_token == NULL)
+        || (o->ecs_role && s->ecs_role == NULL)
+        || (o->cred_account && s->cred_account == NULL)) {
         free_server(s);
         return ORCH_ENOMEM;
     }
+    s->o.oidc_token = s->oidc_token;
+    s->o.ecs_role = s->ecs_role;
+    s->o.cred_account = s->cred_account;
+    /* The verifier accepts what this server mints, while it runs. */
+    emu_verifier_set_minted(o->verifier, s->mint);
     s->o.bind = s->bind;
     s->o.tls_cert_pem = s->cert;
     s->o.tls_key_pem = s->key;

@@ -14,6 +14,7 @@
 #include "server/emu_log.h"
 #include "server/emu_rate.h"
 #include "server/emu_opts.h"
+#include "ops/emu_sts.h"
 
 #include "orch/base/buf.h"
 
@@ -29,7 +30,11 @@ struct emu_server {
     char *cert;
     char *key;
     char *host_id;
+    char *oidc_token;           /* copies of the options' strings */
+    char *ecs_role;
+    char *cred_account;
     struct emu_log *log;
+    struct emu_mint *mint;      /* minted keys (locks itself) */
     int64_t start_ms;
     uint16_t port;
     _Atomic int64_t advanced_ms; /* POST /__emu/clock: added to the clock */
@@ -51,6 +56,17 @@ struct emu_req {
     bool too_big;
     int64_t t;          /* arrival, emulator clock */
 };
+
+/* Answers GET /credentials and the ECS metadata paths (/latest/...):
+ * emu_creds.c. Returns MHD's verdict. */
+enum MHD_Result emu_creds_handle(struct emu_server *s,
+                                 struct MHD_Connection *con,
+                                 struct emu_req *r, const char *url,
+                                 const char *method);
+/* True when url is one emu_creds_handle answers. */
+bool emu_creds_route(const char *url);
+/* The options of the credential services (borrowed from s). */
+struct emu_sts_opts emu_server_sts_opts(const struct emu_server *s);
 
 /* The emulator's clock: the configured clock plus the advances. */
 int64_t emu_server_now(const struct emu_server *s);

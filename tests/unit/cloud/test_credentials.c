@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "orch/cloud/credchain.h"
 #include "orch/cloud/credentials.h"
 #include "orch/base/err.h"
 #include "torture.h"
@@ -55,6 +56,9 @@ static void clear_env(void)
     unsetenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET");
     unsetenv("ALIBABA_CLOUD_SECURITY_TOKEN");
     unsetenv("ALIBABA_CLOUD_PROFILE");
+    /* CTest switches the metadata service off for every test; these load
+     * (resolve) only, never fetch, and expect the default chain. */
+    unsetenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED");
 }
 
 static void write_config(struct fx *f, const char *text)
@@ -220,11 +224,12 @@ static void unsupported_and_broken_profiles(void **state)
         const char *profile;
         const char *msg;
     } cases[] = {
-        {"role", "profile role uses mode RamRoleArn, which ota-rollout does "
-                 "not support; use an AK or StsToken profile or set "
-                 "ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET"},
-        {"ecs", "profile ecs uses mode EcsRamRole, which ota-rollout does "
-                "not support"},
+        /* Temporary credentials come from the credential chain now
+         * (test_credchain.c); this static-only loader names them. */
+        {"role", "RamRoleArn profile \"role\" gives temporary credentials, "
+                 "which this command cannot refresh yet; use an AK or "
+                 "StsToken profile or set ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET"},
+        {"ecs", "EcsRamRole profile \"ecs\" gives temporary credentials"},
         {"nosecret", "profile nosecret in"},
         {"notoken", "(mode StsToken) has no sts_token"},
         {"missing", "profile missing not found in"},

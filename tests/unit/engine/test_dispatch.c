@@ -18,6 +18,8 @@
 #include "orch/base/buf.h"
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
+#include "orch/cloud/credlive.h"
+#include "orch/cloud/credsource.h"
 #include "orch/engine/dispatch.h"
 #include "orch/engine/engine_opts.h"
 #include "orch/base/err.h"
@@ -43,8 +45,10 @@ enum script {
     SCRIPT_HOLD,      /* every Create: job made, answer held until the
                          server stops; the hold_at-th arrival raises
                          *hold_irq to 2 (a second Ctrl-C) */
-    SCRIPT_THROTTLE_HINT /* item 1: one Throttling.User with
+    SCRIPT_THROTTLE_HINT, /* item 1: one Throttling.User with
                             x-ratelimit-user-api TimeLeft:300, then OK */
+    SCRIPT_STALE_TOKEN /* a key id "STS.stale*": 400
+                          InvalidSecurityToken.Expired; others OK */
 };
 
 struct server {
@@ -528,6 +532,17 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
                               "x-ratelimit-user-api",
                               "Limit:20,Remain:0,TimeLeft:300,Reset:0");
         break;
+    case SCRIPT_STALE_TOKEN: {
+        const char *kid = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                      "x-acs-accesskey-id");
+
+        if (kid == NULL || strncmp(kid, "STS.stale", 9) == 0)
+            return reply(conn, 400,
+                         "{\"RequestId\":\"x\",\"Code\":"
+                         "\"InvalidSecurityToken.Expired\",\"Message\":"
+                         "\"Specified SecurityToken is expired.\"}");
+        break;
+    }
     case SCRIPT_BAD_KEY:
         return reply(conn, 404,
                      "{\"RequestId\":\"x\",\"Code\":"
@@ -958,6 +973,127 @@ static void test_bad_key_stops_the_run(void **state)
     /* Stopped at once: only what was in flight went out. */
     assert_true(f->srv.total <= 2);
     assert_true(f->st.calls <= 2);
+    fixture_free(f);
+}
+
+/* --- credentials that expire (credlive.h) ------------------------------ */
+
+/* The fake STS: every fetch mints "<prefix><n>", valid for `life_ms` from
+ * now, or fails while `fail`. */
+struct fake_sts {
+    const char *prefix;
+    int64_t life_ms;
+    bool fail;
+    int fetches; /* atomically: the refresher thread writes it */
+};
+
+static int sts_fetch(void *ud, struct orch_credset *out,
+                     struct orch_diag *diag)
+{
+    struct fake_sts *s = ud;
+    int n = __atomic_add_fetch(&s->fetches, 1, __ATOMIC_SEQ_CST);
+    char id[64];
+
+    if (s->fail)
+        return orch_diag_set(diag, ORCH_EHTTP, "STS unreachable");
+    snprintf(id, sizeof(id), "%s%d", s->prefix, n);
+    memset(out, 0, sizeof(*out));
+    out->cred.access_key_id = strdup(id);
+    out->cred.source = strdup("fake STS");
+    orch_secret_set(&out->cred.secret, "sts-secret-never-printed");
+    orch_secret_set(&out->cred.token, "sts-token-never-printed");
+    out->fetched_ms = now_wall_ms();
+    out->expires_ms = out->fetched_ms + s->life_ms;
+    return 0;
+}
+
+/* Gives f's credentials a live holder whose first set is `first_id`,
+ * fetched `age_ms` ago and valid for `life_ms` in all. */
+static void go_live(struct fixture *f, struct fake_sts *sts,
+                    const char *first_id, int64_t age_ms, int64_t life_ms)
+{
+    struct orch_credlive_opts o;
+    struct orch_credset first;
+
+    memset(&first, 0, sizeof(first));
+    first.cred.access_key_id = strdup(first_id);
+    orch_secret_set(&first.cred.secret, "sts-secret-never-printed");
+    orch_secret_set(&first.cred.token, "sts-token-never-printed");
+    first.fetched_ms = now_wall_ms() - age_ms;
+    first.expires_ms = first.fetched_ms + life_ms;
+    memset(&o, 0, sizeof(o));
+    o.fetch = sts_fetch;
+    o.fetch_ud = sts;
+    o.label = "fake STS";
+    assert_int_equal(orch_credlive_new(&f->cred.live, &o, &first, NULL), 0);
+}
+
+/* Answers that refuse the token as expired: refreshed, sent again,
+ * created; not ambiguous, not a failure. */
+static void test_refused_token_refreshed_and_resent(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_STALE_TOKEN, 20);
+    struct fake_sts sts = {"STS.fresh", 3600000, false, 0};
+
+    (void)state;
+    go_live(f, &sts, "STS.stale", 0, 3600000);
+    assert_int_equal(run(f, false), 0);
+    assert_false(f->st.aborted);
+    assert_int_equal(f->st.created, 20);
+    assert_int_equal(f->st.reconciled, 0);
+    assert_true(f->st.token_resends >= 1);
+    assert_true(__atomic_load_n(&sts.fetches, __ATOMIC_SEQ_CST) >= 1);
+    for (size_t i = 0; i < f->nitems; i++) {
+        assert_int_equal(f->res[i].status, ORCH_ITEM_CREATED);
+        assert_true(f->srv.hits[i] <= 1 + 2);
+    }
+    orch_credlive_free(f->cred.live);
+    fixture_free(f);
+}
+
+/* A token refused after every refresh: bounded, then the run stops like
+ * any FATAL refusal. */
+static void test_token_refused_for_good_stops(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_STALE_TOKEN, 10);
+    struct fake_sts sts = {"STS.stale-again-", 3600000, false, 0};
+
+    (void)state;
+    f->cfg.max_in_flight = 2;
+    go_live(f, &sts, "STS.stale", 0, 3600000);
+    assert_int_equal(run(f, false), 0);
+    assert_true(f->st.aborted);
+    assert_string_equal(f->st.abort_code, "InvalidSecurityToken.Expired");
+    assert_int_equal(f->st.created, 0);
+    for (size_t i = 0; i < f->nitems; i++)
+        assert_true(f->srv.hits[i] <= 1 + 2);
+    orch_credlive_free(f->cred.live);
+    fixture_free(f);
+}
+
+/* Credentials inside their margin that cannot be refreshed: nothing is
+ * signed with them; the run stops, every item not sent. */
+static void test_unusable_credentials_stop_before_sending(void **state)
+{
+    struct fixture *f = fixture_new(SCRIPT_OK, 6);
+    struct fake_sts sts = {"STS.never", 6000, true, 0};
+
+    (void)state;
+    /* 6 s credentials fetched 5 s ago: margin 2 s, usable until -1 s. */
+    go_live(f, &sts, "STS.old", 5000, 6000);
+    assert_int_equal(run(f, false), 0);
+    assert_true(f->st.aborted);
+    assert_string_equal(f->st.abort_code, "CredentialsExpired");
+    assert_non_null(strstr(f->st.abort_reason, "fake STS"));
+    assert_non_null(strstr(f->st.abort_reason, "could not be refreshed"));
+    assert_null(strstr(f->st.abort_reason, "never-printed"));
+    assert_int_equal(f->srv.total, 0);
+    assert_int_equal(f->st.not_sent, 6);
+    for (size_t i = 0; i < f->nitems; i++) {
+        assert_int_equal(f->res[i].status, ORCH_ITEM_NOT_SENT);
+        assert_string_equal(f->res[i].code, "CredentialsExpired");
+    }
+    orch_credlive_free(f->cred.live);
     fixture_free(f);
 }
 
@@ -1610,6 +1746,9 @@ TORTURE_MAIN(torture_curl_setup, torture_curl_teardown,
     cmocka_unit_test(test_throttling_is_retried_and_counted),
     cmocka_unit_test(test_throttle_hint_delays_the_retry),
     cmocka_unit_test(test_bad_key_stops_the_run),
+    cmocka_unit_test(test_refused_token_refreshed_and_resent),
+    cmocka_unit_test(test_token_refused_for_good_stops),
+    cmocka_unit_test(test_unusable_credentials_stop_before_sending),
     cmocka_unit_test(test_business_error_not_retried),
     cmocka_unit_test(test_414_resends_as_form),
     cmocka_unit_test(test_hang_up_is_reconciled_then_resent),
