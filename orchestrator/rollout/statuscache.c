@@ -135,6 +135,22 @@ orch_statuscache_find(struct orch_statuscache *c, const char *job_id)
     return lookup(c, job_id);
 }
 
+int orch_statuscache_take(struct orch_statuscache *c, const char *job_id,
+                          struct orch_statuscache_job *out)
+{
+    struct orch_statuscache_job *e = NULL;
+
+    sort_entries(c);
+    e = lookup(c, job_id);
+    if (e == NULL)
+        return ORCH_ENOTFOUND;
+    *out = *e;
+    *e = c->jobs[--c->n];
+    memset(&c->jobs[c->n], 0, sizeof(c->jobs[c->n]));
+    c->sorted = c->n <= 1;
+    return 0;
+}
+
 /* ----------------------------------------------------------- decoding */
 
 struct decoder {
@@ -521,6 +537,96 @@ int orch_statuscache_save(const struct orch_statuscache *c, const char *path,
     free(tmp);
     free(image);
     return rc;
+}
+
+/* ------------------------------------------------- entries and jobs */
+
+static bool ended_state(const char *s)
+{
+    return strcmp(s, "COMPLETED") == 0 || strcmp(s, "CANCELED") == 0;
+}
+
+bool orch_statuscache_fresh(const struct orch_statuscache_job *e,
+                            const struct orch_rollout_job *j, bool need_rows)
+{
+    return e != NULL && j->modified[0] != '\0' &&
+           strcmp(e->state, j->seen_status) == 0 &&
+           strcmp(e->modified, j->modified) == 0 && (e->has_rows || !need_rows);
+}
+
+int orch_statuscache_apply(const struct orch_statuscache_job *e,
+                           struct orch_rollout_job *j,
+                           struct orch_taskagg *agg)
+{
+    size_t i = 0;
+    int rc = 0;
+
+    memcpy(j->counts, e->counts, sizeof(j->counts));
+    j->total = e->total;
+    j->listed = 0;
+    for (i = 0; i < ORCH_TASK_NSTATES; i++)
+        j->listed += e->counts[i];
+    j->pages = (unsigned)((e->total + ORCH_API_TASK_PAGE_SIZE - 1) /
+                          ORCH_API_TASK_PAGE_SIZE);
+    snprintf(j->job_status, sizeof(j->job_status), "%s", e->state);
+    j->no_task_reason = e->no_task_reason;
+    j->cached = true;
+    for (i = 0; i < e->nreasons && rc == 0; i++)
+        rc = orch_taskagg_add_reason_n(agg, e->reasons[i].text,
+                                       e->reasons[i].count);
+    return rc;
+}
+
+bool orch_statuscache_keepable(const struct orch_rollout_job *j)
+{
+    int st = 0;
+
+    if (j->query_failed || j->modified[0] == '\0' ||
+        !ended_state(j->seen_status) || j->listed != j->total)
+        return false;
+    for (st = 0; st < ORCH_TASK_NSTATES; st++) {
+        if (orch_task_state_pending(st) && j->counts[st] > 0)
+            return false;
+    }
+    return true;
+}
+
+int orch_statuscache_entry(struct orch_statuscache_job *out,
+                           const struct orch_rollout_job *j,
+                           const struct orch_taskagg *reasons,
+                           const char *rows, const char *failed_rows)
+{
+    size_t i = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->job_id = strdup(j->job_id);
+    out->state = strdup(j->seen_status);
+    out->modified = strdup(j->modified);
+    if (out->job_id == NULL || out->state == NULL || out->modified == NULL)
+        return ORCH_ENOMEM;
+    memcpy(out->counts, j->counts, sizeof(out->counts));
+    out->total = j->total;
+    out->no_task_reason = j->no_task_reason;
+    if (reasons && reasons->n > 0) {
+        out->reasons = calloc(reasons->n, sizeof(*out->reasons));
+        if (out->reasons == NULL)
+            return ORCH_ENOMEM;
+        for (i = 0; i < reasons->n; i++) {
+            out->reasons[i].text = strdup(reasons->reasons[i].text);
+            if (out->reasons[i].text == NULL)
+                return ORCH_ENOMEM;
+            out->reasons[i].count = reasons->reasons[i].count;
+            out->nreasons = i + 1;
+        }
+    }
+    if (rows) {
+        out->has_rows = true;
+        out->rows = strdup(rows);
+        out->failed_rows = strdup(failed_rows ? failed_rows : "");
+        if (out->rows == NULL || out->failed_rows == NULL)
+            return ORCH_ENOMEM;
+    }
+    return 0;
 }
 
 char *orch_statuscache_path(const char *report)

@@ -32,6 +32,8 @@
 #include <stdint.h>
 
 #include "orch/cloud/api.h"
+#include "orch/rollout/rollout.h"
+#include "orch/rollout/taskagg.h"
 
 struct orch_diag;
 
@@ -82,6 +84,11 @@ int orch_statuscache_put(struct orch_statuscache *c,
 const struct orch_statuscache_job *
 orch_statuscache_find(struct orch_statuscache *c, const char *job_id);
 
+/* Moves the entry of job_id out of c into *out (0), or returns
+ * ORCH_ENOTFOUND. */
+int orch_statuscache_take(struct orch_statuscache *c, const char *job_id,
+                          struct orch_statuscache_job *out);
+
 /* Decodes a cache image (name for the note). When it is usable, its
  * entries are added to c (init'ed with the expected identity) and *note
  * is ""; when it is damaged, of another version or of another rollout, c
@@ -103,6 +110,33 @@ int orch_statuscache_encode(const struct orch_statuscache *c, char **out,
  * Returns 0 or ORCH_EIO / ORCH_ENOMEM with diag. */
 int orch_statuscache_save(const struct orch_statuscache *c, const char *path,
                           struct orch_diag *diag);
+
+/* ---- entries and the rollout's jobs (pure) ---- */
+
+/* Whether entry e stands for job j at this refresh: the JobStatus and
+ * UtcModified the refresh learnt (j->seen_status, j->modified;
+ * jobstate.h) are the cached ones, and e holds the --devices lines when
+ * need_rows. */
+bool orch_statuscache_fresh(const struct orch_statuscache_job *e,
+                            const struct orch_rollout_job *j, bool need_rows);
+/* Puts e into j (counts, total, listed, pages, job_status,
+ * no_task_reason; j->cached set) and e's reasons into agg. 0 or
+ * ORCH_ENOMEM. */
+int orch_statuscache_apply(const struct orch_statuscache_job *e,
+                           struct orch_rollout_job *j,
+                           struct orch_taskagg *agg);
+/* Whether job j, just read, may be kept: the state the refresh learnt
+ * before listing its tasks had ended (COMPLETED or CANCELED, with a
+ * UtcModified), every task the Total announced was listed without a
+ * failure, and none is pending. */
+bool orch_statuscache_keepable(const struct orch_rollout_job *j);
+/* Fills *out (zeroed first; the caller puts or cleans it) with job j:
+ * reasons holds the FAILED tasks' reasons of j alone; rows and
+ * failed_rows (NULL: none kept) its --devices lines. 0 or ORCH_ENOMEM. */
+int orch_statuscache_entry(struct orch_statuscache_job *out,
+                           const struct orch_rollout_job *j,
+                           const struct orch_taskagg *reasons,
+                           const char *rows, const char *failed_rows);
 
 /* "<report>.status-cache", malloced (NULL on ENOMEM). */
 char *orch_statuscache_path(const char *report);
