@@ -9,20 +9,78 @@
 #include "orch/rollout/gate.h"
 #include "orch/rollout/tasklist.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+int orch_wavequery_memo_init(struct orch_wavequery_memo *m,
+                             const char *const *job_ids, size_t n)
+{
+    size_t i = 0;
+
+    memset(m, 0, sizeof(*m));
+    m->jobs = calloc(n ? n : 1, sizeof(*m->jobs));
+    if (m->jobs == NULL)
+        return ORCH_ENOMEM;
+    /* Borrowed: these jobs are never passed to orch_rollout_cleanup. */
+    for (i = 0; i < n; i++)
+        m->jobs[i].job_id = (char *)job_ids[i];
+    m->n = n;
+    return 0;
+}
+
+void orch_wavequery_memo_cleanup(struct orch_wavequery_memo *m)
+{
+    if (m == NULL)
+        return;
+    free(m->jobs);
+    memset(m, 0, sizeof(*m));
+}
+
+static bool decided(const struct orch_rollout_job *j)
+{
+    int st = 0;
+
+    if (j->query_failed || j->listed == 0 || j->listed < j->total)
+        return false;
+    for (st = 0; st < ORCH_TASK_NSTATES; st++) {
+        if (orch_task_state_pending(st) && j->counts[st] > 0)
+            return false;
+    }
+    return true;
+}
+
+/* The jobs to poll (not decided), their counts zeroed. */
+static size_t undecided(struct orch_wavequery_memo *m, size_t *which)
+{
+    size_t i = 0, n = 0;
+
+    for (i = 0; i < m->n; i++) {
+        struct orch_rollout_job *j = &m->jobs[i];
+
+        if (decided(j))
+            continue;
+        memset(j->counts, 0, sizeof(j->counts));
+        j->total = j->listed = 0;
+        j->pages = 0;
+        j->query_failed = false;
+        j->error[0] = '\0';
+        which[n++] = i;
+    }
+    return n;
+}
+
 int orch_wavequery_counts(const struct orch_config *cfg,
                           const struct orch_credentials *cred,
-                          const char *const *job_ids, size_t n,
+                          struct orch_wavequery_memo *m,
                           struct orch_gate_counts *c, size_t *failed_jobs,
                           volatile sig_atomic_t *interrupt,
                           struct orch_diag *diag)
 {
-    struct orch_rollout_job *jobs = NULL;
     struct orch_taskagg agg;
     struct orch_tasklist tl;
     struct orch_dispatch_stats st;
+    size_t *which = NULL;
     size_t i = 0;
     int rc = 0;
 
@@ -30,29 +88,27 @@ int orch_wavequery_counts(const struct orch_config *cfg,
     memset(&tl, 0, sizeof(tl));
     *failed_jobs = 0;
     orch_taskagg_init(&agg);
-    jobs = calloc(n ? n : 1, sizeof(*jobs));
-    if (jobs == NULL)
+    which = calloc(m->n ? m->n : 1, sizeof(*which));
+    if (which == NULL)
         return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
-    /* Borrowed: these jobs are never passed to orch_rollout_cleanup. */
-    for (i = 0; i < n; i++)
-        jobs[i].job_id = (char *)job_ids[i];
     tl.cfg = cfg;
     tl.cred = cred;
-    tl.jobs = jobs;
-    tl.n = n;
+    tl.jobs = m->jobs;
+    tl.which = which;
+    tl.n = m->polled = undecided(m, which);
     tl.agg = &agg;
     rc = orch_tasklist_run(&tl, interrupt, &st, diag);
-    if (rc == 0 && n > 0 && (st.aborted || (interrupt && *interrupt)))
+    if (rc == 0 && tl.n > 0 && (st.aborted || (interrupt && *interrupt)))
         rc =
             orch_diag_set(diag, ORCH_EABORT, "%s",
                           st.abort_reason[0] ? st.abort_reason : "interrupted");
-    for (i = 0; rc == 0 && i < n; i++) {
-        if (jobs[i].query_failed)
+    for (i = 0; rc == 0 && i < m->n; i++) {
+        if (m->jobs[i].query_failed)
             (*failed_jobs)++;
-        orch_gate_add_job(c, &jobs[i]);
+        orch_gate_add_job(c, &m->jobs[i]);
     }
     orch_taskagg_cleanup(&agg);
-    free(jobs);
+    free(which);
     return rc;
 }
 

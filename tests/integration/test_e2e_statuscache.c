@@ -374,7 +374,73 @@ static void a_damaged_foreign_or_old_cache_is_ignored_with_a_note(
     e2e_fleet_stop(&f);
 }
 
+/* A gate polls only its wave's jobs not decided yet: 20 jobs of 2 tasks
+ * whose tasks end 6, 7 or 8 s after they start (sim-speed 1, a task
+ * waits 0-2 extra steps); polled every second, a job that ended early is
+ * not listed again, so the jobs are not all listed the same number of
+ * times (they would be if every poll listed every job). */
+static void a_gate_polls_only_undecided_jobs(void **state)
+{
+    struct e2e_fleet f;
+    struct h_run r;
+    const char *argv[E2E_MAX_ARGS];
+    json_t *log = NULL, *per_job = json_object(), *wave1 = json_object();
+    json_t *rows = NULL, *row = NULL;
+    const char *key = NULL;
+    json_t *v = NULL;
+    json_int_t least = -1, most = 0;
+    size_t i = 0;
+
+    (void)state;
+    e2e_fleet_start(&f, 60, PK, E2E_ARGS("--auto-create", "--sim-speed", "1",
+                                         "--seed", "3"));
+    e2e_fleet_argv(argv, &f, FW,
+                   E2E_ARGS("--chunk-size", "2", "--waves", "40,all",
+                            "--success-threshold", "100%", "--poll-interval",
+                            "1s", "--wait"));
+    e2e_run_expect(&r, argv, NULL, 0, 120, 0);
+    h_run_free(&r);
+    log = h_read_jsonl(f.emu.log_path);
+    for (i = 0; i < json_array_size(log); i++) {
+        json_t *e = json_array_get(log, i);
+        const char *job = e2e_str(json_object_get(e, "params"), "JobId");
+        json_t *n = NULL;
+
+        if (strcmp(e2e_str(e, "action"), "ListOTATaskByJob") != 0)
+            continue;
+        n = json_object_get(per_job, job);
+        json_object_set_new(per_job, job,
+                            json_integer(n ? json_integer_value(n) + 1 : 1));
+    }
+    /* Wave 1's jobs: chunks 1-20 of the report. */
+    rows = h_read_csv(f.report);
+    json_array_foreach(rows, i, row)
+    {
+        if (atol(e2e_str(row, "chunk")) <= 20)
+            json_object_set(wave1, e2e_str(row, "job_id"), json_true());
+    }
+    assert_int_equal(json_object_size(wave1), 20);
+    json_object_foreach(per_job, key, v)
+    {
+        json_int_t n = json_integer_value(v);
+
+        if (json_object_get(wave1, key) == NULL)
+            continue;
+        least = least < 0 || n < least ? n : least;
+        most = n > most ? n : most;
+    }
+    if (least == most)
+        fail_msg("every job listed %lld times: decided jobs polled again",
+                 (long long)most);
+    json_decref(per_job);
+    json_decref(wave1);
+    json_decref(rows);
+    json_decref(log);
+    e2e_fleet_stop(&f);
+}
+
 E2E_MAIN(
     cmocka_unit_test(second_status_of_a_finished_rollout_makes_at_most_3_calls),
     cmocka_unit_test(a_job_changed_behind_the_back_is_read_again),
-    cmocka_unit_test(a_damaged_foreign_or_old_cache_is_ignored_with_a_note))
+    cmocka_unit_test(a_damaged_foreign_or_old_cache_is_ignored_with_a_note),
+    cmocka_unit_test(a_gate_polls_only_undecided_jobs))
