@@ -243,6 +243,56 @@ static void save_writes_0600_and_load_reads_it_back(void **state)
     orch_statuscache_cleanup(&b);
 }
 
+/* An entry stands for a job only with the same state and UtcModified
+ * (and the --devices lines when they are wanted); a job read whole is
+ * kept only when its state had ended and nothing is pending. */
+static void fresh_and_keepable(void **state)
+{
+    struct orch_statuscache c;
+    struct orch_rollout_job j;
+    struct orch_taskagg agg;
+    const struct orch_statuscache_job *e = NULL;
+
+    (void)state;
+    assert_int_equal(orch_statuscache_init(&c, ID), 0);
+    put_job(&c, "JOB-A", "COMPLETED", 190, 10, false);
+    e = orch_statuscache_find(&c, "JOB-A");
+    memset(&j, 0, sizeof(j));
+    j.job_id = "JOB-A";
+    snprintf(j.seen_status, sizeof(j.seen_status), "COMPLETED");
+    snprintf(j.modified, sizeof(j.modified), "2025-01-02T03:04:05.678Z");
+    assert_true(orch_statuscache_fresh(e, &j, false));
+    assert_false(orch_statuscache_fresh(e, &j, true)); /* no lines */
+    snprintf(j.modified, sizeof(j.modified), "2025-01-02T03:09:00.000Z");
+    assert_false(orch_statuscache_fresh(e, &j, false));
+    snprintf(j.modified, sizeof(j.modified), "2025-01-02T03:04:05.678Z");
+    snprintf(j.seen_status, sizeof(j.seen_status), "IN_PROGRESS");
+    assert_false(orch_statuscache_fresh(e, &j, false));
+
+    orch_taskagg_init(&agg);
+    assert_int_equal(orch_statuscache_apply(e, &j, &agg), 0);
+    assert_true(j.cached);
+    assert_int_equal(j.listed, 200);
+    assert_string_equal(j.job_status, "COMPLETED");
+    assert_int_equal(agg.n, 1);
+    assert_int_equal(agg.reasons[0].count, 10);
+    orch_taskagg_cleanup(&agg);
+
+    snprintf(j.seen_status, sizeof(j.seen_status), "COMPLETED");
+    assert_true(orch_statuscache_keepable(&j));
+    j.counts[ORCH_TASK_QUEUED] = 1;
+    j.listed++;
+    j.total++;
+    assert_false(orch_statuscache_keepable(&j)); /* a task pending */
+    j.counts[ORCH_TASK_QUEUED] = 0;
+    j.listed--;
+    assert_false(orch_statuscache_keepable(&j)); /* not all listed */
+    j.total--;
+    snprintf(j.seen_status, sizeof(j.seen_status), "IN_PROGRESS");
+    assert_false(orch_statuscache_keepable(&j)); /* read while running */
+    orch_statuscache_cleanup(&c);
+}
+
 static void path_is_beside_the_report(void **state)
 {
     char *p = orch_statuscache_path("/x/fleet.report.csv");
@@ -257,4 +307,5 @@ TORTURE_MAIN(NULL, NULL, cmocka_unit_test(round_trip_keeps_every_field),
              cmocka_unit_test(a_flipped_byte_anywhere_discards_the_cache),
              cmocka_unit_test(another_rollout_or_version_is_ignored),
              cmocka_unit_test(save_writes_0600_and_load_reads_it_back),
+             cmocka_unit_test(fresh_and_keepable),
              cmocka_unit_test(path_is_beside_the_report))
