@@ -94,6 +94,8 @@ static struct orch_statuscache_job *lookup(struct orch_statuscache *c,
     struct orch_statuscache_job key;
     size_t i = 0;
 
+    if (c->n == 0)
+        return NULL;
     if (c->sorted) {
         memset(&key, 0, sizeof(key));
         key.job_id = (char *)job_id;
