@@ -2,6 +2,8 @@
  * neutralisation, mode 0600, a flush per row unless buffered. */
 #include "orch/base/csvout.h"
 
+#include "orch/base/buf.h"
+
 #include "orch/base/err.h"
 
 #include <csv.h>
@@ -67,6 +69,28 @@ size_t orch_csv_format_cell(char *buf, size_t bufsz, const char *cell)
     if (bufsz)
         buf[out < bufsz ? out : bufsz - 1] = '\0';
     return out;
+}
+
+int orch_csv_format_row(struct orch_buf *b, const char *const *cells,
+                        size_t n)
+{
+    size_t i = 0, len = 0;
+    int rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        if (i)
+            rc = orch_buf_putc(b, ',');
+        len = orch_csv_format_cell(NULL, 0, cells[i]);
+        if (rc == 0)
+            rc = orch_buf_reserve(b, len);
+        if (rc == 0) {
+            orch_csv_format_cell(b->data + b->len, len + 1, cells[i]);
+            b->len += len;
+        }
+    }
+    if (rc == 0)
+        rc = orch_buf_putc(b, '\n');
+    return rc;
 }
 
 static int write_cell(FILE *fp, const char *cell)

@@ -259,6 +259,7 @@ int orch_api_job_at(const struct orch_response *r, size_t i,
     out->job_id = str_field(e, "JobId");
     out->job_status = str_field(e, "JobStatus");
     out->utc_create = str_field(e, "UtcCreate");
+    out->utc_modified = str_field(e, "UtcModified");
     utc = json_object_get(e, "UtcCreate");
     /* ISO-8601 ("2025-01-02T03:04:05.000Z") as documented; an epoch-ms
      * number is accepted too, as some IoT answers carry GmtCreate so. */

@@ -1,11 +1,16 @@
 /* status.c - the `status` command: task counts, reasons and job states of
  * a whole rollout, once or until every task is decided.
  *
- * DESIGN: one refresh is four paced batches at the query quota: every
- * task of every job (rollout/tasklist.h: ListOTATaskByJob page 1, then
- * the further pages), QueryOTAJob for the jobs whose state the tasks do
- * not tell, and QueryOTAFirmware for the firmware of the jobs with fewer
- * tasks than devices. Each answer is folded into its job as it arrives
+ * DESIGN: one refresh reads only what changed. First the jobs' states and
+ * UtcModified (rollout/jobstate.h: ListOTAJobByFirmware, 200 jobs a
+ * call); a job the status cache (rollout/statuscache.h) kept with that
+ * same state and UtcModified is taken from the cache. Then paced batches
+ * at the query quota for the others: every task of each (rollout/
+ * tasklist.h: ListOTATaskByJob page 1, then the further pages),
+ * QueryOTAJob for the jobs whose state neither the tasks nor the first
+ * step tell, and QueryOTAFirmware for the firmware of the jobs with fewer
+ * tasks than devices (unless the cache knows why). Last, the jobs read
+ * whole whose tasks have all ended go into the cache. Each answer is folded into its job as it arrives
  * (rollout/taskagg.h, pure), and each task goes to the --devices files as
  * it is seen, so memory does not grow with the fleet. Then the screen
  * (or, at the end, the JSON document; statusview.h). --watch sleeps
@@ -31,7 +36,10 @@
 #include "orch/engine/dispatch.h"
 #include "orch/engine/query.h"
 #include "orch/model/config.h"
+#include "orch/base/buf.h"
+#include "orch/rollout/jobstate.h"
 #include "orch/rollout/rollout.h"
+#include "orch/rollout/statuscache.h"
 #include "orch/rollout/taskagg.h"
 #include "orch/rollout/tasklist.h"
 
@@ -58,6 +66,22 @@ struct status_ctx {
     bool counted; /* the last refresh completed: the counts are whole */
     struct orch_reason why; /* the last error told: the exit reason when
                               nothing more specific says why */
+
+    /* The status cache, and what this refresh gathers for it. */
+    struct orch_statuscache cache;
+    char *cache_path;
+    bool cache_warned;  /* a failed save was told once */
+    size_t *to_list;    /* the jobs this refresh lists */
+    size_t nto_list;
+    struct job_capture *capture; /* per job (njobs) */
+};
+
+/* What the cache will keep of a job being listed whose state had ended:
+ * its own failure reasons and (with --devices) its lines. */
+struct job_capture {
+    bool on;
+    struct orch_taskagg reasons;
+    struct orch_buf rows, failed_rows;
 };
 
 /* ------------------------------------------------------------- errors */
@@ -97,7 +121,29 @@ static void warn_capped(void *ud, const struct orch_rollout_job *j)
     c->capped_warned = true;
 }
 
-/* Every task of every job; each goes to the --devices files too. */
+/* Each task listed: to the --devices files, and to the capture of its job
+ * when the cache may keep it. */
+static int on_task(void *ud, const struct orch_rollout_job *job,
+                   const struct orch_task_view *t)
+{
+    struct status_ctx *c = ud;
+    struct job_capture *k = &c->capture[job - c->r.jobs];
+    int rc = 0;
+
+    if (c->devices)
+        orch_status_devices_row(&c->dev, job, t);
+    if (!k->on)
+        return 0;
+    if (t->state == ORCH_TASK_FAILED)
+        rc = orch_taskagg_add_reason(&k->reasons, t->reason);
+    if (rc == 0 && c->devices)
+        rc = orch_status_devices_lines(t, &k->rows, &k->failed_rows);
+    if (rc)
+        k->on = false; /* out of memory: the job is simply not kept */
+    return 0;
+}
+
+/* Every task of the jobs to list; each goes to the --devices files too. */
 static int list_tasks(struct status_ctx *c)
 {
     struct orch_tasklist tl;
@@ -109,10 +155,11 @@ static int list_tasks(struct status_ctx *c)
     tl.cfg = c->cfg;
     tl.cred = c->cred;
     tl.jobs = c->r.jobs;
-    tl.n = c->r.njobs;
+    tl.which = c->to_list;
+    tl.n = c->nto_list;
     tl.agg = &c->agg;
-    tl.each = c->devices ? orch_status_devices_row : NULL;
-    tl.each_ud = &c->dev;
+    tl.each = on_task;
+    tl.each_ud = c;
     tl.capped = warn_capped;
     tl.capped_ud = c;
     tl.label[0] = "tasks";
@@ -183,7 +230,8 @@ static void job_done(void *ud, size_t item, const struct orch_item_result *res)
                                 "BadResponse: no Data.JobStatus");
 }
 
-/* QueryOTAJob for the jobs whose tasks do not tell their state. */
+/* QueryOTAJob for the jobs whose state neither their tasks nor the
+ * first step of the refresh tell. */
 static int ask_job_states(struct status_ctx *c)
 {
     size_t i = 0;
@@ -193,9 +241,11 @@ static int ask_job_states(struct status_ctx *c)
         struct orch_rollout_job *j = &c->r.jobs[i];
         const char *derived = NULL;
 
-        if (j->query_failed)
+        if (j->query_failed || j->cached)
             continue;
         derived = orch_taskagg_derive_job(j);
+        if (derived == NULL && j->seen_status[0])
+            derived = j->seen_status;
         if (derived) {
             snprintf(j->job_status, sizeof(j->job_status), "%s", derived);
         } else if (add_item(c, i)) {
@@ -235,12 +285,15 @@ static void firmware_done(void *ud, size_t item,
 }
 
 /* True when an earlier job than `job` has the same firmware and also
- * lacks tasks (its firmware is queried once). */
+ * lacks tasks for a reason still to ask (its firmware is queried once). */
 static bool firmware_asked(const struct status_ctx *c, size_t job)
 {
     size_t i = 0;
 
     for (i = 0; i < job; i++) {
+        if (c->r.jobs[i].cached &&
+            c->r.jobs[i].no_task_reason != ORCH_NO_TASK_UNKNOWN)
+            continue;
         if (orch_taskagg_no_task(&c->r.jobs[i]) &&
             strcmp(c->r.jobs[i].firmware_id, c->r.jobs[job].firmware_id) == 0)
             return true;
@@ -256,9 +309,12 @@ static int ask_firmware(struct status_ctx *c)
 
     c->nitems = 0;
     for (i = 0; i < c->r.njobs; i++) {
-        if (orch_taskagg_no_task(&c->r.jobs[i]) &&
-            c->r.jobs[i].firmware_id[0] && !firmware_asked(c, i) &&
-            add_item(c, i)) {
+        const struct orch_rollout_job *j = &c->r.jobs[i];
+
+        if (j->cached && j->no_task_reason != ORCH_NO_TASK_UNKNOWN)
+            continue;
+        if (orch_taskagg_no_task(j) && j->firmware_id[0] &&
+            !firmware_asked(c, i) && add_item(c, i)) {
             orch_reason_errorf(&c->why, "out of memory");
             return ORCH_EXIT_USAGE;
         }
@@ -267,8 +323,126 @@ static int ask_firmware(struct status_ctx *c)
                      "firmware");
 }
 
-/* One refresh: the tasks, the job states, the firmware. Returns 0 or an
- * exit code. */
+/* ----------------------------------------------------- the cache */
+
+/* The jobs' states and UtcModified, at the lowest cost. */
+static int learn_states(struct status_ctx *c)
+{
+    struct orch_dispatch_stats st;
+    struct orch_diag diag = {{0}};
+    int rc = orch_jobstate_run(c->cfg, c->cred, c->r.jobs, NULL, c->r.njobs,
+                               orch_interrupt_counter(), &st, &diag);
+
+    return batch_outcome(c, rc, &st, &diag);
+}
+
+static void capture_reset(struct job_capture *k)
+{
+    orch_taskagg_cleanup(&k->reasons);
+    orch_buf_cleanup(&k->rows);
+    orch_buf_cleanup(&k->failed_rows);
+    memset(k, 0, sizeof(*k));
+}
+
+static void captures_free(struct status_ctx *c)
+{
+    size_t i = 0;
+
+    for (i = 0; c->capture && i < c->r.njobs; i++)
+        capture_reset(&c->capture[i]);
+    free(c->capture);
+    c->capture = NULL;
+}
+
+/* Takes from the cache every job it holds unchanged (its --devices lines
+ * written now); the others are to be listed, and those whose state had
+ * ended are captured for the cache. Returns 0 or an exit code. */
+static int use_cache(struct status_ctx *c)
+{
+    size_t i = 0;
+    int rc = 0;
+
+    c->nto_list = 0;
+    for (i = 0; i < c->r.njobs && rc == 0; i++) {
+        struct orch_rollout_job *j = &c->r.jobs[i];
+        const struct orch_statuscache_job *e =
+            orch_statuscache_find(&c->cache, j->job_id);
+
+        capture_reset(&c->capture[i]);
+        if (orch_statuscache_fresh(e, j, c->devices)) {
+            rc = orch_statuscache_apply(e, j, &c->agg);
+            if (rc == 0 && c->devices)
+                orch_status_devices_raw(&c->dev, e->rows, e->failed_rows);
+            continue;
+        }
+        c->to_list[c->nto_list++] = i;
+        c->capture[i].on = strcmp(j->seen_status, "COMPLETED") == 0 ||
+                           strcmp(j->seen_status, "CANCELED") == 0;
+    }
+    if (rc) {
+        orch_reason_errorf(&c->why, "out of memory");
+        return ORCH_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Entry i of the next cache: the old one if the job came from it, a new
+ * one if the job was read and has ended (*changed then set), none
+ * otherwise. 0 or ORCH_ENOMEM. */
+static int next_entry(struct status_ctx *c, struct orch_statuscache *next,
+                      size_t i, bool *changed)
+{
+    struct orch_rollout_job *j = &c->r.jobs[i];
+    struct job_capture *k = &c->capture[i];
+    struct orch_statuscache_job e;
+    int rc = 0;
+
+    memset(&e, 0, sizeof(e));
+    if (j->cached) {
+        rc = orch_statuscache_take(&c->cache, j->job_id, &e);
+    } else if (k->on && orch_statuscache_keepable(j)) {
+        rc = orch_statuscache_entry(
+            &e, j, &k->reasons, c->devices ? orch_buf_str(&k->rows) : NULL,
+            c->devices ? orch_buf_str(&k->failed_rows) : NULL);
+        *changed = true;
+    } else {
+        return 0;
+    }
+    if (rc == 0)
+        rc = orch_statuscache_put(next, &e);
+    orch_statuscache_job_cleanup(&e);
+    return rc;
+}
+
+/* Keeps what has ended, and writes the cache when it changed. A cache
+ * that cannot be written costs only calls: told once, not an error. */
+static void keep_ended(struct status_ctx *c)
+{
+    struct orch_statuscache next;
+    struct orch_diag diag = {{0}};
+    bool changed = false;
+    size_t i = 0;
+    int rc = orch_statuscache_init(&next, c->r.identity);
+
+    for (i = 0; i < c->r.njobs && rc == 0; i++)
+        rc = next_entry(c, &next, i, &changed);
+    if (rc == 0 && (changed || c->cache.n > 0)) {
+        rc = orch_statuscache_save(&next, c->cache_path, &diag);
+        if (rc && !c->cache_warned)
+            orch_warnf("status cache not saved (the next refresh reads "
+                       "every job again): %s",
+                       orch_diag_text(rc, &diag));
+        c->cache_warned = c->cache_warned || rc;
+    }
+    orch_statuscache_cleanup(&c->cache);
+    c->cache = next;
+    for (i = 0; i < c->r.njobs; i++)
+        capture_reset(&c->capture[i]);
+}
+
+/* One refresh: what changed, the tasks of those jobs, the job states, the
+ * firmware, then what ended goes to the cache. Returns 0 or an exit
+ * code. */
 static int refresh(struct status_ctx *c)
 {
     int code = 0;
@@ -277,11 +451,17 @@ static int refresh(struct status_ctx *c)
     orch_rollout_reset_counts(&c->r);
     orch_taskagg_cleanup(&c->agg);
     orch_taskagg_init(&c->agg);
-    code = list_tasks(c);
+    code = learn_states(c);
+    if (code == 0)
+        code = use_cache(c);
+    if (code == 0)
+        code = list_tasks(c);
     if (code == 0)
         code = ask_job_states(c);
     if (code == 0)
         code = ask_firmware(c);
+    if (code == 0)
+        keep_ended(c);
     return code;
 }
 
@@ -429,6 +609,27 @@ static void nap(long ms)
     }
 }
 
+/* The status cache of the rollout, and the refresh's per-job room. A
+ * cache that cannot be used is told in one line and ignored. 0 or
+ * ORCH_ENOMEM. */
+static int open_cache(struct status_ctx *c)
+{
+    char note[512];
+    size_t n = c->r.njobs ? c->r.njobs : 1;
+    int rc = orch_statuscache_init(&c->cache, c->r.identity);
+
+    c->cache_path = orch_statuscache_path(c->cfg->inventory_path);
+    c->to_list = calloc(n, sizeof(*c->to_list));
+    c->capture = calloc(n, sizeof(*c->capture));
+    if (rc || c->cache_path == NULL || c->to_list == NULL ||
+        c->capture == NULL)
+        return ORCH_ENOMEM;
+    rc = orch_statuscache_load(&c->cache, c->cache_path, note, sizeof(note));
+    if (rc == 0 && note[0])
+        orch_notef("%s", note);
+    return rc;
+}
+
 /* The report and the credentials. 0 or ORCH_EXIT_USAGE. */
 static int start(struct status_ctx *c, struct orch_credentials *cred)
 {
@@ -443,6 +644,11 @@ static int start(struct status_ctx *c, struct orch_credentials *cred)
     if (c->r.njobs == 0)
         orch_warnf("%s: no created job in the report (%zu rows)",
                    c->cfg->inventory_path, c->r.rows);
+    rc = open_cache(c);
+    if (rc) {
+        orch_reason_errorf(&c->why, "out of memory");
+        return ORCH_EXIT_USAGE;
+    }
     if (orch_credcmd_open(cred, c->cfg->profile, NULL, &c->why))
         return ORCH_EXIT_USAGE;
     return 0;
@@ -555,6 +761,10 @@ out:
         orch_interrupt_uninstall();
     orch_status_devices_cleanup(&c->dev);
     orch_taskagg_cleanup(&c->agg);
+    captures_free(c);
+    orch_statuscache_cleanup(&c->cache);
+    free(c->cache_path);
+    free(c->to_list);
     orch_rollout_cleanup(&c->r);
     orch_credentials_cleanup(&cred);
     free(c->items);

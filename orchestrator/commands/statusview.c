@@ -5,6 +5,7 @@
 
 #include "orch/rollout/planrows.h"
 
+#include "orch/base/buf.h"
 #include "orch/base/err.h"
 #include "orch/base/jsonout.h"
 
@@ -471,21 +472,21 @@ int orch_status_devices_open(struct orch_status_devices *d, const char *path,
         orch_status_devices_cleanup(d);
         return rc;
     }
+    /* The files are whole only once renamed by commit, which checks the
+     * close: no need to flush row by row. */
+    d->all.buffered = true;
+    d->failed.buffered = true;
     d->open = true;
     return 0;
 }
 
-int orch_status_devices_row(void *ud, const struct orch_rollout_job *job,
-                            const struct orch_task_view *t)
+int orch_status_devices_lines(const struct orch_task_view *t,
+                              struct orch_buf *all, struct orch_buf *failed)
 {
-    struct orch_status_devices *d = ud;
     const char *cells[7];
     char progress[24] = "";
     int rc = 0;
 
-    (void)job;
-    if (!d->open)
-        return 0;
     if (t->progress >= 0)
         snprintf(progress, sizeof(progress), "%lld", t->progress);
     cells[0] = t->product_key;
@@ -495,13 +496,50 @@ int orch_status_devices_row(void *ud, const struct orch_rollout_job *job,
     cells[4] = t->status;
     cells[5] = progress;
     cells[6] = t->reason;
-    rc = orch_csv_out_row(&d->all, cells, 7);
+    rc = orch_csv_format_row(all, cells, 7);
     if (rc == 0 && t->state == ORCH_TASK_FAILED) {
         cells[2] = t->reason[0] ? t->reason : "FAILED";
-        rc = orch_csv_out_row(&d->failed, cells, 3);
+        rc = orch_csv_format_row(failed, cells, 3);
     }
-    if (rc && d->err == 0)
+    return rc;
+}
+
+static void put_text(struct orch_status_devices *d, FILE *fp, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n && fwrite(s, 1, n, fp) != n && d->err == 0)
+        d->err = ORCH_EIO;
+}
+
+void orch_status_devices_raw(struct orch_status_devices *d, const char *all,
+                             const char *failed)
+{
+    if (!d->open)
+        return;
+    put_text(d, d->all.fp, all);
+    put_text(d, d->failed.fp, failed);
+}
+
+int orch_status_devices_row(void *ud, const struct orch_rollout_job *job,
+                            const struct orch_task_view *t)
+{
+    struct orch_status_devices *d = ud;
+    struct orch_buf all, failed;
+    int rc = 0;
+
+    (void)job;
+    if (!d->open)
+        return 0;
+    orch_buf_init(&all);
+    orch_buf_init(&failed);
+    rc = orch_status_devices_lines(t, &all, &failed);
+    if (rc == 0)
+        orch_status_devices_raw(d, orch_buf_str(&all), orch_buf_str(&failed));
+    else if (d->err == 0)
         d->err = rc;
+    orch_buf_cleanup(&all);
+    orch_buf_cleanup(&failed);
     /* A full disk must not stop the queries: the error is reported at
      * commit. */
     return 0;

@@ -221,6 +221,7 @@ struct watch {
     uint64_t expected;             /* devices of those jobs */
     uint64_t t0;                   /* monotonic start */
     int64_t wall0, schedule_ms;
+    struct orch_wavequery_memo memo; /* what the polls know */
     char shown[512];               /* the last line shown */
     bool any_shown;
     uint64_t shown_ms;
@@ -304,7 +305,7 @@ static int poll_once(struct watch *wt, enum orch_gate_decision *d,
     size_t failed_jobs = 0;
     int64_t elapsed = orch_gate_elapsed((int64_t)(orch_mono_ms() - wt->t0),
                                         wt->wall0, wt->schedule_ms);
-    int rc = orch_wavequery_counts(h->cfg, h->cred, wt->ids, wt->devs, wt->n, c,
+    int rc = orch_wavequery_counts(h->cfg, h->cred, &wt->memo, c,
                              &failed_jobs, orch_interrupt_counter(), &diag);
 
     if (rc && orch_interrupt_level())
@@ -348,11 +349,15 @@ static int watch(const struct orch_waverun_host *h, const char *label,
     wt.schedule_ms = schedule_ms;
     *d = ORCH_GATE_WAIT;
     if (created_jobs(h, first, end, &wt.ids, &wt.devs, &wt.n,
-                     &wt.expected)) {
+                     &wt.expected) ||
+        orch_wavequery_memo_init(&wt.memo, wt.ids, wt.devs, wt.n)) {
+        free(wt.ids);
+        free(wt.devs);
         orch_reason_errorf(h->why, "out of memory");
         return ORCH_EXIT_USAGE;
     }
     if (!wait_for_schedule(&wt)) {
+        orch_wavequery_memo_cleanup(&wt.memo);
         free(wt.ids);
         free(wt.devs);
         return ORCH_EXIT_ABORTED;
@@ -371,6 +376,7 @@ static int watch(const struct orch_waverun_host *h, const char *label,
             break;
         }
     }
+    orch_wavequery_memo_cleanup(&wt.memo);
     free(wt.ids);
     free(wt.devs);
     return code;

@@ -468,15 +468,18 @@ static int buf_reserve(struct orch_journal *j, size_t extra)
     return 0;
 }
 
-int orch_journal_append(struct orch_journal *j, const json_t *rec)
+int orch_journal_frame(const json_t *rec, char **out, size_t *outlen)
 {
     int rc = 0;
     char *payload = NULL;
+    char *line = NULL;
     size_t n = 0;
     char header[HEADER_MAX + 1];
     int hlen = 0;
 
-    if (j == NULL || rec == NULL || !json_is_object(rec))
+    *out = NULL;
+    *outlen = 0;
+    if (rec == NULL || !json_is_object(rec))
         return ORCH_EINVAL;
     payload = json_dumps(rec, JSON_COMPACT);
     if (payload == NULL)
@@ -490,16 +493,39 @@ int orch_journal_append(struct orch_journal *j, const json_t *rec)
     }
     hlen = snprintf(header, sizeof(header), "J1 %zu %08x ", n,
                     (unsigned)orch_crc32c(payload, n));
-    rc = buf_reserve(j, (size_t)hlen + n + 1);
-    if (rc)
+    line = malloc((size_t)hlen + n + 2);
+    if (line == NULL) {
+        rc = ORCH_ENOMEM;
         goto out;
-    memcpy(j->buf + j->len, header, (size_t)hlen);
-    memcpy(j->buf + j->len + (size_t)hlen, payload, n);
-    j->buf[j->len + (size_t)hlen + n] = '\n';
-    j->len += (size_t)hlen + n + 1;
-    j->records++;
+    }
+    memcpy(line, header, (size_t)hlen);
+    memcpy(line + hlen, payload, n);
+    line[(size_t)hlen + n] = '\n';
+    line[(size_t)hlen + n + 1] = '\0';
+    *out = line;
+    *outlen = (size_t)hlen + n + 1;
 out:
     free(payload);
+    return rc;
+}
+
+int orch_journal_append(struct orch_journal *j, const json_t *rec)
+{
+    char *line = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (j == NULL)
+        return ORCH_EINVAL;
+    rc = orch_journal_frame(rec, &line, &n);
+    if (rc == 0)
+        rc = buf_reserve(j, n);
+    if (rc == 0) {
+        memcpy(j->buf + j->len, line, n);
+        j->len += n;
+        j->records++;
+    }
+    free(line);
     return rc;
 }
 

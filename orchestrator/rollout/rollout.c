@@ -398,18 +398,40 @@ static int waves_from_file(struct orch_rollout *r, const char *path,
 }
 
 /* The journal's first record is the run record; its nchunks is the size
- * of the plan. Reading stops there. */
+ * of the plan, and its checksum names the run (the identity's first
+ * half). Reading stops there. */
 static int run_record(void *ud, const json_t *rec, size_t line)
 {
     struct orch_rollout *r = ud;
     const char *t = json_string_value(json_object_get(rec, "t"));
     json_t *n = json_object_get(rec, "nchunks");
+    char *dump = NULL;
 
     (void)line;
     if (t && strcmp(t, "run") == 0 && json_is_integer(n) &&
         json_integer_value(n) > 0)
         r->planned_chunks = (size_t)json_integer_value(n);
+    if (t && strcmp(t, "run") == 0)
+        dump = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+    if (dump)
+        snprintf(r->identity, sizeof(r->identity), "%08x/",
+                 (unsigned)orch_crc32c(dump, strlen(dump)));
+    free(dump);
     return 1;
+}
+
+/* The identity (rollout.h): job ids are unique on an account, so the
+ * first created job names the rollout; the run record tells a report
+ * rewritten by another run. */
+static void set_identity(struct orch_rollout *r)
+{
+    size_t n = 0;
+
+    if (r->identity[0] == '\0')
+        snprintf(r->identity, sizeof(r->identity), "00000000/");
+    n = strlen(r->identity);
+    snprintf(r->identity + n, sizeof(r->identity) - n, "%s",
+             r->njobs ? r->jobs[0].job_id : "");
 }
 
 /* "<report>.journal", when it exists and can be read (a journal that
@@ -467,6 +489,8 @@ int orch_rollout_load(struct orch_rollout *r, const char *path,
         rc = waves_from_file(r, path, diag);
     if (rc == 0 && plan_size_from_journal(r, path))
         rc = orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
+    if (rc == 0)
+        set_identity(r);
 out:
     free(data);
     fclose(fp);
@@ -509,5 +533,8 @@ void orch_rollout_reset_counts(struct orch_rollout *r)
         j->error[0] = '\0';
         j->job_status[0] = '\0';
         j->no_task_reason = 0;
+        j->modified[0] = '\0';
+        j->seen_status[0] = '\0';
+        j->cached = false;
     }
 }

@@ -30,16 +30,24 @@ void orch_taskagg_cleanup(struct orch_taskagg *a)
 
 int orch_taskagg_add_reason(struct orch_taskagg *a, const char *reason)
 {
+    return orch_taskagg_add_reason_n(a, reason, 1);
+}
+
+int orch_taskagg_add_reason_n(struct orch_taskagg *a, const char *reason,
+                              uint64_t n)
+{
     struct orch_taskagg_reason *grown = NULL;
     size_t i = 0;
 
+    if (n == 0)
+        return 0;
     if (reason == NULL || reason[0] == '\0')
         reason = "(none)";
     /* Distinct reasons are few (a handful of TaskDesc texts): a linear
      * scan beats a hash table here. */
     for (i = 0; i < a->n; i++) {
         if (strcmp(a->reasons[i].text, reason) == 0) {
-            a->reasons[i].count++;
+            a->reasons[i].count += n;
             return 0;
         }
     }
@@ -50,7 +58,7 @@ int orch_taskagg_add_reason(struct orch_taskagg *a, const char *reason)
     a->reasons[a->n].text = strdup(reason);
     if (a->reasons[a->n].text == NULL)
         return ORCH_ENOMEM;
-    a->reasons[a->n].count = 1;
+    a->reasons[a->n].count = n;
     a->n++;
     return 0;
 }

@@ -9,6 +9,7 @@
 #include "orch/rollout/gate.h"
 #include "orch/rollout/tasklist.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +43,9 @@ static void state_done(void *ud, size_t item,
 
 static int ask_states(const struct orch_config *cfg,
                       const struct orch_credentials *cred,
-                      struct orch_rollout_job *jobs, size_t n,
-                      volatile sig_atomic_t *interrupt, struct orch_diag *diag)
+                      struct orch_rollout_job *jobs, const size_t *polled,
+                      size_t n, volatile sig_atomic_t *interrupt,
+                      struct orch_diag *diag)
 {
     struct state_ctx s;
     struct orch_query_batch b;
@@ -58,9 +60,10 @@ static int ask_states(const struct orch_config *cfg,
     if (s.which == NULL)
         return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
     for (i = 0; i < n; i++) {
-        if (!jobs[i].query_failed && jobs[i].listed == 0 &&
-            jobs[i].device_count > 0)
-            s.which[k++] = i;
+        const struct orch_rollout_job *j = &jobs[polled[i]];
+
+        if (!j->query_failed && j->listed == 0 && j->device_count > 0)
+            s.which[k++] = polled[i];
     }
     b.action = "QueryOTAJob";
     b.qps = cfg->query_qps;
@@ -74,18 +77,65 @@ static int ask_states(const struct orch_config *cfg,
     return rc;
 }
 
+int orch_wavequery_memo_init(struct orch_wavequery_memo *m,
+                             const char *const *job_ids,
+                             const uint32_t *devices, size_t n)
+{
+    size_t i = 0;
+
+    memset(m, 0, sizeof(*m));
+    m->jobs = calloc(n ? n : 1, sizeof(*m->jobs));
+    if (m->jobs == NULL)
+        return ORCH_ENOMEM;
+    /* Borrowed: these jobs are never passed to orch_rollout_cleanup. */
+    for (i = 0; i < n; i++) {
+        m->jobs[i].job_id = (char *)job_ids[i];
+        m->jobs[i].device_count = devices ? devices[i] : 0;
+    }
+    m->n = n;
+    return 0;
+}
+
+void orch_wavequery_memo_cleanup(struct orch_wavequery_memo *m)
+{
+    if (m == NULL)
+        return;
+    free(m->jobs);
+    memset(m, 0, sizeof(*m));
+}
+
+/* The jobs to poll (not decided), their counts zeroed. */
+static size_t undecided(struct orch_wavequery_memo *m, size_t *which)
+{
+    size_t i = 0, n = 0;
+
+    for (i = 0; i < m->n; i++) {
+        struct orch_rollout_job *j = &m->jobs[i];
+
+        if (orch_gate_job_over(j))
+            continue;
+        memset(j->counts, 0, sizeof(j->counts));
+        j->total = j->listed = 0;
+        j->pages = 0;
+        j->query_failed = false;
+        j->error[0] = '\0';
+        j->job_status[0] = '\0';
+        which[n++] = i;
+    }
+    return n;
+}
+
 int orch_wavequery_counts(const struct orch_config *cfg,
                           const struct orch_credentials *cred,
-                          const char *const *job_ids,
-                          const uint32_t *devices, size_t n,
+                          struct orch_wavequery_memo *m,
                           struct orch_gate_counts *c, size_t *failed_jobs,
                           volatile sig_atomic_t *interrupt,
                           struct orch_diag *diag)
 {
-    struct orch_rollout_job *jobs = NULL;
     struct orch_taskagg agg;
     struct orch_tasklist tl;
     struct orch_dispatch_stats st;
+    size_t *which = NULL;
     size_t i = 0;
     int rc = 0;
 
@@ -93,33 +143,29 @@ int orch_wavequery_counts(const struct orch_config *cfg,
     memset(&tl, 0, sizeof(tl));
     *failed_jobs = 0;
     orch_taskagg_init(&agg);
-    jobs = calloc(n ? n : 1, sizeof(*jobs));
-    if (jobs == NULL)
+    which = calloc(m->n ? m->n : 1, sizeof(*which));
+    if (which == NULL)
         return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
-    /* Borrowed: these jobs are never passed to orch_rollout_cleanup. */
-    for (i = 0; i < n; i++) {
-        jobs[i].job_id = (char *)job_ids[i];
-        jobs[i].device_count = devices ? devices[i] : 0;
-    }
     tl.cfg = cfg;
     tl.cred = cred;
-    tl.jobs = jobs;
-    tl.n = n;
+    tl.jobs = m->jobs;
+    tl.which = which;
+    tl.n = m->polled = undecided(m, which);
     tl.agg = &agg;
     rc = orch_tasklist_run(&tl, interrupt, &st, diag);
-    if (rc == 0 && n > 0 && (st.aborted || (interrupt && *interrupt)))
+    if (rc == 0)
+        rc = ask_states(cfg, cred, m->jobs, which, tl.n, interrupt, diag);
+    if (rc == 0 && tl.n > 0 && (st.aborted || (interrupt && *interrupt)))
         rc =
             orch_diag_set(diag, ORCH_EABORT, "%s",
                           st.abort_reason[0] ? st.abort_reason : "interrupted");
-    if (rc == 0)
-        rc = ask_states(cfg, cred, jobs, n, interrupt, diag);
-    for (i = 0; rc == 0 && i < n; i++) {
-        if (jobs[i].query_failed)
+    for (i = 0; rc == 0 && i < m->n; i++) {
+        if (m->jobs[i].query_failed)
             (*failed_jobs)++;
-        orch_gate_add_job(c, &jobs[i]);
+        orch_gate_add_job(c, &m->jobs[i]);
     }
     orch_taskagg_cleanup(&agg);
-    free(jobs);
+    free(which);
     return rc;
 }
 

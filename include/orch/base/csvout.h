@@ -52,4 +52,10 @@ int orch_csv_out_close(struct orch_csv_out *o);
  * exposed for unit tests. */
 size_t orch_csv_format_cell(char *buf, size_t bufsz, const char *cell);
 
+struct orch_buf;
+/* Appends to b the record of n cells exactly as orch_csv_out_row writes
+ * it, its "\n" included. 0 or ORCH_ENOMEM. Pure. */
+int orch_csv_format_row(struct orch_buf *b, const char *const *cells,
+                        size_t n);
+
 #endif

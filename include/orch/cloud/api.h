@@ -84,6 +84,8 @@ struct orch_job_info {
     const char *job_status;
     const char *utc_create;
     int64_t utc_create_ms; /* -1 when missing or unparsable */
+    const char *utc_modified; /* UtcModified as the API spelled it: what
+                                 changes whenever the job does */
     const json_t *tags;    /* Tags.OtaTagDTO[] (borrowed), or NULL */
 };
 

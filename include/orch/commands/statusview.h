@@ -71,6 +71,16 @@ int orch_status_devices_open(struct orch_status_devices *d, const char *path,
 /* An orch_taskagg_task_fn: ud is the struct orch_status_devices. */
 int orch_status_devices_row(void *ud, const struct orch_rollout_job *job,
                             const struct orch_task_view *t);
+/* Appends task t's line of FILE to all and, for a FAILED task, its line
+ * of FILE.failed.csv to failed: what orch_status_devices_row writes (the
+ * status cache keeps them). 0 or ORCH_ENOMEM. Pure. */
+struct orch_buf;
+int orch_status_devices_lines(const struct orch_task_view *t,
+                              struct orch_buf *all, struct orch_buf *failed);
+/* Writes lines made by orch_status_devices_lines (either may be NULL).
+ * Errors are kept for commit, as the row writer's. */
+void orch_status_devices_raw(struct orch_status_devices *d, const char *all,
+                             const char *failed);
 /* Closes and renames into place. 0 or ORCH_EIO with diag. */
 int orch_status_devices_commit(struct orch_status_devices *d,
                                struct orch_diag *diag);

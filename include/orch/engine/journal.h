@@ -70,6 +70,11 @@ int orch_journal_read(const char *path, orch_journal_record_fn fn, void *ud,
  * ORCH_EIO. */
 int orch_journal_open(struct orch_journal *j, const char *path,
                       size_t valid_len, struct orch_diag *diag);
+/* One record framed as a line of the journal ("J1 <len> <crc> <json>\n"),
+ * malloced into *out (*outlen bytes, NUL-terminated): the framing other
+ * checksummed files reuse. 0, ORCH_ENOMEM or ORCH_EINVAL (not an
+ * object). Pure. */
+int orch_journal_frame(const json_t *rec, char **out, size_t *outlen);
 /* Buffers one record (serialised compactly). 0, ORCH_ENOMEM or EINVAL. */
 int orch_journal_append(struct orch_journal *j, const json_t *rec);
 /* Writes what is buffered and fsyncs. 0 or ORCH_EIO. */

@@ -48,6 +48,12 @@ struct orch_rollout_job {
                             "" when unknown */
     int no_task_reason;  /* enum orch_no_task (taskagg.h), set by `status`
                             when the job holds fewer tasks than devices */
+    char modified[40];   /* UtcModified as the job-state query of this
+                            refresh gave it, "" when unknown */
+    char seen_status[24]; /* JobStatus that query gave (before the tasks
+                             were listed), "" when unknown */
+    bool cached;         /* this refresh took the job's counts from the
+                            status cache (statuscache.h) */
 };
 
 /* Chunks that created no job, summed per (status, error_code). */
@@ -73,6 +79,9 @@ struct orch_rollout {
     size_t chunk_rows;     /* distinct chunks with a row (numbered rows) */
     size_t planned_chunks; /* chunks of the plan (the journal's run
                               record), 0: unknown (no journal) */
+    char identity[80]; /* which rollout this is, for the status cache:
+                          "<crc32c of the journal's run record, or
+                          00000000>/<first created job_id>" */
 };
 
 /* Chunks of the plan that have no row in the report yet: planned_chunks
@@ -95,7 +104,8 @@ int orch_rollout_parse(struct orch_rollout *r, const char *data, size_t len,
                        const char *name, struct orch_diag *diag);
 /* Frees everything; NULL-safe. */
 void orch_rollout_cleanup(struct orch_rollout *r);
-/* Zeroes the per-job query results (before a new `status` round). */
+/* Zeroes the per-job query results (before a new `status` round),
+ * modified, seen_status and cached included. */
 void orch_rollout_reset_counts(struct orch_rollout *r);
 
 #endif

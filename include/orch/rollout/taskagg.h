@@ -46,6 +46,9 @@ void orch_taskagg_init(struct orch_taskagg *a);
 void orch_taskagg_cleanup(struct orch_taskagg *a);
 /* Counts one more occurrence of reason. 0 or ORCH_ENOMEM. */
 int orch_taskagg_add_reason(struct orch_taskagg *a, const char *reason);
+/* Counts n more occurrences of reason (n 0: nothing). 0 or ORCH_ENOMEM. */
+int orch_taskagg_add_reason_n(struct orch_taskagg *a, const char *reason,
+                              uint64_t n);
 
 /* One task of a page, borrowed from the answer (valid during the call). */
 struct orch_task_view {

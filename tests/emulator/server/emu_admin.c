@@ -1,4 +1,5 @@
-/* emu_admin.c - the forms of POST /__emu/faults and POST /__emu/clock. */
+/* emu_admin.c - the forms of POST /__emu/faults, POST /__emu/clock and
+ * POST /__emu/console. */
 #include "server/emu_admin.h"
 
 #include "orch/base/codec.h"
@@ -146,5 +147,41 @@ int emu_clock_parse_form(const char *form, long long *ms,
     if (rc == 0 && *ms == 0)
         rc = orch_diag_set(diag, ORCH_EINVAL,
                            "expected advance=MS (milliseconds, > 0)");
+    return rc;
+}
+
+struct console_form {
+    char *job, *action;
+    size_t jobsz, actionsz;
+};
+
+/* The "job" and "action" pairs of POST /__emu/console. */
+static int console_field(void *ctx, const char *name, const char *value,
+                         struct orch_diag *diag)
+{
+    struct console_form *f = ctx;
+
+    if (strcmp(name, "job") == 0)
+        snprintf(f->job, f->jobsz, "%s", value);
+    else if (strcmp(name, "action") == 0)
+        snprintf(f->action, f->actionsz, "%s", value);
+    else
+        return orch_diag_set(diag, ORCH_EINVAL,
+                             "expected job=JOBID&action=reupgrade|cancel");
+    return 0;
+}
+
+int emu_console_parse_form(const char *form, char *job, size_t jobsz,
+                           char *action, size_t actionsz,
+                           struct orch_diag *diag)
+{
+    struct console_form f = {job, action, jobsz, actionsz};
+    int rc = 0;
+
+    job[0] = action[0] = '\0';
+    rc = for_each_form_pair(form, console_field, &f, diag);
+    if (rc == 0 && (job[0] == '\0' || action[0] == '\0'))
+        rc = orch_diag_set(diag, ORCH_EINVAL,
+                           "expected job=JOBID&action=reupgrade|cancel");
     return rc;
 }

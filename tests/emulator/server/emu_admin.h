@@ -1,6 +1,6 @@
 /* emu_admin.h - the forms of the emulator's own endpoints: the fault
- * settings POST /__emu/faults changes (and GET shows), and the advance
- * of POST /__emu/clock. Parsing only: the server applies the result
+ * settings POST /__emu/faults changes (and GET shows), the advance
+ * of POST /__emu/clock, and the job and action of POST /__emu/console. Parsing only: the server applies the result
  * under its lock (emu_server_set_faults, emu_server_advance_clock).
  *
  * A form is x-www-form-urlencoded "name=value" pairs joined by '&'
@@ -13,6 +13,7 @@
 #include "server/emu_faults.h"
 
 #include <jansson.h>
+#include <stddef.h>
 
 struct orch_diag;
 
@@ -33,5 +34,12 @@ int emu_faults_apply_form(struct emu_fault_opts *f, const char *form,
  * or ORCH_EINVAL with diag (no advance, another name, a bad number). */
 int emu_clock_parse_form(const char *form, long long *ms,
                          struct orch_diag *diag);
+
+/* The form of POST /__emu/console, "job=JOBID&action=reupgrade|cancel",
+ * into job and action (each of its size, NUL-terminated). Returns 0, or
+ * ORCH_EINVAL with diag (a name missing, another name). */
+int emu_console_parse_form(const char *form, char *job, size_t jobsz,
+                           char *action, size_t actionsz,
+                           struct orch_diag *diag);
 
 #endif

@@ -194,6 +194,10 @@ static const char usage[] =
     "  GET /__emu/clock      the emulator's clock (now_ms, advanced_ms)\n"
     "  POST /__emu/clock     advance=MS: move the clock forward (tests of\n"
     "                        scheduled jobs)\n"
+    "  POST /__emu/console   job=JOBID&action=reupgrade|cancel: change a\n"
+    "                        job as an operator would from the console\n"
+    "                        (re-upgrade its FAILED/CANCELED tasks, or\n"
+    "                        cancel its unfinished ones; UtcModified moves)\n"
     "Other:\n"
     "  -h, --help            print this help and exit\n"
     "  --version             print the version and exit\n";

@@ -238,6 +238,40 @@ static enum MHD_Result handle_set_faults(struct emu_server *s,
     return answer_form(s, con, rc, "InvalidFaults", &d, emu_server_faults);
 }
 
+/* POST /__emu/console: job=JOBID&action=reupgrade|cancel in the query or
+ * the body: the job changed as from the console (emu_world_console). */
+static enum MHD_Result handle_console(struct emu_server *s,
+                                      struct MHD_Connection *con,
+                                      struct emu_req *r)
+{
+    const char *q = strchr(r->target, '?');
+    struct orch_diag d;
+    char job[64], action[32];
+    size_t tasks = 0;
+    json_t *j = NULL;
+    enum MHD_Result ret = MHD_NO;
+    int rc = 0;
+
+    memset(&d, 0, sizeof(d));
+    rc = emu_console_parse_form(q != NULL ? q + 1 : orch_buf_str(&r->body),
+                                job, sizeof(job), action, sizeof(action), &d);
+    if (rc == 0) {
+        rc = emu_world_console(s->o.world, job, action, emu_server_now(s),
+                               &tasks);
+        if (rc)
+            snprintf(d.msg, sizeof(d.msg), "%s: %s", job,
+                     rc == ORCH_ENOTFOUND ? "no such job"
+                                          : "action must be reupgrade or "
+                                            "cancel");
+    }
+    j = rc ? json_pack("{s:s,s:s}", "Code", "InvalidConsole", "Message", d.msg)
+           : json_pack("{s:s,s:s,s:I}", "JobId", job, "action", action,
+                       "tasks", (json_int_t)tasks);
+    ret = emu_send_json(con, rc ? 400 : 200, j, NULL);
+    json_decref(j);
+    return ret;
+}
+
 static enum MHD_Result handle_internal(struct emu_server *s,
                                        struct MHD_Connection *con,
                                        const char *url)
@@ -324,6 +358,8 @@ static enum MHD_Result route(struct emu_server *s, struct MHD_Connection *con,
         return handle_advance_clock(s, con, r);
     if (emu_creds_route(url))
         return emu_creds_handle(s, con, r, url, method);
+    if (strcmp(url, "/__emu/console") == 0 && strcmp(method, "POST") == 0)
+        return handle_console(s, con, r);
     if (strcmp(url, "/") != 0) {
         static const char msg[] = "{\"Code\":\"InvalidURI\",\"Message\":"
                                   "\"RPC requests go to /.\"}";

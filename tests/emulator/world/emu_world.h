@@ -17,6 +17,7 @@
 
 #include "world/emu_call.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -40,5 +41,16 @@ json_t *emu_world_stats(struct emu_world *w, int64_t now_ms);
  * "UtcCreate":..,"ScheduleTime":ms|null,"Devices":[..],"Tasks":{dev:status}}].
  * New reference. */
 json_t *emu_world_dump_jobs(struct emu_world *w, int64_t now_ms);
+
+/* What an operator does to job `job_id` from the console, behind the
+ * tool's back (emu_console.c): action "reupgrade" starts its FAILED and
+ * CANCELED tasks again (ReupgradeOTATask: QUEUED, a new draw of each
+ * outcome, on a timeline from now); "cancel" cancels its unfinished tasks
+ * (CancelOTATaskByJob with every flag). Either, when it touched a task,
+ * sets the job's UtcModified to now. *tasks: the tasks touched. Returns 0,
+ * ORCH_ENOTFOUND (no such job), ORCH_EINVAL (another action) or
+ * ORCH_ENOMEM. */
+int emu_world_console(struct emu_world *w, const char *job_id,
+                      const char *action, int64_t now_ms, size_t *tasks);
 
 #endif

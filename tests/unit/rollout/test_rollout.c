@@ -143,6 +143,9 @@ static void report_plan_size_from_journal(void **state)
     torture_write_text(rep, report_csv);
     assert_int_equal(orch_rollout_load(&r, rep, &diag), 0);
     assert_int_equal(r.planned_chunks, 0);
+    /* The identity (the status cache's): no run record, the first job. */
+    assert_non_null(strstr(r.identity, "00000000/"));
+    assert_string_equal(r.identity + 9, r.jobs[0].job_id);
     orch_rollout_cleanup(&r);
     snprintf(line, sizeof(line), "J1 %zu %08x %s\n", strlen(payload),
              (unsigned)orch_crc32c(payload, strlen(payload)), payload);
@@ -150,6 +153,10 @@ static void report_plan_size_from_journal(void **state)
     assert_int_equal(orch_rollout_load(&r, rep, &diag), 0);
     assert_int_equal(r.planned_chunks, 7);
     assert_int_equal(orch_rollout_unsent_chunks(&r), 2);
+    /* With a run record: its checksum names the run, then the first job. */
+    assert_null(strstr(r.identity, "00000000/"));
+    assert_int_equal(r.identity[8], '/');
+    assert_string_equal(r.identity + 9, r.jobs[0].job_id);
     orch_rollout_cleanup(&r);
     unlink(jpath);
     unlink(rep);

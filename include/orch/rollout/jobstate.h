@@ -1,0 +1,48 @@
+/* jobstate.h - the JobStatus and UtcModified of some of a rollout's jobs,
+ * learnt at the lowest cost the API allows: what a refresh of `status`
+ * asks first, to know which jobs changed since the status cache
+ * (statuscache.h) kept them.
+ *
+ * ListOTAJobByFirmware lists 200 jobs of a firmware a call (every job of
+ * the firmware, this rollout's or not, newest first); QueryOTAJob tells
+ * one job. Per firmware: with one job to learn, QueryOTAJob; with more,
+ * page 1 of the firmware's list, whose PageCount then says what the rest
+ * costs: the further pages when they are no more than the jobs still
+ * unknown, else QueryOTAJob for each of those. Jobs a list did not show
+ * (created since, or no firmware in the report) get a QueryOTAJob. A
+ * failed query leaves the job unknown ("" in job->modified): the caller
+ * reads it whole, as if it had changed. Each job's answer goes into
+ * job->seen_status and job->modified. Prints nothing.
+ */
+#ifndef ORCH_JOBSTATE_H
+#define ORCH_JOBSTATE_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "orch/rollout/rollout.h"
+
+struct orch_config;
+struct orch_credentials;
+struct orch_diag;
+struct orch_dispatch_stats;
+
+/* Learns the state of jobs[which[0..n)] (which NULL: jobs[0..n)). Borrows
+ * everything. Returns 0 with *stats those of the last batch that was not
+ * empty (aborted: credentials rejected; or interrupted: *interrupt
+ * nonzero, and the next batch not sent), or a setup error / ORCH_ENOMEM
+ * with diag. Not reentrant. */
+int orch_jobstate_run(const struct orch_config *cfg,
+                      const struct orch_credentials *cred,
+                      struct orch_rollout_job *jobs, const size_t *which,
+                      size_t n, volatile sig_atomic_t *interrupt,
+                      struct orch_dispatch_stats *stats,
+                      struct orch_diag *diag);
+
+/* The decision above, pure: with `pages` pages of a firmware's list
+ * (PageCount of page 1) and `unknown` of its jobs still unknown after
+ * page 1, whether the further pages (pages - 1 calls) cost no more than
+ * one QueryOTAJob each (unknown calls). */
+int orch_jobstate_pages_cheaper(unsigned pages, size_t unknown);
+
+#endif

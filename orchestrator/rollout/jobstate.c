@@ -1,0 +1,300 @@
+/* jobstate.c - job states and UtcModified at the lowest cost (jobstate.h).
+ *
+ * DESIGN: the jobs are grouped by firmware; up to three paced batches
+ * follow: page 1 of each firmware's list (ListOTAJobByFirmware, for the
+ * firmware with two jobs or more to learn), the further pages where they
+ * are the cheaper way, then QueryOTAJob for every job still unknown. A
+ * list entry is matched to the rollout's jobs by JobId through an index
+ * sorted by job id (a firmware may list many jobs of other rollouts).
+ */
+#include "orch/rollout/jobstate.h"
+
+#include "orch/base/err.h"
+#include "orch/base/grow.h"
+#include "orch/cloud/api.h"
+#include "orch/engine/dispatch.h"
+#include "orch/engine/query.h"
+#include "orch/model/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_PAGE_SIZE 200 /* ListOTAJobByFirmware's largest page */
+
+struct by_id {
+    const char *id;
+    size_t job; /* index into jobs */
+};
+
+struct fw_group {
+    const char *firmware_id; /* borrowed from the first job */
+    size_t njobs;
+    unsigned pages; /* PageCount of page 1, 0: not listed */
+};
+
+struct item {
+    size_t group; /* ListOTAJobByFirmware: the firmware; QueryOTAJob: the
+                     job's index into jobs */
+    unsigned page;
+};
+
+struct ctx {
+    const struct orch_config *cfg;
+    struct orch_rollout_job *jobs;
+    struct by_id *index;
+    size_t n;
+    struct fw_group *groups;
+    size_t ngroups;
+    struct item *items;
+    size_t nitems, cap;
+};
+
+int orch_jobstate_pages_cheaper(unsigned pages, size_t unknown)
+{
+    return pages > 0 && (size_t)(pages - 1) <= unknown;
+}
+
+static int by_id_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct by_id *)a)->id, ((const struct by_id *)b)->id);
+}
+
+static struct orch_rollout_job *find_job(struct ctx *c, const char *id)
+{
+    struct by_id key = {id, 0};
+    struct by_id *hit =
+        bsearch(&key, c->index, c->n, sizeof(*c->index), by_id_cmp);
+
+    return hit ? &c->jobs[hit->job] : NULL;
+}
+
+/* Sets what one answer says about job j (a list entry or Data). */
+static void learn(struct orch_rollout_job *j, const char *status,
+                  const char *modified)
+{
+    if (status == NULL || status[0] == '\0' || modified == NULL ||
+        modified[0] == '\0')
+        return;
+    snprintf(j->seen_status, sizeof(j->seen_status), "%s", status);
+    snprintf(j->modified, sizeof(j->modified), "%s", modified);
+}
+
+static int add_item(struct ctx *c, size_t group, unsigned page)
+{
+    struct item *grown =
+        orch_grow(c->items, &c->cap, c->nitems + 1, sizeof(*grown), 64);
+
+    if (grown == NULL)
+        return ORCH_ENOMEM;
+    c->items = grown;
+    c->items[c->nitems].group = group;
+    c->items[c->nitems].page = page;
+    c->nitems++;
+    return 0;
+}
+
+/* The index and the firmware groups (firmware "" is no group). */
+static int build_groups(struct ctx *c, const size_t *which)
+{
+    size_t k = 0, g = 0;
+
+    c->index = calloc(c->n ? c->n : 1, sizeof(*c->index));
+    c->groups = calloc(c->n ? c->n : 1, sizeof(*c->groups));
+    if (c->index == NULL || c->groups == NULL)
+        return ORCH_ENOMEM;
+    for (k = 0; k < c->n; k++) {
+        size_t job = which ? which[k] : k;
+        const char *fw = c->jobs[job].firmware_id;
+
+        c->index[k].id = c->jobs[job].job_id;
+        c->index[k].job = job;
+        if (fw == NULL || fw[0] == '\0')
+            continue;
+        /* Firmware per rollout are few (one per product, usually): a
+         * linear scan over the groups is enough. */
+        for (g = 0; g < c->ngroups; g++) {
+            if (strcmp(c->groups[g].firmware_id, fw) == 0)
+                break;
+        }
+        if (g == c->ngroups)
+            c->groups[c->ngroups++].firmware_id = fw;
+        c->groups[g].njobs++;
+    }
+    return 0;
+}
+
+static void sort_index(struct ctx *c)
+{
+    qsort(c->index, c->n, sizeof(*c->index), by_id_cmp);
+}
+
+/* ---------------------------------------------------------- the lists */
+
+static int build_list(void *ud, size_t item, struct orch_params *out)
+{
+    struct ctx *c = ud;
+    const struct item *it = &c->items[item];
+
+    return orch_api_list_jobs_by_firmware_params(
+        out, c->cfg->iot_instance_id, c->groups[it->group].firmware_id,
+        LIST_PAGE_SIZE, it->page);
+}
+
+static void list_done(void *ud, size_t item, const struct orch_item_result *res)
+{
+    struct ctx *c = ud;
+    const struct item *it = &c->items[item];
+    size_t i = 0, count = 0;
+
+    if (res->status != ORCH_ITEM_CREATED || res->resp == NULL)
+        return;
+    if (it->page == 1)
+        c->groups[it->group].pages = orch_api_page_count(res->resp);
+    count = orch_api_job_count(res->resp);
+    for (i = 0; i < count; i++) {
+        struct orch_job_info info;
+        struct orch_rollout_job *j = NULL;
+
+        if (orch_api_job_at(res->resp, i, &info) != 0)
+            continue;
+        j = find_job(c, info.job_id);
+        if (j)
+            learn(j, info.job_status, info.utc_modified);
+    }
+}
+
+/* Jobs of group g still unknown. */
+static size_t unknown_in(const struct ctx *c, size_t g)
+{
+    size_t k = 0, n = 0;
+
+    for (k = 0; k < c->n; k++) {
+        const struct orch_rollout_job *j = &c->jobs[c->index[k].job];
+
+        if (j->modified[0] == '\0' &&
+            strcmp(j->firmware_id, c->groups[g].firmware_id) == 0)
+            n++;
+    }
+    return n;
+}
+
+static int run_batch(struct ctx *c, const char *action,
+                     int (*build)(void *, size_t, struct orch_params *),
+                     void (*done)(void *, size_t,
+                                  const struct orch_item_result *),
+                     const struct orch_credentials *cred,
+                     volatile sig_atomic_t *interrupt,
+                     struct orch_dispatch_stats *stats, struct orch_diag *diag)
+{
+    struct orch_query_batch b;
+
+    if (c->nitems == 0)
+        return 0;
+    memset(&b, 0, sizeof(b));
+    b.action = action;
+    b.qps = c->cfg->query_qps;
+    b.nitems = c->nitems;
+    b.build = build;
+    b.done = done;
+    b.ud = c;
+    b.label = "job states";
+    return orch_query_run(c->cfg, cred, &b, interrupt, stats, diag);
+}
+
+/* ------------------------------------------------------ single jobs */
+
+static int build_query(void *ud, size_t item, struct orch_params *out)
+{
+    struct ctx *c = ud;
+
+    return orch_api_job_params(out, c->cfg->iot_instance_id,
+                               c->jobs[c->items[item].group].job_id);
+}
+
+static void query_done(void *ud, size_t item,
+                       const struct orch_item_result *res)
+{
+    struct ctx *c = ud;
+    const json_t *data = NULL;
+
+    if (res->status != ORCH_ITEM_CREATED || res->resp == NULL ||
+        res->resp->root == NULL)
+        return;
+    data = json_object_get(res->resp->root, "Data");
+    learn(&c->jobs[c->items[item].group],
+          json_string_value(json_object_get(data, "JobStatus")),
+          json_string_value(json_object_get(data, "UtcModified")));
+}
+
+static bool stopped(const struct orch_dispatch_stats *st,
+                    volatile sig_atomic_t *interrupt)
+{
+    return st->aborted || (interrupt && *interrupt);
+}
+
+int orch_jobstate_run(const struct orch_config *cfg,
+                      const struct orch_credentials *cred,
+                      struct orch_rollout_job *jobs, const size_t *which,
+                      size_t n, volatile sig_atomic_t *interrupt,
+                      struct orch_dispatch_stats *stats, struct orch_diag *diag)
+{
+    struct orch_dispatch_stats st;
+    struct ctx c;
+    size_t g = 0, k = 0;
+    unsigned p = 0;
+    int rc = 0;
+
+    memset(&c, 0, sizeof(c));
+    memset(stats, 0, sizeof(*stats));
+    memset(&st, 0, sizeof(st));
+    c.cfg = cfg;
+    c.jobs = jobs;
+    c.n = n;
+    rc = build_groups(&c, which);
+    if (rc)
+        goto out;
+    for (g = 0; g < c.ngroups && rc == 0; g++) {
+        if (c.groups[g].njobs > 1)
+            rc = add_item(&c, g, 1);
+    }
+    sort_index(&c);
+    if (rc == 0)
+        rc = run_batch(&c, "ListOTAJobByFirmware", build_list, list_done, cred,
+                       interrupt, &st, diag);
+    if (c.nitems)
+        *stats = st;
+    if (rc || stopped(&st, interrupt))
+        goto out;
+    c.nitems = 0;
+    for (g = 0; g < c.ngroups && rc == 0; g++) {
+        if (!orch_jobstate_pages_cheaper(c.groups[g].pages, unknown_in(&c, g)))
+            continue;
+        for (p = 2; p <= c.groups[g].pages && rc == 0; p++)
+            rc = add_item(&c, g, p);
+    }
+    if (rc == 0)
+        rc = run_batch(&c, "ListOTAJobByFirmware", build_list, list_done, cred,
+                       interrupt, &st, diag);
+    if (c.nitems)
+        *stats = st;
+    if (rc || stopped(&st, interrupt))
+        goto out;
+    c.nitems = 0;
+    for (k = 0; k < c.n && rc == 0; k++) {
+        if (jobs[c.index[k].job].modified[0] == '\0')
+            rc = add_item(&c, c.index[k].job, 0);
+    }
+    if (rc == 0)
+        rc = run_batch(&c, "QueryOTAJob", build_query, query_done, cred,
+                       interrupt, &st, diag);
+    if (c.nitems)
+        *stats = st;
+out:
+    if (rc == ORCH_ENOMEM)
+        orch_diag_set(diag, rc, "out of memory");
+    free(c.index);
+    free(c.groups);
+    free(c.items);
+    return rc;
+}
