@@ -6,6 +6,7 @@
 #include "orch/commands/runctx.h"
 #include "orch/model/tzwindow.h"
 #include "orch/model/waves.h"
+#include "orch/rollout/winplan.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,9 +117,8 @@ int64_t orch_runwindows_for_wave(struct orch_run *ctx, size_t k, size_t first,
 
     if (rw->zones.tz == NULL)
         return -1;
-    if (schedule_ms >= 0 && k < ORCH_WAVES_MAX && rw->nominal_ms[k] >= 0 &&
-        rw->nominal_ms[k] - ORCH_WINDOW_LEAD_MS > now_ms)
-        after = rw->nominal_ms[k] - ORCH_WINDOW_LEAD_MS;
+    if (schedule_ms >= 0 && k < ORCH_WAVES_MAX)
+        after = orch_winplan_after(rw->nominal_ms[k], now_ms);
     orch_runwindows_schedule(ctx, first, end, after, &latest);
     return latest;
 }
@@ -140,4 +140,23 @@ const struct orch_config *orch_runwindows_config(const struct orch_run *ctx,
     out->schedule_time_ms = rw->start_ms[z];
     out->schedule_finish_time_ms = rw->end_ms[z];
     return out;
+}
+
+void orch_runwindows_plan(const struct orch_run *ctx, int64_t now_ms,
+                          struct orch_winplan *out)
+{
+    const struct orch_runwin *rw = &ctx->win;
+
+    memset(out, 0, sizeof(*out));
+    if (rw->zones.tz == NULL || !ctx->specific)
+        return;
+    out->plan = &ctx->plan;
+    out->waves = ctx->waved ? &ctx->wp : NULL;
+    out->gated = ctx->cfg->wave_interval_ms <= 0;
+    out->tz = rw->zones.tz;
+    out->nzones = rw->zones.n < ctx->plan.nzones ? rw->zones.n
+                                                 : ctx->plan.nzones;
+    out->window = rw->window;
+    out->nominal_ms = rw->nominal_ms;
+    out->now_ms = now_ms;
 }
