@@ -9,8 +9,11 @@
 #include "orch/commands/runpreflight.h"
 #include "orch/commands/runsummary.h"
 #include "orch/commands/runwaves.h"
+#include "orch/commands/runwindows.h"
 #include "orch/commands/waverun.h"
+#include "orch/base/clock.h"
 #include "orch/rollout/waveplan.h"
+#include "orch/rollout/winplan.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -110,6 +113,15 @@ static int print_plan(struct orch_run *ctx, int code,
     return code;
 }
 
+/* --window: each wave's window in each zone. */
+static void print_schedule(const struct orch_run *ctx, FILE *fp)
+{
+    struct orch_winplan wpl;
+
+    orch_runwindows_plan(ctx, orch_wall_ms(), &wpl);
+    orch_winplan_print(fp, &wpl);
+}
+
 int orch_plancmd_main(struct orch_run *ctx, struct orch_credentials *cred,
                       struct orch_params *first, bool *have_first)
 {
@@ -132,5 +144,7 @@ int orch_plancmd_main(struct orch_run *ctx, struct orch_credentials *cred,
         orch_waverun_print_plan(fp, cfg, &ctx->wp);
         orch_waveplan_print(fp, &ctx->plan, &ctx->wp);
     }
+    if (code == ORCH_EXIT_OK)
+        print_schedule(ctx, cfg->json ? ctx->hout : stdout);
     return code;
 }

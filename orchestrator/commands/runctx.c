@@ -52,11 +52,7 @@ struct orch_run *orch_runctx_new(const struct orch_config *cfg)
 
 static void free_windows(struct orch_runwin *rw)
 {
-    size_t i = 0;
-
-    for (i = 0; rw->tz && i < rw->n; i++)
-        orch_tz_free(rw->tz[i]);
-    free(rw->tz);
+    orch_tzzones_cleanup(&rw->zones);
     free(rw->start_ms);
     free(rw->end_ms);
 }

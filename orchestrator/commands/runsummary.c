@@ -8,6 +8,7 @@
 #include "orch/cloud/credopen.h"
 #include "orch/commands/runctx.h"
 #include "orch/commands/runwaveacct.h"
+#include "orch/commands/runwindows.h"
 #include "orch/rollout/outcome.h"
 #include "orch/rollout/planrows.h"
 #include "orch/rollout/report.h"
@@ -38,6 +39,7 @@ static void plan_facts(const struct orch_run *ctx,
     sp->device_cost = ctx->specific && cfg->check_devices &&
                       !ctx->resuming && !ctx->devcheck_ran;
     sp->waves = ctx->waved ? &ctx->wp : NULL;
+    orch_runwindows_plan(ctx, orch_wall_ms(), &sp->windows);
 }
 
 void orch_runsummary_print_plan(const struct orch_run *ctx, FILE *fp)

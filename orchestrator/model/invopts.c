@@ -18,6 +18,8 @@ int orch_invopts_init(struct orch_invopts *io, const struct orch_config *cfg,
     io->opts.default_product_key = cfg->product_key;
     io->opts.key_column[ORCH_INV_KEY_WAVE] = cfg->wave_column;
     io->opts.key_option[ORCH_INV_KEY_WAVE] = "--wave-column";
+    io->opts.key_column[ORCH_INV_KEY_ZONE] = cfg->time_zone_column;
+    io->opts.key_option[ORCH_INV_KEY_ZONE] = "--time-zone-column";
     io->opts.where = io->where;
     for (f = 0; f < cfg->n_where && f < ORCH_WHERE_MAX && rc == 0; f++) {
         rc = orch_where_parse(cfg->where[f], &io->where[f], diag);

@@ -29,7 +29,8 @@ struct placing {
     uint32_t *wave;   /* [inv->n] or NULL: every device in wave 0 */
     uint32_t nwaves;
     const char **wave_names; /* [nwaves] or NULL (moves to the plan) */
-    uint32_t *zone;   /* [inv->n] or NULL: every device in zone 0 */
+    const uint32_t *zone; /* [inv->n] borrowed from the inventory, or
+                             NULL: every device in zone 0 */
     uint32_t nzones;
 };
 
@@ -154,16 +155,26 @@ static int waves_of_devices(struct placing *pl,
     return 0;
 }
 
-/* The zone group of each device: one zone for now (pl->zone NULL). */
+/* The zone group of each device: with --time-zone-column the index of
+ * its cell's value (the distinct values in order of first appearance),
+ * else one zone (pl->zone NULL). */
 static int zones_of_devices(struct placing *pl,
                             const struct orch_inventory *inv,
                             const struct orch_config *cfg,
                             struct orch_diag *diag)
 {
-    (void)inv;
-    (void)cfg;
-    (void)diag;
+    const struct orch_inventory_key *key = &inv->keys[ORCH_INV_KEY_ZONE];
+
     pl->nzones = 1;
+    if (cfg->time_zone_column == NULL || inv->n == 0)
+        return 0;
+    if (key->of == NULL)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--time-zone-column %s: the inventory was read "
+                             "without it",
+                             cfg->time_zone_column);
+    pl->zone = key->of;
+    pl->nzones = (uint32_t)(key->nvalues ? key->nvalues : 1);
     return 0;
 }
 
@@ -312,7 +323,6 @@ out:
     free(next);
     free(pl.wave);
     free(pl.wave_names);
-    free(pl.zone);
     if (rc)
         orch_plan_cleanup(plan);
     return rc;

@@ -509,6 +509,19 @@ static json_t *where_json(const struct orch_summary_plan *sp)
     return a;
 }
 
+/* `plan --json`'s "window" and "schedule" (winplan.h). 0 or
+ * ORCH_ENOMEM. */
+static int add_schedule(json_t *plan, const struct orch_summary_plan *sp)
+{
+    char w[16];
+
+    orch_window_format(&sp->windows.window, w, sizeof(w));
+    if (orch_jsonout_put(plan, "window", json_string(w)) ||
+        orch_jsonout_put(plan, "schedule", orch_winplan_json(&sp->windows)))
+        return ORCH_ENOMEM;
+    return 0;
+}
+
 /* Adds `plan --json`'s "plan" object to doc. 0 or ORCH_ENOMEM. */
 static int add_plan(json_t *doc, const struct orch_summary_plan *sp,
                     const struct orch_params *first)
@@ -534,6 +547,8 @@ static int add_plan(json_t *doc, const struct orch_summary_plan *sp,
     if (rc == 0 && sp->inv && cfg->n_where)
         rc = orch_jsonout_put(plan, "where", where_json(sp)) ? ORCH_ENOMEM
                                                               : 0;
+    if (rc == 0 && sp->windows.tz)
+        rc = add_schedule(plan, sp);
     return rc;
 }
 

@@ -25,9 +25,8 @@ static void product_in_wave(const struct orch_plan *plan,
     }
 }
 
-/* The column value a wave stands for, or NULL. */
-static const char *wave_name(const struct orch_plan *plan,
-                             const struct orch_wave *w)
+const char *orch_waveplan_name(const struct orch_plan *plan,
+                               const struct orch_wave *w)
 {
     uint32_t k = 0;
 
@@ -46,7 +45,7 @@ void orch_waveplan_print(FILE *fp, const struct orch_plan *plan,
     fprintf(fp, "waves by product:\n");
     for (k = 0; k < wp->n; k++) {
         const struct orch_wave *w = &wp->w[k];
-        const char *name = wave_name(plan, w);
+        const char *name = orch_waveplan_name(plan, w);
         const char *sep = ": ";
         size_t njobs = w->end - w->first;
 
@@ -119,8 +118,8 @@ json_t *orch_waveplan_json(const struct orch_plan *plan,
         int bad = 0;
 
         bad |= orch_jsonout_put(o, "wave", orch_jsonout_count(k + 1));
-        bad |= orch_jsonout_put(o, "name",
-                                orch_jsonout_str_or_null(wave_name(plan, w)));
+        bad |= orch_jsonout_put(
+            o, "name", orch_jsonout_str_or_null(orch_waveplan_name(plan, w)));
         bad |= orch_jsonout_put(o, "first_chunk",
                                 orch_jsonout_count(w->first + 1));
         bad |= orch_jsonout_put(o, "last_chunk", orch_jsonout_count(w->end));

@@ -23,6 +23,7 @@
 #include "orch/model/inventory.h"
 #include "orch/model/plan.h"
 #include "orch/model/tzwindow.h"
+#include "orch/model/tzzones.h"
 #include "orch/model/waves.h"
 #include "orch/rollout/devcheck.h"
 #include "orch/rollout/preflight.h"
@@ -33,16 +34,14 @@
 #include "orch/rollout/summary.h"
 
 struct orch_credentials;
-struct orch_tz;
 
 /* --window: one zone per zone group of the plan, and the window each
  * group's chunks are created with (runwindows.h). */
 struct orch_runwin {
     struct orch_window window;
-    struct orch_tz **tz;  /* [n] owned; NULL: no windows */
-    int64_t *start_ms;    /* [n] ScheduleTime of the group's chunks */
-    int64_t *end_ms;      /* [n] ScheduleFinishTime */
-    size_t n;
+    struct orch_tzzones zones; /* zones.tz NULL: no windows */
+    int64_t *start_ms;    /* [zones.n] ScheduleTime of the group's chunks */
+    int64_t *end_ms;      /* [zones.n] ScheduleFinishTime */
     int64_t nominal_ms[ORCH_WAVES_MAX]; /* a scheduled wave's time before
                                            its windows, -1: none */
 };

@@ -22,6 +22,7 @@
 struct orch_config;
 struct orch_run;
 struct orch_wave_plan;
+struct orch_winplan;
 
 /* Loads the zones of the plan's zone groups when --window is given (once:
  * a second call does nothing). Returns ORCH_EXIT_OK, or
@@ -58,5 +59,10 @@ const struct orch_config *orch_runwindows_config(const struct orch_run *ctx,
                                                  const struct orch_config *cfg,
                                                  size_t chunk,
                                                  struct orch_config *out);
+
+/* The schedule `plan` tells (winplan.h) as of now_ms: the plan's zone
+ * groups, their zones and the waves; out->tz NULL without windows. */
+void orch_runwindows_plan(const struct orch_run *ctx, int64_t now_ms,
+                          struct orch_winplan *out);
 
 #endif

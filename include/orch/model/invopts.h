@@ -1,6 +1,6 @@
 /* invopts.h - the inventory load a config asks for: delimiter, invalid
  * rows, the default ProductKey, the --where filters and the named
- * columns (--wave-column). Every command that reads an inventory for a
+ * columns (--wave-column, --time-zone-column). Every command that reads an inventory for a
  * run (run, plan, the overlap check's rebuild of another run) loads it
  * through this, so that a run and its resume read the same rows.
  *

@@ -3,7 +3,9 @@
  *
  * Each device gets a wave (waves.h: from --waves, cut per product
  * (wavecut.h), or from --wave-column (wavecol.h); 0 without waves) and a
- * zone group (0: one zone). Chunks are ordered wave first, then product
+ * zone group: with --time-zone-column the index of its zone among the
+ * column's distinct values (in order of first appearance, as the
+ * inventory keeps them: inv->keys[ORCH_INV_KEY_ZONE]), else 0. Chunks are ordered wave first, then product
  * (in order of first appearance), then zone; within such a group devices
  * keep inventory order and are cut into chunks of at most chunk_size. A
  * wave is therefore a contiguous range of chunks. The same inventory and
@@ -42,7 +44,10 @@ struct orch_plan {
     uint32_t nwaves;         /* waves the devices were placed in (1
                                 without per-device waves); a wave may
                                 have no chunk (a target that adds none) */
-    uint32_t nzones;         /* zone groups (1: one zone) */
+    uint32_t nzones;         /* zone groups (1: one zone; with
+                                --time-zone-column the column's distinct
+                                values, some of which may have no chunk
+                                when devices are left out) */
     const char **wave_names; /* [nwaves] with --wave-column: each wave's
                                 value (the array owned, the strings
                                 borrowed from inv); else NULL */

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "orch/rollout/runjson.h" /* orch_run_summary, orch_pf_state */
+#include "orch/rollout/winplan.h" /* struct orch_winplan */
 
 struct orch_config;
 struct orch_device_check_stats;
@@ -91,6 +92,8 @@ struct orch_summary_plan {
                                  then "run writes them all to ..." */
     bool device_cost;         /* tell what --check-devices will cost */
     const struct orch_wave_plan *waves; /* the plan's waves, NULL: none */
+    struct orch_winplan windows; /* --window's schedule (windows.tz
+                                    NULL: none) */
 };
 
 /* The rows each --where filter kept (nothing without filters). */

@@ -13,7 +13,13 @@
 #include <jansson.h>
 
 struct orch_plan;
+struct orch_wave;
 struct orch_wave_plan;
+
+/* The --wave-column value wave w stands for (borrowed from the plan's
+ * inventory), or NULL. */
+const char *orch_waveplan_name(const struct orch_plan *plan,
+                               const struct orch_wave *w);
 
 /* One line per wave: "  wave 1 "canary": 100 devices in 2 jobs: pkA 85
  * devices (1 job), pkB 15 devices (1 job)". */

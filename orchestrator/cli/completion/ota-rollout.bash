@@ -41,7 +41,7 @@ _ota_rollout_value()
         --retry-count)
             COMPREPLY=($(compgen -W '1 2 5' -- "$cur"))
             return 0 ;;
-        --where|--wave-column)
+        --where|--wave-column|--time-zone-column)
             # The inventory's columns: the header of the first .csv word.
             local w inv="" cols
             for w in "${COMP_WORDS[@]}"; do

@@ -264,6 +264,78 @@ static void plan_from_wave_column(void **state)
     orch_config_cleanup(&cfg);
 }
 
+/* --time-zone-column: each device's zone group is its zone's index in
+ * the column (order of first appearance); chunks never mix zones and are
+ * ordered wave, product, zone; an empty cell stops the load at its line. */
+static void plan_from_time_zone_column(void **state)
+{
+    struct orch_config cfg;
+    struct orch_inventory inv;
+    struct orch_plan plan;
+    struct orch_diag d = {{0}};
+    static const char zoned[] =
+        "DeviceName,ProductKey,Time Zone\n"
+        "dev-0001,pkA,Europe/Berlin\n"
+        "dev-0002,pkA,Asia/Shanghai\n"
+        "dev-0003,pkA,Europe/Berlin\n"
+        "dev-0004,pkA,America/New_York\n"
+        "dev-0005,pkA,Asia/Shanghai\n"
+        "dev-0006,pkA,Europe/Berlin\n";
+    size_t i = 0;
+    uint32_t j = 0;
+
+    (void)state;
+    orch_config_init(&cfg);
+    cfg.chunk_size = 2;
+    torture_config_add_firmware(&cfg, "pkA", "FW-A");
+    cfg.time_zone_column = strdup("time_zone");
+    assert_int_equal(load(&inv, zoned, &cfg, &d), 0);
+    assert_int_equal(orch_plan_build(&plan, &inv, &cfg, &d), 0);
+    assert_int_equal(plan.nzones, 3);
+    /* Berlin (3 devices: 2 chunks), Shanghai (2: 1), New York (1: 1). */
+    assert_int_equal(plan.nchunks, 4);
+    for (i = 0; i < plan.nchunks; i++) {
+        const struct orch_chunk *c = &plan.chunks[i];
+
+        for (j = 0; j < c->count; j++)
+            assert_int_equal(
+                inv.keys[ORCH_INV_KEY_ZONE].of[plan.order[c->first + j]],
+                c->zone);
+    }
+    assert_int_equal(plan.chunks[0].zone, 0);
+    assert_int_equal(plan.chunks[1].zone, 0);
+    assert_string_equal(orch_plan_device(&plan, &plan.chunks[1], 0),
+                        "dev-0006");
+    assert_int_equal(plan.chunks[2].zone, 1);
+    assert_int_equal(plan.chunks[3].zone, 2);
+    assert_string_equal(inv.keys[ORCH_INV_KEY_ZONE].values[2],
+                        "America/New_York");
+    orch_plan_cleanup(&plan);
+    orch_inventory_cleanup(&inv);
+    assert_int_equal(load(&inv,
+                          "DeviceName,ProductKey,tz\n"
+                          "dev-0001,pkA,Europe/Berlin\n"
+                          "dev-0002,pkA,\n",
+                          &cfg, &d),
+                     ORCH_ECSV);
+    assert_non_null(strstr(d.msg, "sheet.csv:1: --time-zone-column "
+                                  "time_zone: the header has no such "
+                                  "column"));
+    orch_inventory_cleanup(&inv);
+    free(cfg.time_zone_column);
+    cfg.time_zone_column = strdup("tz");
+    assert_int_equal(load(&inv,
+                          "DeviceName,ProductKey,tz\n"
+                          "dev-0001,pkA,Europe/Berlin\n"
+                          "dev-0002,pkA,\n",
+                          &cfg, &d),
+                     ORCH_ECSV);
+    assert_non_null(strstr(d.msg, "sheet.csv:3: column \"tz\" is empty; "
+                                  "--time-zone-column needs"));
+    orch_inventory_cleanup(&inv);
+    orch_config_cleanup(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +345,7 @@ int main(void)
         cmocka_unit_test(wave_column_values),
         cmocka_unit_test(wave_order),
         cmocka_unit_test(plan_from_wave_column),
+        cmocka_unit_test(plan_from_time_zone_column),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
