@@ -6,6 +6,7 @@
 #include "orch/base/exitcode.h"
 #include "orch/base/msgs.h"
 #include "orch/commands/runctx.h"
+#include "orch/commands/runoverlap.h"
 #include "orch/engine/journal.h"
 #include "orch/model/invopts.h"
 #include "orch/rollout/overlap.h"
@@ -180,45 +181,26 @@ int orch_runinventory_hash(struct orch_run *ctx)
     return rc;
 }
 
-/* One overlap, told as an error (refused) or, with --force, a warning. */
-static void tell_overlap(struct orch_run *ctx, const struct orch_overlap *o)
-{
-    const struct orch_config *cfg = ctx->cfg;
-    char text[ORCH_REASON_LEN];
-
-    snprintf(text, sizeof(text),
-             "%zu device%s of %s %s in %zu chunk%s of the unfinished run "
-             "%s whose outcome is unknown: a job may already hold them, and "
-             "this run would give them a second one. Resolve that run "
-             "first with `ota-rollout resume %s` (it looks the jobs up)%s",
-             o->devices, o->devices == 1 ? "" : "s", cfg->inventory_path,
-             o->devices == 1 ? "is" : "are", o->chunks,
-             o->chunks == 1 ? "" : "s", o->journal, o->report,
-             cfg->force ? "; sending them anyway (--force)"
-                        : "; nothing sent (--force sends them anyway)");
-    if (cfg->force)
-        orch_warnf("%s", text);
-    else
-        orch_reason_errorf(&ctx->why, "%s", text);
-}
-
 int orch_runinventory_overlap(struct orch_run *ctx)
 {
     const struct orch_config *cfg = ctx->cfg;
     struct orch_overlap *o = NULL;
     size_t n = 0, i = 0;
+    bool refused = false;
     int rc = 0;
 
-    rc = orch_overlap_find(&ctx->inv, cfg->inventory_path, cfg->report_path,
-                           ctx->journal_path, &o, &n);
+    rc = orch_overlap_find(&ctx->inv, cfg, cfg->inventory_path,
+                           cfg->report_path, ctx->journal_path, &o, &n);
     if (rc) {
         orch_reason_errorf(&ctx->why, "out of memory");
         return ORCH_EXIT_USAGE;
     }
-    for (i = 0; i < n; i++)
-        tell_overlap(ctx, &o[i]);
+    for (i = 0; i < n; i++) {
+        orch_runoverlap_tell(&ctx->why, cfg, &o[i]);
+        refused = refused || orch_overlap_refuses(&o[i]);
+    }
     orch_overlap_free_all(o, n);
-    return n > 0 && !cfg->force ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
+    return refused && !cfg->force ? ORCH_EXIT_USAGE : ORCH_EXIT_OK;
 }
 
 int orch_runinventory_none(struct orch_run *ctx)

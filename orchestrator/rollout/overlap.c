@@ -1,10 +1,10 @@
-/* overlap.c - devices of an inventory in an unfinished run's undecided
- * chunks (overlap.h).
+/* overlap.c - devices of an inventory that an unfinished run still
+ * holds (overlap.h).
  *
- * DESIGN: the undecided devices of one journal are gathered as sorted
- * "ProductKey\x1fDeviceName" keys, then every device of the inventory is
- * looked up by binary search: O((m + n) log m) for m undecided devices,
- * no change to the inventory's private hash set.
+ * DESIGN: the held devices of one journal are gathered, one set per kind
+ * of chunk, as sorted "ProductKey\x1fDeviceName" keys, then every device
+ * of the inventory is looked up by binary search: O((m + n) log m) for m
+ * held devices, no change to the inventory's private hash set.
  */
 #include "orch/rollout/overlap.h"
 
@@ -14,6 +14,7 @@
 #include "orch/model/inventory.h"
 #include "orch/model/invopts.h"
 #include "orch/model/plan.h"
+#include "orch/rollout/planrows.h"
 #include "orch/rollout/report.h"
 #include "orch/rollout/resume.h"
 
@@ -191,7 +192,18 @@ int orch_overlap_journals(const char *inventory_path, const char *report_path,
     return 0;
 }
 
-/* ---- the undecided devices of one journal ------------------------------- */
+/* ---- the held devices of one journal ------------------------------------ */
+
+/* What a chunk holds (overlap.h); one key set each. */
+enum held {
+    HELD_NONE = -1,
+    HELD_UNDECIDED = 0,
+    HELD_WAITING,
+    HELD_UNSENT,
+    HELD_ABORTED,
+    HELD_OTHER_FW,
+    HELD_KINDS
+};
 
 struct keys {
     char **v;
@@ -283,22 +295,59 @@ out:
     return ok;
 }
 
-/* The devices of the undecided chunks, from the rebuilt plan. */
-static int keys_from_plan(const struct orch_resume *rs,
-                          const struct orch_plan *plan, struct keys *k)
+/* Two runs' firmware for a product; one that is not known counts as the
+ * same (the safe side: refused). */
+static bool same_firmware(const char *a, const char *b)
 {
+    return a == NULL || b == NULL || strcmp(a, b) == 0;
+}
+
+/* What chunk i of the run rs (rebuilt as old, waved or not) holds for a
+ * new run of cfg. */
+static enum held chunk_held(const struct orch_resume *rs, size_t i,
+                            const struct orch_config *old,
+                            const struct orch_plan *plan,
+                            const struct orch_config *cfg)
+{
+    const char *pk = orch_plan_product(plan, &plan->chunks[i]);
     int64_t since = 0;
+    enum orch_resume_action a = orch_resume_action(rs, i, &since);
+
+    if (a == ORCH_RESUME_SKIP)
+        return HELD_NONE;
+    if (a == ORCH_RESUME_RECONCILE)
+        return HELD_UNDECIDED;
+    if (!orch_config_waved(old) || rs->chunks[i].done != NULL)
+        return HELD_UNSENT;
+    if (strcmp(orch_planrows_code(rs->last_wave), ORCH_CODE_WAVE_ABORTED) != 0)
+        return HELD_WAITING;
+    if (cfg == NULL || same_firmware(orch_config_firmware_for(old, pk),
+                                     orch_config_firmware_for(cfg, pk)))
+        return HELD_ABORTED;
+    return HELD_OTHER_FW;
+}
+
+/* The devices of the held chunks, from the rebuilt plan, into k[kind];
+ * chunks[kind] counts the chunks. */
+static int keys_from_plan(const struct orch_resume *rs,
+                          const struct orch_config *old,
+                          const struct orch_plan *plan,
+                          const struct orch_config *cfg, struct keys *k,
+                          size_t *chunks)
+{
     size_t i = 0;
     uint32_t j = 0;
     int rc = 0;
 
     for (i = 0; i < rs->nchunks && rc == 0; i++) {
         const struct orch_chunk *c = &plan->chunks[i];
+        enum held h = chunk_held(rs, i, old, plan, cfg);
 
-        if (orch_resume_action(rs, i, &since) != ORCH_RESUME_RECONCILE)
+        if (h == HELD_NONE)
             continue;
+        chunks[h]++;
         for (j = 0; j < c->count && rc == 0; j++)
-            rc = key_add(k, orch_plan_product(plan, c),
+            rc = key_add(&k[h], orch_plan_product(plan, c),
                          orch_plan_device(plan, c, j));
     }
     return rc;
@@ -373,34 +422,85 @@ void orch_overlap_free_all(struct orch_overlap *o, size_t n)
     free(o);
 }
 
+int orch_overlap_refuses(const struct orch_overlap *o)
+{
+    return o->devices + o->waiting + o->unsent + o->aborted > 0;
+}
+
+/* True when a resume of rs would not skip some chunk. */
+static bool holds_any(const struct orch_resume *rs)
+{
+    int64_t since = 0;
+    size_t i = 0;
+
+    for (i = 0; i < rs->nchunks; i++) {
+        if (orch_resume_action(rs, i, &since) != ORCH_RESUME_SKIP)
+            return true;
+    }
+    return false;
+}
+
+/* The undecided chunks when the run's plan cannot be rebuilt: their
+ * number, and the devices of its ambiguous file. */
+static int keys_without_plan(const struct orch_resume *rs, const char *report,
+                             struct keys *k, size_t *chunks)
+{
+    int64_t since = 0;
+    size_t i = 0;
+
+    for (i = 0; i < rs->nchunks; i++) {
+        if (orch_resume_action(rs, i, &since) == ORCH_RESUME_RECONCILE)
+            chunks[HELD_UNDECIDED]++;
+    }
+    return chunks[HELD_UNDECIDED]
+               ? keys_from_ambiguous_file(report, &k[HELD_UNDECIDED])
+               : 0;
+}
+
+/* The counts of each kind into o. */
+static int count_kinds(struct keys *k, const size_t *chunks,
+                       const struct orch_inventory *inv, struct orch_overlap *o)
+{
+    size_t *const ch[HELD_KINDS] = {&o->chunks, &o->waiting_chunks,
+                                    &o->unsent_chunks, &o->aborted_chunks,
+                                    &o->other_fw_chunks};
+    size_t *const dev[HELD_KINDS] = {&o->devices, &o->waiting, &o->unsent,
+                                     &o->aborted, &o->other_fw};
+    int h = 0, rc = 0;
+
+    for (h = 0; h < HELD_KINDS && rc == 0; h++) {
+        *ch[h] = chunks[h];
+        if (k[h].n == 0)
+            continue;
+        qsort(k[h].v, k[h].n, sizeof(*k[h].v), cmp_key);
+        *dev[h] = count_in(&k[h], inv, &rc);
+    }
+    return rc;
+}
+
 int orch_overlap_check(const char *journal, const struct orch_inventory *inv,
-                       struct orch_overlap *o, int *found)
+                       const struct orch_config *cfg, struct orch_overlap *o,
+                       int *found)
 {
     struct orch_resume rs;
     struct orch_diag diag = {{0}};
     struct orch_config c;
     struct orch_inventory old;
     struct orch_plan plan;
-    struct keys k;
-    int64_t since = 0;
-    size_t i = 0;
-    int rc = 0;
+    struct keys k[HELD_KINDS];
+    size_t chunks[HELD_KINDS] = {0};
+    int h = 0, rc = 0;
 
     memset(o, 0, sizeof(*o));
-    memset(&k, 0, sizeof(k));
+    memset(k, 0, sizeof(k));
     memset(&plan, 0, sizeof(plan));
     *found = 0;
     orch_resume_init(&rs);
     orch_config_init(&c);
     orch_inventory_init(&old);
     if (!ends_with(journal, ".journal") ||
-        orch_resume_load(&rs, journal, &diag) != 0 || rs.run == NULL)
-        goto out;
-    for (i = 0; i < rs.nchunks; i++) {
-        if (orch_resume_action(&rs, i, &since) == ORCH_RESUME_RECONCILE)
-            o->chunks++;
-    }
-    if (o->chunks == 0)
+        orch_resume_load(&rs, journal, &diag) != 0 || rs.run == NULL ||
+        !holds_any(&rs))
         goto out;
     o->journal = strdup(journal);
     o->report = strndup(journal, strlen(journal) - strlen(".journal"));
@@ -409,20 +509,22 @@ int orch_overlap_check(const char *journal, const struct orch_inventory *inv,
         goto out;
     }
     if (rebuild_plan(&rs, o->report, &c, &old, &plan)) {
-        rc = keys_from_plan(&rs, &plan, &k);
+        rc = keys_from_plan(&rs, &c, &plan, cfg, k, chunks);
         orch_plan_cleanup(&plan);
     } else {
-        rc = keys_from_ambiguous_file(o->report, &k);
+        rc = keys_without_plan(&rs, o->report, k, chunks);
     }
-    if (rc == 0 && k.n > 0) {
-        qsort(k.v, k.n, sizeof(*k.v), cmp_key);
-        o->devices = count_in(&k, inv, &rc);
-    }
-    *found = rc == 0 && o->devices > 0;
+    if (rc == 0)
+        rc = count_kinds(k, chunks, inv, o);
+    if (o->waiting_chunks)
+        o->code = orch_planrows_code(rs.last_wave);
+    o->wave = (long)json_integer_value(json_object_get(rs.last_wave, "wave"));
+    *found = rc == 0 && (orch_overlap_refuses(o) || o->other_fw > 0);
 out:
     if (!*found)
         orch_overlap_free(o);
-    keys_free(&k);
+    for (h = 0; h < HELD_KINDS; h++)
+        keys_free(&k[h]);
     orch_inventory_cleanup(&old);
     orch_config_cleanup(&c);
     orch_resume_cleanup(&rs);
@@ -430,9 +532,9 @@ out:
 }
 
 int orch_overlap_find(const struct orch_inventory *inv,
-                      const char *inventory_path, const char *report_path,
-                      const char *own_journal, struct orch_overlap **out,
-                      size_t *n)
+                      const struct orch_config *cfg, const char *inventory_path,
+                      const char *report_path, const char *own_journal,
+                      struct orch_overlap **out, size_t *n)
 {
     char **paths = NULL;
     size_t npaths = 0, i = 0;
@@ -448,7 +550,7 @@ int orch_overlap_find(const struct orch_inventory *inv,
     for (i = 0; i < npaths && rc == 0; i++) {
         int found = 0;
 
-        rc = orch_overlap_check(paths[i], inv, &v[*n], &found);
+        rc = orch_overlap_check(paths[i], inv, cfg, &v[*n], &found);
         if (found)
             (*n)++;
     }
