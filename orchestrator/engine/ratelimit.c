@@ -157,12 +157,12 @@ static double catchup_for(const struct orch_ratelimit *rl, double gap)
     return rl->catchup_ms > gap / 2 ? rl->catchup_ms : gap / 2;
 }
 
-uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms)
+uint64_t orch_ratelimit_wait(struct orch_ratelimit *rl, uint64_t now_ms)
 {
     unsigned n = 0;
     uint64_t window_ms = 0;
     uint64_t nth = 0;
-    double gap = 0, now = (double)now_ms, base = 0;
+    double gap = 0, now = (double)now_ms;
 
     raise_rate(rl, now_ms);
     window_for(rl, &n, &window_ms);
@@ -174,6 +174,13 @@ uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms)
         if (now_ms < nth + window_ms)
             return nth + window_ms - now_ms;
     }
+    return 0;
+}
+
+void orch_ratelimit_record(struct orch_ratelimit *rl, uint64_t now_ms)
+{
+    double gap = gap_ms(rl), now = (double)now_ms, base = 0;
+
     /* Keep the schedule when at most catchup_for() late, else restart. */
     base = (rl->count > 0 && rl->next_ms >= now - catchup_for(rl, gap))
                ? rl->next_ms
@@ -183,7 +190,15 @@ uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms)
     rl->head = (rl->head + 1) % rl->cap;
     if (rl->count < rl->cap)
         rl->count++;
-    return 0;
+}
+
+uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms)
+{
+    uint64_t wait = orch_ratelimit_wait(rl, now_ms);
+
+    if (wait == 0)
+        orch_ratelimit_record(rl, now_ms);
+    return wait;
 }
 
 /* Entries of a ring (newest just before head) in (now_ms - 1000, now_ms]. */

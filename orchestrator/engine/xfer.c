@@ -21,6 +21,7 @@
 #include "orch/base/err.h"
 #include "orch/engine/dispatch_ops.h"
 #include "orch/engine/dispatcher.h"
+#include "orch/engine/reconcile_io.h"
 #include "orch/engine/engine_opts.h"
 
 #define BODY_MAX (16u * 1024 * 1024)
@@ -494,7 +495,10 @@ enum orch_verdict orch_xfer_outcome(struct dispatcher *d,
     v = orch_retry_classify(&o);
     if (x->have_resp && orch_retry_is_throttle(&x->resp)) {
         d->st->throttled++;
-        orch_ratelimit_throttled(x->query ? &d->qrl : &d->rl, now);
+        orch_pace_throttled(x->query ? orch_rcio_lane(
+                                           d, orch_reconcile_action(&x->rc))
+                                     : d->lane,
+                            now);
     }
     if (x->have_resp) {
         *code = x->resp.code;

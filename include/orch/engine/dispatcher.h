@@ -32,7 +32,7 @@
 #include "orch/cloud/params.h"
 #include "orch/cloud/request.h"
 #include "orch/engine/dueheap.h"
-#include "orch/engine/ratelimit.h"
+#include "orch/engine/pacer.h"
 #include "orch/engine/reconcile.h"
 #include "orch/engine/stop.h"
 
@@ -45,6 +45,7 @@ struct orch_engine_opts;
 #define ORCH_DISPATCH_BACKOFF_CAP_MS 20000
 #define ORCH_DISPATCH_HINT_CAP_MS 60000
 #define ORCH_DISPATCH_PROGRESS_EVERY_MS 1000
+#define ORCH_RCIO_NLANES 3 /* the reconciliation's query actions */
 
 /* Per-item request state (curl's per_transfer). */
 struct orch_xfer {
@@ -93,8 +94,11 @@ struct dispatcher {
     struct orch_dispatch_stats *st;
 
     CURLM *multi;
-    struct orch_ratelimit rl;  /* the action's quota */
-    struct orch_ratelimit qrl; /* the reconciliation queries' quota */
+    struct orch_pace_lane *lane; /* the action's quota (pacer.h) */
+    /* The reconciliation queries' quotas, one lane per query action
+     * (reconcile_io.c: orch_rcio_lane); NULL for an idempotent action,
+     * which never reconciles. */
+    struct orch_pace_lane *qlanes[ORCH_RCIO_NLANES];
     size_t cap; /* in-flight cap */
     size_t in_flight;
     size_t cursor;   /* next unstarted item */

@@ -53,6 +53,13 @@ void orch_ratelimit_cleanup(struct orch_ratelimit *rl);
 /* Asks to start one call at now_ms. Returns 0 and records the start, or the
  * number of ms to wait before asking again (>= 1). */
 uint64_t orch_ratelimit_take(struct orch_ratelimit *rl, uint64_t now_ms);
+/* The two halves of orch_ratelimit_take, for a caller that decides
+ * between them (a quota shared with other processes, pacer.h): _wait
+ * returns what take would (0: a start is allowed now) and records
+ * nothing but the rate's recovery; _record records a start at now_ms
+ * (call it only after _wait returned 0 at that time). */
+uint64_t orch_ratelimit_wait(struct orch_ratelimit *rl, uint64_t now_ms);
+void orch_ratelimit_record(struct orch_ratelimit *rl, uint64_t now_ms);
 /* Reports a throttling answer seen at now_ms. */
 void orch_ratelimit_throttled(struct orch_ratelimit *rl, uint64_t now_ms);
 /* Moves the k most recent recorded starts that are earlier than t to t
