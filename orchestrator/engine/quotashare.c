@@ -39,6 +39,16 @@
 /* When the longest-waiting process is due this soon, a start that is
  * free now is kept for it. */
 #define WAITER_DUE_MS 2
+/* While other processes start calls of the lane too, the lane runs at
+ * rate x 1000 / (1000 + this): each process's own delays between its
+ * start and the server's arrival (building, the journal's fsync, being
+ * scheduled) are independent, so a late arrival of one and an on-time
+ * one of another bunch up. Measured on a loaded 2-core VM with three
+ * rollouts and the emulator: start-to-arrival 1-46 ms, and 21 arrivals
+ * in one second with the single process's 5 ms margin. */
+#define CONTENDED_MARGIN_MS 50
+/* Another process's start this recent makes the lane contended. */
+#define CONTENDED_SPAN_MS 2000
 /* Times this far ahead of now are from before a reboot. */
 #define FUTURE_MS 60000
 
@@ -508,6 +518,18 @@ static struct lane_rec *enter(struct orch_quotashare *s, const char *action,
     return r;
 }
 
+/* Whether another process started a call of the lane lately. */
+static bool contended(const struct lane_rec *r, int32_t pid, uint64_t now)
+{
+    for (uint32_t i = r->count; i > 0; i--) {
+        if (r->t[i - 1] + CONTENDED_SPAN_MS < now)
+            break;
+        if (r->pid[i - 1] != pid)
+            return true;
+    }
+    return false;
+}
+
 /* ---- operations ------------------------------------------------------- */
 
 uint64_t orch_quotashare_take(struct orch_quotashare *s, const char *action,
@@ -517,11 +539,15 @@ uint64_t orch_quotashare_take(struct orch_quotashare *s, const char *action,
     const struct waiter *first = NULL;
     uint64_t pstart = 0, wait = 0;
     int32_t pid = self(s, &pstart);
+    bool shared = false;
 
     if (r == NULL)
         return orch_ratelimit_take(rl, now_ms);
     drop_gone_waiters(r, now_ms);
     load(r, rl, now_ms);
+    shared = contended(r, pid, now_ms);
+    if (shared)
+        rl->rate *= 1000.0 / (1000.0 + CONTENDED_MARGIN_MS);
     wait = orch_ratelimit_wait(rl, now_ms);
     if (wait == 0 && (first = ahead_of(r, pid)) != NULL &&
         first->due_ms <= now_ms + WAITER_DUE_MS)
@@ -535,6 +561,11 @@ uint64_t orch_quotashare_take(struct orch_quotashare *s, const char *action,
             memset(me, 0, sizeof(*me));
     } else {
         wait_listed(r, pid, pstart, now_ms, now_ms + wait);
+    }
+    if (shared) { /* the lane's own rate is the unscaled one */
+        rl->rate *= (1000.0 + CONTENDED_MARGIN_MS) / 1000.0;
+        if (rl->rate > rl->max_rate)
+            rl->rate = rl->max_rate;
     }
     store(r, rl);
     unlock(s->fd);

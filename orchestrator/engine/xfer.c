@@ -100,6 +100,13 @@ static int on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
         x->resend_blocked = true;
         return CURL_PREREQFUNC_ABORT;
     }
+    /* The request goes out now, after its connection was made (a new one
+     * takes ms, more under load): its start is recorded no earlier, so
+     * the window check counts it where the server will. */
+    orch_pace_retime(x->query ? orch_rcio_lane(x->d, orch_reconcile_action(
+                                                         &x->rc))
+                              : x->d->lane,
+                     1, orch_mono_ms());
     return CURL_PREREQFUNC_OK;
 }
 
