@@ -206,12 +206,16 @@ uint64_t orch_pace_take(struct orch_pace_lane *l, uint64_t now_ms)
     return orch_ratelimit_take(&l->rl, now_ms);
 }
 
-void orch_pace_throttled(struct orch_pace_lane *l, uint64_t now_ms)
+void orch_pace_throttled(struct orch_pace_lane *l, uint64_t now_ms,
+                         uint64_t sent_ms)
 {
+    if (sent_ms > now_ms)
+        sent_ms = now_ms;
     if (lane_shared(l))
-        orch_quotashare_throttled(l->share->s, l->action, &l->rl, now_ms);
+        orch_quotashare_throttled(l->share->s, l->action, &l->rl, now_ms,
+                                  sent_ms);
     else
-        orch_ratelimit_throttled(&l->rl, now_ms);
+        orch_ratelimit_throttled_at(&l->rl, now_ms, sent_ms);
 }
 
 void orch_pace_retime(struct orch_pace_lane *l, size_t k, uint64_t t)
@@ -259,7 +263,7 @@ void orch_pacer_throttled(const struct orch_engine_opts *o,
     struct orch_pace_lane *l = NULL;
 
     if (orch_pacer_lane(o, action, qps, &l) == 0)
-        orch_pace_throttled(l, orch_mono_ms());
+        orch_pace_throttled(l, orch_mono_ms(), orch_mono_ms());
 }
 
 const char *orch_pacer_share_note(const struct orch_engine_opts *o)

@@ -31,7 +31,7 @@
 #include "orch/engine/ratelimit.h"
 
 #define MAGIC "OTAQSHR"
-#define VERSION 1u
+#define VERSION 2u
 #define ACTION_LEN 64
 /* A waiting process that has not come back this long after the time it
  * was told has stopped asking (done, at its in-flight cap, or stuck). */
@@ -65,6 +65,8 @@ struct lane_rec {
     double rate;             /* 0: not set yet */
     double next_ms;
     uint64_t last_throttle_ms, last_raise_ms, throttles;
+    double measured_rate;
+    uint64_t measured_until_ms;
     uint32_t count, thr_count;
     uint64_t t[ORCH_QUOTASHARE_SLOTS];
     int32_t pid[ORCH_QUOTASHARE_SLOTS];
@@ -454,6 +456,8 @@ static void load(const struct lane_rec *r, struct orch_ratelimit *rl,
     rl->last_throttle_ms = r->last_throttle_ms;
     rl->last_raise_ms = r->last_raise_ms ? r->last_raise_ms : now;
     rl->throttles = r->throttles;
+    rl->measured_rate = r->measured_rate;
+    rl->measured_until_ms = r->measured_until_ms;
 }
 
 static void store(struct lane_rec *r, const struct orch_ratelimit *rl)
@@ -463,6 +467,8 @@ static void store(struct lane_rec *r, const struct orch_ratelimit *rl)
     r->last_throttle_ms = rl->last_throttle_ms;
     r->last_raise_ms = rl->last_raise_ms;
     r->throttles = rl->throttles;
+    r->measured_rate = rl->measured_rate;
+    r->measured_until_ms = rl->measured_until_ms;
 }
 
 /* Appends t (the newest) to a time list of at most SLOTS, dropping the
@@ -498,6 +504,22 @@ static void sort_starts(struct lane_rec *r)
         }
         r->t[j] = t;
         r->pid[j] = p;
+    }
+}
+
+/* Insertion sort of a time list (the throttled calls' starts come in
+ * the order of their answers). */
+static void sort_times(uint64_t *t, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        uint64_t v = t[i];
+        uint32_t j = i;
+
+        while (j > 0 && t[j - 1] > v) {
+            t[j] = t[j - 1];
+            j--;
+        }
+        t[j] = v;
     }
 }
 
@@ -573,17 +595,19 @@ uint64_t orch_quotashare_take(struct orch_quotashare *s, const char *action,
 }
 
 void orch_quotashare_throttled(struct orch_quotashare *s, const char *action,
-                               struct orch_ratelimit *rl, uint64_t now_ms)
+                               struct orch_ratelimit *rl, uint64_t now_ms,
+                               uint64_t sent_ms)
 {
     struct lane_rec *r = enter(s, action, now_ms);
 
     if (r == NULL) {
-        orch_ratelimit_throttled(rl, now_ms);
+        orch_ratelimit_throttled_at(rl, now_ms, sent_ms);
         return;
     }
     load(r, rl, now_ms);
-    orch_ratelimit_throttled(rl, now_ms);
-    append(r->thr, NULL, &r->thr_count, now_ms, 0);
+    orch_ratelimit_throttled_at(rl, now_ms, sent_ms);
+    append(r->thr, NULL, &r->thr_count, sent_ms, 0);
+    sort_times(r->thr, r->thr_count);
     store(r, rl);
     unlock(s->fd);
 }

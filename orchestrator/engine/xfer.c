@@ -505,7 +505,7 @@ enum orch_verdict orch_xfer_outcome(struct dispatcher *d,
         orch_pace_throttled(x->query ? orch_rcio_lane(
                                            d, orch_reconcile_action(&x->rc))
                                      : d->lane,
-                            now);
+                            now, x->start_ms);
     }
     if (x->have_resp) {
         *code = x->resp.code;

@@ -54,8 +54,10 @@ int orch_pacer_lane(const struct orch_engine_opts *o, const char *action,
 /* Asks to start one call at now_ms (orch_mono_ms). Returns 0 and records
  * the start, or the ms to wait before asking again (>= 1). */
 uint64_t orch_pace_take(struct orch_pace_lane *l, uint64_t now_ms);
-/* A throttling answer seen at now_ms. */
-void orch_pace_throttled(struct orch_pace_lane *l, uint64_t now_ms);
+/* A throttling answer seen at now_ms to a call started at sent_ms (now_ms
+ * when unknown): ratelimit.h's orch_ratelimit_throttled_at. */
+void orch_pace_throttled(struct orch_pace_lane *l, uint64_t now_ms,
+                         uint64_t sent_ms);
 /* The k most recent starts of this process earlier than t are moved to t
  * (they really went out at t). */
 void orch_pace_retime(struct orch_pace_lane *l, size_t k, uint64_t t);

@@ -75,9 +75,10 @@ void orch_quotashare_close(struct orch_quotashare *s);
  * actions) it falls back to rl alone. */
 uint64_t orch_quotashare_take(struct orch_quotashare *s, const char *action,
                               struct orch_ratelimit *rl, uint64_t now_ms);
-/* orch_ratelimit_throttled over the lane of `action`. */
+/* orch_ratelimit_throttled_at over the lane of `action`. */
 void orch_quotashare_throttled(struct orch_quotashare *s, const char *action,
-                               struct orch_ratelimit *rl, uint64_t now_ms);
+                               struct orch_ratelimit *rl, uint64_t now_ms,
+                               uint64_t sent_ms);
 /* orch_ratelimit_retime over the lane of `action`, for this process's k
  * most recent starts only. */
 void orch_quotashare_retime(struct orch_quotashare *s, const char *action,

@@ -123,7 +123,7 @@ static void test_throttling_is_shared(void **state)
     limiter(&ra, 20, t0);
     limiter(&rb, 20, t0);
     assert_int_equal(orch_quotashare_take(a, ACTION, &ra, t0), 0);
-    orch_quotashare_throttled(a, ACTION, &ra, t0 + 10);
+    orch_quotashare_throttled(a, ACTION, &ra, t0 + 10, t0);
     assert_true(ra.rate < ra.max_rate);
     (void)orch_quotashare_take(b, ACTION, &rb, t0 + 20);
     assert_true(rb.rate < rb.max_rate);
