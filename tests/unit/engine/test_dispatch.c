@@ -19,6 +19,7 @@
 #include "orch/model/config.h"
 #include "orch/cloud/credentials.h"
 #include "orch/engine/dispatch.h"
+#include "orch/engine/pacer.h"
 #include "orch/engine/engine_opts.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
@@ -788,6 +789,9 @@ static struct fixture *fixture_new(enum script script, size_t nitems)
 
 static void fixture_free(struct fixture *f)
 {
+    /* Each test starts with fresh pacing lanes (they are the process's):
+     * one test's throttling must not pace the next. */
+    orch_pacer_reset();
     server_stop(&f->srv);
     orch_config_cleanup(&f->cfg);
     free(f->cred.access_key_id);
