@@ -38,16 +38,6 @@ int orch_rcio_lanes(struct dispatcher *d)
     return 0;
 }
 
-struct orch_pace_lane *orch_rcio_lane(struct dispatcher *d,
-                                      const char *action)
-{
-    for (unsigned i = 0; i < ORCH_RCIO_NLANES; i++) {
-        if (strcmp(step_action(i), action) == 0)
-            return d->qlanes[i];
-    }
-    return d->qlanes[0];
-}
-
 static void note(struct dispatcher *d, struct orch_xfer *x,
                  const char *action, const char *code)
 {
@@ -183,8 +173,7 @@ void orch_rcio_admit(struct dispatcher *d, uint64_t now)
     while (!d->stop.stopping && d->in_flight + d->nbatch < d->cap &&
            orch_dueheap_due(&d->queries, now)) {
         struct orch_xfer *top = orch_xfer_of(orch_dueheap_top(&d->queries));
-        uint64_t wait = orch_pace_take(
-            orch_rcio_lane(d, orch_reconcile_action(&top->rc)), now);
+        uint64_t wait = orch_pace_take(orch_xfer_lane(top), now);
 
         if (wait > 0) {
             d->next_qtoken_ms = now + wait;

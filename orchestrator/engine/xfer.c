@@ -21,7 +21,6 @@
 #include "orch/base/err.h"
 #include "orch/engine/dispatch_ops.h"
 #include "orch/engine/dispatcher.h"
-#include "orch/engine/reconcile_io.h"
 #include "orch/engine/engine_opts.h"
 
 #define BODY_MAX (16u * 1024 * 1024)
@@ -103,10 +102,7 @@ static int on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
     /* The request goes out now, after its connection was made (a new one
      * takes ms, more under load): its start is recorded no earlier, so
      * the window check counts it where the server will. */
-    orch_pace_retime(x->query ? orch_rcio_lane(x->d, orch_reconcile_action(
-                                                         &x->rc))
-                              : x->d->lane,
-                     1, orch_mono_ms());
+    orch_pace_retime(orch_xfer_lane(x), 1, orch_mono_ms());
     return CURL_PREREQFUNC_OK;
 }
 
@@ -502,10 +498,7 @@ enum orch_verdict orch_xfer_outcome(struct dispatcher *d,
     v = orch_retry_classify(&o);
     if (x->have_resp && orch_retry_is_throttle(&x->resp)) {
         d->st->throttled++;
-        orch_pace_throttled(x->query ? orch_rcio_lane(
-                                           d, orch_reconcile_action(&x->rc))
-                                     : d->lane,
-                            now, x->start_ms);
+        orch_pace_throttled(orch_xfer_lane(x), now, x->start_ms);
     }
     if (x->have_resp) {
         *code = x->resp.code;

@@ -95,9 +95,10 @@ struct dispatcher {
 
     CURLM *multi;
     struct orch_pace_lane *lane; /* the action's quota (pacer.h) */
-    /* The reconciliation queries' quotas, one lane per query action
-     * (reconcile_io.c: orch_rcio_lane); NULL for an idempotent action,
-     * which never reconciles. */
+    /* The reconciliation queries' quotas, one lane per query action,
+     * indexed by the step that asks it (reconcile.h's enum
+     * orch_reconcile_step; reconcile_io.c: orch_rcio_lanes); NULL for an
+     * idempotent action, which never reconciles. */
     struct orch_pace_lane *qlanes[ORCH_RCIO_NLANES];
     size_t cap; /* in-flight cap */
     size_t in_flight;
@@ -128,5 +129,15 @@ struct dispatcher {
     struct curl_slist expect_hdr;
     struct curl_slist no_ctype_hdr; /* "Content-Type:", then expect_hdr */
 };
+
+/* The pacing lane of x's request: a query's step's, or the action's. */
+static inline struct orch_pace_lane *orch_xfer_lane(const struct orch_xfer *x)
+{
+    if (!x->query)
+        return x->d->lane;
+    return x->d->qlanes[(unsigned)x->rc.step < ORCH_RCIO_NLANES
+                            ? (unsigned)x->rc.step
+                            : 0];
+}
 
 #endif

@@ -44,14 +44,10 @@ void orch_rcio_begin(struct dispatcher *d, struct orch_xfer *x, uint64_t now,
 bool orch_rcio_admit_interrupted(struct dispatcher *d, size_t item,
                                  int64_t since, uint64_t now);
 
-/* Sets up d->qlanes: one pacing lane per query action the
- * reconciliation may ask (pacer.h), at opts->query_qps (default 10, each
+/* Sets up d->qlanes: one pacing lane per step of the reconciliation
+ * (the query action it asks; pacer.h), at opts->query_qps (default 10, each
  * action's documented quota). Returns 0, or ORCH_EINVAL / ORCH_ENOMEM. */
 int orch_rcio_lanes(struct dispatcher *d);
-
-/* The lane of one of the reconciliation's query actions. */
-struct orch_pace_lane *orch_rcio_lane(struct dispatcher *d,
-                                      const char *action);
 
 /* Starts due queries while the in-flight cap and the query's lane allow;
  * sets d->next_qtoken_ms when the lane makes them wait. */
