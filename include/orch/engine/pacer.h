@@ -17,8 +17,9 @@
  * (quotashare.h): together they stay within each action's quota, take
  * turns, and one's throttling slows them all. Without a key, or when the
  * shared state cannot be opened (a note is kept: orch_pacer_share_note),
- * or for a rate above ORCH_QUOTASHARE_SLOTS per second (not a quota: the
- * benchmarks' lifted limits), the lane paces this process alone.
+ * or for a limiter whose ring (ratelimit.c: 3 windows of starts) exceeds
+ * ORCH_QUOTASHARE_SLOTS, i.e. above 85 calls/s (not a documented quota:
+ * the benchmarks' lifted limits), the lane paces this process alone.
  *
  * A caller that makes a call outside the dispatcher (the credential
  * provider's STS calls, say) waits for its slot with orch_pacer_wait()
