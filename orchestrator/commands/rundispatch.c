@@ -336,6 +336,7 @@ int orch_rundispatch_run(struct orch_run *ctx,
     /* Interrupted while waiting: the dispatcher then starts nothing. */
     (void)orch_runjournal_settle(ctx);
     orch_engine_opts_from_config(&eo, ctx->cfg);
+    orch_engine_opts_set_quota_key(&eo, cred);
     rc = orch_dispatch_run(&eo, cred, &ops, orch_interrupt_counter(), &st,
                            &diag);
     orch_interrupt_uninstall();

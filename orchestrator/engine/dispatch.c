@@ -39,18 +39,19 @@
  * the rate is not a quota but "unlimited" (a benchmark), where latency
  * grows with concurrency; then opts->max_in_flight alone is the cap.
  *
- * Pacing margin (engine_opts.h): evenly spaced starts run at qps x 1000 /
- * (1000 + pace margin) (20/s: 20 starts per 1005 ms, one per 50.25 ms),
- * so jitter between our start and the server's arrival time cannot put 21
- * arrivals in its second. The window check runs at qps x 1000 / (1000 +
- * window margin) on the recorded (moved, see below) starts; it binds when
- * a start was late, and each late record pushes the next window's start
- * later (at --qps 200 the chain of windows drifts to 198.4/s instead of
- * 199). A smaller window margin recovers that but leaves late starts no
- * room for jitter. The starts a batch recorded are moved to when its
- * requests really went out (after ops->sync and after the perform that
- * wrote them): a slow fsync must not let the next batch follow too
- * closely.
+ * Pacing (pacer.h): the action's calls take their starts from its lane,
+ * and each reconciliation query from its action's lane; the lanes are the
+ * process's (and, with a quota key, shared with the other processes of
+ * the machine), so a batch continues where the previous one of its
+ * action left off. Margin (engine_opts.h): the window runs at qps x 1000
+ * / (1000 + window margin), the even spacing spreads a window's starts
+ * over the window plus the spacing slack (20/s: 20 starts per 1005 ms,
+ * one per 50.25 ms), so jitter between our start and the server's
+ * arrival time cannot put 21 arrivals in its second. The window check on
+ * the recorded (moved, see below) starts binds when a start was late. The
+ * starts a batch recorded are moved to when its requests really went out
+ * (after ops->sync and after the perform that wrote them): a slow fsync
+ * must not let the next batch follow too closely.
  *
  * libcurl failures: every curl_multi_* result is checked. A failing
  * add_handle fails that one request before it is sent. A failing poll,
@@ -80,18 +81,9 @@
 #include "orch/engine/reconcile_io.h"
 #include "orch/engine/xfer.h"
 
-/* A start this late (or half a gap, when that is more) keeps the even
- * spacing's schedule. The lateness is the loop's own (poll wake-ups at ms
- * resolution, the journal's fsync, answers parsed in between): a few ms,
- * whatever the rate. At 20/s half a gap (25 ms) covers it; at 200/s half
- * a gap is 2.5 ms and each restart of the schedule lost its lateness for
- * good (bench/RESULTS.md: 196.9-198.6/s before, 198.7-198.9 with 10 ms).
- * The window check on the real send times still caps every window. */
-#define CATCHUP_MS 10.0
 #define LATENCY_BUDGET_MS 4000
 #define AUTO_CAP_MAX 4096
 #define POLL_MAX_MS 1000
-#define DEFAULT_QUERY_QPS 10.0
 
 /* --- a broken multi handle ------------------------------------------------ */
 
@@ -232,7 +224,7 @@ static void commit_batch(struct dispatcher *d)
         return;
     }
     now = orch_mono_ms();
-    orch_ratelimit_retime(&d->rl, d->ntaken, now);
+    orch_pace_retime(d->lane, d->ntaken, now);
     d->unsent_starts = d->ntaken;
     for (size_t i = 0; i < n; i++) {
         struct orch_xfer *x = d->batch[i];
@@ -276,7 +268,7 @@ static bool start_item(struct dispatcher *d, size_t item)
  * the limiter makes admission wait. */
 static bool take_token(struct dispatcher *d, uint64_t now)
 {
-    uint64_t wait = orch_ratelimit_take(&d->rl, now);
+    uint64_t wait = orch_pace_take(d->lane, now);
 
     if (wait > 0) {
         d->next_token_ms = now + wait;
@@ -597,7 +589,7 @@ static void turn(struct dispatcher *d)
      * 20 takes milliseconds, more on new connections): the later time is
      * the safer record of when they reached the server. */
     if (d->unsent_starts > 0) {
-        orch_ratelimit_retime(&d->rl, d->unsent_starts, now);
+        orch_pace_retime(d->lane, d->unsent_starts, now);
         d->unsent_starts = 0;
     }
     /* Also after a failed perform: what finished before it stands. */
@@ -664,36 +656,18 @@ static void dispatcher_init(struct dispatcher *d,
         d->rng = 1;
 }
 
-/* The two limiters. Client side, the action's starts are spread over the
- * second (ratelimit.h), so arrival jitter at the server cannot bunch a
- * window's worth into one of its seconds. Only for the action that must
- * not be throttled (a refused Create costs a retry at the quota):
- * idempotent queries (status, cancel) keep their bursts, where latency
- * matters more. */
-static int setup_limiters(struct dispatcher *d, uint64_t now,
-                          struct orch_diag *diag)
+/* The pacing lanes (pacer.h): the action's at opts->qps, and, for an
+ * action that may need reconciling, one per query action. Every lane
+ * spaces its starts evenly: a query batch in bursts put 15 arrivals into
+ * one of the server's seconds (quota 10). */
+static int setup_limiters(struct dispatcher *d)
 {
-    const struct orch_engine_opts *o = d->opts;
-    double qqps = o->query_qps > 0 ? o->query_qps : DEFAULT_QUERY_QPS;
-    double margin = d->ops->idempotent ? o->pace_margin_ms
-                                       : o->window_margin_ms;
-    double slack = (double)(o->pace_margin_ms - o->window_margin_ms);
-    int rc = orch_ratelimit_init(&d->rl, o->qps * 1000.0 / (1000.0 + margin),
-                                 now);
+    int rc = orch_pacer_lane(d->opts, d->ops->action, d->opts->qps,
+                             &d->lane);
 
-    if (rc)
-        return orch_diag_set(diag, rc, "dispatch: bad rate %g", o->qps);
-    rc = orch_ratelimit_init(
-        &d->qrl, qqps * 1000.0 / (1000.0 + o->window_margin_ms), now);
-    if (rc)
-        return orch_diag_set(diag, rc, "dispatch: bad query rate %g", qqps);
-    d->rl.even_spacing = !d->ops->idempotent;
-    d->qrl.even_spacing = true;
-    if (d->rl.even_spacing)
-        d->rl.spacing_slack_ms = slack;
-    d->qrl.spacing_slack_ms = slack;
-    d->rl.catchup_ms = CATCHUP_MS;
-    return 0;
+    if (rc == 0 && !d->ops->idempotent)
+        rc = orch_rcio_lanes(d);
+    return rc;
 }
 
 /* The multi handle, one connection per request in flight, no pipelining. */
@@ -718,7 +692,7 @@ static int setup_multi(struct dispatcher *d, struct orch_diag *diag)
     return 0;
 }
 
-static int setup(struct dispatcher *d, uint64_t now, struct orch_diag *diag)
+static int setup(struct dispatcher *d, struct orch_diag *diag)
 {
     const char *what = NULL;
     int rc = 0;
@@ -726,9 +700,11 @@ static int setup(struct dispatcher *d, uint64_t now, struct orch_diag *diag)
     d->batch = calloc(d->cap, sizeof(*d->batch));
     if (d->batch == NULL)
         return orch_diag_set(diag, ORCH_ENOMEM, "dispatch: out of memory");
-    rc = setup_limiters(d, now, diag);
-    if (rc == 0)
-        rc = setup_multi(d, diag);
+    rc = setup_limiters(d);
+    if (rc)
+        return orch_diag_set(diag, rc, "dispatch: bad rate %g (%s)",
+                             d->opts->qps, orch_strerror(rc));
+    rc = setup_multi(d, diag);
     if (rc)
         return rc;
     rc = orch_xfer_preload(d, &what);
@@ -755,8 +731,6 @@ static void dispatcher_cleanup(struct dispatcher *d)
      * handle's own memory, and nothing is left to act on. */
     if (d->multi != NULL)
         (void)curl_multi_cleanup(d->multi);
-    orch_ratelimit_cleanup(&d->rl);
-    orch_ratelimit_cleanup(&d->qrl);
 }
 
 int orch_dispatch_run(const struct orch_engine_opts *opts,
@@ -774,7 +748,7 @@ int orch_dispatch_run(const struct orch_engine_opts *opts,
     if (rc)
         return rc;
     dispatcher_init(&d, opts, cred, ops, interrupt, stats, now);
-    rc = setup(&d, now, diag);
+    rc = setup(&d, diag);
     if (rc)
         goto out;
     while (d.finished < ops->nitems)

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "orch/cloud/credentials.h"
 #include "orch/model/config.h"
 
 void orch_engine_opts_init(struct orch_engine_opts *o)
@@ -28,4 +29,10 @@ void orch_engine_opts_from_config(struct orch_engine_opts *o,
     o->max_attempts = cfg->max_attempts;
     o->backoff_base_ms = cfg->backoff_base_ms;
     o->fatal_streak = cfg->fatal_streak;
+}
+
+void orch_engine_opts_set_quota_key(struct orch_engine_opts *o,
+                                    const struct orch_credentials *cred)
+{
+    o->quota_key = cred != NULL ? cred->access_key_id : NULL;
 }

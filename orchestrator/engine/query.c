@@ -8,6 +8,9 @@
  * parameters) lives in rollout/rollout.h and cloud/api.h. It still takes
  * the whole config for its engine options and cfg->progress: it could take
  * a struct orch_engine_opts and a progress flag once its callers do.
+ * Pacing is the dispatcher's lanes (pacer.h): a batch right after another
+ * of the same action, in this process or another one with the same
+ * AccessKeyId, continues its spacing.
  */
 #include "orch/engine/query.h"
 
@@ -20,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------ configuration */
@@ -110,55 +112,6 @@ static void batch_done(void *ud, size_t item,
     bc->b->done(bc->b->ud, item, res);
 }
 
-/* Batches run one after another, each with a fresh rate limiter: a batch
- * started right after another of the same action could put more than the
- * quota into one sliding second. So a batch waits until a second (and a
- * margin) has passed since the previous batch of its action ended. Only
- * the last few actions are remembered; this is per process, and the
- * commands are not reentrant anyway. */
-#define PACE_GAP_MS 1050
-#define PACE_SLOTS 4
-
-static struct {
-    const char *action; /* a string literal of the caller */
-    uint64_t end_ms;
-} pace[PACE_SLOTS];
-
-static void wait_for_quota_window(const char *action,
-                                  volatile sig_atomic_t *interrupt)
-{
-    size_t i = 0;
-
-    for (i = 0; i < PACE_SLOTS; i++) {
-        if (pace[i].action && strcmp(pace[i].action, action) == 0)
-            break;
-    }
-    if (i == PACE_SLOTS)
-        return;
-    while (orch_mono_ms() < pace[i].end_ms + PACE_GAP_MS &&
-           !(interrupt && *interrupt)) {
-        struct timespec ts = {0, 20 * 1000000L};
-
-        nanosleep(&ts, NULL);
-    }
-}
-
-static void remember_batch_end(const char *action)
-{
-    size_t i = 0, oldest = 0;
-
-    for (i = 0; i < PACE_SLOTS; i++) {
-        if (pace[i].action == NULL || strcmp(pace[i].action, action) == 0)
-            break;
-        if (pace[i].end_ms < pace[oldest].end_ms)
-            oldest = i;
-    }
-    if (i == PACE_SLOTS)
-        i = oldest;
-    pace[i].action = action;
-    pace[i].end_ms = orch_mono_ms();
-}
-
 int orch_query_run(const struct orch_config *cfg,
                    const struct orch_credentials *cred,
                    const struct orch_query_batch *batch,
@@ -175,6 +128,7 @@ int orch_query_run(const struct orch_config *cfg,
         return 0;
     orch_engine_opts_from_config(&eo, cfg);
     eo.qps = batch->qps;
+    orch_engine_opts_set_quota_key(&eo, cred);
     memset(&bc, 0, sizeof(bc));
     bc.b = batch;
     bc.progress = batch->label && cfg->progress && isatty(STDERR_FILENO);
@@ -186,9 +140,7 @@ int orch_query_run(const struct orch_config *cfg,
     ops.progress = batch_progress;
     ops.ud = &bc;
     ops.idempotent = true;
-    wait_for_quota_window(batch->action, interrupt);
     rc = orch_dispatch_run(&eo, cred, &ops, interrupt, stats, diag);
-    remember_batch_end(batch->action);
     if (bc.progress && bc.progress_len)
         fprintf(stderr, "\r%*s\r", (int)bc.progress_len, "");
     return rc;

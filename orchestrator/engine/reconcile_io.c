@@ -3,11 +3,40 @@
 #include "orch/engine/reconcile_io.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "orch/base/err.h"
 #include "orch/engine/deliver.h"
 #include "orch/engine/dispatcher.h"
+#include "orch/engine/engine_opts.h"
 #include "orch/engine/xfer.h"
+
+#define DEFAULT_QUERY_QPS 10.0
+
+/* The query action of step i of the reconciliation. */
+static const char *step_action(unsigned i)
+{
+    struct orch_reconcile rc;
+
+    memset(&rc, 0, sizeof(rc));
+    rc.step = (enum orch_reconcile_step)i;
+    return orch_reconcile_action(&rc);
+}
+
+int orch_rcio_lanes(struct dispatcher *d)
+{
+    double qqps = d->opts->query_qps > 0 ? d->opts->query_qps
+                                         : DEFAULT_QUERY_QPS;
+
+    for (unsigned i = 0; i < ORCH_RCIO_NLANES; i++) {
+        int rc = orch_pacer_lane(d->opts, step_action(i), qqps,
+                                 &d->qlanes[i]);
+
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
 
 static void note(struct dispatcher *d, struct orch_xfer *x,
                  const char *action, const char *code)
@@ -145,7 +174,8 @@ void orch_rcio_admit(struct dispatcher *d, uint64_t now)
 {
     while (!d->stop.stopping && d->in_flight + d->nbatch < d->cap &&
            orch_dueheap_due(&d->queries, now)) {
-        uint64_t wait = orch_ratelimit_take(&d->qrl, now);
+        struct orch_xfer *top = orch_xfer_of(orch_dueheap_top(&d->queries));
+        uint64_t wait = orch_pace_take(orch_xfer_lane(top), now);
 
         if (wait > 0) {
             d->next_qtoken_ms = now + wait;

@@ -101,6 +101,10 @@ static int on_prereq(void *ud, char *conn_primary_ip, char *conn_local_ip,
         x->resend_blocked = true;
         return CURL_PREREQFUNC_ABORT;
     }
+    /* The request goes out now, after its connection was made (a new one
+     * takes ms, more under load): its start is recorded no earlier, so
+     * the window check counts it where the server will. */
+    orch_pace_retime(orch_xfer_lane(x), 1, orch_mono_ms());
     return CURL_PREREQFUNC_OK;
 }
 
@@ -497,7 +501,7 @@ enum orch_verdict orch_xfer_outcome(struct dispatcher *d,
     v = orch_retry_classify(&o);
     if (x->have_resp && orch_retry_is_throttle(&x->resp)) {
         d->st->throttled++;
-        orch_ratelimit_throttled(x->query ? &d->qrl : &d->rl, now);
+        orch_pace_throttled(orch_xfer_lane(x), now, x->start_ms);
     }
     if (x->have_resp) {
         *code = x->resp.code;

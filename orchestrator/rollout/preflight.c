@@ -607,6 +607,7 @@ int orch_preflight_dispatch(const struct orch_config *cfg,
     struct orch_engine_opts eo;
 
     orch_preflight_engine_opts(&eo, cfg, qps);
+    orch_engine_opts_set_quota_key(&eo, cred);
     ops->idempotent = true;
     return orch_dispatch_run(&eo, cred, ops, interrupt, st, diag);
 }

@@ -201,6 +201,20 @@ long h_emu_send(const struct emu_proc *e, const char *path, const char *form)
     return status;
 }
 
+/* The tool's $XDG_RUNTIME_DIR, where processes with one AccessKeyId
+ * share its quotas: one scratch directory per test program (created before
+ * the first fork), so that the tests ctest runs side by side against
+ * different emulators do not slow each other down, while the runs of one
+ * test share it as an operator's would. */
+static const char *runtime_dir(void)
+{
+    static char *dir;
+
+    if (dir == NULL)
+        dir = h_tmpdir();
+    return dir;
+}
+
 _Noreturn void h_exec_tool(const char *const *argv, const char *const *env,
                            int no_creds, const char *home)
 {
@@ -229,6 +243,7 @@ _Noreturn void h_exec_tool(const char *const *argv, const char *const *env,
     unsetenv("OTA_ROLLOUT_ECS_METADATA_URL");
     setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true", 1);
     setenv("HOME", home, 1); /* no stray ~/.aliyun/config.json */
+    setenv("XDG_RUNTIME_DIR", runtime_dir(), 1);
     if (!no_creds) {
         setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", H_KEY_ID, 1);
         setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", H_SECRET, 1);
@@ -242,8 +257,10 @@ _Noreturn void h_exec_tool(const char *const *argv, const char *const *env,
 pid_t h_spawn(const char *const *argv, const char *const *env, int no_creds,
               const char *home, const char *out, const char *err)
 {
-    pid_t pid = fork();
+    pid_t pid = 0;
 
+    (void)runtime_dir(); /* in this process: every child gets the same */
+    pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         int in = open("/dev/null", O_RDONLY);

@@ -32,7 +32,7 @@
 #include "orch/cloud/params.h"
 #include "orch/cloud/request.h"
 #include "orch/engine/dueheap.h"
-#include "orch/engine/ratelimit.h"
+#include "orch/engine/pacer.h"
 #include "orch/engine/reconcile.h"
 #include "orch/engine/stop.h"
 
@@ -49,6 +49,7 @@ struct orch_engine_opts;
  * token that stays refused then stops the run like any FATAL answer. */
 #define ORCH_DISPATCH_TOKEN_RESENDS 2
 #define ORCH_DISPATCH_TOKEN_WAIT_MS 500
+#define ORCH_RCIO_NLANES 3 /* the reconciliation's query actions */
 
 /* Per-item request state (curl's per_transfer). */
 struct orch_xfer {
@@ -98,8 +99,12 @@ struct dispatcher {
     struct orch_dispatch_stats *st;
 
     CURLM *multi;
-    struct orch_ratelimit rl;  /* the action's quota */
-    struct orch_ratelimit qrl; /* the reconciliation queries' quota */
+    struct orch_pace_lane *lane; /* the action's quota (pacer.h) */
+    /* The reconciliation queries' quotas, one lane per query action,
+     * indexed by the step that asks it (reconcile.h's enum
+     * orch_reconcile_step; reconcile_io.c: orch_rcio_lanes); NULL for an
+     * idempotent action, which never reconciles. */
+    struct orch_pace_lane *qlanes[ORCH_RCIO_NLANES];
     size_t cap; /* in-flight cap */
     size_t in_flight;
     size_t cursor;   /* next unstarted item */
@@ -129,5 +134,15 @@ struct dispatcher {
     struct curl_slist expect_hdr;
     struct curl_slist no_ctype_hdr; /* "Content-Type:", then expect_hdr */
 };
+
+/* The pacing lane of x's request: a query's step's, or the action's. */
+static inline struct orch_pace_lane *orch_xfer_lane(const struct orch_xfer *x)
+{
+    if (!x->query)
+        return x->d->lane;
+    return x->d->qlanes[(unsigned)x->rc.step < ORCH_RCIO_NLANES
+                            ? (unsigned)x->rc.step
+                            : 0];
+}
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 struct orch_config;
+struct orch_credentials;
 
 /* Pacing margins (dispatch.c's DESIGN explains them): evenly spaced
  * starts run at qps x 1000 / (1000 + pace margin), and the limiter's
@@ -46,6 +47,15 @@ struct orch_engine_opts {
                                <= 0: 1 */
     int pace_margin_ms;     /* see above; >= 0 */
     int window_margin_ms;   /* see above; >= 0, <= pace_margin_ms */
+    const char *quota_key;  /* whose quotas these calls count against
+                               (pacer.h): processes of this machine with
+                               the same key share them. The AccessKeyId
+                               for now (orch_engine_opts_set_quota_key);
+                               temporary credentials will give their
+                               source. Borrowed; NULL or "": this process
+                               paces alone */
+    const char *quota_dir;  /* where the shared state lives; NULL: the
+                               default (quotashare.h). Borrowed */
 
     /* Retries and stops */
     int max_attempts;       /* sends of one item; <= 0: 1 */
@@ -63,5 +73,10 @@ void orch_engine_opts_init(struct orch_engine_opts *o);
  * meaning. Borrows cfg's strings (see Lifetime). */
 void orch_engine_opts_from_config(struct orch_engine_opts *o,
                                   const struct orch_config *cfg);
+
+/* Sets o->quota_key from the credentials: their AccessKeyId (borrowed
+ * from cred, which must outlive the options' use). */
+void orch_engine_opts_set_quota_key(struct orch_engine_opts *o,
+                                    const struct orch_credentials *cred);
 
 #endif

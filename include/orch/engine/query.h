@@ -35,11 +35,10 @@ int orch_query_config_validate(struct orch_config *cfg, struct orch_diag *diag);
  * With `label` and a terminal, a progress line "LABEL n/N" is drawn on
  * stderr. Returns 0 (stats says how many failed, and whether the batch
  * was aborted: credentials rejected or interrupted), or the dispatcher's
- * setup error with diag. Borrows everything. A batch starts at least
- * 1.05 s after the previous batch of the same action (in this process)
- * ended, so that back-to-back batches never share a quota second;
- * `action` must therefore live as long as the process (a literal). Not
- * reentrant. */
+ * setup error with diag. Borrows everything. The calls are paced by the
+ * action's lane (pacer.h), keyed by cred's AccessKeyId: back-to-back
+ * batches, and other processes with the same key, never put more than
+ * the quota into one second together. Not reentrant. */
 struct orch_query_batch {
     const char *action;
     double qps;

@@ -6,8 +6,8 @@
  * reconcile.h owns the decisions (which query to ask next, what an answer
  * or a failure means) as pure functions over x->rc and the item's Create
  * parameters (x->cparams). This module owns the rest: entering an item,
- * the `queries` heap and the query limiter (opts->query_qps; queries never
- * take the action's tokens), building, signing and launching each query,
+ * the `queries` heap and the query lanes (pacer.h, one per query action at
+ * opts->query_qps; queries never take the action's tokens), building, signing and launching each query,
  * noting each step through ops->reconcile_note, stopping the run on a
  * FATAL answer, and carrying out each verdict: the next query (after a
  * backoff when the same one is asked again), created and recovered
@@ -44,8 +44,13 @@ void orch_rcio_begin(struct dispatcher *d, struct orch_xfer *x, uint64_t now,
 bool orch_rcio_admit_interrupted(struct dispatcher *d, size_t item,
                                  int64_t since, uint64_t now);
 
-/* Starts due queries while the in-flight cap and the query limiter
- * allow; sets d->next_qtoken_ms when the limiter makes them wait. */
+/* Sets up d->qlanes: one pacing lane per step of the reconciliation
+ * (the query action it asks; pacer.h), at opts->query_qps (default 10, each
+ * action's documented quota). Returns 0, or ORCH_EINVAL / ORCH_ENOMEM. */
+int orch_rcio_lanes(struct dispatcher *d);
+
+/* Starts due queries while the in-flight cap and the query's lane allow;
+ * sets d->next_qtoken_ms when the lane makes them wait. */
 void orch_rcio_admit(struct dispatcher *d, uint64_t now);
 
 /* Handles x's finished query (already out of the multi handle). */

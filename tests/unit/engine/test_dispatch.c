@@ -21,6 +21,7 @@
 #include "orch/cloud/credlive.h"
 #include "orch/cloud/credsource.h"
 #include "orch/engine/dispatch.h"
+#include "orch/engine/pacer.h"
 #include "orch/engine/engine_opts.h"
 #include "orch/base/err.h"
 #include "orch/cloud/params.h"
@@ -803,6 +804,9 @@ static struct fixture *fixture_new(enum script script, size_t nitems)
 
 static void fixture_free(struct fixture *f)
 {
+    /* Each test starts with fresh pacing lanes (they are the process's):
+     * one test's throttling must not pace the next. */
+    orch_pacer_reset();
     server_stop(&f->srv);
     orch_config_cleanup(&f->cfg);
     free(f->cred.access_key_id);

@@ -1,0 +1,292 @@
+/* pacer.c - the process's pacing lanes (pacer.h states the contract).
+ *
+ * DESIGN: a list of lanes, each an orch_ratelimit configured from the
+ * engine options, and a list of shared-state handles, one per (quota key,
+ * directory), opened on first use. A shared lane's limiter is only the
+ * working copy of the state in the file (quotashare.h); an unshared one
+ * is the state itself. Both are kept for the process, so the next batch
+ * of an action continues where the last one left off. Keys are compared
+ * by their SHA-256: the registry keeps no key.
+ */
+#include "orch/engine/pacer.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "orch/base/clock.h"
+#include "orch/base/codec.h"
+#include "orch/base/err.h"
+#include "orch/engine/engine_opts.h"
+#include "orch/engine/quotashare.h"
+#include "orch/engine/ratelimit.h"
+
+#define ACTION_LEN 64
+#define NAP_MS 100
+
+struct share_ent {
+    struct share_ent *next;
+    char id[65];                  /* SHA-256 of key NUL dir */
+    struct orch_quotashare *s;    /* NULL: could not be opened */
+    char note[ORCH_DIAG_LEN + 64];
+};
+
+struct orch_pace_lane {
+    struct orch_pace_lane *next;
+    struct share_ent *share; /* NULL: no key */
+    char action[ACTION_LEN];
+    double qps;
+    int pace_margin_ms, window_margin_ms;
+    struct orch_ratelimit rl;
+};
+
+static struct {
+    struct orch_pace_lane *lanes;
+    struct share_ent *shares;
+} reg;
+
+/* ---- shared state handles --------------------------------------------- */
+
+static int share_id(char out[65], const char *key, const char *dir)
+{
+    size_t kl = strlen(key), dl = dir != NULL ? strlen(dir) : 0;
+    char *buf = malloc(kl + dl + 2);
+    int rc = 0;
+
+    if (buf == NULL)
+        return ORCH_ENOMEM;
+    memcpy(buf, key, kl + 1);
+    if (dl)
+        memcpy(buf + kl + 1, dir, dl);
+    buf[kl + 1 + dl] = '\0';
+    rc = orch_sha256_hex(out, buf, kl + dl + 1);
+    free(buf);
+    return rc ? ORCH_EINVAL : 0;
+}
+
+/* The handle for o's key (opened on first use; an entry with s NULL and a
+ * note when it cannot be), NULL without a key or out of memory. */
+static struct share_ent *share_for(const struct orch_engine_opts *o)
+{
+    struct share_ent *e = NULL;
+    struct orch_diag diag = {{0}};
+    char id[65];
+    int rc = 0;
+
+    if (o->quota_key == NULL || o->quota_key[0] == '\0' ||
+        share_id(id, o->quota_key, o->quota_dir) != 0)
+        return NULL;
+    for (e = reg.shares; e != NULL; e = e->next) {
+        if (strcmp(e->id, id) == 0)
+            return e;
+    }
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    memcpy(e->id, id, sizeof(id));
+    rc = orch_quotashare_open(&e->s, o->quota_dir, o->quota_key, &diag);
+    if (rc)
+        snprintf(e->note, sizeof(e->note),
+                 "pacing alone: the quota shared with other ota-rollout "
+                 "processes is unavailable (%s)",
+                 orch_diag_text(rc, &diag));
+    e->next = reg.shares;
+    reg.shares = e;
+    return e;
+}
+
+/* ---- lanes ------------------------------------------------------------ */
+
+/* The limiter of a lane at qps under o's margins; the recent starts of
+ * `from` (may be NULL) carried over. */
+static int limiter_init(struct orch_ratelimit *rl,
+                        const struct orch_engine_opts *o, double qps,
+                        const struct orch_ratelimit *from, uint64_t now)
+{
+    int rc = orch_ratelimit_init(
+        rl, qps * 1000.0 / (1000.0 + o->window_margin_ms), now);
+
+    if (rc)
+        return rc;
+    rl->even_spacing = true;
+    rl->spacing_slack_ms = (double)(o->pace_margin_ms - o->window_margin_ms);
+    rl->catchup_ms = ORCH_PACER_CATCHUP_MS;
+    if (from != NULL) {
+        unsigned k = from->count < rl->cap ? from->count : rl->cap;
+
+        for (unsigned i = 0; i < k; i++)
+            rl->ring[i] =
+                from->ring[(from->head + from->cap - k + i) % from->cap];
+        rl->count = k;
+        rl->head = k % rl->cap;
+        rl->next_ms = from->next_ms;
+    }
+    return 0;
+}
+
+/* Whether the lane's state is in the shared file. */
+static bool lane_shared(const struct orch_pace_lane *l)
+{
+    return l->share != NULL && l->share->s != NULL &&
+           l->rl.cap <= ORCH_QUOTASHARE_SLOTS;
+}
+
+static struct orch_pace_lane *find_lane(const struct share_ent *share,
+                                        const char *action)
+{
+    for (struct orch_pace_lane *l = reg.lanes; l != NULL; l = l->next) {
+        if (l->share == share && strcmp(l->action, action) == 0)
+            return l;
+    }
+    return NULL;
+}
+
+/* Sets an existing lane to a new rate or margins, keeping its starts. */
+static int reconfigure(struct orch_pace_lane *l,
+                       const struct orch_engine_opts *o, double qps)
+{
+    struct orch_ratelimit rl;
+    int rc = limiter_init(&rl, o, qps, &l->rl, orch_mono_ms());
+
+    if (rc)
+        return rc;
+    orch_ratelimit_cleanup(&l->rl);
+    l->rl = rl;
+    l->qps = qps;
+    l->pace_margin_ms = o->pace_margin_ms;
+    l->window_margin_ms = o->window_margin_ms;
+    return 0;
+}
+
+int orch_pacer_lane(const struct orch_engine_opts *o, const char *action,
+                    double qps, struct orch_pace_lane **out)
+{
+    struct share_ent *share = share_for(o);
+    struct orch_pace_lane *l = NULL;
+    int rc = 0;
+
+    *out = NULL;
+    if (!(qps > 0) || strlen(action) >= ACTION_LEN)
+        return ORCH_EINVAL;
+    l = find_lane(share, action);
+    if (l != NULL) {
+        if (l->qps != qps || l->pace_margin_ms != o->pace_margin_ms ||
+            l->window_margin_ms != o->window_margin_ms)
+            rc = reconfigure(l, o, qps);
+        if (rc == 0)
+            *out = l;
+        return rc;
+    }
+    l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return ORCH_ENOMEM;
+    rc = limiter_init(&l->rl, o, qps, NULL, orch_mono_ms());
+    if (rc) {
+        free(l);
+        return rc;
+    }
+    l->share = share;
+    snprintf(l->action, sizeof(l->action), "%s", action);
+    l->qps = qps;
+    l->pace_margin_ms = o->pace_margin_ms;
+    l->window_margin_ms = o->window_margin_ms;
+    l->next = reg.lanes;
+    reg.lanes = l;
+    *out = l;
+    return 0;
+}
+
+uint64_t orch_pace_take(struct orch_pace_lane *l, uint64_t now_ms)
+{
+    if (lane_shared(l))
+        return orch_quotashare_take(l->share->s, l->action, &l->rl, now_ms);
+    return orch_ratelimit_take(&l->rl, now_ms);
+}
+
+void orch_pace_throttled(struct orch_pace_lane *l, uint64_t now_ms,
+                         uint64_t sent_ms)
+{
+    if (sent_ms > now_ms)
+        sent_ms = now_ms;
+    if (lane_shared(l))
+        orch_quotashare_throttled(l->share->s, l->action, &l->rl, now_ms,
+                                  sent_ms);
+    else
+        orch_ratelimit_throttled_at(&l->rl, now_ms, sent_ms);
+}
+
+void orch_pace_retime(struct orch_pace_lane *l, size_t k, uint64_t t)
+{
+    if (k == 0)
+        return;
+    if (lane_shared(l))
+        orch_quotashare_retime(l->share->s, l->action, k, t);
+    else
+        orch_ratelimit_retime(&l->rl, k, t);
+}
+
+double orch_pace_rate(const struct orch_pace_lane *l)
+{
+    return l->rl.rate;
+}
+
+/* ---- calls outside the dispatcher ------------------------------------- */
+
+int orch_pacer_wait(const struct orch_engine_opts *o, const char *action,
+                    double qps, volatile sig_atomic_t *interrupt)
+{
+    struct orch_pace_lane *l = NULL;
+    int rc = orch_pacer_lane(o, action, qps, &l);
+    uint64_t wait = 0;
+
+    if (rc)
+        return rc;
+    while ((wait = orch_pace_take(l, orch_mono_ms())) > 0) {
+        struct timespec ts = {0, 0};
+
+        if (interrupt != NULL && *interrupt)
+            return ORCH_EABORT;
+        if (wait > NAP_MS)
+            wait = NAP_MS;
+        ts.tv_nsec = (long)wait * 1000000L;
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+void orch_pacer_throttled(const struct orch_engine_opts *o,
+                          const char *action, double qps)
+{
+    struct orch_pace_lane *l = NULL;
+
+    if (orch_pacer_lane(o, action, qps, &l) == 0)
+        orch_pace_throttled(l, orch_mono_ms(), orch_mono_ms());
+}
+
+const char *orch_pacer_share_note(const struct orch_engine_opts *o)
+{
+    const struct share_ent *e = share_for(o);
+
+    return e != NULL ? e->note : "";
+}
+
+void orch_pacer_reset(void)
+{
+    while (reg.lanes != NULL) {
+        struct orch_pace_lane *l = reg.lanes;
+
+        reg.lanes = l->next;
+        orch_ratelimit_cleanup(&l->rl);
+        free(l);
+    }
+    while (reg.shares != NULL) {
+        struct share_ent *e = reg.shares;
+
+        reg.shares = e->next;
+        orch_quotashare_close(e->s);
+        free(e);
+    }
+}
