@@ -34,5 +34,10 @@ void orch_engine_opts_from_config(struct orch_engine_opts *o,
 void orch_engine_opts_set_quota_key(struct orch_engine_opts *o,
                                     const struct orch_credentials *cred)
 {
-    o->quota_key = cred != NULL ? cred->access_key_id : NULL;
+    if (cred == NULL)
+        o->quota_key = NULL;
+    else if (cred->live != NULL && cred->source != NULL)
+        o->quota_key = cred->source;
+    else
+        o->quota_key = cred->access_key_id;
 }

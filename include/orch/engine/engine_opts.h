@@ -49,11 +49,9 @@ struct orch_engine_opts {
     int window_margin_ms;   /* see above; >= 0, <= pace_margin_ms */
     const char *quota_key;  /* whose quotas these calls count against
                                (pacer.h): processes of this machine with
-                               the same key share them. The AccessKeyId
-                               for now (orch_engine_opts_set_quota_key);
-                               temporary credentials will give their
-                               source. Borrowed; NULL or "": this process
-                               paces alone */
+                               the same key share them (see
+                               orch_engine_opts_set_quota_key). Borrowed;
+                               NULL or "": this process paces alone */
     const char *quota_dir;  /* where the shared state lives; NULL: the
                                default (quotashare.h). Borrowed */
 
@@ -74,8 +72,11 @@ void orch_engine_opts_init(struct orch_engine_opts *o);
 void orch_engine_opts_from_config(struct orch_engine_opts *o,
                                   const struct orch_config *cfg);
 
-/* Sets o->quota_key from the credentials: their AccessKeyId (borrowed
- * from cred, which must outlive the options' use). */
+/* Sets o->quota_key from the credentials: their AccessKeyId for keys that
+ * do not rotate; for refreshed temporary credentials (cred->live) their
+ * source's label (e.g. `RamRoleArn profile "ops"`), since each process
+ * and each refresh gets another temporary AccessKeyId of the same
+ * account. Borrowed from cred, which must outlive the options' use. */
 void orch_engine_opts_set_quota_key(struct orch_engine_opts *o,
                                     const struct orch_credentials *cred);
 

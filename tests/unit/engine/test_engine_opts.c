@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "orch/cloud/credentials.h"
 #include "orch/engine/engine_opts.h"
 #include "orch/model/config.h"
 #include "torture.h"
@@ -66,6 +67,28 @@ static void test_from_config(void **state)
     orch_config_cleanup(&cfg);
 }
 
+/* Static keys share their quota by AccessKeyId; refreshed temporary
+ * credentials by their source, since every process and every refresh
+ * gets another temporary AccessKeyId of the same account. */
+static void test_quota_key(void **state)
+{
+    struct orch_credentials cred;
+    struct orch_engine_opts o;
+
+    (void)state;
+    memset(&cred, 0, sizeof(cred));
+    cred.access_key_id = "STS.first";
+    cred.source = "RamRoleArn profile \"ops\"";
+    orch_engine_opts_set_quota_key(&o, NULL);
+    assert_null(o.quota_key);
+    orch_engine_opts_set_quota_key(&o, &cred);
+    assert_string_equal(o.quota_key, "STS.first");
+    cred.live = (struct orch_credlive *)&cred; /* any non-NULL holder */
+    orch_engine_opts_set_quota_key(&o, &cred);
+    assert_string_equal(o.quota_key, "RamRoleArn profile \"ops\"");
+}
+
 TORTURE_MAIN(NULL, NULL,
+    cmocka_unit_test(test_quota_key),
     cmocka_unit_test(test_init_defaults),
     cmocka_unit_test(test_from_config))
