@@ -370,7 +370,7 @@ static void a_damaged_foreign_or_old_cache_is_ignored_with_a_note(
     /* Deleted: read again, silently. */
     assert_int_equal(remove(cache), 0);
     json_decref(status_json(&f, 0, &calls, NULL));
-    assert_true(calls >= 10);
+    assert_true(calls >= 5); /* every job read: a SUCCEEDED Total each */
     json_decref(want);
     e2e_fleet_stop(&f);
 }
