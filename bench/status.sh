@@ -18,6 +18,8 @@
 #      lacks the per-device lines: every job is read once more).
 # Prints one Markdown row per figure (for bench/RESULTS.md). Environment:
 #   BENCH_K     jobs re-upgraded for figure 3 (default 10)
+#   BENCH_SUCCESS  the emulator's --success-ratio (default 0.95; 1: every
+#               task succeeds, each ended job is counted in one call)
 #   BENCH_BUILD build directory with ota-rollout and ota-emulator
 #               (default build-bench/, built Release when missing)
 set -euo pipefail
@@ -25,6 +27,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 N=${1:-1000000}
 K=${BENCH_K:-10}
+SUCCESS=${BENCH_SUCCESS:-0.95}
 BUILD=${BENCH_BUILD:-$ROOT/build-bench}
 if [ ! -x "$BUILD/ota-rollout" ] || [ ! -x "$BUILD/ota-emulator" ]; then
     cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DORCH_TESTS=OFF >/dev/null
@@ -39,7 +42,7 @@ PK=a1BwAGVabcd
 FW=UkOZxXXnVaLfqvvv8YzC000100
 
 awk -v n="$N" 'BEGIN { print "DeviceName"; for (i = 0; i < n; i++) printf "dev-%07d\n", i }' >inv.csv
-"$BUILD/ota-emulator" --auto-create --sim-speed 20 --qps-scale 10 --success-ratio 0.95 \
+"$BUILD/ota-emulator" --auto-create --sim-speed 20 --qps-scale 10 --success-ratio "$SUCCESS" \
     --access-key "$ALIBABA_CLOUD_ACCESS_KEY_ID:$ALIBABA_CLOUD_ACCESS_KEY_SECRET" \
     --request-log req.jsonl >port.txt 2>emu.err &
 EMU=$!

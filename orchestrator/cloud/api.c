@@ -495,6 +495,19 @@ int orch_api_task_page_params(struct orch_params *out,
     return rc;
 }
 
+int orch_api_task_status_params(struct orch_params *out,
+                                const char *iot_instance_id,
+                                const char *job_id, const char *status,
+                                unsigned page_size, unsigned page)
+{
+    int rc = orch_api_task_page_params(out, iot_instance_id, job_id,
+                                       page_size, page);
+
+    if (rc == 0)
+        rc = orch_params_add(out, "TaskStatus", status);
+    return rc;
+}
+
 int orch_api_firmware_params(struct orch_params *out,
                              const char *iot_instance_id,
                              const char *firmware_id)

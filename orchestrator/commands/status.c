@@ -5,8 +5,10 @@
  * UtcModified (rollout/jobstate.h: ListOTAJobByFirmware, 200 jobs a
  * call); a job the status cache (rollout/statuscache.h) kept with that
  * same state and UtcModified is taken from the cache. Then paced batches
- * at the query quota for the others: every task of each (rollout/
- * tasklist.h: ListOTATaskByJob page 1, then the further pages),
+ * at the query quota for the others: the task counts of each at the
+ * lowest cost (rollout/taskcount.h: per job, the Totals of
+ * ListOTATaskByJob filtered by TaskStatus, or every page; every page with
+ * --devices),
  * QueryOTAJob for the jobs whose state neither the tasks nor the first
  * step tell, and QueryOTAFirmware for the firmware of the jobs with fewer
  * tasks than devices (unless the cache knows why). Last, the jobs read
@@ -41,7 +43,7 @@
 #include "orch/rollout/rollout.h"
 #include "orch/rollout/statuscache.h"
 #include "orch/rollout/taskagg.h"
-#include "orch/rollout/tasklist.h"
+#include "orch/rollout/taskcount.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -50,6 +52,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#define COUNT_PLAN_ENV "OTA_ROLLOUT_TEST_COUNT_PLAN"
 
 struct status_ctx {
     struct orch_config *cfg;
@@ -143,28 +147,43 @@ static int on_task(void *ud, const struct orch_rollout_job *job,
     return 0;
 }
 
-/* Every task of the jobs to list; each goes to the --devices files too. */
+/* How the jobs' tasks are counted: in full with --devices (every row is
+ * wanted), else each job by its cheapest plan (rollout/countplan.h).
+ * OTA_ROLLOUT_TEST_COUNT_PLAN=full (or =totals) forces the full listing
+ * (or the Totals) for the tests that compare them; not a user setting. */
+static enum orch_countplan_force count_force(const struct status_ctx *c)
+{
+    const char *env = getenv(COUNT_PLAN_ENV);
+
+    if (c->devices || (env && strcmp(env, "full") == 0))
+        return ORCH_COUNTPLAN_FORCE_FULL;
+    if (env && strcmp(env, "totals") == 0)
+        return ORCH_COUNTPLAN_FORCE_TOTALS;
+    return ORCH_COUNTPLAN_AUTO;
+}
+
+/* The task counts of the jobs to read; each task listed goes to the
+ * --devices files too. */
 static int list_tasks(struct status_ctx *c)
 {
-    struct orch_tasklist tl;
+    struct orch_taskcount tc;
     struct orch_dispatch_stats st;
     struct orch_diag diag = {{0}};
     int rc = 0;
 
-    memset(&tl, 0, sizeof(tl));
-    tl.cfg = c->cfg;
-    tl.cred = c->cred;
-    tl.jobs = c->r.jobs;
-    tl.which = c->to_list;
-    tl.n = c->nto_list;
-    tl.agg = &c->agg;
-    tl.each = on_task;
-    tl.each_ud = c;
-    tl.capped = warn_capped;
-    tl.capped_ud = c;
-    tl.label[0] = "tasks";
-    tl.label[1] = "more tasks";
-    rc = orch_tasklist_run(&tl, orch_interrupt_counter(), &st, &diag);
+    memset(&tc, 0, sizeof(tc));
+    tc.cfg = c->cfg;
+    tc.cred = c->cred;
+    tc.jobs = c->r.jobs;
+    tc.which = c->to_list;
+    tc.n = c->nto_list;
+    tc.agg = &c->agg;
+    tc.each = on_task;
+    tc.each_ud = c;
+    tc.capped = warn_capped;
+    tc.capped_ud = c;
+    tc.force = count_force(c);
+    rc = orch_taskcount_run(&tc, orch_interrupt_counter(), &st, &diag);
     return batch_outcome(c, rc, &st, &diag);
 }
 

@@ -100,23 +100,15 @@ static const json_t *task_list(const json_t *root)
     return json_is_array(list) ? list : NULL;
 }
 
-int orch_taskagg_add_page(struct orch_taskagg *agg,
-                          struct orch_rollout_job *job, const json_t *root,
-                          orch_taskagg_task_fn fn, void *ud)
+/* Folds every task of list into job (counts, listed, the FAILED tasks'
+ * reasons into agg) and shows each to fn. */
+static int fold_tasks(struct orch_taskagg *agg, struct orch_rollout_job *job,
+                      const json_t *list, orch_taskagg_task_fn fn, void *ud)
 {
-    const json_t *list = task_list(root);
     const json_t *t = NULL;
-    long long total = int_field(root, "Total");
     size_t i = 0;
     int rc = 0;
 
-    if (list == NULL)
-        return ORCH_EDECODE;
-    if (total >= 0 && (uint64_t)total > job->total) {
-        job->total = (uint64_t)total;
-        job->pages = (unsigned)((job->total + ORCH_API_TASK_PAGE_SIZE - 1) /
-                                ORCH_API_TASK_PAGE_SIZE);
-    }
     json_array_foreach(list, i, t)
     {
         struct orch_task_view v;
@@ -144,11 +136,54 @@ int orch_taskagg_add_page(struct orch_taskagg *agg,
                 return rc;
         }
     }
+    return 0;
+}
+
+int orch_taskagg_add_page(struct orch_taskagg *agg,
+                          struct orch_rollout_job *job, const json_t *root,
+                          orch_taskagg_task_fn fn, void *ud)
+{
+    const json_t *list = task_list(root);
+    long long total = int_field(root, "Total");
+    int rc = 0;
+
+    if (list == NULL)
+        return ORCH_EDECODE;
+    if (total >= 0 && (uint64_t)total > job->total) {
+        job->total = (uint64_t)total;
+        job->pages = (unsigned)((job->total + ORCH_API_TASK_PAGE_SIZE - 1) /
+                                ORCH_API_TASK_PAGE_SIZE);
+    }
+    rc = fold_tasks(agg, job, list, fn, ud);
+    if (rc)
+        return rc;
     if (total < 0 && job->listed > job->total) {
         /* No Total in the answer: what was listed is all we know. */
         job->total = job->listed;
         job->pages = 1;
     }
+    return 0;
+}
+
+int orch_taskagg_add_filtered_page(struct orch_taskagg *agg,
+                                   struct orch_rollout_job *job,
+                                   const json_t *root, orch_taskagg_task_fn fn,
+                                   void *ud)
+{
+    const json_t *list = task_list(root);
+
+    if (list == NULL)
+        return ORCH_EDECODE;
+    return fold_tasks(agg, job, list, fn, ud);
+}
+
+int orch_taskagg_page_total(const json_t *root, uint64_t *total)
+{
+    long long n = int_field(root, "Total");
+
+    if (n < 0 || task_list(root) == NULL)
+        return ORCH_EDECODE;
+    *total = (uint64_t)n;
     return 0;
 }
 

@@ -137,8 +137,9 @@ static void second_status_of_a_finished_rollout_makes_at_most_3_calls(
     before = log_lines(&f.emu);
     e2e_report_run(&a, &f, "status", E2E_ARGS(TOOL_FAST), 0);
     first = log_lines(&f.emu) - before;
-    /* 100 jobs of 200 tasks: 2 pages each, plus the job states. */
-    assert_true(first >= 200);
+    /* 100 jobs of 200 tasks, every task succeeded: one SUCCEEDED Total
+     * each (countplan.h), plus the job states. */
+    assert_true(first >= 100);
     cache_path(&f, cache, sizeof(cache));
     e2e_assert_mode_0600(cache);
 
@@ -294,7 +295,7 @@ static void expect_ignored(const struct e2e_fleet *f, const char *why,
     if (strstr(err, "status-cache: ignored (") == NULL ||
         strstr(err, why) == NULL)
         fail_msg("no note saying \"%s\": %s", why, err);
-    assert_true(calls >= 10); /* 5 jobs of 200 tasks, 2 pages each */
+    assert_true(calls >= 5); /* 5 jobs of 200 tasks, a SUCCEEDED Total each */
     assert_true(json_equal(json_object_get(doc, "tasks"),
                            json_object_get(want, "tasks")));
     json_decref(doc);
@@ -369,7 +370,7 @@ static void a_damaged_foreign_or_old_cache_is_ignored_with_a_note(
     /* Deleted: read again, silently. */
     assert_int_equal(remove(cache), 0);
     json_decref(status_json(&f, 0, &calls, NULL));
-    assert_true(calls >= 10);
+    assert_true(calls >= 5); /* every job read: a SUCCEEDED Total each */
     json_decref(want);
     e2e_fleet_stop(&f);
 }

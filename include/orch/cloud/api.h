@@ -162,6 +162,12 @@ int orch_api_job_params(struct orch_params *out, const char *iot_instance_id,
 int orch_api_task_page_params(struct orch_params *out,
                               const char *iot_instance_id, const char *job_id,
                               unsigned page_size, unsigned page);
+/* The same, filtered by TaskStatus `status` ("SUCCEEDED", ...): the
+ * answer lists, and its Total counts, the tasks in that state only. */
+int orch_api_task_status_params(struct orch_params *out,
+                                const char *iot_instance_id,
+                                const char *job_id, const char *status,
+                                unsigned page_size, unsigned page);
 /* QueryOTAFirmware: FirmwareId and, when given, IotInstanceId. */
 int orch_api_firmware_params(struct orch_params *out,
                              const char *iot_instance_id,

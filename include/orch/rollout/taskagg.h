@@ -77,6 +77,19 @@ int orch_taskagg_add_page(struct orch_taskagg *agg,
                           struct orch_rollout_job *job, const json_t *root,
                           orch_taskagg_task_fn fn, void *ud);
 
+/* The same for a page of a listing filtered by TaskStatus: its tasks
+ * only (its Total counts that state alone, so job->total and job->pages
+ * are left as they are). Returns 0, ORCH_EDECODE, ORCH_ENOMEM or fn's
+ * value. Pure. */
+int orch_taskagg_add_filtered_page(struct orch_taskagg *agg,
+                                   struct orch_rollout_job *job,
+                                   const json_t *root, orch_taskagg_task_fn fn,
+                                   void *ud);
+/* The Total of a ListOTATaskByJob answer (filtered: of that state) into
+ * *total. 0, or ORCH_EDECODE when the answer has no Total or no task
+ * list. Pure. */
+int orch_taskagg_page_total(const json_t *root, uint64_t *total);
+
 /* The job's state as its tasks tell it: "IN_PROGRESS" (some task started
  * and some still pending) or "COMPLETED" (every task decided, none
  * cancelled); NULL when only QueryOTAJob can tell (no task listed, no task

@@ -224,8 +224,38 @@ static void firmware_reason_and_no_task(void **state)
     json_decref(none);
 }
 
+/* A page of a listing filtered by TaskStatus: its tasks are folded, its
+ * Total (that state's count) is read apart and never taken as the job's. */
+static void filtered_page_and_its_total(void **state)
+{
+    const char *const st[] = {"FAILED", "FAILED"};
+    const char *const ds[] = {"timeout", ""};
+    struct orch_rollout r;
+    struct orch_taskagg agg;
+    json_t *p = page(37, st, ds, 2, 0);
+    uint64_t total = 0;
+
+    (void)state;
+    load(&r, report_csv);
+    orch_taskagg_init(&agg);
+    assert_int_equal(orch_taskagg_page_total(p, &total), 0);
+    assert_int_equal(total, 37);
+    assert_int_equal(
+        orch_taskagg_add_filtered_page(&agg, &r.jobs[0], p, NULL, NULL), 0);
+    assert_int_equal(r.jobs[0].total, 0);
+    assert_int_equal(r.jobs[0].listed, 2);
+    assert_int_equal(r.jobs[0].counts[ORCH_TASK_FAILED], 2);
+    assert_int_equal(agg.n, 2);
+    json_object_del(p, "Total");
+    assert_int_equal(orch_taskagg_page_total(p, &total), ORCH_EDECODE);
+    json_decref(p);
+    orch_taskagg_cleanup(&agg);
+    orch_rollout_cleanup(&r);
+}
+
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(add_page_counts_and_reasons),
+    cmocka_unit_test(filtered_page_and_its_total),
     cmocka_unit_test(add_page_rejects_answer_without_list),
     cmocka_unit_test(derive_job_states),
     cmocka_unit_test(job_status_from_query),
