@@ -14,6 +14,7 @@
 #include "orch/base/exitcode.h"
 #include "orch/base/interrupt.h"
 #include "orch/base/jsonout.h"
+#include "orch/base/msgs.h"
 #include "orch/cloud/api.h"
 #include "orch/cloud/credentials.h"
 #include "orch/cloud/params.h"
@@ -22,9 +23,11 @@
 #include "orch/commands/runprogress.h"
 #include "orch/commands/runwindows.h"
 #include "orch/engine/engine_opts.h"
+#include "orch/engine/pacer.h"
 #include "orch/engine/problem.h"
 #include "orch/rollout/outcome.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -312,6 +315,20 @@ static int tell_pass(struct orch_run *ctx, const struct orch_credentials *cred,
     return ORCH_EXIT_ABORTED;
 }
 
+/* The quota shared with the other processes of this machine could not be
+ * used (pacer.h): said once per process, since a run of waves dispatches
+ * once per wave. */
+static void tell_pacing_alone(const struct orch_engine_opts *eo)
+{
+    static bool told;
+    const char *note = orch_pacer_share_note(eo);
+
+    if (!told && note[0] != '\0') {
+        orch_warnf("%s", note);
+        told = true;
+    }
+}
+
 int orch_rundispatch_run(struct orch_run *ctx,
                          const struct orch_credentials *cred)
 {
@@ -340,6 +357,7 @@ int orch_rundispatch_run(struct orch_run *ctx,
     rc = orch_dispatch_run(&eo, cred, &ops, orch_interrupt_counter(), &st,
                            &diag);
     orch_interrupt_uninstall();
+    tell_pacing_alone(&eo);
     ctx->dst = st;
     ctx->calls_per_s = orch_summary_calls_rate(&st);
     /* The final progress line and the summary share one span: their

@@ -209,5 +209,36 @@ static void status_cancel_back_to_back(void **state)
     e2e_fleet_stop(&c);
 }
 
-E2E_MAIN(cmocka_unit_test(three_rollouts_share_one_quota),
+/* A run whose shared quota file cannot be used (here $XDG_RUNTIME_DIR is a
+ * regular file) paces alone and says so once, on stderr. */
+static void unusable_share_is_told(void **state)
+{
+    struct e2e_fleet c;
+    struct h_run r;
+    char notdir[600], envvar[640];
+    const char *argv[E2E_MAX_ARGS];
+    const char *env[2] = {envvar, NULL};
+    FILE *f = NULL;
+
+    (void)state;
+    e2e_fleet_start(&c, 30, "a1QshareEe5", E2E_ARGS("--auto-create"));
+    snprintf(notdir, sizeof(notdir), "%s/not-a-dir", c.dir);
+    f = fopen(notdir, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(envvar, sizeof(envvar), "XDG_RUNTIME_DIR=%s", notdir);
+    e2e_run_expect(&r,
+                   e2e_fleet_argv(argv, &c, "UkOZxXXnVaLfqvvv8YzC000205",
+                                  E2E_ARGS("--chunk-size", "10")),
+                   env, 0, 120, 0);
+    assert_int_equal(e2e_count_substr(r.err, "pacing alone: the quota shared "
+                                             "with other ota-rollout "
+                                             "processes is unavailable"),
+                     1);
+    h_run_free(&r);
+    e2e_fleet_stop(&c);
+}
+
+E2E_MAIN(cmocka_unit_test(unusable_share_is_told),
+         cmocka_unit_test(three_rollouts_share_one_quota),
          cmocka_unit_test(status_cancel_back_to_back))
