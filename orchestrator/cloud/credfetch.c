@@ -5,8 +5,9 @@
  * signer fetched first, recursively, so a ChainableRamRoleArn chain of
  * any depth works), STS AssumeRoleWithOIDC (the token file read again at
  * every fetch, as the official libraries do, since Kubernetes rotates
- * it), the ECS metadata service (imds.c) and a credentials URI. Every
- * exchange is a private blocking libcurl easy handle (credhttp.c), never
+ * it), the ECS metadata service (imds.c), a credentials URI and an
+ * External profile's command (credprocess.c). Every HTTP exchange is a
+ * private blocking libcurl easy handle (credhttp.c), never
  * the dispatcher's. Answers are read by credanswer.c, which never quotes
  * a secret. Every buffer that held a secret (a request body with the
  * OIDC token, an answer) is wiped before it is freed.
@@ -24,6 +25,7 @@
 #include "orch/base/err.h"
 #include "orch/cloud/credanswer.h"
 #include "orch/cloud/credhttp.h"
+#include "orch/cloud/credprocess.h"
 #include "orch/cloud/imds.h"
 #include "orch/cloud/request.h"
 #include "orch/cloud/sts.h"
@@ -286,18 +288,6 @@ static int fetch_uri(const struct orch_credsource *src,
     return rc;
 }
 
-/* The External mode runs a command (credprocess.h, C1's module). Until
- * it is merged, the kind is refused clearly. */
-static int fetch_process(const struct orch_credsource *src,
-                         struct orch_credset *out, struct orch_diag *diag)
-{
-    (void)out;
-    return orch_diag_set(diag, ORCH_ECRED,
-                         "%s: the External mode (process_command) is not "
-                         "built into this version",
-                         label_of(src));
-}
-
 int orch_credsource_fetch(const struct orch_credsource *src,
                           struct orch_credset *out, struct orch_diag *diag)
 {
@@ -321,11 +311,18 @@ int orch_credsource_fetch(const struct orch_credsource *src,
     case ORCH_CRED_URI:
         rc = fetch_uri(src, out, diag);
         break;
+    case ORCH_CRED_PROCESS:
+        rc = orch_credprocess_fetch(src, out, diag);
+        break;
     default:
-        rc = fetch_process(src, out, diag);
+        rc = orch_diag_set(diag, ORCH_EINVAL, "%s: unknown source kind %d",
+                           label_of(src), (int)src->kind);
         break;
     }
     if (rc == 0) {
+        /* The process source names its set already: one label either
+         * way. */
+        free(out->cred.source);
         out->cred.source = strdup(label_of(src));
         if (out->cred.source == NULL)
             rc = ORCH_ENOMEM;
