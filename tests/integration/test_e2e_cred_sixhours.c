@@ -140,20 +140,6 @@ static size_t check_log(json_t *log, int64_t *span_ms)
     return n;
 }
 
-/* The last wave summary's "refreshed N times", N (-1 when absent). */
-static long refreshes_told(const char *text)
-{
-    const char *p = NULL, *last = NULL;
-    long n = -1;
-
-    for (p = strstr(text, "(STS, refreshed "); p != NULL;
-         p = strstr(p + 1, "(STS, refreshed "))
-        last = p;
-    if (last == NULL || sscanf(last, "(STS, refreshed %ld", &n) != 1)
-        return -1;
-    return n;
-}
-
 static void three_gated_waves_over_six_hours(void **state)
 {
     struct e2e_fleet f;
@@ -201,7 +187,7 @@ static void three_gated_waves_over_six_hours(void **state)
     assert_int_equal(json_array_size(gates), 3);
     json_decref(gates);
     assert_non_null(strstr(r.err, "credentials: RamRoleArn profile \"ops\""));
-    told = refreshes_told(r.err);
+    told = e2e_refreshes_told(r.err);
     if (told <= 20)
         fail_msg("the last wave's summary says %ld refreshes", told);
     /* The whole run's count (--json): a set every 6.7 simulated minutes

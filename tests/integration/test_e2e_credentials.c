@@ -123,17 +123,6 @@ static void assert_kept_fresh(const struct e2e_fleet *f, const struct h_run *r)
     json_decref(log);
 }
 
-/* The summary's "refreshed N times", N (-1 when absent). */
-static long refreshes_told(const char *text)
-{
-    const char *p = text ? strstr(text, "(STS, refreshed ") : NULL;
-    long n = -1;
-
-    if (p == NULL || sscanf(p, "(STS, refreshed %ld", &n) != 1)
-        return -1;
-    return n;
-}
-
 static void uri_20k_on_6s_credentials(void **state)
 {
     struct e2e_fleet f;
@@ -156,7 +145,7 @@ static void uri_20k_on_6s_credentials(void **state)
     assert_true(json_integer_value(json_object_get(cred, "refreshes")) >= 2);
     assert_non_null(strstr(r.err, "(temporary, refreshed before they "
                                   "expire)"));
-    assert_true(refreshes_told(r.err) >= 2);
+    assert_true(e2e_refreshes_told(r.err) >= 2);
     json_decref(doc);
     h_run_free(&r);
     e2e_fleet_stop(&f);
@@ -192,7 +181,7 @@ static void ram_role_arn_20k_on_6s_credentials(void **state)
     e2e_run_expect(&r, argv, E2E_ARGS(env_cfg), 1, 180, 0);
     assert_kept_fresh(&f, &r);
     assert_non_null(strstr(r.err, "credentials: RamRoleArn profile \"ops\""));
-    assert_true(refreshes_told(r.err) >= 2);
+    assert_true(e2e_refreshes_told(r.err) >= 2);
     /* The operator's key signed AssumeRole only, never a Create. */
     {
         json_t *log = h_read_jsonl(f.emu.log_path);

@@ -77,6 +77,26 @@ static char *guard_lines(const char *log, const char *verdict)
     return out;
 }
 
+/* A run of f's rollout under netguard writing to <dir>/<name>, with the
+ * environment `extra`; must exit want_exit. Its log's "allow" and
+ * "block" lines into *allowed and *blocked (malloced). r is the
+ * caller's to free. */
+static void guarded_run(struct h_run *r, const struct e2e_fleet *f,
+                        const char *name, const char *const *extra,
+                        int want_exit, char **allowed, char **blocked)
+{
+    struct guard_env g;
+    char log[600];
+    const char *argv[E2E_MAX_ARGS];
+
+    snprintf(log, sizeof(log), "%s/%s", f->dir, name);
+    guard_env_init(&g, log, extra);
+    e2e_fleet_argv(argv, f, FW, NULL);
+    e2e_run_expect(r, argv, g.v, 1, 60, want_exit);
+    *allowed = guard_lines(log, "allow");
+    *blocked = guard_lines(log, "block");
+}
+
 /* The whole default chain, walked to its end (nothing in the
  * environment, no profile, no ini file, the metadata service off) to the
  * credentials URI on the emulator: a run connects to the emulator and
@@ -84,23 +104,17 @@ static char *guard_lines(const char *log, const char *verdict)
 static void the_default_chain_connects_only_to_loopback(void **state)
 {
     struct e2e_fleet f;
-    struct guard_env g;
     struct h_run r;
-    char log[600], uri[160], want[64];
-    const char *argv[E2E_MAX_ARGS];
+    char uri[160], want[64];
     char *allowed = NULL, *blocked = NULL;
 
     (void)state;
     e2e_fleet_start(&f, 400, PK, E2E_ARGS("--auto-create"));
-    snprintf(log, sizeof(log), "%s/netguard.log", f.dir);
     snprintf(uri, sizeof(uri), "ALIBABA_CLOUD_CREDENTIALS_URI=%s/credentials",
              f.emu.endpoint);
-    guard_env_init(&g, log,
-                   E2E_ARGS(uri, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"));
-    e2e_fleet_argv(argv, &f, FW, NULL);
-    e2e_run_expect(&r, argv, g.v, 1, 60, 0);
-    allowed = guard_lines(log, "allow");
-    blocked = guard_lines(log, "block");
+    guarded_run(&r, &f, "netguard.log",
+                E2E_ARGS(uri, "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"), 0,
+                &allowed, &blocked);
     snprintf(want, sizeof(want), "allow 127.0.0.1 %d\n", f.emu.port);
     assert_non_null(strstr(allowed, want));
     assert_string_equal(blocked, "");
@@ -116,22 +130,15 @@ static void the_default_chain_connects_only_to_loopback(void **state)
 static void nothing_configured_connects_nowhere(void **state)
 {
     struct e2e_fleet f;
-    struct guard_env g;
     struct h_run r;
-    char log[600];
-    const char *argv[E2E_MAX_ARGS];
     char *allowed = NULL, *blocked = NULL;
 
     (void)state;
     e2e_fleet_start(&f, 400, PK, E2E_ARGS("--auto-create"));
-    snprintf(log, sizeof(log), "%s/netguard.log", f.dir);
-    guard_env_init(&g, log,
-                   E2E_ARGS("ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"));
-    e2e_fleet_argv(argv, &f, FW, NULL);
-    e2e_run_expect(&r, argv, g.v, 1, 60, 2);
+    guarded_run(&r, &f, "netguard.log",
+                E2E_ARGS("ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"), 2,
+                &allowed, &blocked);
     assert_non_null(strstr(r.err, "no credentials"));
-    allowed = guard_lines(log, "allow");
-    blocked = guard_lines(log, "block");
     assert_string_equal(allowed, "");
     assert_string_equal(blocked, "");
     assert_int_equal(e2e_log_count(&f.emu, NULL, 0), 0);
@@ -150,8 +157,7 @@ static void metadata_on_would_reach_the_metadata_service(void **state)
     struct e2e_fleet f;
     struct guard_env g;
     struct h_run r;
-    char log[600], probe_log[600];
-    const char *argv[E2E_MAX_ARGS];
+    char probe_log[600];
     char *allowed = NULL, *blocked = NULL;
 
     (void)state;
@@ -163,13 +169,10 @@ static void metadata_on_would_reach_the_metadata_service(void **state)
     h_run_free(&r);
     free(guard_lines(probe_log, "allow")); /* fails unless loaded */
 
-    snprintf(log, sizeof(log), "%s/netguard.log", f.dir);
-    guard_env_init(&g, log, E2E_ARGS("ALIBABA_CLOUD_ECS_METADATA_DISABLED="));
-    e2e_fleet_argv(argv, &f, FW, NULL);
-    e2e_run_expect(&r, argv, g.v, 1, 60, 2);
+    guarded_run(&r, &f, "netguard.log",
+                E2E_ARGS("ALIBABA_CLOUD_ECS_METADATA_DISABLED="), 2, &allowed,
+                &blocked);
     assert_non_null(strstr(r.err, "100.100.100.200"));
-    allowed = guard_lines(log, "allow");
-    blocked = guard_lines(log, "block");
     assert_string_equal(allowed, "");
     assert_non_null(strstr(blocked, "block 100.100.100.200 80\n"));
     assert_int_equal(e2e_log_count(&f.emu, NULL, 0), 0);
