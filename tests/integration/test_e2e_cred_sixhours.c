@@ -12,7 +12,9 @@
  *    polls every 2 simulated minutes (0.8 real seconds), its request
  *    timeout is 10 simulated minutes (4 real seconds); the 10-second
  *    timeout of a credential fetch is 67 real ms, plenty on loopback (a
- *    fetch that misses it is retried, as any failed refresh);
+ *    refresh that misses it is retried as any failed refresh; the first
+ *    fetch, before anything is sent, is not, so a machine stalled for
+ *    that long at that moment fails the test: rerun it alone);
  *  - ota-emulator runs with --clock-rate 150: its clock (request times,
  *    the signature-time check, quotas, task steps, key lifetimes) runs at
  *    150x from its start. --sim-speed 1/900 makes a task step last 15
