@@ -444,6 +444,51 @@ static void oidc_and_external_print_no_secret(void **state)
     e2e_fleet_stop(&f);
 }
 
+/* Temporary credentials whose account's RAM policy denies an action (the
+ * credentials URI mints for H_KEY_ID's account): the advice names their
+ * source, not the key id of the first set; in the pre-flight and in the
+ * Creates. */
+static void denied_temporary_credentials_advice_names_the_source(void **state)
+{
+    struct e2e_fleet f;
+    struct h_run r;
+    char uri[160];
+    const char *argv[E2E_MAX_ARGS];
+    json_t *all = NULL;
+    const char *first = NULL;
+
+    (void)state;
+    e2e_fleet_start(&f, 400, PK,
+                    E2E_ARGS("--auto-create", "--ram-deny",
+                             H_KEY_ID ":QueryOTAFirmware,"
+                                      "CreateOTAStaticUpgradeJob"));
+    snprintf(uri, sizeof(uri), "ALIBABA_CLOUD_CREDENTIALS_URI=%s/credentials",
+             f.emu.endpoint);
+    e2e_fleet_argv(argv, &f, FW, NULL);
+    e2e_run_expect(&r, argv, E2E_ARGS(uri), 1, 60, 4);
+    assert_non_null(strstr(r.err, "the RAM policy of the temporary "
+                                  "credentials from credentials URI"));
+    assert_non_null(strstr(r.err, "does not allow iot:QueryOTAFirmware"));
+    all = h_emu_get(&f.emu, "/__emu/minted");
+    first = e2e_str(json_array_get(json_object_get(all, "keys"), 0), "id");
+    assert_true(strncmp(first, "STS.", 4) == 0);
+    assert_null(strstr(r.err, first));
+    h_run_free(&r);
+
+    e2e_fleet_argv(argv, &f, FW, E2E_ARGS("--skip-preflight"));
+    e2e_run_expect(&r, argv, E2E_ARGS(uri), 1, 60, 4);
+    assert_non_null(strstr(r.err, "the RAM policy of the temporary "
+                                  "credentials from credentials URI"));
+    assert_non_null(strstr(r.err, "iot:CreateOTAStaticUpgradeJob"));
+    json_decref(all);
+    all = h_emu_get(&f.emu, "/__emu/minted");
+    first = e2e_str(json_array_get(json_object_get(all, "keys"), 1), "id");
+    assert_null(strstr(r.err, first));
+    json_decref(all);
+    h_run_free(&r);
+    e2e_fleet_stop(&f);
+}
+
 /* Nothing configured and the metadata service off (as in every test): a
  * clear error before any call, the emulator asked nothing. */
 static void nothing_configured_sends_nothing(void **state)
@@ -580,6 +625,7 @@ E2E_MAIN(cmocka_unit_test(static_keys_as_before),
          cmocka_unit_test(kill9_during_refresh_then_resume),
          cmocka_unit_test(each_source_and_the_order),
          cmocka_unit_test(oidc_and_external_print_no_secret),
+         cmocka_unit_test(denied_temporary_credentials_advice_names_the_source),
          cmocka_unit_test(nothing_configured_sends_nothing),
          cmocka_unit_test(uri_20k_on_6s_credentials),
          cmocka_unit_test(ram_role_arn_20k_on_6s_credentials))
