@@ -1,36 +1,24 @@
 /* credanswer.c - a credential service's answer into a fetched set, or a
  * diag that says why not without quoting a secret.
  *
- * DESIGN: jansson copies every string it parses; the allocator is
- * switched to a wiping free for the parse and the decref, so no copy of
- * the secret or token stays behind in freed heap memory (as
- * credentials.c does for the config file). Then the shape is checked:
+ * DESIGN: jansson copies every string it parses; its free wipes every
+ * block (credentials.h: orch_secret_json_wipe_on_free, installed once for
+ * the process, as for the config file), so no copy of the secret or token
+ * stays behind in freed heap memory. Then the shape is checked:
  * a 200 with the credential fields, else the error's Code and Message.
  */
 #include "orch/cloud/credanswer.h"
 
 #include "orch/base/err.h"
 #include "orch/base/timeparse.h"
+#include "orch/cloud/credentials.h"
 #include "orch/cloud/credsource.h"
 
 #include <jansson.h>
-#include <malloc.h>
-#include <openssl/crypto.h>
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* jansson's free while a credentials answer is parsed: wipe, then free.
- * malloc_usable_size() gives the block's size, so blocks jansson
- * allocated with plain malloc before the switch are freed correctly. */
-static void wiping_free(void *p)
-{
-    if (p) {
-        OPENSSL_cleanse(p, malloc_usable_size(p));
-        free(p);
-    }
-}
 
 static const char *jstr(json_t *obj, const char *key)
 {
@@ -140,17 +128,13 @@ int orch_credanswer_decode(enum orch_credanswer_shape shape,
                            size_t len, const char *const *avoid,
                            struct orch_credset *out, struct orch_diag *diag)
 {
-    json_malloc_t old_malloc = NULL;
-    json_free_t old_free = NULL;
     json_t *root = NULL;
     int rc = 0;
 
-    json_get_alloc_funcs(&old_malloc, &old_free);
-    json_set_alloc_funcs(malloc, wiping_free);
+    orch_secret_json_wipe_on_free();
     root = json_loadb(body ? body : "", len, 0, NULL);
     rc = decode_root(shape, what, status, root, avoid, out, diag);
     json_decref(root);
-    json_set_alloc_funcs(old_malloc, old_free);
     if (rc) {
         free(out->cred.access_key_id);
         out->cred.access_key_id = NULL;

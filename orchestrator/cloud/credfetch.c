@@ -5,8 +5,9 @@
  * signer fetched first, recursively, so a ChainableRamRoleArn chain of
  * any depth works), STS AssumeRoleWithOIDC (the token file read again at
  * every fetch, as the official libraries do, since Kubernetes rotates
- * it), the ECS metadata service (imds.c) and a credentials URI. Every
- * exchange is a private blocking libcurl easy handle (credhttp.c), never
+ * it), the ECS metadata service (imds.c), a credentials URI and an
+ * External profile's command (credprocess.c). Every HTTP exchange is a
+ * private blocking libcurl easy handle (credhttp.c), never
  * the dispatcher's. Answers are read by credanswer.c, which never quotes
  * a secret. Every buffer that held a secret (a request body with the
  * OIDC token, an answer) is wiped before it is freed.
@@ -24,6 +25,7 @@
 #include "orch/base/err.h"
 #include "orch/cloud/credanswer.h"
 #include "orch/cloud/credhttp.h"
+#include "orch/cloud/credprocess.h"
 #include "orch/cloud/imds.h"
 #include "orch/cloud/request.h"
 #include "orch/cloud/sts.h"
@@ -31,12 +33,9 @@
 #include <openssl/crypto.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* STS and a credentials URI: "a few seconds" (the metadata service has
  * its own 1 s, imds.h). */
@@ -165,54 +164,35 @@ out:
     return rc;
 }
 
-/* Reads the OIDC token file into a malloced string without trailing
+/* Reads the OIDC token file (orch_secret_file_read, at most
+ * OIDC_TOKEN_MAX bytes) into a malloced string without trailing
  * whitespace (the caller wipes and frees it). */
 static int read_token_file(const char *path, char **out,
                            struct orch_diag *diag)
 {
-    struct stat st;
     char *buf = NULL;
-    size_t len = 0;
-    ssize_t n = 0;
-    int fd = -1;
+    size_t len = 0, full = 0;
+    int rc = 0;
 
     *out = NULL;
     if (path == NULL)
         return orch_diag_set(diag, ORCH_ECRED, "OIDC: no token file");
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size > OIDC_TOKEN_MAX) {
-        int e = errno;
-
-        if (fd >= 0)
-            close(fd);
-        return orch_diag_set(diag, ORCH_ECRED,
-                             "OIDC token file %s: %s", path,
-                             fd < 0 ? strerror(e)
-                                    : "not a regular file of at most 64 KiB");
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    while (buf && len < (size_t)st.st_size) {
-        n = read(fd, buf + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    if (buf == NULL)
-        return ORCH_ENOMEM;
+    rc = orch_secret_file_read(path, &buf, &full, NULL, diag);
+    if (rc == ORCH_ENOTFOUND)
+        return orch_diag_set(diag, ORCH_ECRED, "OIDC token file %s: %s",
+                             path, strerror(ENOENT));
+    if (rc)
+        return rc;
+    len = full;
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
                        buf[len - 1] == ' ' || buf[len - 1] == '\t'))
         len--;
-    buf[len] = '\0';
-    if (len == 0) {
-        OPENSSL_cleanse(buf, (size_t)st.st_size + 1);
-        free(buf);
-        return orch_diag_set(diag, ORCH_ECRED, "OIDC token file %s is empty",
-                             path);
+    if (len == 0 || full > OIDC_TOKEN_MAX) {
+        orch_secret_text_free(buf, full);
+        return orch_diag_set(diag, ORCH_ECRED, "OIDC token file %s %s", path,
+                             len == 0 ? "is empty" : "is larger than 64 KiB");
     }
+    buf[len] = '\0';
     *out = buf;
     return 0;
 }
@@ -286,18 +266,6 @@ static int fetch_uri(const struct orch_credsource *src,
     return rc;
 }
 
-/* The External mode runs a command (credprocess.h, C1's module). Until
- * it is merged, the kind is refused clearly. */
-static int fetch_process(const struct orch_credsource *src,
-                         struct orch_credset *out, struct orch_diag *diag)
-{
-    (void)out;
-    return orch_diag_set(diag, ORCH_ECRED,
-                         "%s: the External mode (process_command) is not "
-                         "built into this version",
-                         label_of(src));
-}
-
 int orch_credsource_fetch(const struct orch_credsource *src,
                           struct orch_credset *out, struct orch_diag *diag)
 {
@@ -321,11 +289,18 @@ int orch_credsource_fetch(const struct orch_credsource *src,
     case ORCH_CRED_URI:
         rc = fetch_uri(src, out, diag);
         break;
+    case ORCH_CRED_PROCESS:
+        rc = orch_credprocess_fetch(src, out, diag);
+        break;
     default:
-        rc = fetch_process(src, out, diag);
+        rc = orch_diag_set(diag, ORCH_EINVAL, "%s: unknown source kind %d",
+                           label_of(src), (int)src->kind);
         break;
     }
     if (rc == 0) {
+        /* The process source names its set already: one label either
+         * way. */
+        free(out->cred.source);
         out->cred.source = strdup(label_of(src));
         if (out->cred.source == NULL)
             rc = ORCH_ENOMEM;

@@ -287,6 +287,8 @@ static void abort_sentence(const struct orch_run *ctx,
     pc.code = st->abort_code;
     pc.key_id = cred->access_key_id;
     pc.cred_source = cred->source;
+    pc.provider = cred->provider;
+    pc.refreshed = cred->live != NULL;
     pc.endpoint = ctx->cfg->endpoint;
     pc.action = ACTION;
     orch_problem_sentence(p, st->abort_code, st->abort_request_id, &pc, out,

@@ -133,12 +133,56 @@ static bool from_profile(const struct orch_problem_ctx *c)
     return c->cred_source && starts_with(c->cred_source, "profile ");
 }
 
+/* For credentials that are refreshed: what to check in their source, by
+ * the provider's kind (chain sources: credsource.h). */
+static const char *source_check(const struct orch_problem_ctx *c)
+{
+    const char *p = c->provider ? c->provider : "";
+
+    if (has(p, "RamRoleArn") || has(p, "ram_role_arn"))
+        return "that its key may still assume the role (ram_role_arn) and "
+               "that the role's session is long enough (expired_seconds)";
+    if (strcasestr(p, "oidc") != NULL)
+        return "that the OIDC token file is current and that the role "
+               "trusts the OIDC provider";
+    if (strcasestr(p, "ecs") != NULL)
+        return "that the instance still has its RAM role attached";
+    if (strcasestr(p, "uri") != NULL)
+        return "what the credentials URI answers";
+    if (has(p, "External"))
+        return "what its process_command prints";
+    return "that source";
+}
+
+/* Credentials refused although they are fetched afresh from their source
+ * (the engine refreshed them and sent the call again): the first set's
+ * key id means nothing now; the source is what to look at. */
+static void advice_refreshed(const struct orch_problem_ctx *c, char *out,
+                             size_t cap)
+{
+    const char *what = "signature";
+
+    if (is_sts(c->code))
+        what = "STS token";
+    else if (c->code && starts_with(c->code, "InvalidAccessKeyId"))
+        what = "temporary AccessKeyId";
+    snprintf(out, cap,
+             "the %s of the temporary credentials from %s was refused even "
+             "after they were fetched again: check %s, and this machine's "
+             "clock",
+             what, or_q(c->cred_source), source_check(c));
+}
+
 static void advice_credentials(const struct orch_problem_ctx *c, char *out,
                                size_t cap)
 {
     const char *where = "ALIBABA_CLOUD_ACCESS_KEY_SECRET, or the profile's "
                         "access_key_secret";
 
+    if (c->refreshed) {
+        advice_refreshed(c, out, cap);
+        return;
+    }
     if (is_sts(c->code)) {
         snprintf(out, cap,
                  "the STS token of AccessKeyId %s was refused (expired, or "
@@ -168,6 +212,10 @@ static void advice_key(const struct orch_problem_ctx *c, char *out,
     const char *where = "ALIBABA_CLOUD_ACCESS_KEY_ID, or the profile's "
                         "access_key_id";
 
+    if (c->refreshed) {
+        advice_refreshed(c, out, cap);
+        return;
+    }
     if (from_env(c))
         where = "ALIBABA_CLOUD_ACCESS_KEY_ID";
     else if (from_profile(c))
@@ -223,7 +271,16 @@ void orch_problem_advice(enum orch_problem p,
                  or_q(c->endpoint));
         return;
     case ORCH_PROBLEM_DENIED:
-        if (c->preflight)
+        if (c->refreshed)
+            snprintf(out, cap,
+                     "the RAM policy of the temporary credentials from %s "
+                     "(for a role: the role's policy) does not allow "
+                     "iot:%s: grant it%s",
+                     or_q(c->cred_source), or_q(c->action),
+                     c->preflight ? ", or pass --skip-preflight to run "
+                                    "without the check"
+                                  : ", then run again");
+        else if (c->preflight)
             snprintf(out, cap,
                      "the RAM policy of AccessKeyId %s does not allow "
                      "iot:%s: grant it, or pass --skip-preflight to run "

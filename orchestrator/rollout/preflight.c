@@ -514,6 +514,8 @@ static int tell_account_problem(const struct orch_config *cfg,
     pc.code = c->code;
     pc.key_id = cred ? cred->access_key_id : NULL;
     pc.cred_source = cred ? cred->source : NULL;
+    pc.provider = cred ? cred->provider : NULL;
+    pc.refreshed = cred != NULL && cred->live != NULL;
     pc.endpoint = cfg->endpoint;
     pc.action = "QueryOTAFirmware";
     pc.preflight = true;

@@ -472,6 +472,19 @@ size_t e2e_assert_schedules(json_t *jobs, json_t *rows, long lo, long hi,
     return json_array_size(jobs);
 }
 
+long e2e_refreshes_told(const char *text)
+{
+    const char *p = NULL, *last = NULL;
+    long n = -1;
+
+    for (p = text ? strstr(text, "(STS, refreshed ") : NULL; p != NULL;
+         p = strstr(p + 1, "(STS, refreshed "))
+        last = p;
+    if (last == NULL || sscanf(last, "(STS, refreshed %ld", &n) != 1)
+        return -1;
+    return n;
+}
+
 void e2e_fake_env_init(struct e2e_fake_env *f, const char *lib,
                        const char *spec, int fake_monotonic)
 {

@@ -209,6 +209,11 @@ struct e2e_fake_env {
 void e2e_fake_env_init(struct e2e_fake_env *f, const char *lib,
                        const char *spec, int fake_monotonic);
 
+/* The count N of the last "(STS, refreshed N time(s))" in a run's
+ * stderr (each summary says it; a waved run has one per wave), or -1
+ * when there is none. */
+long e2e_refreshes_told(const char *text);
+
 /* ---- main() ---- */
 
 /* Runs the group `tests` (n of them) with cmocka, between the group's

@@ -9,8 +9,16 @@
  * job (e2e_assert_complete), no call refused as expired (the request log
  * and the emulator's STS counters), at least three temporary keys used by
  * the Creates, fetches (keys minted) a small fraction of the calls, the
- * source and refresh count in the summary / --json, and no minted token
- * in any output, report or journal. */
+ * source and refresh count in the summary / --json, and no minted secret
+ * or token in any output, report or journal.
+ *
+ * No secret anywhere: after each run the test asks the emulator for every
+ * key it minted (GET /__emu/minted: key id, secret, SecurityToken, and
+ * the IMDSv2 session tokens) and searches stdout, stderr (the --json
+ * document included) and every file the run left in its directory
+ * (report, journal, failed and ambiguous files) for each secret and
+ * token; an OIDC run and an External profile run are searched for the
+ * OIDC token and for what the process printed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -37,6 +45,30 @@
 /* Every SecurityToken the emulator mints starts with this (emu_mint.c);
  * the secrets are random and never leave the emulator otherwise. */
 #define TOKEN_PREFIX "CAIS"
+
+/* Asserts that no secret or token the emulator minted so far (nor an
+ * IMDSv2 session token it handed out) appears in r's stdout or stderr
+ * or in any file below f->dir. Returns how many secrets were searched. */
+static size_t assert_no_minted_secret(const struct e2e_fleet *f,
+                                      const struct h_run *r)
+{
+    json_t *all = h_emu_get(&f->emu, "/__emu/minted");
+    const char *texts[] = {r->out, r->err, NULL};
+    size_t i = 0, n = 0;
+    json_t *k = NULL;
+
+    json_array_foreach(json_object_get(all, "keys"), i, k) {
+        h_assert_no_secret(f->dir, e2e_str(k, "secret"), texts);
+        h_assert_no_secret(f->dir, e2e_str(k, "token"), texts);
+        n += 2;
+    }
+    json_array_foreach(json_object_get(all, "sessions"), i, k) {
+        h_assert_no_secret(f->dir, json_string_value(k), texts);
+        n++;
+    }
+    json_decref(all);
+    return n;
+}
 
 /* The Creates of the log: none refused as expired; returns how many
  * distinct temporary ("STS.") keys signed them. */
@@ -84,20 +116,11 @@ static void assert_kept_fresh(const struct e2e_fleet *f, const struct h_run *r)
         fail_msg("%lld keys minted for %zu calls", (long long)minted,
                  creates);
     h_assert_no_secret(f->dir, TOKEN_PREFIX, texts);
+    if (assert_no_minted_secret(f, r) < 6) /* >= 3 keys minted */
+        fail_msg("fewer minted secrets than expected to search for");
     e2e_assert_run_no_secret(f->dir, H_SECRET, r);
     json_decref(stats);
     json_decref(log);
-}
-
-/* The summary's "refreshed N times", N (-1 when absent). */
-static long refreshes_told(const char *text)
-{
-    const char *p = text ? strstr(text, "(STS, refreshed ") : NULL;
-    long n = -1;
-
-    if (p == NULL || sscanf(p, "(STS, refreshed %ld", &n) != 1)
-        return -1;
-    return n;
 }
 
 static void uri_20k_on_6s_credentials(void **state)
@@ -122,7 +145,7 @@ static void uri_20k_on_6s_credentials(void **state)
     assert_true(json_integer_value(json_object_get(cred, "refreshes")) >= 2);
     assert_non_null(strstr(r.err, "(temporary, refreshed before they "
                                   "expire)"));
-    assert_true(refreshes_told(r.err) >= 2);
+    assert_true(e2e_refreshes_told(r.err) >= 2);
     json_decref(doc);
     h_run_free(&r);
     e2e_fleet_stop(&f);
@@ -158,7 +181,7 @@ static void ram_role_arn_20k_on_6s_credentials(void **state)
     e2e_run_expect(&r, argv, E2E_ARGS(env_cfg), 1, 180, 0);
     assert_kept_fresh(&f, &r);
     assert_non_null(strstr(r.err, "credentials: RamRoleArn profile \"ops\""));
-    assert_true(refreshes_told(r.err) >= 2);
+    assert_true(e2e_refreshes_told(r.err) >= 2);
     /* The operator's key signed AssumeRole only, never a Create. */
     {
         json_t *log = h_read_jsonl(f.emu.log_path);
@@ -274,12 +297,14 @@ static void each_source_and_the_order(void **state)
                         NULL, 0, &r);
     assert_string_equal(p, "ecs_ram_role");
     free(p);
+    assert_no_minted_secret(&f, &r);
     h_run_free(&r);
     /* The credentials URI alone. */
     NEXT_REPORT();
     p = provider_of_run(&f, report, E2E_ARGS(uri), NULL, 0, &r);
     assert_string_equal(p, "credentials_uri");
     free(p);
+    assert_no_minted_secret(&f, &r);
     h_run_free(&r);
     /* A profile wins over the metadata service and the URI. */
     write_ak_profile(cfg, H_KEY_ID);
@@ -290,6 +315,7 @@ static void each_source_and_the_order(void **state)
                         NULL, 0, &r);
     assert_string_equal(p, "profile:AK");
     free(p);
+    assert_no_minted_secret(&f, &r);
     h_run_free(&r);
     /* The environment wins over a profile (whose key the emulator does
      * not know: it would be refused). */
@@ -301,6 +327,7 @@ static void each_source_and_the_order(void **state)
                         NULL, 0, &r);
     assert_string_equal(p, "env");
     free(p);
+    assert_no_minted_secret(&f, &r);
     h_run_free(&r);
     /* ... unless --profile names it: then that profile (refused here). */
     NEXT_REPORT();
@@ -308,6 +335,7 @@ static void each_source_and_the_order(void **state)
                         "p", 4, &r);
     assert_string_equal(p, "profile:AK");
     free(p);
+    assert_no_minted_secret(&f, &r);
     h_run_free(&r);
     /* A metadata service that does not answer (a closed loopback port):
      * the URI after it. */
@@ -319,8 +347,145 @@ static void each_source_and_the_order(void **state)
                         NULL, 0, &r);
     assert_string_equal(p, "credentials_uri");
     free(p);
+    assert_no_minted_secret(&f, &r);
     h_run_free(&r);
 #undef NEXT_REPORT
+    e2e_fleet_stop(&f);
+}
+
+/* OIDC (the environment's RRSA variables, the token file outside the
+ * run's directory) and an External profile (its command prints a set the
+ * emulator minted): each run works, and neither the OIDC token nor what
+ * the command printed (its secret and token) appears anywhere. */
+#define OIDC_TOKEN "eyJhbGciOiJSUzI1NiJ9.oidc-never-print-me.c2lnbmF0dXJl"
+
+static void oidc_and_external_print_no_secret(void **state)
+{
+    struct e2e_fleet f;
+    struct h_run r;
+    char token_file[700], env_token[760], env_sts[160], report[700];
+    char out_file[700], cfg[700], env_cfg[760];
+    char *p = NULL, *body = NULL, *json = NULL;
+    json_t *minted = NULL;
+    const char *texts[3];
+    long status = 0;
+
+    (void)state;
+    e2e_fleet_start(&f, 400, PK,
+                    E2E_ARGS("--auto-create", "--oidc-token", OIDC_TOKEN));
+    /* OIDC: every file outside f.dir, which is searched afterwards. */
+    snprintf(token_file, sizeof(token_file), "%s-oidc-token", f.dir);
+    torture_write_text(token_file, OIDC_TOKEN);
+    snprintf(env_token, sizeof(env_token), "ALIBABA_CLOUD_OIDC_TOKEN_FILE=%s",
+             token_file);
+    snprintf(env_sts, sizeof(env_sts), "ALIBABA_CLOUD_STS_ENDPOINT=%s",
+             f.emu.endpoint);
+    snprintf(report, sizeof(report), "%s/oidc.report.csv", f.dir);
+    p = provider_of_run(&f, report,
+                        E2E_ARGS("ALIBABA_CLOUD_ROLE_ARN=acs:ram::"
+                                 "1234567890123456:role/ota-rollout",
+                                 "ALIBABA_CLOUD_OIDC_PROVIDER_ARN=acs:ram::"
+                                 "1234567890123456:oidc-provider/ack",
+                                 env_token, env_sts),
+                        NULL, 0, &r);
+    assert_string_equal(p, "oidc");
+    free(p);
+    texts[0] = r.out;
+    texts[1] = r.err;
+    texts[2] = NULL;
+    h_assert_no_secret(f.dir, OIDC_TOKEN, texts);
+    h_assert_no_secret(f.dir, "oidc-never-print-me", texts);
+    assert_no_minted_secret(&f, &r);
+    h_run_free(&r);
+
+    /* External: `cat FILE` prints a StsToken set from the emulator's
+     * credentials URI. */
+    {
+        char url[160];
+
+        snprintf(url, sizeof(url), "%s/credentials", f.emu.endpoint);
+        body = h_http(url, NULL, NULL, &status, NULL);
+        assert_int_equal(status, 200);
+        minted = json_loads(body, 0, NULL);
+        free(body);
+    }
+    snprintf(out_file, sizeof(out_file), "%s-external.json", f.dir);
+    assert_true(asprintf(&json,
+                         "{\"mode\":\"StsToken\",\"access_key_id\":\"%s\","
+                         "\"access_key_secret\":\"%s\",\"sts_token\":"
+                         "\"%s\",\"expiration\":\"%s\"}",
+                         e2e_str(minted, "AccessKeyId"),
+                         e2e_str(minted, "AccessKeySecret"),
+                         e2e_str(minted, "SecurityToken"),
+                         e2e_str(minted, "Expiration")) > 0);
+    torture_write_text(out_file, json);
+    free(json);
+    snprintf(cfg, sizeof(cfg), "%s-external-config.json", f.dir);
+    assert_true(asprintf(&json,
+                         "{\"current\":\"ext\",\"profiles\":[{\"name\":"
+                         "\"ext\",\"mode\":\"External\","
+                         "\"process_command\":\"cat %s\"}]}",
+                         out_file) > 0);
+    torture_write_text(cfg, json);
+    free(json);
+    chmod(cfg, 0600);
+    snprintf(env_cfg, sizeof(env_cfg), "ALIBABA_CLOUD_CONFIG_FILE=%s", cfg);
+    snprintf(report, sizeof(report), "%s/external.report.csv", f.dir);
+    p = provider_of_run(&f, report, E2E_ARGS(env_cfg), NULL, 0, &r);
+    assert_string_equal(p, "profile:External");
+    free(p);
+    texts[0] = r.out;
+    texts[1] = r.err;
+    h_assert_no_secret(f.dir, e2e_str(minted, "AccessKeySecret"), texts);
+    h_assert_no_secret(f.dir, e2e_str(minted, "SecurityToken"), texts);
+    assert_no_minted_secret(&f, &r);
+    json_decref(minted);
+    h_run_free(&r);
+    e2e_fleet_stop(&f);
+}
+
+/* Temporary credentials whose account's RAM policy denies an action (the
+ * credentials URI mints for H_KEY_ID's account): the advice names their
+ * source, not the key id of the first set; in the pre-flight and in the
+ * Creates. */
+static void denied_temporary_credentials_advice_names_the_source(void **state)
+{
+    struct e2e_fleet f;
+    struct h_run r;
+    char uri[160];
+    const char *argv[E2E_MAX_ARGS];
+    json_t *all = NULL;
+    const char *first = NULL;
+
+    (void)state;
+    e2e_fleet_start(&f, 400, PK,
+                    E2E_ARGS("--auto-create", "--ram-deny",
+                             H_KEY_ID ":QueryOTAFirmware,"
+                                      "CreateOTAStaticUpgradeJob"));
+    snprintf(uri, sizeof(uri), "ALIBABA_CLOUD_CREDENTIALS_URI=%s/credentials",
+             f.emu.endpoint);
+    e2e_fleet_argv(argv, &f, FW, NULL);
+    e2e_run_expect(&r, argv, E2E_ARGS(uri), 1, 60, 4);
+    assert_non_null(strstr(r.err, "the RAM policy of the temporary "
+                                  "credentials from credentials URI"));
+    assert_non_null(strstr(r.err, "does not allow iot:QueryOTAFirmware"));
+    all = h_emu_get(&f.emu, "/__emu/minted");
+    first = e2e_str(json_array_get(json_object_get(all, "keys"), 0), "id");
+    assert_true(strncmp(first, "STS.", 4) == 0);
+    assert_null(strstr(r.err, first));
+    h_run_free(&r);
+
+    e2e_fleet_argv(argv, &f, FW, E2E_ARGS("--skip-preflight"));
+    e2e_run_expect(&r, argv, E2E_ARGS(uri), 1, 60, 4);
+    assert_non_null(strstr(r.err, "the RAM policy of the temporary "
+                                  "credentials from credentials URI"));
+    assert_non_null(strstr(r.err, "iot:CreateOTAStaticUpgradeJob"));
+    json_decref(all);
+    all = h_emu_get(&f.emu, "/__emu/minted");
+    first = e2e_str(json_array_get(json_object_get(all, "keys"), 1), "id");
+    assert_null(strstr(r.err, first));
+    json_decref(all);
+    h_run_free(&r);
     e2e_fleet_stop(&f);
 }
 
@@ -450,6 +615,7 @@ static void kill9_during_refresh_then_resume(void **state)
         (void)sts_keys_of_creates(log); /* none refused as expired */
         json_decref(log);
     }
+    assert_no_minted_secret(&f, &r);
     h_run_free(&r);
     MHD_stop_daemon(slow.mhd);
     e2e_fleet_stop(&f);
@@ -458,6 +624,8 @@ static void kill9_during_refresh_then_resume(void **state)
 E2E_MAIN(cmocka_unit_test(static_keys_as_before),
          cmocka_unit_test(kill9_during_refresh_then_resume),
          cmocka_unit_test(each_source_and_the_order),
+         cmocka_unit_test(oidc_and_external_print_no_secret),
+         cmocka_unit_test(denied_temporary_credentials_advice_names_the_source),
          cmocka_unit_test(nothing_configured_sends_nothing),
          cmocka_unit_test(uri_20k_on_6s_credentials),
          cmocka_unit_test(ram_role_arn_20k_on_6s_credentials))

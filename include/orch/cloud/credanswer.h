@@ -3,13 +3,13 @@
  * object), the ECS metadata service and a credentials URI (the fields at
  * the top, with "Code":"Success").
  *
- * The body holds secrets: it is parsed with a wiping allocator (every
- * block jansson frees is wiped first) and no part of it reaches diag but
- * the Code and a Message that quotes no secret. A refusal is ORCH_ECRED;
- * a 5xx, a throttling Code or a body that is not JSON with a 5xx is
- * ORCH_EHTTP (worth a retry). Pure. Thread-safe: the allocator switch
- * is process-wide, so a parse on another thread at the same time may have
- * its frees wiped too (harmless) or, rarely, not (no crash, no leak).
+ * The body holds secrets: it is parsed with jansson's wiping free
+ * installed (credentials.h: orch_secret_json_wipe_on_free; every block
+ * jansson frees is wiped first) and no part of it reaches diag but the
+ * Code and a Message that quotes no secret. A refusal is ORCH_ECRED; a
+ * 5xx, a throttling Code or a body that is not JSON with a 5xx is
+ * ORCH_EHTTP (worth a retry). Pure apart from that one-time install.
+ * Thread-safe.
  */
 #ifndef ORCH_CREDANSWER_H
 #define ORCH_CREDANSWER_H

@@ -40,13 +40,4 @@ int orch_credchain_resolve(struct orch_credchain *chain, const char *profile,
                            const char *home, struct orch_diag *diag);
 void orch_credchain_cleanup(struct orch_credchain *chain);
 
-/* The loader of static credentials only (commands that do not refresh
- * yet): resolves the chain and, when its first candidate is
- * ORCH_CRED_STATIC, moves its credentials into cred (source "environment"
- * or "profile NAME (FILE)"). Returns 0, or ORCH_ECRED (also for what the
- * chain reports as ORCH_ECONFIG) with diag: nothing configured ("no
- * credentials: ..."), or a temporary source, named by its label. */
-int orch_credentials_load(struct orch_credentials *cred, const char *profile,
-                          const char *home, struct orch_diag *diag);
-
 #endif

@@ -63,7 +63,8 @@ void orch_secret_text_free(char *text, size_t len);
 /* Installs, once per process, a jansson free that wipes every block it
  * frees (it stays installed). Call it before jansson parses anything that
  * holds a secret, from the main thread before other threads use jansson;
- * orch_credchain_resolve() and orch_secret_json_parse() call it. */
+ * orch_credchain_resolve(), orch_secret_json_parse() and
+ * orch_credanswer_decode() call it. */
 void orch_secret_json_wipe_on_free(void);
 /* Parses text (len bytes) as a JSON object into *root (json_decref it),
  * with the wiping free installed. Returns 0, or ORCH_ECONFIG with diag

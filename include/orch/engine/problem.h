@@ -66,8 +66,16 @@ const char *orch_problem_title(enum orch_problem p);
 struct orch_problem_ctx {
     const char *code;          /* the error Code (STS codes get STS advice) */
     const char *key_id;        /* AccessKeyId in use */
-    const char *cred_source;   /* credentials.h's source: "environment" or
-                                  "profile NAME (FILE)" */
+    const char *cred_source;   /* credentials.h's source: "environment",
+                                  "profile NAME (FILE)", or a chain
+                                  source's label */
+    const char *provider;      /* credentials.h's provider ("env",
+                                  "profile:RamRoleArn", "oidc", ...) */
+    bool refreshed;            /* temporary credentials fetched again from
+                                  their source before they expire (and
+                                  after a refused token): key_id is only
+                                  the first set's, so the advice names the
+                                  source and what to check in it */
     const char *endpoint;      /* the endpoint called */
     const char *action;        /* the API action denied, e.g.
                                   "QueryOTAFirmware" */

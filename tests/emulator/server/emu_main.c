@@ -31,7 +31,7 @@ enum {
     OPT_AUTO_CREATE, OPT_ACCESS_KEY, OPT_REQUEST_LOG, OPT_QPS_CREATE,
     OPT_QPS_QUERY, OPT_QPS_FIRMWARE, OPT_QPS_DEVICE_DETAIL, OPT_QPS_CANCEL,
     OPT_QPS_BATCH, OPT_QPS_SCALE, OPT_CLOCK,
-    OPT_CLOCK_OFFSET, OPT_SEED, OPT_LATENCY_MS, OPT_LATENCY_DIST,
+    OPT_CLOCK_OFFSET, OPT_CLOCK_RATE, OPT_SEED, OPT_LATENCY_MS, OPT_LATENCY_DIST,
     OPT_FAIL_5XX, OPT_RESET, OPT_LOSE, OPT_MALFORMED, OPT_SLOW,
     OPT_SLOW_MS, OPT_THROTTLE_BURST, OPT_SIM_SPEED, OPT_SUCCESS_RATIO,
     OPT_INSTANCE_ID, OPT_MAX_BODY, OPT_MAX_URI, OPT_FAULT_ACTIONS,
@@ -64,6 +64,7 @@ static const struct option options[] = {
     {"qps-scale", required_argument, NULL, OPT_QPS_SCALE},
     {"clock", required_argument, NULL, OPT_CLOCK},
     {"clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET},
+    {"clock-rate", required_argument, NULL, OPT_CLOCK_RATE},
     {"seed", required_argument, NULL, OPT_SEED},
     {"latency-ms", required_argument, NULL, OPT_LATENCY_MS},
     {"latency-dist", required_argument, NULL, OPT_LATENCY_DIST},
@@ -155,6 +156,11 @@ static const char usage[] =
     "                        2025-01-02T03:04:05Z); it then runs in real "
     "time\n"
     "  --clock-offset MS     real time plus MS (may be negative)\n"
+    "  --clock-rate F        the clock runs F times as fast as real time\n"
+    "                        from the start (default 1): quotas, task\n"
+    "                        steps, key lifetimes and signature times all\n"
+    "                        follow it (a tool under libfaketime at the\n"
+    "                        same rate shares its simulated time)\n"
     "Faults (seeded: same seed and request order, same faults):\n"
     "  --seed N              fault and simulation seed (default 1)\n"
     "  --latency-ms MIN-MAX  added latency per request (uniform)\n"
@@ -191,6 +197,9 @@ static const char usage[] =
     "                        fail-5xx, reset, lose-response, malformed,\n"
     "                        fail-queries, fault-actions (e.g.\n"
     "                        'fail-queries=0&lose-response=0')\n"
+    "  GET /__emu/minted     every temporary key minted so far, with its\n"
+    "                        secret and token, and the IMDSv2 session\n"
+    "                        tokens (tests search outputs for them)\n"
     "  GET /__emu/clock      the emulator's clock (now_ms, advanced_ms)\n"
     "  POST /__emu/clock     advance=MS: move the clock forward (tests of\n"
     "                        scheduled jobs)\n"
@@ -204,6 +213,7 @@ static const char usage[] =
 
 struct clock_state {
     int64_t base_ms;   /* the clock's value at mono_start */
+    double rate;       /* clock ms per real ms (--clock-rate) */
     struct timespec mono_start;
 };
 
@@ -211,10 +221,12 @@ static int64_t clock_now(void *ctx)
 {
     struct clock_state *c = ctx;
     struct timespec ts;
+    double real_ms = 0;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return c->base_ms + (int64_t)(ts.tv_sec - c->mono_start.tv_sec) * 1000
-         + (ts.tv_nsec - c->mono_start.tv_nsec) / 1000000;
+    real_ms = (double)(ts.tv_sec - c->mono_start.tv_sec) * 1000
+            + (double)(ts.tv_nsec - c->mono_start.tv_nsec) / 1e6;
+    return c->base_ms + (int64_t)(real_ms * c->rate);
 }
 
 static char *read_file(const char *path)
@@ -435,6 +447,8 @@ static int clock_option(struct cli *o, int c, const char *name,
         bad = num(name, arg, -1e13, 1e13, &d);
         o->offset = (int64_t)d;
         return bad;
+    case OPT_CLOCK_RATE:
+        return num(name, arg, 0.001, 10000, &o->clk.rate);
     default:
         return -1;
     }
@@ -558,7 +572,7 @@ static int finish_args(struct cli *o, char **cert, char **key)
 }
 
 /* Starts the emulator's clock: --clock (or now) plus --clock-offset,
- * then running in real time. */
+ * then running at --clock-rate times real time. */
 static void start_clock(struct cli *o)
 {
     if (!o->have_clock)
@@ -603,6 +617,7 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     emu_server_opts_init(&o.so);
     o.wo.sim_speed = 2.0;
+    o.clk.rate = 1.0;
     o.wo.success_ratio = 1.0;
     o.wo.seed = 1;
     o.so.faults.seed = 1;

@@ -287,6 +287,8 @@ static enum MHD_Result handle_internal(struct emu_server *s,
         j = emu_server_faults(s);
     else if (strcmp(url, "/__emu/clock") == 0)
         j = clock_json(s);
+    else if (strcmp(url, "/__emu/minted") == 0)
+        j = emu_mint_reveal(s->mint);
     else
         return emu_send_buf(con, 404, EMU_JSON_CT, "{\"Code\":\"NotFound\"}", 19,
                         NULL);

@@ -255,3 +255,32 @@ json_t *emu_mint_stats(struct emu_mint *m)
     json_object_set_new(o, "keys", keys);
     return o;
 }
+
+json_t *emu_mint_reveal(struct emu_mint *m)
+{
+    json_t *keys = json_array();
+    json_t *sessions = json_array();
+    size_t i = 0;
+    int bad = keys == NULL || sessions == NULL;
+
+    pthread_mutex_lock(&m->lock);
+    for (i = 0; !bad && i < m->n; i++) {
+        const struct emu_minted *k = &m->v[i].k;
+
+        bad = json_array_append_new(
+                  keys, json_pack("{s:s,s:s,s:s,s:s}", "id", k->id, "secret",
+                                  k->secret, "token", k->token, "kind",
+                                  k->kind)) != 0;
+    }
+    for (i = 0; !bad && i < MAX_SESSIONS; i++)
+        if (m->sessions[i].token[0] != '\0')
+            bad = json_array_append_new(
+                      sessions, json_string(m->sessions[i].token)) != 0;
+    pthread_mutex_unlock(&m->lock);
+    if (bad) {
+        json_decref(keys);
+        json_decref(sessions);
+        return NULL;
+    }
+    return json_pack("{s:o,s:o}", "keys", keys, "sessions", sessions);
+}

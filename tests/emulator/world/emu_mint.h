@@ -63,4 +63,10 @@ bool emu_mint_session_valid(struct emu_mint *m, const char *token,
  * (new reference, NULL on ENOMEM). No secret in it. */
 json_t *emu_mint_stats(struct emu_mint *m);
 
+/* Every secret the registry handed out, for tests that search a tool's
+ * outputs for them: {"keys":[{"id","secret","token","kind"},..],
+ * "sessions":[IMDSv2 session token,..]} (new reference, NULL on ENOMEM).
+ * Served only as GET /__emu/minted: the emulator is a test tool. */
+json_t *emu_mint_reveal(struct emu_mint *m);
+
 #endif

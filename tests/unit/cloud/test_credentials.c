@@ -1,6 +1,8 @@
-/* test_credentials.c - credentials from the environment and from an aliyun
- * CLI profile in a scratch HOME: AK, StsToken, unsupported modes, missing
- * pieces; no message ever holds a secret. */
+/* test_credentials.c - static credentials as the chain resolves them
+ * (orch_credchain_resolve: its first candidate) from the environment and
+ * from an aliyun CLI profile in a scratch HOME: AK, StsToken, temporary
+ * modes left to their fetch, missing pieces; no message ever holds a
+ * secret; the secret helpers. The whole chain: test_credchain.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -91,17 +93,29 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Loads and checks that a failure message never holds a secret. */
-static int load(struct orch_credentials *c, const char *profile,
-                const struct fx *f, struct orch_diag *d)
+/* The chain resolved in f's HOME (clean it with orch_credchain_cleanup
+ * after a success); checks that a failure message never holds a
+ * secret. */
+static int resolve(struct orch_credchain *chain, const char *profile,
+                   const struct fx *f, struct orch_diag *d)
 {
     int rc = 0;
 
     memset(d, 0, sizeof(*d));
-    rc = orch_credentials_load(c, profile, f->home, d);
+    rc = orch_credchain_resolve(chain, profile, f->home, d);
     assert_null(strstr(d->msg, SECRET));
     assert_null(strstr(d->msg, TOKEN));
     return rc;
+}
+
+/* The chain's first candidate, which must be static keys: its
+ * credentials (borrowed from chain). */
+static const struct orch_credentials *
+first_static(const struct orch_credchain *chain)
+{
+    assert_true(chain->n >= 1);
+    assert_int_equal(chain->cand[0]->kind, ORCH_CRED_STATIC);
+    return &chain->cand[0]->static_cred;
 }
 
 /* The environment's access key: id and SECRET. */
@@ -114,63 +128,72 @@ static void env_keys(const char *id)
 static void env_ak(void **state)
 {
     struct fx *f = *state;
-    struct orch_credentials c;
+    struct orch_credchain chain;
+    const struct orch_credentials *c = NULL;
     struct orch_diag d;
 
     env_keys("LTAIenv");
     write_config(f, config_json); /* the environment comes first */
-    assert_int_equal(load(&c, NULL, f, &d), 0);
-    assert_string_equal(c.access_key_id, "LTAIenv");
-    assert_string_equal(c.secret.s, SECRET);
-    assert_int_equal(c.secret.len, strlen(SECRET));
-    assert_null(c.token.s);
-    assert_string_equal(c.source, "environment");
-    orch_credentials_cleanup(&c);
-    assert_null(c.secret.s);
-    assert_null(c.access_key_id);
+    assert_int_equal(resolve(&chain, NULL, f, &d), 0);
+    c = first_static(&chain);
+    assert_string_equal(c->access_key_id, "LTAIenv");
+    assert_string_equal(c->secret.s, SECRET);
+    assert_int_equal(c->secret.len, strlen(SECRET));
+    assert_null(c->token.s);
+    assert_string_equal(c->source, "environment");
+    assert_string_equal(chain.cand[0]->provider, "env");
+    orch_credchain_cleanup(&chain);
 }
 
 static void env_sts(void **state)
 {
     struct fx *f = *state;
-    struct orch_credentials c;
+    struct orch_credchain chain;
+    const struct orch_credentials *c = NULL;
     struct orch_diag d;
 
     env_keys("STS.env");
     setenv("ALIBABA_CLOUD_SECURITY_TOKEN", TOKEN, 1);
-    assert_int_equal(load(&c, NULL, f, &d), 0);
-    assert_string_equal(c.token.s, TOKEN);
-    assert_int_equal(c.token.len, strlen(TOKEN));
-    orch_credentials_cleanup(&c);
+    assert_int_equal(resolve(&chain, NULL, f, &d), 0);
+    c = first_static(&chain);
+    assert_string_equal(c->token.s, TOKEN);
+    assert_int_equal(c->token.len, strlen(TOKEN));
+    orch_credchain_cleanup(&chain);
 }
 
 static void env_half_set(void **state)
 {
     struct fx *f = *state;
-    struct orch_credentials c;
+    struct orch_credchain chain;
     struct orch_diag d;
 
     setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv", 1);
-    assert_int_equal(load(&c, NULL, f, &d), ORCH_ECRED);
+    assert_int_equal(resolve(&chain, NULL, f, &d), ORCH_ECRED);
     assert_non_null(strstr(d.msg, "ALIBABA_CLOUD_ACCESS_KEY_SECRET is not"));
     unsetenv("ALIBABA_CLOUD_ACCESS_KEY_ID");
     setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET, 1);
-    assert_int_equal(load(&c, NULL, f, &d), ORCH_ECRED);
+    assert_int_equal(resolve(&chain, NULL, f, &d), ORCH_ECRED);
     assert_non_null(strstr(d.msg, "ALIBABA_CLOUD_ACCESS_KEY_ID is not"));
-    assert_null(c.secret.s); /* nothing left behind on failure */
+    assert_int_equal(chain.n, 0); /* nothing left behind on failure */
 }
 
 static void nothing_anywhere(void **state)
 {
     struct fx *f = *state;
-    struct orch_credentials c;
+    struct orch_credchain chain;
     struct orch_diag d;
 
-    assert_int_equal(load(&c, NULL, f, &d), ORCH_ECRED);
+    /* With the metadata service on, it is what is left: resolved, not
+     * fetched. */
+    assert_int_equal(resolve(&chain, NULL, f, &d), 0);
+    assert_string_equal(chain.cand[0]->provider, "ecs_ram_role");
+    orch_credchain_cleanup(&chain);
+    setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true", 1);
+    assert_int_equal(resolve(&chain, NULL, f, &d), ORCH_ECRED);
     assert_non_null(strstr(d.msg, "no credentials"));
     assert_non_null(strstr(d.msg, "ALIBABA_CLOUD_ACCESS_KEY_ID"));
     /* An explicit profile without the file says so. */
-    assert_int_equal(load(&c, "prod", f, &d), ORCH_ECRED);
+    assert_int_equal(resolve(&chain, "prod", f, &d), ORCH_ECRED);
     assert_non_null(strstr(d.msg, "profile prod:"));
     assert_non_null(strstr(d.msg, "does not exist"));
 }
@@ -178,44 +201,64 @@ static void nothing_anywhere(void **state)
 static void profile_current_ak(void **state)
 {
     struct fx *f = *state;
-    struct orch_credentials c;
+    struct orch_credchain chain;
+    const struct orch_credentials *c = NULL;
     struct orch_diag d;
     char want[256];
 
     write_config(f, config_json);
-    assert_int_equal(load(&c, NULL, f, &d), 0);
-    assert_string_equal(c.access_key_id, "LTAIdefault");
-    assert_string_equal(c.secret.s, SECRET);
-    assert_null(c.token.s); /* mode AK ignores a stray sts_token */
+    assert_int_equal(resolve(&chain, NULL, f, &d), 0);
+    c = first_static(&chain);
+    assert_string_equal(c->access_key_id, "LTAIdefault");
+    assert_string_equal(c->secret.s, SECRET);
+    assert_null(c->token.s); /* mode AK ignores a stray sts_token */
     snprintf(want, sizeof(want), "profile default (%s)", f->path);
-    assert_string_equal(c.source, want);
-    orch_credentials_cleanup(&c);
+    assert_string_equal(c->source, want);
+    orch_credchain_cleanup(&chain);
 
     /* No "mode": the aliyun CLI's default, AK. */
-    assert_int_equal(load(&c, "nomode", f, &d), 0);
-    assert_string_equal(c.access_key_id, "LTAInomode");
-    orch_credentials_cleanup(&c);
+    assert_int_equal(resolve(&chain, "nomode", f, &d), 0);
+    assert_string_equal(first_static(&chain)->access_key_id, "LTAInomode");
+    orch_credchain_cleanup(&chain);
 }
 
 static void profile_sts_by_env_and_flag(void **state)
 {
     struct fx *f = *state;
-    struct orch_credentials c;
+    struct orch_credchain chain;
     struct orch_diag d;
 
     write_config(f, config_json);
     setenv("ALIBABA_CLOUD_PROFILE", "sts", 1);
-    assert_int_equal(load(&c, NULL, f, &d), 0);
-    assert_string_equal(c.access_key_id, "STS.abc");
-    assert_string_equal(c.token.s, TOKEN);
-    orch_credentials_cleanup(&c);
+    assert_int_equal(resolve(&chain, NULL, f, &d), 0);
+    assert_string_equal(first_static(&chain)->access_key_id, "STS.abc");
+    assert_string_equal(first_static(&chain)->token.s, TOKEN);
+    orch_credchain_cleanup(&chain);
     unsetenv("ALIBABA_CLOUD_PROFILE");
 
     /* --profile names the profile even when the environment has a key. */
     env_keys("LTAIenv");
-    assert_int_equal(load(&c, "sts", f, &d), 0);
-    assert_string_equal(c.access_key_id, "STS.abc");
-    orch_credentials_cleanup(&c);
+    assert_int_equal(resolve(&chain, "sts", f, &d), 0);
+    assert_string_equal(first_static(&chain)->access_key_id, "STS.abc");
+    orch_credchain_cleanup(&chain);
+}
+
+/* Temporary modes resolve to their fetch (test_credchain.c has each
+ * one's details): not static keys. */
+static void temporary_profiles_resolve_to_a_fetch(void **state)
+{
+    struct fx *f = *state;
+    struct orch_credchain chain;
+    struct orch_diag d;
+
+    write_config(f, config_json);
+    assert_int_equal(resolve(&chain, "role", f, &d), 0);
+    assert_int_equal(chain.cand[0]->kind, ORCH_CRED_ASSUME_ROLE);
+    assert_string_equal(chain.cand[0]->label, "RamRoleArn profile \"role\"");
+    orch_credchain_cleanup(&chain);
+    assert_int_equal(resolve(&chain, "ecs", f, &d), 0);
+    assert_int_equal(chain.cand[0]->kind, ORCH_CRED_ECS);
+    orch_credchain_cleanup(&chain);
 }
 
 static void unsupported_and_broken_profiles(void **state)
@@ -224,24 +267,18 @@ static void unsupported_and_broken_profiles(void **state)
         const char *profile;
         const char *msg;
     } cases[] = {
-        /* Temporary credentials come from the credential chain now
-         * (test_credchain.c); this static-only loader names them. */
-        {"role", "RamRoleArn profile \"role\" gives temporary credentials, "
-                 "which this command cannot refresh yet; use an AK or "
-                 "StsToken profile or set ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET"},
-        {"ecs", "EcsRamRole profile \"ecs\" gives temporary credentials"},
         {"nosecret", "profile nosecret in"},
         {"notoken", "(mode StsToken) has no sts_token"},
         {"missing", "profile missing not found in"},
     };
     struct fx *f = *state;
-    struct orch_credentials c;
+    struct orch_credchain chain;
     struct orch_diag d;
     size_t i = 0;
 
     write_config(f, config_json);
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int rc = load(&c, cases[i].profile, f, &d);
+        int rc = resolve(&chain, cases[i].profile, f, &d);
 
         if (rc != ORCH_ECRED || strstr(d.msg, cases[i].msg) == NULL)
             fail_msg("profile %s: rc %d, diag \"%s\"", cases[i].profile, rc,
@@ -253,19 +290,19 @@ static void unsupported_and_broken_profiles(void **state)
 static void broken_file(void **state)
 {
     struct fx *f = *state;
-    struct orch_credentials c;
+    struct orch_credchain chain;
     struct orch_diag d;
 
     /* Invalid JSON right after the secret: the message must not quote it. */
     write_config(f, "{\"current\":\"default\",\"profiles\":[{\"name\":"
                     "\"default\",\"access_key_secret\":\"" SECRET "\" x]}");
-    assert_int_equal(load(&c, NULL, f, &d), ORCH_ECRED);
+    assert_int_equal(resolve(&chain, NULL, f, &d), ORCH_ECONFIG);
     assert_non_null(strstr(d.msg, "not valid JSON"));
     write_config(f, "[1,2]");
-    assert_int_equal(load(&c, NULL, f, &d), ORCH_ECRED);
+    assert_int_equal(resolve(&chain, NULL, f, &d), ORCH_ECONFIG);
     assert_non_null(strstr(d.msg, "is not a JSON object"));
     write_config(f, "{\"current\":\"default\"}");
-    assert_int_equal(load(&c, NULL, f, &d), ORCH_ECRED);
+    assert_int_equal(resolve(&chain, NULL, f, &d), ORCH_ECONFIG);
     assert_non_null(strstr(d.msg, "has no \"profiles\" list"));
 }
 
@@ -294,6 +331,8 @@ TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test_setup_teardown(profile_current_ak, setup, teardown),
     cmocka_unit_test_setup_teardown(profile_sts_by_env_and_flag, setup,
                                     teardown),
+    cmocka_unit_test_setup_teardown(temporary_profiles_resolve_to_a_fetch,
+                                    setup, teardown),
     cmocka_unit_test_setup_teardown(unsupported_and_broken_profiles, setup,
                                     teardown),
     cmocka_unit_test_setup_teardown(broken_file, setup, teardown),

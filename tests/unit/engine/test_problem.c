@@ -63,6 +63,73 @@ static void test_credentials_rejected(void **state)
     assert_non_null(strstr(out, "ALIBABA_CLOUD_SECURITY_TOKEN"));
 }
 
+/* Temporary credentials fetched again from their source: the advice
+ * names the source and what to check in it, never the first set's key id
+ * nor a profile's sts_token. */
+static void test_refreshed_credentials(void **state)
+{
+    static const struct {
+        const char *provider;
+        const char *check;
+    } sources[] = {
+        {"profile:RamRoleArn", "assume the role (ram_role_arn)"},
+        {"profile:ChainableRamRoleArn", "assume the role (ram_role_arn)"},
+        {"ini:ram_role_arn", "assume the role (ram_role_arn)"},
+        {"oidc", "OIDC token file"},
+        {"profile:OIDC", "OIDC token file"},
+        {"ecs_ram_role", "RAM role attached"},
+        {"profile:EcsRamRole", "RAM role attached"},
+        {"credentials_uri", "what the credentials URI answers"},
+        {"profile:CredentialsURI", "what the credentials URI answers"},
+        {"profile:External", "process_command prints"},
+    };
+    struct orch_problem_ctx c = {0};
+    char out[400];
+    size_t i = 0;
+
+    (void)state;
+    c.key_id = "STS.firstkey";
+    c.cred_source = "RamRoleArn profile \"ops\"";
+    c.refreshed = true;
+    for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+        c.provider = sources[i].provider;
+        c.code = "InvalidSecurityToken.Expired";
+        advice(ORCH_PROBLEM_CREDENTIALS, &c, out, sizeof(out));
+        assert_non_null(strstr(out, "STS token of the temporary credentials "
+                                    "from RamRoleArn profile \"ops\""));
+        assert_non_null(strstr(out, sources[i].check));
+        assert_null(strstr(out, "STS.firstkey"));
+        assert_null(strstr(out, "sts_token"));
+        assert_null(strstr(out, "ALIBABA_CLOUD_SECURITY_TOKEN"));
+    }
+    c.provider = "profile:RamRoleArn";
+    c.code = "SignatureDoesNotMatch";
+    advice(ORCH_PROBLEM_CREDENTIALS, &c, out, sizeof(out));
+    assert_non_null(strstr(out, "signature of the temporary credentials"));
+    assert_null(strstr(out, "access_key_secret"));
+    assert_null(strstr(out, "STS.firstkey"));
+    c.code = "InvalidAccessKeyId.NotFound";
+    advice(ORCH_PROBLEM_KEY_UNKNOWN, &c, out, sizeof(out));
+    assert_non_null(strstr(out, "temporary AccessKeyId of the temporary "
+                                "credentials from"));
+    assert_null(strstr(out, "STS.firstkey"));
+    c.code = "Forbidden.RAM";
+    c.action = "CreateOTAStaticUpgradeJob";
+    advice(ORCH_PROBLEM_DENIED, &c, out, sizeof(out));
+    assert_non_null(strstr(out, "the role's policy"));
+    assert_non_null(strstr(out, "iot:CreateOTAStaticUpgradeJob"));
+    assert_null(strstr(out, "STS.firstkey"));
+
+    /* A token given as is (a StsToken profile, not refreshed): as before. */
+    c.refreshed = false;
+    c.provider = "profile:StsToken";
+    c.cred_source = "profile dev (/home/x/.aliyun/config.json)";
+    c.code = "InvalidSecurityToken.Expired";
+    advice(ORCH_PROBLEM_CREDENTIALS, &c, out, sizeof(out));
+    assert_non_null(strstr(out, "the profile's sts_token"));
+    assert_non_null(strstr(out, "STS.firstkey"));
+}
+
 static void test_key_unknown(void **state)
 {
     struct orch_problem_ctx c = {0};
@@ -264,6 +331,7 @@ static void titles_and_out_of_range(void **state)
 
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(test_credentials_rejected),
+    cmocka_unit_test(test_refreshed_credentials),
     cmocka_unit_test(test_key_unknown),
     cmocka_unit_test(test_clock_skew),
     cmocka_unit_test(test_endpoint_unreachable),

@@ -348,6 +348,35 @@ static void oidc_call_logged_redacted(void **state)
     free(log);
 }
 
+/* GET /__emu/minted: the key the credentials URI handed out, with its
+ * secret and token (for tests that search outputs for them). */
+static void minted_listed_for_tests(void **state)
+{
+    struct fixture *f = *state;
+    struct emu_server_opts t = {0};
+    struct orch_credentials tmp;
+    json_t *all = NULL, *k = NULL;
+    char *ans = NULL;
+    long st = 0;
+
+    start(f, &t);
+    fetch_uri(f, &tmp);
+    ans = http(f, "GET", "/__emu/minted", NULL, NULL, &st);
+    assert_int_equal(st, 200);
+    all = json_loads(ans, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(all, "keys")), 1);
+    k = json_array_get(json_object_get(all, "keys"), 0);
+    assert_string_equal(json_string_value(json_object_get(k, "id")),
+                        tmp.access_key_id);
+    assert_string_equal(json_string_value(json_object_get(k, "secret")),
+                        tmp.secret.s);
+    assert_string_equal(json_string_value(json_object_get(k, "token")),
+                        tmp.token.s);
+    json_decref(all);
+    free(ans);
+    orch_credentials_cleanup(&tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,6 +386,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(metadata_off_or_v1_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(oidc_call_logged_redacted, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(minted_listed_for_tests, setup,
                                         teardown),
     };
     int rc = 0;

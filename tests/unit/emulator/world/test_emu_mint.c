@@ -1,6 +1,6 @@
 /* test_emu_mint.c - the emulator's minted keys: shape, lookup, the
  * account root through a chain, expiry times, IMDSv2 session tokens, the
- * stats (no secret in them). */
+ * stats (no secret in them), the test-only list of every secret. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -89,12 +89,51 @@ static void stats_count_without_secrets(void **state)
     emu_mint_free(m);
 }
 
+/* What tests read from GET /__emu/minted: every key with its secret and
+ * token, in minting order, and the session tokens. */
+static void reveal_lists_every_secret(void **state)
+{
+    struct emu_mint *m = emu_mint_new();
+    struct emu_minted a, b;
+    char tok[48];
+    json_t *all = NULL, *keys = NULL, *k = NULL, *sessions = NULL;
+
+    (void)state;
+    all = emu_mint_reveal(m);
+    assert_int_equal(json_array_size(json_object_get(all, "keys")), 0);
+    assert_int_equal(json_array_size(json_object_get(all, "sessions")), 0);
+    json_decref(all);
+    emu_mint_issue(m, "LTAIroot", "AssumeRole", NOW, HOUR, &a);
+    emu_mint_issue(m, "LTAIroot", "CredentialsURI", NOW, HOUR, &b);
+    emu_mint_session_token(m, NOW, 60, tok);
+    all = emu_mint_reveal(m);
+    keys = json_object_get(all, "keys");
+    assert_int_equal(json_array_size(keys), 2);
+    k = json_array_get(keys, 1);
+    assert_string_equal(json_string_value(json_object_get(k, "id")), b.id);
+    assert_string_equal(json_string_value(json_object_get(k, "secret")),
+                        b.secret);
+    assert_string_equal(json_string_value(json_object_get(k, "token")),
+                        b.token);
+    assert_string_equal(json_string_value(json_object_get(k, "kind")),
+                        "CredentialsURI");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(keys, 0), "secret")),
+                        a.secret);
+    sessions = json_object_get(all, "sessions");
+    assert_int_equal(json_array_size(sessions), 1);
+    assert_string_equal(json_string_value(json_array_get(sessions, 0)), tok);
+    json_decref(all);
+    emu_mint_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(issue_and_lookup),
         cmocka_unit_test(session_tokens),
         cmocka_unit_test(stats_count_without_secrets),
+        cmocka_unit_test(reveal_lists_every_secret),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
