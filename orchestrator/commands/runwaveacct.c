@@ -3,6 +3,7 @@
 #include "orch/commands/runwaveacct.h"
 
 #include "orch/base/err.h"
+#include "orch/commands/credcmd.h"
 #include "orch/commands/runctx.h"
 #include "orch/rollout/gate.h"
 #include "orch/rollout/planrows.h"
@@ -37,6 +38,14 @@ void orch_runwaveacct_print(const struct orch_run *ctx, FILE *fp)
         return;
     fputc('\n', fp);
     orch_waveaccount_print(fp, a, ctx->wp.n);
+    if (ctx->cred != NULL) {
+        char where[512];
+
+        /* The refreshes over the whole run, gates' waits included (each
+         * wave's summary told them as of its own end). */
+        orch_credcmd_describe(ctx->cred, where, sizeof(where));
+        fprintf(fp, "credentials: %s\n", where);
+    }
 }
 
 json_t *orch_runwaveacct_json(const struct orch_run *ctx)

@@ -189,6 +189,10 @@ static void three_gated_waves_over_six_hours(void **state)
     assert_int_equal(json_array_size(gates), 3);
     json_decref(gates);
     assert_non_null(strstr(r.err, "credentials: RamRoleArn profile \"ops\""));
+    /* the run's account (after every wave's gate) says how often */
+    assert_non_null(strstr(strstr(r.err, "total over 3 waves"),
+                           "credentials: RamRoleArn profile \"ops\" (STS, "
+                           "refreshed "));
     told = e2e_refreshes_told(r.err);
     if (told <= 20)
         fail_msg("the last wave's summary says %ld refreshes", told);

@@ -348,6 +348,8 @@ static void zero_task_wave_passes_as_decided(void **state)
      * well see its tasks still pending) */
     assert_null(strstr(r.err, "wave 1/2: 0 of 200 SUCCEEDED"));
     assert_null(strstr(r.err, "not decided within"));
+    /* the run's account ends with where its credentials came from */
+    assert_non_null(strstr(r.err, "not sent\ncredentials: environment\n"));
     gates = e2e_wave_records(c.report, "gate");
     assert_int_equal(json_array_size(gates), 2);
     g = json_array_get(gates, 0);
