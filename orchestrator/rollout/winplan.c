@@ -65,6 +65,47 @@ static bool row_of(const struct orch_winplan *wpl, size_t k, uint32_t z,
     return true;
 }
 
+/* Wave k as `run` judges its horizon: its ScheduleTime is the latest
+ * window start among its zones (runwindows.h), -1 after the gate. */
+static void wave_as_run(const struct orch_winplan *wpl, size_t k,
+                        struct orch_wave *w)
+{
+    struct orch_winplan_row r;
+    uint32_t z = 0;
+
+    memset(w, 0, sizeof(*w));
+    w->schedule_ms = w->finish_ms = -1;
+    for (z = 0; z < wpl->nzones; z++) {
+        if (row_of(wpl, k, z, &r) && r.start_ms > w->schedule_ms)
+            w->schedule_ms = r.start_ms;
+    }
+}
+
+/* Whether wave k is deferred: it or a wave before it is beyond the
+ * horizon at the plan's time (run stops at the first such wave). */
+static bool wave_deferred(const struct orch_winplan *wpl, size_t k)
+{
+    struct orch_wave w;
+    size_t j = 0;
+
+    for (j = 0; j <= k; j++) {
+        wave_as_run(wpl, j, &w);
+        if (orch_waves_when(&w, wpl->now_ms, NULL) == ORCH_WAVE_LATER)
+            return true;
+    }
+    return false;
+}
+
+/* row_of() and whether its wave is deferred. */
+static bool full_row_of(const struct orch_winplan *wpl, size_t k, uint32_t z,
+                        struct orch_winplan_row *r)
+{
+    if (!row_of(wpl, k, z, r))
+        return false;
+    r->deferred = wave_deferred(wpl, k);
+    return true;
+}
+
 size_t orch_winplan_rows(const struct orch_winplan *wpl,
                          struct orch_winplan_row *rows, size_t cap)
 {
@@ -76,7 +117,7 @@ size_t orch_winplan_rows(const struct orch_winplan *wpl,
         return 0;
     for (k = 0; k < nwaves(wpl); k++) {
         for (z = 0; z < wpl->nzones; z++) {
-            if (!row_of(wpl, k, z, &r))
+            if (!full_row_of(wpl, k, z, &r))
                 continue;
             if (n < cap)
                 rows[n] = r;
@@ -147,7 +188,11 @@ static void print_row(FILE *fp, const struct orch_winplan *wpl,
     orch_window_format_local(tz, r->end_ms, le, sizeof(le));
     format_utc(r->start_ms, us, sizeof(us));
     format_utc(r->end_ms, ue, sizeof(ue));
-    fprintf(fp, "%s to %s (UTC %s to %s)\n", ls, le, us, ue);
+    fprintf(fp, "%s to %s (UTC %s to %s)", ls, le, us, ue);
+    if (r->deferred)
+        fprintf(fp, " - deferred: beyond the API's 7-day horizon, `resume` "
+                    "creates it");
+    fprintf(fp, "\n");
 }
 
 void orch_winplan_print(FILE *fp, const struct orch_winplan *wpl)
@@ -163,7 +208,7 @@ void orch_winplan_print(FILE *fp, const struct orch_winplan *wpl)
     fprintf(fp, "schedule (window %s, local time of each zone):\n", w);
     for (k = 0; k < nwaves(wpl); k++) {
         for (z = 0; z < wpl->nzones; z++) {
-            if (row_of(wpl, k, z, &r))
+            if (full_row_of(wpl, k, z, &r))
                 print_row(fp, wpl, &r);
         }
     }
@@ -227,6 +272,7 @@ static json_t *row_json(const struct orch_winplan *wpl,
     bad |= orch_jsonout_put(o, "jobs", orch_jsonout_count(r->jobs));
     bad |= orch_jsonout_put(o, "after", json_string(after_of(wpl, r)));
     bad |= put_times(o, wpl, r);
+    bad |= orch_jsonout_put(o, "deferred", json_boolean(r->deferred));
     return orch_jsonout_built(o, bad);
 }
 
@@ -244,7 +290,7 @@ json_t *orch_winplan_json(const struct orch_winplan *wpl)
         for (z = 0; a && z < wpl->nzones; z++) {
             json_t *o = NULL;
 
-            if (!row_of(wpl, k, z, &r))
+            if (!full_row_of(wpl, k, z, &r))
                 continue;
             o = row_json(wpl, &r);
             if (o == NULL || json_array_append_new(a, o)) {

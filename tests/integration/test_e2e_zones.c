@@ -225,6 +225,38 @@ static void wave_beyond_horizon_deferred_then_resumed(void **state)
     assert_non_null(strstr(r.out, "  wave 2 \"field\", Asia/Shanghai: 9 "
                                   "devices in 2 jobs: 2027-01-24 02:00 "
                                   "+08:00"));
+    /* The plan says what the run does: wave 2 deferred, in every zone. */
+    assert_int_equal(e2e_count_substr(r.out, "- deferred: beyond the API's "
+                                            "7-day horizon, `resume` "
+                                            "creates it\n"),
+                     3);
+    assert_null(strstr(r.out, "wave 1 \"lab\", Asia/Shanghai: 1 device in 1 "
+                              "job: 2027-01-16 02:00 +08:00 to 2027-01-16 "
+                              "05:00 +08:00 (UTC 2027-01-15T18:00:00Z to "
+                              "2027-01-15T21:00:00Z) -"));
+    h_run_free(&r);
+    e2e_run_expect(&r,
+                   zoned_argv(argv, "plan", &f, NULL,
+                              E2E_ARGS("--wave-column", "site",
+                                       "--wave-order", "lab,field",
+                                       "--wave-interval", "8d", "--json")),
+                   a.env.v, 0, 60, 0);
+    all = e2e_parse_document(r.out);
+    json_array_foreach(json_object_get(json_object_get(all, "plan"),
+                                       "schedule"),
+                       i, row) {
+        json_t *dfr = json_object_get(row, "deferred");
+
+        assert_true(json_is_boolean(dfr));
+        assert_int_equal(json_is_true(dfr),
+                         json_integer_value(json_object_get(row, "wave")) ==
+                             2);
+        deferred += json_is_true(dfr);
+    }
+    assert_int_equal(deferred, 3);
+    deferred = 0;
+    json_decref(all);
+    all = NULL;
     h_run_free(&r);
     e2e_run_expect(&r,
                    zoned_argv(argv, "run", &f, a.emu.endpoint,

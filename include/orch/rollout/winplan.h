@@ -9,6 +9,9 @@
  * passed) or after the wave's nominal time (--wave-interval). A gated
  * wave after the first is created when the gate before it passes: its
  * window is the next one after that, not known yet, and is told so.
+ * A wave whose window is beyond the API's 7-day horizon is deferred, as
+ * `run` defers it (waves.h: orch_waves_when on the latest window start
+ * of the wave's zones; the waves after it wait with it), and is told so.
  *
  * struct orch_winplan is a caller-owned value of borrowed pointers (no
  * allocation); everything here is pure. Not thread-safe only in that fp
@@ -53,6 +56,11 @@ struct orch_winplan_row {
     bool after_gate;    /* its window follows the gate: no times */
     int64_t start_ms;   /* ScheduleTime, -1 after the gate */
     int64_t end_ms;     /* ScheduleFinishTime, -1 after the gate */
+    bool deferred;      /* its wave is not created by `run`: the wave's
+                           latest window start (its ScheduleTime), or an
+                           earlier wave's, is beyond the API's 7-day
+                           horizon (waves.h: orch_waves_when LATER); a
+                           later `resume` creates it */
 };
 
 /* The time a wave's windows are looked for after: its nominal time less
@@ -71,13 +79,16 @@ size_t orch_winplan_rows(const struct orch_winplan *wpl,
  * per row: "  wave 1 "canary", Europe/Berlin: 3 devices in 1 job:
  * 2027-03-28 02:00 +01:00 to 2027-03-28 05:00 +01:00 (UTC
  * 2027-03-28T01:00:00Z to 2027-03-28T04:00:00Z)", or "...: the next
- * window after the gate passes". Nothing without windows. */
+ * window after the gate passes"; a deferred row ends in " - deferred:
+ * beyond the API's 7-day horizon, `resume` creates it". Nothing without
+ * windows. */
 void orch_winplan_print(FILE *fp, const struct orch_winplan *wpl);
 
 /* [{"wave":1|null,"name":"canary"|null,"time_zone":"Europe/Berlin",
  *   "devices":3,"jobs":1,"after":"plan"|"wave_interval"|"gate",
  *   "start":"2027-03-28T01:00:00Z"|null,"end":...|null,
- *   "start_local":"2027-03-28T02:00:00+01:00"|null,"end_local":...|null},
+ *   "start_local":"2027-03-28T02:00:00+01:00"|null,"end_local":...|null,
+ *   "deferred":false|true},
  *  ...] ("wave" null without waves). New reference; NULL on ENOMEM or
  * without windows. */
 json_t *orch_winplan_json(const struct orch_winplan *wpl);

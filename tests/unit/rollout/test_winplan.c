@@ -148,6 +148,66 @@ static void scheduled_wave_after_its_time(void **state)
                      NOW_MS + DAY_MS - ORCH_WINDOW_LEAD_MS);
 }
 
+/* The horizon as `run` judges it (orch_waves_when on the wave's latest
+ * window start): wave 2 eight days on is deferred in every zone, text
+ * and JSON; two days on it is not. */
+static void wave_beyond_the_horizon_is_deferred(void **state)
+{
+    struct fixture *f = *state;
+    struct orch_winplan_row r[8];
+    struct torture_capture c;
+    char *text = NULL;
+    json_t *a = NULL;
+
+    f->wpl.gated = false;
+    f->nominal[1] = NOW_MS + 2 * DAY_MS;
+    assert_int_equal(orch_winplan_rows(&f->wpl, r, 8), 5);
+    assert_false(r[3].deferred);
+    assert_false(r[4].deferred);
+    f->nominal[1] = NOW_MS + 8 * DAY_MS;
+    assert_int_equal(orch_winplan_rows(&f->wpl, r, 8), 5);
+    assert_false(r[0].deferred);
+    assert_false(r[2].deferred);
+    assert_int_equal(r[3].start_ms, BERLIN_MS + 8 * DAY_MS);
+    assert_true(r[3].deferred);
+    assert_true(r[4].deferred);
+    /* Planned 12 hours earlier with wave 2 six days on: Shanghai's start
+     * is inside the horizon, but the wave's latest start (Berlin's, 7
+     * hours later) is not: the whole wave waits, as `run` defers it. */
+    f->wpl.now_ms = NOW_MS - 12 * HOUR_MS;
+    f->nominal[1] = NOW_MS + 6 * DAY_MS;
+    assert_int_equal(orch_winplan_rows(&f->wpl, r, 8), 5);
+    assert_int_equal(r[4].start_ms, SHANGHAI_MS + 6 * DAY_MS);
+    assert_true(r[4].start_ms < f->wpl.now_ms + ORCH_SCHEDULE_MAX_MS -
+                                    ORCH_SCHEDULE_MARGIN_MS);
+    assert_int_equal(r[3].start_ms, BERLIN_MS + 6 * DAY_MS);
+    assert_true(r[3].deferred);
+    assert_true(r[4].deferred);
+    orch_winplan_print(torture_capture_open(&c), &f->wpl);
+    text = torture_capture_close(&c);
+    assert_non_null(strstr(text, "  wave 2 \"rest\", Asia/Shanghai: 1 "
+                                 "device in 1 job: 2027-01-22 02:00 +08:00"));
+    assert_non_null(strstr(text, "(UTC 2027-01-21T18:00:00Z to "
+                                 "2027-01-21T21:00:00Z) - deferred: beyond "
+                                 "the API's 7-day horizon, `resume` creates "
+                                 "it\n"));
+    assert_null(strstr(text, "Asia/Shanghai: 1 device in 1 job: 2027-01-16 "
+                             "02:00 +08:00 to 2027-01-16 05:00 +08:00 (UTC "
+                             "2027-01-15T18:00:00Z to 2027-01-15T21:00:00Z) "
+                             "- deferred"));
+    free(text);
+    a = orch_winplan_json(&f->wpl);
+    assert_false(json_is_true(json_object_get(json_array_get(a, 2),
+                                              "deferred")));
+    assert_true(json_is_false(json_object_get(json_array_get(a, 2),
+                                              "deferred")));
+    assert_true(json_is_true(json_object_get(json_array_get(a, 3),
+                                             "deferred")));
+    assert_true(json_is_true(json_object_get(json_array_get(a, 4),
+                                             "deferred")));
+    json_decref(a);
+}
+
 static void text_and_json(void **state)
 {
     struct fixture *f = *state;
@@ -205,6 +265,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(gated_waves, setup, teardown),
         cmocka_unit_test_setup_teardown(scheduled_wave_after_its_time, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(wave_beyond_the_horizon_is_deferred,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(text_and_json, setup, teardown),
     };
 
