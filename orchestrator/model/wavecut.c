@@ -30,23 +30,10 @@ int orch_wavecut_targets(const struct orch_wave_spec *spec, uint64_t total,
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--waves: the plan has no devices");
     for (k = 0; k < spec->n; k++) {
-        const struct orch_wave_target *t = &spec->t[k];
-        uint64_t target = total;
-
-        if (t->unit == ORCH_WAVE_SHARE)
-            target = (uint64_t)ceil((double)total * t->share - 1e-9);
-        else if (t->unit == ORCH_WAVE_DEVICES)
-            target = t->devices < total ? t->devices : total;
-        if (target == 0)
-            target = 1;
-        if (target < prev)
-            return orch_diag_set(diag, ORCH_ECONFIG,
-                                 "--waves: %s is %llu devices, fewer than "
-                                 "the wave before it (%llu): sizes are "
-                                 "cumulative",
-                                 t->text, (unsigned long long)target,
-                                 (unsigned long long)prev);
-        targets[k] = prev = target;
+        if (orch_wave_target_devices(&spec->t[k], total, prev, &targets[k],
+                                     diag) != 0)
+            return ORCH_ECONFIG;
+        prev = targets[k];
     }
     if (spec->n == 0 || prev < total)
         return orch_diag_set(diag, ORCH_ECONFIG,

@@ -11,7 +11,6 @@
 #include "orch/base/err.h"
 #include "orch/model/plan.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,24 +31,13 @@ int orch_waves_split(const struct orch_wave_spec *spec,
         return orch_diag_set(diag, ORCH_ECONFIG,
                              "--waves: the plan has no devices");
     for (i = 0; i < spec->n; i++) {
-        const struct orch_wave_target *t = &spec->t[i];
-        uint64_t target = total;
+        uint64_t target = 0;
         struct orch_wave *w = NULL;
         size_t first = end;
 
-        if (t->unit == ORCH_WAVE_SHARE)
-            target = (uint64_t)ceil((double)total * t->share - 1e-9);
-        else if (t->unit == ORCH_WAVE_DEVICES)
-            target = t->devices < total ? t->devices : total;
-        if (target == 0)
-            target = 1;
-        if (target < prev_target)
-            return orch_diag_set(diag, ORCH_ECONFIG,
-                                 "--waves: %s is %llu devices, fewer than "
-                                 "the wave before it (%llu): sizes are "
-                                 "cumulative",
-                                 t->text, (unsigned long long)target,
-                                 (unsigned long long)prev_target);
+        if (orch_wave_target_devices(&spec->t[i], total, prev_target, &target,
+                                     diag) != 0)
+            return ORCH_ECONFIG;
         prev_target = target;
         while (end < nchunks && cum < target)
             cum += chunks[end++].count;

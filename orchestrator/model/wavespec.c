@@ -212,3 +212,25 @@ int orch_waves_parse(const char *spec, struct orch_wave_spec *out,
                              out->t[i].text);
     return 0;
 }
+
+int orch_wave_target_devices(const struct orch_wave_target *t, uint64_t total,
+                             uint64_t prev, uint64_t *out,
+                             struct orch_diag *diag)
+{
+    uint64_t target = total;
+
+    if (t->unit == ORCH_WAVE_SHARE)
+        target = (uint64_t)ceil((double)total * t->share - 1e-9);
+    else if (t->unit == ORCH_WAVE_DEVICES)
+        target = t->devices < total ? t->devices : total;
+    if (target == 0)
+        target = 1;
+    if (target < prev)
+        return orch_diag_set(diag, ORCH_ECONFIG,
+                             "--waves: %s is %llu devices, fewer than the "
+                             "wave before it (%llu): sizes are cumulative",
+                             t->text, (unsigned long long)target,
+                             (unsigned long long)prev);
+    *out = target;
+    return 0;
+}

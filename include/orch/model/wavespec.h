@@ -41,6 +41,14 @@ struct orch_wave_spec {
 int orch_waves_parse(const char *spec, struct orch_wave_spec *out,
                      struct orch_diag *diag);
 
+/* The cumulative device count of target t over a plan of total devices:
+ * a share rounds up (at least 1 device), a count is capped at total, "all"
+ * is total. prev is the previous target's count: a smaller one is
+ * ORCH_ECONFIG with diag ("sizes are cumulative"). Pure. */
+int orch_wave_target_devices(const struct orch_wave_target *t, uint64_t total,
+                             uint64_t prev, uint64_t *out,
+                             struct orch_diag *diag);
+
 /* Parses a share: "95%" or "0.95" (0 < share <= 1; "0%"/"0" refused).
  * opt names the option in diag. 0 or ORCH_ECONFIG. Pure. */
 int orch_share_parse(const char *opt, const char *s, double *out,
