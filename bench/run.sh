@@ -47,6 +47,8 @@ WORK=$(mktemp -d "$DATA/run-XXXXXX")
 # Credentials for the local emulator only (never real ones).
 export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIbench000000000
 export ALIBABA_CLOUD_ACCESS_KEY_SECRET=bench-secret-for-the-emulator-only
+# Never the ECS metadata service (100.100.100.200): only loopback traffic.
+export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true
 FW=(--firmware a1BwAGVabcd=UkOZxXXnVaLfqvvv8YzC000100
     --firmware a1Ko2mPq7Rt=UkOZxXXnVaLfqvvv8YzC000101)
 

@@ -15,6 +15,8 @@ mkdir -p "$out"
 # command line, and ota-rollout reads them from the environment.
 export ALIBABA_CLOUD_ACCESS_KEY_ID=LTAIdemo0000000000
 export ALIBABA_CLOUD_ACCESS_KEY_SECRET=demo-secret-for-the-emulator-only
+# Never the ECS metadata service (100.100.100.200): only loopback traffic.
+export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true
 
 coproc EMU { exec ./build/ota-emulator --port 0 --fixture samples/fixture.json \
     --auto-create --access-key "$ALIBABA_CLOUD_ACCESS_KEY_ID:$ALIBABA_CLOUD_ACCESS_KEY_SECRET" \
