@@ -7,73 +7,50 @@
 #include "orch/engine/query.h"
 #include "orch/model/config.h"
 #include "orch/rollout/gate.h"
+#include "orch/rollout/jobstate.h"
 #include "orch/rollout/tasklist.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* QueryOTAJob for the jobs that listed no task at all: only the job's
- * state tells whether the API is done with it (its devices then will
- * never get a task: orch_gate_job_over). A failed query leaves the state
- * unknown (the devices stay pending). */
-struct state_ctx {
-    const struct orch_config *cfg;
-    struct orch_rollout_job *jobs;
-    size_t *which;
-};
-
-static int build_state(void *ud, size_t item, struct orch_params *out)
-{
-    struct state_ctx *s = ud;
-
-    return orch_api_job_params(out, s->cfg->iot_instance_id,
-                               s->jobs[s->which[item]].job_id);
-}
-
-static void state_done(void *ud, size_t item,
-                       const struct orch_item_result *res)
-{
-    struct state_ctx *s = ud;
-
-    if (res->status == ORCH_ITEM_CREATED && res->resp && res->resp->root)
-        (void)orch_taskagg_set_job_status(&s->jobs[s->which[item]],
-                                          res->resp->root);
-}
-
+/* The state of the jobs that listed no task at all: only it tells whether
+ * the API is done with such a job (its devices then will never get a
+ * task: orch_gate_job_over). jobstate.h learns it at the lowest cost; a
+ * failed query leaves the state unknown (the devices stay pending). */
 static int ask_states(const struct orch_config *cfg,
                       const struct orch_credentials *cred,
                       struct orch_rollout_job *jobs, const size_t *polled,
                       size_t n, volatile sig_atomic_t *interrupt,
                       struct orch_diag *diag)
 {
-    struct state_ctx s;
-    struct orch_query_batch b;
     struct orch_dispatch_stats st;
+    size_t *which = NULL;
     size_t i = 0, k = 0;
     int rc = 0;
 
-    memset(&b, 0, sizeof(b));
-    s.cfg = cfg;
-    s.jobs = jobs;
-    s.which = calloc(n ? n : 1, sizeof(*s.which));
-    if (s.which == NULL)
+    which = calloc(n ? n : 1, sizeof(*which));
+    if (which == NULL)
         return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
     for (i = 0; i < n; i++) {
-        const struct orch_rollout_job *j = &jobs[polled[i]];
+        struct orch_rollout_job *j = &jobs[polled[i]];
 
-        if (!j->query_failed && j->listed == 0 && j->device_count > 0)
-            s.which[k++] = polled[i];
+        if (!j->query_failed && j->listed == 0 && j->device_count > 0) {
+            j->seen_status[0] = '\0';
+            j->modified[0] = '\0';
+            which[k++] = polled[i];
+        }
     }
-    b.action = "QueryOTAJob";
-    b.qps = cfg->query_qps;
-    b.nitems = k;
-    b.build = build_state;
-    b.done = state_done;
-    b.ud = &s;
     if (k > 0)
-        rc = orch_query_run(cfg, cred, &b, interrupt, &st, diag);
-    free(s.which);
+        rc = orch_jobstate_run(cfg, cred, jobs, which, k, interrupt, &st,
+                               diag);
+    for (i = 0; i < k; i++) {
+        struct orch_rollout_job *j = &jobs[which[i]];
+
+        snprintf(j->job_status, sizeof(j->job_status), "%s", j->seen_status);
+    }
+    free(which);
     return rc;
 }
 
