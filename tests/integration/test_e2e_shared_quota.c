@@ -87,6 +87,44 @@ static long long last_t(json_t *log)
              : 0;
 }
 
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The most Creates of products pks[0] and pks[1] together in one sliding
+ * second, among those that arrived at or after `from`. */
+static size_t survivors_peak(json_t *log, const char *const pks[],
+                             long long from)
+{
+    long long *t = calloc(json_array_size(log) + 1, sizeof(*t));
+    size_t n = 0, best = 0, lo = 0, i = 0;
+    json_t *x = NULL;
+
+    assert_non_null(t);
+    json_array_foreach(log, i, x) {
+        const char *act = json_string_value(json_object_get(x, "action"));
+        const char *p = json_string_value(
+            json_object_get(json_object_get(x, "params"), "ProductKey"));
+        long long at = json_integer_value(json_object_get(x, "t"));
+
+        if (act && strcmp(act, "CreateOTAStaticUpgradeJob") == 0 && p &&
+            (strcmp(p, pks[0]) == 0 || strcmp(p, pks[1]) == 0) && at >= from)
+            t[n++] = at;
+    }
+    qsort(t, n, sizeof(*t), cmp_ll);
+    for (i = 0; i < n; i++) {
+        while (t[i] - t[lo] >= 1000)
+            lo++;
+        if (i - lo + 1 > best)
+            best = i - lo + 1;
+    }
+    free(t);
+    return best;
+}
+
 /* Three rollouts of different products at once on one AccessKey: every
  * action (pre-flight, device check, Creates) within its quota in every
  * second, nothing throttled. The third one is killed with -9 midway:
@@ -102,8 +140,7 @@ static void three_rollouts_share_one_quota(void **state)
     char inv[NPROC][512], rep[NPROC][512], out[NPROC][600];
     pid_t pid[NPROC];
     json_t *log = NULL;
-    long long t_kill = 0, t_end = 0;
-    size_t before = 0, after = 0;
+    long long t_kill = 0;
 
     (void)state;
     e2e_fleet_start(&c, 1, pks[0], E2E_ARGS("--auto-create"));
@@ -146,34 +183,22 @@ static void three_rollouts_share_one_quota(void **state)
                      h_slurp(out[i], NULL));
     }
     assert_within_quotas(&c.emu);
-    /* The survivors' Creates a second: while three shared the quota, and
-     * after the third's share was freed (its last call answered). */
+    /* The third's share is freed: after the kill the two survivors
+     * together make more Creates in some second than two of three
+     * processes sharing the quota can (2/3 of 20: at most 14 with the
+     * turns' alignment). A peak rather than a mean: on a loaded CI
+     * machine a starved process lowers the mean rate after the kill
+     * (measured once: 13.4/s against 12.4/s before), not the peak. */
     log = h_read_jsonl(c.emu.log_path);
-    t_end = last_t(log);
     {
-        long long first = 1LL << 62;
-        size_t i = 0;
-        json_t *x = NULL;
+        size_t peak = survivors_peak(log, pks, t_kill + 300);
 
-        json_array_foreach(log, i, x) {
-            const char *a = json_string_value(json_object_get(x, "action"));
-
-            if (a && strcmp(a, "CreateOTAStaticUpgradeJob") == 0 &&
-                json_integer_value(json_object_get(x, "t")) < first)
-                first = json_integer_value(json_object_get(x, "t"));
-        }
-        before = creates_of(log, pks[0], first, t_kill) +
-                 creates_of(log, pks[1], first, t_kill);
-        after = creates_of(log, pks[0], t_kill + 500, t_end) +
-                creates_of(log, pks[1], t_kill + 500, t_end);
-        /* Rates per second, compared as cross products. */
-        if (!(after * (unsigned long long)(t_kill - first) * 10 >
-              before * (unsigned long long)(t_end - t_kill - 500) * 12))
-            fail_msg("survivors: %zu Creates in %lld ms with three, %zu in "
-                     "%lld ms after the kill",
-                     before, t_kill - first, after, t_end - t_kill - 500);
+        json_decref(log);
+        if (peak < 15)
+            fail_msg("survivors: at most %zu Creates in one second after "
+                     "the kill (quota 20, two of three share at most 14)",
+                     peak);
     }
-    json_decref(log);
     e2e_fleet_stop(&c);
 }
 
