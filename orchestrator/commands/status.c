@@ -54,6 +54,9 @@
 #include <unistd.h>
 
 #define COUNT_PLAN_ENV "OTA_ROLLOUT_TEST_COUNT_PLAN"
+/* Jobs a first refresh reads before it decides whether learning the
+ * others' states pays (read_first). */
+#define SAMPLE_JOBS 20
 
 struct status_ctx {
     struct orch_config *cfg;
@@ -344,13 +347,15 @@ static int ask_firmware(struct status_ctx *c)
 
 /* ----------------------------------------------------- the cache */
 
-/* The jobs' states and UtcModified, at the lowest cost. */
-static int learn_states(struct status_ctx *c)
+/* The states and UtcModified of the jobs from `from` on, at the lowest
+ * cost. */
+static int learn_states(struct status_ctx *c, size_t from)
 {
     struct orch_dispatch_stats st;
     struct orch_diag diag = {{0}};
-    int rc = orch_jobstate_run(c->cfg, c->cred, c->r.jobs, NULL, c->r.njobs,
-                               orch_interrupt_counter(), &st, &diag);
+    int rc = orch_jobstate_run(c->cfg, c->cred, c->r.jobs + from, NULL,
+                               c->r.njobs - from, orch_interrupt_counter(),
+                               &st, &diag);
 
     return batch_outcome(c, rc, &st, &diag);
 }
@@ -373,16 +378,17 @@ static void captures_free(struct status_ctx *c)
     c->capture = NULL;
 }
 
-/* Takes from the cache every job it holds unchanged (its --devices lines
- * written now); the others are to be listed, and those whose state had
- * ended are captured for the cache. Returns 0 or an exit code. */
-static int use_cache(struct status_ctx *c)
+/* Takes from the cache every job from `from` on that it holds unchanged
+ * (its --devices lines written now); the others are to be listed, and
+ * those whose state had ended, or is not known before their tasks tell
+ * it, are captured for the cache. Returns 0 or an exit code. */
+static int use_cache(struct status_ctx *c, size_t from)
 {
     size_t i = 0;
     int rc = 0;
 
     c->nto_list = 0;
-    for (i = 0; i < c->r.njobs && rc == 0; i++) {
+    for (i = from; i < c->r.njobs && rc == 0; i++) {
         struct orch_rollout_job *j = &c->r.jobs[i];
         const struct orch_statuscache_job *e =
             orch_statuscache_find(&c->cache, j->job_id);
@@ -396,7 +402,8 @@ static int use_cache(struct status_ctx *c)
         }
         c->to_list[c->nto_list++] = i;
         c->capture[i].on = strcmp(j->seen_status, "COMPLETED") == 0 ||
-                           strcmp(j->seen_status, "CANCELED") == 0;
+                           strcmp(j->seen_status, "CANCELED") == 0 ||
+                           j->seen_status[0] == '\0';
     }
     if (rc) {
         orch_reason_errorf(&c->why, "out of memory");
@@ -459,6 +466,62 @@ static void keep_ended(struct status_ctx *c)
         capture_reset(&c->capture[i]);
 }
 
+/* Calls the first SAMPLE_JOBS jobs, read without their states, would
+ * have saved with them (jobstate.h orch_jobstate_worth_learning): a
+ * clean job counted by one Total (not when every job is listed in full),
+ * a job whose tasks do not tell its state. */
+static size_t sample_savings(const struct status_ctx *c)
+{
+    bool totals = count_force(c) != ORCH_COUNTPLAN_FORCE_FULL;
+    size_t i = 0, saved = 0;
+
+    for (i = 0; i < SAMPLE_JOBS; i++) {
+        const struct orch_rollout_job *j = &c->r.jobs[i];
+        unsigned full = orch_countplan_full_calls(j->device_count);
+
+        if (j->query_failed)
+            continue;
+        if (totals && j->device_count > 0 && j->listed == j->device_count &&
+            j->counts[ORCH_TASK_SUCCEEDED] == j->device_count && full > 1)
+            saved += full - 1;
+        if (orch_taskagg_derive_job(j) == NULL)
+            saved++;
+    }
+    return saved;
+}
+
+/* The first refresh of a rollout of more than SAMPLE_JOBS jobs, with
+ * nothing cached: a job's state and UtcModified serve to count an ended
+ * job cheaply and to recognise it unchanged later, but the list pages
+ * that tell them (one per 200 jobs) buy nothing when every job has to be
+ * listed anyway (a failed task in each, or still running). So the first
+ * SAMPLE_JOBS jobs are read without them, and the states of the others
+ * are learnt only when that sample says they save more calls than they
+ * cost. Jobs read without their state are kept in the cache by the
+ * server's time of the read (statuscache.h). Returns 0 or an exit code. */
+static int read_first(struct status_ctx *c)
+{
+    int code = 0;
+    size_t i = 0;
+
+    c->nto_list = 0;
+    for (i = 0; i < SAMPLE_JOBS; i++) {
+        capture_reset(&c->capture[i]);
+        c->capture[i].on = true;
+        c->to_list[c->nto_list++] = i;
+    }
+    code = list_tasks(c);
+    if (code == 0 && orch_jobstate_worth_learning(
+                         SAMPLE_JOBS, sample_savings(c),
+                         c->r.njobs - SAMPLE_JOBS))
+        code = learn_states(c, SAMPLE_JOBS);
+    if (code == 0)
+        code = use_cache(c, SAMPLE_JOBS);
+    if (code == 0)
+        code = list_tasks(c);
+    return code;
+}
+
 /* One refresh: what changed, the tasks of those jobs, the job states, the
  * firmware, then what ended goes to the cache. Returns 0 or an exit
  * code. */
@@ -470,11 +533,15 @@ static int refresh(struct status_ctx *c)
     orch_rollout_reset_counts(&c->r);
     orch_taskagg_cleanup(&c->agg);
     orch_taskagg_init(&c->agg);
-    code = learn_states(c);
-    if (code == 0)
-        code = use_cache(c);
-    if (code == 0)
-        code = list_tasks(c);
+    if (c->cache.n == 0 && c->r.njobs > SAMPLE_JOBS) {
+        code = read_first(c);
+    } else {
+        code = learn_states(c, 0);
+        if (code == 0)
+            code = use_cache(c, 0);
+        if (code == 0)
+            code = list_tasks(c);
+    }
     if (code == 0)
         code = ask_job_states(c);
     if (code == 0)

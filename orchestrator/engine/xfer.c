@@ -13,6 +13,7 @@
 #include "orch/engine/xfer.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -472,6 +473,18 @@ static void describe_transport(char *out, size_t cap, const struct orch_xfer *x,
                  x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
 }
 
+/* The Date header of the answer on e as epoch ms, 0 when it has none. */
+static int64_t answer_date_ms(CURL *e)
+{
+    struct curl_header *h = NULL;
+    time_t t = 0;
+
+    if (curl_easy_header(e, "Date", 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        return 0;
+    t = curl_getdate(h->value, NULL);
+    return t > 0 ? (int64_t)t * 1000 : 0;
+}
+
 enum orch_verdict orch_xfer_outcome(struct dispatcher *d,
                                     struct orch_xfer *x, CURLcode res,
                                     uint64_t now, const char **code,
@@ -488,6 +501,7 @@ enum orch_verdict orch_xfer_outcome(struct dispatcher *d,
         res = curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     if (res == CURLE_OK) {
         (void)orch_api_decode(&x->resp, status, x->body.data, x->body.len);
+        x->resp.date_ms = answer_date_ms(x->easy);
         x->have_resp = true;
         o.request_sent = true;
         o.resp = &x->resp;

@@ -55,6 +55,16 @@ int orch_jobstate_pages_cheaper(unsigned pages, size_t unknown)
     return pages > 0 && (size_t)(pages - 1) <= unknown;
 }
 
+bool orch_jobstate_worth_learning(size_t sampled, size_t saved, size_t rest)
+{
+    size_t pages = (rest + LIST_PAGE_SIZE - 1) / LIST_PAGE_SIZE;
+
+    if (sampled == 0 || rest == 0)
+        return false;
+    /* saved / sampled * rest > pages, without the division. */
+    return (double)saved * (double)rest > (double)sampled * (double)pages;
+}
+
 static int by_id_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct by_id *)a)->id, ((const struct by_id *)b)->id);

@@ -536,5 +536,7 @@ void orch_rollout_reset_counts(struct orch_rollout *r)
         j->modified[0] = '\0';
         j->seen_status[0] = '\0';
         j->cached = false;
+        j->read_date_ms = 0;
+        j->tasks_modified_ms = 0;
     }
 }

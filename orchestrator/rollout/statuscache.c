@@ -14,6 +14,7 @@
 
 #include "orch/base/err.h"
 #include "orch/base/grow.h"
+#include "orch/base/timeparse.h"
 #include "orch/engine/journal.h"
 #include "orch/rollout/report.h"
 
@@ -232,6 +233,7 @@ static int decode_job(struct orch_statuscache_job *j, const json_t *rec)
     const json_t *why = json_object_get(rec, "no_task");
     const json_t *rows = json_object_get(rec, "rows");
     const json_t *frows = json_object_get(rec, "failed_rows");
+    const json_t *read = json_object_get(rec, "read");
     int rc = 0;
 
     if (!json_is_string(json_object_get(rec, "id")) ||
@@ -240,6 +242,13 @@ static int decode_job(struct orch_statuscache_job *j, const json_t *rec)
         !json_is_integer(total) || json_integer_value(total) < 0 ||
         !json_is_integer(why) || json_is_string(rows) != json_is_string(frows))
         return ORCH_EDECODE;
+    /* No UtcModified: a read time stands for it. */
+    if (json_string_value(json_object_get(rec, "modified"))[0] == '\0' &&
+        (!json_is_integer(read) || json_integer_value(read) <= 0))
+        return ORCH_EDECODE;
+    if (read != NULL && !json_is_integer(read))
+        return ORCH_EDECODE;
+    j->read_ms = read ? (int64_t)json_integer_value(read) : 0;
     j->job_id = dup_string(rec, "id");
     j->state = dup_string(rec, "state");
     j->modified = dup_string(rec, "modified");
@@ -433,6 +442,11 @@ static json_t *job_json(const struct orch_statuscache_job *j)
         json_decref(o);
         return NULL;
     }
+    if (o && j->read_ms > 0 &&
+        json_object_set_new(o, "read", json_integer(j->read_ms)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
     if (o && j->has_rows &&
         (json_object_set_new(o, "rows", json_string(j->rows ? j->rows : "")) ||
          json_object_set_new(o, "failed_rows",
@@ -548,12 +562,33 @@ static bool ended_state(const char *s)
     return strcmp(s, "COMPLETED") == 0 || strcmp(s, "CANCELED") == 0;
 }
 
+/* Whether j's UtcModified is the entry's, or (an entry kept with a read
+ * time) earlier than a second before the read. */
+static bool unmodified_since(const struct orch_statuscache_job *e,
+                             const struct orch_rollout_job *j)
+{
+    int64_t ms = 0;
+
+    if (e->modified[0] != '\0')
+        return strcmp(e->modified, j->modified) == 0;
+    return e->read_ms > 0 && orch_time_parse(j->modified, &ms, NULL) == 0 &&
+           ms <= e->read_ms;
+}
+
+/* The time job j's read reflects (see the header), 0 when unknown. */
+static int64_t read_time(const struct orch_rollout_job *j)
+{
+    int64_t by_date = j->read_date_ms > 1000 ? j->read_date_ms - 1000 : 0;
+
+    return by_date > j->tasks_modified_ms ? by_date : j->tasks_modified_ms;
+}
+
 bool orch_statuscache_fresh(const struct orch_statuscache_job *e,
                             const struct orch_rollout_job *j, bool need_rows)
 {
     return e != NULL && j->modified[0] != '\0' &&
-           strcmp(e->state, j->seen_status) == 0 &&
-           strcmp(e->modified, j->modified) == 0 && (e->has_rows || !need_rows);
+           strcmp(e->state, j->seen_status) == 0 && unmodified_since(e, j) &&
+           (e->has_rows || !need_rows);
 }
 
 int orch_statuscache_apply(const struct orch_statuscache_job *e,
@@ -583,8 +618,12 @@ bool orch_statuscache_keepable(const struct orch_rollout_job *j)
 {
     int st = 0;
 
-    if (j->query_failed || j->modified[0] == '\0' ||
-        !ended_state(j->seen_status) || j->listed != j->total)
+    bool learnt = j->seen_status[0] != '\0';
+
+    if (j->query_failed || j->listed != j->total)
+        return false;
+    if (learnt ? j->modified[0] == '\0' || !ended_state(j->seen_status)
+               : read_time(j) <= 0 || !ended_state(j->job_status))
         return false;
     for (st = 0; st < ORCH_TASK_NSTATES; st++) {
         if (orch_task_state_pending(st) && j->counts[st] > 0)
@@ -600,10 +639,13 @@ int orch_statuscache_entry(struct orch_statuscache_job *out,
 {
     size_t i = 0;
 
+    bool learnt = j->seen_status[0] != '\0';
+
     memset(out, 0, sizeof(*out));
     out->job_id = strdup(j->job_id);
-    out->state = strdup(j->seen_status);
-    out->modified = strdup(j->modified);
+    out->state = strdup(learnt ? j->seen_status : j->job_status);
+    out->modified = strdup(learnt ? j->modified : "");
+    out->read_ms = learnt ? 0 : read_time(j);
     if (out->job_id == NULL || out->state == NULL || out->modified == NULL)
         return ORCH_ENOMEM;
     memcpy(out->counts, j->counts, sizeof(out->counts));

@@ -3,6 +3,7 @@
 
 #include "orch/base/err.h"
 #include "orch/base/grow.h"
+#include "orch/base/timeparse.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -100,6 +101,16 @@ static const json_t *task_list(const json_t *root)
     return json_is_array(list) ? list : NULL;
 }
 
+/* Keeps the latest task UtcModified in job->tasks_modified_ms. */
+static void note_task_modified(struct orch_rollout_job *job, const char *utc)
+{
+    int64_t ms = 0;
+
+    if (utc[0] && orch_time_parse(utc, &ms, NULL) == 0 &&
+        ms > job->tasks_modified_ms)
+        job->tasks_modified_ms = ms;
+}
+
 /* Folds every task of list into job (counts, listed, the FAILED tasks'
  * reasons into agg) and shows each to fn. */
 static int fold_tasks(struct orch_taskagg *agg, struct orch_rollout_job *job,
@@ -123,6 +134,7 @@ static int fold_tasks(struct orch_taskagg *agg, struct orch_rollout_job *job,
         v.state = orch_task_state_parse(v.status);
         v.progress = int_field(t, "Progress");
         v.reason = str_field(t, "TaskDesc");
+        note_task_modified(job, str_field(t, "UtcModified"));
         job->counts[v.state]++;
         job->listed++;
         if (v.state == ORCH_TASK_FAILED) {
@@ -491,4 +503,10 @@ void orch_taskagg_job_failed(struct orch_rollout_job *j, const char *code,
     else
         snprintf(j->error, sizeof(j->error), "%s: %s", code ? code : "failed",
                  message ? message : "");
+}
+
+void orch_taskagg_note_read(struct orch_rollout_job *j, int64_t date_ms)
+{
+    if (date_ms > 0 && (j->read_date_ms == 0 || date_ms < j->read_date_ms))
+        j->read_date_ms = date_ms;
 }

@@ -95,6 +95,7 @@ static void item_done(void *ud, size_t item, const struct orch_item_result *res)
         orch_taskagg_job_failed(j, res->error_code, res->error_message, NULL);
         return;
     }
+    orch_taskagg_note_read(j, res->resp->date_ms);
     rc = fold_answer(cc, it, res->resp->root);
     if (rc == ORCH_ENOMEM)
         orch_taskagg_job_failed(j, NULL, NULL, "out of memory");

@@ -49,6 +49,7 @@ static void page_done(void *ud, size_t item, const struct orch_item_result *res)
         orch_taskagg_job_failed(j, res->error_code, res->error_message, NULL);
         return;
     }
+    orch_taskagg_note_read(j, res->resp->date_ms);
     rc = orch_taskagg_add_page(tl->agg, j, res->resp->root, tl->each,
                                tl->each_ud);
     if (rc == ORCH_ENOMEM)

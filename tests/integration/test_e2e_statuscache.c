@@ -194,6 +194,30 @@ static const char *job_status(json_t *doc, const char *job_id)
     return e2e_str(j, "status");
 }
 
+/* The job re-upgraded from the console and ended again before the next
+ * status (COMPLETED then as before: only its UtcModified tells): that
+ * status reads it again, and only it, and its counts follow. */
+static void reupgraded_job_alone_is_read_again(const struct e2e_fleet *f,
+                                               const char *job)
+{
+    json_t *doc = NULL, *tail = NULL;
+    size_t calls = 0, before = 0;
+    int tries = 0;
+
+    console(f, job, "reupgrade");
+    for (tries = 0; tries < 50 && pending(f) > 0; tries++)
+        h_sleep_ms(100);
+    assert_int_equal(pending(f), 0);
+    before = log_lines(&f->emu);
+    doc = status_json(f, 1, &calls, NULL);
+    tail = log_since(&f->emu, before);
+    assert_only_job_listed(tail, job);
+    assert_string_equal(job_status(doc, job), "COMPLETED");
+    assert_counts_match_emulator(f, doc);
+    json_decref(tail);
+    json_decref(doc);
+}
+
 /* A job re-upgraded, then cancelled, from the console: each time that job
  * alone is read again and the counts follow the emulator's. */
 static void a_job_changed_behind_the_back_is_read_again(void **state)
@@ -202,7 +226,6 @@ static void a_job_changed_behind_the_back_is_read_again(void **state)
     json_t *doc = NULL, *tail = NULL, *jobs = NULL;
     char job[64], other[64];
     size_t calls = 0, before = 0;
-    int tries = 0;
 
     (void)state;
     finished_rollout(&f, 1000, "0.5");
@@ -218,18 +241,7 @@ static void a_job_changed_behind_the_back_is_read_again(void **state)
     /* Re-upgraded, and ended again before the next status (COMPLETED
      * then as before: only its UtcModified tells): the job is read again,
      * and only it. */
-    console(&f, job, "reupgrade");
-    for (tries = 0; tries < 50 && pending(&f) > 0; tries++)
-        h_sleep_ms(100);
-    assert_int_equal(pending(&f), 0);
-    before = log_lines(&f.emu);
-    doc = status_json(&f, 1, &calls, NULL);
-    tail = log_since(&f.emu, before);
-    assert_only_job_listed(tail, job);
-    assert_string_equal(job_status(doc, job), "COMPLETED");
-    assert_counts_match_emulator(&f, doc);
-    json_decref(tail);
-    json_decref(doc);
+    reupgraded_job_alone_is_read_again(&f, job);
 
     /* Re-upgraded and cancelled at once: CANCELED tasks, a CANCELED job. */
     console(&f, other, "reupgrade");
@@ -250,6 +262,70 @@ static void a_job_changed_behind_the_back_is_read_again(void **state)
     assert_true(calls <= 3);
     tail = log_since(&f.emu, before);
     assert_int_equal(e2e_count(tail, "ListOTATaskByJob", 0), 0);
+    assert_counts_match_emulator(&f, doc);
+    json_decref(tail);
+    json_decref(doc);
+    e2e_fleet_stop(&f);
+}
+
+/* The first status of a rollout of more than 20 jobs reads 20 of them
+ * without their states, and learns the others' states only when that
+ * sample says it saves calls. 30 jobs of 200 devices, a failed task in
+ * every one: every job needs its two pages anyway, so no state is asked
+ * (60 calls, no more than the plain listing); the jobs are still kept by
+ * the time of their read, so the second status makes at most 3 calls,
+ * and a sampled job re-upgraded behind the tool's back is read again. */
+static void a_first_status_learns_states_only_when_they_pay(void **state)
+{
+    struct e2e_fleet f;
+    json_t *doc = NULL, *tail = NULL;
+    char job[64];
+    size_t calls = 0, before = 0;
+
+    (void)state;
+    finished_rollout(&f, 6000, "0.9");
+    before = log_lines(&f.emu);
+    doc = status_json(&f, 1, &calls, NULL);
+    tail = log_since(&f.emu, before);
+    assert_int_equal(e2e_count(tail, "ListOTAJobByFirmware", 0), 0);
+    assert_int_equal(e2e_count(tail, "QueryOTAJob", 0), 0);
+    assert_int_equal(e2e_count(tail, "ListOTATaskByJob", 0), 60);
+    assert_int_equal(calls, 60);
+    assert_counts_match_emulator(&f, doc);
+    snprintf(job, sizeof(job), "%s",
+             e2e_str(json_array_get(json_object_get(doc, "job_list"), 1),
+                     "job_id"));
+    json_decref(tail);
+    json_decref(doc);
+
+    doc = status_json(&f, 1, &calls, NULL);
+    if (calls > 3)
+        fail_msg("second status: %zu calls (at most 3)", calls);
+    assert_counts_match_emulator(&f, doc);
+    json_decref(doc);
+
+    reupgraded_job_alone_is_read_again(&f, job);
+    e2e_fleet_stop(&f);
+}
+
+/* The same 30 jobs with every task succeeded: the sample's 20 clean jobs
+ * promise a call saved per job, so the other 10 jobs' states are learnt
+ * (one list page) and each is counted by its SUCCEEDED Total: 20 x 2 +
+ * 1 + 10 calls. */
+static void a_clean_sample_learns_the_states_of_the_rest(void **state)
+{
+    struct e2e_fleet f;
+    json_t *doc = NULL, *tail = NULL;
+    size_t calls = 0, before = 0;
+
+    (void)state;
+    finished_rollout(&f, 6000, "1");
+    before = log_lines(&f.emu);
+    doc = status_json(&f, 0, &calls, NULL);
+    tail = log_since(&f.emu, before);
+    assert_int_equal(e2e_count(tail, "ListOTAJobByFirmware", 0), 1);
+    assert_int_equal(e2e_count(tail, "ListOTATaskByJob", 0), 50);
+    assert_int_equal(calls, 51);
     assert_counts_match_emulator(&f, doc);
     json_decref(tail);
     json_decref(doc);
@@ -443,5 +519,7 @@ static void a_gate_polls_only_undecided_jobs(void **state)
 E2E_MAIN(
     cmocka_unit_test(second_status_of_a_finished_rollout_makes_at_most_3_calls),
     cmocka_unit_test(a_job_changed_behind_the_back_is_read_again),
+    cmocka_unit_test(a_first_status_learns_states_only_when_they_pay),
+    cmocka_unit_test(a_clean_sample_learns_the_states_of_the_rest),
     cmocka_unit_test(a_damaged_foreign_or_old_cache_is_ignored_with_a_note),
     cmocka_unit_test(a_gate_polls_only_undecided_jobs))

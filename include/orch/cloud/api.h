@@ -44,6 +44,9 @@ struct orch_response {
     char job_id[128];      /* Data.JobId */
     char utc_create[64];   /* Data.UtcCreate */
     json_t *root;          /* the parsed body (owned), NULL if not JSON */
+    int64_t date_ms;       /* the answer's Date header (the server's clock,
+                              whole seconds) as epoch ms; 0 when absent.
+                              Set by the transfer, not by orch_api_decode */
 };
 
 void orch_response_init(struct orch_response *r);

@@ -18,6 +18,7 @@
 #define ORCH_JOBSTATE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "orch/rollout/rollout.h"
@@ -44,5 +45,14 @@ int orch_jobstate_run(const struct orch_config *cfg,
  * page 1, whether the further pages (pages - 1 calls) cost no more than
  * one QueryOTAJob each (unknown calls). */
 int orch_jobstate_pages_cheaper(unsigned pages, size_t unknown);
+
+/* Whether learning the states of `rest` jobs (about rest / 200 list
+ * pages, at least one) is worth its calls, judged on `sampled` jobs read
+ * without their states that would have cost `saved` calls less with them
+ * (a job whose tasks all succeeded: one SUCCEEDED Total instead of its
+ * full listing; a job whose tasks do not tell its state: no QueryOTAJob).
+ * True when the saving the sample promises for the rest exceeds the
+ * pages. Pure. */
+bool orch_jobstate_worth_learning(size_t sampled, size_t saved, size_t rest);
 
 #endif

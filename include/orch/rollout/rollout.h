@@ -54,6 +54,11 @@ struct orch_rollout_job {
                              were listed), "" when unknown */
     bool cached;         /* this refresh took the job's counts from the
                             status cache (statuscache.h) */
+    int64_t read_date_ms; /* the server's Date of the first answer that
+                             listed or counted its tasks this refresh
+                             (epoch ms, whole seconds), 0 when unknown */
+    int64_t tasks_modified_ms; /* the latest UtcModified of the tasks
+                                  listed this refresh (epoch ms), 0: none */
 };
 
 /* Chunks that created no job, summed per (status, error_code). */

@@ -11,11 +11,20 @@
  * UtcModified differs at a later refresh (re-upgraded or cancelled from
  * the console) is read again.
  *
+ * A job read without its state first (a first refresh reads some jobs
+ * that way: status.c) is kept with the state its tasks or QueryOTAJob
+ * told, no UtcModified, and instead a time its read is known to reflect
+ * ("read"): the latest UtcModified of the tasks it listed, or a second
+ * before the server's Date of the first answer that listed them (Date
+ * has whole seconds), whichever is later. It stands for the job at a
+ * later refresh while the job's state is the same and its UtcModified is
+ * no later than that time.
+ *
  * File format: the journal's framing (engine/journal.h: one record a
  * line, "J1 <len> <crc32c> <json>"), written whole to "<cache>.tmp" and
  * renamed into place:
  *   {"t":"cache","v":ORCH_STATUSCACHE_VERSION,"rollout":IDENTITY}
- *   {"t":"job","id":..,"state":..,"modified":..,"total":N,
+ *   {"t":"job","id":..,"state":..,"modified":..,["read":MS,]"total":N,
  *    "counts":[8 numbers, in enum orch_task_state order],"no_task":R,
  *    "reasons":[[TEXT,N],..],"rows":CSV?,"failed_rows":CSV?}   per job
  *   {"t":"end","jobs":N}
@@ -49,7 +58,9 @@ struct orch_statuscache_reason {
 struct orch_statuscache_job {
     char *job_id;
     char *state;    /* JobStatus: COMPLETED or CANCELED */
-    char *modified; /* UtcModified, never "" */
+    char *modified; /* UtcModified; "" when read_ms stands for it */
+    int64_t read_ms; /* when modified is "": the time the read reflects
+                        (epoch ms, > 0, see above); else 0 */
     uint64_t total; /* Total of its task listing */
     uint64_t counts[ORCH_TASK_NSTATES];
     int no_task_reason; /* enum orch_no_task (taskagg.h) */
@@ -113,10 +124,11 @@ int orch_statuscache_save(const struct orch_statuscache *c, const char *path,
 
 /* ---- entries and the rollout's jobs (pure) ---- */
 
-/* Whether entry e stands for job j at this refresh: the JobStatus and
- * UtcModified the refresh learnt (j->seen_status, j->modified;
- * jobstate.h) are the cached ones, and e holds the --devices lines when
- * need_rows. */
+/* Whether entry e stands for job j at this refresh: the JobStatus the
+ * refresh learnt (j->seen_status; jobstate.h) is the cached one, its
+ * UtcModified (j->modified) is the cached one or, for an entry kept with
+ * a read time, no later than it; and e holds the --devices
+ * lines when need_rows. */
 bool orch_statuscache_fresh(const struct orch_statuscache_job *e,
                             const struct orch_rollout_job *j, bool need_rows);
 /* Puts e into j (counts, total, listed, pages, job_status,
@@ -125,12 +137,15 @@ bool orch_statuscache_fresh(const struct orch_statuscache_job *e,
 int orch_statuscache_apply(const struct orch_statuscache_job *e,
                            struct orch_rollout_job *j,
                            struct orch_taskagg *agg);
-/* Whether job j, just read, may be kept: the state the refresh learnt
- * before listing its tasks had ended (COMPLETED or CANCELED, with a
- * UtcModified), every task the Total announced was listed without a
- * failure, and none is pending. */
+/* Whether job j, just read, may be kept: every task the Total announced
+ * was listed (or counted) without a failure, none is pending, and either
+ * the state the refresh learnt before listing its tasks had ended
+ * (COMPLETED or CANCELED, with a UtcModified) or, read without its state,
+ * its state as the refresh settled it (j->job_status) has ended and the
+ * read has a time (a Date, or dated tasks). */
 bool orch_statuscache_keepable(const struct orch_rollout_job *j);
-/* Fills *out (zeroed first; the caller puts or cleans it) with job j:
+/* Fills *out (zeroed first; the caller puts or cleans it) with job j (its
+ * learnt state and UtcModified, or its settled state and read time):
  * reasons holds the FAILED tasks' reasons of j alone; rows and
  * failed_rows (NULL: none kept) its --devices lines. 0 or ORCH_ENOMEM. */
 int orch_statuscache_entry(struct orch_statuscache_job *out,

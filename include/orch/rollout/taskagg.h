@@ -185,4 +185,8 @@ void orch_taskagg_incomplete(const struct orch_taskagg_summary *s, char *buf,
 void orch_taskagg_job_failed(struct orch_rollout_job *j, const char *code,
                              const char *message, const char *why);
 
+/* Notes that an answer dated date_ms (orch_response.date_ms; 0: no Date)
+ * listed or counted j's tasks: j->read_date_ms keeps the earliest. Pure. */
+void orch_taskagg_note_read(struct orch_rollout_job *j, int64_t date_ms);
+
 #endif

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "orch/base/err.h"
+#include "orch/base/timeparse.h"
 #include "orch/engine/journal.h"
 #include "orch/rollout/statuscache.h"
 #include "torture.h"
@@ -293,6 +294,126 @@ static void fresh_and_keepable(void **state)
     orch_statuscache_cleanup(&c);
 }
 
+/* A job read without its state first: kept with its settled state and
+ * the time its read reflects (the latest task UtcModified, or a second
+ * before the answer's Date); later it stands for the job while the
+ * state is the same and UtcModified no later than that time. */
+static void kept_by_read_time(void **state)
+{
+    struct orch_statuscache c, d;
+    struct orch_statuscache_job e;
+    const struct orch_statuscache_job *got = NULL;
+    struct orch_rollout_job j;
+    char note[256];
+    char *img = NULL;
+    size_t len = 0;
+    int64_t tasks_ms = 0;
+
+    (void)state;
+    memset(&j, 0, sizeof(j));
+    j.job_id = "JOB-R";
+    j.counts[ORCH_TASK_SUCCEEDED] = 200;
+    j.listed = j.total = 200;
+    /* Read without a state: not keepable until the state is settled and
+     * the read has a time. */
+    assert_false(orch_statuscache_keepable(&j));
+    snprintf(j.job_status, sizeof(j.job_status), "COMPLETED");
+    assert_false(orch_statuscache_keepable(&j)); /* no time */
+    assert_int_equal(orch_time_parse("2025-01-02T03:04:05.000Z", &tasks_ms,
+                                     NULL),
+                     0);
+    j.read_date_ms = tasks_ms + 7000; /* read 7 s after the last task */
+    j.tasks_modified_ms = tasks_ms;
+    assert_true(orch_statuscache_keepable(&j));
+    snprintf(j.job_status, sizeof(j.job_status), "IN_PROGRESS");
+    assert_false(orch_statuscache_keepable(&j));
+    snprintf(j.job_status, sizeof(j.job_status), "COMPLETED");
+
+    assert_int_equal(orch_statuscache_entry(&e, &j, NULL, NULL, NULL), 0);
+    assert_string_equal(e.state, "COMPLETED");
+    assert_string_equal(e.modified, "");
+    assert_int_equal(e.read_ms, j.read_date_ms - 1000); /* Date wins */
+    assert_int_equal(orch_statuscache_init(&c, ID), 0);
+    assert_int_equal(orch_statuscache_put(&c, &e), 0);
+    img = encode(&c, &len);
+    assert_non_null(strstr(img, "\"read\":"));
+    assert_int_equal(orch_statuscache_init(&d, ID), 0);
+    assert_int_equal(orch_statuscache_decode(&d, img, len, "c", note,
+                                             sizeof(note)),
+                     0);
+    assert_string_equal(note, "");
+    got = orch_statuscache_find(&d, "JOB-R");
+    assert_non_null(got);
+    assert_int_equal(got->read_ms, j.read_date_ms - 1000);
+
+    /* A later refresh: the job's state and UtcModified from the list. */
+    snprintf(j.seen_status, sizeof(j.seen_status), "COMPLETED");
+    snprintf(j.modified, sizeof(j.modified), "2025-01-02T03:04:05.000Z");
+    assert_true(orch_statuscache_fresh(got, &j, false));
+    snprintf(j.modified, sizeof(j.modified), "2025-01-02T03:04:11.000Z");
+    assert_true(orch_statuscache_fresh(got, &j, false)); /* = read time */
+    snprintf(j.modified, sizeof(j.modified), "2025-01-02T03:04:11.001Z");
+    assert_false(orch_statuscache_fresh(got, &j, false)); /* changed */
+    snprintf(j.modified, sizeof(j.modified), "not a time");
+    assert_false(orch_statuscache_fresh(got, &j, false));
+    snprintf(j.modified, sizeof(j.modified), "2025-01-02T03:04:05.000Z");
+    snprintf(j.seen_status, sizeof(j.seen_status), "IN_PROGRESS");
+    assert_false(orch_statuscache_fresh(got, &j, false)); /* re-upgraded */
+
+    /* Without a Date, the tasks' latest UtcModified is the time. */
+    j.seen_status[0] = '\0';
+    j.read_date_ms = 0;
+    assert_int_equal(orch_statuscache_entry(&e, &j, NULL, NULL, NULL), 0);
+    assert_int_equal(e.read_ms, tasks_ms);
+    orch_statuscache_job_cleanup(&e);
+    free(img);
+    orch_statuscache_cleanup(&c);
+    orch_statuscache_cleanup(&d);
+}
+
+/* A record with no UtcModified needs a read time. */
+static void no_modified_and_no_read_time_is_damage(void **state)
+{
+    struct orch_statuscache a, b;
+    struct orch_statuscache_job e;
+    char note[256];
+    char *img = NULL, *at = NULL;
+    size_t len = 0;
+
+    (void)state;
+    /* A cache of one job kept by its read time. */
+    assert_int_equal(orch_statuscache_init(&a, ID), 0);
+    memset(&e, 0, sizeof(e));
+    e.job_id = strdup("J");
+    e.state = strdup("COMPLETED");
+    e.modified = strdup("");
+    e.read_ms = 1;
+    e.total = 1;
+    e.counts[ORCH_TASK_SUCCEEDED] = 1;
+    assert_int_equal(orch_statuscache_put(&a, &e), 0);
+    img = encode(&a, &len);
+    at = strstr(img, ",\"read\":1");
+    assert_non_null(at);
+    assert_int_equal(orch_statuscache_init(&b, ID), 0);
+    assert_int_equal(orch_statuscache_decode(&b, img, len, "c", note,
+                                             sizeof(note)),
+                     0);
+    assert_int_equal(b.n, 1);
+    orch_statuscache_cleanup(&b);
+    /* The same record without its read time: the cache is ignored. */
+    memmove(at, at + strlen(",\"read\":1"), strlen(at + strlen(",\"read\":1")) + 1);
+    len = strlen(img);
+    assert_int_equal(orch_statuscache_init(&b, ID), 0);
+    assert_int_equal(orch_statuscache_decode(&b, img, len, "c", note,
+                                             sizeof(note)),
+                     0);
+    assert_int_equal(b.n, 0);
+    assert_non_null(strstr(note, "ignored"));
+    free(img);
+    orch_statuscache_cleanup(&a);
+    orch_statuscache_cleanup(&b);
+}
+
 static void path_is_beside_the_report(void **state)
 {
     char *p = orch_statuscache_path("/x/fleet.report.csv");
@@ -308,4 +429,6 @@ TORTURE_MAIN(NULL, NULL, cmocka_unit_test(round_trip_keeps_every_field),
              cmocka_unit_test(another_rollout_or_version_is_ignored),
              cmocka_unit_test(save_writes_0600_and_load_reads_it_back),
              cmocka_unit_test(fresh_and_keepable),
+             cmocka_unit_test(kept_by_read_time),
+             cmocka_unit_test(no_modified_and_no_read_time_is_damage),
              cmocka_unit_test(path_is_beside_the_report))
