@@ -528,13 +528,17 @@ int orch_statuscache_save(const struct orch_statuscache *c, const char *path,
                           struct orch_diag *diag)
 {
     char *image = NULL, *tmp = NULL;
+    char suffix[32];
     size_t len = 0;
     int fd = -1;
     int rc = orch_statuscache_encode(c, &image, &len);
 
     if (rc)
         return orch_diag_set(diag, rc, "out of memory");
-    tmp = orch_report_sibling(path, ".tmp");
+    /* This process's own temporary file: two `status` of one rollout
+     * (a --watch and a one-off) never write into each other's. */
+    snprintf(suffix, sizeof(suffix), ".tmp.%ld", (long)getpid());
+    tmp = orch_report_sibling(path, suffix);
     if (tmp == NULL) {
         free(image);
         return orch_diag_set(diag, ORCH_ENOMEM, "out of memory");

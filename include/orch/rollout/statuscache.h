@@ -21,7 +21,7 @@
  * no later than that time.
  *
  * File format: the journal's framing (engine/journal.h: one record a
- * line, "J1 <len> <crc32c> <json>"), written whole to "<cache>.tmp" and
+ * line, "J1 <len> <crc32c> <json>"), written whole to "<cache>.tmp.<pid>" and
  * renamed into place:
  *   {"t":"cache","v":ORCH_STATUSCACHE_VERSION,"rollout":IDENTITY}
  *   {"t":"job","id":..,"state":..,"modified":..,["read":MS,]"total":N,
@@ -117,7 +117,9 @@ int orch_statuscache_load(struct orch_statuscache *c, const char *path,
  * *outlen bytes). 0 or ORCH_ENOMEM. Pure. */
 int orch_statuscache_encode(const struct orch_statuscache *c, char **out,
                             size_t *outlen);
-/* Writes c to "<path>.tmp" (0600), fsyncs and renames it to path.
+/* Writes c to "<path>.tmp.<pid>" (0600: this process's own, so that two
+ * processes saving at once never mix their bytes), fsyncs and renames it
+ * to path (the last rename wins, whole).
  * Returns 0 or ORCH_EIO / ORCH_ENOMEM with diag. */
 int orch_statuscache_save(const struct orch_statuscache *c, const char *path,
                           struct orch_diag *diag);

@@ -229,9 +229,22 @@ static void save_writes_0600_and_load_reads_it_back(void **state)
     assert_int_equal(orch_statuscache_save(&a, path, &diag), 0);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    tmp = malloc(strlen(path) + 8);
-    sprintf(tmp, "%s.tmp", path);
+    tmp = malloc(strlen(path) + 32);
+    /* Its own temporary file, renamed into place: none is left. */
+    sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
     assert_int_not_equal(access(tmp, F_OK), 0);
+    /* Another process's temporary file, half written, is not touched. */
+    sprintf(tmp, "%s.tmp.%ld", path, (long)getpid() + 1);
+    {
+        FILE *f = fopen(tmp, "w");
+
+        assert_non_null(f);
+        fputs("J1 99 partial", f);
+        fclose(f);
+    }
+    assert_int_equal(orch_statuscache_save(&a, path, &diag), 0);
+    assert_int_equal(access(tmp, F_OK), 0);
+    unlink(tmp);
     assert_int_equal(orch_statuscache_load(&b, path, note, sizeof(note)), 0);
     assert_string_equal(note, "");
     assert_int_equal(b.n, 1);
