@@ -8,18 +8,34 @@
  * metadata service, then ALIBABA_CLOUD_CREDENTIALS_URI): an unreachable
  * metadata service (ORCH_EHTTP) falls through to the URI; any other
  * failure is final, never a silent switch to another account.
+ *
+ * A first fetch that fails in a way a retry may cure (ORCH_EHTTP: the
+ * service unreachable, a 5xx, Throttling) is tried FIRST_FETCH_TRIES
+ * times in all, with the refresher's jittered backoff in between
+ * (credlive.h orch_credlive_retry_ms: 125-250 ms, 250-500 ms, 0.5-1 s),
+ * as a refresh would be: a cron job started while the STS endpoint or
+ * the credentials URI blinks does not fail for it. Except the metadata service the chain
+ * only probes (no source named it): unreachable there means "not an ECS
+ * instance", said at once.
  */
 #include "orch/cloud/credopen.h"
 
+#include "orch/base/clock.h"
 #include "orch/base/err.h"
+#include "orch/base/interrupt.h"
 #include "orch/cloud/credchain.h"
 #include "orch/cloud/credentials.h"
 #include "orch/cloud/credlive.h"
 #include "orch/cloud/credsource.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FIRST_FETCH_TRIES 4
 
 static int fetch_source(void *ud, struct orch_credset *out,
                         struct orch_diag *diag)
@@ -33,6 +49,41 @@ static void free_source(void *ud)
     free(ud);
 }
 
+/* The chain's probe of the metadata service, not a source that names it
+ * (a profile's EcsRamRole, an ini's ecs_ram_role). */
+static bool probed_only(const struct orch_credsource *src)
+{
+    return src->kind == ORCH_CRED_ECS &&
+           strcmp(src->provider, "ecs_ram_role") == 0;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && !orch_interrupt_level())
+        ;
+}
+
+/* One candidate's first set, with the retries above. */
+static int fetch_retrying(struct orch_credsource *src, struct orch_credset *set,
+                          struct orch_diag *diag)
+{
+    unsigned tries = probed_only(src) ? 1 : FIRST_FETCH_TRIES;
+    uint64_t rnd = orch_mono_ms() ^ ((uint64_t)getpid() << 20);
+    int rc = 0;
+
+    for (unsigned t = 1;; t++) {
+        memset(set, 0, sizeof(*set));
+        rc = orch_credsource_fetch(src, set, diag);
+        if (rc != ORCH_EHTTP || t >= tries || orch_interrupt_level())
+            return rc;
+        orch_credset_cleanup(set);
+        rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+        sleep_ms(orch_credlive_retry_ms(t, rnd >> 33));
+    }
+}
+
 /* Fetches from the chain's candidates in order; *used is the index of
  * the one that answered. */
 static int fetch_first(const struct orch_credchain *chain,
@@ -42,8 +93,7 @@ static int fetch_first(const struct orch_credchain *chain,
     int rc = ORCH_ECRED;
 
     for (size_t i = 0; i < chain->n; i++) {
-        memset(set, 0, sizeof(*set));
-        rc = orch_credsource_fetch(chain->cand[i], set, diag);
+        rc = fetch_retrying(chain->cand[i], set, diag);
         if (rc == 0) {
             *used = i;
             return 0;

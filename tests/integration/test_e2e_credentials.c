@@ -511,7 +511,10 @@ static void nothing_configured_sends_nothing(void **state)
 
 /* A credentials URI in front of the emulator's that holds every fetch
  * after the first for REFRESH_HOLD_MS before answering: a refresh is then
- * in progress for that long, and the test kills the tool inside it. */
+ * in progress for that long, and the test kills the tool inside it. Or
+ * (fail_first) that answers the first fail_first fetches with fail_status
+ * and the Code the credential services use for it, and passes the
+ * others on at once. */
 #define REFRESH_HOLD_MS 800
 
 struct slow_uri {
@@ -519,7 +522,27 @@ struct slow_uri {
     unsigned port;
     char upstream[160];
     atomic_int gets;
+    int fail_first;
+    unsigned fail_status;
 };
+
+/* The refusal a failing fetch gets. */
+static enum MHD_Result refuse(struct MHD_Connection *conn, unsigned status)
+{
+    static const char unavailable[] =
+        "{\"Code\":\"ServiceUnavailable\",\"Message\":\"try again\"}";
+    static const char forbidden[] =
+        "{\"Code\":\"Forbidden\",\"Message\":\"not for you\"}";
+    const char *body = status >= 500 ? unavailable : forbidden;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret;
+
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
 
 static enum MHD_Result slow_answer(void *cls, struct MHD_Connection *conn,
                                    const char *url, const char *method,
@@ -542,8 +565,12 @@ static enum MHD_Result slow_answer(void *cls, struct MHD_Connection *conn,
         *con_cls = s;
         return MHD_YES;
     }
-    if (atomic_fetch_add(&s->gets, 1) >= 1)
+    if (s->fail_first > 0) {
+        if (atomic_fetch_add(&s->gets, 1) < s->fail_first)
+            return refuse(conn, s->fail_status);
+    } else if (atomic_fetch_add(&s->gets, 1) >= 1) {
         h_sleep_ms(REFRESH_HOLD_MS);
+    }
     body = h_http(s->upstream, NULL, NULL, &status, &len);
     resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(resp, "Content-Type", "application/json");
@@ -567,6 +594,45 @@ static void slow_uri_start(struct slow_uri *s, const struct emu_proc *emu)
     info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
     assert_non_null(info);
     s->port = info->port;
+}
+
+/* The first fetch fails twice with a 503 (the URI blinks while a cron
+ * job starts): tried again with a backoff, the run goes on and completes.
+ * A refusal no retry cures (403) is told at once, after one fetch. */
+static void first_fetch_retried_when_a_retry_may_cure(void **state)
+{
+    struct e2e_fleet f;
+    struct slow_uri blink;
+    struct h_run r;
+    char env[160];
+    const char *argv[E2E_MAX_ARGS];
+
+    (void)state;
+    e2e_fleet_start(&f, 400, PK, E2E_ARGS("--auto-create"));
+    slow_uri_start(&blink, &f.emu);
+    blink.fail_first = 2;
+    blink.fail_status = 503;
+    snprintf(env, sizeof(env),
+             "ALIBABA_CLOUD_CREDENTIALS_URI=http://127.0.0.1:%u/credentials",
+             blink.port);
+    e2e_fleet_argv(argv, &f, FW, NULL);
+    e2e_run_expect(&r, argv, E2E_ARGS(env), 1, 60, 0);
+    assert_int_equal(atomic_load(&blink.gets), 3);
+    e2e_assert_complete(&f, 400, 2);
+    assert_no_minted_secret(&f, &r);
+    h_run_free(&r);
+
+    atomic_store(&blink.gets, 0);
+    blink.fail_first = 1000;
+    blink.fail_status = 403;
+    e2e_run_expect(&r,
+                   E2E_ARGS("status", f.report, "--endpoint", f.emu.endpoint),
+                   E2E_ARGS(env), 1, 60, 2);
+    assert_int_equal(atomic_load(&blink.gets), 1);
+    assert_non_null(strstr(r.err, "Forbidden"));
+    h_run_free(&r);
+    MHD_stop_daemon(blink.mhd);
+    e2e_fleet_stop(&f);
 }
 
 /* 4,000 devices at --qps 2 on 6-second credentials from a slow URI:
@@ -623,6 +689,7 @@ static void kill9_during_refresh_then_resume(void **state)
 
 E2E_MAIN(cmocka_unit_test(static_keys_as_before),
          cmocka_unit_test(kill9_during_refresh_then_resume),
+         cmocka_unit_test(first_fetch_retried_when_a_retry_may_cure),
          cmocka_unit_test(each_source_and_the_order),
          cmocka_unit_test(oidc_and_external_print_no_secret),
          cmocka_unit_test(denied_temporary_credentials_advice_names_the_source),

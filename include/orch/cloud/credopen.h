@@ -10,7 +10,9 @@ struct orch_diag;
 
 /* Resolves the chain (profile is --profile or NULL, home is $HOME),
  * fetches from its first candidate (from the next one only when the
- * previous one was unreachable, ORCH_EHTTP) and, when the set expires,
+ * previous one was unreachable, ORCH_EHTTP; a failure a retry may cure is
+ * tried 4 times with a jittered backoff, except on the metadata service
+ * the chain only probes: credopen.c) and, when the set expires,
  * attaches a live holder to cred (cred->live: every signature takes its
  * current set; orch_credentials_cleanup stops its thread). cred->source is
  * the source's label, cred->provider its --json name; cred->access_key_id
