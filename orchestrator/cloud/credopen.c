@@ -8,6 +8,10 @@
  * metadata service, then ALIBABA_CLOUD_CREDENTIALS_URI): an unreachable
  * metadata service (ORCH_EHTTP) falls through to the URI; any other
  * failure is final, never a silent switch to another account.
+ *
+ * Pacing: the caller's hooks (credpace.h), when given, are copied next to
+ * the source in the holder's fetch argument (struct live_fetch), so every
+ * refresh's STS requests wait for them as the first fetch's did.
  */
 #include "orch/cloud/credopen.h"
 
@@ -15,27 +19,42 @@
 #include "orch/cloud/credchain.h"
 #include "orch/cloud/credentials.h"
 #include "orch/cloud/credlive.h"
+#include "orch/cloud/credpace.h"
 #include "orch/cloud/credsource.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The live holder's fetch argument: the source (owned) and the hooks. */
+struct live_fetch {
+    struct orch_credsource *src;
+    struct orch_credpace pace;
+    bool paced;
+};
+
 static int fetch_source(void *ud, struct orch_credset *out,
                         struct orch_diag *diag)
 {
-    return orch_credsource_fetch(ud, out, diag);
+    const struct live_fetch *lf = ud;
+
+    return orch_credsource_fetch_paced(lf->src, lf->paced ? &lf->pace : NULL,
+                                       out, diag);
 }
 
 static void free_source(void *ud)
 {
-    orch_credsource_cleanup(ud);
-    free(ud);
+    struct live_fetch *lf = ud;
+
+    orch_credsource_cleanup(lf->src);
+    free(lf->src);
+    free(lf);
 }
 
 /* Fetches from the chain's candidates in order; *used is the index of
  * the one that answered. */
 static int fetch_first(const struct orch_credchain *chain,
+                       const struct orch_credpace *pace,
                        struct orch_credset *set, size_t *used,
                        struct orch_diag *diag)
 {
@@ -43,7 +62,7 @@ static int fetch_first(const struct orch_credchain *chain,
 
     for (size_t i = 0; i < chain->n; i++) {
         memset(set, 0, sizeof(*set));
-        rc = orch_credsource_fetch(chain->cand[i], set, diag);
+        rc = orch_credsource_fetch_paced(chain->cand[i], pace, set, diag);
         if (rc == 0) {
             *used = i;
             return 0;
@@ -70,17 +89,29 @@ static int take_set(struct orch_credentials *cred, struct orch_credset *set,
 /* Attaches a holder for set (moved in) that refreshes from src (moved
  * in when this succeeds). */
 static int go_live(struct orch_credentials *cred, struct orch_credset *set,
-                   struct orch_credsource *src, struct orch_diag *diag)
+                   struct orch_credsource *src,
+                   const struct orch_credpace *pace, struct orch_diag *diag)
 {
     struct orch_credlive_opts o;
+    struct live_fetch *lf = calloc(1, sizeof(*lf));
+    int rc = 0;
 
+    if (lf == NULL)
+        return ORCH_ENOMEM;
+    lf->src = src;
+    lf->paced = pace != NULL;
+    if (pace != NULL)
+        lf->pace = *pace;
     memset(&o, 0, sizeof(o));
     o.fetch = fetch_source;
-    o.fetch_ud = src;
+    o.fetch_ud = lf;
     o.fetch_ud_free = free_source;
     o.label = cred->source;
     cred->live_free = orch_credlive_free;
-    return orch_credlive_new(&cred->live, &o, set, diag);
+    rc = orch_credlive_new(&cred->live, &o, set, diag);
+    if (rc)
+        free(lf); /* the caller keeps src */
+    return rc;
 }
 
 /* The holder's own copy of a set that expires (it wipes its sets when it
@@ -99,6 +130,15 @@ int orch_credentials_open(struct orch_credentials *cred, const char *profile,
                           const char *home, char **warning,
                           struct orch_diag *diag)
 {
+    return orch_credentials_open_paced(cred, profile, home, NULL, warning,
+                                       diag);
+}
+
+int orch_credentials_open_paced(struct orch_credentials *cred,
+                                const char *profile, const char *home,
+                                const struct orch_credpace *pace,
+                                char **warning, struct orch_diag *diag)
+{
     struct orch_credchain chain;
     struct orch_credset set, live_set;
     size_t used = 0;
@@ -114,14 +154,14 @@ int orch_credentials_open(struct orch_credentials *cred, const char *profile,
         return rc;
     *warning = chain.warning;
     chain.warning = NULL;
-    rc = fetch_first(&chain, &set, &used, diag);
+    rc = fetch_first(&chain, pace, &set, &used, diag);
     expires = rc == 0 && set.expires_ms >= 0;
     if (expires)
         rc = copy_set(&live_set, &set);
     if (rc == 0)
         rc = take_set(cred, &set, chain.cand[used]);
     if (rc == 0 && expires) {
-        rc = go_live(cred, &live_set, chain.cand[used], diag);
+        rc = go_live(cred, &live_set, chain.cand[used], pace, diag);
         if (rc == 0)
             chain.cand[used] = NULL; /* the holder's now */
     }
