@@ -35,6 +35,16 @@ int orch_credanswer_retryable_code(const char *code)
             strcmp(code, "InternalError") == 0);
 }
 
+int orch_credanswer_throttled(const char *body, size_t len)
+{
+    json_t *root = body != NULL ? json_loadb(body, len, 0, NULL) : NULL;
+    const char *code = json_is_object(root) ? jstr(root, "Code") : NULL;
+    int throttled = code != NULL && strncmp(code, "Throttling", 10) == 0;
+
+    json_decref(root);
+    return throttled;
+}
+
 /* The Message, or a placeholder when it would quote something secret
  * (a SignatureDoesNotMatch quotes the string to sign, which holds the
  * SecurityToken). */

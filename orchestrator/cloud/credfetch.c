@@ -12,10 +12,12 @@
  * a secret. Every buffer that held a secret (a request body with the
  * OIDC token, an answer) is wiped before it is freed.
  *
- * Pacing: the STS calls are API calls of their own and should be paced
- * like every other call once the one pacing engine exists; sts_send() is
- * the single place every STS call leaves from, so that is where it hooks
- * in (a blocking "wait for a slot of action X" before the send).
+ * Pacing: the STS calls are API calls of their own, paced like every
+ * other call: sts_send() is the single place every STS request leaves
+ * from, so it asks the caller's hook (credpace.h) for a start before the
+ * send and tells it a throttling answer. The hook and the quota key (the
+ * label of the source the caller asked for, also for a signer's
+ * AssumeRole) travel down in struct pace_ctx.
  */
 #include "orch/cloud/credsource.h"
 
@@ -25,6 +27,7 @@
 #include "orch/base/err.h"
 #include "orch/cloud/credanswer.h"
 #include "orch/cloud/credhttp.h"
+#include "orch/cloud/credpace.h"
 #include "orch/cloud/credprocess.h"
 #include "orch/cloud/imds.h"
 #include "orch/cloud/request.h"
@@ -43,9 +46,46 @@
 /* A Kubernetes service account token is about 1 KiB. */
 #define OIDC_TOKEN_MAX (64 * 1024)
 
+/* The caller's hooks (NULL: not paced) and the quota key they are
+ * called with. */
+struct pace_ctx {
+    const struct orch_credpace *pace;
+    const char *key;
+};
+
 static const char *label_of(const struct orch_credsource *src)
 {
     return src->label && *src->label ? src->label : "credentials";
+}
+
+static int fetch_kind(const struct orch_credsource *src,
+                      const struct pace_ctx *pc, struct orch_credset *out,
+                      struct orch_diag *diag);
+
+/* Waits for the caller's go for one request of action; *start_ms the
+ * start it recorded. */
+static int pace_before(const struct pace_ctx *pc, const char *what,
+                       const char *action, uint64_t *start_ms,
+                       struct orch_diag *diag)
+{
+    *start_ms = 0;
+    if (pc->pace == NULL || pc->pace->before == NULL)
+        return 0;
+    if (pc->pace->before(pc->pace->ud, pc->key, action, start_ms) != 0)
+        return orch_diag_set(diag, ORCH_EABORT,
+                             "%s: not sent, the run is stopping", what);
+    return 0;
+}
+
+/* A throttling answer to the request started at start_ms, told to the
+ * caller's pacing. */
+static void pace_answered(const struct pace_ctx *pc, const char *action,
+                          uint64_t start_ms, const struct orch_buf *ans)
+{
+    if (pc->pace == NULL || pc->pace->throttled == NULL)
+        return;
+    if (orch_credanswer_throttled(ans->data, ans->len))
+        pc->pace->throttled(pc->pace->ud, pc->key, action, start_ms);
 }
 
 void orch_credset_cleanup(struct orch_credset *set)
@@ -79,12 +119,15 @@ static int fetch_static(const struct orch_credsource *src,
     return rc;
 }
 
-/* Sends a built STS request and reads its answer into out. `avoid`: the
- * secrets a Message must not quote. */
-static int sts_send(const char *what, const struct orch_request *req,
-                    const char *const *avoid, struct orch_credset *out,
-                    struct orch_diag *diag)
+/* Sends a built STS request of action once pc's pacing lets it start,
+ * and reads its answer into out. `avoid`: the secrets a Message must not
+ * quote. */
+static int sts_send(const char *what, const char *action,
+                    const struct orch_request *req,
+                    const struct pace_ctx *pc, const char *const *avoid,
+                    struct orch_credset *out, struct orch_diag *diag)
 {
+    uint64_t start_ms = 0;
     const char *hdrs[ORCH_REQ_MAX_HEADERS + 1];
     struct orch_credhttp_req rq = {0};
     struct orch_buf ans;
@@ -102,8 +145,11 @@ static int sts_send(const char *what, const struct orch_request *req,
     rq.body = orch_buf_str(&req->body);
     rq.body_len = req->body.len;
     rq.timeout_ms = FETCH_TIMEOUT_MS;
-    /* (The pacing hook goes here: see DESIGN.) */
-    rc = orch_credhttp_send(&rq, &status, &ans, diag);
+    rc = pace_before(pc, what, action, &start_ms, diag);
+    if (rc == 0)
+        rc = orch_credhttp_send(&rq, &status, &ans, diag);
+    if (rc == 0 && status != 200)
+        pace_answered(pc, action, start_ms, &ans);
     if (rc == ORCH_EHTTP) {
         char why[ORCH_DIAG_LEN];
 
@@ -118,6 +164,7 @@ static int sts_send(const char *what, const struct orch_request *req,
 }
 
 static int fetch_assume_role(const struct orch_credsource *src,
+                             const struct pace_ctx *pc,
                              struct orch_credset *out,
                              struct orch_diag *diag)
 {
@@ -135,7 +182,7 @@ static int fetch_assume_role(const struct orch_credsource *src,
         return orch_diag_set(diag, ORCH_ECRED,
                              "%s: no credentials to call AssumeRole with",
                              label_of(src));
-    rc = orch_credsource_fetch(src->signer, &signer, diag);
+    rc = fetch_kind(src->signer, pc, &signer, diag);
     if (rc)
         goto out;
     rc = orch_random_nonce(nonce);
@@ -152,7 +199,8 @@ static int fetch_assume_role(const struct orch_credsource *src,
         goto out;
     avoid[0] = signer.cred.secret.s;
     avoid[1] = signer.cred.token.s;
-    rc = sts_send(orch_buf_str(&what), &req, avoid, out, diag);
+    rc = sts_send(orch_buf_str(&what), "AssumeRole", &req, pc, avoid, out,
+                  diag);
 out:
     /* The body holds no secret (the token travels in the query, as the
      * signature does): wipe the URL. */
@@ -198,7 +246,8 @@ static int read_token_file(const char *path, char **out,
 }
 
 static int fetch_oidc(const struct orch_credsource *src,
-                      struct orch_credset *out, struct orch_diag *diag)
+                      const struct pace_ctx *pc, struct orch_credset *out,
+                      struct orch_diag *diag)
 {
     struct orch_request req;
     struct orch_buf what;
@@ -223,7 +272,8 @@ static int fetch_oidc(const struct orch_credsource *src,
     if (rc)
         goto out;
     avoid[0] = token;
-    rc = sts_send(orch_buf_str(&what), &req, avoid, out, diag);
+    rc = sts_send(orch_buf_str(&what), "AssumeRoleWithOIDC", &req, pc, avoid,
+                  out, diag);
 out:
     orch_credhttp_wipe(&req.body);
     orch_request_cleanup(&req);
@@ -269,6 +319,24 @@ static int fetch_uri(const struct orch_credsource *src,
 int orch_credsource_fetch(const struct orch_credsource *src,
                           struct orch_credset *out, struct orch_diag *diag)
 {
+    return orch_credsource_fetch_paced(src, NULL, out, diag);
+}
+
+int orch_credsource_fetch_paced(const struct orch_credsource *src,
+                                const struct orch_credpace *pace,
+                                struct orch_credset *out,
+                                struct orch_diag *diag)
+{
+    struct pace_ctx pc = {pace, label_of(src)};
+
+    return fetch_kind(src, &pc, out, diag);
+}
+
+/* One fetch by src's kind, a signer's (recursively) under the same pc. */
+static int fetch_kind(const struct orch_credsource *src,
+                      const struct pace_ctx *pc, struct orch_credset *out,
+                      struct orch_diag *diag)
+{
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
@@ -278,10 +346,10 @@ int orch_credsource_fetch(const struct orch_credsource *src,
         rc = fetch_static(src, out, diag);
         break;
     case ORCH_CRED_ASSUME_ROLE:
-        rc = fetch_assume_role(src, out, diag);
+        rc = fetch_assume_role(src, pc, out, diag);
         break;
     case ORCH_CRED_OIDC:
-        rc = fetch_oidc(src, out, diag);
+        rc = fetch_oidc(src, pc, out, diag);
         break;
     case ORCH_CRED_ECS:
         rc = orch_imds_fetch(src, out, diag);

@@ -14,9 +14,13 @@
  * times in all, with the refresher's jittered backoff in between
  * (credlive.h orch_credlive_retry_ms: 125-250 ms, 250-500 ms, 0.5-1 s),
  * as a refresh would be: a cron job started while the STS endpoint or
- * the credentials URI blinks does not fail for it. Except the metadata service the chain
- * only probes (no source named it): unreachable there means "not an ECS
- * instance", said at once.
+ * the credentials URI blinks does not fail for it. Except the metadata
+ * service the chain only probes (no source named it): unreachable there
+ * means "not an ECS instance", said at once.
+ *
+ * Pacing: the caller's hooks (credpace.h), when given, are copied next to
+ * the source in the holder's fetch argument (struct live_fetch), so every
+ * refresh's STS requests wait for them as the first fetch's did.
  */
 #include "orch/cloud/credopen.h"
 
@@ -26,6 +30,7 @@
 #include "orch/cloud/credchain.h"
 #include "orch/cloud/credentials.h"
 #include "orch/cloud/credlive.h"
+#include "orch/cloud/credpace.h"
 #include "orch/cloud/credsource.h"
 
 #include <stdbool.h>
@@ -37,16 +42,29 @@
 
 #define FIRST_FETCH_TRIES 4
 
+/* The live holder's fetch argument: the source (owned) and the hooks. */
+struct live_fetch {
+    struct orch_credsource *src;
+    struct orch_credpace pace;
+    bool paced;
+};
+
 static int fetch_source(void *ud, struct orch_credset *out,
                         struct orch_diag *diag)
 {
-    return orch_credsource_fetch(ud, out, diag);
+    const struct live_fetch *lf = ud;
+
+    return orch_credsource_fetch_paced(lf->src, lf->paced ? &lf->pace : NULL,
+                                       out, diag);
 }
 
 static void free_source(void *ud)
 {
-    orch_credsource_cleanup(ud);
-    free(ud);
+    struct live_fetch *lf = ud;
+
+    orch_credsource_cleanup(lf->src);
+    free(lf->src);
+    free(lf);
 }
 
 /* The chain's probe of the metadata service, not a source that names it
@@ -66,8 +84,9 @@ static void sleep_ms(uint64_t ms)
 }
 
 /* One candidate's first set, with the retries above. */
-static int fetch_retrying(struct orch_credsource *src, struct orch_credset *set,
-                          struct orch_diag *diag)
+static int fetch_retrying(struct orch_credsource *src,
+                          const struct orch_credpace *pace,
+                          struct orch_credset *set, struct orch_diag *diag)
 {
     unsigned tries = probed_only(src) ? 1 : FIRST_FETCH_TRIES;
     uint64_t rnd = orch_mono_ms() ^ ((uint64_t)getpid() << 20);
@@ -75,7 +94,7 @@ static int fetch_retrying(struct orch_credsource *src, struct orch_credset *set,
 
     for (unsigned t = 1;; t++) {
         memset(set, 0, sizeof(*set));
-        rc = orch_credsource_fetch(src, set, diag);
+        rc = orch_credsource_fetch_paced(src, pace, set, diag);
         if (rc != ORCH_EHTTP || t >= tries || orch_interrupt_level())
             return rc;
         orch_credset_cleanup(set);
@@ -87,13 +106,14 @@ static int fetch_retrying(struct orch_credsource *src, struct orch_credset *set,
 /* Fetches from the chain's candidates in order; *used is the index of
  * the one that answered. */
 static int fetch_first(const struct orch_credchain *chain,
+                       const struct orch_credpace *pace,
                        struct orch_credset *set, size_t *used,
                        struct orch_diag *diag)
 {
     int rc = ORCH_ECRED;
 
     for (size_t i = 0; i < chain->n; i++) {
-        rc = fetch_retrying(chain->cand[i], set, diag);
+        rc = fetch_retrying(chain->cand[i], pace, set, diag);
         if (rc == 0) {
             *used = i;
             return 0;
@@ -120,17 +140,29 @@ static int take_set(struct orch_credentials *cred, struct orch_credset *set,
 /* Attaches a holder for set (moved in) that refreshes from src (moved
  * in when this succeeds). */
 static int go_live(struct orch_credentials *cred, struct orch_credset *set,
-                   struct orch_credsource *src, struct orch_diag *diag)
+                   struct orch_credsource *src,
+                   const struct orch_credpace *pace, struct orch_diag *diag)
 {
     struct orch_credlive_opts o;
+    struct live_fetch *lf = calloc(1, sizeof(*lf));
+    int rc = 0;
 
+    if (lf == NULL)
+        return ORCH_ENOMEM;
+    lf->src = src;
+    lf->paced = pace != NULL;
+    if (pace != NULL)
+        lf->pace = *pace;
     memset(&o, 0, sizeof(o));
     o.fetch = fetch_source;
-    o.fetch_ud = src;
+    o.fetch_ud = lf;
     o.fetch_ud_free = free_source;
     o.label = cred->source;
     cred->live_free = orch_credlive_free;
-    return orch_credlive_new(&cred->live, &o, set, diag);
+    rc = orch_credlive_new(&cred->live, &o, set, diag);
+    if (rc)
+        free(lf); /* the caller keeps src */
+    return rc;
 }
 
 /* The holder's own copy of a set that expires (it wipes its sets when it
@@ -149,6 +181,15 @@ int orch_credentials_open(struct orch_credentials *cred, const char *profile,
                           const char *home, char **warning,
                           struct orch_diag *diag)
 {
+    return orch_credentials_open_paced(cred, profile, home, NULL, warning,
+                                       diag);
+}
+
+int orch_credentials_open_paced(struct orch_credentials *cred,
+                                const char *profile, const char *home,
+                                const struct orch_credpace *pace,
+                                char **warning, struct orch_diag *diag)
+{
     struct orch_credchain chain;
     struct orch_credset set, live_set;
     size_t used = 0;
@@ -164,14 +205,14 @@ int orch_credentials_open(struct orch_credentials *cred, const char *profile,
         return rc;
     *warning = chain.warning;
     chain.warning = NULL;
-    rc = fetch_first(&chain, &set, &used, diag);
+    rc = fetch_first(&chain, pace, &set, &used, diag);
     expires = rc == 0 && set.expires_ms >= 0;
     if (expires)
         rc = copy_set(&live_set, &set);
     if (rc == 0)
         rc = take_set(cred, &set, chain.cand[used]);
     if (rc == 0 && expires) {
-        rc = go_live(cred, &live_set, chain.cand[used], diag);
+        rc = go_live(cred, &live_set, chain.cand[used], pace, diag);
         if (rc == 0)
             chain.cand[used] = NULL; /* the holder's now */
     }

@@ -139,6 +139,13 @@ static int limiter_init(struct orch_ratelimit *rl,
     return 0;
 }
 
+int orch_pacer_limiter_init(struct orch_ratelimit *rl,
+                            const struct orch_engine_opts *o, double qps,
+                            uint64_t now_ms)
+{
+    return limiter_init(rl, o, qps, NULL, now_ms);
+}
+
 /* Whether the lane's state is in the shared file. */
 static bool lane_shared(const struct orch_pace_lane *l)
 {

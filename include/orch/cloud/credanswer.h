@@ -41,4 +41,8 @@ int orch_credanswer_decode(enum orch_credanswer_shape shape,
  * Throttling.User, Throttling.Api, ServiceUnavailable, InternalError. */
 int orch_credanswer_retryable_code(const char *code);
 
+/* True when an answer's body (len bytes, JSON) is a throttling refusal:
+ * its Code starts with "Throttling". Reads the Code only. */
+int orch_credanswer_throttled(const char *body, size_t len);
+
 #endif

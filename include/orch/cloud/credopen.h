@@ -6,6 +6,7 @@
 #define ORCH_CREDOPEN_H
 
 struct orch_credentials;
+struct orch_credpace;
 struct orch_diag;
 
 /* Resolves the chain (profile is --profile or NULL, home is $HOME),
@@ -23,6 +24,14 @@ struct orch_diag;
 int orch_credentials_open(struct orch_credentials *cred, const char *profile,
                           const char *home, char **warning,
                           struct orch_diag *diag);
+
+/* orch_credentials_open with every STS request (the first fetch's and
+ * every refresh's) paced by `pace` (credpace.h; copied; its ud is
+ * borrowed and must outlive cred; NULL: not paced). */
+int orch_credentials_open_paced(struct orch_credentials *cred,
+                                const char *profile, const char *home,
+                                const struct orch_credpace *pace,
+                                char **warning, struct orch_diag *diag);
 
 /* Successful refreshes of cred's live holder, or -1 when it has none
  * (credentials that do not expire). */

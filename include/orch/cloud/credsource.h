@@ -23,6 +23,7 @@
 
 #include "orch/cloud/credentials.h"
 
+struct orch_credpace;
 struct orch_diag;
 
 enum orch_cred_kind {
@@ -91,6 +92,15 @@ struct orch_credset {
  * Thread-safe for distinct out. */
 int orch_credsource_fetch(const struct orch_credsource *src,
                           struct orch_credset *out, struct orch_diag *diag);
+/* orch_credsource_fetch with every STS request it makes (a signer's too,
+ * in a ChainableRamRoleArn chain) waiting for pace->before first, keyed
+ * by src's label, and a throttling answer told to pace->throttled
+ * (credpace.h; pace may be NULL: not paced). Also ORCH_EABORT when
+ * pace->before said the run is stopping (nothing was sent). */
+int orch_credsource_fetch_paced(const struct orch_credsource *src,
+                                const struct orch_credpace *pace,
+                                struct orch_credset *out,
+                                struct orch_diag *diag);
 
 void orch_credset_cleanup(struct orch_credset *set);
 /* Frees every field (wiping secrets); NULL-safe. */

@@ -38,6 +38,7 @@
 
 struct orch_engine_opts;
 struct orch_pace_lane;
+struct orch_ratelimit;
 
 /* A start this late (or half a gap, when that is more) keeps the even
  * spacing's schedule: the dispatcher loop's own lateness (poll wake-ups
@@ -60,6 +61,14 @@ struct orch_pace_lane;
  * Returns 0 with *out, or ORCH_EINVAL (qps <= 0 or absurd) / ORCH_ENOMEM. */
 int orch_pacer_lane(const struct orch_engine_opts *o, const char *action,
                     double qps, struct orch_pace_lane **out);
+
+/* Initialises rl as the limiter of a lane at `qps` under o's margins (the
+ * rules above), for a caller that keeps a limiter of its own (stslane.h:
+ * the credential refresher's thread-safe lanes). Returns what
+ * orch_ratelimit_init returns; clean up with orch_ratelimit_cleanup. */
+int orch_pacer_limiter_init(struct orch_ratelimit *rl,
+                            const struct orch_engine_opts *o, double qps,
+                            uint64_t now_ms);
 
 /* Asks to start one call at now_ms (orch_mono_ms). Returns 0 and records
  * the start, or the ms to wait before asking again (>= 1). */

@@ -237,19 +237,30 @@ static enum step api_authenticate(struct api *a)
     return ANSWERED;
 }
 
+/* Whose quota an STS call counts against: the signing account's for
+ * AssumeRole (as any call), the role's for the unsigned
+ * AssumeRoleWithOIDC (its RoleArn names the account). */
+static const char *quota_key_of(const struct api *a)
+{
+    const char *arn = NULL;
+
+    if (a->auth.quota_key[0] != '\0')
+        return a->auth.quota_key;
+    arn = orch_params_get(&a->auth.params, "RoleArn");
+    return arn != NULL ? arn : "";
+}
+
 /* The per-account quota at arrival (a temporary key's calls count
  * against the account key that minted it); over it: Throttling.User.
- * STS calls have no quota here. */
+ * STS calls too (--qps-sts). */
 static enum step api_quota(struct api *a)
 {
     struct emu_server *s = a->s;
     double per_sec = emu_action_quota(&s->o, a->auth.action);
     int rc = 0;
 
-    if (a->sts)
-        return NEXT;
     pthread_mutex_lock(&s->lock);
-    rc = emu_quotas_take(&s->quotas, a->auth.quota_key, a->auth.action,
+    rc = emu_quotas_take(&s->quotas, quota_key_of(a), a->auth.action,
                          per_sec, a->r->t);
     if (rc == 1)
         s->stats.throttled++;

@@ -30,7 +30,7 @@ enum {
     OPT_PORT = 256, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_FIXTURE,
     OPT_AUTO_CREATE, OPT_ACCESS_KEY, OPT_REQUEST_LOG, OPT_QPS_CREATE,
     OPT_QPS_QUERY, OPT_QPS_FIRMWARE, OPT_QPS_DEVICE_DETAIL, OPT_QPS_CANCEL,
-    OPT_QPS_BATCH, OPT_QPS_SCALE, OPT_CLOCK,
+    OPT_QPS_BATCH, OPT_QPS_STS, OPT_QPS_SCALE, OPT_CLOCK,
     OPT_CLOCK_OFFSET, OPT_CLOCK_RATE, OPT_SEED, OPT_LATENCY_MS, OPT_LATENCY_DIST,
     OPT_FAIL_5XX, OPT_RESET, OPT_LOSE, OPT_MALFORMED, OPT_SLOW,
     OPT_SLOW_MS, OPT_THROTTLE_BURST, OPT_SIM_SPEED, OPT_SUCCESS_RATIO,
@@ -61,6 +61,7 @@ static const struct option options[] = {
     {"qps-device-detail", required_argument, NULL, OPT_QPS_DEVICE_DETAIL},
     {"qps-cancel", required_argument, NULL, OPT_QPS_CANCEL},
     {"qps-batch", required_argument, NULL, OPT_QPS_BATCH},
+    {"qps-sts", required_argument, NULL, OPT_QPS_STS},
     {"qps-scale", required_argument, NULL, OPT_QPS_SCALE},
     {"clock", required_argument, NULL, OPT_CLOCK},
     {"clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET},
@@ -150,6 +151,8 @@ static const char usage[] =
     "  --qps-device-detail N QueryDeviceDetail (default 50)\n"
     "  --qps-cancel N        CancelOTATaskByJob (default 5)\n"
     "  --qps-batch N         BatchQueryDeviceDetail (default 5)\n"
+    "  --qps-sts N           STS AssumeRole, AssumeRoleWithOIDC, each\n"
+    "                        (default 100; an OIDC call per RoleArn)\n"
     "  --qps-scale F         multiplies every quota (default 1)\n"
     "Clock (test use):\n"
     "  --clock TIME          start the clock at TIME (epoch ms or\n"
@@ -363,6 +366,8 @@ static int server_option(struct cli *o, int c, const char *name,
         return num(name, arg, 0.001, 1e6, &so->qps_cancel);
     case OPT_QPS_BATCH:
         return num(name, arg, 0.001, 1e6, &so->qps_batch);
+    case OPT_QPS_STS:
+        return num(name, arg, 0.001, 1e6, &so->qps_sts);
     case OPT_QPS_SCALE:
         return num(name, arg, 0.001, 1e5, &so->qps_scale);
     default:

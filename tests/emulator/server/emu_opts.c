@@ -21,6 +21,7 @@ void emu_server_opts_init(struct emu_server_opts *o)
     o->qps_device_detail = 50;
     o->qps_cancel = 5;
     o->qps_batch = 5;
+    o->qps_sts = 100;
     o->qps_scale = 1;
     o->slow_ms = 1000;
     emu_fault_opts_init(&o->faults);
@@ -33,6 +34,11 @@ const char *emu_action_class(const char *action)
 
 double emu_action_quota(const struct emu_server_opts *o, const char *action)
 {
+    /* STS's documented quota: 100/s per account for each of its calls
+     * (help.aliyun.com, api-sts-2015-04-01-quota). */
+    if (strcmp(action, "AssumeRole") == 0 ||
+        strcmp(action, "AssumeRoleWithOIDC") == 0)
+        return o->qps_sts * o->qps_scale;
     switch (emu_action_class_of(action)) {
     case EMU_ACTION_CREATE:
         return o->qps_create * o->qps_scale;
@@ -102,7 +108,7 @@ int emu_server_opts_check(const struct emu_server_opts *o,
         return orch_diag_set(diag, ORCH_EINVAL, "no world or verifier");
     if (!(o->qps_scale > 0) || o->qps_create <= 0 || o->qps_query <= 0
         || o->qps_firmware <= 0 || o->qps_device_detail <= 0
-        || o->qps_cancel <= 0 || o->qps_batch <= 0)
+        || o->qps_cancel <= 0 || o->qps_batch <= 0 || o->qps_sts <= 0)
         return orch_diag_set(diag, ORCH_EINVAL,
                              "quotas and --qps-scale must be positive");
     rc = emu_server_check_faults(&o->faults, diag);

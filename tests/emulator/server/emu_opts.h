@@ -47,6 +47,9 @@ struct emu_server_opts {
     double qps_device_detail;   /* QueryDeviceDetail (50) */
     double qps_cancel;          /* CancelOTATaskByJob (5) */
     double qps_batch;           /* BatchQueryDeviceDetail (5) */
+    double qps_sts;             /* STS AssumeRole, AssumeRoleWithOIDC
+                                   (100, each action its own; per
+                                   account, an OIDC call per RoleArn) */
     double qps_scale;           /* multiplies all of them (1) */
     struct emu_fault_opts faults;
     struct emu_clock clock;     /* now_ms NULL = the real wall clock */
