@@ -229,34 +229,18 @@ static int run_batch(struct status_ctx *c, const char *action,
     return batch_outcome(c, rc, &st, &diag);
 }
 
-static int build_job(void *ud, size_t item, struct orch_params *out)
-{
-    struct status_ctx *c = ud;
-
-    return orch_api_job_params(out, c->cfg->iot_instance_id,
-                               c->r.jobs[c->items[item]].job_id);
-}
-
-static void job_done(void *ud, size_t item, const struct orch_item_result *res)
-{
-    struct status_ctx *c = ud;
-    struct orch_rollout_job *j = &c->r.jobs[c->items[item]];
-
-    if (res->status != ORCH_ITEM_CREATED || res->resp == NULL ||
-        res->resp->root == NULL) {
-        orch_taskagg_job_failed(j, res->error_code, res->error_message, NULL);
-        return;
-    }
-    if (orch_taskagg_set_job_status(j, res->resp->root))
-        orch_taskagg_job_failed(j, NULL, NULL,
-                                "BadResponse: no Data.JobStatus");
-}
-
-/* QueryOTAJob for the jobs whose state neither their tasks nor the
- * first step of the refresh tell. */
+/* The jobs whose state neither their tasks nor the first step of the
+ * refresh tell: learnt at the lowest cost (jobstate.h: list pages, or a
+ * QueryOTAJob each). What is learnt here, after the tasks were listed, is
+ * the job's state to show, not a baseline for the cache (statuscache.h:
+ * seen_status is what was known before the listing), so it moves to
+ * job_status. A job whose state could not be learnt has failed. */
 static int ask_job_states(struct status_ctx *c)
 {
+    struct orch_dispatch_stats st;
+    struct orch_diag diag = {{0}};
     size_t i = 0;
+    int rc = 0;
 
     c->nitems = 0;
     for (i = 0; i < c->r.njobs; i++) {
@@ -275,7 +259,25 @@ static int ask_job_states(struct status_ctx *c)
             return ORCH_EXIT_USAGE;
         }
     }
-    return run_batch(c, "QueryOTAJob", build_job, job_done, "jobs");
+    memset(&st, 0, sizeof(st));
+    if (c->nitems > 0)
+        rc = orch_jobstate_run(c->cfg, c->cred, c->r.jobs, c->items,
+                               c->nitems, orch_interrupt_counter(), &st,
+                               &diag);
+    for (i = 0; i < c->nitems; i++) {
+        struct orch_rollout_job *j = &c->r.jobs[c->items[i]];
+
+        if (j->seen_status[0] == '\0')
+            orch_taskagg_job_failed(j, NULL, NULL,
+                                    j->error[0] ? j->error
+                                                : "QueryOTAJob: not asked");
+        else
+            snprintf(j->job_status, sizeof(j->job_status), "%s",
+                     j->seen_status);
+        j->seen_status[0] = '\0';
+        j->modified[0] = '\0';
+    }
+    return batch_outcome(c, rc, &st, &diag);
 }
 
 static int build_firmware(void *ud, size_t item, struct orch_params *out)

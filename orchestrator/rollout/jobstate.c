@@ -226,13 +226,19 @@ static void query_done(void *ud, size_t item,
                        const struct orch_item_result *res)
 {
     struct ctx *c = ud;
+    struct orch_rollout_job *j = &c->jobs[c->items[item].group];
     const json_t *data = NULL;
 
     if (res->status != ORCH_ITEM_CREATED || res->resp == NULL ||
-        res->resp->root == NULL)
+        res->resp->root == NULL) {
+        if (!j->query_failed)
+            snprintf(j->error, sizeof(j->error), "%s: %s",
+                     res->error_code ? res->error_code : "failed",
+                     res->error_message ? res->error_message : "");
         return;
+    }
     data = json_object_get(res->resp->root, "Data");
-    learn(&c->jobs[c->items[item].group],
+    learn(j,
           json_string_value(json_object_get(data, "JobStatus")),
           json_string_value(json_object_get(data, "UtcModified")));
 }

@@ -214,18 +214,6 @@ const char *orch_taskagg_derive_job(const struct orch_rollout_job *job)
     return "COMPLETED";
 }
 
-int orch_taskagg_set_job_status(struct orch_rollout_job *job,
-                                const json_t *root)
-{
-    const json_t *data = json_object_get(root, "Data");
-    const char *st = json_string_value(json_object_get(data, "JobStatus"));
-
-    if (st == NULL || st[0] == '\0')
-        return ORCH_EDECODE;
-    snprintf(job->job_status, sizeof(job->job_status), "%s", st);
-    return 0;
-}
-
 /* ------------------------------------------------------------ no task */
 
 static const char *const no_task_names[ORCH_NO_TASK_NREASONS] = {

@@ -11,7 +11,9 @@
  * unknown, else QueryOTAJob for each of those. Jobs a list did not show
  * (created since, or no firmware in the report) get a QueryOTAJob. A
  * failed query leaves the job unknown ("" in job->modified): the caller
- * reads it whole, as if it had changed. Each job's answer goes into
+ * reads it whole, as if it had changed; a failed QueryOTAJob's "CODE:
+ * message" goes into job->error (query_failed untouched: the caller
+ * decides whether that fails the job). Each job's answer goes into
  * job->seen_status and job->modified. Prints nothing.
  */
 #ifndef ORCH_JOBSTATE_H

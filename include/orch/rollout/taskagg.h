@@ -95,10 +95,6 @@ int orch_taskagg_page_total(const json_t *root, uint64_t *total);
  * cancelled); NULL when only QueryOTAJob can tell (no task listed, no task
  * started yet: PLANNED or waiting, or some cancelled). Pure. */
 const char *orch_taskagg_derive_job(const struct orch_rollout_job *job);
-/* Sets job->job_status from a successful QueryOTAJob answer
- * (Data.JobStatus). 0 or ORCH_EDECODE. */
-int orch_taskagg_set_job_status(struct orch_rollout_job *job,
-                                const json_t *root);
 
 /* Why a job holds fewer tasks than devices (its no_task_reason). */
 enum orch_no_task {

@@ -122,21 +122,6 @@ static void derive_job_states(void **state)
     assert_null(orch_taskagg_derive_job(&j)); /* CANCELED or COMPLETED */
 }
 
-static void job_status_from_query(void **state)
-{
-    struct orch_rollout_job j;
-    json_t *ok = json_pack("{s:{s:s}}", "Data", "JobStatus", "PLANNED");
-    json_t *bad = json_pack("{s:{}}", "Data");
-
-    (void)state;
-    memset(&j, 0, sizeof(j));
-    assert_int_equal(orch_taskagg_set_job_status(&j, ok), 0);
-    assert_string_equal(j.job_status, "PLANNED");
-    assert_int_equal(orch_taskagg_set_job_status(&j, bad), ORCH_EDECODE);
-    json_decref(ok);
-    json_decref(bad);
-}
-
 static void summary_groups_and_reasons(void **state)
 {
     struct orch_rollout r;
@@ -258,6 +243,5 @@ TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(filtered_page_and_its_total),
     cmocka_unit_test(add_page_rejects_answer_without_list),
     cmocka_unit_test(derive_job_states),
-    cmocka_unit_test(job_status_from_query),
     cmocka_unit_test(summary_groups_and_reasons),
     cmocka_unit_test(firmware_reason_and_no_task))
