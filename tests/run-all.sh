@@ -20,11 +20,14 @@ cmake -S . -B build -DORCH_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/nul
 cmake --build build -j"$jobs"
 passed=0
 failed=0
-# Runs ctest in build dir $1 and adds its totals to passed/failed.
+ctest_extra=()
+# Runs ctest in build dir $1 (with ctest_extra's arguments) and adds its
+# totals to passed/failed.
 run_ctest() {
     local log rc=0
     log=$(mktemp)
-    (cd "$1" && shift && "$@" ctest --output-on-failure -j"$jobs") 2>&1 \
+    (cd "$1" && shift && "$@" ctest --output-on-failure -j"$jobs" \
+        "${ctest_extra[@]}") 2>&1 \
         | tee "$log" || rc=1
     local total fail
     total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' "$log" | tail -n 1)
@@ -43,6 +46,10 @@ cmake -S . -B build-asan -DORCH_WERROR=ON -DORCH_SANITIZE=ON \
       -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
 echo "== tests under ASan+UBSan"
+# Not the six simulated hours (libfaketime x150, ~145 s that ASan only
+# stretches): the plain pass runs it; its refresh code runs under ASan in
+# test_credlive and test_e2e_credentials. Keeps CI within its 20 minutes.
+ctest_extra=(-E 'test_e2e_cred_sixhours')
 run_ctest build-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
