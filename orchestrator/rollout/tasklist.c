@@ -42,21 +42,13 @@ static void page_done(void *ud, size_t item, const struct orch_item_result *res)
     struct list_ctx *lc = ud;
     const struct orch_tasklist *tl = lc->tl;
     struct orch_rollout_job *j = &tl->jobs[lc->items[item].job];
-    int rc = 0;
+    const json_t *root = orch_taskagg_answer_root(j, res);
 
-    if (res->status != ORCH_ITEM_CREATED || res->resp == NULL ||
-        res->resp->root == NULL) {
-        orch_taskagg_job_failed(j, res->error_code, res->error_message, NULL);
+    if (root == NULL)
         return;
-    }
-    orch_taskagg_note_read(j, res->resp->date_ms);
-    rc = orch_taskagg_add_page(tl->agg, j, res->resp->root, tl->each,
-                               tl->each_ud);
-    if (rc == ORCH_ENOMEM)
-        orch_taskagg_job_failed(j, NULL, NULL, "out of memory");
-    else if (rc)
-        orch_taskagg_job_failed(j, NULL, NULL,
-                                "BadResponse: no Data.SimpleOTATaskInfo list");
+    orch_taskagg_fold_failed(
+        j, orch_taskagg_add_page(tl->agg, j, root, tl->each, tl->each_ud),
+        "BadResponse: no Data.SimpleOTATaskInfo list");
 }
 
 static int add_item(struct list_ctx *lc, size_t job, unsigned page)
