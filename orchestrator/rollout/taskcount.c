@@ -149,16 +149,10 @@ static int next_round(struct count_ctx *cc)
 static int run_round(struct count_ctx *cc, volatile sig_atomic_t *interrupt,
                      struct orch_dispatch_stats *stats, struct orch_diag *diag)
 {
-    struct orch_query_batch b;
+    const struct orch_query_batch b =
+        orch_query_batch_at_quota(cc->tc->cfg, "ListOTATaskByJob", cc->nitems,
+                                  build_item, item_done, cc, "task counts");
 
-    memset(&b, 0, sizeof(b));
-    b.action = "ListOTATaskByJob";
-    b.qps = cc->tc->cfg->query_qps;
-    b.nitems = cc->nitems;
-    b.build = build_item;
-    b.done = item_done;
-    b.ud = cc;
-    b.label = "task counts";
     return orch_query_run(cc->tc->cfg, cc->tc->cred, &b, interrupt, stats,
                           diag);
 }

@@ -112,16 +112,10 @@ static int run_batch(struct list_ctx *lc, const char *label,
                      volatile sig_atomic_t *interrupt,
                      struct orch_dispatch_stats *stats, struct orch_diag *diag)
 {
-    struct orch_query_batch b;
+    const struct orch_query_batch b =
+        orch_query_batch_at_quota(lc->tl->cfg, "ListOTATaskByJob", lc->nitems,
+                                  build_page, page_done, lc, label);
 
-    memset(&b, 0, sizeof(b));
-    b.action = "ListOTATaskByJob";
-    b.qps = lc->tl->cfg->query_qps;
-    b.nitems = lc->nitems;
-    b.build = build_page;
-    b.done = page_done;
-    b.ud = lc;
-    b.label = label;
     return orch_query_run(lc->tl->cfg, lc->tl->cred, &b, interrupt, stats,
                           diag);
 }
