@@ -67,31 +67,8 @@ cmake --build "$BUILD" -j"$(nproc)" --target ota-rollout ota-emulator \
 cc -O2 -Wall -Wextra -o "$FLOOR" "$ROOT/bench/csvfloor.c" -lcsv
 
 # --- helpers --------------------------------------------------------------
-EMU_PID=
-PORT=
-emu_start() { # emu_start NAME [emulator options...]
-    local name=$1
-    shift
-    "$EMU" --port 0 --auto-create \
-        --access-key "$ALIBABA_CLOUD_ACCESS_KEY_ID:$ALIBABA_CLOUD_ACCESS_KEY_SECRET" \
-        "$@" >"$WORK/$name.emu.port" 2>"$WORK/$name.emu.err" &
-    EMU_PID=$!
-    local i
-    for i in $(seq 100); do
-        PORT=$(head -n1 "$WORK/$name.emu.port" 2>/dev/null || true)
-        [ -n "$PORT" ] && return 0
-        sleep 0.05
-    done
-    echo "bench: ota-emulator did not start" >&2
-    cat "$WORK/$name.emu.err" >&2
-    exit 1
-}
+. "$ROOT/bench/emu.sh"
 emu_stats() { curl -s "http://127.0.0.1:$PORT/__emu/stats"; }
-emu_stop() {
-    kill -TERM "$EMU_PID" 2>/dev/null || true
-    wait "$EMU_PID" 2>/dev/null || true
-    EMU_PID=
-}
 cleanup() {
     [ -n "$EMU_PID" ] && kill -TERM "$EMU_PID" 2>/dev/null || true
     [ -n "${POLL_PID:-}" ] && kill "$POLL_PID" 2>/dev/null || true

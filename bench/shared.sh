@@ -43,28 +43,11 @@ if [ ! -x "$TOOL" ] || [ ! -x "$EMU" ]; then
     cmake --build "$BUILD" -j2 --target ota-rollout ota-emulator >/dev/null
 fi
 
-EMU_PID=
-PORT=
-emu_start() { # emu_start NAME [emulator options...]
-    local name=$1 i
-    shift
-    "$EMU" --port 0 --auto-create \
-        --access-key "$ALIBABA_CLOUD_ACCESS_KEY_ID:$ALIBABA_CLOUD_ACCESS_KEY_SECRET" \
-        --request-log "$WORK/$name.log.jsonl" "$@" \
-        >"$WORK/$name.emu.port" 2>"$WORK/$name.emu.err" &
-    EMU_PID=$!
-    for i in $(seq 100); do
-        PORT=$(head -n1 "$WORK/$name.emu.port" 2>/dev/null || true)
-        [ -n "$PORT" ] && return 0
-        sleep 0.05
-    done
-    echo "bench: ota-emulator did not start" >&2
-    exit 1
-}
-emu_stop() {
-    kill -TERM "$EMU_PID" 2>/dev/null || true
-    wait "$EMU_PID" 2>/dev/null || true
-    EMU_PID=
+. "$ROOT/bench/emu.sh"
+# emu_logged NAME [emulator options...]: emu_start with the request log
+# $WORK/NAME.log.jsonl, which the figures are counted from.
+emu_logged() {
+    emu_start "$1" --request-log "$WORK/$1.log.jsonl" "${@:2}"
 }
 trap '[ -n "$EMU_PID" ] && kill -TERM "$EMU_PID" 2>/dev/null || true' EXIT
 EP() { echo "http://127.0.0.1:$PORT"; }
@@ -103,7 +86,7 @@ FW=(--firmware a1BwAGVabcd=UkOZxXXnVaLfqvvv8YzC000100
     --firmware a1Ko2mPq7Rt=UkOZxXXnVaLfqvvv8YzC000101)
 ADAPT=""
 for r in $(seq "$RUNS"); do
-    emu_start "adapt$r" --qps-create 15 --latency-ms 100-800
+    emu_logged "adapt$r" --qps-create 15 --latency-ms 100-800
     "$TOOL" run "$WORK/inv-20000.csv" "${FW[@]}" --endpoint "$(EP)" --yes \
         --no-progress --force --report "$WORK/adapt$r.report.csv" \
         >"$WORK/adapt$r.out" 2>&1 || true
@@ -121,7 +104,7 @@ done
 
 # --- b2b -------------------------------------------------------------------
 bash samples/gen-inventory.sh 10000 >"$WORK/inv-10000.csv"
-emu_start b2b --sim-speed 0.02
+emu_logged b2b --sim-speed 0.02
 R=$WORK/b2b.report.csv
 "$TOOL" run "$WORK/inv-10000.csv" "${FW[@]}" --endpoint "$(EP)" --yes \
     --no-progress --force --report "$R" >"$WORK/b2b.run.out" 2>&1 || true
@@ -141,7 +124,7 @@ B2B=$(logstats "$WORK/b2b.after.jsonl")
 B2B_WALL=$(echo "$t1 - $t0" | bc)
 
 # --- at-once ---------------------------------------------------------------
-emu_start once --sim-speed 0.5
+emu_logged once --sim-speed 0.5
 bash samples/gen-inventory.sh 4000 >"$WORK/inv-4000.csv"
 for p in B C; do # two earlier rollouts, of other products
     sed "s/a1BwAGVabcd/a1Once${p}abcd/; s/a1Ko2mPq7Rt/a1Once${p}07Rt/" \

@@ -407,21 +407,29 @@ int orch_request_build(struct orch_request *req,
     return build_signed(req, in);
 }
 
-static int build_signed(struct orch_request *req,
-                        const struct orch_request_input *in)
+/* Empties req (keeping its buffers' memory) for a build, or after a
+ * build that failed: no URL, body, header or key id is left. */
+static void clear_request(struct orch_request *req)
 {
-    struct orch_buf authority;
-    char date[21];
     size_t i = 0;
-    int rc = 0;
 
-    orch_buf_init(&authority);
     orch_buf_reset(&req->url);
     orch_buf_reset(&req->body);
     for (i = 0; i < req->nheaders; i++)
         orch_buf_reset(&req->headers[i]);
     req->nheaders = 0;
     req->key_id[0] = '\0';
+}
+
+static int build_signed(struct orch_request *req,
+                        const struct orch_request_input *in)
+{
+    struct orch_buf authority;
+    char date[21];
+    int rc = 0;
+
+    orch_buf_init(&authority);
+    clear_request(req);
 
     if (in == NULL || in->endpoint == NULL || in->action == NULL ||
         in->action[0] == '\0' || has_ctl(in->action) ||
@@ -444,14 +452,8 @@ static int build_signed(struct orch_request *req,
     else
         rc = build_v3(req, in, orch_buf_str(&authority), date);
 out:
-    if (rc) {
-        orch_buf_reset(&req->url);
-        orch_buf_reset(&req->body);
-        for (i = 0; i < req->nheaders; i++)
-            orch_buf_reset(&req->headers[i]);
-        req->nheaders = 0;
-        req->key_id[0] = '\0';
-    }
+    if (rc)
+        clear_request(req);
     orch_buf_cleanup(&authority);
     return rc;
 }

@@ -211,19 +211,12 @@ static int run_batch(struct status_ctx *c, const char *action,
                                   const struct orch_item_result *),
                      const char *label)
 {
-    struct orch_query_batch b;
+    const struct orch_query_batch b = orch_query_batch_at_quota(
+        c->cfg, action, c->nitems, build, done, c, label);
     struct orch_dispatch_stats st;
     struct orch_diag diag = {{0}};
     int rc = 0;
 
-    memset(&b, 0, sizeof(b));
-    b.action = action;
-    b.qps = c->cfg->query_qps;
-    b.nitems = c->nitems;
-    b.build = build;
-    b.done = done;
-    b.ud = c;
-    b.label = label;
     rc = orch_query_run(c->cfg, c->cred, &b, orch_interrupt_counter(), &st,
                         &diag);
     return batch_outcome(c, rc, &st, &diag);

@@ -112,6 +112,25 @@ static void batch_done(void *ud, size_t item,
     bc->b->done(bc->b->ud, item, res);
 }
 
+struct orch_query_batch orch_query_batch_at_quota(
+    const struct orch_config *cfg, const char *action, size_t nitems,
+    int (*build)(void *ud, size_t item, struct orch_params *out),
+    void (*done)(void *ud, size_t item, const struct orch_item_result *res),
+    void *ud, const char *label)
+{
+    struct orch_query_batch b;
+
+    memset(&b, 0, sizeof(b));
+    b.action = action;
+    b.qps = cfg->query_qps;
+    b.nitems = nitems;
+    b.build = build;
+    b.done = done;
+    b.ud = ud;
+    b.label = label;
+    return b;
+}
+
 int orch_query_run(const struct orch_config *cfg,
                    const struct orch_credentials *cred,
                    const struct orch_query_batch *batch,

@@ -189,6 +189,8 @@ static size_t unknown_in(const struct ctx *c, size_t g)
     return n;
 }
 
+/* One batch over c->items; an empty one is not sent and leaves *stats,
+ * which so keeps those of the last batch sent. */
 static int run_batch(struct ctx *c, const char *action,
                      int (*build)(void *, size_t, struct orch_params *),
                      void (*done)(void *, size_t,
@@ -197,18 +199,11 @@ static int run_batch(struct ctx *c, const char *action,
                      volatile sig_atomic_t *interrupt,
                      struct orch_dispatch_stats *stats, struct orch_diag *diag)
 {
-    struct orch_query_batch b;
+    const struct orch_query_batch b = orch_query_batch_at_quota(
+        c->cfg, action, c->nitems, build, done, c, "job states");
 
     if (c->nitems == 0)
         return 0;
-    memset(&b, 0, sizeof(b));
-    b.action = action;
-    b.qps = c->cfg->query_qps;
-    b.nitems = c->nitems;
-    b.build = build;
-    b.done = done;
-    b.ud = c;
-    b.label = "job states";
     return orch_query_run(c->cfg, cred, &b, interrupt, stats, diag);
 }
 
@@ -255,7 +250,6 @@ int orch_jobstate_run(const struct orch_config *cfg,
                       size_t n, volatile sig_atomic_t *interrupt,
                       struct orch_dispatch_stats *stats, struct orch_diag *diag)
 {
-    struct orch_dispatch_stats st;
     struct ctx c;
     size_t g = 0, k = 0;
     unsigned p = 0;
@@ -263,7 +257,6 @@ int orch_jobstate_run(const struct orch_config *cfg,
 
     memset(&c, 0, sizeof(c));
     memset(stats, 0, sizeof(*stats));
-    memset(&st, 0, sizeof(st));
     c.cfg = cfg;
     c.jobs = jobs;
     c.n = n;
@@ -277,10 +270,8 @@ int orch_jobstate_run(const struct orch_config *cfg,
     sort_index(&c);
     if (rc == 0)
         rc = run_batch(&c, "ListOTAJobByFirmware", build_list, list_done, cred,
-                       interrupt, &st, diag);
-    if (c.nitems)
-        *stats = st;
-    if (rc || stopped(&st, interrupt))
+                       interrupt, stats, diag);
+    if (rc || stopped(stats, interrupt))
         goto out;
     c.nitems = 0;
     for (g = 0; g < c.ngroups && rc == 0; g++) {
@@ -291,10 +282,8 @@ int orch_jobstate_run(const struct orch_config *cfg,
     }
     if (rc == 0)
         rc = run_batch(&c, "ListOTAJobByFirmware", build_list, list_done, cred,
-                       interrupt, &st, diag);
-    if (c.nitems)
-        *stats = st;
-    if (rc || stopped(&st, interrupt))
+                       interrupt, stats, diag);
+    if (rc || stopped(stats, interrupt))
         goto out;
     c.nitems = 0;
     for (k = 0; k < c.n && rc == 0; k++) {
@@ -303,9 +292,7 @@ int orch_jobstate_run(const struct orch_config *cfg,
     }
     if (rc == 0)
         rc = run_batch(&c, "QueryOTAJob", build_query, query_done, cred,
-                       interrupt, &st, diag);
-    if (c.nitems)
-        *stats = st;
+                       interrupt, stats, diag);
 out:
     if (rc == ORCH_ENOMEM)
         orch_diag_set(diag, rc, "out of memory");

@@ -519,6 +519,16 @@ void orch_rollout_cleanup(struct orch_rollout *r)
     memset(r, 0, sizeof(*r));
 }
 
+void orch_rollout_job_reset_listing(struct orch_rollout_job *j)
+{
+    memset(j->counts, 0, sizeof(j->counts));
+    j->total = j->listed = 0;
+    j->pages = 0;
+    j->query_failed = false;
+    j->error[0] = '\0';
+    j->job_status[0] = '\0';
+}
+
 void orch_rollout_reset_counts(struct orch_rollout *r)
 {
     size_t i = 0;
@@ -526,12 +536,7 @@ void orch_rollout_reset_counts(struct orch_rollout *r)
     for (i = 0; i < r->njobs; i++) {
         struct orch_rollout_job *j = &r->jobs[i];
 
-        memset(j->counts, 0, sizeof(j->counts));
-        j->total = j->listed = 0;
-        j->pages = 0;
-        j->query_failed = false;
-        j->error[0] = '\0';
-        j->job_status[0] = '\0';
+        orch_rollout_job_reset_listing(j);
         j->no_task_reason = 0;
         j->modified[0] = '\0';
         j->seen_status[0] = '\0';

@@ -4,6 +4,7 @@
 #include "orch/base/err.h"
 #include "orch/base/grow.h"
 #include "orch/base/timeparse.h"
+#include "orch/engine/dispatch_ops.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -497,4 +498,25 @@ void orch_taskagg_note_read(struct orch_rollout_job *j, int64_t date_ms)
 {
     if (date_ms > 0 && (j->read_date_ms == 0 || date_ms < j->read_date_ms))
         j->read_date_ms = date_ms;
+}
+
+const json_t *orch_taskagg_answer_root(struct orch_rollout_job *j,
+                                       const struct orch_item_result *res)
+{
+    if (res->status != ORCH_ITEM_CREATED || res->resp == NULL ||
+        res->resp->root == NULL) {
+        orch_taskagg_job_failed(j, res->error_code, res->error_message, NULL);
+        return NULL;
+    }
+    orch_taskagg_note_read(j, res->resp->date_ms);
+    return res->resp->root;
+}
+
+void orch_taskagg_fold_failed(struct orch_rollout_job *j, int rc,
+                              const char *bad)
+{
+    if (rc == ORCH_ENOMEM)
+        orch_taskagg_job_failed(j, NULL, NULL, "out of memory");
+    else if (rc)
+        orch_taskagg_job_failed(j, NULL, NULL, bad);
 }

@@ -88,21 +88,13 @@ static void item_done(void *ud, size_t item, const struct orch_item_result *res)
     struct count_ctx *cc = ud;
     const struct count_item *it = &cc->items[item];
     struct orch_rollout_job *j = job_of(cc, it->k);
-    int rc = 0;
+    const json_t *root = orch_taskagg_answer_root(j, res);
 
-    if (res->status != ORCH_ITEM_CREATED || res->resp == NULL ||
-        res->resp->root == NULL) {
-        orch_taskagg_job_failed(j, res->error_code, res->error_message, NULL);
+    if (root == NULL)
         return;
-    }
-    orch_taskagg_note_read(j, res->resp->date_ms);
-    rc = fold_answer(cc, it, res->resp->root);
-    if (rc == ORCH_ENOMEM)
-        orch_taskagg_job_failed(j, NULL, NULL, "out of memory");
-    else if (rc)
-        orch_taskagg_job_failed(j, NULL, NULL,
-                                "BadResponse: no Total or no "
-                                "Data.SimpleOTATaskInfo list");
+    orch_taskagg_fold_failed(j, fold_answer(cc, it, root),
+                             "BadResponse: no Total or no "
+                             "Data.SimpleOTATaskInfo list");
 }
 
 static int add_item(struct count_ctx *cc, size_t k, unsigned ask,
@@ -157,16 +149,10 @@ static int next_round(struct count_ctx *cc)
 static int run_round(struct count_ctx *cc, volatile sig_atomic_t *interrupt,
                      struct orch_dispatch_stats *stats, struct orch_diag *diag)
 {
-    struct orch_query_batch b;
+    const struct orch_query_batch b =
+        orch_query_batch_at_quota(cc->tc->cfg, "ListOTATaskByJob", cc->nitems,
+                                  build_item, item_done, cc, "task counts");
 
-    memset(&b, 0, sizeof(b));
-    b.action = "ListOTATaskByJob";
-    b.qps = cc->tc->cfg->query_qps;
-    b.nitems = cc->nitems;
-    b.build = build_item;
-    b.done = item_done;
-    b.ud = cc;
-    b.label = "task counts";
     return orch_query_run(cc->tc->cfg, cc->tc->cred, &b, interrupt, stats,
                           diag);
 }

@@ -42,21 +42,13 @@ static void page_done(void *ud, size_t item, const struct orch_item_result *res)
     struct list_ctx *lc = ud;
     const struct orch_tasklist *tl = lc->tl;
     struct orch_rollout_job *j = &tl->jobs[lc->items[item].job];
-    int rc = 0;
+    const json_t *root = orch_taskagg_answer_root(j, res);
 
-    if (res->status != ORCH_ITEM_CREATED || res->resp == NULL ||
-        res->resp->root == NULL) {
-        orch_taskagg_job_failed(j, res->error_code, res->error_message, NULL);
+    if (root == NULL)
         return;
-    }
-    orch_taskagg_note_read(j, res->resp->date_ms);
-    rc = orch_taskagg_add_page(tl->agg, j, res->resp->root, tl->each,
-                               tl->each_ud);
-    if (rc == ORCH_ENOMEM)
-        orch_taskagg_job_failed(j, NULL, NULL, "out of memory");
-    else if (rc)
-        orch_taskagg_job_failed(j, NULL, NULL,
-                                "BadResponse: no Data.SimpleOTATaskInfo list");
+    orch_taskagg_fold_failed(
+        j, orch_taskagg_add_page(tl->agg, j, root, tl->each, tl->each_ud),
+        "BadResponse: no Data.SimpleOTATaskInfo list");
 }
 
 static int add_item(struct list_ctx *lc, size_t job, unsigned page)
@@ -120,16 +112,10 @@ static int run_batch(struct list_ctx *lc, const char *label,
                      volatile sig_atomic_t *interrupt,
                      struct orch_dispatch_stats *stats, struct orch_diag *diag)
 {
-    struct orch_query_batch b;
+    const struct orch_query_batch b =
+        orch_query_batch_at_quota(lc->tl->cfg, "ListOTATaskByJob", lc->nitems,
+                                  build_page, page_done, lc, label);
 
-    memset(&b, 0, sizeof(b));
-    b.action = "ListOTATaskByJob";
-    b.qps = lc->tl->cfg->query_qps;
-    b.nitems = lc->nitems;
-    b.build = build_page;
-    b.done = page_done;
-    b.ud = lc;
-    b.label = label;
     return orch_query_run(lc->tl->cfg, lc->tl->cred, &b, interrupt, stats,
                           diag);
 }

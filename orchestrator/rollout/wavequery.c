@@ -91,12 +91,7 @@ static size_t undecided(struct orch_wavequery_memo *m, size_t *which)
 
         if (orch_gate_job_over(j))
             continue;
-        memset(j->counts, 0, sizeof(j->counts));
-        j->total = j->listed = 0;
-        j->pages = 0;
-        j->query_failed = false;
-        j->error[0] = '\0';
-        j->job_status[0] = '\0';
+        orch_rollout_job_reset_listing(j);
         which[n++] = i;
     }
     return n;

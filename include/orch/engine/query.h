@@ -49,6 +49,15 @@ struct orch_query_batch {
     const char *label; /* NULL: no progress line */
 };
 
+/* The batch of nitems calls of `action` at the query quota
+ * (cfg->query_qps), the one `status`, its wave gates' listings and the
+ * job-state queries share; build, done, ud and label as above. Pure. */
+struct orch_query_batch orch_query_batch_at_quota(
+    const struct orch_config *cfg, const char *action, size_t nitems,
+    int (*build)(void *ud, size_t item, struct orch_params *out),
+    void (*done)(void *ud, size_t item, const struct orch_item_result *res),
+    void *ud, const char *label);
+
 int orch_query_run(const struct orch_config *cfg,
                    const struct orch_credentials *cred,
                    const struct orch_query_batch *batch,

@@ -112,5 +112,9 @@ void orch_rollout_cleanup(struct orch_rollout *r);
 /* Zeroes the per-job query results (before a new `status` round),
  * modified, seen_status and cached included. */
 void orch_rollout_reset_counts(struct orch_rollout *r);
+/* Zeroes what listing j's tasks learns (before a new listing, as a wave
+ * gate's poll does): counts, total, listed, pages, query_failed, error
+ * and job_status; the rest of j is left as it is. Pure. */
+void orch_rollout_job_reset_listing(struct orch_rollout_job *j);
 
 #endif

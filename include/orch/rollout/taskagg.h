@@ -30,6 +30,8 @@
 #include "orch/cloud/api.h"
 #include "orch/rollout/rollout.h"
 
+struct orch_item_result;
+
 /* A failure reason (TaskDesc of FAILED tasks) and how often it occurs. */
 struct orch_taskagg_reason {
     char *text; /* malloced; "(none)" for an empty TaskDesc */
@@ -184,5 +186,20 @@ void orch_taskagg_job_failed(struct orch_rollout_job *j, const char *code,
 /* Notes that an answer dated date_ms (orch_response.date_ms; 0: no Date)
  * listed or counted j's tasks: j->read_date_ms keeps the earliest. Pure. */
 void orch_taskagg_note_read(struct orch_rollout_job *j, int64_t date_ms);
+
+/* The body to fold from the answer res of a call about job j (a listing
+ * or a count of its tasks): res->resp->root, with j's read date noted
+ * (orch_taskagg_note_read); NULL when the call failed or has no parsed
+ * answer, and then j is marked failed with the call's error code and
+ * message. The body is borrowed from res. Pure. */
+const json_t *orch_taskagg_answer_root(struct orch_rollout_job *j,
+                                       const struct orch_item_result *res);
+
+/* Marks j failed for rc, what folding its answer returned: nothing for
+ * 0, "out of memory" for ORCH_ENOMEM, else `bad` (the answer lacked what
+ * the fold needs, e.g. "BadResponse: no Data.SimpleOTATaskInfo list").
+ * Pure. */
+void orch_taskagg_fold_failed(struct orch_rollout_job *j, int rc,
+                              const char *bad);
 
 #endif

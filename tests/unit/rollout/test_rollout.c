@@ -163,9 +163,57 @@ static void report_plan_size_from_journal(void **state)
     rmdir(dir);
 }
 
+/* A listing's reset zeroes what the listing learns and keeps the rest;
+ * the round's reset zeroes both. */
+static void job_reset_listing_and_counts(void **state)
+{
+    struct orch_rollout r;
+    struct orch_rollout_job *j = NULL;
+
+    (void)state;
+    load(&r, report_csv);
+    j = &r.jobs[0];
+    j->counts[ORCH_TASK_FAILED] = 3;
+    j->total = j->listed = 250;
+    j->pages = 3;
+    j->query_failed = true;
+    snprintf(j->error, sizeof(j->error), "Throttling: x");
+    snprintf(j->job_status, sizeof(j->job_status), "IN_PROGRESS");
+    j->no_task_reason = 2;
+    snprintf(j->modified, sizeof(j->modified), "2025-01-01T00:00:00Z");
+    snprintf(j->seen_status, sizeof(j->seen_status), "IN_PROGRESS");
+    j->cached = true;
+    j->read_date_ms = 1000;
+    j->tasks_modified_ms = 2000;
+    orch_rollout_job_reset_listing(j);
+    assert_int_equal(j->counts[ORCH_TASK_FAILED], 0);
+    assert_int_equal(j->total + j->listed + j->pages, 0);
+    assert_false(j->query_failed);
+    assert_string_equal(j->error, "");
+    assert_string_equal(j->job_status, "");
+    assert_int_equal(j->no_task_reason, 2);
+    assert_string_equal(j->modified, "2025-01-01T00:00:00Z");
+    assert_string_equal(j->seen_status, "IN_PROGRESS");
+    assert_true(j->cached);
+    assert_int_equal(j->read_date_ms, 1000);
+    assert_int_equal(j->tasks_modified_ms, 2000);
+    j->counts[ORCH_TASK_FAILED] = 3;
+    j->query_failed = true;
+    orch_rollout_reset_counts(&r);
+    assert_int_equal(j->counts[ORCH_TASK_FAILED], 0);
+    assert_false(j->query_failed);
+    assert_int_equal(j->no_task_reason, 0);
+    assert_string_equal(j->modified, "");
+    assert_string_equal(j->seen_status, "");
+    assert_false(j->cached);
+    assert_int_equal(j->read_date_ms + j->tasks_modified_ms, 0);
+    orch_rollout_cleanup(&r);
+}
+
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(report_keeps_created_jobs_once),
     cmocka_unit_test(report_wave_column_reordered_and_neutralised),
     cmocka_unit_test(report_rejects_other_files),
     cmocka_unit_test(report_accounts_chunks_without_job),
-    cmocka_unit_test(report_plan_size_from_journal))
+    cmocka_unit_test(report_plan_size_from_journal),
+    cmocka_unit_test(job_reset_listing_and_counts))

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "orch/base/err.h"
+#include "orch/engine/dispatch_ops.h"
 #include "orch/rollout/rollout.h"
 #include "orch/rollout/taskagg.h"
 #include "rollout_fixture.h"
@@ -238,10 +239,72 @@ static void filtered_page_and_its_total(void **state)
     orch_rollout_cleanup(&r);
 }
 
+/* A failed call marks its job failed with the call's error; a good one
+ * gives its body and notes the earliest Date; a fold's error marks the
+ * job failed once, with the first reason. */
+static void unfail(struct orch_rollout_job *j)
+{
+    j->query_failed = false;
+    j->error[0] = '\0';
+}
+
+static void answer_root_and_fold_failed(void **state)
+{
+    struct orch_rollout r;
+    struct orch_response resp;
+    struct orch_item_result res;
+    json_t *body = json_object();
+
+    (void)state;
+    load(&r, report_csv);
+    assert_true(r.njobs >= 2);
+    memset(&resp, 0, sizeof(resp));
+    memset(&res, 0, sizeof(res));
+    res.status = ORCH_ITEM_FAILED;
+    res.error_code = "Throttling";
+    res.error_message = "slow down";
+    assert_null(orch_taskagg_answer_root(&r.jobs[0], &res));
+    assert_true(r.jobs[0].query_failed);
+    assert_string_equal(r.jobs[0].error, "Throttling: slow down");
+
+    unfail(&r.jobs[0]);
+    res.status = ORCH_ITEM_CREATED;
+    res.error_code = res.error_message = NULL;
+    res.resp = &resp;
+    assert_null(orch_taskagg_answer_root(&r.jobs[0], &res)); /* no body */
+    assert_true(r.jobs[0].query_failed);
+    assert_string_equal(r.jobs[0].error, "failed: ");
+
+    resp.root = body;
+    resp.date_ms = 2000;
+    assert_ptr_equal(orch_taskagg_answer_root(&r.jobs[1], &res), body);
+    assert_false(r.jobs[1].query_failed);
+    assert_int_equal(r.jobs[1].read_date_ms, 2000);
+    resp.date_ms = 1000;
+    assert_ptr_equal(orch_taskagg_answer_root(&r.jobs[1], &res), body);
+    resp.date_ms = 3000;
+    assert_ptr_equal(orch_taskagg_answer_root(&r.jobs[1], &res), body);
+    assert_int_equal(r.jobs[1].read_date_ms, 1000);
+
+    orch_taskagg_fold_failed(&r.jobs[1], 0, "bad");
+    assert_false(r.jobs[1].query_failed);
+    orch_taskagg_fold_failed(&r.jobs[1], ORCH_EDECODE, "BadResponse: x");
+    assert_true(r.jobs[1].query_failed);
+    assert_string_equal(r.jobs[1].error, "BadResponse: x");
+    orch_taskagg_fold_failed(&r.jobs[1], ORCH_ENOMEM, "bad");
+    assert_string_equal(r.jobs[1].error, "BadResponse: x"); /* the first */
+    unfail(&r.jobs[1]);
+    orch_taskagg_fold_failed(&r.jobs[1], ORCH_ENOMEM, "bad");
+    assert_string_equal(r.jobs[1].error, "out of memory");
+    json_decref(body);
+    orch_rollout_cleanup(&r);
+}
+
 TORTURE_MAIN(NULL, NULL,
     cmocka_unit_test(add_page_counts_and_reasons),
     cmocka_unit_test(filtered_page_and_its_total),
     cmocka_unit_test(add_page_rejects_answer_without_list),
     cmocka_unit_test(derive_job_states),
     cmocka_unit_test(summary_groups_and_reasons),
-    cmocka_unit_test(firmware_reason_and_no_task))
+    cmocka_unit_test(firmware_reason_and_no_task),
+    cmocka_unit_test(answer_root_and_fold_failed))
