@@ -13,6 +13,7 @@
 #include "orch/base/err.h"
 #include "orch/base/clock.h"
 #include "orch/base/str.h"
+#include "orch/model/endpoint.h"
 #include "orch/model/tzdb.h"
 #include "orch/model/tzwindow.h"
 #include "orch/model/wavespec.h"
@@ -643,51 +644,6 @@ static int check_transport(const struct orch_config *cfg,
     return 0;
 }
 
-static int check_endpoint(struct orch_config *cfg, struct orch_diag *diag)
-{
-    const char *env = getenv("ALIBABA_CLOUD_REGION_ID");
-    const char *p = NULL;
-    char url[256];
-    int rc = 0;
-
-    if (cfg->region == NULL) {
-        rc = orch_str_set(&cfg->region, env && *env ? env : "cn-shanghai");
-        if (rc)
-            return rc;
-    }
-    if (cfg->region[0] == '\0')
-        return orch_diag_set(diag, ORCH_ECONFIG, "--region: empty");
-    for (p = cfg->region; *p; p++) {
-        if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) &&
-            *p != '-')
-            return orch_diag_set(diag, ORCH_ECONFIG,
-                                 "--region: \"%s\" is not a region id such "
-                                 "as cn-shanghai%s",
-                                 cfg->region,
-                                 env && strcmp(env, cfg->region) == 0
-                                     ? " (from ALIBABA_CLOUD_REGION_ID)"
-                                     : "");
-    }
-    if (cfg->endpoint == NULL) {
-        snprintf(url, sizeof(url), "https://iot.%s.aliyuncs.com", cfg->region);
-        return orch_str_set(&cfg->endpoint, url);
-    }
-    if (strncmp(cfg->endpoint, "https://", 8) != 0 &&
-        strncmp(cfg->endpoint, "http://", 7) != 0)
-        return orch_diag_set(diag, ORCH_ECONFIG,
-                             "--endpoint: \"%s\" does not start with "
-                             "https:// (or http://)",
-                             cfg->endpoint);
-    for (p = cfg->endpoint; *p; p++) {
-        if ((unsigned char)*p <= ' ' || *p == '?' || *p == '#')
-            return orch_diag_set(diag, ORCH_ECONFIG,
-                                 "--endpoint: \"%s\" has a space, '?' or "
-                                 "'#'; give just scheme://host[:port]",
-                                 cfg->endpoint);
-    }
-    return 0;
-}
-
 /* `run --report DIR/NAME`: DIR must be a folder that exists, checked
  * before anything is read or sent (the report is the only record of the
  * jobs created; finding out after the calls would be too late). */
@@ -806,7 +762,7 @@ int orch_config_check_api(struct orch_config *cfg, struct orch_diag *diag)
     int rc = check_transport(cfg, diag);
 
     if (rc == 0)
-        rc = check_endpoint(cfg, diag);
+        rc = orch_endpoint_resolve(&cfg->region, &cfg->endpoint, diag);
     if (rc == 0 && cfg->ca_bundle && access(cfg->ca_bundle, R_OK) != 0)
         rc = orch_diag_set(diag, ORCH_ECONFIG, "--ca-bundle: cannot read %s",
                            cfg->ca_bundle);

@@ -8,7 +8,8 @@
  * one 16-byte record (inv->dev), and registers the record with the
  * duplicate set (devset.h), which marks duplicates for the end of the
  * load to squeeze out. Nothing is allocated per row. The header row goes
- * to invheader.h instead.
+ * to invheader.h instead; the cells of the --where filters and of the
+ * named columns, and the values a kept row holds there, to invcols.h.
  *
  * Physical line numbers: libcsv does not report positions, so we count line
  * breaks as they pass. CSV_REPALL_NL makes libcsv report every CR and LF it
@@ -25,6 +26,7 @@
 #include "orch/base/err.h"
 #include "orch/base/grow.h"
 #include "orch/model/devset.h"
+#include "orch/model/invcols.h"
 #include "orch/model/invheader.h"
 #include "orch/model/invrules.h"
 
@@ -36,22 +38,8 @@
 #include <sys/stat.h>
 
 #define READ_BLOCK (1u << 20)
-/* Row buffers keep this much of a cell: enough to validate and to show. */
-#define CELL_KEEP 128
 /* Room for a reason, the same in the rejects file and the problem list. */
 #define REASON_LEN sizeof(((struct orch_inventory_problem *)0)->reason)
-
-struct cell {
-    char s[CELL_KEEP + 1];
-    size_t len; /* full (trimmed) length, may exceed CELL_KEEP */
-};
-
-/* A named column's values row by row, until the devices are settled:
- * (line, value index) of each row that became a device. */
-struct key_rows {
-    uint32_t (*v)[2];
-    size_t n, cap;
-};
 
 struct loader {
     struct orch_inventory *inv;
@@ -71,13 +59,8 @@ struct loader {
     bool have_header;
     struct orch_invheader header;
 
-    struct cell dn, pk;
-    long where_col[ORCH_WHERE_MAX]; /* column of each filter, -1: none */
-    struct cell where_cell[ORCH_WHERE_MAX];
-    long key_col[ORCH_INV_NKEYS];   /* column of each named column */
-    struct cell key_cell[ORCH_INV_NKEYS];
-    struct key_rows key_rows[ORCH_INV_NKEYS];
-    size_t key_last[ORCH_INV_NKEYS]; /* cache for the value lookup */
+    struct orch_invcell dn, pk;
+    struct orch_invcols cols; /* --where and the named columns */
     struct orch_devset devs; /* the duplicate set */
     uint32_t last_product;   /* cache for the product lookup */
     bool have_last_product;
@@ -86,21 +69,6 @@ struct loader {
 
 /* ------------------------------------------------------------------ */
 /* Cells                                                                */
-
-static void cell_set(struct cell *c, const char *s, size_t len)
-{
-    size_t keep = len < CELL_KEEP ? len : CELL_KEEP;
-
-    memcpy(c->s, s, keep);
-    c->s[keep] = '\0';
-    c->len = len;
-}
-
-static void cell_clear(struct cell *c)
-{
-    c->s[0] = '\0';
-    c->len = 0;
-}
 
 /* Trims spaces, tabs, CR/LF and UTF-8 no-break spaces (Excel's &nbsp;). */
 static void trim(const char **s, size_t *len)
@@ -162,239 +130,6 @@ static uint32_t count_breaks(const char *s, size_t len)
     return n;
 }
 
-/* ------------------------------------------------------------------ */
-/* Named columns: --where filters and per-device values                 */
-
-static void named_cells_clear(struct loader *L)
-{
-    size_t f = 0;
-
-    for (f = 0; f < L->opts->nwhere; f++)
-        cell_clear(&L->where_cell[f]);
-    for (f = 0; f < ORCH_INV_NKEYS; f++)
-        cell_clear(&L->key_cell[f]);
-}
-
-static bool same_column(const char *want, const char *s, size_t len)
-{
-    char a[64], b[64];
-
-    orch_invheader_key(a, sizeof(a), want, strlen(want));
-    orch_invheader_key(b, sizeof(b), s, len);
-    return a[0] != '\0' && strcmp(a, b) == 0;
-}
-
-/* A header cell: the first column of each filter's and named column's
- * name. */
-static void named_header(struct loader *L, const char *s, size_t len)
-{
-    size_t f = 0;
-
-    for (f = 0; f < L->opts->nwhere; f++) {
-        if (L->where_col[f] < 0 &&
-            same_column(L->opts->where[f].column, s, len))
-            L->where_col[f] = (long)L->col;
-    }
-    for (f = 0; f < ORCH_INV_NKEYS; f++) {
-        if (L->opts->key_column[f] && L->key_col[f] < 0 &&
-            same_column(L->opts->key_column[f], s, len))
-            L->key_col[f] = (long)L->col;
-    }
-}
-
-/* A data cell of a filter's or a named column: kept. True when the column
- * is one of those (one cell may serve several). */
-static bool named_cell(struct loader *L, const char *s, size_t len)
-{
-    bool hit = false;
-    size_t f = 0;
-
-    for (f = 0; f < L->opts->nwhere; f++) {
-        if (L->where_col[f] == (long)L->col) {
-            cell_set(&L->where_cell[f], s, len);
-            hit = true;
-        }
-    }
-    for (f = 0; f < ORCH_INV_NKEYS; f++) {
-        if (L->key_col[f] == (long)L->col) {
-            cell_set(&L->key_cell[f], s, len);
-            hit = true;
-        }
-    }
-    return hit && (long)L->col != L->header.dn_col &&
-           (long)L->col != L->header.pk_col;
-}
-
-/* The header names every filter's and named column's column. */
-static int check_named_header(struct loader *L)
-{
-    size_t f = 0;
-
-    for (f = 0; f < L->opts->nwhere; f++) {
-        if (L->where_col[f] < 0)
-            return orch_diag_set(L->diag, ORCH_ECSV,
-                                 "%s:%u: --where %s: the header has no "
-                                 "column \"%s\" (the columns are %s)",
-                                 L->name, L->row_line, L->opts->where[f].text,
-                                 L->opts->where[f].column,
-                                 L->header.seen_len ? L->header.seen
-                                                    : "none");
-    }
-    for (f = 0; f < ORCH_INV_NKEYS; f++) {
-        if (L->opts->key_column[f] && L->key_col[f] < 0)
-            return orch_diag_set(L->diag, ORCH_ECSV,
-                                 "%s:%u: %s %s: the header has no such "
-                                 "column (the columns are %s)",
-                                 L->name, L->row_line,
-                                 L->opts->key_option[f]
-                                     ? L->opts->key_option[f]
-                                     : "column",
-                                 L->opts->key_column[f],
-                                 L->header.seen_len ? L->header.seen
-                                                    : "none");
-    }
-    return 0;
-}
-
-/* True when every filter keeps the row; counts the rows each keeps. */
-static bool row_selected(struct loader *L)
-{
-    size_t f = 0;
-
-    for (f = 0; f < L->opts->nwhere; f++) {
-        const struct cell *c = &L->where_cell[f];
-
-        if (c->len > CELL_KEEP ||
-            !orch_where_match(&L->opts->where[f], c->s, c->len)) {
-            L->inv->filtered++;
-            return false;
-        }
-        L->inv->where_kept[f]++;
-    }
-    return true;
-}
-
-/* The index of value s in key k's distinct values, added when new. */
-static int key_value(struct loader *L, size_t k, const struct cell *c,
-                     uint32_t *out)
-{
-    struct orch_inventory_key *key = &L->inv->keys[k];
-    size_t i = L->key_last[k];
-    char **nv = NULL;
-    uint32_t *nl = NULL;
-
-    if (i < key->nvalues && strcmp(key->values[i], c->s) == 0)
-        goto found;
-    for (i = 0; i < key->nvalues; i++) {
-        if (strcmp(key->values[i], c->s) == 0)
-            goto found;
-    }
-    if (key->nvalues >= UINT32_MAX - 1)
-        return ORCH_ETOOBIG;
-    nv = realloc(key->values, (key->nvalues + 1) * sizeof(*nv));
-    if (nv == NULL)
-        return ORCH_ENOMEM;
-    key->values = nv;
-    nl = realloc(key->line, (key->nvalues + 1) * sizeof(*nl));
-    if (nl == NULL)
-        return ORCH_ENOMEM;
-    key->line = nl;
-    key->values[key->nvalues] = strdup(c->s);
-    if (key->values[key->nvalues] == NULL)
-        return ORCH_ENOMEM;
-    key->line[key->nvalues] = L->row_line;
-    i = key->nvalues++;
-found:
-    L->key_last[k] = i;
-    *out = (uint32_t)i;
-    return 0;
-}
-
-/* A row that became a device: its named columns' values, which must not
- * be empty. */
-static int keep_named(struct loader *L)
-{
-    size_t k = 0;
-    uint32_t v = 0;
-    int rc = 0;
-
-    for (k = 0; k < ORCH_INV_NKEYS; k++) {
-        struct key_rows *kr = &L->key_rows[k];
-        uint32_t (*grown)[2] = NULL;
-
-        if (L->opts->key_column[k] == NULL)
-            continue;
-        if (L->key_cell[k].len == 0)
-            return orch_diag_set(L->diag, ORCH_ECSV,
-                                 "%s:%u: column \"%s\" is empty; %s needs "
-                                 "a value in every row; nothing sent",
-                                 L->name, L->row_line,
-                                 L->opts->key_column[k],
-                                 L->opts->key_option[k]
-                                     ? L->opts->key_option[k]
-                                     : "the plan");
-        rc = key_value(L, k, &L->key_cell[k], &v);
-        if (rc == 0) {
-            grown = orch_grow(kr->v, &kr->cap, kr->n + 1, sizeof(*kr->v),
-                              4096);
-            if (grown == NULL)
-                rc = ORCH_ENOMEM;
-        }
-        if (rc)
-            return orch_diag_set(L->diag, rc, "%s:%u: %s", L->name,
-                                 L->row_line, orch_strerror(rc));
-        kr->v = grown;
-        kr->v[kr->n][0] = L->row_line;
-        kr->v[kr->n][1] = v;
-        kr->n++;
-    }
-    return 0;
-}
-
-/* Once the duplicates are gone: each device's values, by line (devices
- * and rows are both in line order; a duplicate's row has no device). */
-static int settle_named(struct loader *L)
-{
-    struct orch_inventory *inv = L->inv;
-    size_t k = 0, i = 0, r = 0;
-
-    for (k = 0; k < ORCH_INV_NKEYS; k++) {
-        const struct key_rows *kr = &L->key_rows[k];
-        uint32_t *of = NULL;
-
-        if (L->opts->key_column[k] == NULL)
-            continue;
-        of = malloc((inv->n ? inv->n : 1) * sizeof(*of));
-        if (of == NULL)
-            return orch_diag_set(L->diag, ORCH_ENOMEM, "out of memory");
-        for (i = 0, r = 0; i < inv->n; i++) {
-            while (r < kr->n && kr->v[r][0] != inv->dev[i].line)
-                r++;
-            of[i] = r < kr->n ? kr->v[r][1] : 0;
-        }
-        inv->keys[k].of = of;
-    }
-    return 0;
-}
-
-/* Every filter kept some row. */
-static int check_filters_kept(struct loader *L)
-{
-    size_t f = 0;
-
-    for (f = 0; f < L->opts->nwhere; f++) {
-        if (L->inv->where_kept[f] == 0)
-            return orch_diag_set(
-                L->diag, ORCH_ECSV,
-                "%s: --where %s keeps no row (of %zu%s); the values are "
-                "compared case-sensitively; nothing sent",
-                L->name, L->opts->where[f].text,
-                f ? L->inv->where_kept[f - 1] : L->inv->rows,
-                f ? " the filters before it kept" : "");
-    }
-    return 0;
-}
-
 static void on_field(void *data, size_t len, void *ud)
 {
     struct loader *L = ud;
@@ -408,9 +143,9 @@ static void on_field(void *data, size_t len, void *ud)
         L->row_line = L->line;
         L->col = 0;
         L->nonempty = false;
-        cell_clear(&L->dn);
-        cell_clear(&L->pk);
-        named_cells_clear(L);
+        orch_invcell_clear(&L->dn);
+        orch_invcell_clear(&L->pk);
+        orch_invcols_row_start(&L->cols);
     }
     L->prev_cr = false;
     /* Quoted line breaks move the physical line on. */
@@ -420,16 +155,18 @@ static void on_field(void *data, size_t len, void *ud)
         L->nonempty = true;
     if (!L->have_header) {
         orch_invheader_field(&L->header, L->col, s, len);
-        named_header(L, s, len);
-    } else if (named_cell(L, s, len)) {
-        /* a filter's or a named column's cell (never DeviceName's or
-         * ProductKey's: those are refused as names at the header) */
-    } else if ((long)L->col == L->header.dn_col) {
-        unneutralise(&s, &len);
-        cell_set(&L->dn, s, len);
-    } else if ((long)L->col == L->header.pk_col) {
-        unneutralise(&s, &len);
-        cell_set(&L->pk, s, len);
+        orch_invcols_header_cell(&L->cols, L->col, s, len);
+    } else {
+        /* A cell may be a filter's or a named column's and DeviceName's
+         * or ProductKey's too. */
+        orch_invcols_cell(&L->cols, L->col, s, len);
+        if ((long)L->col == L->header.dn_col) {
+            unneutralise(&s, &len);
+            orch_invcell_set(&L->dn, s, len);
+        } else if ((long)L->col == L->header.pk_col) {
+            unneutralise(&s, &len);
+            orch_invcell_set(&L->pk, s, len);
+        }
     }
     L->col++;
     L->line += breaks;
@@ -441,7 +178,7 @@ static void on_field(void *data, size_t len, void *ud)
 /* Without skip_invalid: keeps the row in the caller's list (the first
  * ORCH_INVENTORY_PROBLEMS_MAX), counts it, and puts the first one into
  * the diag; the load goes on so that every invalid row is found. */
-static void note_problem(struct loader *L, const struct cell *v,
+static void note_problem(struct loader *L, const struct orch_invcell *v,
                          const char why[REASON_LEN])
 {
     struct orch_inventory_problems *ps = L->opts->problems;
@@ -454,8 +191,9 @@ static void note_problem(struct loader *L, const struct cell *v,
         return;
     p.line = L->row_line;
     orch_invrules_show_value(p.value, sizeof(p.value), v->s,
-                             v->len < CELL_KEEP ? v->len : CELL_KEEP,
-                             v->len > CELL_KEEP);
+                             v->len < ORCH_INVCELL_KEEP ? v->len
+                                                        : ORCH_INVCELL_KEEP,
+                             v->len > ORCH_INVCELL_KEEP);
     memcpy(p.reason, why, sizeof(p.reason));
     if (L->nproblems == 1 && L->diag)
         orch_inventory_problem_format(L->diag->msg, sizeof(L->diag->msg),
@@ -466,8 +204,8 @@ static void note_problem(struct loader *L, const struct cell *v,
 
 /* An invalid row: note it and go on (the load fails at the end), or with
  * skip_invalid report it and go on. `field` names the cell. */
-static int reject(struct loader *L, const char *field, const struct cell *v,
-                  const char *problem)
+static int reject(struct loader *L, const char *field,
+                  const struct orch_invcell *v, const char *problem)
 {
     char why[REASON_LEN];
     int urc = 0;
@@ -570,7 +308,8 @@ static int finish_header(struct loader *L)
     rc = orch_invheader_check(&L->header, L->name, L->row_line,
                               L->opts->default_product_key, L->diag);
     if (rc == 0)
-        rc = check_named_header(L);
+        rc = orch_invcols_check_header(&L->cols, &L->header, L->name,
+                                       L->row_line, L->diag);
     if (rc == 0)
         L->have_header = true;
     return rc;
@@ -587,10 +326,11 @@ static int finish_row(struct loader *L)
     if (!L->have_header)
         return finish_header(L);
     L->inv->rows++;
-    if (!row_selected(L))
+    if (!orch_invcols_row_selected(&L->cols, &L->inv->filtered,
+                                   L->inv->where_kept))
         return 0;
     problem = orch_device_name_problem(L->dn.s);
-    if (problem == NULL && L->dn.len > CELL_KEEP)
+    if (problem == NULL && L->dn.len > ORCH_INVCELL_KEEP)
         problem = "is longer than 32 characters";
     if (problem)
         return reject(L, "DeviceName", &L->dn, problem);
@@ -612,7 +352,8 @@ static int finish_row(struct loader *L)
     if (rc)
         return orch_diag_set(L->diag, rc, "%s:%u: %s", L->name, L->row_line,
                              orch_strerror(rc));
-    return keep_named(L);
+    return orch_invcols_keep_row(&L->cols, L->inv->keys, L->name,
+                                 L->row_line, L->diag);
 }
 
 static void on_row(int c, void *ud)
@@ -716,9 +457,11 @@ static int finish(struct loader *L)
                              "%s: empty inventory; the first row must be a "
                              "header with a DeviceName column",
                              L->name);
-    L->rc = settle_named(L);
+    L->rc = orch_invcols_settle(&L->cols, L->inv->keys, L->inv->dev,
+                                L->inv->n, L->diag);
     if (L->rc == 0 && L->inv->rows > 0)
-        L->rc = check_filters_kept(L);
+        L->rc = orch_invcols_check_kept(&L->cols, L->inv->where_kept,
+                                        L->inv->rows, L->name, L->diag);
     if (L->rc)
         return L->rc;
     /* The diag already tells the first invalid row. */
@@ -737,20 +480,17 @@ static int loader_init(struct loader *L, struct orch_inventory *inv,
                        struct orch_diag *diag)
 {
     static const struct orch_inventory_opts defaults;
-    size_t f = 0;
+    int rc = 0;
 
     memset(L, 0, sizeof(*L));
     L->inv = inv;
     L->opts = opts ? opts : &defaults;
     L->diag = diag;
     L->line = 1;
-    for (f = 0; f < ORCH_WHERE_MAX; f++)
-        L->where_col[f] = -1;
-    for (f = 0; f < ORCH_INV_NKEYS; f++)
-        L->key_col[f] = -1;
-    if (L->opts->nwhere > ORCH_WHERE_MAX)
-        return orch_diag_set(diag, ORCH_ECONFIG, "--where: more than %d",
-                             ORCH_WHERE_MAX);
+    rc = orch_invcols_init(&L->cols, L->opts->where, L->opts->nwhere,
+                           L->opts->key_column, L->opts->key_option, diag);
+    if (rc)
+        return rc;
     orch_invheader_init(&L->header);
     orch_devset_init(&L->devs, 0);
     free(inv->path);
@@ -767,10 +507,7 @@ static int loader_init(struct loader *L, struct orch_inventory *inv,
 
 static void loader_cleanup(struct loader *L)
 {
-    size_t k = 0;
-
-    for (k = 0; k < ORCH_INV_NKEYS; k++)
-        free(L->key_rows[k].v);
+    orch_invcols_cleanup(&L->cols);
     orch_devset_cleanup(&L->devs);
     csv_free(&L->parser);
 }

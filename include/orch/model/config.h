@@ -185,7 +185,7 @@ const char *orch_target_name(enum orch_target t);
  * them in orch_config_validate; status and cancel call this): query pacing,
  * attempts, in-flight cap, signature version, timeout, the region default
  * (ALIBABA_CLOUD_REGION_ID, else cn-shanghai) and endpoint default
- * (https://iot.<region>.aliyuncs.com), a readable --ca-bundle. 0 or
+ * (https://iot.<region>.aliyuncs.com; endpoint.h), a readable --ca-bundle. 0 or
  * ORCH_ECONFIG (diag names the option) / ORCH_ENOMEM. */
 int orch_config_check_api(struct orch_config *cfg, struct orch_diag *diag);
 /* True when the run goes in waves: --waves or --wave-column. */

@@ -7,7 +7,8 @@
  * load runs (devset.h). Nothing else is kept per row, so memory grows
  * with the device count only. The naming rules and the invalid rows'
  * texts are invrules.h's (included here); the header row and the
- * delimiter, invheader.h's.
+ * delimiter, invheader.h's; the --where filters' and the named columns'
+ * cells and values, invcols.h's (included here).
  */
 #ifndef ORCH_INVENTORY_H
 #define ORCH_INVENTORY_H
@@ -17,28 +18,11 @@
 #include <stdint.h>
 
 #include "orch/model/device.h"   /* struct orch_device */
+#include "orch/model/invcols.h"  /* struct orch_inventory_key */
 #include "orch/model/invfilter.h" /* struct orch_where */
 #include "orch/model/invrules.h" /* the rules, orch_inventory_problems */
 
 struct orch_diag;
-
-/* Named columns a load keeps one value of per device (the inventory's
- * other columns are read past). */
-enum orch_inventory_key_id {
-    ORCH_INV_KEY_WAVE = 0, /* --wave-column (wavecol.h) */
-    ORCH_INV_KEY_ZONE,     /* a device's zone group (plan.h) */
-    ORCH_INV_NKEYS
-};
-
-/* One named column's values: the distinct values in order of first
- * appearance, and each kept device's. Empty when the column is not
- * asked for (nvalues 0, of NULL). */
-struct orch_inventory_key {
-    char **values;    /* distinct values (owned) */
-    uint32_t *line;   /* [nvalues] line of each value's first row */
-    size_t nvalues;
-    uint32_t *of;     /* [n] device i's value index (owned) */
-};
 
 struct orch_inventory {
     char *path;                 /* copy of the file name (for messages) */
