@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include "orch/base/clock.h"
-#include "orch/base/codec.h"
 #include "orch/base/err.h"
 #include "orch/engine/engine_opts.h"
 #include "orch/engine/quotashare.h"
@@ -27,16 +26,9 @@
 #define ACTION_LEN 64
 #define NAP_MS 100
 
-struct share_ent {
-    struct share_ent *next;
-    char id[65];                  /* SHA-256 of key NUL dir */
-    struct orch_quotashare *s;    /* NULL: could not be opened */
-    char note[ORCH_DIAG_LEN + 64];
-};
-
 struct orch_pace_lane {
     struct orch_pace_lane *next;
-    struct share_ent *share; /* NULL: no key */
+    struct orch_quotashare_ref *share; /* NULL: no key */
     char action[ACTION_LEN];
     double qps;
     int pace_margin_ms, window_margin_ms;
@@ -45,57 +37,16 @@ struct orch_pace_lane {
 
 static struct {
     struct orch_pace_lane *lanes;
-    struct share_ent *shares;
+    struct orch_quotashare_ref *shares;
 } reg;
 
 /* ---- shared state handles --------------------------------------------- */
 
-static int share_id(char out[65], const char *key, const char *dir)
-{
-    size_t kl = strlen(key), dl = dir != NULL ? strlen(dir) : 0;
-    char *buf = malloc(kl + dl + 2);
-    int rc = 0;
-
-    if (buf == NULL)
-        return ORCH_ENOMEM;
-    memcpy(buf, key, kl + 1);
-    if (dl)
-        memcpy(buf + kl + 1, dir, dl);
-    buf[kl + 1 + dl] = '\0';
-    rc = orch_sha256_hex(out, buf, kl + dl + 1);
-    free(buf);
-    return rc ? ORCH_EINVAL : 0;
-}
-
 /* The handle for o's key (opened on first use; an entry with s NULL and a
  * note when it cannot be), NULL without a key or out of memory. */
-static struct share_ent *share_for(const struct orch_engine_opts *o)
+static struct orch_quotashare_ref *share_for(const struct orch_engine_opts *o)
 {
-    struct share_ent *e = NULL;
-    struct orch_diag diag = {{0}};
-    char id[65];
-    int rc = 0;
-
-    if (o->quota_key == NULL || o->quota_key[0] == '\0' ||
-        share_id(id, o->quota_key, o->quota_dir) != 0)
-        return NULL;
-    for (e = reg.shares; e != NULL; e = e->next) {
-        if (strcmp(e->id, id) == 0)
-            return e;
-    }
-    e = calloc(1, sizeof(*e));
-    if (e == NULL)
-        return NULL;
-    memcpy(e->id, id, sizeof(id));
-    rc = orch_quotashare_open(&e->s, o->quota_dir, o->quota_key, &diag);
-    if (rc)
-        snprintf(e->note, sizeof(e->note),
-                 "pacing alone: the quota shared with other ota-rollout "
-                 "processes is unavailable (%s)",
-                 orch_diag_text(rc, &diag));
-    e->next = reg.shares;
-    reg.shares = e;
-    return e;
+    return orch_quotashare_ref(&reg.shares, o->quota_dir, o->quota_key);
 }
 
 /* ---- lanes ------------------------------------------------------------ */
@@ -153,7 +104,7 @@ static bool lane_shared(const struct orch_pace_lane *l)
            l->rl.cap <= ORCH_QUOTASHARE_SLOTS;
 }
 
-static struct orch_pace_lane *find_lane(const struct share_ent *share,
+static struct orch_pace_lane *find_lane(const struct orch_quotashare_ref *share,
                                         const char *action)
 {
     for (struct orch_pace_lane *l = reg.lanes; l != NULL; l = l->next) {
@@ -183,7 +134,7 @@ static int reconfigure(struct orch_pace_lane *l,
 int orch_pacer_lane(const struct orch_engine_opts *o, const char *action,
                     double qps, struct orch_pace_lane **out)
 {
-    struct share_ent *share = share_for(o);
+    struct orch_quotashare_ref *share = share_for(o);
     struct orch_pace_lane *l = NULL;
     int rc = 0;
 
@@ -287,7 +238,7 @@ void orch_pacer_throttled(const struct orch_engine_opts *o,
 
 const char *orch_pacer_share_note(const struct orch_engine_opts *o)
 {
-    const struct share_ent *e = share_for(o);
+    const struct orch_quotashare_ref *e = share_for(o);
 
     return e != NULL ? e->note : "";
 }
@@ -301,11 +252,5 @@ void orch_pacer_reset(void)
         orch_ratelimit_cleanup(&l->rl);
         free(l);
     }
-    while (reg.shares != NULL) {
-        struct share_ent *e = reg.shares;
-
-        reg.shares = e->next;
-        orch_quotashare_close(e->s);
-        free(e);
-    }
+    orch_quotashare_refs_free(&reg.shares);
 }

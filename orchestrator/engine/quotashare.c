@@ -662,3 +662,62 @@ unsigned orch_quotashare_waiters(struct orch_quotashare *s,
     unlock(s->fd);
     return n;
 }
+
+/* ---- handles by key ------------------------------------------------------ */
+
+static int ref_id(char out[65], const char *key, const char *dir)
+{
+    size_t kl = strlen(key), dl = dir != NULL ? strlen(dir) : 0;
+    char *buf = malloc(kl + dl + 2);
+    int rc = 0;
+
+    if (buf == NULL)
+        return ORCH_ENOMEM;
+    memcpy(buf, key, kl + 1);
+    if (dl)
+        memcpy(buf + kl + 1, dir, dl);
+    buf[kl + 1 + dl] = '\0';
+    rc = orch_sha256_hex(out, buf, kl + dl + 1);
+    free(buf);
+    return rc ? ORCH_EINVAL : 0;
+}
+
+struct orch_quotashare_ref *orch_quotashare_ref(
+    struct orch_quotashare_ref **refs, const char *dir, const char *key)
+{
+    struct orch_quotashare_ref *e = NULL;
+    struct orch_diag diag = {{0}};
+    char id[65];
+    int rc = 0;
+
+    if (key == NULL || key[0] == '\0' || ref_id(id, key, dir) != 0)
+        return NULL;
+    for (e = *refs; e != NULL; e = e->next) {
+        if (strcmp(e->id, id) == 0)
+            return e;
+    }
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    memcpy(e->id, id, sizeof(id));
+    rc = orch_quotashare_open(&e->s, dir, key, &diag);
+    if (rc)
+        snprintf(e->note, sizeof(e->note),
+                 "pacing alone: the quota shared with other ota-rollout "
+                 "processes is unavailable (%s)",
+                 orch_diag_text(rc, &diag));
+    e->next = *refs;
+    *refs = e;
+    return e;
+}
+
+void orch_quotashare_refs_free(struct orch_quotashare_ref **refs)
+{
+    while (*refs != NULL) {
+        struct orch_quotashare_ref *e = *refs;
+
+        *refs = e->next;
+        orch_quotashare_close(e->s);
+        free(e);
+    }
+}

@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include "orch/base/clock.h"
-#include "orch/base/codec.h"
 #include "orch/base/err.h"
 #include "orch/engine/engine_opts.h"
 #include "orch/engine/pacer.h"
@@ -28,15 +27,9 @@
 #define ACTION_LEN 64
 #define NAP_MS 100
 
-struct sts_share {
-    struct sts_share *next;
-    char id[65];                /* SHA-256 of the key */
-    struct orch_quotashare *qs; /* NULL: cannot be opened, pace alone */
-};
-
 struct sts_lane {
     struct sts_lane *next;
-    struct sts_share *share; /* NULL: no key */
+    struct orch_quotashare_ref *share; /* NULL: no key */
     char action[ACTION_LEN];
     struct orch_ratelimit rl;
 };
@@ -47,7 +40,7 @@ struct orch_stslane {
     char *dir;
     double qps;
     struct sts_lane *lanes;
-    struct sts_share *shares;
+    struct orch_quotashare_ref *shares;
 };
 
 int orch_stslane_new(struct orch_stslane **out,
@@ -91,42 +84,19 @@ void orch_stslane_free(struct orch_stslane *s)
         orch_ratelimit_cleanup(&l->rl);
         free(l);
     }
-    while (s->shares != NULL) {
-        struct sts_share *e = s->shares;
-
-        s->shares = e->next;
-        orch_quotashare_close(e->qs);
-        free(e);
-    }
+    orch_quotashare_refs_free(&s->shares);
     pthread_mutex_destroy(&s->mu);
     free(s->dir);
     free(s);
 }
 
-/* The handle for key (opened on first use; qs NULL when it cannot be:
+/* The handle for key (opened on first use; s NULL when it cannot be:
  * this process then paces alone), NULL without a key or out of memory.
  * Locked. */
-static struct sts_share *share_for(struct orch_stslane *s, const char *key)
+static struct orch_quotashare_ref *share_for(struct orch_stslane *s,
+                                             const char *key)
 {
-    struct orch_diag diag = {{0}};
-    struct sts_share *e = NULL;
-    char id[65];
-
-    if (key == NULL || key[0] == '\0' ||
-        orch_sha256_hex(id, key, strlen(key)) != 0)
-        return NULL;
-    for (e = s->shares; e != NULL; e = e->next) {
-        if (strcmp(e->id, id) == 0)
-            return e;
-    }
-    e = calloc(1, sizeof(*e));
-    if (e == NULL)
-        return NULL;
-    memcpy(e->id, id, sizeof(id));
-    (void)orch_quotashare_open(&e->qs, s->dir, key, &diag);
-    e->next = s->shares;
-    s->shares = e;
-    return e;
+    return orch_quotashare_ref(&s->shares, s->dir, key);
 }
 
 /* The lane of (key, action), made on first use; NULL when it cannot be.
@@ -134,7 +104,7 @@ static struct sts_share *share_for(struct orch_stslane *s, const char *key)
 static struct sts_lane *lane_for(struct orch_stslane *s, const char *key,
                                  const char *action, bool create)
 {
-    struct sts_share *share = share_for(s, key);
+    struct orch_quotashare_ref *share = share_for(s, key);
     struct sts_lane *l = NULL;
 
     if (strlen(action) >= ACTION_LEN)
@@ -160,7 +130,7 @@ static struct sts_lane *lane_for(struct orch_stslane *s, const char *key,
 /* Whether the lane's state is in the shared file (pacer.c's rule). */
 static bool lane_shared(const struct sts_lane *l)
 {
-    return l->share != NULL && l->share->qs != NULL &&
+    return l->share != NULL && l->share->s != NULL &&
            l->rl.cap <= ORCH_QUOTASHARE_SLOTS;
 }
 
@@ -173,7 +143,7 @@ uint64_t orch_stslane_take(struct orch_stslane *s, const char *key,
     pthread_mutex_lock(&s->mu);
     l = lane_for(s, key, action, true);
     if (l != NULL && lane_shared(l))
-        wait = orch_quotashare_take(l->share->qs, l->action, &l->rl, now_ms);
+        wait = orch_quotashare_take(l->share->s, l->action, &l->rl, now_ms);
     else if (l != NULL)
         wait = orch_ratelimit_take(&l->rl, now_ms);
     pthread_mutex_unlock(&s->mu);
@@ -216,7 +186,7 @@ void orch_stslane_throttled(struct orch_stslane *s, const char *key,
     pthread_mutex_lock(&s->mu);
     l = lane_for(s, key, action, true);
     if (l != NULL && lane_shared(l))
-        orch_quotashare_throttled(l->share->qs, l->action, &l->rl, now_ms,
+        orch_quotashare_throttled(l->share->s, l->action, &l->rl, now_ms,
                                   sent_ms);
     else if (l != NULL)
         orch_ratelimit_throttled_at(&l->rl, now_ms, sent_ms);

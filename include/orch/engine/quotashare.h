@@ -43,6 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "orch/base/err.h"
+
 struct orch_diag;
 struct orch_ratelimit;
 struct orch_quotashare;
@@ -88,5 +90,28 @@ void orch_quotashare_retime(struct orch_quotashare *s, const char *action,
  * lane does not exist. */
 unsigned orch_quotashare_waiters(struct orch_quotashare *s,
                                  const char *action, uint64_t now_ms);
+
+/* ---- handles by key, each opened once --------------------------------- */
+
+/* One key's handle in a caller's list (the pacer's registry, each STS
+ * lane set's). */
+struct orch_quotashare_ref {
+    struct orch_quotashare_ref *next;
+    char id[65];               /* SHA-256 of key NUL dir: the key is kept
+                                  nowhere */
+    struct orch_quotashare *s; /* NULL: it could not be opened */
+    char note[ORCH_DIAG_LEN + 64]; /* then why, in one line ("pacing
+                                      alone: ..."); else "" */
+};
+
+/* The handle of (dir, key) in the list *refs: found, or opened
+ * (orch_quotashare_open) and added, with s NULL and a note when it cannot
+ * be opened. NULL when key is NULL or "", or out of memory. Entries live
+ * until orch_quotashare_refs_free. Not thread-safe: a list shared by
+ * threads is the caller's to lock. */
+struct orch_quotashare_ref *orch_quotashare_ref(
+    struct orch_quotashare_ref **refs, const char *dir, const char *key);
+/* Closes every handle of the list and frees it; *refs is then NULL. */
+void orch_quotashare_refs_free(struct orch_quotashare_ref **refs);
 
 #endif

@@ -336,7 +336,43 @@ static void test_state_file(void **state)
     torture_rmtree(dir);
 }
 
+/* A list of handles by key: one handle per (dir, key), opened once; no
+ * key, no handle; a directory that cannot hold the state gives an entry
+ * without a handle and a note saying why. */
+static void test_refs_by_key(void **state)
+{
+    char dir[64], bad[80];
+    struct orch_quotashare_ref *refs = NULL, *a = NULL, *b = NULL;
+
+    (void)state;
+    torture_mkdtemp(dir, sizeof(dir), "qshref");
+    assert_null(orch_quotashare_ref(&refs, dir, NULL));
+    assert_null(orch_quotashare_ref(&refs, dir, ""));
+    assert_null(refs);
+    a = orch_quotashare_ref(&refs, dir, KEY);
+    assert_non_null(a);
+    assert_non_null(a->s);
+    assert_string_equal(a->note, "");
+    assert_null(strstr(a->id, KEY));
+    assert_ptr_equal(orch_quotashare_ref(&refs, dir, KEY), a);
+    b = orch_quotashare_ref(&refs, dir, KEY "-other");
+    assert_non_null(b);
+    assert_ptr_not_equal(a, b);
+    /* A file where the directory should be: no handle, a note. */
+    snprintf(bad, sizeof(bad), "%s/file", dir);
+    torture_write_text(bad, "x");
+    b = orch_quotashare_ref(&refs, bad, KEY);
+    assert_non_null(b);
+    assert_ptr_not_equal(a, b);
+    assert_null(b->s);
+    assert_non_null(strstr(b->note, "pacing alone"));
+    orch_quotashare_refs_free(&refs);
+    assert_null(refs);
+    torture_rmtree(dir);
+}
+
 TORTURE_MAIN(NULL, NULL, cmocka_unit_test(test_two_handles_share_one_quota),
+             cmocka_unit_test(test_refs_by_key),
              cmocka_unit_test(test_throttling_is_shared),
              cmocka_unit_test(test_processes_take_turns),
              cmocka_unit_test(test_dead_waiter_is_freed),
