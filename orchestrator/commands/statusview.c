@@ -315,12 +315,20 @@ static json_t *plan_json(const struct orch_rollout *r,
         none += s->no_task[k];
     for (i = 0; codes && i < r->nleft; i++) {
         const struct orch_rollout_left *l = &r->left[i];
+        const char *brief = strcmp(l->status, "failed") != 0
+                                ? orch_planrows_brief(l->code)
+                                : NULL;
+        json_t *c = json_pack("{s:s, s:s, s:I, s:I}", "status", l->status,
+                              "code", l->code, "chunks", (json_int_t)l->chunks,
+                              "devices", (json_int_t)l->devices);
 
-        if (json_array_append_new(
-                codes,
-                json_pack("{s:s, s:s, s:I, s:I}", "status", l->status, "code",
-                          l->code, "chunks", (json_int_t)l->chunks, "devices",
-                          (json_int_t)l->devices))) {
+        /* The screen's words for a waiting plan row (planrows.h). */
+        if (c && brief &&
+            json_object_set_new(c, "explanation", json_string(brief))) {
+            json_decref(c);
+            c = NULL;
+        }
+        if (c == NULL || json_array_append_new(codes, c)) {
             json_decref(codes);
             return NULL;
         }

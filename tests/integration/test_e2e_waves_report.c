@@ -208,6 +208,22 @@ static void gate_abort_report_covers_the_plan(void **state)
                                   "the rollout"));
     assert_null(strstr(r.out, "not sent yet"));
     h_run_free(&r);
+    /* The same words in --json, beside the code. */
+    e2e_report_run(&r, &c, "status", E2E_ARGS("--json"), 1);
+    doc = e2e_parse_document(r.out);
+    {
+        json_t *w = e2e_find_where(
+            json_object_get(json_object_get(doc, "plan"), "codes"), "code",
+            "WaveAborted");
+
+        assert_non_null(w);
+        assert_int_equal(json_integer_value(json_object_get(w, "devices")),
+                         800);
+        assert_non_null(strstr(e2e_str(w, "explanation"),
+                               "a gate aborted the rollout"));
+    }
+    json_decref(doc);
+    h_run_free(&r);
 
     /* A refused resume leaves the rows as they were. */
     e2e_report_run(&r, &c, "resume", E2E_ARGS("--yes"), 5);
