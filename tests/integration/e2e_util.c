@@ -536,3 +536,36 @@ int e2e_run_group(const struct CMUnitTest *tests, size_t n,
     /* "tests": the group name cmocka_run_group_tests(tests, ...) gave. */
     return _cmocka_run_group_tests("tests", tests, n, setup, teardown);
 }
+
+/* c as the log shows it: itself, or its escape ("\r", "\x1b"). */
+static void print_visible(char c)
+{
+    unsigned char u = (unsigned char)c;
+
+    if (c == '\n' || (u >= 0x20 && u != 0x7f))
+        print_message("%c", c);
+    else if (c == '\r')
+        print_message("\\r");
+    else if (c == '\t')
+        print_message("\\t");
+    else
+        print_message("\\x%02x", u);
+}
+
+void e2e_print_tail(const char *label, const char *text, size_t max)
+{
+    size_t len = 0, from = 0;
+
+    if (text == NULL) {
+        print_message("%s: (none)\n", label);
+        return;
+    }
+    len = strlen(text);
+    from = len > max ? len - max : 0;
+    print_message("%s (%zu bytes%s):\n", label, len,
+                  from ? ", the end of it" : "");
+    for (size_t i = from; i < len; i++)
+        print_visible(text[i]);
+    print_message("%s<end of %s>\n",
+                  len && text[len - 1] == '\n' ? "" : "\n", label);
+}

@@ -214,6 +214,14 @@ void e2e_fake_env_init(struct e2e_fake_env *f, const char *lib,
  * when there is none. */
 long e2e_refreshes_told(const char *text);
 
+/* ---- Post-mortems ---- */
+
+/* Prints (cmocka print_message) "label (N bytes):" and then the
+ * last `max` bytes of text with each control character but the newline
+ * written visibly (\r, \x1b, ...), so a redrawn terminal line
+ * reads in a CI log; "label: (none)" when text is NULL. */
+void e2e_print_tail(const char *label, const char *text, size_t max);
+
 /* ---- main() ---- */
 
 /* Runs the group `tests` (n of them) with cmocka, between the group's
