@@ -561,11 +561,15 @@ void e2e_print_tail(const char *label, const char *text, size_t max)
         return;
     }
     len = strlen(text);
+    if (len == 0) {
+        print_message("%s: (empty)\n", label);
+        return;
+    }
     from = len > max ? len - max : 0;
     print_message("%s (%zu bytes%s):\n", label, len,
                   from ? ", the end of it" : "");
     for (size_t i = from; i < len; i++)
         print_visible(text[i]);
-    print_message("%s<end of %s>\n",
-                  len && text[len - 1] == '\n' ? "" : "\n", label);
+    print_message("%s<end of %s>\n", text[len - 1] == '\n' ? "" : "\n",
+                  label);
 }

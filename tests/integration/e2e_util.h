@@ -219,7 +219,8 @@ long e2e_refreshes_told(const char *text);
 /* Prints (cmocka print_message) "label (N bytes):" and then the
  * last `max` bytes of text with each control character but the newline
  * written visibly (\r, \x1b, ...), so a redrawn terminal line
- * reads in a CI log; "label: (none)" when text is NULL. */
+ * reads in a CI log; "label: (none)" when text is NULL, "label: (empty)"
+ * when it is "". */
 void e2e_print_tail(const char *label, const char *text, size_t max);
 
 /* ---- main() ---- */

@@ -29,6 +29,9 @@
 #define PK "a1BwAGVabcd"
 #define FW "UkOZxXXnVaLfqvvv8YzC000100"
 #define PROMPT "[y/N] "
+/* How long a run may take: generous, for a loaded CI machine and an ASan
+ * build (the runs here take a few seconds). */
+#define RUN_LIMIT_S 120
 
 static const char *const auto_create[] = {"--auto-create", NULL};
 
@@ -74,15 +77,25 @@ static void pipe_run_free(struct h_run *r)
     seen_forget();
 }
 
-/* Keeps run r of the tool against fleet c (on a pipe) as the one `seen`. */
-static void seen_pipe_run(const struct e2e_fleet *c, struct h_run *r)
+/* Runs ota-rollout with argv (without argv[0]) with stdout and stderr
+ * to files, h_run's way (killed after RUN_LIMIT_S); keeps the run, that
+ * took its time against fleet c, as the one `seen`. */
+static void pipe_run(const struct e2e_fleet *c, const char *const *argv,
+                     struct h_run *r)
 {
+    double t0 = h_now_s();
+
+    h_run(r, argv, NULL, 0, RUN_LIMIT_S);
     seen_forget();
     seen.emu = c->emu;
     seen.how = "pipe";
     seen.err = r->err;
     seen.out = r->out;
     seen.exit_code = r->exit_code;
+    seen.ended = r->exit_code == -1 ? "killed (the limit, or a signal)"
+                                    : "it exited";
+    seen.prompt_s = seen.answer_s = -1;
+    seen.end_s = h_now_s() - t0;
 }
 
 static int seen_setup(void **state)
@@ -92,15 +105,25 @@ static int seen_setup(void **state)
     return 0;
 }
 
+/* The machine's load, which a timing failure needs beside it. */
+static void print_load(void)
+{
+    char load[128] = "?\n";
+    FILE *f = fopen("/proc/loadavg", "r");
+
+    if (f != NULL) {
+        if (fgets(load, sizeof(load), f) == NULL)
+            snprintf(load, sizeof(load), "?\n");
+        fclose(f);
+    }
+    print_message("load average (1, 5, 15 min, ...): %s", load);
+}
+
 static void print_seen_times(void)
 {
     print_message("timing: prompt shown at %.2f s, answer typed at %.2f s, "
-                  "reading ended at %.2f s (-1: never); load average: ",
+                  "run over at %.2f s (-1: never)\n",
                   seen.prompt_s, seen.answer_s, seen.end_s);
-    char *load = h_slurp("/proc/loadavg", NULL);
-
-    print_message("%s", load ? load : "?\n");
-    free(load);
 }
 
 /* A test that fails before it released its run leaves `seen` set: shows
@@ -114,9 +137,9 @@ static int seen_teardown(void **state)
     print_message("---- what the failed test's last run showed (%s) ----\n",
                   seen.how);
     print_message("exit code: %d (-1: killed); %s\n", seen.exit_code,
-                  seen.ended ? seen.ended : "");
-    if (strcmp(seen.how, "terminal") == 0)
-        print_seen_times();
+                  seen.ended ? seen.ended : "the run did not end");
+    print_seen_times();
+    print_load();
     if (seen.emu.pid > 0)
         print_message("emulator: %zu Create requests, %zu of them "
                       "answered OK (its files: %s)\n",
@@ -137,7 +160,6 @@ static int seen_teardown(void **state)
     return 0;
 }
 
-#define PTY_LIMIT_S 120 /* generous: a loaded CI machine, an ASan build */
 
 /* Appends what the read `got` (with errno) brought to r's terminal text,
  * growing it; returns 0 when the reading is over (the tool closed its
@@ -172,7 +194,7 @@ static int take_read(struct pty_run *r, size_t *cap, int master)
 /* Runs ota-rollout with argv (without argv[0]) with stdin and stderr on a
  * new pseudo-terminal and stdout to c->output. When the terminal shows
  * the confirmation prompt, types `answer` (NULL: never expected). Reads
- * until the tool exits (killed after PTY_LIMIT_S). Keeps the run as the
+ * until the tool exits (killed after RUN_LIMIT_S). Keeps the run as the
  * one `seen`, with its timing. */
 static void pty_run(const struct e2e_fleet *c, const char *const *argv,
                     const char *answer, struct pty_run *r)
@@ -214,7 +236,7 @@ static void pty_run(const struct e2e_fleet *c, const char *const *argv,
     for (;;) {
         struct pollfd p = {.fd = master, .events = POLLIN};
 
-        if (h_now_s() - t0 > PTY_LIMIT_S) {
+        if (h_now_s() - t0 > RUN_LIMIT_S) {
             kill(pid, SIGKILL);
             seen.ended = "killed: still running after the limit";
             break;
@@ -450,8 +472,7 @@ static void no_progress_without_terminal(void **state)
     const char *argv[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                           c.emu.endpoint, "--report", c.report, "--yes",
                           NULL};
-    h_run(&r, argv, NULL, 0, PTY_LIMIT_S);
-    seen_pipe_run(&c, &r);
+    pipe_run(&c, argv, &r);
     assert_int_equal(r.exit_code, 0);
     assert_null(strchr(r.err, '\r'));
     lines = e2e_count_substr(r.err, "\nchunks ");
@@ -466,8 +487,7 @@ static void no_progress_without_terminal(void **state)
     const char *quiet[] = {"run", c.inv, "--firmware-id", FW, "--endpoint",
                            c.emu.endpoint, "--report", c.report, "--yes",
                            "--no-progress", NULL};
-    h_run(&r, quiet, NULL, 0, PTY_LIMIT_S);
-    seen_pipe_run(&c, &r);
+    pipe_run(&c, quiet, &r);
     assert_int_equal(r.exit_code, 0);
     assert_no_progress_line(&c, r.err);
     pipe_run_free(&r);
