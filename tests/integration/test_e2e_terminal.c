@@ -4,7 +4,9 @@
  * rate, ETA) on stderr, unless --no-progress; without a terminal plain
  * lines instead (test_e2e_progress.c), here only the final one. The tool's stdin and stderr are a pseudo-terminal, its stdout
  * a file, so the test also sees that the prompt and the progress line go
- * to stderr only. */
+ * to stderr only. A failing test prints what its last run showed (the
+ * end of the terminal's text, stdout, exit code, timing, the load), so a
+ * CI log says why. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -160,10 +162,9 @@ static int seen_teardown(void **state)
     return 0;
 }
 
-
-/* Appends what the read `got` (with errno) brought to r's terminal text,
- * growing it; returns 0 when the reading is over (the tool closed its
- * end: EIO), saying why in `seen`. */
+/* Reads what the terminal has into r's text (cap bytes, grown as it
+ * fills); returns 0 when the reading is over (the tool closed its end:
+ * EIO), saying why in `seen`. */
 static int take_read(struct pty_run *r, size_t *cap, int master)
 {
     ssize_t got = 0;
