@@ -52,7 +52,6 @@ static void warn_transport(const struct orch_config *cfg)
 static int status_or_cancel_failed(const struct orch_config *cfg, int code,
                                    const char *reason)
 {
-    orch_errorf("%s", reason);
     if (cfg->command == ORCH_CMD_STATUS)
         return orch_status_emit_error(cfg, code, reason);
     return orch_cancel_emit_error(cfg, code, reason);

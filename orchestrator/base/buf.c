@@ -58,6 +58,24 @@ int orch_buf_append(struct orch_buf *b, const void *p, size_t n)
     return 0;
 }
 
+#define READ_BLOCK 65536
+
+int orch_buf_read_stream(struct orch_buf *b, FILE *fp)
+{
+    size_t got = 0;
+    int rc = 0;
+
+    do {
+        rc = orch_buf_reserve(b, READ_BLOCK);
+        if (rc)
+            return rc;
+        got = fread(b->data + b->len, 1, READ_BLOCK, fp);
+        b->len += got;
+        b->data[b->len] = '\0';
+    } while (got > 0);
+    return ferror(fp) ? ORCH_EIO : 0;
+}
+
 int orch_buf_puts(struct orch_buf *b, const char *s)
 {
     return orch_buf_append(b, s, strlen(s));

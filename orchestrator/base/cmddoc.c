@@ -21,3 +21,17 @@ int orch_cmddoc_deliver(json_t *doc, const char *command, int code,
     json_decref(doc);
     return code;
 }
+
+bool orch_cmddoc_wanted(bool json)
+{
+    return json || orch_msgs_json();
+}
+
+int orch_cmddoc_emit(json_t *doc, const char *command, int code,
+                     const char *reason, bool json)
+{
+    FILE *doc_fp = json ? stdout : NULL;
+    FILE *event_fp = orch_msgs_json() ? stderr : NULL;
+
+    return orch_cmddoc_deliver(doc, command, code, reason, doc_fp, event_fp);
+}

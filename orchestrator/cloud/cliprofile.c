@@ -122,10 +122,17 @@ static int mode_static(struct walk *w, struct prof *pr,
     return *out ? 0 : ORCH_ENOMEM;
 }
 
-/* The role fields shared by RamRoleArn, ChainableRamRoleArn and OIDC. */
-static int role_fields(struct prof *pr, struct orch_credbuild_role *r,
+/* The role fields shared by RamRoleArn, ChainableRamRoleArn and OIDC,
+ * into *r; ram_role_arn is required. As with need(), the first error
+ * wins: nothing is done when *rc is already set, and an error goes into
+ * *rc and diag. Returns *rc. */
+static int role_fields(const struct walk *w, struct prof *pr,
+                       struct orch_credbuild_role *r, int *rc,
                        struct orch_diag *diag)
 {
+    need(w, pr, "ram_role_arn", rc, diag);
+    if (*rc)
+        return *rc;
     memset(r, 0, sizeof(*r));
     r->role_arn = jstr(pr->p, "ram_role_arn");
     r->session_name = jstr(pr->p, "ram_session_name");
@@ -133,7 +140,8 @@ static int role_fields(struct prof *pr, struct orch_credbuild_role *r,
     r->sts_endpoint = jstr(pr->p, "sts_endpoint");
     r->sts_region = jstr(pr->p, "sts_region");
     r->where = pr->where;
-    return expired_seconds(pr, &r->duration_s, diag);
+    *rc = expired_seconds(pr, &r->duration_s, diag);
+    return *rc;
 }
 
 static int mode_ram_role_arn(struct walk *w, struct prof *pr,
@@ -147,10 +155,7 @@ static int mode_ram_role_arn(struct walk *w, struct prof *pr,
     const char *id = need(w, pr, "access_key_id", &rc, diag);
     const char *secret = need(w, pr, "access_key_secret", &rc, diag);
 
-    need(w, pr, "ram_role_arn", &rc, diag);
-    if (rc == 0)
-        rc = role_fields(pr, &r, diag);
-    if (rc)
+    if (role_fields(w, pr, &r, &rc, diag))
         return rc;
     snprintf(label, sizeof(label), "profile %s (%s)", pr->name, w->path);
     signer = orch_credbuild_static(label, pr->provider, id, secret,
@@ -170,9 +175,7 @@ static int mode_chainable(struct walk *w, struct prof *pr,
     int rc = 0;
     const char *source = need(w, pr, "source_profile", &rc, diag);
 
-    need(w, pr, "ram_role_arn", &rc, diag);
-    if (rc == 0)
-        rc = role_fields(pr, &r, diag);
+    role_fields(w, pr, &r, &rc, diag);
     if (rc == 0)
         rc = resolve_named(w, source, &signer, diag);
     if (rc == ORCH_ENOTFOUND)
@@ -230,10 +233,7 @@ static int mode_oidc(struct walk *w, struct prof *pr,
     const char *provider_arn = need(w, pr, "oidc_provider_arn", &rc, diag);
     const char *token_file = need(w, pr, "oidc_token_file", &rc, diag);
 
-    need(w, pr, "ram_role_arn", &rc, diag);
-    if (rc == 0)
-        rc = role_fields(pr, &r, diag);
-    if (rc)
+    if (role_fields(w, pr, &r, &rc, diag))
         return rc;
     r.oidc_provider_arn = provider_arn;
     r.oidc_token_file = token_file;

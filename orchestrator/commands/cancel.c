@@ -511,7 +511,7 @@ static int emit_doc(const struct orch_config *cfg, const struct cancel_ctx *c,
     struct orch_cancel_counts n;
     json_t *doc = NULL;
 
-    if (!cfg->json && !orch_msgs_json())
+    if (!orch_cmddoc_wanted(cfg->json))
         return code;
     memset(&n, 0, sizeof(n));
     if (c) {
@@ -531,14 +531,13 @@ static int emit_doc(const struct orch_config *cfg, const struct cancel_ctx *c,
         c && c->journal_open ? c->journal_path : NULL, code, reason);
     if (doc && c && c->counting && c->results)
         json_object_set(doc, "jobs_cancelled", c->results);
-    return orch_cmddoc_deliver(doc, "cancel", code, reason,
-                               cfg->json ? stdout : NULL,
-                               orch_msgs_json() ? stderr : NULL);
+    return orch_cmddoc_emit(doc, "cancel", code, reason, cfg->json);
 }
 
 int orch_cancel_emit_error(const struct orch_config *cfg, int code,
                            const char *reason)
 {
+    orch_errorf("%s", reason ? reason : "");
     return emit_doc(cfg, NULL, code, reason ? reason : "");
 }
 
@@ -645,6 +644,22 @@ static int cancel_jobs(struct cancel_ctx *c,
     return c->failed + c->not_sent > 0 ? ORCH_EXIT_PARTIAL : ORCH_EXIT_OK;
 }
 
+/* The context of one run, before anything is read. NULL: out of memory. */
+static struct cancel_ctx *cancel_ctx_new(const struct orch_config *cfg)
+{
+    struct cancel_ctx *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    c->cfg = cfg;
+    orch_taskagg_init(&c->agg);
+    /* --log-format json: stderr carries JSON lines only. */
+    c->hout = orch_msgs_json() ? fopen("/dev/null", "w") : NULL;
+    if (c->hout == NULL)
+        c->hout = stderr;
+    return c;
+}
+
 static void cancel_ctx_free(struct cancel_ctx *c)
 {
     if (c->hout != stderr)
@@ -666,17 +681,9 @@ int orch_cancel_main(struct orch_config *cfg)
     int code = ORCH_EXIT_OK;
 
     memset(&cred, 0, sizeof(cred));
-    c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        orch_errorf("out of memory");
-        return emit_doc(cfg, NULL, ORCH_EXIT_USAGE, "out of memory");
-    }
-    c->cfg = cfg;
-    orch_taskagg_init(&c->agg);
-    /* --log-format json: stderr carries JSON lines only. */
-    c->hout = orch_msgs_json() ? fopen("/dev/null", "w") : NULL;
-    if (c->hout == NULL)
-        c->hout = stderr;
+    c = cancel_ctx_new(cfg);
+    if (c == NULL)
+        return orch_cancel_emit_error(cfg, ORCH_EXIT_USAGE, "out of memory");
     signal(SIGPIPE, SIG_IGN);
     code = start(c);
     if (code == 0 && c->ntodo == 0) {

@@ -587,7 +587,7 @@ static int emit_doc(const struct orch_config *cfg, struct status_ctx *c,
     bool have = false;
     json_t *doc = NULL;
 
-    if (!cfg->json && !orch_msgs_json())
+    if (!orch_cmddoc_wanted(cfg->json))
         return code;
     memset(&s, 0, sizeof(s));
     if (c && c->counted)
@@ -596,14 +596,13 @@ static int emit_doc(const struct orch_config *cfg, struct status_ctx *c,
                                cfg->inventory_path, code, reason);
     if (have)
         orch_taskagg_summary_cleanup(&s);
-    return orch_cmddoc_deliver(doc, "status", code, reason,
-                               cfg->json ? stdout : NULL,
-                               orch_msgs_json() ? stderr : NULL);
+    return orch_cmddoc_emit(doc, "status", code, reason, cfg->json);
 }
 
 int orch_status_emit_error(const struct orch_config *cfg, int code,
                            const char *reason)
 {
+    orch_errorf("%s", reason ? reason : "");
     return emit_doc(cfg, NULL, code, reason ? reason : "");
 }
 
@@ -812,6 +811,21 @@ static int verdict(struct status_ctx *c, int code)
     return code;
 }
 
+/* The context of one run, before anything is read; it borrows cred.
+ * NULL: out of memory. */
+static struct status_ctx *status_ctx_new(struct orch_config *cfg,
+                                         struct orch_credentials *cred)
+{
+    struct status_ctx *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    c->cfg = cfg;
+    c->cred = cred;
+    orch_taskagg_init(&c->agg);
+    return c;
+}
+
 int orch_status_main(struct orch_config *cfg)
 {
     struct status_ctx *c = NULL;
@@ -821,14 +835,9 @@ int orch_status_main(struct orch_config *cfg)
     int code = ORCH_EXIT_OK;
 
     memset(&cred, 0, sizeof(cred));
-    c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        orch_errorf("out of memory");
-        return emit_doc(cfg, NULL, ORCH_EXIT_USAGE, "out of memory");
-    }
-    c->cfg = cfg;
-    c->cred = &cred;
-    orch_taskagg_init(&c->agg);
+    c = status_ctx_new(cfg, &cred);
+    if (c == NULL)
+        return orch_status_emit_error(cfg, ORCH_EXIT_USAGE, "out of memory");
     signal(SIGPIPE, SIG_IGN);
     code = start(c, &cred);
     if (code)

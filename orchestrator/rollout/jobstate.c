@@ -244,6 +244,64 @@ static bool stopped(const struct orch_dispatch_stats *st,
     return st->aborted || (interrupt && *interrupt);
 }
 
+/* ------------------------------------------------------------- stages */
+
+/* Batch 1: page 1 of the list of each firmware with two jobs or more. */
+static int add_first_pages(struct ctx *c)
+{
+    size_t g = 0;
+    int rc = 0;
+
+    for (g = 0; g < c->ngroups && rc == 0; g++) {
+        if (c->groups[g].njobs > 1)
+            rc = add_item(c, g, 1);
+    }
+    sort_index(c);
+    return rc;
+}
+
+/* Batch 2: the further pages, where they are cheaper than a query a job. */
+static int add_more_pages(struct ctx *c)
+{
+    size_t g = 0;
+    unsigned p = 0;
+    int rc = 0;
+
+    for (g = 0; g < c->ngroups && rc == 0; g++) {
+        if (!orch_jobstate_pages_cheaper(c->groups[g].pages, unknown_in(c, g)))
+            continue;
+        for (p = 2; p <= c->groups[g].pages && rc == 0; p++)
+            rc = add_item(c, g, p);
+    }
+    return rc;
+}
+
+/* Batch 3: QueryOTAJob for every job still unknown. */
+static int add_unknown_jobs(struct ctx *c)
+{
+    size_t k = 0;
+    int rc = 0;
+
+    for (k = 0; k < c->n && rc == 0; k++) {
+        if (c->jobs[c->index[k].job].modified[0] == '\0')
+            rc = add_item(c, c->index[k].job, 0);
+    }
+    return rc;
+}
+
+struct stage {
+    int (*add_items)(struct ctx *c);
+    const char *action;
+    int (*build)(void *, size_t, struct orch_params *);
+    void (*done)(void *, size_t, const struct orch_item_result *);
+};
+
+static const struct stage stages[] = {
+    {add_first_pages, "ListOTAJobByFirmware", build_list, list_done},
+    {add_more_pages, "ListOTAJobByFirmware", build_list, list_done},
+    {add_unknown_jobs, "QueryOTAJob", build_query, query_done},
+};
+
 int orch_jobstate_run(const struct orch_config *cfg,
                       const struct orch_credentials *cred,
                       struct orch_rollout_job *jobs, const size_t *which,
@@ -251,8 +309,7 @@ int orch_jobstate_run(const struct orch_config *cfg,
                       struct orch_dispatch_stats *stats, struct orch_diag *diag)
 {
     struct ctx c;
-    size_t g = 0, k = 0;
-    unsigned p = 0;
+    size_t s = 0;
     int rc = 0;
 
     memset(&c, 0, sizeof(c));
@@ -261,39 +318,17 @@ int orch_jobstate_run(const struct orch_config *cfg,
     c.jobs = jobs;
     c.n = n;
     rc = build_groups(&c, which);
-    if (rc)
-        goto out;
-    for (g = 0; g < c.ngroups && rc == 0; g++) {
-        if (c.groups[g].njobs > 1)
-            rc = add_item(&c, g, 1);
+    /* Each stage starts from an empty list; a batch aborted or
+     * interrupted ends the run. */
+    for (s = 0; s < sizeof(stages) / sizeof(stages[0]) && rc == 0; s++) {
+        if (s > 0 && stopped(stats, interrupt))
+            break;
+        c.nitems = 0;
+        rc = stages[s].add_items(&c);
+        if (rc == 0)
+            rc = run_batch(&c, stages[s].action, stages[s].build,
+                           stages[s].done, cred, interrupt, stats, diag);
     }
-    sort_index(&c);
-    if (rc == 0)
-        rc = run_batch(&c, "ListOTAJobByFirmware", build_list, list_done, cred,
-                       interrupt, stats, diag);
-    if (rc || stopped(stats, interrupt))
-        goto out;
-    c.nitems = 0;
-    for (g = 0; g < c.ngroups && rc == 0; g++) {
-        if (!orch_jobstate_pages_cheaper(c.groups[g].pages, unknown_in(&c, g)))
-            continue;
-        for (p = 2; p <= c.groups[g].pages && rc == 0; p++)
-            rc = add_item(&c, g, p);
-    }
-    if (rc == 0)
-        rc = run_batch(&c, "ListOTAJobByFirmware", build_list, list_done, cred,
-                       interrupt, stats, diag);
-    if (rc || stopped(stats, interrupt))
-        goto out;
-    c.nitems = 0;
-    for (k = 0; k < c.n && rc == 0; k++) {
-        if (jobs[c.index[k].job].modified[0] == '\0')
-            rc = add_item(&c, c.index[k].job, 0);
-    }
-    if (rc == 0)
-        rc = run_batch(&c, "QueryOTAJob", build_query, query_done, cred,
-                       interrupt, stats, diag);
-out:
     if (rc == ORCH_ENOMEM)
         orch_diag_set(diag, rc, "out of memory");
     free(c.index);

@@ -10,6 +10,7 @@
  */
 #include "orch/rollout/rollout.h"
 
+#include "orch/base/buf.h"
 #include "orch/base/err.h"
 #include "orch/base/grow.h"
 #include "orch/engine/journal.h"
@@ -453,38 +454,25 @@ int orch_rollout_load(struct orch_rollout *r, const char *path,
                       struct orch_diag *diag)
 {
     FILE *fp = NULL;
-    char *data = NULL;
-    size_t len = 0, cap = 0;
+    struct orch_buf data;
     int rc = 0;
 
     memset(r, 0, sizeof(*r));
+    orch_buf_init(&data);
     fp = fopen(path, "rb");
     if (fp == NULL)
         return orch_diag_set(diag, errno == ENOENT ? ORCH_ENOTFOUND : ORCH_EIO,
                              "%s: %s", path, strerror(errno));
-    for (;;) {
-        size_t n = 0;
-
-        if (len + 65536 > cap) {
-            char *grown = realloc(data, cap ? cap * 2 : 262144);
-
-            if (grown == NULL) {
-                rc = orch_diag_set(diag, ORCH_ENOMEM, "out of memory");
-                goto out;
-            }
-            data = grown;
-            cap = cap ? cap * 2 : 262144;
-        }
-        n = fread(data + len, 1, cap - len, fp);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    if (ferror(fp)) {
-        rc = orch_diag_set(diag, ORCH_EIO, "%s: read error", path);
+    rc = orch_buf_read_stream(&data, fp);
+    if (rc == ORCH_ENOMEM) {
+        rc = orch_diag_set(diag, rc, "out of memory");
         goto out;
     }
-    rc = orch_rollout_parse(r, data ? data : "", len, path, diag);
+    if (rc) {
+        rc = orch_diag_set(diag, rc, "%s: read error", path);
+        goto out;
+    }
+    rc = orch_rollout_parse(r, orch_buf_str(&data), data.len, path, diag);
     if (rc == 0 && !r->has_wave)
         rc = waves_from_file(r, path, diag);
     if (rc == 0 && plan_size_from_journal(r, path))
@@ -492,7 +480,7 @@ int orch_rollout_load(struct orch_rollout *r, const char *path,
     if (rc == 0)
         set_identity(r);
 out:
-    free(data);
+    orch_buf_cleanup(&data);
     fclose(fp);
     return rc;
 }

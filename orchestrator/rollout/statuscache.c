@@ -12,6 +12,7 @@
  */
 #include "orch/rollout/statuscache.h"
 
+#include "orch/base/buf.h"
 #include "orch/base/err.h"
 #include "orch/base/grow.h"
 #include "orch/base/timeparse.h"
@@ -353,10 +354,10 @@ int orch_statuscache_load(struct orch_statuscache *c, const char *path,
                           char *note, size_t notesz)
 {
     FILE *fp = fopen(path, "rb");
-    char *data = NULL;
-    size_t len = 0, cap = 0;
+    struct orch_buf data;
     int rc = 0;
 
+    orch_buf_init(&data);
     note[0] = '\0';
     drop_entries(c);
     if (fp == NULL) {
@@ -365,32 +366,17 @@ int orch_statuscache_load(struct orch_statuscache *c, const char *path,
                      path, strerror(errno));
         return 0;
     }
-    for (;;) {
-        size_t got = 0;
-
-        if (len == cap) {
-            char *grown = realloc(data, cap ? cap * 2 : 65536);
-
-            if (grown == NULL) {
-                rc = ORCH_ENOMEM;
-                goto out;
-            }
-            data = grown;
-            cap = cap ? cap * 2 : 65536;
-        }
-        got = fread(data + len, 1, cap - len, fp);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(fp))
+    rc = orch_buf_read_stream(&data, fp);
+    if (rc == ORCH_EIO) {
+        rc = 0;
         snprintf(note, notesz, "%s: ignored (read error); every job is read "
                                "again",
                  path);
-    else
-        rc = orch_statuscache_decode(c, data, len, path, note, notesz);
-out:
-    free(data);
+    } else if (rc == 0) {
+        rc = orch_statuscache_decode(c, orch_buf_str(&data), data.len, path,
+                                     note, notesz);
+    }
+    orch_buf_cleanup(&data);
     fclose(fp);
     return rc;
 }

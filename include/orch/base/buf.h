@@ -8,6 +8,7 @@
 #define ORCH_BUF_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct orch_buf {
     char *data; /* NULL until the first append, then malloced */
@@ -27,6 +28,10 @@ int orch_buf_puts(struct orch_buf *b, const char *s);
 int orch_buf_putc(struct orch_buf *b, char c);
 int orch_buf_printf(struct orch_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends what is left of fp, up to its end. Returns 0, ORCH_ENOMEM, or
+ * ORCH_EIO when reading fp failed (ferror); on an error b holds what was
+ * read before it. Does not close fp. */
+int orch_buf_read_stream(struct orch_buf *b, FILE *fp);
 /* Returns the string (never NULL: "" when empty); still owned by b. */
 const char *orch_buf_str(const struct orch_buf *b);
 /* Hands the malloced string to the caller (who frees it) and re-inits b.

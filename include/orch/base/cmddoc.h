@@ -7,6 +7,7 @@
 #ifndef ORCH_CMDDOC_H
 #define ORCH_CMDDOC_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -22,5 +23,16 @@
  * the exit code: `code`, or ORCH_EXIT_USAGE as just said. */
 int orch_cmddoc_deliver(json_t *doc, const char *command, int code,
                         const char *reason, FILE *doc_fp, FILE *event_fp);
+
+/* Whether the command's document is wanted at all: `json` (--json is on)
+ * or --log-format json (orch_msgs_json()). Building it can be skipped
+ * otherwise. */
+bool orch_cmddoc_wanted(bool json);
+
+/* orch_cmddoc_deliver() to the command's destinations: stdout when `json`
+ * (--json is on), stderr as the "summary" event when orch_msgs_json().
+ * Consumes doc; returns the exit code as orch_cmddoc_deliver() does. */
+int orch_cmddoc_emit(json_t *doc, const char *command, int code,
+                     const char *reason, bool json);
 
 #endif

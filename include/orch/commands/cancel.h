@@ -120,8 +120,9 @@ json_t *orch_cancel_json_doc(const char *report, bool in_progress,
  * Not reentrant. */
 int orch_cancel_main(struct orch_config *cfg);
 
-/* For an error found before orch_cancel_main could run (main.c): the
- * document with null counts, exit code `code` and `reason` (the error's
+/* For an error found before orch_cancel_main could run (main.c), or as
+ * it starts: prints `reason` as an error (msgs.h), then the document with
+ * null counts, exit code `code` and `reason` (the error's
  * text; NULL: "") as its reason. Returns code (ORCH_EXIT_USAGE if the
  * document could not be written). */
 int orch_cancel_emit_error(const struct orch_config *cfg, int code,

@@ -33,8 +33,9 @@ struct orch_config;
  * stops it with exit code 4. Not reentrant. */
 int orch_status_main(struct orch_config *cfg);
 
-/* For an error found before orch_status_main could run (main.c): the
- * document of --json (and the --log-format json summary event) with null
+/* For an error found before orch_status_main could run (main.c), or as
+ * it starts: prints `reason` as an error (msgs.h), then the document of
+ * --json (and the --log-format json summary event) with null
  * counts, exit code `code` and `reason` (the error's text; NULL: "") as
  * its reason. Returns code (ORCH_EXIT_USAGE if the document could not be
  * written). */

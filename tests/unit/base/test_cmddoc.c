@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -91,6 +92,78 @@ static void nothing_asked_writes_nothing(void **state)
                      ORCH_EXIT_PARTIAL);
 }
 
+static void wanted_with_json_or_log_format_json(void **state)
+{
+    (void)state;
+    orch_msgs_set_json(false);
+    assert_false(orch_cmddoc_wanted(false));
+    assert_true(orch_cmddoc_wanted(true));
+    orch_msgs_set_json(true);
+    assert_true(orch_cmddoc_wanted(false));
+    assert_true(orch_cmddoc_wanted(true));
+    orch_msgs_set_json(false);
+}
+
+/* Runs orch_cmddoc_emit() on {"command":"status","jobs":3} with exit
+ * code 3, --json as `json` and --log-format json as `log_json`, with the
+ * file descriptor fd (1 or 2) sent to a scratch file; checks the code
+ * comes back and returns what reached fd (free it). */
+static char *emit_into_fd(int fd, bool json, bool log_json)
+{
+    json_t *doc = json_pack("{s:s, s:i}", "command", "status", "jobs", 3);
+    FILE *fp = fd == STDOUT_FILENO ? stdout : stderr;
+    FILE *tmp = tmpfile();
+    int saved = -1;
+    long len = 0;
+    char *text = NULL;
+
+    assert_non_null(doc);
+    assert_non_null(tmp);
+    orch_msgs_set_json(log_json);
+    fflush(fp);
+    saved = dup(fd);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(tmp), fd) >= 0);
+    assert_int_equal(orch_cmddoc_emit(doc, "status", 3, "", json), 3);
+    fflush(fp);
+    assert_true(dup2(saved, fd) >= 0);
+    close(saved);
+    orch_msgs_set_json(false);
+    len = ftell(tmp);
+    text = calloc(1, (size_t)len + 1);
+    assert_non_null(text);
+    rewind(tmp);
+    assert_int_equal(fread(text, 1, (size_t)len, tmp), (size_t)len);
+    fclose(tmp);
+    return text;
+}
+
+static void emit_sends_the_document_to_stdout_with_json(void **state)
+{
+    char *text = NULL;
+
+    (void)state;
+    text = emit_into_fd(STDOUT_FILENO, true, false);
+    assert_non_null(strstr(text, "\"jobs\": 3"));
+    assert_null(strstr(text, "\"event\""));
+    free(text);
+}
+
+static void emit_sends_the_event_to_stderr_with_log_format_json(void **state)
+{
+    char *out = NULL;
+    char *err = NULL;
+
+    (void)state;
+    err = emit_into_fd(STDERR_FILENO, false, true);
+    assert_non_null(strstr(err, "\"event\":\"summary\""));
+    /* --json is off: nothing on stdout. */
+    out = emit_into_fd(STDOUT_FILENO, false, true);
+    assert_string_equal(out, "");
+    free(out);
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -98,6 +171,9 @@ int main(void)
         cmocka_unit_test(no_document_sends_the_minimal_one),
         cmocka_unit_test(a_failed_write_is_told_and_ok_becomes_usage),
         cmocka_unit_test(nothing_asked_writes_nothing),
+        cmocka_unit_test(wanted_with_json_or_log_format_json),
+        cmocka_unit_test(emit_sends_the_document_to_stdout_with_json),
+        cmocka_unit_test(emit_sends_the_event_to_stderr_with_log_format_json),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
