@@ -192,15 +192,12 @@ static int mode_chainable(struct walk *w, struct prof *pr,
 static int mode_ecs(struct walk *w, struct prof *pr,
                     struct orch_credsource **out, struct orch_diag *diag)
 {
+    char what[450];
+
     (void)w;
-    if (orch_credbuild_env_true("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))
-        return orch_diag_set(diag, ORCH_ECRED,
-                             "%s uses mode EcsRamRole, but "
-                             "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true turns "
-                             "the metadata service off",
-                             pr->where);
-    return orch_credbuild_ecs(out, pr->label, pr->provider,
-                              jstr(pr->p, "ram_role_name"), diag);
+    snprintf(what, sizeof(what), "%s uses mode EcsRamRole", pr->where);
+    return orch_credbuild_ecs_named(out, pr->label, pr->provider,
+                                    jstr(pr->p, "ram_role_name"), what, diag);
 }
 
 static int mode_uri(struct walk *w, struct prof *pr,

@@ -318,6 +318,18 @@ int orch_credbuild_ecs(struct orch_credsource **out, const char *label,
     return 0;
 }
 
+int orch_credbuild_ecs_named(struct orch_credsource **out, const char *label,
+                             const char *provider, const char *role,
+                             const char *what, struct orch_diag *diag)
+{
+    if (orch_credbuild_env_true("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))
+        return orch_diag_set(diag, ORCH_ECRED,
+                             "%s, but ALIBABA_CLOUD_ECS_METADATA_DISABLED=true "
+                             "turns the metadata service off",
+                             what);
+    return orch_credbuild_ecs(out, label, provider, role, diag);
+}
+
 int orch_credbuild_warn_mode(char **warning, const char *path,
                              unsigned mode)
 {

@@ -182,14 +182,11 @@ static int build(const struct section *s, char **warning,
                                    NULL, warning, diag);
     }
     if (strcmp(type, "ecs_ram_role") == 0) {
-        if (orch_credbuild_env_true("ALIBABA_CLOUD_ECS_METADATA_DISABLED"))
-            return orch_diag_set(diag, ORCH_ECRED,
-                                 "%s is of type ecs_ram_role, but "
-                                 "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true "
-                                 "turns the metadata service off",
-                                 s->where);
-        return orch_credbuild_ecs(out, label, provider, get(s, "role_name"),
-                                  diag);
+        char what[450];
+
+        snprintf(what, sizeof(what), "%s is of type ecs_ram_role", s->where);
+        return orch_credbuild_ecs_named(out, label, provider,
+                                        get(s, "role_name"), what, diag);
     }
     return orch_diag_set(diag, ORCH_ECRED,
                          "section [%s] of %s has type \"%.32s\", which "

@@ -84,6 +84,14 @@ int orch_credbuild_check_url(const char *url, const char *what,
 int orch_credbuild_ecs(struct orch_credsource **out, const char *label,
                        const char *provider, const char *role,
                        struct orch_diag *diag);
+/* The same for a source that names the metadata service (a profile's
+ * EcsRamRole, an ini section's ecs_ram_role): refused with ORCH_ECRED
+ * when ALIBABA_CLOUD_ECS_METADATA_DISABLED=true turns it off; `what`
+ * says which source that is in the message ("<where> uses mode
+ * EcsRamRole"). */
+int orch_credbuild_ecs_named(struct orch_credsource **out, const char *label,
+                             const char *provider, const char *role,
+                             const char *what, struct orch_diag *diag);
 
 /* What an AssumeRole or AssumeRoleWithOIDC source is built from. Strings
  * may be NULL or "" (absent). */

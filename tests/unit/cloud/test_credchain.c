@@ -410,7 +410,10 @@ static void config_json_modes(void **state)
     assert_string_equal(s->metadata_url, "http://100.100.100.200");
     orch_credchain_cleanup(&c);
     setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "TRUE", 1);
-    expect_err(f, "ecs", ORCH_ECRED, "ALIBABA_CLOUD_ECS_METADATA_DISABLED");
+    expect_err(f, "ecs", ORCH_ECRED,
+               "uses mode EcsRamRole, but "
+               "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true turns the metadata "
+               "service off");
     unsetenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED");
 
     assert_int_equal(resolve(f, "uri", &c, &d), 0);
@@ -734,6 +737,12 @@ static void ini_types(void **state)
     assert_int_equal(c.cand[0]->kind, ORCH_CRED_ECS);
     assert_string_equal(c.cand[0]->ecs_role_name, "fleet");
     orch_credchain_cleanup(&c);
+    setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true", 1);
+    expect_err(f, "ecs", ORCH_ECRED,
+               "is of type ecs_ram_role, but "
+               "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true turns the metadata "
+               "service off");
+    unsetenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED");
 
     expect_err(f, "rsa", ORCH_ECRED, "has type \"rsa_key_pair\", which "
                                      "ota-rollout does not support");
