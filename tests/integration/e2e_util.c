@@ -173,7 +173,9 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-size_t e2e_max_per_window(json_t *log, const char *action)
+size_t e2e_max_per_window_where(json_t *log,
+                                 bool (*keep)(json_t *entry, void *ud),
+                                 void *ud)
 {
     size_t n = 0, best = 0, lo = 0;
     long long *t = calloc(json_array_size(log) + 1, sizeof(*t));
@@ -182,9 +184,7 @@ size_t e2e_max_per_window(json_t *log, const char *action)
 
     assert_non_null(t);
     json_array_foreach(log, i, e) {
-        const char *a = json_string_value(json_object_get(e, "action"));
-
-        if (a && strcmp(a, action) == 0)
+        if (keep(e, ud))
             t[n++] = json_integer_value(json_object_get(e, "t"));
     }
     qsort(t, n, sizeof(*t), cmp_i64);
@@ -196,6 +196,18 @@ size_t e2e_max_per_window(json_t *log, const char *action)
     }
     free(t);
     return best;
+}
+
+static bool of_action(json_t *entry, void *action)
+{
+    const char *a = json_string_value(json_object_get(entry, "action"));
+
+    return a != NULL && strcmp(a, action) == 0;
+}
+
+size_t e2e_max_per_window(json_t *log, const char *action)
+{
+    return e2e_max_per_window_where(log, of_action, (void *)action);
 }
 
 size_t e2e_count(json_t *log, const char *action, int only_ok)

@@ -12,6 +12,7 @@
 #include "torture.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -116,6 +117,10 @@ int e2e_interrupt(pid_t pid, int times);
 /* The largest number of `action` requests that arrived in any sliding
  * 1000 ms window of the request log. */
 size_t e2e_max_per_window(json_t *log, const char *action);
+/* The same over the log entries `keep` says yes to. */
+size_t e2e_max_per_window_where(json_t *log,
+                                 bool (*keep)(json_t *entry, void *ud),
+                                 void *ud);
 /* Number of log entries for `action` (NULL: every entry); successful ones
  * only (code "") when only_ok. */
 size_t e2e_count(json_t *log, const char *action, int only_ok);

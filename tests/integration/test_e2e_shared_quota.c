@@ -87,11 +87,22 @@ static long long last_t(json_t *log)
              : 0;
 }
 
-static int cmp_ll(const void *a, const void *b)
-{
-    long long x = *(const long long *)a, y = *(const long long *)b;
+/* Survivors' Creates at or after a time (survivors_peak). */
+struct survivors {
+    const char *const *pks; /* the two survivors' products */
+    long long from;
+};
 
-    return (x > y) - (x < y);
+static bool survivor_create(json_t *x, void *ud)
+{
+    const struct survivors *sv = ud;
+    const char *act = json_string_value(json_object_get(x, "action"));
+    const char *p = json_string_value(
+        json_object_get(json_object_get(x, "params"), "ProductKey"));
+
+    return act && strcmp(act, "CreateOTAStaticUpgradeJob") == 0 && p &&
+           (strcmp(p, sv->pks[0]) == 0 || strcmp(p, sv->pks[1]) == 0) &&
+           json_integer_value(json_object_get(x, "t")) >= sv->from;
 }
 
 /* The most Creates of products pks[0] and pks[1] together in one sliding
@@ -99,30 +110,9 @@ static int cmp_ll(const void *a, const void *b)
 static size_t survivors_peak(json_t *log, const char *const pks[],
                              long long from)
 {
-    long long *t = calloc(json_array_size(log) + 1, sizeof(*t));
-    size_t n = 0, best = 0, lo = 0, i = 0;
-    json_t *x = NULL;
+    struct survivors sv = {pks, from};
 
-    assert_non_null(t);
-    json_array_foreach(log, i, x) {
-        const char *act = json_string_value(json_object_get(x, "action"));
-        const char *p = json_string_value(
-            json_object_get(json_object_get(x, "params"), "ProductKey"));
-        long long at = json_integer_value(json_object_get(x, "t"));
-
-        if (act && strcmp(act, "CreateOTAStaticUpgradeJob") == 0 && p &&
-            (strcmp(p, pks[0]) == 0 || strcmp(p, pks[1]) == 0) && at >= from)
-            t[n++] = at;
-    }
-    qsort(t, n, sizeof(*t), cmp_ll);
-    for (i = 0; i < n; i++) {
-        while (t[i] - t[lo] >= 1000)
-            lo++;
-        if (i - lo + 1 > best)
-            best = i - lo + 1;
-    }
-    free(t);
-    return best;
+    return e2e_max_per_window_where(log, survivor_create, &sv);
 }
 
 /* Three rollouts of different products at once on one AccessKey: every
