@@ -34,6 +34,7 @@
 #include "orch/cloud/api.h"
 #include "orch/commands/credcmd.h"
 #include "orch/cloud/credentials.h"
+#include "orch/commands/statusverdict.h"
 #include "orch/commands/statusview.h"
 #include "orch/engine/dispatch.h"
 #include "orch/engine/query.h"
@@ -461,30 +462,6 @@ static void keep_ended(struct status_ctx *c)
         capture_reset(&c->capture[i]);
 }
 
-/* Calls the first SAMPLE_JOBS jobs, read without their states, would
- * have saved with them (jobstate.h orch_jobstate_worth_learning): a
- * clean job counted by one Total (not when every job is listed in full),
- * a job whose tasks do not tell its state. */
-static size_t sample_savings(const struct status_ctx *c)
-{
-    bool totals = count_force(c) != ORCH_COUNTPLAN_FORCE_FULL;
-    size_t i = 0, saved = 0;
-
-    for (i = 0; i < SAMPLE_JOBS; i++) {
-        const struct orch_rollout_job *j = &c->r.jobs[i];
-        unsigned full = orch_countplan_full_calls(j->device_count);
-
-        if (j->query_failed)
-            continue;
-        if (totals && j->device_count > 0 && j->listed == j->device_count &&
-            j->counts[ORCH_TASK_SUCCEEDED] == j->device_count && full > 1)
-            saved += full - 1;
-        if (orch_taskagg_derive_job(j) == NULL)
-            saved++;
-    }
-    return saved;
-}
-
 /* The first refresh of a rollout of more than SAMPLE_JOBS jobs, with
  * nothing cached: a job's state and UtcModified serve to count an ended
  * job cheaply and to recognise it unchanged later, but the list pages
@@ -506,9 +483,13 @@ static int read_first(struct status_ctx *c)
         c->to_list[c->nto_list++] = i;
     }
     code = list_tasks(c);
-    if (code == 0 && orch_jobstate_worth_learning(
-                         SAMPLE_JOBS, sample_savings(c),
-                         c->r.njobs - SAMPLE_JOBS))
+    if (code == 0 &&
+        orch_jobstate_worth_learning(
+            SAMPLE_JOBS,
+            orch_jobstate_sample_savings(
+                c->r.jobs, SAMPLE_JOBS,
+                count_force(c) != ORCH_COUNTPLAN_FORCE_FULL),
+            c->r.njobs - SAMPLE_JOBS))
         code = learn_states(c, SAMPLE_JOBS);
     if (code == 0)
         code = use_cache(c, SAMPLE_JOBS);
@@ -604,74 +585,6 @@ int orch_status_emit_error(const struct orch_config *cfg, int code,
 {
     orch_errorf("%s", reason ? reason : "");
     return emit_doc(cfg, NULL, code, reason ? reason : "");
-}
-
-/* ------------------------------------------------------------ verdict */
-
-static bool all_decided(const struct status_ctx *c)
-{
-    size_t i = 0;
-    int st = 0;
-
-    for (i = 0; i < c->r.njobs; i++) {
-        if (c->r.jobs[i].query_failed)
-            return false;
-        for (st = 0; st < ORCH_TASK_NSTATES; st++) {
-            if (orch_task_state_pending(st) && c->r.jobs[i].counts[st])
-                return false;
-        }
-    }
-    return true;
-}
-
-static size_t jobs_failed(const struct status_ctx *c)
-{
-    size_t i = 0, n = 0;
-
-    for (i = 0; i < c->r.njobs; i++)
-        n += c->r.jobs[i].query_failed ? 1 : 0;
-    return n;
-}
-
-/* Whether the last refresh found the rollout complete (status.h). */
-static bool complete(const struct status_ctx *c)
-{
-    struct orch_taskagg_summary s;
-    bool done = false;
-
-    if (!c->counted || orch_taskagg_summarize(&c->r, &c->agg, &s) != 0)
-        return false;
-    done = s.complete;
-    orch_taskagg_summary_cleanup(&s);
-    return done;
-}
-
-/* The exit reason of the document: the count of jobs that could not be
- * queried, why the rollout is not complete, or the last error printed. */
-static const char *exit_reason(const struct status_ctx *c, int code, char *buf,
-                               size_t bufsz)
-{
-    struct orch_taskagg_summary s;
-    size_t n = jobs_failed(c);
-    int len = 0;
-
-    if (code == ORCH_EXIT_OK)
-        return "rollout complete: every job queried, every device upgraded "
-               "or already on the target version";
-    if (code == ORCH_EXIT_PARTIAL && n > 0) {
-        snprintf(buf, bufsz, "%zu job%s could not be queried", n,
-                 n == 1 ? "" : "s");
-        return buf;
-    }
-    if (code == ORCH_EXIT_PARTIAL && c->counted &&
-        orch_taskagg_summarize(&c->r, &c->agg, &s) == 0) {
-        len = snprintf(buf, bufsz, "rollout not complete: ");
-        if (len > 0 && (size_t)len < bufsz)
-            orch_taskagg_incomplete(&s, buf + len, bufsz - (size_t)len);
-        orch_taskagg_summary_cleanup(&s);
-        return buf;
-    }
-    return c->why.text;
 }
 
 /* ------------------------------------------------------------ command */
@@ -780,7 +693,7 @@ static int watch(struct status_ctx *c)
 
         if (code)
             return code;
-        decided = all_decided(c);
+        decided = orch_statusverdict_all_decided(&c->r);
         if (show(c, cfg->watch && tty_out))
             return ORCH_EXIT_USAGE;
         if (!cfg->watch || decided)
@@ -802,7 +715,9 @@ static int verdict(struct status_ctx *c, int code)
             orch_reason_errorf(&c->why, "status aborted: %s", c->fatal_reason);
         else
             orch_reason_errorf(&c->why, "status interrupted");
-    } else if (code == ORCH_EXIT_OK && (jobs_failed(c) > 0 || !complete(c))) {
+    } else if (code == ORCH_EXIT_OK &&
+               (orch_statusverdict_jobs_failed(&c->r) > 0 || !c->counted ||
+                !orch_statusverdict_complete(&c->r, &c->agg))) {
         code = ORCH_EXIT_PARTIAL;
     }
     if (code == ORCH_EXIT_OK && c->cfg->devices_path)
@@ -846,7 +761,10 @@ int orch_status_main(struct orch_config *cfg)
     interrupt_set = true;
     code = verdict(c, watch(c));
 out:
-    code = emit_doc(cfg, c, code, exit_reason(c, code, reason, sizeof(reason)));
+    code = emit_doc(cfg, c, code,
+                    orch_statusverdict_reason(&c->r, &c->agg, c->counted, code,
+                                              c->why.text, reason,
+                                              sizeof(reason)));
     if (interrupt_set)
         orch_interrupt_uninstall();
     orch_status_devices_cleanup(&c->dev);

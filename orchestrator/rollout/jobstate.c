@@ -15,6 +15,8 @@
 #include "orch/engine/dispatch.h"
 #include "orch/engine/query.h"
 #include "orch/model/config.h"
+#include "orch/rollout/countplan.h"
+#include "orch/rollout/taskagg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +65,27 @@ bool orch_jobstate_worth_learning(size_t sampled, size_t saved, size_t rest)
         return false;
     /* saved / sampled * rest > pages, without the division. */
     return (double)saved * (double)rest > (double)sampled * (double)pages;
+}
+
+size_t orch_jobstate_sample_savings(const struct orch_rollout_job *jobs,
+                                    size_t n, bool by_totals)
+{
+    size_t i = 0, saved = 0;
+
+    for (i = 0; i < n; i++) {
+        const struct orch_rollout_job *j = &jobs[i];
+        unsigned full = orch_countplan_full_calls(j->device_count);
+
+        if (j->query_failed)
+            continue;
+        if (by_totals && j->device_count > 0 &&
+            j->listed == j->device_count &&
+            j->counts[ORCH_TASK_SUCCEEDED] == j->device_count && full > 1)
+            saved += full - 1;
+        if (orch_taskagg_derive_job(j) == NULL)
+            saved++;
+    }
+    return saved;
 }
 
 static int by_id_cmp(const void *a, const void *b)

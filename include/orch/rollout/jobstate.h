@@ -57,4 +57,13 @@ int orch_jobstate_pages_cheaper(unsigned pages, size_t unknown);
  * pages. Pure. */
 bool orch_jobstate_worth_learning(size_t sampled, size_t saved, size_t rest);
 
+/* The calls jobs[0..n), just read without their states, would have saved
+ * with them (the `saved` above): a job whose tasks all succeeded, counted
+ * by one SUCCEEDED Total instead of its ceil(D / 100) pages (only when
+ * by_totals: not when every job is listed in full, --devices); a job
+ * whose tasks do not tell its state (taskagg.h orch_taskagg_derive_job),
+ * one QueryOTAJob. Jobs that could not be queried count nothing. Pure. */
+size_t orch_jobstate_sample_savings(const struct orch_rollout_job *jobs,
+                                    size_t n, bool by_totals);
+
 #endif
