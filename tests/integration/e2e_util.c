@@ -205,6 +205,18 @@ static bool of_action(json_t *entry, void *action)
     return a != NULL && strcmp(a, action) == 0;
 }
 
+json_int_t e2e_emu_pending(const struct e2e_fleet *f)
+{
+    json_t *stats = h_emu_get(&f->emu, "/__emu/stats");
+    json_t *t = json_object_get(stats, "tasks");
+    json_int_t n = json_integer_value(json_object_get(t, "QUEUED")) +
+                   json_integer_value(json_object_get(t, "NOTIFIED")) +
+                   json_integer_value(json_object_get(t, "IN_PROGRESS"));
+
+    json_decref(stats);
+    return n;
+}
+
 size_t e2e_max_per_window(json_t *log, const char *action)
 {
     return e2e_max_per_window_where(log, of_action, (void *)action);

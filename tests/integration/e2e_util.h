@@ -117,6 +117,8 @@ int e2e_interrupt(pid_t pid, int times);
 /* The largest number of `action` requests that arrived in any sliding
  * 1000 ms window of the request log. */
 size_t e2e_max_per_window(json_t *log, const char *action);
+/* Tasks QUEUED, NOTIFIED or IN_PROGRESS in f's emulator now. */
+json_int_t e2e_emu_pending(const struct e2e_fleet *f);
 /* The same over the log entries `keep` says yes to. */
 size_t e2e_max_per_window_where(json_t *log,
                                  bool (*keep)(json_t *entry, void *ud),

@@ -26,18 +26,6 @@ static const char *const compared[] = {"devices", "plan",    "jobs",
                                        "tasks",   "products", "reasons",
                                        "job_list"};
 
-static json_int_t emu_pending(const struct e2e_fleet *f)
-{
-    json_t *stats = h_emu_get(&f->emu, "/__emu/stats");
-    json_t *t = json_object_get(stats, "tasks");
-    json_int_t n = json_integer_value(json_object_get(t, "QUEUED")) +
-                   json_integer_value(json_object_get(t, "NOTIFIED")) +
-                   json_integer_value(json_object_get(t, "IN_PROGRESS"));
-
-    json_decref(stats);
-    return n;
-}
-
 /* A rollout of n devices (jobs of 200) whose tasks have all ended. */
 static void finished_rollout(struct e2e_fleet *f, size_t n, const char *ratio)
 {
@@ -50,9 +38,9 @@ static void finished_rollout(struct e2e_fleet *f, size_t n, const char *ratio)
                              "--seed", "7"));
     e2e_fleet_run(&r, f, FW, E2E_ARGS("--qps", "200", "--force-qps"), 0);
     h_run_free(&r);
-    for (tries = 0; tries < 100 && emu_pending(f) > 0; tries++)
+    for (tries = 0; tries < 100 && e2e_emu_pending(f) > 0; tries++)
         h_sleep_ms(100);
-    assert_int_equal(emu_pending(f), 0);
+    assert_int_equal(e2e_emu_pending(f), 0);
 }
 
 struct status_run {

@@ -50,19 +50,6 @@ static json_t *log_since(const struct emu_proc *e, size_t from)
     return tail;
 }
 
-/* Tasks QUEUED, NOTIFIED or IN_PROGRESS in the emulator now. */
-static json_int_t pending(const struct e2e_fleet *f)
-{
-    json_t *stats = h_emu_get(&f->emu, "/__emu/stats");
-    json_t *t = json_object_get(stats, "tasks");
-    json_int_t n = json_integer_value(json_object_get(t, "QUEUED")) +
-                   json_integer_value(json_object_get(t, "NOTIFIED")) +
-                   json_integer_value(json_object_get(t, "IN_PROGRESS"));
-
-    json_decref(stats);
-    return n;
-}
-
 /* Runs a rollout of n devices and waits until every task has ended. */
 static void finished_rollout(struct e2e_fleet *f, size_t n, const char *ratio)
 {
@@ -74,7 +61,7 @@ static void finished_rollout(struct e2e_fleet *f, size_t n, const char *ratio)
                              "5"));
     e2e_fleet_run(&r, f, FW, E2E_ARGS("--qps", "200", "--force-qps"), 0);
     h_run_free(&r);
-    for (tries = 0; tries < 100 && pending(f) > 0; tries++)
+    for (tries = 0; tries < 100 && e2e_emu_pending(f) > 0; tries++)
         h_sleep_ms(100);
 }
 
@@ -205,9 +192,9 @@ static void reupgraded_job_alone_is_read_again(const struct e2e_fleet *f,
     int tries = 0;
 
     console(f, job, "reupgrade");
-    for (tries = 0; tries < 50 && pending(f) > 0; tries++)
+    for (tries = 0; tries < 50 && e2e_emu_pending(f) > 0; tries++)
         h_sleep_ms(100);
-    assert_int_equal(pending(f), 0);
+    assert_int_equal(e2e_emu_pending(f), 0);
     before = log_lines(&f->emu);
     doc = status_json(f, 1, &calls, NULL);
     tail = log_since(&f->emu, before);
